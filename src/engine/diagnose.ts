@@ -1,0 +1,159 @@
+// The engine: runs every rule on one exchange's context and merges what they
+// claim into a ranked report. It knows no vendor; all knowledge is in rules.
+import type { Exchange } from '../model/exchange.ts';
+import type { Cause, DeniedBy, Evidence, Fix, ProbeResult, Report } from '../model/report.ts';
+import { REPORT_SCHEMA } from '../model/report.ts';
+import type { CauseId, Likelihood } from '../model/vocabulary.ts';
+import type { CauseClaim, ProducerClaim, Rule } from '../rules/define.ts';
+import { loadRules } from '../rules/registry.ts';
+import { inspectExchangeCredentials } from '../credentials/index.ts';
+import { buildContext } from './context.ts';
+import { headlineOf, isDenial, outcomeOf } from './status.ts';
+
+export interface DiagnoseOptions {
+  now?: Date;
+  showSecrets?: boolean;
+  /** Results of probes already sent (a later stage adds them as evidence). */
+  probes?: ProbeResult[];
+}
+
+const AUTHENTICATION_CAUSES: CauseId[] = [
+  'credential-missing',
+  'credential-malformed',
+  'credential-expired',
+  'credential-not-yet-valid',
+  'credential-invalid',
+  'clock-skew',
+];
+const PERMISSION_CAUSES: CauseId[] = ['insufficient-scope', 'insufficient-role', 'explicit-deny', 'resource-policy', 'not-owner', 'field-restricted'];
+
+export function likelihoodOf(score: number): Likelihood {
+  return score >= 0.7 ? 'high' : score >= 0.4 ? 'medium' : 'low';
+}
+
+const round = (n: number) => Math.round(n * 100) / 100;
+
+/** Positive weights combine as a noisy-OR; negative ones scale the result down. */
+export function combineWeights(weights: number[]): number {
+  let miss = 1;
+  let damp = 1;
+  for (const w of weights) {
+    if (w >= 0) miss *= 1 - Math.min(w, 0.99);
+    else damp *= 1 + Math.max(w, -1);
+  }
+  return Math.max(0, Math.min(1, (1 - miss) * damp));
+}
+
+function mergeCauses(claims: CauseClaim[]): Cause[] {
+  const byId = new Map<CauseId, CauseClaim[]>();
+  for (const c of claims) {
+    const list = byId.get(c.id) ?? [];
+    list.push(c);
+    byId.set(c.id, list);
+  }
+  const causes: Cause[] = [];
+  for (const [id, list] of byId) {
+    const score = round(combineWeights(list.map((c) => c.weight)));
+    if (score < 0.05) continue;
+    const strongest = [...list].sort((a, b) => b.weight - a.weight)[0];
+    const evidence: Evidence[] = [];
+    const seenEvidence = new Set<string>();
+    for (const c of list)
+      for (const e of c.evidence) {
+        const key = `${e.source}\u0000${e.text}`;
+        if (seenEvidence.has(key)) continue;
+        seenEvidence.add(key);
+        evidence.push(e.weight === undefined ? { ...e, weight: round(c.weight) } : e);
+      }
+    const fixes: Fix[] = [];
+    const seenFix = new Set<string>();
+    for (const c of [...list].sort((a, b) => b.weight - a.weight))
+      for (const f of c.fixes ?? []) {
+        if (seenFix.has(f.title)) continue;
+        seenFix.add(f.title);
+        fixes.push(f);
+      }
+    const order = { easy: 0, medium: 1, hard: 2 } as const;
+    fixes.sort((a, b) => order[a.difficulty] - order[b.difficulty]);
+    const gap = list.find((c) => c.gap)?.gap;
+    causes.push({ id, likelihood: likelihoodOf(score), score, summary: strongest.summary, evidence, ...(gap ? { gap } : {}), fixes });
+  }
+  causes.sort((a, b) => b.score - a.score || a.id.localeCompare(b.id));
+  return causes;
+}
+
+function pickProducer(claims: ProducerClaim[]): DeniedBy | undefined {
+  if (!claims.length) return undefined;
+  const best = [...claims].sort((a, b) => b.confidence - a.confidence)[0];
+  return {
+    layer: best.layer,
+    product: best.product,
+    confidence: round(best.confidence),
+    evidence: best.evidence,
+    ...(best.product === 'unknown' ? { guessed: true } : {}),
+  };
+}
+
+function statusMismatch(status: number, causes: Cause[]): string | undefined {
+  const top = causes[0];
+  if (!top || top.score < 0.4) return undefined;
+  if (status === 403 && AUTHENTICATION_CAUSES.includes(top.id))
+    return `This 403 should have been a 401: the likeliest cause (${top.id}) means the server could not establish who you are, which HTTP signals with 401. Treat it as an authentication problem, not a missing permission.`;
+  if (status === 401 && PERMISSION_CAUSES.includes(top.id))
+    return `This 401 is really a permission problem: the likeliest cause (${top.id}) means the server knew who you are but that identity may not do this, which HTTP signals with 403. Re-authenticating will not help; a grant is needed.`;
+  return undefined;
+}
+
+/** Diagnoses with an already loaded rule set (synchronous; for hot loops). */
+export function diagnoseWith(rules: Rule[], exchange: Exchange, opts: DiagnoseOptions = {}): Report {
+  const credential = inspectExchangeCredentials(exchange, { now: opts.now, showSecrets: opts.showSecrets });
+  const ctx = buildContext(exchange, credential);
+  const status = exchange.response.status;
+  const producers: ProducerClaim[] = [];
+  const claims: CauseClaim[] = [];
+  const notes: string[] = [...(exchange.notes ?? [])];
+  const denial = isDenial(status);
+  for (const rule of rules) {
+    if (rule.applies && !rule.applies(ctx)) continue;
+    const out = rule.run(ctx);
+    if (!out) continue;
+    if (out.producer) producers.push(out.producer);
+    if (denial && out.causes) claims.push(...out.causes);
+    if (out.notes) notes.push(...out.notes);
+  }
+  let causes = denial ? mergeCauses(claims) : [];
+  if (denial && !causes.length)
+    causes = [
+      {
+        id: 'unknown',
+        likelihood: 'low',
+        score: 0,
+        summary: 'Nothing in the response, the credential or the trace points to a cause. Run `why403 check` against the live endpoint, or look at the server’s logs for this request.',
+        evidence: [],
+        fixes: [],
+      },
+    ];
+  const report: Report = {
+    schema: REPORT_SCHEMA,
+    request: { method: ctx.method, url: exchange.request?.url ?? '' },
+    status,
+    ...(exchange.response.statusText ? { statusText: exchange.response.statusText } : {}),
+    outcome: outcomeOf(status),
+    headline: headlineOf(status, exchange.response.statusText),
+    causes,
+    credential,
+    probes: opts.probes ?? [],
+    notes: [...new Set(notes)],
+    source: { ...exchange.source },
+  };
+  const deniedBy = pickProducer(producers);
+  if (deniedBy && denial) report.deniedBy = deniedBy;
+  const mismatch = denial ? statusMismatch(status, causes) : undefined;
+  if (mismatch) report.statusMismatch = mismatch;
+  if (exchange.trace) report.trace = exchange.trace;
+  return report;
+}
+
+export async function diagnose(exchange: Exchange, opts: DiagnoseOptions = {}): Promise<Report> {
+  return diagnoseWith(await loadRules(), exchange, opts);
+}

@@ -1,0 +1,86 @@
+// The report, exactly as ../shared/design.md section 3 fixes it. Field names
+// are stable: add, never rename or remove.
+import type { CauseId, Difficulty, Layer, Likelihood, Product } from './vocabulary.ts';
+import type { CredentialReport } from './credential.ts';
+import type { Trace } from './exchange.ts';
+
+export const REPORT_SCHEMA = 'why403/report@1';
+
+export interface Evidence {
+  /** Where it came from: "header:server", "body:Error.Code", "claim:exp", "trace:proxy", "status". */
+  source: string;
+  text: string;
+  /** Contribution to the cause's score; negative when it argues against. */
+  weight?: number;
+}
+
+export interface Fix {
+  title: string;
+  difficulty: Difficulty;
+  commands?: string[];
+  /** What to check afterwards to confirm it worked. */
+  verify?: string;
+  docs?: string;
+}
+
+export interface Gap {
+  required: string[];
+  held: string[];
+}
+
+export interface Cause {
+  id: CauseId;
+  likelihood: Likelihood;
+  score: number;
+  summary: string;
+  evidence: Evidence[];
+  gap?: Gap;
+  fixes: Fix[];
+}
+
+export interface DeniedBy {
+  layer: Layer;
+  product: Product;
+  confidence: number;
+  evidence: Evidence[];
+  /** True when no rule recognised the product and this is a generic guess. */
+  guessed?: boolean;
+}
+
+export interface ProbeResult {
+  name: string;
+  status: number | null;
+  meaning: string;
+  request?: { method: string; url: string; removed?: string[]; added?: string[] };
+}
+
+/** How the outcome reads to a person: denial, or something else named for what it is. */
+export type Outcome =
+  | 'denied'
+  | 'unauthenticated'
+  | 'allowed'
+  | 'redirect'
+  | 'not-found'
+  | 'method-not-allowed'
+  | 'rate-limited'
+  | 'client-error'
+  | 'server-error';
+
+export interface Report {
+  schema: typeof REPORT_SCHEMA;
+  request: { method: string; url: string };
+  status: number;
+  statusText?: string;
+  outcome: Outcome;
+  /** One or two sentences: what this status means here, 401 vs 403 in plain words. */
+  headline: string;
+  /** Said when the status disagrees with the diagnosis (a 403 that should be 401, or the reverse). */
+  statusMismatch?: string;
+  deniedBy?: DeniedBy;
+  causes: Cause[];
+  credential: CredentialReport;
+  probes: ProbeResult[];
+  trace?: Trace;
+  notes: string[];
+  source: { kind: string; name: string; index?: number };
+}

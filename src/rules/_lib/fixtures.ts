@@ -1,0 +1,102 @@
+// Rule fixtures: one JSON file per captured or documented exchange, with the
+// label taken from the source (what the product or its docs say the denial
+// means), never from what a rule concludes.
+//
+// {
+//   "source": "https://docs… | captured: nginx 1.22.1 on 127.0.0.1 (test/servers/nginx.ts)",
+//   "label": { "product": "nginx", "layer": "web-server", "cause": "path-forbidden" },
+//   "request": { "method": "GET", "url": "…", "headers": { "Authorization": "…" } },
+//   "response": { "status": 403, "statusText": "Forbidden", "headers": { "Server": "nginx" }, "body": "…" },
+//   "now": "2026-11-22T12:00:00Z",            (optional: the clock to diagnose at)
+//   "ambiguous": ["ip-restricted"]            (optional: causes the response cannot tell apart from the label)
+// }
+//
+// Headers may be an object or a HAR name/value list; "body" is shorthand for
+// content.text. Secrets in fixtures are fake or redacted.
+import { readdirSync, readFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Exchange, NameValue } from '../../model/exchange.ts';
+import type { CauseId, Layer, Product } from '../../model/vocabulary.ts';
+import { isCauseId, isLayer, isProduct } from '../../model/vocabulary.ts';
+
+export interface FixtureLabel {
+  product: Product;
+  layer: Layer;
+  cause: CauseId;
+}
+
+export interface Fixture {
+  file: string;
+  source: string;
+  label: FixtureLabel;
+  exchange: Exchange;
+  /** The local clock to diagnose at (for time-bound credentials captured in the past). */
+  now?: Date;
+  /**
+   * Causes the response alone cannot tell apart from the label (nginx's one 403
+   * page for a deny rule, an IP rule and an unreadable file). The engine must
+   * rank the label within the first 1 + ambiguous.length causes, and only these.
+   */
+  ambiguous?: CauseId[];
+}
+
+type Headers = NameValue[] | Record<string, string | string[]>;
+
+function toList(h: Headers | undefined): NameValue[] {
+  if (!h) return [];
+  if (Array.isArray(h)) return h;
+  const out: NameValue[] = [];
+  for (const [name, v] of Object.entries(h)) for (const value of Array.isArray(v) ? v : [v]) out.push({ name, value });
+  return out;
+}
+
+export function exchangeFromFixtureJson(raw: any, file: string): Exchange {
+  const res = raw.response ?? {};
+  const exchange: Exchange = {
+    response: {
+      status: res.status,
+      statusText: res.statusText ?? '',
+      httpVersion: res.httpVersion ?? 'HTTP/1.1',
+      headers: toList(res.headers),
+      content: res.content ?? { mimeType: '', text: res.body ?? '' },
+    },
+    source: { kind: 'json', name: file },
+  };
+  if (raw.request) {
+    exchange.request = {
+      method: raw.request.method ?? 'GET',
+      url: raw.request.url,
+      httpVersion: raw.request.httpVersion ?? 'HTTP/1.1',
+      headers: toList(raw.request.headers),
+      ...(raw.request.postData ? { postData: raw.request.postData } : {}),
+    };
+  }
+  return exchange;
+}
+
+export function loadFixture(path: string): Fixture {
+  const raw = JSON.parse(readFileSync(path, 'utf8'));
+  const where = path;
+  if (typeof raw.source !== 'string' || !raw.source) throw new Error(`${where}: "source" (a URL or capture note) is required`);
+  const l = raw.label ?? {};
+  if (!isProduct(l.product)) throw new Error(`${where}: label.product "${l.product}" is not in design.md section 2`);
+  if (!isLayer(l.layer)) throw new Error(`${where}: label.layer "${l.layer}" is not in design.md section 2`);
+  if (!isCauseId(l.cause)) throw new Error(`${where}: label.cause "${l.cause}" is not in design.md section 2`);
+  if (typeof raw.response?.status !== 'number') throw new Error(`${where}: response.status is required`);
+  return {
+    file: path,
+    source: raw.source,
+    label: { product: l.product, layer: l.layer, cause: l.cause },
+    exchange: exchangeFromFixtureJson(raw, path),
+    ...(raw.now ? { now: new Date(raw.now) } : {}),
+    ...(Array.isArray(raw.ambiguous) ? { ambiguous: raw.ambiguous.filter(isCauseId) } : {}),
+  };
+}
+
+export function loadFixtures(dir: string): Fixture[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .sort()
+    .map((f) => loadFixture(join(dir, f)));
+}
