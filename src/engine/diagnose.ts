@@ -9,6 +9,7 @@ import { loadRules } from '../rules/registry.ts';
 import { inspectExchangeCredentials } from '../credentials/index.ts';
 import { buildContext } from './context.ts';
 import { headlineOf, isDenial, outcomeOf } from './status.ts';
+import { redactUrl, scrub, secretsOf } from './scrub.ts';
 
 export interface DiagnoseOptions {
   now?: Date;
@@ -151,7 +152,9 @@ export function diagnoseWith(rules: Rule[], exchange: Exchange, opts: DiagnoseOp
   const mismatch = denial ? statusMismatch(status, causes) : undefined;
   if (mismatch) report.statusMismatch = mismatch;
   if (exchange.trace) report.trace = exchange.trace;
-  return report;
+  if (opts.showSecrets) return report;
+  report.request.url = redactUrl(report.request.url);
+  return scrub(report, secretsOf(exchange));
 }
 
 export async function diagnose(exchange: Exchange, opts: DiagnoseOptions = {}): Promise<Report> {

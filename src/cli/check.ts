@@ -1,0 +1,124 @@
+import { parseArgs } from 'node:util';
+import { UsageError } from '../errors.ts';
+import type { ExchangeRequest, NameValue } from '../model/exchange.ts';
+import { fromCurl } from '../importers/index.ts';
+import { assertSendable, checkRequest } from '../check.ts';
+import { redactSecret, redactUrl } from '../engine/scrub.ts';
+import { exitCodeFor } from '../render/exit-code.ts';
+import { Output, formatFrom } from './output.ts';
+import type { Io } from './io.ts';
+
+const HELP = `Usage:
+  why403 check [options] URL [-X METHOD] [-H 'Name: value']… [-d BODY]
+  why403 check [options] -- curl 'https://…' -H '…'      (a command as "Copy as cURL" gives it)
+
+Sends the request once (honouring HTTP(S)_PROXY and NO_PROXY), records a trace, and diagnoses the answer.
+Options:
+  --json | --jsonl | --markdown   output format (default: terminal)
+  --timeout SECONDS               give up after this long (default 15)
+  --max-body BYTES                keep at most this much of the body (default 262144)
+  --no-follow                     do not follow redirects (GET/HEAD follow up to 5 by default)
+  --insecure                      do not verify TLS certificates
+  --allow-unsafe                  allow sending methods other than GET, HEAD, OPTIONS
+  --dry-run                       print the request that would be sent; send nothing
+  --show-secrets                  print credentials unredacted
+`;
+
+/** Re-quotes argv tokens so the curl parser sees exactly what the shell gave us. */
+const shellQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+
+function parseHeader(h: string): NameValue {
+  const i = h.indexOf(':');
+  if (i <= 0) throw new UsageError(`-H "${h}": expected 'Name: value'`);
+  return { name: h.slice(0, i).trim(), value: h.slice(i + 1).trim() };
+}
+
+const SECRET_HEADER = /^(authorization|proxy-authorization|cookie|x-api-key|api-key|x-auth-token|private-token)$/i;
+
+function describePlan(req: ExchangeRequest, showSecrets: boolean): string {
+  const lines = [`would send: ${req.method} ${showSecrets ? req.url : redactUrl(req.url)}`];
+  for (const h of req.headers) lines.push(`  ${h.name}: ${showSecrets || !SECRET_HEADER.test(h.name) ? h.value : redactSecret(h.value)}`);
+  if (req.postData?.text) lines.push(`  (body: ${Buffer.byteLength(req.postData.text)} bytes${req.postData.mimeType ? `, ${req.postData.mimeType}` : ''})`);
+  return lines.join('\n') + '\n';
+}
+
+export async function checkCommand(argv: string[], io: Io): Promise<number> {
+  const dashes = argv.indexOf('--');
+  const own = dashes === -1 ? argv : argv.slice(0, dashes);
+  const curlArgv = dashes === -1 ? undefined : argv.slice(dashes + 1);
+  const { values, positionals } = parseArgs({
+    args: own,
+    allowPositionals: true,
+    options: {
+      json: { type: 'boolean' },
+      jsonl: { type: 'boolean' },
+      markdown: { type: 'boolean' },
+      timeout: { type: 'string' },
+      'max-body': { type: 'string' },
+      'no-follow': { type: 'boolean' },
+      insecure: { type: 'boolean' },
+      'allow-unsafe': { type: 'boolean' },
+      'dry-run': { type: 'boolean' },
+      'show-secrets': { type: 'boolean' },
+      request: { type: 'string', short: 'X' },
+      header: { type: 'string', short: 'H', multiple: true },
+      data: { type: 'string', short: 'd' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    io.stdout.write(HELP);
+    return 0;
+  }
+  let format;
+  try {
+    format = formatFrom(values);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  const timeoutS = values.timeout === undefined ? 15 : Number(values.timeout);
+  if (!(timeoutS > 0)) throw new UsageError(`--timeout "${values.timeout}": expected a number of seconds greater than 0`);
+  const maxBody = values['max-body'] === undefined ? 256 * 1024 : Number(values['max-body']);
+  if (!Number.isInteger(maxBody) || maxBody < 0) throw new UsageError(`--max-body "${values['max-body']}": expected a whole number of bytes`);
+
+  let req: ExchangeRequest;
+  if (curlArgv) {
+    if (positionals.length) throw new UsageError(`give either a URL or "-- curl …", not both (got ${positionals.join(' ')})`);
+    if (!curlArgv.length || !/^curl(\.exe)?$/.test(curlArgv[0])) throw new UsageError('after "--" give a curl command, starting with "curl"');
+    req = await fromCurl(curlArgv.map(shellQuote).join(' '));
+  } else {
+    if (positionals.length !== 1) throw new UsageError(positionals.length ? `expected one URL, got ${positionals.length}: ${positionals.join(' ')}` : 'check needs a URL, or "-- curl …"');
+    const headers = (values.header ?? []).map(parseHeader);
+    const data = values.data;
+    if (data !== undefined && !headers.some((h) => h.name.toLowerCase() === 'content-type')) headers.push({ name: 'Content-Type', value: 'application/x-www-form-urlencoded' });
+    req = {
+      method: (values.request ?? (data !== undefined ? 'POST' : 'GET')).toUpperCase(),
+      url: positionals[0],
+      headers,
+      ...(data !== undefined ? { postData: { mimeType: headers.find((h) => h.name.toLowerCase() === 'content-type')!.value, text: data } } : {}),
+    };
+  }
+  try {
+    new URL(req.url);
+  } catch {
+    throw new UsageError(`"${req.url}" is not a URL (expected e.g. https://api.example.com/path)`);
+  }
+  if (values['dry-run']) {
+    io.stdout.write(describePlan(req, Boolean(values['show-secrets'])));
+    return 0;
+  }
+  assertSendable(req, values['allow-unsafe']);
+  const report = await checkRequest(req, {
+    timeoutMs: timeoutS * 1000,
+    maxBody,
+    followRedirects: !values['no-follow'],
+    insecure: values.insecure,
+    allowUnsafe: values['allow-unsafe'],
+    showSecrets: values['show-secrets'],
+    env: io.env,
+  });
+  const out = new Output(format, io);
+  out.write(report);
+  out.end();
+  return exitCodeFor([report]);
+}

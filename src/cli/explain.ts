@@ -1,0 +1,81 @@
+import { parseArgs } from 'node:util';
+import { UsageError, InputError } from '../errors.ts';
+import type { Report } from '../model/report.ts';
+import { loadRules } from '../rules/registry.ts';
+import { diagnoseWith } from '../engine/diagnose.ts';
+import { importFile } from '../importers/index.ts';
+import { Output, formatFrom } from './output.ts';
+import type { Io } from './io.ts';
+
+const HELP = `Usage: why403 explain [--json|--jsonl|--markdown] [--show-secrets] FILE…
+
+Diagnoses saved exchanges offline. FILE is a HAR (every 401 and 403 entry is
+diagnosed, in file order), raw HTTP text (as curl -v, Burp or a browser shows
+it, or a response alone), or JSON {"request": …, "response": …}; - reads
+standard input.
+`;
+
+function plural(n: number, word: string): string {
+  return `${n.toLocaleString('en-US')} ${word}${n === 1 ? '' : 's'}`;
+}
+
+export async function explainCommand(argv: string[], io: Io): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      json: { type: 'boolean' },
+      jsonl: { type: 'boolean' },
+      markdown: { type: 'boolean' },
+      'show-secrets': { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    io.stdout.write(HELP);
+    return 0;
+  }
+  if (!positionals.length) throw new UsageError('explain needs at least one FILE (a HAR, raw HTTP text, JSON, or - for standard input)');
+  let format;
+  try {
+    format = formatFrom(values);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  const rules = await loadRules();
+  const out = new Output(format, io);
+  const opts = { showSecrets: values['show-secrets'] };
+  let denied = 0;
+  try {
+    for (const file of positionals) {
+      const imported = await importFile(file, { stdin: io.stdin });
+      if (imported.format === 'har') {
+        let n = 0;
+        for await (const exchange of imported.har.exchanges) {
+          out.write(diagnoseWith(rules, exchange, opts));
+          n++;
+        }
+        const s = await imported.har.summary;
+        denied += s.denied;
+        const others = s.total - s.denied;
+        const statuses = Object.entries(s.byStatus)
+          .filter(([st]) => st === '401' || st === '403')
+          .map(([st, c]) => `${c} × ${st}`)
+          .join(', ');
+        out.say(`${file}: ${plural(s.total, 'entry').replace('entrys', 'entries')}, ${n} denied${statuses ? ` (${statuses})` : ''}; ${plural(others, 'other')} not diagnosed.`);
+        if (s.sanitized && !n) for (const note of s.notes) out.say(`note: ${note}`);
+        continue;
+      }
+      if (!imported.exchanges.length && imported.requests.length)
+        throw new InputError(file, 'holds a request but no response; to send it and diagnose the answer run: why403 check -- curl …');
+      for (const exchange of imported.exchanges) {
+        const report: Report = diagnoseWith(rules, exchange, opts);
+        if (report.outcome === 'denied' || report.outcome === 'unauthenticated') denied++;
+        out.write(report);
+      }
+    }
+  } finally {
+    out.end();
+  }
+  return denied ? 1 : 0;
+}

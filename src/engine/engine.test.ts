@@ -1,0 +1,78 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { combineWeights, diagnoseWith, likelihoodOf } from './diagnose.ts';
+import { defineRule } from '../rules/define.ts';
+import type { Exchange } from '../model/exchange.ts';
+import { secretsOf } from './scrub.ts';
+
+const exchange = (status: number, reqHeaders: { name: string; value: string }[] = [], url = 'https://api.example.test/items?key=abcdef123456'): Exchange => ({
+  request: { method: 'GET', url, headers: reqHeaders },
+  response: { status, statusText: '', headers: [{ name: 'Content-Type', value: 'application/json' }], content: { text: '{"error":"forbidden"}' } },
+  source: { kind: 'json', name: 'test' },
+});
+
+test('weights combine as a noisy-OR and negative evidence scales down', () => {
+  assert.equal(combineWeights([0.5, 0.5]), 0.75);
+  assert.equal(combineWeights([0.8, -0.5]), 0.4);
+  assert.equal(combineWeights([]), 0);
+  assert.equal(likelihoodOf(0.7), 'high');
+  assert.equal(likelihoodOf(0.4), 'medium');
+  assert.equal(likelihoodOf(0.39), 'low');
+});
+
+test('causes are merged per id, ranked by score, fixes sorted easy first', () => {
+  const a = defineRule({
+    meta: { id: 'a', kind: 'cause', description: 'test rule a', docs: ['https://example.test'], causes: ['insufficient-role', 'csrf'] },
+    run: () => ({
+      causes: [
+        { id: 'insufficient-role', weight: 0.5, summary: 'weak', evidence: [{ source: 'body', text: 'x' }], fixes: [{ title: 'hard fix', difficulty: 'hard' }] },
+        { id: 'csrf', weight: 0.6, summary: 'csrf', evidence: [] },
+      ],
+    }),
+  });
+  const b = defineRule({
+    meta: { id: 'b', kind: 'cause', description: 'test rule b', docs: ['https://example.test'], causes: ['insufficient-role'] },
+    run: () => ({ causes: [{ id: 'insufficient-role', weight: 0.6, summary: 'strong', evidence: [{ source: 'header:x', text: 'y' }], fixes: [{ title: 'easy fix', difficulty: 'easy' }] }] }),
+  });
+  const r = diagnoseWith([a, b], exchange(403));
+  assert.deepEqual(r.causes.map((c) => c.id), ['insufficient-role', 'csrf']);
+  assert.equal(r.causes[0].score, 0.8);
+  assert.equal(r.causes[0].summary, 'strong');
+  assert.deepEqual(r.causes[0].fixes.map((f) => f.title), ['easy fix', 'hard fix']);
+  assert.equal(r.causes[0].evidence.length, 2);
+});
+
+test('no rule speaks: one "unknown" cause, and non-denials carry no causes', () => {
+  const r = diagnoseWith([], exchange(403));
+  assert.deepEqual(r.causes.map((c) => c.id), ['unknown']);
+  const ok = diagnoseWith([], exchange(200));
+  assert.equal(ok.outcome, 'allowed');
+  assert.deepEqual(ok.causes, []);
+  assert.equal(diagnoseWith([], exchange(404)).outcome, 'not-found');
+  assert.equal(diagnoseWith([], exchange(429)).outcome, 'rate-limited');
+});
+
+test('a 403 whose likeliest cause is authentication is called out as a should-be 401', () => {
+  const rule = defineRule({
+    meta: { id: 'x', kind: 'cause', description: 'test rule x', docs: ['https://example.test'], causes: ['credential-expired', 'insufficient-scope'] },
+    run: (ctx) => ({ causes: [{ id: ctx.status === 403 ? 'credential-expired' : 'insufficient-scope', weight: 0.8, summary: 's', evidence: [] }] }),
+  });
+  assert.match(diagnoseWith([rule], exchange(403)).statusMismatch ?? '', /should have been a 401/);
+  assert.match(diagnoseWith([rule], exchange(401)).statusMismatch ?? '', /really a permission problem/);
+});
+
+test('secrets the request carried never reach the report', () => {
+  const leaky = defineRule({
+    meta: { id: 'leaky', kind: 'cause', description: 'echoes the request', docs: ['https://example.test'], causes: ['credential-invalid'] },
+    run: (ctx) => ({ causes: [{ id: 'credential-invalid', weight: 0.9, summary: `token ${ctx.requestHeader('authorization')} cookie ${ctx.requestHeader('cookie')}`, evidence: [{ source: 'request:url', text: ctx.exchange.request!.url }] }] }),
+  });
+  const ex = exchange(401, [
+    { name: 'Authorization', value: 'Bearer s3cr3t-token-value-1234' },
+    { name: 'Cookie', value: 'sessionid=abcdefghijkl; theme=dark' },
+  ]);
+  const text = JSON.stringify(diagnoseWith([leaky], ex));
+  for (const secret of ['s3cr3t-token-value-1234', 'abcdefghijkl', 'abcdef123456']) assert.ok(!text.includes(secret), `${secret} leaked`);
+  assert.ok(secretsOf(ex).includes('s3cr3t-token-value-1234'));
+  const shown = JSON.stringify(diagnoseWith([leaky], ex, { showSecrets: true }));
+  assert.ok(shown.includes('s3cr3t-token-value-1234'), '--show-secrets shows them');
+});

@@ -1,0 +1,103 @@
+// The terminal view: who said no, why, what now — readable at 80 columns.
+import type { Cause, Report } from '../model/report.ts';
+import { clip, noStyle, wrap, type Style } from './text.ts';
+
+export interface TerminalOptions {
+  width?: number;
+  style?: Style;
+  /** How many causes to show in full (the rest get one line each). */
+  detailed?: number;
+}
+
+function causeLine(c: Cause, i: number, s: Style): string {
+  const tag = c.likelihood === 'high' ? s.red(c.likelihood) : c.likelihood === 'medium' ? s.yellow(c.likelihood) : s.dim(c.likelihood);
+  return `  ${i + 1}. ${s.bold(c.id)}  ${tag} ${c.score.toFixed(2)}`;
+}
+
+export function renderTerminal(report: Report, opts: TerminalOptions = {}): string {
+  const width = Math.max(40, Math.min(opts.width ?? 80, 120));
+  const s = opts.style ?? noStyle;
+  const detailed = opts.detailed ?? 2;
+  const lines: string[] = [];
+  const denied = report.outcome === 'denied' || report.outcome === 'unauthenticated';
+  const mark = denied ? s.red('✗') : report.outcome === 'allowed' ? s.green('✓') : s.yellow('•');
+  const where = report.source.kind === 'har' && report.source.index !== undefined ? `  ${s.dim(`(${report.source.name} entry #${report.source.index + 1})`)}` : '';
+  lines.push(`${mark} ${s.bold(`${report.status} ${report.statusText ?? ''}`.trim())}  ${clip(`${report.request.method} ${report.request.url}`, width - 12)}${where}`);
+  lines.push(wrap(report.headline, width, '  '));
+  if (report.statusMismatch) lines.push(s.yellow(wrap(`! ${report.statusMismatch}`, width, '    ', '  ')));
+
+  if (report.deniedBy) {
+    const d = report.deniedBy;
+    lines.push('', s.bold('Who said no'));
+    const guess = d.guessed ? ' (a guess: no product recognised)' : '';
+    lines.push(`  ${s.cyan(d.product)} · ${d.layer} · confidence ${d.confidence.toFixed(2)}${guess}`);
+    for (const e of d.evidence.slice(0, 3)) lines.push(s.dim(`    ${clip(`${e.source}  ${e.text}`, width - 4)}`));
+  }
+
+  if (report.causes.length) {
+    lines.push('', s.bold('Why'));
+    report.causes.forEach((c, i) => {
+      lines.push(causeLine(c, i, s));
+      if (i >= detailed) return;
+      lines.push(wrap(c.summary, width, '     '));
+      for (const e of c.evidence.slice(0, 4)) lines.push(s.dim(`     · ${clip(`${e.source}: ${e.text}`, width - 7)}`));
+      if (c.gap) {
+        lines.push(wrap(`required: ${c.gap.required.join(', ') || '(unknown)'}`, width, '       ', '     '));
+        lines.push(wrap(`held:     ${c.gap.held.join(', ') || '(none)'}`, width, '       ', '     '));
+      }
+    });
+  }
+
+  const withFixes = report.causes.filter((c, i) => i < detailed && c.fixes.length);
+  if (withFixes.length) {
+    lines.push('', s.bold('What now'));
+    for (const c of withFixes) {
+      if (withFixes.length > 1) lines.push(s.dim(`  if ${c.id}:`));
+      for (const f of c.fixes.slice(0, 3)) {
+        lines.push(wrap(`[${f.difficulty}] ${f.title}`, width, '         ', '  '));
+        for (const cmd of f.commands ?? []) lines.push(s.cyan(`      $ ${clip(cmd, width - 8)}`));
+        if (f.verify) lines.push(s.dim(wrap(`then check: ${f.verify}`, width, '        ', '      ')));
+      }
+    }
+  }
+
+  const cred = report.credential;
+  if (cred.items.length || cred.findings.length) {
+    lines.push('', s.bold('Credential'));
+    for (const item of cred.items.slice(0, 4)) {
+      const bits = [item.kind, item.location, item.display];
+      if (item.subject) bits.push(`sub=${item.subject}`);
+      if (item.expiresAt) bits.push(`expires ${item.expiresAt}`);
+      lines.push(`  ${clip(bits.join('  '), width - 2)}`);
+      const grants = [...(item.scopes ?? []), ...(item.roles ?? [])];
+      if (grants.length) lines.push(s.dim(wrap(`grants: ${grants.join(' ')}`, width, '          ', '    ')));
+    }
+    for (const f of cred.findings) lines.push(wrap(`! ${f.text}`, width, '    ', '  '));
+    if (cred.clock.skewSeconds !== undefined) lines.push(s.dim(`  clock: server ${cred.clock.server} vs local ${cred.clock.local} (skew ${cred.clock.skewSeconds} s)`));
+  } else if (denied && report.request.url) {
+    lines.push('', s.dim('Credential: none found in the request.'));
+  }
+
+  if (report.probes.length) {
+    lines.push('', s.bold('Probes'));
+    for (const p of report.probes) lines.push(`  ${p.name.padEnd(22)} ${String(p.status ?? '—').padEnd(4)} ${clip(p.meaning, width - 30)}`);
+  }
+
+  const t = report.trace;
+  if (t) {
+    lines.push('', s.bold('Trace'));
+    if (t.redirects.length > 1) for (const r of t.redirects) lines.push(`  ${r.status} ${clip(r.url, width - 8)}`);
+    const remote = t.remoteAddress ? `${t.remoteAddress}${t.remotePort ? ':' + t.remotePort : ''}` : 'unknown';
+    lines.push(`  remote ${remote}${t.tls?.protocol ? `  ${t.tls.protocol}` : ''}${t.tls?.subject ? `  cert ${t.tls.subject}` : ''}`);
+    if (t.proxy) lines.push(wrap(`proxy: ${t.proxy.used ? `used ${t.proxy.url}` : 'not used'} (${t.proxy.reason})`, width, '    ', '  '));
+    const tm = t.timings;
+    const parts = [tm.connect !== undefined ? `connect ${tm.connect} ms` : '', tm.tls !== undefined ? `tls ${tm.tls} ms` : '', tm.firstByte !== undefined ? `first byte ${tm.firstByte} ms` : '', `total ${tm.total} ms`].filter(Boolean);
+    lines.push(s.dim(`  ${parts.join(' · ')}`));
+  }
+
+  if (report.notes.length) {
+    lines.push('', s.bold('Notes'));
+    for (const n of report.notes) lines.push(wrap(`- ${n}`, width, '    ', '  '));
+  }
+  return lines.join('\n') + '\n';
+}
