@@ -41,7 +41,9 @@ async function readText(res: Response, max: number): Promise<{ text: string; tru
     size += value.length;
     if (size >= max) {
       truncated = true;
-      await reader.cancel().catch(() => {});
+      // Not awaited: cancelling one branch of a tee() settles only when the
+      // caller's branch is cancelled too, which may be never.
+      reader.cancel().catch(() => {});
       break;
     }
   }

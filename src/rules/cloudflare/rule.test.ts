@@ -1,0 +1,37 @@
+import { join } from 'node:path';
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import rule from './rule.ts';
+import { testRule, runRule } from '../_lib/tester.ts';
+import { loadFixture } from '../_lib/fixtures.ts';
+import { diagnoseWith } from '../../engine/diagnose.ts';
+import { loadRules } from '../registry.ts';
+
+const fixtures = join(import.meta.dirname, 'fixtures');
+
+testRule(rule, import.meta.dirname);
+
+test('cloudflare: the Ray ID from the page reaches the fix for the site owner', () => {
+  const out = runRule(rule, loadFixture(join(fixtures, 'error-1006-ip-banned.json')));
+  const c = out?.causes?.[0];
+  assert.equal(c?.id, 'ip-restricted');
+  assert.ok(c?.fixes?.some((f) => f.title.includes('2afbb9b137e9126d')));
+  assert.ok(c?.fixes?.some((f) => f.commands?.some((cmd) => cmd.includes('rayName:\\"2afbb9b137e9126d\\"'))));
+});
+
+test('cloudflare: the Ray ID header drops the colo suffix', () => {
+  const out = runRule(rule, loadFixture(join(fixtures, 'block-page-attention-required.json')));
+  assert.ok(out?.producer?.evidence.some((e) => e.source === 'ray-id' && e.text === '5250aa315915ba0a'));
+});
+
+test('cloudflare: an origin 403 that only passed through Cloudflare is not claimed', async () => {
+  // nginx's own 403 page, as it would arrive through Cloudflare's proxy.
+  const fx = loadFixture(join(import.meta.dirname, '..', 'nginx', 'fixtures', 'deny-all.json'));
+  fx.exchange.response.headers = [...fx.exchange.response.headers.filter((h) => h.name.toLowerCase() !== 'server'), { name: 'Server', value: 'cloudflare' }, { name: 'CF-RAY', value: '863bc951ce9d9abd-MIA' }];
+  const out = runRule(rule, fx);
+  assert.ok(out?.producer && out.producer.confidence < 0.5, 'below the claim threshold');
+  assert.equal(out?.producer?.layer, 'cdn');
+  assert.equal(out?.causes, undefined);
+  const report = diagnoseWith(await loadRules(), fx.exchange);
+  assert.equal(report.deniedBy?.product, 'nginx', 'the origin is named');
+});

@@ -1,0 +1,178 @@
+// RFC 9457 problem details (application/problem+json): type, title, status,
+// detail, instance and extension members. The standard fixes the shape, not
+// the words, so causes come from keywords with modest weights. A problem type
+// URI is owned by whoever publishes it, so a few documented namespaces name
+// their product outright.
+import { defineRule, ev, type CauseClaim, type ProducerClaim } from '../define.ts';
+import type { Context } from '../../engine/context.ts';
+import type { Evidence, Fix } from '../../model/report.ts';
+import type { CauseId, Layer, Product } from '../../model/vocabulary.ts';
+
+interface Problem {
+  type?: string;
+  title?: string;
+  status?: number;
+  detail?: string;
+  instance?: string;
+  extensions: Record<string, unknown>;
+  declared: boolean;
+}
+
+const STANDARD = new Set(['type', 'title', 'status', 'detail', 'instance']);
+
+function problem(ctx: Context): Problem | undefined {
+  const j = ctx.body.json;
+  if (!j || typeof j !== 'object' || Array.isArray(j)) return undefined;
+  const o = j as Record<string, unknown>;
+  const declared = /application\/problem\+json/i.test(ctx.body.contentType);
+  const type = typeof o.type === 'string' ? o.type : undefined;
+  const title = typeof o.title === 'string' ? o.title : undefined;
+  const detail = typeof o.detail === 'string' ? o.detail : undefined;
+  const status = typeof o.status === 'number' ? o.status : undefined;
+  // Without the media type, require the members that make the shape unmistakable.
+  if (!declared && !(type && title && (detail || status !== undefined))) return undefined;
+  if (declared && !type && !title && !detail) return undefined;
+  const extensions: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(o)) if (!STANDARD.has(k)) extensions[k] = v;
+  return { type, title, status, detail, instance: typeof o.instance === 'string' ? o.instance : undefined, extensions, declared };
+}
+
+interface Namespace {
+  prefix: RegExp;
+  product: Product;
+  layer: Layer;
+  docs: string;
+  /** Problem types whose meaning the product documents. */
+  types?: Record<string, { id: CauseId; weight: number; summary: string; fix?: Fix }>;
+}
+
+// Problem type namespaces that only their owner mints.
+const NAMESPACES: Namespace[] = [
+  {
+    prefix: /^https:\/\/api\.(?:twitter|x)\.com\/2\/problems\//,
+    product: 'x-api',
+    layer: 'application',
+    docs: 'https://docs.x.com/x-api/fundamentals/response-codes-and-errors',
+    types: {
+      'client-forbidden': {
+        id: 'feature-disabled',
+        weight: 0.75,
+        summary: 'X refused the app: it is not enrolled for this endpoint (not attached to a Project, or its access level does not include it).',
+        fix: { title: 'In the X developer portal, attach the App to a Project with an access level that includes this endpoint, then regenerate its keys and tokens', difficulty: 'medium', docs: 'https://developer.x.com/en/docs/projects/overview' },
+      },
+      'unsupported-authentication': { id: 'credential-malformed', weight: 0.75, summary: 'X does not accept this kind of authentication for the endpoint (e.g. an app-only bearer token where user context is required).' },
+      'usage-capped': { id: 'rate-limited', weight: 0.8, summary: 'The app’s usage cap for this period is reached.' },
+      'not-authorized-for-resource': { id: 'not-owner', weight: 0.6, summary: 'The authenticated user may not see or act on this resource.' },
+    },
+  },
+  {
+    prefix: /^https:\/\/problems\.luna\.akamaiapis\.net\//,
+    product: 'akamai',
+    layer: 'gateway',
+    docs: 'https://techdocs.akamai.com/developer/docs/errors',
+  },
+];
+
+interface Keyword {
+  re: RegExp;
+  id: CauseId;
+  weight: number;
+  what: string;
+}
+
+// Matched against title, detail, the type URI's last segment and string extension members.
+const KEYWORDS: Keyword[] = [
+  { re: /\bcsrf\b|\bxsrf\b/i, id: 'csrf', weight: 0.55, what: 'CSRF' },
+  { re: /\bexpired?\b/i, id: 'credential-expired', weight: 0.45, what: 'something expired' },
+  { re: /\bnot yet valid\b|\bnbf\b/i, id: 'credential-not-yet-valid', weight: 0.45, what: 'a credential not valid yet' },
+  { re: /\bscopes?\b/i, id: 'insufficient-scope', weight: 0.45, what: 'a scope' },
+  { re: /\baudience\b/i, id: 'wrong-audience', weight: 0.4, what: 'the audience' },
+  { re: /\broles?\b|\bpermissions?\b|\bprivileges?\b|\binsufficient[- _]rights\b/i, id: 'insufficient-role', weight: 0.35, what: 'a role or permission' },
+  { re: /\bowner\b|\bbelongs? to another\b|\bnot your\b/i, id: 'not-owner', weight: 0.4, what: 'ownership' },
+  { re: /\bcross[- ]origin\b|\bcors\b|\borigin\b/i, id: 'cors', weight: 0.35, what: 'the origin' },
+  { re: /\bip[- ]address\b|\ballow[- ]?list\b|\bwhite[- ]?list\b|\bgeo[- ]?(block|restrict)/i, id: 'ip-restricted', weight: 0.45, what: 'an address or allowlist' },
+  { re: /\brate[- ]limit|\btoo many requests\b|\bthrottl/i, id: 'rate-limited', weight: 0.5, what: 'a rate limit' },
+  { re: /\bquota\b|\busage[- ]cap|\bcredit\b/i, id: 'rate-limited', weight: 0.4, what: 'a quota' },
+  { re: /\bsuspended\b|\bdeactivated\b|\bbanned\b|\baccount (is )?(disabled|locked)\b|\bunverified\b/i, id: 'account-state', weight: 0.5, what: 'the account’s state' },
+  { re: /\barchived\b|\bread[- ]only\b|\blocked\b/i, id: 'resource-state', weight: 0.4, what: 'the resource’s state' },
+  { re: /\benrol(l)?(ed|ment)?\b|\bsubscription\b|\bplan\b|\bupgrade\b|\baccess level\b|\bnot enabled\b|\bfeature\b/i, id: 'feature-disabled', weight: 0.45, what: 'a plan, enrollment or feature' },
+  { re: /\bunsupported authentication\b|\bauthentication (type|method|scheme)\b/i, id: 'credential-malformed', weight: 0.45, what: 'the kind of authentication' },
+  { re: /\binvalid (access |client |api )?(token|credentials?|key)\b|\binactive\b.*\btoken\b|\brevoked\b/i, id: 'credential-invalid', weight: 0.45, what: 'an invalid or inactive credential' },
+  { re: /\bmissing (an? )?(token|credentials?|authorization)\b|\bunauthenticated\b|\bnot authenticated\b|\bauthentication required\b/i, id: 'credential-missing', weight: 0.45, what: 'a missing credential' },
+  { re: /\bmfa\b|\bmulti[- ]factor\b|\bconditional access\b|\bdevice (is )?not compliant\b/i, id: 'conditional-access', weight: 0.45, what: 'a conditional-access requirement' },
+];
+
+function strings(p: Problem): { source: string; text: string }[] {
+  const out: { source: string; text: string }[] = [];
+  if (p.title) out.push({ source: 'body:title', text: p.title });
+  if (p.detail) out.push({ source: 'body:detail', text: p.detail });
+  if (p.type && p.type !== 'about:blank') {
+    const last = p.type.replace(/[#?].*$/, '').split('/').filter(Boolean).pop() ?? '';
+    out.push({ source: 'body:type', text: last.replace(/[-_]/g, ' ') });
+  }
+  for (const [k, v] of Object.entries(p.extensions)) if (typeof v === 'string' && v.length < 300 && !/^https?:/.test(v) && !/id$/i.test(k)) out.push({ source: `body:${k}`, text: v.replace(/[-_]/g, ' ') });
+  return out;
+}
+
+function listOf(v: unknown): string[] {
+  if (Array.isArray(v)) return v.filter((x): x is string => typeof x === 'string');
+  if (typeof v === 'string') return v.split(/[\s,]+/).filter(Boolean);
+  return [];
+}
+
+export default defineRule({
+  meta: {
+    id: 'problem-json',
+    kind: 'cause',
+    description: 'RFC 9457 problem details bodies: evidence from title/detail/type and extension members, keyword-weighted causes, and the product behind a few documented problem-type namespaces (X API, Akamai).',
+    docs: ['https://www.rfc-editor.org/rfc/rfc9457', 'https://docs.x.com/x-api/fundamentals/response-codes-and-errors', 'https://techdocs.akamai.com/developer/docs/errors'],
+    causes: ['csrf', 'credential-expired', 'credential-not-yet-valid', 'insufficient-scope', 'wrong-audience', 'insufficient-role', 'not-owner', 'cors', 'ip-restricted', 'rate-limited', 'account-state', 'resource-state', 'feature-disabled', 'credential-malformed', 'credential-invalid', 'credential-missing', 'conditional-access'],
+  },
+  applies: (ctx) => (ctx.status === 401 || ctx.status === 403 || ctx.status === 429) && Boolean(problem(ctx)),
+  run(ctx) {
+    const p = problem(ctx)!;
+    const shape: Evidence = ev(p.declared ? 'header:content-type' : 'body', p.declared ? 'application/problem+json (RFC 9457)' : 'RFC 9457 problem details shape (type, title, status/detail)');
+    const lines = strings(p);
+    const notes = [
+      `Problem details: ${[p.title, p.detail].filter(Boolean).join(' — ') || p.type || '(no title or detail)'}${p.instance ? ` (instance ${p.instance})` : ''}`,
+    ];
+
+    let producer: ProducerClaim | undefined;
+    const ns = p.type ? NAMESPACES.find((n) => n.prefix.test(p.type!)) : undefined;
+    const causes: CauseClaim[] = [];
+    if (ns && p.type) {
+      producer = { product: ns.product, layer: ns.layer, confidence: 0.9, evidence: [ev('body:type', `${p.type} (a problem type namespace only ${ns.product} mints)`)] };
+      const slug = p.type.replace(ns.prefix, '').split(/[/?#]/)[0];
+      const known = ns.types?.[slug];
+      if (known)
+        causes.push({
+          id: known.id,
+          weight: known.weight,
+          summary: known.summary,
+          evidence: [ev('body:type', p.type), ...lines.filter((l) => l.source !== 'body:type').slice(0, 3).map((l) => ev(l.source, l.text))],
+          fixes: [...(known.fix ? [known.fix] : []), { title: `Read ${ns.product}’s documentation for the problem type ${slug}`, difficulty: 'easy', docs: ns.docs }],
+        });
+    }
+
+    const seen = new Set<CauseId>(causes.map((c) => c.id));
+    for (const k of KEYWORDS) {
+      if (seen.has(k.id)) continue;
+      const hit = lines.find((l) => k.re.test(l.text));
+      if (!hit) continue;
+      seen.add(k.id);
+      const claim: CauseClaim = {
+        id: k.id,
+        weight: k.weight,
+        summary: `The problem details mention ${k.what}: “${hit.text}”.`,
+        evidence: [shape, ev(hit.source, hit.text)],
+      };
+      if (k.id === 'insufficient-scope') {
+        const required = listOf(p.extensions.required_scopes ?? p.extensions.required_scope ?? p.extensions.scope ?? p.extensions.scopes);
+        if (required.length) claim.gap = { required, held: [...new Set(ctx.credential.items.flatMap((i) => i.scopes ?? []))] };
+      }
+      causes.push(claim);
+    }
+    if (!causes.length && !producer) return { notes };
+    return { ...(producer ? { producer } : {}), ...(causes.length ? { causes } : {}), notes };
+  },
+});
