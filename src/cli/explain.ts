@@ -43,12 +43,16 @@ export async function explainCommand(argv: string[], io: Io): Promise<number> {
     throw new UsageError((e as Error).message);
   }
   const rules = await loadRules();
-  const out = new Output(format, io);
+  // Importing is cheap (a HAR is only opened, not read), so every input is
+  // checked before any output: a bad second file fails before the first prints.
+  const inputs = [];
+  for (const file of positionals) inputs.push({ file, imported: await importFile(file, { stdin: io.stdin }) });
+  const single = inputs.length === 1 && inputs[0].imported.format !== 'har' && inputs[0].imported.exchanges.length <= 1;
+  const out = new Output(format, io, { array: !single });
   const opts = { showSecrets: values['show-secrets'] };
   let denied = 0;
   try {
-    for (const file of positionals) {
-      const imported = await importFile(file, { stdin: io.stdin });
+    for (const { file, imported } of inputs) {
       if (imported.format === 'har') {
         let n = 0;
         for await (const exchange of imported.har.exchanges) {

@@ -64,7 +64,9 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
       return err.exitCode;
     }
     if (isParseArgsError(err)) {
-      io.stderr.write(`why403: ${(err as Error).message} (see why403 --help)\n`);
+      const unknown = /Unknown option '([^']+)'/.exec((err as Error).message);
+      const text = unknown ? `unknown option ${unknown[1]} for "${command}"` : (err as Error).message;
+      io.stderr.write(`why403: ${text} (see why403 ${command ?? ''} --help)\n`.replace(' ()', '').replace('why403  --help', 'why403 --help'));
       return 2;
     }
     io.stderr.write(`why403: internal error: ${(err as Error)?.message ?? String(err)}${debug ? '' : ' (run with --debug for details)'}\n`);

@@ -18,9 +18,13 @@ export class Output {
   private count = 0;
   readonly format: Format;
   private readonly io: Io;
-  constructor(format: Format, io: Io) {
+  /** --json: an array (HAR, several inputs) or the one report as an object (design.md section 3). */
+  private readonly array: boolean;
+  private single?: Report;
+  constructor(format: Format, io: Io, opts: { array?: boolean } = {}) {
     this.format = format;
     this.io = io;
+    this.array = opts.array ?? false;
   }
 
   /** True when machine-readable output owns stdout (summaries go to stderr). */
@@ -35,7 +39,15 @@ export class Output {
         out.write(renderJsonLine(report));
         break;
       case 'json':
-        out.write((this.count === 0 ? '[\n' : ',\n') + JSON.stringify(report, null, 2));
+        if (!this.array && this.count === 0) this.single = report;
+        else {
+          if (this.single) {
+            // A second report where one was expected: fall back to an array.
+            out.write('[\n' + JSON.stringify(this.single, null, 2));
+            this.single = undefined;
+          }
+          out.write((this.count === 0 ? '[\n' : ',\n') + JSON.stringify(report, null, 2));
+        }
         break;
       case 'markdown':
         out.write((this.count ? '\n---\n\n' : '') + renderMarkdown(report));
@@ -52,6 +64,8 @@ export class Output {
   }
 
   end(): void {
-    if (this.format === 'json') this.io.stdout.write(this.count ? '\n]\n' : '[]\n');
+    if (this.format !== 'json') return;
+    if (this.single) this.io.stdout.write(JSON.stringify(this.single, null, 2) + '\n');
+    else this.io.stdout.write(this.count ? '\n]\n' : '[]\n');
   }
 }

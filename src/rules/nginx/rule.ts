@@ -30,7 +30,7 @@ export default defineRule({
       'https://nginx.org/en/docs/http/ngx_http_index_module.html',
       'https://nginx.org/en/docs/http/ngx_http_auth_basic_module.html',
     ],
-    causes: ['path-forbidden', 'ip-restricted', 'filesystem-permission', 'directory-listing', 'method-not-allowed', 'credential-missing', 'credential-invalid'],
+    causes: ['path-forbidden', 'ip-restricted', 'filesystem-permission', 'directory-listing', 'method-not-allowed', 'credential-missing', 'credential-malformed', 'credential-invalid'],
   },
   applies: (ctx) => Boolean(signature(ctx).server || signature(ctx).page),
   run(ctx) {
@@ -66,6 +66,9 @@ export default defineRule({
       ];
       if (sent && /^basic\s/i.test(sent))
         causes.push({ id: 'credential-invalid', weight: 0.8, summary: `nginx rejected the Basic credentials for realm "${realm ?? '?'}": unknown user or wrong password.`, evidence: [...evidence, ev('request-header:authorization', 'Basic credentials were sent')], fixes });
+      else if (sent && basic)
+        // auth_basic reads only the Basic scheme; anything else counts as no credential at all.
+        causes.push({ id: 'credential-malformed', weight: 0.75, summary: `nginx wants HTTP Basic credentials (realm "${realm ?? '?'}") but the request sent a ${sent.split(/\s/)[0]} credential, which auth_basic ignores.`, evidence: [...evidence, ev('header:www-authenticate', `Basic realm="${realm}"`), ev('request-header:authorization', `${sent.split(/\s/)[0]} … (not Basic)`)], fixes });
       else
         causes.push({ id: 'credential-missing', weight: 0.8, summary: `nginx requires HTTP Basic authentication (realm "${realm ?? '?'}") and the request sent none.`, evidence: [...evidence, ev('header:www-authenticate', basic ? `Basic realm="${realm}"` : 'no Basic challenge')], fixes });
       return { producer, causes };

@@ -1,0 +1,45 @@
+// Small pieces every text importer needs to finish an exchange the same way.
+import type { ExchangeRequest, NameValue } from '../model/exchange.ts';
+import { headerValues } from '../model/exchange.ts';
+
+/** Cookie header(s) split into name/value pairs; a pair without "=" is kept with an empty value. */
+export function cookiesFromHeaders(headers: NameValue[]): NameValue[] {
+  const out: NameValue[] = [];
+  for (const line of headerValues(headers, 'cookie')) {
+    for (const part of line.split(';')) {
+      const p = part.trim();
+      if (!p) continue;
+      const eq = p.indexOf('=');
+      out.push(eq < 0 ? { name: '', value: p } : { name: p.slice(0, eq).trim(), value: p.slice(eq + 1).trim() });
+    }
+  }
+  return out;
+}
+
+export function queryFromUrl(url: string): NameValue[] {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return [];
+  }
+  return [...u.searchParams].map(([name, value]) => ({ name, value }));
+}
+
+/** Fills what HAR carries beside the headers (cookies, queryString) when the input did not. */
+export function completeRequest(req: ExchangeRequest): ExchangeRequest {
+  if (!req.cookies) {
+    const cookies = cookiesFromHeaders(req.headers);
+    if (cookies.length) req.cookies = cookies;
+  }
+  if (!req.queryString) {
+    const q = queryFromUrl(req.url);
+    if (q.length) req.queryString = q;
+  }
+  return req;
+}
+
+export function clip(s: string, max = 60): string {
+  const one = s.replace(/\r?\n/g, '\\n');
+  return one.length > max ? `${one.slice(0, max - 1)}…` : one;
+}

@@ -1,0 +1,146 @@
+// A curl command (bash quoting, as a browser's "Copy as cURL (bash)" writes it)
+// into an ExchangeRequest. curlconverter does the shell parsing and curl's
+// option semantics; this module only maps its Request onto the exchange model.
+//
+// curlconverter's Node entry loads the native `tree-sitter` addon. This project
+// runs no native addons, so before curlconverter is first imported a resolve
+// hook redirects its shell/Parser.js to ./curl-wasm-parser.ts (web-tree-sitter).
+// That is also why the functions here are async: the import is dynamic, so the
+// hook is in place before curlconverter's module graph is resolved. Any code
+// that imports curlconverter statically, before this module runs, would load
+// the native parser instead.
+import { registerHooks } from 'node:module';
+import { InputError } from '../errors.ts';
+import type { ExchangeRequest, NameValue, PostData } from '../model/exchange.ts';
+import { headerValue } from '../model/exchange.ts';
+import type { Request, RequestUrl } from 'curlconverter/dist/src/parse.js';
+
+type ParseModule = typeof import('curlconverter/dist/src/parse.js');
+type UtilsModule = typeof import('curlconverter/dist/src/utils.js');
+
+const PARSER_SUFFIX = '/curlconverter/dist/src/shell/Parser.js';
+const WASM_PARSER_URL = new URL('./curl-wasm-parser.ts', import.meta.url).href;
+
+let loading: Promise<{ parse: ParseModule['parse']; CCError: UtilsModule['CCError'] }> | undefined;
+
+function loadCurlconverter(): Promise<{ parse: ParseModule['parse']; CCError: UtilsModule['CCError'] }> {
+  if (!loading) {
+    registerHooks({
+      resolve(specifier, context, nextResolve) {
+        const resolved = nextResolve(specifier, context);
+        if (resolved.url.endsWith(PARSER_SUFFIX)) return { url: WASM_PARSER_URL, format: 'module', shortCircuit: true };
+        return resolved;
+      },
+    });
+    loading = Promise.all([import('curlconverter/dist/src/parse.js'), import('curlconverter/dist/src/utils.js')]).then(
+      ([p, u]) => ({ parse: p.parse, CCError: u.CCError }),
+    );
+  }
+  return loading;
+}
+
+/** The input name used in error messages for a pasted curl command. */
+export const CURL_INPUT = 'curl command';
+
+/**
+ * Parses a shell command line (bash quoting) or an already split argv.
+ * Every request it holds is returned: a "Copy all as cURL" paste holds many,
+ * and curl's own `--next` splits one command into several.
+ */
+export async function curlRequests(command: string | string[], inputName = CURL_INPUT): Promise<ExchangeRequest[]> {
+  if (typeof command === 'string' && !/\bcurl\b/.test(command)) {
+    throw new InputError(inputName, 'expected a curl command (starting with "curl"), found none');
+  }
+  const { parse, CCError } = await loadCurlconverter();
+  let requests: Request[];
+  try {
+    requests = parse(typeof command === 'string' ? withoutPrompt(command) : command, undefined, []);
+  } catch (err) {
+    if (err instanceof CCError) {
+      throw new InputError(inputName, `not a curl command curl would accept: ${oneLine(err.message)}`, { cause: err });
+    }
+    throw err;
+  }
+  const out: ExchangeRequest[] = [];
+  for (const r of requests) for (const u of r.urls) out.push(toExchangeRequest(r, u, inputName));
+  if (!out.length) throw new InputError(inputName, 'expected a curl command with a URL, found no URL');
+  return out;
+}
+
+/**
+ * The one request of a curl command (bash quoting). Async because curlconverter
+ * is loaded on first use (see the note at the top of this file).
+ */
+export async function fromCurl(command: string, inputName = CURL_INPUT): Promise<ExchangeRequest> {
+  return single(await curlRequests(command, inputName), inputName);
+}
+
+export function single(requests: ExchangeRequest[], inputName: string): ExchangeRequest {
+  if (requests.length !== 1) {
+    throw new InputError(inputName, `expected one curl request, found ${requests.length}; give one command at a time`);
+  }
+  return requests[0]!;
+}
+
+// curlconverter's messages go on with a copy of the command and a ^^^ marker
+// under the fault; the first line is the message.
+function oneLine(s: string): string {
+  const first = s.split('\n')[0]!.trim().replace(/:$/, '');
+  return /^Bash parsing error/.test(first) ? `its shell quoting does not parse (${first.toLowerCase()}; an unclosed quote?)` : first;
+}
+
+/** A pasted shell prompt ("$ ") and a path to curl are not part of the command curl sees. */
+function withoutPrompt(command: string): string {
+  return command.replace(/^(\s*)(?:[$>]\s+)?(?:\S*\/)?curl(?=\s|$)/, '$1curl');
+}
+
+function toExchangeRequest(r: Request, u: RequestUrl, inputName: string): ExchangeRequest {
+  const url = absoluteUrl(u.url.toString(), inputName);
+  const headers: NameValue[] = [];
+  for (const [name, value] of r.headers.headers) {
+    if (value !== null) headers.push({ name: name.toString(), value: value.toString() });
+  }
+  // curl computes these from -u; a server sees them as headers, so do we.
+  if (u.auth && (r.authType === 'basic' || r.authType === 'none' || !r.authType) && !headerValue(headers, 'authorization')) {
+    const [user, password] = u.auth;
+    const token = Buffer.from(`${user.toString()}:${password.toString()}`, 'utf8').toString('base64');
+    headers.push({ name: 'Authorization', value: `Basic ${token}` });
+  }
+  const req: ExchangeRequest = { method: u.method.toString(), url, headers };
+  if (r.httpVersion) req.httpVersion = r.httpVersion.startsWith('2') ? 'HTTP/2' : r.httpVersion.startsWith('3') ? 'HTTP/3' : `HTTP/${r.httpVersion}`;
+  if (r.cookies?.length) req.cookies = r.cookies.map(([n, v]) => ({ name: n.toString(), value: v.toString() }));
+  if (u.queryList?.length) req.queryString = u.queryList.map(([n, v]) => ({ name: n.toString(), value: v.toString() }));
+  const postData = body(r, headers);
+  if (postData) req.postData = postData;
+  return req;
+}
+
+function body(r: Request, headers: NameValue[]): PostData | undefined {
+  const mimeType = headerValue(headers, 'content-type') ?? '';
+  if (r.data) {
+    // `-d @file` names a file on the user's machine; its bytes are not in the command.
+    if (r.dataReadsFile) return { mimeType };
+    return { mimeType, text: r.data.toString() };
+  }
+  if (r.multipartUploads) {
+    return {
+      mimeType: mimeType || 'multipart/form-data',
+      params: r.multipartUploads.map((p) => ({
+        name: p.name.toString(),
+        value: 'content' in p ? p.content.toString() : `@${p.contentFile.toString()}`,
+      })),
+    };
+  }
+  return undefined;
+}
+
+function absoluteUrl(raw: string, inputName: string): string {
+  // curl itself assumes http:// for a URL without a scheme.
+  const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(raw) ? raw : `http://${raw}`;
+  // Kept as written rather than as WHATWG re-serialises it: the path's exact
+  // spelling can be what a server's rule matched.
+  if (URL.canParse(withScheme)) return withScheme;
+  {
+    throw new InputError(inputName, `expected an http(s) URL in the curl command, found ${JSON.stringify(raw.slice(0, 80))}`);
+  }
+}

@@ -1,0 +1,223 @@
+// Which importer reads an input, decided on its first few kilobytes, and the
+// entry points that route a text or a file to it. A HAR is never read whole
+// here: its path (or standard input) goes to readHar, which streams it.
+import { open } from 'node:fs/promises';
+import { Readable } from 'node:stream';
+import { InputError } from '../errors.ts';
+import type { Exchange, ExchangeRequest } from '../model/exchange.ts';
+import { clip } from './common.ts';
+import { curlRequests } from './curl.ts';
+import { curlCmdRequests, isPowerShell } from './curl-cmd.ts';
+import { readHar, type HarReading } from './har.ts';
+import { parseJson } from './json.ts';
+import { looksLikeRaw, parseRaw } from './raw.ts';
+
+export type InputFormat = 'har' | 'json' | 'raw' | 'curl-bash' | 'curl-cmd';
+
+/** A text input, read whole: exchanges that hold a response, and requests alone (to send live). */
+export interface TextImport {
+  format: Exclude<InputFormat, 'har'>;
+  exchanges: Exchange[];
+  requests: ExchangeRequest[];
+}
+
+/** A HAR, streamed by readHar: its denied entries one at a time, then its summary. */
+export interface HarImport {
+  format: 'har';
+  har: HarReading;
+}
+
+export interface ImportOptions {
+  /** Where "-" reads from (default process.stdin). */
+  stdin?: NodeJS.ReadableStream;
+}
+
+export type Import = TextImport | HarImport;
+
+/** How much of an input detection looks at. */
+export const DETECT_BYTES = 64 * 1024;
+
+const EXPECTED = 'expected a HAR file, a JSON {request,response}, raw HTTP text, or a curl command';
+
+/** The format of an input from its first few kilobytes; undefined when none fits. */
+export function detectFormat(text: string): InputFormat | undefined {
+  const head = text.slice(0, DETECT_BYTES).replace(/^\uFEFF/, '').trimStart();
+  if (!head) return undefined;
+  if (head[0] === '{' || head[0] === '[') {
+    // HAR 1.2's root holds "log" alone; a tool that writes another key first still
+    // opens "log" with one of the keys HAR defines.
+    if (/^\{\s*"log"\s*:/.test(head) || /"log"\s*:\s*\{\s*"(?:version|creator|browser|pages|entries)"\s*:/.test(head)) return 'har';
+    return 'json';
+  }
+  // A pasted shell line may keep its prompt.
+  if (/^(?:[$>]\s+)?(?:\S*[\\/])?curl(?:\.exe)?(?=\s|$)/i.test(head)) {
+    // cmd.exe's escapes: ^" around arguments, a caret ending a line, a caret before a cmd metacharacter.
+    return /\^"|\s\^\r?\n|\^[&|<>%^]/.test(head) ? 'curl-cmd' : 'curl-bash';
+  }
+  if (looksLikeRaw(head)) return 'raw';
+  return undefined;
+}
+
+function unknownFormat(text: string, name: string): InputError {
+  const head = text.slice(0, DETECT_BYTES);
+  if (isPowerShell(head)) {
+    return new InputError(name, 'PowerShell (Invoke-WebRequest) copies are not supported; use "Copy as cURL (bash)" or "Copy as cURL (cmd)" instead');
+  }
+  if (/^\s*(?:await\s+)?fetch\s*\(/.test(head)) {
+    return new InputError(name, 'fetch() copies are not supported; use "Copy as cURL (bash)" or "Copy as HAR" instead');
+  }
+  const first = head.replace(/^\uFEFF/, '').split(/\r?\n/).find((l) => l.trim());
+  return new InputError(name, first ? `${EXPECTED}; found "${clip(first.trim(), 50)}"` : `${EXPECTED}; found an empty input`);
+}
+
+async function readText(format: Exclude<InputFormat, 'har'>, text: string, name: string): Promise<TextImport> {
+  const exchanges: Exchange[] = [];
+  const requests: ExchangeRequest[] = [];
+  switch (format) {
+    case 'json':
+      parseJson(text, name).forEach((p, i, all) => {
+        if (!p.response) {
+          if (p.request) requests.push(p.request);
+          return;
+        }
+        const e: Exchange = { response: p.response, source: { kind: 'json', name, ...(all.length > 1 ? { index: i } : {}) } };
+        if (p.request) e.request = p.request;
+        if (p.startedDateTime) e.startedDateTime = p.startedDateTime;
+        if (p.serverIPAddress) e.serverIPAddress = p.serverIPAddress;
+        exchanges.push(e);
+      });
+      break;
+    case 'raw': {
+      const p = parseRaw(text, name);
+      if (p.response) {
+        const e: Exchange = { response: p.response, source: { kind: 'raw', name } };
+        if (p.request) e.request = p.request;
+        if (p.serverIPAddress) e.serverIPAddress = p.serverIPAddress;
+        if (p.notes.length) e.notes = p.notes;
+        exchanges.push(e);
+      } else if (p.request) requests.push(p.request);
+      break;
+    }
+    case 'curl-bash':
+      requests.push(...(await curlRequests(text, name)));
+      break;
+    case 'curl-cmd':
+      requests.push(...(await curlCmdRequests(text, name)));
+      break;
+  }
+  return { format, exchanges, requests };
+}
+
+/** Reads an input held in memory. `name` is how errors and sources refer to it. */
+export async function importText(text: string, name: string): Promise<Import> {
+  const format = detectFormat(text);
+  if (!format) throw unknownFormat(text, name);
+  if (format === 'har') return { format, har: readHar(Buffer.from(text, 'utf8'), { name }) };
+  return readText(format, text, name);
+}
+
+function decode(buf: Buffer, name: string): string {
+  if (buf[0] === 0xff && buf[1] === 0xfe) return buf.subarray(2).toString('utf16le');
+  if (buf[0] === 0xfe && buf[1] === 0xff) throw new InputError(name, 'is UTF-16 big-endian text; expected UTF-8 (or UTF-16LE)');
+  return buf.toString('utf8').replace(/^\uFEFF/, '');
+}
+
+function fileError(path: string, err: unknown): InputError {
+  const code = (err as NodeJS.ErrnoException).code;
+  const why =
+    code === 'ENOENT' ? 'no such file' :
+    code === 'EISDIR' ? 'is a directory, expected a file' :
+    code === 'EACCES' || code === 'EPERM' ? 'permission denied' :
+    `cannot be read (${code ?? (err as Error).message})`;
+  return new InputError(path, why, { cause: err });
+}
+
+/**
+ * Reads a file, or standard input for "-". A HAR is detected on its first
+ * bytes and handed to readHar unread; anything else is read whole.
+ */
+export async function importFile(path: string, opts: ImportOptions = {}): Promise<Import> {
+  if (path === '-') return importStream((opts.stdin ?? process.stdin) as AsyncIterable<Buffer | string>, '-');
+  let handle;
+  try {
+    handle = await open(path, 'r');
+  } catch (err) {
+    throw fileError(path, err);
+  }
+  let passOn = false;
+  try {
+    const stat = await handle.stat();
+    if (stat.isDirectory()) throw new InputError(path, 'is a directory, expected a file');
+    if (!stat.isFile()) {
+      // A pipe or device (`<(…)`, /dev/stdin) can be read once only: peek at it as a stream.
+      passOn = true;
+      return importStream(handle.createReadStream(), path);
+    }
+    const headBuf = Buffer.alloc(Math.min(DETECT_BYTES, stat.size));
+    const { bytesRead } = await handle.read(headBuf, 0, headBuf.length, 0);
+    const head = decode(headBuf.subarray(0, bytesRead), path);
+    const format = detectFormat(head);
+    if (!format) throw unknownFormat(head, path);
+    if (format === 'har') return { format, har: readHar(path, { name: path }) };
+    const all = bytesRead === stat.size ? headBuf.subarray(0, bytesRead) : await handle.readFile();
+    return readText(format, decode(all, path), path);
+  } catch (err) {
+    if (err instanceof InputError) throw err;
+    throw fileError(path, err);
+  } finally {
+    // The stream made from the handle closes it when done.
+    if (!passOn) await handle.close();
+  }
+}
+
+/**
+ * Reads the first `want` bytes of a stream (or all of it, if shorter) and
+ * returns them with a stream that yields the input again from its first byte,
+ * so the next reader (readHar) misses nothing.
+ */
+async function peek(stream: AsyncIterable<Buffer | string>, want: number): Promise<{ head: Buffer; whole: Readable }> {
+  const it = stream[Symbol.asyncIterator]();
+  const chunks: Buffer[] = [];
+  let length = 0;
+  let done = false;
+  while (length < want) {
+    const r = await it.next();
+    if (r.done) {
+      done = true;
+      break;
+    }
+    const b = typeof r.value === 'string' ? Buffer.from(r.value) : r.value;
+    chunks.push(b);
+    length += b.length;
+  }
+  async function* replay(): AsyncGenerator<Buffer> {
+    yield* chunks;
+    if (done) return;
+    for (let r = await it.next(); !r.done; r = await it.next()) yield typeof r.value === 'string' ? Buffer.from(r.value) : r.value;
+  }
+  return { head: Buffer.concat(chunks), whole: Readable.from(replay(), { objectMode: false }) };
+}
+
+async function importStream(stream: AsyncIterable<Buffer | string>, name: string): Promise<Import> {
+  let head: Buffer;
+  let whole: Readable;
+  try {
+    ({ head, whole } = await peek(stream, DETECT_BYTES));
+  } catch (err) {
+    throw new InputError(name, `cannot be read (${(err as Error).message})`, { cause: err });
+  }
+  const headText = decode(head, name);
+  const format = detectFormat(headText);
+  if (!format) {
+    whole.destroy();
+    throw unknownFormat(headText, name);
+  }
+  if (format === 'har') return { format, har: readHar(whole, { name }) };
+  const chunks: Buffer[] = [];
+  try {
+    for await (const c of whole) chunks.push(c as Buffer);
+  } catch (err) {
+    throw new InputError(name, `cannot be read (${(err as Error).message})`, { cause: err });
+  }
+  return readText(format, decode(Buffer.concat(chunks), name), name);
+}

@@ -1,0 +1,210 @@
+// Express applications: the framework marks its responses with
+// `X-Powered-By: Express`, and errors that reach Express's default error
+// handler (finalhandler) get one small HTML page — `<pre>` with the error's
+// stack outside production, the status text in production — under
+// `Content-Security-Policy: default-src 'none'`. What this rule adds on top of
+// the generic Bearer rule (rfc6750-bearer) is what is particular to Express's
+// middleware: csurf's "invalid csrf token" (EBADCSRFTOKEN), and the
+// express-oauth2-jwt-bearer challenge (`Bearer realm="api"`) with its own
+// error descriptions.
+import { defineRule, ev, type CauseClaim } from '../define.ts';
+import type { Context } from '../../engine/context.ts';
+import type { Evidence, Fix } from '../../model/report.ts';
+
+// finalhandler 1.x/2.x createHtmlDocument().
+const FINALHANDLER_PAGE = /^<!DOCTYPE html>\s*<html lang="en">\s*<head>\s*<meta charset="utf-8">\s*<title>Error<\/title>\s*<\/head>\s*<body>\s*<pre>([\s\S]*?)<\/pre>\s*<\/body>\s*<\/html>\s*$/;
+const JWT_BEARER_DOCS = 'https://github.com/auth0/node-oauth2-jwt-bearer/tree/main/packages/express-oauth2-jwt-bearer';
+const CSURF_DOCS = 'https://github.com/expressjs/csurf#custom-error-handling';
+
+const decode = (s: string) =>
+  s
+    .replace(/<br>/g, '\n')
+    .replace(/&nbsp;/g, ' ')
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&');
+
+interface Page {
+  /** First line of the <pre>: "ForbiddenError: invalid csrf token" (development) or "Forbidden" (production). */
+  headline: string;
+  errorName?: string;
+  message?: string;
+}
+
+function finalhandlerPage(ctx: Context): Page | undefined {
+  const m = FINALHANDLER_PAGE.exec(ctx.body.text.trimStart());
+  if (!m) return undefined;
+  const headline = decode(m[1]).split('\n')[0].trim();
+  const named = /^([A-Z]\w*Error)(?:: (.*))?$/.exec(headline);
+  return { headline, ...(named ? { errorName: named[1], ...(named[2] !== undefined ? { message: named[2] } : {}) } : {}) };
+}
+
+/** express-oauth2-jwt-bearer's challenge: `Bearer realm="api"`, with a `DPoP algs="…"` challenge beside it on 401s. */
+function jwtBearerChallenge(ctx: Context) {
+  const bearer = ctx.challenges.find((c) => c.scheme.toLowerCase() === 'bearer' && c.params.realm === 'api');
+  if (!bearer) return undefined;
+  const dpop = ctx.challenges.find((c) => c.scheme.toLowerCase() === 'dpop' && 'algs' in c.params);
+  return { bearer, dpop };
+}
+
+function cookieNamed(header: string | undefined, name: string): boolean {
+  return (header ?? '').split(/;\s*/).some((c) => c.split('=')[0].trim() === name);
+}
+
+const UNSAFE = (m: string) => !['GET', 'HEAD', 'OPTIONS', 'TRACE'].includes(m);
+
+export default defineRule({
+  meta: {
+    id: 'express',
+    kind: 'producer',
+    product: 'express',
+    layer: 'application',
+    description: 'Express applications: X-Powered-By and the default error handler’s page; csurf’s invalid csrf token (EBADCSRFTOKEN); express-oauth2-jwt-bearer’s Bearer realm="api" challenges.',
+    docs: [
+      'https://expressjs.com/en/guide/error-handling.html',
+      'https://github.com/pillarjs/finalhandler',
+      CSURF_DOCS,
+      JWT_BEARER_DOCS,
+      'https://auth0.com/docs/quickstart/backend/nodejs/interactive',
+    ],
+    causes: ['csrf', 'credential-malformed', 'credential-expired', 'wrong-audience', 'credential-invalid', 'insufficient-scope'],
+  },
+  applies: (ctx) => /express/i.test(ctx.header('x-powered-by') ?? '') || FINALHANDLER_PAGE.test(ctx.body.text.trimStart()),
+  run(ctx) {
+    const poweredBy = ctx.header('x-powered-by');
+    const page = finalhandlerPage(ctx);
+    const csp = ctx.header('content-security-policy');
+    const jwt = jwtBearerChallenge(ctx);
+    const evidence: Evidence[] = [
+      ...(poweredBy && /express/i.test(poweredBy) ? [ev('header:x-powered-by', poweredBy)] : []),
+      ...(page ? [ev('body', `Express’s default error handler page: <pre>${page.headline}</pre>`)] : []),
+      ...(page && csp === "default-src 'none'" ? [ev('header:content-security-policy', csp)] : []),
+      ...(jwt ? [ev('header:www-authenticate', `express-oauth2-jwt-bearer challenge: Bearer realm="api"${jwt.dpop ? ', DPoP algs="…"' : ''}`)] : []),
+    ];
+    const signals = (poweredBy ? 1 : 0) + (page ? 1 : 0);
+    const confidence = signals === 2 ? 0.95 : page ? 0.8 : 0.75;
+    const producer = { product: 'express' as const, layer: 'application' as const, confidence, evidence };
+    if (ctx.status !== 401 && ctx.status !== 403) return { producer };
+
+    const causes: CauseClaim[] = [];
+    const url = ctx.url?.href ?? 'URL';
+
+    // csurf
+    const csurfDev = page?.errorName === 'ForbiddenError' && /^invalid csrf token$/i.test(page.message ?? '');
+    const csrfCookieSent = cookieNamed(ctx.requestHeader('cookie'), '_csrf');
+    const csrfCookieSet = ctx.headers('set-cookie').some((c) => /^_csrf=/.test(c));
+    const csurfProd = !csurfDev && ctx.status === 403 && page?.headline === 'Forbidden' && UNSAFE(ctx.method) && (csrfCookieSent || csrfCookieSet);
+    if (csurfDev || csurfProd) {
+      const fixes: Fix[] = [
+        {
+          title: 'Send the token csurf issued with the request: the _csrf form field, or a csrf-token / x-csrf-token / xsrf-token header',
+          difficulty: 'easy',
+          commands: [`# GET the page that renders req.csrfToken() with a cookie jar, then post the token with the same jar:\ncurl -c jar -b jar ${url}  # read the token from the page\ncurl -b jar -X ${ctx.method} -H 'CSRF-Token: TOKEN' ${url}`],
+          verify: 'The request carries both the _csrf cookie (the secret) and a token made from it.',
+          docs: CSURF_DOCS,
+        },
+        {
+          title: 'Keep the cookie: the _csrf secret cookie must come back with the POST (same host/path, not blocked by SameSite or a different domain)',
+          difficulty: 'medium',
+          verify: 'The browser’s cookie jar holds _csrf for this host when the form is submitted.',
+        },
+      ];
+      const detail = csurfDev
+        ? 'csurf refused it: "ForbiddenError: invalid csrf token" (code EBADCSRFTOKEN)'
+        : `csurf’s secret cookie (_csrf) is ${csrfCookieSent ? 'in the request' : 'being set by this very response, so the request came without it'}, and Express answered 403 to an unsafe method — the shape of csurf’s EBADCSRFTOKEN in production, where the page says only "Forbidden"`;
+      causes.push({
+        id: 'csrf',
+        weight: csurfDev ? 0.95 : 0.7,
+        summary: `Express’s CSRF protection refused this ${ctx.method}: ${detail}. ${csrfCookieSent ? 'The _csrf cookie was sent, so the token in the form or header is missing or wrong.' : 'No _csrf cookie was sent: load the form first, or keep its cookie.'}`,
+        evidence: [
+          ...evidence,
+          ev(csrfCookieSent ? 'request-header:cookie' : 'header:set-cookie', csrfCookieSent ? '_csrf cookie sent' : csrfCookieSet ? '_csrf cookie set by the response (none was sent)' : 'no _csrf cookie sent'),
+        ],
+        fixes,
+      });
+    }
+
+    // express-oauth2-jwt-bearer: what is particular to this library (the generic
+    // error codes are rfc6750-bearer's).
+    if (jwt) {
+      const description = jwt.bearer.params.error_description ?? '';
+      const libraryEv = ev('header:www-authenticate.error_description', description || '(none)');
+      if (/^Invalid Token or Protected Header formatting$/i.test(description)) {
+        causes.push({
+          id: 'credential-malformed',
+          weight: 0.85,
+          summary: 'express-oauth2-jwt-bearer could not even parse the token: "Invalid Token or Protected Header formatting" is what it says when the Bearer value is not a JWS compact serialization (three base64url parts). Something other than the access token was sent — an opaque token, an ID of some kind, a truncated or quoted value.',
+          evidence: [...evidence, libraryEv],
+          fixes: [
+            {
+              title: 'Send the access token (a JWT: header.payload.signature), exactly as issued, after "Bearer "',
+              difficulty: 'easy',
+              commands: ['# three dot-separated parts, no quotes or whitespace:\necho "$TOKEN" | awk -F. \'{print NF}\'  # prints 3', `curl -H "Authorization: Bearer $TOKEN" ${url}`],
+              verify: 'The token decodes (`why403 token "$TOKEN"`) and its aud is this API’s audience.',
+              docs: JWT_BEARER_DOCS,
+            },
+            {
+              title: 'With Auth0, request the token with this API’s audience: without `audience`, Auth0 issues an opaque access token this middleware cannot parse',
+              difficulty: 'medium',
+              docs: 'https://auth0.com/docs/secure/tokens/access-tokens/get-access-tokens',
+            },
+          ],
+        });
+        // It failed before any claim was read: expiry is not the problem.
+        causes.push({ id: 'credential-expired', weight: -0.8, summary: 'The token could not be parsed, so its expiry was never checked.', evidence: [libraryEv] });
+      } else if (/'aud'|"aud"/.test(description)) {
+        causes.push({
+          id: 'wrong-audience',
+          weight: 0.3,
+          summary: `express-oauth2-jwt-bearer checks the token’s aud against its \`audience\` option; "${description}" means the token was issued for another API.`,
+          evidence: [...evidence, libraryEv],
+          fixes: [
+            {
+              title: 'Request the token for this API: pass the API’s identifier as `audience` to the authorization server (Auth0: the API Identifier under Applications › APIs)',
+              difficulty: 'easy',
+              commands: ['curl -s -X POST https://YOUR_TENANT/oauth/token -H "content-type: application/json" -d \'{"grant_type":"client_credentials","client_id":"…","client_secret":"…","audience":"API_IDENTIFIER"}\''],
+              verify: 'The new token’s aud equals the `audience` the API passes to auth().',
+              docs: JWT_BEARER_DOCS,
+            },
+          ],
+        });
+      } else if (/^signature verification failed$/i.test(description)) {
+        causes.push({
+          id: 'credential-invalid',
+          weight: 0.3,
+          summary: 'express-oauth2-jwt-bearer found the key the token names in the issuer’s JWKS, but the signature does not verify with it: the token was signed by another key (another tenant or environment, a rotated key) or altered.',
+          evidence: [...evidence, libraryEv],
+          fixes: [
+            {
+              title: 'Get a token from the issuer the API trusts (its issuerBaseURL), and compare the token’s kid with that issuer’s JWKS',
+              difficulty: 'medium',
+              commands: ['curl -s ISSUER_BASE_URL/.well-known/openid-configuration | jq -r .jwks_uri', 'curl -s JWKS_URI | jq -r ".keys[].kid"'],
+              verify: 'The token’s iss equals the API’s issuer and its kid is published in that JWKS.',
+              docs: JWT_BEARER_DOCS,
+            },
+          ],
+        });
+      }
+      if (ctx.status === 403 && jwt.bearer.params.error === 'insufficient_scope') {
+        const required = (jwt.bearer.params.scope ?? '').split(/\s+/).filter(Boolean);
+        causes.push({
+          id: 'insufficient-scope',
+          weight: 0.3,
+          summary: `express-oauth2-jwt-bearer’s requiredScopes(${required.map((s) => `'${s}'`).join(', ')}) refused the token: its scope claim lacks ${required.length > 1 ? 'these scopes' : 'this scope'}.`,
+          evidence: [...evidence, ev('header:www-authenticate.scope', required.join(' '))],
+          fixes: [
+            {
+              title: `With Auth0, grant the permission${required.length > 1 ? 's' : ''} ${required.join(' ')} to the client (Applications › APIs › Machine to Machine / user roles) and request ${required.length > 1 ? 'them' : 'it'} in the scope parameter`,
+              difficulty: 'medium',
+              verify: 'The new token’s scope claim lists the required scope.',
+              docs: 'https://auth0.com/docs/get-started/apis/scopes/api-scopes',
+            },
+          ],
+        });
+      }
+    }
+    return causes.length ? { producer, causes } : { producer };
+  },
+});
