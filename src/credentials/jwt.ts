@@ -1,0 +1,88 @@
+// JWTs are decoded, never verified: the claims say what the token asks for and
+// when it is good; whether its signature holds is the server's to say. Claims
+// are not secret and are shown; the signature is.
+import { decodeJwt, decodeProtectedHeader } from 'jose';
+
+const JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/;
+const JWE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+
+/** A JOSE header is base64url JSON starting with `{"`, which always encodes to "eyJ". */
+export function looksLikeJwt(s: string): boolean {
+  return s.startsWith('eyJ') && (JWS.test(s) || JWE.test(s));
+}
+
+export interface DecodedJwt {
+  header: Record<string, unknown>;
+  /** Absent for an encrypted token (JWE): its claims are not readable without the key. */
+  claims?: Record<string, unknown>;
+  encrypted: boolean;
+}
+
+export function decodeJwtToken(token: string): DecodedJwt | { error: string } {
+  let header: Record<string, unknown>;
+  try {
+    header = decodeProtectedHeader(token) as Record<string, unknown>;
+  } catch (e) {
+    return { error: `its header does not decode (${(e as Error).message})` };
+  }
+  if (JWE.test(token)) return { header, encrypted: true };
+  try {
+    return { header, claims: decodeJwt(token) as Record<string, unknown>, encrypted: false };
+  } catch (e) {
+    return { error: `its claims do not decode (${(e as Error).message})` };
+  }
+}
+
+const strings = (v: unknown): string[] => {
+  if (typeof v === 'string') return v.split(/\s+/).filter(Boolean);
+  if (Array.isArray(v)) return v.filter((x): x is string => typeof x === 'string');
+  return [];
+};
+
+const field = (obj: unknown, key: string): unknown => (obj && typeof obj === 'object' ? (obj as Record<string, unknown>)[key] : undefined);
+
+export interface ClaimSummary {
+  scopes: string[];
+  roles: string[];
+  issuer?: string;
+  audience?: string[];
+  subject?: string;
+  tenant?: string;
+  exp?: number;
+  nbf?: number;
+  iat?: number;
+}
+
+/**
+ * Scopes are what the client was granted (OAuth `scope`, Microsoft `scp`,
+ * Auth0 RBAC `permissions`); roles are what the principal is (`roles`,
+ * `groups`, Keycloak realm/client roles, Cognito groups). Servers check one or
+ * the other, so they stay apart.
+ */
+export function summariseClaims(claims: Record<string, unknown>): ClaimSummary {
+  const scopes = [...strings(claims.scope), ...strings(claims.scp), ...strings(claims.permissions)];
+  const roles = [...strings(claims.roles), ...strings(claims.groups), ...strings(claims['cognito:groups']), ...strings(field(claims.realm_access, 'roles'))];
+  const resourceAccess = claims.resource_access;
+  if (resourceAccess && typeof resourceAccess === 'object')
+    for (const [client, access] of Object.entries(resourceAccess as Record<string, unknown>)) for (const r of strings(field(access, 'roles'))) roles.push(`${client}:${r}`);
+  const aud = claims.aud;
+  const iss = typeof claims.iss === 'string' ? claims.iss : undefined;
+  // Keycloak issues from .../realms/<realm>; elsewhere the tenant is a claim of its own.
+  const realm = iss ? /\/realms\/([^/]+)\/?$/.exec(iss)?.[1] : undefined;
+  const tenant = [claims.tid, claims.tenant, claims.tenant_id, claims.tenantId, realm].find((v): v is string => typeof v === 'string' && v.length > 0);
+  const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+  return {
+    scopes: [...new Set(scopes)],
+    roles: [...new Set(roles)],
+    ...(iss ? { issuer: iss } : {}),
+    ...(typeof aud === 'string' ? { audience: [aud] } : Array.isArray(aud) ? { audience: strings(aud) } : {}),
+    ...(typeof claims.sub === 'string' ? { subject: claims.sub } : {}),
+    ...(tenant ? { tenant } : {}),
+    ...(num(claims.exp) !== undefined ? { exp: num(claims.exp) } : {}),
+    ...(num(claims.nbf) !== undefined ? { nbf: num(claims.nbf) } : {}),
+    ...(num(claims.iat) !== undefined ? { iat: num(claims.iat) } : {}),
+  };
+}
+
+/** NumericDate is seconds; a value this large is milliseconds written by mistake. */
+export const looksLikeMilliseconds = (n: number): boolean => n > 1e11;

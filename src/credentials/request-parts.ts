@@ -1,0 +1,97 @@
+// Credentials outside the Authorization header: API-key headers, tokens in
+// the query string or a form body, and cookies (by name only: a cookie's value
+// is the session itself).
+import type { NameValue } from '../model/exchange.ts';
+import { addItem, secret, type Collector } from './collector.ts';
+import { inspectTokenValue } from './authorization.ts';
+import { looksLikeJwt } from './jwt.ts';
+import { isSecretParam } from './redact.ts';
+import { SIGNED_URL_PARAMS } from './signed-urls.ts';
+import { recogniseToken } from './token-kinds.ts';
+
+// Header names vendors document for API keys: x-api-key (AWS API Gateway and
+// many others), private-token / job-token (GitLab), x-goog-api-key (Google),
+// ocp-apim-subscription-key (Azure API Management), x-functions-key (Azure
+// Functions), x-vault-token (Vault), x-shopify-access-token (Shopify).
+const API_KEY_HEADERS = new Set([
+  'x-api-key',
+  'api-key',
+  'apikey',
+  'x-apikey',
+  'x-auth-token',
+  'x-access-token',
+  'x-authorization',
+  'private-token',
+  'job-token',
+  'x-goog-api-key',
+  'ocp-apim-subscription-key',
+  'x-functions-key',
+  'x-vault-token',
+  'x-shopify-access-token',
+]);
+const API_KEY_HEADER_PATTERN = /(^|-)(api-?key|access-?token|auth-?token)$/i;
+
+export function isApiKeyHeader(name: string): boolean {
+  const n = name.toLowerCase();
+  return API_KEY_HEADERS.has(n) || API_KEY_HEADER_PATTERN.test(n);
+}
+
+function inspectKeyValue(c: Collector, value: string, location: string): void {
+  const v = value.trim();
+  if (looksLikeJwt(v)) {
+    inspectTokenValue(c, v, location, 'other-scheme');
+    return;
+  }
+  const kind = recogniseToken(v);
+  addItem(c, { kind: 'api-key', location, display: v ? `${secret(c, v)}${kind ? `, ${kind.name}` : ''}` : '(empty)' });
+}
+
+export function inspectApiKeyHeaders(c: Collector, headers: NameValue[]): void {
+  for (const h of headers) if (isApiKeyHeader(h.name)) inspectKeyValue(c, h.value, `header:${h.name.toLowerCase()}`);
+}
+
+/** RFC 6750 section 2.3 and 2.2 name `access_token`; the rest are API-key conventions. */
+const BEARER_PARAMS = new Set(['access_token', 'id_token']);
+
+export function inspectQueryTokens(c: Collector, params: NameValue[], prefix: 'query' | 'body'): void {
+  for (const p of params) {
+    const name = p.name.toLowerCase();
+    if (SIGNED_URL_PARAMS.has(name) || !p.value) continue;
+    const location = `${prefix}:${p.name}`;
+    if (BEARER_PARAMS.has(name)) inspectTokenValue(c, p.value, location, prefix);
+    else if (name !== 'code' && isSecretParam(name, p.value)) inspectKeyValue(c, p.value, location);
+  }
+}
+
+// Names frameworks give their session and anti-forgery cookies: Django
+// (sessionid, csrftoken), PHP (PHPSESSID), Java servlets (JSESSIONID),
+// ASP.NET (ASP.NET_SessionId, .AspNetCore.Antiforgery.*), Express
+// (connect.sid), Rails and Laravel (_app_session, XSRF-TOKEN).
+const CSRF_COOKIE = /csrf|xsrf|antiforgery|requestverificationtoken/i;
+const SESSION_COOKIE = /sess|(^|[._-])sid$|^sid|auth|token|jwt|identity|remember|login/i;
+
+export function cookieNames(headers: NameValue[], cookies: NameValue[] | undefined): string[] {
+  const names: string[] = [];
+  for (const h of headers)
+    if (h.name.toLowerCase() === 'cookie')
+      for (const pair of h.value.split(';')) {
+        const name = pair.split('=')[0].trim();
+        if (name) names.push(name);
+      }
+  for (const ck of cookies ?? []) if (ck.name) names.push(ck.name);
+  return [...new Set(names)];
+}
+
+export function inspectCookies(c: Collector, headers: NameValue[], cookies: NameValue[] | undefined): void {
+  const names = cookieNames(headers, cookies);
+  if (!names.length) return;
+  const csrf = names.filter((n) => CSRF_COOKIE.test(n));
+  const session = names.filter((n) => !CSRF_COOKIE.test(n) && SESSION_COOKIE.test(n));
+  const label = (n: string) => (csrf.includes(n) ? `${n} (CSRF)` : session.includes(n) ? `${n} (session)` : n);
+  addItem(c, {
+    kind: 'cookie',
+    location: 'header:cookie',
+    display: `${names.length} cookie${names.length === 1 ? '' : 's'}: ${names.map(label).join(', ')}`,
+    claims: { names, session, csrf },
+  });
+}

@@ -1,0 +1,257 @@
+// Credentials carried in a URL's query string: pre-signed S3 URLs (SigV4 and
+// the older SigV2), Google Cloud Storage signed URLs, CloudFront signed URLs
+// and Azure shared access signatures. Each carries its own validity window;
+// the signature itself is never shown.
+import type { NameValue } from '../model/exchange.ts';
+import { judgeWindow, parseBasicIsoDate, parseIsoDate } from './clock.ts';
+import { addFinding, addItem, judge, secret, type Collector } from './collector.ts';
+import { recogniseToken } from './token-kinds.ts';
+
+type Params = Map<string, NameValue>;
+
+function paramMap(params: NameValue[]): Params {
+  const m: Params = new Map();
+  for (const p of params) if (!m.has(p.name.toLowerCase())) m.set(p.name.toLowerCase(), p);
+  return m;
+}
+
+const get = (p: Params, name: string): string | undefined => p.get(name.toLowerCase())?.value;
+const where = (p: Params, name: string): string => `query:${p.get(name.toLowerCase())?.name ?? name}`;
+
+/** Names of the parameters each signed-URL kind consumes, so they are not inspected again as plain tokens. */
+export const SIGNED_URL_PARAMS = new Set([
+  'x-amz-algorithm', 'x-amz-credential', 'x-amz-date', 'x-amz-expires', 'x-amz-signedheaders', 'x-amz-signature', 'x-amz-security-token',
+  'x-goog-algorithm', 'x-goog-credential', 'x-goog-date', 'x-goog-expires', 'x-goog-signedheaders', 'x-goog-signature',
+  'awsaccesskeyid', 'signature', 'expires', 'googleaccessid', 'key-pair-id', 'policy',
+  'sv', 'st', 'se', 'sp', 'sr', 'ss', 'srt', 'spr', 'sip', 'si', 'sig', 'skoid', 'sktid', 'skt', 'ske', 'sks', 'skv', 'sdd', 'saoid', 'suoid', 'scid', 'ses', 'tn',
+]);
+
+/** Seven days: the longest SigV4 pre-signed URL AWS and Google accept. */
+const MAX_PRESIGN_S = 604800;
+
+/** Where the bucket and key sit in an S3-style URL (virtual-hosted or path-style). */
+function s3Location(url: URL | undefined): { bucket?: string; key?: string } {
+  if (!url) return {};
+  const path = decodeURIComponent(url.pathname).replace(/^\//, '');
+  const vhost = /^(.+?)\.s3[.-]([a-z0-9-]+\.)?amazonaws\.com(\.cn)?$/.exec(url.hostname) ?? /^(.+?)\.s3\.amazonaws\.com$/.exec(url.hostname);
+  if (vhost) return { bucket: vhost[1], ...(path ? { key: path } : {}) };
+  const [bucket, ...key] = path.split('/');
+  return { ...(bucket ? { bucket } : {}), ...(key.length ? { key: key.join('/') } : {}) };
+}
+
+function gcsLocation(url: URL | undefined): { bucket?: string; object?: string } {
+  if (!url) return {};
+  const path = decodeURIComponent(url.pathname).replace(/^\//, '');
+  const vhost = /^(.+)\.storage\.googleapis\.com$/.exec(url.hostname);
+  if (vhost) return { bucket: vhost[1], ...(path ? { object: path } : {}) };
+  const [bucket, ...object] = path.split('/');
+  return { ...(bucket ? { bucket } : {}), ...(object.length ? { object: object.join('/') } : {}) };
+}
+
+const isGcsHost = (url: URL | undefined) => Boolean(url && /(^|\.)storage\.googleapis\.com$/.test(url.hostname));
+
+/**
+ * SigV4 query authentication: the URL is good from X-Amz-Date for
+ * X-Amz-Expires seconds. https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-query-string-auth.html
+ * Google accepts the same shape (with X-Goog-* names, or X-Amz-* for HMAC keys).
+ * https://cloud.google.com/storage/docs/access-control/signed-urls
+ */
+function inspectV4(c: Collector, p: Params, url: URL | undefined, prefix: 'X-Amz' | 'X-Goog'): void {
+  const google = prefix === 'X-Goog' || isGcsHost(url);
+  const n = (s: string) => `${prefix}-${s}`;
+  const credential = get(p, n('Credential')) ?? '';
+  const [keyId, scopeDate, region, service] = credential.split('/');
+  const signedAt = parseBasicIsoDate(get(p, n('Date')));
+  const expiresRaw = get(p, n('Expires'));
+  const expires = expiresRaw !== undefined && /^\d+$/.test(expiresRaw) ? Number(expiresRaw) : undefined;
+  const token = get(p, n('Security-Token')) ?? get(p, 'x-amz-security-token');
+  // A Google service account is named by its e-mail, which is no secret; access key ids are shown in part.
+  const principal = keyId ? (keyId.includes('@') ? keyId : secret(c, keyId, 4)) : undefined;
+  const keyKind = keyId ? recogniseToken(keyId) : undefined;
+  const claims: Record<string, unknown> = {
+    [n('Algorithm')]: get(p, n('Algorithm')),
+    [n('Credential')]: keyId ? [principal, ...credential.split('/').slice(1)].join('/') : undefined,
+    [n('Date')]: get(p, n('Date')),
+    [n('Expires')]: expiresRaw,
+    [n('SignedHeaders')]: get(p, n('SignedHeaders')),
+    region,
+    service,
+    ...(token ? { [n('Security-Token')]: `present (${token.length} chars)` } : {}),
+    ...(google ? gcsLocation(url) : s3Location(url)),
+  };
+  for (const k of Object.keys(claims)) if (claims[k] === undefined) delete claims[k];
+  const sig = get(p, n('Signature'));
+  const kindName = google ? 'Google Cloud Storage signed URL (V4)' : 'AWS pre-signed URL (SigV4)';
+  const item = addItem(c, {
+    kind: google ? 'google-signed-url' : 'aws-presigned-url',
+    location: where(p, n('Signature')),
+    display: `${kindName}, ${google && keyId?.includes('@') ? 'service account' : 'key'} ${principal ?? '(missing)'}${keyKind ? ` (${keyKind.name})` : ''}${region ? `, ${region}` : ''}, signature ${sig ? secret(c, sig) : '(missing)'}`,
+    ...(principal ? { principal } : {}),
+    claims,
+  });
+  if (!sig || !keyId || !signedAt)
+    addFinding(c, { id: 'presigned-incomplete', cause: 'credential-malformed', weight: 0.6, text: `The ${kindName} lacks ${[!sig && n('Signature'), !keyId && n('Credential'), !signedAt && `a valid ${n('Date')} (YYYYMMDDTHHMMSSZ)`].filter(Boolean).join(', ')}.`, source: where(p, n('Signature')) });
+  if (expires === undefined)
+    addFinding(c, { id: 'presigned-expires-missing', cause: 'credential-malformed', weight: 0.6, text: `The ${kindName} has ${expiresRaw === undefined ? `no ${n('Expires')}` : `a non-numeric ${n('Expires')} (${expiresRaw})`}; the seconds of validity are required.`, source: where(p, n('Expires')) });
+  else if (expires > MAX_PRESIGN_S)
+    addFinding(c, { id: 'presigned-expires-too-long', cause: 'credential-malformed', weight: 0.6, text: `${n('Expires')} is ${expires} s; pre-signed URLs may last at most 604800 s (7 days), so the service refuses this one outright.`, source: where(p, n('Expires')) });
+  if (signedAt && scopeDate && scopeDate !== get(p, n('Date'))?.slice(0, 8))
+    addFinding(c, { id: 'presigned-date-mismatch', cause: 'credential-malformed', weight: 0.5, text: `The credential scope date (${scopeDate}) is not the day of ${n('Date')} (${get(p, n('Date'))}).`, source: where(p, n('Credential')) });
+  if (!signedAt) return;
+  const before = c.findings.length;
+  judge(c, item, {
+    what: `The ${google ? 'signed' : 'pre-signed'} URL`,
+    id: google ? 'gcs-signed-url' : 'aws-presigned',
+    notBefore: signedAt,
+    notBeforeSource: where(p, n('Date')),
+    ...(expires !== undefined ? { expiresAt: new Date(signedAt.getTime() + expires * 1000), expiresSource: where(p, n('Expires')) } : {}),
+    startSetBy: 'the machine that signed the URL',
+  });
+  const judgedBad = c.findings.slice(before).some((f) => f.cause === 'credential-expired' || f.cause === 'credential-not-yet-valid');
+  if (!google && keyId?.startsWith('ASIA') && !judgedBad)
+    addFinding(c, {
+      id: 'presigned-session-credentials',
+      cause: 'credential-expired',
+      weight: 0.25,
+      text: 'The URL was signed with temporary credentials (an ASIA… key): it stops working when that session ends, which can be before X-Amz-Expires runs out.',
+      source: where(p, n('Credential')),
+    });
+}
+
+/** SigV2 query authentication (legacy S3, and Google's V2 signed URLs): Expires is an absolute epoch time. */
+function inspectV2(c: Collector, p: Params, url: URL | undefined, google: boolean): void {
+  const keyName = google ? 'GoogleAccessId' : 'AWSAccessKeyId';
+  const keyId = get(p, keyName) ?? '';
+  const expiresRaw = get(p, 'Expires') ?? '';
+  const principal = keyId.includes('@') ? keyId : secret(c, keyId, 4);
+  const item = addItem(c, {
+    kind: google ? 'google-signed-url' : 'aws-presigned-url',
+    location: where(p, 'Signature'),
+    display: `${google ? 'Google Cloud Storage signed URL (V2)' : 'AWS pre-signed URL (SigV2)'}, ${keyId.includes('@') ? 'service account' : 'key'} ${principal}, signature ${secret(c, get(p, 'Signature') ?? '')}`,
+    principal,
+    claims: { [keyName]: principal, Expires: expiresRaw, ...(google ? gcsLocation(url) : s3Location(url)) },
+  });
+  if (!/^\d+$/.test(expiresRaw)) {
+    addFinding(c, { id: 'presigned-expires-missing', cause: 'credential-malformed', weight: 0.6, text: `Expires (${expiresRaw || 'empty'}) is not a Unix time in seconds.`, source: where(p, 'Expires') });
+    return;
+  }
+  judge(c, item, { what: 'The pre-signed URL', id: google ? 'gcs-signed-url' : 'aws-presigned', expiresAt: new Date(Number(expiresRaw) * 1000), expiresSource: where(p, 'Expires') });
+}
+
+/**
+ * CloudFront canned-policy signed URLs: Expires (Unix seconds), Signature, Key-Pair-Id.
+ * https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/private-content-creating-signed-url-canned-policy.html
+ */
+function inspectCloudFront(c: Collector, p: Params): void {
+  const expiresRaw = get(p, 'Expires');
+  const item = addItem(c, {
+    kind: 'other',
+    location: where(p, 'Signature'),
+    display: `CloudFront signed URL (${get(p, 'Policy') ? 'custom policy' : 'canned policy'}), key pair ${get(p, 'Key-Pair-Id')}, signature ${secret(c, get(p, 'Signature') ?? '')}`,
+    claims: { 'Key-Pair-Id': get(p, 'Key-Pair-Id'), ...(expiresRaw ? { Expires: expiresRaw } : {}), ...(get(p, 'Policy') ? { Policy: 'present' } : {}) },
+  });
+  if (expiresRaw && /^\d+$/.test(expiresRaw))
+    judge(c, item, { what: 'The signed URL', id: 'cloudfront-signed-url', expiresAt: new Date(Number(expiresRaw) * 1000), expiresSource: where(p, 'Expires') });
+}
+
+// Shared access signature fields and permission letters:
+// https://learn.microsoft.com/en-us/rest/api/storageservices/create-service-sas
+// https://learn.microsoft.com/en-us/rest/api/storageservices/create-account-sas
+// https://learn.microsoft.com/en-us/rest/api/storageservices/create-user-delegation-sas
+const SAS_PERMISSIONS: Record<string, string> = {
+  r: 'read',
+  a: 'add',
+  c: 'create',
+  w: 'write',
+  d: 'delete',
+  x: 'delete version',
+  y: 'permanent delete',
+  l: 'list',
+  t: 'tags',
+  f: 'find by tags',
+  m: 'move',
+  e: 'execute',
+  o: 'ownership',
+  u: 'update',
+  i: 'set immutability policy',
+};
+const SAS_RESOURCES: Record<string, string> = { b: 'blob', c: 'container', d: 'directory', f: 'file', s: 'share', bs: 'blob snapshot', bv: 'blob version' };
+const SAS_SERVICES: Record<string, string> = { b: 'blob', q: 'queue', t: 'table', f: 'file' };
+const SAS_RESOURCE_TYPES: Record<string, string> = { s: 'service', c: 'container', o: 'object' };
+
+/** `p` is "permissions" (ACLs) on blob and Data Lake resources, "process" (messages) for account and queue SAS. */
+export function sasPermissionWords(sp: string, sr?: string): string[] {
+  const blobLike = sr !== undefined && ['b', 'c', 'd', 'bs', 'bv'].includes(sr);
+  return [...sp].map((ch) => (ch === 'p' ? (blobLike ? 'permissions' : 'process') : (SAS_PERMISSIONS[ch] ?? `unknown (${ch})`)));
+}
+
+const letters = (v: string | undefined, table: Record<string, string>) => (v ? [...v].map((ch) => table[ch] ?? ch) : undefined);
+
+function inspectSas(c: Collector, p: Params, url: URL | undefined): void {
+  const sp = get(p, 'sp');
+  const sr = get(p, 'sr');
+  const st = parseIsoDate(get(p, 'st'));
+  const se = parseIsoDate(get(p, 'se'));
+  const account = url ? /^([a-z0-9]+)\.(blob|dfs|file|queue|table)\.core\.(windows\.net|chinacloudapi\.cn|usgovcloudapi\.net)$/.exec(url.hostname)?.[1] : undefined;
+  const path = url ? decodeURIComponent(url.pathname).replace(/^\//, '').split('/') : [];
+  const claims: Record<string, unknown> = {};
+  for (const name of ['sv', 'st', 'se', 'sp', 'sr', 'ss', 'srt', 'spr', 'sip', 'si', 'skoid', 'sktid', 'skt', 'ske', 'sks', 'skv', 'sdd', 'tn']) {
+    const v = get(p, name);
+    if (v !== undefined) claims[name] = v;
+  }
+  if (sr) claims.resource = SAS_RESOURCES[sr] ?? sr;
+  const services = letters(get(p, 'ss'), SAS_SERVICES);
+  if (services) claims.services = services;
+  const types = letters(get(p, 'srt'), SAS_RESOURCE_TYPES);
+  if (types) claims.resourceTypes = types;
+  if (account) claims.account = account;
+  if (path[0]) claims.container = path[0];
+  if (path.length > 1) claims.blob = path.slice(1).join('/');
+  const kindOf = get(p, 'skoid') ? 'user delegation SAS' : get(p, 'ss') ? 'account SAS' : 'service SAS';
+  const item = addItem(c, {
+    kind: 'azure-sas',
+    location: where(p, 'sig'),
+    display: `Azure Storage ${kindOf}${sp ? `, permissions ${sp}` : ''}, signature ${secret(c, get(p, 'sig') ?? '')}`,
+    ...(account ? { principal: account } : {}),
+    claims,
+    ...(sp ? { scopes: sasPermissionWords(sp, sr) } : {}),
+  });
+  if (get(p, 'sktid')) item.tenant = get(p, 'sktid');
+  if (get(p, 'skoid')) item.subject = get(p, 'skoid');
+  if (get(p, 'se') && !se)
+    addFinding(c, { id: 'azure-sas-bad-time', cause: 'credential-malformed', weight: 0.6, text: `se (${get(p, 'se')}) is not an ISO 8601 UTC time such as 2026-11-22T16:00:00Z.`, source: where(p, 'se') });
+  if (get(p, 'st') && !st)
+    addFinding(c, { id: 'azure-sas-bad-time', cause: 'credential-malformed', weight: 0.6, text: `st (${get(p, 'st')}) is not an ISO 8601 UTC time such as 2026-11-22T16:00:00Z.`, source: where(p, 'st') });
+  if (!get(p, 'se') && !get(p, 'si'))
+    addFinding(c, { id: 'azure-sas-no-expiry', cause: 'credential-malformed', weight: 0.5, text: 'The SAS has neither an expiry (se) nor a stored access policy (si) that would supply one.', source: where(p, 'sig') });
+  if (st && se && se.getTime() <= st.getTime()) {
+    addFinding(c, { id: 'azure-sas-window-inverted', cause: 'credential-malformed', weight: 0.7, text: `The SAS expires (se ${get(p, 'se')}) before it starts (st ${get(p, 'st')}): it was never valid.`, source: where(p, 'se') });
+  } else {
+    judge(c, item, {
+      what: 'The SAS',
+      id: 'azure-sas',
+      ...(st ? { notBefore: st, notBeforeSource: where(p, 'st') } : {}),
+      ...(se ? { expiresAt: se, expiresSource: where(p, 'se') } : {}),
+      startSetBy: 'whoever generated the SAS',
+    });
+  }
+  const ske = parseIsoDate(get(p, 'ske'));
+  if (ske) for (const f of judgeWindow({ what: 'The user delegation key behind the SAS', id: 'azure-sas-key', expiresAt: ske, expiresSource: where(p, 'ske') }, c.clock)) addFinding(c, f);
+  const sip = get(p, 'sip');
+  if (sip)
+    addFinding(c, { id: 'azure-sas-ip-range', cause: 'ip-restricted', weight: 0.2, text: `The SAS is valid only from ${sip.includes('-') ? 'addresses' : 'the address'} ${sip}; from anywhere else Azure answers 403 AuthorizationSourceIPMismatch.`, source: where(p, 'sip') });
+  if (get(p, 'spr') === 'https' && url?.protocol === 'http:')
+    addFinding(c, { id: 'azure-sas-https-only', cause: 'credential-malformed', weight: 0.6, text: 'The SAS allows HTTPS only (spr=https) but the request used http://.', source: where(p, 'spr') });
+}
+
+/** Inspects a query string for signed-URL credentials; returns whether one was found. */
+export function inspectSignedUrl(c: Collector, params: NameValue[], url: URL | undefined): boolean {
+  const p = paramMap(params);
+  if (p.has('x-goog-signature') || p.has('x-goog-algorithm')) return inspectV4(c, p, url, 'X-Goog'), true;
+  if (p.has('x-amz-signature') || p.has('x-amz-algorithm') || p.has('x-amz-credential')) return inspectV4(c, p, url, 'X-Amz'), true;
+  if (p.has('signature') && p.has('awsaccesskeyid')) return inspectV2(c, p, url, false), true;
+  if (p.has('signature') && p.has('googleaccessid')) return inspectV2(c, p, url, true), true;
+  if (p.has('signature') && p.has('key-pair-id')) return inspectCloudFront(c, p), true;
+  if (p.has('sig') && (p.has('sv') || p.has('se') || p.has('si'))) return inspectSas(c, p, url), true;
+  return false;
+}

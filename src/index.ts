@@ -1,0 +1,41 @@
+// The library API. The CLI is a thin layer over these functions.
+//
+//   import { diagnose, fromRaw, renderTerminal } from 'why403';
+//   const report = await diagnose(fromRaw(text));
+
+// Diagnosis
+export { diagnose, diagnoseWith, type DiagnoseOptions } from './engine/diagnose.ts';
+export { loadRules } from './rules/registry.ts';
+export { defineRule, type Rule, type RuleMeta, type RuleOutput, type CauseClaim, type ProducerClaim } from './rules/define.ts';
+export type { Context } from './engine/context.ts';
+
+// Inputs → exchanges
+export { readHar as fromHar, type HarSummary, type HarReading } from './importers/har.ts';
+export { fromRaw } from './importers/raw.ts';
+export { fromCurl } from './importers/curl.ts';
+export { fromCurlCmd } from './importers/curl-cmd.ts';
+export { fromJson } from './importers/json.ts';
+export { importFile, importText, detectFormat } from './importers/detect.ts';
+
+// Live requests and applications
+export { checkRequest, type CheckOptions } from './check.ts';
+export { sendRequest, type SendOptions } from './live/send.ts';
+export { diagnoseResponse, exchangeFromFetch, type RequestLike, type FetchDiagnoseOptions } from './adapters/fetch.ts';
+
+// Credentials
+export { inspectExchangeCredentials, inspectToken } from './credentials/index.ts';
+
+// Output
+export { renderTerminal, type TerminalOptions } from './render/terminal.ts';
+export { renderMarkdown } from './render/markdown.ts';
+export { renderJson, renderJsonLine } from './render/json.ts';
+export { exitCodeFor } from './render/exit-code.ts';
+
+// Errors and types
+export { Why403Error, UsageError, InputError, NetworkError } from './errors.ts';
+export type * from './model/exchange.ts';
+export type * from './model/report.ts';
+export type * from './model/credential.ts';
+export type * from './model/vocabulary.ts';
+export { CAUSE_IDS, LAYERS, PRODUCTS } from './model/vocabulary.ts';
+export { REPORT_SCHEMA } from './model/report.ts';
