@@ -125,3 +125,31 @@ test('--help and --version', () => {
   assert.match(run(['--version']).out, /^why403 \d+\.\d+\.\d+/);
   assert.match(run(['check', '--help']).out, /--allow-unsafe/);
 });
+
+test('token decodes a JWT: claims, scopes, expiry; the signature stays hidden', async () => {
+  const { SignJWT, generateKeyPair } = await import('jose');
+  const { privateKey } = await generateKeyPair('RS256');
+  const now = Math.floor(Date.now() / 1000);
+  const jwt = await new SignJWT({ scope: 'read:reports write:reports', tid: 'contoso' })
+    .setProtectedHeader({ alg: 'RS256', kid: 'k1' })
+    .setIssuer('https://issuer.example.test/')
+    .setAudience('https://api.example.test')
+    .setSubject('user-42')
+    .setIssuedAt(now - 7200)
+    .setExpirationTime(now - 3600)
+    .sign(privateKey);
+  const signature = jwt.split('.')[2];
+  const text = run(['token', `Bearer ${jwt}`]);
+  assert.equal(text.code, 0, text.err);
+  assert.match(text.out, /bearer-jwt/);
+  assert.match(text.out, /user-42/);
+  assert.match(text.out, /read:reports write:reports/);
+  assert.match(text.out, /expired/i);
+  assert.ok(!text.out.includes(signature), 'signature hidden');
+  const json = JSON.parse(run(['token', '--json', '-'], { input: jwt }).out);
+  assert.equal(json.scheme, 'bearer-jwt');
+  assert.equal(json.items[0].subject, 'user-42');
+  assert.ok(json.findings.some((f: { cause: string }) => f.cause === 'credential-expired'));
+  assert.ok(!JSON.stringify(json).includes(signature));
+  assert.equal(run(['token']).code, 2);
+});

@@ -1,0 +1,45 @@
+// Every rule folder is complete: rule, test, real fixtures, an id that
+// matches the folder, vocabulary from design.md. Like ESLint's checkRuleFiles.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadRules, ruleFolders, rulesDir } from './registry.ts';
+import { loadFixtures } from './_lib/fixtures.ts';
+import { isCauseId, isLayer, isProduct } from '../model/vocabulary.ts';
+
+test('every rule folder has rule.ts, a rule.test.ts that runs testRule, and fixtures', () => {
+  const folders = ruleFolders();
+  assert.ok(folders.length >= 15, `expected the first rule set, found ${folders.length}`);
+  for (const name of folders) {
+    const dir = join(rulesDir(), name);
+    const testFile = join(dir, 'rule.test.ts');
+    assert.ok(existsSync(testFile), `${name}: rule.test.ts missing`);
+    assert.match(readFileSync(testFile, 'utf8'), /testRule\(/, `${name}: rule.test.ts does not call testRule`);
+    const fixtures = loadFixtures(join(dir, 'fixtures'));
+    assert.ok(fixtures.length >= 2, `${name}: needs at least two fixtures, has ${fixtures.length}`);
+    for (const fx of fixtures) assert.ok(/https:\/\/|^captured/.test(fx.source), `${fx.file}: source must name a URL or start with "captured"`);
+  }
+});
+
+test('rule metadata uses only design.md vocabulary', async () => {
+  const rules = await loadRules();
+  const ids = new Set<string>();
+  for (const r of rules) {
+    assert.ok(!ids.has(r.meta.id), `duplicate rule id ${r.meta.id}`);
+    ids.add(r.meta.id);
+    for (const c of r.meta.causes) assert.ok(isCauseId(c), `${r.meta.id}: unknown cause ${c}`);
+    if (r.meta.product) assert.ok(isProduct(r.meta.product), `${r.meta.id}: unknown product ${r.meta.product}`);
+    if (r.meta.layer) assert.ok(isLayer(r.meta.layer), `${r.meta.id}: unknown layer ${r.meta.layer}`);
+  }
+});
+
+test('the vocabulary matches ../shared/design.md section 2 when it is beside the project', () => {
+  const design = join(rulesDir(), '../../../shared/design.md');
+  if (!existsSync(design)) return;
+  const text = readFileSync(design, 'utf8');
+  const causeTable = text.slice(text.indexOf('### Causes'), text.indexOf('### Layers'));
+  const documented = [...causeTable.matchAll(/^\| ([a-z-]+) \|/gm)].map((m) => m[1]).filter((c) => c !== 'id');
+  for (const c of documented) assert.ok(isCauseId(c), `design.md cause ${c} missing from vocabulary.ts`);
+  assert.equal(documented.length, 29);
+});
