@@ -3,7 +3,7 @@ import { UsageError } from '../errors.ts';
 import type { ExchangeRequest, NameValue } from '../model/exchange.ts';
 import { fromCurl } from '../importers/index.ts';
 import { assertSendable, checkRequest } from '../check.ts';
-import { redactSecret, redactUrl } from '../engine/scrub.ts';
+import { redactHeaders, redactUrl } from '../credentials/redact.ts';
 import { exitCodeFor } from '../render/exit-code.ts';
 import { Output, formatFrom } from './output.ts';
 import type { Io } from './io.ts';
@@ -33,11 +33,9 @@ function parseHeader(h: string): NameValue {
   return { name: h.slice(0, i).trim(), value: h.slice(i + 1).trim() };
 }
 
-const SECRET_HEADER = /^(authorization|proxy-authorization|cookie|x-api-key|api-key|x-auth-token|private-token)$/i;
-
 function describePlan(req: ExchangeRequest, showSecrets: boolean): string {
   const lines = [`would send: ${req.method} ${showSecrets ? req.url : redactUrl(req.url)}`];
-  for (const h of req.headers) lines.push(`  ${h.name}: ${showSecrets || !SECRET_HEADER.test(h.name) ? h.value : redactSecret(h.value)}`);
+  for (const h of showSecrets ? req.headers : redactHeaders(req.headers)) lines.push(`  ${h.name}: ${h.value}`);
   if (req.postData?.text) lines.push(`  (body: ${Buffer.byteLength(req.postData.text)} bytes${req.postData.mimeType ? `, ${req.postData.mimeType}` : ''})`);
   return lines.join('\n') + '\n';
 }

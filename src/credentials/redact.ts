@@ -2,6 +2,7 @@
 // and its length, never whole, unless the user asks for secrets. Renderers
 // pass every URL and header list through redactUrl / redactHeaders.
 import type { NameValue } from '../model/exchange.ts';
+import { API_KEY_HEADERS } from './api-key-headers.ts';
 
 /** Shorter secrets show no prefix at all: six characters of a 10-character password is most of it. */
 const MIN_LENGTH_FOR_PREFIX = 16;
@@ -13,30 +14,8 @@ export function redactSecret(value: string, keep = 6): string {
   return `${[...value].slice(0, keep).join('')}…(${n} chars)`;
 }
 
-/** Headers whose whole value is a secret. */
-const SECRET_HEADERS = new Set([
-  'x-api-key',
-  'api-key',
-  'apikey',
-  'x-apikey',
-  'x-auth-token',
-  'x-access-token',
-  'x-authorization',
-  'private-token',
-  'job-token',
-  'x-goog-api-key',
-  'x-amz-security-token',
-  'x-goog-iam-authorization-token',
-  'ocp-apim-subscription-key',
-  'x-functions-key',
-  'x-vault-token',
-  'x-shopify-access-token',
-  'x-csrf-token',
-  'x-xsrf-token',
-  'x-csrftoken',
-  'x-client-secret',
-  'x-ms-copy-source-authorization',
-]);
+/** Headers whose whole value is a secret: every API-key header credential inspection knows, and a few more. */
+const SECRET_HEADERS = new Set([...API_KEY_HEADERS, 'x-amz-security-token', 'x-goog-iam-authorization-token', 'x-csrf-token', 'x-xsrf-token', 'x-csrftoken', 'x-client-secret', 'x-ms-copy-source-authorization']);
 const SECRET_HEADER_PATTERN = /(^|-)(token|secret|password|passwd|api-?key|session-?id|credentials?)($|-)/i;
 /** Named like a secret but carrying none. */
 const PUBLIC_HEADERS = new Set(['www-authenticate', 'proxy-authenticate', 'authentication-info', 'x-amz-content-sha256', 'x-amz-date', 'x-ms-date', 'access-control-allow-credentials']);

@@ -8,27 +8,8 @@ import { looksLikeJwt } from './jwt.ts';
 import { isSecretParam } from './redact.ts';
 import { SIGNED_URL_PARAMS } from './signed-urls.ts';
 import { recogniseToken } from './token-kinds.ts';
+import { API_KEY_HEADERS } from './api-key-headers.ts';
 
-// Header names vendors document for API keys: x-api-key (AWS API Gateway and
-// many others), private-token / job-token (GitLab), x-goog-api-key (Google),
-// ocp-apim-subscription-key (Azure API Management), x-functions-key (Azure
-// Functions), x-vault-token (Vault), x-shopify-access-token (Shopify).
-const API_KEY_HEADERS = new Set([
-  'x-api-key',
-  'api-key',
-  'apikey',
-  'x-apikey',
-  'x-auth-token',
-  'x-access-token',
-  'x-authorization',
-  'private-token',
-  'job-token',
-  'x-goog-api-key',
-  'ocp-apim-subscription-key',
-  'x-functions-key',
-  'x-vault-token',
-  'x-shopify-access-token',
-]);
 const API_KEY_HEADER_PATTERN = /(^|-)(api-?key|access-?token|auth-?token)$/i;
 
 export function isApiKeyHeader(name: string): boolean {

@@ -5,7 +5,7 @@ import { defineRule } from '../rules/define.ts';
 import type { Exchange } from '../model/exchange.ts';
 import { secretsOf } from './scrub.ts';
 
-const exchange = (status: number, reqHeaders: { name: string; value: string }[] = [], url = 'https://api.example.test/items?key=abcdef123456'): Exchange => ({
+const exchange = (status: number, reqHeaders: { name: string; value: string }[] = [], url = 'https://api.example.test/items?api_key=abcdef123456'): Exchange => ({
   request: { method: 'GET', url, headers: reqHeaders },
   response: { status, statusText: '', headers: [{ name: 'Content-Type', value: 'application/json' }], content: { text: '{"error":"forbidden"}' } },
   source: { kind: 'json', name: 'test' },

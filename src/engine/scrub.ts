@@ -3,14 +3,9 @@
 // one anywhere in a finished report is replaced by its redacted form —
 // whatever a rule or an importer put in an evidence line or a note.
 import type { Exchange } from '../model/exchange.ts';
+import { isSecretHeader, isSecretParam, redactSecret } from '../credentials/redact.ts';
 
-const SECRET_HEADERS = /^(authorization|proxy-authorization|cookie|set-cookie|x-api-key|api-key|apikey|x-auth-token|x-access-token|private-token|x-goog-api-key|x-amz-security-token|x-csrf-token|x-xsrf-token|ocp-apim-subscription-key)$/i;
-const SECRET_PARAMS = /^(x-amz-signature|x-amz-credential|x-amz-security-token|x-goog-signature|x-goog-credential|sig|signature|token|access_token|id_token|refresh_token|api_key|apikey|key|code|client_secret|password|secret)$/i;
-
-export function redactSecret(value: string): string {
-  if (value.length <= 8) return '…';
-  return `${value.slice(0, 4)}…(${value.length} chars)`;
-}
+export { redactUrl } from '../credentials/redact.ts';
 
 /** The secret strings a request carries (token parts, cookie values, signed params). */
 export function secretsOf(exchange: Exchange): string[] {
@@ -21,7 +16,7 @@ export function secretsOf(exchange: Exchange): string[] {
   const req = exchange.request;
   if (!req) return [];
   for (const h of req.headers) {
-    if (!SECRET_HEADERS.test(h.name)) continue;
+    if (!isSecretHeader(h.name)) continue;
     const name = h.name.toLowerCase();
     if (name === 'cookie') {
       for (const part of h.value.split(';')) add(part.split('=').slice(1).join('=').trim());
@@ -42,33 +37,12 @@ export function secretsOf(exchange: Exchange): string[] {
   for (const c of req.cookies ?? []) add(c.value);
   try {
     const url = new URL(req.url);
-    for (const [k, v] of url.searchParams) if (SECRET_PARAMS.test(k)) add(v);
+    for (const [k, v] of url.searchParams) if (isSecretParam(k, v)) add(v);
   } catch {
     /* not a URL */
   }
-  for (const q of req.queryString ?? []) if (SECRET_PARAMS.test(q.name)) add(q.value);
+  for (const q of req.queryString ?? []) if (isSecretParam(q.name, q.value)) add(q.value);
   return [...out].sort((a, b) => b.length - a.length);
-}
-
-/** Redacts secret query parameters of a URL (for display). */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    let changed = false;
-    for (const [k, v] of [...u.searchParams]) {
-      if (SECRET_PARAMS.test(k)) {
-        u.searchParams.set(k, redactSecret(v));
-        changed = true;
-      }
-    }
-    if (u.password) {
-      u.password = '…';
-      changed = true;
-    }
-    return changed ? u.href : url;
-  } catch {
-    return url;
-  }
 }
 
 /** Deep-copies `value`, replacing every occurrence of every secret. */

@@ -21,9 +21,9 @@ export function renderCredential(report: CredentialReport, opts: { style?: Style
       ['scopes', item.scopes?.join(' ')],
       ['roles', item.roles?.join(' ')],
     ];
-    for (const [k, v] of facts) if (v) lines.push(wrap(`${k.padEnd(11)} ${v}`, width, '              ', '  '));
-    if (item.header) lines.push(s.dim(wrap(`header      ${JSON.stringify(item.header)}`, width, '              ', '  ')));
-    if (item.claims) lines.push(s.dim(wrap(`claims      ${JSON.stringify(item.claims)}`, width, '              ', '  ')));
+    for (const [k, v] of facts) if (v) lines.push(wrap(v, width, ' '.repeat(14), `  ${k.padEnd(11)} `));
+    if (item.header) lines.push(s.dim(wrap(JSON.stringify(item.header), width, ' '.repeat(14), `  ${'header'.padEnd(11)} `)));
+    if (item.claims) lines.push(s.dim(wrap(JSON.stringify(item.claims), width, ' '.repeat(14), `  ${'claims'.padEnd(11)} `)));
   }
   for (const f of report.findings) lines.push(s.yellow(wrap(`! ${f.text} (${f.cause})`, width, '    ', '  ')));
   lines.push(s.dim(`clock: local ${report.clock.local}${report.clock.server ? `, server ${report.clock.server}` : ''}`));

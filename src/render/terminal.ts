@@ -55,7 +55,8 @@ export function renderTerminal(report: Report, opts: TerminalOptions = {}): stri
       if (withFixes.length > 1) lines.push(s.dim(`  if ${c.id}:`));
       for (const f of c.fixes.slice(0, 3)) {
         lines.push(wrap(`[${f.difficulty}] ${f.title}`, width, '         ', '  '));
-        for (const cmd of f.commands ?? []) lines.push(s.cyan(`      $ ${clip(cmd, width - 8)}`));
+        // Commands are never cut: a clipped command cannot be pasted.
+        for (const cmd of f.commands ?? []) lines.push(s.cyan(`      $ ${cmd}`));
         if (f.verify) lines.push(s.dim(wrap(`then check: ${f.verify}`, width, '        ', '      ')));
       }
     }
