@@ -1058,7 +1058,10 @@ function parseDenial(d: DenialBytes, name: string, creator: string | undefined):
     checks.push(headerBytesMissing(res.headersSize, `${rv} ${status} ${exchange.response.statusText}`, exchange.response.headers));
   const headers: HeaderSizes = checks.includes(true) ? 'shrunk' : checks.length ? 'intact' : 'unknown';
   const note = sanitizedNoteFor(d.signs, d.before, creator, headers);
-  if (note) exchange.notes = [note];
+  if (note) {
+    exchange.notes = [note];
+    exchange.credentialsStripped = true;
+  }
   return { exchange, headers };
 }
 

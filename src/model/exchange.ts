@@ -75,6 +75,11 @@ export interface Exchange {
   source: ExchangeSource;
   /** Things the importer noticed about the input itself (e.g. a sanitized HAR). */
   notes?: string[];
+  /**
+   * The input was exported with credentials removed or replaced (a sanitized
+   * HAR): the absence of a credential in `request` proves nothing.
+   */
+  credentialsStripped?: boolean;
 }
 
 /** Case-insensitive header look-up; returns every value in order. */

@@ -21,8 +21,8 @@ export function renderTerminal(report: Report, opts: TerminalOptions = {}): stri
   const lines: string[] = [];
   const denied = report.outcome === 'denied' || report.outcome === 'unauthenticated';
   const mark = denied ? s.red('✗') : report.outcome === 'allowed' ? s.green('✓') : s.yellow('•');
-  const where = report.source.kind === 'har' && report.source.index !== undefined ? `  ${s.dim(`(${report.source.name} entry #${report.source.index + 1})`)}` : '';
-  lines.push(`${mark} ${s.bold(`${report.status} ${report.statusText ?? ''}`.trim())}  ${clip(`${report.request.method} ${report.request.url}`, width - 12)}${where}`);
+  lines.push(`${mark} ${s.bold(`${report.status} ${report.statusText ?? ''}`.trim())}  ${clip(`${report.request.method} ${report.request.url}`, width - 12)}`);
+  if (report.source.kind === 'har' && report.source.index !== undefined) lines.push(s.dim(`  ${clip(`entry #${report.source.index + 1} of ${report.source.name}`, width - 2)}`));
   lines.push(wrap(report.headline, width, '  '));
   if (report.statusMismatch) lines.push(s.yellow(wrap(`! ${report.statusMismatch}`, width, '    ', '  ')));
 
@@ -56,7 +56,7 @@ export function renderTerminal(report: Report, opts: TerminalOptions = {}): stri
       for (const f of c.fixes.slice(0, 3)) {
         lines.push(wrap(`[${f.difficulty}] ${f.title}`, width, '         ', '  '));
         // Commands are never cut: a clipped command cannot be pasted.
-        for (const cmd of f.commands ?? []) lines.push(s.cyan(`      $ ${cmd}`));
+        for (const cmd of f.commands ?? []) for (const line of cmd.split('\n')) lines.push(s.cyan(`      $ ${line}`));
         if (f.verify) lines.push(s.dim(wrap(`then check: ${f.verify}`, width, '        ', '      ')));
       }
     }

@@ -8,7 +8,8 @@
 //   "request": { "method": "GET", "url": "…", "headers": { "Authorization": "…" } },
 //   "response": { "status": 403, "statusText": "Forbidden", "headers": { "Server": "nginx" }, "body": "…" },
 //   "now": "2026-11-22T12:00:00Z",            (optional: the clock to diagnose at)
-//   "ambiguous": ["ip-restricted"]            (optional: causes the response cannot tell apart from the label)
+//   "ambiguous": ["ip-restricted"],           (optional: causes the response cannot tell apart from the label)
+//   "credentialsStripped": true               (optional: taken from a sanitized HAR export)
 // }
 //
 // Headers may be an object or a HAR name/value list; "body" is shorthand for
@@ -61,6 +62,7 @@ export function exchangeFromFixtureJson(raw: any, file: string): Exchange {
       content: res.content ?? { mimeType: '', text: res.body ?? '' },
     },
     source: { kind: 'json', name: file },
+    ...(raw.credentialsStripped === true ? { credentialsStripped: true } : {}),
   };
   if (raw.request) {
     exchange.request = {

@@ -95,8 +95,12 @@ export default defineRule({
     const csurfDev = page?.errorName === 'ForbiddenError' && /^invalid csrf token$/i.test(page.message ?? '');
     const csrfCookieSent = cookieNamed(ctx.requestHeader('cookie'), '_csrf');
     const csrfCookieSet = ctx.headers('set-cookie').some((c) => /^_csrf=/.test(c));
-    const csurfProd = !csurfDev && ctx.status === 403 && page?.headline === 'Forbidden' && UNSAFE(ctx.method) && (csrfCookieSent || csrfCookieSet);
-    if (csurfDev || csurfProd) {
+    const bareForbidden = !csurfDev && ctx.status === 403 && page?.headline === 'Forbidden' && UNSAFE(ctx.method);
+    const csurfProd = bareForbidden && (csrfCookieSent || csrfCookieSet);
+    // A sanitized export removed the cookies that would tell csurf apart from
+    // any other middleware's 403: keep csrf as the leading guess, weakly.
+    const csurfUnconfirmable = bareForbidden && !csurfProd && ctx.exchange.credentialsStripped === true;
+    if (csurfDev || csurfProd || csurfUnconfirmable) {
       const fixes: Fix[] = [
         {
           title: 'Send the token csurf issued with the request: the _csrf form field, or a csrf-token / x-csrf-token / xsrf-token header',
@@ -113,14 +117,18 @@ export default defineRule({
       ];
       const detail = csurfDev
         ? 'csurf refused it: "ForbiddenError: invalid csrf token" (code EBADCSRFTOKEN)'
-        : `csurf’s secret cookie (_csrf) is ${csrfCookieSent ? 'in the request' : 'being set by this very response, so the request came without it'}, and Express answered 403 to an unsafe method — the shape of csurf’s EBADCSRFTOKEN in production, where the page says only "Forbidden"`;
+        : csurfUnconfirmable
+          ? 'Express answered 403 with its bare production page to an unsafe method, the shape of csurf’s EBADCSRFTOKEN; the export stripped the cookies that would confirm it'
+          : `csurf’s secret cookie (_csrf) is ${csrfCookieSent ? 'in the request' : 'being set by this very response, so the request came without it'}, and Express answered 403 to an unsafe method — the shape of csurf’s EBADCSRFTOKEN in production, where the page says only "Forbidden"`;
       causes.push({
         id: 'csrf',
-        weight: csurfDev ? 0.95 : 0.7,
-        summary: `Express’s CSRF protection refused this ${ctx.method}: ${detail}. ${csrfCookieSent ? 'The _csrf cookie was sent, so the token in the form or header is missing or wrong.' : 'No _csrf cookie was sent: load the form first, or keep its cookie.'}`,
+        weight: csurfDev ? 0.95 : csurfUnconfirmable ? 0.35 : 0.7,
+        summary: `Express’s CSRF protection ${csurfUnconfirmable ? 'may have refused' : 'refused'} this ${ctx.method}: ${detail}. ${csurfUnconfirmable ? 'Export the HAR with sensitive data, or run `why403 check`, to see the cookies.' : csrfCookieSent ? 'The _csrf cookie was sent, so the token in the form or header is missing or wrong.' : 'No _csrf cookie was sent: load the form first, or keep its cookie.'}`,
         evidence: [
           ...evidence,
-          ev(csrfCookieSent ? 'request-header:cookie' : 'header:set-cookie', csrfCookieSent ? '_csrf cookie sent' : csrfCookieSet ? '_csrf cookie set by the response (none was sent)' : 'no _csrf cookie sent'),
+          csurfUnconfirmable
+            ? ev('request:method', `${ctx.method} answered with Express’s bare 403 page; cookies unknown (sanitized export)`)
+            : ev(csrfCookieSent ? 'request-header:cookie' : 'header:set-cookie', csrfCookieSent ? '_csrf cookie sent' : csrfCookieSet ? '_csrf cookie set by the response (none was sent)' : 'no _csrf cookie sent'),
         ],
         fixes,
       });

@@ -42,7 +42,7 @@ const reissueFix = (what: string): Fix => ({
     '# client-credentials example; use your authorization server\'s token endpoint and grant',
     'curl -s -X POST https://AUTH_SERVER/oauth/token -d grant_type=client_credentials -d client_id=CLIENT_ID -d client_secret=CLIENT_SECRET -d scope="SCOPES" -d audience=API_IDENTIFIER',
   ],
-  verify: 'Decode the new token (e.g. `why403 inspect`) and check its exp, aud and scope claims before retrying.',
+  verify: 'Decode the new token (`why403 token "$TOKEN"`) and check its exp, aud and scope claims before retrying.',
   docs: RFC,
 });
 

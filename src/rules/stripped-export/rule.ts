@@ -1,0 +1,27 @@
+// A HAR exported by a browser's default "sanitized" export carries no Cookie
+// or Authorization header even when the browser sent them. Rules that read
+// "no credential in the request" as credential-missing cannot know that; this
+// rule argues against that cause whenever the importer saw the stripping, so
+// the ranking falls back on what the response itself says.
+import { defineRule, ev } from '../define.ts';
+
+export default defineRule({
+  meta: {
+    id: 'stripped-export',
+    kind: 'cause',
+    description: 'Argues against credential-missing when the input (a sanitized HAR export) had its credentials removed before why403 saw it.',
+    docs: ['https://developer.chrome.com/docs/devtools/network/reference#save-as-har'],
+    causes: ['credential-missing'],
+  },
+  applies: (ctx) => ctx.exchange.credentialsStripped === true,
+  run: () => ({
+    causes: [
+      {
+        id: 'credential-missing',
+        weight: -0.8,
+        summary: 'The export removed cookies and Authorization headers, so their absence here proves nothing.',
+        evidence: [ev('input', 'sanitized HAR export: credentials stripped before saving', -0.8)],
+      },
+    ],
+  }),
+});
