@@ -134,24 +134,25 @@ export function diagnoseWith(rules: Rule[], exchange: Exchange, opts: DiagnoseOp
         fixes: [],
       },
     ];
+  const deniedBy = denial ? pickProducer(producers) : undefined;
+  const mismatch = denial ? statusMismatch(status, causes) : undefined;
+  // Key order follows design.md section 3; the fields after `probes` are additions.
   const report: Report = {
     schema: REPORT_SCHEMA,
     request: { method: ctx.method, url: exchange.request?.url ?? '' },
     status,
-    ...(exchange.response.statusText ? { statusText: exchange.response.statusText } : {}),
-    outcome: outcomeOf(status),
-    headline: headlineOf(status, exchange.response.statusText),
+    ...(deniedBy ? { deniedBy } : {}),
     causes,
     credential,
     probes: opts.probes ?? [],
+    ...(exchange.response.statusText ? { statusText: exchange.response.statusText } : {}),
+    outcome: outcomeOf(status),
+    headline: headlineOf(status, exchange.response.statusText),
+    ...(mismatch ? { statusMismatch: mismatch } : {}),
+    ...(exchange.trace ? { trace: exchange.trace } : {}),
     notes: [...new Set(notes)],
     source: { ...exchange.source },
   };
-  const deniedBy = pickProducer(producers);
-  if (deniedBy && denial) report.deniedBy = deniedBy;
-  const mismatch = denial ? statusMismatch(status, causes) : undefined;
-  if (mismatch) report.statusMismatch = mismatch;
-  if (exchange.trace) report.trace = exchange.trace;
   if (opts.showSecrets) return report;
   report.request.url = redactUrl(report.request.url);
   return scrub(report, secretsOf(exchange));
