@@ -2,7 +2,7 @@
 // a free loopback port, a temp dir the worker user can enter, a child process
 // stopped by its PID, and a wait until the server answers.
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, existsSync, writeFileSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -176,4 +176,33 @@ export async function started<T extends RunningServer>(server: Promise<T>, after
   const s = await server;
   after(() => s.stop());
   return s;
+}
+
+/**
+ * The document root both web servers serve: the same paths so the scenarios
+ * line up, plus a root:root 0600 file. As root (workers as www-data) the
+ * worker really cannot read it; without root the workers run as us, and a
+ * file we may not read ourselves is the same denial.
+ */
+export function writeDocroot(www: string, extra: Record<string, string> = {}): void {
+  for (const d of ['private', 'office', 'files', 'upload', 'admin']) mkdirSync(join(www, d), { recursive: true });
+  chmodSync(www, 0o755);
+  const files: Record<string, string> = {
+    'index.html': '<p>why403 test root</p>\n',
+    'private/a.txt': 'private\n',
+    'office/report.txt': 'office report\n',
+    'files/a.txt': 'a file in a directory without index\n',
+    'upload/data.txt': 'upload target\n',
+    'admin/index.html': '<p>admin</p>\n',
+    ...extra,
+  };
+  for (const [path, text] of Object.entries(files)) writeFileSync(join(www, path), text);
+  const secret = join(www, 'secret.txt');
+  writeFileSync(secret, 'only root may read this\n');
+  if (isRoot()) {
+    chownSync(secret, 0, 0);
+    chmodSync(secret, 0o600);
+  } else {
+    chmodSync(secret, 0o000);
+  }
 }
