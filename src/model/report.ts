@@ -49,9 +49,24 @@ export interface DeniedBy {
 
 export interface ProbeResult {
   name: string;
+  /** The status the probe request got; null when none came back. */
   status: number | null;
+  /** One line: what this outcome proves. */
   meaning: string;
+  /** The request sent: what was removed from or swapped into the user's request. */
   request?: { method: string; url: string; removed?: string[]; added?: string[] };
+  /** Hypotheses this outcome confirmed, and those it ruled out. */
+  confirms?: CauseId[];
+  rulesOut?: CauseId[];
+}
+
+/** How probing went: the budget, what was sent, what was skipped and why. */
+export interface Probing {
+  budget: number;
+  sent: number;
+  /** Why probing stopped early (rate limit, Retry-After, budget), if it did. */
+  stopped?: string;
+  skipped: { name: string; reason: string }[];
 }
 
 /** How the outcome reads to a person: denial, or something else named for what it is. */
@@ -80,6 +95,7 @@ export interface Report {
   causes: Cause[];
   credential: CredentialReport;
   probes: ProbeResult[];
+  probing?: Probing;
   trace?: Trace;
   notes: string[];
   source: { kind: string; name: string; index?: number };
