@@ -1,19 +1,25 @@
-// `check` as a library call: send the user's request once, then diagnose the
-// answer. Probes (a later stage) plug in through `probe`: they receive the
-// first report and exchange and return results that become evidence.
-import type { Exchange, ExchangeRequest } from './model/exchange.ts';
-import type { ProbeResult, Report } from './model/report.ts';
+// `check` as a library call: send the user's request once, diagnose the
+// answer, then — when it is a denial — send the probes that can separate the
+// hypotheses still standing, and diagnose again with their evidence.
+import { exec } from 'node:child_process';
+import type { Exchange, ExchangeRequest, NameValue } from './model/exchange.ts';
+import type { Report } from './model/report.ts';
+import { CAUSE_IDS, type CauseId } from './model/vocabulary.ts';
 import { sendRequest, type SendOptions } from './live/send.ts';
 import { diagnose, type DiagnoseOptions } from './engine/diagnose.ts';
+import { isDenial } from './engine/status.ts';
 import { UsageError } from './errors.ts';
+import type { Identity, ProbeContext, ProbeOptions } from './probes/define.ts';
+import { createSender, DEFAULT_BUDGET, loadProbeKinds, planProbes, runProbes, type ProbePlan } from './probes/runner.ts';
+import { SAFE_METHODS } from './probes/guard.ts';
 
-export const SAFE_METHODS = ['GET', 'HEAD', 'OPTIONS'];
+export { SAFE_METHODS };
 
-export interface CheckOptions extends SendOptions, Omit<DiagnoseOptions, 'probes'> {
+export interface CheckOptions extends SendOptions, Omit<DiagnoseOptions, 'probes' | 'probeClaims' | 'probing'> {
   /** Send a method other than GET, HEAD or OPTIONS (design.md section 4). */
   allowUnsafe?: boolean;
-  /** The seam for differential probes: called after the first diagnosis. */
-  probe?: (first: Report, exchange: Exchange) => Promise<ProbeResult[]>;
+  /** false: stay passive (--no-probes). Otherwise the probe settings. */
+  probes?: false | Partial<Omit<ProbeOptions, 'allowUnsafe' | 'env'>>;
 }
 
 export function assertSendable(req: ExchangeRequest, allowUnsafe: boolean | undefined): void {
@@ -22,11 +28,74 @@ export function assertSendable(req: ExchangeRequest, allowUnsafe: boolean | unde
     throw new UsageError(`refusing to send ${method} ${req.url}: it may change data on the server. Add --allow-unsafe to send it once, or --dry-run to see the request without sending it`);
 }
 
+/** Runs a user-given command (--token-cmd, --as-cmd) and returns what it printed, trimmed. */
+export function runCredentialCommand(command: string, env: NodeJS.ProcessEnv, what: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    exec(command, { env, timeout: 30_000, maxBuffer: 1 << 20 }, (err, stdout, stderr) => {
+      const out = String(stdout).trim();
+      if (err) return reject(new UsageError(`${what} "${command}" failed: ${(String(stderr).trim().split('\n')[0] || err.message).slice(0, 200)}`));
+      if (!out) return reject(new UsageError(`${what} "${command}" printed nothing (expected a credential)`));
+      resolve(out);
+    });
+  });
+}
+
+/** "Header: value" stays a header; a bare token becomes `Authorization: Bearer <token>`. */
+export function identityHeader(value: string): NameValue {
+  const m = /^([A-Za-z0-9-]+):\s*(.+)$/s.exec(value.trim());
+  if (m && !/^bearer$/i.test(m[1])) return { name: m[1], value: m[2].trim() };
+  return { name: 'Authorization', value: /^(bearer|basic|token)\s/i.test(value.trim()) ? value.trim() : `Bearer ${value.trim()}` };
+}
+
+function probeOptions(opts: CheckOptions): ProbeOptions {
+  const p = opts.probes || {};
+  return {
+    budget: p.budget ?? DEFAULT_BUDGET,
+    allowUnsafe: Boolean(opts.allowUnsafe),
+    identities: p.identities ?? [],
+    ...(p.tokenCmd ? { tokenCmd: p.tokenCmd } : {}),
+    ...(p.origin ? { origin: p.origin } : {}),
+    env: opts.env ?? process.env,
+  };
+}
+
+function probeContext(req: ExchangeRequest, first: Exchange, report: Report, options: ProbeOptions): ProbeContext {
+  const known = report.causes.filter((c) => c.id !== 'unknown' && c.score >= 0.05).map((c) => c.id);
+  // When the response says nothing, every hypothesis is still standing.
+  const standing: CauseId[] = known.length ? known : CAUSE_IDS.filter((c) => c !== 'unknown');
+  return { original: req, first, report, standing, options };
+}
+
+/** The probes `check` would send if the answer were a denial (for --dry-run). */
+export async function dryRunPlan(req: ExchangeRequest, opts: CheckOptions = {}): Promise<ProbePlan> {
+  const first: Exchange = { request: req, response: { status: 403, statusText: 'Forbidden', headers: [], content: {} }, source: { kind: 'live', name: req.url } };
+  const report = await diagnose(first, { now: opts.now });
+  const ctx = probeContext(req, first, { ...report, causes: [] }, probeOptions(opts));
+  return planProbes(ctx, await loadProbeKinds());
+}
+
 export async function checkRequest(req: ExchangeRequest, opts: CheckOptions = {}): Promise<Report> {
   assertSendable(req, opts.allowUnsafe);
   const exchange = await sendRequest(req, opts);
-  const first = await diagnose(exchange, opts);
-  if (!opts.probe) return first;
-  const probes = await opts.probe(first, exchange);
-  return diagnose(exchange, { ...opts, probes });
+  const options = probeOptions(opts);
+  const extraSecrets = options.identities.map((i) => i.header.value.replace(/^\S+\s+/, ''));
+  const diagnoseOpts: DiagnoseOptions = { now: opts.now, showSecrets: opts.showSecrets, extraSecrets };
+  const first = await diagnose(exchange, diagnoseOpts);
+  if (opts.probes === false || !isDenial(exchange.response.status)) return first;
+
+  const ctx = probeContext(req, exchange, first, options);
+  const sender = createSender(ctx, opts);
+  if (options.tokenCmd) {
+    let fresh: Promise<string> | undefined;
+    ctx.freshCredential = () =>
+      (fresh ??= runCredentialCommand(options.tokenCmd!, options.env, '--token-cmd').then((v) => {
+        sender.setFreshValue(v);
+        extraSecrets.push(v);
+        return v;
+      }));
+  }
+  const run = await runProbes(ctx, planProbes(ctx, await loadProbeKinds()), sender);
+  return diagnose(exchange, { ...diagnoseOpts, probes: run.results, probeClaims: run.claims, probing: run.probing });
 }
+
+export type { Identity };

@@ -2,7 +2,8 @@ import { parseArgs } from 'node:util';
 import { UsageError } from '../errors.ts';
 import type { ExchangeRequest, NameValue } from '../model/exchange.ts';
 import { fromCurl } from '../importers/index.ts';
-import { assertSendable, checkRequest } from '../check.ts';
+import { assertSendable, checkRequest, dryRunPlan, identityHeader, runCredentialCommand, type Identity } from '../check.ts';
+import { DEFAULT_BUDGET, type ProbePlan } from '../probes/runner.ts';
 import { redactHeaders, redactUrl } from '../credentials/redact.ts';
 import { exitCodeFor } from '../render/exit-code.ts';
 import { Output, formatFrom } from './output.ts';
@@ -19,8 +20,16 @@ Options:
   --max-body BYTES                keep at most this much of the body (default 262144)
   --no-follow                     do not follow redirects (GET/HEAD follow up to 5 by default)
   --insecure                      do not verify TLS certificates
-  --allow-unsafe                  allow sending methods other than GET, HEAD, OPTIONS
-  --dry-run                       print the request that would be sent; send nothing
+  --allow-unsafe                  allow sending (and probing with) methods other than GET, HEAD, OPTIONS
+  --dry-run                       print the request and the probe plan; send nothing
+Probes (sent only when the answer is a denial, and only those that can separate what is left):
+  --budget N                      at most N probe requests (default 12)
+  --no-probes                     stay passive: send the request once, nothing more
+  --as 'Name: value'              a second identity to compare with (e.g. a known-allowed account)
+  --as-env VAR                    the same, read from an environment variable
+  --as-cmd 'command'              the same, printed by a command
+  --token-cmd 'command'           prints a fresh credential, tried when expiry or revocation is suspected
+  --origin URL                    the Origin for a CORS preflight when the request carries none
   --show-secrets                  print credentials unredacted
 `;
 
@@ -37,6 +46,21 @@ function describePlan(req: ExchangeRequest, showSecrets: boolean): string {
   const lines = [`would send: ${req.method} ${showSecrets ? req.url : redactUrl(req.url)}`];
   for (const h of showSecrets ? req.headers : redactHeaders(req.headers)) lines.push(`  ${h.name}: ${h.value}`);
   if (req.postData?.text) lines.push(`  (body: ${Buffer.byteLength(req.postData.text)} bytes${req.postData.mimeType ? `, ${req.postData.mimeType}` : ''})`);
+  return lines.join('\n') + '\n';
+}
+
+function renderPlan(plan: ProbePlan, showSecrets: boolean, pendingAsCmd: number): string {
+  const lines = [`then, if the answer is a denial: at most ${plan.budget} probe requests, from the probes below that can still separate the causes the passive diagnosis leaves standing:`];
+  if (!plan.planned.length) lines.push('  (none applies to this request)');
+  for (const p of plan.planned) {
+    lines.push(`  ${p.kind.name} (up to ${p.kind.maxRequests} request${p.kind.maxRequests === 1 ? '' : 's'})`);
+    for (const r of p.requests) {
+      const change = [...r.removed.map((x) => `−${x}`), ...r.added.map((x) => `+${x}`)].join(' ');
+      lines.push(`    ${r.request.method} ${showSecrets ? r.request.url : redactUrl(r.request.url)}${change ? `  ${change}` : ''}${r.direct ? '  (directly, not through the proxy)' : ''}`);
+    }
+  }
+  if (pendingAsCmd) lines.push(`  (${pendingAsCmd} --as-cmd identit${pendingAsCmd === 1 ? 'y is' : 'ies are'} not run in a dry run)`);
+  for (const s of plan.skipped) lines.push(`  skipped ${s.name}: ${s.reason}`);
   return lines.join('\n') + '\n';
 }
 
@@ -57,6 +81,13 @@ export async function checkCommand(argv: string[], io: Io): Promise<number> {
       insecure: { type: 'boolean' },
       'allow-unsafe': { type: 'boolean' },
       'dry-run': { type: 'boolean' },
+      budget: { type: 'string' },
+      'no-probes': { type: 'boolean' },
+      as: { type: 'string', multiple: true },
+      'as-env': { type: 'string', multiple: true },
+      'as-cmd': { type: 'string', multiple: true },
+      'token-cmd': { type: 'string' },
+      origin: { type: 'string' },
       'show-secrets': { type: 'boolean' },
       request: { type: 'string', short: 'X' },
       header: { type: 'string', short: 'H', multiple: true },
@@ -101,12 +132,29 @@ export async function checkCommand(argv: string[], io: Io): Promise<number> {
   } catch {
     throw new UsageError(`"${req.url}" is not a URL (expected e.g. https://api.example.com/path)`);
   }
-  if (values['dry-run']) {
-    io.stdout.write(describePlan(req, Boolean(values['show-secrets'])));
-    return 0;
+  const budget = values.budget === undefined ? DEFAULT_BUDGET : Number(values.budget);
+  if (!Number.isInteger(budget) || budget < 0) throw new UsageError(`--budget "${values.budget}": expected a whole number of probe requests`);
+  if (values.origin !== undefined) {
+    try {
+      if (new URL(values.origin).origin !== values.origin.replace(/\/$/, '')) throw new Error();
+    } catch {
+      throw new UsageError(`--origin "${values.origin}": expected an origin such as https://app.example.com`);
+    }
   }
-  assertSendable(req, values['allow-unsafe']);
-  const report = await checkRequest(req, {
+  const identities: Identity[] = [];
+  for (const v of values.as ?? []) {
+    if (!/^[A-Za-z0-9-]+:\s*\S/.test(v)) throw new UsageError(`--as "${v.slice(0, 20)}…": expected 'Header-Name: value'`);
+    identities.push({ label: '--as', header: identityHeader(v) });
+  }
+  for (const name of values['as-env'] ?? []) {
+    const v = io.env[name];
+    if (!v) throw new UsageError(`--as-env ${name}: the environment variable is not set or empty`);
+    identities.push({ label: `--as-env ${name}`, header: identityHeader(v) });
+  }
+  if (!values['dry-run'])
+    for (const cmd of values['as-cmd'] ?? []) identities.push({ label: '--as-cmd', header: identityHeader(await runCredentialCommand(cmd, io.env, '--as-cmd')) });
+  const probes = values['no-probes'] ? (false as const) : { budget, identities, ...(values['token-cmd'] ? { tokenCmd: values['token-cmd'] } : {}), ...(values.origin ? { origin: values.origin } : {}) };
+  const checkOptions = {
     timeoutMs: timeoutS * 1000,
     maxBody,
     followRedirects: !values['no-follow'],
@@ -114,7 +162,16 @@ export async function checkCommand(argv: string[], io: Io): Promise<number> {
     allowUnsafe: values['allow-unsafe'],
     showSecrets: values['show-secrets'],
     env: io.env,
-  });
+    probes,
+  };
+  if (values['dry-run']) {
+    io.stdout.write(describePlan(req, Boolean(values['show-secrets'])));
+    if (probes === false) io.stdout.write('then nothing more (--no-probes)\n');
+    else io.stdout.write(renderPlan(await dryRunPlan(req, checkOptions), Boolean(values['show-secrets']), (values['as-cmd'] ?? []).length));
+    return 0;
+  }
+  assertSendable(req, values['allow-unsafe']);
+  const report = await checkRequest(req, checkOptions);
   const out = new Output(format, io);
   out.write(report);
   out.end();

@@ -1,7 +1,7 @@
 // The engine: runs every rule on one exchange's context and merges what they
 // claim into a ranked report. It knows no vendor; all knowledge is in rules.
 import type { Exchange } from '../model/exchange.ts';
-import type { Cause, DeniedBy, Evidence, Fix, ProbeResult, Report } from '../model/report.ts';
+import type { Cause, DeniedBy, Evidence, Fix, Probing, ProbeResult, Report } from '../model/report.ts';
 import { REPORT_SCHEMA } from '../model/report.ts';
 import type { CauseId, Likelihood } from '../model/vocabulary.ts';
 import type { CauseClaim, ProducerClaim, Rule } from '../rules/define.ts';
@@ -14,8 +14,13 @@ import { redactUrl, scrub, secretsOf } from './scrub.ts';
 export interface DiagnoseOptions {
   now?: Date;
   showSecrets?: boolean;
-  /** Results of probes already sent (a later stage adds them as evidence). */
+  /** Probe requests sent by `check`, with what each outcome proved. */
   probes?: ProbeResult[];
+  /** The probes' evidence, merged with the rules' claims. */
+  probeClaims?: CauseClaim[];
+  probing?: Probing;
+  /** Secrets the exchange does not show (a second identity, a fresh token) to redact as well. */
+  extraSecrets?: string[];
 }
 
 const AUTHENTICATION_CAUSES: CauseId[] = [
@@ -122,6 +127,7 @@ export function diagnoseWith(rules: Rule[], exchange: Exchange, opts: DiagnoseOp
     if (denial && out.causes) claims.push(...out.causes);
     if (out.notes) notes.push(...out.notes);
   }
+  if (denial && opts.probeClaims) claims.push(...opts.probeClaims);
   let causes = denial ? mergeCauses(claims) : [];
   if (denial && !causes.length)
     causes = [
@@ -145,6 +151,7 @@ export function diagnoseWith(rules: Rule[], exchange: Exchange, opts: DiagnoseOp
     causes,
     credential,
     probes: opts.probes ?? [],
+    ...(opts.probing ? { probing: opts.probing } : {}),
     ...(exchange.response.statusText ? { statusText: exchange.response.statusText } : {}),
     outcome: outcomeOf(status),
     headline: headlineOf(status, exchange.response.statusText),
@@ -155,7 +162,7 @@ export function diagnoseWith(rules: Rule[], exchange: Exchange, opts: DiagnoseOp
   };
   if (opts.showSecrets) return report;
   report.request.url = redactUrl(report.request.url);
-  return scrub(report, secretsOf(exchange));
+  return scrub(report, [...secretsOf(exchange), ...(opts.extraSecrets ?? []).filter((s) => s.length >= 6)].sort((a, b) => b.length - a.length));
 }
 
 export async function diagnose(exchange: Exchange, opts: DiagnoseOptions = {}): Promise<Report> {

@@ -41,6 +41,11 @@ export interface ProbeContext {
   /** Causes still standing (passive score >= 0.05), highest first. */
   standing: CauseId[];
   options: ProbeOptions;
+  /**
+   * Runs --token-cmd (once) and returns what it printed, trimmed; the safety
+   * guard then accepts that value as the user's own. Undefined without --token-cmd.
+   */
+  freshCredential?: () => Promise<string>;
 }
 
 /** One request a probe wants sent, with what it changed against the original. */
@@ -50,6 +55,8 @@ export interface ProbeRequest {
   removed: string[];
   /** Names added or swapped in ("header:Authorization (as --as)", "header:Origin"). */
   added: string[];
+  /** Send it without the configured proxy (the proxy probe's direct comparison). */
+  direct?: boolean;
 }
 
 /** Sends one probe request; undefined when the budget is spent or probing stopped (rate limit). */

@@ -38,8 +38,12 @@ export function renderMarkdown(report: Report): string {
     }
   }
   if (report.probes.length) {
-    out.push('', '### Probes', '', '| probe | status | meaning |', '|---|---|---|');
-    for (const p of report.probes) out.push(`| ${p.name} | ${p.status ?? '—'} | ${esc(p.meaning)} |`);
+    out.push('', '### Probes', '', '| probe | request | status | meaning |', '|---|---|---|---|');
+    for (const p of report.probes) {
+      const change = [...(p.request?.removed ?? []).map((x) => `−${x}`), ...(p.request?.added ?? []).map((x) => `+${x}`)].join(' ');
+      out.push(`| ${p.name} | ${esc(`${p.request?.method ?? ''} ${change}`.trim())} | ${p.status ?? '—'} | ${esc(p.meaning)} |`);
+    }
+    if (report.probing) out.push('', `${report.probing.sent} of ${report.probing.budget} probe requests sent${report.probing.stopped ? `; stopped: ${report.probing.stopped}` : ''}.`);
   }
   if (report.notes.length) {
     out.push('', '### Notes', '');

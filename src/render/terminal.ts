@@ -79,9 +79,20 @@ export function renderTerminal(report: Report, opts: TerminalOptions = {}): stri
     lines.push('', s.dim('Credential: none found in the request.'));
   }
 
-  if (report.probes.length) {
+  if (report.probes.length || report.probing) {
     lines.push('', s.bold('Probes'));
-    for (const p of report.probes) lines.push(`  ${p.name.padEnd(22)} ${String(p.status ?? '—').padEnd(4)} ${clip(p.meaning, width - 30)}`);
+    for (const p of report.probes) {
+      const change = [...(p.request?.removed ?? []).map((x) => `−${x}`), ...(p.request?.added ?? []).map((x) => `+${x}`)].join(' ');
+      lines.push(`  ${p.name.padEnd(19)} ${String(p.status ?? '—').padEnd(4)} ${clip(`${p.request?.method ?? ''} ${change}`.trim(), width - 27)}`);
+      lines.push(s.dim(wrap(p.meaning, width, '      ', '      ')));
+      const verdict = [...(p.confirms ?? []).map((c) => `+${c}`), ...(p.rulesOut ?? []).map((c) => `−${c}`)].join(' ');
+      if (verdict) lines.push(s.dim(wrap(verdict, width, '      ', '      ')));
+    }
+    const pr = report.probing;
+    if (pr) {
+      lines.push(s.dim(`  ${pr.sent} of ${pr.budget} probe requests sent`));
+      if (pr.stopped) lines.push(s.yellow(wrap(`stopped: ${pr.stopped}`, width, '    ', '  ')));
+    }
   }
 
   const t = report.trace;
