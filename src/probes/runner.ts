@@ -97,7 +97,8 @@ export function createSender(ctx: ProbeContext, sendOptions: SendOptions = {}): 
     probing.sent++;
     let ex: Exchange;
     try {
-      ex = await sendRequest(req.request, { ...sendOptions, ...(req.direct ? { env: {} } : {}) });
+      // One request per probe: a redirect is an outcome to read, not to follow.
+      ex = await sendRequest(req.request, { ...sendOptions, followRedirects: false, ...(req.direct ? { env: {} } : {}) });
     } catch (err) {
       log.push({ probe, request: req, status: null });
       if (err instanceof Why403Error) return undefined;

@@ -1,0 +1,162 @@
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { ExchangeRequest } from '../../model/exchange.ts';
+import { CAUSE_IDS, type CauseId } from '../../model/vocabulary.ts';
+import { sendRequest } from '../../live/send.ts';
+import { diagnose } from '../../engine/diagnose.ts';
+import type { ProbeContext, ProbeOptions, ProbeRequest, Send } from '../define.ts';
+import { createSender, planProbes, runProbes } from '../runner.ts';
+import probe from './method.ts';
+
+// Routes that refuse one method and serve the others (/items, /form,
+// /preflight), that refuse everything (/secret, /both), and one that does not
+// serve HEAD at all (/no-head).
+const seen: { method: string; url: string; headers: http.IncomingHttpHeaders; body: string }[] = [];
+let base = '';
+let server: http.Server;
+const json = (res: http.ServerResponse, status: number, body: object) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+
+before(async () => {
+  server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      seen.push({ method: req.method!, url: req.url!, headers: req.headers, body: Buffer.concat(chunks).toString() });
+      const safe = req.method === 'GET' || req.method === 'HEAD';
+      switch (req.url) {
+        case '/items':
+          return safe ? json(res, 200, { items: [] }) : json(res, 403, { error: 'method forbidden' });
+        case '/form':
+          return safe ? res.writeHead(200, { 'content-type': 'text/html' }).end('<form></form>') : res.writeHead(403, { 'content-type': 'text/html' }).end('<h1>Forbidden (403)</h1><p>CSRF verification failed. Request aborted.</p>');
+        case '/preflight':
+          return req.method === 'OPTIONS' ? res.writeHead(403).end() : json(res, 200, { ok: true });
+        case '/both':
+          return json(res, 403, { error: req.method === 'OPTIONS' ? 'preflight refused' : 'read refused' });
+        case '/no-head':
+          return req.method === 'HEAD' ? res.writeHead(405, { allow: 'POST' }).end() : json(res, 403, { error: 'forbidden' });
+        default:
+          return res.writeHead(403, { 'content-type': 'text/html' }).end('<html><body><h1>403 Forbidden</h1></body></html>');
+      }
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+after(() => {
+  server.closeAllConnections();
+  server.close();
+});
+
+async function contextFor(req: ExchangeRequest, options: Partial<ProbeOptions> = {}): Promise<ProbeContext> {
+  const first = await sendRequest(req, { env: {} });
+  const report = await diagnose(first);
+  const known = report.causes.filter((c) => c.id !== 'unknown' && c.score >= 0.05).map((c) => c.id);
+  const standing: CauseId[] = known.length ? known : CAUSE_IDS.filter((c) => c !== 'unknown');
+  return { original: req, first, report, standing, options: { budget: 12, allowUnsafe: false, identities: [], env: {}, ...options } };
+}
+
+function recorder() {
+  const sent: ProbeRequest[] = [];
+  const send: Send = async (_name, req) => {
+    sent.push(req);
+    return sendRequest(req.request, { env: {} });
+  };
+  return { sent, send };
+}
+
+async function run(req: ExchangeRequest) {
+  const ctx = await contextFor(req);
+  assert.equal(probe.applies(ctx), true);
+  const { sent, send } = recorder();
+  seen.length = 0;
+  const findings = await probe.run(ctx, send);
+  assert.equal(sent.length, 1);
+  assert.equal(seen.length, 1);
+  assert.equal(findings.length, 1);
+  return { ctx, sent: sent[0], received: seen[0], finding: findings[0] };
+}
+
+const post = (path: string, extra: { name: string; value: string }[] = []): ExchangeRequest => ({
+  method: 'POST',
+  url: `${base}${path}`,
+  headers: [{ name: 'Content-Type', value: 'application/json' }, { name: 'Authorization', value: 'Bearer opaque-0123456789abcdef' }, ...extra],
+  postData: { mimeType: 'application/json', text: '{"name":"x"}' },
+});
+
+test('HEAD is served where POST got 403: method-not-allowed, with the CSRF alternative named', async () => {
+  const { sent, received, finding } = await run(post('/items', [{ name: 'Accept', value: 'application/json' }]));
+  assert.equal(sent.request.method, 'HEAD');
+  assert.equal(sent.request.postData, undefined);
+  assert.deepEqual(sent.removed, ['body', 'header:Content-Type']);
+  assert.deepEqual(sent.added, ['method:HEAD (instead of POST)']);
+  assert.equal(received.method, 'HEAD');
+  assert.equal(received.body, '');
+  assert.equal(received.headers['content-type'], undefined);
+  assert.equal(received.headers.authorization, 'Bearer opaque-0123456789abcdef', 'credentials are kept');
+  assert.equal(received.headers.accept, 'application/json');
+  assert.equal(received.url, '/items');
+  assert.equal(finding.result.status, 200);
+  assert.match(finding.result.meaning, /it is POST that is refused/);
+  assert.match(finding.result.meaning, /CSRF token/);
+  assert.equal(finding.claims.find((c) => c.id === 'method-not-allowed')?.weight, 0.6);
+  assert.equal(finding.claims.some((c) => c.id === 'csrf'), false, 'CSRF is left to its own probe');
+  for (const id of ['path-forbidden', 'ip-restricted', 'filesystem-permission'] as const) assert.ok(finding.result.rulesOut?.includes(id), id);
+});
+
+test('a form POST refused by a CSRF check reads the same way: the method probe does not claim csrf', async () => {
+  const { finding } = await run({ method: 'POST', url: `${base}/form`, headers: [{ name: 'Content-Type', value: 'application/x-www-form-urlencoded' }], postData: { mimeType: 'application/x-www-form-urlencoded', text: 'a=1' } });
+  assert.equal(finding.result.status, 200);
+  assert.deepEqual(finding.result.confirms, ['method-not-allowed']);
+});
+
+test('HEAD refused the same way: the whole resource is denied', async () => {
+  const { finding } = await run(post('/secret'));
+  assert.equal(finding.result.status, 403);
+  assert.match(finding.result.meaning, /the whole resource is denied, not just POST/);
+  assert.deepEqual(finding.result.rulesOut, ['method-not-allowed', 'csrf']);
+  assert.equal(finding.claims.find((c) => c.id === 'method-not-allowed')?.weight, -0.8);
+});
+
+test('an OPTIONS request is compared with GET', async () => {
+  const { sent, received, finding } = await run({ method: 'OPTIONS', url: `${base}/preflight`, headers: [{ name: 'Origin', value: 'https://app.example' }] });
+  assert.equal(sent.request.method, 'GET');
+  assert.deepEqual(sent.removed, []);
+  assert.equal(received.method, 'GET');
+  assert.equal(received.headers.origin, 'https://app.example');
+  assert.equal(finding.result.status, 200);
+  assert.doesNotMatch(finding.result.meaning, /CSRF/);
+});
+
+test('GET refused with another body: denied too, a weaker case against the method', async () => {
+  const { finding } = await run({ method: 'OPTIONS', url: `${base}/both`, headers: [] });
+  assert.equal(finding.result.status, 403);
+  assert.match(finding.result.meaning, /refused too/);
+  assert.equal(finding.claims.find((c) => c.id === 'method-not-allowed')?.weight, -0.5);
+});
+
+test('a server that does not serve HEAD: no conclusion', async () => {
+  const { finding } = await run(post('/no-head'));
+  assert.equal(finding.result.status, 405);
+  assert.deepEqual(finding.claims, []);
+  assert.match(finding.result.meaning, /does not separate/);
+});
+
+test('does not apply to GET, HEAD, or a 401', async () => {
+  assert.match(String(probe.applies(await contextFor({ method: 'GET', url: `${base}/secret`, headers: [] }))), /already GET/);
+  const ctx = await contextFor(post('/secret'));
+  ctx.first = { ...ctx.first, response: { ...ctx.first.response, status: 401 } };
+  assert.match(String(probe.applies(ctx)), /not 403/);
+});
+
+test('through the runner: a HEAD replacing a POST passes the guard without --allow-unsafe', async () => {
+  const ctx = await contextFor(post('/items'));
+  const sender = createSender(ctx, { env: {} });
+  seen.length = 0;
+  const out = await runProbes(ctx, planProbes(ctx, [probe]), sender);
+  assert.equal(sender.probing.sent, 1);
+  assert.deepEqual(sender.probing.skipped, []);
+  assert.deepEqual(seen.map((s) => s.method), ['HEAD']);
+  assert.equal(out.results[0].status, 200);
+});

@@ -1,0 +1,275 @@
+// The same request with every credential the user sent removed. Whether the
+// answer changes tells identity causes (the server knows who you are and
+// refuses that identity) from everything else (a network, path or WAF rule
+// that refuses everyone alike).
+//
+// Also home to the helpers the other identity probes share: which parts of a
+// request carry a credential, how to read a probe's answer against the
+// original denial, and how to word a credential's claims.
+import { headerValue, type Exchange, type NameValue } from '../../model/exchange.ts';
+import type { CredentialItem } from '../../model/credential.ts';
+import type { Gap } from '../../model/report.ts';
+import type { CauseId } from '../../model/vocabulary.ts';
+import type { CauseClaim } from '../../rules/define.ts';
+import { decodeBody } from '../../engine/context.ts';
+import { isSecretHeader, isSecretParam, redactUrl } from '../../credentials/redact.ts';
+import { isApiKeyHeader } from '../../credentials/request-parts.ts';
+import { SIGNED_URL_PARAMS } from '../../credentials/signed-urls.ts';
+import { formatDuration } from '../../credentials/clock.ts';
+import { combine, withoutCookies, withoutHeaders, withoutQuery } from '../vary.ts';
+import { defineProbe, type ProbeContext, type ProbeFinding, type ProbeRequest } from '../define.ts';
+
+const NAME = 'without-credential';
+
+/** What the principal may do: grants, ownership, account and policy conditions. */
+export const IDENTITY_GRANT: CauseId[] = ['insufficient-scope', 'insufficient-role', 'not-owner', 'explicit-deny', 'resource-policy', 'field-restricted', 'account-state', 'conditional-access', 'feature-disabled'];
+/** Whether the credential itself is accepted. */
+export const CREDENTIAL_VALIDITY: CauseId[] = ['credential-expired', 'credential-invalid', 'credential-not-yet-valid', 'clock-skew', 'wrong-audience', 'credential-malformed'];
+/** Denials that refuse everyone alike, whoever they are. */
+export const NOT_IDENTITY: CauseId[] = ['ip-restricted', 'path-forbidden', 'waf-block', 'filesystem-permission', 'directory-listing'];
+
+// Anti-forgery tokens are named like secrets but say nothing about who is
+// calling; and Proxy-Authorization is for the proxy, not the server that denied.
+const KEPT_HEADERS = new Set(['proxy-authorization', 'x-csrf-token', 'x-xsrf-token', 'x-csrftoken', 'csrf-token']);
+const SIGNED_KINDS = new Set(['aws-presigned-url', 'azure-sas', 'google-signed-url']);
+
+export const isCredentialHeader = (name: string): boolean => {
+  const n = name.toLowerCase();
+  return !KEPT_HEADERS.has(n) && (isSecretHeader(n) || isApiKeyHeader(n));
+};
+
+/** The user's request with every credential it carried removed: the whole Cookie header, credential headers, credential query parameters. */
+export function withoutCredentials(ctx: ProbeContext): ProbeRequest {
+  const req = ctx.original;
+  const items = ctx.report.credential.items;
+  let probe = combine(withoutCookies(req), (r) => withoutHeaders(r, (h) => h.name.toLowerCase() !== 'cookie' && isCredentialHeader(h.name)));
+  let url: URL;
+  try {
+    url = new URL(req.url);
+  } catch {
+    return probe;
+  }
+  const signed = items.some((i) => SIGNED_KINDS.has(i.kind));
+  const fromItems = new Set(items.filter((i) => i.location.startsWith('query:')).map((i) => i.location.slice(6).toLowerCase()));
+  const names = [...new Set([...url.searchParams].filter(([k, v]) => {
+    const n = k.toLowerCase();
+    // A signed URL is one credential spread over many parameters; half of it is a malformed request, not an anonymous one.
+    // `code` is an OAuth authorization code on its way to be exchanged, not a credential this server judges.
+    return (signed && SIGNED_URL_PARAMS.has(n)) || fromItems.has(n) || (n !== 'code' && isSecretParam(k, v));
+  }).map(([k]) => k))];
+  if (names.length) probe = combine(probe, (r) => withoutQuery(r, names));
+  return probe;
+}
+
+// ---------------------------------------------------------------- reading
+
+/**
+ * How a probe's answer compares with the original denial:
+ * allowed (2xx, 304), same (status and body shape), challenge (401, a
+ * WWW-Authenticate challenge, a redirect to a login page), different (a
+ * denial that reads otherwise), hidden (404/410), redirect (elsewhere), other.
+ */
+export type Reading = 'allowed' | 'same' | 'challenge' | 'different' | 'hidden' | 'redirect' | 'other';
+
+const LOGIN = /log-?in|sign-?in|auth|sso|oauth|session|account/i;
+
+/** Lower-cased, with ids, tokens, numbers and whitespace runs levelled, so two renderings of the same page compare equal. */
+export function normaliseBody(text: string): string {
+  return text
+    .toLowerCase()
+    .replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g, '<id>')
+    .replace(/[a-z0-9+/_=-]{24,}/g, (m) => (/\d/.test(m) ? '<id>' : m))
+    .replace(/\d+/g, '#')
+    .replace(/\s+/g, ' ')
+    .trim();
+}
+
+function sameBody(a: Exchange, b: Exchange): boolean {
+  const x = normaliseBody(decodeBody(a));
+  const y = normaliseBody(decodeBody(b));
+  if (x === y) return true;
+  // Long pages that differ by a few characters (a timestamp in words, a nonce) are the same page.
+  const long = Math.min(x.length, y.length) >= 512;
+  return long && Math.abs(x.length - y.length) <= Math.max(x.length, y.length) * 0.01 && x.slice(0, 256) === y.slice(0, 256);
+}
+
+const challengeOf = (ex: Exchange) => headerValue(ex.response.headers, 'www-authenticate')?.trim().toLowerCase();
+
+/** The login page a probe was sent to on its way (sendRequest follows GET/HEAD redirects). */
+function loginRedirect(ex: Exchange): string | undefined {
+  const hops = ex.trace?.redirects ?? [];
+  const status = ex.response.status;
+  const locations = [...hops.slice(0, -1).map((h) => h.location), status >= 300 && status < 400 ? ex.response.redirectURL : undefined];
+  return locations.find((l): l is string => Boolean(l && LOGIN.test(l)));
+}
+
+export function readOutcome(first: Exchange, probe: Exchange, opts: { bodyless?: boolean } = {}): Reading {
+  const o = first.response.status;
+  const p = probe.response.status;
+  if (loginRedirect(probe) && !loginRedirect(first)) return 'challenge';
+  if ((p >= 200 && p < 300) || p === 304) return 'allowed';
+  if (p >= 300 && p < 400) return 'redirect';
+  if (p === o && challengeOf(first) === challengeOf(probe) && (opts.bodyless || sameBody(first, probe))) return 'same';
+  if (p === 401 || ((p === 403 || p === 407) && challengeOf(probe) && !challengeOf(first))) return 'challenge';
+  if (p === 401 || p === 403) return 'different';
+  if (p === 404 || p === 410) return 'hidden';
+  return 'other';
+}
+
+/** ["header:Authorization", "cookie:sid", "query:key"] → "your Authorization header, cookie sid and query parameter key". */
+export function describeRemoved(removed: string[]): string {
+  const groups = new Map<string, string[]>();
+  for (const r of removed) {
+    const i = r.indexOf(':');
+    const kind = i < 0 ? r : r.slice(0, i);
+    groups.set(kind, [...(groups.get(kind) ?? []), i < 0 ? '' : r.slice(i + 1)]);
+  }
+  const list = (names: string[]) => (names.length > 3 ? `${names.slice(0, 3).join(', ')} and ${names.length - 3} more` : names.join(', '));
+  const parts = [...groups].map(([kind, names]) =>
+    kind === 'header' ? `${list(names)} header${names.length > 1 ? 's' : ''}` : kind === 'cookie' ? `cookie${names.length > 1 ? 's' : ''} ${list(names)}` : kind === 'query' ? `query parameter${names.length > 1 ? 's' : ''} ${list(names)}` : `${kind} ${list(names)}`.trim(),
+  );
+  return parts.length ? `your ${parts.length > 1 ? `${parts.slice(0, -1).join(', ')} and ${parts.at(-1)}` : parts[0]}` : 'anything';
+}
+
+/** "401 (WWW-Authenticate: Bearer error="invalid_token")", "a redirect (302) to /login", "200". */
+export function describeAnswer(ex: Exchange): string {
+  const login = loginRedirect(ex);
+  if (login) return `a redirect (${ex.trace?.redirects[0]?.status ?? ex.response.status}) to the login page ${redactUrl(login)}`;
+  const challenge = headerValue(ex.response.headers, 'www-authenticate');
+  return challenge ? `${ex.response.status} (WWW-Authenticate: ${challenge.length > 80 ? `${challenge.slice(0, 80)}…` : challenge})` : String(ex.response.status);
+}
+
+// ---------------------------------------------------------------- findings
+
+export function claim(probe: string, id: CauseId, weight: number, summary: string, text: string, gap?: Gap): CauseClaim {
+  return { id, weight, summary, evidence: [{ source: `probe:${probe}`, text }], ...(gap ? { gap } : {}) };
+}
+
+/** The same claim against each cause in `ids` (as evidence lines, they carry the meaning). */
+export function against(probe: string, ids: CauseId[], weight: number, text: string): CauseClaim[] {
+  return ids.map((id) => claim(probe, id, weight, text, text));
+}
+
+export function finding(probe: string, req: ProbeRequest, ex: Exchange, meaning: string, claims: CauseClaim[]): ProbeFinding {
+  const ids = (test: (w: number) => boolean) => [...new Set(claims.filter((c) => test(c.weight)).map((c) => c.id))];
+  const confirms = ids((w) => w >= 0.3);
+  const rulesOut = ids((w) => w <= -0.5);
+  return {
+    result: {
+      name: probe,
+      status: ex.response.status,
+      meaning,
+      request: { method: req.request.method, url: redactUrl(req.request.url), removed: req.removed, added: req.added },
+      ...(confirms.length ? { confirms } : {}),
+      ...(rulesOut.length ? { rulesOut } : {}),
+    },
+    claims,
+  };
+}
+
+export const standingOf = (ctx: ProbeContext, ids: CauseId[]): CauseId[] => ids.filter((id) => ctx.standing.includes(id));
+
+/** A credential's claims in a few words, never its value: "sub alice, scope read write, expires in 59 min". */
+export function describeClaims(item: CredentialItem | undefined, now = new Date()): string {
+  if (!item) return 'no readable claims';
+  const parts: string[] = [];
+  if (item.subject) parts.push(`sub ${item.subject}`);
+  if (item.principal) parts.push(`user ${item.principal}`);
+  if (item.scopes?.length) parts.push(`scope ${item.scopes.join(' ')}`);
+  if (item.roles?.length) parts.push(`roles ${item.roles.join(' ')}`);
+  if (item.audience?.length) parts.push(`aud ${item.audience.join(' ')}`);
+  if (item.issuer) parts.push(`iss ${item.issuer}`);
+  if (item.expiresAt) {
+    const ms = Date.parse(item.expiresAt) - now.getTime();
+    parts.push(ms >= 0 ? `expires in ${formatDuration(ms)}` : `expired ${formatDuration(-ms)} ago`);
+  }
+  return parts.length ? parts.join(', ') : `${item.kind}, no readable claims`;
+}
+
+/** The user's credential a swapped-in one stands for: the one at the same place, else the first with claims, else the first. */
+export function deniedCredential(ctx: ProbeContext, header?: NameValue): CredentialItem | undefined {
+  const items = ctx.report.credential.items;
+  const at = header ? `header:${header.name.toLowerCase()}` : undefined;
+  return items.find((i) => i.location === at) ?? items.find((i) => i.claims && i.kind !== 'cookie') ?? items[0];
+}
+
+// ---------------------------------------------------------------- the probe
+
+function interpret(ctx: ProbeContext, probe: ProbeRequest, ex: Exchange): ProbeFinding {
+  const o = ctx.first.response.status;
+  const p = ex.response.status;
+  const what = describeRemoved(probe.removed);
+  const reading = readOutcome(ctx.first, ex);
+  const claims: CauseClaim[] = [];
+  const identityStanding = standingOf(ctx, [...IDENTITY_GRANT, 'credential-expired', 'credential-invalid', 'credential-not-yet-valid', 'wrong-audience']);
+  const item = deniedCredential(ctx);
+  const fallbackGrant: CauseId = item?.scopes?.length ? 'insufficient-scope' : 'insufficient-role';
+  let meaning: string;
+
+  if (reading === 'allowed') {
+    meaning = `Without ${what} the server answers ${p}: the resource is public, and it is your credential itself that is refused (invalid, revoked, expired or for another audience), not a missing grant or a network rule.`;
+    const text = `Without the credential the same request gets ${p}; with it, ${o}.`;
+    claims.push(claim(NAME, 'credential-invalid', 0.6, 'The server refuses this credential itself: the same request without it is allowed.', text));
+    for (const id of standingOf(ctx, ['credential-expired', 'credential-not-yet-valid', 'clock-skew', 'wrong-audience', 'credential-malformed', 'account-state']))
+      claims.push(claim(NAME, id, 0.5, 'The server refuses this credential itself: the same request without it is allowed.', text));
+    claims.push(...against(NAME, [...NOT_IDENTITY, 'method-not-allowed'], -0.85, `${text} No network, path or method rule refuses this request.`));
+    claims.push(...against(NAME, ['credential-missing'], -0.8, `${text} The credential reaches the server: its presence changes the answer.`));
+    claims.push(...against(NAME, ['insufficient-scope', 'insufficient-role', 'not-owner', 'explicit-deny', 'resource-policy', 'field-restricted'], -0.5, `${text} Anonymous callers may do this, so no grant is missing.`));
+  } else if (o === 401 && reading === 'same') {
+    meaning = `Without ${what} the server answers exactly the same 401: either it never sees your credential (stripped on the way, wrong header name or format) or it answers every refused credential like a missing one.`;
+    const text = `With and without the credential the answer is the same 401${challengeOf(ex) ? ` (${headerValue(ex.response.headers, 'www-authenticate')})` : ''}.`;
+    claims.push(claim(NAME, 'credential-missing', 0.3, 'The server answers as if no credential were sent: it may never reach it.', text));
+    if (ctx.standing.includes('credential-malformed')) claims.push(claim(NAME, 'credential-malformed', 0.2, 'The server answers as if no credential were sent: it may not parse it.', text));
+  } else if (o === 401 && (reading === 'challenge' || reading === 'different' || reading === 'hidden')) {
+    meaning = `Without ${what} the server answers ${describeAnswer(ex)}, not what it says to your credential: it reads your credential and rejects it (expired, invalid, for another audience).`;
+    const text = `Without the credential: ${describeAnswer(ex)}; with it: ${describeAnswer(ctx.first)}. The server tells them apart.`;
+    const ids = standingOf(ctx, ['credential-expired', 'credential-invalid', 'credential-not-yet-valid', 'clock-skew', 'wrong-audience', 'credential-malformed']);
+    for (const id of ids.length ? ids : (['credential-invalid'] as CauseId[])) claims.push(claim(NAME, id, 0.35, 'The server reads the credential and rejects it.', text));
+    claims.push(...against(NAME, ['credential-missing'], -0.8, `${text} The credential reaches the server.`));
+  } else if (reading === 'challenge') {
+    meaning = `Without ${what} the server answers ${describeAnswer(ex)}: it recognises your credential, so the ${o} is about what this identity may do, not about the network, the path or a WAF.`;
+    const text = `Without the credential: ${describeAnswer(ex)}; with it: ${o}. The server knows who you are and refuses that identity.`;
+    for (const id of identityStanding.length ? identityStanding : [fallbackGrant]) claims.push(claim(NAME, id, identityStanding.length ? 0.3 : 0.4, 'The server recognises the credential and refuses this identity.', text));
+    claims.push(...against(NAME, NOT_IDENTITY, -0.85, text));
+    claims.push(...against(NAME, ['credential-missing'], -0.8, `${text} The credential reaches the server.`));
+  } else if (reading === 'different' || reading === 'hidden') {
+    meaning = `Without ${what} the server answers ${p}${reading === 'different' ? ' with another body' : ' (the resource is hidden from anonymous callers)'}: it tells you apart from an anonymous caller, so the denial concerns this identity.`;
+    const text = `Without the credential: ${p}${reading === 'different' ? ' with a different body' : ''}; with it: ${o}.`;
+    for (const id of identityStanding.length ? identityStanding : [fallbackGrant]) claims.push(claim(NAME, id, 0.2, 'The server answers this identity differently from an anonymous caller.', text));
+    claims.push(...against(NAME, NOT_IDENTITY, -0.6, text));
+    claims.push(...against(NAME, ['credential-missing'], -0.6, `${text} The credential reaches the server.`));
+  } else if (reading === 'same') {
+    meaning = `Without ${what} the answer is the same ${p}: the denial does not depend on who you are (a network, path, WAF or server rule), unless your credential never reaches the server.`;
+    const text = `With and without the credential the answer is the same ${p} with the same body.`;
+    // Cloud storage and IAM answer an anonymous caller and an unauthorised one with the same AccessDenied, so sameness proves less there.
+    const alike = ctx.report.deniedBy && ['storage', 'cloud-iam'].includes(ctx.report.deniedBy.layer);
+    claims.push(...against(NAME, IDENTITY_GRANT, alike ? -0.3 : -0.6, `${text} What this identity may do makes no difference.`));
+    claims.push(...against(NAME, ['credential-expired', 'credential-invalid', 'credential-not-yet-valid', 'wrong-audience'], alike ? -0.3 : -0.4, `${text} Whether the credential is valid makes no difference.`));
+    for (const id of standingOf(ctx, [...NOT_IDENTITY, 'method-not-allowed', 'proxy-interference', 'wrong-endpoint', 'resource-state']))
+      claims.push(claim(NAME, id, 0.4, 'The denial is the same without any credential: it refuses everyone alike.', text));
+    if (ctx.standing.includes('credential-missing')) claims.push(claim(NAME, 'credential-missing', 0.2, 'The server answers as if no credential were sent.', text));
+  } else {
+    meaning = `Without ${what} the server answers ${p}; that does not separate the hypotheses.`;
+  }
+  return finding(NAME, probe, ex, meaning, claims);
+}
+
+export default defineProbe({
+  name: NAME,
+  separates: [...IDENTITY_GRANT, ...CREDENTIAL_VALIDITY, ...NOT_IDENTITY, 'credential-missing'],
+  order: 10,
+  maxRequests: 1,
+  applies(ctx) {
+    if (withoutCredentials(ctx).removed.length) return true;
+    const items = ctx.report.credential.items;
+    if (items.some((i) => i.location.startsWith('body:'))) return 'the only credential travels in the request body, which this probe does not edit';
+    if (items.some((i) => i.location === 'header:proxy-authorization')) return 'the only credential is Proxy-Authorization, which is for the proxy and is kept';
+    return 'the request carries no credential to remove';
+  },
+  plan: (ctx) => [withoutCredentials(ctx)],
+  async run(ctx, send) {
+    const probe = withoutCredentials(ctx);
+    const ex = await send(NAME, probe);
+    return ex ? [interpret(ctx, probe, ex)] : [];
+  },
+});
