@@ -153,7 +153,7 @@ export async function checkCommand(argv: string[], io: Io): Promise<number> {
   }
   if (!values['dry-run'])
     for (const cmd of values['as-cmd'] ?? []) identities.push({ label: '--as-cmd', header: identityHeader(await runCredentialCommand(cmd, io.env, '--as-cmd')) });
-  const probes = values['no-probes'] ? (false as const) : { budget, identities, ...(values['token-cmd'] ? { tokenCmd: values['token-cmd'] } : {}), ...(values.origin ? { origin: values.origin } : {}) };
+  const probes = values['no-probes'] ? (false as const) : { budget, identities, ...(values['token-cmd'] ? { tokenCmd: values['token-cmd'] } : {}), ...(values.origin ? { origin: new URL(values.origin).origin } : {}) };
   const checkOptions = {
     timeoutMs: timeoutS * 1000,
     maxBody,

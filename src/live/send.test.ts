@@ -93,9 +93,18 @@ test('network failures become one-line NetworkErrors with exit code 3', async ()
   await assert.rejects(sendRequest({ method: 'GET', url: `http://${base}/slow`, headers: [] }, { env: {}, timeoutMs: 300 }), (e: unknown) => e instanceof NetworkError && e.code === 'W403_TIMEOUT');
 });
 
-test('goes through HTTP_PROXY via CONNECT, and says so; NO_PROXY bypasses it', async () => {
+test('goes through HTTP_PROXY (absolute form for http, as curl does), and says so; NO_PROXY bypasses it', async () => {
   const tunnels: string[] = [];
-  const proxy = http.createServer((_req, res) => res.writeHead(405).end());
+  const proxy = http.createServer((req, res) => {
+    // A forward proxy receives http requests in absolute form.
+    tunnels.push(req.url!);
+    const up = http.request(req.url!, { method: req.method, headers: req.headers }, (r) => {
+      res.writeHead(r.statusCode!, r.headers);
+      r.pipe(res);
+    });
+    up.on('error', () => res.writeHead(502).end());
+    req.pipe(up);
+  });
   proxy.on('connect', (req, socket, head) => {
     tunnels.push(req.url!);
     const [host, port] = req.url!.split(':');
@@ -112,7 +121,7 @@ test('goes through HTTP_PROXY via CONNECT, and says so; NO_PROXY bypasses it', a
   const viaProxy = await sendRequest({ method: 'GET', url: `http://${base}/denied`, headers: [] }, { env });
   assert.equal(viaProxy.response.status, 403);
   assert.equal(viaProxy.trace?.proxy?.used, true);
-  assert.deepEqual(tunnels, [base]);
+  assert.deepEqual(tunnels, [`http://${base}/denied`]);
   const bypass = await sendRequest({ method: 'GET', url: `http://${base}/denied`, headers: [] }, { env: { ...env, NO_PROXY: '127.0.0.1' } });
   assert.equal(bypass.trace?.proxy?.used, false);
   assert.match(bypass.trace!.proxy!.reason, /NO_PROXY/);

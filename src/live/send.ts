@@ -181,7 +181,9 @@ export async function sendRequest(req: ExchangeRequest, opts: SendOptions = {}):
     const target = new URL(current.url);
     proxy = proxyFor(target, opts.env);
     const dispatcher: Dispatcher = proxy.used
-      ? new ProxyAgent({ uri: proxy.url!, requestTls: { rejectUnauthorized: !opts.insecure } })
+      ? // Plain http goes to the proxy in absolute form, as curl does, so a proxy's
+        // own refusal comes back as a response to diagnose; https needs a tunnel.
+        new ProxyAgent({ uri: proxy.url!, proxyTunnel: target.protocol === 'https:', requestTls: { rejectUnauthorized: !opts.insecure } })
       : recordingAgent(info, Boolean(opts.insecure), timeoutMs);
     const headers: Record<string, string> = {};
     for (const h of current.headers) {

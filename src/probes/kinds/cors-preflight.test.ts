@@ -1,0 +1,212 @@
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { sendRequest } from '../../live/send.ts';
+import { diagnose } from '../../engine/diagnose.ts';
+import type { ExchangeRequest } from '../../model/exchange.ts';
+import type { ProbeContext, ProbeOptions, ProbeRequest, Send } from '../define.ts';
+import { createSender, runProbes } from '../runner.ts';
+import probe, { unsafeHeaderNames } from './cors-preflight.ts';
+
+// A CORS server with one allowed origin, in three styles: a strict filter
+// that answers 403 to a foreign origin (as Spring's CorsFilter does), a fixed
+// header that names the one origin whatever asked (a static add_header), and
+// a wildcard for everything.
+const ALLOWED = 'https://app.example.com';
+const EVIL = 'https://evil.example';
+const received: { method: string; url: string; headers: http.IncomingHttpHeaders }[] = [];
+let base = '';
+let server: http.Server;
+
+before(async () => {
+  server = http.createServer((req, res) => {
+    received.push({ method: req.method!, url: req.url!, headers: req.headers });
+    const origin = req.headers.origin;
+    const path = new URL(req.url!, 'http://x').pathname;
+    if (path === '/api/strict') {
+      if (origin && origin !== ALLOWED) return res.writeHead(403, { 'content-type': 'text/plain' }).end('Invalid CORS request');
+      const cors = origin ? { 'access-control-allow-origin': ALLOWED, 'access-control-allow-credentials': 'true', vary: 'Origin' } : {};
+      if (req.method === 'OPTIONS')
+        return res.writeHead(204, { ...cors, 'access-control-allow-methods': 'GET, PUT, DELETE', 'access-control-allow-headers': 'authorization, content-type', 'access-control-max-age': '600' }).end();
+      return res.writeHead(403, { ...cors, 'content-type': 'application/json' }).end('{"error":"forbidden"}');
+    }
+    if (path === '/api/fixed') {
+      const cors = { 'access-control-allow-origin': ALLOWED };
+      if (req.method === 'OPTIONS') return res.writeHead(204, { ...cors, 'access-control-allow-methods': 'GET, POST', 'access-control-allow-headers': 'content-type' }).end();
+      return res.writeHead(403, { ...cors, 'content-type': 'text/plain' }).end('Forbidden');
+    }
+    if (path === '/api/wild') {
+      if (req.method === 'OPTIONS') return res.writeHead(200, { 'access-control-allow-origin': '*', 'access-control-allow-methods': '*', 'access-control-allow-headers': '*' }).end();
+      return res.writeHead(403, { 'access-control-allow-origin': '*', 'content-type': 'text/plain' }).end('Forbidden');
+    }
+    res.writeHead(404).end();
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+after(() => {
+  server.close();
+  server.closeAllConnections();
+});
+
+async function contextFor(req: ExchangeRequest, options: Partial<ProbeOptions> = {}): Promise<ProbeContext> {
+  const first = await sendRequest(req, { env: {} });
+  const report = await diagnose(first);
+  return { original: req, first, report, standing: report.causes.filter((c) => c.score >= 0.05).map((c) => c.id), options: { budget: 12, allowUnsafe: false, identities: [], env: {}, ...options } };
+}
+
+function recorder() {
+  const sent: ProbeRequest[] = [];
+  const send: Send = async (_name, req) => {
+    sent.push(req);
+    return sendRequest(req.request, { env: {} });
+  };
+  return { sent, send };
+}
+
+const h = (name: string, value: string) => ({ name, value });
+
+test('preflight headers follow the Fetch standard: lower-case, sorted, safelisted and browser-set names left out', () => {
+  assert.deepEqual(
+    unsafeHeaderNames([
+      h('Content-Type', 'application/json'),
+      h('X-Request-Id', '1'),
+      h('Authorization', 'Bearer x'),
+      h('Accept', 'application/json'),
+      h('Accept-Language', 'en-GB,en;q=0.9'),
+      h('User-Agent', 'Mozilla/5.0'),
+      h('Cookie', 'a=b'),
+      h('Sec-Fetch-Mode', 'cors'),
+      h('Referer', 'https://app.example.com/'),
+    ]),
+    ['authorization', 'content-type', 'x-request-id'],
+  );
+  assert.deepEqual(unsafeHeaderNames([h('Content-Type', 'text/plain;charset=UTF-8'), h('Accept', '*/*')]), []);
+  assert.deepEqual(unsafeHeaderNames([h('Accept-Language', 'en (GB)')]), ['accept-language'], 'a parenthesis is not a safelisted Accept-Language byte');
+  assert.deepEqual(unsafeHeaderNames([h('Accept', 'x'.repeat(129))]), ['accept'], 'longer than 128 bytes');
+});
+
+test('a foreign origin: the strict filter refuses the preflight with 403, which confirms cors', async () => {
+  received.length = 0;
+  const ctx = await contextFor({
+    method: 'PUT',
+    url: `${base}/api/strict?id=7`,
+    headers: [h('Origin', EVIL), h('Authorization', 'Bearer abc.def.ghi'), h('Content-Type', 'application/json'), h('X-Request-Id', 'r1'), h('Cookie', 'sid=s3cr3t'), h('User-Agent', 'Mozilla/5.0 test')],
+    postData: { mimeType: 'application/json', text: '{"name":"x"}' },
+  });
+  assert.equal(ctx.first.response.status, 403);
+  assert.equal(probe.applies(ctx), true);
+  const { sent, send } = recorder();
+  received.length = 0;
+  const findings = await probe.run(ctx, send);
+  assert.equal(sent.length, 1);
+  assert.equal(received.length, 1);
+  const got = received[0];
+  assert.equal(got.method, 'OPTIONS');
+  assert.equal(got.url, '/api/strict?id=7', 'same URL, query included');
+  assert.equal(got.headers.origin, EVIL);
+  assert.equal(got.headers['access-control-request-method'], 'PUT');
+  assert.equal(got.headers['access-control-request-headers'], 'authorization,content-type,x-request-id');
+  assert.equal(got.headers.authorization, undefined, 'a preflight carries no credentials');
+  assert.equal(got.headers.cookie, undefined);
+  assert.equal(got.headers['user-agent'], 'Mozilla/5.0 test', 'the browser’s own User-Agent goes on the preflight too');
+  assert.equal(got.headers['content-length'] ?? '0', '0', 'no body');
+  assert.deepEqual(sent[0].removed.sort(), ['body', 'header:Authorization', 'header:Content-Type', 'header:Cookie', 'header:X-Request-Id']);
+  assert.deepEqual(sent[0].added, ['header:Access-Control-Request-Method', 'header:Access-Control-Request-Headers']);
+
+  assert.equal(findings.length, 1);
+  const [f] = findings;
+  assert.equal(f.result.status, 403);
+  assert.deepEqual(f.result.confirms, ['cors']);
+  assert.match(f.result.meaning, /answered 403, not an ok \(2xx\) status/);
+  assert.match(f.result.meaning, /no Access-Control-Allow-Origin/);
+  const cors = f.claims.filter((c) => c.id === 'cors');
+  assert.ok(cors.some((c) => c.weight >= 0.8), 'a refused preflight is decisive');
+  assert.ok(cors.every((c) => c.weight > 0));
+  assert.ok(f.claims[0].gap!.required.some((r) => r.includes('Access-Control-Allow-Methods including PUT')));
+});
+
+test('the allowed origin: the preflight admits method and headers, which rules cors out', async () => {
+  const ctx = await contextFor({
+    method: 'PUT',
+    url: `${base}/api/strict`,
+    headers: [h('Origin', ALLOWED), h('Authorization', 'Bearer abc.def.ghi'), h('Content-Type', 'application/json'), h('Cookie', 'sid=s3cr3t')],
+    postData: { mimeType: 'application/json', text: '{}' },
+  });
+  const { sent, send } = recorder();
+  const [f] = await probe.run(ctx, send);
+  assert.equal(sent.length, 1);
+  assert.equal(f.result.status, 204);
+  assert.deepEqual(f.result.rulesOut, ['cors']);
+  assert.equal(f.result.confirms, undefined);
+  assert.match(f.result.meaning, /allows origin https:\/\/app\.example\.com with credentials, method PUT, headers authorization, content-type/);
+  assert.match(f.result.meaning, /Max-Age 600s/);
+  assert.match(f.result.meaning, /the 403 itself carries Access-Control-Allow-Origin/);
+  assert.ok(f.claims.length >= 2 && f.claims.every((c) => c.id === 'cors' && c.weight <= -0.7));
+});
+
+test('--origin on a simple GET: Origin swapped in, no Request-Headers; a fixed Allow-Origin names the one it allows', async () => {
+  received.length = 0;
+  const ctx = await contextFor({ method: 'GET', url: `${base}/api/fixed`, headers: [h('Accept', 'application/json')] }, { origin: EVIL });
+  const { sent, send } = recorder();
+  received.length = 0;
+  const [f] = await probe.run(ctx, send);
+  assert.equal(received.length, 1);
+  assert.equal(received[0].method, 'OPTIONS');
+  assert.equal(received[0].headers.origin, EVIL);
+  assert.equal(received[0].headers['access-control-request-method'], 'GET');
+  assert.equal(received[0].headers['access-control-request-headers'], undefined, 'every header is safelisted');
+  assert.deepEqual(sent[0].added, ['header:Origin (--origin)', 'header:Access-Control-Request-Method']);
+  assert.deepEqual(sent[0].removed, ['header:Accept'], 'only Accept: */* goes on a preflight');
+  assert.match(f.result.meaning, /Access-Control-Allow-Origin is https:\/\/app\.example\.com, not https:\/\/evil\.example; the browser blocks the response/);
+  assert.match(f.result.meaning, /simple request without a preflight/);
+  const cors = f.claims.find((c) => c.id === 'cors')!;
+  assert.ok(cors.weight >= 0.8);
+  assert.deepEqual(f.result.confirms, ['cors']);
+});
+
+test('a wildcard does not cover a request with cookies, nor Authorization', async () => {
+  const ctx = await contextFor({
+    method: 'PATCH',
+    url: `${base}/api/wild`,
+    headers: [h('Origin', ALLOWED), h('Authorization', 'Bearer t'), h('X-Trace', '1'), h('Cookie', 'sid=x')],
+  }, { allowUnsafe: true });
+  const { send } = recorder();
+  const [f] = await probe.run(ctx, send);
+  assert.equal(f.result.status, 200);
+  const text = f.claims.flatMap((c) => c.evidence.map((e) => e.text)).join('\n');
+  assert.match(text, /Access-Control-Allow-Origin is \*, which the browser does not accept for a request with credentials/);
+  assert.match(text, /Access-Control-Allow-Methods is \*; it does not include PATCH \(\* does not count for a request with credentials\)/);
+  assert.match(text, /does not include authorization, x-trace/);
+  assert.deepEqual(f.result.confirms, ['cors']);
+
+  // Without cookies the same wildcards admit everything but Authorization.
+  const anon = await contextFor({ method: 'PATCH', url: `${base}/api/wild`, headers: [h('Origin', ALLOWED), h('Authorization', 'Bearer t'), h('X-Trace', '1')] });
+  const [g] = await probe.run(anon, recorder().send);
+  const blocks = g.claims.filter((c) => c.weight > 0).flatMap((c) => c.evidence.map((e) => e.text));
+  assert.equal(blocks.length, 1);
+  assert.match(blocks[0], /does not include authorization \(\* never covers authorization\)/);
+  // The 403 itself carried `*`, which admits an anonymous request: that argues the other way.
+  assert.ok(g.claims.some((c) => c.weight < 0 && /the 403 itself carries Access-Control-Allow-Origin/.test(c.evidence[0].text)));
+});
+
+test('does not apply without an Origin or --origin, and sends nothing then', async () => {
+  const ctx = await contextFor({ method: 'GET', url: `${base}/api/fixed`, headers: [] });
+  assert.match(String(probe.applies(ctx)), /no Origin header and --origin was not given/);
+  const { sent, send } = recorder();
+  assert.deepEqual(await probe.run(ctx, send), []);
+  assert.equal(sent.length, 0);
+});
+
+test('through the runner: the safety guard accepts the preflight and the request is recorded', async () => {
+  const ctx = await contextFor({ method: 'DELETE', url: `${base}/api/strict`, headers: [h('Origin', EVIL), h('Authorization', 'Bearer t')] }, { allowUnsafe: true });
+  const sender = createSender(ctx, { env: {} });
+  const run = await runProbes(ctx, { planned: [{ kind: probe, requests: probe.plan(ctx) }], skipped: [], budget: 12 }, sender);
+  assert.equal(sender.probing.sent, 1);
+  assert.deepEqual(sender.probing.skipped, [], 'the guard refused nothing');
+  assert.equal(sender.log[0].request.request.method, 'OPTIONS');
+  assert.equal(run.results.length, 1);
+  assert.equal(run.results[0].status, 403);
+  assert.ok(run.claims.some((c) => c.id === 'cors' && c.weight > 0));
+});
