@@ -3,7 +3,7 @@ import { UsageError } from '../errors.ts';
 import type { ExchangeRequest, NameValue } from '../model/exchange.ts';
 import { fromCurl } from '../importers/index.ts';
 import { assertSendable, checkRequest, dryRunPlan, identityHeader, runCredentialCommand, type Identity } from '../check.ts';
-import { DEFAULT_BUDGET, type ProbePlan } from '../probes/runner.ts';
+import { DEFAULT_BUDGET, probeSignature, type ProbePlan } from '../probes/runner.ts';
 import { redactHeaders, redactUrl } from '../credentials/redact.ts';
 import { exitCodeFor } from '../render/exit-code.ts';
 import { Output, formatFrom } from './output.ts';
@@ -52,9 +52,16 @@ function describePlan(req: ExchangeRequest, showSecrets: boolean): string {
 function renderPlan(plan: ProbePlan, showSecrets: boolean, pendingAsCmd: number): string {
   const lines = [`then, if the answer is a denial: at most ${plan.budget} probe requests, from the probes below that can still separate the causes the passive diagnosis leaves standing:`];
   if (!plan.planned.length) lines.push('  (none applies to this request)');
+  const planned = new Map<string, string>();
   for (const p of plan.planned) {
     lines.push(`  ${p.kind.name} (up to ${p.kind.maxRequests} request${p.kind.maxRequests === 1 ? '' : 's'})`);
     for (const r of p.requests) {
+      const earlier = planned.get(probeSignature(r));
+      if (earlier) {
+        lines.push(`    (the same request as ${earlier}'s: sent once, its answer read again)`);
+        continue;
+      }
+      planned.set(probeSignature(r), p.kind.name);
       const change = [...r.removed.map((x) => `−${x}`), ...r.added.map((x) => `+${x}`)].join(' ');
       lines.push(`    ${r.request.method} ${showSecrets ? r.request.url : redactUrl(r.request.url)}${change ? `  ${change}` : ''}${r.direct ? '  (directly, not through the proxy)' : ''}`);
     }

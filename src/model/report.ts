@@ -58,6 +58,8 @@ export interface ProbeResult {
   /** Hypotheses this outcome confirmed, and those it ruled out. */
   confirms?: CauseId[];
   rulesOut?: CauseId[];
+  /** Not sent: the same request was already sent by this probe, whose answer was read again. */
+  reused?: string;
 }
 
 /** How probing went: the budget, what was sent, what was skipped and why. */

@@ -74,12 +74,15 @@ test('the sender keeps to the budget, records every request, and stops at the fi
     hits = 0;
     const sender = createSender(c, { env: {} });
     const without = withoutHeaders(req, (h) => h.name === 'X-Limit');
+    const anonymous = withoutHeaders(req, () => true);
     assert.equal((await sender.send('a', without))?.response.status, 403);
-    assert.equal((await sender.send('a', without))?.response.status, 403);
-    assert.equal(await sender.send('a', without), undefined, 'budget spent');
+    assert.equal((await sender.send('b', without))?.response.status, 403, 'an identical request is answered again');
+    assert.equal(sender.log[1].reused, 'a');
+    assert.equal((await sender.send('a', anonymous))?.response.status, 403);
+    assert.equal(await sender.send('a', withoutHeaders(req, (h) => h.name === 'Authorization')), undefined, 'budget spent');
     assert.match(sender.probing.stopped ?? '', /budget of 2/);
-    assert.equal(hits, 2);
-    assert.equal(sender.log.length, 2);
+    assert.equal(hits, 2, 'the repeated request was not sent twice');
+    assert.equal(sender.probing.sent, 2);
 
     const limited = createSender({ ...c, options: { ...c.options, budget: 5 } }, { env: {} });
     assert.equal((await limited.send('b', withoutHeaders(req, () => false)))?.response.status, 429);

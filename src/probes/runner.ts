@@ -63,8 +63,8 @@ export function planProbes(ctx: ProbeContext, kinds: ProbeKind[]): ProbePlan {
 
 export interface Sender {
   send: Send;
-  /** Every probe request sent, in order, with its status. */
-  log: { probe: string; request: ProbeRequest; status: number | null }[];
+  /** Every probe request asked for, in order, with its status; `reused` when an identical one was already sent. */
+  log: { probe: string; request: ProbeRequest; status: number | null; reused?: string }[];
   probing: Probing;
   /** The fresh credential from --token-cmd, once read (so the guard accepts it). */
   setFreshValue(value: string): void;
@@ -80,8 +80,19 @@ function rateLimitSign(ex: Exchange): string | undefined {
   return undefined;
 }
 
+/** Two probe requests are the same when they would put the same bytes on the wire. */
+export function probeSignature(req: ProbeRequest): string {
+  const r = req.request;
+  const headers = r.headers.map((h) => `${h.name.toLowerCase()}:${h.value}`).sort();
+  return JSON.stringify([r.method.toUpperCase(), r.url, headers, r.postData?.text ?? null, Boolean(req.direct)]);
+}
+
 export function createSender(ctx: ProbeContext, sendOptions: SendOptions = {}): Sender {
   const log: Sender['log'] = [];
+  // Probes may ask for a request another probe already sent (minimise's first
+  // cut can equal without-credential's): it is answered from here, unsent and
+  // outside the budget.
+  const answered = new Map<string, { probe: string; exchange: Exchange }>();
   const probing: Probing = { budget: ctx.options.budget, sent: 0, skipped: [] };
   let fresh: string | undefined;
   // The original answer may itself be a rate-limit sign: then nothing is sent.
@@ -89,6 +100,12 @@ export function createSender(ctx: ProbeContext, sendOptions: SendOptions = {}): 
   if (initial) probing.stopped = `the original answer shows a rate limit (${initial}); no probe was sent`;
   const send: Send = async (probe, req) => {
     if (probing.stopped) return undefined;
+    const sig = probeSignature(req);
+    const earlier = answered.get(sig);
+    if (earlier) {
+      log.push({ probe, request: req, status: earlier.exchange.response.status, reused: earlier.probe });
+      return earlier.exchange;
+    }
     if (probing.sent >= probing.budget) {
       probing.stopped = `the budget of ${probing.budget} probe requests is spent (raise it with --budget)`;
       return undefined;
@@ -105,6 +122,7 @@ export function createSender(ctx: ProbeContext, sendOptions: SendOptions = {}): 
       throw err;
     }
     log.push({ probe, request: req, status: ex.response.status });
+    answered.set(sig, { probe, exchange: ex });
     const sign = rateLimitSign(ex);
     if (sign) probing.stopped = `stopped at the first rate-limit sign (${sign}); Retry-After is honoured by sending nothing more in this run`;
     return ex;
@@ -137,11 +155,16 @@ export async function runProbes(ctx: ProbeContext, plan: ProbePlan, sender: Send
       if (!(err instanceof ProbeRefused)) throw err;
       sender.probing.skipped.push({ name: kind.name, reason: `refused by the safety guard: ${err.message}` });
     }
-    // Every request sent appears in the report, interpreted or not.
+    // Every request sent appears in the report, interpreted or not; one
+    // answered from an earlier identical request says so.
     const sentByKind = sender.log.slice(before);
-    const reported = results.filter((r) => r.name === kind.name).length;
+    const ofKind = results.filter((r) => r.name === kind.name);
+    sentByKind.forEach((entry, i) => {
+      if (entry.reused && ofKind[i]) ofKind[i].reused = entry.reused;
+    });
+    const reported = ofKind.length;
     for (const entry of sentByKind.slice(reported))
-      results.push({ name: kind.name, status: entry.status, meaning: entry.status === null ? 'no response (network error)' : 'sent; the outcome did not change the diagnosis', request: { method: entry.request.request.method, url: entry.request.request.url, removed: entry.request.removed, added: entry.request.added } });
+      results.push({ name: kind.name, status: entry.status, meaning: entry.status === null ? 'no response (network error)' : 'sent; the outcome did not change the diagnosis', request: { method: entry.request.request.method, url: entry.request.request.url, removed: entry.request.removed, added: entry.request.added }, ...(entry.reused ? { reused: entry.reused } : {}) });
   }
   return { results, claims, probing: sender.probing };
 }

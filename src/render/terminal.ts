@@ -83,7 +83,7 @@ export function renderTerminal(report: Report, opts: TerminalOptions = {}): stri
     lines.push('', s.bold('Probes'));
     for (const p of report.probes) {
       const change = [...(p.request?.removed ?? []).map((x) => `−${x}`), ...(p.request?.added ?? []).map((x) => `+${x}`)].join(' ');
-      lines.push(`  ${p.name.padEnd(19)} ${String(p.status ?? '—').padEnd(4)} ${clip(`${p.request?.method ?? ''} ${change}`.trim(), width - 27)}`);
+      lines.push(`  ${p.name.padEnd(19)} ${String(p.status ?? '—').padEnd(4)} ${clip(`${p.request?.method ?? ''} ${change}${p.reused ? ` (not sent again: ${p.reused}'s answer)` : ''}`.trim(), width - 27)}`);
       lines.push(s.dim(wrap(p.meaning, width, '      ', '      ')));
       const verdict = [...(p.confirms ?? []).map((c) => `+${c}`), ...(p.rulesOut ?? []).map((c) => `−${c}`)].join(' ');
       if (verdict) lines.push(s.dim(wrap(verdict, width, '      ', '      ')));

@@ -5,7 +5,7 @@ import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process'
 import { chmodSync, chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, existsSync, writeFileSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 
 export const LOOPBACK = '127.0.0.1';
 
@@ -20,7 +20,89 @@ export interface RunningServer {
   version: string;
   /** Error-log lines written since the server started (empty where the server keeps none). */
   errorLog(): string[];
+  /** The requests the server itself logged since it started, oldest first (where it keeps such a log). */
+  requests?(): LoggedRequest[];
   stop(): Promise<void>;
+}
+
+/**
+ * One request as the server's own log recorded it. `headers` holds the
+ * WATCHED_HEADERS the request carried (lower-case names; a header absent from
+ * the request is absent here), so a test can see what a probe added or removed
+ * without trusting the client's account of it.
+ */
+export interface LoggedRequest {
+  method: string;
+  /** Path and query as received (for a forward proxy: the absolute URL). */
+  target: string;
+  status?: number;
+  headers: Record<string, string>;
+}
+
+/**
+ * Headers the probe tests watch on the server side: the credentials and
+ * browser headers a probe may remove or swap, and the source-address headers
+ * design.md section 4 forbids it to add.
+ */
+export const WATCHED_HEADERS = [
+  'authorization',
+  'cookie',
+  'user-agent',
+  'origin',
+  'referer',
+  'content-type',
+  'csrf-token',
+  'x-csrf-token',
+  'x-xsrf-token',
+  'access-control-request-method',
+  'access-control-request-headers',
+  'proxy-authorization',
+  'x-forwarded-for',
+  'x-real-ip',
+  'forwarded',
+  'x-client-ip',
+  'true-client-ip',
+  'client-ip',
+  'x-originating-ip',
+  'cf-connecting-ip',
+  'via',
+] as const;
+
+/** Headers that would forge or claim a source address: a probe must never send one. */
+export const SOURCE_ADDRESS_HEADERS = ['x-forwarded-for', 'x-real-ip', 'forwarded', 'x-client-ip', 'true-client-ip', 'client-ip', 'x-originating-ip', 'cf-connecting-ip'] as const;
+
+/**
+ * Reads a request log until it stops growing: servers such as nginx write the
+ * line after the response has gone out, so the client can finish first.
+ */
+export async function settledRequests(read: () => LoggedRequest[], quietMs = 150, maxMs = 2000): Promise<LoggedRequest[]> {
+  const deadline = Date.now() + maxMs;
+  let last = read();
+  let since = Date.now();
+  while (Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 25));
+    const now = read();
+    if (now.length !== last.length) {
+      last = now;
+      since = Date.now();
+    } else if (Date.now() - since >= quietMs) break;
+  }
+  return last;
+}
+
+/** Parses a log of one JSON object per line into LoggedRequests, dropping empty header fields (nginx logs an absent header as ""). */
+export function readJsonRequestLog(path: string): LoggedRequest[] {
+  return readLines(path).flatMap((line) => {
+    let o: { method?: string; target?: string; status?: number | string; headers?: Record<string, string> };
+    try {
+      o = JSON.parse(line);
+    } catch {
+      return [];
+    }
+    const headers: Record<string, string> = {};
+    for (const [k, v] of Object.entries(o.headers ?? {})) if (v !== '' && v !== '-') headers[k.toLowerCase()] = v;
+    return [{ method: o.method ?? '', target: o.target ?? '', ...(o.status !== undefined ? { status: Number(o.status) } : {}), headers }];
+  });
 }
 
 /** Asks the kernel for a free port (port 0), then releases it for the server to bind. */
@@ -196,7 +278,10 @@ export function writeDocroot(www: string, extra: Record<string, string> = {}): v
     'admin/index.html': '<p>admin</p>\n',
     ...extra,
   };
-  for (const [path, text] of Object.entries(files)) writeFileSync(join(www, path), text);
+  for (const [path, text] of Object.entries(files)) {
+    mkdirSync(dirname(join(www, path)), { recursive: true });
+    writeFileSync(join(www, path), text);
+  }
   const secret = join(www, 'secret.txt');
   writeFileSync(secret, 'only root may read this\n');
   if (isRoot()) {

@@ -6,6 +6,10 @@ export const EXPRESS_AUDIENCE = 'https://reports.example.test/api';
 export const EXPRESS_KID = 'why403-test-key-1';
 /** The scope GET /api/reports requires (requiredScopes). */
 export const EXPRESS_REQUIRED_SCOPE = 'read:reports';
+/** The scope GET /api/exports requires; that route answers errors with a bare JSON body, no challenge. */
+export const EXPRESS_EXPORTS_SCOPE = 'read:exports';
+/** The only origin /api/widgets (cors + an origin check) accepts. */
+export const EXPRESS_ALLOWED_ORIGIN = 'https://app.example.test';
 
 export interface TokenRequest {
   /** Space-separated scopes. */

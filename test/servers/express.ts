@@ -3,11 +3,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { LOOPBACK, spawnServer, stopChild, type RunningServer, type StartOptions } from './common.ts';
+import { LOOPBACK, makeTempDir, readJsonRequestLog, removeDir, spawnServer, stopChild, type RunningServer, type StartOptions } from './common.ts';
 import { debianRelease } from './nginx.ts';
 import type { TokenRequest } from './express-shared.ts';
 
-export { EXPRESS_AUDIENCE, EXPRESS_REQUIRED_SCOPE } from './express-shared.ts';
+export { EXPRESS_ALLOWED_ORIGIN, EXPRESS_AUDIENCE, EXPRESS_EXPORTS_SCOPE, EXPRESS_REQUIRED_SCOPE } from './express-shared.ts';
 export type { TokenRequest } from './express-shared.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -15,6 +15,8 @@ const ROOT = join(import.meta.dirname, '..', '..');
 export interface ExpressOptions extends StartOptions {
   /** NODE_ENV for the app; Express's error page shows the stack unless "production". */
   nodeEnv?: 'development' | 'production';
+  /** Keep a log of every request the app receives (RunningServer.requests). */
+  requestLog?: boolean;
 }
 
 const pkgVersion = (name: string) => (JSON.parse(readFileSync(join(ROOT, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
@@ -27,6 +29,10 @@ export async function startExpress(opts: ExpressOptions = {}): Promise<RunningSe
   const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(opts.port ?? 0) };
   if (opts.nodeEnv) env.NODE_ENV = opts.nodeEnv;
   else delete env.NODE_ENV;
+  const logDir = opts.requestLog ? makeTempDir('express') : undefined;
+  const logPath = logDir ? join(logDir, 'requests.log') : undefined;
+  if (logPath) env.WHY403_REQUEST_LOG = logPath;
+  else delete env.WHY403_REQUEST_LOG;
   const { child, output } = spawnServer(process.execPath, [join(import.meta.dirname, 'express-app.ts')], { cwd: ROOT, env });
   const ready = new Promise<{ port: number; origin: string }>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`express-app did not start within 15 s\n${output()}`)), 15_000);
@@ -49,6 +55,7 @@ export async function startExpress(opts: ExpressOptions = {}): Promise<RunningSe
     info = await ready;
   } catch (e) {
     await stopChild(child);
+    if (logDir) removeDir(logDir);
     throw e;
   }
   return {
@@ -58,7 +65,11 @@ export async function startExpress(opts: ExpressOptions = {}): Promise<RunningSe
     pid: child.pid!,
     version: expressVersions(),
     errorLog: () => output().split('\n').filter(Boolean).slice(1),
-    stop: () => stopChild(child),
+    ...(logPath ? { requests: () => readJsonRequestLog(logPath) } : {}),
+    async stop() {
+      await stopChild(child);
+      if (logDir) removeDir(logDir);
+    },
   };
 }
 

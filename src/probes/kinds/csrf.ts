@@ -19,9 +19,10 @@
 //    token, when the server words "missing" and "wrong" alike, as csurf does)
 //    or another input fails the check first (an Origin checked before the
 //    token). Another removal decides which.
-//  - The same non-CSRF denial with and without X: the denial does not follow
-//    X: a little against csrf (a server whose CSRF failure page names nothing,
-//    such as a generic 403, reads the same way, hence the low weight).
+//  - The same denial with and without X, on a page that names no CSRF
+//    failure: no evidence either way. A CSRF check that fails with a bad token
+//    fails without one too, and a non-CSRF denial ignores X: both hypotheses
+//    predict exactly this outcome.
 // One request per input present, at most four; only with --allow-unsafe,
 // since each one replays the user's own state-changing request.
 import { headerValue, type Exchange, type ExchangeRequest } from '../../model/exchange.ts';
@@ -148,7 +149,7 @@ function judge(input: Input, before: Answer, after: Answer): Judgement {
       return credential
         ? { weight: 0.4, follows: false, meaning: `${got}, the same CSRF failure ("${before.csrf}") — it does not depend on ${what} being there: either the one sent counts for nothing (stale, or not paired with the ${input.kind === 'token' ? 'CSRF cookie' : 'token'}) or another input fails the check first` }
         : { weight: 0, follows: false, meaning: `${got}, the same CSRF failure — the failure is not about ${what}` };
-    return { weight: credential ? -0.3 : -0.2, follows: false, meaning: `${got}, the same denial — it does not follow ${what}` };
+    return { weight: 0, follows: false, meaning: `${got}, the same denial — removing ${what} changes nothing; on a page that names no CSRF failure that tells neither way` };
   }
   if (after.csrf && !before.csrf)
     return { weight: credential ? -0.8 : -0.6, follows: false, meaning: `${got}, a CSRF failure ("${reasonOf(after, before)}") — with ${what} the CSRF check passed, so the ${before.status} comes from a later check, not CSRF` };

@@ -100,15 +100,18 @@ test('HEAD is served where POST got 403: method-not-allowed, with the CSRF alter
   assert.equal(finding.result.status, 200);
   assert.match(finding.result.meaning, /it is POST that is refused/);
   assert.match(finding.result.meaning, /CSRF token/);
-  assert.equal(finding.claims.find((c) => c.id === 'method-not-allowed')?.weight, 0.6);
+  // The passive diagnosis says nothing here, so csrf and a read-only grant are
+  // standing: they pass HEAD too, so the claim for method-not-allowed is weak.
+  assert.equal(finding.claims.find((c) => c.id === 'method-not-allowed')?.weight, 0.25);
   assert.equal(finding.claims.some((c) => c.id === 'csrf'), false, 'CSRF is left to its own probe');
   for (const id of ['path-forbidden', 'ip-restricted', 'filesystem-permission'] as const) assert.ok(finding.result.rulesOut?.includes(id), id);
 });
 
-test('a form POST refused by a CSRF check reads the same way: the method probe does not claim csrf', async () => {
+test('a form POST refused by a CSRF check reads the same way: the method probe confirms nothing', async () => {
   const { finding } = await run({ method: 'POST', url: `${base}/form`, headers: [{ name: 'Content-Type', value: 'application/x-www-form-urlencoded' }], postData: { mimeType: 'application/x-www-form-urlencoded', text: 'a=1' } });
   assert.equal(finding.result.status, 200);
-  assert.deepEqual(finding.result.confirms, ['method-not-allowed']);
+  assert.equal(finding.result.confirms, undefined, 'a served HEAD does not tell a refused method from a failed CSRF check');
+  assert.equal(finding.claims.some((c) => c.id === 'csrf'), false);
 });
 
 test('HEAD refused the same way: the whole resource is denied', async () => {

@@ -38,7 +38,10 @@ function interpret(ctx: ProbeContext, probe: ProbeRequest, ex: Exchange): ProbeF
   if (reading === 'allowed' || reading === 'redirect') {
     const csrf = orig !== 'OPTIONS' ? ', or something only it is checked for (a CSRF token, a write permission)' : '';
     meaning = `${m} on the same URL answers ${p} while ${orig} got ${o}: the resource is reachable and it is ${orig} that is refused — the method is not allowed here${csrf}.`;
-    claims.push(claim(NAME, 'method-not-allowed', 0.6, `${orig} is refused on a resource that ${m} reaches.`, `${text} ${csrf ? 'A CSRF check or a read-only grant would look the same.' : ''}`.trim()));
+    // A CSRF check or a read-only grant passes the safe method just the same:
+    // while either is standing, this outcome says little for method-not-allowed.
+    const lookAlikes = orig !== 'OPTIONS' && ['csrf', 'insufficient-role', 'insufficient-scope'].some((c) => ctx.standing.includes(c as never));
+    claims.push(claim(NAME, 'method-not-allowed', lookAlikes ? 0.25 : 0.6, `${orig} is refused on a resource that ${m} reaches.`, `${text} ${csrf ? 'A CSRF check or a read-only grant would look the same.' : ''}`.trim()));
     claims.push(...against(NAME, ['path-forbidden', 'ip-restricted', 'filesystem-permission', 'directory-listing'], -0.85, `${text} The path is served to this client.`));
   } else if (reading === 'same' || (reading === 'different' && p === o)) {
     const sameWay = reading === 'same';

@@ -244,7 +244,7 @@ function interpret(ctx: ProbeContext, probe: ProbeRequest, ex: Exchange): ProbeF
     // Cloud storage and IAM answer an anonymous caller and an unauthorised one with the same AccessDenied, so sameness proves less there.
     const alike = ctx.report.deniedBy && ['storage', 'cloud-iam'].includes(ctx.report.deniedBy.layer);
     claims.push(...against(NAME, IDENTITY_GRANT, alike ? -0.3 : -0.6, `${text} What this identity may do makes no difference.`));
-    claims.push(...against(NAME, ['credential-expired', 'credential-invalid', 'credential-not-yet-valid', 'wrong-audience'], alike ? -0.3 : -0.4, `${text} Whether the credential is valid makes no difference.`));
+    claims.push(...against(NAME, ['credential-expired', 'credential-invalid', 'credential-not-yet-valid', 'wrong-audience'], alike ? -0.3 : -0.75, `${text} Whether the credential is valid makes no difference.`));
     for (const id of standingOf(ctx, [...NOT_IDENTITY, 'method-not-allowed', 'proxy-interference', 'wrong-endpoint', 'resource-state']))
       claims.push(claim(NAME, id, 0.4, 'The denial is the same without any credential: it refuses everyone alike.', text));
     if (ctx.standing.includes('credential-missing')) claims.push(claim(NAME, 'credential-missing', 0.2, 'The server answers as if no credential were sent.', text));
