@@ -1,11 +1,12 @@
 // `check` as a library call: send the user's request once, diagnose the
 // answer, then — when it is a denial — send the probes that can separate the
 // hypotheses still standing, and diagnose again with their evidence.
-import { exec } from 'node:child_process';
+import { runCredentialCommand as runCommand } from './probes/credential-command.ts';
 import type { Exchange, ExchangeRequest, NameValue } from './model/exchange.ts';
 import type { Report } from './model/report.ts';
 import { CAUSE_IDS, type CauseId } from './model/vocabulary.ts';
 import { sendRequest, type SendOptions } from './live/send.ts';
+import { proxyFor } from './live/proxy.ts';
 import { diagnose, type DiagnoseOptions } from './engine/diagnose.ts';
 import { isDenial } from './engine/status.ts';
 import { UsageError } from './errors.ts';
@@ -28,15 +29,10 @@ export function assertSendable(req: ExchangeRequest, allowUnsafe: boolean | unde
     throw new UsageError(`refusing to send ${method} ${req.url}: it may change data on the server. Add --allow-unsafe to send it once, or --dry-run to see the request without sending it`);
 }
 
-/** Runs a user-given command (--token-cmd, --as-cmd) and returns what it printed, trimmed. */
-export function runCredentialCommand(command: string, env: NodeJS.ProcessEnv, what: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    exec(command, { env, timeout: 30_000, maxBuffer: 1 << 20 }, (err, stdout, stderr) => {
-      const out = String(stdout).trim();
-      if (err) return reject(new UsageError(`${what} "${command}" failed: ${(String(stderr).trim().split('\n')[0] || err.message).slice(0, 200)}`));
-      if (!out) return reject(new UsageError(`${what} "${command}" printed nothing (expected a credential)`));
-      resolve(out);
-    });
+/** Runs --token-cmd or --as-cmd; a failure is the user's input error (exit 2). */
+export function runCredentialCommand(command: string, env: NodeJS.ProcessEnv, flag: string): Promise<string> {
+  return runCommand(command, env, flag).catch((e: Error) => {
+    throw new UsageError(e.message);
   });
 }
 
@@ -68,7 +64,15 @@ function probeContext(req: ExchangeRequest, first: Exchange, report: Report, opt
 
 /** The probes `check` would send if the answer were a denial (for --dry-run). */
 export async function dryRunPlan(req: ExchangeRequest, opts: CheckOptions = {}): Promise<ProbePlan> {
-  const first: Exchange = { request: req, response: { status: 403, statusText: 'Forbidden', headers: [], content: {} }, source: { kind: 'live', name: req.url } };
+  // Nothing is sent: the plan assumes a denial, and whether a proxy would be
+  // used is decided from the environment, as the real send would.
+  const proxy = proxyFor(new URL(req.url), opts.env ?? process.env);
+  const first: Exchange = {
+    request: req,
+    response: { status: 403, statusText: 'Forbidden', headers: [], content: {} },
+    trace: { redirects: [], timings: { total: 0 }, proxy: { url: proxy.url ?? '', used: proxy.used, reason: proxy.reason }, receivedAt: new Date().toISOString() },
+    source: { kind: 'live', name: req.url },
+  };
   const report = await diagnose(first, { now: opts.now });
   const ctx = probeContext(req, first, { ...report, causes: [] }, probeOptions(opts));
   return planProbes(ctx, await loadProbeKinds());

@@ -2,7 +2,7 @@
 import type { Outcome } from '../model/report.ts';
 
 export function outcomeOf(status: number): Outcome {
-  if (status === 401) return 'unauthenticated';
+  if (status === 401 || status === 407) return 'unauthenticated';
   if (status === 403) return 'denied';
   if (status >= 200 && status < 300) return 'allowed';
   if (status >= 300 && status < 400) return 'redirect';
@@ -14,10 +14,12 @@ export function outcomeOf(status: number): Outcome {
 }
 
 export function isDenial(status: number): boolean {
-  return status === 401 || status === 403;
+  return status === 401 || status === 403 || status === 407;
 }
 
 export function headlineOf(status: number, statusText?: string): string {
+  if (status === 407)
+    return '407 Proxy Authentication Required: your proxy, not the server, wants credentials before it forwards anything. Give the proxy its user name and password (Proxy-Authorization, or USER:PASSWORD@ in HTTPS_PROXY); the server has not seen the request.';
   switch (outcomeOf(status)) {
     case 'unauthenticated':
       return '401 Unauthorized: the server does not know who you are — no credential reached it, or the one that did was not accepted (missing, malformed, expired or invalid). Fix the credential, not the permissions.';

@@ -158,6 +158,23 @@ function decodeBody(buf: Buffer, encoding: string): Buffer {
 
 const isText = (ct: string) => /^(text\/|application\/(.+\+)?(json|xml|problem\+json|javascript|x-www-form-urlencoded))/i.test(ct) || ct === '';
 
+function tunnelRefusal(req: ExchangeRequest, current: ExchangeRequest, target: URL, status: number, proxy: ReturnType<typeof proxyFor>, started: Date, t0: number): Exchange {
+  const port = target.port || (target.protocol === 'https:' ? '443' : '80');
+  return {
+    request: { ...current, url: target.href, httpVersion: 'HTTP/1.1' },
+    response: { status, statusText: STATUS_CODES[status] ?? '', httpVersion: 'HTTP/1.1', headers: [], content: { size: 0, mimeType: '', text: '' } },
+    startedDateTime: started.toISOString(),
+    trace: {
+      redirects: [{ url: target.href, status }],
+      timings: { total: round(performance.now() - t0) },
+      proxy: { url: proxy.url ?? '', used: true, reason: proxy.reason, refusedTunnel: status },
+      receivedAt: new Date().toISOString(),
+    },
+    notes: [`The proxy ${proxy.url} answered the CONNECT to ${target.hostname}:${port} with ${status}: the request never reached ${target.host}. Its response headers are not available.`],
+    source: { kind: 'live', name: req.url },
+  };
+}
+
 export async function sendRequest(req: ExchangeRequest, opts: SendOptions = {}): Promise<Exchange> {
   const timeoutMs = opts.timeoutMs ?? 15000;
   const maxBody = opts.maxBody ?? 256 * 1024;
@@ -205,6 +222,11 @@ export async function sendRequest(req: ExchangeRequest, opts: SendOptions = {}):
       });
     } catch (err) {
       await dispatcher.close().catch(() => {});
+      // A proxy that refuses the CONNECT tunnel (a corporate proxy's policy) has
+      // answered: that answer is the denial to diagnose, not a network failure.
+      // undici keeps only its status.
+      const refused = proxy.used ? /Proxy response \((\d{3})\) !== 200 when HTTP Tunneling/.exec(String((err as Error)?.message)) : null;
+      if (refused) return tunnelRefusal(req, current, target, Number(refused[1]), proxy, started, t0);
       throw networkError(err, target.href, timeoutMs);
     }
     const firstByte = round(performance.now() - tSend);

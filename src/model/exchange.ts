@@ -51,7 +51,13 @@ export interface Trace {
   tls?: { protocol?: string; cipher?: string; subject?: string; issuer?: string; validTo?: string };
   /** Milliseconds. */
   timings: { dns?: number; connect?: number; tls?: number; firstByte?: number; total: number };
-  proxy?: { url: string; used: boolean; reason: string };
+  proxy?: {
+    url: string;
+    used: boolean;
+    reason: string;
+    /** The proxy refused to open the tunnel (CONNECT) with this status: the exchange is the proxy's answer, not the server's. */
+    refusedTunnel?: number;
+  };
   /** Local clock when the response arrived (ISO 8601). */
   receivedAt: string;
 }

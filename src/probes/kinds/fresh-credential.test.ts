@@ -12,7 +12,9 @@ import { sendRequest } from '../../live/send.ts';
 import { diagnose } from '../../engine/diagnose.ts';
 import type { ProbeContext, ProbeOptions, ProbeRequest, Send } from '../define.ts';
 import { createSender, planProbes, runProbes } from '../runner.ts';
-import probe, { runTokenCommand } from './fresh-credential.ts';
+import probe from './fresh-credential.ts';
+import { runCredentialCommand } from '../credential-command.ts';
+const runTokenCommand = (cmd: string, env: NodeJS.ProcessEnv, timeoutMs?: number) => runCredentialCommand(cmd, env, '--token-cmd', timeoutMs);
 
 // An API that checks its own HS256 tokens: expiry (401), scope (403), and a
 // refusal by client address that no credential changes (/ip-only).

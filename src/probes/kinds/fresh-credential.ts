@@ -2,7 +2,6 @@
 // place of the one that was denied, sent only when expiry or revocation is a
 // hypothesis. Allowed: the old credential had expired or been revoked. The same
 // denial: its age is not why.
-import { exec } from 'node:child_process';
 import type { Exchange, ExchangeRequest } from '../../model/exchange.ts';
 import type { CredentialItem } from '../../model/credential.ts';
 import type { CauseId } from '../../model/vocabulary.ts';
@@ -11,11 +10,11 @@ import { inspectToken } from '../../credentials/index.ts';
 import { redactSecret } from '../../credentials/redact.ts';
 import { isApiKeyHeader } from '../../credentials/request-parts.ts';
 import { withHeader } from '../vary.ts';
+import { runCredentialCommand } from '../credential-command.ts';
 import { defineProbe, type ProbeContext, type ProbeFinding, type ProbeRequest } from '../define.ts';
 import { against, claim, deniedCredential, describeAnswer, describeClaims, finding, NOT_IDENTITY, readOutcome, standingOf } from './without-credential.ts';
 
 const NAME = 'fresh-credential';
-const TIMEOUT_MS = 30_000;
 const EXPIRY: CauseId[] = ['credential-expired', 'credential-invalid', 'credential-not-yet-valid', 'clock-skew'];
 const PERMISSION: CauseId[] = ['insufficient-scope', 'insufficient-role', 'not-owner', 'explicit-deny', 'resource-policy'];
 /** Schemes whose value is a signature over the request: a token cannot stand in for it. */
@@ -51,22 +50,6 @@ function valueFor(slot: Slot, token: string): string {
 
 function swap(req: ExchangeRequest, slot: Slot, token: string): ProbeRequest {
   return withHeader(req, { name: slot.header, value: valueFor(slot, token) }, 'fresh from --token-cmd');
-}
-
-/** Runs the user's command (a shell command line, as they typed it) and returns what it printed, trimmed. */
-export function runTokenCommand(command: string, env: NodeJS.ProcessEnv, timeoutMs = TIMEOUT_MS): Promise<string> {
-  return new Promise((resolve, reject) => {
-    exec(command, { env, timeout: timeoutMs, maxBuffer: 1 << 20, windowsHide: true }, (err, stdout, stderr) => {
-      if (err) {
-        const timedOut = err.killed && err.signal;
-        const said = String(stderr).trim().split('\n').filter(Boolean).pop();
-        return reject(new Error(timedOut ? `--token-cmd did not finish within ${timeoutMs / 1000} s` : `--token-cmd failed (exit ${err.code ?? err.signal})${said ? `: ${said}` : ''}`));
-      }
-      const out = String(stdout).trim();
-      if (!out) return reject(new Error('--token-cmd printed nothing (expected a token)'));
-      resolve(out);
-    });
-  });
 }
 
 /** One line, with anything that looks like a token masked: an error may echo what the command was handed. */
@@ -147,7 +130,7 @@ export default defineProbe({
     if (typeof slot === 'string' || !ctx.options.tokenCmd) return [];
     let token: string;
     try {
-      token = ctx.freshCredential ? await ctx.freshCredential() : await runTokenCommand(ctx.options.tokenCmd, ctx.options.env);
+      token = ctx.freshCredential ? await ctx.freshCredential() : await runCredentialCommand(ctx.options.tokenCmd, ctx.options.env, '--token-cmd');
     } catch (err) {
       return [failed(`--token-cmd gave no credential: ${oneLine(err)}`)];
     }

@@ -9,7 +9,9 @@
 //   "response": { "status": 403, "statusText": "Forbidden", "headers": { "Server": "nginx" }, "body": "…" },
 //   "now": "2026-11-22T12:00:00Z",            (optional: the clock to diagnose at)
 //   "ambiguous": ["ip-restricted"],           (optional: causes the response cannot tell apart from the label)
-//   "credentialsStripped": true               (optional: taken from a sanitized HAR export)
+//   "credentialsStripped": true,              (optional: taken from a sanitized HAR export)
+//   "trace": { … },                           (optional: what `check` recorded, for live captures)
+//   "productHidden": true                     (optional: nothing in the exchange can name the product)
 // }
 //
 // Headers may be an object or a HAR name/value list; "body" is shorthand for
@@ -39,6 +41,12 @@ export interface Fixture {
    * rank the label within the first 1 + ambiguous.length causes, and only these.
    */
   ambiguous?: CauseId[];
+  /**
+   * Nothing in the exchange can name the product (a proxy's refused CONNECT
+   * carries no readable headers): the engine must answer product "unknown"
+   * with the labelled layer, never a guess.
+   */
+  productHidden?: boolean;
 }
 
 type Headers = NameValue[] | Record<string, string | string[]>;
@@ -63,6 +71,7 @@ export function exchangeFromFixtureJson(raw: any, file: string): Exchange {
     },
     source: { kind: 'json', name: file },
     ...(raw.credentialsStripped === true ? { credentialsStripped: true } : {}),
+    ...(raw.trace ? { trace: raw.trace } : {}),
   };
   if (raw.request) {
     exchange.request = {
@@ -92,6 +101,7 @@ export function loadFixture(path: string): Fixture {
     exchange: exchangeFromFixtureJson(raw, path),
     ...(raw.now ? { now: new Date(raw.now) } : {}),
     ...(Array.isArray(raw.ambiguous) ? { ambiguous: raw.ambiguous.filter(isCauseId) } : {}),
+    ...(raw.productHidden === true ? { productHidden: true } : {}),
   };
 }
 

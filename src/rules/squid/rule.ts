@@ -1,0 +1,195 @@
+// Squid signs every response it makes itself: `X-Squid-Error: ERR_… <errno>`,
+// `Server: squid/<version>`, and an error page whose footer reads "Generated
+// <date> by <host> (squid/<version>)". The ERR_ code names the template, and
+// so the reason: ERR_ACCESS_DENIED is an `http_access deny` (its policy, not
+// the server's), ERR_CACHE_ACCESS_DENIED is its own proxy authentication.
+// A response Squid only relayed keeps the origin's Server header and gains
+// just Via / X-Cache: Squid did not say no, and this rule claims nothing.
+import { defineRule, ev, type CauseClaim } from '../define.ts';
+import type { Context } from '../../engine/context.ts';
+import type { Evidence, Fix } from '../../model/report.ts';
+import { parseWwwAuthenticate } from '../../engine/www-authenticate.ts';
+
+const SERVER = /^squid(\/[\d.]+)?/i;
+const ERROR_HEADER = /^(ERR_[A-Z0-9_]+)\b/;
+const FOOTER = /Generated [^<\n]*? by ([^<\n]*?) \((squid\/[\d.]+)\)/i;
+const TEMPLATE_COMMENT = /<!-- (ERR_[A-Z0-9_]+) -->/;
+const VIA_SQUID = /\(squid(\/[\d.]+)?\)/i;
+
+/** Squid's own errors that are not refusals: the request was allowed and failed later. */
+const NOT_A_DENIAL = /^ERR_(CONNECT_FAIL|DNS_FAIL|READ_TIMEOUT|READ_ERROR|WRITE_ERROR|LIFETIME_EXP|CANNOT_FORWARD|INVALID_URL|INVALID_REQ|INVALID_RESP|TOO_BIG|ZERO_SIZE_OBJECT|GATEWAY_FAILURE|SOCKET_FAILURE|SHUTTING_DOWN|UNSUP_REQ|UNSUP_HTTPVERSION|ONLY_IF_CACHED_MISS|PRECONDITION_FAILED|NO_RELAY|URN_RESOLVE|ICAP_FAILURE|ESI|FTP_\w+)$/;
+
+interface Signature {
+  code?: string;
+  errorHeader?: string;
+  server?: string;
+  footer?: RegExpExecArray;
+  via?: string;
+}
+
+function signature(ctx: Context): Signature {
+  const errorHeader = ctx.header('x-squid-error');
+  const server = ctx.header('server');
+  const footer = FOOTER.exec(ctx.body.text) ?? undefined;
+  const via = ctx.header('via');
+  const code = (errorHeader && ERROR_HEADER.exec(errorHeader)?.[1]) ?? TEMPLATE_COMMENT.exec(ctx.body.text)?.[1];
+  return {
+    code,
+    errorHeader,
+    server: server && SERVER.test(server) ? server : undefined,
+    footer,
+    via: via && VIA_SQUID.test(via) ? via : undefined,
+  };
+}
+
+/** Where the proxy is, for commands: the route `check` took, else Squid's own "host:port" in X-Cache-Lookup. */
+function proxyAddress(ctx: Context): string {
+  const traced = ctx.exchange.trace?.proxy;
+  if (traced?.used && traced.url) return traced.url;
+  const lookup = /from (\S+:\d+)/.exec(ctx.header('x-cache-lookup') ?? '');
+  return lookup ? `http://${lookup[1]}` : 'http://PROXY:3128';
+}
+
+export default defineRule({
+  meta: {
+    id: 'squid',
+    kind: 'producer',
+    product: 'squid',
+    layer: 'forward-proxy',
+    description: 'Squid’s own error responses: ERR_ACCESS_DENIED (an http_access deny in the proxy), ERR_CACHE_ACCESS_DENIED (407, proxy authentication), and the ERR_ codes that are not denials.',
+    docs: [
+      'https://www.squid-cache.org/Doc/config/http_access/',
+      'https://www.squid-cache.org/Doc/config/deny_info/',
+      'https://www.squid-cache.org/Doc/config/auth_param/',
+      'https://wiki.squid-cache.org/Features/Authentication',
+      'https://wiki.squid-cache.org/SquidFaq/SquidAcl',
+    ],
+    causes: ['proxy-interference', 'credential-missing', 'credential-invalid', 'rate-limited'],
+  },
+  applies: (ctx) => {
+    const s = signature(ctx);
+    return Boolean(s.errorHeader || s.server || s.footer || s.via);
+  },
+  run(ctx) {
+    const s = signature(ctx);
+    const made = Boolean(s.errorHeader || s.server || s.footer);
+    if (!made)
+      return { notes: [`The response passed through a Squid proxy (Via: ${s.via}) but Squid did not make it: the ${ctx.status} comes from behind the proxy.`] };
+
+    const evidence: Evidence[] = [
+      ...(s.errorHeader ? [ev('header:x-squid-error', s.errorHeader)] : []),
+      ...(s.server ? [ev('header:server', s.server)] : []),
+      ...(s.footer ? [ev('body', `Squid error page footer "Generated … by ${s.footer[1]} (${s.footer[2]})"`)] : []),
+    ];
+    // Without the trace we cannot see the route; a Squid that was reached
+    // directly (no proxy configured) is an accelerator in front of the site.
+    const direct = ctx.exchange.trace?.proxy && !ctx.exchange.trace.proxy.used;
+    const layer = direct ? ('reverse-proxy' as const) : ('forward-proxy' as const);
+    // A bare Server header could be an origin that names itself squid; the ERR_ code or page cannot.
+    const producer = { product: 'squid' as const, layer, confidence: s.errorHeader || s.footer ? 0.95 : 0.6, evidence };
+    const code = s.code;
+    if (!code) return { producer };
+    const url = ctx.url?.href ?? 'URL';
+    const host = ctx.url?.hostname ?? 'HOST';
+    const proxy = proxyAddress(ctx);
+    const codeEvidence = ev(s.errorHeader ? 'header:x-squid-error' : 'body', `Squid template ${code}`);
+
+    if (NOT_A_DENIAL.test(code))
+      return { producer, notes: [`Squid answered ${ctx.status} with ${code}: the proxy allowed the request but could not complete it. That is not a denial.`] };
+
+    const causes: CauseClaim[] = [];
+    if (code === 'ERR_CACHE_ACCESS_DENIED') {
+      const challenge = parseWwwAuthenticate(ctx.headers('proxy-authenticate'))[0];
+      const realm = challenge?.params.realm;
+      const sent = ctx.requestHeader('proxy-authorization');
+      const serverCredential = ctx.requestHeader('authorization');
+      const authEvidence = [codeEvidence, ...(challenge ? [ev('header:proxy-authenticate', `${challenge.scheme}${realm ? ` realm="${realm}"` : ''}`)] : [])];
+      const fixes: Fix[] = [
+        {
+          title: 'Send the proxy its own credentials (Proxy-Authorization), not only the server’s',
+          difficulty: 'easy',
+          commands: [`curl -x ${proxy} --proxy-user USER ${url}`, `export HTTP_PROXY=${proxy.replace('://', '://USER:PASSWORD@')} HTTPS_PROXY=${proxy.replace('://', '://USER:PASSWORD@')}`],
+          verify: 'The request gets past the proxy: the status is no longer 407 and X-Squid-Error no longer reads ERR_CACHE_ACCESS_DENIED.',
+          docs: 'https://wiki.squid-cache.org/Features/Authentication',
+        },
+      ];
+      if (sent) {
+        causes.push({
+          id: 'credential-invalid',
+          weight: 0.8,
+          summary: `Squid asked again for proxy credentials${realm ? ` (realm "${realm}")` : ''} although the request sent Proxy-Authorization: its authentication helper rejected the user name or password.`,
+          evidence: [...authEvidence, ev('request-header:proxy-authorization', `${sent.split(/\s/)[0]} … (sent and refused)`)],
+          fixes: [
+            ...fixes,
+            {
+              title: 'Check the proxy account with the proxy’s administrator (on the proxy: ask the helper directly)',
+              difficulty: 'medium',
+              commands: ['grep -n auth_param /etc/squid/squid.conf', "printf 'USER PASSWORD\\n' | /usr/lib/squid/basic_ncsa_auth /etc/squid/passwd  # prints OK or ERR"],
+              verify: 'The helper answers OK for the user name and password the client sends.',
+            },
+          ],
+        });
+      } else {
+        causes.push({
+          id: 'credential-missing',
+          weight: 0.85,
+          summary: `The proxy requires its own authentication${realm ? ` (realm "${realm}")` : ''} and the request carried no Proxy-Authorization header${serverCredential ? '; the Authorization header is for the server and the proxy ignores it' : ''}.`,
+          evidence: [...authEvidence, ev('request', serverCredential ? 'Authorization sent, but no Proxy-Authorization' : 'no Proxy-Authorization header sent')],
+          fixes,
+        });
+      }
+      return { producer, causes };
+    }
+
+    const confirm: Fix = {
+      title: 'Confirm the proxy is the one refusing: send the same request with and without it',
+      difficulty: 'easy',
+      commands: ['env | grep -i _proxy', `curl -sS -o /dev/null -w '%{http_code}\\n' --noproxy '*' ${url}`, `curl -sS -o /dev/null -w '%{http_code}\\n' -x ${proxy} ${url}`],
+      verify: 'Direct the server answers (not 403) while through the proxy it is 403 with X-Squid-Error: the proxy’s policy is the cause.',
+    };
+    const bypass: Fix = {
+      title: `If your organisation’s policy allows it, reach ${host} without the proxy`,
+      difficulty: 'easy',
+      commands: [`export NO_PROXY=${host}\${NO_PROXY:+,$NO_PROXY}`],
+      verify: `The request to ${host} no longer carries Via: … (squid/…) and is answered by the server itself.`,
+    };
+    const admin: Fix = {
+      title: 'Ask the proxy’s administrator to allow this destination (on the proxy: the http_access rules and the access log)',
+      difficulty: 'medium',
+      commands: ['squid -k parse', "grep -nE '^(acl|http_access)' /etc/squid/squid.conf", `grep -F 'TCP_DENIED' /var/log/squid/access.log | grep -F '${host}' | tail`],
+      verify: 'The first http_access line that matches the request (client, destination, port, method, user) is an allow.',
+      docs: 'https://www.squid-cache.org/Doc/config/http_access/',
+    };
+
+    if (code === 'ERR_ACL_TIME_QUOTA_EXCEEDED') {
+      causes.push({
+        id: 'rate-limited',
+        weight: 0.7,
+        summary: 'Squid’s time quota for this user or client is used up (ext_time_quota_acl); access returns when the quota period renews.',
+        evidence: [codeEvidence],
+        fixes: [{ title: 'Ask the proxy’s administrator about the time quota', difficulty: 'medium', commands: ["grep -n time_quota /etc/squid/squid.conf"] }, bypass],
+      });
+      return { producer, causes };
+    }
+
+    const sentProxyCredential = ctx.requestHeader('proxy-authorization');
+    const what =
+      code === 'ERR_ACCESS_DENIED'
+        ? `Squid’s access rules (http_access) refuse this request to ${host}`
+        : code === 'ERR_FORWARDING_DENIED'
+          ? 'Squid refuses to forward this request (a parent proxy or miss_access rule)'
+          : `Squid refused the request with ${code}`;
+    causes.push({
+      id: 'proxy-interference',
+      weight: code === 'ERR_ACCESS_DENIED' || code === 'ERR_FORWARDING_DENIED' ? 0.85 : 0.6,
+      summary: `${what}: the proxy said no and the request never reached the server.${sentProxyCredential ? ' Proxy credentials were sent, so this is the policy, not authentication.' : ''}`,
+      evidence: [
+        codeEvidence,
+        ...(s.via ? [ev('header:via', s.via)] : []),
+        ...(/Access control configuration prevents your request/i.test(ctx.body.text) ? [ev('body', 'Access control configuration prevents your request from being allowed at this time.')] : []),
+      ],
+      fixes: [confirm, bypass, admin],
+    });
+    return { producer, causes };
+  },
+});
