@@ -214,6 +214,22 @@ describe('probes make the top cause right (real servers on 127.0.0.1)', { timeou
     assert.match(meaning, /Access-Control-Allow-Origin/i, `the preflight's meaning names what the browser would block: ${meaning}`);
   });
 
+  it('7b. Express CSRF defence by origin (OWASP), a cross-site form POST with --allow-unsafe: the denial follows Origin → csrf', { timeout: 30_000 }, async () => {
+    const path = '/account/email';
+    const args = ['--allow-unsafe', app.origin + path, '-H', 'Origin: https://evil.example', '-H', `Cookie: ${SESSION_COOKIE}`, '-d', 'email=mallory%40evil.example'];
+    // Passive: Express's bare "Forbidden" says nothing of CSRF.
+    const before = await passive(app, path, args);
+    assert.notEqual(before.causes[0]?.id, 'csrf', 'the passive diagnosis alone does not name csrf');
+    const { report, requests } = await probing(app, path, args, { allowUnsafe: true });
+    expectTop(report, 'csrf');
+    expectRaised(before, report, 'csrf');
+    const csrf = report.probes.filter((p) => p.name === 'csrf');
+    assert.ok(csrf.some((p) => (p.request?.removed ?? []).includes('header:Origin') && p.status === 200), `the csrf probe finds the POST admitted without Origin\nprobes:\n${probesSaid(report)}`);
+    assert.ok(csrf.some((p) => (p.confirms ?? []).includes('csrf')), `the csrf probe confirms csrf\nprobes:\n${probesSaid(report)}`);
+    for (const r of requests) assert.ok(['POST', 'OPTIONS', 'HEAD', 'GET'].includes(r.method));
+    assert.ok(requests.filter((r) => r.method === 'POST').every((r) => r.headers.origin === undefined || r.headers.origin === 'https://evil.example'), 'no Origin was forged');
+  });
+
   it('7. Express + csurf, POST with --allow-unsafe: csrf stays on top through the probes', { timeout: 30_000 }, async () => {
     const path = '/form';
     // The form was loaded twice (two tabs): the cookie holds the second secret, the form the first token.

@@ -21,7 +21,7 @@ import { WATCHED_HEADERS } from './common.ts';
 // dependencies; require() keeps them untyped instead of failing the type check.
 const require = createRequire(import.meta.url);
 type Req = IncomingMessage & { originalUrl?: string; body?: any; csrfToken?: () => string; socket: { remoteAddress?: string } };
-type Res = ServerResponse & { json(v: unknown): void; send(v: string): void; type(t: string): Res };
+type Res = ServerResponse & { json(v: unknown): void; send(v: string): void; type(t: string): Res; sendStatus(code: number): void };
 type Next = (err?: unknown) => void;
 type Handler = (req: Req, res: Res, next: Next) => void;
 type ErrorHandler = (err: { status?: number }, req: Req, res: Res, next: Next) => void;
@@ -136,6 +136,19 @@ const server = app.listen(Number(process.env.PORT ?? 0), '127.0.0.1', () => {
   });
   app.get('/api/widgets', (_req, res) => {
     res.json({ widgets: [] });
+  });
+
+  // A CSRF defence by origin, as OWASP's cheat sheet describes it ("Verifying
+  // Origin with standard headers"): a state-changing request whose Origin (or,
+  // without one, Referer) is another site is refused with a bare 403; one with
+  // neither header is taken for a non-browser client and let through.
+  app.post('/account/email', express.urlencoded({ extended: false }), (req, res) => {
+    const source = req.headers.origin ?? (req.headers.referer ? new URL(String(req.headers.referer)).origin : undefined);
+    if (source !== undefined && source !== origin) {
+      res.sendStatus(403);
+      return;
+    }
+    res.json({ ok: true });
   });
 
   process.stdout.write(`${JSON.stringify({ port, origin, env: process.env.NODE_ENV ?? 'development' })}\n`);

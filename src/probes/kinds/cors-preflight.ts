@@ -204,7 +204,12 @@ export default defineProbe({
       const otherOrigin = acao !== undefined && acao !== '*' && acao !== origin.value;
       // Refused outright or answered for another origin: the origin policy said no.
       // An answer without any CORS header may be a server that does not do CORS at all.
-      const weight = refused || otherOrigin ? 0.85 : status >= 200 && status <= 299 && noAcao ? 0.6 : simple ? 0.5 : 0.6;
+      // A simple request with a state-changing method (a form POST) is sent by
+      // the browser whatever CORS says; a 403 to it is the server's own check
+      // (a CSRF defence by origin, say), which the csrf probe tests. The
+      // preflight then only hints at the origin policy.
+      const stateChanging = simple && !['GET', 'HEAD'].includes(method);
+      const weight = stateChanging ? 0.2 : refused || otherOrigin ? 0.85 : status >= 200 && status <= 299 && noAcao ? 0.6 : simple ? 0.5 : 0.6;
       meaning = `${lead} — ${verdict.blocks[0]}`;
       claims.push({
         id: 'cors',
@@ -230,7 +235,7 @@ export default defineProbe({
       if (actual.length) {
         const text = `the ${ctx.first.response.status} itself: ${actual[0].replace('; the browser blocks the response', '')}, so a page sees a CORS error instead of the ${ctx.first.response.status}`;
         verdict.notes.push(text);
-        if (simple) claims.push({ id: 'cors', weight: 0.3, summary: `The ${ctx.first.response.status} carries no CORS approval for ${origin.value}.`, evidence: evidence(text) });
+        if (simple && ['GET', 'HEAD'].includes(method)) claims.push({ id: 'cors', weight: 0.3, summary: `The ${ctx.first.response.status} carries no CORS approval for ${origin.value}.`, evidence: evidence(text) });
       } else {
         const text = `the ${ctx.first.response.status} itself carries Access-Control-Allow-Origin for ${origin.value}: the origin policy admitted the request and something else denied it`;
         verdict.notes.push(text);

@@ -158,9 +158,12 @@ function claimsFor(ctx: ProbeContext, set: Item[], status: number, text: string)
     add('credential-invalid', through ? 0.6 : 0.3, `The server refuses ${describe(credentials)} but ${through ? 'admits the request without it' : 'answers differently without it'}: a stale, revoked or foreign credential.`);
     if (through) add('account-state', 0.35, `The request is admitted anonymously but not with ${describe(credentials)}: the session or account behind it may be disabled.`);
   } else {
-    const origin = set.some((i) => i.kind === 'header' && lower(i.name) === 'origin');
+    // Origin and Referer say where a request comes from: a denial that follows
+    // them is an origin check (CSRF for state-changing methods, CORS otherwise).
+    const originLike = (i: Item) => i.kind === 'header' && ['origin', 'referer'].includes(lower(i.name));
+    const origin = set.some(originLike);
     const query = set.filter((i) => i.kind === 'query');
-    const content = set.filter((i) => !(i.kind === 'header' && lower(i.name) === 'origin') && i.kind !== 'query');
+    const content = set.filter((i) => !originLike(i) && i.kind !== 'query');
     if (origin) add(SAFE.includes(ctx.original.method.toUpperCase()) ? 'cors' : 'csrf', strength, `The denial follows the Origin header: an origin check refuses ${ctx.original.headers.find((h) => lower(h.name) === 'origin')?.value}.`);
     if (content.length) add('waf-block', strength, `A rule matches ${describe(content)}: a WAF, bot-management or server rule on the request’s content.`);
     if (query.length) {
