@@ -10,7 +10,8 @@ import type { CauseClaim } from '../../rules/define.ts';
 import { inspectToken } from '../../credentials/index.ts';
 import { combine, withHeader } from '../vary.ts';
 import { defineProbe, type Identity, type ProbeContext, type ProbeFinding, type ProbeRequest } from '../define.ts';
-import { against, claim, CREDENTIAL_VALIDITY, deniedCredential, describeAnswer, finding, NOT_IDENTITY, readOutcome, standingOf, withoutCredentials } from './without-credential.ts';
+import { withoutCredentials } from './without-credential.ts';
+import { against, claim, CREDENTIAL_VALIDITY, deniedCredential, describeAnswer, finding, NOT_IDENTITY, readOutcome, standingOf } from '../compare.ts';
 
 const NAME = 'as-identity';
 const MAX_IDENTITIES = 2;

@@ -12,7 +12,7 @@ import { isApiKeyHeader } from '../../credentials/request-parts.ts';
 import { withHeader } from '../vary.ts';
 import { runCredentialCommand } from '../credential-command.ts';
 import { defineProbe, type ProbeContext, type ProbeFinding, type ProbeRequest } from '../define.ts';
-import { against, claim, deniedCredential, describeAnswer, describeClaims, finding, NOT_IDENTITY, readOutcome, standingOf } from './without-credential.ts';
+import { against, claim, deniedCredential, describeAnswer, describeClaims, finding, NOT_IDENTITY, readOutcome, standingOf } from '../compare.ts';
 
 const NAME = 'fresh-credential';
 const EXPIRY: CauseId[] = ['credential-expired', 'credential-invalid', 'credential-not-yet-valid', 'clock-skew'];

@@ -5,7 +5,7 @@
 import type { Exchange, ExchangeRequest } from '../../model/exchange.ts';
 import type { CauseClaim } from '../../rules/define.ts';
 import { defineProbe, type ProbeContext, type ProbeFinding, type ProbeRequest } from '../define.ts';
-import { against, claim, describeAnswer, finding, readOutcome } from './without-credential.ts';
+import { against, claim, describeAnswer, finding, readOutcome } from '../compare.ts';
 
 const NAME = 'method';
 /** Headers that describe a body; without the body they would describe nothing. */

@@ -9,7 +9,8 @@ import { sendRequest } from '../../live/send.ts';
 import { diagnose } from '../../engine/diagnose.ts';
 import type { ProbeContext, ProbeOptions, ProbeRequest, Send } from '../define.ts';
 import { createSender, planProbes, runProbes } from '../runner.ts';
-import probe, { describeRemoved, normaliseBody } from './without-credential.ts';
+import probe from './without-credential.ts';
+import { describeRemoved, normaliseBody } from '../compare.ts';
 
 // A small API that behaves like the ones the probe must tell apart: a scoped
 // OAuth resource, an IP-style rule that refuses everyone, a public resource
