@@ -94,16 +94,22 @@ function toHeaderList(raw: Record<string, string | string[] | undefined>): NameV
   return out;
 }
 
-function networkError(err: unknown, url: string, timeoutMs: number): NetworkError {
-  const e = err as { code?: string; message?: string; cause?: { code?: string; message?: string } };
+function networkError(err: unknown, url: string, timeoutMs: number, proxyUrl?: string): NetworkError {
+  const e = err as { code?: string; message?: string; address?: string; port?: number; cause?: { code?: string; message?: string; address?: string; port?: number } };
   const code = e.code ?? e.cause?.code ?? '';
-  const host = (() => {
+  const target = (() => {
     try {
       return new URL(url).host;
     } catch {
       return url;
     }
   })();
+  // Through a proxy, the socket that failed may be the proxy's: name it.
+  const failed = e.address ?? e.cause?.address;
+  const failedPort = e.port ?? e.cause?.port;
+  const proxyHost = proxyUrl ? new URL(proxyUrl).host : undefined;
+  const atProxy = proxyHost !== undefined && failed !== undefined && `${failed}:${failedPort}` === proxyHost;
+  const host = atProxy ? `the proxy ${proxyUrl} (for ${target})` : proxyUrl ? `${target} (through the proxy ${proxyUrl})` : target;
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return new NetworkError(`${host}: the host name does not resolve (${code}); check the URL and your DNS`, 'W403_DNS', { cause: err });
   if (code === 'ECONNREFUSED') return new NetworkError(`${host}: connection refused; nothing is listening there`, 'W403_CONNECT', { cause: err });
   if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET') return new NetworkError(`${host}: the connection was closed before a response arrived (${code})`, 'W403_CONNECT', { cause: err });
@@ -227,7 +233,7 @@ export async function sendRequest(req: ExchangeRequest, opts: SendOptions = {}):
       // undici keeps only its status.
       const refused = proxy.used ? /Proxy response \((\d{3})\) !== 200 when HTTP Tunneling/.exec(String((err as Error)?.message)) : null;
       if (refused) return tunnelRefusal(req, current, target, Number(refused[1]), proxy, started, t0);
-      throw networkError(err, target.href, timeoutMs);
+      throw networkError(err, target.href, timeoutMs, proxy.used ? proxy.url : undefined);
     }
     const firstByte = round(performance.now() - tSend);
     const location = res.headers.location;
@@ -252,7 +258,7 @@ export async function sendRequest(req: ExchangeRequest, opts: SendOptions = {}):
       body = await readBounded(res.body, maxBody);
     } catch (err) {
       await dispatcher.close().catch(() => {});
-      throw networkError(err, target.href, timeoutMs);
+      throw networkError(err, target.href, timeoutMs, proxy.used ? proxy.url : undefined);
     }
     await dispatcher.close().catch(() => {});
     const resHeaders = toHeaderList(res.headers as Record<string, string | string[]>);

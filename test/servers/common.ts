@@ -253,12 +253,6 @@ export async function htpasswdLine(user: string, password: string): Promise<stri
   return `${user}:{SHA}${createHash('sha1').update(password).digest('base64')}`;
 }
 
-/** Registers the server's stop with node:test's `after`, so a failing test still stops it. */
-export async function started<T extends RunningServer>(server: Promise<T>, after: (fn: () => Promise<void>) => void): Promise<T> {
-  const s = await server;
-  after(() => s.stop());
-  return s;
-}
 
 /**
  * The document root both web servers serve: the same paths so the scenarios
