@@ -6,6 +6,7 @@ import { processIo, type Io } from './io.ts';
 import { explainCommand } from './explain.ts';
 import { checkCommand } from './check.ts';
 import { tokenCommand } from './token.ts';
+import { rulesCommand } from './rules.ts';
 
 export const USAGE = `why403 — explains why an HTTP request was answered 403 (or 401): who said no, why, and what now.
 
@@ -14,6 +15,7 @@ Usage:
   why403 check [options] URL [-X METHOD] [-H 'Name: value']… [-d BODY]
   why403 check [options] -- curl 'https://…' -H '…'     send the request once, then diagnose the answer
   why403 token [--json] TOKEN|-                          decode a credential (JWT, Basic, pre-signed URL, SAS)
+  why403 rules [--json]                                  list the producers and causes this version knows
 
 Output:  --json (why403/report@1), --jsonl (one report a line), --markdown (incident note); default: terminal
 Options: --show-secrets   print credentials unredacted      --debug   stack traces on errors
@@ -43,6 +45,8 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
         return await checkCommand(rest, io);
       case 'token':
         return await tokenCommand(rest, io);
+      case 'rules':
+        return await rulesCommand(rest, io);
       case undefined:
       case 'help':
       case '--help':
@@ -55,7 +59,7 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
         io.stdout.write(`why403 ${version()}\n`);
         return 0;
       default:
-        throw new UsageError(`unknown command "${command}" (expected explain, check or token; see why403 --help)`);
+        throw new UsageError(`unknown command "${command}" (expected explain, check, token or rules; see why403 --help)`);
     }
   } catch (err) {
     if (err instanceof Why403Error) {

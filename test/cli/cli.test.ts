@@ -154,3 +154,18 @@ test('token decodes a JWT: claims, scopes, expiry; the signature stays hidden', 
   assert.ok(!JSON.stringify(json).includes(signature));
   assert.equal(run(['token']).code, 2);
 });
+
+test('rules lists producers and causes with their fixtures', () => {
+  const r = run(['rules']);
+  assert.equal(r.code, 0, r.err);
+  assert.match(r.out, /^Producers \(\d+\):/m);
+  assert.match(r.out, /^  nginx\s+web-server\s+\d+$/m);
+  for (const line of r.out.split('\n')) assert.ok(line.length <= 80, `line longer than 80 columns: ${line}`);
+  const json = JSON.parse(run(['rules', '--json']).out);
+  const s3 = json.producers.find((p: { product: string }) => p.product === 'aws-s3');
+  assert.deepEqual(s3.layers, ['storage']);
+  assert.ok(s3.fixtures >= 2);
+  assert.ok(json.causes.every((c: { id: string }) => c.id !== 'unknown'));
+  const labelled = json.causes.reduce((n: number, c: { fixtures: number }) => n + c.fixtures, 0);
+  assert.ok(labelled > 0 && labelled <= json.fixtures, 'every counted cause fixture is one of the fixtures');
+});

@@ -1,0 +1,24 @@
+import { parseArgs } from 'node:util';
+import { ruleCatalog } from '../catalog.ts';
+import type { Io } from './io.ts';
+import { wrap } from '../render/text.ts';
+
+export async function rulesCommand(argv: string[], io: Io): Promise<number> {
+  const { values } = parseArgs({ args: argv, options: { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
+  if (values.help) {
+    io.stdout.write('Usage: why403 rules [--json]\n  Lists every producer and cause this version knows, with the layer and the number of real fixtures behind each.\n');
+    return 0;
+  }
+  const catalog = await ruleCatalog();
+  if (values.json) {
+    io.stdout.write(JSON.stringify(catalog, null, 2) + '\n');
+    return 0;
+  }
+  const lines = [`Producers (${catalog.producers.length}):`, `  ${'product'.padEnd(24)}${'layer'.padEnd(26)}fixtures`];
+  for (const p of catalog.producers) lines.push(`  ${p.product.padEnd(24)}${p.layers.join(', ').padEnd(26)}${p.fixtures}`);
+  lines.push('', `Causes (${catalog.causes.length}):`, `  ${'cause'.padEnd(26)}${'fixtures'.padEnd(10)}rules`);
+  for (const c of catalog.causes) lines.push(wrap(c.rules.length ? c.rules.join(', ') : '(none yet)', 80, ' '.repeat(38), `  ${c.id.padEnd(26)}${String(c.fixtures).padEnd(10)}`));
+  lines.push('', wrap(`${catalog.fixtures} fixtures in all, each a real response: captured from the product on loopback, or copied from its documentation.`, 80));
+  io.stdout.write(lines.join('\n') + '\n');
+  return 0;
+}
