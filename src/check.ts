@@ -4,13 +4,13 @@
 import { runCredentialCommand as runCommand } from './probes/credential-command.ts';
 import type { Exchange, ExchangeRequest, NameValue } from './model/exchange.ts';
 import type { Report } from './model/report.ts';
-import { CAUSE_IDS, type CauseId } from './model/vocabulary.ts';
 import { sendRequest, type SendOptions } from './live/send.ts';
 import { proxyFor } from './live/proxy.ts';
 import { diagnose, type DiagnoseOptions } from './engine/diagnose.ts';
 import { isDenial } from './engine/status.ts';
 import { UsageError } from './errors.ts';
-import type { Identity, ProbeContext, ProbeOptions } from './probes/define.ts';
+import type { Identity, ProbeOptions } from './probes/define.ts';
+import { probeContext } from './probes/context.ts';
 import { createSender, DEFAULT_BUDGET, loadProbeKinds, planProbes, runProbes, type ProbePlan } from './probes/runner.ts';
 import { SAFE_METHODS } from './probes/guard.ts';
 
@@ -55,12 +55,6 @@ function probeOptions(opts: CheckOptions): ProbeOptions {
   };
 }
 
-function probeContext(req: ExchangeRequest, first: Exchange, report: Report, options: ProbeOptions): ProbeContext {
-  const known = report.causes.filter((c) => c.id !== 'unknown' && c.score >= 0.05).map((c) => c.id);
-  // When the response says nothing, every hypothesis is still standing.
-  const standing: CauseId[] = known.length ? known : CAUSE_IDS.filter((c) => c !== 'unknown');
-  return { original: req, first, report, standing, options };
-}
 
 /** The probes `check` would send if the answer were a denial (for --dry-run). */
 export async function dryRunPlan(req: ExchangeRequest, opts: CheckOptions = {}): Promise<ProbePlan> {

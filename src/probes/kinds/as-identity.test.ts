@@ -1,13 +1,12 @@
+import { contextFor, recorder } from '../test-support.ts';
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { createHmac } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { ExchangeRequest } from '../../model/exchange.ts';
-import { CAUSE_IDS, type CauseId } from '../../model/vocabulary.ts';
-import { sendRequest } from '../../live/send.ts';
 import { diagnose } from '../../engine/diagnose.ts';
-import type { Identity, ProbeContext, ProbeOptions, ProbeRequest, Send } from '../define.ts';
+import type { Identity } from '../define.ts';
 import { createSender, planProbes, runProbes } from '../runner.ts';
 import probe from './as-identity.ts';
 
@@ -69,23 +68,7 @@ after(() => {
   server.close();
 });
 
-async function contextFor(req: ExchangeRequest, options: Partial<ProbeOptions> = {}): Promise<ProbeContext> {
-  const first = await sendRequest(req, { env: {} });
-  const report = await diagnose(first);
-  const known = report.causes.filter((c) => c.id !== 'unknown' && c.score >= 0.05).map((c) => c.id);
-  const standing: CauseId[] = known.length ? known : CAUSE_IDS.filter((c) => c !== 'unknown');
-  return { original: req, first, report, standing, options: { budget: 12, allowUnsafe: false, identities: [], env: {}, ...options } };
-}
 
-function recorder(limit = Infinity) {
-  const sent: ProbeRequest[] = [];
-  const send: Send = async (_name, req) => {
-    if (sent.length >= limit) return undefined;
-    sent.push(req);
-    return sendRequest(req.request, { env: {} });
-  };
-  return { sent, send };
-}
 
 const hour = () => Math.floor(Date.now() / 1000) + 3600;
 const bearer = (claims: Record<string, unknown>) => ({ name: 'Authorization', value: `Bearer ${jwt(claims)}` });
@@ -94,7 +77,7 @@ const as = (header: { name: string; value: string }, label = '--as'): Identity =
 async function run(req: ExchangeRequest, identities: Identity[], limit?: number) {
   const ctx = await contextFor(req, { identities });
   assert.equal(probe.applies(ctx), true);
-  const { sent, send } = recorder(limit);
+  const { sent, send } = recorder({ limit });
   seen.length = 0;
   const findings = await probe.run(ctx, send);
   return { ctx, sent, findings };

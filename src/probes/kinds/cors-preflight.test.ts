@@ -1,11 +1,8 @@
+import { contextFor, recorder } from '../test-support.ts';
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { sendRequest } from '../../live/send.ts';
-import { diagnose } from '../../engine/diagnose.ts';
-import type { ExchangeRequest } from '../../model/exchange.ts';
-import type { ProbeContext, ProbeOptions, ProbeRequest, Send } from '../define.ts';
 import { createSender, runProbes } from '../runner.ts';
 import probe, { unsafeHeaderNames } from './cors-preflight.ts';
 
@@ -50,20 +47,7 @@ after(() => {
   server.closeAllConnections();
 });
 
-async function contextFor(req: ExchangeRequest, options: Partial<ProbeOptions> = {}): Promise<ProbeContext> {
-  const first = await sendRequest(req, { env: {} });
-  const report = await diagnose(first);
-  return { original: req, first, report, standing: report.causes.filter((c) => c.score >= 0.05).map((c) => c.id), options: { budget: 12, allowUnsafe: false, identities: [], env: {}, ...options } };
-}
 
-function recorder() {
-  const sent: ProbeRequest[] = [];
-  const send: Send = async (_name, req) => {
-    sent.push(req);
-    return sendRequest(req.request, { env: {} });
-  };
-  return { sent, send };
-}
 
 const h = (name: string, value: string) => ({ name, value });
 

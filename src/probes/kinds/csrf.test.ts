@@ -1,13 +1,15 @@
+import { contextFor as baseContextFor, recorder } from '../test-support.ts';
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { sendRequest } from '../../live/send.ts';
-import { diagnose } from '../../engine/diagnose.ts';
 import type { ExchangeRequest } from '../../model/exchange.ts';
-import type { ProbeContext, ProbeOptions, ProbeRequest, Send } from '../define.ts';
+import type { ProbeOptions } from '../define.ts';
 import { createSender, runProbes } from '../runner.ts';
 import probe from './csrf.ts';
+
+// The csrf probe replays the user's POST: these contexts allow it, as --allow-unsafe does.
+const contextFor = (req: ExchangeRequest, options: Partial<ProbeOptions> = {}) => baseContextFor(req, { allowUnsafe: true, ...options });
 
 // A CSRF-protected form endpoint in the manner of Django's CsrfViewMiddleware:
 // Origin, then Referer, then the csrftoken cookie, then the token (header
@@ -57,20 +59,7 @@ after(() => {
 
 const h = (name: string, value: string) => ({ name, value });
 
-async function contextFor(req: ExchangeRequest, options: Partial<ProbeOptions> = {}): Promise<ProbeContext> {
-  const first = await sendRequest(req, { env: {} });
-  const report = await diagnose(first);
-  return { original: req, first, report, standing: report.causes.filter((c) => c.score >= 0.05).map((c) => c.id), options: { budget: 12, allowUnsafe: true, identities: [], env: {}, ...options } };
-}
 
-function recorder() {
-  const sent: ProbeRequest[] = [];
-  const send: Send = async (_name, req) => {
-    sent.push(req);
-    return sendRequest(req.request, { env: {} });
-  };
-  return { sent, send };
-}
 
 const csrfWeight = (f: { claims: { id: string; weight: number }[] }) => f.claims.filter((c) => c.id === 'csrf').reduce((n, c) => n + c.weight, 0);
 
@@ -178,3 +167,4 @@ test('through the runner: the guard accepts the user’s POST with a form field 
   assert.deepEqual(run.results.map((r) => r.request?.removed), [['body:csrfmiddlewaretoken'], ['cookie:csrftoken']]);
   assert.ok(run.claims.every((c) => c.id === 'csrf' && c.weight < 0));
 });
+

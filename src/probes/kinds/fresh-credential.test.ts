@@ -1,3 +1,4 @@
+import { contextFor, recorder } from '../test-support.ts';
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
@@ -7,10 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { ExchangeRequest } from '../../model/exchange.ts';
-import { CAUSE_IDS, type CauseId } from '../../model/vocabulary.ts';
-import { sendRequest } from '../../live/send.ts';
 import { diagnose } from '../../engine/diagnose.ts';
-import type { ProbeContext, ProbeOptions, ProbeRequest, Send } from '../define.ts';
 import { createSender, planProbes, runProbes } from '../runner.ts';
 import probe from './fresh-credential.ts';
 import { runCredentialCommand } from '../credential-command.ts';
@@ -54,22 +52,7 @@ after(() => {
   server.close();
 });
 
-async function contextFor(req: ExchangeRequest, options: Partial<ProbeOptions> = {}): Promise<ProbeContext> {
-  const first = await sendRequest(req, { env: {} });
-  const report = await diagnose(first);
-  const known = report.causes.filter((c) => c.id !== 'unknown' && c.score >= 0.05).map((c) => c.id);
-  const standing: CauseId[] = known.length ? known : CAUSE_IDS.filter((c) => c !== 'unknown');
-  return { original: req, first, report, standing, options: { budget: 12, allowUnsafe: false, identities: [], env: {}, ...options } };
-}
 
-function recorder() {
-  const sent: ProbeRequest[] = [];
-  const send: Send = async (_name, req) => {
-    sent.push(req);
-    return sendRequest(req.request, { env: {} });
-  };
-  return { sent, send };
-}
 
 // The command reads the fresh token from its environment, as `--token-cmd 'vault read …'` would from its own store.
 const PRINT_FRESH = `printf '%s' "$FRESH"`;

@@ -1,14 +1,17 @@
+import { contextFor as supportContext, recorder as supportRecorder } from '../test-support.ts';
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { sendRequest } from '../../live/send.ts';
-import { diagnose } from '../../engine/diagnose.ts';
 import type { ExchangeRequest } from '../../model/exchange.ts';
-import type { ProbeContext, ProbeOptions, ProbeRequest, Send } from '../define.ts';
+import type { ProbeOptions } from '../define.ts';
 import { createSender, runProbes } from '../runner.ts';
 import probe from './proxy.ts';
+
+// The original goes through the test proxy unless a test says otherwise.
+const contextFor = (req: ExchangeRequest, options: Partial<ProbeOptions> = {}, env: NodeJS.ProcessEnv = proxyEnv()) => supportContext(req, options, env);
+const recorder = () => supportRecorder({ env: proxyEnv() });
 
 // An application server (allowing /ok, denying /deny, and allowing /office
 // only to callers other than the proxy's egress address 127.0.0.2), a second
@@ -81,21 +84,7 @@ after(() => {
 const h = (name: string, value: string) => ({ name, value });
 const proxyEnv = () => ({ HTTP_PROXY: proxyUrl });
 
-async function contextFor(req: ExchangeRequest, options: Partial<ProbeOptions> = {}, env: NodeJS.ProcessEnv = proxyEnv()): Promise<ProbeContext> {
-  const first = await sendRequest(req, { env });
-  const report = await diagnose(first);
-  return { original: req, first, report, standing: report.causes.filter((c) => c.score >= 0.05).map((c) => c.id), options: { budget: 12, allowUnsafe: false, identities: [], env, ...options } };
-}
 
-function recorder() {
-  const sent: ProbeRequest[] = [];
-  // Honours `direct` as the runner does: no proxy variables for that request.
-  const send: Send = async (_name, req) => {
-    sent.push(req);
-    return sendRequest(req.request, { env: req.direct ? {} : proxyEnv() });
-  };
-  return { sent, send };
-}
 
 test('a proxy that refuses the destination: direct the request is allowed, which confirms proxy-interference and names the proxy', async () => {
   const req: ExchangeRequest = { method: 'GET', url: `http://${blocked}/ok`, headers: [h('Accept', 'text/plain'), h('Authorization', 'Bearer t0k')] };

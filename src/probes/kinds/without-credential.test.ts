@@ -1,13 +1,12 @@
+import { contextFor, recorder } from '../test-support.ts';
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { createHmac } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { ExchangeRequest } from '../../model/exchange.ts';
-import { CAUSE_IDS, type CauseId } from '../../model/vocabulary.ts';
-import { sendRequest } from '../../live/send.ts';
+import { type CauseId } from '../../model/vocabulary.ts';
 import { diagnose } from '../../engine/diagnose.ts';
-import type { ProbeContext, ProbeOptions, ProbeRequest, Send } from '../define.ts';
 import { createSender, planProbes, runProbes } from '../runner.ts';
 import probe from './without-credential.ts';
 import { describeRemoved, normaliseBody } from '../compare.ts';
@@ -90,22 +89,7 @@ after(() => {
 });
 
 // The probe context exactly as `check` builds it: the user's request sent once and diagnosed.
-async function contextFor(req: ExchangeRequest, options: Partial<ProbeOptions> = {}): Promise<ProbeContext> {
-  const first = await sendRequest(req, { env: {} });
-  const report = await diagnose(first);
-  const known = report.causes.filter((c) => c.id !== 'unknown' && c.score >= 0.05).map((c) => c.id);
-  const standing: CauseId[] = known.length ? known : CAUSE_IDS.filter((c) => c !== 'unknown');
-  return { original: req, first, report, standing, options: { budget: 12, allowUnsafe: false, identities: [], env: {}, ...options } };
-}
 
-function recorder() {
-  const sent: { probe: string; req: ProbeRequest }[] = [];
-  const send: Send = async (name, req) => {
-    sent.push({ probe: name, req });
-    return sendRequest(req.request, { env: {} });
-  };
-  return { sent, send };
-}
 
 /** Runs the probe and returns its one finding, what it asked to send and what the server received. */
 async function probeOnce(req: ExchangeRequest, hits = 1) {
@@ -117,7 +101,7 @@ async function probeOnce(req: ExchangeRequest, hits = 1) {
   assert.equal(sent.length, 1, 'one request');
   assert.equal(findings.length, 1);
   assert.equal(seen.length, hits, 'the server received exactly the probe request (and the redirects it followed)');
-  return { ctx, sent: sent[0].req, received: seen[0], finding: findings[0] };
+  return { ctx, sent: sent[0], received: seen[0], finding: findings[0] };
 }
 
 const weightOf = (claims: { id: string; weight: number }[], id: CauseId) => claims.filter((c) => c.id === id).map((c) => c.weight);
