@@ -28,8 +28,13 @@ function cliEnv(): NodeJS.ProcessEnv {
 }
 
 export function runCli(args: string[], timeoutMs = 30_000): Promise<CliResult> {
+  return spawnCli(args, cliEnv(), timeoutMs);
+}
+
+/** Runs `node bin/why403.js …` with this very node and the given environment, killed after `timeoutMs`. */
+export function spawnCli(args: string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: cliEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));

@@ -4,12 +4,11 @@
 // source-address header, replays an unsafe method without --allow-unsafe,
 // changes what it says it did not change, or sends more than the budget
 // fails here even if the report says otherwise.
-import { spawn } from 'node:child_process';
 import assert from 'node:assert/strict';
 import type { ProbeResult, Report } from '../../src/model/report.ts';
 import type { CauseId } from '../../src/model/vocabulary.ts';
 import { settledRequests, SOURCE_ADDRESS_HEADERS, WATCHED_HEADERS, type LoggedRequest, type RunningServer } from '../servers/common.ts';
-import { BIN, ROOT, type CliResult } from './helpers.ts';
+import { spawnCli, type CliResult } from './helpers.ts';
 
 const PROXY_VARS = ['HTTP_PROXY', 'HTTPS_PROXY', 'ALL_PROXY', 'NO_PROXY', 'http_proxy', 'https_proxy', 'all_proxy', 'no_proxy'];
 
@@ -28,25 +27,7 @@ export function cliEnv(extra: Record<string, string> = {}, proxy?: string): Node
 
 /** Runs `node bin/why403.js …` with this very node, killed after `timeoutMs`. */
 export function why403(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 20_000): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
-    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`why403 ${args.join(' ')} did not finish within ${timeoutMs} ms\n${stderr}`));
-    }, timeoutMs);
-    child.on('error', (e) => {
-      clearTimeout(timer);
-      reject(e);
-    });
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+  return spawnCli(args, env, timeoutMs);
 }
 
 /** Runs `fn` and returns the requests for `path` that `server` logged meanwhile (other paths — token minting, the app's own JWKS fetch — are not the scenario's). */
