@@ -1,0 +1,168 @@
+// Captures the fastify rule's fixtures from a real Fastify app on 127.0.0.1:
+//   node scripts/capture/fastify.ts [--out DIR]
+// The app runs in this process on a port the OS picks. Each denial is sent
+// once with why403's own sendRequest, beside a request the same app allows,
+// so every label rests on what the app was configured to refuse. Tokens are
+// minted with a throwaway secret made for this run and thrown away after it.
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import Fastify, { type FastifyInstance } from 'fastify';
+import fastifyCookie from '@fastify/cookie';
+import fastifyCsrf from '@fastify/csrf-protection';
+import fastifyFormbody from '@fastify/formbody';
+import fastifyJwt from '@fastify/jwt';
+import type { Exchange } from '../../src/model/exchange.ts';
+import { sendRequest } from '../../src/live/send.ts';
+import { LOOPBACK } from '../../test/servers/common.ts';
+import { CAPTURE_USER_AGENT } from '../../test/servers/http.ts';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const SECRET = randomBytes(32).toString('hex');
+const OTHER_SECRET = randomBytes(32).toString('hex');
+
+const version = (pkg: string) => JSON.parse(readFileSync(join(ROOT, 'node_modules', pkg, 'package.json'), 'utf8')).version as string;
+
+function buildApp(): FastifyInstance {
+  const app = Fastify({ logger: false });
+  app.register(fastifyCookie);
+  app.register(fastifyFormbody);
+  app.register(fastifyCsrf, { cookieOpts: { path: '/', sameSite: 'strict', httpOnly: true } });
+  app.register(fastifyJwt, { secret: SECRET });
+  app.after(() => {
+    app.get('/form', async (_req, reply) => {
+      const token = reply.generateCsrf();
+      return reply.type('text/html').send(`<form method="post" action="/form"><input type="hidden" name="_csrf" value="${token}"><input name="title"></form>`);
+    });
+    // preHandler, not onRequest: the token rides in the form body, parsed after onRequest.
+    app.post('/form', { preHandler: app.csrfProtection }, async () => ({ saved: true }));
+    app.register(async (api) => {
+      api.addHook('onRequest', async (request) => {
+        await request.jwtVerify();
+      });
+      api.get('/api/reports', async () => ({ reports: [] }));
+      api.get('/api/admin/users', async (request, reply) => {
+        const user = request.user as { sub: string; role?: string };
+        if (user.role !== 'admin') return reply.code(403).send(new Error(`role "${user.role}" may not list users; admin required`));
+        return { users: [] };
+      });
+    });
+  });
+  return app;
+}
+
+interface Sent {
+  method: string;
+  path: string;
+  headers?: Record<string, string>;
+  body?: { mimeType: string; text: string };
+}
+
+async function send(base: string, s: Sent): Promise<Exchange> {
+  const h: Record<string, string> = { 'User-Agent': CAPTURE_USER_AGENT, Accept: '*/*', ...(s.body ? { 'Content-Type': s.body.mimeType } : {}), ...s.headers };
+  return sendRequest(
+    { method: s.method, url: `${base}${s.path}`, httpVersion: 'HTTP/1.1', headers: Object.entries(h).map(([name, value]) => ({ name, value })), ...(s.body ? { postData: s.body } : {}) },
+    { env: {}, followRedirects: false, timeoutMs: 10_000 },
+  );
+}
+
+function cookiePair(ex: Exchange, name: string): string {
+  const set = ex.response.headers.filter((h) => h.name.toLowerCase() === 'set-cookie').map((h) => h.value);
+  const c = set.find((v) => v.startsWith(`${name}=`));
+  if (!c) throw new Error(`the app set no ${name} cookie`);
+  return c.split(';')[0];
+}
+
+function expectStatus(ex: Exchange, want: number, what: string): void {
+  if (ex.response.status !== want) throw new Error(`${what}: expected ${want}, got ${ex.response.status}: ${ex.response.content.text}`);
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { out: { type: 'string' } } });
+  const out = join(values.out ?? join(ROOT, 'src', 'rules', 'fastify'), 'fixtures');
+  mkdirSync(out, { recursive: true });
+  const versions = `fastify ${version('fastify')}, @fastify/csrf-protection ${version('@fastify/csrf-protection')}, @fastify/cookie ${version('@fastify/cookie')}, @fastify/jwt ${version('@fastify/jwt')}, @fastify/formbody ${version('@fastify/formbody')} on Node ${process.versions.node}`;
+  const app = buildApp();
+  await app.listen({ host: LOOPBACK, port: 0 });
+  const port = (app.server.address() as { port: number }).port;
+  const base = `http://${LOOPBACK}:${port}`;
+  const where = `on ${LOOPBACK} by scripts/capture/fastify.ts (in-process app, throwaway secret)`;
+  const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+  const nowSec = Math.floor(Date.now() / 1000);
+
+  const write = (file: string, label: { cause: string }, note: string, ex: Exchange, extra: Record<string, unknown> = {}) => {
+    const fx = {
+      source: `captured: ${versions} ${where}: ${note}`,
+      label: { product: 'fastify', layer: 'application', cause: label.cause },
+      ...extra,
+      request: {
+        method: ex.request!.method,
+        url: ex.request!.url,
+        headers: Object.fromEntries(ex.request!.headers.map((h) => [h.name, h.value])),
+        ...(ex.request!.postData ? { postData: ex.request!.postData } : {}),
+      },
+      response: { status: ex.response.status, statusText: ex.response.statusText, httpVersion: ex.response.httpVersion, headers: ex.response.headers, body: ex.response.content.text ?? '' },
+      trace: ex.trace,
+    };
+    writeFileSync(join(out, file), `${JSON.stringify(fx, null, 2)}\n`);
+    console.log(`wrote ${join(out, file)}: ${ex.response.status} ${ex.response.content.text}`);
+  };
+
+  try {
+    // CSRF: the form's GET hands out the secret cookie and a token; the same
+    // POST with that token is accepted, so the refusals below are the token's.
+    const form = await send(base, { method: 'GET', path: '/form' });
+    expectStatus(form, 200, 'GET /form');
+    const csrfCookie = cookiePair(form, '_csrf');
+    const token = /name="_csrf" value="([^"]+)"/.exec(form.response.content.text ?? '')?.[1];
+    if (!token) throw new Error('GET /form rendered no token');
+    const post = (headers: Record<string, string>, text: string) => send(base, { method: 'POST', path: '/form', headers, body: { mimeType: 'application/x-www-form-urlencoded', text } });
+    expectStatus(await post({ Cookie: csrfCookie }, `title=quarterly&_csrf=${encodeURIComponent(token)}`), 200, 'POST /form with the token');
+    const noToken = await post({ Cookie: csrfCookie }, 'title=quarterly');
+    expectStatus(noToken, 403, 'POST /form without a token');
+    write('csrf-missing-token.json', { cause: 'csrf' }, `@fastify/csrf-protection (default getToken: body _csrf or csrf-token/x-csrf-token/xsrf-token headers) guarding POST /form as a preHandler hook; POST with the _csrf secret cookie from GET /form but no token; the same POST with the form's token answered 200`, noToken);
+    const noCookie = await post({}, `title=quarterly&_csrf=${encodeURIComponent(token)}`);
+    expectStatus(noCookie, 403, 'POST /form without the cookie');
+    write('csrf-missing-secret.json', { cause: 'csrf' }, `@fastify/csrf-protection guarding POST /form; POST with the form's token but without the _csrf secret cookie GET /form set; with the cookie it answered 200`, noCookie);
+
+    // JWT: a token signed with the app's secret is accepted, so each refusal
+    // below is the one thing changed.
+    const good = app.jwt.sign({ sub: 'alice', role: 'admin' }, { expiresIn: '1h' });
+    expectStatus(await send(base, { method: 'GET', path: '/api/reports', headers: { Authorization: `Bearer ${good}` } }), 200, 'valid token');
+    const hook = '@fastify/jwt with `await request.jwtVerify()` in an onRequest hook on /api';
+    const missing = await send(base, { method: 'GET', path: '/api/reports' });
+    expectStatus(missing, 401, 'no token');
+    write('jwt-missing.json', { cause: 'credential-missing' }, `${hook}; GET /api/reports with no Authorization header; a valid token answered 200`, missing);
+
+    const expired = app.jwt.sign({ sub: 'alice', role: 'admin', iat: nowSec - 7200, exp: nowSec - 3600 });
+    const exp = await send(base, { method: 'GET', path: '/api/reports', headers: { Authorization: `Bearer ${expired}` } });
+    expectStatus(exp, 401, 'expired token');
+    write('jwt-expired.json', { cause: 'credential-expired' }, `${hook}; token signed with the app's secret, exp one hour before the capture; a fresh token answered 200`, exp, { now });
+
+    const forged = app.jwt.sign({ sub: 'alice', role: 'admin' }, { key: OTHER_SECRET, expiresIn: '1h' });
+    const bad = await send(base, { method: 'GET', path: '/api/reports', headers: { Authorization: `Bearer ${forged}` } });
+    expectStatus(bad, 401, 'bad signature');
+    write('jwt-bad-signature.json', { cause: 'credential-invalid' }, `${hook}; unexpired token signed HS256 with another throwaway secret than the app's; the same claims signed with the app's secret answered 200`, bad, { now });
+
+    const scheme = await send(base, { method: 'GET', path: '/api/reports', headers: { Authorization: `Token ${good}` } });
+    write('jwt-wrong-scheme.json', { cause: 'credential-malformed' }, `${hook}; a valid token sent as "Authorization: Token …" instead of "Bearer …"; with Bearer it answered 200`, scheme, { now });
+
+    const notJwt = await send(base, { method: 'GET', path: '/api/reports', headers: { Authorization: 'Bearer not-a-jwt' } });
+    write('jwt-malformed.json', { cause: 'credential-malformed' }, `${hook}; "Authorization: Bearer not-a-jwt" (not a JWS)`, notJwt);
+
+    // Role check in the route: reply.code(403).send(new Error(...)).
+    const viewer = app.jwt.sign({ sub: 'bob', role: 'viewer' }, { expiresIn: '1h' });
+    expectStatus(await send(base, { method: 'GET', path: '/api/admin/users', headers: { Authorization: `Bearer ${good}` } }), 200, 'admin token');
+    const role = await send(base, { method: 'GET', path: '/api/admin/users', headers: { Authorization: `Bearer ${viewer}` } });
+    expectStatus(role, 403, 'viewer token');
+    write('role-forbidden.json', { cause: 'insufficient-role' }, 'route handler checks request.user.role === "admin" and answers `reply.code(403).send(new Error(...))` (Fastify\'s default error serializer); valid token for role "viewer"; the same route answered 200 to a role "admin" token', role, { now });
+  } finally {
+    await app.close();
+  }
+}
+
+main().catch((e) => {
+  console.error(e instanceof Error ? e.message : String(e));
+  process.exit(1);
+});
