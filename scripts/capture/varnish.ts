@@ -1,0 +1,210 @@
+// Captures the varnish rule's fixtures from a real Varnish on 127.0.0.1:
+//   node scripts/capture/varnish.ts [--out DIR]
+// One varnishd per scenario, each with its own small VCL, so a fixture's label
+// rests on the only deciding line that VCL holds. The backend is a node:http
+// server on loopback inside this script: 200 for everything but /private,
+// which it refuses itself with 403 (the response Varnish only relays). Each
+// request is sent once with why403's own sendRequest (no proxy from the
+// environment), and varnishlog's record of it (VCL_call, VCL_acl, VCL_return,
+// RespStatus) is kept: it says whether VCL answered with synth or the backend did.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import type { Exchange } from '../../src/model/exchange.ts';
+import { sendRequest } from '../../src/live/send.ts';
+import { LOOPBACK, makeTempDir, removeDir, spawnServer, stopChild, waitForPort } from '../../test/servers/common.ts';
+import { CAPTURE_USER_AGENT } from '../../test/servers/http.ts';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+/** Fixed, so fixtures name the same ports from one capture to the next. */
+const PORT = 18196;
+const BACKEND_PORT = 18197;
+const VSL_DOCS = 'https://varnish-cache.org/docs/7.1/reference/vsl.html';
+
+interface Scenario {
+  file: string;
+  dir: 'fixtures' | 'extra';
+  /** The body of vcl_recv (and any ACL before it); the rest of the VCL is the same for all. */
+  acl?: string;
+  recv: string[];
+  method?: string;
+  path: string;
+  label: { product: string; layer: string; cause: string };
+  ambiguous?: string[];
+  note: string;
+  /** A request the same VCL must pass to the backend (200), proving the rule is narrow. */
+  allowed?: { method?: string; path: string };
+  expectStatus: number;
+}
+
+const SCENARIOS: Scenario[] = [
+  {
+    file: 'path-rule.json',
+    dir: 'fixtures',
+    recv: ['if (req.url ~ "^/admin") { return (synth(403, "Forbidden")); }'],
+    path: '/admin/users',
+    allowed: { path: '/reports/q3.pdf' },
+    label: { product: 'varnish', layer: 'reverse-proxy', cause: 'path-forbidden' },
+    // The synth page does not say which VCL condition sent it.
+    ambiguous: ['ip-restricted'],
+    note: 'the URL begins with /admin',
+    expectStatus: 403,
+  },
+  {
+    file: 'ip-acl.json',
+    dir: 'fixtures',
+    // +log: Varnish 7 logs an ACL's match (VCL_acl) only when asked to.
+    acl: 'acl blocked +log { "127.0.0.1"; }',
+    recv: ['if (client.ip ~ blocked) { return (synth(403)); }'],
+    path: '/reports/q3.pdf',
+    label: { product: 'varnish', layer: 'reverse-proxy', cause: 'ip-restricted' },
+    ambiguous: ['path-forbidden'],
+    note: 'the client address 127.0.0.1 is in the blocked ACL (varnishlog: VCL_acl MATCH blocked, then VCL_return synth)',
+    expectStatus: 403,
+  },
+  {
+    file: 'purge-not-allowed.json',
+    dir: 'fixtures',
+    acl: 'acl purgers +log { "192.0.2.10"; }',
+    recv: ['if (req.method == "PURGE" || req.method == "BAN") {', '  if (!(client.ip ~ purgers)) { return (synth(403, "Forbidden")); }', '  return (purge);', '}'],
+    method: 'PURGE',
+    path: '/reports/q3.pdf',
+    allowed: { path: '/reports/q3.pdf' },
+    label: { product: 'varnish', layer: 'reverse-proxy', cause: 'method-not-allowed' },
+    // PURGE is refused because of who sends it: the client address is half the rule.
+    ambiguous: ['ip-restricted'],
+    note: 'PURGE from 127.0.0.1, which is not in the purgers ACL (varnishlog: VCL_acl NO_MATCH purgers, then VCL_return synth; the pattern of https://varnish-cache.org/docs/7.1/users-guide/purging.html, with 403 where that page shows 405)',
+    expectStatus: 403,
+  },
+  {
+    file: 'relayed-backend-403.json',
+    dir: 'extra',
+    recv: [],
+    path: '/private',
+    allowed: { path: '/reports/q3.pdf' },
+    label: { product: 'unknown', layer: 'application', cause: 'unknown' },
+    note: `the backend (a node:http server on ${LOOPBACK}:${BACKEND_PORT}, res.writeHead(403, text/plain)) refused /private itself; Varnish's VCL has no deny and only relayed it (varnishlog: BerespStatus 403, VCL_return deliver)`,
+    expectStatus: 403,
+  },
+];
+
+function varnishVersion(): string {
+  // varnishd -V writes its version to stderr.
+  const r = spawnSync('varnishd', ['-V'], { encoding: 'utf8' });
+  const m = /varnish-([\d.]+)/.exec(`${r.stdout}${r.stderr}`);
+  return `Varnish ${m?.[1] ?? '?'}`;
+}
+
+function vcl(s: Scenario): string {
+  return `vcl 4.1;
+backend default { .host = "${LOOPBACK}"; .port = "${BACKEND_PORT}"; }
+${s.acl ? `${s.acl}\n` : ''}sub vcl_recv {
+${s.recv.map((l) => `  ${l}`).join('\n')}
+}
+`;
+}
+
+function startBackend(): Promise<Server> {
+  const srv = createServer((req, res) => {
+    if (req.url?.startsWith('/private')) {
+      res.writeHead(403, { 'Content-Type': 'text/plain' });
+      res.end('forbidden by the backend application\n');
+      return;
+    }
+    res.writeHead(200, { 'Content-Type': 'text/plain' });
+    res.end('allowed by the backend\n');
+  });
+  return new Promise((resolve, reject) => {
+    srv.once('error', reject);
+    srv.listen(BACKEND_PORT, LOOPBACK, () => resolve(srv));
+  });
+}
+
+async function send(method: string, path: string): Promise<Exchange> {
+  const url = `http://${LOOPBACK}:${PORT}${path}`;
+  const h = { 'User-Agent': CAPTURE_USER_AGENT, Accept: '*/*' };
+  return sendRequest({ method, url, headers: Object.entries(h).map(([name, value]) => ({ name, value })) }, { env: {}, followRedirects: false, timeoutMs: 10_000 });
+}
+
+/** varnishlog's record of the last request with this status, the lines that say who answered. */
+function vslLines(workdir: string, status: number): string[] {
+  try {
+    const out = execFileSync(
+      'varnishlog',
+      ['-d', '-n', workdir, '-g', 'request', '-q', `RespStatus == ${status}`, '-i', 'ReqMethod,ReqURL,VCL_call,VCL_acl,VCL_return,BerespStatus,RespStatus,RespReason,RespHeader'],
+      { encoding: 'utf8', timeout: 5000 },
+    );
+    // Top-level groups start with "*   <<"; the backend fetch nested in one starts with "**".
+    const blocks = out.split(/\n(?=\*\s)/).filter((b) => b.trim());
+    const last = blocks[blocks.length - 1] ?? '';
+    return last.split('\n').map((l) => l.replace(/^[-* ]+\s*/, '').replace(/\s+/g, ' ').trim()).filter(Boolean).filter((l) => !/^RespHeader (Date|Content-Length|Accept-Ranges|Connection):/.test(l));
+  } catch {
+    return [];
+  }
+}
+
+async function capture(s: Scenario, version: string, write: (sub: string, name: string, text: string) => void): Promise<void> {
+  const dir = makeTempDir('varnish', '/tmp/why403-capture/varnish');
+  const file = join(dir, 'why403.vcl');
+  writeFileSync(file, vcl(s));
+  chmodSync(file, 0o644);
+  const workdir = join(dir, 'work');
+  mkdirSync(workdir);
+  chmodSync(workdir, 0o755);
+  // Varnish compiles the VCL first; a typo here should fail with its message, not a timeout.
+  execFileSync('varnishd', ['-C', '-f', file, '-n', workdir], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const { child, output } = spawnServer('varnishd', ['-F', '-a', `${LOOPBACK}:${PORT}`, '-f', file, '-n', workdir, '-s', 'malloc,16m', '-j', 'unix,user=vcache']);
+  try {
+    await waitForPort(PORT, child, 15_000, () => `\n${output()}`);
+    let proof = '';
+    if (s.allowed) {
+      const ok = await send(s.allowed.method ?? 'GET', s.allowed.path);
+      if (ok.response.status !== 200) throw new Error(`${s.file}: ${s.allowed.path} should be passed to the backend, got ${ok.response.status} (${ok.response.headers.map((h) => `${h.name}: ${h.value}`).join("; ")})`);
+      proof = `; the same VCL answers 200 (from the backend) for ${s.allowed.method ?? 'GET'} ${s.allowed.path}`;
+    }
+    const method = s.method ?? 'GET';
+    const ex = await send(method, s.path);
+    if (ex.response.status !== s.expectStatus) throw new Error(`${s.file}: expected ${s.expectStatus}, got ${ex.response.status}`);
+    await new Promise((r) => setTimeout(r, 300));
+    const log = vslLines(workdir, s.expectStatus);
+    const shown = [s.acl, ...s.recv].filter(Boolean).join(' ');
+    const source = `captured: ${version} (Debian 12) as a reverse proxy on ${LOOPBACK}:${PORT} by scripts/capture/varnish.ts, VCL: \`${shown || 'vcl_recv empty (built-in VCL only)'}\`; client ${LOOPBACK}: ${s.note}${proof}; log via varnishlog, tags per ${VSL_DOCS}`;
+    const request = { method: ex.request!.method, url: ex.request!.url, headers: Object.fromEntries(ex.request!.headers.map((h) => [h.name, h.value])) };
+    const response = {
+      status: ex.response.status,
+      statusText: ex.response.statusText,
+      httpVersion: ex.response.httpVersion,
+      headers: ex.response.headers,
+      body: ex.response.content.text ?? '',
+    };
+    const fx = { source, label: s.label, ...(s.ambiguous ? { ambiguous: s.ambiguous } : {}), request, response, trace: ex.trace, ...(log.length ? { log } : {}) };
+    write(s.dir, s.file, `${JSON.stringify(fx, null, 2)}\n`);
+  } finally {
+    await stopChild(child, 5000);
+    removeDir(dir);
+  }
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { out: { type: 'string' } } });
+  const out = values.out ?? join(ROOT, 'src', 'rules', 'varnish');
+  const version = varnishVersion();
+  const write = (sub: string, name: string, text: string) => {
+    mkdirSync(join(out, sub), { recursive: true });
+    writeFileSync(join(out, sub, name), text);
+    console.log(`wrote ${join(out, sub, name)}`);
+  };
+  const backend = await startBackend();
+  try {
+    for (const s of SCENARIOS) await capture(s, version, write);
+  } finally {
+    backend.close();
+  }
+}
+
+main().catch((e) => {
+  console.error(e instanceof Error ? e.message : String(e));
+  process.exit(1);
+});

@@ -1,0 +1,172 @@
+// Varnish answers a request itself only through vcl_synth: `return (synth(403))`
+// in VCL (a path rule, an ACL on client.ip, a PURGE/BAN gate) gives the
+// built-in synth page "Error 403 Forbidden … Guru Meditation: XID: N … Varnish
+// cache server" with `Server: Varnish`, `X-Varnish: N` and `Retry-After: 5`,
+// and no Via or Age. The page is the same whatever condition sent it; only
+// the request's shape (its method) and varnishlog (VCL_acl, VCL_return synth)
+// tell them apart. A backend's own 403 that Varnish only delivered keeps the
+// backend's headers and gains `Via: 1.1 varnish (Varnish/x.y)`, X-Varnish and
+// Age: Varnish did not say no, and this rule claims nothing for it.
+//
+// Layer: reverse-proxy, not cdn. Varnish is software the site runs in front of
+// its own backends (as HAProxy or nginx are); hosted edges built on it, such
+// as Fastly, are products of their own with their own signatures.
+import { defineRule, ev, type CauseClaim } from '../define.ts';
+import type { Context } from '../../engine/context.ts';
+import type { Evidence, Fix } from '../../model/report.ts';
+
+/** The built-in vcl_synth page (bin/varnishd/builtin.vcl), whitespace-tolerant. */
+const PAGE = /<h1>Error (\d{3}) ([^<]*)<\/h1>\s*<p>([^<]*)<\/p>\s*<h3>Guru Meditation:<\/h3>\s*<p>XID: (\d+)<\/p>\s*<hr>\s*<p>Varnish cache server<\/p>/;
+const SERVER = /^varnish\b/i;
+const VIA = /\(Varnish\/[\d.]+\)/i;
+const XID = /^(\d+)(?:\s+\d+)?$/;
+
+const VCL = '/etc/varnish/default.vcl';
+const DOCS = {
+  vcl: 'https://varnish-cache.org/docs/7.1/reference/vcl.html',
+  builtin: 'https://varnish-cache.org/docs/7.1/users-guide/vcl-built-in-code.html',
+  acl: 'https://varnish-cache.org/docs/7.1/reference/vcl.html#access-control-lists-acls',
+  purging: 'https://varnish-cache.org/docs/7.1/users-guide/purging.html',
+  varnishlog: 'https://varnish-cache.org/docs/7.1/reference/varnishlog.html',
+  vsl: 'https://varnish-cache.org/docs/7.1/reference/vsl.html',
+  xvarnish: 'https://varnish-cache.org/docs/7.1/reference/vcl-var.html',
+};
+const INVALIDATION = ['PURGE', 'BAN', 'REFRESH'];
+
+function signature(ctx: Context) {
+  const m = PAGE.exec(ctx.body.text);
+  const page = m ? { status: Number(m[1]), reason: m[2].trim(), message: m[3].trim(), xid: m[4] } : undefined;
+  const server = ctx.header('server');
+  const via = ctx.header('via');
+  const xVarnish = ctx.header('x-varnish');
+  return {
+    page,
+    server: server && SERVER.test(server) ? server : undefined,
+    via: via && VIA.test(via) ? via : undefined,
+    xVarnish: xVarnish && XID.test(xVarnish.trim()) ? xVarnish.trim() : undefined,
+    age: ctx.header('age'),
+  };
+}
+
+export default defineRule({
+  meta: {
+    id: 'varnish',
+    kind: 'producer',
+    product: 'varnish',
+    layer: 'reverse-proxy',
+    description: 'Varnish’s own synthetic responses (vcl_synth’s “Guru Meditation” page, Server: Varnish): a 403 from `return (synth(403))` in VCL for a path, a client.ip ACL or a PURGE/BAN gate; a backend’s 403 that Varnish only relayed (Via … Varnish) is not claimed.',
+    docs: [DOCS.vcl, DOCS.builtin, DOCS.acl, DOCS.purging, DOCS.varnishlog, DOCS.vsl],
+    causes: ['path-forbidden', 'ip-restricted', 'method-not-allowed'],
+  },
+  applies: (ctx) => {
+    const s = signature(ctx);
+    return Boolean(s.page || s.server || s.via || s.xVarnish);
+  },
+  run(ctx) {
+    const s = signature(ctx);
+    // Varnish writes Server: Varnish only on what vcl_synth makes; a delivered
+    // backend response keeps the backend's Server (or none) and gains Via/Age.
+    const synthHeaders = Boolean(s.server && s.xVarnish && !s.via);
+    if (!s.page && !synthHeaders) {
+      const how = [s.via && `Via: ${s.via}`, s.xVarnish && `X-Varnish: ${s.xVarnish}`, s.age !== undefined && `Age: ${s.age}`].filter(Boolean).join(', ');
+      return { notes: [`The response passed through Varnish (${how}) but Varnish did not make it: no synth page and no Server: Varnish, so the ${ctx.status} comes from the backend behind it.`] };
+    }
+
+    const evidence: Evidence[] = [
+      ...(s.page ? [ev('body', `Varnish’s built-in synth page: "Error ${s.page.status} ${s.page.reason}", Guru Meditation XID ${s.page.xid}`)] : []),
+      ...(s.server ? [ev('header:server', s.server)] : []),
+      ...(s.xVarnish ? [ev('header:x-varnish', `${s.xVarnish} (the request’s transaction id)`)] : []),
+    ];
+    // Page and header together are Varnish's own synth; one alone may be a
+    // copied page or a relabelled response, so less sure.
+    const confidence = s.page && synthHeaders ? 0.95 : s.page ? 0.75 : 0.7;
+    const producer = { product: 'varnish' as const, layer: 'reverse-proxy' as const, confidence, evidence };
+    const notes: string[] = [];
+    if (s.via) notes.push(`Varnish’s synth page arrived with Via: ${s.via}; a Varnish further in (or another layer) may have made it and this one relayed it.`);
+    if (s.page && s.page.status !== ctx.status) notes.push(`The body is Varnish’s ${s.page.status} page but the status is ${ctx.status}: something rewrote the status.`);
+    if (ctx.status !== 403) return { producer, notes: [...notes, `Varnish answered ${ctx.status} itself (VCL returned synth); the VCL line with synth(${ctx.status}) says why.`] };
+
+    const xid = s.page?.xid ?? s.xVarnish?.split(/\s+/)[0];
+    const path = ctx.url?.pathname ?? '/';
+    const custom = s.page && s.page.message !== s.page.reason ? s.page.message : undefined;
+    const samePage = ev('body', `vcl_synth’s one page for every \`return (synth(403))\`: it does not say which VCL condition matched${custom ? `; the VCL gave the reason "${custom}"` : ''}`);
+    const checkVcl: Fix = {
+      title: 'Compile the VCL and list its synth(403) lines and ACLs',
+      difficulty: 'easy',
+      commands: [`varnishd -C -f ${VCL} > /dev/null && echo "VCL compiles"`, `grep -n "synth(403\\|acl" /etc/varnish/*.vcl`],
+      verify: 'The first `return (synth(403…))` in vcl_recv whose condition matches this request is the one refusing it.',
+      docs: DOCS.vcl,
+    };
+    const readLog: Fix = {
+      title: 'Find the request in varnishlog: VCL_return synth in vcl_recv means VCL refused it',
+      difficulty: 'easy',
+      commands: [
+        xid ? `varnishlog -d -g request -q 'vxid == ${xid}'` : `varnishlog -d -g request -q 'RespStatus == 403'`,
+        `varnishlog -g request -q 'RespStatus == 403 and ReqURL ~ "^${path.replace(/[\\'"]/g, '')}"'`,
+      ],
+      verify: `"VCL_call RECV" followed by "VCL_return synth" and no BeReq: Varnish refused the request itself (a "VCL_acl MATCH/NO_MATCH name" line shows which ACL decided, for ACLs declared with +log). A "BerespStatus 403" means the backend said no.`,
+      docs: DOCS.varnishlog,
+    };
+    const aclFix: Fix = {
+      title: 'Compare your address, as Varnish sees it (client.ip), with the ACLs',
+      difficulty: 'medium',
+      commands: [`grep -n "client.ip\\|^acl " /etc/varnish/*.vcl`, 'curl -s https://ifconfig.me  # your public address'],
+      verify: 'client.ip is the TCP peer (or the PROXY-protocol address): behind a load balancer it is the balancer’s address, not yours. Your address must fall outside the denying ACL (or inside the allowing one).',
+      docs: DOCS.acl,
+    };
+
+    const causes: CauseClaim[] = [];
+    const method = ctx.method.toUpperCase();
+    if (INVALIDATION.includes(method)) {
+      // The documented purge gate: only clients in an ACL may invalidate the cache.
+      causes.push({
+        id: 'method-not-allowed',
+        weight: 0.7,
+        summary: `Varnish refused ${method}: cache invalidation is usually gated in vcl_recv (\`if (req.method == "${method}") { if (!(client.ip ~ purgers)) { return (synth(403)); } … }\`), so only listed clients may send it.`,
+        evidence: [samePage, ev('request:method', method)],
+        fixes: [
+          {
+            title: `Send ${method} from a host in the purge ACL, or add that host to it`,
+            difficulty: 'medium',
+            commands: [`grep -n -A5 "${method}" /etc/varnish/*.vcl`, `grep -n -A5 "^acl " /etc/varnish/*.vcl`],
+            verify: `The same ${method} from an address the ACL lists is answered by purge/ban (200), not 403.`,
+            docs: DOCS.purging,
+          },
+          readLog,
+        ],
+      });
+      causes.push({
+        id: 'ip-restricted',
+        weight: 0.5,
+        summary: `The ${method} gate decides by client address: yours is not in the ACL that may invalidate the cache.`,
+        evidence: [samePage, ev('request:method', method)],
+        fixes: [aclFix, readLog],
+      });
+      return { producer, causes, notes };
+    }
+    if (!['GET', 'HEAD'].includes(method)) {
+      causes.push({
+        id: 'method-not-allowed',
+        weight: 0.4,
+        summary: `A VCL condition on req.method may refuse ${method}; Varnish answers it with the same synth page.`,
+        evidence: [samePage, ev('request:method', method)],
+        fixes: [{ ...checkVcl, commands: [`grep -n "req.method" /etc/varnish/*.vcl`], verify: `No synth(403) in vcl_recv matches the ${method} method for this URL.` }, readLog],
+      });
+    }
+    causes.push({
+      id: 'path-forbidden',
+      weight: 0.4,
+      summary: `A \`return (synth(403))\` in vcl_recv refuses this request, typically by URL (\`if (req.url ~ "^${path.split('/').slice(0, 2).join('/') || '/'}")\`); the backend never saw it.`,
+      evidence: [samePage],
+      fixes: [checkVcl, readLog],
+    });
+    causes.push({
+      id: 'ip-restricted',
+      weight: 0.35,
+      summary: 'An ACL on the client address (`acl … { … }` with `if (client.ip ~ …) { return (synth(403)); }`) may exclude you; the synth page is the same as for any other VCL refusal.',
+      evidence: [samePage],
+      fixes: [aclFix, readLog],
+    });
+    return { producer, causes, notes };
+  },
+});
