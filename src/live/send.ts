@@ -2,7 +2,6 @@
 // would want to see: redirect chain, remote address, TLS, timings, headers,
 // and the body up to a limit. It sends exactly what the user gave; it never
 // adds credentials or source-address headers (design.md section 4).
-import { STATUS_CODES } from 'node:http';
 import net from 'node:net';
 import zlib from 'node:zlib';
 import tls from 'node:tls';
@@ -168,7 +167,7 @@ function tunnelRefusal(req: ExchangeRequest, current: ExchangeRequest, target: U
   const port = target.port || (target.protocol === 'https:' ? '443' : '80');
   return {
     request: { ...current, url: target.href, httpVersion: 'HTTP/1.1' },
-    response: { status, statusText: STATUS_CODES[status] ?? '', httpVersion: 'HTTP/1.1', headers: [], content: { size: 0, mimeType: '', text: '' } },
+    response: { status, statusText: '', httpVersion: 'HTTP/1.1', headers: [], content: { size: 0, mimeType: '', text: '' } },
     startedDateTime: started.toISOString(),
     trace: {
       redirects: [{ url: target.href, status }],
@@ -277,7 +276,8 @@ export async function sendRequest(req: ExchangeRequest, opts: SendOptions = {}):
       request: { ...current, url: target.href, httpVersion: 'HTTP/1.1' },
       response: {
         status: res.statusCode,
-        statusText: STATUS_CODES[res.statusCode] ?? '',
+        // The reason phrase as the server sent it (Tomcat sends none).
+        statusText: res.statusText ?? '',
         httpVersion: 'HTTP/1.1',
         headers: resHeaders,
         content: { size: body.size, mimeType: ct, text, ...(isText(ct) ? {} : { encoding: 'base64' }), ...(body.truncated ? { truncated: true } : {}) },
