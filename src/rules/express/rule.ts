@@ -6,7 +6,10 @@
 // the generic Bearer rule (rfc6750-bearer) is what is particular to Express's
 // middleware: csurf's "invalid csrf token" (EBADCSRFTOKEN), and the
 // express-oauth2-jwt-bearer challenge (`Bearer realm="api"`) with its own
-// error descriptions.
+// error descriptions; express-jwt's UnauthorizedError messages, which come
+// with no WWW-Authenticate at all, so only the page can say why; and
+// csrf-csrf, which throws the same "invalid csrf token" as csurf but wants a
+// different cookie and header.
 import { defineRule, ev, type CauseClaim } from '../define.ts';
 import type { Context } from '../../engine/context.ts';
 import type { Evidence, Fix } from '../../model/report.ts';
@@ -15,6 +18,10 @@ import type { Evidence, Fix } from '../../model/report.ts';
 const FINALHANDLER_PAGE = /^<!DOCTYPE html>\s*<html lang="en">\s*<head>\s*<meta charset="utf-8">\s*<title>Error<\/title>\s*<\/head>\s*<body>\s*<pre>([\s\S]*?)<\/pre>\s*<\/body>\s*<\/html>\s*$/;
 const JWT_BEARER_DOCS = 'https://github.com/auth0/node-oauth2-jwt-bearer/tree/main/packages/express-oauth2-jwt-bearer';
 const CSURF_DOCS = 'https://github.com/expressjs/csurf#custom-error-handling';
+const EXPRESS_JWT_DOCS = 'https://github.com/auth0/express-jwt#error-handling';
+const CSRF_CSRF_DOCS = 'https://github.com/Psifi-Solutions/csrf-csrf#getting-started';
+// csrf-csrf's default cookieName.
+const CSRF_CSRF_COOKIE = '__Host-psifi.x-csrf-token';
 
 const decode = (s: string) =>
   s
@@ -31,14 +38,17 @@ interface Page {
   headline: string;
   errorName?: string;
   message?: string;
+  /** The whole <pre>, decoded: outside production, the stack names the module that threw. */
+  text: string;
 }
 
 function finalhandlerPage(ctx: Context): Page | undefined {
   const m = FINALHANDLER_PAGE.exec(ctx.body.text.trimStart());
   if (!m) return undefined;
-  const headline = decode(m[1]).split('\n')[0].trim();
+  const text = decode(m[1]);
+  const headline = text.split('\n')[0].trim();
   const named = /^([A-Z]\w*Error)(?:: (.*))?$/.exec(headline);
-  return { headline, ...(named ? { errorName: named[1], ...(named[2] !== undefined ? { message: named[2] } : {}) } : {}) };
+  return { headline, text, ...(named ? { errorName: named[1], ...(named[2] !== undefined ? { message: named[2] } : {}) } : {}) };
 }
 
 /** express-oauth2-jwt-bearer's challenge: `Bearer realm="api"`, with a `DPoP algs="…"` challenge beside it on 401s. */
@@ -61,15 +71,17 @@ export default defineRule({
     kind: 'producer',
     product: 'express',
     layer: 'application',
-    description: 'Express applications: X-Powered-By and the default error handler’s page; csurf’s invalid csrf token (EBADCSRFTOKEN); express-oauth2-jwt-bearer’s Bearer realm="api" challenges.',
+    description: 'Express applications: X-Powered-By and the default error handler’s page; csurf’s invalid csrf token (EBADCSRFTOKEN); express-oauth2-jwt-bearer’s Bearer realm="api" challenges; express-jwt’s UnauthorizedError messages; csrf-csrf’s invalid csrf token.',
     docs: [
       'https://expressjs.com/en/guide/error-handling.html',
       'https://github.com/pillarjs/finalhandler',
       CSURF_DOCS,
       JWT_BEARER_DOCS,
+      EXPRESS_JWT_DOCS,
+      CSRF_CSRF_DOCS,
       'https://auth0.com/docs/quickstart/backend/nodejs/interactive',
     ],
-    causes: ['csrf', 'credential-malformed', 'credential-expired', 'wrong-audience', 'credential-invalid', 'insufficient-scope'],
+    causes: ['csrf', 'credential-missing', 'credential-malformed', 'credential-expired', 'wrong-audience', 'credential-invalid', 'insufficient-scope'],
   },
   applies: (ctx) => /express/i.test(ctx.header('x-powered-by') ?? '') || FINALHANDLER_PAGE.test(ctx.body.text.trimStart()),
   run(ctx) {
@@ -91,16 +103,51 @@ export default defineRule({
     const causes: CauseClaim[] = [];
     const url = ctx.url?.href ?? 'URL';
 
-    // csurf
+    // csurf and csrf-csrf throw the same ForbiddenError; the stack (outside
+    // production) or csrf-csrf's default cookie tells which one, and they want
+    // different cookies and headers.
     const csurfDev = page?.errorName === 'ForbiddenError' && /^invalid csrf token$/i.test(page.message ?? '');
+    const csrfCsrfCookieSent = cookieNamed(ctx.requestHeader('cookie'), CSRF_CSRF_COOKIE);
+    const csrfCsrfCookieSet = ctx.headers('set-cookie').some((c) => c.startsWith(`${CSRF_CSRF_COOKIE}=`));
+    const csrfCsrfStack = /[\\/]csrf-csrf[\\/]/.test(page?.text ?? '');
     const csrfCookieSent = cookieNamed(ctx.requestHeader('cookie'), '_csrf');
     const csrfCookieSet = ctx.headers('set-cookie').some((c) => /^_csrf=/.test(c));
     const bareForbidden = !csurfDev && ctx.status === 403 && page?.headline === 'Forbidden' && UNSAFE(ctx.method);
+    const csrfCsrf = (csurfDev && (csrfCsrfStack || csrfCsrfCookieSent)) || (bareForbidden && (csrfCsrfCookieSent || csrfCsrfCookieSet));
     const csurfProd = bareForbidden && (csrfCookieSent || csrfCookieSet);
     // A sanitized export removed the cookies that would tell csurf apart from
     // any other middleware's 403: keep csrf as the leading guess, weakly.
-    const csurfUnconfirmable = bareForbidden && !csurfProd && ctx.exchange.credentialsStripped === true;
-    if (csurfDev || csurfProd || csurfUnconfirmable) {
+    const csurfUnconfirmable = bareForbidden && !csurfProd && !csrfCsrf && ctx.exchange.credentialsStripped === true;
+    if (csrfCsrf) {
+      const sure = csurfDev;
+      causes.push({
+        id: 'csrf',
+        weight: sure ? 0.95 : 0.7,
+        summary: `csrf-csrf (double-submit cookie) refused this ${ctx.method}${sure ? ': "ForbiddenError: invalid csrf token" (code EBADCSRFTOKEN)' : ' with Express’s bare production 403, the shape of its EBADCSRFTOKEN'}. ${csrfCsrfCookieSent ? `The ${CSRF_CSRF_COOKIE} cookie was sent, so the x-csrf-token header is missing, or the token was issued for another session or secret.` : `No ${CSRF_CSRF_COOKIE} cookie was sent: fetch a token first and keep its cookie.`}`,
+        evidence: [
+          ...evidence,
+          ...(csrfCsrfStack ? [ev('body', 'the stack on the error page runs through node_modules/csrf-csrf')] : []),
+          ev(csrfCsrfCookieSent ? 'request-header:cookie' : 'header:set-cookie', csrfCsrfCookieSent ? `${CSRF_CSRF_COOKIE} cookie sent` : csrfCsrfCookieSet ? `${CSRF_CSRF_COOKIE} cookie set by the response (none was sent)` : `no ${CSRF_CSRF_COOKIE} cookie sent`),
+        ],
+        fixes: [
+          {
+            title: 'Send the token csrf-csrf issued (generateCsrfToken / req.csrfToken()) in the x-csrf-token header, together with the cookie it set',
+            difficulty: 'easy',
+            commands: [`# GET the route that calls generateCsrfToken with a cookie jar, then send its token with the same jar:
+curl -c jar -b jar URL_THAT_ISSUES_THE_TOKEN  # read the token from the response
+curl -b jar -X ${ctx.method} -H 'x-csrf-token: TOKEN' ${url}`],
+            verify: `The request carries both the ${CSRF_CSRF_COOKIE} cookie and, in x-csrf-token, the token issued with it; the same request then passes.`,
+            docs: CSRF_CSRF_DOCS,
+          },
+          {
+            title: 'Keep the token and the session together: getSessionIdentifier must return the same value when the token is issued and when it is checked, and the __Host- cookie needs Secure (HTTPS), Path=/ and no Domain to be stored at all',
+            difficulty: 'medium',
+            verify: `The browser’s cookie jar holds ${CSRF_CSRF_COOKIE} for this host when the request is sent, and the session id has not changed since the token was issued.`,
+            docs: 'https://github.com/Psifi-Solutions/csrf-csrf/blob/main/FAQ.md#dealing-with-forbiddenerror-invalid-csrf-token',
+          },
+        ],
+      });
+    } else if (csurfDev || csurfProd || csurfUnconfirmable) {
       const fixes: Fix[] = [
         {
           title: 'Send the token csurf issued with the request: the _csrf form field, or a csrf-token / x-csrf-token / xsrf-token header',
@@ -211,6 +258,45 @@ export default defineRule({
             },
           ],
         });
+      }
+    }
+    // express-jwt: UnauthorizedError with the message of its code (or of the
+    // jsonwebtoken error it wraps), and no WWW-Authenticate.
+    if (page?.errorName === 'UnauthorizedError' && page.message !== undefined && ctx.status === 401) {
+      const said = ev('body', `express-jwt: "UnauthorizedError: ${page.message}"${/[\\/]express-jwt[\\/]/.test(page.text) ? ' (thrown from node_modules/express-jwt)' : ''}`);
+      const sendBearer = (title: string, verify: string): Fix => ({
+        title,
+        difficulty: 'easy',
+        commands: [`curl -H "Authorization: Bearer $TOKEN" ${url}`],
+        verify,
+        docs: EXPRESS_JWT_DOCS,
+      });
+      const claim = (id: CauseClaim['id'], weight: number, summary: string, fixes: Fix[]) => causes.push({ id, weight, summary, evidence: [...evidence, said], fixes });
+      const msg = page.message;
+      if (msg === 'No authorization token was found') {
+        claim('credential-missing', 0.9, 'express-jwt found no token (code credentials_required): the request has no Authorization header, or the header did not reach the app.', [
+          sendBearer('Send the token in an Authorization header: "Authorization: Bearer <JWT>" (express-jwt reads only this header unless the app sets getToken)', 'The same request with the header answers 2xx; if it still says "No authorization token was found", a proxy or CORS preflight is dropping the header.'),
+        ]);
+      } else if (msg === 'Format is Authorization: Bearer [token]') {
+        claim('credential-malformed', 0.9, `express-jwt could not read the Authorization header (code credentials_bad_scheme or credentials_bad_format): it takes exactly "Bearer <token>"${ctx.requestHeader('authorization') ? `, and this request sent the scheme "${(ctx.requestHeader('authorization') ?? '').split(/\s+/)[0]}"` : ''}.`, [
+          sendBearer('Send the token with the Bearer scheme, one space, no quotes: "Authorization: Bearer <JWT>"', 'The header’s first word is Bearer and the second is the three-part JWT; the request then answers 2xx.'),
+        ]);
+      } else if (msg === 'jwt expired') {
+        claim('credential-expired', 0.9, 'express-jwt (jsonwebtoken) found the token’s exp in the past (code invalid_token, "jwt expired").', [
+          sendBearer('Get a fresh token from whoever issues them (log in again, or use the refresh token) and send that', 'Decode the new token (`why403 token "$TOKEN"`): exp is in the future, allowing for clock skew between client and server.'),
+        ]);
+      } else if (msg === 'invalid signature') {
+        claim('credential-invalid', 0.9, 'express-jwt (jsonwebtoken) could not verify the token’s signature with its secret (code invalid_token, "invalid signature"): the token was signed with another key — another environment or service, a rotated secret — or altered.', [
+          sendBearer('Send a token issued by the service whose secret this API is configured with (the `secret` passed to expressjwt)', 'A token issued by that same service, unmodified, answers 2xx; compare the issuer (iss) and environment of the token you sent.'),
+        ]);
+      } else if (/^(jwt malformed|invalid token|jwt must be provided)$/.test(msg)) {
+        claim('credential-malformed', 0.85, `express-jwt (jsonwebtoken) could not parse the Bearer value as a JWT (code invalid_token, "${msg}"): something other than a JWT was sent, or it was truncated or quoted.`, [
+          sendBearer('Send the JWT itself (header.payload.signature) after "Bearer ", exactly as issued', 'echo "$TOKEN" | awk -F. \'{print NF}\' prints 3, and the request answers 2xx.'),
+        ]);
+      } else if (/^jwt audience invalid/.test(msg)) {
+        claim('wrong-audience', 0.85, `express-jwt (jsonwebtoken) refused the token’s aud (code invalid_token, "${msg}"): the token was issued for another API.`, [
+          sendBearer('Request the token for this API’s audience (the `audience` option passed to expressjwt)', 'The new token’s aud equals the audience in the error message.'),
+        ]);
       }
     }
     return causes.length ? { producer, causes } : { producer };
