@@ -69,7 +69,8 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
     }
     if (isParseArgsError(err)) {
       const unknown = /Unknown option '([^']+)'/.exec((err as Error).message);
-      const text = unknown ? `unknown option ${unknown[1]} for "${command}"` : (err as Error).message;
+      // parseArgs explains over several lines; one clear line is enough.
+      const text = unknown ? `unknown option ${unknown[1]} for "${command}"` : (err as Error).message.split('\n')[0];
       io.stderr.write(`why403: ${text} (see why403 ${command ?? ''} --help)\n`.replace(' ()', '').replace('why403  --help', 'why403 --help'));
       return 2;
     }

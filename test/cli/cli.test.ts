@@ -92,6 +92,7 @@ test('bad input: one line on stderr, exit 2, no stack trace', () => {
     [['check', '-X', 'DELETE', 'http://127.0.0.1:9/x'], /--allow-unsafe/],
     [['check', '--timeout', 'soon', 'http://127.0.0.1:9/'], /--timeout "soon"/],
     [['explain', '--json', '--jsonl', 'x'], /choose one output format/],
+    [['check', '--budget', '-1', 'http://127.0.0.1:9/'], /--budget/],
   ];
   for (const [args, pattern, input] of cases) {
     const r = run(args, { input });
