@@ -43,3 +43,22 @@ test('the vocabulary matches ../shared/design.md section 2 when it is beside the
   for (const c of documented) assert.ok(isCauseId(c), `design.md cause ${c} missing from vocabulary.ts`);
   assert.equal(documented.length, 29);
 });
+
+test('an unknown producer degrades gracefully: with its own product’s rules left out, no exchange gets another product named with confidence', async () => {
+  // Issue 4, point 3: a product why403 does not know must still get a layer
+  // guess, labelled as a guess (product "unknown"), never a confident wrong
+  // product. Every fixture stands in for such a product once.
+  const { diagnoseWith } = await import('../engine/diagnose.ts');
+  const rules = await loadRules();
+  for (const folder of ruleFolders()) {
+    for (const fx of loadFixtures(join(rulesDir(), folder, 'fixtures'))) {
+      if (fx.productHidden || fx.label.product === 'unknown') continue;
+      const others = rules.filter((r) => r.meta.product !== fx.label.product);
+      const report = diagnoseWith(others, fx.exchange, { now: fx.now });
+      const named = report.deniedBy?.product;
+      const wrong = named && named !== 'unknown' && named !== fx.label.product && (report.deniedBy?.confidence ?? 0) >= 0.5;
+      assert.ok(!wrong, `${fx.file} (${fx.label.product}) without its rules: ${named} named with confidence ${report.deniedBy?.confidence}`);
+      assert.ok(report.deniedBy?.layer, `${fx.file}: a layer (or "unknown") is always given`);
+    }
+  }
+});

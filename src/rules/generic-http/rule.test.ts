@@ -34,6 +34,19 @@ test('generic-http: HTML page with a Server header → web-server; JSON → appl
   assert.equal(layerOf({ status: 403, headers: { 'Content-Type': 'application/json' }, body: '{"error":"forbidden"}' }), 'application');
 });
 
+test('generic-http: 407 → forward-proxy; XML <Error> → storage; <ErrorResponse> → cloud-iam', () => {
+  assert.equal(layerOf({ status: 407, headers: { 'Proxy-Authenticate': 'Basic realm="corp"' }, body: '' }), 'forward-proxy');
+  assert.equal(layerOf({ status: 403, headers: { 'Content-Type': 'application/xml' }, body: '<?xml version="1.0"?><Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>' }), 'storage');
+  assert.equal(layerOf({ status: 403, headers: { 'Content-Type': 'text/xml' }, body: '<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>no</Message></Error></ErrorResponse>' }), 'cloud-iam');
+  assert.equal(layerOf({ status: 403, headers: { 'Content-Type': 'application/json' }, body: '{"error":{"code":403,"message":"denied","status":"PERMISSION_DENIED"}}' }), 'cloud-iam');
+});
+
+test('generic-http: an application server or X-Powered-By → application, even with an HTML page', () => {
+  assert.equal(layerOf({ status: 403, headers: { Server: 'gunicorn', 'Content-Type': 'text/html' }, body: '<html><head><title>403 Forbidden</title></head></html>' }), 'application');
+  assert.equal(layerOf({ status: 403, headers: { 'X-Powered-By': 'PHP/8.2.1', 'Content-Type': 'text/html' }, body: '<html><head><title>Forbidden</title></head></html>' }), 'application');
+  assert.equal(layerOf({ status: 401, headers: { 'WWW-Authenticate': 'Basic realm="x"' }, body: '' }), 'web-server');
+});
+
 test('generic-http: never confident, never a product, nothing for non-denials', () => {
   for (const folder of ruleFolders())
     for (const f of loadFixtures(join(rulesDir(), folder, 'fixtures'))) {

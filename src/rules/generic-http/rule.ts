@@ -54,11 +54,44 @@ const KEYWORDS: Keyword[] = [
   { re: /\bnot allowed by cors\b|\bcors\b|\borigin (is )?not allowed\b/i, id: 'cors', weight: 0.2 },
 ];
 
+/** An XML error document with a Code, as object stores (S3, Azure Blob, Cloud Storage's XML API) answer. */
+function xmlErrorCode(ctx: Context): string | undefined {
+  const x = ctx.body.xml;
+  if (!x) return undefined;
+  return x['Error.Code'] ?? x['Error.code'];
+}
+
+/** The query-API error envelope (<ErrorResponse><Error><Code>), in which AWS's IAM, STS and other services answer. */
+function xmlErrorResponseCode(ctx: Context): string | undefined {
+  return ctx.body.xml?.['ErrorResponse.Error.Code'] ?? ctx.body.xml?.['Response.Errors.Error.Code'];
+}
+
+/** Application servers and frameworks that name themselves: what they refuse, the application refused. */
+const APP_SERVER = /^(WSGIServer|gunicorn|uvicorn|hypercorn|Werkzeug|waitress|Kestrel|Jetty|Puma|WEBrick|Thin|Passenger|TornadoServer|Daphne|CherryPy)\b/i;
+
+/** A JSON error that names an authorization verdict (Google's "PERMISSION_DENIED", AWS's "AccessDenied…"), as cloud IAM answers. */
+function jsonIamVerdict(ctx: Context): string | undefined {
+  const j = ctx.body.json as Record<string, unknown> | undefined;
+  if (!j || typeof j !== 'object' || Array.isArray(j)) return undefined;
+  const err = j.error && typeof j.error === 'object' ? (j.error as Record<string, unknown>) : undefined;
+  const status = typeof err?.status === 'string' ? err.status : undefined;
+  if (status === 'PERMISSION_DENIED') return status;
+  return undefined;
+}
+
 function layerGuess(ctx: Context): { layer: Layer; confidence: number; evidence: Evidence[] } {
   const via = ctx.header('via');
   const xcache = ctx.header('x-cache') ?? ctx.header('x-cache-status') ?? ctx.header('x-served-by');
   const server = ctx.header('server');
   const bearer = ctx.challenges.find((c) => c.scheme.toLowerCase() === 'bearer');
+  const basic = ctx.challenges.find((c) => c.scheme.toLowerCase() === 'basic');
+  const proxied = ctx.exchange.trace?.proxy?.used;
+  // 407 and Proxy-Authenticate are only ever a forward proxy's; so is a denial
+  // carrying Via when `check` itself sent the request through a proxy.
+  if (ctx.status === 407 || ctx.header('proxy-authenticate'))
+    return { layer: 'forward-proxy', confidence: MAX_CONFIDENCE, evidence: [ev(ctx.status === 407 ? 'status' : 'header:proxy-authenticate', ctx.status === 407 ? '407 Proxy Authentication Required: only a forward proxy asks for its own credentials' : 'a Proxy-Authenticate challenge')] };
+  if (proxied && via)
+    return { layer: 'forward-proxy', confidence: 0.25, evidence: [ev('trace:proxy', `sent through the proxy ${ctx.exchange.trace!.proxy!.url}`), ev('header:via', via)] };
   if (via || xcache) {
     return {
       layer: 'reverse-proxy',
@@ -66,6 +99,16 @@ function layerGuess(ctx: Context): { layer: Layer; confidence: number; evidence:
       evidence: [...(via ? [ev('header:via', via)] : []), ...(xcache ? [ev('header:x-cache', xcache)] : [])],
     };
   }
+  const iamCode = xmlErrorResponseCode(ctx);
+  if (iamCode) return { layer: 'cloud-iam', confidence: 0.2, evidence: [ev('body:ErrorResponse.Error.Code', `${iamCode}: the query-API <ErrorResponse> envelope cloud IAM services answer with`)] };
+  const code = xmlErrorCode(ctx);
+  if (code) return { layer: 'storage', confidence: 0.2, evidence: [ev('body:Error.Code', `${code}: an XML <Error> document with a Code, the shape object stores answer with`)] };
+  const verdict = jsonIamVerdict(ctx);
+  if (verdict) return { layer: 'cloud-iam', confidence: 0.2, evidence: [ev('body:error.status', `${verdict}: an authorization verdict in a cloud API's error model`)] };
+  const poweredBy = ctx.header('x-powered-by');
+  const appServer = server && APP_SERVER.test(server) ? server : undefined;
+  if (poweredBy || appServer)
+    return { layer: 'application', confidence: 0.2, evidence: [poweredBy ? ev('header:x-powered-by', `${poweredBy}: the application framework names itself`) : ev('header:server', `${appServer}: an application server, not a web server in front of it`)] };
   if (ctx.body.json !== undefined || bearer)
     return {
       layer: 'application',
@@ -75,7 +118,14 @@ function layerGuess(ctx: Context): { layer: Layer; confidence: number; evidence:
         ...(bearer ? [ev('header:www-authenticate', 'a Bearer challenge, as OAuth 2.0 resource servers send')] : []),
       ],
     };
-  if (ctx.body.htmlTitle && server) return { layer: 'web-server', confidence: 0.2, evidence: [ev('header:server', server), ev('body:title', ctx.body.htmlTitle)] };
+  // A server's own error page: an HTML page titled with the status, or a Basic challenge (HTTP authentication configured in the server).
+  const statusPage = ctx.body.htmlTitle && new RegExp(`^\\s*${ctx.status}\\b`).test(ctx.body.htmlTitle) ? ctx.body.htmlTitle : undefined;
+  if ((ctx.body.htmlTitle && server) || statusPage || basic)
+    return {
+      layer: 'web-server',
+      confidence: 0.2,
+      evidence: [...(server ? [ev('header:server', server)] : []), ...(ctx.body.htmlTitle ? [ev('body:title', ctx.body.htmlTitle)] : []), ...(basic ? [ev('header:www-authenticate', 'a Basic challenge, as servers configured with HTTP authentication send')] : [])],
+    };
   return { layer: 'unknown', confidence: 0.1, evidence: server ? [ev('header:server', server)] : [] };
 }
 
@@ -89,7 +139,7 @@ export default defineRule({
     docs: ['https://www.rfc-editor.org/rfc/rfc9110#section-15.5.4', 'https://www.rfc-editor.org/rfc/rfc9110#section-7.6.3', 'https://www.rfc-editor.org/rfc/rfc6750#section-3'],
     causes: ['csrf', 'credential-expired', 'insufficient-scope', 'ip-restricted', 'rate-limited', 'credential-invalid', 'credential-missing', 'insufficient-role', 'account-state', 'resource-state', 'cors'],
   },
-  applies: (ctx) => ctx.status === 401 || ctx.status === 403,
+  applies: (ctx) => ctx.status === 401 || ctx.status === 403 || ctx.status === 407,
   run(ctx) {
     const guess = layerGuess(ctx);
     const producer = { product: 'unknown' as const, layer: guess.layer, confidence: Math.min(guess.confidence, MAX_CONFIDENCE), evidence: guess.evidence };
