@@ -39,7 +39,10 @@ function signature(ctx: Context) {
   const host = ctx.url?.hostname ?? '';
   const s3Host = /(^|\.)s3[.-]([\w-]+\.)*amazonaws\.com(\.cn)?$/.test(host) || /\.s3\.amazonaws\.com$/.test(host);
   if (s3Host) evidence.push(ev('request:url', `S3 endpoint ${host}`));
+  // Cloud Storage's XML API copies S3's <Error> shape (StringToSign included) but adds <Details> and Google's wording.
+  const google = /<Details>|Google Cloud Storage|Check your Google secret key|GOOG4-(RSA|HMAC)/.test(ctx.body.text) || /(^|\.)storage\.googleapis\.com$/.test(host);
   let confidence = 0;
+  if (google && !headerProof) return { confidence: 0, evidence: [], code };
   if (headerProof) confidence = 0.97;
   else if (bodyShape && (hostId !== undefined || s3Members) && !foreignServer) confidence = s3Host ? 0.95 : 0.8;
   else if (bodyShape && s3Host) confidence = 0.85;

@@ -66,7 +66,9 @@ function producerSignals(ctx: Context, g: GoogleError | undefined): { confidence
   const host = ctx.url?.hostname ?? '';
   if (/(^|\.)googleapis\.com$/.test(host) && g) bump(0.95, ev('request:url', `host ${host}`));
   // Products with their own slug answer in the same model; leave room for their rules.
-  if (/^(storage|firestore|firebasestorage)\.googleapis\.com$/.test(host) || /\.run\.app$/.test(host)) confidence = Math.min(confidence, 0.6);
+  if (/^(storage|firestore|firebasestorage)\.googleapis\.com$|\.storage\.googleapis\.com$/.test(host) || /\.run\.app$/.test(host)) confidence = Math.min(confidence, 0.6);
+  // Cloud Storage's own wording names the product even when the URL is not known.
+  if (g && /Google Cloud Storage (object|bucket)/.test(g.message)) confidence = Math.min(confidence, 0.6);
   return { confidence, evidence };
 }
 
