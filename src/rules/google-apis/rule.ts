@@ -72,9 +72,9 @@ function producerSignals(ctx: Context, g: GoogleError | undefined): { confidence
   return { confidence, evidence };
 }
 
-/** "https://console.developers.google.com/apis/api/SERVICE/overview?project=PROJECT" inside a message. */
+/** "https://console.developers.google.com/apis/api/SERVICE/overview?project=PROJECT" (or …/quotas?project=) inside a message. */
 function activation(message: string, info?: ErrorInfo): { service?: string; project?: string } {
-  const m = /apis\/api\/([^/\s]+)\/overview\?project=([A-Za-z0-9](?:[A-Za-z0-9:._-]*[A-Za-z0-9])?)/.exec(message);
+  const m = /apis\/api\/([^/\s]+)\/(?:overview|quotas)\?project=([A-Za-z0-9](?:[A-Za-z0-9:._-]*[A-Za-z0-9])?)/.exec(message);
   const service = info?.metadata.service ?? m?.[1];
   const consumer = info?.metadata.consumer ?? '';
   const project = /^projects\/(.+)$/.exec(consumer)?.[1] ?? info?.metadata.containerInfo ?? m?.[2];
