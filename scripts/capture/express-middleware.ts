@@ -1,63 +1,22 @@
 // Captures the express rule's express-jwt and csrf-csrf fixtures from a real
 // Express 5 app on 127.0.0.1:
 //   node scripts/capture/express-middleware.ts [--out DIR]
-// The app runs in this process on a port the OS picks, with Express's default
-// error handler (NODE_ENV unset, so the page carries "Name: message"), because
-// that page is what these libraries produce unless the app adds its own. Each
-// denial is sent once with why403's own sendRequest, beside a request the same
-// app accepts, so every label rests on one change. Secrets are made for this
-// run and thrown away after it.
-import { randomBytes } from 'node:crypto';
-import { createRequire } from 'node:module';
-import type { IncomingMessage, ServerResponse, Server } from 'node:http';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+// The app is test/servers/express-middleware.ts's, run as its own process on
+// a fixed port with Express's default error handler (NODE_ENV unset, so the
+// page carries "Name: message"), because that page is what these libraries
+// produce unless the app adds its own. Each denial is sent once with why403's
+// own sendRequest, beside a request the same app accepts, so every label
+// rests on one change. Secrets are made for this run and thrown away after it.
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Exchange } from '../../src/model/exchange.ts';
 import { sendRequest } from '../../src/live/send.ts';
 import { LOOPBACK } from '../../test/servers/common.ts';
 import { CAPTURE_USER_AGENT } from '../../test/servers/http.ts';
-
-// express and cookie-parser ship no types (@types/* are not dependencies), and
-// express-jwt's and csrf-csrf's types pull in @types/express: require() keeps
-// them untyped instead of failing the type check.
-const require = createRequire(import.meta.url);
-type Req = IncomingMessage & { cookies?: Record<string, string> };
-type Res = ServerResponse & { json(v: unknown): void; type(t: string): Res; send(v: string): void };
-type Handler = (req: Req, res: Res, next: (err?: unknown) => void) => void;
-interface App {
-  use(h: Handler): void;
-  get(path: string, ...h: Handler[]): void;
-  post(path: string, ...h: Handler[]): void;
-  listen(port: number, host: string, cb: () => void): Server;
-}
-const express = require('express') as { (): App; json(): Handler };
-const cookieParser = require('cookie-parser') as () => Handler;
-const { expressjwt } = require('express-jwt') as { expressjwt(o: { secret: string; algorithms: string[] }): Handler };
-const { doubleCsrf } = require('csrf-csrf') as {
-  doubleCsrf(o: { getSecret: () => string; getSessionIdentifier: (req: Req) => string }): { doubleCsrfProtection: Handler; generateCsrfToken: (req: Req, res: Res) => string };
-};
-const jwt = require('jsonwebtoken') as { sign(payload: object, secret: string, o: { algorithm: string; expiresIn?: string }): string };
+import { CSRF_CSRF_COOKIE, EXPRESS_MIDDLEWARE_USER, expressJwtToken, expressMiddlewareSuite, expressMiddlewareVersions, startExpressMiddleware } from '../../test/servers/express-middleware.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
-const SECRET = randomBytes(32).toString('hex');
-const OTHER_SECRET = randomBytes(32).toString('hex');
-const CSRF_SECRET = randomBytes(32).toString('hex');
-// csrf-csrf binds its token to a session; this app has one fixed visitor.
-const SESSION_ID = 'capture-session';
-
-const version = (pkg: string) => JSON.parse(readFileSync(join(ROOT, 'node_modules', pkg, 'package.json'), 'utf8')).version as string;
-
-function buildApp(): App {
-  const app = express();
-  app.use(cookieParser());
-  app.use(express.json());
-  const { doubleCsrfProtection, generateCsrfToken } = doubleCsrf({ getSecret: () => CSRF_SECRET, getSessionIdentifier: () => SESSION_ID });
-  app.get('/csrf-token', (req, res) => res.json({ token: generateCsrfToken(req, res) }));
-  app.post('/transfer', doubleCsrfProtection, (_req, res) => res.json({ ok: true }));
-  app.get('/api/reports', expressjwt({ secret: SECRET, algorithms: ['HS256'] }), (_req, res) => res.json({ reports: [] }));
-  return app;
-}
 
 interface Sent {
   method: string;
@@ -88,15 +47,11 @@ async function main(): Promise<void> {
   const { values } = parseArgs({ options: { out: { type: 'string' } } });
   const out = join(values.out ?? join(ROOT, 'src', 'rules', 'express'), 'fixtures');
   mkdirSync(out, { recursive: true });
-  const versions = `Express ${version('express')}, express-jwt ${version('express-jwt')}, csrf-csrf ${version('csrf-csrf')}, cookie-parser ${version('cookie-parser')} on Node ${process.versions.node}`;
-  const app = buildApp();
-  const server = await new Promise<Server>((resolve) => {
-    const s = app.listen(0, LOOPBACK, () => resolve(s));
-  });
-  const base = `http://${LOOPBACK}:${(server.address() as { port: number }).port}`;
-  const where = `on ${LOOPBACK} by scripts/capture/express-middleware.ts (in-process app, Express's default error handler, NODE_ENV unset, throwaway secrets)`;
+  const versions = expressMiddlewareVersions();
+  const server = await startExpressMiddleware({ port: expressMiddlewareSuite.capturePort });
+  const base = server.origin;
+  const where = `on ${LOOPBACK} by scripts/capture/express-middleware.ts (test/servers/express-middleware.ts as its own process, Express's default error handler, NODE_ENV unset, throwaway secrets)`;
   const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
-  const nowSec = Math.floor(Date.now() / 1000);
 
   const write = (file: string, cause: string, note: string, ex: Exchange, extra: Record<string, unknown> = {}) => {
     const fx = {
@@ -121,7 +76,7 @@ async function main(): Promise<void> {
     // POST with both is accepted, so the refusal below is the missing header.
     const issued = await send(base, { method: 'GET', path: '/csrf-token' });
     expectStatus(issued, 200, 'GET /csrf-token');
-    const csrfCookie = cookiePair(issued, '__Host-psifi.x-csrf-token');
+    const csrfCookie = cookiePair(issued, CSRF_CSRF_COOKIE);
     const token = (JSON.parse(issued.response.content.text ?? '{}') as { token?: string }).token;
     if (!token) throw new Error('GET /csrf-token returned no token');
     const body = { mimeType: 'application/json', text: '{"amount":10}' };
@@ -132,7 +87,7 @@ async function main(): Promise<void> {
 
     // express-jwt: a token signed with the app's secret is accepted, so each
     // refusal below is the one thing changed.
-    const good = jwt.sign({ sub: 'alice' }, SECRET, { algorithm: 'HS256', expiresIn: '1h' });
+    const good = await expressJwtToken(base, EXPRESS_MIDDLEWARE_USER);
     expectStatus(await send(base, { method: 'GET', path: '/api/reports', headers: { Authorization: `Bearer ${good}` } }), 200, 'valid token');
     const mw = "express-jwt expressjwt({ secret, algorithms: ['HS256'] }) on GET /api/reports";
 
@@ -140,12 +95,12 @@ async function main(): Promise<void> {
     expectStatus(missing, 401, 'no token');
     write('express-jwt-missing.json', 'credential-missing', `${mw}; no Authorization header (UnauthorizedError code credentials_required); a valid Bearer token answered 200`, missing, { now });
 
-    const expired = jwt.sign({ sub: 'alice', iat: nowSec - 7200, exp: nowSec - 3600 }, SECRET, { algorithm: 'HS256' });
+    const expired = await expressJwtToken(base, EXPRESS_MIDDLEWARE_USER, { expiresIn: -3600 });
     const exp = await send(base, { method: 'GET', path: '/api/reports', headers: { Authorization: `Bearer ${expired}` } });
     expectStatus(exp, 401, 'expired token');
     write('express-jwt-expired.json', 'credential-expired', `${mw}; token signed with the app's secret, exp one hour before the capture (UnauthorizedError code invalid_token); a fresh token answered 200`, exp, { now });
 
-    const forged = jwt.sign({ sub: 'alice' }, OTHER_SECRET, { algorithm: 'HS256', expiresIn: '1h' });
+    const forged = await expressJwtToken(base, EXPRESS_MIDDLEWARE_USER, { stranger: true });
     const bad = await send(base, { method: 'GET', path: '/api/reports', headers: { Authorization: `Bearer ${forged}` } });
     expectStatus(bad, 401, 'bad signature');
     write('express-jwt-bad-signature.json', 'credential-invalid', `${mw}; unexpired token signed HS256 with another throwaway secret than the app's (UnauthorizedError code invalid_token); the same claims signed with the app's secret answered 200`, bad, { now });
@@ -154,7 +109,7 @@ async function main(): Promise<void> {
     expectStatus(scheme, 401, 'wrong scheme');
     write('express-jwt-wrong-scheme.json', 'credential-malformed', `${mw}; a valid token sent as "Authorization: Token …" instead of "Bearer …" (UnauthorizedError code credentials_bad_scheme); with Bearer it answered 200`, scheme, { now });
   } finally {
-    await new Promise((resolve) => server.close(resolve));
+    await server.stop();
   }
 }
 

@@ -1,57 +1,20 @@
 // Captures the fastify rule's fixtures from a real Fastify app on 127.0.0.1:
 //   node scripts/capture/fastify.ts [--out DIR]
-// The app runs in this process on a port the OS picks. Each denial is sent
-// once with why403's own sendRequest, beside a request the same app allows,
-// so every label rests on what the app was configured to refuse. Tokens are
-// minted with a throwaway secret made for this run and thrown away after it.
-import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+// The app is test/servers/fastify.ts's, run as its own process on a fixed
+// port. Each denial is sent once with why403's own sendRequest, beside a
+// request the same app allows, so every label rests on what the app was
+// configured to refuse. Tokens are signed with the throwaway secret the app
+// was started with, gone when it stops.
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import Fastify, { type FastifyInstance } from 'fastify';
-import fastifyCookie from '@fastify/cookie';
-import fastifyCsrf from '@fastify/csrf-protection';
-import fastifyFormbody from '@fastify/formbody';
-import fastifyJwt from '@fastify/jwt';
 import type { Exchange } from '../../src/model/exchange.ts';
 import { sendRequest } from '../../src/live/send.ts';
 import { LOOPBACK } from '../../test/servers/common.ts';
 import { CAPTURE_USER_AGENT } from '../../test/servers/http.ts';
+import { FASTIFY_ADMIN, FASTIFY_VIEWER, fastifySuite, fastifyToken, fastifyVersions, startFastify } from '../../test/servers/fastify.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
-const SECRET = randomBytes(32).toString('hex');
-const OTHER_SECRET = randomBytes(32).toString('hex');
-
-const version = (pkg: string) => JSON.parse(readFileSync(join(ROOT, 'node_modules', pkg, 'package.json'), 'utf8')).version as string;
-
-function buildApp(): FastifyInstance {
-  const app = Fastify({ logger: false });
-  app.register(fastifyCookie);
-  app.register(fastifyFormbody);
-  app.register(fastifyCsrf, { cookieOpts: { path: '/', sameSite: 'strict', httpOnly: true } });
-  app.register(fastifyJwt, { secret: SECRET });
-  app.after(() => {
-    app.get('/form', async (_req, reply) => {
-      const token = reply.generateCsrf();
-      return reply.type('text/html').send(`<form method="post" action="/form"><input type="hidden" name="_csrf" value="${token}"><input name="title"></form>`);
-    });
-    // preHandler, not onRequest: the token rides in the form body, parsed after onRequest.
-    app.post('/form', { preHandler: app.csrfProtection }, async () => ({ saved: true }));
-    app.register(async (api) => {
-      api.addHook('onRequest', async (request) => {
-        await request.jwtVerify();
-      });
-      api.get('/api/reports', async () => ({ reports: [] }));
-      api.get('/api/admin/users', async (request, reply) => {
-        const user = request.user as { sub: string; role?: string };
-        if (user.role !== 'admin') return reply.code(403).send(new Error(`role "${user.role}" may not list users; admin required`));
-        return { users: [] };
-      });
-    });
-  });
-  return app;
-}
-
 interface Sent {
   method: string;
   path: string;
@@ -82,14 +45,11 @@ async function main(): Promise<void> {
   const { values } = parseArgs({ options: { out: { type: 'string' } } });
   const out = join(values.out ?? join(ROOT, 'src', 'rules', 'fastify'), 'fixtures');
   mkdirSync(out, { recursive: true });
-  const versions = `fastify ${version('fastify')}, @fastify/csrf-protection ${version('@fastify/csrf-protection')}, @fastify/cookie ${version('@fastify/cookie')}, @fastify/jwt ${version('@fastify/jwt')}, @fastify/formbody ${version('@fastify/formbody')} on Node ${process.versions.node}`;
-  const app = buildApp();
-  await app.listen({ host: LOOPBACK, port: 0 });
-  const port = (app.server.address() as { port: number }).port;
-  const base = `http://${LOOPBACK}:${port}`;
-  const where = `on ${LOOPBACK} by scripts/capture/fastify.ts (in-process app, throwaway secret)`;
+  const versions = fastifyVersions();
+  const server = await startFastify({ port: fastifySuite.capturePort });
+  const base = server.origin;
+  const where = `on ${LOOPBACK} by scripts/capture/fastify.ts (test/servers/fastify.ts as its own process, throwaway secret)`;
   const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
-  const nowSec = Math.floor(Date.now() / 1000);
 
   const write = (file: string, label: { cause: string }, note: string, ex: Exchange, extra: Record<string, unknown> = {}) => {
     const fx = {
@@ -128,19 +88,19 @@ async function main(): Promise<void> {
 
     // JWT: a token signed with the app's secret is accepted, so each refusal
     // below is the one thing changed.
-    const good = app.jwt.sign({ sub: 'alice', role: 'admin' }, { expiresIn: '1h' });
+    const good = await fastifyToken(base, FASTIFY_ADMIN);
     expectStatus(await send(base, { method: 'GET', path: '/api/reports', headers: { Authorization: `Bearer ${good}` } }), 200, 'valid token');
     const hook = '@fastify/jwt with `await request.jwtVerify()` in an onRequest hook on /api';
     const missing = await send(base, { method: 'GET', path: '/api/reports' });
     expectStatus(missing, 401, 'no token');
     write('jwt-missing.json', { cause: 'credential-missing' }, `${hook}; GET /api/reports with no Authorization header; a valid token answered 200`, missing);
 
-    const expired = app.jwt.sign({ sub: 'alice', role: 'admin', iat: nowSec - 7200, exp: nowSec - 3600 });
+    const expired = await fastifyToken(base, FASTIFY_ADMIN, { expiresIn: -3600 });
     const exp = await send(base, { method: 'GET', path: '/api/reports', headers: { Authorization: `Bearer ${expired}` } });
     expectStatus(exp, 401, 'expired token');
     write('jwt-expired.json', { cause: 'credential-expired' }, `${hook}; token signed with the app's secret, exp one hour before the capture; a fresh token answered 200`, exp, { now });
 
-    const forged = app.jwt.sign({ sub: 'alice', role: 'admin' }, { key: OTHER_SECRET, expiresIn: '1h' });
+    const forged = await fastifyToken(base, FASTIFY_ADMIN, { stranger: true });
     const bad = await send(base, { method: 'GET', path: '/api/reports', headers: { Authorization: `Bearer ${forged}` } });
     expectStatus(bad, 401, 'bad signature');
     write('jwt-bad-signature.json', { cause: 'credential-invalid' }, `${hook}; unexpired token signed HS256 with another throwaway secret than the app's; the same claims signed with the app's secret answered 200`, bad, { now });
@@ -152,13 +112,13 @@ async function main(): Promise<void> {
     write('jwt-malformed.json', { cause: 'credential-malformed' }, `${hook}; "Authorization: Bearer not-a-jwt" (not a JWS)`, notJwt);
 
     // Role check in the route: reply.code(403).send(new Error(...)).
-    const viewer = app.jwt.sign({ sub: 'bob', role: 'viewer' }, { expiresIn: '1h' });
+    const viewer = await fastifyToken(base, FASTIFY_VIEWER);
     expectStatus(await send(base, { method: 'GET', path: '/api/admin/users', headers: { Authorization: `Bearer ${good}` } }), 200, 'admin token');
     const role = await send(base, { method: 'GET', path: '/api/admin/users', headers: { Authorization: `Bearer ${viewer}` } });
     expectStatus(role, 403, 'viewer token');
     write('role-forbidden.json', { cause: 'insufficient-role' }, 'route handler checks request.user.role === "admin" and answers `reply.code(403).send(new Error(...))` (Fastify\'s default error serializer); valid token for role "viewer"; the same route answered 200 to a role "admin" token', role, { now });
   } finally {
-    await app.close();
+    await server.stop();
   }
 }
 
