@@ -5,7 +5,9 @@
 // authorisation layer refused: data-plane RBAC (AuthorizationPermissionMismatch),
 // the account firewall (AuthorizationFailure), SAS restrictions (…Mismatch),
 // or the signature itself (AuthenticationFailed + AuthenticationErrorDetail).
-// The Azurite emulator answers SAS and Shared Key failures with AuthorizationFailure.
+// The Azurite emulator (Server: Azurite-Blob/…) answers SAS, Shared Key and
+// anonymous-access failures alike with 403 AuthorizationFailure, so there the
+// request (SAS window, Shared Key, nothing) tells which check refused.
 import { defineRule, ev, type CauseClaim } from '../define.ts';
 import type { Context } from '../../engine/context.ts';
 import { jsonString } from '../../engine/context.ts';
@@ -79,6 +81,20 @@ function sas(ctx: Context): Record<string, string> | undefined {
   return out;
 }
 
+/** The SAS window against the server's clock (its Date header): seconds past se, or before st. */
+function sasWindow(ctx: Context, s: Record<string, string> | undefined): { expired?: number; early?: number; serverTime: string } | undefined {
+  const date = ctx.header('date');
+  const server = date ? new Date(date) : undefined;
+  if (!s || !server || Number.isNaN(server.getTime())) return undefined;
+  const se = s.se ? new Date(s.se) : undefined;
+  const st = s.st ? new Date(s.st) : undefined;
+  const serverTime = server.toISOString();
+  // The Date header has one-second resolution.
+  if (se && !Number.isNaN(se.getTime()) && server.getTime() - se.getTime() > 1000) return { expired: Math.round((server.getTime() - se.getTime()) / 1000), serverTime };
+  if (st && !Number.isNaN(st.getTime()) && st.getTime() - server.getTime() > 1000) return { early: Math.round((st.getTime() - server.getTime()) / 1000), serverTime };
+  return { serverTime };
+}
+
 function authKind(ctx: Context): 'sas' | 'shared-key' | 'bearer' | 'none' | 'unknown' {
   if (sas(ctx)) return 'sas';
   const auth = ctx.requestHeader('authorization');
@@ -137,7 +153,7 @@ export default defineRule({
     const accountScope = `$(az storage account show --name ${t.account} --query id -o tsv)`;
     const containerScope = `${accountScope}/blobServices/default/containers/${t.container}`;
     const notes: string[] = [];
-    if (sig.azurite) notes.push('This is the Azurite emulator: it answers SAS and Shared Key failures with AuthorizationFailure, where Azure would say AuthenticationFailed.');
+    if (sig.azurite) notes.push('This is the Azurite emulator: it answers SAS, Shared Key and anonymous-access failures with 403 AuthorizationFailure, where Azure would say AuthenticationFailed (or 404 ResourceNotFound for an anonymous read of a private container).');
     const assign: Fix = {
       title: `Assign a data-plane role such as "${role}" to the caller (Owner/Contributor on the account do not grant data access)`,
       difficulty: 'medium',
@@ -176,12 +192,32 @@ export default defineRule({
         }
         break;
       }
-      case 'AuthorizationFailure':
-        causes.push(claim('ip-restricted', sig.azurite ? 0.2 : 0.65, `${say} — most often the account’s firewall ("Firewalls and virtual networks" set to selected networks, or public access disabled) does not admit your address.`, evidence, [firewall]));
-        if (sig.azurite || kind === 'sas' || kind === 'shared-key')
-          causes.push(claim('credential-invalid', sig.azurite ? 0.7 : 0.35, 'The SAS or Shared Key signature did not verify (Azurite reports that as AuthorizationFailure).', evidence, [{ title: 'Check the account key or regenerate the SAS', difficulty: 'easy', commands: [`az storage account keys list --account-name ${t.account} -o table`] }, newSas('r')]));
-        else causes.push(claim('insufficient-role', 0.2, 'Without a firewall, AuthorizationFailure can also come from a missing data-plane role.', evidence, [assign]));
+      case 'AuthorizationFailure': {
+        // Azure's AuthorizationFailure is the firewall's; Azurite has no firewall
+        // and says AuthorizationFailure for every authentication it cannot
+        // complete, so there the request itself tells which one failed.
+        const keyFixes: Fix[] = [{ title: 'Sign with one of the account’s keys (or regenerate the SAS from it)', difficulty: 'easy', commands: [`az storage account keys list --account-name ${t.account} -o table`, ...(sig.azurite ? ['# Azurite: the key of devstoreaccount1 is the published development key, or the one set in AZURITE_ACCOUNTS'] : [])], verify: `az storage blob show --account-name ${t.account} --container-name ${t.container} --name ${t.blob} --account-key KEY answers the blob’s properties.`, docs: 'https://learn.microsoft.com/en-us/rest/api/storageservices/authorize-with-shared-key' }, newSas('r')];
+        const window = kind === 'sas' ? sasWindow(ctx, s) : undefined;
+        if (kind === 'none') {
+          causes.push(claim('credential-missing', sig.azurite ? 0.8 : 0.3, `${say} — the request carried no Authorization header and no SAS, and the container “${t.container}” does not allow anonymous access${sig.azurite ? ' (Azurite answers 403; Azure answers 404 ResourceNotFound for an anonymous read of a private container)' : ''}.`, [...evidence, ev('request', 'no Authorization header, no SAS in the query')], [
+            { title: 'Authenticate the request: Microsoft Entra ID, a SAS, or the account key', difficulty: 'easy', commands: [`az storage blob show --account-name ${t.account} --container-name ${t.container} --name ${t.blob} --auth-mode login`], verify: 'The same request with the credential answers 2xx.' },
+            { title: 'Or, if anonymous reads are really wanted, give the container a public access level', difficulty: 'medium', commands: [`az storage container set-permission --account-name ${t.account} --name ${t.container} --public-access blob`], verify: `az storage container show-permission --account-name ${t.account} --name ${t.container} prints "publicAccess": "blob".`, docs: 'https://learn.microsoft.com/en-us/azure/storage/blobs/anonymous-read-access-configure' },
+          ]));
+          causes.push(claim('ip-restricted', sig.azurite ? 0.1 : 0.6, `${say} — on Azure, most often the account’s firewall does not admit your address.`, evidence, [firewall]));
+        } else if (window?.expired) {
+          causes.push(claim('credential-expired', sig.azurite ? 0.85 : 0.5, `${say} — the SAS expired (se=${s?.se}) ${window.expired} s before the server’s clock (${window.serverTime}) judged it.`, [...evidence, ev('query:se', `${s?.se}`), ev('header:date', window.serverTime)], [newSas('r')]));
+          causes.push(claim('ip-restricted', sig.azurite ? 0.05 : 0.4, `${say} — on Azure this code is also the account firewall’s.`, evidence, [firewall]));
+        } else if (window?.early) {
+          causes.push(claim('credential-not-yet-valid', sig.azurite ? 0.8 : 0.5, `${say} — the SAS start (st=${s?.st}) lies ${window.early} s after the server’s clock (${window.serverTime}).`, [...evidence, ev('query:st', `${s?.st}`), ev('header:date', window.serverTime)], [{ title: 'Omit st, or set it a few minutes in the past to absorb clock differences', difficulty: 'easy' }]));
+        } else if (kind === 'sas' || kind === 'shared-key') {
+          causes.push(claim('credential-invalid', sig.azurite ? 0.75 : 0.35, `${say} — the ${kind === 'sas' ? 'SAS' : 'Shared Key'} signature did not verify: signed with a key that is not the account’s, or over a string that differs from the one the service computed${sig.azurite ? ' (Azurite reports that as AuthorizationFailure; Azure says AuthenticationFailed)' : ''}.`, evidence, keyFixes));
+          causes.push(claim('ip-restricted', sig.azurite ? 0.05 : 0.65, `${say} — on Azure, most often the account’s firewall ("Firewalls and virtual networks" set to selected networks, or public access disabled) does not admit your address.`, evidence, [firewall]));
+        } else {
+          causes.push(claim('ip-restricted', 0.65, `${say} — most often the account’s firewall ("Firewalls and virtual networks" set to selected networks, or public access disabled) does not admit your address.`, evidence, [firewall]));
+          causes.push(claim('insufficient-role', 0.2, 'Without a firewall, AuthorizationFailure can also come from a missing data-plane role.', evidence, [assign]));
+        }
         break;
+      }
       case 'AuthorizationSourceIPMismatch':
         causes.push(claim('ip-restricted', 0.9, `${say} — the SAS only admits the IP range sip=${s?.sip ?? '?'} and the request came from elsewhere.`, evidence, [{ title: 'Issue a SAS for your address (or without sip)', difficulty: 'easy', commands: ['curl -s https://ifconfig.me  # the address Azure sees', `az storage blob generate-sas --account-name ${t.account} --container-name ${t.container} --name ${t.blob} --permissions r --ip $(curl -s https://ifconfig.me) --expiry $(date -u -d '+1 hour' +%Y-%m-%dT%H:%MZ) --auth-mode login --as-user -o tsv`], verify: 'The address printed lies in the new SAS’s sip.' }]));
         break;
