@@ -5,24 +5,23 @@
 // privileges itself; as root it is started as the `caddy` user (setpriv), so
 // a root:root 0600 file is really unreadable to it. Each request is sent once
 // with why403's own sendRequest (no proxy from the environment); Caddy's JSON
-// access and error log lines for it are kept, as they name the reason.
-import { execFileSync } from 'node:child_process';
-import { chmodSync, chownSync, mkdirSync, writeFileSync } from 'node:fs';
+// access and error log lines for it are kept, as they name the reason. The
+// Caddyfile skeleton, document root, start and log reading are
+// test/servers/caddy.ts's, which the end-to-end suite uses too.
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Exchange } from '../../src/model/exchange.ts';
 import { sendRequest } from '../../src/live/send.ts';
-import { isRoot, LOOPBACK, makeTempDir, removeDir, spawnServer, stopChild, waitForPort } from '../../test/servers/common.ts';
+import { isRoot, LOOPBACK } from '../../test/servers/common.ts';
 import { CAPTURE_USER_AGENT } from '../../test/servers/http.ts';
+import { basicAuth as basic, CADDY_BASICAUTH, CADDY_PASSWORD as PASSWORD, CADDY_USER as USER, caddyVersion, launchCaddy } from '../../test/servers/caddy.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 /** Fixed, so fixtures name the same ports from one capture to the next. */
 const PORT = 18300;
 const UPSTREAM_PORT = 18301;
-/** Fake, for this capture only. */
-const USER = 'alice';
-const PASSWORD = 'right-password';
 const DIR = '/tmp/why403-capture/caddy';
 
 interface Scenario {
@@ -44,8 +43,7 @@ interface Scenario {
   upstream?: boolean;
 }
 
-const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
-const BASICAUTH = ['basicauth /reports/* {', `\t${USER} {HASH}`, '}', 'file_server'];
+const BASICAUTH = [...CADDY_BASICAUTH, 'file_server'];
 
 const SCENARIOS: Scenario[] = [
   {
@@ -126,87 +124,19 @@ const SCENARIOS: Scenario[] = [
   },
 ];
 
-function caddyVersion(): string {
-  const v = execFileSync('caddy', ['version'], { encoding: 'utf8' }).trim().split(/\s/)[0];
-  return `Caddy ${v.replace(/^v/, '')}`;
-}
-
-function caddyfile(s: Scenario, www: string, hash: string): string {
-  const body = s.rules.map((r) => `\t${r.replace('{HASH}', hash)}`).join('\n');
-  return `{
-\tadmin off
-\tauto_https off
-\tdebug
-}
-http://${LOOPBACK}:${PORT} {
-\tbind ${LOOPBACK}
-\tlog {
-\t\toutput stderr
-\t\tformat json
-\t}
-\troot * ${www}
-${body}
-}
-`;
-}
-
 async function send(path: string, headers: Record<string, string> = {}): Promise<Exchange> {
   const url = `http://${LOOPBACK}:${PORT}${path}`;
   const h = { 'User-Agent': CAPTURE_USER_AGENT, Accept: '*/*', ...headers };
   return sendRequest({ method: 'GET', url, headers: Object.entries(h).map(([name, value]) => ({ name, value })) }, { env: {}, followRedirects: false, timeoutMs: 10_000 });
 }
 
-/** Caddy's JSON log lines about requests (access log and handler errors), timestamps and ids cut, credentials never kept. */
-function requestLines(output: string): string[] {
-  const lines: string[] = [];
-  for (const l of output.split('\n')) {
-    let o: Record<string, any>;
-    try {
-      o = JSON.parse(l);
-    } catch {
-      continue;
-    }
-    // Only what Caddy says about requests: the access log and handler errors (debug level in 2.6 for 4xx).
-    if (!/^http\.log\.(access|error)/.test(String(o.logger ?? ''))) continue;
-    const { ts: _ts, request, resp_headers: _rh, ...rest } = o;
-    const req = request ? { remote_ip: request.remote_ip, method: request.method, uri: request.uri } : undefined;
-    lines.push(JSON.stringify({ ...rest, ...(req ? { request: req } : {}) }));
-  }
-  return lines;
-}
-
-async function waitForLines(output: () => string, n: number): Promise<string[]> {
+async function waitForLines(requestLog: () => string[], n: number): Promise<string[]> {
   const deadline = Date.now() + 3000;
-  while (requestLines(output()).filter((l) => l.includes('http.log.access')).length < n && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-  return requestLines(output());
-}
-
-function writeDocroot(www: string): void {
-  mkdirSync(join(www, 'reports'), { recursive: true });
-  mkdirSync(join(www, 'admin'), { recursive: true });
-  writeFileSync(join(www, 'index.html'), '<p>why403 test root</p>\n');
-  writeFileSync(join(www, 'reports', 'q3.txt'), 'q3 report\n');
-  writeFileSync(join(www, 'admin', 'users'), 'admin users\n');
-  const secret = join(www, 'secret.txt');
-  writeFileSync(secret, 'only root may read this\n');
-  if (isRoot()) {
-    chownSync(secret, 0, 0);
-    chmodSync(secret, 0o600);
-  } else chmodSync(secret, 0o000);
+  while (requestLog().filter((l) => l.includes('http.log.access')).length < n && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  return requestLog();
 }
 
 async function capture(s: Scenario, version: string, write: (sub: string, name: string, text: string) => void): Promise<void> {
-  const dir = makeTempDir('caddy', DIR);
-  const www = join(dir, 'www');
-  writeDocroot(www);
-  for (const d of [dir, www, join(www, 'reports'), join(www, 'admin')]) chmodSync(d, 0o755);
-  const hash = execFileSync('caddy', ['hash-password', '--plaintext', PASSWORD], { encoding: 'utf8' }).trim();
-  const cfg = join(dir, 'Caddyfile');
-  writeFileSync(cfg, caddyfile(s, www, hash));
-  execFileSync('caddy', ['validate', '--config', cfg, '--adapter', 'caddyfile'], { stdio: 'pipe' });
-  // Caddy writes its state under HOME / XDG dirs: keep them in the temp dir, owned by the user it runs as.
-  const env = { ...process.env, HOME: dir, XDG_DATA_HOME: join(dir, 'data'), XDG_CONFIG_HOME: join(dir, 'config') };
-  const args = ['run', '--config', cfg, '--adapter', 'caddyfile'];
   const upstream = s.upstream
     ? createServer((_req, res) => {
         res.writeHead(403, { 'Content-Type': 'application/json', Server: 'why403-test-app' });
@@ -214,11 +144,9 @@ async function capture(s: Scenario, version: string, write: (sub: string, name: 
       })
     : undefined;
   if (upstream) await new Promise<void>((r) => upstream.listen(UPSTREAM_PORT, LOOPBACK, r));
-  const { child, output } = isRoot()
-    ? spawnServer('setpriv', ['--reuid=caddy', '--regid=caddy', '--init-groups', 'caddy', ...args], { env })
-    : spawnServer('caddy', args, { env });
+  let server: Awaited<ReturnType<typeof launchCaddy>> | undefined;
   try {
-    await waitForPort(PORT, child, 15_000, () => `\n${output()}`);
+    server = await launchCaddy(s.rules, { port: PORT, dir: DIR });
     let sent = 0;
     let proof = '';
     if (s.allowedPath) {
@@ -235,7 +163,7 @@ async function capture(s: Scenario, version: string, write: (sub: string, name: 
     }
     const ex = await send(s.path, s.headers);
     if (ex.response.status !== s.expectStatus) throw new Error(`${s.file}: expected ${s.expectStatus}, got ${ex.response.status}`);
-    const all = await waitForLines(output, sent + 1);
+    const all = await waitForLines(server.requestLog, sent + 1);
     // Keep only the lines for the captured request: after the last access line of the proofs.
     let accessSeen = 0;
     const lines = all.filter((l) => {
@@ -260,9 +188,8 @@ async function capture(s: Scenario, version: string, write: (sub: string, name: 
     const fx = { source, label: s.label, ...(s.ambiguous ? { ambiguous: s.ambiguous } : {}), request, response, trace: ex.trace, ...(lines.length ? { log: lines } : {}) };
     write(s.dir, s.file, `${JSON.stringify(fx, null, 2)}\n`);
   } finally {
-    await stopChild(child, 3000);
+    await server?.stop();
     if (upstream) await new Promise((r) => upstream.close(r));
-    removeDir(dir);
   }
 }
 

@@ -1,27 +1,25 @@
 // Captures the haproxy rule's fixtures from a real HAProxy on 127.0.0.1:
 //   node scripts/capture/haproxy.ts [--out DIR]
 // One HAProxy per scenario, each with its own small config, so a fixture's
-// label rests on the only rule that config holds. No backend server: allowed
+// label rests on the only rule that config holds; the config skeleton, the
+// start and the log reading are test/servers/haproxy.ts's, which the
+// end-to-end suite uses with one config for all the denials. No backend server: allowed
 // requests get `http-request return`, so nothing is proxied anywhere. Each
 // request is sent once with why403's own sendRequest (no proxy from the
 // environment) and the HAProxy log line for it is kept: its termination state
 // (PR--, LR--) says whether a deny rule or the auth rule answered.
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Exchange } from '../../src/model/exchange.ts';
 import { sendRequest } from '../../src/live/send.ts';
-import { LOOPBACK, makeTempDir, removeDir, spawnServer, stopChild, waitForPort } from '../../test/servers/common.ts';
+import { LOOPBACK } from '../../test/servers/common.ts';
 import { CAPTURE_USER_AGENT } from '../../test/servers/http.ts';
+import { basicAuth as basic, HAPROXY_ALLOW as ALLOW, HAPROXY_PASSWORD as PASSWORD, HAPROXY_REALM as REALM, HAPROXY_USER as USER, HAPROXY_USERLIST, haproxyVersion, launchHaproxy } from '../../test/servers/haproxy.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 /** Fixed, so fixtures name the same port from one capture to the next. */
 const PORT = 18190;
-const REALM = 'why403 admin area';
-/** Fake, for this capture only. */
-const USER = 'alice';
-const PASSWORD = 'right-password';
 const DOCS_85 = 'https://docs.haproxy.org/2.6/configuration.html#8.5';
 
 interface Scenario {
@@ -41,9 +39,7 @@ interface Scenario {
   expectStatus: number;
 }
 
-const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
-const ALLOW = 'http-request return status 200 content-type text/plain string "allowed by haproxy\\n"';
-const AUTH = [`http-request auth realm "${REALM}" if { path_beg /admin } !{ http_auth(why403_users) }`, ALLOW];
+const AUTH = [`http-request auth realm "${REALM}" if { path_beg /admin } !{ http_auth(${HAPROXY_USERLIST}) }`, ALLOW];
 
 const SCENARIOS: Scenario[] = [
   {
@@ -111,55 +107,24 @@ const SCENARIOS: Scenario[] = [
   },
 ];
 
-function haproxyVersion(): string {
-  const m = /HAProxy version (\S+)/.exec(execFileSync('haproxy', ['-v'], { encoding: 'utf8' }));
-  return `HAProxy ${m?.[1] ?? '?'}`;
-}
-
-function config(s: Scenario): string {
-  return `global
-  log stdout format raw local0 info
-defaults
-  mode http
-  log global
-  option httplog
-  timeout client 5s
-  timeout server 5s
-  timeout connect 2s
-${s.userlist ? `userlist why403_users\n  user ${USER} insecure-password ${PASSWORD}\n` : ''}frontend why403_fe
-  bind ${LOOPBACK}:${PORT}
-${s.rules.map((r) => `  ${r}`).join('\n')}
-`;
-}
-
 async function send(path: string, headers: Record<string, string> = {}): Promise<Exchange> {
   const url = `http://${LOOPBACK}:${PORT}${path}`;
   const h = { 'User-Agent': CAPTURE_USER_AGENT, Accept: '*/*', ...headers };
   return sendRequest({ method: 'GET', url, headers: Object.entries(h).map(([name, value]) => ({ name, value })) }, { env: {}, followRedirects: false, timeoutMs: 10_000 });
 }
 
-/** The log lines HAProxy wrote for our requests (its stdout), without its startup notices. */
-function requestLines(output: string): string[] {
-  return output.split('\n').filter((l) => /^\d+\.\d+\.\d+\.\d+:\d+ \[/.test(l));
-}
-
-async function waitForLines(output: () => string, n: number): Promise<string[]> {
+async function waitForLines(requestLog: () => string[], n: number): Promise<string[]> {
   const deadline = Date.now() + 3000;
-  while (requestLines(output()).length < n && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-  return requestLines(output());
+  while (requestLog().length < n && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  return requestLog();
 }
 
 async function capture(s: Scenario, version: string, write: (sub: string, name: string, text: string) => void): Promise<void> {
-  const dir = makeTempDir('haproxy', `/tmp/why403-capture/haproxy`);
-  const cfg = join(dir, 'haproxy.cfg');
-  writeFileSync(cfg, config(s));
-  execFileSync('haproxy', ['-c', '-q', '-f', cfg]);
-  const { child, output } = spawnServer('haproxy', ['-db', '-f', cfg]);
+  const server = await launchHaproxy({ frontend: s.rules, userlist: s.userlist }, { port: PORT, dir: '/tmp/why403-capture/haproxy' });
   try {
-    await waitForPort(PORT, child, 10_000, () => `\n${output()}`);
     // The port check's bare connect may log nothing or a line; count from here.
     await new Promise((r) => setTimeout(r, 200));
-    const before = requestLines(output()).length;
+    const before = server.requestLog().length;
     let proof = '';
     if (s.allowedPath) {
       const ok = await send(s.allowedPath);
@@ -174,7 +139,7 @@ async function capture(s: Scenario, version: string, write: (sub: string, name: 
     const ex = await send(s.path, s.headers);
     if (ex.response.status !== s.expectStatus) throw new Error(`${s.file}: expected ${s.expectStatus}, got ${ex.response.status}`);
     const sentBefore = (s.allowedPath ? 1 : 0) + (s.file === 'basic-auth-wrong-password.json' ? 1 : 0);
-    const lines = (await waitForLines(output, before + sentBefore + 1)).slice(before + sentBefore);
+    const lines = (await waitForLines(server.requestLog, before + sentBefore + 1)).slice(before + sentBefore);
     const shownRules = s.rules.map((r) => (r === ALLOW ? 'http-request return status 200 …' : r));
     const source = `captured: ${version} (Debian 12) as a reverse proxy on ${LOOPBACK}:${PORT} by scripts/capture/haproxy.ts, frontend: \`${shownRules.join('; ')}\`${s.userlist ? ` with a userlist holding ${USER} (fake password)` : ''}; client ${LOOPBACK}: ${s.note}${proof}; log termination state per ${DOCS_85}`;
     const request = {
@@ -192,8 +157,7 @@ async function capture(s: Scenario, version: string, write: (sub: string, name: 
     const fx = { source, label: s.label, ...(s.ambiguous ? { ambiguous: s.ambiguous } : {}), request, response, trace: ex.trace, ...(lines.length ? { log: lines } : {}) };
     write(s.dir, s.file, `${JSON.stringify(fx, null, 2)}\n`);
   } finally {
-    await stopChild(child, 3000);
-    removeDir(dir);
+    await server.stop();
   }
 }
 

@@ -8,15 +8,16 @@
 // with why403's own sendRequest, never following redirects, never through a
 // proxy. lighttpd logs nothing for these 403s by default, so the servers run
 // with debug.log-request-handling, and each fixture keeps the error-log lines
-// that tell the denials apart.
-import { execFileSync } from 'node:child_process';
-import { chownSync, mkdirSync, writeFileSync } from 'node:fs';
+// that tell the denials apart. Config, document root and start are
+// test/servers/lighttpd.ts's, which the end-to-end suite uses too.
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { sendRequest } from '../../src/live/send.ts';
 import type { Exchange } from '../../src/model/exchange.ts';
-import { isRoot, LOOPBACK, makeTempDir, readLines, removeDir, spawnServer, stopChild, waitForPort } from '../../test/servers/common.ts';
+import { isRoot, LOOPBACK } from '../../test/servers/common.ts';
 import { CAPTURE_USER_AGENT } from '../../test/servers/http.ts';
+import { launchLighttpd, LIGHTTPD_ACCESS_RULES, lighttpdVersion as version } from '../../test/servers/lighttpd.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 /** Fixed, so fixtures name the same ports and paths from one capture to the next. */
@@ -24,76 +25,11 @@ const MAIN_PORT = 18431;
 const IP_PORT = 18432;
 const DIR = '/tmp/why403-capture/lighttpd';
 
-const COMMON = (dir: string, port: number) => [
-  `server.document-root = "${dir}/www"`,
-  `server.port = ${port}`,
-  `server.bind = "${LOOPBACK}"`,
-  'server.username = "www-data"',
-  'server.groupname = "www-data"',
-  `server.errorlog = "${dir}/log/error.log"`,
-  'server.modules = ( "mod_access" )',
-  'index-file.names = ( "index.html" )',
-  'mimetype.assign = ( ".html" => "text/html", ".txt" => "text/plain" )',
-  // Off by default; without it lighttpd writes no line at all for a 403.
-  'debug.log-request-handling = "enable"',
-];
 /** The rules under test, quoted in the fixtures' sources. */
-const MAIN_RULES = ['url.access-deny = ( "~", ".inc" )', '$HTTP["url"] =~ "^/private/" { url.access-deny = ( "" ) }'];
+const MAIN_RULES = LIGHTTPD_ACCESS_RULES;
 const IP_RULES = ['$HTTP["remoteip"] == "127.0.0.1" { url.access-deny = ( "" ) }'];
 
-function version(): string {
-  const m = /lighttpd\/([\d.]+)/.exec(execFileSync('lighttpd', ['-v'], { encoding: 'utf8' }));
-  return `lighttpd ${m?.[1] ?? '?'}`;
-}
-
-function writeDocroot(www: string): void {
-  for (const d of ['files', 'private']) mkdirSync(join(www, d), { recursive: true });
-  const files: Record<string, string> = {
-    'index.html': '<p>why403 test root</p>\n',
-    'files/a.txt': 'a file in a directory without index\n',
-    'private/report.txt': 'private report\n',
-    'config.inc': '<?php $db_password = "fake"; ?>\n',
-  };
-  for (const [path, text] of Object.entries(files)) writeFileSync(join(www, path), text, { mode: 0o644 });
-  const secret = join(www, 'secret.txt');
-  writeFileSync(secret, 'only root may read this\n', { mode: 0o600 });
-  chownSync(secret, 0, 0);
-}
-
-async function startLighttpd(name: string, port: number, rules: string[]) {
-  const dir = makeTempDir(`lighttpd-${name}`, join(DIR, name));
-  writeDocroot(join(dir, 'www'));
-  // lighttpd opens its error log after dropping to www-data.
-  mkdirSync(join(dir, 'log'));
-  const wwwData = (flag: string) => Number(execFileSync('id', [flag, 'www-data'], { encoding: 'utf8' }).trim());
-  chownSync(join(dir, 'log'), wwwData('-u'), wwwData('-g'));
-  const cfg = join(dir, 'lighttpd.conf');
-  writeFileSync(cfg, [...COMMON(dir, port), ...rules, ''].join('\n'));
-  execFileSync('lighttpd', ['-tt', '-f', cfg]);
-  const { child, output } = spawnServer('lighttpd', ['-D', '-f', cfg]);
-  try {
-    await waitForPort(port, child, 10_000, () => `\n${output()}\n${readLines(join(dir, 'log', 'error.log')).join('\n')}`);
-  } catch (e) {
-    await stopChild(child);
-    throw e;
-  }
-  let seen = readLines(join(dir, 'log', 'error.log')).length;
-  return {
-    origin: `http://${LOOPBACK}:${port}`,
-    dir,
-    /** Error-log lines since the last call, timestamps cut; the parsed-URI dump repeats the request and is left out. */
-    takeLog(): string[] {
-      const all = readLines(join(dir, 'log', 'error.log'));
-      const fresh = all.slice(seen);
-      seen = all.length;
-      return fresh.filter((l) => !/\(response\.c\.\d+\) (-- parsed Request-URI|Request-URI|URI-scheme|URI-authority|URI-path|URI-query)/.test(l)).map((l) => l.replace(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d: /, ''));
-    },
-    stop: async () => {
-      await stopChild(child, 5000);
-      removeDir(dir);
-    },
-  };
-}
+const startLighttpd = (name: string, port: number, rules: string[]) => launchLighttpd(rules, { port, dir: join(DIR, name) });
 
 async function get(origin: string, path: string): Promise<Exchange> {
   const url = `${origin}${path}`;

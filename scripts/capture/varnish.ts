@@ -7,15 +7,16 @@
 // request is sent once with why403's own sendRequest (no proxy from the
 // environment), and varnishlog's record of it (VCL_call, VCL_acl, VCL_return,
 // RespStatus) is kept: it says whether VCL answered with synth or the backend did.
-import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+// The VCL skeleton, the backend, the start and varnishlog reading are
+// test/servers/varnish.ts's, which the end-to-end suite uses too.
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Exchange } from '../../src/model/exchange.ts';
 import { sendRequest } from '../../src/live/send.ts';
-import { LOOPBACK, makeTempDir, removeDir, spawnServer, stopChild, waitForPort } from '../../test/servers/common.ts';
+import { LOOPBACK } from '../../test/servers/common.ts';
 import { CAPTURE_USER_AGENT } from '../../test/servers/http.ts';
+import { launchVarnish, startBackend, varnishVersion } from '../../test/servers/varnish.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 /** Fixed, so fixtures name the same ports from one capture to the next. */
@@ -90,74 +91,15 @@ const SCENARIOS: Scenario[] = [
   },
 ];
 
-function varnishVersion(): string {
-  // varnishd -V writes its version to stderr.
-  const r = spawnSync('varnishd', ['-V'], { encoding: 'utf8' });
-  const m = /varnish-([\d.]+)/.exec(`${r.stdout}${r.stderr}`);
-  return `Varnish ${m?.[1] ?? '?'}`;
-}
-
-function vcl(s: Scenario): string {
-  return `vcl 4.1;
-backend default { .host = "${LOOPBACK}"; .port = "${BACKEND_PORT}"; }
-${s.acl ? `${s.acl}\n` : ''}sub vcl_recv {
-${s.recv.map((l) => `  ${l}`).join('\n')}
-}
-`;
-}
-
-function startBackend(): Promise<Server> {
-  const srv = createServer((req, res) => {
-    if (req.url?.startsWith('/private')) {
-      res.writeHead(403, { 'Content-Type': 'text/plain' });
-      res.end('forbidden by the backend application\n');
-      return;
-    }
-    res.writeHead(200, { 'Content-Type': 'text/plain' });
-    res.end('allowed by the backend\n');
-  });
-  return new Promise((resolve, reject) => {
-    srv.once('error', reject);
-    srv.listen(BACKEND_PORT, LOOPBACK, () => resolve(srv));
-  });
-}
-
 async function send(method: string, path: string): Promise<Exchange> {
   const url = `http://${LOOPBACK}:${PORT}${path}`;
   const h = { 'User-Agent': CAPTURE_USER_AGENT, Accept: '*/*' };
   return sendRequest({ method, url, headers: Object.entries(h).map(([name, value]) => ({ name, value })) }, { env: {}, followRedirects: false, timeoutMs: 10_000 });
 }
 
-/** varnishlog's record of the last request with this status, the lines that say who answered. */
-function vslLines(workdir: string, status: number): string[] {
-  try {
-    const out = execFileSync(
-      'varnishlog',
-      ['-d', '-n', workdir, '-g', 'request', '-q', `RespStatus == ${status}`, '-i', 'ReqMethod,ReqURL,VCL_call,VCL_acl,VCL_return,BerespStatus,RespStatus,RespReason,RespHeader'],
-      { encoding: 'utf8', timeout: 5000 },
-    );
-    // Top-level groups start with "*   <<"; the backend fetch nested in one starts with "**".
-    const blocks = out.split(/\n(?=\*\s)/).filter((b) => b.trim());
-    const last = blocks[blocks.length - 1] ?? '';
-    return last.split('\n').map((l) => l.replace(/^[-* ]+\s*/, '').replace(/\s+/g, ' ').trim()).filter(Boolean).filter((l) => !/^RespHeader (Date|Content-Length|Accept-Ranges|Connection):/.test(l));
-  } catch {
-    return [];
-  }
-}
-
 async function capture(s: Scenario, version: string, write: (sub: string, name: string, text: string) => void): Promise<void> {
-  const dir = makeTempDir('varnish', '/tmp/why403-capture/varnish');
-  const file = join(dir, 'why403.vcl');
-  writeFileSync(file, vcl(s));
-  chmodSync(file, 0o644);
-  const workdir = join(dir, 'work');
-  mkdirSync(workdir);
-  chmodSync(workdir, 0o755);
-  // Varnish compiles the VCL first; a typo here should fail with its message, not a timeout.
-  execFileSync('varnishd', ['-C', '-f', file, '-n', workdir], { stdio: ['ignore', 'ignore', 'pipe'] });
-  const { child, output } = spawnServer('varnishd', ['-F', '-a', `${LOOPBACK}:${PORT}`, '-f', file, '-n', workdir, '-s', 'malloc,16m', '-j', 'unix,user=vcache']);
+  const server = await launchVarnish({ acls: s.acl ? [s.acl] : [], recv: s.recv }, BACKEND_PORT, { port: PORT, dir: '/tmp/why403-capture/varnish' });
   try {
-    await waitForPort(PORT, child, 15_000, () => `\n${output()}`);
     let proof = '';
     if (s.allowed) {
       const ok = await send(s.allowed.method ?? 'GET', s.allowed.path);
@@ -168,7 +110,7 @@ async function capture(s: Scenario, version: string, write: (sub: string, name: 
     const ex = await send(method, s.path);
     if (ex.response.status !== s.expectStatus) throw new Error(`${s.file}: expected ${s.expectStatus}, got ${ex.response.status}`);
     await new Promise((r) => setTimeout(r, 300));
-    const log = vslLines(workdir, s.expectStatus);
+    const log = server.vsl(s.expectStatus);
     const shown = [s.acl, ...s.recv].filter(Boolean).join(' ');
     const source = `captured: ${version} (Debian 12) as a reverse proxy on ${LOOPBACK}:${PORT} by scripts/capture/varnish.ts, VCL: \`${shown || 'vcl_recv empty (built-in VCL only)'}\`; client ${LOOPBACK}: ${s.note}${proof}; log via varnishlog, tags per ${VSL_DOCS}`;
     const request = { method: ex.request!.method, url: ex.request!.url, headers: Object.fromEntries(ex.request!.headers.map((h) => [h.name, h.value])) };
@@ -182,8 +124,7 @@ async function capture(s: Scenario, version: string, write: (sub: string, name: 
     const fx = { source, label: s.label, ...(s.ambiguous ? { ambiguous: s.ambiguous } : {}), request, response, trace: ex.trace, ...(log.length ? { log } : {}) };
     write(s.dir, s.file, `${JSON.stringify(fx, null, 2)}\n`);
   } finally {
-    await stopChild(child, 5000);
-    removeDir(dir);
+    await server.stop();
   }
 }
 
@@ -196,7 +137,7 @@ async function main(): Promise<void> {
     writeFileSync(join(out, sub, name), text);
     console.log(`wrote ${join(out, sub, name)}`);
   };
-  const backend = await startBackend();
+  const backend = await startBackend(BACKEND_PORT);
   try {
     for (const s of SCENARIOS) await capture(s, version, write);
   } finally {

@@ -144,7 +144,7 @@ export default defineRule({
     causes.push({
       id: 'path-forbidden',
       weight: 0.4,
-      summary: `An \`http-request deny\` in HAProxy’s frontend refuses this request, typically by path (\`path_beg ${path.split('/').slice(0, 2).join('/') || '/'}\`) or unconditionally; the request never reached a backend server.`,
+      summary: `An \`http-request deny\` in HAProxy’s frontend or in the backend it routes to refuses this request, typically by path (\`path_beg ${path.split('/').slice(0, 2).join('/') || '/'}\`) or unconditionally; the request never reached a backend server.`,
       evidence: [sameForAll],
       fixes: [checkConfig, readLog],
     });
