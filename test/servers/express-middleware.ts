@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { LOOPBACK, type RunningServer, type StartOptions } from './common.ts';
 import { send, setCookies } from './http.ts';
 import { debianRelease } from './nginx.ts';
-import { pkgVersion, signHs256, startNodeApp, type TokenOptions } from './fastify.ts';
+import { pkgVersion, signHs256, startNodeApp, type TokenOptions } from './node-app.ts';
 import type { PlannedRequest, Scenario, Suite } from './scenarios.ts';
 
 const JWT_SECRET_ENV = 'WHY403_EXPRESS_JWT_SECRET';
