@@ -67,6 +67,7 @@ function producerSignals(ctx: Context, g: GoogleError | undefined): { confidence
   if (/(^|\.)googleapis\.com$/.test(host) && g) bump(0.95, ev('request:url', `host ${host}`));
   // Products with their own slug answer in the same model; leave room for their rules.
   if (/^(storage|firestore|firebasestorage)\.googleapis\.com$|\.storage\.googleapis\.com$/.test(host) || /\.run\.app$/.test(host)) confidence = Math.min(confidence, 0.6);
+  if (host === 'firestore.googleapis.com') confidence = Math.min(confidence, 0.45); // below 0.5: the firebase-firestore rule names it
   // Cloud Storage's own wording names the product even when the URL is not known.
   if (g && /Google Cloud Storage (object|bucket)/.test(g.message)) confidence = Math.min(confidence, 0.6);
   return { confidence, evidence };
