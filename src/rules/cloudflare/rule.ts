@@ -57,6 +57,9 @@ function signature(ctx: Context) {
     /Attention Required! \| Cloudflare/i.test(title ?? '') ||
     /^Just a moment\.\.\.$/.test(title ?? '') ||
     /cf-error-details|cf-error-code|Cloudflare Ray ID|Performance &amp; security by|Performance & security by Cloudflare|sparrow\.cloudflare\.com/i.test(text) ||
+    // The heading of a 1xxx page as text (tags stripped, footer lost): the word
+    // "Cloudflare" may not survive, but a 1xxx code beside a 16-hex Ray ID does.
+    /\bError\s*1\d{3}\s*Ray ID:\s*[0-9a-f]{16}\b/.test(text) ||
     (/^error code: \d{4}\s*$/i.test(text.trim()) && Boolean(ray || server));
   if (ownPage) evidence.push(ev('body', title ? `Cloudflare page: ${title}` : 'Cloudflare error page'));
   const api = /(^|\.)api\.cloudflare\.com$/.test(ctx.url?.hostname ?? '');
