@@ -15,6 +15,7 @@ import { CAPTURE_USER_AGENT } from '../../test/servers/http.ts';
 import { AZURITE_KEY, AZURITE_SUITE, BLOB_PATH, blobSas, sharedKeyGet, startAzurite } from '../../test/servers/azurite.ts';
 import { debianRelease } from '../../test/servers/nginx.ts';
 import type { PlannedRequest } from '../../test/servers/scenarios.ts';
+import { fixtureResponse } from './fixture-json.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const DOCS = 'https://learn.microsoft.com/en-us/rest/api/storageservices/authorize-requests-to-azure-storage';
@@ -90,7 +91,7 @@ async function main(): Promise<void> {
         label: sc.label,
         ...(sc.ambiguous ? { ambiguous: sc.ambiguous } : {}),
         request: { method: ex.request!.method, url, headers, ...(p.body !== undefined ? { postData: ex.request!.postData } : {}) },
-        response: { status: ex.response.status, statusText: ex.response.statusText, httpVersion: ex.response.httpVersion, headers: ex.response.headers, body: ex.response.content.text ?? '' },
+        response: fixtureResponse(ex),
         trace: ex.trace,
         log: await logFor(server.errorLog, ex.response.headers.find((h) => h.name.toLowerCase() === 'x-ms-request-id')?.value),
       };

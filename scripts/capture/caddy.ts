@@ -8,7 +8,6 @@
 // access and error log lines for it are kept, as they name the reason. The
 // Caddyfile skeleton, document root, start and log reading are
 // test/servers/caddy.ts's, which the end-to-end suite uses too.
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -17,6 +16,7 @@ import { sendRequest } from '../../src/live/send.ts';
 import { isRoot, LOOPBACK } from '../../test/servers/common.ts';
 import { CAPTURE_USER_AGENT } from '../../test/servers/http.ts';
 import { basicAuth as basic, CADDY_BASICAUTH, CADDY_PASSWORD as PASSWORD, CADDY_USER as USER, caddyVersion, launchCaddy } from '../../test/servers/caddy.ts';
+import { fixtureRequest, fixtureResponse, fixtureWriter } from './fixture-json.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 /** Fixed, so fixtures name the same ports from one capture to the next. */
@@ -136,7 +136,7 @@ async function waitForLines(requestLog: () => string[], n: number): Promise<stri
   return requestLog();
 }
 
-async function capture(s: Scenario, version: string, write: (sub: string, name: string, text: string) => void): Promise<void> {
+async function capture(s: Scenario, version: string, write: (sub: string, name: string, fixture: object) => void): Promise<void> {
   const upstream = s.upstream
     ? createServer((_req, res) => {
         res.writeHead(403, { 'Content-Type': 'application/json', Server: 'why403-test-app' });
@@ -173,20 +173,10 @@ async function capture(s: Scenario, version: string, write: (sub: string, name: 
     });
     const shown = s.rules.map((r) => r.replace('{HASH}', '<bcrypt hash>')).join('; ').replace(/\{; \t/g, '{ ').replace(/; \}/g, ' }');
     const source = `captured: ${version} (Debian 12) on ${LOOPBACK}:${PORT} by scripts/capture/caddy.ts${isRoot() ? ', run as the caddy user' : ''}, Caddyfile site block: \`root * <docroot>; ${shown}\`; client ${LOOPBACK}: ${s.note}${proof}`;
-    const request = {
-      method: ex.request!.method,
-      url: ex.request!.url,
-      headers: Object.fromEntries(ex.request!.headers.map((h) => [h.name, h.value])),
-    };
-    const response = {
-      status: ex.response.status,
-      statusText: ex.response.statusText,
-      httpVersion: ex.response.httpVersion,
-      headers: ex.response.headers,
-      body: ex.response.content.text ?? '',
-    };
+    const request = fixtureRequest(ex);
+    const response = fixtureResponse(ex);
     const fx = { source, label: s.label, ...(s.ambiguous ? { ambiguous: s.ambiguous } : {}), request, response, trace: ex.trace, ...(lines.length ? { log: lines } : {}) };
-    write(s.dir, s.file, `${JSON.stringify(fx, null, 2)}\n`);
+    write(s.dir, s.file, fx);
   } finally {
     await server?.stop();
     if (upstream) await new Promise((r) => upstream.close(r));
@@ -197,11 +187,7 @@ async function main(): Promise<void> {
   const { values } = parseArgs({ options: { out: { type: 'string' } } });
   const out = values.out ?? join(ROOT, 'src', 'rules', 'caddy');
   const version = caddyVersion();
-  const write = (sub: string, name: string, text: string) => {
-    mkdirSync(join(out, sub), { recursive: true });
-    writeFileSync(join(out, sub, name), text);
-    console.log(`wrote ${join(out, sub, name)}`);
-  };
+  const write = fixtureWriter(out);
   for (const s of SCENARIOS) await capture(s, version, write);
 }
 

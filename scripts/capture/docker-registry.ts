@@ -6,7 +6,6 @@
 // why403's own sendRequest (no proxy from the environment). Before the
 // denials, the same registry is shown to let the right credential through, so
 // each fixture's label rests on the one thing the scenario changes.
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Exchange } from '../../src/model/exchange.ts';
@@ -15,6 +14,7 @@ import type { RunningServer } from '../../test/servers/common.ts';
 import { CAPTURE_USER_AGENT } from '../../test/servers/http.ts';
 import type { PlannedRequest, Suite } from '../../test/servers/scenarios.ts';
 import { mintRegistryToken, REGISTRY_PASSWORD, REGISTRY_SUITES, REGISTRY_USER, REPOSITORY } from '../../test/servers/docker-registry.ts';
+import { fixtureRequest, fixtureResponse, fixtureWriter } from './fixture-json.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 
@@ -54,17 +54,14 @@ async function captureSuite(suite: Suite, out: string): Promise<void> {
         source: `captured: ${s.version} on 127.0.0.1:${suite.capturePort} by scripts/capture/docker-registry.ts (test/servers/docker-registry.ts): ${sc.config}${p.note ? `; credential: ${p.note}` : ''}${proof}`,
         label: sc.label,
         ...(sc.ambiguous ? { ambiguous: sc.ambiguous } : {}),
-        request: { method: ex.request!.method, url: ex.request!.url, headers: Object.fromEntries(ex.request!.headers.map((h) => [h.name, h.value])) },
-        response: { status: ex.response.status, statusText: ex.response.statusText, httpVersion: ex.response.httpVersion, headers: ex.response.headers, body: ex.response.content.text ?? '' },
+        request: fixtureRequest(ex),
+        response: fixtureResponse(ex),
         // Tokens are time-bound: diagnose at the moment of capture, as the registry judged them.
         now: ex.trace?.receivedAt,
         trace: ex.trace,
         ...(log.length ? { log } : {}),
       };
-      mkdirSync(out, { recursive: true });
-      const file = join(out, `${sc.name}.json`);
-      writeFileSync(file, `${JSON.stringify(fx, null, 2)}\n`);
-      console.log(`wrote ${file}`);
+      fixtureWriter(out)('', `${sc.name}.json`, fx);
     }
   } finally {
     await s.stop();

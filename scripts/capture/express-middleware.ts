@@ -15,6 +15,7 @@ import { sendRequest } from '../../src/live/send.ts';
 import { LOOPBACK } from '../../test/servers/common.ts';
 import { CAPTURE_USER_AGENT } from '../../test/servers/http.ts';
 import { CSRF_CSRF_COOKIE, EXPRESS_MIDDLEWARE_USER, expressJwtToken, expressMiddlewareSuite, expressMiddlewareVersions, startExpressMiddleware } from '../../test/servers/express-middleware.ts';
+import { fixtureResponse } from './fixture-json.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 
@@ -64,7 +65,7 @@ async function main(): Promise<void> {
         headers: Object.fromEntries(ex.request!.headers.map((h) => [h.name, h.value])),
         ...(ex.request!.postData ? { postData: ex.request!.postData } : {}),
       },
-      response: { status: ex.response.status, statusText: ex.response.statusText, httpVersion: ex.response.httpVersion, headers: ex.response.headers, body: ex.response.content.text ?? '' },
+      response: fixtureResponse(ex),
       trace: ex.trace,
     };
     writeFileSync(join(out, file), `${JSON.stringify(fx, null, 2)}\n`);

@@ -8,7 +8,6 @@
 // request is sent once with why403's own sendRequest (no proxy from the
 // environment) and the HAProxy log line for it is kept: its termination state
 // (PR--, LR--) says whether a deny rule or the auth rule answered.
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Exchange } from '../../src/model/exchange.ts';
@@ -16,6 +15,7 @@ import { sendRequest } from '../../src/live/send.ts';
 import { LOOPBACK } from '../../test/servers/common.ts';
 import { CAPTURE_USER_AGENT } from '../../test/servers/http.ts';
 import { basicAuth as basic, HAPROXY_ALLOW as ALLOW, HAPROXY_PASSWORD as PASSWORD, HAPROXY_REALM as REALM, HAPROXY_USER as USER, HAPROXY_USERLIST, haproxyVersion, launchHaproxy } from '../../test/servers/haproxy.ts';
+import { fixtureRequest, fixtureResponse, fixtureWriter } from './fixture-json.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 /** Fixed, so fixtures name the same port from one capture to the next. */
@@ -119,7 +119,7 @@ async function waitForLines(requestLog: () => string[], n: number): Promise<stri
   return requestLog();
 }
 
-async function capture(s: Scenario, version: string, write: (sub: string, name: string, text: string) => void): Promise<void> {
+async function capture(s: Scenario, version: string, write: (sub: string, name: string, fixture: object) => void): Promise<void> {
   const server = await launchHaproxy({ frontend: s.rules, userlist: s.userlist }, { port: PORT, dir: '/tmp/why403-capture/haproxy' });
   try {
     // The port check's bare connect may log nothing or a line; count from here.
@@ -142,20 +142,10 @@ async function capture(s: Scenario, version: string, write: (sub: string, name: 
     const lines = (await waitForLines(server.requestLog, before + sentBefore + 1)).slice(before + sentBefore);
     const shownRules = s.rules.map((r) => (r === ALLOW ? 'http-request return status 200 …' : r));
     const source = `captured: ${version} (Debian 12) as a reverse proxy on ${LOOPBACK}:${PORT} by scripts/capture/haproxy.ts, frontend: \`${shownRules.join('; ')}\`${s.userlist ? ` with a userlist holding ${USER} (fake password)` : ''}; client ${LOOPBACK}: ${s.note}${proof}; log termination state per ${DOCS_85}`;
-    const request = {
-      method: ex.request!.method,
-      url: ex.request!.url,
-      headers: Object.fromEntries(ex.request!.headers.map((h) => [h.name, h.value])),
-    };
-    const response = {
-      status: ex.response.status,
-      statusText: ex.response.statusText,
-      httpVersion: ex.response.httpVersion,
-      headers: ex.response.headers,
-      body: ex.response.content.text ?? '',
-    };
+    const request = fixtureRequest(ex);
+    const response = fixtureResponse(ex);
     const fx = { source, label: s.label, ...(s.ambiguous ? { ambiguous: s.ambiguous } : {}), request, response, trace: ex.trace, ...(lines.length ? { log: lines } : {}) };
-    write(s.dir, s.file, `${JSON.stringify(fx, null, 2)}\n`);
+    write(s.dir, s.file, fx);
   } finally {
     await server.stop();
   }
@@ -165,11 +155,7 @@ async function main(): Promise<void> {
   const { values } = parseArgs({ options: { out: { type: 'string' } } });
   const out = values.out ?? join(ROOT, 'src', 'rules', 'haproxy');
   const version = haproxyVersion();
-  const write = (sub: string, name: string, text: string) => {
-    mkdirSync(join(out, sub), { recursive: true });
-    writeFileSync(join(out, sub, name), text);
-    console.log(`wrote ${join(out, sub, name)}`);
-  };
+  const write = fixtureWriter(out);
   for (const s of SCENARIOS) await capture(s, version, write);
 }
 

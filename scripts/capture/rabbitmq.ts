@@ -7,7 +7,6 @@
 // the environment). Before the denials, the same broker is shown to let
 // alice's right password through to /api/overview, so each denial comes from
 // the one thing its scenario changes.
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Exchange } from '../../src/model/exchange.ts';
@@ -15,6 +14,7 @@ import { sendRequest } from '../../src/live/send.ts';
 import { CAPTURE_USER_AGENT } from '../../test/servers/http.ts';
 import type { PlannedRequest } from '../../test/servers/scenarios.ts';
 import { RABBITMQ_PASSWORD, rabbitmqSuite } from '../../test/servers/rabbitmq.ts';
+import { fixtureRequest, fixtureResponse, fixtureWriter } from './fixture-json.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 
@@ -42,14 +42,11 @@ async function main(): Promise<void> {
         source: `captured: ${s.version}, management plugin, on 127.0.0.1:${suite.capturePort} by scripts/capture/rabbitmq.ts (test/servers/rabbitmq.ts): ${sc.config}${proof}`,
         label: sc.label,
         ...(sc.ambiguous ? { ambiguous: sc.ambiguous } : {}),
-        request: { method: ex.request!.method, url: ex.request!.url, headers: Object.fromEntries(ex.request!.headers.map((h) => [h.name, h.value])) },
-        response: { status: ex.response.status, statusText: ex.response.statusText, httpVersion: ex.response.httpVersion, headers: ex.response.headers, body: ex.response.content.text ?? '' },
+        request: fixtureRequest(ex),
+        response: fixtureResponse(ex),
         trace: ex.trace,
       };
-      mkdirSync(out, { recursive: true });
-      const file = join(out, `${sc.name}.json`);
-      writeFileSync(file, `${JSON.stringify(fx, null, 2)}\n`);
-      console.log(`wrote ${file}`);
+      fixtureWriter(out)('', `${sc.name}.json`, fx);
     }
   } finally {
     await s.stop();

@@ -8,7 +8,7 @@
 // the machine. 401/403 denials go to fixtures/; 407s and the 503 go to
 // extra/ (the engine does not treat them as denials; see the rule's test).
 import { execFileSync } from 'node:child_process';
-import { chownSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chownSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -17,6 +17,7 @@ import type { NameValue } from '../../src/model/exchange.ts';
 import { isRoot, LOOPBACK, makeTempDir, readLines, removeDir, spawnServer, stopChild, waitForPort } from '../../test/servers/common.ts';
 import { squidDenyConfig, startSquid } from '../../test/servers/squid.ts';
 import { CAPTURE_USER_AGENT } from '../../test/servers/http.ts';
+import { fixtureWriter } from './fixture-json.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 /** Fixed, so fixtures name the same ports from one capture to the next. */
@@ -143,19 +144,15 @@ function redactAuth(cap: Captured): Captured {
   return { ...cap, request: { ...cap.request, headers } };
 }
 
-function fixture(source: string, label: object, cap: Captured, log?: string[]): string {
-  return `${JSON.stringify({ source, label, request: cap.request, response: cap.response, ...(log?.length ? { log } : {}) }, null, 2)}\n`;
+function fixture(source: string, label: object, cap: Captured, log?: string[]): object {
+  return { source, label, request: cap.request, response: cap.response, ...(log?.length ? { log } : {}) };
 }
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { out: { type: 'string' } } });
   const out = values.out ?? join(ROOT, 'src', 'rules', 'squid');
   const version = `${squidVersion()} (Debian 12)`;
-  const write = (sub: string, name: string, text: string) => {
-    mkdirSync(join(out, sub), { recursive: true });
-    writeFileSync(join(out, sub, name), text);
-    console.log(`wrote ${join(out, sub, name)}`);
-  };
+  const write = fixtureWriter(out);
   const forwardProxy = { product: 'squid', layer: 'forward-proxy' };
 
   // 1. The e2e harness: a port the proxy's policy refuses.

@@ -27,6 +27,7 @@ import {
   tomcatSuite,
   tomcatVersion,
 } from '../../test/servers/tomcat.ts';
+import { fixtureRequest, fixtureResponse } from './fixture-json.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 /** Fixed, so fixtures name the same port from one capture to the next. */
@@ -145,8 +146,8 @@ async function capture(run: Run, version: string, write: (name: string, text: st
       const where = run.valve ? `context: \`${TOMCAT_VALVE}\`` : 'contexts without an address valve';
       const control = run.controlNote ? `; control: ${run.controlNote}` : '';
       const source = `captured: ${version} (Debian 12${s.path === MANAGER ? ', tomcat10-admin Manager app' : `, a webapp of our own at /${APP}`}) on ${LOOPBACK}:${PORT} by scripts/capture/tomcat.ts, own CATALINA_BASE, UserDatabaseRealm with fake users, ${where}; ${s.note}${control}; see ${s.label.cause === 'ip-restricted' ? DOCS.valve : s.path === MANAGER ? DOCS.manager : DOCS.realm}`;
-      const request = { method: ex.request!.method, url: ex.request!.url, headers: Object.fromEntries(ex.request!.headers.map((h) => [h.name, h.value])) };
-      const response = { status: ex.response.status, statusText: ex.response.statusText, httpVersion: ex.response.httpVersion, headers: ex.response.headers, body: ex.response.content.text ?? '' };
+      const request = fixtureRequest(ex);
+      const response = fixtureResponse(ex);
       const fx = { source, label: s.label, ...(s.ambiguous ? { ambiguous: s.ambiguous } : {}), request, response, trace: ex.trace };
       write(s.file, `${JSON.stringify(fx, null, 2)}\n`);
     }

@@ -9,7 +9,6 @@
 // RespStatus) is kept: it says whether VCL answered with synth or the backend did.
 // The VCL skeleton, the backend, the start and varnishlog reading are
 // test/servers/varnish.ts's, which the end-to-end suite uses too.
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Exchange } from '../../src/model/exchange.ts';
@@ -17,6 +16,7 @@ import { sendRequest } from '../../src/live/send.ts';
 import { LOOPBACK } from '../../test/servers/common.ts';
 import { CAPTURE_USER_AGENT } from '../../test/servers/http.ts';
 import { launchVarnish, startBackend, varnishVersion } from '../../test/servers/varnish.ts';
+import { fixtureRequest, fixtureResponse, fixtureWriter } from './fixture-json.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 /** Fixed, so fixtures name the same ports from one capture to the next. */
@@ -97,7 +97,7 @@ async function send(method: string, path: string): Promise<Exchange> {
   return sendRequest({ method, url, headers: Object.entries(h).map(([name, value]) => ({ name, value })) }, { env: {}, followRedirects: false, timeoutMs: 10_000 });
 }
 
-async function capture(s: Scenario, version: string, write: (sub: string, name: string, text: string) => void): Promise<void> {
+async function capture(s: Scenario, version: string, write: (sub: string, name: string, fixture: object) => void): Promise<void> {
   const server = await launchVarnish({ acls: s.acl ? [s.acl] : [], recv: s.recv }, BACKEND_PORT, { port: PORT, dir: '/tmp/why403-capture/varnish' });
   try {
     let proof = '';
@@ -113,16 +113,10 @@ async function capture(s: Scenario, version: string, write: (sub: string, name: 
     const log = server.vsl(s.expectStatus);
     const shown = [s.acl, ...s.recv].filter(Boolean).join(' ');
     const source = `captured: ${version} (Debian 12) as a reverse proxy on ${LOOPBACK}:${PORT} by scripts/capture/varnish.ts, VCL: \`${shown || 'vcl_recv empty (built-in VCL only)'}\`; client ${LOOPBACK}: ${s.note}${proof}; log via varnishlog, tags per ${VSL_DOCS}`;
-    const request = { method: ex.request!.method, url: ex.request!.url, headers: Object.fromEntries(ex.request!.headers.map((h) => [h.name, h.value])) };
-    const response = {
-      status: ex.response.status,
-      statusText: ex.response.statusText,
-      httpVersion: ex.response.httpVersion,
-      headers: ex.response.headers,
-      body: ex.response.content.text ?? '',
-    };
+    const request = fixtureRequest(ex);
+    const response = fixtureResponse(ex);
     const fx = { source, label: s.label, ...(s.ambiguous ? { ambiguous: s.ambiguous } : {}), request, response, trace: ex.trace, ...(log.length ? { log } : {}) };
-    write(s.dir, s.file, `${JSON.stringify(fx, null, 2)}\n`);
+    write(s.dir, s.file, fx);
   } finally {
     await server.stop();
   }
@@ -132,11 +126,7 @@ async function main(): Promise<void> {
   const { values } = parseArgs({ options: { out: { type: 'string' } } });
   const out = values.out ?? join(ROOT, 'src', 'rules', 'varnish');
   const version = varnishVersion();
-  const write = (sub: string, name: string, text: string) => {
-    mkdirSync(join(out, sub), { recursive: true });
-    writeFileSync(join(out, sub, name), text);
-    console.log(`wrote ${join(out, sub, name)}`);
-  };
+  const write = fixtureWriter(out);
   const backend = await startBackend(BACKEND_PORT);
   try {
     for (const s of SCENARIOS) await capture(s, version, write);

@@ -14,6 +14,7 @@ import { CAPTURE_USER_AGENT } from '../../test/servers/http.ts';
 import { debianRelease } from '../../test/servers/nginx.ts';
 import type { PlannedRequest } from '../../test/servers/scenarios.ts';
 import { INTERNAL, PUBLISHER, publishDocument, SCOPED, startVerdaccio, VERDACCIO_SUITE, verdaccioToken } from '../../test/servers/verdaccio.ts';
+import { fixtureResponse } from './fixture-json.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const DOCS = 'https://verdaccio.org/docs/packages';
@@ -81,7 +82,7 @@ async function main(): Promise<void> {
         label: sc.label,
         ...(sc.ambiguous ? { ambiguous: sc.ambiguous } : {}),
         request: { method: ex.request!.method, url: ex.request!.url, headers, ...(body !== undefined ? { postData: { mimeType: ex.request!.postData?.mimeType ?? '', text: body } } : {}) },
-        response: { status: ex.response.status, statusText: ex.response.statusText, httpVersion: ex.response.httpVersion, headers: ex.response.headers, body: ex.response.content.text ?? '' },
+        response: fixtureResponse(ex),
         trace: ex.trace,
         log: server.errorLog().slice(-1),
       };
