@@ -65,7 +65,7 @@ const n = fixtures.length;
 const pct = (k: number) => `${((100 * k) / n).toFixed(1)}%`;
 const result = {
   exchanges: n,
-  producers: new Set(fixtures.map((f) => f.label.product)).size,
+  producers: new Set(fixtures.map((f) => f.label.product).filter((p) => p !== 'unknown')).size,
   top1: top1 / n,
   top3: top3 / n,
   producer: producer / n,

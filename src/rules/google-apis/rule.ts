@@ -65,11 +65,12 @@ function producerSignals(ctx: Context, g: GoogleError | undefined): { confidence
   if (www && /realm="https:\/\/accounts\.google\.com\/"/.test(www)) bump(0.95, ev('header:www-authenticate', 'realm https://accounts.google.com/'));
   const host = ctx.url?.hostname ?? '';
   if (/(^|\.)googleapis\.com$/.test(host) && g) bump(0.95, ev('request:url', `host ${host}`));
-  // Products with their own slug answer in the same model; leave room for their rules.
-  if (/^(storage|firestore|firebasestorage)\.googleapis\.com$|\.storage\.googleapis\.com$/.test(host) || /\.run\.app$/.test(host)) confidence = Math.min(confidence, 0.6);
-  if (host === 'firestore.googleapis.com') confidence = Math.min(confidence, 0.45); // below 0.5: the firebase-firestore rule names it
-  // Cloud Storage's own wording names the product even when the URL is not known.
-  if (g && /Google Cloud Storage (object|bucket)/.test(g.message)) confidence = Math.min(confidence, 0.6);
+  // Products with their own slug answer in the same model: stay below 0.5
+  // (naming a product) so their rules name them, and a guess stays a guess
+  // where such a rule is missing. Cloud Storage's wording names it even when
+  // the URL is not known.
+  const ownProduct = /^(storage|firestore|firebasestorage)\.googleapis\.com$|\.storage\.googleapis\.com$/.test(host) || /\.run\.app$/.test(host) || (g && /Google Cloud Storage (object|bucket)/.test(g.message));
+  if (ownProduct) confidence = Math.min(confidence, 0.45);
   return { confidence, evidence };
 }
 
