@@ -6,8 +6,9 @@
 import { defineRule, ev, type CauseClaim } from '../define.ts';
 import type { Context } from '../../engine/context.ts';
 
-const SERVER = /^(nginx|openresty)(\/[\d.]+)?/i;
-const PAGE_SIGNATURE = /<hr><center>(nginx|openresty)(\/[\d.]+)?<\/center>/i;
+// OpenResty's pages and Server header name openresty: they belong to its own rule.
+const SERVER = /^nginx(\/[\d.]+)?/i;
+const PAGE_SIGNATURE = /<hr><center>nginx(\/[\d.]+)?<\/center>/i;
 
 function signature(ctx: Context) {
   const server = ctx.header('server');
