@@ -22,6 +22,13 @@ export { checkRequest, type CheckOptions } from './check.ts';
 export { sendRequest, type SendOptions } from './live/send.ts';
 export { diagnoseResponse, exchangeFromFetch, type RequestLike, type FetchDiagnoseOptions } from './adapters/fetch.ts';
 
+// Scans (`why403 scan`): a state file, a run over it, what it found
+export { Scan, ListDeniedError, type ScanProgress, type ScanRunResult, type ScanRunOptions } from './scan/run.ts';
+export { ScanState } from './scan/state.ts';
+export { storeConfig, restoreConfig, type ScanSettings, type ScanConfig, type Source as ScanSource } from './scan/config.ts';
+export { summarize as summarizeScan, writeForbidden, SCAN_SCHEMA, type ScanSummary } from './scan/summary.ts';
+export { diffScans, SCAN_DIFF_SCHEMA, type ScanDiff } from './scan/diff.ts';
+
 // Credentials
 export { inspectExchangeCredentials, inspectToken } from './credentials/index.ts';
 

@@ -7,6 +7,7 @@ import { explainCommand } from './explain.ts';
 import { checkCommand } from './check.ts';
 import { tokenCommand } from './token.ts';
 import { rulesCommand } from './rules.ts';
+import { scanCommand } from './scan.ts';
 
 export const USAGE = `why403 — explains why an HTTP request was answered 403 (or 401): who said no, why, and what now.
 
@@ -16,6 +17,8 @@ Usage:
   why403 check [options] -- curl 'https://…' -H '…'     send the request once, then diagnose the answer
   why403 token [--json] TOKEN|-                          decode a credential (JWT, Basic, pre-signed URL, SAS)
   why403 rules [--json]                                  list the producers and causes this version knows
+  why403 scan --list URL|--ids FILE --get 'https://…/{id}' [-H …]   find the records an identity cannot read
+  why403 scan --resume STATE | why403 scan diff A B       continue a scan; compare two scans
 
 Output:  --json (why403/report@1), --jsonl (one report a line), --markdown (incident note); default: terminal
 Options: --show-secrets   print credentials unredacted      --debug   stack traces on errors
@@ -47,6 +50,8 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
         return await tokenCommand(rest, io);
       case 'rules':
         return await rulesCommand(rest, io);
+      case 'scan':
+        return await scanCommand(rest, io);
       case undefined:
       case 'help':
       case '--help':
@@ -59,7 +64,7 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
         io.stdout.write(`why403 ${version()}\n`);
         return 0;
       default:
-        throw new UsageError(`unknown command "${command}" (expected explain, check, token or rules; see why403 --help)`);
+        throw new UsageError(`unknown command "${command}" (expected explain, check, token, rules or scan; see why403 --help)`);
     }
   } catch (err) {
     if (err instanceof Why403Error) {

@@ -84,7 +84,7 @@ function recordingAgent(info: ConnInfo, insecure: boolean, timeoutMs: number): D
   });
 }
 
-function toHeaderList(raw: Record<string, string | string[] | undefined>): NameValue[] {
+export function toHeaderList(raw: Record<string, string | string[] | undefined>): NameValue[] {
   const out: NameValue[] = [];
   for (const [name, v] of Object.entries(raw)) {
     if (v === undefined) continue;
@@ -93,7 +93,7 @@ function toHeaderList(raw: Record<string, string | string[] | undefined>): NameV
   return out;
 }
 
-function networkError(err: unknown, url: string, timeoutMs: number, proxyUrl?: string): NetworkError {
+export function networkError(err: unknown, url: string, timeoutMs: number, proxyUrl?: string): NetworkError {
   const e = err as { code?: string; message?: string; address?: string; port?: number; cause?: { code?: string; message?: string; address?: string; port?: number } };
   const code = e.code ?? e.cause?.code ?? '';
   const target = (() => {
@@ -119,7 +119,7 @@ function networkError(err: unknown, url: string, timeoutMs: number, proxyUrl?: s
   return new NetworkError(`${host}: request failed: ${e.message ?? String(err)}${code ? ` (${code})` : ''}`, 'W403_NETWORK', { cause: err });
 }
 
-async function readBounded(body: Dispatcher.ResponseData['body'], max: number): Promise<{ buf: Buffer; truncated: boolean; size: number }> {
+export async function readBounded(body: Dispatcher.ResponseData['body'], max: number): Promise<{ buf: Buffer; truncated: boolean; size: number }> {
   const chunks: Buffer[] = [];
   let kept = 0;
   let size = 0;
@@ -142,7 +142,7 @@ async function readBounded(body: Dispatcher.ResponseData['body'], max: number): 
 }
 
 /** Decodes a (possibly truncated) compressed body as far as it goes. */
-function decodeBody(buf: Buffer, encoding: string): Buffer {
+export function decodeBody(buf: Buffer, encoding: string): Buffer {
   const flush = { finishFlush: zlib.constants.Z_SYNC_FLUSH };
   try {
     switch (encoding.trim().toLowerCase()) {
@@ -161,7 +161,7 @@ function decodeBody(buf: Buffer, encoding: string): Buffer {
   }
 }
 
-const isText = (ct: string) => /^(text\/|application\/(.+\+)?(json|xml|problem\+json|javascript|x-www-form-urlencoded))/i.test(ct) || ct === '';
+export const isText = (ct: string) => /^(text\/|application\/(.+\+)?(json|xml|problem\+json|javascript|x-www-form-urlencoded))/i.test(ct) || ct === '';
 
 function tunnelRefusal(req: ExchangeRequest, current: ExchangeRequest, target: URL, status: number, proxy: ReturnType<typeof proxyFor>, started: Date, t0: number): Exchange {
   const port = target.port || (target.protocol === 'https:' ? '443' : '80');

@@ -1,0 +1,308 @@
+// The scan's state file: one SQLite database (node:sqlite, WAL) holding the
+// configuration, every record the source gave, each record's outcome and the
+// distinct denial signatures. Every outcome is committed before the worker
+// that produced it takes its next record, so a killed scan resumes exactly
+// where it stopped. WAL with synchronous=NORMAL survives a killed process
+// (the OS has the pages); only a power cut can lose the last commits.
+import { DatabaseSync, type StatementSync } from 'node:sqlite';
+import { closeSync, existsSync, ftruncateSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import { InputError } from '../errors.ts';
+import type { ScanConfig } from './config.ts';
+
+/** Where a record is in its life: taken but not finished survives a crash as IN_FLIGHT. */
+export const PENDING = 0;
+export const IN_FLIGHT = 1;
+export const DONE = 2;
+
+export interface RecordOutcome {
+  status: number | null;
+  ms: number;
+  attempts: number;
+  signature?: string;
+  error?: string;
+}
+
+export interface PendingRecord {
+  seq: number;
+  id: string;
+}
+
+export interface SignatureRow {
+  key: string;
+  status: number;
+  producer: string;
+  layer: string;
+  cause: string;
+  confidence: number;
+  shape: string;
+  report: string;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS records (
+  seq INTEGER PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE,
+  fields TEXT,
+  state INTEGER NOT NULL DEFAULT 0,
+  status INTEGER,
+  ms REAL,
+  attempts INTEGER,
+  signature TEXT,
+  error TEXT
+);
+CREATE TABLE IF NOT EXISTS signatures (
+  key TEXT PRIMARY KEY,
+  status INTEGER NOT NULL,
+  producer TEXT NOT NULL,
+  layer TEXT NOT NULL,
+  cause TEXT NOT NULL,
+  confidence REAL NOT NULL,
+  shape TEXT NOT NULL,
+  report TEXT NOT NULL
+);
+`;
+
+export const STATE_FORMAT = 'why403/scan-state@1';
+
+export class ScanState {
+  readonly path: string;
+  readonly db: DatabaseSync;
+  private readonly insertRecord: StatementSync;
+  private readonly markTaken: StatementSync;
+  private readonly finishRecord: StatementSync;
+  private readonly pendingAfter: StatementSync;
+  private readonly setMeta: StatementSync;
+  private readonly getMeta: StatementSync;
+
+  /** Opened by a reader (`scan diff`): never writes, not even the outcome log's replay. */
+  private readonly readOnlyView: boolean;
+
+  private constructor(path: string, db: DatabaseSync, readOnlyView = false) {
+    this.path = path;
+    this.db = db;
+    this.readOnlyView = readOnlyView;
+    this.insertRecord = db.prepare('INSERT OR IGNORE INTO records (id, fields) VALUES (?, ?)');
+    this.markTaken = db.prepare(`UPDATE records SET state = ${IN_FLIGHT} WHERE seq BETWEEN ? AND ? AND state = ${PENDING}`);
+    this.finishRecord = db.prepare(`UPDATE records SET state = ${DONE}, status = ?, ms = ?, attempts = ?, signature = ?, error = ? WHERE seq = ?`);
+    this.pendingAfter = db.prepare(`SELECT seq, id FROM records WHERE state = ${PENDING} AND seq > ? ORDER BY seq LIMIT ?`);
+    this.setMeta = db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value');
+    this.getMeta = db.prepare('SELECT value FROM meta WHERE key = ?');
+  }
+
+  private static open(path: string): DatabaseSync {
+    const db = new DatabaseSync(path);
+    db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;');
+    return db;
+  }
+
+  /** A new state file; refuses to overwrite one that exists (it may hold another scan's work). */
+  static create(path: string, config: ScanConfig): ScanState {
+    if (existsSync(path)) throw new InputError(path, 'a state file already exists here; continue it with --resume, or choose another --state');
+    const db = ScanState.open(path);
+    db.exec(SCHEMA);
+    const state = new ScanState(path, db);
+    state.meta('format', STATE_FORMAT);
+    state.meta('config', JSON.stringify(config));
+    state.meta('createdAt', new Date().toISOString());
+    return state;
+  }
+
+  static resume(path: string): ScanState {
+    if (!existsSync(path)) throw new InputError(path, 'no such state file (expected the file a previous `why403 scan` wrote)');
+    let db: DatabaseSync;
+    try {
+      db = ScanState.open(path);
+      const row = db.prepare("SELECT value FROM meta WHERE key = 'format'").get() as { value: string } | undefined;
+      if (row?.value !== STATE_FORMAT) throw new Error('format');
+    } catch {
+      throw new InputError(path, `not a why403 scan state file (expected ${STATE_FORMAT})`);
+    }
+    const state = new ScanState(path, db);
+    state.replayLog(true);
+    return state;
+  }
+
+  /** Read-only access for `scan diff` and reports, while a scan may still be writing. */
+  static readOnly(path: string): ScanState {
+    if (!existsSync(path)) throw new InputError(path, 'no such state file');
+    let db: DatabaseSync;
+    try {
+      db = new DatabaseSync(path, { readOnly: true });
+      const row = db.prepare("SELECT value FROM meta WHERE key = 'format'").get() as { value: string } | undefined;
+      if (row?.value !== STATE_FORMAT) throw new Error('format');
+    } catch {
+      throw new InputError(path, `not a why403 scan state file (expected ${STATE_FORMAT})`);
+    }
+    return new ScanState(path, db, true);
+  }
+
+  meta(key: string, value?: string): string | undefined {
+    if (value !== undefined) {
+      this.setMeta.run(key, value);
+      return value;
+    }
+    return (this.getMeta.get(key) as { value: string } | undefined)?.value;
+  }
+
+  config(): ScanConfig {
+    return JSON.parse(this.meta('config')!) as ScanConfig;
+  }
+
+  /**
+   * Adds records from the source and the source's new position in one
+   * transaction: a crash leaves either both or neither. Returns how many
+   * were new (a repeated id is counted, not scanned twice).
+   */
+  addRecords(records: { id: string; fields?: string }[], position: Record<string, string>): number {
+    let added = 0;
+    this.db.exec('BEGIN');
+    try {
+      for (const r of records) added += Number(this.insertRecord.run(r.id, r.fields ?? null).changes);
+      for (const [k, v] of Object.entries(position)) this.setMeta.run(k, v);
+      this.db.exec('COMMIT');
+    } catch (e) {
+      this.db.exec('ROLLBACK');
+      throw e;
+    }
+    return added;
+  }
+
+  pending(afterSeq: number, limit: number): PendingRecord[] {
+    return this.pendingAfter.all(afterSeq, limit) as unknown as PendingRecord[];
+  }
+
+  /** Marks records as taken: a crash leaves them IN_FLIGHT, and --resume names how many it fetches again. */
+  taken(fromSeq: number, toSeq: number): void {
+    this.markTaken.run(fromSeq, toSeq);
+  }
+
+  private logFd?: number;
+  private logged: [number, RecordOutcome][] = [];
+
+  /** The outcome log beside the database (see `record`). */
+  get logPath(): string {
+    return `${this.path}.outcomes`;
+  }
+
+  /**
+   * Writes an outcome to the outcome log with one write(2) before returning,
+   * so it is on disk (in the OS's hands) before the worker takes its next
+   * record; a killed process loses nothing. The database receives the logged
+   * outcomes in batches (`applyLog`): a SQLite commit per record would cost
+   * a third of the scan's throughput (docs/performance.md). Lines are
+   * idempotent, so replaying an already applied one is harmless.
+   */
+  record(seq: number, o: RecordOutcome): void {
+    this.logFd ??= openSync(this.logPath, 'a');
+    writeSync(this.logFd, JSON.stringify([seq, o.status, Math.round(o.ms * 100) / 100, o.attempts, o.signature ?? null, o.error ?? null]) + '\n');
+    this.logged.push([seq, o]);
+    if (this.logged.length >= 4096) this.applyLog();
+  }
+
+  /** Moves the logged outcomes into the database in one transaction, then empties the log. */
+  applyLog(): void {
+    if (!this.logged.length) return;
+    this.transaction(() => {
+      for (const [seq, o] of this.logged) this.finish(seq, o);
+    });
+    this.logged = [];
+    if (this.logFd !== undefined) ftruncateSync(this.logFd, 0);
+  }
+
+  /** Outcomes a killed scan logged but never applied. A torn last line (no newline) was never acknowledged and is skipped. */
+  private replayLog(truncate: boolean): number {
+    if (!existsSync(this.logPath)) return 0;
+    const text = readFileSync(this.logPath, 'utf8');
+    const lines = text.split('\n');
+    lines.pop();
+    const rows: [number, RecordOutcome][] = [];
+    for (const line of lines) {
+      try {
+        const [seq, status, ms, attempts, signature, error] = JSON.parse(line) as [number, number | null, number, number, string | null, string | null];
+        rows.push([seq, { status, ms, attempts, ...(signature ? { signature } : {}), ...(error ? { error } : {}) }]);
+      } catch {
+        // a damaged line: its record stays pending and is fetched again
+      }
+    }
+    if (rows.length)
+      this.transaction(() => {
+        for (const [seq, o] of rows) this.finish(seq, o);
+      });
+    if (truncate) unlinkSync(this.logPath);
+    return rows.length;
+  }
+
+  private transaction(fn: () => void): void {
+    this.db.exec('BEGIN');
+    try {
+      fn();
+      this.db.exec('COMMIT');
+    } catch (e) {
+      this.db.exec('ROLLBACK');
+      throw e;
+    }
+  }
+
+  /** After a clean stop every record in flight has finished: the rest of the taken ones were never sent. */
+  releaseTaken(): void {
+    this.db.exec(`UPDATE records SET state = ${PENDING} WHERE state = ${IN_FLIGHT}`);
+  }
+
+  /** A record taken but not sent (the scan was stopped): pending again, not in flight. */
+  release(seq: number): void {
+    this.db.prepare(`UPDATE records SET state = ${PENDING} WHERE seq = ?`).run(seq);
+  }
+
+  finish(seq: number, o: RecordOutcome): void {
+    this.finishRecord.run(o.status, o.ms, o.attempts, o.signature ?? null, o.error ?? null, seq);
+  }
+
+  /** Records a crash left in flight go back to pending; returns how many (they are requested again). */
+  requeueInFlight(): number {
+    return Number(this.db.prepare(`UPDATE records SET state = ${PENDING} WHERE state = ${IN_FLIGHT}`).run().changes);
+  }
+
+  /** --retry-errors: records that ended in a network error or timeout are tried again. */
+  requeueErrors(): number {
+    return Number(this.db.prepare(`UPDATE records SET state = ${PENDING}, status = NULL, error = NULL, attempts = NULL, ms = NULL WHERE state = ${DONE} AND error IS NOT NULL`).run().changes);
+  }
+
+  counts(): { total: number; done: number; denied: number; errors: number } {
+    const row = this.db
+      .prepare(
+        `SELECT count(*) AS total,
+                coalesce(sum(state = ${DONE}), 0) AS done,
+                coalesce(sum(state = ${DONE} AND status IN (401, 403, 407)), 0) AS denied,
+                coalesce(sum(state = ${DONE} AND error IS NOT NULL), 0) AS errors
+         FROM records`,
+      )
+      .get() as { total: number; done: number; denied: number; errors: number };
+    return { total: Number(row.total), done: Number(row.done), denied: Number(row.denied), errors: Number(row.errors) };
+  }
+
+  saveSignature(s: SignatureRow): void {
+    this.db
+      .prepare('INSERT OR IGNORE INTO signatures (key, status, producer, layer, cause, confidence, shape, report) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+      .run(s.key, s.status, s.producer, s.layer, s.cause, s.confidence, s.shape, s.report);
+  }
+
+  /** A signature diagnosed again with the scan's evidence keeps its key (records point to it). */
+  updateSignature(key: string, s: Omit<SignatureRow, 'key'>): void {
+    this.db.prepare('UPDATE signatures SET producer = ?, layer = ?, cause = ?, confidence = ?, report = ? WHERE key = ?').run(s.producer, s.layer, s.cause, s.confidence, s.report, key);
+  }
+
+  signatures(): SignatureRow[] {
+    return this.db.prepare('SELECT * FROM signatures').all() as unknown as SignatureRow[];
+  }
+
+  close(): void {
+    if (this.db.isOpen && !this.readOnlyView) this.applyLog();
+    if (this.logFd !== undefined) {
+      closeSync(this.logFd);
+      this.logFd = undefined;
+      if (this.db.isOpen && !this.readOnlyView) unlinkSync(this.logPath);
+    }
+    if (this.db.isOpen) this.db.close();
+  }
+}

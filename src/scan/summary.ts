@@ -1,0 +1,145 @@
+// What a scan found, read back from its state file: outcomes by status, the
+// errors, the distinct denial signatures with one full diagnosis each, and
+// the fields that separate the forbidden records from the allowed ones.
+// Everything is read in one pass over the records, however many there are.
+import { createWriteStream } from 'node:fs';
+import { once } from 'node:events';
+import type { Report } from '../model/report.ts';
+import { redactHeaderValue } from '../credentials/redact.ts';
+import { DONE, type ScanState } from './state.ts';
+import { FieldSeparator, type Separation } from './separate.ts';
+import type { ScanConfig } from './config.ts';
+
+export const SCAN_SCHEMA = 'why403/scan@1';
+
+export interface SignatureSummary {
+  id: string;
+  status: number;
+  producer: string;
+  layer: string;
+  cause: string;
+  confidence: number;
+  count: number;
+  /** Up to five ids that got this answer. */
+  examples: string[];
+  /** The full diagnosis of the first record that got it (why403/report@1). */
+  report: Report;
+}
+
+export interface ScanSummary {
+  schema: typeof SCAN_SCHEMA;
+  state: string;
+  source: ScanConfig['source'];
+  request: { method: string; template: string; headers: { name: string; value: string }[] };
+  createdAt?: string;
+  complete: boolean;
+  records: { total: number; done: number; pending: number; denied: number; allowed: number; errors: number };
+  byStatus: Record<string, number>;
+  errors: { error: string; count: number; examples: string[] }[];
+  signatures: SignatureSummary[];
+  separation: Separation[];
+  /** Why no separation could be looked for, when none could. */
+  separationNote?: string;
+  duplicates: number;
+  listPages?: number;
+}
+
+const isDenied = (s: number | null) => s === 401 || s === 403 || s === 407;
+
+export function summarize(state: ScanState): ScanSummary {
+  const config = state.config();
+  const byStatus: Record<string, number> = {};
+  const errors = new Map<string, { count: number; examples: string[] }>();
+  const sigCounts = new Map<string, { count: number; examples: string[] }>();
+  const separator = new FieldSeparator();
+  let total = 0;
+  let done = 0;
+  let denied = 0;
+  let allowed = 0;
+  let errorCount = 0;
+  let withFields = 0;
+  const rows = state.db.prepare('SELECT id, fields, state, status, signature, error FROM records ORDER BY seq').iterate() as Iterable<{ id: string; fields: string | null; state: number; status: number | null; signature: string | null; error: string | null }>;
+  for (const r of rows) {
+    total++;
+    if (r.state !== DONE) continue;
+    done++;
+    const key = r.status === null ? 'error' : String(r.status);
+    byStatus[key] = (byStatus[key] ?? 0) + 1;
+    if (r.error) {
+      errorCount++;
+      // Group errors by their wording without the varying parts.
+      const kind = r.error.replace(/\d+(\.\d+)?/g, '#');
+      const e = errors.get(kind) ?? { count: 0, examples: [] };
+      e.count++;
+      if (e.examples.length < 5) e.examples.push(r.id);
+      errors.set(kind, e);
+    }
+    if (isDenied(r.status)) {
+      denied++;
+      if (r.signature) {
+        const s = sigCounts.get(r.signature) ?? { count: 0, examples: [] };
+        s.count++;
+        if (s.examples.length < 5) s.examples.push(r.id);
+        sigCounts.set(r.signature, s);
+      }
+    } else if (r.status !== null && r.status >= 200 && r.status < 300) allowed++;
+    if (r.fields && r.fields !== '{}' && (isDenied(r.status) || (r.status !== null && r.status >= 200 && r.status < 300))) {
+      withFields++;
+      separator.add(r.fields, isDenied(r.status));
+    }
+  }
+  const firstErrorText = (kind: string) => (state.db.prepare('SELECT error FROM records WHERE error IS NOT NULL AND id = ?').get(errors.get(kind)!.examples[0]) as { error: string }).error;
+  const signatures: SignatureSummary[] = state
+    .signatures()
+    .filter((s) => sigCounts.has(s.key))
+    .map((s) => ({ id: s.key, status: s.status, producer: s.producer, layer: s.layer, cause: s.cause, confidence: s.confidence, ...sigCounts.get(s.key)!, report: JSON.parse(s.report) as Report }))
+    .sort((a, b) => b.count - a.count);
+  const separation = separator.result();
+  let separationNote: string | undefined;
+  if (!withFields) separationNote = 'the source gave ids only, no fields to compare (a list endpoint, a CSV with more columns or JSON lines with fields would)';
+  else if (!denied) separationNote = 'no record was denied';
+  else if (!allowed) separationNote = 'no record was allowed, so nothing to compare the forbidden ones with';
+  else if (!separation.length) separationNote = 'no field of the records tells the forbidden ones from the allowed ones';
+  const listPages = state.meta('source.pages');
+  return {
+    schema: SCAN_SCHEMA,
+    state: state.path,
+    source: config.source,
+    request: { method: config.method, template: config.template, headers: config.headers.map((h) => ({ name: h.name, value: h.secret ? h.value : redactHeaderValue(h.name, h.value) })) },
+    createdAt: state.meta('createdAt'),
+    complete: state.meta('source.done') === '1' && done === total,
+    records: { total, done, pending: total - done, denied, allowed, errors: errorCount },
+    byStatus,
+    errors: [...errors].map(([kind, e]) => ({ error: firstErrorText(kind), count: e.count, examples: e.examples })).sort((a, b) => b.count - a.count),
+    signatures,
+    separation,
+    ...(separationNote ? { separationNote } : {}),
+    duplicates: Number(state.meta('source.duplicates') ?? '0'),
+    ...(listPages ? { listPages: Number(listPages) } : {}),
+  };
+}
+
+/** --out: the forbidden ids, as CSV (id,status,signature,producer,cause) or JSON lines with the record's fields. */
+export async function writeForbidden(state: ScanState, file: string): Promise<number> {
+  const jsonl = /\.(jsonl|ndjson)$/i.test(file);
+  const sigs = new Map(state.signatures().map((s) => [s.key, s]));
+  const out = createWriteStream(file);
+  const opened = once(out, 'open');
+  await opened;
+  const csv = (v: string | number) => (/[",\n\r]/.test(String(v)) ? `"${String(v).replace(/"/g, '""')}"` : String(v));
+  if (!jsonl) out.write('id,status,signature,producer,cause\n');
+  let n = 0;
+  const rows = state.db.prepare(`SELECT id, status, signature, fields FROM records WHERE state = ${DONE} AND status IN (401, 403, 407) ORDER BY seq`).iterate() as Iterable<{ id: string; status: number; signature: string | null; fields: string | null }>;
+  for (const r of rows) {
+    const s = r.signature ? sigs.get(r.signature) : undefined;
+    const line = jsonl
+      ? JSON.stringify({ id: r.id, status: r.status, signature: r.signature, producer: s?.producer, cause: s?.cause, ...(r.fields && r.fields !== '{}' ? { fields: JSON.parse(r.fields) as unknown } : {}) }) + '\n'
+      : [r.id, r.status, r.signature ?? '', s?.producer ?? '', s?.cause ?? ''].map(csv).join(',') + '\n';
+    if (!out.write(line)) await once(out, 'drain');
+    n++;
+  }
+  out.end();
+  await once(out, 'finish');
+  return n;
+}
+
