@@ -7,6 +7,8 @@ import type { Io } from './io.ts';
 
 export interface ProgressDisplay {
   stop(): void;
+  /** A line for the reader that must not be drawn over by the bar. */
+  say(line: string): void;
 }
 
 const n = (x: number) => x.toLocaleString('en-US');
@@ -23,12 +25,12 @@ export function progressLine(p: ScanProgress): string {
 }
 
 export function showProgress(io: Io, poll: () => ScanProgress, opts: { quiet?: boolean; intervalS: number }): ProgressDisplay {
-  if (opts.quiet) return { stop() {} };
+  if (opts.quiet) return { stop() {}, say() {} };
   if (io.stderr.isTTY) {
     const bar = new cliProgress.SingleBar(
       {
         stream: io.stderr as NodeJS.WriteStream,
-        format: ' {bar} {value}/{total}{more} | denied {denied} | errors {errors} | {rate}/s | {eta}',
+        format: ' {bar} {value}/{total}{more} | denied {denied} | errors {errors} | {rate}/s | {etaText}',
         hideCursor: true,
         clearOnComplete: false,
         fps: 5,
@@ -36,7 +38,7 @@ export function showProgress(io: Io, poll: () => ScanProgress, opts: { quiet?: b
       },
       cliProgress.Presets.shades_classic,
     );
-    const fields = (p: ScanProgress) => ({ more: p.totalKnown ? '' : '+', denied: n(p.denied), errors: n(p.errors), rate: p.rate.toFixed(0), eta: eta(p) });
+    const fields = (p: ScanProgress) => ({ more: p.totalKnown ? '' : '+', denied: n(p.denied), errors: n(p.errors), rate: p.rate.toFixed(0), etaText: eta(p) });
     const first = poll();
     bar.start(Math.max(1, first.total), first.done, fields(first));
     const timer = setInterval(() => {
@@ -52,6 +54,10 @@ export function showProgress(io: Io, poll: () => ScanProgress, opts: { quiet?: b
         bar.update(p.done, fields(p));
         bar.stop();
       },
+      say(line) {
+        // Clear the bar's line, print, and let the next redraw put the bar back below.
+        io.stderr.write(`\r\u001b[2K${line}\n`);
+      },
     };
   }
   const timer = setInterval(() => io.stderr.write(progressLine(poll()) + '\n'), opts.intervalS * 1000);
@@ -60,6 +66,9 @@ export function showProgress(io: Io, poll: () => ScanProgress, opts: { quiet?: b
     stop() {
       clearInterval(timer);
       io.stderr.write(progressLine(poll()) + '\n');
+    },
+    say(line) {
+      io.stderr.write(line + '\n');
     },
   };
 }

@@ -16,7 +16,7 @@ import { renderScanDiff, renderScanSummary } from '../render/scan.ts';
 import { renderJsonLine } from '../render/json.ts';
 import { renderTerminal } from '../render/terminal.ts';
 import { styleFor } from '../render/text.ts';
-import { showProgress } from './progress.ts';
+import { showProgress, type ProgressDisplay } from './progress.ts';
 import type { Io } from './io.ts';
 
 const HELP = `Usage:
@@ -283,8 +283,11 @@ async function runAndReport(
   o: { io: Io; maxWaitMs: number; quiet?: boolean; progressInterval: number; out?: string; json?: boolean; jsonl?: boolean; resumed: boolean },
 ): Promise<number> {
   const { io } = o;
+  let display: ProgressDisplay | undefined;
   const say = (line: string) => {
-    if (!o.quiet) io.stderr.write(`scan: ${line}\n`);
+    if (o.quiet) return;
+    if (display) display.say(`scan: ${line}`);
+    else io.stderr.write(`scan: ${line}\n`);
   };
   say(`${o.resumed ? 'resuming' : 'state'} ${state.path}${o.resumed ? '' : ` (if stopped, continue with: why403 scan --resume ${state.path})`}`);
   const scan = new Scan(state, settings, { stdin: io.stdin, env: io.env, maxWaitMs: o.maxWaitMs, onNote: say });
@@ -301,12 +304,13 @@ async function runAndReport(
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  const display = showProgress(io, () => scan.progress(), { quiet: o.quiet, intervalS: o.progressInterval });
+  display = showProgress(io, () => scan.progress(), { quiet: o.quiet, intervalS: o.progressInterval });
+  const shown = display;
   let run: ScanRunResult;
   try {
     run = await scan.run();
   } catch (e) {
-    display.stop();
+    shown.stop();
     if (e instanceof ListDeniedError) {
       io.stderr.write(`why403: ${e.message}\n`);
       io.stdout.write(o.json || o.jsonl ? renderJsonLine(e.report) : renderTerminal(e.report, { width: Math.min(io.stdout.columns ?? 80, 100), style: styleFor(io.stdout, io.env) }));
@@ -319,7 +323,7 @@ async function runAndReport(
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
-  display.stop();
+  shown.stop();
   const summary = summarize(state);
   const outCount = o.out ? await writeForbidden(state, o.out) : undefined;
   writeResults(state, summary, recordUrlBuilder(settings.template), {
