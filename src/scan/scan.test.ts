@@ -13,6 +13,9 @@ import { recordUrl, recordUrlBuilder, restoreConfig, storeConfig, type ScanSetti
 import { bodyShape } from './signature.ts';
 import { recordLevelEvidence } from './record-level.ts';
 import { UsageError } from '../errors.ts';
+import { readIds } from './ids.ts';
+import type { IdsSource } from './config.ts';
+import { Readable } from 'node:stream';
 
 const list = { kind: 'list' as const, url: 'https://api.example.com/v1/things' };
 
@@ -178,5 +181,33 @@ describe('denial shapes and record-level evidence', () => {
     assert.ok(e.claims.some((c) => c.id === 'ip-restricted' && c.weight < 0));
     assert.equal(recordLevelEvidence({ status: 403, denied: 5, allowed: 0, separation: [], command: '' }), undefined);
     assert.equal(recordLevelEvidence({ status: 401, denied: 5, allowed: 50, separation: [], command: 'why403 scan report s' })!.claims[0].id, 'credential-expired');
+  });
+});
+
+describe('ids from files', () => {
+  const collect = async (source: IdsSource, text: string, skip = 0) => {
+    const rows: { id: string; fields?: string }[] = [];
+    let read = 0;
+    for await (const b of readIds(source, Readable.from([text]), skip, 2)) {
+      rows.push(...b.rows);
+      read = b.read;
+    }
+    return { rows, read };
+  };
+  it('JSON lines: a bare value or an object with the id at a path; the rest are fields', async () => {
+    const { rows } = await collect({ kind: 'ids', file: '-', format: 'jsonl', id: 'user.id' }, '{"user":{"id":"u1"},"team":"red"}\n\n{"user":{"id":7},"team":"blue"}\n');
+    assert.deepEqual(rows.map((r) => r.id), ['u1', '7']);
+    assert.deepEqual(JSON.parse(rows[0].fields!), { 'user.id': 'u1', team: 'red' });
+    await assert.rejects(collect({ kind: 'ids', file: '-', format: 'jsonl' }, '{"x":1}\n'), /line 1 has no "id" field/);
+    await assert.rejects(collect({ kind: 'ids', file: '-', format: 'jsonl' }, 'not json\n'), /line 1 is not JSON/);
+  });
+  it('CSV: quoted values, the named column, and a resumed read skips the rows already stored', async () => {
+    const csv = 'name,employee_id\n"Doe, Jane",e1\n"O""Brien",e2\nSmith,e3\n';
+    const all = await collect({ kind: 'ids', file: '-', format: 'csv', column: 'employee_id' }, csv);
+    assert.deepEqual(all.rows.map((r) => r.id), ['e1', 'e2', 'e3']);
+    assert.deepEqual(JSON.parse(all.rows[1].fields!), { name: 'O"Brien' });
+    assert.equal(all.read, 3);
+    assert.deepEqual((await collect({ kind: 'ids', file: '-', format: 'csv', column: 'employee_id' }, csv, 2)).rows.map((r) => r.id), ['e3']);
+    await assert.rejects(collect({ kind: 'ids', file: '-', format: 'csv' }, csv), /no "id" column .*columns: name, employee_id.*--column/);
   });
 });
