@@ -52,41 +52,35 @@ export function summarize(state: ScanState): ScanSummary {
   const errors = new Map<string, { count: number; examples: string[] }>();
   const sigCounts = new Map<string, { count: number; examples: string[] }>();
   const separator = new FieldSeparator();
-  let total = 0;
-  let done = 0;
-  let denied = 0;
-  let allowed = 0;
+  // Counts come from SQL aggregates; JavaScript only walks the rows that need it
+  // (errors, and records with fields to compare), so a million plain ids cost
+  // no per-row allocation here.
+  const { total, done } = state.counts();
+  for (const r of state.db.prepare(`SELECT status, count(*) AS n FROM records WHERE state = ${DONE} GROUP BY status`).all() as { status: number | null; n: number }[])
+    byStatus[r.status === null ? 'error' : String(r.status)] = Number(r.n);
+  const sum = (pred: (s: number) => boolean) => Object.entries(byStatus).reduce((n, [k, v]) => (k !== 'error' && pred(Number(k)) ? n + v : n), 0);
+  const denied = sum((x) => isDenied(x));
+  const allowed = sum((x) => x >= 200 && x < 300);
   let errorCount = 0;
+  for (const r of state.db.prepare(`SELECT id, error FROM records WHERE state = ${DONE} AND error IS NOT NULL ORDER BY seq`).iterate() as Iterable<{ id: string; error: string }>) {
+    errorCount++;
+    // Group errors by their wording without the varying parts.
+    const kind = r.error.replace(/\d+(\.\d+)?/g, '#');
+    const e = errors.get(kind) ?? { count: 0, examples: [] };
+    e.count++;
+    if (e.examples.length < 5) e.examples.push(r.id);
+    errors.set(kind, e);
+  }
+  const examples = state.db.prepare(`SELECT id FROM records WHERE signature = ? AND state = ${DONE} ORDER BY seq LIMIT 5`);
+  for (const r of state.db.prepare(`SELECT signature, count(*) AS n FROM records WHERE state = ${DONE} AND signature IS NOT NULL AND status IN (401, 403, 407) GROUP BY signature`).all() as { signature: string; n: number }[])
+    sigCounts.set(r.signature, { count: Number(r.n), examples: (examples.all(r.signature) as { id: string }[]).map((x) => x.id) });
   let withFields = 0;
-  const rows = state.db.prepare('SELECT id, fields, state, status, signature, error FROM records ORDER BY seq').iterate() as Iterable<{ id: string; fields: string | null; state: number; status: number | null; signature: string | null; error: string | null }>;
-  for (const r of rows) {
-    total++;
-    if (r.state !== DONE) continue;
-    done++;
-    const key = r.status === null ? 'error' : String(r.status);
-    byStatus[key] = (byStatus[key] ?? 0) + 1;
-    if (r.error) {
-      errorCount++;
-      // Group errors by their wording without the varying parts.
-      const kind = r.error.replace(/\d+(\.\d+)?/g, '#');
-      const e = errors.get(kind) ?? { count: 0, examples: [] };
-      e.count++;
-      if (e.examples.length < 5) e.examples.push(r.id);
-      errors.set(kind, e);
-    }
-    if (isDenied(r.status)) {
-      denied++;
-      if (r.signature) {
-        const s = sigCounts.get(r.signature) ?? { count: 0, examples: [] };
-        s.count++;
-        if (s.examples.length < 5) s.examples.push(r.id);
-        sigCounts.set(r.signature, s);
-      }
-    } else if (r.status !== null && r.status >= 200 && r.status < 300) allowed++;
-    if (r.fields && r.fields !== '{}' && (isDenied(r.status) || (r.status !== null && r.status >= 200 && r.status < 300))) {
-      withFields++;
-      separator.add(r.fields, isDenied(r.status));
-    }
+  const fieldRows = state.db
+    .prepare(`SELECT fields, status FROM records WHERE state = ${DONE} AND fields IS NOT NULL AND fields != '{}' AND (status IN (401, 403, 407) OR status BETWEEN 200 AND 299) ORDER BY seq`)
+    .iterate() as Iterable<{ fields: string; status: number }>;
+  for (const r of fieldRows) {
+    withFields++;
+    separator.add(r.fields, isDenied(r.status));
   }
   const firstErrorText = (kind: string) => (state.db.prepare('SELECT error FROM records WHERE error IS NOT NULL AND id = ?').get(errors.get(kind)!.examples[0]) as { error: string }).error;
   const signatures: SignatureSummary[] = state
