@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { UsageError } from '../errors.ts';
-import type { ExchangeRequest, NameValue } from '../model/exchange.ts';
+import type { ExchangeRequest } from '../model/exchange.ts';
 import { fromCurl } from '../importers/index.ts';
 import { assertSendable, checkRequest, dryRunPlan, identityHeader, runCredentialCommand, type Identity } from '../check.ts';
 import { DEFAULT_BUDGET, probeSignature, type ProbePlan } from '../probes/runner.ts';
@@ -8,6 +8,7 @@ import { redactHeaders, redactUrl } from '../credentials/redact.ts';
 import { exitCodeFor } from '../render/exit-code.ts';
 import { Output, formatFrom } from './output.ts';
 import type { Io } from './io.ts';
+import { parseHeaderArg } from './header-arg.ts';
 
 const HELP = `Usage:
   why403 check [options] URL [-X METHOD] [-H 'Name: value']… [-d BODY]
@@ -35,12 +36,6 @@ Probes (sent only when the answer is a denial, and only those that can separate 
 
 /** Re-quotes argv tokens so the curl parser sees exactly what the shell gave us. */
 const shellQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-
-function parseHeader(h: string): NameValue {
-  const i = h.indexOf(':');
-  if (i <= 0) throw new UsageError(`-H "${h}": expected 'Name: value'`);
-  return { name: h.slice(0, i).trim(), value: h.slice(i + 1).trim() };
-}
 
 function describePlan(req: ExchangeRequest, showSecrets: boolean): string {
   const lines = [`would send: ${req.method} ${showSecrets ? req.url : redactUrl(req.url)}`];
@@ -124,7 +119,7 @@ export async function checkCommand(argv: string[], io: Io): Promise<number> {
     req = await fromCurl(curlArgv.map(shellQuote).join(' '));
   } else {
     if (positionals.length !== 1) throw new UsageError(positionals.length ? `expected one URL, got ${positionals.length}: ${positionals.join(' ')}` : 'check needs a URL, or "-- curl …"');
-    const headers = (values.header ?? []).map(parseHeader);
+    const headers = (values.header ?? []).map(parseHeaderArg);
     const data = values.data;
     if (data !== undefined && !headers.some((h) => h.name.toLowerCase() === 'content-type')) headers.push({ name: 'Content-Type', value: 'application/x-www-form-urlencoded' });
     req = {

@@ -2,7 +2,6 @@ import { parseArgs } from 'node:util';
 import { existsSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { UsageError } from '../errors.ts';
-import type { NameValue } from '../model/exchange.ts';
 import { SAFE_METHODS } from '../check.ts';
 import { redactHeaders, redactUrl } from '../credentials/redact.ts';
 import { assertTemplate, recordUrl, recordUrlBuilder, restoreConfig, storeConfig, type ScanSettings, type Source } from '../scan/config.ts';
@@ -18,6 +17,7 @@ import { renderTerminal } from '../render/terminal.ts';
 import { styleFor } from '../render/text.ts';
 import { showProgress, type ProgressDisplay } from './progress.ts';
 import type { Io } from './io.ts';
+import { parseHeaderArg } from './header-arg.ts';
 
 const HELP = `Usage:
   why403 scan --list URL --get 'https://…/{id}' [-H 'Name: value']… [options]
@@ -79,12 +79,6 @@ Compares two scans of the same source by id: records newly forbidden (allowed
 before, denied now), newly allowed, and other status changes.
 Exit codes: 0 nothing newly forbidden, 1 some records newly forbidden, 2 usage or input error.
 `;
-
-function parseHeader(h: string): NameValue {
-  const i = h.indexOf(':');
-  if (i <= 0) throw new UsageError(`-H "${h.slice(0, 30)}": expected 'Name: value'`);
-  return { name: h.slice(0, i).trim(), value: h.slice(i + 1).trim() };
-}
 
 function positiveInt(v: string | undefined, flag: string, dflt: number, min = 1): number {
   if (v === undefined) return dflt;
@@ -177,7 +171,7 @@ export async function scanCommand(argv: string[], io: Io): Promise<number> {
   }
   if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}" (give the list with --list URL, ids with --ids FILE, and the record URL with --get)`);
   if (values.json && values.jsonl) throw new UsageError('choose one output format, not --json and --jsonl');
-  const headers = (values.header ?? []).map(parseHeader);
+  const headers = (values.header ?? []).map(parseHeaderArg);
   const progressInterval = seconds(values['progress-interval'], '--progress-interval', 10);
   checkOut(values.out);
   const pace = {

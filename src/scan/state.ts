@@ -99,7 +99,12 @@ export class ScanState {
   /** A new state file; refuses to overwrite one that exists (it may hold another scan's work). */
   static create(path: string, config: ScanConfig): ScanState {
     if (existsSync(path)) throw new InputError(path, 'a state file already exists here; continue it with --resume, or choose another --state');
-    const db = ScanState.open(path);
+    let db: DatabaseSync;
+    try {
+      db = ScanState.open(path);
+    } catch (e) {
+      throw new InputError(path, `cannot create the state file here (${(e as Error).message})`);
+    }
     db.exec(SCHEMA);
     const state = new ScanState(path, db);
     state.meta('format', STATE_FORMAT);
@@ -247,11 +252,6 @@ export class ScanState {
   /** After a clean stop every record in flight has finished: the rest of the taken ones were never sent. */
   releaseTaken(): void {
     this.db.exec(`UPDATE records SET state = ${PENDING} WHERE state = ${IN_FLIGHT}`);
-  }
-
-  /** A record taken but not sent (the scan was stopped): pending again, not in flight. */
-  release(seq: number): void {
-    this.db.prepare(`UPDATE records SET state = ${PENDING} WHERE seq = ?`).run(seq);
   }
 
   finish(seq: number, o: RecordOutcome): void {

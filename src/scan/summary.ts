@@ -5,6 +5,7 @@
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import type { Report } from '../model/report.ts';
+import { InputError } from '../errors.ts';
 import { redactHeaderValue } from '../credentials/redact.ts';
 import { DONE, type ScanState } from './state.ts';
 import { FieldSeparator, type Separation } from './separate.ts';
@@ -118,8 +119,9 @@ export async function writeForbidden(state: ScanState, file: string): Promise<nu
   const jsonl = /\.(jsonl|ndjson)$/i.test(file);
   const sigs = new Map(state.signatures().map((s) => [s.key, s]));
   const out = createWriteStream(file);
-  const opened = once(out, 'open');
-  await opened;
+  await once(out, 'open').catch((e: Error) => {
+    throw new InputError(file, `cannot write the forbidden ids here (${e.message})`);
+  });
   const csv = (v: string | number) => (/[",\n\r]/.test(String(v)) ? `"${String(v).replace(/"/g, '""')}"` : String(v));
   if (!jsonl) out.write('id,status,signature,producer,cause\n');
   let n = 0;
