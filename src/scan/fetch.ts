@@ -1,11 +1,10 @@
-// The scan's HTTP client: one keep-alive connection pool shared by every
-// worker (a new connection per record would measure the handshake, not the
-// server), the user's proxy settings honoured, a timeout per request. Allowed
-// answers are drained and forgotten; a denial's body is kept, bounded, for
-// its diagnosis.
+// The scan's HTTP client: a keep-alive connection per worker (a new
+// connection per record would measure the handshake, not the server), the
+// user's proxy settings honoured, a timeout per request. Allowed answers are
+// drained and forgotten; a denial's body is kept, bounded, for its diagnosis.
 import { STATUS_CODES } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import { Agent, Pool, ProxyAgent, type Dispatcher } from 'undici';
+import { Agent, Client, ProxyAgent, type Dispatcher } from 'undici';
 import type { NameValue } from '../model/exchange.ts';
 import { headerValue } from '../model/exchange.ts';
 import { decodeBody, isText, networkError, toHeaderList } from '../live/send.ts';
@@ -27,8 +26,13 @@ export interface FetchFailure {
   timedOut: boolean;
 }
 
+export type ScanRequest = { method: string; url: string; headers: NameValue[] };
+
 export interface HttpClient {
-  send(req: { method: string; url: string; headers: NameValue[] }, keepBody: (status: number) => boolean): Promise<Fetched | FetchFailure>;
+  /** `lane`: the worker's own connection (0 to concurrency - 1); without one, a shared agent. */
+  send(req: ScanRequest, keepBody: (status: number) => boolean, lane?: number): Promise<Fetched | FetchFailure>;
+  /** `send` with a callback: the scan's hot path, where a promise per record is measurable. */
+  dispatch(req: ScanRequest, keepBody: (status: number) => boolean, done: (r: Fetched | FetchFailure) => void, lane?: number): void;
   close(): Promise<void>;
   /** The proxy in use, if any, for the record URLs. */
   proxy?: string;
@@ -36,10 +40,28 @@ export interface HttpClient {
 
 /**
  * `origin` is the records' origin when every record URL shares it (the
- * usual template): then a Pool for that origin serves them without parsing
- * a URL per request, which matters at thousands of records a second.
+ * usual template): then each worker has a lane, an undici Client (one
+ * connection) of its own for that origin, which needs no URL parsed per
+ * request. A worker sends its next request only after the last one ended,
+ * so a lane never holds two; it is created with pipelining 2 all the same,
+ * because with pipelining 1 undici waits a whole turn of the event loop
+ * before it reuses a connection, which at thousands of records a second
+ * cost an extra poll and a turn's delay per record. The turn is there to
+ * see a server close the connection it said it would keep: the scan sends
+ * its next request only after the turn's poll anyway (its outcome is
+ * written first), and a request that meets a closed connection is retried.
  */
-export function createClient(opts: { url: string; origin?: string; concurrency: number; timeoutMs: number; maxBody: number; insecure?: boolean; env?: NodeJS.ProcessEnv }): HttpClient {
+export function createClient(opts: {
+  url: string;
+  origin?: string;
+  concurrency: number;
+  timeoutMs: number;
+  maxBody: number;
+  insecure?: boolean;
+  env?: NodeJS.ProcessEnv;
+  /** Called just before each request is written to its connection; if it throws, the request is not sent and fails with that error. */
+  beforeSend?: () => void;
+}): HttpClient {
   const decision = proxyFor(new URL(opts.url), opts.env ?? process.env);
   const connect = { rejectUnauthorized: !opts.insecure };
   // One connection per worker, plus one for the list walker.
@@ -47,18 +69,21 @@ export function createClient(opts: { url: string; origin?: string; concurrency: 
   const dispatcher: Dispatcher = decision.used
     ? new ProxyAgent({ uri: decision.url!, connections, requestTls: connect, proxyTls: connect })
     : new Agent({ connections, connect, keepAliveTimeout: 10_000 });
-  const pool = !decision.used && opts.origin ? new Pool(opts.origin, { connections: opts.concurrency, connect, keepAliveTimeout: 10_000 }) : undefined;
-  const poolOrigin = opts.origin ?? '';
-  const poolPrefix = poolOrigin + '/';
+  const lanes = !decision.used && opts.origin ? Array.from({ length: opts.concurrency }, () => new Client(opts.origin!, { connect, keepAliveTimeout: 10_000 })) : undefined;
+  const laneOrigin = opts.origin ?? '';
+  const lanePrefix = laneOrigin + '/';
   const headerObjects = new WeakMap<NameValue[], Record<string, string>>();
   const headerObject = (list: NameValue[]) => {
     let o = headerObjects.get(list);
     if (!o) headerObjects.set(list, (o = Object.fromEntries(list.map((h) => [h.name, h.value]))));
     return o;
   };
-  return {
+  const client: HttpClient = {
     proxy: decision.used ? decision.url : undefined,
-    send(req, keepBody) {
+    send(req, keepBody, lane) {
+      return new Promise((resolve) => client.dispatch(req, keepBody, resolve, lane));
+    },
+    dispatch(req, keepBody, resolve, lane) {
       const t0 = performance.now();
       const fail = (err: unknown): FetchFailure => {
         const e = networkError(err, req.url, opts.timeoutMs, decision.used ? decision.url : undefined);
@@ -67,16 +92,16 @@ export function createClient(opts: { url: string; origin?: string; concurrency: 
       let target: Dispatcher;
       let origin: string;
       let path: string;
-      if (pool && req.url.startsWith(poolPrefix)) {
-        target = pool;
-        origin = poolOrigin;
-        path = req.url.slice(poolOrigin.length);
+      if (lanes && lane !== undefined && req.url.startsWith(lanePrefix)) {
+        target = lanes[lane % lanes.length];
+        origin = laneOrigin;
+        path = req.url.slice(laneOrigin.length);
       } else {
         let u: URL;
         try {
           u = new URL(req.url);
         } catch (e) {
-          return Promise.resolve(fail(e));
+          return resolve(fail(e));
         }
         target = dispatcher;
         origin = u.origin;
@@ -84,7 +109,7 @@ export function createClient(opts: { url: string; origin?: string; concurrency: 
       }
       // dispatch() with a handler, not request(): no stream per response, which
       // is most of a client's cost at thousands of records a second.
-      return new Promise((resolve) => {
+      {
         let status = 0;
         let keep = false;
         let rawHeaders: Record<string, string | string[] | undefined> = {};
@@ -92,8 +117,15 @@ export function createClient(opts: { url: string; origin?: string; concurrency: 
         let kept = 0;
         let truncated = false;
         const handler: Dispatcher.DispatchHandler = {
-          // Its presence tells undici this is a handler of the current API, not the legacy one.
-          onRequestStart() {},
+          // Called by undici just before it writes the request (its presence also marks a handler of the current API).
+          onRequestStart(controller) {
+            if (!opts.beforeSend) return;
+            try {
+              opts.beforeSend();
+            } catch (e) {
+              controller.abort(e as Error);
+            }
+          },
           onResponseStart(_c, statusCode, headers) {
             status = statusCode;
             keep = keepBody(statusCode);
@@ -135,12 +167,13 @@ export function createClient(opts: { url: string; origin?: string; concurrency: 
         } catch (e) {
           resolve(fail(e));
         }
-      });
+      }
     },
     close: async () => {
-      await Promise.all([dispatcher.close(), pool?.close()]);
+      await Promise.all([dispatcher.close(), ...(lanes ?? []).map((c) => c.close())]);
     },
   };
+  return client;
 }
 
 export const failed = (r: Fetched | FetchFailure): r is FetchFailure => 'error' in r;

@@ -218,6 +218,8 @@ export class Scan {
     count: 'records' | 'listPages',
     /** The answer to a first attempt already sent. */
     first?: Fetched | FetchFailure,
+    /** The worker's connection (see createClient); none for the list. */
+    lane?: number,
   ): Promise<{ result: Fetched; attempts: number } | { error: string; attempts: number; ms: number }> {
     let attempts = 0;
     let waits = 0;
@@ -232,7 +234,7 @@ export class Scan {
         if (wait) await wait;
         attempts++;
         this.requests[count]++;
-        r = await this.client!.send(req, keepBody);
+        r = await this.client!.send(req, keepBody, lane);
       }
       if (failed(r)) {
         if (attempts <= this.settings.retries && !this.stopReason) {
@@ -256,7 +258,7 @@ export class Scan {
 
   private signatureFor(r: Fetched, url: string, id: string): Promise<string> {
     // Most denials repeat a body byte for byte: look that up before normalising it.
-    const raw = `${r.status}\n${r.body?.text ?? ''}`;
+    const raw = this.rawKey(r);
     const known = this.rawSignatures.get(raw);
     if (known) return known;
     const { key, shape } = shapeKey(r, id);
@@ -269,25 +271,59 @@ export class Scan {
       });
       this.signatures.set(key, sig);
     }
-    if (this.rawSignatures.size < 256) this.rawSignatures.set(raw, sig);
+    if (this.rawSignatures.size < 256) {
+      this.rawSignatures.set(raw, sig);
+      sig.then((key) => this.knownRaw.set(raw, key), () => undefined);
+    }
     return sig;
   }
 
-  private async processRecord(rec: PendingRecord): Promise<RecordOutcome> {
+  /** The signature of a denial whose exact body was seen and diagnosed before: known without waiting. */
+  private readonly knownRaw = new Map<string, string>();
+
+  private rawKey(r: Fetched): string {
+    return `${r.status}\n${r.body?.text ?? ''}`;
+  }
+
+  /**
+   * One record, the common case without a promise: no pause or --rate, an
+   * answer that is not 429/503, and, for a denial, a body seen before.
+   * Anything else continues on the general path (`processRecord`).
+   */
+  private fetchRecord(rec: PendingRecord, lane: number, done: (out: RecordOutcome) => void, fail: (e: unknown) => void): void {
+    if (!this.open()) {
+      this.processRecord(rec, lane).then(done, fail);
+      return;
+    }
     const url = this.urlFor(rec.id);
     const req = { method: this.settings.method, url, headers: this.settings.headers };
-    // The common case — no pause, no --rate, an answer that is not 429/503 — skips the retry machinery.
-    if (this.open()) {
-      this.requests.records++;
-      const first = await this.client!.send(req, keepRecordBody);
-      if (!failed(first) && first.status !== 429 && first.status !== 503) {
-        const out: RecordOutcome = { status: first.status, ms: first.ms, attempts: 1 };
-        if (isDenial(first.status)) out.signature = await this.signatureFor(first, url, rec.id);
-        return out;
+    this.requests.records++;
+    this.client!.dispatch(req, keepRecordBody, (first) => {
+      if (failed(first) || first.status === 429 || first.status === 503) {
+        this.fetchWithRetries(req, keepRecordBody, 'records', first, lane)
+          .then((r) => this.finishRecord(rec, url, r))
+          .then(done, fail);
+        return;
       }
-      return this.finishRecord(rec, url, await this.fetchWithRetries(req, keepRecordBody, 'records', first));
-    }
-    return this.finishRecord(rec, url, await this.fetchWithRetries(req, keepRecordBody, 'records'));
+      const out: RecordOutcome = { status: first.status, ms: first.ms, attempts: 1 };
+      if (isDenial(first.status)) {
+        const known = this.knownRaw.get(this.rawKey(first));
+        if (known === undefined) {
+          this.signatureFor(first, url, rec.id).then((sig) => {
+            out.signature = sig;
+            done(out);
+          }, fail);
+          return;
+        }
+        out.signature = known;
+      }
+      done(out);
+    }, lane);
+  }
+
+  private async processRecord(rec: PendingRecord, lane: number): Promise<RecordOutcome> {
+    const url = this.urlFor(rec.id);
+    return this.finishRecord(rec, url, await this.fetchWithRetries({ method: this.settings.method, url, headers: this.settings.headers }, keepRecordBody, 'records', undefined, lane));
   }
 
   private async finishRecord(rec: PendingRecord, url: string, r: Awaited<ReturnType<Scan['fetchWithRetries']>>): Promise<RecordOutcome> {
@@ -304,37 +340,56 @@ export class Scan {
     this.bufferAt = 0;
     if (!this.buffer.length) return undefined;
     this.cursor = this.buffer[this.buffer.length - 1].seq;
-    this.state.taken(this.buffer[0].seq, this.cursor);
+    this.state.taken(this.cursor);
     return this.buffer[this.bufferAt++];
   }
 
-  private async worker(): Promise<void> {
-    for (;;) {
-      if (this.stopReason) return;
-      const rec = this.take();
-      if (!rec) {
-        if (this.sourceDone) return;
-        await this.sourceProgress;
-        continue;
-      }
-      if (!this.firstSent) this.firstSent = performance.now();
-      let outcome: RecordOutcome;
-      try {
-        outcome = await this.processRecord(rec);
-      } catch (e) {
-        if (e instanceof Stopped) return;
-        throw e;
-      }
-      this.state.record(rec.seq, outcome);
-      this.counts.done++;
-      if (outcome.status === null) {
-        // A server that is down fails every record alike: stop (resumable) instead of grinding through them all.
-        if (++this.failuresInARow >= Math.max(20, 5 * this.settings.concurrency)) this.stop(`${this.failuresInARow} records in a row got no answer (last: ${outcome.error}); is the server up?`);
-      } else this.failuresInARow = 0;
-      this.lastDone = performance.now();
-      if (outcome.status !== null && isDenial(outcome.status)) this.counts.denied++;
-      if (outcome.error) this.counts.errors++;
-    }
+  /**
+   * One worker: takes a record, fetches it, logs its outcome, takes the
+   * next. The outcome reaches the outcome log before the next request
+   * leaves (the client's beforeSend hook, see `run`), so a worker has at
+   * most one record that a crash would make fetch again. Callbacks, not
+   * async/await: at thousands of records a second the promises of an async
+   * loop were a measurable share of the scan's CPU time. Settles when the
+   * source is exhausted or the scan stops; rejects if the state file cannot
+   * be written.
+   */
+  private worker(lane: number): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const fail = (e: unknown) => (e instanceof Stopped ? resolve() : reject(e));
+      const next = (): void => {
+        try {
+          if (this.state.writeError) return reject(this.state.writeError);
+          if (this.stopReason) return resolve();
+          const rec = this.take();
+          if (!rec) {
+            if (this.sourceDone) return resolve();
+            this.sourceProgress.then(next, fail);
+            return;
+          }
+          if (!this.firstSent) this.firstSent = performance.now();
+          this.fetchRecord(rec, lane, (outcome) => {
+            this.state.record(rec.seq, outcome);
+            this.count(outcome);
+            next();
+          }, fail);
+        } catch (e) {
+          fail(e);
+        }
+      };
+      next();
+    });
+  }
+
+  private count(outcome: RecordOutcome): void {
+    this.counts.done++;
+    if (outcome.status === null) {
+      // A server that is down fails every record alike: stop (resumable) instead of grinding through them all.
+      if (++this.failuresInARow >= Math.max(20, 5 * this.settings.concurrency)) this.stop(`${this.failuresInARow} records in a row got no answer (last: ${outcome.error}); is the server up?`);
+    } else this.failuresInARow = 0;
+    this.lastDone = performance.now();
+    if (outcome.status !== null && isDenial(outcome.status)) this.counts.denied++;
+    if (outcome.error) this.counts.errors++;
   }
 
   private async ingestIds(): Promise<void> {
@@ -431,7 +486,7 @@ export class Scan {
       let example = this.examples.get(sig.id);
       if (!example && !this.stopReason) {
         const url = recordUrl(this.settings.template, sig.examples[0]);
-        const again = await this.client!.send({ method: this.settings.method, url, headers: this.settings.headers }, () => true);
+        const again = await this.client!.send({ method: this.settings.method, url, headers: this.settings.headers }, () => true, 0);
         this.requests.records++;
         if (!failed(again) && isDenial(again.status)) example = { fetched: again, url };
       }
@@ -450,7 +505,18 @@ export class Scan {
     // The template's origin, when the id cannot change it (it sits in the path or query).
     const a = new URL(recordUrl(s.template, 'a')).origin;
     const origin = a === new URL(recordUrl(s.template, 'b')).origin ? a : undefined;
-    this.client = createClient({ url: recordUrl(s.template, 'x'), origin, concurrency: s.concurrency, timeoutMs: s.timeoutMs, maxBody: s.maxBody, insecure: s.insecure, env: this.opts.env });
+    this.client = createClient({
+      url: recordUrl(s.template, 'x'),
+      origin,
+      concurrency: s.concurrency,
+      timeoutMs: s.timeoutMs,
+      maxBody: s.maxBody,
+      insecure: s.insecure,
+      env: this.opts.env,
+      // No request leaves before the outcomes already known are on disk. Usually the
+      // turn's group write has happened by then and this costs nothing.
+      beforeSend: () => this.state.flushLog(),
+    });
     const requeued = this.state.requeueInFlight();
     if (requeued) this.note(`${requeued} record${requeued === 1 ? ' was' : 's were'} taken but not finished when the scan stopped (at most ${this.settings.concurrency} of them in flight); fetched again`);
     this.counts = this.state.counts();
@@ -478,7 +544,7 @@ export class Scan {
     // Logged outcomes reach the database in batches; readers of the state file see them within a quarter second.
     const apply = setInterval(() => this.state.applyLog(), 250);
     try {
-      await Promise.all([sourceTask, ...Array.from({ length: s.concurrency }, () => this.worker())]);
+      await Promise.all([sourceTask, ...Array.from({ length: s.concurrency }, (_, lane) => this.worker(lane))]);
     } finally {
       clearInterval(apply);
       this.state.applyLog();

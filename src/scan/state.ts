@@ -1,15 +1,20 @@
 // The scan's state file: one SQLite database (node:sqlite, WAL) holding the
 // configuration, every record the source gave, each record's outcome and the
-// distinct denial signatures. Every outcome is committed before the worker
-// that produced it takes its next record, so a killed scan resumes exactly
-// where it stopped. WAL with synchronous=NORMAL survives a killed process
-// (the OS has the pages); only a power cut can lose the last commits.
+// distinct denial signatures. Every outcome is written (to the outcome log,
+// see `record`) before the worker that produced it takes its next record, so
+// a killed scan resumes exactly where it stopped. WAL with synchronous=NORMAL
+// survives a killed process (the OS has the pages); only a power cut can lose
+// the last commits.
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { closeSync, existsSync, ftruncateSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { InputError } from '../errors.ts';
 import type { ScanConfig } from './config.ts';
 
-/** Where a record is in its life: taken but not finished survives a crash as IN_FLIGHT. */
+/**
+ * Where a record is in its life. IN_FLIGHT is only found in state files
+ * written by earlier versions, which marked every taken record; taken
+ * records are now known by the `taken.through` mark (see `taken`).
+ */
 export const PENDING = 0;
 export const IN_FLIGHT = 1;
 export const DONE = 2;
@@ -69,7 +74,6 @@ export class ScanState {
   readonly path: string;
   readonly db: DatabaseSync;
   private readonly insertRecord: StatementSync;
-  private readonly markTaken: StatementSync;
   private readonly finishRecord: StatementSync;
   private readonly pendingAfter: StatementSync;
   private readonly setMeta: StatementSync;
@@ -83,7 +87,6 @@ export class ScanState {
     this.db = db;
     this.readOnlyView = readOnlyView;
     this.insertRecord = db.prepare('INSERT OR IGNORE INTO records (id, fields) VALUES (?, ?)');
-    this.markTaken = db.prepare(`UPDATE records SET state = ${IN_FLIGHT} WHERE seq BETWEEN ? AND ? AND state = ${PENDING}`);
     this.finishRecord = db.prepare(`UPDATE records SET state = ${DONE}, status = ?, ms = ?, attempts = ?, signature = ?, error = ? WHERE seq = ?`);
     this.pendingAfter = db.prepare(`SELECT seq, id FROM records WHERE state = ${PENDING} AND seq > ? ORDER BY seq LIMIT ?`);
     this.setMeta = db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value');
@@ -177,13 +180,24 @@ export class ScanState {
     return this.pendingAfter.all(afterSeq, limit) as unknown as PendingRecord[];
   }
 
-  /** Marks records as taken: a crash leaves them IN_FLIGHT, and --resume names how many it fetches again. */
-  taken(fromSeq: number, toSeq: number): void {
-    this.markTaken.run(fromSeq, toSeq);
+  /**
+   * Notes that every record up to `throughSeq` has been taken (records are
+   * taken in seq order): one row per batch, not one per record. After a
+   * crash, the pending records at or below the mark are those that were
+   * taken but never finished; --resume names how many it fetches again.
+   */
+  taken(throughSeq: number): void {
+    this.setMeta.run('taken.through', String(throughSeq));
   }
 
   private logFd?: number;
+  /** Outcomes logged (or about to be) but not yet in the database. */
   private logged: [number, RecordOutcome][] = [];
+  /** Their log lines not yet written. */
+  private unwritten = '';
+  private flushScheduled = false;
+  /** Why the outcome log could not be written; the scan stops on it. */
+  writeError?: unknown;
 
   /** The outcome log beside the database (see `record`). */
   get logPath(): string {
@@ -191,27 +205,62 @@ export class ScanState {
   }
 
   /**
-   * Writes an outcome to the outcome log with one write(2) before returning,
-   * so it is on disk (in the OS's hands) before the worker takes its next
-   * record; a killed process loses nothing. The database receives the logged
-   * outcomes in batches (`applyLog`): a SQLite commit per record would cost
-   * a third of the scan's throughput (docs/performance.md). Lines are
-   * idempotent, so replaying an already applied one is harmless.
+   * Queues an outcome for the outcome log. The line is written (one write(2),
+   * in the OS's hands: a killed process loses nothing) at the end of this
+   * turn of the event loop, together with every other outcome of the turn
+   * (a group commit: a write per record cost more than a tenth of the
+   * scan's CPU time), and in any case before the next request leaves: the
+   * scan's client calls `flushLog` before it writes a request (see Scan).
+   * The database receives the logged outcomes in batches (`applyLog`): a
+   * SQLite commit per record would cost a third of the scan's throughput
+   * (docs/performance.md). Lines are idempotent, so replaying an already
+   * applied one is harmless.
    */
   record(seq: number, o: RecordOutcome): void {
-    this.logFd ??= openSync(this.logPath, 'a');
-    writeSync(this.logFd, JSON.stringify([seq, o.status, Math.round(o.ms * 100) / 100, o.attempts, o.signature ?? null, o.error ?? null]) + '\n');
+    this.unwritten += `[${seq},${o.status},${Math.round(o.ms * 100) / 100},${o.attempts},${o.signature === undefined ? 'null' : JSON.stringify(o.signature)},${o.error === undefined ? 'null' : JSON.stringify(o.error)}]\n`;
     this.logged.push([seq, o]);
-    if (this.logged.length >= 4096) this.applyLog();
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      // After the poll phase: every response that arrived in this turn has been logged by then.
+      setImmediate(() => {
+        this.flushScheduled = false;
+        try {
+          this.flushLog();
+          if (this.logged.length >= 4096) this.applyLog();
+        } catch (e) {
+          // The workers see it before they take another record.
+          this.writeError ??= e;
+        }
+      });
+    }
   }
 
-  /** Moves the logged outcomes into the database in one transaction, then empties the log. */
+  /** Writes the queued outcome lines now, if there are any. Throws if the log cannot be written. */
+  flushLog(): void {
+    if (!this.unwritten) return;
+    if (this.writeError) throw this.writeError;
+    try {
+      this.logFd ??= openSync(this.logPath, 'a');
+      writeSync(this.logFd, this.unwritten);
+    } catch (e) {
+      this.writeError = e;
+      throw e;
+    }
+    this.unwritten = '';
+  }
+
+  /**
+   * Moves the logged outcomes into the database in one transaction, then
+   * empties the log.
+   */
   applyLog(): void {
     if (!this.logged.length) return;
     this.transaction(() => {
       for (const [seq, o] of this.logged) this.finish(seq, o);
     });
     this.logged = [];
+    // Lines not written yet need no writing now: their outcomes are committed.
+    this.unwritten = '';
     if (this.logFd !== undefined) ftruncateSync(this.logFd, 0);
   }
 
@@ -251,16 +300,21 @@ export class ScanState {
 
   /** After a clean stop every record in flight has finished: the rest of the taken ones were never sent. */
   releaseTaken(): void {
-    this.db.exec(`UPDATE records SET state = ${PENDING} WHERE state = ${IN_FLIGHT}`);
+    this.setMeta.run('taken.through', '0');
   }
 
   finish(seq: number, o: RecordOutcome): void {
     this.finishRecord.run(o.status, o.ms, o.attempts, o.signature ?? null, o.error ?? null, seq);
   }
 
-  /** Records a crash left in flight go back to pending; returns how many (they are requested again). */
+  /** How many records a crash left taken but unfinished (they are still pending, so they are requested again); clears the mark. */
   requeueInFlight(): number {
-    return Number(this.db.prepare(`UPDATE records SET state = ${PENDING} WHERE state = ${IN_FLIGHT}`).run().changes);
+    const through = Number(this.meta('taken.through') ?? '0');
+    const row = this.db.prepare(`SELECT count(*) AS n FROM records WHERE state = ${PENDING} AND seq <= ?`).get(through) as { n: number };
+    // Earlier versions marked each taken record instead.
+    const marked = Number(this.db.prepare(`UPDATE records SET state = ${PENDING} WHERE state = ${IN_FLIGHT}`).run().changes);
+    this.releaseTaken();
+    return Number(row.n) + marked;
   }
 
   /** --retry-errors: records that ended in a network error or timeout are tried again. */
