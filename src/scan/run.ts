@@ -9,6 +9,7 @@ import { headerValue } from '../model/exchange.ts';
 import type { Report } from '../model/report.ts';
 import { isDenial } from '../engine/status.ts';
 import { diagnose } from '../engine/diagnose.ts';
+import { loadRules } from '../rules/registry.ts';
 import { InputError, NetworkError, Why403Error } from '../errors.ts';
 import { recordUrl, recordUrlBuilder, type ListSource, type ScanSettings } from './config.ts';
 import { createClient, failed, type Fetched, type FetchFailure, type HttpClient } from './fetch.ts';
@@ -336,7 +337,7 @@ export class Scan {
 
   private take(): PendingRecord | undefined {
     if (this.bufferAt < this.buffer.length) return this.buffer[this.bufferAt++];
-    this.buffer = this.state.pending(this.cursor, 256);
+    this.buffer = this.state.pending(this.cursor, 1024);
     this.bufferAt = 0;
     if (!this.buffer.length) return undefined;
     this.cursor = this.buffer[this.buffer.length - 1].seq;
@@ -517,6 +518,9 @@ export class Scan {
       // turn's group write has happened by then and this costs nothing.
       beforeSend: () => this.state.flushLog(),
     });
+    // Loaded now, not at the first denial: importing every rule takes a few hundred
+    // milliseconds, which mid-scan would hold up every worker.
+    await loadRules();
     const requeued = this.state.requeueInFlight();
     if (requeued) this.note(`${requeued} record${requeued === 1 ? ' was' : 's were'} taken but not finished when the scan stopped (at most ${this.settings.concurrency} of them in flight); fetched again`);
     this.counts = this.state.counts();
@@ -541,8 +545,8 @@ export class Scan {
         },
       );
     }
-    // Logged outcomes reach the database in batches; readers of the state file see them within a quarter second.
-    const apply = setInterval(() => this.state.applyLog(), 250);
+    // Logged outcomes reach the database in batches; readers of the state file see them within a second.
+    const apply = setInterval(() => this.state.applyLog(), 1000);
     try {
       await Promise.all([sourceTask, ...Array.from({ length: s.concurrency }, (_, lane) => this.worker(lane))]);
     } finally {

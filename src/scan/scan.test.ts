@@ -185,15 +185,24 @@ describe('denial shapes and record-level evidence', () => {
 });
 
 describe('ids from files', () => {
-  const collect = async (source: IdsSource, text: string, skip = 0) => {
+  const collect = async (source: IdsSource, text: string | Buffer[], skip = 0) => {
     const rows: { id: string; fields?: string }[] = [];
     let read = 0;
-    for await (const b of readIds(source, Readable.from([text]), skip, 2)) {
+    for await (const b of readIds(source, Readable.from(typeof text === 'string' ? [text] : text), skip, 2)) {
       rows.push(...b.rows);
       read = b.read;
     }
     return { rows, read };
   };
+  it('lines: a line or a character cut between chunks, CRLF, blank lines, a last line without newline, and a resumed read', async () => {
+    const bytes = Buffer.from('a1\r\nb\u00e9\n\nc3\nd4');
+    // The second chunk ends inside the two bytes of é; the first inside a CRLF.
+    const chunks = [bytes.subarray(0, 3), bytes.subarray(3, 6), bytes.subarray(6)];
+    const all = await collect({ kind: 'ids', file: '-', format: 'lines' }, chunks);
+    assert.deepEqual(all.rows.map((r) => r.id), ['a1', 'b\u00e9', 'c3', 'd4']);
+    assert.equal(all.read, 5);
+    assert.deepEqual((await collect({ kind: 'ids', file: '-', format: 'lines' }, chunks, 3)).rows.map((r) => r.id), ['c3', 'd4']);
+  });
   it('JSON lines: a bare value or an object with the id at a path; the rest are fields', async () => {
     const { rows } = await collect({ kind: 'ids', file: '-', format: 'jsonl', id: 'user.id' }, '{"user":{"id":"u1"},"team":"red"}\n\n{"user":{"id":7},"team":"blue"}\n');
     assert.deepEqual(rows.map((r) => r.id), ['u1', '7']);
