@@ -2,7 +2,7 @@
 // (autocannon) on the same fast local server, and the scan's peak RSS at
 // 100,000 and 1,000,000 ids.
 //
-//   node bench/scan.ts            # full: 3 rounds at concurrency 4, one at 16, 100k and 1M ids (~6 min)
+//   node bench/scan.ts            # full: 5 rounds at concurrency 4, one at 16, 100k and 1M ids (~7 min)
 //   node bench/scan.ts --quick    # without the 1M run (~2 min)
 //
 // Throughput: autocannon runs for --seconds at --concurrency connections,
@@ -47,7 +47,7 @@ const CHILD_TIMEOUT_MS = 20 * 60_000;
 const { values } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
-    rounds: { type: 'string', default: '3' },
+    rounds: { type: 'string', default: '5' },
     seconds: { type: 'string', default: '8' },
     ids: { type: 'string', default: '60000' },
     concurrency: { type: 'string', default: '4' },
@@ -57,7 +57,7 @@ const { values } = parseArgs({
   },
 });
 if (values.help) {
-  process.stdout.write('usage: node bench/scan.ts [--quick] [--rounds 3] [--seconds 8] [--ids 60000] [--concurrency 4] [--no-c16] [--no-pin]\n');
+  process.stdout.write('usage: node bench/scan.ts [--quick] [--rounds 5] [--seconds 8] [--ids 60000] [--concurrency 4] [--no-c16] [--no-pin]\n');
   process.exit(0);
 }
 const rounds = Number(values.rounds);
@@ -119,12 +119,28 @@ function procCpuMs(pid: number | 'self'): { own: number; children: number } {
   }
 }
 
-/** Runs argv to the end. cpuMs: its CPU time, as the kernel counted it for this (reaping) process. */
-function run(argv: string[]): Promise<{ code: number; stdout: string; stderr: string; cpuMs: number }> {
+/** The resident set of a process now, in bytes (0 once it is gone). */
+function rssBytes(pid: number): number {
+  try {
+    const m = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * Runs argv to the end. cpuMs: its CPU time, as the kernel counted it for
+ * this (reaping) process. rss: its resident set every half second, when asked
+ * (taskset execs the command in place, so the pid is the command's).
+ */
+function run(argv: string[], sampleRss = false): Promise<{ code: number; stdout: string; stderr: string; cpuMs: number; rss: number[] }> {
   return new Promise((resolve, reject) => {
     const before = procCpuMs('self').children;
     const child = spawn(argv[0], argv.slice(1), { cwd: ROOT, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
     running.add(child);
+    const rss: number[] = [];
+    const sampler = sampleRss ? setInterval(() => child.pid && rss.push(rssBytes(child.pid)), 500) : undefined;
     let stdout = '';
     let stderr = '';
     child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
@@ -133,8 +149,9 @@ function run(argv: string[]): Promise<{ code: number; stdout: string; stderr: st
     child.on('error', reject);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
+      clearInterval(sampler);
       running.delete(child);
-      resolve({ code: code ?? (signal ? 128 : -1), stdout, stderr, cpuMs: procCpuMs('self').children - before });
+      resolve({ code: code ?? (signal ? 128 : -1), stdout, stderr, cpuMs: procCpuMs('self').children - before, rss: rss.filter((b) => b > 0) });
     });
   });
 }
@@ -194,17 +211,19 @@ async function autocannonRun(port: number, connections: number): Promise<Rate> {
 interface ScanRun extends Rate {
   elapsedMs: number;
   maxRssBytes: number;
+  /** The highest resident set sampled in each quarter of the run (when sampled). */
+  rssByQuarter: number[];
   stateBytes: number;
   processCpuMs: number;
 }
 
 let scanNo = 0;
 let scanBaseCpuMs = 0;
-async function scanRun(port: number, n: number, c: number): Promise<ScanRun> {
+async function scanRun(port: number, n: number, c: number, sampleRss = false): Promise<ScanRun> {
   const ids = await idsFile(n);
   const state = join(tmp, `scan-${++scanNo}.sqlite`);
   const server0 = procCpuMs(serverPid).own;
-  const r = await run(onCpu(0, [process.execPath, CLI, 'scan', '--ids', ids, '--get', `http://127.0.0.1:${port}/items/{id}`, '--concurrency', String(c), '--state', state, '--quiet', '--json']));
+  const r = await run(onCpu(0, [process.execPath, CLI, 'scan', '--ids', ids, '--get', `http://127.0.0.1:${port}/items/{id}`, '--concurrency', String(c), '--state', state, '--quiet', '--json']), sampleRss);
   const server = procCpuMs(serverPid).own - server0;
   // 1: some records were denied, which every tenth one is.
   if (r.code !== 1) throw new BenchError(`why403 scan exited ${r.code} (expected 1: records denied): ${r.stderr.trim().slice(0, 2000)}`);
@@ -224,6 +243,7 @@ async function scanRun(port: number, n: number, c: number): Promise<ScanRun> {
     processCpuMs: r.cpuMs,
     elapsedMs: j.run.elapsedMs,
     maxRssBytes: j.run.maxRssBytes,
+    rssByQuarter: [0, 1, 2, 3].map((q) => Math.max(0, ...r.rss.slice(Math.floor((q * r.rss.length) / 4), Math.floor(((q + 1) * r.rss.length) / 4)))),
     stateBytes,
   };
 }
@@ -298,14 +318,16 @@ try {
 
   say(`## Memory: why403 scan at concurrency ${concurrency}, peak RSS (run.maxRssBytes: the scan process's own maximum, summary included)`);
   say();
-  say('| ids | peak RSS | records/s | fetch time | whole run | CPU/record | state file |');
-  say('|---:|---:|---:|---:|---:|---:|---:|');
+  say('RSS by quarter: the highest resident set sampled (every 0.5 s, from /proc) in each quarter of the run, start-up to summary.');
+  say();
+  say('| ids | peak RSS | RSS by quarter | records/s | fetch time | whole run | CPU/record | state file |');
+  say('|---:|---:|---:|---:|---:|---:|---:|---:|');
   const sizes = values.quick ? [100_000] : [100_000, 1_000_000];
   const mem: ScanRun[] = [];
   for (const n of sizes) {
-    const sc = await scanRun(port, n, concurrency);
+    const sc = await scanRun(port, n, concurrency, true);
     mem.push(sc);
-    say(`| ${num(n)} | ${mib(sc.maxRssBytes)} | ${num(sc.perSecond)} | ${num(sc.ms / 1000, 1)} s | ${num(sc.elapsedMs / 1000, 1)} s | ${num(sc.cpuUs)} µs | ${mib(sc.stateBytes)} |`);
+    say(`| ${num(n)} | ${mib(sc.maxRssBytes)} | ${sc.rssByQuarter.map((b) => num(b / 2 ** 20)).join(' / ')} MiB | ${num(sc.perSecond)} | ${num(sc.ms / 1000, 1)} s | ${num(sc.elapsedMs / 1000, 1)} s | ${num(sc.cpuUs)} µs | ${mib(sc.stateBytes)} |`);
     rmSync(join(tmp, `ids-${n}.txt`), { force: true });
   }
   say();

@@ -99,7 +99,7 @@ export class Scan {
   private sourceError?: unknown;
   private wake?: () => void;
   private sourceProgress = this.newWait();
-  private buffer: PendingRecord[] = [];
+  private buffer: { seqs: number[]; ids: string[] } = { seqs: [], ids: [] };
   private bufferAt = 0;
   private cursor = 0;
   private nextSlot = 0;
@@ -336,13 +336,15 @@ export class Scan {
   }
 
   private take(): PendingRecord | undefined {
-    if (this.bufferAt < this.buffer.length) return this.buffer[this.bufferAt++];
-    this.buffer = this.state.pending(this.cursor, 1024);
-    this.bufferAt = 0;
-    if (!this.buffer.length) return undefined;
-    this.cursor = this.buffer[this.buffer.length - 1].seq;
-    this.state.taken(this.cursor);
-    return this.buffer[this.bufferAt++];
+    if (this.bufferAt >= this.buffer.seqs.length) {
+      this.buffer = this.state.pending(this.cursor, 256);
+      this.bufferAt = 0;
+      if (!this.buffer.seqs.length) return undefined;
+      this.cursor = this.buffer.seqs[this.buffer.seqs.length - 1];
+      this.state.taken(this.cursor);
+    }
+    const i = this.bufferAt++;
+    return { seq: this.buffer.seqs[i], id: this.buffer.ids[i] };
   }
 
   /**

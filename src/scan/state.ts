@@ -1,8 +1,8 @@
 // The scan's state file: one SQLite database (node:sqlite, WAL) holding the
 // configuration, every record the source gave, each record's outcome and the
 // distinct denial signatures. Every outcome is written (to the outcome log,
-// see `record`) before the worker that produced it takes its next record, so
-// a killed scan resumes exactly where it stopped. WAL with synchronous=NORMAL
+// see `record`) before the worker that produced it sends its next request,
+// so a killed scan resumes exactly where it stopped. WAL with synchronous=NORMAL
 // survives a killed process (the OS has the pages); only a power cut can lose
 // the last commits.
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
@@ -70,6 +70,50 @@ CREATE TABLE IF NOT EXISTS signatures (
 
 export const STATE_FORMAT = 'why403/scan-state@1';
 
+/** Outcomes held before they are moved into the database (also moved every second; see Scan). */
+const APPLY_EVERY = 8192;
+
+/** Outcomes as columns: typed arrays for the numbers, one slot array each for the rare strings. */
+class OutcomeColumns {
+  readonly seq: Float64Array;
+  /** -1: no answer. */
+  readonly status: Int32Array;
+  readonly ms: Float64Array;
+  readonly attempts: Int32Array;
+  readonly signature: (string | undefined)[];
+  readonly error: (string | undefined)[];
+  length = 0;
+
+  constructor(capacity: number) {
+    this.seq = new Float64Array(capacity);
+    this.status = new Int32Array(capacity);
+    this.ms = new Float64Array(capacity);
+    this.attempts = new Int32Array(capacity);
+    this.signature = new Array<string | undefined>(capacity).fill(undefined);
+    this.error = new Array<string | undefined>(capacity).fill(undefined);
+  }
+
+  get full(): boolean {
+    return this.length === this.seq.length;
+  }
+
+  push(seq: number, o: RecordOutcome): void {
+    const i = this.length++;
+    this.seq[i] = seq;
+    this.status[i] = o.status ?? -1;
+    this.ms[i] = o.ms;
+    this.attempts[i] = o.attempts;
+    this.signature[i] = o.signature;
+    this.error[i] = o.error;
+  }
+
+  clear(): void {
+    this.signature.fill(undefined, 0, this.length);
+    this.error.fill(undefined, 0, this.length);
+    this.length = 0;
+  }
+}
+
 /** Rows per INSERT statement when records are added: one call into SQLite for many rows costs less than one per row. */
 const INSERT_ROWS = 250;
 
@@ -93,7 +137,9 @@ export class ScanState {
     this.insertRecord = db.prepare('INSERT OR IGNORE INTO records (id, fields) VALUES (?, ?)');
     this.insertRecords = db.prepare(`INSERT OR IGNORE INTO records (id, fields) VALUES ${Array(INSERT_ROWS).fill('(?, ?)').join(', ')}`);
     this.finishRecord = db.prepare(`UPDATE records SET state = ${DONE}, status = ?, ms = ?, attempts = ?, signature = ?, error = ? WHERE seq = ?`);
-    this.pendingAfter = db.prepare(`SELECT seq, id FROM records WHERE state = ${PENDING} AND seq > ? ORDER BY seq LIMIT ?`);
+    this.pendingAfter = db.prepare(
+      `SELECT json_group_array(seq ORDER BY seq) AS seqs, json_group_array(id ORDER BY seq) AS ids FROM (SELECT seq, id FROM records WHERE state = ${PENDING} AND seq > ? ORDER BY seq LIMIT ?)`,
+    );
     this.setMeta = db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value');
     this.getMeta = db.prepare('SELECT value FROM meta WHERE key = ?');
   }
@@ -193,8 +239,15 @@ export class ScanState {
     return added;
   }
 
-  pending(afterSeq: number, limit: number): PendingRecord[] {
-    return this.pendingAfter.all(afterSeq, limit) as unknown as PendingRecord[];
+  /**
+   * The next pending records after `afterSeq`, as two arrays rather than an
+   * object a row: a batch lives while its records are fetched, long enough
+   * for V8 to move objects to the old generation, whose garbage then grew
+   * the heap with the number of records.
+   */
+  pending(afterSeq: number, limit: number): { seqs: number[]; ids: string[] } {
+    const row = this.pendingAfter.get(afterSeq, limit) as { seqs: string; ids: string };
+    return { seqs: JSON.parse(row.seqs) as number[], ids: JSON.parse(row.ids) as string[] };
   }
 
   /**
@@ -208,8 +261,13 @@ export class ScanState {
   }
 
   private logFd?: number;
-  /** Outcomes logged (or about to be) but not yet in the database. */
-  private logged: [number, RecordOutcome][] = [];
+  /**
+   * Outcomes logged (or about to be) but not yet in the database, held in
+   * columns rather than an object each: they live up to a second, long
+   * enough for V8 to move per-record objects to its old generation, whose
+   * garbage then grew the heap with the number of records.
+   */
+  private readonly logged = new OutcomeColumns(APPLY_EVERY);
   /** Their log lines not yet written. */
   private unwritten = '';
   private flushScheduled = false;
@@ -234,8 +292,10 @@ export class ScanState {
    * applied one is harmless.
    */
   record(seq: number, o: RecordOutcome): void {
+    // Full only if a second's outcomes outnumber APPLY_EVERY and the turn's check has not run yet.
+    if (this.logged.full) this.applyLog();
     this.unwritten += `[${seq},${o.status},${Math.round(o.ms * 100) / 100},${o.attempts},${o.signature === undefined ? 'null' : JSON.stringify(o.signature)},${o.error === undefined ? 'null' : JSON.stringify(o.error)}]\n`;
-    this.logged.push([seq, o]);
+    this.logged.push(seq, o);
     if (!this.flushScheduled) {
       this.flushScheduled = true;
       // After the poll phase: every response that arrived in this turn has been logged by then.
@@ -243,7 +303,7 @@ export class ScanState {
         this.flushScheduled = false;
         try {
           this.flushLog();
-          if (this.logged.length >= 16384) this.applyLog();
+          if (this.logged.length >= APPLY_EVERY) this.applyLog();
         } catch (e) {
           // The workers see it before they take another record.
           this.writeError ??= e;
@@ -271,11 +331,12 @@ export class ScanState {
    * empties the log.
    */
   applyLog(): void {
-    if (!this.logged.length) return;
+    const c = this.logged;
+    if (!c.length) return;
     this.transaction(() => {
-      for (const [seq, o] of this.logged) this.finish(seq, o);
+      for (let i = 0; i < c.length; i++) this.finishRecord.run(c.status[i] < 0 ? null : c.status[i], c.ms[i], c.attempts[i], c.signature[i] ?? null, c.error[i] ?? null, c.seq[i]);
     });
-    this.logged = [];
+    c.clear();
     // Lines not written yet need no writing now: their outcomes are committed.
     this.unwritten = '';
     if (this.logFd !== undefined) ftruncateSync(this.logFd, 0);
