@@ -83,6 +83,8 @@ class OutcomeColumns {
   readonly signature: (string | undefined)[];
   readonly error: (string | undefined)[];
   length = 0;
+  /** How many of them are in the outcome log already. */
+  written = 0;
 
   constructor(capacity: number) {
     this.seq = new Float64Array(capacity);
@@ -111,6 +113,7 @@ class OutcomeColumns {
     this.signature.fill(undefined, 0, this.length);
     this.error.fill(undefined, 0, this.length);
     this.length = 0;
+    this.written = 0;
   }
 }
 
@@ -268,8 +271,6 @@ export class ScanState {
    * garbage then grew the heap with the number of records.
    */
   private readonly logged = new OutcomeColumns(APPLY_EVERY);
-  /** Their log lines not yet written. */
-  private unwritten = '';
   private flushScheduled = false;
   /** Why the outcome log could not be written; the scan stops on it. */
   writeError?: unknown;
@@ -294,7 +295,6 @@ export class ScanState {
   record(seq: number, o: RecordOutcome): void {
     // Full only if a second's outcomes outnumber APPLY_EVERY and the turn's check has not run yet.
     if (this.logged.full) this.applyLog();
-    this.unwritten += `[${seq},${o.status},${Math.round(o.ms * 100) / 100},${o.attempts},${o.signature === undefined ? 'null' : JSON.stringify(o.signature)},${o.error === undefined ? 'null' : JSON.stringify(o.error)}]\n`;
     this.logged.push(seq, o);
     if (!this.flushScheduled) {
       this.flushScheduled = true;
@@ -314,16 +314,24 @@ export class ScanState {
 
   /** Writes the queued outcome lines now, if there are any. Throws if the log cannot be written. */
   flushLog(): void {
-    if (!this.unwritten) return;
+    const c = this.logged;
+    if (c.written === c.length) return;
     if (this.writeError) throw this.writeError;
+    // The lines are made here, once a turn, from the columns.
+    let lines = '';
+    for (let i = c.written; i < c.length; i++) {
+      const sig = c.signature[i];
+      const err = c.error[i];
+      lines += `[${c.seq[i]},${c.status[i] < 0 ? null : c.status[i]},${Math.round(c.ms[i] * 100) / 100},${c.attempts[i]},${sig === undefined ? 'null' : JSON.stringify(sig)},${err === undefined ? 'null' : JSON.stringify(err)}]\n`;
+    }
     try {
       this.logFd ??= openSync(this.logPath, 'a');
-      writeSync(this.logFd, this.unwritten);
+      writeSync(this.logFd, lines);
     } catch (e) {
       this.writeError = e;
       throw e;
     }
-    this.unwritten = '';
+    c.written = c.length;
   }
 
   /**
@@ -336,9 +344,8 @@ export class ScanState {
     this.transaction(() => {
       for (let i = 0; i < c.length; i++) this.finishRecord.run(c.status[i] < 0 ? null : c.status[i], c.ms[i], c.attempts[i], c.signature[i] ?? null, c.error[i] ?? null, c.seq[i]);
     });
-    c.clear();
     // Lines not written yet need no writing now: their outcomes are committed.
-    this.unwritten = '';
+    c.clear();
     if (this.logFd !== undefined) ftruncateSync(this.logFd, 0);
   }
 
