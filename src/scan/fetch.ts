@@ -42,14 +42,12 @@ export interface HttpClient {
  * `origin` is the records' origin when every record URL shares it (the
  * usual template): then each worker has a lane, an undici Client (one
  * connection) of its own for that origin, which needs no URL parsed per
- * request. A worker sends its next request only after the last one ended,
- * so a lane never holds two; it is created with pipelining 2 all the same,
- * because with pipelining 1 undici waits a whole turn of the event loop
- * before it reuses a connection, which at thousands of records a second
- * cost an extra poll and a turn's delay per record. The turn is there to
- * see a server close the connection it said it would keep: the scan sends
- * its next request only after the turn's poll anyway (its outcome is
- * written first), and a request that meets a closed connection is retried.
+ * request. A worker hands its lane the next request from inside the
+ * previous response's callback, while undici still counts that response as
+ * running: the request waits in the lane's queue, and undici writes it in
+ * the same turn's check phase, after the scan's outcome log. Through a
+ * shared Pool, or dispatched a moment later, it left a whole turn late
+ * (undici waits a turn before it reuses an idle keep-alive connection).
  */
 export function createClient(opts: {
   url: string;
