@@ -13,6 +13,10 @@ Diagnoses saved exchanges offline. FILE is a HAR (every 401 and 403 entry is
 diagnosed, in file order), raw HTTP text (as curl -v, Burp or a browser shows
 it, or a response alone), or JSON {"request": …, "response": …}; - reads
 standard input.
+  --json            the reports as JSON (why403/report@1)
+  --jsonl           one report a line
+  --markdown        an incident note
+  --show-secrets    print credentials unredacted
 `;
 
 function plural(n: number, word: string): string {

@@ -6,4 +6,37 @@ export interface Io {
   env: NodeJS.ProcessEnv;
 }
 
-export const processIo = (): Io => ({ stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env });
+/**
+ * The exit status when the reader of standard output goes away before the
+ * end (`why403 explain x.har | head -1`): 128 + SIGPIPE, the status of a
+ * program the signal stops, which is what Node (ignoring SIGPIPE) does not do.
+ */
+export const EXIT_OUTPUT_CLOSED = 141;
+
+let guarded = false;
+
+/**
+ * Once per process: a closed standard output (EPIPE) ends the process at
+ * once and without a word, whichever command was writing — not with Node's
+ * "Unhandled 'error' event" stack. Any other failure to write it is one line
+ * on standard error. A closed standard error is ignored: there is nowhere
+ * left to say anything.
+ */
+export function guardOutput(proc: NodeJS.Process = process): void {
+  if (guarded) return;
+  guarded = true;
+  proc.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE' || err.code === 'ERR_STREAM_DESTROYED') proc.exit(EXIT_OUTPUT_CLOSED);
+    try {
+      proc.stderr.write(`why403: standard output: cannot be written (${err.code ?? err.message})\n`);
+    } finally {
+      proc.exit(70);
+    }
+  });
+  proc.stderr.on('error', () => {});
+}
+
+export const processIo = (): Io => {
+  guardOutput();
+  return { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env };
+};

@@ -3,10 +3,17 @@ import { ruleCatalog } from '../catalog.ts';
 import type { Io } from './io.ts';
 import { wrap } from '../render/text.ts';
 
+const HELP = `Usage: why403 rules [--json]
+
+Lists every producer and cause this version knows, with the layer and the
+number of real fixtures behind each.
+  --json    the catalogue as JSON
+`;
+
 export async function rulesCommand(argv: string[], io: Io): Promise<number> {
   const { values } = parseArgs({ args: argv, options: { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
   if (values.help) {
-    io.stdout.write('Usage: why403 rules [--json]\n  Lists every producer and cause this version knows, with the layer and the number of real fixtures behind each.\n');
+    io.stdout.write(HELP);
     return 0;
   }
   const catalog = await ruleCatalog();

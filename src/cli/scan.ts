@@ -33,52 +33,79 @@ is on disk before the worker's next request leaves; an interrupted scan
 continues with --resume and never requests a finished record again.
 
 Records from a list endpoint (walked page by page; the style is detected):
-  --list URL              the first page (JSON)
-  --items PATH            where a page keeps its records (e.g. data.items; default: detected)
-  --next PATH             where a page keeps the next page's URL or cursor (default: Link header, next, nextPageToken, …)
-  --cursor-param NAME     the query parameter a cursor goes back in (default: from the cursor field's name)
-  --page-param NAME       count this query parameter up one a page (page=1, 2, …)
-  --offset-param NAME     advance this query parameter by each page's records (offset=0, 25, …)
-  --id PATH               a record's id (default: id, _id, uuid, key, or the record itself)
+  --list URL             the first page (JSON)
+  --items PATH           where a page keeps its records (e.g. data.items;
+                         default: detected)
+  --next PATH            where a page keeps the next page's URL or cursor
+                         (default: Link header, next, nextPageToken, …)
+  --cursor-param NAME    the query parameter a cursor goes back in
+                         (default: from the cursor field's name)
+  --page-param NAME      count this query parameter up one a page (page=1, 2, …)
+  --offset-param NAME    advance this query parameter by each page's records
+                         (offset=0, 25, …)
+  --id PATH              a record's id (default: id, _id, uuid, key, or the
+                         record itself)
 Records from ids:
-  --ids FILE|-            one id a line, a CSV with a header (.csv), or JSON lines (.jsonl)
-  --ids-format FORMAT     lines, csv or jsonl (default: from the file name)
-  --column NAME           the CSV column with the id (default: id)
+  --ids FILE|-           one id a line, a CSV with a header (.csv), or JSON
+                         lines (.jsonl)
+  --ids-format FORMAT    lines, csv or jsonl (default: from the file name)
+  --column NAME          the CSV column with the id (default: id)
 The request for each record:
-  --get TEMPLATE          the record's URL, {id} where the id goes
-  -H 'Name: value'        a header for every request (the credential, as in check); repeatable
-  -X METHOD               another method than GET (with --allow-unsafe for anything but GET, HEAD, OPTIONS)
-  --insecure              do not verify TLS certificates
+  --get TEMPLATE         the record's URL, {id} where the id goes
+  -H 'Name: value'       a header for every request (the credential, as in
+                         check); repeatable
+  -X METHOD              another method than GET (with --allow-unsafe for
+                         anything but GET, HEAD, OPTIONS)
+  --insecure             do not verify TLS certificates
 Pace:
-  --concurrency N         records in flight at once (default 4)
-  --rate N/s | N/m        at most this many requests (default: no limit)
-  --timeout SECONDS       per request (default 15)
-  --retries N             extra attempts after a network error or timeout (default 2), then recorded as an error
-  --max-wait SECONDS      a Retry-After longer than this stops the scan, resumable (default 900)
-  429 and Retry-After are always honoured: every worker pauses for as long as the server asked.
+  --concurrency N        records in flight at once (default 4)
+  --rate N/s | N/m       at most this many requests (default: no limit)
+  --timeout SECONDS      per request (default 15)
+  --retries N            extra attempts after a network error or timeout
+                         (default 2), then recorded as an error
+  --max-wait SECONDS     a Retry-After longer than this stops the scan,
+                         resumable (default 900)
+  429 and Retry-After are always honoured: every worker pauses for as long as
+  the server asked.
 State and output:
-  --state FILE            the state file (default: why403-scan-<date>.sqlite here)
-  --resume STATE          continue a scan; secrets (-H credentials) must be given again
-  --retry-errors          with --resume: fetch again the records that ended in an error
-  --out FILE              write the denied ids to FILE: .csv (id,status,signature,producer,cause) or .jsonl (with the record's fields)
-  --json                  the summary as JSON (${SCAN_SCHEMA}, with one full report per denial signature)
-  --jsonl                 one why403/report@1 line per denied record
-  --progress-interval S   without a terminal, a progress line every S seconds (default 10)
-  --quiet                 no progress display
-  --dry-run               print the first requests and the pace; send nothing
-  --show-secrets          print credentials unredacted
+  --state FILE           the state file (default: why403-scan-<date>.sqlite in
+                         the current folder)
+  --resume STATE         continue a scan; secrets (-H credentials) must be
+                         given again
+  --retry-errors         with --resume: fetch again the records that ended in
+                         an error
+  --out FILE             write the denied ids to FILE: .csv (id, status,
+                         signature, producer, cause) or .jsonl (with the
+                         record's fields)
+  --json                 the summary as JSON (${SCAN_SCHEMA}, with one
+                         full report per denial signature)
+  --jsonl                one why403/report@1 line per denied record
+  --progress-interval S  without a terminal, a progress line every S seconds
+                         (default 10)
+  --quiet                no progress display
+  --dry-run              print the first requests and the pace; send nothing
+  --show-secrets         print credentials unredacted
 
-Exit codes: 0 every record answered and none denied, 1 some denied (or the list itself),
-2 usage or input error, 3 records without an answer (network errors, timeouts) and none denied,
-or the scan stopped after 20 (or 5 × --concurrency) records in a row got no answer; 75 stopped because the server asked to
-wait longer than --max-wait; 130 interrupted. 3 (stopped), 75 and 130 leave a state file that --resume continues.
+Exit codes:
+  0    every record answered and none denied
+  1    some denied (or the list itself)
+  2    usage or input error
+  3    records without an answer (network errors, timeouts) and none denied,
+       or the scan stopped after 20 (or 5 × --concurrency) records in a row
+       got no answer
+  75   stopped because the server asked to wait longer than --max-wait
+  130  interrupted
+  3 (stopped), 75 and 130 leave a state file that --resume continues.
 `;
 
 const DIFF_HELP = `Usage: why403 scan diff BEFORE.sqlite AFTER.sqlite [--json] [--limit N]
 
 Compares two scans of the same source by id: records newly forbidden (allowed
 before, denied now), newly allowed, and other status changes.
-Exit codes: 0 nothing newly forbidden, 1 some records newly forbidden, 2 usage or input error.
+  --json       the comparison as JSON
+  --limit N    list at most N records of each kind (default 1000)
+Exit codes: 0 nothing newly forbidden, 1 some records newly forbidden,
+2 usage or input error.
 `;
 
 function positiveInt(v: string | undefined, flag: string, dflt: number, min = 1): number {
@@ -349,6 +376,9 @@ const REPORT_HELP = `Usage: why403 scan report STATE [--out FILE] [--json|--json
 
 Prints what a scan found so far, from its state file alone: nothing is sent and
 no credential is needed (a running or stopped scan may be read too).
+  --out FILE   write the denied ids to FILE: .csv or .jsonl
+  --json       the summary as JSON (${SCAN_SCHEMA})
+  --jsonl      one why403/report@1 line per denied record
 Exit codes: 0 no record denied, 1 some denied, 2 usage or input error.
 `;
 

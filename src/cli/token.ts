@@ -1,10 +1,21 @@
 import { parseArgs } from 'node:util';
-import { UsageError } from '../errors.ts';
+import { InputError, UsageError } from '../errors.ts';
 import { inspectToken } from '../credentials/index.ts';
 import { renderCredential } from '../render/credential.ts';
 import { styleFor } from '../render/text.ts';
 import type { Io } from './io.ts';
 import { readAll } from './read.ts';
+
+const EXPECTED = 'expected a JWT, "Bearer …", an "Authorization: …" line, a Basic credential or a signed URL';
+
+const HELP = `Usage: why403 token [--json] [--show-secrets] TOKEN|-
+
+Decodes a credential without verifying it. TOKEN is a JWT, "Bearer …", a whole
+"Authorization: …" line, a Basic credential, an S3 or Google Cloud Storage
+pre-signed URL, or an Azure SAS URL; - reads it from standard input.
+  --json            the inspection as JSON
+  --show-secrets    print the credential unredacted
+`;
 
 export async function tokenCommand(argv: string[], io: Io): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -13,14 +24,19 @@ export async function tokenCommand(argv: string[], io: Io): Promise<number> {
     options: { json: { type: 'boolean' }, 'show-secrets': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
   });
   if (values.help) {
-    io.stdout.write('Usage: why403 token [--json] [--show-secrets] TOKEN|-\n  TOKEN: a JWT, "Bearer …", an "Authorization: …" line, a Basic credential, a pre-signed S3/GCS URL or an Azure SAS URL; - reads it from standard input.\n');
+    io.stdout.write(HELP);
     return 0;
   }
   if (positionals.length !== 1) throw new UsageError('token needs exactly one TOKEN argument, or - to read it from standard input');
-  const raw = positionals[0] === '-' ? (await readAll(io.stdin)).toString('utf8').trim() : positionals[0];
-  if (!raw) throw new UsageError('token: standard input was empty (expected a token)');
+  const fromStdin = positionals[0] === '-';
+  const raw = fromStdin ? (await readAll(io.stdin)).toString('utf8').trim() : positionals[0];
+  if (!raw.trim()) {
+    throw fromStdin
+      ? new UsageError('token: standard input was empty (expected a token)')
+      : new InputError('TOKEN argument', `is empty; ${EXPECTED}`);
+  }
   const report = inspectToken(raw, { showSecrets: values['show-secrets'] });
   if (values.json) io.stdout.write(JSON.stringify(report, null, 2) + '\n');
-  else io.stdout.write(renderCredential(report, { style: styleFor(io.stdout, io.env) }));
+  else io.stdout.write(renderCredential(report, { style: styleFor(io.stdout, io.env), width: io.stdout.columns || 80 }));
   return 0;
 }

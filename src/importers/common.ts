@@ -1,6 +1,7 @@
 // Small pieces every text importer needs to finish an exchange the same way.
 import type { ExchangeRequest, NameValue } from '../model/exchange.ts';
 import { headerValues } from '../model/exchange.ts';
+import { printable } from '../errors.ts';
 
 /** Cookie header(s) split into name/value pairs; a pair without "=" is kept with an empty value. */
 export function cookiesFromHeaders(headers: NameValue[]): NameValue[] {
@@ -39,7 +40,8 @@ export function completeRequest(req: ExchangeRequest): ExchangeRequest {
   return req;
 }
 
+/** A fragment of the input to quote in a message: one line, control characters escaped, at most `max` characters. */
 export function clip(s: string, max = 60): string {
-  const one = s.replace(/\r?\n/g, '\\n');
+  const one = printable(s.replace(/\r?\n/g, '\n'));
   return one.length > max ? `${one.slice(0, max - 1)}…` : one;
 }

@@ -8,7 +8,7 @@ import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { InputError } from '../errors.ts';
 import type { Exchange } from '../model/exchange.ts';
-import { detectFormat, importFile, importText, DETECT_BYTES, type Import } from './detect.ts';
+import { binaryKind, detectFormat, importFile, importText, DETECT_BYTES, type Import } from './detect.ts';
 
 const read = (p: string) => JSON.parse(readFileSync(new URL(p, import.meta.url), 'utf8'));
 const chromium = read('./fixtures/curl/chromium-copy-as-curl.json');
@@ -216,4 +216,48 @@ test('a named pipe is read as a stream', async () => {
   assert.equal(imp.format, 'har');
   assert.equal((await collect(imp)).length, 1);
   await exited;
+});
+
+test('a file whose content is refused rejects importFile, with no unhandled rejection on the way', async () => {
+  const unhandled: unknown[] = [];
+  const onUnhandled = (reason: unknown) => unhandled.push(reason);
+  process.on('unhandledRejection', onUnhandled);
+  try {
+    await rejectsWith(importFile(file('truncated.json', '{"request": {"method"')), join(dir, 'truncated.json'), /expected JSON/);
+    await rejectsWith(importFile(file('array.json', '[1,2]')), join(dir, 'array.json'), /\[0\] expected a JSON object/);
+    await rejectsWith(importFile(file('two.cmd', 'curl ^"https://example.com/^"\r\necho done\r\n')), join(dir, 'two.cmd'), /found a command starting with "echo"/);
+    await new Promise((r) => setImmediate(r));
+  } finally {
+    process.off('unhandledRejection', onUnhandled);
+  }
+  assert.deepEqual(unhandled, []);
+});
+
+test('binaryKind: NUL bytes or invalid UTF-8 in the first bytes; known formats named', () => {
+  assert.equal(binaryKind(Buffer.from('HTTP/1.1 403 Forbidden\r\n\r\ncafé')), undefined);
+  assert.equal(binaryKind(Buffer.from('\ufeff{"log": {}}')), undefined);
+  assert.equal(binaryKind(Buffer.from([0xff, 0xfe, 0x7b, 0x00])), undefined, 'UTF-16LE with its byte order mark is text');
+  // A multi-byte character cut by the end of the bytes looked at is still text.
+  assert.equal(binaryKind(Buffer.from('abc€').subarray(0, 5)), undefined);
+  assert.match(binaryKind(Buffer.from([0x1f, 0x8b, 0x08, 0x00]))!, /^gzip-compressed/);
+  assert.match(binaryKind(Buffer.from('\x89PNG\r\n\x1a\n\x00', 'latin1'))!, /^a PNG image/);
+  assert.match(binaryKind(Buffer.from('\x7fELF\x02\x01\x01\x00', 'latin1'))!, /executable/);
+  assert.match(binaryKind(Buffer.from('SQLite format 3\x00', 'latin1'))!, /SQLite/);
+  assert.equal(binaryKind(Buffer.from('text\x00more', 'latin1')), 'binary data, not text');
+  assert.equal(binaryKind(Buffer.from('caf\xe9 au lait', 'latin1')), 'not UTF-8 text (binary data?)');
+});
+
+test('binary input is named and not quoted: from a file, from a stream, from text', async () => {
+  const png = Buffer.from('\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x1b[31m', 'latin1');
+  await rejectsWith(importFile(file('image.png', png)), join(dir, 'image.png'), /: a PNG image, not text; expected a HAR file/);
+  await rejectsWith(importFile('-', { stdin: Readable.from([png]) }), '-', /^-: a PNG image, not text/);
+  await rejectsWith(importText('\x00\x01\x02', 'pasted'), 'pasted', /^pasted: binary data, not text/);
+});
+
+test('what an error quotes from the input has its control characters escaped', async () => {
+  await assert.rejects(importText('hello \x1b[31mred\x07\n', 'pasted'), (err: InputError) => {
+    assert.match(err.message, /found "hello \\x1b\[31mred\\x07"/);
+    assert.doesNotMatch(err.message, /[\x00-\x1f\x7f]/);
+    return true;
+  });
 });

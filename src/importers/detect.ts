@@ -58,7 +58,53 @@ export function detectFormat(text: string): InputFormat | undefined {
   return undefined;
 }
 
-function unknownFormat(text: string, name: string): InputError {
+/** How many of the first bytes the binary test looks at (as git does). */
+const BINARY_BYTES = 8000;
+
+/** Binary formats a user may hand over by mistake, by their first bytes. */
+const MAGIC: [RegExp, string][] = [
+  [/^\x1f\x8b/, 'gzip-compressed data, not text (decompress it first)'],
+  [/^\x28\xb5\x2f\xfd/, 'zstd-compressed data, not text (decompress it first)'],
+  [/^BZh[1-9]/, 'bzip2-compressed data, not text (decompress it first)'],
+  [/^\xfd7zXZ\x00/, 'xz-compressed data, not text (decompress it first)'],
+  [/^PK\x03\x04/, 'a zip archive, not text (extract the file first)'],
+  [/^\x89PNG/, 'a PNG image, not text'],
+  [/^\xff\xd8\xff/, 'a JPEG image, not text'],
+  [/^GIF8[79]a/, 'a GIF image, not text'],
+  [/^%PDF-/, 'a PDF document, not text'],
+  [/^\x7fELF/, 'an executable (ELF), not text'],
+  [/^SQLite format 3\x00/, 'an SQLite database, not text (a scan state? see why403 scan report)'],
+];
+
+/**
+ * What an input's first bytes are when they are not text, or undefined when
+ * they are: a NUL byte, or bytes that are not UTF-8, in the first 8,000 bytes
+ * (a multi-byte character cut by the end of `buf` still counts as text).
+ * UTF-16 with a byte order mark is text: decode reads it.
+ */
+export function binaryKind(buf: Uint8Array): string | undefined {
+  if ((buf[0] === 0xff && buf[1] === 0xfe) || (buf[0] === 0xfe && buf[1] === 0xff)) return undefined;
+  const head = buf.subarray(0, BINARY_BYTES);
+  const nul = head.includes(0);
+  let utf8 = true;
+  try {
+    new TextDecoder('utf-8', { fatal: true }).decode(head, { stream: true });
+  } catch {
+    utf8 = false;
+  }
+  if (!nul && utf8) return undefined;
+  const start = Buffer.from(head.subarray(0, 16)).toString('latin1');
+  const known = MAGIC.find(([re]) => re.test(start))?.[1];
+  return known ?? (nul ? 'binary data, not text' : 'not UTF-8 text (binary data?)');
+}
+
+/**
+ * Why no format fits an input: binary data, a snippet in a language we do not
+ * read, or the first line, quoted (control characters escaped).
+ */
+function unknownFormat(text: string, name: string, bytes?: Uint8Array): InputError {
+  const binary = bytes && binaryKind(bytes);
+  if (binary) return new InputError(name, `${binary}; ${EXPECTED}`);
   const head = text.slice(0, DETECT_BYTES);
   if (isPowerShell(head)) {
     return new InputError(name, 'PowerShell (Invoke-WebRequest) copies are not supported; use "Copy as cURL (bash)" or "Copy as cURL (cmd)" instead');
@@ -111,7 +157,7 @@ async function readText(format: Exclude<InputFormat, 'har'>, text: string, name:
 /** Reads an input held in memory. `name` is how errors and sources refer to it. */
 export async function importText(text: string, name: string): Promise<Import> {
   const format = detectFormat(text);
-  if (!format) throw unknownFormat(text, name);
+  if (!format) throw unknownFormat(text, name, Buffer.from(text.slice(0, BINARY_BYTES), 'utf8'));
   if (format === 'har') return { format, har: readHar(Buffer.from(text, 'utf8'), { name }) };
   return readText(format, text, name);
 }
@@ -151,16 +197,20 @@ export async function importFile(path: string, opts: ImportOptions = {}): Promis
     if (!stat.isFile()) {
       // A pipe or device (`<(…)`, /dev/stdin) can be read once only: peek at it as a stream.
       passOn = true;
-      return importStream(handle.createReadStream(), path);
+      return await importStream(handle.createReadStream(), path);
     }
     const headBuf = Buffer.alloc(Math.min(DETECT_BYTES, stat.size));
     const { bytesRead } = await handle.read(headBuf, 0, headBuf.length, 0);
     const head = decode(headBuf.subarray(0, bytesRead), path);
     const format = detectFormat(head);
-    if (!format) throw unknownFormat(head, path);
+    if (!format) throw unknownFormat(head, path, headBuf.subarray(0, bytesRead));
     if (format === 'har') return { format, har: readHar(path, { name: path }) };
     const all = bytesRead === stat.size ? headBuf.subarray(0, bytesRead) : await handle.readFile();
-    return readText(format, decode(all, path), path);
+    // Awaited here, not returned as a promise: its rejection must reach the
+    // catch below before the finally closes the handle. A promise returned
+    // unawaited that rejects while `await handle.close()` runs has no handler
+    // yet, and Node ends the process on the unhandled rejection.
+    return await readText(format, decode(all, path), path);
   } catch (err) {
     if (err instanceof InputError) throw err;
     throw fileError(path, err);
@@ -210,7 +260,7 @@ async function importStream(stream: AsyncIterable<Buffer | string>, name: string
   const format = detectFormat(headText);
   if (!format) {
     whole.destroy();
-    throw unknownFormat(headText, name);
+    throw unknownFormat(headText, name, head);
   }
   if (format === 'har') return { format, har: readHar(whole, { name }) };
   const chunks: Buffer[] = [];

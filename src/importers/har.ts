@@ -1185,7 +1185,7 @@ const WORKER_AHEAD_BYTES = 4 << 20;
 
 function failureOf(err: unknown): WorkerFailure {
   const code = (err as NodeJS.ErrnoException)?.code;
-  if (err instanceof InputError) return { kind: 'input', detail: err.message.slice(err.input.length + 2) };
+  if (err instanceof InputError) return { kind: 'input', detail: err.detail };
   if (typeof code === 'string') return { kind: 'fs', code, message: (err as Error).message };
   return { kind: 'other', message: String((err as Error)?.stack ?? err) };
 }
@@ -1447,7 +1447,7 @@ export async function* scanFile(path: string, name: string, hwm: number, seams: 
       }
       again.finish();
     } catch (err) {
-      if (err instanceof InputError) throw new InputError(name, labels(err.message.slice(err.input.length + 2), before));
+      if (err instanceof InputError) throw new InputError(name, labels(err.detail, before));
       throw err;
     }
     const fresh = again.take().filter((d) => d.index > lastGiven);

@@ -144,7 +144,7 @@ export function parseJson(input: string | unknown, name = 'json'): JsonParse[] {
       try {
         return readOne(item, name);
       } catch (err) {
-        if (err instanceof InputError) throw new InputError(name, `[${i}] ${err.message.slice(name.length + 2)}`, { cause: err });
+        if (err instanceof InputError) throw new InputError(name, `[${i}] ${err.detail}`, { cause: err });
         throw err;
       }
     });

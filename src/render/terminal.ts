@@ -68,8 +68,10 @@ export function renderTerminal(report: Report, opts: TerminalOptions = {}): stri
     for (const item of cred.items.slice(0, 4)) {
       const bits = [item.kind, item.location, item.display];
       if (item.subject) bits.push(`sub=${item.subject}`);
-      if (item.expiresAt) bits.push(`expires ${item.expiresAt}`);
-      lines.push(`  ${clip(bits.join('  '), width - 2)}`);
+      // The expiry is what this line is often about: when the line is too
+      // long, the display and subject are clipped, never the expiry.
+      const expires = item.expiresAt ? `  expires ${item.expiresAt}` : '';
+      lines.push(`  ${clip(bits.join('  '), Math.max(12, width - 2 - expires.length))}${expires}`);
       const grants = [...(item.scopes ?? []), ...(item.roles ?? [])];
       if (grants.length) lines.push(s.dim(wrap(`grants: ${grants.join(' ')}`, width, '          ', '    ')));
     }
