@@ -10,7 +10,8 @@
 // graceful answer names no product (or one below 0.5 confidence) and still
 // gives the right layer; naming another product with confidence is a miss.
 import { join } from 'node:path';
-import { loadRules, ruleFolders, rulesDir } from '../src/rules/registry.ts';
+import { loadRules } from '../src/rules/registry.ts';
+import { ruleFolders, rulesDir } from '../src/rules/_lib/folders.ts';
 import { loadFixtures, type Fixture } from '../src/rules/_lib/fixtures.ts';
 import { diagnoseWith } from '../src/engine/diagnose.ts';
 

@@ -1,5 +1,5 @@
 // Bench-only stand-in for `why403 explain --jsonl FILE`, used by
-// har-explain.ts only when bin/why403.js is absent: the same pipeline (stream
+// har-explain.ts only when dist/cli.js is absent (or with --driver): the same pipeline (stream
 // the HAR, diagnose every 401/403 entry with all rules, one JSON report per
 // line on stdout) without the CLI around it.
 //

@@ -122,7 +122,8 @@ function best(results: Measured[]): Measured {
 
 mkdirSync(OUT, { recursive: true });
 const har = await ensureHar();
-const cli = join(ROOT, 'bin', 'why403.js');
+// The built command, as users run it (npm run bench builds it first).
+const cli = join(ROOT, 'dist', 'cli.js');
 const useCli = existsSync(cli) && !values.driver;
 const why403Cmd = useCli ? [process.execPath, cli, 'explain', '--jsonl', har.file] : [process.execPath, join(import.meta.dirname, 'explain-driver.ts'), har.file];
 const jqCmd = ['jq', JQ_FILTER, har.file];

@@ -39,7 +39,8 @@ import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 
 const ROOT = join(import.meta.dirname, '..');
-const CLI = join(ROOT, 'bin', 'why403.js');
+// The built command, as users run it (npm run bench builds it first).
+const CLI = join(ROOT, 'dist', 'cli.js');
 const TARGET = 0.9;
 // Generous: the 1M scan takes a few minutes; a child stuck beyond this is killed and the bench fails.
 const CHILD_TIMEOUT_MS = 20 * 60_000;

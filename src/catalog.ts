@@ -1,8 +1,7 @@
 // What the installed rule set knows: every producer and cause, with the
 // layer and the number of real fixtures behind each (`why403 rules`).
-import { join } from 'node:path';
-import { loadRules, rulesDir } from './rules/registry.ts';
-import { loadFixtures } from './rules/_lib/fixtures.ts';
+import { loadRules } from './rules/registry.ts';
+import { FIXTURE_COUNTS } from './rules/index.generated.ts';
 import { CAUSE_IDS, type CauseId, type Layer, type Product } from './model/vocabulary.ts';
 
 export interface CatalogProducer {
@@ -34,13 +33,14 @@ export async function ruleCatalog(): Promise<Catalog> {
   const causeFixtures = new Map<CauseId, number>();
   let total = 0;
   for (const rule of rules) {
-    const fixtures = loadFixtures(join(rulesDir(), rule.meta.id, 'fixtures'));
-    total += fixtures.length;
-    for (const fx of fixtures) causeFixtures.set(fx.label.cause, (causeFixtures.get(fx.label.cause) ?? 0) + 1);
+    // Counted when the index was generated: the package ships no fixtures.
+    const counts = FIXTURE_COUNTS[rule.meta.id] ?? { total: 0, causes: {}, productLayers: [] };
+    total += counts.total;
+    for (const [cause, n] of Object.entries(counts.causes)) causeFixtures.set(cause as CauseId, (causeFixtures.get(cause as CauseId) ?? 0) + n);
     for (const c of rule.meta.causes) causeRules.set(c, [...(causeRules.get(c) ?? []), rule.meta.id]);
     if (rule.meta.kind === 'producer' && rule.meta.product && rule.meta.product !== 'unknown') {
-      const layers = [...new Set([rule.meta.layer!, ...fixtures.filter((f) => f.label.product === rule.meta.product).map((f) => f.label.layer)])];
-      producers.push({ product: rule.meta.product, layers, rule: rule.meta.id, fixtures: fixtures.length, description: rule.meta.description });
+      const layers = [...new Set([rule.meta.layer!, ...(counts.productLayers as Layer[])])];
+      producers.push({ product: rule.meta.product, layers, rule: rule.meta.id, fixtures: counts.total, description: rule.meta.description });
     }
   }
   producers.sort((a, b) => a.product.localeCompare(b.product));

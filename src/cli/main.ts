@@ -1,36 +1,53 @@
 // The command line: parses arguments and calls the library. No diagnosis
-// logic lives here.
+// logic lives here. Each command is imported only when it runs, so `--help`
+// and `token` do not load the rules, the curl parser or the scan machinery.
 import { readFileSync } from 'node:fs';
-import { Why403Error, UsageError } from '../errors.ts';
+import { Why403Error, UsageError, printable } from '../errors.ts';
 import { processIo, type Io } from './io.ts';
-import { explainCommand } from './explain.ts';
-import { checkCommand } from './check.ts';
-import { tokenCommand } from './token.ts';
-import { rulesCommand } from './rules.ts';
-import { scanCommand } from './scan.ts';
 
-export const USAGE = `why403 — explains why an HTTP request was answered 403 (or 401): who said no, why, and what now.
+export const USAGE = `why403 — explains why an HTTP request was answered 403 (or 401): who said
+no, why, and what now.
 
 Usage:
-  why403 explain [--json|--jsonl|--markdown] FILE…      diagnose saved exchanges (HAR, raw HTTP, JSON; - = stdin)
+  why403 explain [--json|--jsonl|--markdown] FILE…
+      diagnose saved exchanges (HAR, raw HTTP, JSON; - = standard input)
   why403 check [options] URL [-X METHOD] [-H 'Name: value']… [-d BODY]
-  why403 check [options] -- curl 'https://…' -H '…'     send the request once, then diagnose the answer
-  why403 token [--json] TOKEN|-                          decode a credential (JWT, Basic, pre-signed URL, SAS)
-  why403 rules [--json]                                  list the producers and causes this version knows
-  why403 scan --list URL|--ids FILE --get 'https://…/{id}' [-H …]   find the records an identity cannot read
-  why403 scan --resume STATE | why403 scan diff A B       continue a scan; compare two scans
+  why403 check [options] -- curl 'https://…' -H '…'
+      send the request once, then diagnose the answer
+  why403 token [--json] TOKEN|-
+      decode a credential (JWT, Basic, pre-signed URL, SAS)
+  why403 rules [--json]
+      list the producers and causes this version knows
+  why403 scan --list URL|--ids FILE --get 'https://…/{id}' [-H …]
+      find the records an identity cannot read
+  why403 scan --resume STATE | why403 scan diff A B
+      continue a scan; compare two scans
+  why403 COMMAND --help
+      the command's own options
 
-Output:  --json (why403/report@1), --jsonl (one report a line), --markdown (incident note); default: terminal
-Options: --show-secrets   print credentials unredacted      --debug   stack traces on errors
-check:   --timeout SECONDS (15)   --max-body BYTES (262144)   --no-follow (redirects)
-         --insecure (skip TLS verification)   --allow-unsafe (send POST/PUT/PATCH/DELETE…)   --dry-run
+Output:  --json (why403/report@1), --jsonl (one report a line),
+         --markdown (incident note); default: terminal
+Options: --show-secrets   print credentials unredacted
+         --debug          stack traces on errors
+check:   --timeout SECONDS (15)   --max-body BYTES (262144)   --no-follow
+         --insecure (skip TLS verification)   --dry-run
+         --allow-unsafe (send POST/PUT/PATCH/DELETE…)
 
-Exit codes: 0 no denial, 1 denied (diagnosed), 2 usage or input error, 3 network failure.
+Exit codes: 0 no denial, 1 denied (diagnosed), 2 usage or input error,
+  3 network failure, 70 internal error (a bug: --debug shows where),
+  141 output closed early (e.g. | head); scan also 75 and 130 (see scan --help).
 `;
 
 function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
+  for (const path of ['../package.json', '../../package.json']) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(path, import.meta.url), 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'why403' && pkg.version) return pkg.version;
+    } catch {
+      // not this one
+    }
+  }
+  return 'unknown';
 }
 
 export async function main(argv: string[], io: Io = processIo()): Promise<number> {
@@ -43,15 +60,15 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
   try {
     switch (command) {
       case 'explain':
-        return await explainCommand(rest, io);
+        return await (await import('./explain.ts')).explainCommand(rest, io);
       case 'check':
-        return await checkCommand(rest, io);
+        return await (await import('./check.ts')).checkCommand(rest, io);
       case 'token':
-        return await tokenCommand(rest, io);
+        return await (await import('./token.ts')).tokenCommand(rest, io);
       case 'rules':
-        return await rulesCommand(rest, io);
+        return await (await import('./rules.ts')).rulesCommand(rest, io);
       case 'scan':
-        return await scanCommand(rest, io);
+        return await (await import('./scan.ts')).scanCommand(rest, io);
       case undefined:
       case 'help':
       case '--help':
@@ -68,21 +85,29 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
     }
   } catch (err) {
     if (err instanceof Why403Error) {
+      // The message is printable already (see errors.ts).
       io.stderr.write(`why403: ${err.message}\n`);
-      if (debug && err.stack) io.stderr.write(err.stack + '\n');
+      if (debug && err.stack) io.stderr.write(printableLines(err.stack) + '\n');
       return err.exitCode;
     }
     if (isParseArgsError(err)) {
       const unknown = /Unknown option '([^']+)'/.exec((err as Error).message);
       // parseArgs explains over several lines; one clear line is enough.
       const text = unknown ? `unknown option ${unknown[1]} for "${command}"` : (err as Error).message.split('\n')[0];
-      io.stderr.write(`why403: ${text} (see why403 ${command ?? ''} --help)\n`.replace(' ()', '').replace('why403  --help', 'why403 --help'));
+      io.stderr.write(printable(`why403: ${text} (see why403 ${command ?? ''} --help)`.replace(' ()', '').replace('why403  --help', 'why403 --help')) + '\n');
+      if (debug && (err as Error).stack) io.stderr.write(printableLines((err as Error).stack!) + '\n');
       return 2;
     }
-    io.stderr.write(`why403: internal error: ${(err as Error)?.message ?? String(err)}${debug ? '' : ' (run with --debug for details)'}\n`);
-    if (debug && (err as Error)?.stack) io.stderr.write((err as Error).stack + '\n');
+    const message = err instanceof Error ? err.message : String(err);
+    io.stderr.write(`why403: internal error: ${printable(message)}${debug ? '' : ' (run with --debug for details)'}\n`);
+    if (debug && (err as Error)?.stack) io.stderr.write(printableLines((err as Error).stack!) + '\n');
     return 70;
   }
+}
+
+/** A stack trace: its lines kept, control characters inside them escaped. */
+function printableLines(text: string): string {
+  return text.split('\n').map(printable).join('\n');
 }
 
 function isParseArgsError(err: unknown): boolean {

@@ -1,6 +1,7 @@
 // Everything a rule may read about one exchange, computed once. Rules see only
 // this: the exchange's parsed evidence, never the network, never each other.
-import { XMLParser } from 'fast-xml-parser';
+import { createRequire } from 'node:module';
+import type { XMLParser } from 'fast-xml-parser';
 import { headerValue, headerValues, type Exchange } from '../model/exchange.ts';
 import type { CredentialReport } from '../model/credential.ts';
 import { parseWwwAuthenticate, type Challenge } from './www-authenticate.ts';
@@ -33,7 +34,16 @@ export interface Context {
 }
 
 const MAX_BODY_PARSE = 2 * 1024 * 1024;
-const xmlParser = new XMLParser({ ignoreAttributes: true, parseTagValue: false, trimValues: true });
+// Loaded the first time a body looks like XML: most denials are HTML or JSON,
+// and the parser's module graph costs every start-up ~10 ms otherwise.
+let xmlParser: XMLParser | undefined;
+function xml(): XMLParser {
+  if (!xmlParser) {
+    const { XMLParser: Parser } = createRequire(import.meta.url)('fast-xml-parser') as typeof import('fast-xml-parser');
+    xmlParser = new Parser({ ignoreAttributes: true, parseTagValue: false, trimValues: true });
+  }
+  return xmlParser;
+}
 
 export function decodeBody(exchange: Exchange): string {
   const c = exchange.response.content;
@@ -77,7 +87,7 @@ function parseBody(text: string, contentType: string): Body {
   }
   if (body.json === undefined && (/xml/i.test(contentType) || trimmed.startsWith('<?xml') || /^<[A-Za-z][\w:-]*>/.test(trimmed)) && !/^<!doctype html|^<html/i.test(trimmed)) {
     try {
-      const parsed = xmlParser.parse(sample);
+      const parsed = xml().parse(sample);
       const flat: Record<string, string> = {};
       flatten(parsed, '', flat);
       if (Object.keys(flat).length) body.xml = flat;

@@ -2,9 +2,6 @@
 // their requests: every request passes the guard, counts against the budget,
 // is recorded with its outcome, and probing stops at the first sign of a
 // rate limit (design.md section 4).
-import { existsSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import type { Exchange } from '../model/exchange.ts';
 import { headerValue } from '../model/exchange.ts';
 import type { Probing, ProbeResult } from '../model/report.ts';
@@ -18,15 +15,12 @@ export const DEFAULT_BUDGET = 12;
 
 let cached: Promise<ProbeKind[]> | undefined;
 
-/** Probe kinds are discovered from src/probes/kinds/, like rules. */
+/**
+ * Probe kinds are the files of src/probes/kinds/, listed in kinds.generated.ts
+ * by `npm run generate` (a bundle has no folder to read); cheapest first.
+ */
 export function loadProbeKinds(): Promise<ProbeKind[]> {
-  const dir = join(import.meta.dirname, 'kinds');
-  cached ??= Promise.all(
-    (existsSync(dir) ? readdirSync(dir) : [])
-      .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'))
-      .sort()
-      .map(async (f) => ((await import(pathToFileURL(join(dir, f)).href)) as { default: ProbeKind }).default),
-  ).then((kinds) => kinds.filter((k) => k?.name).sort((a, b) => a.order - b.order));
+  cached ??= import('./kinds.generated.ts').then(({ PROBE_KINDS }) => PROBE_KINDS.filter((k) => k?.name).sort((a, b) => a.order - b.order));
   return cached;
 }
 
@@ -115,7 +109,9 @@ export function createSender(ctx: ProbeContext, sendOptions: SendOptions = {}): 
     let ex: Exchange;
     try {
       // One request per probe: a redirect is an outcome to read, not to follow.
-      ex = await sendRequest(req.request, { ...sendOptions, followRedirects: false, ...(req.direct ? { env: {} } : {}) });
+      // Direct: no proxy from the environment, nor the one a curl command named.
+      const direct = req.direct ? { env: {}, ...(sendOptions.route ? { route: { ...sendOptions.route, proxy: undefined, proxyLabel: undefined } } : {}) } : {};
+      ex = await sendRequest(req.request, { ...sendOptions, followRedirects: false, ...direct });
     } catch (err) {
       log.push({ probe, request: req, status: null });
       if (err instanceof Why403Error) return undefined;

@@ -4,7 +4,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadRules, ruleFolders, rulesDir } from './registry.ts';
+import { loadRules } from './registry.ts';
+import { ruleFolders, rulesDir } from './_lib/folders.ts';
 import { loadFixtures } from './_lib/fixtures.ts';
 import { isCauseId, isLayer, isProduct } from '../model/vocabulary.ts';
 
@@ -61,4 +62,18 @@ test('an unknown producer degrades gracefully: with its own product’s rules le
       assert.ok(report.deniedBy?.layer, `${fx.file}: a layer (or "unknown") is always given`);
     }
   }
+});
+
+test('the generated rule and probe indexes are current (npm run generate rewrites them)', async () => {
+  const { rulesIndexSource, kindsIndexSource, RULES_INDEX, KINDS_INDEX } = await import('../../scripts/generate-indexes.ts');
+  assert.equal(readFileSync(RULES_INDEX, 'utf8'), await rulesIndexSource(), 'src/rules/index.generated.ts is stale: run npm run generate');
+  assert.equal(readFileSync(KINDS_INDEX, 'utf8'), kindsIndexSource(), 'src/probes/kinds.generated.ts is stale: run npm run generate');
+});
+
+test('every loaded rule sits in the folder named by its id', async () => {
+  const rules = await loadRules();
+  assert.deepEqual(
+    rules.map((r) => r.meta.id),
+    ruleFolders(),
+  );
 });

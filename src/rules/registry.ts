@@ -1,32 +1,18 @@
-// Rules are discovered from their folders: adding a producer is adding a
-// folder `src/rules/<id>/` with `rule.ts`, fixtures and a test; nothing else
-// needs to know about it. Folders starting with "_" are not rules.
-import { readdirSync, existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+// The rules this version knows. Adding a producer is adding a folder
+// `src/rules/<id>/` with `rule.ts`, fixtures and a test, then `npm run
+// generate`, which lists it in index.generated.ts (a test fails while the
+// index is stale). The index is static so a bundle can hold every rule: a
+// built package has no folders to read.
 import type { Rule } from './define.ts';
+import { RULES } from './index.generated.ts';
 
 let cached: Promise<Rule[]> | undefined;
 
-export function rulesDir(): string {
-  return import.meta.dirname;
-}
-
-export function ruleFolders(): string[] {
-  return readdirSync(rulesDir(), { withFileTypes: true })
-    .filter((d) => d.isDirectory() && !d.name.startsWith('_') && existsSync(join(rulesDir(), d.name, 'rule.ts')))
-    .map((d) => d.name)
-    .sort();
-}
-
 export function loadRules(): Promise<Rule[]> {
-  cached ??= Promise.all(
-    ruleFolders().map(async (name) => {
-      const mod = (await import(pathToFileURL(join(rulesDir(), name, 'rule.ts')).href)) as { default: Rule };
-      if (!mod.default?.meta) throw new Error(`src/rules/${name}/rule.ts has no default-exported rule`);
-      if (mod.default.meta.id !== name) throw new Error(`rule id "${mod.default.meta.id}" does not match its folder "${name}"`);
-      return mod.default;
-    }),
-  );
+  cached ??= Promise.resolve().then(() => {
+    const rules = [...RULES];
+    for (const rule of rules) if (!rule?.meta) throw new Error('a rule in src/rules/index.generated.ts has no default-exported rule');
+    return rules;
+  });
   return cached;
 }

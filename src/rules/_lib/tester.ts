@@ -10,7 +10,8 @@ import { loadFixtures, type Fixture } from './fixtures.ts';
 import { buildContext } from '../../engine/context.ts';
 import { inspectExchangeCredentials } from '../../credentials/index.ts';
 import { diagnoseWith } from '../../engine/diagnose.ts';
-import { loadRules, ruleFolders, rulesDir } from '../registry.ts';
+import { loadRules } from '../registry.ts';
+import { ruleFolders, rulesDir } from './folders.ts';
 import type { RuleOutput } from '../define.ts';
 
 export function runRule(rule: Rule, fx: Fixture): RuleOutput | undefined {

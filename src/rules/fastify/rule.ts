@@ -8,10 +8,13 @@
 // hapi's Boom sends, so that reading stays weak unless Fastify's default
 // `Keep-Alive: timeout=72` (keepAliveTimeout 72 s; Node's own is 5 s) is beside it.
 // The generic RFC 6750 reading of a Bearer challenge is rfc6750-bearer's job.
-import { STATUS_CODES } from 'node:http';
 import { defineRule, ev, type CauseClaim } from '../define.ts';
 import type { Context } from '../../engine/context.ts';
 import type { Evidence, Fix } from '../../model/report.ts';
+
+// Not `import … from 'node:http'`: the ESM view of node:http touches every
+// export, which loads Node's bundled undici (~15 ms) into every diagnosis.
+const { STATUS_CODES } = process.getBuiltinModule('node:http');
 
 const ERRORS_DOCS = 'https://fastify.dev/docs/latest/Reference/Errors/';
 const CSRF_DOCS = 'https://github.com/fastify/csrf-protection';

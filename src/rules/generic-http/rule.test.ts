@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import rule from './rule.ts';
 import { testRule, runRule } from '../_lib/tester.ts';
 import { exchangeFromFixtureJson, loadFixtures, type Fixture } from '../_lib/fixtures.ts';
-import { ruleFolders, rulesDir } from '../registry.ts';
+import { ruleFolders, rulesDir } from '../_lib/folders.ts';
 import { join } from 'node:path';
 
 const fx = (name: string, response: object, request?: object): Fixture => ({

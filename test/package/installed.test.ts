@@ -1,0 +1,265 @@
+// The package as users get it: `npm pack`, then installed with production
+// dependencies only — globally into a temporary prefix, and into a fresh
+// scratch project — and used from there, by package name, with the
+// checkout's node_modules out of reach (other working directory, PATH without
+// node_modules/.bin, no NODE_PATH). Traffic goes to a server on 127.0.0.1.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+  name: string;
+  version: string;
+  engines: { node: string };
+  dependencies: Record<string, string>;
+  devDependencies: Record<string, string>;
+};
+/** Installed size with production dependencies, the issue's aim (MiB). */
+const SIZE_AIM_MIB = 25;
+
+let work: string;
+let tarball: string;
+let prefix: string;
+let project: string;
+let server: http.Server;
+let base: string;
+
+/** PATH for the installed command: this Node and the prefix's bin, then the system's; never the checkout's node_modules/.bin. */
+function installedEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', NO_PROXY: '127.0.0.1,localhost', no_proxy: '127.0.0.1,localhost' };
+  for (const k of Object.keys(env)) if (/^(npm_|NODE_PATH$|INIT_CWD$|HTTPS?_PROXY$|ALL_PROXY$)/i.test(k)) delete env[k];
+  env.PATH = [dirname(process.execPath), join(prefix, 'bin'), '/usr/local/bin', '/usr/bin', '/bin'].join(':');
+  return env;
+}
+
+function npm(args: string[], cwd: string): string {
+  const env: NodeJS.ProcessEnv = { ...process.env, npm_config_audit: 'false', npm_config_fund: 'false', npm_config_update_notifier: 'false' };
+  const r = spawnSync('npm', args, { cwd, env, encoding: 'utf8', timeout: 300_000 });
+  assert.equal(r.status, 0, `npm ${args.join(' ')} failed:\n${r.stdout}\n${r.stderr}`);
+  return r.stdout;
+}
+
+/** Runs a command without blocking this process: the loopback server answers from this event loop. */
+function run(cmd: string, argv: string[], cwd: string): Promise<{ code: number | null; out: string; err: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, argv, { cwd, env: installedEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+    child.stderr.on('data', (b: Buffer) => (err += b.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, out, err });
+    });
+  });
+}
+
+function why403(args: string[], opts: { node?: string } = {}) {
+  return opts.node ? run(opts.node, [join(prefix, 'bin', 'why403'), ...args], project) : run('why403', args, project);
+}
+
+function duBytes(path: string): number {
+  let total = 0;
+  const st = lstatSync(path);
+  if (st.isSymbolicLink()) return 0;
+  if (!st.isDirectory()) return st.size;
+  for (const e of readdirSync(path)) total += duBytes(join(path, e));
+  return total;
+}
+
+/** Every package.json under a node_modules tree. */
+function packagesUnder(nodeModules: string): { dir: string; json: { name?: string; scripts?: Record<string, string>; gypfile?: boolean } }[] {
+  const out: { dir: string; json: { name?: string; scripts?: Record<string, string>; gypfile?: boolean } }[] = [];
+  if (!existsSync(nodeModules)) return out;
+  for (const e of readdirSync(nodeModules)) {
+    if (e.startsWith('.')) continue;
+    const dirs = e.startsWith('@') ? readdirSync(join(nodeModules, e)).map((s) => join(nodeModules, e, s)) : [join(nodeModules, e)];
+    for (const dir of dirs) {
+      const file = join(dir, 'package.json');
+      if (existsSync(file)) out.push({ dir, json: JSON.parse(readFileSync(file, 'utf8')) });
+      out.push(...packagesUnder(join(dir, 'node_modules')));
+    }
+  }
+  return out;
+}
+
+describe('the packed package, installed with production dependencies only', { timeout: 600_000 }, () => {
+  before(async () => {
+    work = realpathSync(mkdtempSync(join(tmpdir(), 'why403-installed-')));
+    // npm pack runs the prepare script: the tarball holds a fresh build.
+    const packed = JSON.parse(npm(['pack', '--json', '--pack-destination', work], ROOT)) as { filename: string }[];
+    tarball = join(work, packed[0].filename);
+    prefix = join(work, 'prefix');
+    project = join(work, 'project');
+    mkdirSync(prefix);
+    mkdirSync(project);
+    npm(['install', '--global', '--prefix', prefix, '--omit=dev', '--no-package-lock', tarball], work);
+    writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'scratch', version: '1.0.0', private: true, type: 'module' }, null, 2));
+    npm(['install', '--omit=dev', tarball], project);
+
+    server = http.createServer((req, res) => {
+      if (req.url?.startsWith('/items/')) {
+        const id = Number(req.url.slice('/items/'.length));
+        res.writeHead(id % 2 ? 403 : 200, { 'content-type': 'application/json' });
+        res.end(id % 2 ? '{"message":"You do not have permission to view this item"}' : `{"id":${id}}`);
+        return;
+      }
+      res.writeHead(403, { server: 'nginx/1.22.1', 'content-type': 'text/html' });
+      res.end('<html>\r\n<head><title>403 Forbidden</title></head>\r\n<body>\r\n<center><h1>403 Forbidden</h1></center>\r\n<hr><center>nginx/1.22.1</center>\r\n</body>\r\n</html>\r\n');
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+
+  after(() => {
+    server?.closeAllConnections();
+    server?.close();
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
+
+  it('ships the build and nothing of the checkout: no sources, tests, fixtures or scripts', () => {
+    const files = execFileSync('tar', ['-tzf', tarball], { encoding: 'utf8' }).trim().split('\n');
+    assert.ok(files.includes('package/dist/cli.js') && files.includes('package/dist/index.js') && files.includes('package/dist/types/index.d.ts'), files.join('\n'));
+    assert.ok(files.includes('package/LICENSE') && files.includes('package/README.md'), 'LICENSE and README are in the tarball');
+    const stray = files.filter((f) => /\.test\.|\/fixtures\/|^package\/(src|test|bench|scripts|examples)\/|\.metafile/.test(f));
+    assert.deepEqual(stray, []);
+  });
+
+  it('holds only production dependencies, none with an install script or a native addon, within the size aim', (t) => {
+    for (const root of [join(prefix, 'lib', 'node_modules'), join(project, 'node_modules')]) {
+      const installed = packagesUnder(root);
+      const names = new Set(installed.map((p) => p.json.name));
+      for (const dev of Object.keys(pkg.devDependencies)) assert.ok(!names.has(dev), `${root}: devDependency ${dev} is installed`);
+      for (const native of ['tree-sitter', 'tree-sitter-bash', 'node-gyp-build', 'node-addon-api']) assert.ok(!names.has(native), `${root}: ${native} is installed`);
+      for (const p of installed) {
+        const scripts = p.json.scripts ?? {};
+        for (const hook of ['preinstall', 'install', 'postinstall']) assert.equal(scripts[hook], undefined, `${p.json.name} has an ${hook} script`);
+        assert.ok(!p.json.gypfile && !existsSync(join(p.dir, 'binding.gyp')), `${p.json.name} builds a native addon`);
+      }
+    }
+    const bytes = duBytes(join(prefix, 'lib', 'node_modules', 'why403'));
+    const mib = bytes / 1048576;
+    t.diagnostic(`installed size with production dependencies: ${mib.toFixed(1)} MiB (${bytes} bytes)`);
+    assert.ok(mib < SIZE_AIM_MIB, `installed size ${mib.toFixed(1)} MiB is over the ${SIZE_AIM_MIB} MiB aim`);
+  });
+
+  it('why403 --help and --version', async () => {
+    const help = await why403(['--help']);
+    assert.equal(help.code, 0, help.err);
+    assert.match(help.out, /^why403 /);
+    const v = await why403(['--version']);
+    assert.equal(v.out.trim(), `why403 ${pkg.version}`);
+  });
+
+  it('explain on a saved exchange', async () => {
+    const file = join(work, 'saved.http');
+    writeFileSync(
+      file,
+      'GET /private/a.txt HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\nHTTP/1.1 403 Forbidden\r\nServer: nginx/1.22.1\r\nContent-Type: text/html\r\n\r\n<html>\r\n<head><title>403 Forbidden</title></head>\r\n<body>\r\n<center><h1>403 Forbidden</h1></center>\r\n<hr><center>nginx/1.22.1</center>\r\n</body>\r\n</html>\r\n',
+    );
+    const r = await why403(['explain', '--json', file]);
+    assert.equal(r.code, 1, r.err);
+    const report = JSON.parse(r.out) as { deniedBy: { product: string }; causes: { id: string }[] };
+    assert.equal(report.deniedBy.product, 'nginx');
+    assert.ok(['path-forbidden', 'ip-restricted', 'filesystem-permission'].includes(report.causes[0].id), report.causes[0].id);
+  });
+
+  it('check against a loopback server, from a URL and from a curl command (the bundled curl parser)', async () => {
+    const byUrl = await why403(['check', '--json', `${base}/private`]);
+    assert.equal(byUrl.code, 1, byUrl.err);
+    assert.equal((JSON.parse(byUrl.out) as { deniedBy: { product: string } }).deniedBy.product, 'nginx');
+    const byCurl = await why403(['check', '--json', '--', 'curl', `${base}/private`, '-H', 'Accept: text/html']);
+    assert.equal(byCurl.code, 1, byCurl.err);
+    const report = JSON.parse(byCurl.out) as { status: number; request: { url: string } };
+    assert.equal(report.status, 403);
+    assert.equal(report.request.url, `${base}/private`);
+  });
+
+  it('scan of a few records', async () => {
+    const ids = join(work, 'ids.txt');
+    writeFileSync(ids, '1\n2\n3\n4\n');
+    const r = await why403(['scan', '--ids', ids, '--get', `${base}/items/{id}`, '--state', join(work, 'scan.sqlite'), '--quiet', '--json']);
+    assert.equal(r.code, 1, r.err);
+    const summary = JSON.parse(r.out) as { schema: string; complete: boolean; records: { total: number; denied: number; allowed: number }; signatures: { examples: string[] }[] };
+    assert.equal(summary.schema, 'why403/scan@1');
+    assert.equal(summary.complete, true);
+    assert.deepEqual([summary.records.total, summary.records.denied, summary.records.allowed], [4, 2, 2]);
+    assert.deepEqual(summary.signatures.flatMap((s) => s.examples).sort(), ['1', '3']);
+    assert.doesNotMatch(r.err, /ExperimentalWarning|at .*\(/, r.err);
+  });
+
+  it('the library by package name: diagnose, fromRaw, fromCurl, a HAR read by a worker, and the fetch adapter', async () => {
+    const har = join(work, 'one.har');
+    writeFileSync(
+      har,
+      JSON.stringify({
+        log: {
+          version: '1.2',
+          creator: { name: 'test', version: '1' },
+          entries: [
+            {
+              startedDateTime: '2026-12-01T10:00:00.000Z',
+              time: 1,
+              request: { method: 'GET', url: `${base}/private`, httpVersion: 'HTTP/1.1', headers: [], queryString: [], cookies: [], headersSize: -1, bodySize: 0 },
+              response: { status: 403, statusText: 'Forbidden', httpVersion: 'HTTP/1.1', headers: [{ name: 'Server', value: 'nginx/1.22.1' }], cookies: [], content: { size: 0, mimeType: 'text/html', text: '<hr><center>nginx/1.22.1</center>' }, redirectURL: '', headersSize: -1, bodySize: 0 },
+              cache: {},
+              timings: { send: 0, wait: 1, receive: 0 },
+            },
+          ],
+        },
+      }),
+    );
+    const script = join(project, 'use.mjs');
+    writeFileSync(
+      script,
+      `import { diagnose, fromRaw, fromCurl, fromHar, diagnoseResponse } from 'why403';
+const raw = await diagnose(fromRaw('HTTP/1.1 403 Forbidden\\r\\nServer: nginx/1.22.1\\r\\n\\r\\n<hr><center>nginx/1.22.1</center>'));
+const curl = await fromCurl("curl -H 'X-Test: 1' ${base}/private");
+const reading = fromHar(${JSON.stringify(har)}, { name: 'one.har', worker: true });
+const fromFile = [];
+for await (const ex of reading.exchanges) fromFile.push((await diagnose(ex)).deniedBy.product);
+const res = await fetch('${base}/private');
+const viaFetch = await diagnoseResponse(res, '${base}/private');
+console.log(JSON.stringify({ raw: raw.deniedBy.product, curl: curl.headers, har: fromFile, fetch: viaFetch.deniedBy.product, status: viaFetch.status }));
+`,
+    );
+    const r = await run(process.execPath, [script], project);
+    assert.equal(r.code, 0, r.err);
+    assert.deepEqual(JSON.parse(r.out), { raw: 'nginx', curl: [{ name: 'X-Test', value: '1' }], har: ['nginx'], fetch: 'nginx', status: 403 });
+  });
+
+  it('bad input gets one line and exit 2 in the installed command too', async () => {
+    const r = await why403(['explain', join(work, 'missing.har')]);
+    assert.equal(r.code, 2);
+    assert.equal(r.err.trim().split('\n').length, 1, r.err);
+    assert.doesNotMatch(r.err, /\n\s+at /);
+  });
+
+  it('an older Node gets one line naming the floor, --help included', async (t) => {
+    const older = ['/usr/bin/node', '/usr/local/bin/node'].find((p) => {
+      if (!existsSync(p)) return false;
+      const v = spawnSync(p, ['-p', 'process.versions.node'], { encoding: 'utf8' }).stdout.trim();
+      const [major, minor] = v.split('.').map(Number);
+      return major < 22 || (major === 22 && minor < 15);
+    });
+    if (!older) {
+      t.skip('no Node older than the floor on this machine');
+      return;
+    }
+    for (const args of [['--help'], ['explain', 'x.har']]) {
+      const r = await why403(args, { node: older });
+      assert.equal(r.code, 2);
+      assert.equal(r.out, '');
+      assert.match(r.err, new RegExp(`^why403: needs Node\\.js ${pkg.engines.node.replace(/^>=/, '').replace(/\./g, '\\.')} or newer \\(this is v[\\d.]+\\)`));
+      assert.equal(r.err.trim().split('\n').length, 1, r.err);
+    }
+  });
+});
