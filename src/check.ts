@@ -6,6 +6,7 @@ import type { Exchange, ExchangeRequest, NameValue } from './model/exchange.ts';
 import type { Report } from './model/report.ts';
 import { sendRequest, type SendOptions } from './live/send.ts';
 import { proxyFor } from './live/proxy.ts';
+import { shownProxy } from './live/route.ts';
 import { diagnose, type DiagnoseOptions } from './engine/diagnose.ts';
 import { isDenial } from './engine/status.ts';
 import { UsageError } from './errors.ts';
@@ -21,6 +22,8 @@ export interface CheckOptions extends SendOptions, Omit<DiagnoseOptions, 'probes
   allowUnsafe?: boolean;
   /** false: stay passive (--no-probes). Otherwise the probe settings. */
   probes?: false | Partial<Omit<ProbeOptions, 'allowUnsafe' | 'env'>>;
+  /** Credentials the request's options carry outside its headers (a proxy's password): never printed. */
+  secrets?: string[];
 }
 
 export function assertSendable(req: ExchangeRequest, allowUnsafe: boolean | undefined): void {
@@ -60,11 +63,11 @@ function probeOptions(opts: CheckOptions): ProbeOptions {
 export async function dryRunPlan(req: ExchangeRequest, opts: CheckOptions = {}): Promise<ProbePlan> {
   // Nothing is sent: the plan assumes a denial, and whether a proxy would be
   // used is decided from the environment, as the real send would.
-  const proxy = proxyFor(new URL(req.url), opts.env ?? process.env);
+  const proxy = proxyFor(new URL(req.url), opts.env ?? process.env, opts.route);
   const first: Exchange = {
     request: req,
     response: { status: 403, statusText: 'Forbidden', headers: [], content: {} },
-    trace: { redirects: [], timings: { total: 0 }, proxy: { url: proxy.url ?? '', used: proxy.used, reason: proxy.reason }, receivedAt: new Date().toISOString() },
+    trace: { redirects: [], timings: { total: 0 }, proxy: { url: proxy.url ? shownProxy(proxy.url) : '', used: proxy.used, reason: proxy.reason }, receivedAt: new Date().toISOString() },
     source: { kind: 'live', name: req.url },
   };
   const report = await diagnose(first, { now: opts.now });
@@ -76,7 +79,7 @@ export async function checkRequest(req: ExchangeRequest, opts: CheckOptions = {}
   assertSendable(req, opts.allowUnsafe);
   const exchange = await sendRequest(req, opts);
   const options = probeOptions(opts);
-  const extraSecrets = options.identities.map((i) => i.header.value.replace(/^\S+\s+/, ''));
+  const extraSecrets = [...options.identities.map((i) => i.header.value.replace(/^\S+\s+/, '')), ...(opts.secrets ?? [])];
   const diagnoseOpts: DiagnoseOptions = { now: opts.now, showSecrets: opts.showSecrets, extraSecrets };
   const first = await diagnose(exchange, diagnoseOpts);
   if (opts.probes === false || !isDenial(exchange.response.status)) return first;

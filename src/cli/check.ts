@@ -1,7 +1,9 @@
 import { parseArgs } from 'node:util';
-import { UsageError } from '../errors.ts';
+import { readFile } from 'node:fs/promises';
+import { InputError, UsageError } from '../errors.ts';
 import type { ExchangeRequest } from '../model/exchange.ts';
-import { fromCurl } from '../importers/index.ts';
+import { detectFormat, importText, tokenizeCmd } from '../importers/index.ts';
+import { curlForCheck, type CurlCheck } from '../importers/curl-options.ts';
 import { assertSendable, checkRequest, dryRunPlan, identityHeader, runCredentialCommand, type Identity } from '../check.ts';
 import { DEFAULT_BUDGET, probeSignature, type ProbePlan } from '../probes/runner.ts';
 import { redactHeaders, redactUrl } from '../credentials/redact.ts';
@@ -12,36 +14,80 @@ import { parseHeaderArg } from './header-arg.ts';
 
 const HELP = `Usage:
   why403 check [options] URL [-X METHOD] [-H 'Name: value']… [-d BODY]
-  why403 check [options] -- curl 'https://…' -H '…'      (a command as "Copy as cURL" gives it)
+  why403 check [options] -- curl 'https://…' -H '…'   (as "Copy as cURL" gives)
+  why403 check [options] --from FILE|-   (a saved curl command: bash or cmd)
 
-Sends the request once (honouring HTTP(S)_PROXY and NO_PROXY), records a trace, and diagnoses the answer.
+Sends the request once (honouring HTTP(S)_PROXY and NO_PROXY), records a
+trace, and diagnoses the answer. A curl command is sent as curl would send
+it, by the route curl would take: -x, -k, -u, -b FILE, -L, --resolve,
+--connect-to, --cacert, --cert, --http2, --unix-socket, --interface, -4/-6
+and the rest are honoured; an option check cannot honour is refused, by name.
 Options:
   --json | --jsonl | --markdown   output format (default: terminal)
-  --timeout SECONDS               give up after this long (default 15)
-  --max-body BYTES                keep at most this much of the body (default 262144)
-  --no-follow                     do not follow redirects (GET/HEAD follow up to 5 by default)
+  --from FILE | -                 read the curl command from a file or stdin
+                                  (bash "Copy as cURL" or Windows cmd copy)
+  --timeout SECONDS               give up after this long (default 15, or -m)
+  --max-body BYTES                keep at most this much of the body
+                                  (default 262144)
+  --no-follow                     do not follow redirects (a URL: GET/HEAD
+                                  follow up to 5; a curl command: only -L)
   --insecure                      do not verify TLS certificates
-  --allow-unsafe                  allow sending (and probing with) methods other than GET, HEAD, OPTIONS
-  --dry-run                       print the request and the probe plan; send nothing
-Probes (sent only when the answer is a denial, and only those that can separate what is left):
+  --allow-unsafe                  allow sending (and probing with) methods
+                                  other than GET, HEAD, OPTIONS
+  --dry-run                       print the request, its route and the probe
+                                  plan; send nothing
+Probes (sent only when the answer is a denial, and only those that can
+separate what is left):
   --budget N                      at most N probe requests (default 12)
-  --no-probes                     stay passive: send the request once, nothing more
-  --as 'Name: value'              a second identity to compare with (e.g. a known-allowed account)
+  --no-probes                     stay passive: send the request once
+  --as 'Name: value'              a second identity to compare with
+                                  (e.g. a known-allowed account)
   --as-env VAR                    the same, read from an environment variable
   --as-cmd 'command'              the same, printed by a command
-  --token-cmd 'command'           prints a fresh credential, tried when expiry or revocation is suspected
-  --origin URL                    the Origin for a CORS preflight when the request carries none
+  --token-cmd 'command'           prints a fresh credential, tried when
+                                  expiry or revocation is suspected
+  --origin URL                    the Origin for a CORS preflight when the
+                                  request carries none
   --show-secrets                  print credentials unredacted
 `;
 
-/** Re-quotes argv tokens so the curl parser sees exactly what the shell gave us. */
-const shellQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-
-function describePlan(req: ExchangeRequest, showSecrets: boolean): string {
+function describePlan(req: ExchangeRequest, showSecrets: boolean, route: string[]): string {
   const lines = [`would send: ${req.method} ${showSecrets ? req.url : redactUrl(req.url)}`];
   for (const h of showSecrets ? req.headers : redactHeaders(req.headers)) lines.push(`  ${h.name}: ${h.value}`);
   if (req.postData?.text) lines.push(`  (body: ${Buffer.byteLength(req.postData.text)} bytes${req.postData.mimeType ? `, ${req.postData.mimeType}` : ''})`);
+  for (const r of route) lines.push(`  route: ${r}`);
   return lines.join('\n') + '\n';
+}
+
+const isCurl = (word: string | undefined) => word !== undefined && /^(?:\S*[\\/])?curl(\.exe)?$/i.test(word);
+
+/** A saved command for --from: a curl copy (bash or cmd.exe), or a raw HTTP / JSON request. */
+async function fromSaved(path: string, io: Io): Promise<CurlCheck | { request: ExchangeRequest }> {
+  let buf: Buffer;
+  try {
+    if (path === '-') {
+      const chunks: Buffer[] = [];
+      for await (const c of io.stdin as AsyncIterable<Buffer | string>) chunks.push(typeof c === 'string' ? Buffer.from(c) : c);
+      buf = Buffer.concat(chunks);
+    } else buf = await readFile(path);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new InputError(path, code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory, expected a file' : `cannot be read (${code ?? (err as Error).message})`, { cause: err });
+  }
+  const text = buf[0] === 0xff && buf[1] === 0xfe ? buf.subarray(2).toString('utf16le') : buf.toString('utf8').replace(/^\uFEFF/, '');
+  const format = detectFormat(text);
+  if (format === 'curl-bash') return curlForCheck(text, path);
+  if (format === 'curl-cmd') {
+    const commands = tokenizeCmd(text, path);
+    if (commands.length !== 1) throw new InputError(path, `expected one curl command, found ${commands.length}; give one command at a time`);
+    return curlForCheck(commands[0]!, path);
+  }
+  if (format === 'har') throw new InputError(path, 'is a HAR file; to diagnose its entries use: why403 explain ' + path);
+  const imported = await importText(text, path);
+  if (imported.format === 'har') throw new InputError(path, 'is a HAR file; to diagnose its entries use: why403 explain ' + path);
+  if (imported.exchanges.length) throw new InputError(path, 'holds a response already; to diagnose it use: why403 explain ' + path);
+  if (imported.requests.length !== 1) throw new InputError(path, `expected one request, found ${imported.requests.length}`);
+  return { request: imported.requests[0]! };
 }
 
 function renderPlan(plan: ProbePlan, showSecrets: boolean, pendingAsCmd: number): string {
@@ -70,33 +116,47 @@ export async function checkCommand(argv: string[], io: Io): Promise<number> {
   const dashes = argv.indexOf('--');
   const own = dashes === -1 ? argv : argv.slice(0, dashes);
   const curlArgv = dashes === -1 ? undefined : argv.slice(dashes + 1);
-  const { values, positionals } = parseArgs({
-    args: own,
-    allowPositionals: true,
-    options: {
-      json: { type: 'boolean' },
-      jsonl: { type: 'boolean' },
-      markdown: { type: 'boolean' },
-      timeout: { type: 'string' },
-      'max-body': { type: 'string' },
-      'no-follow': { type: 'boolean' },
-      insecure: { type: 'boolean' },
-      'allow-unsafe': { type: 'boolean' },
-      'dry-run': { type: 'boolean' },
-      budget: { type: 'string' },
-      'no-probes': { type: 'boolean' },
-      as: { type: 'string', multiple: true },
-      'as-env': { type: 'string', multiple: true },
-      'as-cmd': { type: 'string', multiple: true },
-      'token-cmd': { type: 'string' },
-      origin: { type: 'string' },
-      'show-secrets': { type: 'boolean' },
-      request: { type: 'string', short: 'X' },
-      header: { type: 'string', short: 'H', multiple: true },
-      data: { type: 'string', short: 'd' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
+  // "check curl 'https://…'" (the "--" forgotten): curl's options are not check's.
+  const curlHint = (what: string) => {
+    const url = own.find((p) => /^[a-z]+:\/\//i.test(p));
+    return new UsageError(`${what}; to check a curl command, put -- before it: why403 check -- curl '${url ?? 'https://…'}' …`);
+  };
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: own,
+      allowPositionals: true,
+      options: {
+        json: { type: 'boolean' },
+        jsonl: { type: 'boolean' },
+        markdown: { type: 'boolean' },
+        timeout: { type: 'string' },
+        'max-body': { type: 'string' },
+        'no-follow': { type: 'boolean' },
+        insecure: { type: 'boolean' },
+        'allow-unsafe': { type: 'boolean' },
+        'dry-run': { type: 'boolean' },
+        budget: { type: 'string' },
+        'no-probes': { type: 'boolean' },
+        as: { type: 'string', multiple: true },
+        'as-env': { type: 'string', multiple: true },
+        'as-cmd': { type: 'string', multiple: true },
+        'token-cmd': { type: 'string' },
+        origin: { type: 'string' },
+        'show-secrets': { type: 'boolean' },
+        from: { type: 'string' },
+        request: { type: 'string', short: 'X' },
+        header: { type: 'string', short: 'H', multiple: true },
+        data: { type: 'string', short: 'd' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (err) {
+    const unknown = /Unknown option '([^']+)'/.exec((err as Error).message)?.[1];
+    if (!curlArgv && own.some(isCurl)) throw curlHint(unknown ? `unknown option ${unknown} for "check"` : (err as Error).message.split('\n')[0]!);
+    throw err;
+  }
+  const { values, positionals } = parsed;
   if (values.help) {
     io.stdout.write(HELP);
     return 0;
@@ -107,18 +167,31 @@ export async function checkCommand(argv: string[], io: Io): Promise<number> {
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
-  const timeoutS = values.timeout === undefined ? 15 : Number(values.timeout);
-  if (!(timeoutS > 0)) throw new UsageError(`--timeout "${values.timeout}": expected a number of seconds greater than 0`);
   const maxBody = values['max-body'] === undefined ? 256 * 1024 : Number(values['max-body']);
   if (!Number.isInteger(maxBody) || maxBody < 0) throw new UsageError(`--max-body "${values['max-body']}": expected a whole number of bytes`);
 
   let req: ExchangeRequest;
-  if (curlArgv) {
-    if (positionals.length) throw new UsageError(`give either a URL or "-- curl …", not both (got ${positionals.join(' ')})`);
-    if (!curlArgv.length || !/^curl(\.exe)?$/.test(curlArgv[0])) throw new UsageError('after "--" give a curl command, starting with "curl"');
-    req = await fromCurl(curlArgv.map(shellQuote).join(' '));
+  let curl: CurlCheck | undefined;
+  const ownRequest = [values.request !== undefined && '-X', values.header?.length && '-H', values.data !== undefined && '-d'].filter(Boolean);
+  if (curlArgv || values.from !== undefined) {
+    const form = curlArgv ? '"-- curl …"' : '--from';
+    if (curlArgv && values.from !== undefined) throw new UsageError('give either "-- curl …" or --from FILE, not both');
+    if (positionals.length) throw new UsageError(`give either a URL or ${form}, not both (got ${positionals.join(' ')})`);
+    if (ownRequest.length) throw new UsageError(`${ownRequest.join(', ')} go with a URL; with ${form}, put them in the curl command`);
+    if (curlArgv) {
+      if (!curlArgv.length || !isCurl(curlArgv[0])) throw new UsageError('after "--" give a curl command, starting with "curl"');
+      curl = await curlForCheck(['curl', ...curlArgv.slice(1)]);
+      req = curl.request;
+    } else {
+      const saved = await fromSaved(values.from!, io);
+      req = saved.request;
+      if ('route' in saved) curl = saved;
+    }
   } else {
-    if (positionals.length !== 1) throw new UsageError(positionals.length ? `expected one URL, got ${positionals.length}: ${positionals.join(' ')}` : 'check needs a URL, or "-- curl …"');
+    if (isCurl(positionals[0])) {
+      throw curlHint(positionals.length === 1 ? 'expected a URL, got "curl"' : `expected one URL, got ${positionals.length}: ${positionals.join(' ').slice(0, 60)}`);
+    }
+    if (positionals.length !== 1) throw new UsageError(positionals.length ? `expected one URL, got ${positionals.length}: ${positionals.join(' ')}` : 'check needs a URL, "-- curl …" or --from FILE');
     const headers = (values.header ?? []).map(parseHeaderArg);
     const data = values.data;
     if (data !== undefined && !headers.some((h) => h.name.toLowerCase() === 'content-type')) headers.push({ name: 'Content-Type', value: 'application/x-www-form-urlencoded' });
@@ -129,6 +202,8 @@ export async function checkCommand(argv: string[], io: Io): Promise<number> {
       ...(data !== undefined ? { postData: { mimeType: headers.find((h) => h.name.toLowerCase() === 'content-type')!.value, text: data } } : {}),
     };
   }
+  const timeoutS = values.timeout === undefined ? (curl?.timeoutMs ?? 15000) / 1000 : Number(values.timeout);
+  if (!(timeoutS > 0)) throw new UsageError(`--timeout "${values.timeout}": expected a number of seconds greater than 0`);
   try {
     new URL(req.url);
   } catch {
@@ -159,15 +234,18 @@ export async function checkCommand(argv: string[], io: Io): Promise<number> {
   const checkOptions = {
     timeoutMs: timeoutS * 1000,
     maxBody,
-    followRedirects: !values['no-follow'],
-    insecure: values.insecure,
+    // A curl command follows redirects as curl does: only with -L.
+    followRedirects: !values['no-follow'] && (!curl || curl.maxRedirects !== undefined),
+    ...(curl?.maxRedirects !== undefined ? { maxRedirects: curl.maxRedirects } : {}),
+    insecure: values.insecure || curl?.insecure,
+    ...(curl ? { route: curl.route, secrets: curl.secrets } : {}),
     allowUnsafe: values['allow-unsafe'],
     showSecrets: values['show-secrets'],
     env: io.env,
     probes,
   };
   if (values['dry-run']) {
-    io.stdout.write(describePlan(req, Boolean(values['show-secrets'])));
+    io.stdout.write(describePlan(req, Boolean(values['show-secrets']), curl?.route.describe ?? []));
     if (probes === false) io.stdout.write('then nothing more (--no-probes)\n');
     else io.stdout.write(renderPlan(await dryRunPlan(req, checkOptions), Boolean(values['show-secrets']), (values['as-cmd'] ?? []).length));
     return 0;

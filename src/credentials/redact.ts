@@ -154,6 +154,7 @@ export function redactUrl(url: string): string {
     query = rest.slice(q + 1);
     rest = rest.slice(0, q);
   }
-  rest = rest.replace(/^([a-z][a-z0-9+.-]*:\/\/)([^/@:]*):([^/@]*)@/i, (_, scheme: string, user: string, pass: string) => `${scheme}${user}:${redactSecret(safeDecode(pass))}@`);
+  // A password redacted already (a proxy URL in a trace) stays as it is.
+  rest = rest.replace(/^([a-z][a-z0-9+.-]*:\/\/)([^/@:]*):([^/@]*)@/i, (_, scheme: string, user: string, pass: string) => `${scheme}${user}:${/…\(\d+ chars\)$/.test(pass) ? pass : redactSecret(safeDecode(pass))}@`);
   return rest + (query !== undefined ? `?${redactParams(query)}` : '') + (hash >= 0 ? `#${fragment.includes('=') ? redactParams(fragment) : fragment}` : '');
 }

@@ -14,6 +14,7 @@ import { InputError } from '../errors.ts';
 import type { ExchangeRequest, NameValue, PostData } from '../model/exchange.ts';
 import { headerValue } from '../model/exchange.ts';
 import type { Request, RequestUrl } from 'curlconverter/dist/src/parse.js';
+import { roughArgv, scanOptions } from './curl-argv.ts';
 
 type ParseModule = typeof import('curlconverter/dist/src/parse.js');
 type UtilsModule = typeof import('curlconverter/dist/src/utils.js');
@@ -42,29 +43,119 @@ function loadCurlconverter(): Promise<{ parse: ParseModule['parse']; CCError: Ut
 /** The input name used in error messages for a pasted curl command. */
 export const CURL_INPUT = 'curl command';
 
+/** One request of a curl command, with curlconverter's reading of it (check reads its options from `curl`). */
+export interface ParsedCurl {
+  request: ExchangeRequest;
+  curl: Request;
+  url: RequestUrl;
+}
+
 /**
  * Parses a shell command line (bash quoting) or an already split argv.
  * Every request it holds is returned: a "Copy all as cURL" paste holds many,
  * and curl's own `--next` splits one command into several.
  */
 export async function curlRequests(command: string | string[], inputName = CURL_INPUT): Promise<ExchangeRequest[]> {
+  return (await parseCurl(command, inputName)).requests.map((p) => p.request);
+}
+
+/**
+ * curlRequests with curlconverter's Request objects kept. With `options`,
+ * `warnings` also lists every option the command uses, one
+ * `[curl's long name, "<option as written> is not a supported option"]` each
+ * (curlconverter's report of options outside a supported set; the set is
+ * empty, so every option is reported) — check decides on each.
+ */
+export async function parseCurl(
+  command: string | string[],
+  inputName = CURL_INPUT,
+  opts: { options?: boolean } = {},
+): Promise<{ requests: ParsedCurl[]; warnings: [string, string][] }> {
   if (typeof command === 'string' && !/\bcurl\b/.test(command)) {
     throw new InputError(inputName, 'expected a curl command (starting with "curl"), found none');
   }
   const { parse, CCError } = await loadCurlconverter();
-  let requests: Request[];
+  const input = typeof command === 'string' ? withoutPrompt(command) : command;
+  const supported = opts.options ? new Set<string>() : undefined;
+  let warnings: [string, string][] = [];
+  let requests: Request[] | undefined;
+  const refuse = (err: Error, restore: (s: string) => string = (s) => s) =>
+    new InputError(inputName, `not a curl command curl would accept: ${restore(oneLine(err.message))}`, { cause: err });
   try {
-    requests = parse(typeof command === 'string' ? withoutPrompt(command) : command, undefined, []);
+    requests = parse(input, supported, warnings);
   } catch (err) {
-    if (err instanceof CCError) {
-      throw new InputError(inputName, `not a curl command curl would accept: ${oneLine(err.message)}`, { cause: err });
+    if (err instanceof CCError) throw refuse(err);
+    if (!(err instanceof TypeError)) throw err;
+    // curlconverter throws TypeErrors of its own on some inputs: a short
+    // option curl does not have (its message about it fails to build), and a
+    // header named like an Object.prototype member ("constructor", "__proto__").
+    const unknown = scanOptions(typeof input === 'string' ? roughArgv(input) : input).find((o) => o.unknown);
+    if (unknown) throw new InputError(inputName, `not a curl command curl would accept: option ${unknown.option}: is unknown`, { cause: err });
+    const masked = maskPrototypeNames(input);
+    if (masked) {
+      warnings = [];
+      try {
+        requests = parse(masked.input, supported, warnings);
+      } catch (err2) {
+        if (err2 instanceof CCError) throw refuse(err2, masked.restore);
+        if (!(err2 instanceof TypeError)) throw err2;
+      }
+      if (requests) {
+        restoreWords(requests, masked.restore);
+        warnings = warnings.map(([k, m]) => [masked.restore(k), masked.restore(m)]);
+      }
     }
-    throw err;
+    if (!requests) throw new InputError(inputName, `the curl command could not be read (${oneLine(err.message)})`, { cause: err });
   }
-  const out: ExchangeRequest[] = [];
-  for (const r of requests) for (const u of r.urls) out.push(toExchangeRequest(r, u, inputName));
+  const out: ParsedCurl[] = [];
+  for (const r of requests) for (const u of r.urls) out.push({ request: toExchangeRequest(r, u, inputName), curl: r, url: u });
   if (!out.length) throw new InputError(inputName, 'expected a curl command with a URL, found no URL');
-  return out;
+  return { requests: out, warnings };
+}
+
+const PROTOTYPE_NAMES = /(?<![\w$-])(constructor|__proto__)(?![\w-])/gi;
+
+/**
+ * The command with every "constructor" and "__proto__" swapped for a
+ * placeholder curlconverter can hold as a key, and the function that swaps
+ * them back; undefined when there is none.
+ */
+function maskPrototypeNames(input: string | string[]): { input: string | string[]; restore: (s: string) => string } | undefined {
+  const found = new Map<string, string>();
+  const nonce = Math.random().toString(36).slice(2, 8);
+  const mask = (s: string) =>
+    s.replace(PROTOTYPE_NAMES, (m) => {
+      const key = `w403p${nonce}x${found.size}q`;
+      found.set(key, m);
+      return key;
+    });
+  const masked = typeof input === 'string' ? mask(input) : input.map((a, i) => (i === 0 ? a : mask(a)));
+  if (!found.size) return undefined;
+  const re = new RegExp(`w403p${nonce}x\\d+q`, 'g');
+  return { input: masked, restore: (s) => s.replace(re, (k) => found.get(k) ?? k) };
+}
+
+/** Puts the masked names back into every Word curlconverter built (they are objects holding `tokens`). */
+function restoreWords(root: unknown, restore: (s: string) => string): void {
+  const seen = new Set<object>();
+  const walk = (v: unknown) => {
+    if (!v || typeof v !== 'object' || seen.has(v)) return;
+    seen.add(v);
+    const tokens = (v as { tokens?: unknown }).tokens;
+    if (Array.isArray(tokens)) {
+      tokens.forEach((t, i) => {
+        if (typeof t === 'string') tokens[i] = restore(t);
+        else walk(t);
+      });
+      return;
+    }
+    for (const x of Array.isArray(v) ? v : Object.values(v)) {
+      if (typeof x === 'string') continue;
+      walk(x);
+    }
+    if (!Array.isArray(v)) for (const [k, x] of Object.entries(v)) if (typeof x === 'string') (v as Record<string, unknown>)[k] = restore(x);
+  };
+  walk(root);
 }
 
 /**
