@@ -16,7 +16,7 @@ import { tokenCommand } from '../src/cli/token.ts';
 import type { Io } from '../src/cli/io.ts';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
-const bin = join(root, 'bin/why403.js');
+const bin = join(root, 'src/cli/bin.ts');
 const dir = mkdtempSync(join(tmpdir(), 'why403-failures-'));
 test.after(() => rmSync(dir, { recursive: true, force: true }));
 

@@ -18,7 +18,7 @@ import { startSquid } from '../servers/squid.ts';
 import type { RunningServer } from '../servers/common.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
-const bin = join(root, 'bin/why403.js');
+const bin = join(root, 'src/cli/bin.ts');
 const dir = mkdtempSync(join(tmpdir(), 'why403-check-curl-'));
 
 interface Seen {

@@ -9,15 +9,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SUITES } from '../servers/scenarios.ts';
 import { send } from '../servers/http.ts';
-import { assertDiagnosis, cliExists, parseReport, runCli } from './helpers.ts';
+import { assertDiagnosis, parseReport, runCli } from './helpers.ts';
 import { e2eSuite } from './suite.ts';
 
 const suite = SUITES.find((s) => s.id === 'apache')!;
-const noCli = !cliExists() && 'bin/why403.js is not there yet';
 
 e2eSuite(suite, {
   extra: (server) => {
-    it('cli explain: the raw HTTP request and response of the Require ip denial', { timeout: 60_000, skip: noCli }, async () => {
+    it('cli explain: the raw HTTP request and response of the Require ip denial', { timeout: 60_000 }, async () => {
       const sc = suite.scenarios.find((s) => s.name === 'require-ip')!;
       const plan = await sc.plan(server());
       const cap = await send(plan.method, server().origin + plan.path, plan.headers ?? {});

@@ -5,14 +5,13 @@
 import { it } from 'node:test';
 import assert from 'node:assert/strict';
 import { SUITES } from '../servers/scenarios.ts';
-import { cliExists, parseReport, runCli } from './helpers.ts';
+import { parseReport, runCli } from './helpers.ts';
 import { e2eSuite } from './suite.ts';
 
-const noCli = !cliExists() && 'bin/why403.js is not there yet';
 
 e2eSuite(SUITES.find((s) => s.id === 'django')!, {
   extra: (server) => {
-    it('cli check --no-follow: login_required answers a redirect to the login page, not a denial (exit 0)', { timeout: 60_000, skip: noCli }, async () => {
+    it('cli check --no-follow: login_required answers a redirect to the login page, not a denial (exit 0)', { timeout: 60_000 }, async () => {
       const r = await runCli(['check', '--json', '--no-follow', `${server().origin}/account/`]);
       const report = parseReport(r);
       assert.equal(report.status, 302);

@@ -1,7 +1,6 @@
-// Runs the why403 command line the way a user does (node bin/why403.js …) and
+// Runs the why403 command line the way a user does (node src/cli/bin.ts …) and
 // checks its report against a scenario's label. Shared by the end-to-end tests.
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import type { Report } from '../../src/model/report.ts';
@@ -11,8 +10,8 @@ import { exchangeFromFixtureJson } from '../../src/rules/_lib/fixtures.ts';
 import { diagnose } from '../../src/engine/diagnose.ts';
 
 export const ROOT = join(import.meta.dirname, '..', '..');
-export const BIN = join(ROOT, 'bin', 'why403.js');
-export const cliExists = () => existsSync(BIN);
+/** The command from source, as `npm run why403` runs it; test/package/ runs the built one. */
+export const BIN = join(ROOT, 'src', 'cli', 'bin.ts');
 
 export interface CliResult {
   code: number | null;
@@ -31,7 +30,7 @@ export function runCli(args: string[], timeoutMs = 30_000): Promise<CliResult> {
   return spawnCli(args, cliEnv(), timeoutMs);
 }
 
-/** Runs `node bin/why403.js …` with this very node and the given environment, killed after `timeoutMs`. */
+/** Runs `node src/cli/bin.ts …` with this very node and the given environment, killed after `timeoutMs`. */
 export function spawnCli(args: string[], env: NodeJS.ProcessEnv, timeoutMs: number): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });

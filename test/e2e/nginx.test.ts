@@ -11,16 +11,15 @@ import { join } from 'node:path';
 import { SUITES } from '../servers/scenarios.ts';
 import { freePort } from '../servers/common.ts';
 import { NGINX_BASIC_PASSWORD, NGINX_BASIC_USER } from '../servers/nginx.ts';
-import { assertDiagnosis, cliExists, parseReport, runCli } from './helpers.ts';
+import { assertDiagnosis, parseReport, runCli } from './helpers.ts';
 import { e2eSuite } from './suite.ts';
 
 const suite = SUITES.find((s) => s.id === 'nginx')!;
 const scenario = (name: string) => suite.scenarios.find((s) => s.name === name)!;
-const noCli = !cliExists() && 'bin/why403.js is not there yet';
 
 e2eSuite(suite, {
   extra: (server) => {
-    it('cli check: an allowed request exits 0 with no causes', { timeout: 60_000, skip: noCli }, async () => {
+    it('cli check: an allowed request exits 0 with no causes', { timeout: 60_000 }, async () => {
       const r = await runCli(['check', '--json', `${server().origin}/index.html`]);
       const report = parseReport(r);
       assert.equal(report.status, 200);
@@ -29,21 +28,21 @@ e2eSuite(suite, {
       assert.equal(r.code, 0, r.stderr);
     });
 
-    it('cli check: the right Basic credentials exit 0', { timeout: 60_000, skip: noCli }, async () => {
+    it('cli check: the right Basic credentials exit 0', { timeout: 60_000 }, async () => {
       const auth = Buffer.from(`${NGINX_BASIC_USER}:${NGINX_BASIC_PASSWORD}`).toString('base64');
       const r = await runCli(['check', '--json', `${server().origin}/admin/index.html`, '-H', `Authorization: Basic ${auth}`]);
       assert.equal(parseReport(r).status, 200);
       assert.equal(r.code, 0, r.stderr);
     });
 
-    it('cli check -- curl …: the IP rule, given as a curl command', { timeout: 60_000, skip: noCli }, async () => {
+    it('cli check -- curl …: the IP rule, given as a curl command', { timeout: 60_000 }, async () => {
       const sc = scenario('ip-rule');
       const r = await runCli(['check', '--json', '--', 'curl', `${server().origin}/office/report.txt`, '-H', 'Accept: text/plain']);
       assertDiagnosis(parseReport(r), sc);
       assert.equal(r.code, 1, r.stderr);
     });
 
-    it('cli explain: a real `curl -v` transcript of the unreadable file', { timeout: 60_000, skip: noCli || (!existsSync('/usr/bin/curl') && 'curl is not installed') }, async () => {
+    it('cli explain: a real `curl -v` transcript of the unreadable file', { timeout: 60_000, skip: !existsSync('/usr/bin/curl') && 'curl is not installed' }, async () => {
       const sc = scenario('unreadable-file');
       const dir = mkdtempSync(join(tmpdir(), 'why403-e2e-'));
       try {
@@ -59,7 +58,7 @@ e2eSuite(suite, {
       }
     });
 
-    it('cli check: nothing listening exits 3 (network failure) with one line on stderr', { timeout: 60_000, skip: noCli }, async () => {
+    it('cli check: nothing listening exits 3 (network failure) with one line on stderr', { timeout: 60_000 }, async () => {
       const port = await freePort();
       const r = await runCli(['check', '--json', '--timeout', '5', `http://127.0.0.1:${port}/`]);
       assert.equal(r.code, 3, `exit code; stderr: ${r.stderr}`);

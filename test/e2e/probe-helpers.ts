@@ -25,7 +25,7 @@ export function cliEnv(extra: Record<string, string> = {}, proxy?: string): Node
   return { ...env, ...extra };
 }
 
-/** Runs `node bin/why403.js …` with this very node, killed after `timeoutMs`. */
+/** Runs `node src/cli/bin.ts …` with this very node, killed after `timeoutMs`. */
 export function why403(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 20_000): Promise<CliResult> {
   return spawnCli(args, env, timeoutMs);
 }

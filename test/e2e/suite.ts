@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { RunningServer } from '../servers/common.ts';
 import type { Suite } from '../servers/scenarios.ts';
-import { assertDiagnosis, checkArgs, cliExists, diagnoseInProcess, parseReport, runCli } from './helpers.ts';
+import { assertDiagnosis, checkArgs, diagnoseInProcess, parseReport, runCli } from './helpers.ts';
 
 export interface SuiteOptions {
   /** Extra tests that need the running server. */
@@ -36,7 +36,7 @@ export function e2eSuite(suite: Suite, opts: SuiteOptions = {}): void {
         const report = await diagnoseInProcess(s.origin, await sc.plan(s));
         assertDiagnosis(report, sc);
       });
-      it(`cli check: ${what}`, { timeout: 60_000, skip: !cliExists() && 'bin/why403.js is not there yet' }, async () => {
+      it(`cli check: ${what}`, { timeout: 60_000 }, async () => {
         const s = running();
         const r = await runCli(checkArgs(s.origin, await sc.plan(s)));
         const report = parseReport(r);

@@ -7,7 +7,7 @@ import { it } from 'node:test';
 import assert from 'node:assert/strict';
 import { send } from '../servers/http.ts';
 import { varnishSuite, type VarnishServer } from '../servers/varnish.ts';
-import { cliExists, diagnoseInProcess, parseReport, runCli } from './helpers.ts';
+import { diagnoseInProcess, parseReport, runCli } from './helpers.ts';
 import { e2eSuite } from './suite.ts';
 
 e2eSuite(varnishSuite, {
@@ -32,7 +32,7 @@ e2eSuite(varnishSuite, {
       assert.notEqual(report.deniedBy?.product, 'varnish', `causes: ${report.causes.map((c) => c.id).join(', ')}`);
     });
 
-    it('cli check: an allowed request exits 0 with no causes', { timeout: 60_000, skip: !cliExists() && 'bin/why403.js is not there yet' }, async () => {
+    it('cli check: an allowed request exits 0 with no causes', { timeout: 60_000 }, async () => {
       const r = await runCli(['check', '--json', `${server().origin}/reports/q3.pdf`]);
       const report = parseReport(r);
       assert.equal(report.status, 200);
