@@ -68,6 +68,15 @@ for (const [name, content, pattern] of BAD_FILES) {
   });
 }
 
+test('explain FILE: a lone "Copy as cURL (cmd)" request points to check --from FILE, which can read it', () => {
+  const path = file('lone-request.cmd', 'curl ^"https://example.com/^" -H ^"Accept: */*^"\r\n');
+  const line = oneLine(run(['explain', path]), 'explain lone-request.cmd');
+  assert.match(line, new RegExp(`holds a request but no response; .*run: why403 check --from ${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`));
+  const plan = run(['check', '--dry-run', '--from', path]);
+  assert.equal(plan.code, 0, plan.err);
+  assert.match(plan.out, /^would send: GET https:\/\/example\.com\/\n {2}Accept: \*\/\*/);
+});
+
 test('--debug still shows the stack trace of an input error', () => {
   const r = run(['explain', '--debug', file('debug.json', '{"request": {"method"')]);
   assert.equal(r.code, 2, r.err);

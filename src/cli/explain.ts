@@ -75,7 +75,7 @@ export async function explainCommand(argv: string[], io: Io): Promise<number> {
         continue;
       }
       if (!imported.exchanges.length && imported.requests.length)
-        throw new InputError(file, 'holds a request but no response; to send it and diagnose the answer run: why403 check -- curl …');
+        throw new InputError(file, `holds a request but no response; to send it and diagnose the answer run: why403 check --from ${file === '-' ? '-' : shellWord(file)}`);
       for (const exchange of imported.exchanges) {
         const report: Report = diagnoseWith(rules, exchange, opts);
         if (report.outcome === 'denied' || report.outcome === 'unauthenticated') denied++;
@@ -86,4 +86,9 @@ export async function explainCommand(argv: string[], io: Io): Promise<number> {
     out.end();
   }
   return denied ? 1 : 0;
+}
+
+/** A file name as one shell word, quoted only when it needs to be. */
+function shellWord(s: string): string {
+  return /^[\w./@%+=:,-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }
