@@ -95,6 +95,9 @@ export function storeSetCookies(jar: StoredCookie[], url: URL, setCookies: strin
       if (k === 'domain' && v) {
         domain = v.replace(/^\./, '').toLowerCase();
         subdomains = true;
+        // curl (without a public suffix list) refuses a Domain with no inner
+        // dot: a cookie for "com" would follow a redirect to every .com host.
+        if (domain !== 'localhost' && !/^[^.]+\.[^.]/.test(domain)) domain = '';
       } else if (k === 'path' && v.startsWith('/')) path = v;
       else if (k === 'secure') secure = true;
       else if (k === 'max-age' && /^-?\d+$/.test(v)) maxAge = Number(v);
@@ -105,6 +108,7 @@ export function storeSetCookies(jar: StoredCookie[], url: URL, setCookies: strin
     }
     if (maxAge !== undefined) expires = maxAge <= 0 ? 1 : now + maxAge;
     // A cookie for a domain the response's host is not in is refused.
+    if (!domain) continue;
     if (domain !== host && !(subdomains && host.endsWith('.' + domain))) continue;
     const at = jar.findIndex((c) => c.name === name && c.domain === domain && c.path === path);
     if (at >= 0) jar.splice(at, 1);
