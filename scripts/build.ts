@@ -59,8 +59,6 @@ const result = await esbuild.build({
   legalComments: 'inline',
   metafile: true,
   logLevel: 'warning',
-  // Chunks that a bundled CommonJS module lands in need require().
-  banner: { js: "import { createRequire as __why403CreateRequire } from 'node:module'; const require = __why403CreateRequire(import.meta.url);" },
 });
 writeFileSync(join(DIST, '.metafile.json'), JSON.stringify(result.metafile));
 const curlconverterDir = dirname(require.resolve('curlconverter/package.json'));
