@@ -27,8 +27,8 @@ Options:
   --from FILE | -                 read the curl command from a file or stdin
                                   (bash "Copy as cURL" or Windows cmd copy)
   --timeout SECONDS               give up after this long (default 15, or -m)
-  --max-body BYTES                keep at most this much of the body
-                                  (default 262144)
+  --max-body BYTES                keep at most this much of the body,
+                                  decoded (default 262144)
   --no-follow                     do not follow redirects (a URL: GET/HEAD
                                   follow up to 5; a curl command: only -L)
   --insecure                      do not verify TLS certificates
