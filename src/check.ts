@@ -41,7 +41,7 @@ export function runCredentialCommand(command: string, env: NodeJS.ProcessEnv, fl
 
 /** "Header: value" stays a header; a bare token becomes `Authorization: Bearer <token>`. */
 export function identityHeader(value: string): NameValue {
-  const m = /^([A-Za-z0-9-]+):\s*(.+)$/s.exec(value.trim());
+  const m = /^([A-Za-z0-9-]+):\s*(\S.*)$/s.exec(value.trim());
   if (m && !/^bearer$/i.test(m[1])) return { name: m[1], value: m[2].trim() };
   return { name: 'Authorization', value: /^(bearer|basic|token)\s/i.test(value.trim()) ? value.trim() : `Bearer ${value.trim()}` };
 }

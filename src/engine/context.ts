@@ -7,7 +7,13 @@ import type { CredentialReport } from '../model/credential.ts';
 import { parseWwwAuthenticate, type Challenge } from './www-authenticate.ts';
 
 export interface Body {
+  /**
+   * The body as rules read it: its first BODY_VIEW_CHARS characters. The
+   * exchange (`ctx.exchange`) keeps the whole body.
+   */
   text: string;
+  /** True when `text` is a prefix of a longer body. */
+  truncated?: boolean;
   contentType: string;
   json?: unknown;
   /** Leaf elements of an XML body by dotted path: { "Error.Code": "AccessDenied" }. */
@@ -33,7 +39,18 @@ export interface Context {
   credential: CredentialReport;
 }
 
-const MAX_BODY_PARSE = 2 * 1024 * 1024;
+/**
+ * How much of a body rules see (64 Ki characters), for the text and for what
+ * is parsed out of it (JSON, XML leaves, the HTML title and h1). The words a
+ * denial is recognised by sit in small bodies: error pages and API error
+ * documents are a few KiB, and the largest rule fixture is far below this.
+ * Bounding the view keeps a diagnosis fast whatever a server sends — a
+ * megabyte of one letter, or a 403 that carries a whole page — and every regex
+ * a rule runs sees at most this much. A JSON or XML body longer than the view
+ * is cut mid-document, so it is not parsed: rules then read its first 64 Ki
+ * characters as text.
+ */
+export const BODY_VIEW_CHARS = 64 * 1024;
 // Loaded the first time a body looks like XML: most denials are HTML or JSON,
 // and the parser's module graph costs every start-up ~10 ms otherwise.
 let xmlParser: XMLParser | undefined;
@@ -74,20 +91,21 @@ function flatten(node: unknown, prefix: string, out: Record<string, string>): vo
   }
 }
 
-function parseBody(text: string, contentType: string): Body {
-  const body: Body = { text, contentType };
-  const sample = text.length > MAX_BODY_PARSE ? text.slice(0, MAX_BODY_PARSE) : text;
-  const trimmed = sample.trimStart();
+function parseBody(full: string, contentType: string): Body {
+  const truncated = full.length > BODY_VIEW_CHARS;
+  const text = truncated ? full.slice(0, BODY_VIEW_CHARS) : full;
+  const body: Body = { text, contentType, ...(truncated ? { truncated } : {}) };
+  const trimmed = text.trimStart();
   if (/json/i.test(contentType) || trimmed.startsWith('{') || trimmed.startsWith('[')) {
     try {
-      body.json = JSON.parse(sample);
+      body.json = JSON.parse(text);
     } catch {
       /* not JSON after all */
     }
   }
   if (body.json === undefined && (/xml/i.test(contentType) || trimmed.startsWith('<?xml') || /^<[A-Za-z][\w:-]*>/.test(trimmed)) && !/^<!doctype html|^<html/i.test(trimmed)) {
     try {
-      const parsed = xml().parse(sample);
+      const parsed = xml().parse(text);
       const flat: Record<string, string> = {};
       flatten(parsed, '', flat);
       if (Object.keys(flat).length) body.xml = flat;
@@ -96,15 +114,32 @@ function parseBody(text: string, contentType: string): Body {
     }
   }
   if (/html/i.test(contentType) || /^<(!doctype html|html|head|body|center|h1|title)/i.test(trimmed)) {
-    const title = /<title[^>]*>([\s\S]*?)<\/title>/i.exec(sample);
-    if (title) body.htmlTitle = collapse(title[1]);
-    const h1 = /<h1[^>]*>([\s\S]*?)<\/h1>/i.exec(sample);
-    if (h1) body.htmlH1 = collapse(h1[1].replace(/<[^>]+>/g, ''));
+    const title = inner(text, /<title[^>]{0,1024}>/i, /<\/title>/gi);
+    if (title !== undefined) body.htmlTitle = collapse(title);
+    // A tag is `<…>` without a `<` inside: a stray `<` in the text is kept, and
+    // a run of `<` cannot make each start rescan the rest of the heading.
+    const h1 = inner(text, /<h1[^>]{0,1024}>/i, /<\/h1>/gi);
+    if (h1 !== undefined) body.htmlH1 = collapse(h1.replace(/<[^<>]+>/g, ''));
   }
   return body;
 }
 
 const collapse = (s: string) => s.replace(/\s+/g, ' ').trim();
+
+/**
+ * What lies between the first opening tag and the next closing tag, as
+ * `/<title[^>]*>([\s\S]*?)<\/title>/` found it, in one pass: that regex tried
+ * every later `<title` again when the first had no closing tag, rescanning the
+ * rest of the body each time. The opening tag's attributes are bounded (1 KiB).
+ */
+function inner(text: string, open: RegExp, close: RegExp): string | undefined {
+  const o = open.exec(text);
+  if (!o) return undefined;
+  const from = o.index + o[0].length;
+  close.lastIndex = from;
+  const c = close.exec(text);
+  return c ? text.slice(from, c.index) : undefined;
+}
 
 export function buildContext(exchange: Exchange, credential: CredentialReport): Context {
   const res = exchange.response;
@@ -128,6 +163,21 @@ export function buildContext(exchange: Exchange, credential: CredentialReport): 
     challenges: parseWwwAuthenticate(headerValues(res.headers, 'www-authenticate')),
     credential,
   };
+}
+
+/**
+ * The text between the first `<name>` and the next `</name>`: what
+ * `new RegExp(`<${name}>([\\s\\S]*?)</${name}>`)` captured, found in one pass.
+ * That regex rescanned the rest of the body from every unclosed `<name>`
+ * (quadratic in a body of repeated `<Code>`); when the first has no closing
+ * tag, no later one has either.
+ */
+export function elementText(text: string, name: string): string | undefined {
+  const open = text.indexOf(`<${name}>`);
+  if (open < 0) return undefined;
+  const from = open + name.length + 2;
+  const close = text.indexOf(`</${name}>`, from);
+  return close < 0 ? undefined : text.slice(from, close);
 }
 
 /** Reads a dotted path ("error.status", "errors.0.message") out of parsed JSON. */

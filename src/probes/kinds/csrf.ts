@@ -118,11 +118,38 @@ function reasonOf(a: Answer, b: Answer): string {
   return clip(own.findLast((l) => CSRF_TEXT.test(l)) ?? own[0] ?? a.csrf ?? a.lines[0] ?? '');
 }
 
+/**
+ * Replaces each <script>…</script> and <style>…</style> (any case) with a space,
+ * as `/<(script|style)[\s\S]*?<\/\1>/gi` did, without its rescans: that regex
+ * searched the rest of the body again from every unclosed `<script`. Here an
+ * element's end is searched for once; when one has none, no later element of
+ * that name has either.
+ */
+function dropScriptsAndStyles(html: string): string {
+  const open = /<(script|style)/gi;
+  const unclosed = new Set<string>();
+  let out = '';
+  let last = 0;
+  for (let m = open.exec(html); m && unclosed.size < 2; m = open.exec(html)) {
+    const name = m[1].toLowerCase();
+    if (unclosed.has(name)) continue;
+    const end = name === 'script' ? /<\/script>/gi : /<\/style>/gi;
+    end.lastIndex = open.lastIndex;
+    const e = end.exec(html);
+    if (!e) {
+      unclosed.add(name);
+      continue;
+    }
+    out += `${html.slice(last, m.index)} `;
+    last = open.lastIndex = e.index + e[0].length;
+  }
+  return out + html.slice(last);
+}
+
 function answerOf(ex: Exchange): Answer {
-  const text = decodeBody(ex)
-    .replace(/<(script|style)[\s\S]*?<\/\1>/gi, ' ')
+  const text = dropScriptsAndStyles(decodeBody(ex))
     // Tags (with their attributes: a layout's <meta name="csrf-token"> is no CSRF failure) go.
-    .replace(/<[^>]*>/g, '\n');
+    .replace(/<[^<>]*>/g, '\n');
   const lines = text.split('\n').map((l) => l.replace(/\s+/g, ' ').trim()).filter(Boolean);
   const csrf = lines.find((l) => CSRF_TEXT.test(l));
   return { status: ex.response.status, text: lines.join(' '), lines, ...(csrf ? { csrf: clip(csrf) } : {}) };

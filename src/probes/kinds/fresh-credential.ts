@@ -31,7 +31,7 @@ interface Slot {
 function slotOf(req: ExchangeRequest): Slot | string {
   const auth = req.headers.find((h) => h.name.toLowerCase() === 'authorization');
   if (auth) {
-    const m = /^\s*(\S+)\s+([\s\S]+)$/.exec(auth.value);
+    const m = /^\s*(\S+)\s([\s\S]+)$/.exec(auth.value);
     if (m && SIGNED_SCHEME.test(m[1])) return `the Authorization header is a ${m[1]} signature over the request; a token cannot be swapped in for it`;
     return m ? { header: auth.name, scheme: m[1], old: m[2].trim() } : { header: auth.name, old: auth.value.trim() };
   }

@@ -12,7 +12,7 @@ import type { Context } from '../../engine/context.ts';
 import type { Evidence, Fix } from '../../model/report.ts';
 
 const REFERENCE = /Reference\s*#\s*(\d{1,3}\.[0-9a-f]+\.\d{9,11}\.[0-9a-f]+)/i;
-const DENIED_TEXT = /You don(?:'|’)t have permission to access\s+"?[^"<]*"?\s+on this server/i;
+const DENIED_TEXT = /You don(?:'|’)t have permission to access\s+(?:"[^"<]*"|[^"<\s]+)\s+on this server/i;
 // Attack markers in the request itself: the one honest hint that a WAF signature, not the client's address, matched.
 const ATTACK = /<\s*(script|frame|frameset|iframe|svg|img)\b|javascript:|\bunion\s+(all\s+)?select\b|\.\.\/|\/etc\/passwd|\bonerror\s*=|'\s*or\s*'?1'?\s*=\s*'?1/i;
 

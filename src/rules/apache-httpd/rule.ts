@@ -13,7 +13,7 @@ const SERVER = /^Apache(\/[\d.]+)?(\s|$)/;
 const FORBIDDEN_TEXT = /<p>You don't have permission to access (this resource|\S*\s*on this server)\.(<br \/>)?\s*<\/p>/;
 const UNAUTHORIZED_TEXT = /<p>This server could not verify that you\s+are authorized to access the document\s+requested\./;
 const PAGE_SHELL = /^<!DOCTYPE HTML PUBLIC "-\/\/(W3C|IETF)\/\/DTD HTML[^>]*>\s*<html><head>\s*<title>\d{3} [^<]+<\/title>\s*<\/head><body>/i;
-const ADDRESS = /<address>(Apache(?:\/[\d.]+)?[^<]*?) Server at ([^<]+?) Port (\d+)<\/address>/;
+const ADDRESS = /<address>(Apache[^<]*?) Server at ([^<]+?) Port (\d+)<\/address>/;
 
 interface Signature {
   server?: string;

@@ -65,7 +65,7 @@ function signature(ctx: Context, err: Auth0Error): { confidence: number; evidenc
 
 /** The Management API scopes the message says are accepted ("expected any of: read:users, read:user_idp_tokens"). */
 function expectedScopes(message: string): string[] {
-  const m = /expected any of:\s*(.+)$/i.exec(message);
+  const m = /expected any of:\s*(\S.*)$/i.exec(message);
   return m ? m[1].split(/[,\s]+/).map((s) => s.trim()).filter(Boolean) : [];
 }
 

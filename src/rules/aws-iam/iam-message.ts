@@ -30,7 +30,7 @@ export interface AccessDeniedMessage {
 }
 
 const SENTENCE =
-  /User: (\S+) is not authorized to perform: ([\w-]+:[\w*-]+|null)(?: on resource: "?([^"\s]+?)"?)?(?= because| with|[\s.]*$|\s*\(|\s*<|\s*"|\s*\n)(?: (because no [^.(\n"<]+?action|because the role trust policy allows the \S+ action|with an explicit deny[^.(\n"<]*))?/;
+  /User: (\S+) is not authorized to perform: ([\w-]+:[\w*-]+|null)(?: on resource: "?([^"\s]+?)"?)?(?= because| with|(?<!\.)[\s.]*$|\s*\(|\s*<|\s*"|\s*\n)(?: (because no [^.(\n"<]+?action|because the role trust policy allows the \S+ action|with an explicit deny[^.(\n"<]*))?/;
 
 const TYPES: Array<[RegExp, PolicyType]> = [
   [/identity-based polic/i, 'identity-based policy'],
@@ -45,7 +45,7 @@ const TYPES: Array<[RegExp, PolicyType]> = [
 
 export function parseAccessDenied(text: string | undefined): AccessDeniedMessage | undefined {
   if (!text) return undefined;
-  const m = SENTENCE.exec(text.replace(/\s*\n\s*/g, ' '));
+  const m = SENTENCE.exec(text.replace(/(?<!\s)\s*\n\s*/g, ' '));
   if (!m) return undefined;
   const context = m[4]?.trim();
   const out: AccessDeniedMessage = { principal: m[1], action: m[2], ...(m[3] ? { resource: m[3] } : {}) };

@@ -357,7 +357,7 @@ export default defineRule({
       if (code === 'InvalidAccessKeyId') {
         const key = field(ctx, 'AWSAccessKeyId');
         const host = ctx.url?.hostname ?? '';
-        const otherPartition = /amazonaws\.com\.cn$|us-gov-|cn-north|cn-northwest/.test(host);
+        const otherPartition = /amazonaws\.com\.cn$|us-gov-|cn-north/.test(host);
         causes.push(claim('wrong-audience', otherPartition ? 0.45 : 0.15, `The key${key ? ` ${key.slice(0, 4)}…` : ''} may be valid elsewhere: keys from the aws, aws-cn and aws-us-gov partitions are not interchangeable, nor are keys of other S3-compatible services.`, [codeEv, ...(otherPartition ? [ev('request:url', `partition endpoint ${host}`)] : [])], [{ title: 'Use a key created in the same partition and account as the bucket', difficulty: 'easy', commands: ['aws configure list', 'aws sts get-caller-identity --region REGION_OF_THE_BUCKET'] }]));
         if (key && /^ASIA/.test(key)) causes.push(claim('credential-expired', 0.3, `The key ${key.slice(0, 4)}… is temporary (ASIA…): it is unknown once its session is gone, or when sent without its session token.`, [codeEv, ev('body:Error.AWSAccessKeyId', `${key.slice(0, 4)}… (temporary credentials)`)], [{ title: 'Obtain fresh temporary credentials and send all three values together', difficulty: 'easy', commands: ['aws sso login  # or re-assume the role', 'aws sts get-caller-identity'] }]));
       }

@@ -10,7 +10,7 @@
 // request (SAS window, Shared Key, nothing) tells which check refused.
 import { defineRule, ev, type CauseClaim } from '../define.ts';
 import type { Context } from '../../engine/context.ts';
-import { jsonString } from '../../engine/context.ts';
+import { elementText, jsonString } from '../../engine/context.ts';
 import type { Evidence, Fix } from '../../model/report.ts';
 import type { CauseId } from '../../model/vocabulary.ts';
 
@@ -19,8 +19,7 @@ const STORAGE_CODES = /^(AuthorizationPermissionMismatch|AuthorizationFailure|Au
 function field(ctx: Context, name: string): string | undefined {
   const v = ctx.body.xml?.[`Error.${name}`];
   if (v !== undefined) return v.trim();
-  const m = new RegExp(`<${name}>([\\s\\S]*?)</${name}>`).exec(ctx.body.text);
-  return m ? m[1].trim() : undefined;
+  return elementText(ctx.body.text, name)?.trim();
 }
 
 function readError(ctx: Context): { code?: string; message?: string; detail?: string } {
@@ -108,7 +107,7 @@ function claim(id: CauseId, weight: number, summary: string, evidence: Evidence[
 }
 
 function bracketTimes(detail: string): Date[] {
-  return [...detail.matchAll(/\[([^\]]+)\]/g)].map((m) => new Date(m[1])).filter((d) => !Number.isNaN(d.getTime()));
+  return [...detail.matchAll(/\[([^[\]]+)\]/g)].map((m) => new Date(m[1])).filter((d) => !Number.isNaN(d.getTime()));
 }
 
 const ROLE_FOR: Record<string, { read: string; write: string }> = {
@@ -141,7 +140,7 @@ export default defineRule({
     if (ctx.status !== 401 && ctx.status !== 403) return { producer };
     const { code, message, detail } = readError(ctx);
     if (!code) return { producer };
-    const shortMessage = (message ?? '').split(/\s*RequestId:/)[0].trim();
+    const shortMessage = (message ?? '').split(/(?<!\s)\s*RequestId:/)[0].trim();
     const codeEv = ev(ctx.body.text ? 'body:Error.Code' : 'header:x-ms-error-code', code);
     const evidence = [codeEv, ...(shortMessage ? [ev('body:Error.Message', shortMessage)] : []), ...(detail ? [ev('body:AuthenticationErrorDetail', detail)] : [])];
     const t = target(ctx);

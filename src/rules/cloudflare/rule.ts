@@ -39,7 +39,7 @@ function errorCode(text: string): number | undefined {
 function rayId(ctx: Context): string | undefined {
   const header = ctx.header('cf-ray');
   if (header) return header.split('-')[0].trim();
-  return /Ray ID:\s*(?:<strong[^>]*>)?\s*([0-9a-f]{16})/i.exec(ctx.body.text)?.[1];
+  return /Ray ID:\s*(?:<strong[^>]*>\s*)?([0-9a-f]{16})/i.exec(ctx.body.text)?.[1];
 }
 
 function signature(ctx: Context) {

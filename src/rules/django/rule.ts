@@ -45,7 +45,12 @@ interface CsrfReason {
 
 function csrfReason(body: string): CsrfReason | undefined {
   // DEBUG = True prints the reason verbatim.
-  const pre = /Reason given for failure:<\/p>\s*<pre>\s*([\s\S]*?)\s*<\/pre>/.exec(body)?.[1];
+  // The <pre> after "Reason given for failure:", up to the next </pre> (trimmed
+  // below). Found in two steps: a lazy `([\s\S]*?)<\/pre>` would rescan the
+  // rest of the body from every repetition of the heading when none is closed.
+  const heading = /Reason given for failure:<\/p>\s*<pre>/.exec(body);
+  const end = heading ? body.indexOf('</pre>', heading.index + heading[0].length) : -1;
+  const pre = heading && end >= 0 ? body.slice(heading.index + heading[0].length, end) : undefined;
   const reason = pre?.replace(/&quot;/g, '"').replace(/&#x27;|&#39;/g, "'").replace(/&amp;/g, '&').trim();
   if (reason) {
     if (/^CSRF cookie not set/i.test(reason)) return { reason, kind: 'no-cookie' };

@@ -110,7 +110,7 @@ export default defineRule({
         fixes: [{ title: 'Send credentials with every request (Elasticsearch is stateless)', difficulty: 'easy', commands: [`curl -u "$ES_USER:$ES_PASSWORD" ${ctx.url?.href ?? base(ctx)}`, `curl -H "Authorization: ApiKey $ES_API_KEY" ${ctx.url?.href ?? base(ctx)}`], verify: auth }],
       });
     }
-    if (/(unable|failed) to authenticate|unable to authenticate with provided credentials/i.test(r)) {
+    if (/(?:unable|failed) to authenticate/i.test(r)) {
       causes.push({
         id: 'credential-invalid',
         weight: 0.85,

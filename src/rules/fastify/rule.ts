@@ -84,7 +84,7 @@ export default defineRule({
             {
               title: 'Keep the _csrf cookie: load the page that calls reply.generateCsrf() first and send its cookie back with the request (same host and path, not dropped by SameSite, Secure or a cross-site fetch without credentials)',
               difficulty: 'easy',
-              commands: [`curl -c jar -b jar ${url.replace(/\?.*$/, '')}  # the page that issues the token\ncurl -b jar -X ${ctx.method} -H 'x-csrf-token: TOKEN' ${url}`],
+              commands: [`curl -c jar -b jar ${url.split('?', 1)[0]}  # the page that issues the token\ncurl -b jar -X ${ctx.method} -H 'x-csrf-token: TOKEN' ${url}`],
               verify: 'The refused request carries a _csrf cookie; the error changes from FST_CSRF_MISSING_SECRET or disappears.',
               docs: CSRF_DOCS,
             },

@@ -6,7 +6,7 @@
 // the role, and a missing object too ("or it may not exist").
 import { defineRule, ev, type CauseClaim } from '../define.ts';
 import type { Context } from '../../engine/context.ts';
-import { jsonString } from '../../engine/context.ts';
+import { elementText, jsonString } from '../../engine/context.ts';
 import type { Evidence, Fix } from '../../model/report.ts';
 
 interface GcsError {
@@ -18,8 +18,8 @@ interface GcsError {
 function xmlField(ctx: Context, name: string): string | undefined {
   const v = ctx.body.xml?.[`Error.${name}`];
   if (v !== undefined) return v.replace(/\s+/g, ' ').trim();
-  const m = new RegExp(`<${name}>([\\s\\S]*?)</${name}>`).exec(ctx.body.text);
-  return m ? m[1].replace(/\s+/g, ' ').trim() : undefined;
+  const m = elementText(ctx.body.text, name);
+  return m === undefined ? undefined : m.replace(/\s+/g, ' ').trim();
 }
 
 function readError(ctx: Context): GcsError | undefined {
@@ -126,7 +126,7 @@ function causesOf(ctx: Context, err: GcsError): { causes: CauseClaim[]; notes: s
   if (perm || err.code === 'AccessDenied' || err.code === 'forbidden') {
     const permission = perm ?? 'storage.objects.get';
     const anonymous = /^Anonymous caller/i.test(err.details ?? err.message) || /Anonymous caller/.test(text);
-    const principal = /^(?:.*?\s)?([^\s]+@[^\s]+) does not have/.exec(text)?.[1];
+    const principal = /^(?:.*?\s)?(\S[^\s@]*@\S+) does not have/.exec(text)?.[1];
     const resource = t.object ? `gs://${bucket}/${t.object}` : t.bucket ? `gs://${bucket}` : 'the bucket or object';
     const causes: CauseClaim[] = [
       {

@@ -49,7 +49,7 @@ function signature(ctx: Context) {
 // request makes a security-rule block the likely reading of the page.
 const PAYLOADS: { re: RegExp; what: string }[] = [
   { re: /<!ENTITY[^>]*SYSTEM/i, what: 'an XML external entity (XXE)' },
-  { re: /(\.\.\/){2,}|\.\.%2f\.\.%2f/i, what: 'a path traversal (../../)' },
+  { re: /(?:\.\.\/){2}|\.\.%2f\.\.%2f/i, what: 'a path traversal (../../)' },
   { re: /<script\b|javascript:|onerror\s*=/i, what: 'a script injection (XSS)' },
   { re: /\bunion\b[\s+]+select\b|'\s*or\s*'?1'?\s*=\s*'?1|\bsleep\s*\(\s*\d+\s*\)/i, what: 'an SQL injection' },
   { re: /\$\{jndi:/i, what: 'a JNDI lookup (log4shell)' },

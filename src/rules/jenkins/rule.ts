@@ -6,6 +6,12 @@ import { defineRule, ev, type CauseClaim } from '../define.ts';
 import type { Context } from '../../engine/context.ts';
 import type { Evidence, Fix } from '../../model/report.ts';
 
+// "alice is missing the Job/Build permission". The user name starts where a
+// run of non-spaces starts (the lookbehind): without it, a long run such as a
+// 64 KiB token was rescanned from each of its characters, quadratic in its
+// length. Permission groups and names are a few words, hence the bounds.
+const MISSING_PERMISSION = /(?<!\S)(\S+) is missing the ([\w ]{1,100}\/[\w ]{1,100}) permission/;
+
 function signature(ctx: Context): { confidence: number; evidence: Evidence[] } {
   const evidence: Evidence[] = [];
   let confidence = 0;
@@ -21,7 +27,8 @@ function signature(ctx: Context): { confidence: number; evidence: Evidence[] } {
   if (/No valid crumb was included in the request/.test(t)) bump(0.85, ev('body', 'No valid crumb was included in the request'));
   if (/Permission you need to have \(but didn't\): hudson\./.test(t)) bump(0.9, ev('body', 'Jenkins’ “Permission you need to have (but didn’t)” comment'));
   if (/<th>SERVLET:<\/th><td>Stapler<\/td>/.test(t)) bump(0.85, ev('body', 'error page served by Stapler, Jenkins’ web framework'));
-  if (/\S+ is missing the [\w ]+\/[\w ]+ permission/.test(t) && /jenkins|hudson/i.test(t)) bump(0.8, ev('body', /\S+ is missing the [\w ]+\/[\w ]+ permission/.exec(t)![0]));
+  const missing = MISSING_PERMISSION.exec(t);
+  if (missing && /jenkins|hudson/i.test(t)) bump(0.8, ev('body', missing[0]));
   return { confidence, evidence };
 }
 
@@ -50,7 +57,7 @@ export default defineRule({
     const t = ctx.body.text;
     const who = ctx.header('x-you-are-authenticated-as') ?? /You are authenticated as: (\S+)/.exec(t)?.[1];
     const required = ctx.header('x-required-permission') ?? /Permission you need to have \(but didn't\): (\S+)/.exec(t)?.[1];
-    const missingLine = /(\S+) is missing the ([\w ]+\/[\w ]+) permission/.exec(t);
+    const missingLine = MISSING_PERMISSION.exec(t);
     const groups = (ctx.header('x-you-are-in-group') ?? '').split(',').map((g) => g.trim()).filter(Boolean);
     const implied = ctx.headers('x-permission-implied-by');
     const whoAmI: Fix = { title: 'Check who Jenkins thinks you are, with the same credentials', difficulty: 'easy', commands: [`curl -s -u "$JENKINS_USER:$JENKINS_API_TOKEN" ${root(ctx)}/whoAmI/api/json`], verify: '"anonymous": false, your user name, and the authorities (groups) you expect.' };

@@ -28,7 +28,7 @@ function laravelError(ctx: Context): { kind?: Kind; message?: string; evidence: 
   const evidence: Evidence[] = [];
   let confidence = 0;
   const cookies = ctx.headers('set-cookie').join('\n');
-  if (/(^|\n)\s*(laravel_session|XSRF-TOKEN)=/.test(cookies)) {
+  if (/(?:^|\n)[^\S\n]*(?:laravel_session|XSRF-TOKEN)=/.test(cookies)) {
     confidence = 0.85;
     evidence.push(ev('header:set-cookie', 'laravel_session / XSRF-TOKEN (Laravel’s session and CSRF cookies)'));
   }

@@ -275,7 +275,7 @@ function permissionCauses(ctx: Context, err: GraphError, t: TokenView, base: Evi
 
   const named = /required MSGraph permissions?\s+([\w.]+(?:\s*,\s*[\w.]+)*)/i.exec(m) ?? /Application must have one of the following scopes: ([\w.]+(?:,\s*[\w.]+)*)/i.exec(m) ?? /API requires one of '([^']+)'/i.exec(m);
   if (named) {
-    const required = named[1].split(/\s*,\s*/).filter(Boolean);
+    const required = named[1].split(/(?<!\s)\s*,\s*/).filter(Boolean);
     const have = held(t);
     const missing = required.filter((r) => !have.includes(r));
     const gap = t.item ? { required: missing.length ? missing : required, held: have } : undefined;

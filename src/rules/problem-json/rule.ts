@@ -107,7 +107,7 @@ function strings(p: Problem): { source: string; text: string }[] {
   if (p.title) out.push({ source: 'body:title', text: p.title });
   if (p.detail) out.push({ source: 'body:detail', text: p.detail });
   if (p.type && p.type !== 'about:blank') {
-    const last = p.type.replace(/[#?].*$/, '').split('/').filter(Boolean).pop() ?? '';
+    const last = p.type.split(/[#?]/, 1)[0].split('/').filter(Boolean).pop() ?? '';
     out.push({ source: 'body:type', text: last.replace(/[-_]/g, ' ') });
   }
   for (const [k, v] of Object.entries(p.extensions)) if (typeof v === 'string' && v.length < 300 && !/^https?:/.test(v) && !/id$/i.test(k)) out.push({ source: `body:${k}`, text: v.replace(/[-_]/g, ' ') });

@@ -97,7 +97,7 @@ export default defineRule({
     const msgEv = err.messages.slice(0, 3).map((m) => ev('body:errors', m));
 
     const approval = /requires merchant approval for (\w+) scope/i.exec(all);
-    const required = /Required access:\s*`?([\w, ]+?)`?\s+access scope/i.exec(all);
+    const required = /Required access:\s*`?(\w+(?:,? \w+|,\w+)*?)`?\s+access scope/i.exec(all);
     if (approval || required || err.graphqlDenied || (ctx.status === 403 && /access scope|\bscope\b/i.test(all))) {
       const scope = approval?.[1] ?? required?.[1]?.split(/[,\s]+/).filter(Boolean)[0];
       causes.push({

@@ -12,7 +12,10 @@ function errors(ctx: Context): string[] | undefined {
   const j = ctx.body.json as Record<string, unknown> | undefined;
   if (!j || typeof j !== 'object' || Array.isArray(j) || !Array.isArray(j.errors)) return undefined;
   if (!j.errors.every((e) => typeof e === 'string')) return undefined;
-  return (j.errors as string[]).map((e) => e.replace(/^\d+ errors? occurred:\s*/i, '').replace(/^\s*\*\s*/gm, '').trim());
+  // A bullet's marker goes with the blank lines before it. The lookbehind skips a
+  // line start whose previous line is blank (the match began on that one), so a
+  // run of empty lines is scanned once, not once per line (quadratic).
+  return (j.errors as string[]).map((e) => e.replace(/^\d+ errors? occurred:\s*/i, '').replace(/^(?<!^[^\S\n\r\u2028\u2029]*[\n\r\u2028\u2029])\s*\*\s*/gm, '').trim());
 }
 
 function signature(ctx: Context): { confidence: number; evidence: Evidence[] } {
@@ -26,7 +29,7 @@ function signature(ctx: Context): { confidence: number; evidence: Evidence[] } {
   for (const h of ['x-vault-index', 'x-vault-raft-index']) if (ctx.header(h)) bump(0.9, ev(`header:${h}`, ctx.header(h)!));
   const errs = errors(ctx);
   if (errs && /^\/v1\//.test(ctx.url?.pathname ?? '')) {
-    const multi = /\d+ errors? occurred:\n\t\*/.test(ctx.body.text.replace(/\\n/g, '\n').replace(/\\t/g, '\t'));
+    const multi = /(?<!\d)\d+ errors? occurred:\n\t\*/.test(ctx.body.text.replace(/\\n/g, '\n').replace(/\\t/g, '\t'));
     const port = ctx.url?.port === '8200';
     bump(multi || port ? 0.75 : 0.55, ev('body:errors', `{"errors":[…]} on a /v1/ path${multi ? ', in go-multierror form' : ''}${port ? ', port 8200' : ''}`));
   }
