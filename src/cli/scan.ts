@@ -5,7 +5,7 @@ import { dirname, resolve } from 'node:path';
 import { UsageError } from '../errors.ts';
 import { SAFE_METHODS } from '../check.ts';
 import { redactHeaders, redactUrl } from '../credentials/redact.ts';
-import { assertTemplate, recordUrl, recordUrlBuilder, restoreConfig, storeConfig, type ScanSettings, type Source } from '../scan/config.ts';
+import { assertTemplate, DEFAULT_MAX_PAGE, recordUrl, recordUrlBuilder, restoreConfig, storeConfig, type ScanSettings, type Source } from '../scan/config.ts';
 import { formatOf } from '../scan/ids.ts';
 import { parsePath } from '../scan/json-path.ts';
 import { ListDeniedError, Scan, type ScanRunResult } from '../scan/run.ts';
@@ -45,6 +45,8 @@ Records from a list endpoint (walked page by page; the style is detected):
                          (offset=0, 25, …)
   --id PATH              a record's id (default: id, _id, uuid, key, or the
                          record itself)
+  --max-page BYTES       the largest list page read, e.g. 64MiB (default
+                         16MiB; a record's body is kept up to 64KiB)
 Records from ids:
   --ids FILE|-           one id a line, a CSV with a header (.csv), or JSON
                          lines (.jsonl)
@@ -60,7 +62,7 @@ The request for each record:
 Pace:
   --concurrency N        records in flight at once (default 4)
   --rate N/s | N/m       at most this many requests (default: no limit)
-  --timeout SECONDS      per request (default 15)
+  --timeout SECONDS      the whole of a request, headers and body (default 15)
   --retries N            extra attempts after a network error or timeout
                          (default 2), then recorded as an error
   --max-wait SECONDS     a Retry-After longer than this stops the scan,
@@ -94,7 +96,8 @@ Exit codes:
        or the scan stopped after 20 (or 5 × --concurrency) records in a row
        got no answer
   75   stopped because the server asked to wait longer than --max-wait
-  130  interrupted
+  130  interrupted (Ctrl-C: requests in flight are ended; --resume sends them
+       again)
   3 (stopped), 75 and 130 leave a state file that --resume continues.
 `;
 
@@ -122,9 +125,18 @@ function seconds(v: string | undefined, flag: string, dflt: number): number {
   return x;
 }
 
+/** "16777216", "512KiB", "16MiB", "1GiB" (k, M and G are binary too). */
+export function parseBytes(v: string, flag: string): number {
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(?:(b|k|kb|kib|m|mb|mib|g|gb|gib)\s*)?$/i.exec(v);
+  const unit = (m?.[2] ?? 'b')[0].toLowerCase();
+  const n = m ? Math.floor(Number(m[1]) * (unit === 'g' ? 2 ** 30 : unit === 'm' ? 2 ** 20 : unit === 'k' ? 1024 : 1)) : NaN;
+  if (!(n >= 1024)) throw new UsageError(`${flag} "${v}": expected a size of at least 1KiB, e.g. 16MiB or 524288`);
+  return n;
+}
+
 /** "10/s", "600/m", "10" (a second). */
 export function parseRate(v: string): number {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*(?:\/\s*(s|sec|second|m|min|minute|h|hour))?\s*$/i.exec(v);
+  const m = /^\s*(\d+(?:\.\d+)?)\s*(?:\/\s*(s|sec|second|m|min|minute|h|hour)\s*)?$/i.exec(v);
   if (!m || !(Number(m[1]) > 0)) throw new UsageError(`--rate "${v}": expected requests per time, e.g. 10/s or 600/m`);
   const per = (m[2] ?? 's').toLowerCase();
   return Number(m[1]) / (per.startsWith('h') ? 3600 : per.startsWith('m') ? 60 : 1);
@@ -180,6 +192,7 @@ export async function scanCommand(argv: string[], io: Io): Promise<number> {
       timeout: { type: 'string' },
       retries: { type: 'string' },
       'max-wait': { type: 'string' },
+      'max-page': { type: 'string' },
       state: { type: 'string' },
       resume: { type: 'string' },
       'retry-errors': { type: 'boolean' },
@@ -209,6 +222,7 @@ export async function scanCommand(argv: string[], io: Io): Promise<number> {
     retries: positiveInt(values.retries, '--retries', 2, 0),
   };
   const maxWaitMs = seconds(values['max-wait'], '--max-wait', 900) * 1000;
+  const maxPage = values['max-page'] === undefined ? undefined : parseBytes(values['max-page'], '--max-page');
 
   let state: ScanState;
   let settings: ScanSettings;
@@ -229,6 +243,7 @@ export async function scanCommand(argv: string[], io: Io): Promise<number> {
       rate: values.rate !== undefined ? pace.rate : settings.rate,
       timeoutMs: values.timeout !== undefined ? pace.timeoutMs : settings.timeoutMs,
       retries: values.retries !== undefined ? pace.retries : settings.retries,
+      ...(maxPage !== undefined ? { maxPage } : {}),
     };
     if (values['retry-errors']) {
       const n = state.requeueErrors();
@@ -272,7 +287,7 @@ export async function scanCommand(argv: string[], io: Io): Promise<number> {
       if (values.column !== undefined && format !== 'csv') throw new UsageError('--column goes with a CSV file (--ids-format csv)');
       source = { kind: 'ids', file: file === '-' ? '-' : resolve(file), format, ...(values.column ? { column: values.column } : {}), ...(checkPath(values.id, '--id') !== undefined ? { id: values.id } : {}) };
     }
-    settings = { source, template: values.get, method, headers, ...pace, maxBody: 64 * 1024, ...(values.insecure ? { insecure: true } : {}), ...(values['allow-unsafe'] ? { allowUnsafe: true } : {}) };
+    settings = { source, template: values.get, method, headers, ...pace, maxBody: 64 * 1024, maxPage: maxPage ?? DEFAULT_MAX_PAGE, ...(values.insecure ? { insecure: true } : {}), ...(values['allow-unsafe'] ? { allowUnsafe: true } : {}) };
     if (values['dry-run']) {
       io.stdout.write(dryRun(settings, Boolean(values['show-secrets'])));
       return 0;
@@ -295,7 +310,7 @@ function dryRun(s: ScanSettings, showSecrets: boolean): string {
   else lines.push(`would read ids from ${s.source.file === '-' ? 'standard input' : s.source.file} (${s.source.format})`);
   lines.push(`would send, for each record: ${s.method} ${url(recordUrl(s.template, '{id}').replace('%7Bid%7D', '{id}'))}`);
   for (const h of showSecrets ? s.headers : redactHeaders(s.headers)) lines.push(`  ${h.name}: ${h.value}`);
-  lines.push(`at most ${s.concurrency} at once${s.rate ? `, at most ${s.rate.toFixed(2).replace(/\.?0+$/, '')} a second` : ''}, ${s.timeoutMs / 1000} s timeout, ${s.retries} retries after a network error; 429 and Retry-After honoured`);
+  lines.push(`at most ${s.concurrency} at once${s.rate ? `, at most ${String(Number(s.rate.toFixed(2)))} a second` : ''}, ${s.timeoutMs / 1000} s timeout, ${s.retries} retries after a network error; 429 and Retry-After honoured`);
   return lines.join('\n') + '\n';
 }
 
@@ -329,8 +344,8 @@ async function runAndReport(
       io.stderr.write(`\nscan: stopped at once; continue with: why403 scan --resume ${state.path}\n`);
       process.exit(130);
     }
-    io.stderr.write(`\nscan: ${sig}: finishing the ${settings.concurrency} requests in flight, then stopping (Ctrl-C again to stop at once)\n`);
-    scan.stop(`interrupted (${sig})`);
+    io.stderr.write(`\nscan: ${sig}: stopping; the requests in flight (at most ${settings.concurrency}) are ended and fetched again on --resume\n`);
+    scan.stop(`interrupted (${sig})`, true);
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);

@@ -34,6 +34,7 @@ export function renderScanSummary(s: ScanSummary, opts: { width?: number; style?
     });
   lines.push(`${st.bold(`Records: ${n(s.records.done)}`)}${s.records.done < s.records.total ? ` of ${n(s.records.total)}` : ''}   ${statuses.join('   ')}`);
   if (s.duplicates) lines.push(st.dim(`  (${plural(s.duplicates, 'id')} given more than once, fetched once)`));
+  if (s.listEnd) lines.push(st.yellow(`  the list was cut short: ${s.listEnd}`));
 
   if (s.signatures.length) {
     lines.push('');

@@ -37,6 +37,9 @@ export interface IdsSource {
 
 export type Source = ListSource | IdsSource;
 
+/** A list page is read whole (it is parsed as JSON), up to this many bytes unless --max-page says otherwise. */
+export const DEFAULT_MAX_PAGE = 16 * 1024 * 1024;
+
 /** A header as stored: secrets keep only a preview and a fingerprint. */
 export interface StoredHeader {
   name: string;
@@ -60,6 +63,8 @@ export interface ScanConfig {
   retries: number;
   /** Bytes of a denial's body kept for its diagnosis. */
   maxBody: number;
+  /** Bytes of a list page read, at most (absent in state files of earlier versions: DEFAULT_MAX_PAGE). */
+  maxPage?: number;
   insecure?: boolean;
   allowUnsafe?: boolean;
 }
@@ -128,20 +133,91 @@ export function restoreConfig(stored: ScanConfig, given: { headers: NameValue[];
   return { ...rest, source, template, headers };
 }
 
-/** The per-record URL: {id} replaced by the id, encoded as one path segment or query value. */
+/**
+ * An id that cannot be put in the record's URL without the request naming
+ * another resource (an empty id) or without changing the id (a lone UTF-16
+ * surrogate has no UTF-8 form to percent-encode). Such a record is not
+ * requested; it is recorded as an error with this message.
+ */
+export class UnsafeIdError extends Error {}
+
+/** Where {id} sits in the template: its encoding depends on it. */
+type Slot = { kind: 'path'; dotsAround: boolean; around: number } | { kind: 'query' } | { kind: 'authority' } | { kind: 'fragment' };
+
+function slotsOf(template: string): Slot[] {
+  const parts = template.split('{id}');
+  const slots: Slot[] = [];
+  for (let i = 0; i + 1 < parts.length; i++) {
+    const before = parts.slice(0, i + 1).join('x');
+    const after = parts.slice(i + 1).join('x');
+    if (before.includes('#')) slots.push({ kind: 'fragment' });
+    else if (before.includes('?')) slots.push({ kind: 'query' });
+    else if (/^[a-z][a-z0-9+.-]*:\/\/[^/]*$/i.test(before)) slots.push({ kind: 'authority' });
+    else {
+      // The rest of the path segment {id} is in: usually nothing.
+      const around = before.slice(before.lastIndexOf('/') + 1) + after.split(/[/?#]/)[0];
+      slots.push({ kind: 'path', dotsAround: /^\.*$/.test(around), around: around.length });
+    }
+  }
+  return slots;
+}
+
+const percentEncode = (id: string): string => {
+  try {
+    return encodeURIComponent(id);
+  } catch {
+    throw new UnsafeIdError('not requested: the id holds a lone UTF-16 surrogate, which has no UTF-8 form to percent-encode');
+  }
+};
+
+/**
+ * One id in one slot. Everything but unreserved characters is
+ * percent-encoded (/, ?, #, %, spaces, …), so the id stays inside its path
+ * segment or query value; a path segment that would be "." or ".." (a dot
+ * segment, which clients and servers resolve to another resource) has its
+ * dots sent as %2E.
+ */
+function encoderFor(slot: Slot): (id: string) => string {
+  const dots = slot.kind === 'path' && slot.dotsAround;
+  const whole = dots && slot.around === 0;
+  return (id) => {
+    const e = percentEncode(id);
+    if (e.length <= 2) {
+      if (!e) throw new UnsafeIdError('not requested: an empty id would make the URL name another resource (the list, or its parent)');
+      if (dots && (e === '.' || e === '..')) {
+        if (whole) return e === '.' ? '%2E' : '%2E%2E';
+        // The template's own dots around {id} cannot be encoded: ".{id}" with "." is ".." however it is sent.
+        if (e.length + (slot as { around: number }).around <= 2) throw new UnsafeIdError('not requested: with the dots around {id} in --get, the path segment would be "." or ".." (another resource)');
+      }
+    }
+    return e;
+  };
+}
+
+/** The per-record URL: {id} replaced by the id, encoded for its place (see `encoderFor`). Throws UnsafeIdError. */
 export function recordUrl(template: string, id: string): string {
-  return template.replaceAll('{id}', encodeURIComponent(id));
+  return recordUrlBuilder(template)(id);
 }
 
 /** The same, with the template split once: a scan builds one URL per record. */
 export function recordUrlBuilder(template: string): (id: string) => string {
   const parts = template.split('{id}');
-  if (parts.length === 2) return (id) => parts[0] + encodeURIComponent(id) + parts[1];
-  return (id) => parts.join(encodeURIComponent(id));
+  const encoders = slotsOf(template).map(encoderFor);
+  if (parts.length === 2) {
+    const [head, tail] = parts;
+    const enc = encoders[0];
+    return (id) => head + enc(id) + tail;
+  }
+  return (id) => {
+    let url = parts[0];
+    for (let i = 1; i < parts.length; i++) url += encoders[i - 1](id) + parts[i];
+    return url;
+  };
 }
 
 export function assertTemplate(template: string): void {
   if (!template.includes('{id}')) throw new UsageError(`--get "${template}": expected a URL with {id} where the record's id goes, e.g. https://api.example.com/employees/{id}`);
+  if (slotsOf(template).some((s) => s.kind === 'fragment')) throw new UsageError(`--get "${template}": {id} is in the fragment (after #), which is never sent; put it in the path or the query`);
   let url: URL;
   try {
     url = new URL(recordUrl(template, 'x'));

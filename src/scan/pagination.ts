@@ -58,7 +58,7 @@ const present = (v: unknown) => v !== undefined && v !== null && v !== '' && v !
 export function linkNext(headers: NameValue[]): string | undefined {
   const link = headerValue(headers, 'link');
   if (!link) return undefined;
-  for (const m of link.matchAll(/<([^>]*)>((?:\s*;\s*[^;,]+)*)/g)) {
+  for (const m of link.matchAll(/<([^<>]*)>((?:\s*(?:;[^;,]+)+)?)/g)) {
     const rel = /;\s*rel\s*=\s*"?([^";,]+)"?/i.exec(m[2])?.[1];
     if (rel && rel.toLowerCase().split(/\s+/).includes('next')) return m[1];
   }

@@ -11,14 +11,17 @@ import { isDenial } from '../engine/status.ts';
 import { diagnose } from '../engine/diagnose.ts';
 import { loadRules } from '../rules/registry.ts';
 import { InputError, NetworkError, Why403Error } from '../errors.ts';
-import { recordUrl, recordUrlBuilder, type ListSource, type ScanSettings } from './config.ts';
-import { createClient, failed, type Fetched, type FetchFailure, type HttpClient } from './fetch.ts';
+import { DEFAULT_MAX_PAGE, recordUrl, recordUrlBuilder, UnsafeIdError, type ListSource, type ScanSettings } from './config.ts';
+import { createClient, failed, type Fetched, type FetchFailure, type HttpClient, type ScanRequest } from './fetch.ts';
 import { readIds } from './ids.ts';
 import { describeStyle, PageError, readPage, type PaginationStyle } from './pagination.ts';
 import { diagnoseDenial, shapeKey } from './signature.ts';
 import type { PendingRecord, RecordOutcome, ScanState } from './state.ts';
 import { recordLevelEvidence } from './record-level.ts';
 import { summarize } from './summary.ts';
+import { createHash } from 'node:crypto';
+import type { Exchange } from '../model/exchange.ts';
+import { redactUrl, scrub, secretsOf } from '../engine/scrub.ts';
 
 /** The list endpoint itself refused: nothing can be scanned; the report says why. */
 export class ListDeniedError extends Why403Error {
@@ -71,6 +74,52 @@ export interface ScanRunOptions {
 
 const MAX_BACKOFF_MS = 30_000;
 
+/** Pages in a row that bring no record not seen before: the list repeats itself (a new cursor, the same records); the walk stops. */
+export const STALE_PAGES = 3;
+
+/**
+ * Every secret the scan's requests carry (what the redactor counts as one:
+ * credential headers, cookies, secret query parameters), and the password
+ * of a URL's user-info: none of them may reach the state file, the outcome
+ * log or an --out file, however a server echoes it.
+ */
+export function scanSecrets(s: Pick<ScanSettings, 'method' | 'template' | 'headers' | 'source'>): string[] {
+  const all = new Set<string>();
+  for (const url of [recordUrl(s.template, 'x'), ...(s.source.kind === 'list' ? [s.source.url] : [])]) {
+    for (const x of secretsOf({ request: { method: s.method, url, headers: s.headers } } as Exchange)) all.add(x);
+    try {
+      const password = decodeURIComponent(new URL(url).password);
+      if (password.length >= 6) all.add(password);
+    } catch {
+      /* not a URL, or a password that is not percent-encoding */
+    }
+  }
+  return [...all].sort((a, b) => b.length - a.length);
+}
+
+const secretMark = (secret: string, encoded: boolean) => `{why403-secret${encoded ? '-encoded' : ''}:${createHash('sha256').update(secret).digest('hex').slice(0, 16)}}`;
+
+/**
+ * A URL to store (the list's next page) with each secret replaced by a mark
+ * that `unhideSecrets` turns back into it, on --resume, once the user has
+ * given the secrets again.
+ */
+export function hideSecrets(url: string, secrets: string[]): string {
+  for (const secret of secrets)
+    for (const [form, encoded] of [
+      [secret, false],
+      [encodeURIComponent(secret), true],
+    ] as const)
+      if (url.includes(form)) url = url.split(form).join(secretMark(secret, encoded));
+  return url;
+}
+
+export function unhideSecrets(url: string, secrets: string[]): string {
+  if (!url.includes('{why403-secret')) return url;
+  for (const secret of secrets) url = url.split(secretMark(secret, false)).join(secret).split(secretMark(secret, true)).join(encodeURIComponent(secret));
+  return url;
+}
+
 /** Retry-After as seconds or an HTTP date; undefined when absent or unreadable. */
 export function retryAfterMs(headers: NameValue[], now = Date.now()): number | undefined {
   const v = headerValue(headers, 'retry-after')?.trim();
@@ -95,6 +144,8 @@ export class Scan {
   private client?: HttpClient;
   private readonly abort = new AbortController();
   private stopReason?: string;
+  /** Requests in flight were ended by `stop` (see there). */
+  private aborting = false;
   private sourceDone = false;
   private sourceError?: unknown;
   private wake?: () => void;
@@ -120,6 +171,10 @@ export class Scan {
   private doneAtStart = 0;
   private readonly requests = { records: 0, listPages: 0, retries: 0, rateLimitWaits: 0 };
   private readonly notes: string[] = [];
+  /** See `scanSecrets`. */
+  private readonly secrets: string[];
+  /** The secrets and their URL-encoded forms, as looked for in record fields. */
+  private readonly secretForms: string[];
 
   constructor(state: ScanState, settings: ScanSettings, opts: ScanRunOptions = {}) {
     this.state = state;
@@ -127,6 +182,29 @@ export class Scan {
     this.opts = opts;
     this.interval = settings.rate ? 1000 / settings.rate : 0;
     this.urlFor = recordUrlBuilder(settings.template);
+    this.secrets = scanSecrets(settings);
+    this.secretForms = [...new Set(this.secrets.flatMap((x) => [x, encodeURIComponent(x)]))];
+  }
+
+  /** A string on its way to disk, without the request's secrets. */
+  private clean(text: string): string {
+    return this.secrets.length ? scrub(text, this.secrets) : text;
+  }
+
+  /** A denial's answer with the secrets it echoes scrubbed from its body: what its shape and diagnosis are made of. */
+  private cleanAnswer(r: Fetched): Fetched {
+    const text = r.body?.text;
+    if (!text || !this.secrets.length) return r;
+    const cleaned = this.clean(text);
+    return cleaned === text ? r : { ...r, body: { ...r.body!, text: cleaned } };
+  }
+
+  /** Record fields from the source, scrubbed of any secret they hold (rare: the test is a substring search). */
+  private cleanRows<T extends { fields?: string }>(rows: T[]): T[] {
+    if (!this.secrets.length) return rows;
+    const forms = this.secretForms;
+    for (const r of rows) if (r.fields && forms.some((x) => r.fields!.includes(x))) r.fields = this.clean(r.fields);
+    return rows;
   }
 
   private newWait(): Promise<void> {
@@ -140,12 +218,21 @@ export class Scan {
   }
 
   private note(line: string): void {
+    line = this.clean(line);
     this.notes.push(line);
     this.opts.onNote?.(line);
   }
 
-  /** Stops taking records; those in flight finish and are recorded. The state stays resumable. */
-  stop(reason = 'interrupted'): void {
+  /**
+   * Stops taking records; those in flight finish and are recorded, or, with
+   * `abortInFlight` (Ctrl-C), are ended now and stay pending, so --resume
+   * fetches them again. Either way the state stays resumable.
+   */
+  stop(reason = 'interrupted', abortInFlight = false): void {
+    if (abortInFlight) {
+      this.aborting = true;
+      this.client?.abortAll();
+    }
     if (this.stopReason) return;
     this.stopReason = reason;
     this.abort.abort();
@@ -214,7 +301,7 @@ export class Scan {
    * Retry-After) pauses every worker for as long as the server asked.
    */
   private async fetchWithRetries(
-    req: { method: string; url: string; headers: NameValue[] },
+    req: ScanRequest,
     keepBody: (s: number) => boolean,
     count: 'records' | 'listPages',
     /** The answer to a first attempt already sent. */
@@ -238,6 +325,7 @@ export class Scan {
         r = await this.client!.send(req, keepBody, lane);
       }
       if (failed(r)) {
+        if (r.stopped) throw new Stopped();
         if (attempts <= this.settings.retries && !this.stopReason) {
           this.requests.retries++;
           await sleep(backoff(attempts), undefined, { signal: this.abort.signal }).catch(() => undefined);
@@ -262,10 +350,11 @@ export class Scan {
     const raw = this.rawKey(r);
     const known = this.rawSignatures.get(raw);
     if (known) return known;
+    r = this.cleanAnswer(r);
     const { key, shape } = shapeKey(r, id);
     let sig = this.signatures.get(key);
     if (!sig) {
-      sig = diagnoseDenial(r, { method: this.settings.method, url, headers: this.settings.headers }, shape).then((row) => {
+      sig = diagnoseDenial(r, { method: this.settings.method, url, headers: this.settings.headers }, shape, { extraSecrets: this.secrets }).then((row) => {
         this.state.saveSignature(row);
         if (this.examples.size < 100) this.examples.set(row.key, { fetched: r, url });
         return row.key;
@@ -292,15 +381,22 @@ export class Scan {
    * Anything else continues on the general path (`processRecord`).
    */
   private fetchRecord(rec: PendingRecord, lane: number, done: (out: RecordOutcome) => void, fail: (e: unknown) => void): void {
+    let url: string;
+    try {
+      url = this.urlFor(rec.id);
+    } catch (e) {
+      if (!(e instanceof UnsafeIdError)) return fail(e);
+      return done(this.unsafeId(rec, e));
+    }
     if (!this.open()) {
-      this.processRecord(rec, lane).then(done, fail);
+      this.processRecord(rec, url, lane).then(done, fail);
       return;
     }
-    const url = this.urlFor(rec.id);
     const req = { method: this.settings.method, url, headers: this.settings.headers };
     this.requests.records++;
     this.client!.dispatch(req, keepRecordBody, (first) => {
       if (failed(first) || first.status === 429 || first.status === 503) {
+        if (failed(first) && first.stopped) return fail(new Stopped());
         this.fetchWithRetries(req, keepRecordBody, 'records', first, lane)
           .then((r) => this.finishRecord(rec, url, r))
           .then(done, fail);
@@ -322,13 +418,23 @@ export class Scan {
     }, lane);
   }
 
-  private async processRecord(rec: PendingRecord, lane: number): Promise<RecordOutcome> {
-    const url = this.urlFor(rec.id);
+  /** An id that would leave its place in the URL: not requested, recorded as an error, said once. */
+  private unsafeId(rec: PendingRecord, e: UnsafeIdError): RecordOutcome {
+    if (!this.unsafeIdSeen) {
+      this.unsafeIdSeen = true;
+      this.note(`the id ${JSON.stringify(rec.id)} cannot be put in the URL safely (${e.message.replace(/^not requested: /, '')}); such records are not requested and are listed among the errors`);
+    }
+    return { status: null, ms: 0, attempts: 0, error: e.message };
+  }
+
+  private unsafeIdSeen = false;
+
+  private async processRecord(rec: PendingRecord, url: string, lane: number): Promise<RecordOutcome> {
     return this.finishRecord(rec, url, await this.fetchWithRetries({ method: this.settings.method, url, headers: this.settings.headers }, keepRecordBody, 'records', undefined, lane));
   }
 
   private async finishRecord(rec: PendingRecord, url: string, r: Awaited<ReturnType<Scan['fetchWithRetries']>>): Promise<RecordOutcome> {
-    if ('error' in r) return { status: null, ms: r.ms, attempts: r.attempts, error: r.error };
+    if ('error' in r) return { status: null, ms: r.ms, attempts: r.attempts, error: this.clean(r.error) };
     const out: RecordOutcome = { status: r.result.status, ms: r.result.ms, attempts: r.attempts };
     if (r.result.status === 429) out.error = `rate-limited: still 429 after ${this.opts.maxWaits ?? 8} waits`;
     if (isDenial(r.result.status)) out.signature = await this.signatureFor(r.result, url, rec.id);
@@ -386,10 +492,10 @@ export class Scan {
 
   private count(outcome: RecordOutcome): void {
     this.counts.done++;
-    if (outcome.status === null) {
+    if (outcome.status === null && outcome.attempts) {
       // A server that is down fails every record alike: stop (resumable) instead of grinding through them all.
       if (++this.failuresInARow >= Math.max(20, 5 * this.settings.concurrency)) this.stop(`${this.failuresInARow} records in a row got no answer (last: ${outcome.error}); is the server up?`);
-    } else this.failuresInARow = 0;
+    } else if (outcome.status !== null) this.failuresInARow = 0;
     this.lastDone = performance.now();
     if (outcome.status !== null && isDenial(outcome.status)) this.counts.denied++;
     if (outcome.error) this.counts.errors++;
@@ -402,7 +508,7 @@ export class Scan {
     let duplicates = Number(this.state.meta('source.duplicates') ?? '0');
     for await (const { rows, read } of readIds(source, this.opts.stdin, skip)) {
       if (this.stopReason) return;
-      const added = this.state.addRecords(rows, { 'source.read': String(read) });
+      const added = this.state.addRecords(this.cleanRows(rows), { 'source.read': String(read) });
       duplicates += rows.length - added;
       this.counts.total += added;
       if (rows.length - added) this.state.meta('source.duplicates', String(duplicates));
@@ -414,18 +520,26 @@ export class Scan {
   private async walkList(): Promise<void> {
     const source = this.settings.source as ListSource;
     const origin = new URL(source.url).origin;
-    let url = this.state.meta('source.next') || source.url;
+    let url = unhideSecrets(this.state.meta('source.next') || source.url, this.secrets);
     const savedStyle = this.state.meta('source.style');
     let style = savedStyle ? (JSON.parse(savedStyle) as PaginationStyle) : undefined;
     let itemsPath = this.state.meta('source.items');
     let duplicates = Number(this.state.meta('source.duplicates') ?? '0');
     this.listPages = Number(this.state.meta('source.pages') ?? '0');
     const seen = new Set<string>();
+    let stale = 0;
+    /** Why the walk ended before the list said it was over: said now, and kept for the summary. */
+    const cut = (why: string) => {
+      this.note(why);
+      this.state.meta('source.end', this.clean(why));
+    };
     for (;;) {
       if (this.stopReason) return;
-      const req = { method: 'GET', url, headers: this.settings.headers };
+      const maxPage = this.settings.maxPage ?? DEFAULT_MAX_PAGE;
+      // A page has its own limit: it is read whole to be parsed, unlike a record's body.
+      const req = { method: 'GET', url, headers: this.settings.headers, maxBody: maxPage };
       const r = await this.fetchWithRetries(req, keepAll, 'listPages');
-      if ('error' in r) throw new NetworkError(`--list: page ${this.listPages + 1} (${url}) failed after ${r.attempts} attempts: ${r.error}`);
+      if ('error' in r) throw new NetworkError(`--list: page ${this.listPages + 1} (${redactUrl(url)}) failed after ${r.attempts} attempts: ${r.error}`);
       const page = r.result;
       if (isDenial(page.status)) {
         const report = await diagnose(
@@ -434,12 +548,14 @@ export class Scan {
         );
         throw new ListDeniedError(report);
       }
-      if (page.status < 200 || page.status > 299) throw new InputError('--list', `page ${this.listPages + 1} (${url}) was answered ${page.status} ${page.statusText}; expected 200 with a JSON list of records`);
+      if (page.status < 200 || page.status > 299) throw new InputError('--list', `page ${this.listPages + 1} (${redactUrl(url)}) was answered ${page.status} ${page.statusText}; expected 200 with a JSON list of records`);
+      if (page.body?.truncated)
+        throw new InputError('--list', `page ${this.listPages + 1} (${redactUrl(url)}) is larger than --max-page (${maxPage} bytes); read no further. Raise it, e.g. --max-page ${Math.ceil((maxPage * 4) / 1048576)}MiB`);
       let read;
       try {
         read = readPage(url, page.headers, page.body?.text ?? '', source, style, itemsPath);
       } catch (e) {
-        if (e instanceof PageError) throw new InputError('--list', `page ${this.listPages + 1} (${url}): ${e.message}`);
+        if (e instanceof PageError) throw new InputError('--list', `page ${this.listPages + 1} (${redactUrl(url)}): ${e.message}`);
         throw e;
       }
       if (!style) {
@@ -452,16 +568,16 @@ export class Scan {
       let next = read.next;
       seen.add(url);
       if (next && new URL(next).origin !== origin) {
-        this.note(`the next page is on another origin (${new URL(next).origin}); not followed, so the credential stays with ${origin}. The list stops here.`);
+        cut(`the next page is on another origin (${new URL(next).origin}); not followed, so the credential stays with ${origin}. The list stops here.`);
         next = null;
       }
       if (next && seen.has(next)) {
-        this.note(`the next page (${next}) was already read: the list loops; it stops here.`);
+        cut(`the next page (${redactUrl(next)}) was already read: the list loops; it stops here.`);
         next = null;
       }
       this.listPages++;
-      const added = this.state.addRecords(read.records, {
-        'source.next': next ?? '',
+      const added = this.state.addRecords(this.cleanRows(read.records), {
+        'source.next': next ? hideSecrets(next, this.secrets) : '',
         'source.pages': String(this.listPages),
         'source.style': JSON.stringify(style),
         'source.items': itemsPath,
@@ -470,6 +586,14 @@ export class Scan {
       duplicates += read.records.length - added;
       if (read.records.length - added) this.state.meta('source.duplicates', String(duplicates));
       this.counts.total += added;
+      // A loop by content: new cursors, no new records.
+      stale = added ? 0 : stale + 1;
+      if (next && stale >= STALE_PAGES) {
+        cut(`the last ${stale} pages brought no record not seen before (the list repeats itself under new cursors); it stops here after ${this.listPages} pages`);
+        this.state.meta('source.next', '');
+        this.state.meta('source.done', '1');
+        next = null;
+      }
       this.signal();
       if (!next) return;
       url = next;
@@ -491,13 +615,13 @@ export class Scan {
         const url = recordUrl(this.settings.template, sig.examples[0]);
         const again = await this.client!.send({ method: this.settings.method, url, headers: this.settings.headers }, () => true, 0);
         this.requests.records++;
-        if (!failed(again) && isDenial(again.status)) example = { fetched: again, url };
+        if (!failed(again) && isDenial(again.status)) example = { fetched: this.cleanAnswer(again), url };
       }
       if (!example) continue;
       const evidence = recordLevelEvidence({ status: sig.status, denied: sig.count, allowed: summary.records.allowed, separation: summary.separation, command: `why403 scan report ${this.state.path}` });
       if (!evidence) continue;
       const { shape } = shapeKey(example.fetched, sig.examples[0]);
-      const row = await diagnoseDenial(example.fetched, { method: this.settings.method, url: example.url, headers: this.settings.headers }, shape, { probes: [evidence.probe], probeClaims: evidence.claims });
+      const row = await diagnoseDenial(example.fetched, { method: this.settings.method, url: example.url, headers: this.settings.headers }, shape, { probes: [evidence.probe], probeClaims: evidence.claims, extraSecrets: this.secrets });
       this.state.updateSignature(sig.id, row);
     }
   }
@@ -520,6 +644,7 @@ export class Scan {
       // turn's group write has happened by then and this costs nothing.
       beforeSend: () => this.state.flushLog(),
     });
+    if (this.aborting) this.client.abortAll();
     // Loaded now, not at the first denial: importing every rule takes a few hundred
     // milliseconds, which mid-scan would hold up every worker.
     await loadRules();
@@ -541,8 +666,10 @@ export class Scan {
           this.signal();
         },
         (e: unknown) => {
-          this.sourceError = e;
           this.sourceDone = true;
+          // Stopped: the page in flight is read again on --resume (its URL is the stored position).
+          if (e instanceof Stopped) return this.signal();
+          this.sourceError = e;
           this.stop('the source failed');
         },
       );
@@ -556,7 +683,7 @@ export class Scan {
       this.state.applyLog();
       // Let in-flight diagnoses land before the state closes.
       await Promise.allSettled(this.signatures.values());
-      await this.client.close();
+      await this.client.close(this.aborting);
     }
     // Every worker has ended, so nothing is in flight: taken records that were never sent are pending again.
     this.state.releaseTaken();

@@ -7,9 +7,9 @@ import assert from 'node:assert/strict';
 import { linkNext, readPage, detectStyle } from './pagination.ts';
 import { getPath, flattenFields } from './json-path.ts';
 import { FieldSeparator } from './separate.ts';
-import { retryAfterMs } from './run.ts';
+import { hideSecrets, retryAfterMs, scanSecrets, unhideSecrets } from './run.ts';
 import { parseRate } from '../cli/scan.ts';
-import { recordUrl, recordUrlBuilder, restoreConfig, storeConfig, type ScanSettings } from './config.ts';
+import { recordUrl, recordUrlBuilder, restoreConfig, storeConfig, UnsafeIdError, type ScanSettings } from './config.ts';
 import { bodyShape } from './signature.ts';
 import { recordLevelEvidence } from './record-level.ts';
 import { UsageError } from '../errors.ts';
@@ -163,6 +163,31 @@ describe('the stored configuration keeps no secret', () => {
   it('ids go into the URL encoded', () => {
     assert.equal(recordUrl('https://x.test/u/{id}', 'a b/c'), 'https://x.test/u/a%20b%2Fc');
     assert.equal(recordUrlBuilder('https://x.test/u/{id}?v={id}')('é'), 'https://x.test/u/%C3%A9?v=%C3%A9');
+  });
+  it("the scan's secrets: credential headers, secret query parameters, a URL's password; a stored next page hides them reversibly", () => {
+    const secrets = scanSecrets({
+      method: 'GET',
+      template: 'https://bob:pa%24%24word-1@x.test/u/{id}?access_token=QUERYsecretVALUE',
+      headers: [{ name: 'Authorization', value: 'Bearer tokenVALUEsecret' }, { name: 'X-Api-Key', value: 'apiKEYsecretVALUE' }, { name: 'Accept', value: 'application/json' }],
+      source: { kind: 'list', url: 'https://x.test/list?api_key=LISTsecretKEY' },
+    });
+    for (const x of ['tokenVALUEsecret', 'apiKEYsecretVALUE', 'QUERYsecretVALUE', 'LISTsecretKEY', 'pa$$word-1']) assert.ok(secrets.includes(x), x);
+    assert.ok(!secrets.includes('application/json'));
+    const next = 'https://x.test/list?page=2&api_key=LISTsecretKEY&pw=pa%24%24word-1';
+    const stored = hideSecrets(next, secrets);
+    assert.ok(!stored.includes('LISTsecretKEY') && !stored.includes('pa%24%24word'), stored);
+    assert.equal(unhideSecrets(stored, secrets), next);
+  });
+  it('an id never becomes a dot segment, and one that cannot be encoded is refused', () => {
+    const u = recordUrlBuilder('https://x.test/u/{id}/detail?v={id}');
+    assert.equal(u('.'), 'https://x.test/u/%2E/detail?v=.');
+    assert.equal(u('..'), 'https://x.test/u/%2E%2E/detail?v=..');
+    assert.equal(u('a?b#c%d'), 'https://x.test/u/a%3Fb%23c%25d/detail?v=a%3Fb%23c%25d');
+    assert.throws(() => recordUrl('https://x.test/u/.{id}', '.'), /would be "\." or "\.\."/);
+    assert.equal(recordUrl('https://x.test/u/.{id}', '..'), 'https://x.test/u/...');
+    assert.equal(recordUrl('https://x.test/u/v{id}', '..'), 'https://x.test/u/v..');
+    assert.throws(() => u(''), UnsafeIdError);
+    assert.throws(() => u('\ud800'), /lone UTF-16 surrogate/);
   });
 });
 

@@ -13,7 +13,7 @@ const sha = (s: string) => createHash('sha256').update(s).digest('hex');
 /** Words that vary per record (ids, numbers, dates, hashes) become "#", so one rule's refusals share a shape. */
 function normalizeText(text: string, id: string): string {
   let t = id.length >= 2 ? text.replaceAll(id, '{id}') : text;
-  t = t.replace(/[\w.:+-]*\d[\w.:+-]*/g, '#');
+  t = t.replace(/(?<![\w.:+-])[\w.:+-]*\d[\w.:+-]*/g, '#'); // a run is tried from its start only: linear, not quadratic, in a long run
   return t.replace(/\s+/g, ' ').trim();
 }
 
@@ -51,7 +51,7 @@ export function shapeKey(r: Fetched, id: string): { key: string; shape: string }
 }
 
 /** Diagnoses one denial and names its signature. */
-export async function diagnoseDenial(r: Fetched, request: { method: string; url: string; headers: NameValue[] }, shape: string, opts: Pick<DiagnoseOptions, 'now' | 'probes' | 'probeClaims'> = {}): Promise<SignatureRow & { parsed: Report }> {
+export async function diagnoseDenial(r: Fetched, request: { method: string; url: string; headers: NameValue[] }, shape: string, opts: Pick<DiagnoseOptions, 'now' | 'probes' | 'probeClaims' | 'extraSecrets'> = {}): Promise<SignatureRow & { parsed: Report }> {
   const exchange: Exchange = {
     request: { method: request.method, url: request.url, headers: request.headers },
     response: {

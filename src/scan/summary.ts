@@ -43,6 +43,8 @@ export interface ScanSummary {
   separationNote?: string;
   duplicates: number;
   listPages?: number;
+  /** Why the list's walk stopped before the list said it was over (a loop, another origin). */
+  listEnd?: string;
 }
 
 const isDenied = (s: number | null) => s === 401 || s === 403 || s === 407;
@@ -111,6 +113,7 @@ export function summarize(state: ScanState): ScanSummary {
     ...(separationNote ? { separationNote } : {}),
     duplicates: Number(state.meta('source.duplicates') ?? '0'),
     ...(listPages ? { listPages: Number(listPages) } : {}),
+    ...(state.meta('source.end') ? { listEnd: state.meta('source.end') } : {}),
   };
 }
 

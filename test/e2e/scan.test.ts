@@ -275,7 +275,7 @@ describe('why403 scan: killed mid-scan, resumed', () => {
     assert.ok(s.run.requests.records >= expected && s.run.requests.records <= expected + 1, `${s.run.requests.records} requests, expected ${expected}`);
   });
 
-  it('Ctrl-C (SIGINT): the records in flight finish, exit 130, and the resumed scan fetches every record exactly once', async () => {
+  it('Ctrl-C (SIGINT): the requests in flight are ended, exit 130, and the resumed scan fetches every record, again only those in flight', async () => {
     await resetHits(app.origin);
     const state = join(dir, 'interrupted.sqlite');
     const out = join(dir, 'interrupted.csv');
@@ -283,7 +283,7 @@ describe('why403 scan: killed mid-scan, resumed', () => {
     await waitForHits(app.origin, 60);
     first.child.kill('SIGINT');
     assert.equal(await first.exited, 130, first.out().stderr);
-    assert.match(first.out().stderr, /finishing the 4 requests in flight/);
+    assert.match(first.out().stderr, /stopping; the requests in flight \(at most 4\) are ended/);
     assert.match(first.out().stderr, /continue with: why403 scan --resume/);
     assert.match(first.out().stderr, /^scan: \d+\/\d+\+? done, \d+ denied, 0 errors/m);
     assert.match(first.out().stdout, /unfinished: \d+ of \d+ records left/);
@@ -295,7 +295,9 @@ describe('why403 scan: killed mid-scan, resumed', () => {
     assert.equal(s.run.requeued, 0);
     const { __lists: _l, ...perId } = await hits(app.origin);
     assert.equal(Object.keys(perId).length, N);
-    assert.ok(Object.values(perId).every((n) => n === 1), 'no record fetched twice');
+    // The requests ended by Ctrl-C (at most --concurrency) stayed pending: fetched again, every other record once.
+    const twice = Object.entries(perId).filter(([, n]) => n > 1);
+    assert.ok(twice.length <= 4 && twice.every(([, n]) => n === 2), `fetched twice: ${twice.map(([id]) => id).join(', ')}`);
     assert.deepEqual(forbiddenFromCsv(out), forbidden);
   });
 });
