@@ -5,7 +5,7 @@
 // of its own so the fix can be exact. RFC 6750 section 2.1 fixes the shape:
 // https://www.rfc-editor.org/rfc/rfc6750#section-2.1
 import type { CredentialItem } from '../model/credential.ts';
-import { formatDuration, parseBasicIsoDate, parseHttpDate, reference, iso } from './clock.ts';
+import { formatDuration, parseBasicIsoDate, parseHttpDate, reference, iso, validDate } from './clock.ts';
 import { addFinding, addItem, describeWhitespace, judge, secret, type Collector } from './collector.ts';
 import { decodeJwtToken, looksLikeJwt, looksLikeMilliseconds, summariseClaims } from './jwt.ts';
 import { recogniseToken } from './token-kinds.ts';
@@ -62,10 +62,14 @@ function inspectJwt(c: Collector, token: string, location: string): CredentialIt
   for (const [name, v] of [['exp', s.exp], ['nbf', s.nbf], ['iat', s.iat]] as const)
     if (v !== undefined && looksLikeMilliseconds(v))
       addFinding(c, { id: `jwt-${name}-milliseconds`, cause: 'credential-malformed', weight: 0.5, text: `The ${name} claim (${v}) is in milliseconds; JWT times are seconds since 1970 (RFC 7519 NumericDate), so validators read it as a date tens of thousands of years away.`, source: `claim:${name}` });
-  const date = (v: number | undefined) => (v !== undefined && !looksLikeMilliseconds(v) ? new Date(v * 1000) : undefined);
+  const date = (v: number | undefined) => (v !== undefined && !looksLikeMilliseconds(v) ? validDate(v * 1000) : undefined);
   const exp = date(s.exp);
   const nbf = date(s.nbf);
   const iat = date(s.iat);
+  // Far enough below zero, a NumericDate is no date at all (a Date holds ±275,760 years).
+  for (const [name, v, d] of [['exp', s.exp, exp], ['nbf', s.nbf, nbf], ['iat', s.iat, iat]] as const)
+    if (v !== undefined && !looksLikeMilliseconds(v) && !d)
+      addFinding(c, { id: `jwt-${name}-out-of-range`, cause: 'credential-malformed', weight: 0.5, text: `The ${name} claim (${v}) is not a date: JWT times are seconds since 1970 (RFC 7519 NumericDate), and this one is hundreds of thousands of years away.`, source: `claim:${name}` });
   judge(
     c,
     item,
@@ -93,7 +97,7 @@ function inspectJwt(c: Collector, token: string, location: string): CredentialIt
 
 /** Splits "Bearer abc" into scheme, separator and credential; a value without whitespace has no scheme. */
 function splitScheme(value: string): { scheme?: string; sep: string; rest: string } {
-  const m = /^(\S+)([ \t\r\n]+)([\s\S]*)$/.exec(value);
+  const m = /^(\S+)([ \t\r\n]+)((?![ \t\r\n])[\s\S]*)$/.exec(value);
   return m ? { scheme: m[1], sep: m[2], rest: m[3] } : { sep: '', rest: value };
 }
 
@@ -113,11 +117,11 @@ export function inspectAuthorization(c: Collector, raw: string, location: string
   }
   const { scheme, sep, rest } = splitScheme(value);
   if (!scheme) {
-    inspectSchemeless(c, value.replace(/[\r\n]+$/, ''), location, header);
+    inspectSchemeless(c, value.replace(/(?<![\r\n])[\r\n]+$/, ''), location, header);
     return;
   }
   const word = scheme.toLowerCase();
-  const bare = word.replace(/[:=,;]+$/, '');
+  const bare = word.replace(/(?<![:=,;])[:=,;]+$/, '');
   if (bare === 'bearer') return inspectBearer(c, scheme, sep, rest, location, header);
   if (word === 'dpop') {
     inspectTokenValue(c, rest.trim(), location, 'other-scheme');
@@ -173,7 +177,7 @@ function inspectBearer(c: Collector, scheme: string, sep: string, rest: string, 
     addFinding(c, { id: 'bearer-doubled', cause: 'credential-malformed', weight: 0.85, text: 'The scheme appears twice (`Bearer Bearer …`): the stored token already included `Bearer ` and the client added another.', source: location });
     token = token.slice(doubled[0].length);
   }
-  const trailing = /[\r\n\t ]+$/.exec(token);
+  const trailing = /(?<![\r\n\t ])[\r\n\t ]+$/.exec(token);
   if (trailing) {
     addFinding(c, {
       id: 'token-trailing-whitespace',

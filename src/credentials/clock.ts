@@ -92,6 +92,12 @@ export function clockReading(clock: Clock): ClockReading {
 
 export const iso = (d: Date): string => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 
+/** The date `ms` milliseconds after 1970, or undefined beyond the ±275,760 years a Date can hold (a claim or an Expires can say anything). */
+export function validDate(ms: number): Date | undefined {
+  const d = new Date(ms);
+  return Number.isNaN(d.getTime()) ? undefined : d;
+}
+
 /** "3 h 12 min", "45 s", "2 d 4 h", "4 y 23 d": the two largest units, enough to act on. */
 export function formatDuration(ms: number): string {
   const s = Math.round(Math.abs(ms) / 1000);

@@ -36,6 +36,10 @@ export function addItem(c: Collector, item: CredentialItem): CredentialItem {
 
 /** Fills the item's window fields and judges the window by the clock. */
 export function judge(c: Collector, item: CredentialItem, w: TimeWindow, issuedAt?: Date): void {
+  // A date no Date can hold (an Expires of twenty digits) is no bound at all; iso() would throw on it.
+  const valid = (d: Date | undefined) => (d && !Number.isNaN(d.getTime()) ? d : undefined);
+  w = { ...w, notBefore: valid(w.notBefore), expiresAt: valid(w.expiresAt) };
+  issuedAt = valid(issuedAt);
   if (w.notBefore) item.notBefore = iso(w.notBefore);
   if (w.expiresAt) item.expiresAt = iso(w.expiresAt);
   if (issuedAt) item.issuedAt = iso(issuedAt);

@@ -509,3 +509,22 @@ test('inspectToken: bad input is one clear error, not a stack trace', () => {
   assert.throws(() => inspectToken('   \n'), (e: unknown) => e instanceof InputError && /empty input/.test(e.message) && !e.message.includes('\n'));
   assert.throws(() => inspectToken('https://exa mple.test/?sig=1'), (e: unknown) => e instanceof InputError && /does not parse/.test(e.message));
 });
+
+test('dates no Date can hold (a JWT exp far below zero, a twenty-digit Expires) are findings, not a RangeError', () => {
+  const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
+  const token = `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64({ exp: -8640000000000.001, nbf: -1e13 })}.c2ln`;
+  const r = inspectToken(token, { now: new Date(NOW * 1000) });
+  assert.ok(r.findings.some((f) => f.id === 'jwt-exp-out-of-range' && f.cause === 'credential-malformed'));
+  assert.equal(r.items[0]!.expiresAt, undefined);
+  const cf = inspectToken('https://d111111abcdef8.cloudfront.net/x?Expires=99999999999999999999&Signature=abc&Key-Pair-Id=K1', { now: new Date(NOW * 1000) });
+  assert.ok(cf.items.length);
+});
+
+test('a URL path with a malformed %-escape does not stop the inspection of a pre-signed URL', () => {
+  const r = inspectExchangeCredentials({
+    request: { method: 'GET', url: 'https://bucket.s3.amazonaws.com/%zz', headers: [], queryString: [{ name: 'X-Amz-Signature', value: '' }] },
+    response: { status: 403, statusText: '', headers: [], content: {} },
+    source: { kind: 'har', name: 'x' },
+  });
+  assert.equal(r.scheme, 'aws-presigned-url');
+});

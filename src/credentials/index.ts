@@ -122,7 +122,7 @@ export function inspectExchangeCredentials(exchange: Exchange, opts: InspectOpti
 }
 
 const SCHEME_FORM = /^(bearer|basic|token|jwt|dpop|aws4-hmac-sha256|sharedkey|sharedkeylite|digest|negotiate|ntlm)(\s|:|$)/i;
-const HEADER_LINE = /^([A-Za-z0-9-]+)[ \t]*:[ \t]*([\s\S]*)$/;
+const HEADER_LINE = /^([A-Za-z0-9-]+)[ \t]*:[ \t]*((?![ \t])[\s\S]*)$/;
 const QUERY_FORM = /^\??[A-Za-z0-9_.~%-]+=[^&\s]*(&[A-Za-z0-9_.~%-]+=[^&\s]*)*$/;
 
 function inspectUrl(c: Collector, raw: string): void {

@@ -21,16 +21,28 @@ export interface DecodedJwt {
   encrypted: boolean;
 }
 
+/** How deep decoded JSON is kept: deeper values could not be shown, and walking them would overflow the stack. */
+export const MAX_JSON_DEPTH = 16;
+const TOO_DEEP = '(nested too deeply to show)';
+
+/** `v` with everything below MAX_JSON_DEPTH levels replaced by a note; own "__proto__" keys stay keys. */
+export function pruneDeep<T>(v: T, depth = 0): T {
+  if (v === null || typeof v !== 'object') return v;
+  if (depth >= MAX_JSON_DEPTH) return TOO_DEEP as T;
+  if (Array.isArray(v)) return v.map((x) => pruneDeep(x, depth + 1)) as T;
+  return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, pruneDeep(x, depth + 1)])) as T;
+}
+
 export function decodeJwtToken(token: string): DecodedJwt | { error: string } {
   let header: Record<string, unknown>;
   try {
-    header = decodeProtectedHeader(token) as Record<string, unknown>;
+    header = pruneDeep(decodeProtectedHeader(token) as Record<string, unknown>);
   } catch (e) {
     return { error: `its header does not decode (${(e as Error).message})` };
   }
   if (JWE.test(token)) return { header, encrypted: true };
   try {
-    return { header, claims: decodeJwt(token) as Record<string, unknown>, encrypted: false };
+    return { header, claims: pruneDeep(decodeJwt(token) as Record<string, unknown>), encrypted: false };
   } catch (e) {
     return { error: `its claims do not decode (${(e as Error).message})` };
   }

@@ -27,7 +27,7 @@ export function isSecretHeader(name: string): boolean {
 }
 
 export function redactAuthorizationValue(value: string): string {
-  const m = /^(\s*)(\S+)(\s+)([\s\S]*)$/.exec(value);
+  const m = /^(\s*)(\S+)(\s+)((?!\s)[\s\S]*)$/.exec(value);
   if (!m) return redactSecret(value.trim());
   const [, lead, scheme, sep, rest] = m;
   if (/^AWS4-HMAC-SHA256$/i.test(scheme))

@@ -29,10 +29,19 @@ export const SIGNED_URL_PARAMS = new Set([
 /** Seven days: the longest SigV4 pre-signed URL AWS and Google accept. */
 const MAX_PRESIGN_S = 604800;
 
+/** A URL path with its %-escapes decoded; as written when one is malformed ("%zz"), which a URL may carry. */
+function decodePath(path: string): string {
+  try {
+    return decodeURIComponent(path);
+  } catch {
+    return path;
+  }
+}
+
 /** Where the bucket and key sit in an S3-style URL (virtual-hosted or path-style). */
 function s3Location(url: URL | undefined): { bucket?: string; key?: string } {
   if (!url) return {};
-  const path = decodeURIComponent(url.pathname).replace(/^\//, '');
+  const path = decodePath(url.pathname).replace(/^\//, '');
   const vhost = /^(.+?)\.s3[.-]([a-z0-9-]+\.)?amazonaws\.com(\.cn)?$/.exec(url.hostname) ?? /^(.+?)\.s3\.amazonaws\.com$/.exec(url.hostname);
   if (vhost) return { bucket: vhost[1], ...(path ? { key: path } : {}) };
   const [bucket, ...key] = path.split('/');
@@ -41,7 +50,7 @@ function s3Location(url: URL | undefined): { bucket?: string; key?: string } {
 
 function gcsLocation(url: URL | undefined): { bucket?: string; object?: string } {
   if (!url) return {};
-  const path = decodeURIComponent(url.pathname).replace(/^\//, '');
+  const path = decodePath(url.pathname).replace(/^\//, '');
   const vhost = /^(.+)\.storage\.googleapis\.com$/.exec(url.hostname);
   if (vhost) return { bucket: vhost[1], ...(path ? { object: path } : {}) };
   const [bucket, ...object] = path.split('/');
@@ -193,7 +202,7 @@ function inspectSas(c: Collector, p: Params, url: URL | undefined): void {
   const st = parseIsoDate(get(p, 'st'));
   const se = parseIsoDate(get(p, 'se'));
   const account = url ? /^([a-z0-9]+)\.(blob|dfs|file|queue|table)\.core\.(windows\.net|chinacloudapi\.cn|usgovcloudapi\.net)$/.exec(url.hostname)?.[1] : undefined;
-  const path = url ? decodeURIComponent(url.pathname).replace(/^\//, '').split('/') : [];
+  const path = url ? decodePath(url.pathname).replace(/^\//, '').split('/') : [];
   const claims: Record<string, unknown> = {};
   for (const name of ['sv', 'st', 'se', 'sp', 'sr', 'ss', 'srt', 'spr', 'sip', 'si', 'skoid', 'sktid', 'skt', 'ske', 'sks', 'skv', 'sdd', 'tn']) {
     const v = get(p, name);

@@ -21,7 +21,7 @@ export function secretsOf(exchange: Exchange): string[] {
     if (name === 'cookie') {
       for (const part of h.value.split(';')) add(part.split('=').slice(1).join('=').trim());
     } else if (name === 'authorization' || name === 'proxy-authorization') {
-      const m = /^\s*(\S+)\s+(.+)$/.exec(h.value);
+      const m = /^\s*(\S+)\s(.+)$/.exec(h.value);
       add(m ? m[2].trim() : h.value.trim());
       if (m) for (const kv of m[2].split(',')) add(/Signature=([^,\s]+)/i.exec(kv)?.[1]);
       if (m && /^basic$/i.test(m[1])) {
@@ -60,11 +60,8 @@ export function scrub<T>(value: T, secrets: string[]): T {
   const walk = (v: unknown): unknown => {
     if (typeof v === 'string') return fix(v);
     if (Array.isArray(v)) return v.map(walk);
-    if (v && typeof v === 'object') {
-      const o: Record<string, unknown> = {};
-      for (const [k, x] of Object.entries(v)) o[k] = walk(x);
-      return o;
-    }
+    // fromEntries, not assignment: a key "__proto__" (a JWT claim can be named so) stays a key.
+    if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x)]));
     return v;
   };
   return walk(value) as T;

@@ -256,3 +256,8 @@ test('a bash copy with shell variables, a URL glob, and several requests are ref
   assert.equal(globoff.request.url, 'http://127.0.0.1/item[1-3]');
   await refuses(['http://127.0.0.1/a', '--next', 'http://127.0.0.1/b'], /expected one curl request, found 2/);
 });
+
+test('a proxy password with a malformed %-escape is kept as written (and redacted), not a URIError', async () => {
+  const c = await curlForCheck(['curl', '-x', 'http://u:%zz@127.0.0.1:3128', 'https://example.test/']);
+  assert.ok(c.secrets.includes('%zz'));
+});

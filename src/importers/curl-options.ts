@@ -481,7 +481,16 @@ export async function curlForCheck(command: string | string[], inputName = CURL_
         throw new InputError(inputName, `${opt('proxy')}: "${shown}" is not a proxy address (expected [http://][USER:PASSWORD@]HOST[:PORT])`);
       }
       const p = new URL(url);
-      if (p.password) secrets.push(decodeURIComponent(p.password));
+      if (p.password) {
+        // A malformed %-escape ("%zz") stays as written: it is still the secret to hide.
+        let password = p.password;
+        try {
+          password = decodeURIComponent(password);
+        } catch {
+          /* kept as written */
+        }
+        secrets.push(password);
+      }
     }
     route.proxy = raw;
     route.proxyLabel = `${opt('proxy')} in the curl command`;

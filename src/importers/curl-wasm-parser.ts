@@ -23,4 +23,33 @@ const Bash = await Parser.Language.load(grammarPath);
 const parser = new Parser();
 parser.setLanguage(Bash);
 
-export default parser;
+// The grammar's error recovery can take seconds on a few kilobytes of odd
+// quoting (found by fuzzing: 13 KB with an unclosed quote and a run of "<"
+// took 1 s), while a valid command parses at megabytes a second. Each parse gets a budget that grows
+// with the input; past it tree-sitter gives up, and the error says so (code
+// W403_PARSE_TIMEOUT) for curl.ts to turn into an InputError.
+const BUDGET_BASE_US = 300_000;
+const BUDGET_PER_CHAR_US = 0.5;
+// curlconverter calls parse(text) alone, so this object stands in for the parser
+// (whose methods are read-only). No type annotations in this file: the resolve
+// hook in curl.ts loads it as plain JavaScript.
+const timed = {
+  parse(input = '') {
+    const budget = Math.round(BUDGET_BASE_US + input.length * BUDGET_PER_CHAR_US);
+    parser.setTimeoutMicros(budget);
+    try {
+      return parser.parse(input);
+    } catch (err) {
+      // A parse that timed out would otherwise be resumed by the next call, on another input.
+      parser.reset();
+      if (err instanceof Error && err.message === 'Parsing failed') {
+        throw Object.assign(new Error(`the shell parser gave up after ${Math.round(budget / 1000)} ms`), { code: 'W403_PARSE_TIMEOUT' });
+      }
+      throw err;
+    } finally {
+      parser.setTimeoutMicros(0);
+    }
+  },
+};
+
+export default timed;

@@ -147,3 +147,18 @@ test('fromCurl runs with native addons disabled, and no .node file is loaded', (
   assert.equal(out.body, 'x\ny');
   assert.deepEqual(out.natives, []);
 });
+
+test('-X with an empty method is refused in one line, not turned into a request without a method', async () => {
+  for (const cmd of [`curl -X '' https://example.test/`, `curl https://example.test/ --request ""`]) {
+    await assert.rejects(fromCurl(cmd), (e: unknown) => e instanceof InputError && /expected a method after -X/.test(e.message));
+  }
+});
+
+test('commands the bash grammar would take seconds on are refused quickly, in one line', async () => {
+  const t0 = performance.now();
+  await assert.rejects(fromCurl(`curl https://example.test/ -H ${'\\\r'.repeat(5000)}x`), (e: unknown) => e instanceof InputError && /backslashes before a carriage return/.test(e.message));
+  await assert.rejects(fromCurl(`curl https://example.test/ --tls-max ${'.\\\\\\\r\\\n'.repeat(4000)}`), (e: unknown) => e instanceof InputError && !e.message.includes('\n'));
+  assert.ok(performance.now() - t0 < 5000, `took ${Math.round(performance.now() - t0)} ms`);
+  // The parser is usable again after giving up.
+  assert.equal((await fromCurl(`curl https://example.test/ok -H 'A: b'`)).url, 'https://example.test/ok');
+});

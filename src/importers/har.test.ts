@@ -413,3 +413,9 @@ test('split across threads, every denial still knows who wrote the file (sanitiz
     for (const e of exchanges) assert.deepEqual(e.notes, [SANITIZED_NOTE], `entry ${e.source.index}, worker ${worker}`);
   }
 });
+
+test('an entry whose request method is empty reads as GET, as one without a method does', async () => {
+  const har = JSON.stringify({ log: { entries: [{ request: { method: '', url: 'http://a.test/' }, response: { status: 401 } }] } });
+  const { exchanges } = await readAll(Buffer.from(har));
+  assert.equal(exchanges[0]!.request!.method, 'GET');
+});

@@ -998,7 +998,8 @@ function nameValues(v: unknown): NameValue[] {
 
 function toRequest(r: unknown): ExchangeRequest | undefined {
   if (!isObject(r) || typeof r.url !== 'string') return undefined;
-  const req: ExchangeRequest = { method: str(r.method) ?? 'GET', url: r.url, headers: nameValues(r.headers) };
+  // An empty method is no method: GET, as when it is missing.
+  const req: ExchangeRequest = { method: str(r.method) || 'GET', url: r.url, headers: nameValues(r.headers) };
   if (typeof r.httpVersion === 'string' && r.httpVersion) req.httpVersion = r.httpVersion;
   const cookies = nameValues(r.cookies);
   if (cookies.length) req.cookies = cookies;

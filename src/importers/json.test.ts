@@ -106,3 +106,10 @@ test('errors: one line naming the input, the field and what was expected', () =>
   rejects(JSON.parse(chromium.harText), /this is a HAR file/);
   rejects('[{"response":{"status":403}}, {"x":1}]', /^x\.json: \[1\] expected a JSON object/);
 });
+
+test('response.content keeps only the model fields of the right types', () => {
+  const e = fromJson({ response: { status: 401, headers: { 'Content-Type': 'text/plain' }, content: { mimeType: {}, encoding: null, size: 'big', text: { error: 'x' }, extra: 1 } } });
+  assert.deepEqual(e.response.content, { mimeType: 'text/plain', text: '{"error":"x"}' });
+  const f = fromJson({ response: { status: 403, content: { mimeType: 'text/html', encoding: 'base64', size: 3, text: 'PGI+', truncated: true } } });
+  assert.deepEqual(f.response.content, { mimeType: 'text/html', encoding: 'base64', size: 3, text: 'PGI+', truncated: true });
+});

@@ -32,33 +32,58 @@ function nameValues(v: unknown, where: string, name: string): NameValue[] {
   if (Array.isArray(v)) {
     return v.map((item, i) => {
       if (!isObj(item) || typeof item.name !== 'string') {
-        throw new InputError(name, `${where}[${i}]: expected { "name": …, "value": … }, found ${clip(JSON.stringify(item) ?? String(item))}`);
+        throw new InputError(name, `${where}[${i}]: expected { "name": …, "value": … }, found ${clip(shown(item) ?? String(item))}`);
       }
-      return { name: item.name, value: item.value === undefined || item.value === null ? '' : String(item.value) };
+      return { name: item.name, value: valueText(item.value, `${where}[${i}].value`, name) };
     });
   }
   if (isObj(v)) {
     const out: NameValue[] = [];
     for (const [n, val] of Object.entries(v)) {
-      for (const one of Array.isArray(val) ? val : [val]) out.push({ name: n, value: one === null || one === undefined ? '' : String(one) });
+      for (const one of Array.isArray(val) ? val : [val]) out.push({ name: n, value: valueText(one, `${where}.${n}`, name) });
     }
     return out;
   }
   throw new InputError(name, `${where}: expected a list of { "name", "value" } or an object of header names, found ${typeof v}`);
 }
 
-function bodyText(body: unknown): string {
+/** JSON text of a value, for a message; a value JSON.stringify cannot write (nested too deeply) is named instead. */
+function shown(v: unknown): string | undefined {
+  try {
+    return JSON.stringify(v);
+  } catch {
+    return 'a value nested too deeply to show';
+  }
+}
+
+/** JSON text of a value the input gave where text was expected; InputError when JSON.stringify cannot write it. */
+function asText(v: unknown, where: string, name: string): string {
+  try {
+    return JSON.stringify(v) ?? String(v);
+  } catch (err) {
+    const why = err instanceof RangeError ? 'nested too deeply' : (err as Error).message;
+    throw new InputError(name, `${where}: cannot be read as text (${why})`, { cause: err });
+  }
+}
+
+function bodyText(body: unknown, where: string, name: string): string {
   // A JSON body written as a JSON value rather than as a string.
-  return typeof body === 'string' ? body : JSON.stringify(body);
+  return typeof body === 'string' ? body : asText(body, where, name);
+}
+
+/** A header (or cookie, parameter) value: a string as is, another scalar as written, an object or list as JSON. */
+function valueText(v: unknown, where: string, name: string): string {
+  if (v === undefined || v === null) return '';
+  return typeof v === 'object' ? asText(v, where, name) : String(v);
 }
 
 function readRequest(r: unknown, name: string): ExchangeRequest {
-  if (!isObj(r)) throw new InputError(name, `request: expected an object, found ${JSON.stringify(r) === undefined ? typeof r : clip(JSON.stringify(r))}`);
+  if (!isObj(r)) throw new InputError(name, `request: expected an object, found ${shown(r) === undefined ? typeof r : clip(shown(r)!)}`);
   if (typeof r.url !== 'string' || !URL.canParse(r.url)) {
-    throw new InputError(name, `request.url: expected an absolute URL such as "https://example.com/path", found ${clip(JSON.stringify(r.url) ?? 'nothing')}`);
+    throw new InputError(name, `request.url: expected an absolute URL such as "https://example.com/path", found ${clip(shown(r.url) ?? 'nothing')}`);
   }
   if (r.method !== undefined && (typeof r.method !== 'string' || !/^[A-Za-z][A-Za-z0-9_-]*$/.test(r.method))) {
-    throw new InputError(name, `request.method: expected an HTTP method such as "GET", found ${clip(JSON.stringify(r.method))}`);
+    throw new InputError(name, `request.method: expected an HTTP method such as "GET", found ${clip(shown(r.method) ?? String(r.method))}`);
   }
   const headers = nameValues(r.headers, 'request.headers', name);
   const req: ExchangeRequest = { method: (r.method as string | undefined) ?? 'GET', url: r.url, headers };
@@ -71,25 +96,30 @@ function readRequest(r: unknown, name: string): ExchangeRequest {
     if (r.postData.params !== undefined) pd.params = nameValues(r.postData.params, 'request.postData.params', name);
     req.postData = pd;
   } else if (r.body !== undefined && r.body !== null) {
-    req.postData = { mimeType: headerValue(headers, 'content-type') ?? '', text: bodyText(r.body) };
+    req.postData = { mimeType: headerValue(headers, 'content-type') ?? '', text: bodyText(r.body, 'request.body', name) };
   }
   return completeRequest(req);
 }
 
 function readResponse(r: unknown, name: string): ExchangeResponse {
-  if (!isObj(r)) throw new InputError(name, `response: expected an object, found ${clip(JSON.stringify(r) ?? typeof r)}`);
+  if (!isObj(r)) throw new InputError(name, `response: expected an object, found ${clip(shown(r) ?? typeof r)}`);
   const status = typeof r.status === 'string' && /^\d{3}$/.test(r.status) ? Number(r.status) : r.status;
   if (typeof status !== 'number' || !Number.isInteger(status) || status < 100 || status > 999) {
-    throw new InputError(name, `response.status: expected an HTTP status code such as 403, found ${clip(JSON.stringify(r.status) ?? 'nothing')}`);
+    throw new InputError(name, `response.status: expected an HTTP status code such as 403, found ${clip(shown(r.status) ?? 'nothing')}`);
   }
   const headers = nameValues(r.headers, 'response.headers', name);
   let content: ResponseContent;
   if (isObj(r.content)) {
-    content = { ...(r.content as ResponseContent) };
-    if (content.text !== undefined && typeof content.text !== 'string') content.text = bodyText(content.text);
-    if (content.mimeType === undefined) content.mimeType = headerValue(headers, 'content-type') ?? '';
+    // Only the fields of the model, each of its type: the engine reads them as such.
+    const c = r.content;
+    content = {};
+    if (typeof c.size === 'number' && Number.isFinite(c.size)) content.size = c.size;
+    content.mimeType = typeof c.mimeType === 'string' ? c.mimeType : (headerValue(headers, 'content-type') ?? '');
+    if (c.text !== undefined && c.text !== null) content.text = bodyText(c.text, 'response.content.text', name);
+    if (typeof c.encoding === 'string' && c.encoding) content.encoding = c.encoding;
+    if (typeof c.truncated === 'boolean') content.truncated = c.truncated;
   } else {
-    const text = r.body === undefined || r.body === null ? '' : bodyText(r.body);
+    const text = r.body === undefined || r.body === null ? '' : bodyText(r.body, 'response.body', name);
     content = { size: Buffer.byteLength(text, 'utf8'), mimeType: headerValue(headers, 'content-type') ?? '', text };
   }
   const res: ExchangeResponse = {

@@ -166,3 +166,9 @@ test('looksLikeRaw tells raw HTTP from other text', () => {
   assert.ok(!looksLikeRaw('{"response":{}}'));
   assert.ok(!looksLikeRaw('GET is a verb'));
 });
+
+test('a status below 100 ("000", as curl prints when no response came) is refused, not read as status 0', () => {
+  assert.throws(() => fromRaw('HTTP/1.1 000 \n'), (e: unknown) => e instanceof InputError && /expected a status line/.test(e.message));
+  assert.throws(() => fromRaw('HTTP/1.1 099 Odd\n'), InputError);
+  assert.equal(fromRaw('HTTP/1.1 100 Continue\n').response.status, 100);
+});

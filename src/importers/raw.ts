@@ -37,12 +37,12 @@ interface ResponseBlock extends Block {
   request?: RequestBlock;
 }
 
-const STATUS_LINE = /^HTTP\/(\d(?:\.\d)?)[ \t]+(\d{3})(?:[ \t]+(.*?))?[ \t]*$/;
+const STATUS_LINE = /^HTTP\/(\d(?:\.\d)?)[ \t]+(\d{3})(?:[ \t](.*))?$/;
 const REQUEST_LINE = /^([A-Z][A-Z0-9_-]*)[ \t]+(\S+)[ \t]+HTTP\/(\d(?:\.\d)?)[ \t]*$/;
 const PSEUDO_HEADER = /^:(method|path|scheme|authority|status):[ \t]?(.*)$/;
 const CURL_DATA_NOTE = /^[{}] \[\d+ bytes data\]$/;
 // curl's progress meter, printed to stderr when stdout is not a terminal.
-const CURL_PROGRESS = /^(?:\r.*(?:--:--:--|\d+:\d\d:\d\d)|\s+% Total\s+% Received|\s+Dload\s+Upload)/;
+const CURL_PROGRESS = /^(?:\r.*(?:--:--:--|\d:\d\d:\d\d)|\s+% Total\s+% Received|\s+Dload\s+Upload)/;
 // curl's info lines that can land among body lines when stderr and stdout are merged.
 const CURL_INFO_IN_BODY =
   /^\* (?:Connection #\d|Closing connection|TLSv\d|SSL|\[HTTP\/[23]\]|HTTP\/2 stream|Request completely sent|old SSL session|Excess found|Leftovers after chunking|We are completely uploaded|Received \d+|Recv failure|OpenSSL|Send failure)/;
@@ -241,9 +241,9 @@ function parseHeaders(lines: Line[], name: string): { headers: NameValue[]; pseu
       headers.at(-1)!.value += ` ${t.trim()}`;
       continue;
     }
-    const m = /^([^\s:][^:]*):[ \t]*(.*?)[ \t]*$/.exec(t);
+    const m = /^([^\s:][^:]*):(.*)$/.exec(t); // the value is trimmed of spaces and tabs below (a lazy value before [ \t]*$ was quadratic)
     if (!m) throw new InputError(name, `line ${line.no}: expected a header "Name: value", found "${clip(t)}"`);
-    headers.push({ name: m[1]!, value: m[2]! });
+    headers.push({ name: m[1]!, value: m[2]!.replace(/^[ \t]+|(?<![ \t])[ \t]+$/g, '') });
   }
   return { headers, pseudo };
 }
@@ -274,7 +274,7 @@ function readBody(raw: string, headers: NameValue[], trimPaste: boolean): string
   }
   if (n === undefined) {
     // Without a length, the blank lines between a pasted body and what follows are the paste's.
-    text = text.replace(/(?:\r?\n)+$/, '');
+    text = text.replace(/(?<!\n|\r(?=\n))(?:\r?\n)+$/, '');
   }
   return text;
 }
@@ -330,7 +330,9 @@ function buildResponse(block: ResponseBlock, name: string, trimPaste: boolean): 
   const { headers, pseudo } = parseHeaders(block.headerLines, name);
   const m = STATUS_LINE.exec(block.start.text);
   const statusRaw = m ? m[2]! : pseudo.status;
-  if (!statusRaw || !/^\d{3}$/.test(statusRaw)) {
+  // Three digits, 100 to 999: "000" is what curl's %{http_code} prints when no response came.
+  const below100 = statusRaw !== undefined && Number(statusRaw) < 100;
+  if (!statusRaw || !/^\d{3}$/.test(statusRaw) || below100) {
     throw new InputError(name, `line ${block.start.no}: expected a status line such as "HTTP/1.1 403 Forbidden", found "${clip(block.start.text)}"`);
   }
   const text = readBody(joinLines(block.bodyLines), headers, trimPaste);
