@@ -19,6 +19,7 @@ import { sendRequest, type SendOptions } from './send.ts';
 import { curlForCheck } from '../importers/curl-options.ts';
 import { NetworkError, UsageError } from '../errors.ts';
 import type { Exchange } from '../model/exchange.ts';
+import { forwardProxy, type ProxiedRequest } from '../../test/servers/forward-proxy.ts';
 
 interface Seen {
   method: string;
@@ -38,7 +39,8 @@ let plain = 0; // http port
 let secure = 0; // https port, certificate for api.why403.test and 127.0.0.1
 let h2port = 0;
 let mtls = 0; // https asking for a client certificate
-const proxied: { kind: 'absolute' | 'connect'; target: string; headers: Record<string, string | string[] | undefined> }[] = [];
+/** What the test proxy was asked, since the last reset. */
+let proxied: ProxiedRequest[] = [];
 let proxyPort = 0;
 const socketPath = join(dir, 'app.sock');
 
@@ -93,26 +95,9 @@ before(async () => {
   servers.push(unix);
   await new Promise<void>((resolve) => unix.listen(socketPath, resolve));
   // A forward proxy: absolute-form http, CONNECT for the rest; it records what it was asked.
-  const proxy = http.createServer((req, res) => {
-    proxied.push({ kind: 'absolute', target: req.url!, headers: req.headers });
-    const up = http.request(req.url!, { method: req.method, headers: req.headers }, (r) => {
-      res.writeHead(r.statusCode!, r.headers);
-      r.pipe(res);
-    });
-    up.on('error', () => res.writeHead(502).end());
-    req.pipe(up);
-  });
-  proxy.on('connect', (req: http.IncomingMessage, socket: net.Socket, head: Buffer) => {
-    proxied.push({ kind: 'connect', target: req.url!, headers: req.headers });
-    const [host, port] = req.url!.split(':');
-    const upstream = net.connect(Number(port), host, () => {
-      socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
-      upstream.write(head);
-      upstream.pipe(socket);
-      socket.pipe(upstream);
-    });
-    upstream.on('error', () => socket.destroy());
-  });
+  const fp = forwardProxy();
+  const proxy = fp.server;
+  proxied = fp.proxied;
   proxyPort = await listen(proxy);
 });
 

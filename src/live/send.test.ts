@@ -12,6 +12,7 @@ import type { AddressInfo } from 'node:net';
 import { sendRequest } from './send.ts';
 import { proxyFor } from './proxy.ts';
 import { NetworkError } from '../errors.ts';
+import { forwardProxy } from '../../test/servers/forward-proxy.ts';
 
 const seen: { url: string; auth?: string; cookie?: string }[] = [];
 let base = '';
@@ -94,38 +95,17 @@ test('network failures become one-line NetworkErrors with exit code 3', async ()
 });
 
 test('goes through HTTP_PROXY (absolute form for http, as curl does), and says so; NO_PROXY bypasses it', async () => {
-  const tunnels: string[] = [];
-  const proxy = http.createServer((req, res) => {
-    // A forward proxy receives http requests in absolute form.
-    tunnels.push(req.url!);
-    const up = http.request(req.url!, { method: req.method, headers: req.headers }, (r) => {
-      res.writeHead(r.statusCode!, r.headers);
-      r.pipe(res);
-    });
-    up.on('error', () => res.writeHead(502).end());
-    req.pipe(up);
-  });
-  proxy.on('connect', (req, socket, head) => {
-    tunnels.push(req.url!);
-    const [host, port] = req.url!.split(':');
-    const upstream = net.connect(Number(port), host, () => {
-      socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
-      upstream.write(head);
-      upstream.pipe(socket);
-      socket.pipe(upstream);
-    });
-    upstream.on('error', () => socket.destroy());
-  });
+  const { server: proxy, proxied } = forwardProxy();
   const proxyAddr = await listen(proxy);
   const env = { HTTP_PROXY: `http://${proxyAddr}` };
   const viaProxy = await sendRequest({ method: 'GET', url: `http://${base}/denied`, headers: [] }, { env });
   assert.equal(viaProxy.response.status, 403);
   assert.equal(viaProxy.trace?.proxy?.used, true);
-  assert.deepEqual(tunnels, [`http://${base}/denied`]);
+  assert.deepEqual(proxied.map((r) => r.target), [`http://${base}/denied`]);
   const bypass = await sendRequest({ method: 'GET', url: `http://${base}/denied`, headers: [] }, { env: { ...env, NO_PROXY: '127.0.0.1' } });
   assert.equal(bypass.trace?.proxy?.used, false);
   assert.match(bypass.trace!.proxy!.reason, /NO_PROXY/);
-  assert.equal(tunnels.length, 1);
+  assert.equal(proxied.length, 1);
 });
 
 test('proxy decision follows curl: lower case wins, NO_PROXY suffixes and ports', () => {

@@ -110,3 +110,14 @@ export async function diagnoseInProcess(origin: string, p: PlannedRequest): Prom
   exchange.source = { kind: 'live', name: cap.request.url };
   return diagnose(exchange, { now: cap.receivedAt });
 }
+
+/** Starts the scan as its own process (so it can be killed for real). */
+export function startScan(args: string[]) {
+  const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: { ...process.env, NO_PROXY: '127.0.0.1', NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
+  child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code, signal) => resolve(code ?? (signal ? -1 : null))));
+  return { child, exited, out: () => ({ stdout, stderr }) };
+}

@@ -6,13 +6,12 @@
 // requests.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { makeTempDir, removeDir } from '../servers/common.ts';
-import { BIN, ROOT, runCli } from './helpers.ts';
+import { runCli, startScan } from './helpers.ts';
 import { createClient, failed } from '../../src/scan/fetch.ts';
 import type { ScanSummary } from '../../src/scan/summary.ts';
 
@@ -67,15 +66,6 @@ function drip(res: ServerResponse): void {
 
 const parse = (stdout: string) => JSON.parse(stdout) as ScanJson;
 
-function startScan(args: string[]) {
-  const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: { ...process.env, NO_PROXY: '127.0.0.1', NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
-  child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-  return { child, exited, out: () => ({ stdout, stderr }) };
-}
 
 async function until(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
   const end = Date.now() + timeoutMs;

@@ -5,7 +5,6 @@
 // and `scan diff`. Expected refusals come from the dataset, not from why403.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
@@ -13,7 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { RunningServer } from '../servers/common.ts';
 import { makeTempDir, removeDir } from '../servers/common.ts';
 import { employees, expectedForbidden, hits, resetHits, startScanApp } from '../servers/scan-server.ts';
-import { BIN, ROOT, runCli } from './helpers.ts';
+import { runCli, startScan } from './helpers.ts';
 import { main } from '../../src/cli/main.ts';
 import type { ScanSummary } from '../../src/scan/summary.ts';
 
@@ -206,16 +205,6 @@ describe('why403 scan: which employees the integration identity cannot read', ()
   });
 });
 
-/** Starts the scan as its own process (so it can be killed for real). */
-function startScan(args: string[]) {
-  const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: { ...process.env, NO_PROXY: '127.0.0.1', NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
-  child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('close', (code, signal) => resolve(code ?? (signal ? -1 : null))));
-  return { child, exited, out: () => ({ stdout, stderr }) };
-}
 
 async function waitForHits(origin: string, atLeast: number, timeoutMs = 20_000): Promise<void> {
   const until = Date.now() + timeoutMs;
