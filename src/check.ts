@@ -7,7 +7,7 @@ import type { Report } from './model/report.ts';
 import { sendRequest, type SendOptions } from './live/send.ts';
 import { proxyFor } from './live/proxy.ts';
 import { shownProxy } from './live/route.ts';
-import { diagnose, type DiagnoseOptions } from './engine/diagnose.ts';
+import { diagnose, type DiagnoseOptions } from './diagnose.ts';
 import { isDenial } from './engine/status.ts';
 import { UsageError } from './errors.ts';
 import type { Identity, ProbeOptions } from './probes/define.ts';

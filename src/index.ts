@@ -4,10 +4,11 @@
 //   const report = await diagnose(fromRaw(text));
 
 // Diagnosis
-export { diagnose, diagnoseWith, type DiagnoseOptions } from './engine/diagnose.ts';
+export { diagnoseWith } from './engine/diagnose.ts';
+export { diagnose, type DiagnoseOptions } from './diagnose.ts';
 export { loadRules } from './rules/registry.ts';
-export { defineRule, type Rule, type RuleMeta, type RuleOutput, type CauseClaim, type ProducerClaim } from './rules/define.ts';
-export type { Context } from './engine/context.ts';
+export { defineProducer, defineCause, signals, ev } from './rules/define.ts';
+export type { Rule, RuleMeta, RuleOutput, CauseClaim, ProducerClaim, Context } from './model/rule.ts';
 
 // Inputs → exchanges
 export { readHar as fromHar, type HarSummary, type HarReading } from './importers/har.ts';

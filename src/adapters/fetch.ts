@@ -5,7 +5,7 @@
 //   if (res.status === 403) logger.warn(await diagnoseResponse(res, { url, ...init }));
 import type { Exchange, NameValue } from '../model/exchange.ts';
 import type { Report } from '../model/report.ts';
-import { diagnose, type DiagnoseOptions } from '../engine/diagnose.ts';
+import { diagnose, type DiagnoseOptions } from '../diagnose.ts';
 
 export interface RequestLike {
   url: string | URL;

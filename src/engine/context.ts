@@ -1,43 +1,14 @@
-// Everything a rule may read about one exchange, computed once. Rules see only
-// this: the exchange's parsed evidence, never the network, never each other.
+// Builds the Context (src/model/rule.ts) every rule reads: the exchange's
+// parsed evidence, computed once. Rules see only this, never the network,
+// never each other.
 import { createRequire } from 'node:module';
 import type { XMLParser } from 'fast-xml-parser';
 import { headerValue, headerValues, type Exchange } from '../model/exchange.ts';
 import type { CredentialReport } from '../model/credential.ts';
-import { parseWwwAuthenticate, type Challenge } from './www-authenticate.ts';
+import type { Body, Context } from '../model/rule.ts';
+import { parseWwwAuthenticate } from './www-authenticate.ts';
 
-export interface Body {
-  /**
-   * The body as rules read it: its first BODY_VIEW_CHARS characters. The
-   * exchange (`ctx.exchange`) keeps the whole body.
-   */
-  text: string;
-  /** True when `text` is a prefix of a longer body. */
-  truncated?: boolean;
-  contentType: string;
-  json?: unknown;
-  /** Leaf elements of an XML body by dotted path: { "Error.Code": "AccessDenied" }. */
-  xml?: Record<string, string>;
-  /** <title> of an HTML body, whitespace collapsed. */
-  htmlTitle?: string;
-  /** First <h1> of an HTML body. */
-  htmlH1?: string;
-}
-
-export interface Context {
-  exchange: Exchange;
-  status: number;
-  method: string;
-  url?: URL;
-  /** Response header (all values joined), case-insensitive. */
-  header(name: string): string | undefined;
-  headers(name: string): string[];
-  /** Request header, case-insensitive. */
-  requestHeader(name: string): string | undefined;
-  body: Body;
-  challenges: Challenge[];
-  credential: CredentialReport;
-}
+export type { Body, Context };
 
 /**
  * How much of a body rules see (64 Ki characters), for the text and for what
@@ -165,32 +136,5 @@ export function buildContext(exchange: Exchange, credential: CredentialReport): 
   };
 }
 
-/**
- * The text between the first `<name>` and the next `</name>`: what
- * `new RegExp(`<${name}>([\\s\\S]*?)</${name}>`)` captured, found in one pass.
- * That regex rescanned the rest of the body from every unclosed `<name>`
- * (quadratic in a body of repeated `<Code>`); when the first has no closing
- * tag, no later one has either.
- */
-export function elementText(text: string, name: string): string | undefined {
-  const open = text.indexOf(`<${name}>`);
-  if (open < 0) return undefined;
-  const from = open + name.length + 2;
-  const close = text.indexOf(`</${name}>`, from);
-  return close < 0 ? undefined : text.slice(from, close);
-}
-
-/** Reads a dotted path ("error.status", "errors.0.message") out of parsed JSON. */
-export function jsonAt(json: unknown, path: string): unknown {
-  let node: unknown = json;
-  for (const part of path.split('.')) {
-    if (node === null || typeof node !== 'object') return undefined;
-    node = (node as Record<string, unknown>)[part];
-  }
-  return node;
-}
-
-export function jsonString(json: unknown, path: string): string | undefined {
-  const v = jsonAt(json, path);
-  return typeof v === 'string' ? v : typeof v === 'number' ? String(v) : undefined;
-}
+// Until every rule reads these from src/rules/define.ts.
+export { elementText, jsonAt, jsonString } from '../rules/_lib/read.ts';

@@ -1,11 +1,11 @@
-// The engine: runs every rule on one exchange's context and merges what they
-// claim into a ranked report. It knows no vendor; all knowledge is in rules.
+// The engine: runs the rules it is given on one exchange's context, applies
+// their declared precedence and merges what they claim into a ranked report.
+// It knows no vendor and loads no rules; all knowledge is in the rules.
 import type { Exchange } from '../model/exchange.ts';
 import type { Cause, DeniedBy, Evidence, Fix, Probing, ProbeResult, Report } from '../model/report.ts';
 import { REPORT_SCHEMA } from '../model/report.ts';
 import type { CauseId, Likelihood } from '../model/vocabulary.ts';
-import type { CauseClaim, ProducerClaim, Rule } from '../rules/define.ts';
-import { loadRules } from '../rules/registry.ts';
+import type { CauseClaim, Context, ProducerClaim, Rule, RuleOutput } from '../model/rule.ts';
 import { inspectExchangeCredentials } from '../credentials/index.ts';
 import { buildContext } from './context.ts';
 import { headlineOf, isDenial, outcomeOf } from './status.ts';
@@ -110,8 +110,24 @@ function statusMismatch(status: number, causes: Cause[]): string | undefined {
   return undefined;
 }
 
-/** Diagnoses with an already loaded rule set (synchronous; for hot loops). */
-export function diagnoseWith(rules: Rule[], exchange: Exchange, opts: DiagnoseOptions = {}): Report {
+/**
+ * Runs every rule on the context and applies precedence: a rule whose
+ * `yieldsTo` names a product another rule recognised steps aside, with all it
+ * claimed. Which producer wins is declared by the rules, not tuned by
+ * confidence; among the rest the engine picks the most confident.
+ */
+export function runRules(rules: readonly Rule[], ctx: Context): RuleOutput[] {
+  const outputs: { rule: Rule; out: RuleOutput }[] = [];
+  for (const rule of rules) {
+    const out = rule.run(ctx);
+    if (out) outputs.push({ rule, out });
+  }
+  const recognised = new Set<string>(outputs.flatMap(({ out }) => (out.producer && out.producer.product !== 'unknown' ? [out.producer.product] : [])));
+  return outputs.filter(({ rule, out }) => !rule.meta.yieldsTo?.some((p) => p !== out.producer?.product && recognised.has(p))).map(({ out }) => out);
+}
+
+/** Diagnoses an exchange with the given rules (synchronous; for hot loops). */
+export function diagnoseWith(rules: readonly Rule[], exchange: Exchange, opts: DiagnoseOptions = {}): Report {
   const credential = inspectExchangeCredentials(exchange, { now: opts.now, showSecrets: opts.showSecrets });
   const ctx = buildContext(exchange, credential);
   const status = exchange.response.status;
@@ -119,10 +135,7 @@ export function diagnoseWith(rules: Rule[], exchange: Exchange, opts: DiagnoseOp
   const claims: CauseClaim[] = [];
   const notes: string[] = [...(exchange.notes ?? [])];
   const denial = isDenial(status);
-  for (const rule of rules) {
-    if (rule.applies && !rule.applies(ctx)) continue;
-    const out = rule.run(ctx);
-    if (!out) continue;
+  for (const out of runRules(rules, ctx)) {
     if (out.producer) producers.push(out.producer);
     if (denial && out.causes) claims.push(...out.causes);
     if (out.notes) notes.push(...out.notes);
@@ -163,8 +176,4 @@ export function diagnoseWith(rules: Rule[], exchange: Exchange, opts: DiagnoseOp
   if (opts.showSecrets) return report;
   report.request.url = redactUrl(report.request.url);
   return scrub(report, [...secretsOf(exchange), ...(opts.extraSecrets ?? []).filter((s) => s.length >= 6)].sort((a, b) => b.length - a.length));
-}
-
-export async function diagnose(exchange: Exchange, opts: DiagnoseOptions = {}): Promise<Report> {
-  return diagnoseWith(await loadRules(), exchange, opts);
 }

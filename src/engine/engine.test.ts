@@ -1,9 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { combineWeights, diagnoseWith, likelihoodOf } from './diagnose.ts';
-import { defineRule } from '../rules/define.ts';
+import type { Rule } from '../model/rule.ts';
 import type { Exchange } from '../model/exchange.ts';
 import { secretsOf } from './scrub.ts';
+
+/** The engine's contract is the Rule shape itself; these rules are written by hand. */
+const rule = (r: Rule): Rule => r;
 
 const exchange = (status: number, reqHeaders: { name: string; value: string }[] = [], url = 'https://api.example.test/items?api_key=abcdef123456'): Exchange => ({
   request: { method: 'GET', url, headers: reqHeaders },
@@ -21,7 +24,7 @@ test('weights combine as a noisy-OR and negative evidence scales down', () => {
 });
 
 test('causes are merged per id, ranked by score, fixes sorted easy first', () => {
-  const a = defineRule({
+  const a = rule({
     meta: { id: 'a', kind: 'cause', description: 'test rule a', docs: ['https://example.test'], causes: ['insufficient-role', 'csrf'] },
     run: () => ({
       causes: [
@@ -30,7 +33,7 @@ test('causes are merged per id, ranked by score, fixes sorted easy first', () =>
       ],
     }),
   });
-  const b = defineRule({
+  const b = rule({
     meta: { id: 'b', kind: 'cause', description: 'test rule b', docs: ['https://example.test'], causes: ['insufficient-role'] },
     run: () => ({ causes: [{ id: 'insufficient-role', weight: 0.6, summary: 'strong', evidence: [{ source: 'header:x', text: 'y' }], fixes: [{ title: 'easy fix', difficulty: 'easy' }] }] }),
   });
@@ -53,16 +56,16 @@ test('no rule speaks: one "unknown" cause, and non-denials carry no causes', () 
 });
 
 test('a 403 whose likeliest cause is authentication is called out as a should-be 401', () => {
-  const rule = defineRule({
+  const x = rule({
     meta: { id: 'x', kind: 'cause', description: 'test rule x', docs: ['https://example.test'], causes: ['credential-expired', 'insufficient-scope'] },
     run: (ctx) => ({ causes: [{ id: ctx.status === 403 ? 'credential-expired' : 'insufficient-scope', weight: 0.8, summary: 's', evidence: [] }] }),
   });
-  assert.match(diagnoseWith([rule], exchange(403)).statusMismatch ?? '', /should have been a 401/);
-  assert.match(diagnoseWith([rule], exchange(401)).statusMismatch ?? '', /really a permission problem/);
+  assert.match(diagnoseWith([x], exchange(403)).statusMismatch ?? '', /should have been a 401/);
+  assert.match(diagnoseWith([x], exchange(401)).statusMismatch ?? '', /really a permission problem/);
 });
 
 test('secrets the request carried never reach the report', () => {
-  const leaky = defineRule({
+  const leaky = rule({
     meta: { id: 'leaky', kind: 'cause', description: 'echoes the request', docs: ['https://example.test'], causes: ['credential-invalid'] },
     run: (ctx) => ({ causes: [{ id: 'credential-invalid', weight: 0.9, summary: `token ${ctx.requestHeader('authorization')} cookie ${ctx.requestHeader('cookie')}`, evidence: [{ source: 'request:url', text: ctx.exchange.request!.url }] }] }),
   });
@@ -75,4 +78,21 @@ test('secrets the request carried never reach the report', () => {
   assert.ok(secretsOf(ex).includes('s3cr3t-token-value-1234'));
   const shown = JSON.stringify(diagnoseWith([leaky], ex, { showSecrets: true }));
   assert.ok(shown.includes('s3cr3t-token-value-1234'), '--show-secrets shows them');
+});
+
+test('a rule that yields to a recognised product steps aside with everything it claimed', () => {
+  const proxy = rule({
+    meta: { id: 'proxy', kind: 'producer', product: 'envoy', layer: 'service-mesh', description: 'test proxy', docs: ['https://example.test'], causes: ['explicit-deny'], yieldsTo: ['istio'] },
+    run: () => ({ producer: { product: 'envoy', layer: 'service-mesh', confidence: 0.9, evidence: [] }, causes: [{ id: 'explicit-deny', weight: 0.9, summary: 'proxy says', evidence: [] }] }),
+  });
+  const mesh = rule({
+    meta: { id: 'mesh', kind: 'producer', product: 'istio', layer: 'service-mesh', description: 'test mesh', docs: ['https://example.test'], causes: ['resource-policy'] },
+    run: (ctx) => (ctx.header('x-mesh') ? { producer: { product: 'istio', layer: 'service-mesh', confidence: 0.6, evidence: [] }, causes: [{ id: 'resource-policy', weight: 0.5, summary: 'mesh says', evidence: [] }] } : undefined),
+  });
+  const plain = diagnoseWith([proxy, mesh], exchange(403));
+  assert.equal(plain.deniedBy?.product, 'envoy');
+  const withMesh: Exchange = { ...exchange(403), response: { ...exchange(403).response, headers: [{ name: 'x-mesh', value: '1' }] } };
+  const r = diagnoseWith([proxy, mesh], withMesh);
+  assert.equal(r.deniedBy?.product, 'istio', 'the less confident rule wins because the other yields to it');
+  assert.deepEqual(r.causes.map((c) => c.id), ['resource-policy'], 'the yielding rule’s causes go with it');
 });

@@ -1,11 +1,9 @@
 // RFC 9110 section 11.6.1 challenges: `scheme [token68 | auth-param *( "," auth-param )]`,
 // several challenges possibly folded into one header field, separated by commas.
 
-export interface Challenge {
-  scheme: string;
-  params: Record<string, string>;
-  token68?: string;
-}
+import type { Challenge } from '../model/rule.ts';
+
+export type { Challenge };
 
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+/;
 

@@ -4,7 +4,7 @@ import { headerValue, type Exchange, type NameValue } from '../model/exchange.ts
 import type { CredentialItem } from '../model/credential.ts';
 import type { Gap } from '../model/report.ts';
 import type { CauseId } from '../model/vocabulary.ts';
-import type { CauseClaim } from '../rules/define.ts';
+import type { CauseClaim } from '../model/rule.ts';
 import { decodeBody } from '../engine/context.ts';
 import { redactUrl } from '../credentials/redact.ts';
 import { formatDuration } from '../credentials/clock.ts';

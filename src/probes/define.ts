@@ -8,7 +8,7 @@
 import type { Exchange, ExchangeRequest, NameValue } from '../model/exchange.ts';
 import type { ProbeResult, Report } from '../model/report.ts';
 import type { CauseId } from '../model/vocabulary.ts';
-import type { CauseClaim } from '../rules/define.ts';
+import type { CauseClaim } from '../model/rule.ts';
 
 /** A second identity the user named: the header that carries it. */
 export interface Identity {

@@ -7,7 +7,7 @@ import type { ProbeContext, ProbeRequest } from './define.ts';
 import { assertProbeSafe, ProbeRefused } from './guard.ts';
 import { withHeader, withoutHeaders, withoutCookies, withoutQuery } from './vary.ts';
 import { createSender } from './runner.ts';
-import { diagnose } from '../engine/diagnose.ts';
+import { diagnose } from '../diagnose.ts';
 import { sendRequest } from '../live/send.ts';
 
 const original: ExchangeRequest = {

@@ -5,7 +5,7 @@
 import type { Exchange } from '../model/exchange.ts';
 import { headerValue } from '../model/exchange.ts';
 import type { Probing, ProbeResult } from '../model/report.ts';
-import type { CauseClaim } from '../rules/define.ts';
+import type { CauseClaim } from '../model/rule.ts';
 import { sendRequest, type SendOptions } from '../live/send.ts';
 import { Why403Error } from '../errors.ts';
 import type { ProbeContext, ProbeKind, ProbeRequest, Send } from './define.ts';

@@ -3,7 +3,7 @@
 // asked for (optionally stopping after `limit`, like a spent budget).
 import type { ExchangeRequest } from '../model/exchange.ts';
 import { sendRequest } from '../live/send.ts';
-import { diagnose } from '../engine/diagnose.ts';
+import { diagnose } from '../diagnose.ts';
 import type { ProbeContext, ProbeOptions, ProbeRequest, Send } from './define.ts';
 import { probeContext } from './context.ts';
 

@@ -1,60 +1,205 @@
-// A rule is one unit of knowledge: a product it recognises, or a cause it can
-// argue for, with the evidence it reads and what it concludes. Rules are pure:
-// (Context) => RuleOutput. The engine merges their outputs and knows no vendor.
-import type { Context } from '../engine/context.ts';
+// How a rule is written. A rule is one unit of knowledge: a product it
+// recognises (defineProducer) or a cause it can argue for whatever the product
+// (defineCause). It declares what it may conclude — causes, messages, the
+// statuses it explains, the products it gives way to — and the helpers here do
+// the rest once: the producer claim, the status gate, summaries from message
+// ids. TypeScript checks that every claimed cause is declared and every
+// message id exists; the rule tester checks that every placeholder is filled.
+//
+// Modelled on typescript-eslint's createRule and ESLint's `meta.messages`.
 import type { Evidence, Fix, Gap } from '../model/report.ts';
+import type { CauseClaim, Context, ProducerClaim, Rule, RuleMeta, RuleOutput } from '../model/rule.ts';
 import type { CauseId, Layer, Product } from '../model/vocabulary.ts';
+import { isDenial } from '../engine/status.ts';
 
-export interface RuleMeta {
-  /** Kebab-case; equals the rule's folder name. */
-  id: string;
-  kind: 'producer' | 'cause';
-  /** For producer rules: what they recognise. */
-  product?: Product;
-  layer?: Layer;
-  description: string;
-  /** Public pages the rule's knowledge comes from. */
-  docs: string[];
-  /** Every cause the rule may conclude. The tester rejects any other. */
-  causes: CauseId[];
-}
-
-export interface ProducerClaim {
-  product: Product;
-  layer: Layer;
-  /** 0..1: how sure the rule is that this product produced the response. */
-  confidence: number;
-  evidence: Evidence[];
-}
-
-export interface CauseClaim {
-  id: CauseId;
-  /** 0..1 for support, negative to argue against; combined by the engine. */
-  weight: number;
-  summary: string;
-  evidence: Evidence[];
-  gap?: Gap;
-  fixes?: Fix[];
-}
-
-export interface RuleOutput {
-  producer?: ProducerClaim;
-  causes?: CauseClaim[];
-  /** Plain notes for the reader (e.g. "this is S3's 403 for a missing key"). */
-  notes?: string[];
-}
-
-export interface Rule {
-  meta: RuleMeta;
-  /** Cheap gate (a header, a status) checked before `run`. */
-  applies?: (ctx: Context) => boolean;
-  run: (ctx: Context) => RuleOutput | undefined;
-}
-
-export function defineRule(rule: Rule): Rule {
-  return rule;
-}
+export type { Body, CauseClaim, Challenge, Context, ProducerClaim, Rule, RuleMeta, RuleOutput } from '../model/rule.ts';
+export type { Evidence, Fix, Gap } from '../model/report.ts';
+export { elementText, jsonAt, jsonString } from './_lib/read.ts';
 
 /** Shorthand for an evidence line. */
 export const ev = (source: string, text: string, weight?: number): Evidence =>
   weight === undefined ? { source, text } : { source, text, weight };
+
+/** What a producer rule found: how sure it is, why, and anything it read on the way for `explain` to reuse. */
+export interface Recognition {
+  confidence: number;
+  evidence: Evidence[];
+  /** When the product answers from another layer than the rule's usual one (a CDN's own origin errors). */
+  layer?: Layer;
+}
+
+/** Values for a message's `{{name}}` placeholders. */
+export type MessageData = Readonly<Record<string, string | number | undefined>>;
+
+export interface ClaimDetails {
+  data?: MessageData;
+  evidence?: Evidence[];
+  fixes?: Fix[];
+  gap?: Gap;
+}
+
+/** Collects a rule's claims; `claim` takes only declared causes and existing message ids. */
+export interface Reporter<C extends CauseId, M extends string> {
+  claim(cause: C, message: M, weight: number, details?: ClaimDetails): void;
+  note(text: string): void;
+}
+
+/** A cause rule may also recognise a producer (a problem type URI that names one). */
+export interface CauseReporter<C extends CauseId, M extends string> extends Reporter<C, M> {
+  producer(claim: ProducerClaim): void;
+}
+
+interface CommonMeta<C extends CauseId, M extends string> {
+  /** Kebab-case; equals the rule's folder name. */
+  id: string;
+  description: string;
+  /** Public pages the rule's knowledge comes from. */
+  docs: readonly string[];
+  /** Every cause the rule may conclude. */
+  causes: readonly C[];
+  /** Cause summaries by message id, with `{{name}}` placeholders. */
+  messages: Readonly<Record<M, string>>;
+  /** The statuses the rule explains (default: every denial, 401, 403 and 407). */
+  statuses?: readonly number[];
+}
+
+export interface ProducerSpec<R extends Recognition, C extends CauseId, M extends string> {
+  meta: CommonMeta<C, M> & {
+    product: Product;
+    layer: Layer;
+    /** Products whose rules outrank this one when both recognise a response. */
+    yieldsTo?: readonly Product[];
+  };
+  /**
+   * Recognises the product, once per exchange: undefined or confidence 0 when
+   * the response is not this product's. The result is the producer claim's
+   * confidence and evidence, and is handed to `explain`.
+   */
+  recognise(ctx: Context): R | undefined;
+  /** Claims causes; runs only for a recognised response whose status the rule explains. */
+  explain?(ctx: Context, recognised: R, report: Reporter<C, M>): void;
+}
+
+export interface CauseSpec<C extends CauseId, M extends string> {
+  meta: CommonMeta<C, M>;
+  /** A cheap gate checked before `explain`. */
+  applies?(ctx: Context): boolean;
+  explain(ctx: Context, report: CauseReporter<C, M>): void;
+}
+
+const PLACEHOLDER = /\{\{\s*(\w+)\s*\}\}/g;
+
+/** Fills `{{name}}` from data; a placeholder without a value stays visible, and the rule tester fails on it. */
+export function formatMessage(template: string, data: MessageData = {}): string {
+  return template.replace(PLACEHOLDER, (whole, name: string) => {
+    const v = data[name];
+    return v === undefined ? whole : String(v);
+  });
+}
+
+function collector<C extends CauseId, M extends string>(messages: Readonly<Record<M, string>>) {
+  const causes: CauseClaim[] = [];
+  const notes: string[] = [];
+  const reporter: Reporter<C, M> = {
+    claim(cause, message, weight, details = {}) {
+      causes.push({
+        id: cause,
+        weight,
+        summary: formatMessage(messages[message], details.data),
+        evidence: details.evidence ?? [],
+        ...(details.gap ? { gap: details.gap } : {}),
+        ...(details.fixes?.length ? { fixes: details.fixes } : {}),
+        message,
+      });
+    },
+    note(text) {
+      notes.push(text);
+    },
+  };
+  return { causes, notes, reporter };
+}
+
+function explains(statuses: readonly number[] | undefined, status: number): boolean {
+  return statuses ? statuses.includes(status) : isDenial(status);
+}
+
+function output(producer: ProducerClaim | undefined, causes: CauseClaim[], notes: string[]): RuleOutput | undefined {
+  if (!producer && !causes.length && !notes.length) return undefined;
+  return { ...(producer ? { producer } : {}), ...(causes.length ? { causes } : {}), ...(notes.length ? { notes } : {}) };
+}
+
+export function defineProducer<R extends Recognition, const C extends CauseId, const M extends string>(spec: ProducerSpec<R, C, M>): Rule {
+  const { meta } = spec;
+  return {
+    meta: { ...meta, kind: 'producer' },
+    run(ctx) {
+      const recognised = spec.recognise(ctx);
+      if (!recognised || recognised.confidence <= 0) return undefined;
+      const producer: ProducerClaim = {
+        product: meta.product,
+        layer: recognised.layer ?? meta.layer,
+        confidence: recognised.confidence,
+        evidence: recognised.evidence,
+      };
+      const { causes, notes, reporter } = collector<C, M>(meta.messages);
+      if (spec.explain && explains(meta.statuses, ctx.status)) spec.explain(ctx, recognised, reporter);
+      return output(producer, causes, notes);
+    },
+  };
+}
+
+export function defineCause<const C extends CauseId, const M extends string>(spec: CauseSpec<C, M>): Rule {
+  const { meta } = spec;
+  return {
+    meta: { ...meta, kind: 'cause' },
+    run(ctx) {
+      if (!explains(meta.statuses, ctx.status)) return undefined;
+      if (spec.applies && !spec.applies(ctx)) return undefined;
+      let producer: ProducerClaim | undefined;
+      const { causes, notes, reporter } = collector<C, M>(meta.messages);
+      spec.explain(ctx, { ...reporter, producer: (claim) => void (producer = claim) });
+      return output(producer, causes, notes);
+    },
+  };
+}
+
+/**
+ * The strongest of several signals, with the evidence of all of them: how
+ * producer rules add up headers, hosts and body markers into a recognition.
+ */
+export class Signals {
+  confidence = 0;
+  evidence: Evidence[] = [];
+
+  /** Counts a signal of this strength, with its evidence. */
+  add(confidence: number, evidence: Evidence): this {
+    this.confidence = Math.max(this.confidence, confidence);
+    this.evidence.push(evidence);
+    return this;
+  }
+
+  /** Counts each named response header that is present. */
+  headers(ctx: Context, confidence: number, names: readonly string[]): this {
+    for (const name of names) {
+      const v = ctx.header(name);
+      if (v !== undefined) this.add(confidence, ev(`header:${name}`, v));
+    }
+    return this;
+  }
+
+  /** The recognition, with what else the rule read on the way. */
+  result<X extends object>(extra?: X): Recognition & X {
+    return { confidence: this.confidence, evidence: this.evidence, ...(extra as X) };
+  }
+}
+
+export const signals = (): Signals => new Signals();
+
+/**
+ * The hand-written form every rule had before defineProducer: `applies` then
+ * `run`. Kept only while the rules move; nothing new uses it.
+ */
+export function defineRule(rule: { meta: RuleMeta; applies?: (ctx: Context) => boolean; run: (ctx: Context) => RuleOutput | undefined }): Rule {
+  const { applies, run } = rule;
+  return { meta: rule.meta, run: (ctx) => (applies && !applies(ctx) ? undefined : run(ctx)) };
+}

@@ -4,7 +4,7 @@
 // record-level rule (field-restricted, or an ownership rule) and against
 // everything that would refuse every record alike: a missing, expired or
 // invalid credential, an IP rule, a WAF rule on the request's shape.
-import type { CauseClaim } from '../rules/define.ts';
+import type { CauseClaim } from '../model/rule.ts';
 import type { ProbeResult } from '../model/report.ts';
 import type { CauseId } from '../model/vocabulary.ts';
 import type { Separation } from './separate.ts';

@@ -8,7 +8,7 @@ import type { NameValue } from '../model/exchange.ts';
 import { headerValue } from '../model/exchange.ts';
 import type { Report } from '../model/report.ts';
 import { isDenial } from '../engine/status.ts';
-import { diagnose } from '../engine/diagnose.ts';
+import { diagnose } from '../diagnose.ts';
 import { loadRules } from '../rules/registry.ts';
 import { InputError, NetworkError, Why403Error } from '../errors.ts';
 import { DEFAULT_MAX_PAGE, recordUrl, recordUrlBuilder, UnsafeIdError, type ListSource, type ScanSettings } from './config.ts';

@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import type { Exchange, NameValue } from '../model/exchange.ts';
 import type { Report } from '../model/report.ts';
-import { diagnose, type DiagnoseOptions } from '../engine/diagnose.ts';
+import { diagnose, type DiagnoseOptions } from '../diagnose.ts';
 import type { Fetched } from './fetch.ts';
 import type { SignatureRow } from './state.ts';
 

@@ -7,7 +7,7 @@ import type { Report } from '../../src/model/report.ts';
 import type { PlannedRequest, Scenario } from '../servers/scenarios.ts';
 import { send } from '../servers/http.ts';
 import { exchangeFromFixtureJson } from '../../src/rules/_lib/fixtures.ts';
-import { diagnose } from '../../src/engine/diagnose.ts';
+import { diagnose } from '../../src/diagnose.ts';
 
 export const ROOT = join(import.meta.dirname, '..', '..');
 /** The command from source, as `npm run why403` runs it; test/package/ runs the built one. */

@@ -5,7 +5,7 @@ import http from 'node:http';
 import { createHmac } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { ExchangeRequest } from '../../model/exchange.ts';
-import { diagnose } from '../../engine/diagnose.ts';
+import { diagnose } from '../../diagnose.ts';
 import type { Identity } from '../define.ts';
 import { createSender, planProbes, runProbes } from '../runner.ts';
 import probe from './as-identity.ts';

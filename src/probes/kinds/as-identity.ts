@@ -6,7 +6,7 @@ import type { Exchange } from '../../model/exchange.ts';
 import type { CredentialItem } from '../../model/credential.ts';
 import type { Gap } from '../../model/report.ts';
 import type { CauseId } from '../../model/vocabulary.ts';
-import type { CauseClaim } from '../../rules/define.ts';
+import type { CauseClaim } from '../../model/rule.ts';
 import { inspectToken } from '../../credentials/index.ts';
 import { combine, withHeader } from '../vary.ts';
 import { defineProbe, type Identity, type ProbeContext, type ProbeFinding, type ProbeRequest } from '../define.ts';

@@ -9,7 +9,7 @@
 // confirms an origin policy at work; one that allows all of it rules the
 // origin policy out as the reason for the denial.
 import { headerValue, type Exchange, type ExchangeRequest, type NameValue } from '../../model/exchange.ts';
-import type { CauseClaim } from '../../rules/define.ts';
+import type { CauseClaim } from '../../model/rule.ts';
 import { redactUrl } from '../../credentials/redact.ts';
 import { defineProbe, type ProbeContext, type ProbeFinding, type ProbeRequest } from '../define.ts';
 

@@ -26,7 +26,7 @@
 // One request per input present, at most four; only with --allow-unsafe,
 // since each one replays the user's own state-changing request.
 import { headerValue, type Exchange, type ExchangeRequest } from '../../model/exchange.ts';
-import type { CauseClaim } from '../../rules/define.ts';
+import type { CauseClaim } from '../../model/rule.ts';
 import { decodeBody } from '../../engine/context.ts';
 import { defineProbe, type ProbeContext, type ProbeFinding, type ProbeRequest } from '../define.ts';
 import { withoutCookies, withoutHeaders } from '../vary.ts';

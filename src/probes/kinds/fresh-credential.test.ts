@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { ExchangeRequest } from '../../model/exchange.ts';
-import { diagnose } from '../../engine/diagnose.ts';
+import { diagnose } from '../../diagnose.ts';
 import { createSender, planProbes, runProbes } from '../runner.ts';
 import probe from './fresh-credential.ts';
 import { runCredentialCommand } from '../credential-command.ts';

@@ -5,7 +5,7 @@
 import type { Exchange, ExchangeRequest } from '../../model/exchange.ts';
 import type { CredentialItem } from '../../model/credential.ts';
 import type { CauseId } from '../../model/vocabulary.ts';
-import type { CauseClaim } from '../../rules/define.ts';
+import type { CauseClaim } from '../../model/rule.ts';
 import { inspectToken } from '../../credentials/index.ts';
 import { redactSecret } from '../../credentials/redact.ts';
 import { isApiKeyHeader } from '../../credentials/request-parts.ts';

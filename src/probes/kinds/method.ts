@@ -3,7 +3,7 @@
 // it is the method (or something only that method is checked for) that is
 // refused; if it is refused the same way, the whole resource is.
 import type { Exchange, ExchangeRequest } from '../../model/exchange.ts';
-import type { CauseClaim } from '../../rules/define.ts';
+import type { CauseClaim } from '../../model/rule.ts';
 import { defineProbe, type ProbeContext, type ProbeFinding, type ProbeRequest } from '../define.ts';
 import { against, claim, describeAnswer, finding, readOutcome } from '../compare.ts';
 

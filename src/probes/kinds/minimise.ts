@@ -16,7 +16,7 @@
 // does not count as a change.
 import type { ExchangeRequest } from '../../model/exchange.ts';
 import type { CauseId } from '../../model/vocabulary.ts';
-import type { CauseClaim } from '../../rules/define.ts';
+import type { CauseClaim } from '../../model/rule.ts';
 import { isSecretHeader, isSecretParam } from '../../credentials/redact.ts';
 import { defineProbe, type ProbeContext, type ProbeFinding, type ProbeRequest, type Send } from '../define.ts';
 import { combine, withoutCookies, withoutHeaders, withoutQuery } from '../vary.ts';

@@ -6,7 +6,7 @@
 // both ways rules the proxy out.
 import { headerValue, type Exchange } from '../../model/exchange.ts';
 import type { CauseId } from '../../model/vocabulary.ts';
-import type { CauseClaim } from '../../rules/define.ts';
+import type { CauseClaim } from '../../model/rule.ts';
 import { redactUrl } from '../../credentials/redact.ts';
 import { decodeBody } from '../../engine/context.ts';
 import { defineProbe, type ProbeContext, type ProbeFinding, type ProbeRequest } from '../define.ts';

@@ -6,7 +6,7 @@ import { createHmac } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { ExchangeRequest } from '../../model/exchange.ts';
 import { type CauseId } from '../../model/vocabulary.ts';
-import { diagnose } from '../../engine/diagnose.ts';
+import { diagnose } from '../../diagnose.ts';
 import { createSender, planProbes, runProbes } from '../runner.ts';
 import probe from './without-credential.ts';
 import { describeRemoved, normaliseBody } from '../compare.ts';

@@ -7,7 +7,7 @@
 // request carry a credential; reading answers is in ../compare.ts.
 import { headerValue, type Exchange } from '../../model/exchange.ts';
 import type { CauseId } from '../../model/vocabulary.ts';
-import type { CauseClaim } from '../../rules/define.ts';
+import type { CauseClaim } from '../../model/rule.ts';
 import { isSecretHeader, isSecretParam } from '../../credentials/redact.ts';
 import { isApiKeyHeader } from '../../credentials/request-parts.ts';
 import { SIGNED_URL_PARAMS } from '../../credentials/signed-urls.ts';

@@ -16,7 +16,6 @@ import type { RuleOutput } from '../define.ts';
 
 export function runRule(rule: Rule, fx: Fixture): RuleOutput | undefined {
   const ctx = buildContext(fx.exchange, inspectExchangeCredentials(fx.exchange, { now: fx.now }));
-  if (rule.applies && !rule.applies(ctx)) return undefined;
   return rule.run(ctx);
 }
 
@@ -37,6 +36,7 @@ export function testRule(rule: Rule, folder: string, extra: ExtraCase[] = []): v
     assert.ok(rule.meta.description.length > 10, 'meta.description');
     assert.ok(rule.meta.docs.length > 0 && rule.meta.docs.every((d) => /^https:\/\//.test(d)), 'meta.docs holds https URLs');
     if (rule.meta.kind === 'producer') assert.ok(rule.meta.product && rule.meta.layer, 'a producer rule names product and layer');
+    for (const [messageId, text] of Object.entries(rule.meta.messages ?? {})) assert.ok(text.trim().length > 10, `message ${messageId} says something`);
     assert.ok(own.length >= 1, `${id} has at least one fixture in fixtures/`);
   });
 
@@ -45,7 +45,10 @@ export function testRule(rule: Rule, folder: string, extra: ExtraCase[] = []): v
     test(`${id}: ${name} (${fx.label.product}, ${fx.label.cause})`, async () => {
       const out = runRule(rule, fx);
       assert.ok(out, `${id} produced nothing for its own fixture`);
-      for (const c of out.causes ?? []) assert.ok(rule.meta.causes.includes(c.id), `${id} concluded "${c.id}", not listed in meta.causes`);
+      for (const c of out.causes ?? []) {
+        assert.ok(rule.meta.causes.includes(c.id), `${id} concluded "${c.id}", not listed in meta.causes`);
+        assert.doesNotMatch(c.summary, /\{\{\s*\w+\s*\}\}/, `${id}: message "${c.message}" left a placeholder unfilled`);
+      }
       if (rule.meta.kind === 'producer' && fx.label.product === rule.meta.product && !fx.productHidden) {
         assert.equal(out.producer?.product, rule.meta.product, 'recognises its product');
         assert.equal(out.producer?.layer, fx.label.layer, 'names the labelled layer');
@@ -72,6 +75,8 @@ export function testRule(rule: Rule, folder: string, extra: ExtraCase[] = []): v
     // a problem type URI); wherever it does, it must be the labelled one.
     for (const folder of ruleFolders()) {
       for (const fx of loadFixtures(join(rulesDir(), folder, 'fixtures'))) {
+        // A rule that yields to the labelled product is set aside by the engine there.
+        if (rule.meta.yieldsTo?.includes(fx.label.product)) continue;
         const out = runRule(rule, fx);
         // "unknown" names no product, so it is never a wrong one.
         const wrong = out?.producer && out.producer.product !== 'unknown' && out.producer.product !== fx.label.product && out.producer.confidence >= 0.5;

@@ -39,7 +39,7 @@ testRule(rule, import.meta.dirname, [
 test('problem-json: a plain {"error": …} JSON body is not problem details', () => {
   const ex = exchangeFromFixtureJson({ response: { status: 403, headers: { 'Content-Type': 'application/json' }, body: '{"error":"forbidden","message":"nope"}' } }, 'plain');
   const ctx = buildContext(ex, { scheme: 'none', items: [], findings: [], clock: { local: new Date().toISOString() } });
-  assert.equal(rule.applies?.(ctx), false);
+  assert.equal(rule.run(ctx), undefined);
 });
 
 test('problem-json: required_scopes becomes the gap', () => {

@@ -57,13 +57,13 @@ testRule(rule, import.meta.dirname, [
 test('rfc6750-bearer: a 400 invalid_request is not a denial and is left alone', () => {
   const ex = exchangeFromFixtureJson(challenge(400, 'Bearer error="invalid_request"'), 'bad-request');
   const ctx = buildContext(ex, { scheme: 'none', items: [], findings: [], clock: { local: new Date().toISOString() } });
-  assert.equal(rule.applies?.(ctx), false);
+  assert.equal(rule.run(ctx), undefined);
 });
 
 test('rfc6750-bearer: a Basic challenge is not read', () => {
   const ex = exchangeFromFixtureJson(challenge(401, 'Basic realm="x"'), 'basic');
   const ctx = buildContext(ex, { scheme: 'none', items: [], findings: [], clock: { local: new Date().toISOString() } });
-  assert.equal(rule.applies?.(ctx), false);
+  assert.equal(rule.run(ctx), undefined);
 });
 
 test('rfc6750-bearer: an error_description without an error code is not the standard shape', () => {
