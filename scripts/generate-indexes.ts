@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { loadFixtures } from '../src/rules/_lib/fixtures.ts';
 import { ruleFolders } from '../src/rules/_lib/folders.ts';
-import type { Rule } from '../src/rules/define.ts';
+import type { Rule } from '../src/model/rule.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 export const RULES_DIR = join(ROOT, 'src/rules');
@@ -29,7 +29,7 @@ function identifier(name: string): string {
 
 export async function rulesIndexSource(): Promise<string> {
   const names = ruleFolders();
-  const lines = [HEADER, "import type { Rule } from './define.ts';", "import type { FixtureCounts } from './fixture-counts.ts';"];
+  const lines = [HEADER, "import type { Rule } from '../model/rule.ts';", "import type { FixtureCounts } from './fixture-counts.ts';"];
   for (const name of names) lines.push(`import ${identifier(name)} from './${name}/rule.ts';`);
   lines.push('', 'export const RULES: readonly Rule[] = [', ...names.map((n) => `  ${identifier(n)},`), '];', '');
   lines.push('/** The real fixtures behind each rule, by the cause and layer their sources give. */');

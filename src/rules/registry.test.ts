@@ -1,5 +1,6 @@
 // Every rule folder is complete: rule, test, real fixtures, an id that
-// matches the folder, vocabulary from design.md. Like ESLint's checkRuleFiles.
+// matches the folder, the project's vocabulary, generated docs that are
+// current. Like ESLint's checkRuleFiles and typescript-eslint's docs test.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
@@ -35,14 +36,35 @@ test('rule metadata uses only design.md vocabulary', async () => {
   }
 });
 
-test('the vocabulary matches ../shared/design.md section 2 when it is beside the project', () => {
-  const design = join(rulesDir(), '../../../shared/design.md');
-  if (!existsSync(design)) return;
-  const text = readFileSync(design, 'utf8');
-  const causeTable = text.slice(text.indexOf('### Causes'), text.indexOf('### Layers'));
-  const documented = [...causeTable.matchAll(/^\| ([a-z-]+) \|/gm)].map((m) => m[1]).filter((c) => c !== 'id');
-  for (const c of documented) assert.ok(isCauseId(c), `design.md cause ${c} missing from vocabulary.ts`);
-  assert.equal(documented.length, 29);
+test('the generated docs are current: docs/vocabulary.md and docs/rules/ (npm run generate rewrites them)', async () => {
+  const { generatedDocs, strayRulePages } = await import('../../scripts/generate-docs.ts');
+  const pages = generatedDocs();
+  for (const [path, text] of pages) {
+    assert.ok(existsSync(path), `${path} is missing: run npm run generate`);
+    assert.equal(readFileSync(path, 'utf8'), text, `${path} is stale: run npm run generate`);
+  }
+  assert.deepEqual(strayRulePages(pages), [], 'pages for rules that no longer exist');
+});
+
+test('every product a rule yields to is one some other rule recognises, and no two rules yield to each other', async () => {
+  const rules = await loadRules();
+  const recognised = new Map(rules.filter((r) => r.meta.product).map((r) => [r.meta.product, r]));
+  for (const r of rules)
+    for (const p of r.meta.yieldsTo ?? []) {
+      const other = recognised.get(p);
+      assert.ok(other && other !== r, `${r.meta.id} yields to ${p}, which no other rule recognises`);
+      assert.ok(!other.meta.yieldsTo?.includes(r.meta.product!), `${r.meta.id} and ${other.meta.id} yield to each other`);
+    }
+});
+
+test('every rule is written with defineProducer or defineCause and declares its messages', async () => {
+  for (const folder of ruleFolders()) {
+    const source = readFileSync(join(rulesDir(), folder, 'rule.ts'), 'utf8');
+    assert.match(source, /export default define(Producer|Cause)\(/, `${folder}: rule.ts should export defineProducer(…) or defineCause(…)`);
+    assert.doesNotMatch(source, /from '\.\.\/\.\.\/engine\//, `${folder}: rules read the Context from ../define.ts, not the engine`);
+    assert.doesNotMatch(source, /from '\.\.\/(?!_lib\/|define\.ts)[^']+'/, `${folder}: a rule never imports another rule's folder (shared knowledge goes to src/knowledge/)`);
+  }
+  for (const r of await loadRules()) assert.ok(Object.keys(r.meta.messages ?? {}).length > 0 || r.meta.causes.length === 0, `${r.meta.id}: meta.messages is empty`);
 });
 
 test('an unknown producer degrades gracefully: with its own product’s rules left out, no exchange gets another product named with confidence', async () => {
