@@ -1,6 +1,10 @@
 // For the probe kinds' tests: a context built the way `check` builds it, from
 // a real request to a loopback server, and a `send` that records what a probe
-// asked for (optionally stopping after `limit`, like a spent budget).
+// asked for (optionally stopping after `limit`, like a spent budget), and the
+// loopback server each kind's test talks to.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before } from 'node:test';
 import type { ExchangeRequest } from '../model/exchange.ts';
 import { sendRequest } from '../live/send.ts';
 import { diagnose } from '../diagnose.ts';
@@ -24,3 +28,26 @@ export function recorder(opts: { limit?: number; env?: NodeJS.ProcessEnv } = {})
   };
   return { sent, names, send };
 }
+
+/**
+ * A loopback HTTP server for one test file, started before its tests and
+ * closed after them; `base` is its URL once started.
+ */
+export function serveForTests(handler: http.RequestListener): { readonly base: string } {
+  let server: http.Server | undefined;
+  const loop = { base: '' };
+  before(async () => {
+    server = http.createServer(handler);
+    await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', resolve));
+    loop.base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  after(() => {
+    server?.closeAllConnections();
+    server?.close();
+  });
+  return loop;
+}
+
+/** Answers with a JSON body. */
+export const sendJson = (res: http.ServerResponse, status: number, body: object, headers: Record<string, string> = {}) =>
+  res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(body));

@@ -1,9 +1,8 @@
-import { contextFor, recorder } from '../test-support.ts';
-import { test, before, after } from 'node:test';
+import { contextFor, recorder, serveForTests, sendJson as json } from '../test-support.ts';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { createHmac } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
 import type { ExchangeRequest } from '../../model/exchange.ts';
 import { diagnose } from '../../diagnose.ts';
 import type { Identity } from '../define.ts';
@@ -31,13 +30,8 @@ function verify(auth: string | undefined): Record<string, unknown> | 'expired' |
 const has = (v: unknown, x: string) => (Array.isArray(v) ? v.includes(x) : String(v ?? '').split(' ').includes(x));
 
 const seen: { method: string; url: string; headers: http.IncomingHttpHeaders }[] = [];
-let base = '';
-let server: http.Server;
-const json = (res: http.ServerResponse, status: number, body: object, headers: Record<string, string> = {}) =>
-  res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(body));
 
-before(async () => {
-  server = http.createServer((req, res) => {
+const loop = serveForTests((req, res) => {
     seen.push({ method: req.method!, url: req.url!, headers: req.headers });
     const claims = verify(req.headers.authorization);
     if (claims === 'expired') return json(res, 401, { error: 'invalid_token' }, { 'www-authenticate': 'Bearer error="invalid_token", error_description="expired"' });
@@ -59,13 +53,6 @@ before(async () => {
       default:
         return json(res, 404, { error: 'not found' });
     }
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-});
-after(() => {
-  server.closeAllConnections();
-  server.close();
 });
 
 
@@ -87,7 +74,7 @@ test('another identity is allowed and holds a scope yours lacks: insufficient-sc
   const mine = bearer({ sub: 'alice', scope: 'reports:list', exp: hour() });
   const theirs = bearer({ sub: 'bob', scope: 'reports:list reports:read', exp: hour() });
   const { ctx, sent, findings } = await run(
-    { method: 'GET', url: `${base}/reports`, headers: [mine, { name: 'Cookie', value: 'sessionid=0123456789abcdef0123' }, { name: 'Accept', value: 'application/json' }] },
+    { method: 'GET', url: `${loop.base}/reports`, headers: [mine, { name: 'Cookie', value: 'sessionid=0123456789abcdef0123' }, { name: 'Accept', value: 'application/json' }] },
     [as(theirs, '--as-env ALLOWED_TOKEN')],
   );
   assert.equal(sent.length, 1);
@@ -116,7 +103,7 @@ test('another identity is allowed and holds a scope yours lacks: insufficient-sc
 });
 
 test('another identity is allowed and holds a role yours lacks: insufficient-role with the gap', async () => {
-  const { findings } = await run({ method: 'GET', url: `${base}/admin`, headers: [bearer({ sub: 'alice', roles: ['viewer'] })] }, [as(bearer({ sub: 'root', roles: ['viewer', 'admin'] }))]);
+  const { findings } = await run({ method: 'GET', url: `${loop.base}/admin`, headers: [bearer({ sub: 'alice', roles: ['viewer'] })] }, [as(bearer({ sub: 'root', roles: ['viewer', 'admin'] }))]);
   const [f] = findings;
   assert.equal(f.result.status, 200);
   const role = f.claims.find((c) => c.id === 'insufficient-role')!;
@@ -126,7 +113,7 @@ test('another identity is allowed and holds a role yours lacks: insufficient-rol
 });
 
 test('another identity is refused the same way: not specific to your identity', async () => {
-  const { sent, findings } = await run({ method: 'GET', url: `${base}/ip-only`, headers: [bearer({ sub: 'alice', scope: 'a' })] }, [as(bearer({ sub: 'bob', scope: 'a b' }))]);
+  const { sent, findings } = await run({ method: 'GET', url: `${loop.base}/ip-only`, headers: [bearer({ sub: 'alice', scope: 'a' })] }, [as(bearer({ sub: 'bob', scope: 'a b' }))]);
   assert.equal(sent.length, 1);
   const [f] = findings;
   assert.equal(f.result.status, 403);
@@ -136,7 +123,7 @@ test('another identity is refused the same way: not specific to your identity', 
 });
 
 test('the second credential is itself refused (401): the comparison proves nothing', async () => {
-  const { findings } = await run({ method: 'GET', url: `${base}/reports`, headers: [bearer({ sub: 'alice', scope: 'reports:list' })] }, [as(bearer({ sub: 'bob', scope: 'reports:read', exp: Math.floor(Date.now() / 1000) - 60 }))]);
+  const { findings } = await run({ method: 'GET', url: `${loop.base}/reports`, headers: [bearer({ sub: 'alice', scope: 'reports:list' })] }, [as(bearer({ sub: 'bob', scope: 'reports:read', exp: Math.floor(Date.now() / 1000) - 60 }))]);
   const [f] = findings;
   assert.equal(f.result.status, 401);
   assert.match(f.result.meaning, /does not accept that credential/);
@@ -144,7 +131,7 @@ test('the second credential is itself refused (401): the comparison proves nothi
 });
 
 test('a denial that names the other identity: the server tells them apart', async () => {
-  const { findings } = await run({ method: 'GET', url: `${base}/files`, headers: [bearer({ sub: 'alice' })] }, [as(bearer({ sub: 'bob' }))]);
+  const { findings } = await run({ method: 'GET', url: `${loop.base}/files`, headers: [bearer({ sub: 'alice' })] }, [as(bearer({ sub: 'bob' }))]);
   const [f] = findings;
   assert.equal(f.result.status, 403);
   assert.match(f.result.meaning, /tells the two identities apart/);
@@ -152,7 +139,7 @@ test('a denial that names the other identity: the server tells them apart', asyn
 });
 
 test('your 401 against their 200 with another audience: wrong-audience', async () => {
-  const { findings } = await run({ method: 'GET', url: `${base}/prod`, headers: [bearer({ sub: 'alice', aud: 'api://dev', exp: hour() })] }, [as(bearer({ sub: 'alice', aud: 'api://prod', exp: hour() }))]);
+  const { findings } = await run({ method: 'GET', url: `${loop.base}/prod`, headers: [bearer({ sub: 'alice', aud: 'api://dev', exp: hour() })] }, [as(bearer({ sub: 'alice', aud: 'api://prod', exp: hour() }))]);
   const [f] = findings;
   assert.equal(f.result.status, 200);
   assert.match(f.result.meaning, /the problem is your credential/);
@@ -167,7 +154,7 @@ test('at most two identities, each in its own header, the user’s credentials r
     as(bearer({ sub: 'bob', scope: 'reports:read' }), '--as-cmd'),
     as(bearer({ sub: 'carol', scope: 'reports:read' }), '--as-env THIRD'),
   ];
-  const { sent, findings } = await run({ method: 'GET', url: `${base}/multi`, headers: [mine] }, identities);
+  const { sent, findings } = await run({ method: 'GET', url: `${loop.base}/multi`, headers: [mine] }, identities);
   assert.equal(sent.length, 2, 'the third identity is not tried');
   assert.deepEqual(sent.map((s) => [s.removed, s.added]), [
     [['header:Authorization'], ['header:X-Api-Key (as --as)']],
@@ -182,19 +169,19 @@ test('at most two identities, each in its own header, the user’s credentials r
 });
 
 test('stops when the budget is spent after the first identity', async () => {
-  const { sent, findings } = await run({ method: 'GET', url: `${base}/multi`, headers: [bearer({ sub: 'alice' })] }, [as({ name: 'X-Api-Key', value: API_KEY }), as({ name: 'X-Api-Key', value: 'another-key-0123456789' })], 1);
+  const { sent, findings } = await run({ method: 'GET', url: `${loop.base}/multi`, headers: [bearer({ sub: 'alice' })] }, [as({ name: 'X-Api-Key', value: API_KEY }), as({ name: 'X-Api-Key', value: 'another-key-0123456789' })], 1);
   assert.equal(sent.length, 1);
   assert.equal(findings.length, 1);
 });
 
 test('does not apply without a second identity', async () => {
-  const ctx = await contextFor({ method: 'GET', url: `${base}/ip-only`, headers: [bearer({ sub: 'alice' })] });
+  const ctx = await contextFor({ method: 'GET', url: `${loop.base}/ip-only`, headers: [bearer({ sub: 'alice' })] });
   assert.match(String(probe.applies(ctx)), /no second identity/);
 });
 
 test('through the runner: the guard accepts the named identity and nothing else', async () => {
   const theirs = bearer({ sub: 'bob', scope: 'reports:read' });
-  const ctx = await contextFor({ method: 'GET', url: `${base}/reports`, headers: [bearer({ sub: 'alice', scope: 'reports:list' })] }, { identities: [as(theirs)] });
+  const ctx = await contextFor({ method: 'GET', url: `${loop.base}/reports`, headers: [bearer({ sub: 'alice', scope: 'reports:list' })] }, { identities: [as(theirs)] });
   const sender = createSender(ctx, { env: {} });
   seen.length = 0;
   const out = await runProbes(ctx, planProbes(ctx, [probe]), sender);

@@ -1,8 +1,7 @@
-import { contextFor, recorder } from '../test-support.ts';
-import { test, before, after } from 'node:test';
+import { contextFor, recorder, serveForTests } from '../test-support.ts';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { createSender, runProbes } from '../runner.ts';
 import probe, { unsafeHeaderNames } from './cors-preflight.ts';
 
@@ -13,11 +12,8 @@ import probe, { unsafeHeaderNames } from './cors-preflight.ts';
 const ALLOWED = 'https://app.example.com';
 const EVIL = 'https://evil.example';
 const received: { method: string; url: string; headers: http.IncomingHttpHeaders }[] = [];
-let base = '';
-let server: http.Server;
 
-before(async () => {
-  server = http.createServer((req, res) => {
+const loop = serveForTests((req, res) => {
     received.push({ method: req.method!, url: req.url!, headers: req.headers });
     const origin = req.headers.origin;
     const path = new URL(req.url!, 'http://x').pathname;
@@ -38,13 +34,6 @@ before(async () => {
       return res.writeHead(403, { 'access-control-allow-origin': '*', 'content-type': 'text/plain' }).end('Forbidden');
     }
     res.writeHead(404).end();
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-});
-after(() => {
-  server.close();
-  server.closeAllConnections();
 });
 
 
@@ -75,7 +64,7 @@ test('a foreign origin: the strict filter refuses the preflight with 403, which 
   received.length = 0;
   const ctx = await contextFor({
     method: 'PUT',
-    url: `${base}/api/strict?id=7`,
+    url: `${loop.base}/api/strict?id=7`,
     headers: [h('Origin', EVIL), h('Authorization', 'Bearer abc.def.ghi'), h('Content-Type', 'application/json'), h('X-Request-Id', 'r1'), h('Cookie', 'sid=s3cr3t'), h('User-Agent', 'Mozilla/5.0 test')],
     postData: { mimeType: 'application/json', text: '{"name":"x"}' },
   });
@@ -114,7 +103,7 @@ test('a foreign origin: the strict filter refuses the preflight with 403, which 
 test('the allowed origin: the preflight admits method and headers, which rules cors out', async () => {
   const ctx = await contextFor({
     method: 'PUT',
-    url: `${base}/api/strict`,
+    url: `${loop.base}/api/strict`,
     headers: [h('Origin', ALLOWED), h('Authorization', 'Bearer abc.def.ghi'), h('Content-Type', 'application/json'), h('Cookie', 'sid=s3cr3t')],
     postData: { mimeType: 'application/json', text: '{}' },
   });
@@ -132,7 +121,7 @@ test('the allowed origin: the preflight admits method and headers, which rules c
 
 test('--origin on a simple GET: Origin swapped in, no Request-Headers; a fixed Allow-Origin names the one it allows', async () => {
   received.length = 0;
-  const ctx = await contextFor({ method: 'GET', url: `${base}/api/fixed`, headers: [h('Accept', 'application/json')] }, { origin: EVIL });
+  const ctx = await contextFor({ method: 'GET', url: `${loop.base}/api/fixed`, headers: [h('Accept', 'application/json')] }, { origin: EVIL });
   const { sent, send } = recorder();
   received.length = 0;
   const [f] = await probe.run(ctx, send);
@@ -153,7 +142,7 @@ test('--origin on a simple GET: Origin swapped in, no Request-Headers; a fixed A
 test('a wildcard does not cover a request with cookies, nor Authorization', async () => {
   const ctx = await contextFor({
     method: 'PATCH',
-    url: `${base}/api/wild`,
+    url: `${loop.base}/api/wild`,
     headers: [h('Origin', ALLOWED), h('Authorization', 'Bearer t'), h('X-Trace', '1'), h('Cookie', 'sid=x')],
   }, { allowUnsafe: true });
   const { send } = recorder();
@@ -166,7 +155,7 @@ test('a wildcard does not cover a request with cookies, nor Authorization', asyn
   assert.deepEqual(f.result.confirms, ['cors']);
 
   // Without cookies the same wildcards admit everything but Authorization.
-  const anon = await contextFor({ method: 'PATCH', url: `${base}/api/wild`, headers: [h('Origin', ALLOWED), h('Authorization', 'Bearer t'), h('X-Trace', '1')] });
+  const anon = await contextFor({ method: 'PATCH', url: `${loop.base}/api/wild`, headers: [h('Origin', ALLOWED), h('Authorization', 'Bearer t'), h('X-Trace', '1')] });
   const [g] = await probe.run(anon, recorder().send);
   const blocks = g.claims.filter((c) => c.weight > 0).flatMap((c) => c.evidence.map((e) => e.text));
   assert.equal(blocks.length, 1);
@@ -176,7 +165,7 @@ test('a wildcard does not cover a request with cookies, nor Authorization', asyn
 });
 
 test('does not apply without an Origin or --origin, and sends nothing then', async () => {
-  const ctx = await contextFor({ method: 'GET', url: `${base}/api/fixed`, headers: [] });
+  const ctx = await contextFor({ method: 'GET', url: `${loop.base}/api/fixed`, headers: [] });
   assert.match(String(probe.applies(ctx)), /no Origin header and --origin was not given/);
   const { sent, send } = recorder();
   assert.deepEqual(await probe.run(ctx, send), []);
@@ -184,7 +173,7 @@ test('does not apply without an Origin or --origin, and sends nothing then', asy
 });
 
 test('through the runner: the safety guard accepts the preflight and the request is recorded', async () => {
-  const ctx = await contextFor({ method: 'DELETE', url: `${base}/api/strict`, headers: [h('Origin', EVIL), h('Authorization', 'Bearer t')] }, { allowUnsafe: true });
+  const ctx = await contextFor({ method: 'DELETE', url: `${loop.base}/api/strict`, headers: [h('Origin', EVIL), h('Authorization', 'Bearer t')] }, { allowUnsafe: true });
   const sender = createSender(ctx, { env: {} });
   const run = await runProbes(ctx, { planned: [{ kind: probe, requests: probe.plan(ctx) }], skipped: [], budget: 12 }, sender);
   assert.equal(sender.probing.sent, 1);

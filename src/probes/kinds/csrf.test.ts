@@ -1,8 +1,7 @@
-import { contextFor as baseContextFor, recorder } from '../test-support.ts';
-import { test, before, after } from 'node:test';
+import { contextFor as baseContextFor, recorder, serveForTests } from '../test-support.ts';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { ExchangeRequest } from '../../model/exchange.ts';
 import type { ProbeOptions } from '../define.ts';
 import { createSender, runProbes } from '../runner.ts';
@@ -22,15 +21,12 @@ interface Seen {
   body: string;
 }
 const received: Seen[] = [];
-let base = '';
-let server: http.Server;
 
 function csrfFailure(res: http.ServerResponse, reason: string) {
   res.writeHead(403, { 'content-type': 'text/html; charset=utf-8' }).end(`<!DOCTYPE html><html><head><title>403 Forbidden</title></head><body><h1>Forbidden <span>(403)</span></h1><p>CSRF verification failed. Request aborted.</p><p>Reason given for failure:</p><pre>\n    ${reason}\n    </pre></body></html>`);
 }
 
-before(async () => {
-  server = http.createServer((req, res) => {
+const loop = serveForTests((req, res) => {
     let body = '';
     req.on('data', (c) => (body += c));
     req.on('end', () => {
@@ -48,13 +44,6 @@ before(async () => {
       if (cookies.sessionid !== 'admin') return res.writeHead(403, { 'content-type': 'application/json' }).end('{"detail":"You do not have permission to perform this action."}');
       res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
     });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-});
-after(() => {
-  server.close();
-  server.closeAllConnections();
 });
 
 const h = (name: string, value: string) => ({ name, value });
@@ -66,8 +55,8 @@ const csrfWeight = (f: { claims: { id: string; weight: number }[] }) => f.claims
 test('a stale token: removing token or cookie changes the CSRF failure’s reason, so the denial follows them', async () => {
   const ctx = await contextFor({
     method: 'POST',
-    url: `${base}/transfer`,
-    headers: [h('Origin', base), h('Referer', `${base}/form`), h('X-CSRFToken', 'old-token'), h('Cookie', 'csrftoken=new-token; sessionid=admin'), h('Content-Type', 'application/x-www-form-urlencoded')],
+    url: `${loop.base}/transfer`,
+    headers: [h('Origin', loop.base), h('Referer', `${loop.base}/form`), h('X-CSRFToken', 'old-token'), h('Cookie', 'csrftoken=new-token; sessionid=admin'), h('Content-Type', 'application/x-www-form-urlencoded')],
     postData: { mimeType: 'application/x-www-form-urlencoded', text: 'amount=5&to=bob' },
   });
   assert.match(ctx.first.response.content.text!, /CSRF token incorrect/);
@@ -99,7 +88,7 @@ test('a stale token: removing token or cookie changes the CSRF failure’s reaso
 test('a valid pair and a permission denial: without the token the CSRF check fails, so it had passed — csrf ruled out', async () => {
   const ctx = await contextFor({
     method: 'POST',
-    url: `${base}/transfer`,
+    url: `${loop.base}/transfer`,
     headers: [h('Cookie', 'csrftoken=T0k3n; sessionid=bob'), h('Content-Type', 'application/x-www-form-urlencoded')],
     postData: { mimeType: 'application/x-www-form-urlencoded', text: 'amount=5&csrfmiddlewaretoken=T0k3n&to=eve' },
   });
@@ -124,7 +113,7 @@ test('a valid pair and a permission denial: without the token the CSRF check fai
 test('a distrusted Origin: only removing Origin lets the request through', async () => {
   const ctx = await contextFor({
     method: 'POST',
-    url: `${base}/transfer`,
+    url: `${loop.base}/transfer`,
     headers: [h('Origin', 'https://evil.example'), h('X-CSRFToken', 'T'), h('Cookie', 'csrftoken=T; sessionid=admin')],
     postData: { mimeType: 'application/x-www-form-urlencoded', text: 'amount=1' },
   });
@@ -141,14 +130,14 @@ test('a distrusted Origin: only removing Origin lets the request through', async
 });
 
 test('without --allow-unsafe, or for a GET, nothing is sent', async () => {
-  const post = await contextFor({ method: 'POST', url: `${base}/transfer`, headers: [h('X-CSRFToken', 'T'), h('Cookie', 'csrftoken=T')], postData: { mimeType: 'text/plain', text: 'x' } }, { allowUnsafe: false });
+  const post = await contextFor({ method: 'POST', url: `${loop.base}/transfer`, headers: [h('X-CSRFToken', 'T'), h('Cookie', 'csrftoken=T')], postData: { mimeType: 'text/plain', text: 'x' } }, { allowUnsafe: false });
   assert.equal(probe.applies(post), 'replaying POST needs --allow-unsafe');
   const { sent, send } = recorder();
   assert.deepEqual(await probe.run(post, send), []);
-  const get = await contextFor({ method: 'GET', url: `${base}/transfer`, headers: [h('X-CSRFToken', 'T')] });
+  const get = await contextFor({ method: 'GET', url: `${loop.base}/transfer`, headers: [h('X-CSRFToken', 'T')] });
   assert.match(String(probe.applies(get)), /GET is not one/);
   assert.deepEqual(await probe.run(get, send), []);
-  const bare = await contextFor({ method: 'DELETE', url: `${base}/transfer`, headers: [h('Cookie', 'sessionid=admin')] });
+  const bare = await contextFor({ method: 'DELETE', url: `${loop.base}/transfer`, headers: [h('Cookie', 'sessionid=admin')] });
   assert.match(String(probe.applies(bare)), /no CSRF token, CSRF cookie, Origin or Referer/);
   assert.equal(sent.length, 0);
 });
@@ -156,7 +145,7 @@ test('without --allow-unsafe, or for a GET, nothing is sent', async () => {
 test('through the runner: the guard accepts the user’s POST with a form field removed', async () => {
   const ctx = await contextFor({
     method: 'POST',
-    url: `${base}/transfer`,
+    url: `${loop.base}/transfer`,
     headers: [h('Cookie', 'csrftoken=T0k3n; sessionid=bob'), h('Content-Type', 'application/x-www-form-urlencoded')],
     postData: { mimeType: 'application/x-www-form-urlencoded', text: 'amount=5&csrfmiddlewaretoken=T0k3n' },
   });

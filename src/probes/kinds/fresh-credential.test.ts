@@ -1,12 +1,11 @@
-import { contextFor, recorder } from '../test-support.ts';
-import { test, before, after } from 'node:test';
+import { contextFor, recorder, serveForTests, sendJson as json } from '../test-support.ts';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { createHmac } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { AddressInfo } from 'node:net';
 import type { ExchangeRequest } from '../../model/exchange.ts';
 import { diagnose } from '../../diagnose.ts';
 import { createSender, planProbes, runProbes } from '../runner.ts';
@@ -25,13 +24,8 @@ function jwt(claims: Record<string, unknown>): string {
 const now = () => Math.floor(Date.now() / 1000);
 
 const seen: { url: string; headers: http.IncomingHttpHeaders }[] = [];
-let base = '';
-let server: http.Server;
-const json = (res: http.ServerResponse, status: number, body: object, headers: Record<string, string> = {}) =>
-  res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(body));
 
-before(async () => {
-  server = http.createServer((req, res) => {
+const loop = serveForTests((req, res) => {
     seen.push({ url: req.url!, headers: req.headers });
     if (req.url === '/ip-only') return res.writeHead(403, { 'content-type': 'text/html' }).end('<html><body><h1>Forbidden</h1></body></html>');
     if (req.url === '/keyed') return req.headers['x-api-key'] === 'fresh-key-0123456789abcdef' ? json(res, 200, { ok: true }) : json(res, 401, { error: 'invalid api key' });
@@ -43,13 +37,6 @@ before(async () => {
     if (claims.exp && claims.exp < now()) return json(res, 401, { error: 'invalid_token' }, { 'www-authenticate': 'Bearer error="invalid_token", error_description="The token expired"' });
     if (!(claims.scope ?? '').split(' ').includes('reports:read')) return json(res, 403, { error: 'forbidden' });
     return json(res, 200, { reports: [] });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-});
-after(() => {
-  server.closeAllConnections();
-  server.close();
 });
 
 
@@ -71,7 +58,7 @@ async function run(req: ExchangeRequest, tokenCmd: string, env: NodeJS.ProcessEn
 test('an expired token, and a fresh one is accepted: credential-expired confirmed, permission ruled out', async () => {
   const fresh = jwt({ sub: 'alice', scope: 'reports:read', exp: now() + 3600 });
   const { ctx, sent, findings } = await run(
-    { method: 'GET', url: `${base}/reports`, headers: [bearer({ sub: 'alice', scope: 'reports:read', exp: now() - 3600 }), { name: 'Accept', value: 'application/json' }] },
+    { method: 'GET', url: `${loop.base}/reports`, headers: [bearer({ sub: 'alice', scope: 'reports:read', exp: now() - 3600 }), { name: 'Accept', value: 'application/json' }] },
     PRINT_FRESH,
     envWith(fresh),
   );
@@ -94,7 +81,7 @@ test('an expired token, and a fresh one is accepted: credential-expired confirme
 });
 
 test('a fresh token refused the same way: expiry is not why', async () => {
-  const { findings } = await run({ method: 'GET', url: `${base}/ip-only`, headers: [bearer({ sub: 'alice', exp: now() - 3600 })] }, PRINT_FRESH, envWith(jwt({ sub: 'alice', exp: now() + 3600 })));
+  const { findings } = await run({ method: 'GET', url: `${loop.base}/ip-only`, headers: [bearer({ sub: 'alice', exp: now() - 3600 })] }, PRINT_FRESH, envWith(jwt({ sub: 'alice', exp: now() + 3600 })));
   const [f] = findings;
   assert.equal(f.result.status, 403);
   assert.match(f.result.meaning, /age or revocation is not why/);
@@ -103,7 +90,7 @@ test('a fresh token refused the same way: expiry is not why', async () => {
 });
 
 test('401 with the old token, 403 with the fresh one: it had expired, and a grant is missing too', async () => {
-  const { findings } = await run({ method: 'GET', url: `${base}/reports`, headers: [bearer({ sub: 'alice', scope: 'reports:list', exp: now() - 60 })] }, PRINT_FRESH, envWith(jwt({ sub: 'alice', scope: 'reports:list', exp: now() + 3600 })));
+  const { findings } = await run({ method: 'GET', url: `${loop.base}/reports`, headers: [bearer({ sub: 'alice', scope: 'reports:list', exp: now() - 60 })] }, PRINT_FRESH, envWith(jwt({ sub: 'alice', scope: 'reports:list', exp: now() + 3600 })));
   const [f] = findings;
   assert.equal(f.result.status, 403);
   assert.match(f.result.meaning, /403 instead of 401/);
@@ -112,7 +99,7 @@ test('401 with the old token, 403 with the fresh one: it had expired, and a gran
 });
 
 test('a fresh token that also carries more scope proves less about age', async () => {
-  const { findings } = await run({ method: 'GET', url: `${base}/reports`, headers: [bearer({ sub: 'alice', scope: 'reports:list', exp: now() - 60 })] }, PRINT_FRESH, envWith(jwt({ sub: 'alice', scope: 'reports:list reports:read', exp: now() + 3600 })));
+  const { findings } = await run({ method: 'GET', url: `${loop.base}/reports`, headers: [bearer({ sub: 'alice', scope: 'reports:list', exp: now() - 60 })] }, PRINT_FRESH, envWith(jwt({ sub: 'alice', scope: 'reports:list reports:read', exp: now() + 3600 })));
   const [f] = findings;
   assert.equal(f.result.status, 200);
   assert.match(f.result.meaning, /also holds reports:read/);
@@ -121,18 +108,18 @@ test('a fresh token that also carries more scope proves less about age', async (
 });
 
 test('an API-key header is replaced in place, and a printed scheme is not doubled', async () => {
-  const keyed = await run({ method: 'GET', url: `${base}/keyed`, headers: [{ name: 'X-Api-Key', value: 'old-key-0123456789abcdef' }] }, PRINT_FRESH, envWith('fresh-key-0123456789abcdef'));
+  const keyed = await run({ method: 'GET', url: `${loop.base}/keyed`, headers: [{ name: 'X-Api-Key', value: 'old-key-0123456789abcdef' }] }, PRINT_FRESH, envWith('fresh-key-0123456789abcdef'));
   assert.deepEqual(keyed.sent[0].removed, ['header:X-Api-Key']);
   assert.equal(seen[0].headers['x-api-key'], 'fresh-key-0123456789abcdef');
   assert.equal(keyed.findings[0].result.status, 200);
 
   const token = jwt({ sub: 'alice', scope: 'reports:read', exp: now() + 3600 });
-  await run({ method: 'GET', url: `${base}/reports`, headers: [bearer({ sub: 'alice', scope: 'reports:read', exp: now() - 60 })] }, PRINT_FRESH, envWith(`Bearer ${token}`));
+  await run({ method: 'GET', url: `${loop.base}/reports`, headers: [bearer({ sub: 'alice', scope: 'reports:read', exp: now() - 60 })] }, PRINT_FRESH, envWith(`Bearer ${token}`));
   assert.equal(seen[0].headers.authorization, `Bearer ${token}`);
 });
 
 test('a failing command: no request, one line, no claims', async () => {
-  const req = { method: 'GET', url: `${base}/reports`, headers: [bearer({ sub: 'alice', exp: now() - 60 })] };
+  const req = { method: 'GET', url: `${loop.base}/reports`, headers: [bearer({ sub: 'alice', exp: now() - 60 })] };
   for (const [cmd, expected] of [
     ['echo "token service unavailable" >&2; exit 3', /failed \(exit 3\): token service unavailable/],
     ['true', /printed nothing/],
@@ -150,19 +137,19 @@ test('a failing command: no request, one line, no claims', async () => {
 
 test('the same credential printed again: nothing is sent', async () => {
   const old = jwt({ sub: 'alice', exp: now() - 60 });
-  const { sent, findings } = await run({ method: 'GET', url: `${base}/reports`, headers: [{ name: 'Authorization', value: `Bearer ${old}` }] }, PRINT_FRESH, envWith(old));
+  const { sent, findings } = await run({ method: 'GET', url: `${loop.base}/reports`, headers: [{ name: 'Authorization', value: `Bearer ${old}` }] }, PRINT_FRESH, envWith(old));
   assert.equal(sent.length, 0);
   assert.match(findings[0].result.meaning, /same credential/);
 });
 
 test('applies only with --token-cmd, an expiry hypothesis and a credential it can replace; plan runs nothing', async () => {
-  const expired = { method: 'GET', url: `${base}/reports`, headers: [bearer({ sub: 'alice', exp: now() - 60 })] };
+  const expired = { method: 'GET', url: `${loop.base}/reports`, headers: [bearer({ sub: 'alice', exp: now() - 60 })] };
   assert.match(String(probe.applies(await contextFor(expired))), /no --token-cmd/);
-  const scoped = await contextFor({ method: 'GET', url: `${base}/reports`, headers: [bearer({ sub: 'alice', exp: now() + 60 })] }, { tokenCmd: 'true' });
+  const scoped = await contextFor({ method: 'GET', url: `${loop.base}/reports`, headers: [bearer({ sub: 'alice', exp: now() + 60 })] }, { tokenCmd: 'true' });
   scoped.standing = ['insufficient-scope'];
   assert.match(String(probe.applies(scoped)), /neither expiry nor revocation/);
   const sigv4 = await contextFor(
-    { method: 'GET', url: `${base}/ip-only`, headers: [{ name: 'Authorization', value: `AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20250101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=${'ab'.repeat(32)}` }] },
+    { method: 'GET', url: `${loop.base}/ip-only`, headers: [{ name: 'Authorization', value: `AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20250101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=${'ab'.repeat(32)}` }] },
     { tokenCmd: 'true' },
   );
   assert.match(String(probe.applies(sigv4)), /signature over the request/);
@@ -185,7 +172,7 @@ test('the command is stopped at its time limit', async () => {
 
 test('through the runner: the guard accepts the fresh value only once check has read it', async () => {
   const fresh = jwt({ sub: 'alice', scope: 'reports:read', exp: now() + 3600 });
-  const req = { method: 'GET', url: `${base}/reports`, headers: [bearer({ sub: 'alice', scope: 'reports:read', exp: now() - 3600 })] };
+  const req = { method: 'GET', url: `${loop.base}/reports`, headers: [bearer({ sub: 'alice', scope: 'reports:read', exp: now() - 3600 })] };
 
   const ctx = await contextFor(req, { tokenCmd: PRINT_FRESH, env: envWith(fresh) });
   const sender = createSender(ctx, { env: {} });

@@ -1,8 +1,7 @@
-import { contextFor, recorder } from '../test-support.ts';
-import { test, before, after } from 'node:test';
+import { contextFor, recorder, serveForTests, sendJson as json } from '../test-support.ts';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { ExchangeRequest } from '../../model/exchange.ts';
 import { createSender, planProbes, runProbes } from '../runner.ts';
 import probe from './method.ts';
@@ -11,12 +10,8 @@ import probe from './method.ts';
 // /preflight), that refuse everything (/secret, /both), and one that does not
 // serve HEAD at all (/no-head).
 const seen: { method: string; url: string; headers: http.IncomingHttpHeaders; body: string }[] = [];
-let base = '';
-let server: http.Server;
-const json = (res: http.ServerResponse, status: number, body: object) => res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
 
-before(async () => {
-  server = http.createServer((req, res) => {
+const loop = serveForTests((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
@@ -37,13 +32,6 @@ before(async () => {
           return res.writeHead(403, { 'content-type': 'text/html' }).end('<html><body><h1>403 Forbidden</h1></body></html>');
       }
     });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-});
-after(() => {
-  server.closeAllConnections();
-  server.close();
 });
 
 
@@ -62,7 +50,7 @@ async function run(req: ExchangeRequest) {
 
 const post = (path: string, extra: { name: string; value: string }[] = []): ExchangeRequest => ({
   method: 'POST',
-  url: `${base}${path}`,
+  url: `${loop.base}${path}`,
   headers: [{ name: 'Content-Type', value: 'application/json' }, { name: 'Authorization', value: 'Bearer opaque-0123456789abcdef' }, ...extra],
   postData: { mimeType: 'application/json', text: '{"name":"x"}' },
 });
@@ -90,7 +78,7 @@ test('HEAD is served where POST got 403: method-not-allowed, with the CSRF alter
 });
 
 test('a form POST refused by a CSRF check reads the same way: the method probe confirms nothing', async () => {
-  const { finding } = await run({ method: 'POST', url: `${base}/form`, headers: [{ name: 'Content-Type', value: 'application/x-www-form-urlencoded' }], postData: { mimeType: 'application/x-www-form-urlencoded', text: 'a=1' } });
+  const { finding } = await run({ method: 'POST', url: `${loop.base}/form`, headers: [{ name: 'Content-Type', value: 'application/x-www-form-urlencoded' }], postData: { mimeType: 'application/x-www-form-urlencoded', text: 'a=1' } });
   assert.equal(finding.result.status, 200);
   assert.equal(finding.result.confirms, undefined, 'a served HEAD does not tell a refused method from a failed CSRF check');
   assert.equal(finding.claims.some((c) => c.id === 'csrf'), false);
@@ -105,7 +93,7 @@ test('HEAD refused the same way: the whole resource is denied', async () => {
 });
 
 test('an OPTIONS request is compared with GET', async () => {
-  const { sent, received, finding } = await run({ method: 'OPTIONS', url: `${base}/preflight`, headers: [{ name: 'Origin', value: 'https://app.example' }] });
+  const { sent, received, finding } = await run({ method: 'OPTIONS', url: `${loop.base}/preflight`, headers: [{ name: 'Origin', value: 'https://app.example' }] });
   assert.equal(sent.request.method, 'GET');
   assert.deepEqual(sent.removed, []);
   assert.equal(received.method, 'GET');
@@ -115,7 +103,7 @@ test('an OPTIONS request is compared with GET', async () => {
 });
 
 test('GET refused with another body: denied too, a weaker case against the method', async () => {
-  const { finding } = await run({ method: 'OPTIONS', url: `${base}/both`, headers: [] });
+  const { finding } = await run({ method: 'OPTIONS', url: `${loop.base}/both`, headers: [] });
   assert.equal(finding.result.status, 403);
   assert.match(finding.result.meaning, /refused too/);
   assert.equal(finding.claims.find((c) => c.id === 'method-not-allowed')?.weight, -0.5);
@@ -129,7 +117,7 @@ test('a server that does not serve HEAD: no conclusion', async () => {
 });
 
 test('does not apply to GET, HEAD, or a 401', async () => {
-  assert.match(String(probe.applies(await contextFor({ method: 'GET', url: `${base}/secret`, headers: [] }))), /already GET/);
+  assert.match(String(probe.applies(await contextFor({ method: 'GET', url: `${loop.base}/secret`, headers: [] }))), /already GET/);
   const ctx = await contextFor(post('/secret'));
   ctx.first = { ...ctx.first, response: { ...ctx.first.response, status: 401 } };
   assert.match(String(probe.applies(ctx)), /not 403/);

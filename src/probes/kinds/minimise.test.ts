@@ -1,8 +1,7 @@
-import { contextFor, recorder } from '../test-support.ts';
-import { test, before, after } from 'node:test';
+import { contextFor, recorder, serveForTests } from '../test-support.ts';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { ExchangeRequest } from '../../model/exchange.ts';
 import { createSender, runProbes } from '../runner.ts';
 import probe, { ddmin } from './minimise.ts';
@@ -12,11 +11,8 @@ import probe, { ddmin } from './minimise.ts';
 // /public is open to all but a disabled session; /search refuses a query
 // parameter carrying a script tag; /deny refuses everything.
 const received: { url: string; headers: http.IncomingHttpHeaders }[] = [];
-let base = '';
-let server: http.Server;
 
-before(async () => {
-  server = http.createServer((req, res) => {
+const loop = serveForTests((req, res) => {
     received.push({ url: req.url!, headers: req.headers });
     const url = new URL(req.url!, 'http://x');
     const ua = req.headers['user-agent'] ?? '';
@@ -34,13 +30,6 @@ before(async () => {
       return res.writeHead(200).end('results');
     }
     res.writeHead(403).end('Forbidden');
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-});
-after(() => {
-  server.close();
-  server.closeAllConnections();
 });
 
 const h = (name: string, value: string) => ({ name, value });
@@ -49,7 +38,7 @@ const h = (name: string, value: string) => ({ name, value });
 
 const scanner = (): ExchangeRequest => ({
   method: 'GET',
-  url: `${base}/api?q=1&utm_source=x`,
+  url: `${loop.base}/api?q=1&utm_source=x`,
   headers: [h('User-Agent', 'sqlmap/1.7.2#stable (https://sqlmap.org)'), h('Accept', 'application/json'), h('X-Request-Id', 'abc'), h('Authorization', 'Bearer good-token'), h('Cookie', '_ga=GA1.2.3; theme=dark')],
 });
 
@@ -97,7 +86,7 @@ test('a User-Agent rule: four requests find that removing the User-Agent alone t
 });
 
 test('a disabled session on a public page: the content changes nothing, removing the session cookie lets it through', async () => {
-  const ctx = await contextFor({ method: 'GET', url: `${base}/public`, headers: [h('Accept', 'text/html'), h('Cookie', 'lang=en; sessionid=stale123')] });
+  const ctx = await contextFor({ method: 'GET', url: `${loop.base}/public`, headers: [h('Accept', 'text/html'), h('Cookie', 'lang=en; sessionid=stale123')] });
   const { sent, send } = recorder();
   const findings = await probe.run(ctx, send);
   assert.deepEqual(sent.map((s) => s.removed), [['header:Accept', 'cookie:lang'], ['cookie:sessionid']]);
@@ -111,7 +100,7 @@ test('a disabled session on a public page: the content changes nothing, removing
 });
 
 test('a query parameter a rule matches', async () => {
-  const ctx = await contextFor({ method: 'GET', url: `${base}/search?q=%3Cscript%3Ealert(1)%3C%2Fscript%3E&page=2`, headers: [h('Accept', '*/*')] });
+  const ctx = await contextFor({ method: 'GET', url: `${loop.base}/search?q=%3Cscript%3Ealert(1)%3C%2Fscript%3E&page=2`, headers: [h('Accept', '*/*')] });
   const { sent, send } = recorder();
   const findings = await probe.run(ctx, send);
   assert.deepEqual(sent.map((s) => s.removed), [['header:Accept', 'query:q', 'query:page'], ['header:Accept', 'query:q'], ['header:Accept'], ['query:q']]);
@@ -123,7 +112,7 @@ test('a query parameter a rule matches', async () => {
 });
 
 test('a denial that follows nothing removable: one request, and waf-block argued down', async () => {
-  const ctx = await contextFor({ method: 'GET', url: `${base}/deny`, headers: [h('Accept', '*/*'), h('User-Agent', 'curl/8.5.0')] });
+  const ctx = await contextFor({ method: 'GET', url: `${loop.base}/deny`, headers: [h('Accept', '*/*'), h('User-Agent', 'curl/8.5.0')] });
   const { sent, send } = recorder();
   const findings = await probe.run(ctx, send);
   assert.equal(sent.length, 1);
@@ -133,7 +122,7 @@ test('a denial that follows nothing removable: one request, and waf-block argued
 });
 
 test('an unsafe method is not replayed without --allow-unsafe', async () => {
-  const ctx = await contextFor({ method: 'POST', url: `${base}/deny`, headers: [h('Accept', '*/*')], postData: { mimeType: 'text/plain', text: 'x' } });
+  const ctx = await contextFor({ method: 'POST', url: `${loop.base}/deny`, headers: [h('Accept', '*/*')], postData: { mimeType: 'text/plain', text: 'x' } });
   assert.equal(probe.applies(ctx), 'replaying POST needs --allow-unsafe');
   const { sent, send } = recorder();
   assert.deepEqual(await probe.run(ctx, send), []);

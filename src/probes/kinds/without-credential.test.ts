@@ -1,9 +1,8 @@
-import { contextFor, recorder } from '../test-support.ts';
-import { test, before, after } from 'node:test';
+import { contextFor, recorder, serveForTests, sendJson as json } from '../test-support.ts';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import { createHmac } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
 import type { ExchangeRequest } from '../../model/exchange.ts';
 import { type CauseId } from '../../model/vocabulary.ts';
 import { diagnose } from '../../diagnose.ts';
@@ -37,14 +36,9 @@ interface Seen {
   headers: http.IncomingHttpHeaders;
 }
 const seen: Seen[] = [];
-let base = '';
-let server: http.Server;
 
-const json = (res: http.ServerResponse, status: number, body: object, headers: Record<string, string> = {}) =>
-  res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(body));
 
-before(async () => {
-  server = http.createServer((req, res) => {
+const loop = serveForTests((req, res) => {
     seen.push({ method: req.method!, url: req.url!, headers: req.headers });
     const path = new URL(req.url!, 'http://x').pathname;
     const token = verify(req.headers.authorization);
@@ -79,13 +73,6 @@ before(async () => {
       default:
         return json(res, 403, { error: 'forbidden' });
     }
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-});
-after(() => {
-  server.closeAllConnections();
-  server.close();
 });
 
 // The probe context exactly as `check` builds it: the user's request sent once and diagnosed.
@@ -109,7 +96,7 @@ const bearer = (claims: Record<string, unknown>, key?: string) => ({ name: 'Auth
 const hour = () => Math.floor(Date.now() / 1000) + 3600;
 
 test('401 without the credential: the denial is about the identity, not the network or the path', async () => {
-  const { sent, received, finding } = await probeOnce({ method: 'GET', url: `${base}/reports`, headers: [bearer({ sub: 'alice', scope: 'reports:list', exp: hour() }), { name: 'Accept', value: 'application/json' }] });
+  const { sent, received, finding } = await probeOnce({ method: 'GET', url: `${loop.base}/reports`, headers: [bearer({ sub: 'alice', scope: 'reports:list', exp: hour() }), { name: 'Accept', value: 'application/json' }] });
   assert.deepEqual(sent.removed, ['header:Authorization']);
   assert.deepEqual(sent.added, []);
   assert.equal(sent.request.method, 'GET');
@@ -128,7 +115,7 @@ test('401 without the credential: the denial is about the identity, not the netw
 test('the same 403 without the credential: not about identity', async () => {
   const { sent, received, finding, ctx } = await probeOnce({
     method: 'GET',
-    url: `${base}/ip-only`,
+    url: `${loop.base}/ip-only`,
     headers: [bearer({ sub: 'alice', exp: hour() }), { name: 'Cookie', value: 'sessionid=0123456789abcdef0123; theme=dark' }, { name: 'User-Agent', value: 'probe-test' }],
   });
   assert.deepEqual(sent.removed, ['cookie:sessionid', 'cookie:theme', 'header:Authorization']);
@@ -145,7 +132,7 @@ test('the same 403 without the credential: not about identity', async () => {
 });
 
 test('allowed without the credential: the credential itself is refused', async () => {
-  const { sent, finding } = await probeOnce({ method: 'GET', url: `${base}/public`, headers: [bearer({ sub: 'alice' }, 'some-other-key')] });
+  const { sent, finding } = await probeOnce({ method: 'GET', url: `${loop.base}/public`, headers: [bearer({ sub: 'alice' }, 'some-other-key')] });
   assert.deepEqual(sent.removed, ['header:Authorization']);
   assert.equal(finding.result.status, 200);
   assert.match(finding.result.meaning, /resource is public/);
@@ -156,7 +143,7 @@ test('allowed without the credential: the credential itself is refused', async (
 });
 
 test('a redirect to the login page without the session cookie reads as a challenge', async () => {
-  const { sent, received, finding } = await probeOnce({ method: 'GET', url: `${base}/dashboard`, headers: [{ name: 'Cookie', value: 'sessionid=0123456789abcdef0123' }] }, 2);
+  const { sent, received, finding } = await probeOnce({ method: 'GET', url: `${loop.base}/dashboard`, headers: [{ name: 'Cookie', value: 'sessionid=0123456789abcdef0123' }] }, 2);
   assert.deepEqual(sent.removed, ['cookie:sessionid']);
   assert.equal(received.headers.cookie, undefined);
   assert.deepEqual(seen.map((s) => s.url), ['/dashboard', '/login?next=/dashboard'], 'the probe, then the login page it was sent to');
@@ -166,14 +153,14 @@ test('a redirect to the login page without the session cookie reads as a challen
 });
 
 test('404 without the credential: the resource is hidden from anonymous callers', async () => {
-  const { finding } = await probeOnce({ method: 'GET', url: `${base}/private-repo`, headers: [{ name: 'Authorization', value: 'token ghp_0123456789abcdefghijABCDEFGHIJ012345' }] });
+  const { finding } = await probeOnce({ method: 'GET', url: `${loop.base}/private-repo`, headers: [{ name: 'Authorization', value: 'token ghp_0123456789abcdefghijABCDEFGHIJ012345' }] });
   assert.equal(finding.result.status, 404);
   assert.match(finding.result.meaning, /hidden from anonymous callers/);
   assert.deepEqual(weightOf(finding.claims, 'ip-restricted'), [-0.6]);
 });
 
 test('the same 401 without the credential: the server may never see it', async () => {
-  const { finding } = await probeOnce({ method: 'GET', url: `${base}/stripped`, headers: [bearer({ sub: 'alice', exp: hour() })] });
+  const { finding } = await probeOnce({ method: 'GET', url: `${loop.base}/stripped`, headers: [bearer({ sub: 'alice', exp: hour() })] });
   assert.equal(finding.result.status, 401);
   assert.match(finding.result.meaning, /never sees your credential/);
   assert.ok(weightOf(finding.claims, 'credential-missing')[0] > 0);
@@ -181,7 +168,7 @@ test('the same 401 without the credential: the server may never see it', async (
 });
 
 test('a different 401 without the credential: it is read and rejected', async () => {
-  const { finding } = await probeOnce({ method: 'GET', url: `${base}/reports`, headers: [bearer({ sub: 'alice', scope: 'reports:read', exp: Math.floor(Date.now() / 1000) - 600 })] });
+  const { finding } = await probeOnce({ method: 'GET', url: `${loop.base}/reports`, headers: [bearer({ sub: 'alice', scope: 'reports:read', exp: Math.floor(Date.now() / 1000) - 600 })] });
   assert.equal(finding.result.status, 401);
   assert.match(finding.result.meaning, /reads your credential and rejects it/);
   assert.ok(finding.result.rulesOut?.includes('credential-missing'));
@@ -189,7 +176,7 @@ test('a different 401 without the credential: it is read and rejected', async ()
 });
 
 test('an answer that separates nothing claims nothing', async () => {
-  const { finding } = await probeOnce({ method: 'GET', url: `${base}/flaky`, headers: [bearer({ sub: 'alice' })] });
+  const { finding } = await probeOnce({ method: 'GET', url: `${loop.base}/flaky`, headers: [bearer({ sub: 'alice' })] });
   assert.equal(finding.result.status, 500);
   assert.deepEqual(finding.claims, []);
   assert.match(finding.result.meaning, /does not separate/);
@@ -198,7 +185,7 @@ test('an answer that separates nothing claims nothing', async () => {
 test('removes credential headers and query parameters, keeps proxy credentials, anti-forgery tokens and the rest', async () => {
   const { sent, received, finding } = await probeOnce({
     method: 'GET',
-    url: `${base}/keyed?page=2&api_key=k_0123456789abcdef01&sort=name`,
+    url: `${loop.base}/keyed?page=2&api_key=k_0123456789abcdef01&sort=name`,
     headers: [
       { name: 'X-Api-Key', value: 'AKIA0123456789ABCDEF' },
       { name: 'Proxy-Authorization', value: 'Basic cHJveHk6c2VjcmV0' },
@@ -208,7 +195,7 @@ test('removes credential headers and query parameters, keeps proxy credentials, 
     ],
   });
   assert.deepEqual(sent.removed, ['cookie:connect.sid', 'header:X-Api-Key', 'query:api_key']);
-  const url = new URL(received.url, base);
+  const url = new URL(received.url, loop.base);
   assert.equal(url.searchParams.get('page'), '2');
   assert.equal(url.searchParams.get('sort'), 'name');
   assert.equal(url.searchParams.has('api_key'), false);
@@ -222,20 +209,20 @@ test('removes credential headers and query parameters, keeps proxy credentials, 
 
 test('a pre-signed URL loses its whole signature, not half of it', async () => {
   const q = 'X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2F20250101%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20250101T000000Z&X-Amz-Expires=60&X-Amz-SignedHeaders=host&X-Amz-Signature=' + 'ab'.repeat(32);
-  const { sent, received } = await probeOnce({ method: 'GET', url: `${base}/bucket/key.txt?versionId=3&${q}`, headers: [] });
+  const { sent, received } = await probeOnce({ method: 'GET', url: `${loop.base}/bucket/key.txt?versionId=3&${q}`, headers: [] });
   assert.deepEqual(sent.removed.sort(), ['query:X-Amz-Algorithm', 'query:X-Amz-Credential', 'query:X-Amz-Date', 'query:X-Amz-Expires', 'query:X-Amz-Signature', 'query:X-Amz-SignedHeaders']);
   assert.equal(received.url, '/bucket/key.txt?versionId=3');
 });
 
 test('does not apply without a credential, or with only a proxy credential', async () => {
-  const none = await contextFor({ method: 'GET', url: `${base}/ip-only`, headers: [{ name: 'Accept', value: '*/*' }] });
+  const none = await contextFor({ method: 'GET', url: `${loop.base}/ip-only`, headers: [{ name: 'Accept', value: '*/*' }] });
   assert.equal(probe.applies(none), 'the request carries no credential to remove');
-  const proxyOnly = await contextFor({ method: 'GET', url: `${base}/ip-only`, headers: [{ name: 'Proxy-Authorization', value: 'Basic cHJveHk6c2VjcmV0' }] });
+  const proxyOnly = await contextFor({ method: 'GET', url: `${loop.base}/ip-only`, headers: [{ name: 'Proxy-Authorization', value: 'Basic cHJveHk6c2VjcmV0' }] });
   assert.match(String(probe.applies(proxyOnly)), /Proxy-Authorization/);
 });
 
 test('returns nothing when the budget is spent', async () => {
-  const ctx = await contextFor({ method: 'GET', url: `${base}/ip-only`, headers: [bearer({ sub: 'alice' })] });
+  const ctx = await contextFor({ method: 'GET', url: `${loop.base}/ip-only`, headers: [bearer({ sub: 'alice' })] });
   let asked = 0;
   const findings = await probe.run(ctx, async () => (asked++, undefined));
   assert.equal(asked, 1);
@@ -243,7 +230,7 @@ test('returns nothing when the budget is spent', async () => {
 });
 
 test('through the runner: the safety guard accepts it and the request is recorded', async () => {
-  const ctx = await contextFor({ method: 'GET', url: `${base}/reports`, headers: [bearer({ sub: 'alice', scope: 'reports:list', exp: hour() })] });
+  const ctx = await contextFor({ method: 'GET', url: `${loop.base}/reports`, headers: [bearer({ sub: 'alice', scope: 'reports:list', exp: hour() })] });
   const sender = createSender(ctx, { env: {} });
   seen.length = 0;
   const run = await runProbes(ctx, planProbes(ctx, [probe]), sender);
