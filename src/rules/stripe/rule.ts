@@ -4,13 +4,76 @@
 // gets a Basic challenge with realm="Stripe". A restricted key (rk_…) that
 // lacks a permission names both sides of the gap in one sentence: the key and
 // the rak_* permission "that would allow this request to continue".
-import { defineRule, ev, type CauseClaim } from '../define.ts';
-import type { Context } from '../../engine/context.ts';
-import { jsonString } from '../../engine/context.ts';
-import type { Evidence } from '../../model/report.ts';
+import { defineProducer, ev, jsonString, signals } from '../define.ts';
+import type { Context, Fix } from '../define.ts';
+import { headerEvidence, jsonObject } from '../_lib/saas-api.ts';
 
 const KEYS_DOC = 'https://docs.stripe.com/keys/restricted-api-keys';
 const ERRORS_DOC = 'https://docs.stripe.com/error-handling';
+const AUTH_DOC = 'https://docs.stripe.com/api/authentication';
+
+const STRIPE_TYPES =
+  /^(invalid_request_error|api_error|card_error|idempotency_error|rate_limit_error|authentication_error)$/;
+const STRIPE_SENTENCE =
+  /The provided key '(?:sk|rk|pk)_(?:test|live)_|You did not provide an API key|Invalid API Key provided: |Having the '[a-z_]+' permission would allow this request to continue/;
+const PERMISSION_SENTENCE =
+  /The provided key '([^']+)' does not have the required permissions for this endpoint(?: on account '([^']+)')?\.\s*Having the '([^']+)' permission would allow this request to continue/;
+
+// ---- Fixes -------------------------------------------------------------------------------------
+
+const dashboard = (mode: string | undefined) => `https://dashboard.stripe.com/${mode === 'test' ? 'test/' : ''}apikeys`;
+
+/** Give the restricted key the permission Stripe named (or the one the endpoint uses). */
+function editRestrictedKey(
+  key: string | undefined,
+  permission: string | undefined,
+  mode: string | undefined,
+  requestId: string | undefined,
+): Fix {
+  // rak_charge_write → the "charge" resource at Write.
+  const area = permission?.replace(/^rak_/, '').replace(/_(read|write)$/, '');
+  const level = /_write$/.test(permission ?? '') ? 'Write' : 'Read';
+  const resource = permission ? `behind ${permission} (${area} → ${level})` : 'this endpoint uses';
+  const logs = requestId ? ` (compare with the failed request ${requestId} in Dashboard → Developers → Logs)` : '';
+  return {
+    title: `Edit the restricted key and set the resource ${resource} to the level it needs`,
+    difficulty: 'easy',
+    commands: [
+      `# Stripe Dashboard → Developers → API keys → Restricted keys → ${key ?? 'the key'} → ⋯ → Edit key → set the permission → Apply changes`,
+      `open ${dashboard(mode)}`,
+    ],
+    verify: `Repeat the request with the same key; Stripe answers 200 instead of the permission message${logs}.`,
+    docs: KEYS_DOC,
+  };
+}
+
+function sendKey(ctx: Context): Fix {
+  return {
+    title: 'Send the secret or restricted key: curl -u "$STRIPE_SECRET_KEY:" or Authorization: Bearer',
+    difficulty: 'easy',
+    commands: [`curl -s -u "$STRIPE_SECRET_KEY:" ${ctx.url?.origin ?? 'https://api.stripe.com'}/v1/balance`],
+    verify: 'The call answers 200; Dashboard → Developers → Logs shows it under the key you meant.',
+    docs: AUTH_DOC,
+  };
+}
+
+function copyCurrentKey(mode: string | undefined): Fix {
+  return {
+    title: 'Copy the current key from the Dashboard (a rolled key stops working when its expiry passes)',
+    difficulty: 'easy',
+    commands: [`open ${dashboard(mode)}`],
+    verify:
+      'curl -s -o /dev/null -w "%{http_code}\\n" -u "$STRIPE_SECRET_KEY:" https://api.stripe.com/v1/balance prints 200.',
+  };
+}
+
+const BACK_OFF: Fix = {
+  title: 'Retry with exponential backoff and lower concurrency',
+  difficulty: 'medium',
+  docs: 'https://docs.stripe.com/rate-limits',
+};
+
+// ---- Reading the request and the response ------------------------------------------------------
 
 interface StripeError {
   type?: string;
@@ -20,45 +83,27 @@ interface StripeError {
 }
 
 function readError(ctx: Context): StripeError | undefined {
-  const j = ctx.body.json;
-  if (!j || typeof j !== 'object' || Array.isArray(j)) return undefined;
-  const inner = (j as Record<string, unknown>).error;
+  const inner = jsonObject(ctx)?.error;
   if (!inner || typeof inner !== 'object') return undefined;
   const message = jsonString(inner, 'message');
   if (message === undefined) return undefined;
-  return { type: jsonString(inner, 'type'), code: jsonString(inner, 'code'), message, docUrl: jsonString(inner, 'doc_url') };
-}
-
-const STRIPE_TYPES = /^(invalid_request_error|api_error|card_error|idempotency_error|rate_limit_error|authentication_error)$/;
-const STRIPE_SENTENCE = /The provided key '(?:sk|rk|pk)_(?:test|live)_|You did not provide an API key|Invalid API Key provided: |Having the '[a-z_]+' permission would allow this request to continue/;
-
-function signature(ctx: Context, err: StripeError | undefined) {
-  const evidence: Evidence[] = [];
-  let confidence = 0;
-  const bump = (c: number, e: Evidence) => {
-    confidence = Math.max(confidence, c);
-    evidence.push(e);
+  return {
+    type: jsonString(inner, 'type'),
+    code: jsonString(inner, 'code'),
+    message,
+    docUrl: jsonString(inner, 'doc_url'),
   };
-  const host = ctx.url?.hostname ?? '';
-  if (/^(api|files|connect|uploads)\.stripe\.com$/i.test(host)) bump(0.9, ev('request:url', `Stripe API host ${host}`));
-  const version = ctx.header('stripe-version');
-  if (version) bump(0.95, ev('header:stripe-version', version));
-  const reqId = ctx.header('request-id');
-  if (reqId && /^req_[A-Za-z0-9]+$/.test(reqId)) bump(err || version ? 0.9 : 0.6, ev('header:request-id', reqId));
-  const realm = ctx.challenges.find((c) => c.params.realm === 'Stripe');
-  if (realm) bump(0.95, ev('header:www-authenticate', `${realm.scheme} realm="Stripe"`));
-  if (err && STRIPE_SENTENCE.test(err.message)) bump(0.92, ev('body:error.message', err.message));
-  if (err?.docUrl && /^https:\/\/(docs\.)?stripe\.com\//.test(err.docUrl)) bump(0.92, ev('body:error.doc_url', err.docUrl));
-  else if (err?.type && STRIPE_TYPES.test(err.type) && confidence === 0) bump(0.35, ev('body:error.type', err.type));
-  return { confidence, evidence };
 }
 
+/** The kind of key sent ("sk_test", "rk_live"…), as a Bearer token or as Basic's user name. */
 function keyKind(ctx: Context): string | undefined {
   const auth = ctx.requestHeader('authorization') ?? '';
   let key = /^Bearer\s+(\S+)/i.exec(auth)?.[1];
   if (!key && /^Basic\s+/i.test(auth)) {
     try {
-      key = Buffer.from(auth.replace(/^Basic\s+/i, ''), 'base64').toString('utf8').split(':')[0];
+      key = Buffer.from(auth.replace(/^Basic\s+/i, ''), 'base64')
+        .toString('utf8')
+        .split(':')[0];
     } catch {
       key = undefined;
     }
@@ -67,88 +112,108 @@ function keyKind(ctx: Context): string | undefined {
   return m ? `${m[1]}_${m[2]}` : undefined;
 }
 
-const dashboard = (mode: string | undefined) => `https://dashboard.stripe.com/${mode === 'test' ? 'test/' : ''}apikeys`;
-
-export default defineRule({
+export default defineProducer({
   meta: {
     id: 'stripe',
-    kind: 'producer',
     product: 'stripe',
     layer: 'application',
-    description: 'Stripe API authentication and permission errors: restricted keys missing a rak_* permission, invalid or missing API keys, test/live key mix-ups, and rate limits, recognised by Stripe-Version, Request-Id and Stripe’s own messages.',
-    docs: [KEYS_DOC, ERRORS_DOC, 'https://docs.stripe.com/api/authentication', 'https://docs.stripe.com/rate-limits'],
-    causes: ['insufficient-scope', 'credential-missing', 'credential-invalid', 'wrong-audience', 'rate-limited', 'account-state'],
+    description:
+      'Stripe API authentication and permission errors: restricted keys missing a rak_* permission, invalid or missing API keys, test/live key mix-ups, and rate limits, recognised by Stripe-Version, Request-Id and Stripe’s own messages.',
+    docs: [KEYS_DOC, ERRORS_DOC, AUTH_DOC, 'https://docs.stripe.com/rate-limits'],
+    causes: [
+      'insufficient-scope',
+      'credential-missing',
+      'credential-invalid',
+      'wrong-audience',
+      'rate-limited',
+      'account-state',
+    ],
+    statuses: [401, 403, 429],
+    messages: {
+      restrictedKey:
+        'The restricted key {{key}} is valid but lacks a permission for this endpoint: Stripe names {{permission}}.',
+      restrictedKeyAccount:
+        'The restricted key {{key}} is valid but lacks a permission for this endpoint: Stripe names {{permission}} (account {{account}}).',
+      restrictedKeyUnnamed: 'The restricted key is valid but lacks a permission for this endpoint.',
+      noKey:
+        'No API key reached Stripe: the request carried no Authorization header (Basic with the key as user name, or Bearer).',
+      unknownKey: 'Stripe does not know this key: mistyped, rolled or deleted, or from another account.',
+      unknownKeyNamed: 'Stripe does not know this key ({{key}}): mistyped, rolled or deleted, or from another account.',
+      testLiveMixUp:
+        'A test key used where the object lives in live mode (or the reverse) reads as another key; check the prefix against the mode you expect.',
+      rateLimited: 'Stripe’s rate limiter refused the request.',
+    },
   },
-  applies: (ctx) => ctx.body.json !== undefined || /stripe\.com$/i.test(ctx.url?.hostname ?? '') || Boolean(ctx.header('stripe-version') || ctx.header('request-id') || ctx.challenges.length),
-  run(ctx) {
+  recognise(ctx) {
     const err = readError(ctx);
-    const sig = signature(ctx, err);
-    if (!sig.confidence) return undefined;
-    const producer = { product: 'stripe' as const, layer: 'application' as const, confidence: sig.confidence, evidence: sig.evidence };
-    if (ctx.status !== 401 && ctx.status !== 403 && ctx.status !== 429) return { producer };
+    const found = signals();
+    const host = ctx.url?.hostname ?? '';
+    if (/^(api|files|connect|uploads)\.stripe\.com$/i.test(host))
+      found.add(0.9, ev('request:url', `Stripe API host ${host}`));
+    const version = ctx.header('stripe-version');
+    if (version) found.add(0.95, ev('header:stripe-version', version));
+    const reqId = ctx.header('request-id');
+    if (reqId && /^req_[A-Za-z0-9]+$/.test(reqId))
+      found.add(err || version ? 0.9 : 0.6, ev('header:request-id', reqId));
+    const realm = ctx.challenges.find((c) => c.params.realm === 'Stripe');
+    if (realm) found.add(0.95, ev('header:www-authenticate', `${realm.scheme} realm="Stripe"`));
+    if (err && STRIPE_SENTENCE.test(err.message)) found.add(0.92, ev('body:error.message', err.message));
+    if (err?.docUrl && /^https:\/\/(docs\.)?stripe\.com\//.test(err.docUrl))
+      found.add(0.92, ev('body:error.doc_url', err.docUrl));
+    // Stripe's error types are common words: they count only when nothing else does.
+    else if (err?.type && STRIPE_TYPES.test(err.type) && found.confidence === 0)
+      found.add(0.35, ev('body:error.type', err.type));
+    return found.result({ err });
+  },
+  explain(ctx, { err }, report) {
     const msg = err?.message ?? '';
     const msgEv = msg ? [ev('body:error.message', msg)] : [];
-    const causes: CauseClaim[] = [];
-    const sent = keyKind(ctx);
-    const mode = sent?.split('_')[1] ?? /_(test|live)_/.exec(msg)?.[1];
+    const mode = keyKind(ctx)?.split('_')[1] ?? /_(test|live)_/.exec(msg)?.[1];
 
-    const perm = /The provided key '([^']+)' does not have the required permissions for this endpoint(?: on account '([^']+)')?\.\s*Having the '([^']+)' permission would allow this request to continue/.exec(msg);
+    const perm = PERMISSION_SENTENCE.exec(msg);
     if (perm || (ctx.status === 403 && /does not have the required permissions/.test(msg))) {
       const [, key, account, permission] = perm ?? [];
-      causes.push({
-        id: 'insufficient-scope',
-        weight: 0.93,
-        summary: `The restricted key ${key ?? ''} is valid but lacks a permission for this endpoint${permission ? `: Stripe names ${permission}` : ''}${account ? ` (account ${account})` : ''}.`,
-        evidence: [...msgEv, ...(ctx.header('request-id') ? [ev('header:request-id', ctx.header('request-id')!)] : [])],
-        ...(permission ? { gap: { required: [permission], held: key ? [`restricted key ${key} without it`] : [] } } : {}),
-        fixes: [
-          {
-            title: `Edit the restricted key and set the resource ${permission ? `behind ${permission} (${permission.replace(/^rak_/, '').replace(/_(read|write)$/, '')} → ${/_write$/.test(permission) ? 'Write' : 'Read'})` : 'this endpoint uses'} to the level it needs`,
-            difficulty: 'easy',
-            commands: [`# Stripe Dashboard → Developers → API keys → Restricted keys → ${key ?? 'the key'} → ⋯ → Edit key → set the permission → Apply changes`, `open ${dashboard(mode)}`],
-            verify: `Repeat the request with the same key; Stripe answers 200 instead of the permission message${ctx.header('request-id') ? ` (compare with the failed request ${ctx.header('request-id')} in Dashboard → Developers → Logs)` : ''}.`,
-            docs: KEYS_DOC,
-          },
-        ],
-      });
+      const requestId = ctx.header('request-id');
+      report.claim(
+        'insufficient-scope',
+        perm ? (account ? 'restrictedKeyAccount' : 'restrictedKey') : 'restrictedKeyUnnamed',
+        0.93,
+        {
+          data: { key, account, permission },
+          evidence: [...msgEv, ...headerEvidence(ctx, ['request-id'])],
+          ...(permission
+            ? { gap: { required: [permission], held: key ? [`restricted key ${key} without it`] : [] } }
+            : {}),
+          fixes: [editRestrictedKey(key, permission, mode, requestId)],
+        },
+      );
     }
 
-    if (/You did not provide an API key/i.test(msg) || (ctx.status === 401 && !err && !ctx.requestHeader('authorization'))) {
-      causes.push({
-        id: 'credential-missing',
-        weight: 0.9,
-        summary: 'No API key reached Stripe: the request carried no Authorization header (Basic with the key as user name, or Bearer).',
-        evidence: [...msgEv, ...(ctx.header('www-authenticate') ? [ev('header:www-authenticate', ctx.header('www-authenticate')!)] : []), ev('request-header:authorization', ctx.exchange.request ? 'none sent' : 'unknown (no request in the input)')],
-        fixes: [
-          {
-            title: 'Send the secret or restricted key: curl -u "$STRIPE_SECRET_KEY:" or Authorization: Bearer',
-            difficulty: 'easy',
-            commands: [`curl -s -u "$STRIPE_SECRET_KEY:" ${ctx.url?.origin ?? 'https://api.stripe.com'}/v1/balance`],
-            verify: 'The call answers 200; Dashboard → Developers → Logs shows it under the key you meant.',
-            docs: 'https://docs.stripe.com/api/authentication',
-          },
+    if (
+      /You did not provide an API key/i.test(msg) ||
+      (ctx.status === 401 && !err && !ctx.requestHeader('authorization'))
+    )
+      report.claim('credential-missing', 'noKey', 0.9, {
+        evidence: [
+          ...msgEv,
+          ...headerEvidence(ctx, ['www-authenticate']),
+          ev('request-header:authorization', ctx.exchange.request ? 'none sent' : 'unknown (no request in the input)'),
         ],
+        fixes: [sendKey(ctx)],
       });
-    }
 
     const invalid = /Invalid API Key provided: (\S+)/.exec(msg);
     if (invalid || err?.type === 'authentication_error') {
-      causes.push({
-        id: 'credential-invalid',
-        weight: 0.88,
-        summary: `Stripe does not know this key${invalid ? ` (${invalid[1]})` : ''}: mistyped, rolled or deleted, or from another account.`,
+      report.claim('credential-invalid', invalid ? 'unknownKeyNamed' : 'unknownKey', 0.88, {
+        data: { key: invalid?.[1] },
         evidence: msgEv,
-        fixes: [{ title: 'Copy the current key from the Dashboard (a rolled key stops working when its expiry passes)', difficulty: 'easy', commands: [`open ${dashboard(mode)}`], verify: `curl -s -o /dev/null -w "%{http_code}\\n" -u "$STRIPE_SECRET_KEY:" https://api.stripe.com/v1/balance prints 200.` }],
+        fixes: [copyCurrentKey(mode)],
       });
-      if (/_(test|live)_/.test(invalid?.[1] ?? '')) {
-        causes.push({ id: 'wrong-audience', weight: 0.3, summary: 'A test key used where the object lives in live mode (or the reverse) reads as another key; check the prefix against the mode you expect.', evidence: msgEv, fixes: [] });
-      }
+      if (/_(test|live)_/.test(invalid?.[1] ?? ''))
+        report.claim('wrong-audience', 'testLiveMixUp', 0.3, { evidence: msgEv });
     }
 
-    if (ctx.status === 429 || err?.type === 'rate_limit_error') {
-      causes.push({ id: 'rate-limited', weight: 0.9, summary: 'Stripe’s rate limiter refused the request.', evidence: msgEv, fixes: [{ title: 'Retry with exponential backoff and lower concurrency', difficulty: 'medium', docs: 'https://docs.stripe.com/rate-limits' }] });
-    }
-
-    return causes.length ? { producer, causes } : { producer };
+    if (ctx.status === 429 || err?.type === 'rate_limit_error')
+      report.claim('rate-limited', 'rateLimited', 0.9, { evidence: msgEv, fixes: [BACK_OFF] });
   },
 });

@@ -1,0 +1,59 @@
+// What the SaaS API rules (GitHub, GitLab, Stripe, Shopify, Discord, X,
+// OpenAI) read the same way: a JSON object body,
+// response headers quoted as evidence, and the rate limit a recognised API
+// answers with a 429 or names in its own body.
+import type { Context, Evidence, Signals } from '../define.ts';
+import { ev } from '../define.ts';
+
+/** The JSON body when it is an object (not an array or a scalar). */
+export function jsonObject(ctx: Context): Record<string, unknown> | undefined {
+  const j = ctx.body.json;
+  return j && typeof j === 'object' && !Array.isArray(j) ? (j as Record<string, unknown>) : undefined;
+}
+
+/** A value when it is a string. */
+export const stringOf = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+
+/** Evidence for each of these response headers the response carries with a value. */
+export function headerEvidence(ctx: Context, names: readonly string[]): Evidence[] {
+  return names.flatMap((name) => {
+    const v = ctx.header(name);
+    return v ? [ev(`header:${name}`, v)] : [];
+  });
+}
+
+/**
+ * The API stopped the caller for its rate limit: its own rate-limit body says
+ * so on any status, or a response recognised as the API's (confidence 0.5 or
+ * more) came back 429.
+ */
+export function rateLimited(ctx: Context, recognised: { confidence: number }, ownBody: boolean): boolean {
+  return ownBody || (ctx.status === 429 && recognised.confidence >= 0.5);
+}
+
+/** Latest time a Date can hold, in seconds (8.64e15 ms): beyond it toISOString() throws. */
+const MAX_DATE_SECONDS = 8.64e12;
+
+/** Unix seconds (an x-ratelimit-reset header) as an ISO time, when it is a positive number a Date can hold. */
+export function epochSeconds(v: string | undefined): string | undefined {
+  const n = Number(v);
+  return Number.isFinite(n) && n > 0 && n <= MAX_DATE_SECONDS ? new Date(n * 1000).toISOString() : undefined;
+}
+
+/**
+ * Counts each named response header that has a value, as `Signals.headers`
+ * does for any header present (an empty header is no sign of the product).
+ */
+export function headerSignals(
+  found: Signals,
+  ctx: Context,
+  confidence: number,
+  names: readonly string[],
+  shown = (v: string) => v,
+): Signals {
+  for (const name of names) {
+    const v = ctx.header(name);
+    if (v) found.add(confidence, ev(`header:${name}`, shown(v)));
+  }
+  return found;
+}
