@@ -7,116 +7,119 @@
 // only the site owner can translate the rest in Control Center. So the page
 // names the product with certainty and the cause only by what the request
 // itself shows. Apache's own 403 uses similar words but never a Reference #.
-import { defineRule, ev, type CauseClaim } from '../define.ts';
-import type { Context } from '../../engine/context.ts';
-import type { Evidence, Fix } from '../../model/report.ts';
+import { defineProducer, ev, signals, type Fix } from '../define.ts';
+import { decodedRequestUrl, noteRelayed, ownerHandoff, relayLayer, serverMatching } from '../_lib/edge-block.ts';
 
 const REFERENCE = /Reference\s*#\s*(\d{1,3}\.[0-9a-f]+\.\d{9,11}\.[0-9a-f]+)/i;
+const REFERENCE_HEADER = /^\d{1,3}\.[0-9a-f]+\.\d+\.[0-9a-f]+$/i;
 const DENIED_TEXT = /You don(?:'|’)t have permission to access\s+(?:"[^"<]*"|[^"<\s]+)\s+on this server/i;
+const EDGESUITE = /errors\.edgesuite\.net/i;
 // Attack markers in the request itself: the one honest hint that a WAF signature, not the client's address, matched.
-const ATTACK = /<\s*(script|frame|frameset|iframe|svg|img)\b|javascript:|\bunion\s+(all\s+)?select\b|\.\.\/|\/etc\/passwd|\bonerror\s*=|'\s*or\s*'?1'?\s*=\s*'?1/i;
+const ATTACK =
+  /<\s*(script|frame|frameset|iframe|svg|img)\b|javascript:|\bunion\s+(all\s+)?select\b|\.\.\/|\/etc\/passwd|\bonerror\s*=|'\s*or\s*'?1'?\s*=\s*'?1/i;
 
-const DOCS = {
-  blocking: 'https://community.akamai.com/community/cloud-security/blog/2016/04/07/why-is-akamai-blocking-me',
-  translate: 'https://techdocs.akamai.com/edge-diagnostics/reference/post-error-translator',
-  reputation: 'https://www.akamai.com/us/en/clientrep-lookup/',
-  msKb: 'https://learn.microsoft.com/en-us/troubleshoot/windows-server/networking/access-denied-visit-website-hosted-akamai-cdn',
-};
+const BLOCKING_DOCS = 'https://community.akamai.com/community/cloud-security/blog/2016/04/07/why-is-akamai-blocking-me';
+const TRANSLATE_DOCS = 'https://techdocs.akamai.com/edge-diagnostics/reference/post-error-translator';
+const REPUTATION_DOCS = 'https://www.akamai.com/us/en/clientrep-lookup/';
+const MS_KB =
+  'https://learn.microsoft.com/en-us/troubleshoot/windows-server/networking/access-denied-visit-website-hosted-akamai-cdn';
 
-function signature(ctx: Context) {
-  const evidence: Evidence[] = [];
-  const text = ctx.body.text;
-  const server = ctx.header('server');
-  const ghost = server && /^Akamai(GHost|NetStorage)\b/i.test(server.trim()) ? server.trim() : undefined;
-  const refHeader = ctx.header('x-reference-error');
-  const ref = REFERENCE.exec(text)?.[1] ?? (refHeader && /^\d{1,3}\.[0-9a-f]+\.\d+\.[0-9a-f]+$/i.test(refHeader.trim()) ? refHeader.trim() : undefined);
-  const page = Boolean(ref && (DENIED_TEXT.test(text) || /^Access Denied$/i.test(ctx.body.htmlTitle ?? '')));
-  if (ghost) evidence.push(ev('header:server', ghost));
-  if (refHeader) evidence.push(ev('header:x-reference-error', refHeader));
-  const cacheStatus = ctx.header('akamai-cache-status');
-  if (cacheStatus) evidence.push(ev('header:akamai-cache-status', cacheStatus));
-  if (page) evidence.push(ev('body', `Akamai "Access Denied" page with Reference #${ref}`));
-  else if (ref && /errors\.edgesuite\.net/i.test(text)) evidence.push(ev('body', `Akamai error reference ${ref} (errors.edgesuite.net)`));
-  let confidence = 0;
-  if (page) confidence = ghost ? 0.97 : 0.93;
-  else if (ref && (ghost || /errors\.edgesuite\.net/i.test(text))) confidence = 0.9;
-  // AkamaiGHost alone: Akamai delivered it, but the 403 may be the origin's.
-  else if (ghost) confidence = 0.45;
-  return { confidence, evidence, ref, page, ghost };
-}
-
-function fixes(ref: string | undefined, host: string | undefined): Fix[] {
-  const r = ref ?? 'REFERENCE';
-  return [
+function ownerFixes(ref: string | undefined, host: string | undefined): Fix[] {
+  return ownerHandoff(
     {
       title: `Send the site owner${host ? ` (${host})` : ''} the full reference ${ref ? `#${ref}` : '(the "Reference #" on the page)'}, the time and your IP address: only the Akamai customer can read why it was denied and change the policy`,
-      difficulty: 'easy',
-      verify: 'The owner translates the reference and names the rule; after their change the same request is answered 200.',
-      docs: DOCS.blocking,
+      verify:
+        'The owner translates the reference and names the rule; after their change the same request is answered 200.',
+      docs: BLOCKING_DOCS,
     },
     {
-      title: 'Site owner: translate the reference in Akamai Control Center → Support → Diagnostic tools (Edge Diagnostics → Translate error string), then tune the matching App & API Protector / Bot Manager rule, rate control or network list',
-      difficulty: 'medium',
-      commands: [`http --auth-type edgegrid -a default: POST :/edge-diagnostics/v1/error-translator errorCode='${r}'  # httpie-edgegrid, credentials in ~/.edgerc`],
-      verify: 'The translated error shows the security policy and rule (or rate/reputation control) that denied the request; after the change, Security Center → Web Security Analytics no longer lists a deny for this client.',
-      docs: DOCS.translate,
+      title:
+        'Site owner: translate the reference in Akamai Control Center → Support → Diagnostic tools (Edge Diagnostics → Translate error string), then tune the matching App & API Protector / Bot Manager rule, rate control or network list',
+      commands: [
+        `http --auth-type edgegrid -a default: POST :/edge-diagnostics/v1/error-translator errorCode='${ref ?? 'REFERENCE'}'  # httpie-edgegrid, credentials in ~/.edgerc`,
+      ],
+      verify:
+        'The translated error shows the security policy and rule (or rate/reputation control) that denied the request; after the change, Security Center → Web Security Analytics no longer lists a deny for this client.',
+      docs: TRANSLATE_DOCS,
     },
-  ];
+  );
 }
 
-export default defineRule({
+const RELAYED_NOTE =
+  'The response came through Akamai (Server: AkamaiGHost) without Akamai’s "Access Denied" page: the refusal most likely comes from the origin behind it.';
+
+const REPUTATION_FIX: Fix = {
+  title: 'Check your IP address in Akamai’s Client Reputation lookup and ask for a review if it is flagged by mistake',
+  difficulty: 'easy',
+  commands: [`xdg-open ${REPUTATION_DOCS}`],
+  verify: 'The lookup shows no bad reputation score for your address; the site then loads.',
+  docs: REPUTATION_DOCS,
+};
+
+const SLOW_DOWN_FIX: Fix = {
+  title: 'Slow down: send fewer requests from this address and retry after some minutes',
+  difficulty: 'easy',
+  verify: 'After a quiet period the same request succeeds; if it still fails, the block is not a rate control.',
+  docs: MS_KB,
+};
+
+export default defineProducer({
   meta: {
     id: 'akamai',
-    kind: 'producer',
     product: 'akamai',
     layer: 'waf',
-    description: 'Akamai’s edge "Access Denied" page (Reference #18.…, Server: AkamaiGHost): a security product of the site (App & API Protector / Kona WAF, Bot Manager, client reputation, rate controls, IP/geo lists) denied the request; the Reference # is translated by the site owner.',
-    docs: [DOCS.blocking, DOCS.translate, DOCS.msKb, DOCS.reputation],
+    description:
+      'Akamai’s edge "Access Denied" page (Reference #18.…, Server: AkamaiGHost): a security product of the site (App & API Protector / Kona WAF, Bot Manager, client reputation, rate controls, IP/geo lists) denied the request; the Reference # is translated by the site owner.',
+    docs: [BLOCKING_DOCS, TRANSLATE_DOCS, MS_KB, REPUTATION_DOCS],
     causes: ['waf-block', 'ip-restricted', 'rate-limited'],
+    statuses: [401, 403],
+    messages: {
+      attack:
+        'Akamai’s WAF denied the request: the URL carries an attack pattern ("{{pattern}}") that App & API Protector rules block{{reference}}.',
+      securityRule:
+        'An Akamai security rule (WAF, Bot Manager or a custom rule) of the site denied the request{{reference}}; the page does not say which.',
+      reputation:
+        'Akamai serves the same page when your IP address has a bad client-reputation score or is in one of the site’s IP/geo network lists.',
+      rateControl:
+        'Akamai’s rate controls (DoS protection) also answer with this page when one address sends too many requests; such blocks lift after a while below the threshold.',
+    },
   },
-  applies: (ctx) => signature(ctx).confidence > 0,
-  run(ctx) {
-    const sig = signature(ctx);
-    const layer = sig.confidence >= 0.5 ? ('waf' as const) : ('cdn' as const);
-    const producer = { product: 'akamai' as const, layer, confidence: sig.confidence, evidence: sig.evidence };
-    if (sig.confidence < 0.5) return { producer, notes: ['The response came through Akamai (Server: AkamaiGHost) without Akamai’s "Access Denied" page: the refusal most likely comes from the origin behind it.'] };
-    if (ctx.status !== 403 && ctx.status !== 401) return { producer };
-    const host = ctx.url?.hostname;
-    const f = fixes(sig.ref, host);
-    const cls = sig.ref?.split('.')[0];
-    const refEv = sig.ref ? [ev('body:reference', `#${sig.ref}${cls === '18' ? ' (class 18: access denied by a security product)' : ''}`)] : [];
-    let decoded = ctx.exchange.request?.url ?? '';
-    try {
-      decoded = decodeURIComponent(decoded);
-    } catch {
-      /* keep the raw URL */
-    }
-    const attack = ATTACK.exec(decoded);
-    const causes: CauseClaim[] = [
-      {
-        id: 'waf-block',
-        weight: attack ? 0.85 : 0.5,
-        summary: attack
-          ? `Akamai’s WAF denied the request: the URL carries an attack pattern ("${attack[0]}") that App & API Protector rules block${sig.ref ? ` (Reference #${sig.ref})` : ''}.`
-          : `An Akamai security rule (WAF, Bot Manager or a custom rule) of the site denied the request${sig.ref ? ` (Reference #${sig.ref})` : ''}; the page does not say which.`,
-        evidence: [...refEv, ...(attack ? [ev('request:url', `attack pattern "${attack[0]}" in the URL`)] : []), ...sig.evidence],
-        fixes: f,
-      },
-      {
-        id: 'ip-restricted',
-        weight: 0.45,
-        summary: 'Akamai serves the same page when your IP address has a bad client-reputation score or is in one of the site’s IP/geo network lists.',
-        evidence: refEv,
-        fixes: [...f, { title: 'Check your IP address in Akamai’s Client Reputation lookup and ask for a review if it is flagged by mistake', difficulty: 'easy', commands: [`xdg-open ${DOCS.reputation}`], verify: 'The lookup shows no bad reputation score for your address; the site then loads.', docs: DOCS.reputation }],
-      },
-      {
-        id: 'rate-limited',
-        weight: 0.4,
-        summary: 'Akamai’s rate controls (DoS protection) also answer with this page when one address sends too many requests; such blocks lift after a while below the threshold.',
-        evidence: refEv,
-        fixes: [{ title: 'Slow down: send fewer requests from this address and retry after some minutes', difficulty: 'easy', verify: 'After a quiet period the same request succeeds; if it still fails, the block is not a rate control.', docs: DOCS.msKb }, ...f],
-      },
-    ];
-    return { producer, causes, notes: ['Only the Akamai customer can translate the Reference #; why403 cannot read the rule that matched from the page.'] };
+  recognise(ctx) {
+    const text = ctx.body.text;
+    const ghost = serverMatching(ctx, /^Akamai(GHost|NetStorage)\b/i)?.trim();
+    const refHeader = ctx.header('x-reference-error')?.trim();
+    const ref = REFERENCE.exec(text)?.[1] ?? (refHeader && REFERENCE_HEADER.test(refHeader) ? refHeader : undefined);
+    const page = Boolean(ref && (DENIED_TEXT.test(text) || /^Access Denied$/i.test(ctx.body.htmlTitle ?? '')));
+    const found = signals();
+    // AkamaiGHost alone: Akamai delivered it, but the 403 may be the origin's; with an error reference it is Akamai's.
+    if (ghost) found.add(ref ? 0.9 : 0.45, ev('header:server', ghost));
+    found.headers(ctx, 0, ['x-reference-error', 'akamai-cache-status']);
+    if (page) found.add(ghost ? 0.97 : 0.93, ev('body', `Akamai "Access Denied" page with Reference #${ref}`));
+    else if (ref && EDGESUITE.test(text))
+      found.add(0.9, ev('body', `Akamai error reference ${ref} (errors.edgesuite.net)`));
+    return found.result({ ref, ...relayLayer(found.confidence) });
+  },
+  explain(ctx, { ref, confidence, evidence }, report) {
+    if (noteRelayed(confidence, report, RELAYED_NOTE)) return;
+    const fixes = ownerFixes(ref, ctx.url?.hostname);
+    const cls = ref?.split('.')[0];
+    const refEv = ref
+      ? [ev('body:reference', `#${ref}${cls === '18' ? ' (class 18: access denied by a security product)' : ''}`)]
+      : [];
+    const reference = ref ? ` (Reference #${ref})` : '';
+    const attack = ATTACK.exec(decodedRequestUrl(ctx));
+    if (attack)
+      report.claim('waf-block', 'attack', 0.85, {
+        data: { pattern: attack[0], reference },
+        evidence: [...refEv, ev('request:url', `attack pattern "${attack[0]}" in the URL`), ...evidence],
+        fixes,
+      });
+    else
+      report.claim('waf-block', 'securityRule', 0.5, { data: { reference }, evidence: [...refEv, ...evidence], fixes });
+    report.claim('ip-restricted', 'reputation', 0.45, { evidence: refEv, fixes: [...fixes, REPUTATION_FIX] });
+    report.claim('rate-limited', 'rateControl', 0.4, { evidence: refEv, fixes: [SLOW_DOWN_FIX, ...fixes] });
+    report.note(
+      'Only the Akamai customer can translate the Reference #; why403 cannot read the rule that matched from the page.',
+    );
   },
 });

@@ -6,44 +6,18 @@
 // security rules". Every response Imperva proxies also carries X-Iinfo, often
 // X-CDN: Imperva and incap_ses_/visid_incap_ cookies — on the origin's own
 // answers too, so those alone only say the site is behind Imperva.
-import { defineRule, ev, type CauseClaim } from '../define.ts';
-import type { Context } from '../../engine/context.ts';
-import type { Evidence, Fix } from '../../model/report.ts';
+import { defineProducer, ev, signals, type Context, type Fix } from '../define.ts';
+import { decodedRequestUrl, noteRelayed, ownerHandoff, relayLayer } from '../_lib/edge-block.ts';
 
-const DOCS = {
-  threats: 'https://support.incapsula.com/hc/en-us/articles/200627880-How-Incapsula-Handles-Threats',
-  blocked: 'https://support.incapsula.com/hc/en-us/articles/200627870-Why-are-some-threats-detected-and-some-blocked-',
-  gzipDemo: 'https://github.com/0xhaggis/Imperva_gzip_bypass/blob/main/demo.md',
-  errorPage: 'https://github.com/Froren/realtorca/issues/25',
-};
+const THREATS_DOCS = 'https://support.incapsula.com/hc/en-us/articles/200627880-How-Incapsula-Handles-Threats';
+const BLOCKED_DOCS =
+  'https://support.incapsula.com/hc/en-us/articles/200627870-Why-are-some-threats-detected-and-some-blocked-';
+const GZIP_DEMO = 'https://github.com/0xhaggis/Imperva_gzip_bypass/blob/main/demo.md';
+const ERROR_PAGE = 'https://github.com/Froren/realtorca/issues/25';
 
 const BLOCK_LINE = /Request unsuccessful\. Incapsula incident ID:\s*([\d-]+)/i;
 const RESOURCE = /\/_Incapsula_Resource\?[^"'\s>]*/gi;
 const INCAP_COOKIE = /^(incap_ses_|visid_incap_|nlbi_)/i;
-
-function signature(ctx: Context) {
-  const text = ctx.body.text;
-  const evidence: Evidence[] = [];
-  const iinfo = ctx.header('x-iinfo');
-  const cdn = ctx.header('x-cdn');
-  const cookies = ctx.headers('set-cookie').map((c) => c.split('=')[0].trim()).filter((n) => INCAP_COOKIE.test(n));
-  const line = BLOCK_LINE.exec(text);
-  // The page loads a sensor script from /_Incapsula_Resource too; the iframe's URL is the one with the incident.
-  const resource = [...text.matchAll(RESOURCE)].map((m) => m[0]).find((u) => /incident_id=|edet=/i.test(u));
-  const resourceIncident = resource ? /incident_id=([\d-]+)/i.exec(resource)?.[1] : undefined;
-  // The rendered variant of the same page (what a browser shows inside the iframe);
-  // "Access Denied … Incident ID" alone is too common, so it must name Imperva or its proxy IP line.
-  const rendered = /Incident ID:\s*[\d-]+/i.test(text) && /Access Denied/i.test(text) && /Error\s+\d+/i.test(text) && /Incapsula|Imperva|Proxy IP:/i.test(text);
-  const incident = line?.[1] ?? resourceIncident ?? (rendered ? /Incident ID:\s*([\d-]+)/i.exec(text)?.[1] : undefined);
-  const code = (resource ? /[?&]edet=(\d+)/i.exec(resource)?.[1] : undefined) ?? (rendered ? /Error\s+(\d+)/i.exec(text)?.[1] : undefined);
-  const page = Boolean(line || (resource && resourceIncident) || rendered);
-  if (iinfo) evidence.push(ev('header:x-iinfo', iinfo));
-  if (cdn && /imperva|incapsula/i.test(cdn)) evidence.push(ev('header:x-cdn', cdn));
-  if (cookies.length) evidence.push(ev('header:set-cookie', `Imperva cookies ${[...new Set(cookies)].join(', ')}`));
-  if (page) evidence.push(ev('body', line ? line[0] : `Imperva block page (incident ${incident ?? '?'})`));
-  const marks = Boolean(iinfo || (cdn && /imperva|incapsula/i.test(cdn)) || cookies.length);
-  return { evidence, incident, code, page, marks, confidence: page ? 0.96 : marks ? 0.45 : 0 };
-}
 
 // Attack shapes Imperva's WAF rules are built to catch; seeing one in the
 // request makes a security-rule block the likely reading of the page.
@@ -57,94 +31,128 @@ const PAYLOADS: { re: RegExp; what: string }[] = [
 
 function payloadIn(ctx: Context): { what: string; where: string } | undefined {
   const parts: [string, string][] = [
-    ['request:url', decodeURIComponentSafe(ctx.exchange.request?.url ?? '')],
+    ['request:url', decodedRequestUrl(ctx)],
     ['request:body', ctx.exchange.request?.postData?.text ?? ''],
   ];
   for (const [where, text] of parts) for (const p of PAYLOADS) if (p.re.test(text)) return { what: p.what, where };
   return undefined;
 }
 
-function decodeURIComponentSafe(s: string): string {
-  try {
-    return decodeURIComponent(s);
-  } catch {
-    return s;
-  }
-}
+const RELAYED_NOTE =
+  'The response passed through Imperva (X-Iinfo / X-CDN / incap cookies) without its block page: the refusal most likely comes from the origin behind it.';
 
-function fixes(incident: string | undefined, host: string | undefined): Fix[] {
+function ownerFixes(incident: string | undefined, host: string | undefined): Fix[] {
   const id = incident ?? '(the incident ID at the end of the page)';
-  return [
+  return ownerHandoff(
     {
       title: `Give the owner of ${host ?? 'the site'} the incident ID ${id}, your IP address and the time of the request`,
-      difficulty: 'easy',
-      verify: 'The owner finds the incident among the site’s security events and says which rule blocked it; once they change it, the same request no longer returns the "Request unsuccessful. Incapsula incident ID" page.',
-      docs: DOCS.threats,
+      verify:
+        'The owner finds the incident among the site’s security events and says which rule blocked it; once they change it, the same request no longer returns the "Request unsuccessful. Incapsula incident ID" page.',
+      docs: THREATS_DOCS,
     },
     {
       title: `Site owner: find incident ${id} in the site’s security events (Site Dashboard → Traffic / events), then in the site's Settings → WAF add an exception for this URL, parameter or client to the rule that fired, or set its action to Alert Only if it is a false positive`,
-      difficulty: 'medium',
-      verify: 'Repeat the request: it reaches the origin (X-Iinfo is still there but the body is the application’s, not the incident page) and the event shows as alerted, not blocked.',
-      docs: DOCS.blocked,
+      verify:
+        'Repeat the request: it reaches the origin (X-Iinfo is still there but the body is the application’s, not the incident page) and the event shows as alerted, not blocked.',
+      docs: BLOCKED_DOCS,
     },
-  ];
+  );
 }
 
-export default defineRule({
+function withoutProxyFix(ctx: Context): Fix {
+  return {
+    title:
+      'If the request goes out through a proxy, VPN or cloud host, send it once from your usual connection without it, to see whether the address is what is blocked',
+    difficulty: 'easy',
+    commands: [`curl -s -o /dev/null -w "%{http_code}\\n" ${ctx.url?.href ?? 'URL'}`],
+    verify:
+      'A 200 without the proxy, and the incident page through it, points at a rule on that address; the owner can exempt it in the site’s Settings → WAF (or wait out a Block IP, which lasts 10 minutes).',
+    docs: THREATS_DOCS,
+  };
+}
+
+export default defineProducer({
   meta: {
     id: 'imperva',
-    kind: 'producer',
     product: 'imperva',
     layer: 'waf',
-    description: 'Imperva Cloud WAF (Incapsula) block pages: "Request unsuccessful. Incapsula incident ID", the /_Incapsula_Resource iframe with incident_id and edet (error code, e.g. 15 = blocked by the security rules), X-Iinfo, X-CDN: Imperva and incap_ses_/visid_incap_ cookies.',
-    docs: [DOCS.threats, DOCS.blocked, DOCS.gzipDemo, DOCS.errorPage],
+    description:
+      'Imperva Cloud WAF (Incapsula) block pages: "Request unsuccessful. Incapsula incident ID", the /_Incapsula_Resource iframe with incident_id and edet (error code, e.g. 15 = blocked by the security rules), X-Iinfo, X-CDN: Imperva and incap_ses_/visid_incap_ cookies.',
+    docs: [THREATS_DOCS, BLOCKED_DOCS, GZIP_DEMO, ERROR_PAGE],
     causes: ['waf-block', 'ip-restricted'],
+    statuses: [401, 403],
+    messages: {
+      payload: 'Imperva’s WAF blocked the request: it carries {{payload}}{{detail}}.',
+      securityRule:
+        'Imperva blocked the request by a security rule{{detail}}: a WAF signature, bot protection or a custom rule on the client.',
+      client:
+        'The block may be about your client rather than this request: a rule with the Block IP / Block User action keeps blocking an address for a while after one bad request, and IP, reputation (data-centre or proxy address) and country rules show the same page.',
+    },
   },
-  applies: (ctx) => signature(ctx).confidence > 0,
-  run(ctx) {
-    const sig = signature(ctx);
-    if (!sig.page)
-      return {
-        producer: { product: 'imperva' as const, layer: 'cdn' as const, confidence: sig.confidence, evidence: sig.evidence },
-        notes: ['The response passed through Imperva (X-Iinfo / X-CDN / incap cookies) without its block page: the refusal most likely comes from the origin behind it.'],
-      };
-    const producer = { product: 'imperva' as const, layer: 'waf' as const, confidence: sig.confidence, evidence: sig.evidence };
-    if (ctx.status !== 403 && ctx.status !== 401) return { producer };
-    const host = ctx.url?.hostname;
-    const incidentEv = sig.incident ? [ev('body:incident_id', sig.incident)] : [];
-    const codeEv = sig.code ? [ev('body:edet', `error ${sig.code}${sig.code === '15' ? ': "This request was blocked by the security rules"' : ''}`)] : [];
+  recognise(ctx) {
+    const text = ctx.body.text;
+    const iinfo = ctx.header('x-iinfo');
+    const cdn = ctx.header('x-cdn');
+    const cookies = ctx
+      .headers('set-cookie')
+      .map((c) => c.split('=')[0].trim())
+      .filter((n) => INCAP_COOKIE.test(n));
+    const line = BLOCK_LINE.exec(text);
+    // The page loads a sensor script from /_Incapsula_Resource too; the iframe's URL is the one with the incident.
+    const resource = [...text.matchAll(RESOURCE)].map((m) => m[0]).find((u) => /incident_id=|edet=/i.test(u));
+    const resourceIncident = resource ? /incident_id=([\d-]+)/i.exec(resource)?.[1] : undefined;
+    // The rendered variant of the same page (what a browser shows inside the iframe);
+    // "Access Denied … Incident ID" alone is too common, so it must name Imperva or its proxy IP line.
+    const rendered =
+      /Incident ID:\s*[\d-]+/i.test(text) &&
+      /Access Denied/i.test(text) &&
+      /Error\s+\d+/i.test(text) &&
+      /Incapsula|Imperva|Proxy IP:/i.test(text);
+    const incident =
+      line?.[1] ?? resourceIncident ?? (rendered ? /Incident ID:\s*([\d-]+)/i.exec(text)?.[1] : undefined);
+    const code =
+      (resource ? /[?&]edet=(\d+)/i.exec(resource)?.[1] : undefined) ??
+      (rendered ? /Error\s+(\d+)/i.exec(text)?.[1] : undefined);
+    const page = Boolean(line || (resource && resourceIncident) || rendered);
+    // Imperva's marks are on every response it proxies, the origin's own answers too.
+    const found = signals();
+    if (iinfo) found.add(0.45, ev('header:x-iinfo', iinfo));
+    if (cdn && /imperva|incapsula/i.test(cdn)) found.add(0.45, ev('header:x-cdn', cdn));
+    if (cookies.length) found.add(0.45, ev('header:set-cookie', `Imperva cookies ${[...new Set(cookies)].join(', ')}`));
+    if (page) found.add(0.96, ev('body', line ? line[0] : `Imperva block page (incident ${incident ?? '?'})`));
+    return found.result({ incident, code, ...relayLayer(found.confidence) });
+  },
+  explain(ctx, { incident, code, confidence, evidence }, report) {
+    if (noteRelayed(confidence, report, RELAYED_NOTE)) return;
+    const fixes = ownerFixes(incident, ctx.url?.hostname);
+    const incidentEv = incident ? [ev('body:incident_id', incident)] : [];
+    const codeEv = code
+      ? [ev('body:edet', `error ${code}${code === '15' ? ': "This request was blocked by the security rules"' : ''}`)]
+      : [];
     const payload = payloadIn(ctx);
-    const causes: CauseClaim[] = [
-      {
-        id: 'waf-block',
-        weight: payload ? 0.9 : sig.code === '15' ? 0.8 : 0.65,
-        summary: payload
-          ? `Imperva’s WAF blocked the request: it carries ${payload.what}${sig.code ? ` (error ${sig.code}, incident ${sig.incident ?? '?'})` : ''}.`
-          : `Imperva blocked the request by a security rule${sig.code ? ` (error ${sig.code}${sig.code === '15' ? ', "blocked by the security rules"' : ''})` : ''}${sig.incident ? `, incident ${sig.incident}` : ''}: a WAF signature, bot protection or a custom rule on the client.`,
-        evidence: [...codeEv, ...incidentEv, ...(payload ? [ev(payload.where, payload.what)] : []), ...sig.evidence],
-        fixes: fixes(sig.incident, host),
-      },
-    ];
+    if (payload) {
+      const detail = code ? ` (error ${code}, incident ${incident ?? '?'})` : '';
+      report.claim('waf-block', 'payload', 0.9, {
+        data: { payload: payload.what, detail },
+        evidence: [...codeEv, ...incidentEv, ev(payload.where, payload.what), ...evidence],
+        fixes,
+      });
+      return;
+    }
+    const error = code ? ` (error ${code}${code === '15' ? ', "blocked by the security rules"' : ''})` : '';
+    const detail = `${error}${incident ? `, incident ${incident}` : ''}`;
+    report.claim('waf-block', 'securityRule', code === '15' ? 0.8 : 0.65, {
+      data: { detail },
+      evidence: [...codeEv, ...incidentEv, ...evidence],
+      fixes,
+    });
     // A rule whose action is Block IP or Block User keeps blocking that client
     // (10 minutes for Block IP) after the request that tripped it, and IP,
     // reputation and country rules show the same page: without an attack in
     // this request, the client is the other reading.
-    if (!payload)
-      causes.push({
-        id: 'ip-restricted',
-        weight: 0.3,
-        summary: 'The block may be about your client rather than this request: a rule with the Block IP / Block User action keeps blocking an address for a while after one bad request, and IP, reputation (data-centre or proxy address) and country rules show the same page.',
-        evidence: [...codeEv, ...incidentEv],
-        fixes: [
-          {
-            title: 'If the request goes out through a proxy, VPN or cloud host, send it once from your usual connection without it, to see whether the address is what is blocked',
-            difficulty: 'easy',
-            commands: [`curl -s -o /dev/null -w "%{http_code}\\n" ${ctx.url?.href ?? 'URL'}`],
-            verify: 'A 200 without the proxy, and the incident page through it, points at a rule on that address; the owner can exempt it in the site’s Settings → WAF (or wait out a Block IP, which lasts 10 minutes).',
-            docs: DOCS.threats,
-          },
-        ],
-      });
-    return { producer, causes };
+    report.claim('ip-restricted', 'client', 0.3, {
+      evidence: [...codeEv, ...incidentEv],
+      fixes: [withoutProxyFix(ctx)],
+    });
   },
 });

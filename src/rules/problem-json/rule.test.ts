@@ -5,7 +5,7 @@ import { testRule } from '../_lib/tester.ts';
 import { exchangeFromFixtureJson, type Fixture } from '../_lib/fixtures.ts';
 import { buildContext } from '../../engine/context.ts';
 
-const fx = (name: string, raw: object): Fixture => ({
+const fx = (name: string, raw: Record<string, unknown>): Fixture => ({
   file: name,
   source: 'unit case',
   label: { product: 'unknown', layer: 'unknown', cause: 'unknown' },

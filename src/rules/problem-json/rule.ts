@@ -3,10 +3,9 @@
 // the words, so causes come from keywords with modest weights. A problem type
 // URI is owned by whoever publishes it, so a few documented namespaces name
 // their product outright.
-import { defineRule, ev, type CauseClaim, type ProducerClaim } from '../define.ts';
-import type { Context } from '../../engine/context.ts';
-import type { Evidence, Fix } from '../../model/report.ts';
+import { defineCause, ev, type Context, type Evidence, type Fix } from '../define.ts';
 import type { CauseId, Layer, Product } from '../../model/vocabulary.ts';
+import { keywordHits, type CauseKeyword, type TextLine } from '../_lib/keyword-causes.ts';
 
 interface Problem {
   type?: string;
@@ -34,8 +33,47 @@ function problem(ctx: Context): Problem | undefined {
   if (declared && !type && !title && !detail) return undefined;
   const extensions: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(o)) if (!STANDARD.has(k)) extensions[k] = v;
-  return { type, title, status, detail, instance: typeof o.instance === 'string' ? o.instance : undefined, extensions, declared };
+  return {
+    type,
+    title,
+    status,
+    detail,
+    instance: typeof o.instance === 'string' ? o.instance : undefined,
+    extensions,
+    declared,
+  };
 }
+
+const CAUSES = [
+  'csrf',
+  'credential-expired',
+  'credential-not-yet-valid',
+  'insufficient-scope',
+  'wrong-audience',
+  'insufficient-role',
+  'not-owner',
+  'cors',
+  'ip-restricted',
+  'rate-limited',
+  'account-state',
+  'resource-state',
+  'feature-disabled',
+  'credential-malformed',
+  'credential-invalid',
+  'credential-missing',
+  'conditional-access',
+] as const;
+type Cause = (typeof CAUSES)[number];
+
+const MESSAGES = {
+  mentions: 'The problem details mention {{what}}: “{{text}}”.',
+  xClientForbidden:
+    'X refused the app: it is not enrolled for this endpoint (not attached to a Project, or its access level does not include it).',
+  xUnsupportedAuthentication:
+    'X does not accept this kind of authentication for the endpoint (e.g. an app-only bearer token where user context is required).',
+  xUsageCapped: 'The app’s usage cap for this period is reached.',
+  xNotAuthorizedForResource: 'The authenticated user may not see or act on this resource.',
+} as const;
 
 interface Namespace {
   prefix: RegExp;
@@ -43,7 +81,7 @@ interface Namespace {
   layer: Layer;
   docs: string;
   /** Problem types whose meaning the product documents. */
-  types?: Record<string, { id: CauseId; weight: number; summary: string; fix?: Fix }>;
+  types?: Record<string, { id: Cause; weight: number; message: keyof typeof MESSAGES; fix?: Fix }>;
 }
 
 // Problem type namespaces that only their owner mints.
@@ -57,12 +95,17 @@ const NAMESPACES: Namespace[] = [
       'client-forbidden': {
         id: 'feature-disabled',
         weight: 0.75,
-        summary: 'X refused the app: it is not enrolled for this endpoint (not attached to a Project, or its access level does not include it).',
-        fix: { title: 'In the X developer portal, attach the App to a Project with an access level that includes this endpoint, then regenerate its keys and tokens', difficulty: 'medium', docs: 'https://developer.x.com/en/docs/projects/overview' },
+        message: 'xClientForbidden',
+        fix: {
+          title:
+            'In the X developer portal, attach the App to a Project with an access level that includes this endpoint, then regenerate its keys and tokens',
+          difficulty: 'medium',
+          docs: 'https://developer.x.com/en/docs/projects/overview',
+        },
       },
-      'unsupported-authentication': { id: 'credential-malformed', weight: 0.75, summary: 'X does not accept this kind of authentication for the endpoint (e.g. an app-only bearer token where user context is required).' },
-      'usage-capped': { id: 'rate-limited', weight: 0.8, summary: 'The app’s usage cap for this period is reached.' },
-      'not-authorized-for-resource': { id: 'not-owner', weight: 0.6, summary: 'The authenticated user may not see or act on this resource.' },
+      'unsupported-authentication': { id: 'credential-malformed', weight: 0.75, message: 'xUnsupportedAuthentication' },
+      'usage-capped': { id: 'rate-limited', weight: 0.8, message: 'xUsageCapped' },
+      'not-authorized-for-resource': { id: 'not-owner', weight: 0.6, message: 'xNotAuthorizedForResource' },
     },
   },
   {
@@ -73,10 +116,7 @@ const NAMESPACES: Namespace[] = [
   },
 ];
 
-interface Keyword {
-  re: RegExp;
-  id: CauseId;
-  weight: number;
+interface Keyword extends CauseKeyword<Cause> {
   what: string;
 }
 
@@ -84,33 +124,80 @@ interface Keyword {
 const KEYWORDS: Keyword[] = [
   { re: /\bcsrf\b|\bxsrf\b/i, id: 'csrf', weight: 0.55, what: 'CSRF' },
   { re: /\bexpired?\b/i, id: 'credential-expired', weight: 0.45, what: 'something expired' },
-  { re: /\bnot yet valid\b|\bnbf\b/i, id: 'credential-not-yet-valid', weight: 0.45, what: 'a credential not valid yet' },
+  {
+    re: /\bnot yet valid\b|\bnbf\b/i,
+    id: 'credential-not-yet-valid',
+    weight: 0.45,
+    what: 'a credential not valid yet',
+  },
   { re: /\bscopes?\b/i, id: 'insufficient-scope', weight: 0.45, what: 'a scope' },
   { re: /\baudience\b/i, id: 'wrong-audience', weight: 0.4, what: 'the audience' },
-  { re: /\broles?\b|\bpermissions?\b|\bprivileges?\b|\binsufficient[- _]rights\b/i, id: 'insufficient-role', weight: 0.35, what: 'a role or permission' },
+  {
+    re: /\broles?\b|\bpermissions?\b|\bprivileges?\b|\binsufficient[- _]rights\b/i,
+    id: 'insufficient-role',
+    weight: 0.35,
+    what: 'a role or permission',
+  },
   { re: /\bowner\b|\bbelongs? to another\b|\bnot your\b/i, id: 'not-owner', weight: 0.4, what: 'ownership' },
   { re: /\bcross[- ]origin\b|\bcors\b|\borigin\b/i, id: 'cors', weight: 0.35, what: 'the origin' },
-  { re: /\bip[- ]address\b|\ballow[- ]?list\b|\bwhite[- ]?list\b|\bgeo[- ]?(block|restrict)/i, id: 'ip-restricted', weight: 0.45, what: 'an address or allowlist' },
+  {
+    re: /\bip[- ]address\b|\ballow[- ]?list\b|\bwhite[- ]?list\b|\bgeo[- ]?(block|restrict)/i,
+    id: 'ip-restricted',
+    weight: 0.45,
+    what: 'an address or allowlist',
+  },
   { re: /\brate[- ]limit|\btoo many requests\b|\bthrottl/i, id: 'rate-limited', weight: 0.5, what: 'a rate limit' },
   { re: /\bquota\b|\busage[- ]cap|\bcredit\b/i, id: 'rate-limited', weight: 0.4, what: 'a quota' },
-  { re: /\bsuspended\b|\bdeactivated\b|\bbanned\b|\baccount (is )?(disabled|locked)\b|\bunverified\b/i, id: 'account-state', weight: 0.5, what: 'the account’s state' },
+  {
+    re: /\bsuspended\b|\bdeactivated\b|\bbanned\b|\baccount (is )?(disabled|locked)\b|\bunverified\b/i,
+    id: 'account-state',
+    weight: 0.5,
+    what: 'the account’s state',
+  },
   { re: /\barchived\b|\bread[- ]only\b|\blocked\b/i, id: 'resource-state', weight: 0.4, what: 'the resource’s state' },
-  { re: /\benrol(l)?(ed|ment)?\b|\bsubscription\b|\bplan\b|\bupgrade\b|\baccess level\b|\bnot enabled\b|\bfeature\b/i, id: 'feature-disabled', weight: 0.45, what: 'a plan, enrollment or feature' },
-  { re: /\bunsupported authentication\b|\bauthentication (type|method|scheme)\b/i, id: 'credential-malformed', weight: 0.45, what: 'the kind of authentication' },
-  { re: /\binvalid (access |client |api )?(token|credentials?|key)\b|\binactive\b.*\btoken\b|\brevoked\b/i, id: 'credential-invalid', weight: 0.45, what: 'an invalid or inactive credential' },
-  { re: /\bmissing (an? )?(token|credentials?|authorization)\b|\bunauthenticated\b|\bnot authenticated\b|\bauthentication required\b/i, id: 'credential-missing', weight: 0.45, what: 'a missing credential' },
-  { re: /\bmfa\b|\bmulti[- ]factor\b|\bconditional access\b|\bdevice (is )?not compliant\b/i, id: 'conditional-access', weight: 0.45, what: 'a conditional-access requirement' },
+  {
+    re: /\benrol(l)?(ed|ment)?\b|\bsubscription\b|\bplan\b|\bupgrade\b|\baccess level\b|\bnot enabled\b|\bfeature\b/i,
+    id: 'feature-disabled',
+    weight: 0.45,
+    what: 'a plan, enrollment or feature',
+  },
+  {
+    re: /\bunsupported authentication\b|\bauthentication (type|method|scheme)\b/i,
+    id: 'credential-malformed',
+    weight: 0.45,
+    what: 'the kind of authentication',
+  },
+  {
+    re: /\binvalid (access |client |api )?(token|credentials?|key)\b|\binactive\b.*\btoken\b|\brevoked\b/i,
+    id: 'credential-invalid',
+    weight: 0.45,
+    what: 'an invalid or inactive credential',
+  },
+  {
+    re: /\bmissing (an? )?(token|credentials?|authorization)\b|\bunauthenticated\b|\bnot authenticated\b|\bauthentication required\b/i,
+    id: 'credential-missing',
+    weight: 0.45,
+    what: 'a missing credential',
+  },
+  {
+    re: /\bmfa\b|\bmulti[- ]factor\b|\bconditional access\b|\bdevice (is )?not compliant\b/i,
+    id: 'conditional-access',
+    weight: 0.45,
+    what: 'a conditional-access requirement',
+  },
 ];
 
-function strings(p: Problem): { source: string; text: string }[] {
-  const out: { source: string; text: string }[] = [];
+function strings(p: Problem): TextLine[] {
+  const out: TextLine[] = [];
   if (p.title) out.push({ source: 'body:title', text: p.title });
   if (p.detail) out.push({ source: 'body:detail', text: p.detail });
   if (p.type && p.type !== 'about:blank') {
     const last = p.type.split(/[#?]/, 1)[0].split('/').filter(Boolean).pop() ?? '';
     out.push({ source: 'body:type', text: last.replace(/[-_]/g, ' ') });
   }
-  for (const [k, v] of Object.entries(p.extensions)) if (typeof v === 'string' && v.length < 300 && !/^https?:/.test(v) && !/id$/i.test(k)) out.push({ source: `body:${k}`, text: v.replace(/[-_]/g, ' ') });
+  for (const [k, v] of Object.entries(p.extensions))
+    if (typeof v === 'string' && v.length < 300 && !/^https?:/.test(v) && !/id$/i.test(k))
+      out.push({ source: `body:${k}`, text: v.replace(/[-_]/g, ' ') });
   return out;
 }
 
@@ -120,59 +207,78 @@ function listOf(v: unknown): string[] {
   return [];
 }
 
-export default defineRule({
+/** The scopes a problem names as required, from the extension members APIs use for them. */
+function requiredScopes(p: Problem): string[] {
+  const x = p.extensions;
+  return listOf(x.required_scopes ?? x.required_scope ?? x.scope ?? x.scopes);
+}
+
+export default defineCause({
   meta: {
     id: 'problem-json',
-    kind: 'cause',
-    description: 'RFC 9457 problem details bodies: evidence from title/detail/type and extension members, keyword-weighted causes, and the product behind a few documented problem-type namespaces (X API, Akamai).',
-    docs: ['https://www.rfc-editor.org/rfc/rfc9457', 'https://docs.x.com/x-api/fundamentals/response-codes-and-errors', 'https://techdocs.akamai.com/developer/docs/errors'],
-    causes: ['csrf', 'credential-expired', 'credential-not-yet-valid', 'insufficient-scope', 'wrong-audience', 'insufficient-role', 'not-owner', 'cors', 'ip-restricted', 'rate-limited', 'account-state', 'resource-state', 'feature-disabled', 'credential-malformed', 'credential-invalid', 'credential-missing', 'conditional-access'],
+    description:
+      'RFC 9457 problem details bodies: evidence from title/detail/type and extension members, keyword-weighted causes, and the product behind a few documented problem-type namespaces (X API, Akamai).',
+    docs: [
+      'https://www.rfc-editor.org/rfc/rfc9457',
+      'https://docs.x.com/x-api/fundamentals/response-codes-and-errors',
+      'https://techdocs.akamai.com/developer/docs/errors',
+    ],
+    causes: CAUSES,
+    statuses: [401, 403, 429],
+    messages: MESSAGES,
   },
-  applies: (ctx) => (ctx.status === 401 || ctx.status === 403 || ctx.status === 429) && Boolean(problem(ctx)),
-  run(ctx) {
-    const p = problem(ctx)!;
-    const shape: Evidence = ev(p.declared ? 'header:content-type' : 'body', p.declared ? 'application/problem+json (RFC 9457)' : 'RFC 9457 problem details shape (type, title, status/detail)');
+  explain(ctx, report) {
+    const p = problem(ctx);
+    if (!p) return;
     const lines = strings(p);
-    const notes = [
-      `Problem details: ${[p.title, p.detail].filter(Boolean).join(' — ') || p.type || '(no title or detail)'}${p.instance ? ` (instance ${p.instance})` : ''}`,
-    ];
-
-    let producer: ProducerClaim | undefined;
+    const claimed: CauseId[] = [];
     const ns = p.type ? NAMESPACES.find((n) => n.prefix.test(p.type!)) : undefined;
-    const causes: CauseClaim[] = [];
     if (ns && p.type) {
-      producer = { product: ns.product, layer: ns.layer, confidence: 0.9, evidence: [ev('body:type', `${p.type} (a problem type namespace only ${ns.product} mints)`)] };
+      report.producer({
+        product: ns.product,
+        layer: ns.layer,
+        confidence: 0.9,
+        evidence: [ev('body:type', `${p.type} (a problem type namespace only ${ns.product} mints)`)],
+      });
       const slug = p.type.replace(ns.prefix, '').split(/[/?#]/)[0];
       const known = ns.types?.[slug];
-      if (known)
-        causes.push({
-          id: known.id,
-          weight: known.weight,
-          summary: known.summary,
-          evidence: [ev('body:type', p.type), ...lines.filter((l) => l.source !== 'body:type').slice(0, 3).map((l) => ev(l.source, l.text))],
-          fixes: [...(known.fix ? [known.fix] : []), { title: `Read ${ns.product}’s documentation for the problem type ${slug}`, difficulty: 'easy', docs: ns.docs }],
+      if (known) {
+        claimed.push(known.id);
+        report.claim(known.id, known.message, known.weight, {
+          evidence: [
+            ev('body:type', p.type),
+            ...lines
+              .filter((l) => l.source !== 'body:type')
+              .slice(0, 3)
+              .map((l) => ev(l.source, l.text)),
+          ],
+          fixes: [
+            ...(known.fix ? [known.fix] : []),
+            {
+              title: `Read ${ns.product}’s documentation for the problem type ${slug}`,
+              difficulty: 'easy',
+              docs: ns.docs,
+            },
+          ],
         });
+      }
     }
 
-    const seen = new Set<CauseId>(causes.map((c) => c.id));
-    for (const k of KEYWORDS) {
-      if (seen.has(k.id)) continue;
-      const hit = lines.find((l) => k.re.test(l.text));
-      if (!hit) continue;
-      seen.add(k.id);
-      const claim: CauseClaim = {
-        id: k.id,
-        weight: k.weight,
-        summary: `The problem details mention ${k.what}: “${hit.text}”.`,
-        evidence: [shape, ev(hit.source, hit.text)],
-      };
-      if (k.id === 'insufficient-scope') {
-        const required = listOf(p.extensions.required_scopes ?? p.extensions.required_scope ?? p.extensions.scope ?? p.extensions.scopes);
-        if (required.length) claim.gap = { required, held: [...new Set(ctx.credential.items.flatMap((i) => i.scopes ?? []))] };
-      }
-      causes.push(claim);
+    const shape: Evidence = p.declared
+      ? ev('header:content-type', 'application/problem+json (RFC 9457)')
+      : ev('body', 'RFC 9457 problem details shape (type, title, status/detail)');
+    for (const { keyword, line } of keywordHits(KEYWORDS, lines, claimed)) {
+      const required = keyword.id === 'insufficient-scope' ? requiredScopes(p) : [];
+      const gap = required.length
+        ? { required, held: [...new Set(ctx.credential.items.flatMap((i) => i.scopes ?? []))] }
+        : undefined;
+      report.claim(keyword.id, 'mentions', keyword.weight, {
+        data: { what: keyword.what, text: line.text },
+        evidence: [shape, ev(line.source, line.text)],
+        gap,
+      });
     }
-    if (!causes.length && !producer) return { notes };
-    return { ...(producer ? { producer } : {}), ...(causes.length ? { causes } : {}), notes };
+    const said = [p.title, p.detail].filter(Boolean).join(' — ') || p.type || '(no title or detail)';
+    report.note(`Problem details: ${said}${p.instance ? ` (instance ${p.instance})` : ''}`);
   },
 });

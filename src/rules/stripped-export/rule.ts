@@ -3,25 +3,23 @@
 // "no credential in the request" as credential-missing cannot know that; this
 // rule argues against that cause whenever the importer saw the stripping, so
 // the ranking falls back on what the response itself says.
-import { defineRule, ev } from '../define.ts';
+import { defineCause, ev } from '../define.ts';
 
-export default defineRule({
+export default defineCause({
   meta: {
     id: 'stripped-export',
-    kind: 'cause',
-    description: 'Argues against credential-missing when the input (a sanitized HAR export) had its credentials removed before why403 saw it.',
+    description:
+      'Argues against credential-missing when the input (a sanitized HAR export) had its credentials removed before why403 saw it.',
     docs: ['https://developer.chrome.com/docs/devtools/network/reference#save-as-har'],
     causes: ['credential-missing'],
+    messages: {
+      stripped: 'The export removed cookies and Authorization headers, so their absence here proves nothing.',
+    },
   },
   applies: (ctx) => ctx.exchange.credentialsStripped === true,
-  run: () => ({
-    causes: [
-      {
-        id: 'credential-missing',
-        weight: -0.8,
-        summary: 'The export removed cookies and Authorization headers, so their absence here proves nothing.',
-        evidence: [ev('input', 'sanitized HAR export: credentials stripped before saving', -0.8)],
-      },
-    ],
-  }),
+  explain(_ctx, report) {
+    report.claim('credential-missing', 'stripped', -0.8, {
+      evidence: [ev('input', 'sanitized HAR export: credentials stripped before saving', -0.8)],
+    });
+  },
 });

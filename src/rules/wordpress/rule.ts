@@ -4,9 +4,7 @@
 // user is logged in, 403 when one is but lacks the capability — so the status
 // alone separates "WordPress did not see your login" from "your role may not".
 // Messages are translated; the code is not, so the rule reads the code.
-import { defineRule, ev, type CauseClaim } from '../define.ts';
-import type { Context } from '../../engine/context.ts';
-import type { Evidence, Fix } from '../../model/report.ts';
+import { defineProducer, ev, signals, type Context, type Evidence, type Fix } from '../define.ts';
 
 const AUTH_DOCS = 'https://developer.wordpress.org/rest-api/using-the-rest-api/authentication/';
 const ROLES_DOCS = 'https://wordpress.org/documentation/article/roles-and-capabilities/';
@@ -27,52 +25,40 @@ function wpError(ctx: Context): WpError | undefined {
 }
 
 // Application Password failures (wp_authenticate_application_password) keep their wp_authenticate codes.
-const APP_PASSWORD_CODES = new Set(['incorrect_password', 'invalid_username', 'invalid_email', 'application_passwords_disabled', 'application_passwords_disabled_for_user']);
+const APP_PASSWORD_CODES = new Set([
+  'incorrect_password',
+  'invalid_username',
+  'invalid_email',
+  'application_passwords_disabled',
+  'application_passwords_disabled_for_user',
+]);
 
-function signature(ctx: Context, err: WpError | undefined): { confidence: number; evidence: Evidence[] } {
-  const evidence: Evidence[] = [];
-  let confidence = 0;
-  const link = ctx.header('link');
-  if (link && /rel="https:\/\/api\.w\.org\/"/.test(link)) {
-    confidence = 0.95;
-    evidence.push(ev('header:link', link));
-  }
-  if (ctx.header('x-wp-nonce') !== undefined || ctx.header('x-wp-total') !== undefined) {
-    confidence = Math.max(confidence, 0.9);
-    evidence.push(ev('header:x-wp-*', 'a WordPress REST header (X-WP-Nonce / X-WP-Total)'));
-  }
-  if (err && err.status === ctx.status) {
-    // The WP_Error envelope with data.status equal to the HTTP status; a rest_ code makes it WordPress's.
-    if (/^rest_[a-z_]+$/.test(err.code)) {
-      confidence = Math.max(confidence, 0.9);
-      evidence.push(ev('body:code', `${err.code} (a WordPress REST API error code; data.status ${err.status})`));
-    } else if (APP_PASSWORD_CODES.has(err.code) && (ctx.url?.pathname.includes('/wp-json/') || ctx.url?.searchParams.has('rest_route'))) {
-      confidence = Math.max(confidence, 0.85);
-      evidence.push(ev('body:code', `${err.code} on a /wp-json/ route`));
-    }
-  }
-  if (confidence && ctx.url && (ctx.url.pathname.includes('/wp-json/') || ctx.url.searchParams.has('rest_route'))) evidence.push(ev('request:url', `${ctx.url.pathname} (the WordPress REST API prefix)`));
-  return { confidence, evidence };
-}
+const restRoute = (ctx: Context): boolean =>
+  Boolean(ctx.url?.pathname.includes('/wp-json/') || ctx.url?.searchParams.has('rest_route'));
 
 /** The capability core checks before answering each code (wp-includes/rest-api/endpoints/*). */
 function capabilityFor(code: string, path: string): string | undefined {
-  if (code === 'rest_cannot_create_user' || (code === 'rest_cannot_create' && /\/users\b/.test(path))) return 'create_users';
-  if (/^rest_cannot_(edit|delete)_users?$/.test(code) || /^rest_user_cannot_(edit|delete)$/.test(code)) return code.includes('delete') ? 'delete_users' : 'edit_users';
+  if (code === 'rest_cannot_create_user' || (code === 'rest_cannot_create' && /\/users\b/.test(path)))
+    return 'create_users';
+  if (/^rest_cannot_(edit|delete)_users?$/.test(code) || /^rest_user_cannot_(edit|delete)$/.test(code))
+    return code.includes('delete') ? 'delete_users' : 'edit_users';
   if (code === 'rest_cannot_view_plugins' || code === 'rest_cannot_manage_plugins') return 'activate_plugins';
   if (code === 'rest_cannot_view_themes') return 'switch_themes or edit_theme_options';
   if (code === 'rest_forbidden' && /\/settings\b/.test(path)) return 'manage_options';
   if (code === 'rest_cannot_create' && /\/pages\b/.test(path)) return 'edit_pages';
   if (code === 'rest_cannot_create' && /\/posts\b/.test(path)) return 'edit_posts';
   if (code === 'rest_cannot_publish') return 'publish_posts';
-  if (code === 'rest_cannot_edit_others' || code === 'rest_cannot_edit') return 'edit_others_posts (or edit_posts on one’s own)';
+  if (code === 'rest_cannot_edit_others' || code === 'rest_cannot_edit')
+    return 'edit_others_posts (or edit_posts on one’s own)';
   if (code === 'rest_cannot_delete') return 'delete_posts / delete_others_posts';
   if (code === 'rest_cannot_create_users' || code === 'rest_cannot_list_users') return 'list_users';
   return undefined;
 }
 
 const roleFix = (cap: string | undefined): Fix => ({
-  title: cap ? `Give the user a role that has ${cap} (or add the capability to its role)` : 'Give the user a role with the capability this endpoint checks',
+  title: cap
+    ? `Give the user a role that has ${cap} (or add the capability to its role)`
+    : 'Give the user a role with the capability this endpoint checks',
   difficulty: 'medium',
   commands: [
     'wp user list --fields=ID,user_login,roles',
@@ -84,28 +70,70 @@ const roleFix = (cap: string | undefined): Fix => ({
 });
 
 const appPasswordFix = (url: string): Fix => ({
-  title: 'Authenticate the request: send an Application Password (Users → Profile → Application Passwords) with Basic auth over HTTPS',
+  title:
+    'Authenticate the request: send an Application Password (Users → Profile → Application Passwords) with Basic auth over HTTPS',
   difficulty: 'easy',
-  commands: [`wp user application-password create USER why403 --porcelain`, `curl --user "USER:APPLICATION PASSWORD" ${url}`],
+  commands: [
+    `wp user application-password create USER why403 --porcelain`,
+    `curl --user "USER:APPLICATION PASSWORD" ${url}`,
+  ],
   verify: `curl --user "USER:APPLICATION PASSWORD" ${url.replace(/\/wp-json\/.*$/, '/wp-json/wp/v2/users/me')} answers 200 with your user, not 401.`,
   docs: AUTH_DOCS,
 });
 
 const headerPassThroughFix: Fix = {
-  title: 'If an Authorization header was sent, make sure the web server passes it to PHP (Apache CGI/FastCGI drops it by default)',
+  title:
+    'If an Authorization header was sent, make sure the web server passes it to PHP (Apache CGI/FastCGI drops it by default)',
   difficulty: 'medium',
   commands: ['# .htaccess, before the WordPress block:', 'SetEnvIf Authorization "(.*)" HTTP_AUTHORIZATION=$1'],
   verify: 'wp-admin → Tools → Site Health no longer reports "The Authorization header is missing".',
   docs: AUTH_DOCS,
 };
 
-export default defineRule({
+const NONCE_FIX: Fix = {
+  title:
+    'Send a fresh wp_rest nonce as X-WP-Nonce (wp_create_nonce("wp_rest"), e.g. wpApiSettings.nonce); if a page cache served an old one, reload or exclude logged-in pages from the cache — or log out and in again',
+  difficulty: 'easy',
+  commands: ['wp eval \'wp_set_current_user(USER_ID); echo wp_create_nonce("wp_rest");\'', 'wp cache flush'],
+  verify: 'The same call from the logged-in page, with the nonce printed into that page load, answers 2xx.',
+  docs: AUTH_DOCS,
+};
+
+const ENABLE_APP_PASSWORDS_FIX: Fix = {
+  title:
+    'Serve the site over HTTPS and remove the wp_is_application_passwords_available(_for_user) filter that disables them (often a security plugin)',
+  difficulty: 'medium',
+  commands: ["wp eval 'var_dump(wp_is_application_passwords_available());'"],
+  verify: "wp eval 'var_dump(wp_is_application_passwords_available_for_user(USER_ID));' prints bool(true)",
+  docs: 'https://make.wordpress.org/core/2020/11/05/application-passwords-integration-guide/',
+};
+
+function nonceEvidence(ctx: Context): Evidence {
+  const sent = ctx.requestHeader('x-wp-nonce')
+    ? 'an X-WP-Nonce header was sent (stale or from another session)'
+    : undefined;
+  return ev(
+    'request-header:x-wp-nonce',
+    sent ?? (ctx.exchange.request ? 'no X-WP-Nonce header in the request' : 'the input has no request'),
+  );
+}
+
+/** What a 401 says was sent: rest_authorization_required_code() answers 401 only when no user was logged in. */
+function anonymousBecause(ctx: Context, auth: string | undefined): string {
+  if (auth)
+    return `an Authorization (${auth.split(/\s/)[0]}) header was sent but WordPress did not log anyone in with it`;
+  if (/wordpress_logged_in_/.test(ctx.requestHeader('cookie') ?? ''))
+    return 'a login cookie was sent without a valid X-WP-Nonce, so WordPress treated the request as anonymous';
+  return 'no Authorization header and no login cookie were sent';
+}
+
+export default defineProducer({
   meta: {
     id: 'wordpress',
-    kind: 'producer',
     product: 'wordpress',
     layer: 'application',
-    description: 'WordPress REST API errors (WP_Error JSON with rest_* codes): capability checks answered 401 for anonymous and 403 for signed-in users, the cookie nonce check, Application Password failures.',
+    description:
+      'WordPress REST API errors (WP_Error JSON with rest_* codes): capability checks answered 401 for anonymous and 403 for signed-in users, the cookie nonce check, Application Password failures.',
     docs: [
       AUTH_DOCS,
       'https://developer.wordpress.org/reference/functions/rest_authorization_required_code/',
@@ -114,98 +142,117 @@ export default defineRule({
       ROLES_DOCS,
     ],
     causes: ['csrf', 'credential-missing', 'credential-invalid', 'insufficient-role', 'not-owner', 'feature-disabled'],
+    statuses: [401, 403],
+    messages: {
+      nonce:
+        'WordPress’s REST cookie check failed: the request was authenticated by the login cookie, but the X-WP-Nonce (wp_rest nonce) was missing, stale, or minted for another session — WordPress’s CSRF protection for cookie-authenticated calls.',
+      notLoggedIn:
+        'The site (a rest_authentication_errors filter) refuses REST requests from anyone not logged in, and this request did not authenticate.',
+      appPasswordsOff:
+        'Application Passwords are turned off on this site (or for this user, or the site is not on HTTPS), so the Basic credential cannot be used.',
+      appPasswordRejected:
+        'WordPress rejected the Basic credential ({{code}}): the user name is unknown or the password is not one of this user’s Application Passwords (the login password does not work here).',
+      anonymous:
+        'WordPress answered 401, which it does only when no user is logged in: {{sent}}. Core accepts only the login cookie (with a nonce) or Application Passwords; other Basic auth needs a plugin, and some servers strip the Authorization header.',
+      pluginRejected: 'A plugin that handles this Authorization scheme may have rejected the credential itself.',
+      capabilityLater: 'Once authenticated, the user will still need {{capability}}.',
+      capability:
+        'WordPress knows who you are (403, not 401) and your role lacks the capability{{capability}} this endpoint checks ({{code}}).',
+      othersPosts:
+        'Editing or deleting someone else’s post needs edit_others_posts / delete_others_posts; on your own posts edit_posts is enough.',
+    },
   },
-  applies: (ctx) => ctx.status === 401 || ctx.status === 403,
-  run(ctx) {
+  recognise(ctx) {
+    // Only denials: WP_Error envelopes with other statuses are not this rule's.
+    if (ctx.status !== 401 && ctx.status !== 403) return undefined;
     const err = wpError(ctx);
-    const sig = signature(ctx, err);
-    if (!sig.confidence) return undefined;
-    const producer = { product: 'wordpress' as const, layer: 'application' as const, confidence: sig.confidence, evidence: sig.evidence };
-    if (!err) return { producer };
+    const found = signals();
+    const link = ctx.header('link');
+    if (link && /rel="https:\/\/api\.w\.org\/"/.test(link)) found.add(0.95, ev('header:link', link));
+    if (ctx.header('x-wp-nonce') !== undefined || ctx.header('x-wp-total') !== undefined)
+      found.add(0.9, ev('header:x-wp-*', 'a WordPress REST header (X-WP-Nonce / X-WP-Total)'));
+    // The WP_Error envelope with data.status equal to the HTTP status; a rest_ code makes it WordPress's.
+    if (err && err.status === ctx.status) {
+      if (/^rest_[a-z_]+$/.test(err.code))
+        found.add(0.9, ev('body:code', `${err.code} (a WordPress REST API error code; data.status ${err.status})`));
+      else if (APP_PASSWORD_CODES.has(err.code) && restRoute(ctx))
+        found.add(0.85, ev('body:code', `${err.code} on a /wp-json/ route`));
+    }
+    if (found.confidence && ctx.url && restRoute(ctx))
+      found.add(0, ev('request:url', `${ctx.url.pathname} (the WordPress REST API prefix)`));
+    return found.result({ err });
+  },
+  explain(ctx, { err }, report) {
+    if (!err) return;
     const url = ctx.url?.href ?? 'https://SITE/wp-json/wp/v2/…';
-    const path = ctx.url?.pathname ?? '';
     const body: Evidence = ev('body:code', `${err.code}: "${err.message}"`);
     const auth = ctx.requestHeader('authorization');
-    const cookies = ctx.requestHeader('cookie') ?? '';
-    const loggedInCookie = /wordpress_logged_in_/.test(cookies);
-    const causes: CauseClaim[] = [];
 
     if (err.code === 'rest_cookie_invalid_nonce') {
-      causes.push({
-        id: 'csrf',
-        weight: 0.92,
-        summary: 'WordPress’s REST cookie check failed: the request was authenticated by the login cookie, but the X-WP-Nonce (wp_rest nonce) was missing, stale, or minted for another session — WordPress’s CSRF protection for cookie-authenticated calls.',
-        evidence: [body, ev('request-header:x-wp-nonce', ctx.requestHeader('x-wp-nonce') ? 'an X-WP-Nonce header was sent (stale or from another session)' : ctx.exchange.request ? 'no X-WP-Nonce header in the request' : 'the input has no request')],
-        fixes: [
-          {
-            title: 'Send a fresh wp_rest nonce as X-WP-Nonce (wp_create_nonce("wp_rest"), e.g. wpApiSettings.nonce); if a page cache served an old one, reload or exclude logged-in pages from the cache — or log out and in again',
-            difficulty: 'easy',
-            commands: ["wp eval 'wp_set_current_user(USER_ID); echo wp_create_nonce(\"wp_rest\");'", 'wp cache flush'],
-            verify: 'The same call from the logged-in page, with the nonce printed into that page load, answers 2xx.',
-            docs: AUTH_DOCS,
-          },
-          { ...appPasswordFix(url), title: 'For scripts and other sites, drop the cookie and use an Application Password instead (no nonce needed)' },
-        ],
-      });
-      return { producer, causes };
+      const appPassword = {
+        ...appPasswordFix(url),
+        title: 'For scripts and other sites, drop the cookie and use an Application Password instead (no nonce needed)',
+      };
+      report.claim('csrf', 'nonce', 0.92, { evidence: [body, nonceEvidence(ctx)], fixes: [NONCE_FIX, appPassword] });
+      return;
     }
-
     if (err.code === 'rest_not_logged_in') {
-      causes.push({ id: 'credential-missing', weight: 0.85, summary: 'The site (a rest_authentication_errors filter) refuses REST requests from anyone not logged in, and this request did not authenticate.', evidence: [body], fixes: [appPasswordFix(url), headerPassThroughFix] });
-      return { producer, causes };
+      report.claim('credential-missing', 'notLoggedIn', 0.85, {
+        evidence: [body],
+        fixes: [appPasswordFix(url), headerPassThroughFix],
+      });
+      return;
     }
-
     if (err.code === 'application_passwords_disabled' || err.code === 'application_passwords_disabled_for_user') {
-      causes.push({
-        id: 'feature-disabled',
-        weight: 0.9,
-        summary: 'Application Passwords are turned off on this site (or for this user, or the site is not on HTTPS), so the Basic credential cannot be used.',
-        evidence: [body],
-        fixes: [{ title: 'Serve the site over HTTPS and remove the wp_is_application_passwords_available(_for_user) filter that disables them (often a security plugin)', difficulty: 'medium', commands: ["wp eval 'var_dump(wp_is_application_passwords_available());'"], verify: "wp eval 'var_dump(wp_is_application_passwords_available_for_user(USER_ID));' prints bool(true)", docs: 'https://make.wordpress.org/core/2020/11/05/application-passwords-integration-guide/' }],
-      });
-      return { producer, causes };
+      report.claim('feature-disabled', 'appPasswordsOff', 0.9, { evidence: [body], fixes: [ENABLE_APP_PASSWORDS_FIX] });
+      return;
     }
-
     if (APP_PASSWORD_CODES.has(err.code)) {
-      causes.push({
-        id: 'credential-invalid',
-        weight: 0.88,
-        summary: `WordPress rejected the Basic credential (${err.code}): the user name is unknown or the password is not one of this user’s Application Passwords (the login password does not work here).`,
+      const fix = {
+        ...appPasswordFix(url),
+        title: 'Create an Application Password for this user and send it (not the login password)',
+      };
+      report.claim('credential-invalid', 'appPasswordRejected', 0.88, {
+        data: { code: err.code },
         evidence: [body],
-        fixes: [{ ...appPasswordFix(url), title: 'Create an Application Password for this user and send it (not the login password)' }],
+        fixes: [fix],
       });
-      return { producer, causes };
+      return;
     }
+    if (!/^rest_(forbidden|cannot_|user_cannot_)/.test(err.code)) return;
 
-    if (/^rest_(forbidden|cannot_|user_cannot_)/.test(err.code)) {
-      const cap = capabilityFor(err.code, path);
-      const gap = cap ? { required: [cap], held: [] } : undefined;
-      if (ctx.status === 401) {
-        // rest_authorization_required_code(): 401 means no user was logged in when the capability was checked.
-        const sent = auth ? `an Authorization (${auth.split(/\s/)[0]}) header was sent but WordPress did not log anyone in with it` : loggedInCookie ? 'a login cookie was sent without a valid X-WP-Nonce, so WordPress treated the request as anonymous' : 'no Authorization header and no login cookie were sent';
-        causes.push({
-          id: 'credential-missing',
-          weight: 0.75,
-          summary: `WordPress answered 401, which it does only when no user is logged in: ${sent}. Core accepts only the login cookie (with a nonce) or Application Passwords; other Basic auth needs a plugin, and some servers strip the Authorization header.`,
-          evidence: [body, ev('status', '401 from rest_authorization_required_code(): the request was anonymous'), ev('request-header:authorization', auth ? `${auth.split(/\s/)[0]} …` : 'absent')],
-          fixes: [appPasswordFix(url), headerPassThroughFix],
-        });
-        if (auth) causes.push({ id: 'credential-invalid', weight: 0.3, summary: 'A plugin that handles this Authorization scheme may have rejected the credential itself.', evidence: [body], fixes: [appPasswordFix(url)] });
-        if (cap) causes.push({ id: 'insufficient-role', weight: 0.2, summary: `Once authenticated, the user will still need ${cap}.`, evidence: [body], gap: { required: [cap], held: [] }, fixes: [roleFix(cap)] });
-      } else {
-        const others = /edit|delete/.test(err.code) && !/user/.test(err.code);
-        causes.push({
-          id: 'insufficient-role',
-          weight: 0.85,
-          summary: `WordPress knows who you are (403, not 401) and your role lacks the capability${cap ? ` ${cap}` : ''} this endpoint checks (${err.code}).`,
-          evidence: [body, ev('status', '403 from rest_authorization_required_code(): a user was logged in')],
-          ...(gap ? { gap } : {}),
+    const cap = capabilityFor(err.code, ctx.url?.pathname ?? '');
+    const gap = cap ? { required: [cap], held: [] } : undefined;
+    if (ctx.status === 401) {
+      // rest_authorization_required_code(): 401 means no user was logged in when the capability was checked.
+      report.claim('credential-missing', 'anonymous', 0.75, {
+        data: { sent: anonymousBecause(ctx, auth) },
+        evidence: [
+          body,
+          ev('status', '401 from rest_authorization_required_code(): the request was anonymous'),
+          ev('request-header:authorization', auth ? `${auth.split(/\s/)[0]} …` : 'absent'),
+        ],
+        fixes: [appPasswordFix(url), headerPassThroughFix],
+      });
+      if (auth)
+        report.claim('credential-invalid', 'pluginRejected', 0.3, { evidence: [body], fixes: [appPasswordFix(url)] });
+      if (cap)
+        report.claim('insufficient-role', 'capabilityLater', 0.2, {
+          data: { capability: cap },
+          evidence: [body],
+          gap,
           fixes: [roleFix(cap)],
         });
-        if (others) causes.push({ id: 'not-owner', weight: 0.35, summary: 'Editing or deleting someone else’s post needs edit_others_posts / delete_others_posts; on your own posts edit_posts is enough.', evidence: [body], fixes: [roleFix('edit_others_posts')] });
-      }
-      return { producer, causes };
+      return;
     }
-    return { producer };
+    report.claim('insufficient-role', 'capability', 0.85, {
+      data: { capability: cap ? ` ${cap}` : '', code: err.code },
+      evidence: [body, ev('status', '403 from rest_authorization_required_code(): a user was logged in')],
+      gap,
+      fixes: [roleFix(cap)],
+    });
+    const others = /edit|delete/.test(err.code) && !/user/.test(err.code);
+    if (others)
+      report.claim('not-owner', 'othersPosts', 0.35, { evidence: [body], fixes: [roleFix('edit_others_posts')] });
   },
 });
