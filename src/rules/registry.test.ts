@@ -62,7 +62,7 @@ test('every rule is written with defineProducer or defineCause and declares its 
     const source = readFileSync(join(rulesDir(), folder, 'rule.ts'), 'utf8');
     assert.match(source, /export default define(Producer|Cause)\(/, `${folder}: rule.ts should export defineProducer(…) or defineCause(…)`);
     assert.doesNotMatch(source, /from '\.\.\/\.\.\/engine\//, `${folder}: rules read the Context from ../define.ts, not the engine`);
-    assert.doesNotMatch(source, /from '\.\.\/(?!_lib\/|define\.ts)[^']+'/, `${folder}: a rule never imports another rule's folder (shared knowledge goes to src/knowledge/)`);
+    assert.doesNotMatch(source, /from '\.\.\/(?!_lib\/|define\.ts|\.\.\/knowledge\/)[^']+'/, `${folder}: a rule never imports another rule's folder (shared knowledge goes to src/knowledge/)`);
   }
   for (const r of await loadRules()) assert.ok(Object.keys(r.meta.messages ?? {}).length > 0 || r.meta.causes.length === 0, `${r.meta.id}: meta.messages is empty`);
 });

@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import rule from './rule.ts';
 import { testRule, runRule } from '../_lib/tester.ts';
 import { exchangeFromFixtureJson, type Fixture } from '../_lib/fixtures.ts';
+import { diagnoseWith } from '../../engine/diagnose.ts';
+import { loadRules } from '../registry.ts';
 
 const fx = (name: string, status: number, error: object, url?: string): Fixture => ({
   file: name,
@@ -45,7 +47,15 @@ test('google-apis: IAM_PERMISSION_DENIED names the permission and the troublesho
   assert.ok((claim.fixes ?? []).some((f) => (f.commands ?? []).some((c) => c.startsWith('gcloud policy-intelligence troubleshoot-policy iam ') && c.includes('--permission=logging.buckets.create'))));
 });
 
-test('google-apis: a storage.googleapis.com host leaves room for a Cloud Storage rule', () => {
-  const out = runRule(rule, fx('gcs', 403, { code: 403, message: 'x does not have storage.objects.get access to the Google Cloud Storage object.', errors: [{ domain: 'global', reason: 'forbidden', message: 'x' }] }, 'https://storage.googleapis.com/storage/v1/b/bucket/o/key'));
-  assert.ok(out!.producer!.confidence <= 0.6);
+test('google-apis: a storage.googleapis.com host leaves room for a Cloud Storage rule', async () => {
+  const gcs = fx('gcs', 403, { code: 403, message: 'x does not have storage.objects.get access to the Google Cloud Storage object.', errors: [{ domain: 'global', reason: 'forbidden', message: 'x' }] }, 'https://storage.googleapis.com/storage/v1/b/bucket/o/key');
+  assert.ok(rule.meta.yieldsTo?.includes('google-cloud-storage'));
+  const report = diagnoseWith(await loadRules(), gcs.exchange);
+  assert.equal(report.deniedBy?.product, 'google-cloud-storage');
+});
+
+test('google-apis: a Firebase host keeps the guess below naming a product', () => {
+  const url = 'https://firebasestorage.googleapis.com/v0/b/app.appspot.com/o/a.png';
+  const out = runRule(rule, fx('firebase', 403, { code: 403, message: 'Permission denied.', status: 'PERMISSION_DENIED' }, url));
+  assert.ok(out!.producer!.confidence < 0.5);
 });

@@ -4,10 +4,9 @@
 // ("… does not have storage.objects.get access to the Google Cloud Storage
 // object"). An anonymous caller gets the same refusal as a principal without
 // the role, and a missing object too ("or it may not exist").
-import { defineRule, ev, type CauseClaim } from '../define.ts';
-import type { Context } from '../../engine/context.ts';
-import { elementText, jsonString } from '../../engine/context.ts';
-import type { Evidence, Fix } from '../../model/report.ts';
+import { defineProducer, ev, signals, type Context, type Fix } from '../define.ts';
+import { jsonError } from '../_lib/envelopes.ts';
+import { CLIENT_ERRORS, ERROR_DOCUMENT, errorDocumentField, isClientError } from '../_lib/cloud-errors.ts';
 
 interface GcsError {
   code?: string;
@@ -15,52 +14,30 @@ interface GcsError {
   details?: string;
 }
 
+const GCS_WORDS =
+  /Google Cloud Storage (object|bucket)|storage\.(objects|buckets)\.[a-zA-Z]+|Check your Google secret key|GOOG4-(RSA|HMAC)-SHA256/;
+const GCS_HOST = /^(storage|[a-z0-9._-]+\.storage)\.googleapis\.com$|^storage\.cloud\.google\.com$/;
+
+/** A member of the XML error, whitespace collapsed. */
 function xmlField(ctx: Context, name: string): string | undefined {
-  const v = ctx.body.xml?.[`Error.${name}`];
-  if (v !== undefined) return v.replace(/\s+/g, ' ').trim();
-  const m = elementText(ctx.body.text, name);
-  return m === undefined ? undefined : m.replace(/\s+/g, ' ').trim();
+  return errorDocumentField(ctx, name)?.replace(/\s+/g, ' ').trim();
 }
 
 function readError(ctx: Context): GcsError | undefined {
-  if (/^\s*(<\?xml[^>]*>\s*)?<Error>/.test(ctx.body.text)) {
+  if (ERROR_DOCUMENT.test(ctx.body.text)) {
     const code = xmlField(ctx, 'Code');
     if (code) return { code, message: xmlField(ctx, 'Message') ?? '', details: xmlField(ctx, 'Details') };
   }
-  const j = ctx.body.json;
-  const message = j && typeof j === 'object' ? jsonString(j, 'error.message') : undefined;
-  if (message !== undefined) return { code: jsonString(j, 'error.errors.0.reason') ?? jsonString(j, 'error.status'), message };
+  const json = jsonError(ctx, ['error.errors.0.reason', 'error.status'], ['error.message']);
+  if (json?.message !== undefined) return { code: json.code, message: json.message };
   return undefined;
-}
-
-const GCS_WORDS = /Google Cloud Storage (object|bucket)|storage\.(objects|buckets)\.[a-zA-Z]+|Check your Google secret key|GOOG4-(RSA|HMAC)-SHA256/;
-
-function signature(ctx: Context, err: GcsError | undefined) {
-  const evidence: Evidence[] = [];
-  let confidence = 0;
-  const bump = (c: number, e: Evidence) => {
-    confidence = Math.max(confidence, c);
-    evidence.push(e);
-  };
-  const upload = ctx.header('x-guploader-uploadid');
-  if (upload) bump(0.95, ev('header:x-guploader-uploadid', upload.slice(0, 16) + '…'));
-  if (/^UploadServer$/i.test(ctx.header('server') ?? '') && err) bump(0.93, ev('header:server', 'UploadServer'));
-  if (ctx.header('x-goog-generation') || ctx.header('x-goog-stored-content-length')) bump(0.93, ev('header:x-goog-*', 'Cloud Storage object headers'));
-  const host = ctx.url?.hostname ?? '';
-  const gcsHost = /^(storage|[a-z0-9._-]+\.storage)\.googleapis\.com$|^storage\.cloud\.google\.com$/.test(host);
-  if (err) {
-    const text = `${err.message} ${err.details ?? ''} ${ctx.body.text.slice(0, 4000)}`;
-    if (GCS_WORDS.test(text)) bump(0.92, ev(err.details !== undefined ? 'body:Error.Details' : 'body:error.message', (GCS_WORDS.exec(text)?.[0] ?? '').slice(0, 80)));
-    // <Details> is Cloud Storage's addition to the S3-style XML error.
-    else if (err.details !== undefined && gcsHost) bump(0.9, ev('body:Error.Details', 'XML error with <Details>'));
-    if (gcsHost) bump(err ? 0.95 : 0.6, ev('request:url', `Cloud Storage endpoint ${host}`));
-  } else if (gcsHost) bump(0.6, ev('request:url', `Cloud Storage endpoint ${host}`));
-  return { confidence, evidence };
 }
 
 /** Bucket and object from the URL, the JSON API path, or the message. */
 function target(ctx: Context, text: string): { bucket?: string; object?: string } {
-  const fromMsg = /buckets\/([^/\s']+)\/objects\/([^\s']+)/.exec(text) ?? /access to ([a-z0-9._-]+)\/([^\s.]+(?:\.[^\s.]+)*)\.?\s*$/.exec(text);
+  const fromMsg =
+    /buckets\/([^/\s']+)\/objects\/([^\s']+)/.exec(text) ??
+    /access to ([a-z0-9._-]+)\/([^\s.]+(?:\.[^\s.]+)*)\.?\s*$/.exec(text);
   if (fromMsg) return { bucket: fromMsg[1], object: fromMsg[2] };
   const u = ctx.url;
   if (!u) return {};
@@ -69,92 +46,81 @@ function target(ctx: Context, text: string): { bucket?: string; object?: string 
   const vhost = /^([a-z0-9._-]+)\.storage\.googleapis\.com$/.exec(u.hostname);
   const parts = u.pathname.replace(/^\//, '').split('/');
   if (vhost) return { bucket: vhost[1], object: parts.join('/') || undefined };
-  if (/^storage\.googleapis\.com$/.test(u.hostname) && parts[0]) return { bucket: parts[0], object: parts.slice(1).join('/') || undefined };
+  if (/^storage\.googleapis\.com$/.test(u.hostname) && parts[0])
+    return { bucket: parts[0], object: parts.slice(1).join('/') || undefined };
   return {};
 }
 
 function roleFixes(bucket: string, permission: string, anonymous: boolean): Fix[] {
-  const role = /^storage\.objects\.(get|list)$/.test(permission) ? 'roles/storage.objectViewer' : /^storage\.objects\./.test(permission) ? 'roles/storage.objectUser' : 'roles/storage.admin   # or the narrowest role listing ' + permission;
+  const role = /^storage\.objects\.(get|list)$/.test(permission)
+    ? 'roles/storage.objectViewer'
+    : /^storage\.objects\./.test(permission)
+      ? 'roles/storage.objectUser'
+      : 'roles/storage.admin   # or the narrowest role listing ' + permission;
   return [
     {
-      title: anonymous ? 'Make the request with credentials (gcloud storage, a client library, or a signed URL) — it reached Cloud Storage as an anonymous caller' : 'Check which principal made the request',
+      title: anonymous
+        ? 'Make the request with credentials (gcloud storage, a client library, or a signed URL) — it reached Cloud Storage as an anonymous caller'
+        : 'Check which principal made the request',
       difficulty: 'easy',
-      commands: anonymous ? [`gcloud storage cat gs://${bucket}/OBJECT | head -c 100   # authenticated read`, `gcloud storage sign-url gs://${bucket}/OBJECT --duration=1h --private-key-file=KEY.json`] : ['gcloud auth list', 'gcloud config get-value account'],
+      commands: anonymous
+        ? [
+            `gcloud storage cat gs://${bucket}/OBJECT | head -c 100   # authenticated read`,
+            `gcloud storage sign-url gs://${bucket}/OBJECT --duration=1h --private-key-file=KEY.json`,
+          ]
+        : ['gcloud auth list', 'gcloud config get-value account'],
     },
     {
       title: `Grant ${role.split(' ')[0]} on gs://${bucket} to the principal${anonymous ? ' (allUsers only if the data is meant to be public)' : ''}`,
       difficulty: 'medium',
-      commands: [`gcloud storage buckets add-iam-policy-binding gs://${bucket} --member=${anonymous ? 'allUsers' : 'user:EMAIL   # or serviceAccount:SA_EMAIL'} --role=${role.split(' ')[0]}`],
+      commands: [
+        `gcloud storage buckets add-iam-policy-binding gs://${bucket} --member=${anonymous ? 'allUsers' : 'user:EMAIL   # or serviceAccount:SA_EMAIL'} --role=${role.split(' ')[0]}`,
+      ],
       verify: `gcloud policy-troubleshoot iam //storage.googleapis.com/projects/_/buckets/${bucket} --principal-email=EMAIL --permission=${permission} reports the access as granted.`,
       docs: 'https://cloud.google.com/storage/docs/access-control/using-iam-permissions',
     },
     {
       title: 'Read the bucket’s IAM policy (and whether uniform bucket-level access turns object ACLs off)',
       difficulty: 'easy',
-      commands: [`gcloud storage buckets get-iam-policy gs://${bucket}`, `gcloud storage buckets describe gs://${bucket} --format="default(uniform_bucket_level_access)"`],
+      commands: [
+        `gcloud storage buckets get-iam-policy gs://${bucket}`,
+        `gcloud storage buckets describe gs://${bucket} --format="default(uniform_bucket_level_access)"`,
+      ],
     },
   ];
 }
 
-function causesOf(ctx: Context, err: GcsError): { causes: CauseClaim[]; notes: string[] } {
-  const text = `${err.message} ${err.details ?? ''}`.trim();
-  const evidence = [...(err.code ? [ev(err.details !== undefined ? 'body:Error.Code' : 'body:error.errors.reason', err.code)] : []), ev(err.details ? 'body:Error.Details' : 'body:error.message', (err.details || err.message).slice(0, 300))];
-  const notes: string[] = [];
-  const t = target(ctx, text);
-  const bucket = t.bucket ?? 'BUCKET';
-  if (err.code === 'SignatureDoesNotMatch' || /signature we calculated does not match/i.test(text)) {
-    const sts = xmlField(ctx, 'StringToSign');
-    return {
-      causes: [
-        {
-          id: 'credential-invalid',
-          weight: 0.85,
-          summary: 'Cloud Storage recomputed the signed URL’s signature and it differs: the method, Content-Type, a signed header (such as x-goog-user-project added after signing) or the path differ from what was signed, or the signing key is wrong.',
-          evidence: [...evidence, ...(sts ? [ev('body:Error.StringToSign', sts.slice(0, 120))] : [])],
-          fixes: [{ title: 'Compare the StringToSign in the error with what the signer signed, and send exactly the signed method and headers', difficulty: 'medium', commands: [`gcloud storage sign-url gs://${bucket}/${t.object ?? 'OBJECT'} --http-verb=${ctx.method} --duration=15m --private-key-file=KEY.json`], verify: 'A freshly signed URL used with the same method and headers answers 2xx.', docs: 'https://cloud.google.com/storage/docs/troubleshooting#signed-url' }],
-        },
-      ],
-      notes,
-    };
-  }
-  if (err.code === 'ExpiredToken' || /Request has expired|token has expired|signature expired/i.test(text))
-    return {
-      causes: [{ id: 'credential-expired', weight: 0.9, summary: `The signed URL has expired: ${text}`, evidence, fixes: [{ title: 'Sign a new URL and use it within its lifetime (X-Goog-Date + X-Goog-Expires)', difficulty: 'easy', commands: [`gcloud storage sign-url gs://${bucket}/${t.object ?? 'OBJECT'} --duration=1h --private-key-file=KEY.json`], verify: 'The new URL answers 2xx when fetched right away.' }] }],
-      notes,
-    };
-  const perm = /does not have ([a-z]+\.[a-zA-Z.]+) access/.exec(text)?.[1];
-  if (perm || err.code === 'AccessDenied' || err.code === 'forbidden') {
-    const permission = perm ?? 'storage.objects.get';
-    const anonymous = /^Anonymous caller/i.test(err.details ?? err.message) || /Anonymous caller/.test(text);
-    const principal = /^(?:.*?\s)?(\S[^\s@]*@\S+) does not have/.exec(text)?.[1];
-    const resource = t.object ? `gs://${bucket}/${t.object}` : t.bucket ? `gs://${bucket}` : 'the bucket or object';
-    const causes: CauseClaim[] = [
-      {
-        id: 'insufficient-role',
-        weight: anonymous ? 0.7 : 0.88,
-        summary: `${anonymous ? 'The anonymous caller (allUsers)' : principal ?? 'The caller'} lacks ${permission} on ${resource}: no IAM role on the bucket or project (or object ACL) grants it — or the object does not exist, which Cloud Storage answers the same way.`,
-        evidence,
-        gap: { required: [`${permission} on ${resource}`], held: [] },
-        fixes: roleFixes(bucket, permission, anonymous),
-      },
-    ];
-    if (anonymous) {
-      causes.push({ id: 'credential-missing', weight: 0.45, summary: 'The request reached Cloud Storage without credentials: if the bucket is meant to be private, the client forgot to authenticate (or the URL is not a signed URL).', evidence, fixes: roleFixes(bucket, permission, true).slice(0, 1) });
-      notes.push('Cloud Storage saw no credential ("Anonymous caller"): either authenticate, or grant the role to allUsers if the object is meant to be public.');
-    }
-    if (/or it may not exist/.test(text)) notes.push(`Cloud Storage answers 403 rather than 404 when the caller may not list the bucket: ${resource} may simply not exist.`);
-    return { causes, notes };
-  }
-  return { causes: [], notes };
+function signFix(bucket: string, object: string | undefined, method: string): Fix {
+  return {
+    title:
+      'Compare the StringToSign in the error with what the signer signed, and send exactly the signed method and headers',
+    difficulty: 'medium',
+    commands: [
+      `gcloud storage sign-url gs://${bucket}/${object ?? 'OBJECT'} --http-verb=${method} --duration=15m --private-key-file=KEY.json`,
+    ],
+    verify: 'A freshly signed URL used with the same method and headers answers 2xx.',
+    docs: 'https://cloud.google.com/storage/docs/troubleshooting#signed-url',
+  };
 }
 
-export default defineRule({
+function resignFix(bucket: string, object: string | undefined): Fix {
+  return {
+    title: 'Sign a new URL and use it within its lifetime (X-Goog-Date + X-Goog-Expires)',
+    difficulty: 'easy',
+    commands: [
+      `gcloud storage sign-url gs://${bucket}/${object ?? 'OBJECT'} --duration=1h --private-key-file=KEY.json`,
+    ],
+    verify: 'The new URL answers 2xx when fetched right away.',
+  };
+}
+
+export default defineProducer({
   meta: {
     id: 'google-cloud-storage',
-    kind: 'producer',
     product: 'google-cloud-storage',
     layer: 'storage',
-    description: 'Google Cloud Storage refusals (XML and JSON APIs, signed URLs): missing storage.* permissions for a principal or the anonymous caller, signature mismatches and expired signed URLs.',
+    description:
+      'Google Cloud Storage refusals (XML and JSON APIs, signed URLs): missing storage.* permissions for a principal or the anonymous caller, signature mismatches and expired signed URLs.',
     docs: [
       'https://cloud.google.com/storage/docs/troubleshooting',
       'https://cloud.google.com/storage/docs/xml-api/reference-status',
@@ -162,15 +128,92 @@ export default defineRule({
       'https://cloud.google.com/policy-intelligence/docs/troubleshoot-access',
     ],
     causes: ['insufficient-role', 'credential-missing', 'credential-invalid', 'credential-expired'],
+    statuses: CLIENT_ERRORS,
+    messages: {
+      signature:
+        'Cloud Storage recomputed the signed URL’s signature and it differs: the method, Content-Type, a signed header (such as x-goog-user-project added after signing) or the path differ from what was signed, or the signing key is wrong.',
+      expired: 'The signed URL has expired: {{text}}',
+      noRole:
+        '{{who}} lacks {{permission}} on {{resource}}: no IAM role on the bucket or project (or object ACL) grants it — or the object does not exist, which Cloud Storage answers the same way.',
+      anonymous:
+        'The request reached Cloud Storage without credentials: if the bucket is meant to be private, the client forgot to authenticate (or the URL is not a signed URL).',
+    },
   },
-  applies: (ctx) => ctx.status >= 400 && ctx.status < 500,
-  run(ctx) {
+  recognise(ctx) {
+    if (!isClientError(ctx.status)) return undefined;
     const err = readError(ctx);
-    const sig = signature(ctx, err);
-    if (sig.confidence === 0) return undefined;
-    const producer = { product: 'google-cloud-storage' as const, layer: 'storage' as const, confidence: sig.confidence, evidence: sig.evidence };
-    if (!err || sig.confidence < 0.5) return { producer };
-    const { causes, notes } = causesOf(ctx, err);
-    return { producer, causes, notes };
+    const found = signals();
+    const upload = ctx.header('x-guploader-uploadid');
+    if (upload) found.add(0.95, ev('header:x-guploader-uploadid', upload.slice(0, 16) + '…'));
+    if (/^UploadServer$/i.test(ctx.header('server') ?? '') && err) found.add(0.93, ev('header:server', 'UploadServer'));
+    if (ctx.header('x-goog-generation') || ctx.header('x-goog-stored-content-length'))
+      found.add(0.93, ev('header:x-goog-*', 'Cloud Storage object headers'));
+    const host = ctx.url?.hostname ?? '';
+    const gcsHost = GCS_HOST.test(host);
+    if (err) {
+      const text = `${err.message} ${err.details ?? ''} ${ctx.body.text.slice(0, 4000)}`;
+      const words = GCS_WORDS.exec(text)?.[0];
+      if (words !== undefined)
+        found.add(
+          0.92,
+          ev(err.details !== undefined ? 'body:Error.Details' : 'body:error.message', words.slice(0, 80)),
+        );
+      // <Details> is Cloud Storage's addition to the S3-style XML error.
+      else if (err.details !== undefined && gcsHost)
+        found.add(0.9, ev('body:Error.Details', 'XML error with <Details>'));
+      if (gcsHost) found.add(0.95, ev('request:url', `Cloud Storage endpoint ${host}`));
+    } else if (gcsHost) found.add(0.6, ev('request:url', `Cloud Storage endpoint ${host}`));
+    return found.result({ err });
+  },
+  explain(ctx, { err, confidence }, report) {
+    if (!err || confidence < 0.5) return;
+    const text = `${err.message} ${err.details ?? ''}`.trim();
+    const evidence = [
+      ...(err.code ? [ev(err.details !== undefined ? 'body:Error.Code' : 'body:error.errors.reason', err.code)] : []),
+      ev(err.details ? 'body:Error.Details' : 'body:error.message', (err.details || err.message).slice(0, 300)),
+    ];
+    const t = target(ctx, text);
+    const bucket = t.bucket ?? 'BUCKET';
+    if (err.code === 'SignatureDoesNotMatch' || /signature we calculated does not match/i.test(text)) {
+      const sts = xmlField(ctx, 'StringToSign');
+      report.claim('credential-invalid', 'signature', 0.85, {
+        evidence: [...evidence, ...(sts ? [ev('body:Error.StringToSign', sts.slice(0, 120))] : [])],
+        fixes: [signFix(bucket, t.object, ctx.method)],
+      });
+      return;
+    }
+    if (err.code === 'ExpiredToken' || /Request has expired|token has expired|signature expired/i.test(text)) {
+      report.claim('credential-expired', 'expired', 0.9, {
+        data: { text },
+        evidence,
+        fixes: [resignFix(bucket, t.object)],
+      });
+      return;
+    }
+    const perm = /does not have ([a-z]+\.[a-zA-Z.]+) access/.exec(text)?.[1];
+    if (!perm && err.code !== 'AccessDenied' && err.code !== 'forbidden') return;
+    const permission = perm ?? 'storage.objects.get';
+    const anonymous = /^Anonymous caller/i.test(err.details ?? err.message) || /Anonymous caller/.test(text);
+    const principal = /^(?:.*?\s)?(\S[^\s@]*@\S+) does not have/.exec(text)?.[1];
+    const resource = t.object ? `gs://${bucket}/${t.object}` : t.bucket ? `gs://${bucket}` : 'the bucket or object';
+    report.claim('insufficient-role', 'noRole', anonymous ? 0.7 : 0.88, {
+      data: { who: anonymous ? 'The anonymous caller (allUsers)' : (principal ?? 'The caller'), permission, resource },
+      evidence,
+      gap: { required: [`${permission} on ${resource}`], held: [] },
+      fixes: roleFixes(bucket, permission, anonymous),
+    });
+    if (anonymous) {
+      report.claim('credential-missing', 'anonymous', 0.45, {
+        evidence,
+        fixes: roleFixes(bucket, permission, true).slice(0, 1),
+      });
+      report.note(
+        'Cloud Storage saw no credential ("Anonymous caller"): either authenticate, or grant the role to allUsers if the object is meant to be public.',
+      );
+    }
+    if (/or it may not exist/.test(text))
+      report.note(
+        `Cloud Storage answers 403 rather than 404 when the caller may not list the bucket: ${resource} may simply not exist.`,
+      );
   },
 });

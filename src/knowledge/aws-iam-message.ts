@@ -5,8 +5,8 @@
 // the ACTION action" (implicit) or "with an explicit deny in a TYPE" — per
 // https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_access-denied.html
 // Older messages (and cross-account ones) carry no context at all.
-import type { CauseId } from '../../model/vocabulary.ts';
-import type { Fix } from '../../model/report.ts';
+import type { CauseId } from '../model/vocabulary.ts';
+import type { Fix } from '../model/report.ts';
 
 export type PolicyType =
   | 'identity-based policy'
@@ -65,12 +65,18 @@ export function parseAccessDenied(text: string | undefined): AccessDeniedMessage
   return out;
 }
 
+/** The causes an access-denied message can mean. */
+export type AccessDeniedCause = Extract<CauseId, 'insufficient-role' | 'explicit-deny' | 'resource-policy'>;
+
 /** What the denial means in the vocabulary, strongest first. */
-export function causesFor(msg: AccessDeniedMessage): Array<{ id: CauseId; weight: number }> {
+export function causesFor(msg: AccessDeniedMessage): Array<{ id: AccessDeniedCause; weight: number }> {
   const { decision, policyType } = msg;
-  if (policyType === 'resource-based policy' || policyType === 'role trust policy') return [{ id: 'resource-policy', weight: 0.85 }];
+  if (policyType === 'resource-based policy' || policyType === 'role trust policy')
+    return [{ id: 'resource-policy', weight: 0.85 }];
   if (policyType === 'identity-based policy')
-    return decision === 'explicit' ? [{ id: 'explicit-deny', weight: 0.85 }] : [{ id: 'insufficient-role', weight: 0.85 }];
+    return decision === 'explicit'
+      ? [{ id: 'explicit-deny', weight: 0.85 }]
+      : [{ id: 'insufficient-role', weight: 0.85 }];
   if (policyType) {
     // Guardrails (SCP, RCP, boundary, session policy, endpoint policy) cap what
     // identity policies grant; when they decide, granting more does not help.
@@ -81,7 +87,11 @@ export function causesFor(msg: AccessDeniedMessage): Array<{ id: CauseId; weight
           { id: 'insufficient-role', weight: 0.3 },
         ];
   }
-  if (decision === 'explicit') return [{ id: 'explicit-deny', weight: 0.8 }, { id: 'resource-policy', weight: 0.25 }];
+  if (decision === 'explicit')
+    return [
+      { id: 'explicit-deny', weight: 0.8 },
+      { id: 'resource-policy', weight: 0.25 },
+    ];
   // No context: same-account identity policies are the usual gap; cross-account
   // requests need the resource's policy too, and AWS omits the context for them.
   return [
@@ -130,7 +140,8 @@ function resourcePolicyCommand(resource: string | undefined): string | undefined
     case 'lambda':
       return `aws lambda get-policy --function-name ${shellQuote(resource)} --query Policy --output text | jq .`;
     case 'iam':
-      if (rest.startsWith('role/')) return `aws iam get-role --role-name ${rest.split('/').pop()} --query Role.AssumeRolePolicyDocument`;
+      if (rest.startsWith('role/'))
+        return `aws iam get-role --role-name ${rest.split('/').pop()} --query Role.AssumeRolePolicyDocument`;
       return undefined;
     case 'execute-api':
       return `aws apigateway get-rest-api --rest-api-id ${rest.split('/')[0]} --region ${region} --query policy --output text | sed 's/\\\\//g' | jq .`;
@@ -148,8 +159,15 @@ export function fixesFor(msg: AccessDeniedMessage): Fix[] {
   const verify = `Re-run the simulation: ${msg.action} shows "allowed", then repeat the request.`;
   const listPolicies = who
     ? who.kind === 'role'
-      ? [`aws iam list-attached-role-policies --role-name ${who.name}`, `aws iam list-role-policies --role-name ${who.name}`]
-      : [`aws iam list-attached-user-policies --user-name ${who.name}`, `aws iam list-user-policies --user-name ${who.name}`, `aws iam list-groups-for-user --user-name ${who.name}`]
+      ? [
+          `aws iam list-attached-role-policies --role-name ${who.name}`,
+          `aws iam list-role-policies --role-name ${who.name}`,
+        ]
+      : [
+          `aws iam list-attached-user-policies --user-name ${who.name}`,
+          `aws iam list-user-policies --user-name ${who.name}`,
+          `aws iam list-groups-for-user --user-name ${who.name}`,
+        ]
     : [];
   const fixes: Fix[] = [];
   switch (msg.policyType) {
@@ -175,7 +193,12 @@ export function fixesFor(msg: AccessDeniedMessage): Fix[] {
         title: `Widen (or remove) the permissions boundary so it allows ${msg.action}`,
         difficulty: 'medium',
         commands: who
-          ? [who.kind === 'role' ? `aws iam get-role --role-name ${who.name} --query Role.PermissionsBoundary` : `aws iam get-user --user-name ${who.name} --query User.PermissionsBoundary`, 'aws iam get-policy-version --policy-arn BOUNDARY_POLICY_ARN --version-id v1 --query PolicyVersion.Document']
+          ? [
+              who.kind === 'role'
+                ? `aws iam get-role --role-name ${who.name} --query Role.PermissionsBoundary`
+                : `aws iam get-user --user-name ${who.name} --query User.PermissionsBoundary`,
+              'aws iam get-policy-version --policy-arn BOUNDARY_POLICY_ARN --version-id v1 --query PolicyVersion.Document',
+            ]
           : ['aws iam get-role --role-name ROLE_NAME --query Role.PermissionsBoundary'],
         verify: `The boundary document allows ${target}; the identity policy must allow it as well.`,
         docs: 'https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html',
@@ -185,7 +208,10 @@ export function fixesFor(msg: AccessDeniedMessage): Fix[] {
       fixes.push({
         title: `Re-create the session without a session policy that excludes ${msg.action}`,
         difficulty: 'medium',
-        commands: [identity, `aws sts assume-role --role-arn ${policySourceArn(msg.principal)} --role-session-name why403  # without --policy / --policy-arns, or with ones that allow ${msg.action}`],
+        commands: [
+          identity,
+          `aws sts assume-role --role-arn ${policySourceArn(msg.principal)} --role-session-name why403  # without --policy / --policy-arns, or with ones that allow ${msg.action}`,
+        ],
         verify: 'A session created without the restrictive session policy can perform the action.',
         docs: 'https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies.html#policies_session',
       });
@@ -194,8 +220,11 @@ export function fixesFor(msg: AccessDeniedMessage): Fix[] {
       fixes.push({
         title: `Allow ${msg.action} in the VPC endpoint policy the request went through`,
         difficulty: 'medium',
-        commands: [`aws ec2 describe-vpc-endpoints --filters Name=service-name,Values=com.amazonaws.REGION.${msg.action.split(':')[0].toLowerCase()} --query 'VpcEndpoints[].[VpcEndpointId,PolicyDocument]'`],
-        verify: 'The endpoint policy allows the action for this principal and resource (or the request no longer goes through that endpoint).',
+        commands: [
+          `aws ec2 describe-vpc-endpoints --filters Name=service-name,Values=com.amazonaws.REGION.${msg.action.split(':')[0].toLowerCase()} --query 'VpcEndpoints[].[VpcEndpointId,PolicyDocument]'`,
+        ],
+        verify:
+          'The endpoint policy allows the action for this principal and resource (or the request no longer goes through that endpoint).',
         docs: 'https://docs.aws.amazon.com/vpc/latest/privatelink/vpc-endpoints-access.html',
       });
       break;
@@ -221,7 +250,8 @@ export function fixesFor(msg: AccessDeniedMessage): Fix[] {
           title: `Find the Deny statement for ${msg.action} in the ${msg.policyType ?? 'policies'} attached to ${who?.name ?? msg.principal}`,
           difficulty: 'medium',
           commands: [simulate, ...listPolicies],
-          verify: 'The simulation names the denying statement under MatchedStatements; after narrowing it, the decision is "allowed".',
+          verify:
+            'The simulation names the denying statement under MatchedStatements; after narrowing it, the decision is "allowed".',
           docs: 'https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html',
         });
       } else {
@@ -231,9 +261,13 @@ export function fixesFor(msg: AccessDeniedMessage): Fix[] {
           commands: [
             simulate,
             ...(who?.kind === 'role'
-              ? [`aws iam put-role-policy --role-name ${who.name} --policy-name allow-${msg.action.replace(/[^\w]/g, '-')} --policy-document '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"${msg.action}","Resource":"${msg.resource ?? '*'}"}]}'`]
+              ? [
+                  `aws iam put-role-policy --role-name ${who.name} --policy-name allow-${msg.action.replace(/[^\w]/g, '-')} --policy-document '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"${msg.action}","Resource":"${msg.resource ?? '*'}"}]}'`,
+                ]
               : who?.kind === 'user'
-                ? [`aws iam put-user-policy --user-name ${who.name} --policy-name allow-${msg.action.replace(/[^\w]/g, '-')} --policy-document '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"${msg.action}","Resource":"${msg.resource ?? '*'}"}]}'`]
+                ? [
+                    `aws iam put-user-policy --user-name ${who.name} --policy-name allow-${msg.action.replace(/[^\w]/g, '-')} --policy-document '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"${msg.action}","Resource":"${msg.resource ?? '*'}"}]}'`,
+                  ]
                 : []),
           ],
           verify,
@@ -241,15 +275,22 @@ export function fixesFor(msg: AccessDeniedMessage): Fix[] {
         });
       }
   }
-  fixes.push({ title: 'Confirm which identity actually signed the request', difficulty: 'easy', commands: [identity], verify: `The Arn printed is ${msg.principal} (or the role behind that session).` });
+  fixes.push({
+    title: 'Confirm which identity actually signed the request',
+    difficulty: 'easy',
+    commands: [identity],
+    verify: `The Arn printed is ${msg.principal} (or the role behind that session).`,
+  });
   return fixes;
 }
 
 /** One-line description of where the denial came from, in AWS's words. */
 export function describe(msg: AccessDeniedMessage): string {
   const target = `${msg.action}${msg.resource ? ` on ${msg.resource}` : ''}`;
-  if (msg.policyType && msg.decision === 'explicit') return `an explicit Deny in a ${msg.policyType} blocks ${target} for ${msg.principal}`;
+  if (msg.policyType && msg.decision === 'explicit')
+    return `an explicit Deny in a ${msg.policyType} blocks ${target} for ${msg.principal}`;
   if (msg.policyType) return `no ${msg.policyType} allows ${target} for ${msg.principal}`;
-  if (msg.decision === 'explicit') return `an explicit Deny (policy type not named) blocks ${target} for ${msg.principal}`;
+  if (msg.decision === 'explicit')
+    return `an explicit Deny (policy type not named) blocks ${target} for ${msg.principal}`;
   return `${msg.principal} is not allowed ${target}; AWS did not say which policy type decided`;
 }
