@@ -2,14 +2,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import rule from './rule.ts';
 import { testRule, runRule } from '../_lib/tester.ts';
-import { exchangeFromFixtureJson, type Fixture } from '../_lib/fixtures.ts';
+import { type Fixture } from '../_lib/fixtures.ts';
+import { unitCase } from '../_lib/unit-case.ts';
 
-const fx = (name: string, status: number, headers: Record<string, string>, body: string, reqHeaders: Record<string, string> = { Authorization: 'Basic dTpw' }): Fixture => ({
-  file: name,
-  source: 'unit case',
-  label: { product: 'unknown', layer: 'unknown', cause: 'unknown' },
-  exchange: exchangeFromFixtureJson({ request: { method: 'GET', url: 'https://acme.atlassian.net/rest/api/3/issue/PROJ-12', headers: reqHeaders }, response: { status, headers, body } }, name),
-});
+const fx = (name: string, status: number, headers: Record<string, string>, body: string, reqHeaders: Record<string, string> = { Authorization: 'Basic dTpw' }): Fixture =>
+  unitCase(name, { request: { method: 'GET', url: 'https://acme.atlassian.net/rest/api/3/issue/PROJ-12', headers: reqHeaders }, response: { status, headers, body } });
 
 testRule(rule, import.meta.dirname, [
   { name: 'CAPTCHA_CHALLENGE → account-state', fixture: fx('captcha', 403, { 'X-Seraph-LoginReason': 'AUTHENTICATION_DENIED', 'X-Authentication-Denied-Reason': 'CAPTCHA_CHALLENGE; login-url=https://jira.example.com/login.jsp' }, ''), product: 'atlassian-jira', causes: ['account-state'] },

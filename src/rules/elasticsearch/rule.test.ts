@@ -2,15 +2,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import rule from './rule.ts';
 import { testRule, runRule } from '../_lib/tester.ts';
-import { exchangeFromFixtureJson, type Fixture } from '../_lib/fixtures.ts';
+import { type Fixture } from '../_lib/fixtures.ts';
+import { unitCase } from '../_lib/unit-case.ts';
 
 const envelope = (status: number, reason: string) => JSON.stringify({ error: { root_cause: [{ type: 'security_exception', reason }], type: 'security_exception', reason }, status });
-const fx = (name: string, status: number, body: string, headers: Record<string, string> = {}): Fixture => ({
-  file: name,
-  source: 'unit case',
-  label: { product: 'unknown', layer: 'unknown', cause: 'unknown' },
-  exchange: exchangeFromFixtureJson({ request: { method: 'GET', url: 'https://es.example.com:9200/logs/_search', headers: { Authorization: 'Basic dTpw' } }, response: { status, headers, body } }, name),
-});
+const fx = (name: string, status: number, body: string, headers: Record<string, string> = {}): Fixture =>
+  unitCase(name, { request: { method: 'GET', url: 'https://es.example.com:9200/logs/_search', headers: { Authorization: 'Basic dTpw' } }, response: { status, headers, body } });
 
 testRule(rule, import.meta.dirname, [
   {

@@ -2,14 +2,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import rule from './rule.ts';
 import { testRule, runRule } from '../_lib/tester.ts';
-import { exchangeFromFixtureJson, type Fixture } from '../_lib/fixtures.ts';
+import { type Fixture } from '../_lib/fixtures.ts';
+import { unitCase } from '../_lib/unit-case.ts';
 
-const fx = (name: string, status: number, headers: Record<string, string>, body = ''): Fixture => ({
-  file: name,
-  source: 'unit case',
-  label: { product: 'unknown', layer: 'unknown', cause: 'unknown' },
-  exchange: exchangeFromFixtureJson({ request: { method: 'POST', url: 'https://ci.example.com/job/app/build', headers: { Authorization: 'Basic dTpw' } }, response: { status, headers, body } }, name),
-});
+const fx = (name: string, status: number, headers: Record<string, string>, body = ''): Fixture =>
+  unitCase(name, { request: { method: 'POST', url: 'https://ci.example.com/job/app/build', headers: { Authorization: 'Basic dTpw' } }, response: { status, headers, body } });
 
 testRule(rule, import.meta.dirname, [
   {

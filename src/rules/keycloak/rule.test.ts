@@ -2,14 +2,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import rule from './rule.ts';
 import { testRule, runRule } from '../_lib/tester.ts';
-import { exchangeFromFixtureJson, type Fixture } from '../_lib/fixtures.ts';
+import { type Fixture } from '../_lib/fixtures.ts';
+import { unitCase } from '../_lib/unit-case.ts';
 
-const unit = (name: string, method: string, url: string, status: number, body: object): Fixture => ({
-  file: name,
-  source: 'unit case',
-  label: { product: 'unknown', layer: 'unknown', cause: 'unknown' },
-  exchange: exchangeFromFixtureJson({ request: { method, url, headers: { Authorization: 'Bearer REDACTED' } }, response: { status, headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) } }, name),
-});
+const unit = (name: string, method: string, url: string, status: number, body: object): Fixture =>
+  unitCase(name, { request: { method, url, headers: { Authorization: 'Bearer REDACTED' } }, response: { status, headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) } });
 
 testRule(rule, import.meta.dirname, [
   {

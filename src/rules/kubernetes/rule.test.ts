@@ -2,16 +2,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import rule from './rule.ts';
 import { testRule, runRule } from '../_lib/tester.ts';
-import { exchangeFromFixtureJson, type Fixture } from '../_lib/fixtures.ts';
+import { type Fixture } from '../_lib/fixtures.ts';
+import { unitCase } from '../_lib/unit-case.ts';
 
 const status = (code: number, reason: string, message: string, details: object = {}) =>
   JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, details, code });
-const fx = (name: string, code: number, body: string): Fixture => ({
-  file: name,
-  source: 'unit case',
-  label: { product: 'unknown', layer: 'unknown', cause: 'unknown' },
-  exchange: exchangeFromFixtureJson({ response: { status: code, headers: { 'Content-Type': 'application/json' }, body } }, name),
-});
+const fx = (name: string, code: number, body: string): Fixture =>
+  unitCase(name, { response: { status: code, headers: { 'Content-Type': 'application/json' }, body } });
 
 testRule(rule, import.meta.dirname, [
   {

@@ -2,14 +2,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import rule from './rule.ts';
 import { testRule, runRule } from '../_lib/tester.ts';
-import { exchangeFromFixtureJson, type Fixture } from '../_lib/fixtures.ts';
+import { type Fixture } from '../_lib/fixtures.ts';
+import { unitCase } from '../_lib/unit-case.ts';
 
-const fx = (name: string, body: string, headers: Record<string, string>, method = 'GET', url = 'http://127.0.0.1:8200/v1/secret/data/app'): Fixture => ({
-  file: name,
-  source: 'unit case',
-  label: { product: 'unknown', layer: 'unknown', cause: 'unknown' },
-  exchange: exchangeFromFixtureJson({ request: { method, url, headers }, response: { status: 403, headers: { 'Content-Type': 'application/json' }, body } }, name),
-});
+const fx = (name: string, body: string, headers: Record<string, string>, method = 'GET', url = 'http://127.0.0.1:8200/v1/secret/data/app'): Fixture =>
+  unitCase(name, { request: { method, url, headers }, response: { status: 403, headers: { 'Content-Type': 'application/json' }, body } });
 const TOKEN = { 'X-Vault-Token': 'hvs.CAESIJ0123456789abcdefghijklmnop' };
 
 testRule(rule, import.meta.dirname, [
