@@ -13,8 +13,14 @@ export function outcomeOf(status: number): Outcome {
   return 'client-error';
 }
 
+/**
+ * The statuses that are a denial, the one definition every importer, filter
+ * and command uses: 401 (who are you?), 403 (no) and 407 (the proxy's 401).
+ */
+export const DENIAL_STATUSES: readonly number[] = [401, 403, 407];
+
 export function isDenial(status: number): boolean {
-  return status === 401 || status === 403 || status === 407;
+  return DENIAL_STATUSES.includes(status);
 }
 
 export function headlineOf(status: number, statusText?: string): string {

@@ -7,6 +7,7 @@
 import { InputError } from '../errors.ts';
 import type { ExchangeRequest } from '../model/exchange.ts';
 import { CURL_INPUT, curlRequests, single } from './curl.ts';
+import { imported, type Imported } from './imported.ts';
 
 const POWERSHELL = /\bInvoke-(?:WebRequest|RestMethod)\b|\bNew-Object\s+Microsoft\.PowerShell\.Commands\.WebRequestSession\b/i;
 
@@ -155,6 +156,11 @@ export async function curlCmdRequests(command: string, inputName = CURL_INPUT): 
   const out: ExchangeRequest[] = [];
   for (const argv of tokenizeCmd(command, inputName)) out.push(...(await curlRequests(argv, inputName)));
   return out;
+}
+
+/** A cmd.exe curl text in the importers' shape: its requests, no exchange. */
+export async function importCurlCmd(command: string, inputName = CURL_INPUT): Promise<Imported> {
+  return imported([], await curlCmdRequests(command, inputName));
 }
 
 /**

@@ -15,6 +15,7 @@ import type { ExchangeRequest, NameValue, PostData } from '../model/exchange.ts'
 import { headerValue } from '../model/exchange.ts';
 import type { Request, RequestUrl } from 'curlconverter/dist/src/parse.js';
 import { roughArgv, scanOptions } from './curl-argv.ts';
+import { imported, type Imported } from './imported.ts';
 
 type ParseModule = typeof import('curlconverter/dist/src/parse.js');
 type UtilsModule = typeof import('curlconverter/dist/src/utils.js');
@@ -57,6 +58,11 @@ export interface ParsedCurl {
  */
 export async function curlRequests(command: string | string[], inputName = CURL_INPUT): Promise<ExchangeRequest[]> {
   return (await parseCurl(command, inputName)).requests.map((p) => p.request);
+}
+
+/** A curl command (bash quoting) in the importers' shape: its requests, no exchange (a command is not an answer). */
+export async function importCurl(command: string | string[], inputName = CURL_INPUT): Promise<Imported> {
+  return imported([], await curlRequests(command, inputName));
 }
 
 /**

@@ -5,8 +5,18 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { findSeams, readHar, REDACTED_NOTE, SANITIZED_NOTE, scanFile, type HarSummary, type ReadHarOptions } from './har.ts';
+import {
+  findSeams,
+  readHar,
+  REDACTED_NOTE,
+  SANITIZED_NOTE,
+  scanFile,
+  type HarSummary,
+  type ReadHarOptions,
+} from './har.ts';
 import { InputError } from '../errors.ts';
+import { isDenial } from '../engine/status.ts';
+import { diagnose } from '../diagnose.ts';
 import type { Exchange } from '../model/exchange.ts';
 import { generateHar } from '../../bench/generate-har.ts';
 
@@ -14,7 +24,10 @@ const FIXTURES = join(import.meta.dirname, 'fixtures', 'har');
 const SENSITIVE = join(FIXTURES, 'chromium-156.0.8078.79-sensitive.har');
 const SANITIZED = join(FIXTURES, 'chromium-156.0.8078.79-sanitized.har');
 
-async function readAll(input: Parameters<typeof readHar>[0], opts: Partial<ReadHarOptions> = {}): Promise<{ exchanges: Exchange[]; summary: HarSummary }> {
+async function readAll(
+  input: Parameters<typeof readHar>[0],
+  opts: Partial<ReadHarOptions> = {},
+): Promise<{ exchanges: Exchange[]; summary: HarSummary }> {
   const r = readHar(input, { name: 'test.har', ...opts });
   const exchanges: Exchange[] = [];
   for await (const e of r.exchanges) exchanges.push(e);
@@ -34,7 +47,12 @@ async function failure(input: Parameters<typeof readHar>[0], opts: Partial<ReadH
 
 interface HarEntry {
   request: { method: string; url: string; headers: { name: string; value: string }[] };
-  response: { status: number | string; statusText: string; headers: { name: string; value: string }[]; content: { text?: string; encoding?: string } };
+  response: {
+    status: number | string;
+    statusText: string;
+    headers: { name: string; value: string }[];
+    content: { text?: string; encoding?: string };
+  };
   startedDateTime?: string;
   serverIPAddress?: string;
 }
@@ -44,8 +62,11 @@ function oracle(bytes: Buffer): { total: number; byStatus: Record<string, number
   const text = bytes.toString('utf8').replace(/^\uFEFF/, '');
   const entries = (JSON.parse(text) as { log: { entries: HarEntry[] } }).log.entries;
   const byStatus: Record<string, number> = {};
-  for (const e of entries) byStatus[String(Number(e.response.status))] = (byStatus[String(Number(e.response.status))] ?? 0) + 1;
-  const denied = entries.map((e, i) => [i, e] as [number, HarEntry]).filter(([, e]) => Number(e.response.status) === 401 || Number(e.response.status) === 403);
+  for (const e of entries)
+    byStatus[String(Number(e.response.status))] = (byStatus[String(Number(e.response.status))] ?? 0) + 1;
+  const denied = entries
+    .map((e, i) => [i, e] as [number, HarEntry])
+    .filter(([, e]) => isDenial(Number(e.response.status)));
   return { total: entries.length, byStatus, denied };
 }
 
@@ -83,7 +104,8 @@ function tempDir(t: { after: (fn: () => void) => void }): string {
 test('the real Chromium exports: same denied entries as JSON.parse, at any chunk size', async () => {
   for (const file of [SENSITIVE, SANITIZED]) {
     const bytes = readFileSync(file);
-    for (const highWaterMark of [1, 2, 3, 7, 64, 1000, 1 << 20]) assertMatches(await readAll(bytes, { highWaterMark }), bytes, `${file} @${highWaterMark}`);
+    for (const highWaterMark of [1, 2, 3, 7, 64, 1000, 1 << 20])
+      assertMatches(await readAll(bytes, { highWaterMark }), bytes, `${file} @${highWaterMark}`);
     assertMatches(await readAll(file, { worker: false, highWaterMark: 5 }), bytes, `${file} from disk`);
     assertMatches(await readAll(file, { worker: true, highWaterMark: 11 }), bytes, `${file} on a worker`);
   }
@@ -94,7 +116,10 @@ test('the exchange carries what the HAR entry says', async () => {
   assert.equal(exchanges.length, 2);
   const [unauthorized, forbidden] = exchanges;
   assert.equal(unauthorized.response.status, 401);
-  assert.match(unauthorized.response.headers.find((h) => h.name === 'WWW-Authenticate')?.value ?? '', /error="invalid_token"/);
+  assert.match(
+    unauthorized.response.headers.find((h) => h.name === 'WWW-Authenticate')?.value ?? '',
+    /error="invalid_token"/,
+  );
   assert.match(unauthorized.request?.headers.find((h) => h.name === 'Authorization')?.value ?? '', /^Bearer eyJ/);
   assert.equal(unauthorized.source.name, 'test.har');
   assert.equal(unauthorized.source.index, 4);
@@ -110,22 +135,43 @@ test('a generated browser-shaped HAR (escaped JSON, base64, HTTP/2 pseudo-header
   const g = await generateHar({ entries: 400, seed: 7, file: join(dir, 'gen.har') });
   const bytes = readFileSync(g.file);
   assert.ok(g.denials > 0);
-  for (const highWaterMark of [97, 4093, 65536]) assertMatches(await readAll(bytes, { highWaterMark }), bytes, `generated @${highWaterMark}`);
+  for (const highWaterMark of [97, 4093, 65536])
+    assertMatches(await readAll(bytes, { highWaterMark }), bytes, `generated @${highWaterMark}`);
   assertMatches(await readAll(g.file, { worker: true, highWaterMark: 8191 }), bytes, 'generated on a worker');
 });
 
 test('escapes, backslash runs and multi-byte text split across chunks', async () => {
-  const tricky = ['\\', '\\\\', '"', '\\"', 'a\\"b\\\\"c', 'ends with backslash \\', '€ ünïcödé 😀 \u2028', '\u0000\u001f', '}{][,:'];
+  const tricky = [
+    '\\',
+    '\\\\',
+    '"',
+    '\\"',
+    'a\\"b\\\\"c',
+    'ends with backslash \\',
+    '€ ünïcödé 😀 \u2028',
+    '\u0000\u001f',
+    '}{][,:',
+  ];
   const entries = tricky.map((text, i) => ({
     startedDateTime: `2026-01-01T00:00:0${i}Z`,
-    request: { method: 'GET', url: `https://example.test/${i}?q=${encodeURIComponent(text)}`, headers: [{ name: 'x-text', value: text }] },
-    response: { status: i % 2 ? 403 : 200, statusText: text, headers: [{ name: text || 'x', value: text }], content: { text: text.repeat(3) } },
+    request: {
+      method: 'GET',
+      url: `https://example.test/${i}?q=${encodeURIComponent(text)}`,
+      headers: [{ name: 'x-text', value: text }],
+    },
+    response: {
+      status: i % 2 ? 403 : 200,
+      statusText: text,
+      headers: [{ name: text || 'x', value: text }],
+      content: { text: text.repeat(3) },
+    },
   }));
   // A key spelled with an escape is still that key.
   const pretty = Buffer.from(JSON.stringify({ log: { version: '1.2', entries } }, null, 1));
   const escapedKey = Buffer.from(JSON.stringify({ log: { entries } }).replace('"status":403', '"st\\u0061tus":403'));
   for (const bytes of [pretty, escapedKey])
-    for (const highWaterMark of [1, 2, 3, 4, 5, 6, 7, 8, 9, 1 << 16]) assertMatches(await readAll(bytes, { highWaterMark }), bytes, `tricky @${highWaterMark}`);
+    for (const highWaterMark of [1, 2, 3, 4, 5, 6, 7, 8, 9, 1 << 16])
+      assertMatches(await readAll(bytes, { highWaterMark }), bytes, `tricky @${highWaterMark}`);
 });
 
 test('layouts: minified, CRLF and tabs, BOM, pages after entries, log keys in any order, status last or as a string', async () => {
@@ -133,11 +179,19 @@ test('layouts: minified, CRLF and tabs, BOM, pages after entries, log keys in an
     response: { content: { size: 2, text: 'no' }, headers: [], statusText: '', status },
     request: { url, method: 'GET', headers: [] },
   });
-  const log = { entries: [entry(200, 'https://a.test/'), entry(403, 'https://a.test/x'), entry('401', 'https://a.test/y')], pages: [{ id: 'p' }], version: '1.2', creator: { name: 'x', version: '1' } };
+  const log = {
+    entries: [entry(200, 'https://a.test/'), entry(403, 'https://a.test/x'), entry('401', 'https://a.test/y')],
+    pages: [{ id: 'p' }],
+    version: '1.2',
+    creator: { name: 'x', version: '1' },
+  };
   const variants = [
     JSON.stringify({ log }),
     `\uFEFF${JSON.stringify({ log }, null, 2)}`,
-    JSON.stringify({ comment: 'before', log, after: [1, 2, { log: 'not this one' }] }, null, '\t').replaceAll('\n', '\r\n'),
+    JSON.stringify({ comment: 'before', log, after: [1, 2, { log: 'not this one' }] }, null, '\t').replaceAll(
+      '\n',
+      '\r\n',
+    ),
     `  \n${JSON.stringify({ log }, null, 4)}\n\n`,
   ];
   for (const v of variants) {
@@ -158,7 +212,16 @@ test('layouts: minified, CRLF and tabs, BOM, pages after entries, log keys in an
 
 test('an entry far larger than a chunk is reassembled whole', async () => {
   const body = 'x'.repeat(3 << 20) + '\\"' + 'y'.repeat(1 << 20);
-  const text = JSON.stringify({ log: { entries: [{ request: { method: 'GET', url: 'https://big.test/', headers: [] }, response: { status: 403, statusText: 'Forbidden', headers: [], content: { text: body } } }] } });
+  const text = JSON.stringify({
+    log: {
+      entries: [
+        {
+          request: { method: 'GET', url: 'https://big.test/', headers: [] },
+          response: { status: 403, statusText: 'Forbidden', headers: [], content: { text: body } },
+        },
+      ],
+    },
+  });
   const { exchanges } = await readAll(Buffer.from(text), { highWaterMark: 64 << 10 });
   assert.equal(exchanges.length, 1);
   assert.equal(exchanges[0].response.content.text, body);
@@ -170,11 +233,17 @@ test('input that is not a HAR fails with one line naming the input and what was 
     [' \n\t', /^test\.har: is empty; expected a HAR file/],
     ['[]', /^test\.har: not a HAR file: expected a JSON object with log\.entries, found an array at byte 0$/],
     ['{"log": {"version": "1.2"}}', /^test\.har: not a HAR file: the "log" object has no "entries" array$/],
-    ['{"request": {}, "response": {"status": 403}}', /^test\.har: not a HAR file: expected a JSON object with a "log" object/],
+    [
+      '{"request": {}, "response": {"status": 403}}',
+      /^test\.har: not a HAR file: expected a JSON object with a "log" object/,
+    ],
     ['{"log": []}', /^test\.har: not a HAR file: "log" at byte 8 is not an object$/],
     ['{"log": {"entries": {}}}', /^test\.har: not a HAR file: log\.entries at byte 20 is not an array$/],
     ['{"log": {"entries": [1]}}', /^test\.har: not a HAR file: log\.entries\[0\] at byte 21 is not an object$/],
-    ['HTTP/1.1 403 Forbidden\r\n\r\n', /^test\.har: not valid JSON at byte 0: expected a HAR file \(a JSON object with log\.entries\), found 'H'$/],
+    [
+      'HTTP/1.1 403 Forbidden\r\n\r\n',
+      /^test\.har: not valid JSON at byte 0: expected a HAR file \(a JSON object with log\.entries\), found 'H'$/,
+    ],
     ['\xff\xfe{', /^test\.har: is UTF-16 encoded/],
   ];
   for (const [text, re] of cases) {
@@ -199,7 +268,12 @@ test('invalid JSON is reported at the byte JSON.parse points to', async () => {
   assert.ok(parsePosition > 0);
   for (const highWaterMark of [3, 4096]) {
     const err = await failure(Buffer.from(broken), { highWaterMark });
-    assert.match(err.message, new RegExp(`^test\\.har: not valid JSON at byte ${parsePosition}: expected ',' or '}', found '"' \\(in log\\.entries\\[4\\]\\)$`));
+    assert.match(
+      err.message,
+      new RegExp(
+        `^test\\.har: not valid JSON at byte ${parsePosition}: expected ',' or '}', found '"' \\(in log\\.entries\\[4\\]\\)$`,
+      ),
+    );
   }
 });
 
@@ -207,15 +281,28 @@ test('a truncated file says where it ends and in which entry', async (t) => {
   const bytes = readFileSync(SENSITIVE);
   const cut = bytes.indexOf('"WWW-Authenticate"') + 5; // inside a string of entry 4
   let err = await failure(bytes.subarray(0, cut), { highWaterMark: 7 });
-  assert.match(err.message, new RegExp(`^test\\.har: is truncated: it ends at byte ${cut} inside a string that starts at byte ${cut - 5} \\(in log\\.entries\\[4\\]\\); expected a complete HAR file$`));
+  assert.match(
+    err.message,
+    new RegExp(
+      `^test\\.har: is truncated: it ends at byte ${cut} inside a string that starts at byte ${cut - 5} \\(in log\\.entries\\[4\\]\\); expected a complete HAR file$`,
+    ),
+  );
   const between = bytes.lastIndexOf('}') - 5; // inside the closing brackets
   err = await failure(bytes.subarray(0, between));
-  assert.match(err.message, new RegExp(`^test\\.har: is truncated: it ends at byte ${between} where .+ was expected; expected a complete HAR file$`));
+  assert.match(
+    err.message,
+    new RegExp(
+      `^test\\.har: is truncated: it ends at byte ${between} where .+ was expected; expected a complete HAR file$`,
+    ),
+  );
   // The same words when the file is scanned on a worker thread.
   const file = join(tempDir(t), 'cut.har');
   writeFileSync(file, bytes.subarray(0, cut));
   const onWorker = await failure(file, { worker: true, name: file });
-  assert.equal(onWorker.message, `${file}: is truncated: it ends at byte ${cut} inside a string that starts at byte ${cut - 5} (in log.entries[4]); expected a complete HAR file`);
+  assert.equal(
+    onWorker.message,
+    `${file}: is truncated: it ends at byte ${cut} inside a string that starts at byte ${cut - 5} (in log.entries[4]); expected a complete HAR file`,
+  );
 });
 
 test('a file that cannot be read', async () => {
@@ -240,14 +327,16 @@ test('sanitized export: the real Chromium "Export HAR (sanitized)" file is recog
 
 test('sanitized export: headersSize still counting the removed headers is evidence on its own', async () => {
   // Another tool's name: the creator no longer says Chromium, the header sizes still do.
-  const renamed = (file: string) => Buffer.from(readFileSync(file, 'utf8').replace('"name": "WebInspector"', '"name": "Other Exporter"'));
+  const renamed = (file: string) =>
+    Buffer.from(readFileSync(file, 'utf8').replace('"name": "WebInspector"', '"name": "Other Exporter"'));
   const sanitized = await readAll(renamed(SANITIZED));
   assert.equal(sanitized.summary.sanitized, true);
   assert.deepEqual(sanitized.exchanges[0].notes, [SANITIZED_NOTE]);
   const whole = await readAll(renamed(SENSITIVE));
   assert.equal(whole.summary.sanitized, false);
   // Without sizes (as over HTTP/2), a Chromium export with no credential anywhere is taken as sanitized…
-  const noSizes = (file: string) => Buffer.from(readFileSync(file, 'utf8').replace(/"headersSize": \d+/g, '"headersSize": -1'));
+  const noSizes = (file: string) =>
+    Buffer.from(readFileSync(file, 'utf8').replace(/"headersSize": \d+/g, '"headersSize": -1'));
   assert.equal((await readAll(noSizes(SANITIZED))).summary.sanitized, true);
   // …but one that carries cookies is not.
   assert.equal((await readAll(noSizes(SENSITIVE))).summary.sanitized, false);
@@ -272,7 +361,11 @@ const out = [];
 for await (const e of r.exchanges) out.push([e.source.name, e.source.index, e.response.status]);
 const s = await r.summary;
 console.log(JSON.stringify({ out, total: s.total, sanitized: s.sanitized }));`;
-  const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], { input: readFileSync(SANITIZED), encoding: 'utf8', timeout: 30_000 });
+  const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+    input: readFileSync(SANITIZED),
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
   assert.equal(child.status, 0, child.stderr);
   assert.deepEqual(JSON.parse(child.stdout), {
     out: [
@@ -319,20 +412,90 @@ test('stopping early ends the read and says so', async (t) => {
 });
 
 test('summaries of files without denials say so', async () => {
-  const none = await readAll(Buffer.from('{"log":{"entries":[{"request":{"method":"GET","url":"https://a.test/","headers":[]},"response":{"status":200,"statusText":"OK","headers":[],"content":{}}}]}}'));
-  assert.deepEqual(none.summary.notes, ['None of the 1 entries was answered 401 or 403.']);
+  const none = await readAll(
+    Buffer.from(
+      '{"log":{"entries":[{"request":{"method":"GET","url":"https://a.test/","headers":[]},"response":{"status":200,"statusText":"OK","headers":[],"content":{}}}]}}',
+    ),
+  );
+  assert.deepEqual(none.summary.notes, ['None of the 1 entries was answered 401, 403 or 407.']);
   const empty = await readAll(Buffer.from('{"log":{"entries":[]}}'));
-  assert.deepEqual(empty.summary, { total: 0, denied: 0, byStatus: {}, sanitized: false, notes: ['log.entries is empty: the HAR holds no requests.'] });
+  assert.deepEqual(empty.summary, {
+    total: 0,
+    denied: 0,
+    byStatus: {},
+    sanitized: false,
+    notes: ['log.entries is empty: the HAR holds no requests.'],
+  });
 });
 
-async function viaSegments(file: string, seams: number[]): Promise<{ indexes: number[]; total: number; denied: number; byStatus: Record<string, number> }> {
+test('a 407 (Proxy Authentication Required) entry is a denial: yielded, counted and diagnosed', async (t) => {
+  const entry = (status: number, url: string, headers: { name: string; value: string }[] = []) => ({
+    startedDateTime: '2026-12-01T10:00:00.000Z',
+    request: { method: 'GET', url, httpVersion: 'HTTP/1.1', headers: [], cookies: [], queryString: [] },
+    response: {
+      status,
+      statusText: '',
+      httpVersion: 'HTTP/1.1',
+      headers,
+      cookies: [],
+      content: { size: 0, mimeType: 'text/html', text: '' },
+    },
+  });
+  const challenge = [{ name: 'Proxy-Authenticate', value: 'Basic realm="corp proxy"' }];
+  const har = {
+    log: {
+      version: '1.2',
+      creator: { name: 'test', version: '1' },
+      entries: [
+        entry(200, 'https://a.test/ok'),
+        entry(407, 'https://a.test/via-proxy', challenge),
+        entry(403, 'https://a.test/no'),
+      ],
+    },
+  };
+  const bytes = Buffer.from(JSON.stringify(har, null, 2));
+  const file = join(tempDir(t), 'proxy.har');
+  writeFileSync(file, bytes);
+  for (const [label, input, opts] of [
+    ['buffer', bytes, {}],
+    ['file', file, {}],
+    ['file, worker', file, { worker: true }],
+  ] as const) {
+    const got = await readAll(input, { highWaterMark: 64, ...opts });
+    assert.deepEqual(
+      got.exchanges.map((e) => [e.source.index, e.response.status]),
+      [
+        [1, 407],
+        [2, 403],
+      ],
+      label,
+    );
+    assert.deepEqual(got.summary.byStatus, { '200': 1, '407': 1, '403': 1 }, label);
+    assert.equal(got.summary.denied, 2, label);
+  }
+  const [proxy] = (await readAll(bytes)).exchanges;
+  const report = await diagnose(proxy!);
+  assert.equal(report.status, 407);
+  assert.equal(report.outcome, 'unauthenticated');
+  assertMatches(await readAll(bytes), bytes, '407');
+});
+
+async function viaSegments(
+  file: string,
+  seams: number[],
+): Promise<{ indexes: number[]; total: number; denied: number; byStatus: Record<string, number> }> {
   const gen = scanFile(file, 'seg.har', 4096, seams);
   const indexes: number[] = [];
   for (;;) {
     const step = await gen.next();
-    if (step.done) return { indexes, total: step.value.total, denied: step.value.denied, byStatus: step.value.byStatus };
+    if (step.done)
+      return { indexes, total: step.value.total, denied: step.value.denied, byStatus: step.value.byStatus };
     for (const d of step.value.items) {
-      assert.equal(JSON.parse(d.bytes.toString()).response.status % 400 < 4, true, 'the bytes are a whole denied entry');
+      assert.equal(
+        JSON.parse(d.bytes.toString()).response.status % 400 < 4,
+        true,
+        'the bytes are a whole denied entry',
+      );
       indexes.push(d.index);
     }
   }
@@ -352,7 +515,8 @@ test('a large file is cut where entries start and shared with a worker; the resu
   writeFileSync(join(dir, 'cut.har'), bytes.subarray(0, cut));
   const inThread = await failure(join(dir, 'cut.har'), { worker: false });
   assert.match(inThread.message, /\(in log\.entries\[2999\]\)/);
-  for (let run = 0; run < 3; run++) assert.equal((await failure(join(dir, 'cut.har'), { worker: true })).message, inThread.message);
+  for (let run = 0; run < 3; run++)
+    assert.equal((await failure(join(dir, 'cut.har'), { worker: true })).message, inThread.message);
 });
 
 test('a seam that is not between two entries costs a rescan, never a wrong result', async (t) => {
@@ -372,11 +536,18 @@ test('a seam that is not between two entries costs a rescan, never a wrong resul
     ['all seams right', good],
     ['a seam is wrong: the rest is read again from the last right one', [...good.slice(0, 4), wrong, ...good.slice(5)]],
     ['the first seam is wrong', [0, firstWrong, ...good.slice(2)]],
-    ['the last seam is wrong', [...good.slice(0, 8), bytes.indexOf('{', bytes.indexOf('"headers": [', good[8] - 100000)), bytes.length]],
+    [
+      'the last seam is wrong',
+      [...good.slice(0, 8), bytes.indexOf('{', bytes.indexOf('"headers": [', good[8] - 100000)), bytes.length],
+    ],
   ];
   for (const [label, seams] of cases) {
     const got = await viaSegments(g.file, seams);
-    assert.deepEqual(got.indexes, want.denied.map(([i]) => i), label);
+    assert.deepEqual(
+      got.indexes,
+      want.denied.map(([i]) => i),
+      label,
+    );
     assert.equal(got.total, want.total, label);
     assert.equal(got.denied, want.denied.length, label);
     assert.deepEqual(got.byStatus, want.byStatus, label);
@@ -385,7 +556,10 @@ test('a seam that is not between two entries costs a rescan, never a wrong resul
 
 test('when the cut falls between two objects that are not entries, the result is still right', async (t) => {
   // log.entries first, then a long pages array at the same indentation: the cuts land among the pages.
-  const entry = (i: number) => ({ request: { method: 'GET', url: `https://a.test/${i}`, headers: [] }, response: { status: i % 5 ? 200 : 403, statusText: '', headers: [], content: { text: 'x'.repeat(50) } } });
+  const entry = (i: number) => ({
+    request: { method: 'GET', url: `https://a.test/${i}`, headers: [] },
+    response: { status: i % 5 ? 200 : 403, statusText: '', headers: [], content: { text: 'x'.repeat(50) } },
+  });
   const pages = Array.from({ length: 4000 }, (_, i) => ({ id: `page_${i}`, title: 't'.repeat(40) }));
   const text = JSON.stringify({ log: { entries: Array.from({ length: 50 }, (_, i) => entry(i)), pages } }, null, 2);
   const file = join(tempDir(t), 'pages.har');
@@ -415,7 +589,9 @@ test('split across threads, every denial still knows who wrote the file (sanitiz
 });
 
 test('an entry whose request method is empty reads as GET, as one without a method does', async () => {
-  const har = JSON.stringify({ log: { entries: [{ request: { method: '', url: 'http://a.test/' }, response: { status: 401 } }] } });
+  const har = JSON.stringify({
+    log: { entries: [{ request: { method: '', url: 'http://a.test/' }, response: { status: 401 } }] },
+  });
   const { exchanges } = await readAll(Buffer.from(har));
   assert.equal(exchanges[0]!.request!.method, 'GET');
 });

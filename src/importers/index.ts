@@ -1,8 +1,13 @@
 // The importers' public API: every input format into the exchange model.
-export { fromRaw, parseRaw, type RawParse } from './raw.ts';
-export { fromCurl, curlRequests } from './curl.ts';
-export { fromCurlCmd, curlCmdRequests, tokenizeCmd, isPowerShell } from './curl-cmd.ts';
-export { fromJson, fromJsonAll, parseJson, type JsonParse } from './json.ts';
+// Each format has an importer that returns the one shape (imported.ts):
+// { exchanges, requests, summary }. The from* functions are the single-item
+// conveniences over them (one exchange, or one request for curl).
+export { type Imported, type ImportSummary, summarize } from './imported.ts';
+export { importRaw, fromRaw, parseRaw, type RawParse } from './raw.ts';
+export { importCurl, fromCurl, curlRequests } from './curl.ts';
+export { importCurlCmd, fromCurlCmd, curlCmdRequests, tokenizeCmd, isPowerShell } from './curl-cmd.ts';
+export { importJson, fromJson, fromJsonAll, parseJson, type JsonParse } from './json.ts';
+export { exchangeOf, readRecord, type RecordOptions, type RecordParts } from './record.ts';
 export {
   detectFormat,
   importText,
@@ -13,4 +18,4 @@ export {
   type HarImport,
   type ImportOptions,
 } from './detect.ts';
-export { readHar } from './har.ts';
+export { readHar, type HarReading, type HarSummary } from './har.ts';

@@ -10,6 +10,7 @@ import { InputError } from '../errors.ts';
 import type { Exchange, ExchangeRequest, ExchangeResponse, NameValue } from '../model/exchange.ts';
 import { headerValue } from '../model/exchange.ts';
 import { clip, completeRequest } from './common.ts';
+import { imported, type Imported } from './imported.ts';
 
 export interface RawParse {
   request?: ExchangeRequest;
@@ -80,16 +81,24 @@ export function parseRaw(text: string, name = 'raw'): RawParse {
   return isCurlVerbose(lines) ? parseVerbose(lines, name) : parsePlain(lines, name);
 }
 
-/** Raw HTTP text (curl -v output, Burp, a browser's view-source) into one Exchange. */
-export function fromRaw(text: string, name = 'raw'): Exchange {
+/** Raw HTTP text in the importers' shape: the exchange, or the request alone when no response follows it. */
+export function importRaw(text: string, name = 'raw'): Imported {
   const parsed = parseRaw(text, name);
-  if (!parsed.response) {
-    throw new InputError(name, 'expected a response (a status line such as "HTTP/1.1 403 Forbidden") in the raw HTTP text, found a request only');
-  }
+  if (!parsed.response) return imported([], parsed.request ? [parsed.request] : []);
   const exchange: Exchange = { response: parsed.response, source: { kind: 'raw', name } };
   if (parsed.request) exchange.request = parsed.request;
   if (parsed.serverIPAddress) exchange.serverIPAddress = parsed.serverIPAddress;
   if (parsed.notes.length) exchange.notes = parsed.notes;
+  return imported([exchange]);
+}
+
+/** Raw HTTP text (curl -v output, Burp, a browser's view-source) into one Exchange. */
+export function fromRaw(text: string, name = 'raw'): Exchange {
+  const [exchange] = importRaw(text, name).exchanges;
+  if (!exchange) {
+    const expected = 'expected a response (a status line such as "HTTP/1.1 403 Forbidden") in the raw HTTP text';
+    throw new InputError(name, `${expected}, found a request only`);
+  }
   return exchange;
 }
 

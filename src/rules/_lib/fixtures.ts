@@ -15,10 +15,13 @@
 // }
 //
 // Headers may be an object or a HAR name/value list; "body" is shorthand for
-// content.text. Secrets in fixtures are fake or redacted.
+// content.text (src/importers/record.ts maps it, as it maps a JSON input).
+// Secrets in fixtures are fake or redacted.
 import { readdirSync, readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Exchange, NameValue } from '../../model/exchange.ts';
+import { InputError } from '../../errors.ts';
+import { exchangeOf, readRecord } from '../../importers/record.ts';
+import type { Exchange } from '../../model/exchange.ts';
 import type { CauseId, Layer, Product } from '../../model/vocabulary.ts';
 import { isCauseId, isLayer, isProduct } from '../../model/vocabulary.ts';
 
@@ -49,46 +52,29 @@ export interface Fixture {
   productHidden?: boolean;
 }
 
-type Headers = NameValue[] | Record<string, string | string[]>;
-
-function toList(h: Headers | undefined): NameValue[] {
-  if (!h) return [];
-  if (Array.isArray(h)) return h;
-  const out: NameValue[] = [];
-  for (const [name, v] of Object.entries(h)) for (const value of Array.isArray(v) ? v : [v]) out.push({ name, value });
-  return out;
-}
-
-export function exchangeFromFixtureJson(raw: any, file: string): Exchange {
-  const res = raw.response ?? {};
-  const exchange: Exchange = {
-    response: {
-      status: res.status,
-      statusText: res.statusText ?? '',
-      httpVersion: res.httpVersion ?? 'HTTP/1.1',
-      headers: toList(res.headers),
-      content: res.content ?? { mimeType: '', text: res.body ?? '' },
-    },
-    source: { kind: 'json', name: file },
-    ...(raw.credentialsStripped === true ? { credentialsStripped: true } : {}),
-    ...(raw.trace ? { trace: raw.trace } : {}),
-  };
-  if (raw.request) {
-    exchange.request = {
-      method: raw.request.method ?? 'GET',
-      url: raw.request.url,
-      httpVersion: raw.request.httpVersion ?? 'HTTP/1.1',
-      headers: toList(raw.request.headers),
-      ...(raw.request.postData ? { postData: raw.request.postData } : {}),
-    };
-  }
+/**
+ * A fixture's exchange, mapped by the importers' JSON record mapper
+ * (src/importers/record.ts), which also reads the JSON files and HAR entries
+ * users hand over. Three differences, all in the options: nothing is derived
+ * from the headers (a fixture says exactly what was seen), HTTP/1.1 is the
+ * version a part does not name, and it is read leniently, as a HAR entry is
+ * (two API Gateway fixtures have an empty request URL, which a JSON input
+ * may not). content.compression, a HAR field outside the model, is dropped.
+ */
+export function exchangeFromFixtureJson(raw: Record<string, unknown>, file: string): Exchange {
+  const parts = readRecord(raw, { name: file, mode: 'lenient', complete: false, httpVersion: 'HTTP/1.1' });
+  if (!parts.response) throw new InputError(file, 'expected a "response" object');
+  const exchange = exchangeOf({ ...parts, response: parts.response }, { kind: 'json', name: file });
+  if (raw.credentialsStripped === true) exchange.credentialsStripped = true;
+  if (raw.trace) exchange.trace = raw.trace as Exchange['trace'];
   return exchange;
 }
 
 export function loadFixture(path: string): Fixture {
   const raw = JSON.parse(readFileSync(path, 'utf8'));
   const where = path;
-  if (typeof raw.source !== 'string' || !raw.source) throw new Error(`${where}: "source" (a URL or capture note) is required`);
+  if (typeof raw.source !== 'string' || !raw.source)
+    throw new Error(`${where}: "source" (a URL or capture note) is required`);
   const l = raw.label ?? {};
   if (!isProduct(l.product)) throw new Error(`${where}: label.product "${l.product}" is not in design.md section 2`);
   if (!isLayer(l.layer)) throw new Error(`${where}: label.layer "${l.layer}" is not in design.md section 2`);
