@@ -6,7 +6,7 @@ import { addItem, secret, type Collector } from './collector.ts';
 import { inspectTokenValue } from './authorization.ts';
 import { looksLikeJwt } from './jwt.ts';
 import { isSecretParam } from './redact.ts';
-import { SIGNED_URL_PARAMS } from './signed-urls.ts';
+import { SIGNED_URL_PARAMS } from '../knowledge/signed-urls.ts';
 import { recogniseToken } from './token-kinds.ts';
 import { API_KEY_HEADERS } from './api-key-headers.ts';
 

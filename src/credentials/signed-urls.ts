@@ -1,8 +1,27 @@
 // Credentials carried in a URL's query string: pre-signed S3 URLs (SigV4 and
 // the older SigV2), Google Cloud Storage signed URLs, CloudFront signed URLs
 // and Azure shared access signatures. Each carries its own validity window;
-// the signature itself is never shown.
+// the signature itself is never shown. How each format is written is
+// src/knowledge/signed-urls.ts; this file decodes a URL with it and measures.
 import type { NameValue } from '../model/exchange.ts';
+import {
+  MAX_PRESIGN_S,
+  SAS_FIELDS,
+  SAS_RESOURCES,
+  SAS_RESOURCE_TYPES,
+  SAS_SERVICES,
+  SIGNED_URL_FINDING,
+  decodePath,
+  gcsLocation,
+  isGcsHost,
+  s3Location,
+  sasAccount,
+  sasKind,
+  sasLetters,
+  sasPermissionWords,
+  signedUrlFormat,
+  type SignedUrlFormat,
+} from '../knowledge/signed-urls.ts';
 import { judgeWindow, parseBasicIsoDate, parseIsoDate } from './clock.ts';
 import { addFinding, addItem, judge, secret, type Collector } from './collector.ts';
 import { recogniseToken } from './token-kinds.ts';
@@ -18,46 +37,8 @@ function paramMap(params: NameValue[]): Params {
 const get = (p: Params, name: string): string | undefined => p.get(name.toLowerCase())?.value;
 const where = (p: Params, name: string): string => `query:${p.get(name.toLowerCase())?.name ?? name}`;
 
-/** Names of the parameters each signed-URL kind consumes, so they are not inspected again as plain tokens. */
-export const SIGNED_URL_PARAMS = new Set([
-  'x-amz-algorithm', 'x-amz-credential', 'x-amz-date', 'x-amz-expires', 'x-amz-signedheaders', 'x-amz-signature', 'x-amz-security-token',
-  'x-goog-algorithm', 'x-goog-credential', 'x-goog-date', 'x-goog-expires', 'x-goog-signedheaders', 'x-goog-signature',
-  'awsaccesskeyid', 'signature', 'expires', 'googleaccessid', 'key-pair-id', 'policy',
-  'sv', 'st', 'se', 'sp', 'sr', 'ss', 'srt', 'spr', 'sip', 'si', 'sig', 'skoid', 'sktid', 'skt', 'ske', 'sks', 'skv', 'sdd', 'saoid', 'suoid', 'scid', 'ses', 'tn',
-]);
-
-/** Seven days: the longest SigV4 pre-signed URL AWS and Google accept. */
-const MAX_PRESIGN_S = 604800;
-
-/** A URL path with its %-escapes decoded; as written when one is malformed ("%zz"), which a URL may carry. */
-function decodePath(path: string): string {
-  try {
-    return decodeURIComponent(path);
-  } catch {
-    return path;
-  }
-}
-
-/** Where the bucket and key sit in an S3-style URL (virtual-hosted or path-style). */
-function s3Location(url: URL | undefined): { bucket?: string; key?: string } {
-  if (!url) return {};
-  const path = decodePath(url.pathname).replace(/^\//, '');
-  const vhost = /^(.+?)\.s3[.-]([a-z0-9-]+\.)?amazonaws\.com(\.cn)?$/.exec(url.hostname) ?? /^(.+?)\.s3\.amazonaws\.com$/.exec(url.hostname);
-  if (vhost) return { bucket: vhost[1], ...(path ? { key: path } : {}) };
-  const [bucket, ...key] = path.split('/');
-  return { ...(bucket ? { bucket } : {}), ...(key.length ? { key: key.join('/') } : {}) };
-}
-
-function gcsLocation(url: URL | undefined): { bucket?: string; object?: string } {
-  if (!url) return {};
-  const path = decodePath(url.pathname).replace(/^\//, '');
-  const vhost = /^(.+)\.storage\.googleapis\.com$/.exec(url.hostname);
-  if (vhost) return { bucket: vhost[1], ...(path ? { object: path } : {}) };
-  const [bucket, ...object] = path.split('/');
-  return { ...(bucket ? { bucket } : {}), ...(object.length ? { object: object.join('/') } : {}) };
-}
-
-const isGcsHost = (url: URL | undefined) => Boolean(url && /(^|\.)storage\.googleapis\.com$/.test(url.hostname));
+// Kept for src/probes, which imports it from here.
+export { SIGNED_URL_PARAMS } from '../knowledge/signed-urls.ts';
 
 /**
  * SigV4 query authentication: the URL is good from X-Amz-Date for
@@ -110,7 +91,7 @@ function inspectV4(c: Collector, p: Params, url: URL | undefined, prefix: 'X-Amz
   const before = c.findings.length;
   judge(c, item, {
     what: `The ${google ? 'signed' : 'pre-signed'} URL`,
-    id: google ? 'gcs-signed-url' : 'aws-presigned',
+    id: google ? SIGNED_URL_FINDING.google : SIGNED_URL_FINDING.aws,
     notBefore: signedAt,
     notBeforeSource: where(p, n('Date')),
     ...(expires !== undefined ? { expiresAt: new Date(signedAt.getTime() + expires * 1000), expiresSource: where(p, n('Expires')) } : {}),
@@ -144,7 +125,7 @@ function inspectV2(c: Collector, p: Params, url: URL | undefined, google: boolea
     addFinding(c, { id: 'presigned-expires-missing', cause: 'credential-malformed', weight: 0.6, text: `Expires (${expiresRaw || 'empty'}) is not a Unix time in seconds.`, source: where(p, 'Expires') });
     return;
   }
-  judge(c, item, { what: 'The pre-signed URL', id: google ? 'gcs-signed-url' : 'aws-presigned', expiresAt: new Date(Number(expiresRaw) * 1000), expiresSource: where(p, 'Expires') });
+  judge(c, item, { what: 'The pre-signed URL', id: google ? SIGNED_URL_FINDING.google : SIGNED_URL_FINDING.aws, expiresAt: new Date(Number(expiresRaw) * 1000), expiresSource: where(p, 'Expires') });
 }
 
 /**
@@ -160,63 +141,30 @@ function inspectCloudFront(c: Collector, p: Params): void {
     claims: { 'Key-Pair-Id': get(p, 'Key-Pair-Id'), ...(expiresRaw ? { Expires: expiresRaw } : {}), ...(get(p, 'Policy') ? { Policy: 'present' } : {}) },
   });
   if (expiresRaw && /^\d+$/.test(expiresRaw))
-    judge(c, item, { what: 'The signed URL', id: 'cloudfront-signed-url', expiresAt: new Date(Number(expiresRaw) * 1000), expiresSource: where(p, 'Expires') });
+    judge(c, item, { what: 'The signed URL', id: SIGNED_URL_FINDING.cloudfront, expiresAt: new Date(Number(expiresRaw) * 1000), expiresSource: where(p, 'Expires') });
 }
-
-// Shared access signature fields and permission letters:
-// https://learn.microsoft.com/en-us/rest/api/storageservices/create-service-sas
-// https://learn.microsoft.com/en-us/rest/api/storageservices/create-account-sas
-// https://learn.microsoft.com/en-us/rest/api/storageservices/create-user-delegation-sas
-const SAS_PERMISSIONS: Record<string, string> = {
-  r: 'read',
-  a: 'add',
-  c: 'create',
-  w: 'write',
-  d: 'delete',
-  x: 'delete version',
-  y: 'permanent delete',
-  l: 'list',
-  t: 'tags',
-  f: 'find by tags',
-  m: 'move',
-  e: 'execute',
-  o: 'ownership',
-  u: 'update',
-  i: 'set immutability policy',
-};
-const SAS_RESOURCES: Record<string, string> = { b: 'blob', c: 'container', d: 'directory', f: 'file', s: 'share', bs: 'blob snapshot', bv: 'blob version' };
-const SAS_SERVICES: Record<string, string> = { b: 'blob', q: 'queue', t: 'table', f: 'file' };
-const SAS_RESOURCE_TYPES: Record<string, string> = { s: 'service', c: 'container', o: 'object' };
-
-/** `p` is "permissions" (ACLs) on blob and Data Lake resources, "process" (messages) for account and queue SAS. */
-export function sasPermissionWords(sp: string, sr?: string): string[] {
-  const blobLike = sr !== undefined && ['b', 'c', 'd', 'bs', 'bv'].includes(sr);
-  return [...sp].map((ch) => (ch === 'p' ? (blobLike ? 'permissions' : 'process') : (SAS_PERMISSIONS[ch] ?? `unknown (${ch})`)));
-}
-
-const letters = (v: string | undefined, table: Record<string, string>) => (v ? [...v].map((ch) => table[ch] ?? ch) : undefined);
 
 function inspectSas(c: Collector, p: Params, url: URL | undefined): void {
   const sp = get(p, 'sp');
   const sr = get(p, 'sr');
   const st = parseIsoDate(get(p, 'st'));
   const se = parseIsoDate(get(p, 'se'));
-  const account = url ? /^([a-z0-9]+)\.(blob|dfs|file|queue|table)\.core\.(windows\.net|chinacloudapi\.cn|usgovcloudapi\.net)$/.exec(url.hostname)?.[1] : undefined;
+  const account = sasAccount(url);
   const path = url ? decodePath(url.pathname).replace(/^\//, '').split('/') : [];
   const claims: Record<string, unknown> = {};
-  for (const name of ['sv', 'st', 'se', 'sp', 'sr', 'ss', 'srt', 'spr', 'sip', 'si', 'skoid', 'sktid', 'skt', 'ske', 'sks', 'skv', 'sdd', 'tn']) {
+  for (const name of SAS_FIELDS) {
     const v = get(p, name);
     if (v !== undefined) claims[name] = v;
   }
   if (sr) claims.resource = SAS_RESOURCES[sr] ?? sr;
-  const services = letters(get(p, 'ss'), SAS_SERVICES);
+  const services = sasLetters(get(p, 'ss'), SAS_SERVICES);
   if (services) claims.services = services;
-  const types = letters(get(p, 'srt'), SAS_RESOURCE_TYPES);
+  const types = sasLetters(get(p, 'srt'), SAS_RESOURCE_TYPES);
   if (types) claims.resourceTypes = types;
   if (account) claims.account = account;
   if (path[0]) claims.container = path[0];
   if (path.length > 1) claims.blob = path.slice(1).join('/');
-  const kindOf = get(p, 'skoid') ? 'user delegation SAS' : get(p, 'ss') ? 'account SAS' : 'service SAS';
+  const kindOf = sasKind((name) => get(p, name));
   const item = addItem(c, {
     kind: 'azure-sas',
     location: where(p, 'sig'),
@@ -238,14 +186,14 @@ function inspectSas(c: Collector, p: Params, url: URL | undefined): void {
   } else {
     judge(c, item, {
       what: 'The SAS',
-      id: 'azure-sas',
+      id: SIGNED_URL_FINDING.azure,
       ...(st ? { notBefore: st, notBeforeSource: where(p, 'st') } : {}),
       ...(se ? { expiresAt: se, expiresSource: where(p, 'se') } : {}),
       startSetBy: 'whoever generated the SAS',
     });
   }
   const ske = parseIsoDate(get(p, 'ske'));
-  if (ske) for (const f of judgeWindow({ what: 'The user delegation key behind the SAS', id: 'azure-sas-key', expiresAt: ske, expiresSource: where(p, 'ske') }, c.clock)) addFinding(c, f);
+  if (ske) for (const f of judgeWindow({ what: 'The user delegation key behind the SAS', id: SIGNED_URL_FINDING.azureKey, expiresAt: ske, expiresSource: where(p, 'ske') }, c.clock)) addFinding(c, f);
   const sip = get(p, 'sip');
   if (sip)
     addFinding(c, { id: 'azure-sas-ip-range', cause: 'ip-restricted', weight: 0.2, text: `The SAS is valid only from ${sip.includes('-') ? 'addresses' : 'the address'} ${sip}; from anywhere else Azure answers 403 AuthorizationSourceIPMismatch.`, source: where(p, 'sip') });
@@ -253,14 +201,19 @@ function inspectSas(c: Collector, p: Params, url: URL | undefined): void {
     addFinding(c, { id: 'azure-sas-https-only', cause: 'credential-malformed', weight: 0.6, text: 'The SAS allows HTTPS only (spr=https) but the request used http://.', source: where(p, 'spr') });
 }
 
+const INSPECT: Record<SignedUrlFormat, (c: Collector, p: Params, url: URL | undefined) => void> = {
+  'google-v4': (c, p, url) => inspectV4(c, p, url, 'X-Goog'),
+  'aws-v4': (c, p, url) => inspectV4(c, p, url, 'X-Amz'),
+  'aws-v2': (c, p, url) => inspectV2(c, p, url, false),
+  'google-v2': (c, p, url) => inspectV2(c, p, url, true),
+  cloudfront: (c, p) => inspectCloudFront(c, p),
+  'azure-sas': inspectSas,
+};
+
 /** Inspects a query string for signed-URL credentials; returns whether one was found. */
 export function inspectSignedUrl(c: Collector, params: NameValue[], url: URL | undefined): boolean {
   const p = paramMap(params);
-  if (p.has('x-goog-signature') || p.has('x-goog-algorithm')) return inspectV4(c, p, url, 'X-Goog'), true;
-  if (p.has('x-amz-signature') || p.has('x-amz-algorithm') || p.has('x-amz-credential')) return inspectV4(c, p, url, 'X-Amz'), true;
-  if (p.has('signature') && p.has('awsaccesskeyid')) return inspectV2(c, p, url, false), true;
-  if (p.has('signature') && p.has('googleaccessid')) return inspectV2(c, p, url, true), true;
-  if (p.has('signature') && p.has('key-pair-id')) return inspectCloudFront(c, p), true;
-  if (p.has('sig') && (p.has('sv') || p.has('se') || p.has('si'))) return inspectSas(c, p, url), true;
-  return false;
+  const format = signedUrlFormat((name) => p.has(name));
+  if (format) INSPECT[format](c, p, url);
+  return format !== undefined;
 }

@@ -6,90 +6,161 @@
 // Those sentences and Kestrel's Server header name the product; the
 // rfc6750-bearer rule reads the error code itself, so this rule adds the
 // ASP.NET Core side of the fix (TokenValidationParameters, the issuer's keys).
-import { defineRule, ev, type CauseClaim } from '../define.ts';
-import type { Context } from '../../engine/context.ts';
-import type { Evidence, Fix } from '../../model/report.ts';
-import type { CauseId } from '../../model/vocabulary.ts';
+import { defineProducer, ev, signals, type Fix } from '../define.ts';
+import { challenge } from '../_lib/challenges.ts';
+import { bearerCurlFix } from '../_lib/framework-requests.ts';
 
-const DOCS = 'https://learn.microsoft.com/en-us/aspnet/core/security/authentication/configure-jwt-bearer-authentication';
+const DOCS =
+  'https://learn.microsoft.com/en-us/aspnet/core/security/authentication/configure-jwt-bearer-authentication';
 
 // JwtBearerHandler.CreateErrorDescription (src/Security/Authentication/JwtBearer/src/JwtBearerHandler.cs).
-const DESCRIPTIONS: { re: RegExp; cause: CauseId; what: string }[] = [
-  { re: /^The token expired at '[^']*'$/, cause: 'credential-expired', what: 'SecurityTokenExpiredException: exp is in the past (beyond ClockSkew, 5 minutes by default)' },
-  { re: /^The token is not valid before '[^']*'$/, cause: 'credential-not-yet-valid', what: 'SecurityTokenNotYetValidException: nbf is in the future' },
-  { re: /^The audience '[^']*' is invalid$/, cause: 'wrong-audience', what: 'SecurityTokenInvalidAudienceException: aud is not in ValidAudience(s)' },
-  { re: /^The issuer '[^']*' is invalid$/, cause: 'wrong-audience', what: 'SecurityTokenInvalidIssuerException: iss is not in ValidIssuer(s) / the Authority' },
-  { re: /^The signature key was not found$/, cause: 'credential-invalid', what: 'SecurityTokenSignatureKeyNotFoundException: the token’s kid matches no key the API knows (IssuerSigningKey(s) / the Authority’s JWKS)' },
-  { re: /^The signature is invalid$/, cause: 'credential-invalid', what: 'SecurityTokenInvalidSignatureException: the signature does not verify with the configured key' },
-  { re: /^The token has no expiration$/, cause: 'credential-invalid', what: 'SecurityTokenNoExpirationException: RequireExpirationTime and the token has no exp' },
-  { re: /^The token lifetime is invalid/, cause: 'credential-invalid', what: 'SecurityTokenInvalidLifetimeException: nbf / exp are inconsistent' },
+const DESCRIPTIONS: {
+  re: RegExp;
+  cause: 'credential-expired' | 'credential-not-yet-valid' | 'wrong-audience' | 'credential-invalid';
+  what: string;
+}[] = [
+  {
+    re: /^The token expired at '[^']*'$/,
+    cause: 'credential-expired',
+    what: 'SecurityTokenExpiredException: exp is in the past (beyond ClockSkew, 5 minutes by default)',
+  },
+  {
+    re: /^The token is not valid before '[^']*'$/,
+    cause: 'credential-not-yet-valid',
+    what: 'SecurityTokenNotYetValidException: nbf is in the future',
+  },
+  {
+    re: /^The audience '[^']*' is invalid$/,
+    cause: 'wrong-audience',
+    what: 'SecurityTokenInvalidAudienceException: aud is not in ValidAudience(s)',
+  },
+  {
+    re: /^The issuer '[^']*' is invalid$/,
+    cause: 'wrong-audience',
+    what: 'SecurityTokenInvalidIssuerException: iss is not in ValidIssuer(s) / the Authority',
+  },
+  {
+    re: /^The signature key was not found$/,
+    cause: 'credential-invalid',
+    what: 'SecurityTokenSignatureKeyNotFoundException: the token’s kid matches no key the API knows (IssuerSigningKey(s) / the Authority’s JWKS)',
+  },
+  {
+    re: /^The signature is invalid$/,
+    cause: 'credential-invalid',
+    what: 'SecurityTokenInvalidSignatureException: the signature does not verify with the configured key',
+  },
+  {
+    re: /^The token has no expiration$/,
+    cause: 'credential-invalid',
+    what: 'SecurityTokenNoExpirationException: RequireExpirationTime and the token has no exp',
+  },
+  {
+    re: /^The token lifetime is invalid/,
+    cause: 'credential-invalid',
+    what: 'SecurityTokenInvalidLifetimeException: nbf / exp are inconsistent',
+  },
 ];
-
-function bearer(ctx: Context) {
-  return ctx.challenges.find((c) => c.scheme.toLowerCase() === 'bearer');
-}
-
-function signature(ctx: Context): { confidence: number; evidence: Evidence[]; described?: (typeof DESCRIPTIONS)[number]; description?: string } {
-  const evidence: Evidence[] = [];
-  let confidence = 0;
-  const server = ctx.header('server');
-  if (server && /^Kestrel$/i.test(server.trim())) {
-    confidence = 0.85;
-    evidence.push(ev('header:server', `${server} (ASP.NET Core’s web server)`));
-  } else if (server && /Microsoft-IIS/i.test(server) && ctx.header('x-powered-by') === 'ASP.NET') evidence.push(ev('header:x-powered-by', 'ASP.NET (IIS; ASP.NET Core or classic ASP.NET)'));
-  const c = bearer(ctx);
-  const description = c?.params.error_description;
-  const described = description ? DESCRIPTIONS.find((d) => d.re.test(description)) : undefined;
-  if (described && c?.params.error === 'invalid_token') {
-    confidence = Math.max(confidence, 0.8) + (confidence ? 0.1 : 0);
-    evidence.push(ev('header:www-authenticate.error_description', `"${description}" (JwtBearerHandler’s wording)`));
-  }
-  return { confidence: Math.min(confidence, 0.95), evidence, described, description };
-}
 
 const validationFix = (what: string): Fix => ({
   title: `Compare the token with the API’s JwtBearer TokenValidationParameters (${what})`,
   difficulty: 'medium',
-  commands: ['why403 token "$TOKEN"', 'dotnet user-jwts print ID --show-all  # tokens minted by `dotnet user-jwts create` in development', 'grep -rn -E "AddJwtBearer|TokenValidationParameters|ValidAudience|ValidIssuer|Authority" --include=*.cs --include=appsettings*.json .'],
-  verify: 'The decoded token’s iss, aud, exp/nbf and kid match Authentication:Schemes:Bearer (ValidIssuer, ValidAudiences, the Authority’s JWKS) in appsettings.json.',
+  commands: [
+    'why403 token "$TOKEN"',
+    'dotnet user-jwts print ID --show-all  # tokens minted by `dotnet user-jwts create` in development',
+    'grep -rn -E "AddJwtBearer|TokenValidationParameters|ValidAudience|ValidIssuer|Authority" --include=*.cs --include=appsettings*.json .',
+  ],
+  verify:
+    'The decoded token’s iss, aud, exp/nbf and kid match Authentication:Schemes:Bearer (ValidIssuer, ValidAudiences, the Authority’s JWKS) in appsettings.json.',
   docs: DOCS,
 });
 
-export default defineRule({
+const freshTokenFix: Fix = {
+  title: 'Get a fresh token (refresh it); if it should still be valid, check the clocks of the issuer and the API host',
+  difficulty: 'easy',
+  commands: ['why403 token "$TOKEN"', 'date -u'],
+  verify: 'why403 token shows exp in the future and nbf in the past.',
+  docs: DOCS,
+};
+
+const sendTokenFix = (url: string): Fix =>
+  bearerCurlFix(url, {
+    title: 'Send the access token as Authorization: Bearer',
+    verify: 'dotnet user-jwts print ID shows a token for this API (development), and the request carries it.',
+    docs: DOCS,
+  });
+
+export default defineProducer({
   meta: {
     id: 'aspnetcore',
-    kind: 'producer',
     product: 'aspnetcore',
     layer: 'application',
-    description: 'ASP.NET Core JwtBearer rejections (WWW-Authenticate: Bearer error="invalid_token" with JwtBearerHandler’s error_description sentences) served by Kestrel.',
-    docs: [DOCS, 'https://learn.microsoft.com/en-us/aspnet/core/security/authentication/jwt-authn', 'https://learn.microsoft.com/en-us/aspnet/core/fundamentals/servers/kestrel'],
-    causes: ['credential-expired', 'credential-not-yet-valid', 'wrong-audience', 'credential-invalid', 'credential-missing'],
+    description:
+      'ASP.NET Core JwtBearer rejections (WWW-Authenticate: Bearer error="invalid_token" with JwtBearerHandler’s error_description sentences) served by Kestrel.',
+    docs: [
+      DOCS,
+      'https://learn.microsoft.com/en-us/aspnet/core/security/authentication/jwt-authn',
+      'https://learn.microsoft.com/en-us/aspnet/core/fundamentals/servers/kestrel',
+    ],
+    causes: [
+      'credential-expired',
+      'credential-not-yet-valid',
+      'wrong-audience',
+      'credential-invalid',
+      'credential-missing',
+    ],
+    statuses: [401, 403],
+    messages: {
+      rejected: 'ASP.NET Core’s JwtBearer handler rejected the token: {{what}}.',
+      unexplained:
+        'ASP.NET Core rejected the token without saying why (IncludeErrorDetails = false, or a failure it does not describe); the API’s log (JwtBearerHandler “Failed to validate the token”) has the IDX error.',
+      noToken: 'A bare Bearer challenge: the [Authorize] endpoint got no bearer token.',
+    },
   },
-  applies: (ctx) => ctx.status === 401 || ctx.status === 403,
-  run(ctx) {
-    const sig = signature(ctx);
-    if (!sig.confidence) return undefined;
-    const producer = { product: 'aspnetcore' as const, layer: 'application' as const, confidence: sig.confidence, evidence: sig.evidence };
-    const c = bearer(ctx);
-    const causes: CauseClaim[] = [];
-    if (sig.described) {
-      const d = sig.described;
-      causes.push({
-        id: d.cause,
-        weight: 0.6,
-        summary: `ASP.NET Core’s JwtBearer handler rejected the token: ${d.what}.`,
-        evidence: [ev('header:www-authenticate.error_description', sig.description ?? '')],
+  recognise(ctx) {
+    // Kestrel names itself on every response: only its 401s and 403s are this rule's.
+    if (ctx.status !== 401 && ctx.status !== 403) return undefined;
+    const found = signals();
+    const server = ctx.header('server');
+    const kestrel = Boolean(server && /^Kestrel$/i.test(server.trim()));
+    if (server && kestrel) found.add(0.85, ev('header:server', `${server} (ASP.NET Core’s web server)`));
+    // IIS with ASP.NET may be classic ASP.NET: corroboration, not recognition.
+    else if (server && /Microsoft-IIS/i.test(server) && ctx.header('x-powered-by') === 'ASP.NET')
+      found.add(0, ev('header:x-powered-by', 'ASP.NET (IIS; ASP.NET Core or classic ASP.NET)'));
+    const bearer = challenge(ctx, 'bearer');
+    const description = bearer?.params.error_description;
+    const described = description ? DESCRIPTIONS.find((d) => d.re.test(description)) : undefined;
+    // JwtBearerHandler's own sentence; with Kestrel beside it, all but certain.
+    if (described && bearer?.params.error === 'invalid_token')
+      found.add(
+        kestrel ? 0.95 : 0.8,
+        ev('header:www-authenticate.error_description', `"${description}" (JwtBearerHandler’s wording)`),
+      );
+    return found.result({ bearer, described, description });
+  },
+  explain(ctx, { bearer, described, description }, report) {
+    if (described) {
+      const timing = described.cause === 'credential-expired' || described.cause === 'credential-not-yet-valid';
+      report.claim(described.cause, 'rejected', 0.6, {
+        data: { what: described.what },
+        evidence: [ev('header:www-authenticate.error_description', description ?? '')],
         fixes: [
-          d.cause === 'credential-expired' || d.cause === 'credential-not-yet-valid'
-            ? { title: 'Get a fresh token (refresh it); if it should still be valid, check the clocks of the issuer and the API host', difficulty: 'easy', commands: ['why403 token "$TOKEN"', 'date -u'], verify: 'why403 token shows exp in the future and nbf in the past.', docs: DOCS }
-            : validationFix(d.cause === 'wrong-audience' ? 'ValidAudience / ValidIssuer' : 'IssuerSigningKey / Authority'),
+          timing
+            ? freshTokenFix
+            : validationFix(
+                described.cause === 'wrong-audience' ? 'ValidAudience / ValidIssuer' : 'IssuerSigningKey / Authority',
+              ),
         ],
       });
-    } else if (c?.params.error === 'invalid_token') {
-      causes.push({ id: 'credential-invalid', weight: 0.4, summary: 'ASP.NET Core rejected the token without saying why (IncludeErrorDetails = false, or a failure it does not describe); the API’s log (JwtBearerHandler “Failed to validate the token”) has the IDX error.', evidence: [ev('header:www-authenticate', 'Bearer error="invalid_token"')], fixes: [validationFix('all of them')] });
-    } else if (c && !c.params.error && ctx.status === 401) {
-      causes.push({ id: 'credential-missing', weight: 0.4, summary: 'A bare Bearer challenge: the [Authorize] endpoint got no bearer token.', evidence: [ev('header:www-authenticate', 'Bearer')], fixes: [{ title: 'Send the access token as Authorization: Bearer', difficulty: 'easy', commands: [`curl -H "Authorization: Bearer $TOKEN" ${ctx.url?.href ?? 'URL'}`], verify: 'dotnet user-jwts print ID shows a token for this API (development), and the request carries it.', docs: DOCS }] });
+    } else if (bearer?.params.error === 'invalid_token') {
+      report.claim('credential-invalid', 'unexplained', 0.4, {
+        evidence: [ev('header:www-authenticate', 'Bearer error="invalid_token"')],
+        fixes: [validationFix('all of them')],
+      });
+    } else if (bearer && !bearer.params.error && ctx.status === 401) {
+      report.claim('credential-missing', 'noToken', 0.4, {
+        evidence: [ev('header:www-authenticate', 'Bearer')],
+        fixes: [sendTokenFix(ctx.url?.href ?? 'URL')],
+      });
     }
-    return causes.length ? { producer, causes } : { producer };
   },
 });

@@ -6,10 +6,9 @@
 // leaves the challenge's error codes to rfc6750-bearer: the credential and
 // the clock are its evidence.
 import type { CredentialFinding, CredentialItem } from '../../model/credential.ts';
-import type { Fix } from '../../model/report.ts';
-import type { Context } from '../../engine/context.ts';
 import { redactUrl } from '../../credentials/index.ts';
-import { defineRule, ev, type CauseClaim, type RuleMeta } from '../define.ts';
+import { SIGNED_URL_FINDING as SIGNED } from '../../knowledge/signed-urls.ts';
+import { defineCause, ev, type Context, type Fix, type Reporter } from '../define.ts';
 
 const CHECK_CLOCK: Fix = {
   title: 'Compare the local clock with the server’s and resynchronise it',
@@ -34,7 +33,10 @@ const BEARER_SHAPE: Fix = {
 const CLEAN_TOKEN: Fix = {
   title: 'Strip the quotes and line breaks the token picked up on its way',
   difficulty: 'easy',
-  commands: [`printf %s "$TOKEN" | od -c | tail -n 3   # shows a trailing \\r or \\n, or quotes`, `TOKEN=$(printf %s "$TOKEN" | tr -d '\\r\\n"')`],
+  commands: [
+    `printf %s "$TOKEN" | od -c | tail -n 3   # shows a trailing \\r or \\n, or quotes`,
+    `TOKEN=$(printf %s "$TOKEN" | tr -d '\\r\\n"')`,
+  ],
   verify: '`why403 token "$TOKEN"` decodes it without findings.',
 };
 
@@ -46,17 +48,22 @@ const SET_VARIABLE: Fix = {
 };
 
 /** Finding ids name the kind of credential they judged. */
-const KIND_OF_FINDING: [RegExp, CredentialItem['kind']][] = [
-  [/^jwt-/, 'bearer-jwt'],
-  [/^aws-presigned|^presigned/, 'aws-presigned-url'],
-  [/^azure-sas/, 'azure-sas'],
-  [/^gcs-signed-url/, 'google-signed-url'],
+const KIND_OF_FINDING: [string, CredentialItem['kind']][] = [
+  ['jwt-', 'bearer-jwt'],
+  [SIGNED.aws, 'aws-presigned-url'],
+  [SIGNED.shape, 'aws-presigned-url'],
+  [SIGNED.azure, 'azure-sas'],
+  [SIGNED.google, 'google-signed-url'],
 ];
 
 function itemFor(ctx: Context, f: CredentialFinding): CredentialItem | undefined {
   const items = ctx.credential.items;
-  const kind = KIND_OF_FINDING.find(([re]) => re.test(f.id))?.[1];
-  return (kind && items.find((i) => i.kind === kind)) || items.find((i) => i.location === f.source) || items.find((i) => i.kind === ctx.credential.scheme);
+  const kind = KIND_OF_FINDING.find(([prefix]) => f.id.startsWith(prefix))?.[1];
+  return (
+    (kind && items.find((i) => i.kind === kind)) ||
+    items.find((i) => i.location === f.source) ||
+    items.find((i) => i.kind === ctx.credential.scheme)
+  );
 }
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v ? v : undefined);
@@ -64,7 +71,7 @@ const str = (v: unknown): string | undefined => (typeof v === 'string' && v ? v 
 function reissue(ctx: Context, f: CredentialFinding): Fix[] {
   const item = itemFor(ctx, f);
   const claims = item?.claims ?? {};
-  if (f.id.startsWith('aws-presigned')) {
+  if (f.id.startsWith(SIGNED.aws)) {
     const target = str(claims.bucket) ? `s3://${str(claims.bucket)}/${str(claims.key) ?? 'KEY'}` : 's3://BUCKET/KEY';
     const region = str(claims.region);
     return [
@@ -77,7 +84,7 @@ function reissue(ctx: Context, f: CredentialFinding): Fix[] {
       },
     ];
   }
-  if (f.id.startsWith('azure-sas')) {
+  if (f.id.startsWith(SIGNED.azure)) {
     const account = str(claims.account) ?? 'ACCOUNT';
     const container = str(claims.container) ?? 'CONTAINER';
     const blob = str(claims.blob);
@@ -85,7 +92,8 @@ function reissue(ctx: Context, f: CredentialFinding): Fix[] {
     const expiry = '$(date -u -d "+1 hour" +%Y-%m-%dT%H:%MZ)';
     return [
       {
-        title: 'Generate a new SAS with an expiry ahead of the server’s clock (leave the start time out, or set it 15 min in the past)',
+        title:
+          'Generate a new SAS with an expiry ahead of the server’s clock (leave the start time out, or set it 15 min in the past)',
         difficulty: 'easy',
         commands: [
           blob
@@ -97,8 +105,10 @@ function reissue(ctx: Context, f: CredentialFinding): Fix[] {
       },
     ];
   }
-  if (f.id.startsWith('gcs-signed-url')) {
-    const target = str(claims.bucket) ? `gs://${str(claims.bucket)}/${str(claims.object) ?? 'OBJECT'}` : 'gs://BUCKET/OBJECT';
+  if (f.id.startsWith(SIGNED.google)) {
+    const target = str(claims.bucket)
+      ? `gs://${str(claims.bucket)}/${str(claims.object) ?? 'OBJECT'}`
+      : 'gs://BUCKET/OBJECT';
     return [
       {
         title: 'Generate a new signed URL and use it within its lifetime',
@@ -108,8 +118,17 @@ function reissue(ctx: Context, f: CredentialFinding): Fix[] {
       },
     ];
   }
-  if (f.id.startsWith('cloudfront')) {
-    return [{ title: 'Sign a new CloudFront URL with a later expiry', difficulty: 'easy', commands: ['aws cloudfront sign --url URL --key-pair-id KEY_PAIR_ID --private-key file://private_key.pem --date-less-than 2099-01-01T00:00:00Z'], docs: 'https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/private-content-creating-signed-url-canned-policy.html' }];
+  if (f.id.startsWith(SIGNED.cloudfront)) {
+    return [
+      {
+        title: 'Sign a new CloudFront URL with a later expiry',
+        difficulty: 'easy',
+        commands: [
+          'aws cloudfront sign --url URL --key-pair-id KEY_PAIR_ID --private-key file://private_key.pem --date-less-than 2099-01-01T00:00:00Z',
+        ],
+        docs: 'https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/private-content-creating-signed-url-canned-policy.html',
+      },
+    ];
   }
   const issuer = item?.issuer?.replace(/\/$/, '');
   const azure = issuer && /login\.microsoftonline\.com|sts\.windows\.net/.test(issuer);
@@ -121,7 +140,9 @@ function reissue(ctx: Context, f: CredentialFinding): Fix[] {
       commands: azure
         ? [`az account get-access-token${resource ? ` --resource ${resource}` : ''} --query expiresOn`]
         : issuer
-          ? [`curl -s ${issuer}/.well-known/openid-configuration | jq -r .token_endpoint   # then: grant_type=refresh_token`]
+          ? [
+              `curl -s ${issuer}/.well-known/openid-configuration | jq -r .token_endpoint   # then: grant_type=refresh_token`,
+            ]
           : ['why403 token "$TOKEN"   # shows exp against the local clock'],
       verify: '`why403 token "$NEW_TOKEN"` shows an exp after the server’s Date.',
     },
@@ -135,24 +156,53 @@ function reissue(ctx: Context, f: CredentialFinding): Fix[] {
 
 function fixesFor(ctx: Context, f: CredentialFinding): Fix[] {
   const url = ctx.url ? redactUrl(ctx.url.origin) : undefined;
-  const clock = url ? { ...CHECK_CLOCK, commands: CHECK_CLOCK.commands!.map((c) => c.replace('URL', url)) } : CHECK_CLOCK;
+  const clock = url
+    ? { ...CHECK_CLOCK, commands: CHECK_CLOCK.commands!.map((c) => c.replace('URL', url)) }
+    : CHECK_CLOCK;
   switch (f.cause) {
     case 'credential-expired':
       return reissue(ctx, f);
     case 'credential-not-yet-valid':
-      return [...reissue(ctx, f).map((x) => ({ ...x, title: x.title.replace(/^Get a fresh|^Generate a new/, 'Issue a new') })), clock];
+      return [
+        ...reissue(ctx, f).map((x) => ({
+          ...x,
+          title: x.title.replace(/^Get a fresh|^Generate a new/, 'Issue a new'),
+        })),
+        clock,
+      ];
     case 'clock-skew': {
       const elsewhere = /start-ahead|issued-in-future/.test(f.id);
       return [
-        elsewhere ? { ...clock, title: 'Check the clock of the machine that issued or signed the credential against the server’s' } : clock,
-        ...(f.id.startsWith('azure-sas') || f.id.includes('start-ahead') ? [{ title: 'Leave the SAS start time out, or set it 15 min in the past, so clock differences cannot make it start late', difficulty: 'easy' as const, docs: 'https://learn.microsoft.com/en-us/azure/storage/common/storage-sas-overview#best-practices-when-using-sas' }] : []),
+        elsewhere
+          ? {
+              ...clock,
+              title: 'Check the clock of the machine that issued or signed the credential against the server’s',
+            }
+          : clock,
+        ...(f.id.startsWith(SIGNED.azure) || f.id.includes('start-ahead')
+          ? [
+              {
+                title:
+                  'Leave the SAS start time out, or set it 15 min in the past, so clock differences cannot make it start late',
+                difficulty: 'easy' as const,
+                docs: 'https://learn.microsoft.com/en-us/azure/storage/common/storage-sas-overview#best-practices-when-using-sas',
+              },
+            ]
+          : []),
         ...(f.id.startsWith('signing-time') ? [] : reissue(ctx, f).slice(0, 1)),
       ];
     }
     case 'credential-missing':
       return [SET_VARIABLE];
     case 'ip-restricted':
-      return [{ title: 'Send the request from an address the SAS allows, or generate one for your address', difficulty: 'medium', commands: ['curl -s https://ifconfig.me   # the address Azure sees'], verify: 'Your public address lies inside the SAS’s sip range.' }];
+      return [
+        {
+          title: 'Send the request from an address the SAS allows, or generate one for your address',
+          difficulty: 'medium',
+          commands: ['curl -s https://ifconfig.me   # the address Azure sees'],
+          verify: 'Your public address lies inside the SAS’s sip range.',
+        },
+      ];
     default:
       return malformedFixes(f);
   }
@@ -161,12 +211,50 @@ function fixesFor(ctx: Context, f: CredentialFinding): Fix[] {
 function malformedFixes(f: CredentialFinding): Fix[] {
   if (/quoted|whitespace|line-break|extra-space/.test(f.id)) return [CLEAN_TOKEN, BEARER_SHAPE];
   if (/bearer|scheme|header-name|authorization-repeated/.test(f.id)) return [BEARER_SHAPE];
-  if (f.id === 'token-not-bearer') return [{ title: 'Use the credential the way its vendor documents', difficulty: 'easy', verify: f.text }];
-  if (f.id.startsWith('basic')) return [{ title: 'Let the client build the Basic header from user and password', difficulty: 'easy', commands: ['curl -u "USER:PASSWORD" URL'], docs: 'https://www.rfc-editor.org/rfc/rfc7617' }];
-  if (f.id.startsWith('sigv4') || f.id.startsWith('presigned')) return [{ title: 'Let the AWS CLI or an SDK sign the request or URL', difficulty: 'easy', commands: ['aws configure list', 'aws sts get-caller-identity'], docs: 'https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_sigv.html' }];
-  if (f.id.startsWith('jwt-undecodable')) return [{ title: 'Copy the whole token again: it was cut short or altered', difficulty: 'easy', commands: ['why403 token -   # paste the token; it should decode'] }];
-  if (f.id.includes('milliseconds')) return [{ title: 'Issue exp, nbf and iat in seconds since 1970, not milliseconds', difficulty: 'medium', docs: 'https://www.rfc-editor.org/rfc/rfc7519#section-2' }];
-  if (f.id.startsWith('azure-sas')) return [{ title: 'Generate the SAS again with the SDK or az CLI rather than by hand', difficulty: 'easy', docs: 'https://learn.microsoft.com/en-us/rest/api/storageservices/create-service-sas' }];
+  if (f.id === 'token-not-bearer')
+    return [{ title: 'Use the credential the way its vendor documents', difficulty: 'easy', verify: f.text }];
+  if (f.id.startsWith('basic'))
+    return [
+      {
+        title: 'Let the client build the Basic header from user and password',
+        difficulty: 'easy',
+        commands: ['curl -u "USER:PASSWORD" URL'],
+        docs: 'https://www.rfc-editor.org/rfc/rfc7617',
+      },
+    ];
+  if (f.id.startsWith('sigv4') || f.id.startsWith(SIGNED.shape))
+    return [
+      {
+        title: 'Let the AWS CLI or an SDK sign the request or URL',
+        difficulty: 'easy',
+        commands: ['aws configure list', 'aws sts get-caller-identity'],
+        docs: 'https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_sigv.html',
+      },
+    ];
+  if (f.id.startsWith('jwt-undecodable'))
+    return [
+      {
+        title: 'Copy the whole token again: it was cut short or altered',
+        difficulty: 'easy',
+        commands: ['why403 token -   # paste the token; it should decode'],
+      },
+    ];
+  if (f.id.includes('milliseconds'))
+    return [
+      {
+        title: 'Issue exp, nbf and iat in seconds since 1970, not milliseconds',
+        difficulty: 'medium',
+        docs: 'https://www.rfc-editor.org/rfc/rfc7519#section-2',
+      },
+    ];
+  if (f.id.startsWith(SIGNED.azure))
+    return [
+      {
+        title: 'Generate the SAS again with the SDK or az CLI rather than by hand',
+        difficulty: 'easy',
+        docs: 'https://learn.microsoft.com/en-us/rest/api/storageservices/create-service-sas',
+      },
+    ];
   return [BEARER_SHAPE];
 }
 
@@ -184,67 +272,111 @@ function crossOriginRedirect(ctx: Context): string | undefined {
   return first && other ? `redirected from ${first} to ${other}` : undefined;
 }
 
-function missingCredential(ctx: Context): CauseClaim | undefined {
-  if (!ctx.exchange.request || !ctx.challenges.length) return undefined;
-  const items = ctx.credential.items;
-  if (items.some((i) => i.kind !== 'cookie')) return undefined;
-  const schemes = [...new Set(ctx.challenges.map((c) => c.scheme))];
-  const challenge = ctx.header('www-authenticate') ?? schemes.join(', ');
-  const cookiesOnly = items.length > 0;
-  const redirect = crossOriginRedirect(ctx);
+const MESSAGES = {
+  // A finding's text is already the whole sentence (what was measured, against
+  // which clock), written where the measurement is made; the claim repeats it.
+  measured: '{{findingText}}',
+  nothingSent: 'The server asks for credentials ({{challenge}}) and the request carried {{carried}}{{redirect}}.',
+} as const;
+
+type ValidityCause =
+  | 'credential-expired'
+  | 'credential-not-yet-valid'
+  | 'clock-skew'
+  | 'credential-malformed'
+  | 'credential-missing'
+  | 'ip-restricted';
+const CAUSES: readonly ValidityCause[] = [
+  'credential-expired',
+  'credential-not-yet-valid',
+  'clock-skew',
+  'credential-malformed',
+  'credential-missing',
+  'ip-restricted',
+];
+const isValidityCause = (id: string): id is ValidityCause => (CAUSES as readonly string[]).includes(id);
+
+function missingFixes(ctx: Context, schemes: string[]): Fix[] {
+  const url = ctx.url ? redactUrl(ctx.url.href) : 'URL';
   const bearer = schemes.some((s) => s.toLowerCase() === 'bearer');
   const basic = schemes.some((s) => s.toLowerCase() === 'basic');
-  const url = ctx.url ? redactUrl(ctx.url.href) : 'URL';
-  const fixes: Fix[] = [
+  return [
     {
       title: `Send the credential the server asks for (${schemes.join(', ')})`,
       difficulty: 'easy',
-      commands: bearer ? [`curl -H "Authorization: Bearer $TOKEN" ${url}`] : basic ? [`curl -u USER ${url}`] : [`curl -v ${url}`],
+      commands: bearer
+        ? [`curl -H "Authorization: Bearer $TOKEN" ${url}`]
+        : basic
+          ? [`curl -u USER ${url}`]
+          : [`curl -v ${url}`],
       verify: `The same request no longer answers ${ctx.status}.`,
     },
     {
       title: 'If the client did send it, find where it was dropped',
       difficulty: 'medium',
-      commands: [`curl -sv ${url} -H "Authorization: Bearer $TOKEN" 2>&1 | grep -iE '^> (authorization|host)|^< (location|www-authenticate)'`],
-      verify: 'Clients drop Authorization when a redirect leads to another host; proxies and some servers (Apache without CGIPassAuth, mod_wsgi without WSGIPassAuthorization) strip it before the application.',
+      commands: [
+        `curl -sv ${url} -H "Authorization: Bearer $TOKEN" 2>&1 | grep -iE '^> (authorization|host)|^< (location|www-authenticate)'`,
+      ],
+      verify:
+        'Clients drop Authorization when a redirect leads to another host; proxies and some servers (Apache without CGIPassAuth, mod_wsgi without WSGIPassAuthorization) strip it before the application.',
     },
   ];
-  return {
-    id: 'credential-missing',
-    weight: redirect ? 0.6 : cookiesOnly ? 0.3 : 0.45,
-    summary: `The server asks for credentials (${challenge.length > 120 ? schemes.join(', ') : challenge}) and the request carried ${cookiesOnly ? 'only cookies' : 'none'}${redirect ? `; it was ${redirect}, and clients drop Authorization on such redirects` : ''}.`,
-    evidence: [
-      ev('header:www-authenticate', challenge),
-      ev('request', cookiesOnly ? 'no Authorization header, API key or signed URL; only cookies' : 'no Authorization header, API key, signed URL or cookie'),
-      ...(redirect ? [ev('trace:redirects', redirect)] : []),
-    ],
-    fixes,
-  };
 }
 
-const meta: RuleMeta = {
-  id: 'credential-validity',
-  kind: 'cause',
-  description: 'Expired, not-yet-valid and malformed credentials, clock skew against the server’s Date, and requests that carried no credential where one was asked for.',
-  docs: [
-    'https://www.rfc-editor.org/rfc/rfc6750',
-    'https://www.rfc-editor.org/rfc/rfc7519#section-4.1.4',
-    'https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-query-string-auth.html',
-    'https://learn.microsoft.com/en-us/rest/api/storageservices/create-service-sas',
-    'https://cloud.google.com/storage/docs/access-control/signed-urls',
-  ],
-  causes: ['credential-expired', 'credential-not-yet-valid', 'clock-skew', 'credential-malformed', 'credential-missing', 'ip-restricted'],
-};
+/** A refused request that carried nothing (or only cookies) while the response asked for credentials. */
+function claimMissing(ctx: Context, report: Reporter<ValidityCause, keyof typeof MESSAGES>): void {
+  if (!ctx.exchange.request || !ctx.challenges.length) return;
+  const items = ctx.credential.items;
+  if (items.some((i) => i.kind !== 'cookie')) return;
+  const schemes = [...new Set(ctx.challenges.map((c) => c.scheme))];
+  const challenge = ctx.header('www-authenticate') ?? schemes.join(', ');
+  const cookiesOnly = items.length > 0;
+  const redirect = crossOriginRedirect(ctx);
+  report.claim('credential-missing', 'nothingSent', redirect ? 0.6 : cookiesOnly ? 0.3 : 0.45, {
+    data: {
+      challenge: challenge.length > 120 ? schemes.join(', ') : challenge,
+      carried: cookiesOnly ? 'only cookies' : 'none',
+      redirect: redirect ? `; it was ${redirect}, and clients drop Authorization on such redirects` : '',
+    },
+    evidence: [
+      ev('header:www-authenticate', challenge),
+      ev(
+        'request',
+        cookiesOnly
+          ? 'no Authorization header, API key or signed URL; only cookies'
+          : 'no Authorization header, API key, signed URL or cookie',
+      ),
+      ...(redirect ? [ev('trace:redirects', redirect)] : []),
+    ],
+    fixes: missingFixes(ctx, schemes),
+  });
+}
 
-export default defineRule({
-  meta,
-  applies: (ctx) => ctx.status === 401 || ctx.status === 403,
-  run(ctx) {
-    const claims: CauseClaim[] = ctx.credential.findings
-      .filter((f) => f.weight > 0 && meta.causes.includes(f.cause))
-      .map((f) => ({ id: f.cause, weight: f.weight, summary: f.text, evidence: [ev(f.source, f.text)], fixes: fixesFor(ctx, f) }));
-    const missing = missingCredential(ctx);
-    if (missing) claims.push(missing);
-    return claims.length ? { causes: claims } : undefined;
+export default defineCause({
+  meta: {
+    id: 'credential-validity',
+    description:
+      'Expired, not-yet-valid and malformed credentials, clock skew against the server’s Date, and requests that carried no credential where one was asked for.',
+    docs: [
+      'https://www.rfc-editor.org/rfc/rfc6750',
+      'https://www.rfc-editor.org/rfc/rfc7519#section-4.1.4',
+      'https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-query-string-auth.html',
+      'https://learn.microsoft.com/en-us/rest/api/storageservices/create-service-sas',
+      'https://cloud.google.com/storage/docs/access-control/signed-urls',
+    ],
+    causes: CAUSES,
+    statuses: [401, 403],
+    messages: MESSAGES,
+  },
+  explain(ctx, report) {
+    for (const f of ctx.credential.findings) {
+      if (f.weight <= 0 || !isValidityCause(f.cause)) continue;
+      report.claim(f.cause, 'measured', f.weight, {
+        data: { findingText: f.text },
+        evidence: [ev(f.source, f.text)],
+        fixes: fixesFor(ctx, f),
+      });
+    }
+    claimMissing(ctx, report);
   },
 });

@@ -6,7 +6,7 @@ import { exchangeFromFixtureJson, type Fixture } from '../_lib/fixtures.ts';
 import { buildContext } from '../../engine/context.ts';
 import type { CredentialReport } from '../../model/credential.ts';
 
-const fx = (name: string, raw: object): Fixture => ({
+const fx = (name: string, raw: Record<string, unknown>): Fixture => ({
   file: name,
   source: 'unit case',
   label: { product: 'unknown', layer: 'unknown', cause: 'unknown' },

@@ -4,7 +4,7 @@ import rule from './rule.ts';
 import { testRule, runRule } from '../_lib/tester.ts';
 import { exchangeFromFixtureJson, type Fixture } from '../_lib/fixtures.ts';
 
-const fx = (name: string, raw: object): Fixture => ({
+const fx = (name: string, raw: Record<string, unknown>): Fixture => ({
   file: name,
   source: 'unit case',
   label: { product: 'unknown', layer: 'unknown', cause: 'unknown' },
