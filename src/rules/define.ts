@@ -14,7 +14,7 @@ import { isDenial } from '../engine/status.ts';
 
 export type { Body, CauseClaim, Challenge, Context, ProducerClaim, Rule, RuleMeta, RuleOutput } from '../model/rule.ts';
 export type { Evidence, Fix, Gap } from '../model/report.ts';
-export { elementText, jsonAt, jsonString } from './_lib/read.ts';
+export { elementText, epochSeconds, jsonAt, jsonString } from './_lib/read.ts';
 
 /** Shorthand for an evidence line. */
 export const ev = (source: string, text: string, weight?: number): Evidence =>

@@ -1,4 +1,5 @@
-// Reading a body's fields: what rules look up in parsed JSON and raw XML.
+// Reading what an exchange says: fields of parsed JSON and raw XML, and
+// numbers a server sends as text (reset times, expiry stamps).
 
 /**
  * The text between the first `<name>` and the next `</name>`: what
@@ -28,4 +29,17 @@ export function jsonAt(json: unknown, path: string): unknown {
 export function jsonString(json: unknown, path: string): string | undefined {
   const v = jsonAt(json, path);
   return typeof v === 'string' ? v : typeof v === 'number' ? String(v) : undefined;
+}
+
+/** Latest time a Date can hold, in seconds (8.64e15 ms): beyond it toISOString() throws. */
+const MAX_DATE_SECONDS = 8.64e12;
+
+/**
+ * Unix seconds sent as text (a rate-limit reset header, an `expires` query
+ * value) as an ISO time; undefined when it is not a positive number a Date
+ * can hold, so a hostile "1e300" is quoted as sent instead of throwing.
+ */
+export function epochSeconds(v: string | null | undefined): string | undefined {
+  const n = Number(v);
+  return v && Number.isFinite(n) && n > 0 && n <= MAX_DATE_SECONDS ? new Date(n * 1000).toISOString() : undefined;
 }

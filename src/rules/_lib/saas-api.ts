@@ -31,14 +31,7 @@ export function rateLimited(ctx: Context, recognised: { confidence: number }, ow
   return ownBody || (ctx.status === 429 && recognised.confidence >= 0.5);
 }
 
-/** Latest time a Date can hold, in seconds (8.64e15 ms): beyond it toISOString() throws. */
-const MAX_DATE_SECONDS = 8.64e12;
-
-/** Unix seconds (an x-ratelimit-reset header) as an ISO time, when it is a positive number a Date can hold. */
-export function epochSeconds(v: string | undefined): string | undefined {
-  const n = Number(v);
-  return Number.isFinite(n) && n > 0 && n <= MAX_DATE_SECONDS ? new Date(n * 1000).toISOString() : undefined;
-}
+export { epochSeconds } from './read.ts';
 
 /**
  * Counts each named response header that has a value, as `Signals.headers`

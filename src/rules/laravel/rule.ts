@@ -9,7 +9,7 @@
 // InvalidSignatureException "Invalid signature." (403). A 419 (CSRF token
 // mismatch / "Page Expired") is not a 401/403, so the engine does not treat
 // it as a denial.
-import { defineProducer, ev, signals, type Context, type Fix, type Recognition } from '../define.ts';
+import { defineProducer, epochSeconds, ev, signals, type Context, type Fix, type Recognition } from '../define.ts';
 import { authorizationShown } from '../_lib/framework-requests.ts';
 
 const AUTHZ_DOCS = 'https://laravel.com/docs/11.x/authorization';
@@ -212,7 +212,7 @@ export default defineProducer({
           evidence: [
             body,
             ...(expires
-              ? [ev('request:query.expires', `${expires} (${new Date(Number(expires) * 1000).toISOString()})`)]
+              ? [ev('request:query.expires', `${expires} (${epochSeconds(expires) ?? 'not a time'})`)]
               : []),
           ],
           fixes: [TEMPORARY_ROUTE_FIX],

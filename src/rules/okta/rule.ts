@@ -5,7 +5,7 @@
 // with an OAuth access token) refuse in a Bearer challenge instead, whose
 // realm and authorization_uri name the Okta org, and whose scope names the
 // okta.* scope that was missing.
-import { defineProducer, ev, jsonString, signals, type Challenge, type Context, type Fix } from '../define.ts';
+import { defineProducer, epochSeconds, ev, jsonString, signals, type Challenge, type Context, type Fix } from '../define.ts';
 
 const OKTA_HOST = /(^|\.)(okta|oktapreview|okta-emea|okta-gov|trexcloud)\.com$|(^|\.)okta\.mil$/i;
 const E_CODE = /^E0\d{6}$/;
@@ -269,7 +269,7 @@ export default defineProducer({
         const reset = ctx.header('x-rate-limit-reset');
         const remaining = ctx.header('x-rate-limit-remaining');
         report.claim('rate-limited', 'rateLimited', 0.9, {
-          data: { resets: reset ? `; it resets at ${new Date(Number(reset) * 1000).toISOString()}` : '' },
+          data: { resets: reset ? `; it resets at ${epochSeconds(reset) ?? reset}` : '' },
           evidence: [...errEv, ...(remaining ? [ev('header:x-rate-limit-remaining', remaining)] : [])],
           fixes: [RATE_FIX],
         });
