@@ -1,15 +1,10 @@
 import rule from './rule.ts';
 import { testRule } from '../_lib/tester.ts';
-import { exchangeFromFixtureJson, type Fixture } from '../_lib/fixtures.ts';
+import { unitCase } from '../_lib/unit-case.ts';
 
 const page = (code: string, title: string) =>
   `<!DOCTYPE html PUBLIC "-//W3C//DTD XHTML 1.0 Strict//EN"><html><head><title>IIS 10.0 Detailed Error - ${code} - ${title}</title></head><body><div class="content-container"><h3>HTTP Error ${code} - ${title}</h3></div></body></html>`;
-const fx = (name: string, status: number, headers: Record<string, string>, body: string): Fixture => ({
-  file: name,
-  source: 'unit case',
-  label: { product: 'unknown', layer: 'unknown', cause: 'unknown' },
-  exchange: exchangeFromFixtureJson({ response: { status, headers, body } }, name),
-});
+const fx = (name: string, status: number, headers: Record<string, string>, body: string) => unitCase(name, { response: { status, headers, body } });
 
 testRule(rule, import.meta.dirname, [
   { name: '403.503 → ip-restricted', fixture: fx('ip', 403, { Server: 'Microsoft-IIS/10.0' }, page('403.503', 'Forbidden')), product: 'iis', causes: ['ip-restricted'] },

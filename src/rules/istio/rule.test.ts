@@ -1,13 +1,12 @@
 import rule from './rule.ts';
 import { testRule } from '../_lib/tester.ts';
-import { exchangeFromFixtureJson, type Fixture } from '../_lib/fixtures.ts';
+import { unitCase } from '../_lib/unit-case.ts';
 
-const fx = (name: string, status: number, headers: Record<string, string>, body: string, authorization?: string): Fixture => ({
-  file: name,
-  source: 'unit case',
-  label: { product: 'unknown', layer: 'unknown', cause: 'unknown' },
-  exchange: exchangeFromFixtureJson({ request: { method: 'GET', url: 'http://httpbin.foo:8000/headers', headers: authorization ? { Authorization: authorization } : {} }, response: { status, headers, body } }, name),
-});
+const fx = (name: string, status: number, headers: Record<string, string>, body: string, authorization?: string) =>
+  unitCase(name, {
+    request: { method: 'GET', url: 'http://httpbin.foo:8000/headers', headers: authorization ? { Authorization: authorization } : {} },
+    response: { status, headers, body },
+  });
 
 testRule(rule, import.meta.dirname, [
   { name: 'RBAC denial with a token sent → insufficient-role first', fixture: fx('with-token', 403, { server: 'istio-envoy' }, 'RBAC: access denied', 'Bearer abc.def.ghi'), product: 'istio', causes: ['insufficient-role'] },

@@ -1,13 +1,8 @@
 import rule from './rule.ts';
 import { testRule } from '../_lib/tester.ts';
-import { exchangeFromFixtureJson, type Fixture } from '../_lib/fixtures.ts';
+import { unitCase } from '../_lib/unit-case.ts';
 
-const fx = (name: string, status: number, headers: Record<string, string>, body: string): Fixture => ({
-  file: name,
-  source: 'unit case',
-  label: { product: 'unknown', layer: 'unknown', cause: 'unknown' },
-  exchange: exchangeFromFixtureJson({ response: { status, headers, body } }, name),
-});
+const fx = (name: string, status: number, headers: Record<string, string>, body: string) => unitCase(name, { response: { status, headers, body } });
 
 // Wordings from the plugins' handlers (kong/plugins/ip-restriction, rate-limiting).
 testRule(rule, import.meta.dirname, [

@@ -5,10 +5,10 @@
 // the server's), ERR_CACHE_ACCESS_DENIED is its own proxy authentication.
 // A response Squid only relayed keeps the origin's Server header and gains
 // just Via / X-Cache: Squid did not say no, and this rule claims nothing.
-import { defineRule, ev, type CauseClaim } from '../define.ts';
-import type { Context } from '../../engine/context.ts';
-import type { Evidence, Fix } from '../../model/report.ts';
-import { parseWwwAuthenticate } from '../../engine/www-authenticate.ts';
+import { defineProducer, ev, signals, type Context, type Evidence, type Fix } from '../define.ts';
+import { ANY_STATUS, withRelayNote } from '../_lib/pass-through.ts';
+import { namedServer } from '../_lib/server-header.ts';
+import { proxyChallenges } from '../_lib/proxy-challenge.ts';
 
 const SERVER = /^squid(\/[\d.]+)?/i;
 const ERROR_HEADER = /^(ERR_[A-Z0-9_]+)\b/;
@@ -17,30 +17,8 @@ const TEMPLATE_COMMENT = /<!-- (ERR_[A-Z0-9_]+) -->/;
 const VIA_SQUID = /\(squid(\/[\d.]+)?\)/i;
 
 /** Squid's own errors that are not refusals: the request was allowed and failed later. */
-const NOT_A_DENIAL = /^ERR_(CONNECT_FAIL|DNS_FAIL|READ_TIMEOUT|READ_ERROR|WRITE_ERROR|LIFETIME_EXP|CANNOT_FORWARD|INVALID_URL|INVALID_REQ|INVALID_RESP|TOO_BIG|ZERO_SIZE_OBJECT|GATEWAY_FAILURE|SOCKET_FAILURE|SHUTTING_DOWN|UNSUP_REQ|UNSUP_HTTPVERSION|ONLY_IF_CACHED_MISS|PRECONDITION_FAILED|NO_RELAY|URN_RESOLVE|ICAP_FAILURE|ESI|FTP_\w+)$/;
-
-interface Signature {
-  code?: string;
-  errorHeader?: string;
-  server?: string;
-  footer?: RegExpExecArray;
-  via?: string;
-}
-
-function signature(ctx: Context): Signature {
-  const errorHeader = ctx.header('x-squid-error');
-  const server = ctx.header('server');
-  const footer = FOOTER.exec(ctx.body.text) ?? undefined;
-  const via = ctx.header('via');
-  const code = (errorHeader && ERROR_HEADER.exec(errorHeader)?.[1]) ?? TEMPLATE_COMMENT.exec(ctx.body.text)?.[1];
-  return {
-    code,
-    errorHeader,
-    server: server && SERVER.test(server) ? server : undefined,
-    footer,
-    via: via && VIA_SQUID.test(via) ? via : undefined,
-  };
-}
+const NOT_A_DENIAL =
+  /^ERR_(CONNECT_FAIL|DNS_FAIL|READ_TIMEOUT|READ_ERROR|WRITE_ERROR|LIFETIME_EXP|CANNOT_FORWARD|INVALID_URL|INVALID_REQ|INVALID_RESP|TOO_BIG|ZERO_SIZE_OBJECT|GATEWAY_FAILURE|SOCKET_FAILURE|SHUTTING_DOWN|UNSUP_REQ|UNSUP_HTTPVERSION|ONLY_IF_CACHED_MISS|PRECONDITION_FAILED|NO_RELAY|URN_RESOLVE|ICAP_FAILURE|ESI|FTP_\w+)$/;
 
 /** Where the proxy is, for commands: the route `check` took, else Squid's own "host:port" in X-Cache-Lookup. */
 function proxyAddress(ctx: Context): string {
@@ -50,13 +28,88 @@ function proxyAddress(ctx: Context): string {
   return lookup ? `http://${lookup[1]}` : 'http://PROXY:3128';
 }
 
-export default defineRule({
+/** A response Squid only relayed: its Via, none of its own marks (the rule claimed nothing). */
+function relayedNote(ctx: Context): string | undefined {
+  const via = ctx.header('via');
+  if (!via || !VIA_SQUID.test(via)) return undefined;
+  return `The response passed through a Squid proxy (Via: ${via}) but Squid did not make it: the ${ctx.status} comes from behind the proxy.`;
+}
+
+const proxyAuthFix = (proxy: string, url: string): Fix => ({
+  title: 'Send the proxy its own credentials (Proxy-Authorization), not only the server’s',
+  difficulty: 'easy',
+  commands: [
+    `curl -x ${proxy} --proxy-user USER ${url}`,
+    `export HTTP_PROXY=${proxy.replace('://', '://USER:PASSWORD@')} HTTPS_PROXY=${proxy.replace('://', '://USER:PASSWORD@')}`,
+  ],
+  verify:
+    'The request gets past the proxy: the status is no longer 407 and X-Squid-Error no longer reads ERR_CACHE_ACCESS_DENIED.',
+  docs: 'https://wiki.squid-cache.org/Features/Authentication',
+});
+
+const helperFix: Fix = {
+  title: 'Check the proxy account with the proxy’s administrator (on the proxy: ask the helper directly)',
+  difficulty: 'medium',
+  commands: [
+    'grep -n auth_param /etc/squid/squid.conf',
+    "printf 'USER PASSWORD\\n' | /usr/lib/squid/basic_ncsa_auth /etc/squid/passwd  # prints OK or ERR",
+  ],
+  verify: 'The helper answers OK for the user name and password the client sends.',
+};
+
+const confirmFix = (proxy: string, url: string): Fix => ({
+  title: 'Confirm the proxy is the one refusing: send the same request with and without it',
+  difficulty: 'easy',
+  commands: [
+    'env | grep -i _proxy',
+    `curl -sS -o /dev/null -w '%{http_code}\\n' --noproxy '*' ${url}`,
+    `curl -sS -o /dev/null -w '%{http_code}\\n' -x ${proxy} ${url}`,
+  ],
+  verify:
+    'Direct the server answers (not 403) while through the proxy it is 403 with X-Squid-Error: the proxy’s policy is the cause.',
+});
+
+const bypassFix = (host: string): Fix => ({
+  title: `If your organisation’s policy allows it, reach ${host} without the proxy`,
+  difficulty: 'easy',
+  commands: [`export NO_PROXY=${host}\${NO_PROXY:+,$NO_PROXY}`],
+  verify: `The request to ${host} no longer carries Via: … (squid/…) and is answered by the server itself.`,
+});
+
+const adminFix = (host: string): Fix => ({
+  title:
+    'Ask the proxy’s administrator to allow this destination (on the proxy: the http_access rules and the access log)',
+  difficulty: 'medium',
+  commands: [
+    'squid -k parse',
+    "grep -nE '^(acl|http_access)' /etc/squid/squid.conf",
+    `grep -F 'TCP_DENIED' /var/log/squid/access.log | grep -F '${host}' | tail`,
+  ],
+  verify: 'The first http_access line that matches the request (client, destination, port, method, user) is an allow.',
+  docs: 'https://www.squid-cache.org/Doc/config/http_access/',
+});
+
+const quotaFix: Fix = {
+  title: 'Ask the proxy’s administrator about the time quota',
+  difficulty: 'medium',
+  commands: ['grep -n time_quota /etc/squid/squid.conf'],
+};
+
+/** What Squid's own refusals say, by template. */
+function refusal(code: string, host: string): string {
+  if (code === 'ERR_ACCESS_DENIED') return `Squid’s access rules (http_access) refuse this request to ${host}`;
+  if (code === 'ERR_FORWARDING_DENIED')
+    return 'Squid refuses to forward this request (a parent proxy or miss_access rule)';
+  return `Squid refused the request with ${code}`;
+}
+
+const squid = defineProducer({
   meta: {
     id: 'squid',
-    kind: 'producer',
     product: 'squid',
     layer: 'forward-proxy',
-    description: 'Squid’s own error responses: ERR_ACCESS_DENIED (an http_access deny in the proxy), ERR_CACHE_ACCESS_DENIED (407, proxy authentication), and the ERR_ codes that are not denials.',
+    description:
+      'Squid’s own error responses: ERR_ACCESS_DENIED (an http_access deny in the proxy), ERR_CACHE_ACCESS_DENIED (407, proxy authentication), and the ERR_ codes that are not denials.',
     docs: [
       'https://www.squid-cache.org/Doc/config/http_access/',
       'https://www.squid-cache.org/Doc/config/deny_info/',
@@ -65,131 +118,114 @@ export default defineRule({
       'https://wiki.squid-cache.org/SquidFaq/SquidAcl',
     ],
     causes: ['proxy-interference', 'credential-missing', 'credential-invalid', 'rate-limited'],
+    // Squid's ERR_ templates come with many statuses; the ones that are not denials get a note.
+    statuses: ANY_STATUS,
+    messages: {
+      authRefused:
+        'Squid asked again for proxy credentials{{where}} although the request sent Proxy-Authorization: its authentication helper rejected the user name or password.',
+      authMissing:
+        'The proxy requires its own authentication{{where}} and the request carried no Proxy-Authorization header{{serverNote}}.',
+      timeQuota:
+        'Squid’s time quota for this user or client is used up (ext_time_quota_acl); access returns when the quota period renews.',
+      refused: '{{what}}: the proxy said no and the request never reached the server.{{credentialNote}}',
+    },
   },
-  applies: (ctx) => {
-    const s = signature(ctx);
-    return Boolean(s.errorHeader || s.server || s.footer || s.via);
-  },
-  run(ctx) {
-    const s = signature(ctx);
-    const made = Boolean(s.errorHeader || s.server || s.footer);
-    if (!made)
-      return { notes: [`The response passed through a Squid proxy (Via: ${s.via}) but Squid did not make it: the ${ctx.status} comes from behind the proxy.`] };
-
-    const evidence: Evidence[] = [
-      ...(s.errorHeader ? [ev('header:x-squid-error', s.errorHeader)] : []),
-      ...(s.server ? [ev('header:server', s.server)] : []),
-      ...(s.footer ? [ev('body', `Squid error page footer "Generated … by ${s.footer[1]} (${s.footer[2]})"`)] : []),
-    ];
+  recognise(ctx) {
+    const found = signals();
+    const errorHeader = ctx.header('x-squid-error');
+    const server = namedServer(ctx, SERVER);
+    const footer = FOOTER.exec(ctx.body.text) ?? undefined;
+    // A bare Server header could be an origin that names itself squid; the ERR_ code or page cannot.
+    if (errorHeader) found.add(0.95, ev('header:x-squid-error', errorHeader));
+    if (server) found.add(0.6, server.evidence);
+    if (footer) found.add(0.95, ev('body', `Squid error page footer "Generated … by ${footer[1]} (${footer[2]})"`));
+    const code = (errorHeader && ERROR_HEADER.exec(errorHeader)?.[1]) ?? TEMPLATE_COMMENT.exec(ctx.body.text)?.[1];
+    const codeEvidence = ev(errorHeader ? 'header:x-squid-error' : 'body', `Squid template ${code}`);
     // Without the trace we cannot see the route; a Squid that was reached
     // directly (no proxy configured) is an accelerator in front of the site.
     const direct = ctx.exchange.trace?.proxy && !ctx.exchange.trace.proxy.used;
-    const layer = direct ? ('reverse-proxy' as const) : ('forward-proxy' as const);
-    // A bare Server header could be an origin that names itself squid; the ERR_ code or page cannot.
-    const producer = { product: 'squid' as const, layer, confidence: s.errorHeader || s.footer ? 0.95 : 0.6, evidence };
-    const code = s.code;
-    if (!code) return { producer };
+    return found.result({ code, codeEvidence, ...(direct ? { layer: 'reverse-proxy' as const } : {}) });
+  },
+  explain(ctx, { code, codeEvidence }, report) {
+    if (!code) return;
+    if (NOT_A_DENIAL.test(code)) {
+      report.note(
+        `Squid answered ${ctx.status} with ${code}: the proxy allowed the request but could not complete it. That is not a denial.`,
+      );
+      return;
+    }
     const url = ctx.url?.href ?? 'URL';
     const host = ctx.url?.hostname ?? 'HOST';
     const proxy = proxyAddress(ctx);
-    const codeEvidence = ev(s.errorHeader ? 'header:x-squid-error' : 'body', `Squid template ${code}`);
 
-    if (NOT_A_DENIAL.test(code))
-      return { producer, notes: [`Squid answered ${ctx.status} with ${code}: the proxy allowed the request but could not complete it. That is not a denial.`] };
-
-    const causes: CauseClaim[] = [];
     if (code === 'ERR_CACHE_ACCESS_DENIED') {
-      const challenge = parseWwwAuthenticate(ctx.headers('proxy-authenticate'))[0];
+      const challenge = proxyChallenges(ctx)[0];
       const realm = challenge?.params.realm;
       const sent = ctx.requestHeader('proxy-authorization');
       const serverCredential = ctx.requestHeader('authorization');
-      const authEvidence = [codeEvidence, ...(challenge ? [ev('header:proxy-authenticate', `${challenge.scheme}${realm ? ` realm="${realm}"` : ''}`)] : [])];
-      const fixes: Fix[] = [
-        {
-          title: 'Send the proxy its own credentials (Proxy-Authorization), not only the server’s',
-          difficulty: 'easy',
-          commands: [`curl -x ${proxy} --proxy-user USER ${url}`, `export HTTP_PROXY=${proxy.replace('://', '://USER:PASSWORD@')} HTTPS_PROXY=${proxy.replace('://', '://USER:PASSWORD@')}`],
-          verify: 'The request gets past the proxy: the status is no longer 407 and X-Squid-Error no longer reads ERR_CACHE_ACCESS_DENIED.',
-          docs: 'https://wiki.squid-cache.org/Features/Authentication',
-        },
-      ];
-      if (sent) {
-        causes.push({
-          id: 'credential-invalid',
-          weight: 0.8,
-          summary: `Squid asked again for proxy credentials${realm ? ` (realm "${realm}")` : ''} although the request sent Proxy-Authorization: its authentication helper rejected the user name or password.`,
-          evidence: [...authEvidence, ev('request-header:proxy-authorization', `${sent.split(/\s/)[0]} … (sent and refused)`)],
-          fixes: [
-            ...fixes,
-            {
-              title: 'Check the proxy account with the proxy’s administrator (on the proxy: ask the helper directly)',
-              difficulty: 'medium',
-              commands: ['grep -n auth_param /etc/squid/squid.conf', "printf 'USER PASSWORD\\n' | /usr/lib/squid/basic_ncsa_auth /etc/squid/passwd  # prints OK or ERR"],
-              verify: 'The helper answers OK for the user name and password the client sends.',
-            },
-          ],
-        });
-      } else {
-        causes.push({
-          id: 'credential-missing',
-          weight: 0.85,
-          summary: `The proxy requires its own authentication${realm ? ` (realm "${realm}")` : ''} and the request carried no Proxy-Authorization header${serverCredential ? '; the Authorization header is for the server and the proxy ignores it' : ''}.`,
-          evidence: [...authEvidence, ev('request', serverCredential ? 'Authorization sent, but no Proxy-Authorization' : 'no Proxy-Authorization header sent')],
-          fixes,
-        });
-      }
-      return { producer, causes };
-    }
-
-    const confirm: Fix = {
-      title: 'Confirm the proxy is the one refusing: send the same request with and without it',
-      difficulty: 'easy',
-      commands: ['env | grep -i _proxy', `curl -sS -o /dev/null -w '%{http_code}\\n' --noproxy '*' ${url}`, `curl -sS -o /dev/null -w '%{http_code}\\n' -x ${proxy} ${url}`],
-      verify: 'Direct the server answers (not 403) while through the proxy it is 403 with X-Squid-Error: the proxy’s policy is the cause.',
-    };
-    const bypass: Fix = {
-      title: `If your organisation’s policy allows it, reach ${host} without the proxy`,
-      difficulty: 'easy',
-      commands: [`export NO_PROXY=${host}\${NO_PROXY:+,$NO_PROXY}`],
-      verify: `The request to ${host} no longer carries Via: … (squid/…) and is answered by the server itself.`,
-    };
-    const admin: Fix = {
-      title: 'Ask the proxy’s administrator to allow this destination (on the proxy: the http_access rules and the access log)',
-      difficulty: 'medium',
-      commands: ['squid -k parse', "grep -nE '^(acl|http_access)' /etc/squid/squid.conf", `grep -F 'TCP_DENIED' /var/log/squid/access.log | grep -F '${host}' | tail`],
-      verify: 'The first http_access line that matches the request (client, destination, port, method, user) is an allow.',
-      docs: 'https://www.squid-cache.org/Doc/config/http_access/',
-    };
-
-    if (code === 'ERR_ACL_TIME_QUOTA_EXCEEDED') {
-      causes.push({
-        id: 'rate-limited',
-        weight: 0.7,
-        summary: 'Squid’s time quota for this user or client is used up (ext_time_quota_acl); access returns when the quota period renews.',
-        evidence: [codeEvidence],
-        fixes: [{ title: 'Ask the proxy’s administrator about the time quota', difficulty: 'medium', commands: ["grep -n time_quota /etc/squid/squid.conf"] }, bypass],
-      });
-      return { producer, causes };
-    }
-
-    const sentProxyCredential = ctx.requestHeader('proxy-authorization');
-    const what =
-      code === 'ERR_ACCESS_DENIED'
-        ? `Squid’s access rules (http_access) refuse this request to ${host}`
-        : code === 'ERR_FORWARDING_DENIED'
-          ? 'Squid refuses to forward this request (a parent proxy or miss_access rule)'
-          : `Squid refused the request with ${code}`;
-    causes.push({
-      id: 'proxy-interference',
-      weight: code === 'ERR_ACCESS_DENIED' || code === 'ERR_FORWARDING_DENIED' ? 0.85 : 0.6,
-      summary: `${what}: the proxy said no and the request never reached the server.${sentProxyCredential ? ' Proxy credentials were sent, so this is the policy, not authentication.' : ''}`,
-      evidence: [
+      const authEvidence: Evidence[] = [
         codeEvidence,
-        ...(s.via ? [ev('header:via', s.via)] : []),
-        ...(/Access control configuration prevents your request/i.test(ctx.body.text) ? [ev('body', 'Access control configuration prevents your request from being allowed at this time.')] : []),
-      ],
-      fixes: [confirm, bypass, admin],
-    });
-    return { producer, causes };
+        ...(challenge
+          ? [ev('header:proxy-authenticate', `${challenge.scheme}${realm ? ` realm="${realm}"` : ''}`)]
+          : []),
+      ];
+      const where = realm ? ` (realm "${realm}")` : '';
+      if (sent)
+        report.claim('credential-invalid', 'authRefused', 0.8, {
+          data: { where },
+          evidence: [
+            ...authEvidence,
+            ev('request-header:proxy-authorization', `${sent.split(/\s/)[0]} … (sent and refused)`),
+          ],
+          fixes: [proxyAuthFix(proxy, url), helperFix],
+        });
+      else
+        report.claim('credential-missing', 'authMissing', 0.85, {
+          data: {
+            where,
+            serverNote: serverCredential ? '; the Authorization header is for the server and the proxy ignores it' : '',
+          },
+          evidence: [
+            ...authEvidence,
+            ev(
+              'request',
+              serverCredential
+                ? 'Authorization sent, but no Proxy-Authorization'
+                : 'no Proxy-Authorization header sent',
+            ),
+          ],
+          fixes: [proxyAuthFix(proxy, url)],
+        });
+      return;
+    }
+    if (code === 'ERR_ACL_TIME_QUOTA_EXCEEDED') {
+      report.claim('rate-limited', 'timeQuota', 0.7, { evidence: [codeEvidence], fixes: [quotaFix, bypassFix(host)] });
+      return;
+    }
+    const via = ctx.header('via');
+    const policyText = /Access control configuration prevents your request/i.test(ctx.body.text);
+    report.claim(
+      'proxy-interference',
+      'refused',
+      code === 'ERR_ACCESS_DENIED' || code === 'ERR_FORWARDING_DENIED' ? 0.85 : 0.6,
+      {
+        data: {
+          what: refusal(code, host),
+          credentialNote: ctx.requestHeader('proxy-authorization')
+            ? ' Proxy credentials were sent, so this is the policy, not authentication.'
+            : '',
+        },
+        evidence: [
+          codeEvidence,
+          ...(via && VIA_SQUID.test(via) ? [ev('header:via', via)] : []),
+          ...(policyText
+            ? [ev('body', 'Access control configuration prevents your request from being allowed at this time.')]
+            : []),
+        ],
+        fixes: [confirmFix(proxy, url), bypassFix(host), adminFix(host)],
+      },
+    );
   },
 });
+
+export default withRelayNote(squid, relayedNote);

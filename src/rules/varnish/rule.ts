@@ -11,17 +11,16 @@
 // Layer: reverse-proxy, not cdn. Varnish is software the site runs in front of
 // its own backends (as HAProxy or nginx are); hosted edges built on it, such
 // as Fastly, are products of their own with their own signatures.
-import { defineRule, ev, type CauseClaim } from '../define.ts';
-import type { Context } from '../../engine/context.ts';
-import type { Evidence, Fix } from '../../model/report.ts';
+import { defineProducer, ev, signals, type Context, type Fix } from '../define.ts';
+import { ANY_STATUS, withRelayNote } from '../_lib/pass-through.ts';
 
 /** The built-in vcl_synth page (bin/varnishd/builtin.vcl), whitespace-tolerant. */
-const PAGE = /<h1>Error (\d{3}) ([^<]*)<\/h1>\s*<p>([^<]*)<\/p>\s*<h3>Guru Meditation:<\/h3>\s*<p>XID: (\d+)<\/p>\s*<hr>\s*<p>Varnish cache server<\/p>/;
+const PAGE =
+  /<h1>Error (\d{3}) ([^<]*)<\/h1>\s*<p>([^<]*)<\/p>\s*<h3>Guru Meditation:<\/h3>\s*<p>XID: (\d+)<\/p>\s*<hr>\s*<p>Varnish cache server<\/p>/;
 const SERVER = /^varnish\b/i;
 const VIA = /\(Varnish\/[\d.]+\)/i;
 const XID = /^(\d+)(?:\s+\d+)?$/;
 
-const VCL = '/etc/varnish/default.vcl';
 const DOCS = {
   vcl: 'https://varnish-cache.org/docs/7.1/reference/vcl.html',
   builtin: 'https://varnish-cache.org/docs/7.1/users-guide/vcl-built-in-code.html',
@@ -31,142 +30,174 @@ const DOCS = {
   vsl: 'https://varnish-cache.org/docs/7.1/reference/vsl.html',
   xvarnish: 'https://varnish-cache.org/docs/7.1/reference/vcl-var.html',
 };
+const VCL = '/etc/varnish/default.vcl';
 const INVALIDATION = ['PURGE', 'BAN', 'REFRESH'];
 
-function signature(ctx: Context) {
-  const m = PAGE.exec(ctx.body.text);
-  const page = m ? { status: Number(m[1]), reason: m[2].trim(), message: m[3].trim(), xid: m[4] } : undefined;
+/** Varnish's headers: the ones it writes on everything it answers, and on what it only delivers. */
+function headers(ctx: Context) {
   const server = ctx.header('server');
   const via = ctx.header('via');
-  const xVarnish = ctx.header('x-varnish');
+  const xVarnish = ctx.header('x-varnish')?.trim();
   return {
-    page,
     server: server && SERVER.test(server) ? server : undefined,
     via: via && VIA.test(via) ? via : undefined,
-    xVarnish: xVarnish && XID.test(xVarnish.trim()) ? xVarnish.trim() : undefined,
-    age: ctx.header('age'),
+    xVarnish: xVarnish && XID.test(xVarnish) ? xVarnish : undefined,
   };
 }
 
-export default defineRule({
+/** A backend's answer that Varnish only delivered: no synth page, no Server: Varnish, but its Via, X-Varnish or Age. */
+function relayedNote(ctx: Context): string | undefined {
+  const { via, xVarnish } = headers(ctx);
+  if (!via && !xVarnish && !SERVER.test(ctx.header('server') ?? '')) return undefined;
+  const age = ctx.header('age');
+  const how = [via && `Via: ${via}`, xVarnish && `X-Varnish: ${xVarnish}`, age !== undefined && `Age: ${age}`]
+    .filter(Boolean)
+    .join(', ');
+  return `The response passed through Varnish (${how}) but Varnish did not make it: no synth page and no Server: Varnish, so the ${ctx.status} comes from the backend behind it.`;
+}
+
+const checkVcl: Fix = {
+  title: 'Compile the VCL and list its synth(403) lines and ACLs',
+  difficulty: 'easy',
+  commands: [
+    `varnishd -C -f ${VCL} > /dev/null && echo "VCL compiles"`,
+    `grep -n "synth(403\\|acl" /etc/varnish/*.vcl`,
+  ],
+  verify: 'The first `return (synth(403…))` in vcl_recv whose condition matches this request is the one refusing it.',
+  docs: DOCS.vcl,
+};
+
+const readLog = (xid: string | undefined, path: string): Fix => ({
+  title: 'Find the request in varnishlog: VCL_return synth in vcl_recv means VCL refused it',
+  difficulty: 'easy',
+  commands: [
+    xid ? `varnishlog -d -g request -q 'vxid == ${xid}'` : `varnishlog -d -g request -q 'RespStatus == 403'`,
+    `varnishlog -g request -q 'RespStatus == 403 and ReqURL ~ "^${path.replace(/[\\'"]/g, '')}"'`,
+  ],
+  verify: `"VCL_call RECV" followed by "VCL_return synth" and no BeReq: Varnish refused the request itself (a "VCL_acl MATCH/NO_MATCH name" line shows which ACL decided, for ACLs declared with +log). A "BerespStatus 403" means the backend said no.`,
+  docs: DOCS.varnishlog,
+});
+
+const aclFix: Fix = {
+  title: 'Compare your address, as Varnish sees it (client.ip), with the ACLs',
+  difficulty: 'medium',
+  commands: [`grep -n "client.ip\\|^acl " /etc/varnish/*.vcl`, 'curl -s https://ifconfig.me  # your public address'],
+  verify:
+    'client.ip is the TCP peer (or the PROXY-protocol address): behind a load balancer it is the balancer’s address, not yours. Your address must fall outside the denying ACL (or inside the allowing one).',
+  docs: DOCS.acl,
+};
+
+const purgeFix = (method: string): Fix => ({
+  title: `Send ${method} from a host in the purge ACL, or add that host to it`,
+  difficulty: 'medium',
+  commands: [`grep -n -A5 "${method}" /etc/varnish/*.vcl`, `grep -n -A5 "^acl " /etc/varnish/*.vcl`],
+  verify: `The same ${method} from an address the ACL lists is answered by purge/ban (200), not 403.`,
+  docs: DOCS.purging,
+});
+
+const varnish = defineProducer({
   meta: {
     id: 'varnish',
-    kind: 'producer',
     product: 'varnish',
     layer: 'reverse-proxy',
-    description: 'Varnish’s own synthetic responses (vcl_synth’s “Guru Meditation” page, Server: Varnish): a 403 from `return (synth(403))` in VCL for a path, a client.ip ACL or a PURGE/BAN gate; a backend’s 403 that Varnish only relayed (Via … Varnish) is not claimed.',
+    description:
+      'Varnish’s own synthetic responses (vcl_synth’s “Guru Meditation” page, Server: Varnish): a 403 from `return (synth(403))` in VCL for a path, a client.ip ACL or a PURGE/BAN gate; a backend’s 403 that Varnish only relayed (Via … Varnish) is not claimed.',
     docs: [DOCS.vcl, DOCS.builtin, DOCS.acl, DOCS.purging, DOCS.varnishlog, DOCS.vsl],
     causes: ['path-forbidden', 'ip-restricted', 'method-not-allowed'],
+    // Every synth answer gets its notes; causes are read for 403 only.
+    statuses: ANY_STATUS,
+    messages: {
+      purgeGate:
+        'Varnish refused {{method}}: cache invalidation is usually gated in vcl_recv (`if (req.method == "{{method}}") { if (!(client.ip ~ purgers)) { return (synth(403)); } … }`), so only listed clients may send it.',
+      purgeAcl: 'The {{method}} gate decides by client address: yours is not in the ACL that may invalidate the cache.',
+      methodRule: 'A VCL condition on req.method may refuse {{method}}; Varnish answers it with the same synth page.',
+      urlRule:
+        'A `return (synth(403))` in vcl_recv refuses this request, typically by URL (`if (req.url ~ "^{{prefix}}")`); the backend never saw it.',
+      aclRule:
+        'An ACL on the client address (`acl … { … }` with `if (client.ip ~ …) { return (synth(403)); }`) may exclude you; the synth page is the same as for any other VCL refusal.',
+    },
   },
-  applies: (ctx) => {
-    const s = signature(ctx);
-    return Boolean(s.page || s.server || s.via || s.xVarnish);
-  },
-  run(ctx) {
-    const s = signature(ctx);
+  recognise(ctx) {
+    const m = PAGE.exec(ctx.body.text);
+    const page = m ? { status: Number(m[1]), reason: m[2].trim(), message: m[3].trim(), xid: m[4] } : undefined;
+    const { server, via, xVarnish } = headers(ctx);
     // Varnish writes Server: Varnish only on what vcl_synth makes; a delivered
     // backend response keeps the backend's Server (or none) and gains Via/Age.
-    const synthHeaders = Boolean(s.server && s.xVarnish && !s.via);
-    if (!s.page && !synthHeaders) {
-      const how = [s.via && `Via: ${s.via}`, s.xVarnish && `X-Varnish: ${s.xVarnish}`, s.age !== undefined && `Age: ${s.age}`].filter(Boolean).join(', ');
-      return { notes: [`The response passed through Varnish (${how}) but Varnish did not make it: no synth page and no Server: Varnish, so the ${ctx.status} comes from the backend behind it.`] };
-    }
-
-    const evidence: Evidence[] = [
-      ...(s.page ? [ev('body', `Varnish’s built-in synth page: "Error ${s.page.status} ${s.page.reason}", Guru Meditation XID ${s.page.xid}`)] : []),
-      ...(s.server ? [ev('header:server', s.server)] : []),
-      ...(s.xVarnish ? [ev('header:x-varnish', `${s.xVarnish} (the request’s transaction id)`)] : []),
-    ];
+    const synthHeaders = Boolean(server && xVarnish && !via);
+    if (!page && !synthHeaders) return undefined;
     // Page and header together are Varnish's own synth; one alone may be a
     // copied page or a relabelled response, so less sure.
-    const confidence = s.page && synthHeaders ? 0.95 : s.page ? 0.75 : 0.7;
-    const producer = { product: 'varnish' as const, layer: 'reverse-proxy' as const, confidence, evidence };
-    const notes: string[] = [];
-    if (s.via) notes.push(`Varnish’s synth page arrived with Via: ${s.via}; a Varnish further in (or another layer) may have made it and this one relayed it.`);
-    if (s.page && s.page.status !== ctx.status) notes.push(`The body is Varnish’s ${s.page.status} page but the status is ${ctx.status}: something rewrote the status.`);
-    if (ctx.status !== 403) return { producer, notes: [...notes, `Varnish answered ${ctx.status} itself (VCL returned synth); the VCL line with synth(${ctx.status}) says why.`] };
+    const found = signals();
+    if (page)
+      found.add(
+        synthHeaders ? 0.95 : 0.75,
+        ev(
+          'body',
+          `Varnish’s built-in synth page: "Error ${page.status} ${page.reason}", Guru Meditation XID ${page.xid}`,
+        ),
+      );
+    if (server) found.add(synthHeaders ? 0.7 : 0, ev('header:server', server));
+    if (xVarnish)
+      found.add(synthHeaders ? 0.7 : 0, ev('header:x-varnish', `${xVarnish} (the request’s transaction id)`));
+    return found.result({ page, via, xVarnish });
+  },
+  explain(ctx, { page, via, xVarnish }, report) {
+    if (via)
+      report.note(
+        `Varnish’s synth page arrived with Via: ${via}; a Varnish further in (or another layer) may have made it and this one relayed it.`,
+      );
+    if (page && page.status !== ctx.status)
+      report.note(
+        `The body is Varnish’s ${page.status} page but the status is ${ctx.status}: something rewrote the status.`,
+      );
+    if (ctx.status !== 403) {
+      report.note(
+        `Varnish answered ${ctx.status} itself (VCL returned synth); the VCL line with synth(${ctx.status}) says why.`,
+      );
+      return;
+    }
 
-    const xid = s.page?.xid ?? s.xVarnish?.split(/\s+/)[0];
+    const xid = page?.xid ?? xVarnish?.split(/\s+/)[0];
     const path = ctx.url?.pathname ?? '/';
-    const custom = s.page && s.page.message !== s.page.reason ? s.page.message : undefined;
-    const samePage = ev('body', `vcl_synth’s one page for every \`return (synth(403))\`: it does not say which VCL condition matched${custom ? `; the VCL gave the reason "${custom}"` : ''}`);
-    const checkVcl: Fix = {
-      title: 'Compile the VCL and list its synth(403) lines and ACLs',
-      difficulty: 'easy',
-      commands: [`varnishd -C -f ${VCL} > /dev/null && echo "VCL compiles"`, `grep -n "synth(403\\|acl" /etc/varnish/*.vcl`],
-      verify: 'The first `return (synth(403…))` in vcl_recv whose condition matches this request is the one refusing it.',
-      docs: DOCS.vcl,
-    };
-    const readLog: Fix = {
-      title: 'Find the request in varnishlog: VCL_return synth in vcl_recv means VCL refused it',
-      difficulty: 'easy',
-      commands: [
-        xid ? `varnishlog -d -g request -q 'vxid == ${xid}'` : `varnishlog -d -g request -q 'RespStatus == 403'`,
-        `varnishlog -g request -q 'RespStatus == 403 and ReqURL ~ "^${path.replace(/[\\'"]/g, '')}"'`,
-      ],
-      verify: `"VCL_call RECV" followed by "VCL_return synth" and no BeReq: Varnish refused the request itself (a "VCL_acl MATCH/NO_MATCH name" line shows which ACL decided, for ACLs declared with +log). A "BerespStatus 403" means the backend said no.`,
-      docs: DOCS.varnishlog,
-    };
-    const aclFix: Fix = {
-      title: 'Compare your address, as Varnish sees it (client.ip), with the ACLs',
-      difficulty: 'medium',
-      commands: [`grep -n "client.ip\\|^acl " /etc/varnish/*.vcl`, 'curl -s https://ifconfig.me  # your public address'],
-      verify: 'client.ip is the TCP peer (or the PROXY-protocol address): behind a load balancer it is the balancer’s address, not yours. Your address must fall outside the denying ACL (or inside the allowing one).',
-      docs: DOCS.acl,
-    };
-
-    const causes: CauseClaim[] = [];
+    const log = readLog(xid, path);
+    const custom = page && page.message !== page.reason ? page.message : undefined;
+    const samePage = ev(
+      'body',
+      `vcl_synth’s one page for every \`return (synth(403))\`: it does not say which VCL condition matched${custom ? `; the VCL gave the reason "${custom}"` : ''}`,
+    );
     const method = ctx.method.toUpperCase();
+    const methodEv = ev('request:method', method);
     if (INVALIDATION.includes(method)) {
       // The documented purge gate: only clients in an ACL may invalidate the cache.
-      causes.push({
-        id: 'method-not-allowed',
-        weight: 0.7,
-        summary: `Varnish refused ${method}: cache invalidation is usually gated in vcl_recv (\`if (req.method == "${method}") { if (!(client.ip ~ purgers)) { return (synth(403)); } … }\`), so only listed clients may send it.`,
-        evidence: [samePage, ev('request:method', method)],
+      report.claim('method-not-allowed', 'purgeGate', 0.7, {
+        data: { method },
+        evidence: [samePage, methodEv],
+        fixes: [purgeFix(method), log],
+      });
+      report.claim('ip-restricted', 'purgeAcl', 0.5, {
+        data: { method },
+        evidence: [samePage, methodEv],
+        fixes: [aclFix, log],
+      });
+      return;
+    }
+    if (!['GET', 'HEAD'].includes(method))
+      report.claim('method-not-allowed', 'methodRule', 0.4, {
+        data: { method },
+        evidence: [samePage, methodEv],
         fixes: [
           {
-            title: `Send ${method} from a host in the purge ACL, or add that host to it`,
-            difficulty: 'medium',
-            commands: [`grep -n -A5 "${method}" /etc/varnish/*.vcl`, `grep -n -A5 "^acl " /etc/varnish/*.vcl`],
-            verify: `The same ${method} from an address the ACL lists is answered by purge/ban (200), not 403.`,
-            docs: DOCS.purging,
+            ...checkVcl,
+            commands: [`grep -n "req.method" /etc/varnish/*.vcl`],
+            verify: `No synth(403) in vcl_recv matches the ${method} method for this URL.`,
           },
-          readLog,
+          log,
         ],
       });
-      causes.push({
-        id: 'ip-restricted',
-        weight: 0.5,
-        summary: `The ${method} gate decides by client address: yours is not in the ACL that may invalidate the cache.`,
-        evidence: [samePage, ev('request:method', method)],
-        fixes: [aclFix, readLog],
-      });
-      return { producer, causes, notes };
-    }
-    if (!['GET', 'HEAD'].includes(method)) {
-      causes.push({
-        id: 'method-not-allowed',
-        weight: 0.4,
-        summary: `A VCL condition on req.method may refuse ${method}; Varnish answers it with the same synth page.`,
-        evidence: [samePage, ev('request:method', method)],
-        fixes: [{ ...checkVcl, commands: [`grep -n "req.method" /etc/varnish/*.vcl`], verify: `No synth(403) in vcl_recv matches the ${method} method for this URL.` }, readLog],
-      });
-    }
-    causes.push({
-      id: 'path-forbidden',
-      weight: 0.4,
-      summary: `A \`return (synth(403))\` in vcl_recv refuses this request, typically by URL (\`if (req.url ~ "^${path.split('/').slice(0, 2).join('/') || '/'}")\`); the backend never saw it.`,
-      evidence: [samePage],
-      fixes: [checkVcl, readLog],
-    });
-    causes.push({
-      id: 'ip-restricted',
-      weight: 0.35,
-      summary: 'An ACL on the client address (`acl … { … }` with `if (client.ip ~ …) { return (synth(403)); }`) may exclude you; the synth page is the same as for any other VCL refusal.',
-      evidence: [samePage],
-      fixes: [aclFix, readLog],
-    });
-    return { producer, causes, notes };
+    const prefix = path.split('/').slice(0, 2).join('/') || '/';
+    report.claim('path-forbidden', 'urlRule', 0.4, { data: { prefix }, evidence: [samePage], fixes: [checkVcl, log] });
+    report.claim('ip-restricted', 'aclRule', 0.35, { evidence: [samePage], fixes: [aclFix, log] });
   },
 });
+
+export default withRelayNote(varnish, relayedNote);
