@@ -65,7 +65,7 @@ function rulePage(rule: Rule): string {
   lines.push(`- **Kind:** ${m.kind}`);
   if (m.product) lines.push(`- **Recognises:** \`${m.product}\` (layer \`${m.layer}\`)`);
   if (m.yieldsTo?.length) lines.push(`- **Gives way to:** ${m.yieldsTo.map((p) => `\`${p}\``).join(', ')} — when a rule for one of them recognises the response, this rule’s claims are set aside`);
-  lines.push(`- **Explains statuses:** ${(m.statuses ?? [401, 403, 407]).join(', ')}`);
+  lines.push(`- **Explains statuses:** ${m.statuses === 'any' ? 'any (it reads its product’s own pages whatever the status)' : (m.statuses ?? [401, 403, 407]).join(', ')}`);
   lines.push(`- **Source:** [src/rules/${m.id}/rule.ts](../../src/rules/${m.id}/rule.ts)`, '');
   lines.push('## Causes it may conclude', '', ...m.causes.map((c) => `- \`${c}\` — ${CAUSE_MEANINGS[c]}`), '');
   const messages = Object.entries(m.messages ?? {});

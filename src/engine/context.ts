@@ -136,5 +136,3 @@ export function buildContext(exchange: Exchange, credential: CredentialReport): 
   };
 }
 
-// Until every rule reads these from src/rules/define.ts.
-export { elementText, jsonAt, jsonString } from '../rules/_lib/read.ts';

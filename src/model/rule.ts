@@ -67,8 +67,8 @@ export interface RuleMeta {
    * aside (Envoy gives way to Istio, whose sidecars are Envoy).
    */
   yieldsTo?: readonly Product[];
-  /** The statuses the rule explains; the engine calls it for no other (default: every denial). */
-  statuses?: readonly number[];
+  /** The statuses the rule explains (default: every denial; 'any' for every status). */
+  statuses?: readonly number[] | 'any';
   /** Cause summaries by message id; `{{name}}` placeholders are filled from a claim's data. */
   messages?: Readonly<Record<string, string>>;
 }

@@ -8,7 +8,7 @@
 //
 // Modelled on typescript-eslint's createRule and ESLint's `meta.messages`.
 import type { Evidence, Fix, Gap } from '../model/report.ts';
-import type { CauseClaim, Context, ProducerClaim, Rule, RuleMeta, RuleOutput } from '../model/rule.ts';
+import type { CauseClaim, Context, ProducerClaim, Rule, RuleOutput } from '../model/rule.ts';
 import type { CauseId, Layer, Product } from '../model/vocabulary.ts';
 import { isDenial } from '../engine/status.ts';
 
@@ -59,8 +59,12 @@ interface CommonMeta<C extends CauseId, M extends string> {
   causes: readonly C[];
   /** Cause summaries by message id, with `{{name}}` placeholders. */
   messages: Readonly<Record<M, string>>;
-  /** The statuses the rule explains (default: every denial, 401, 403 and 407). */
-  statuses?: readonly number[];
+  /**
+   * The statuses the rule explains (default: every denial, 401, 403 and 407);
+   * 'any' for a rule that reads its product's own pages whatever the status
+   * (a proxy's 503 is its own, and saying it is no denial is the rule's job).
+   */
+  statuses?: readonly number[] | 'any';
 }
 
 export interface ProducerSpec<R extends Recognition, C extends CauseId, M extends string> {
@@ -78,6 +82,12 @@ export interface ProducerSpec<R extends Recognition, C extends CauseId, M extend
   recognise(ctx: Context): R | undefined;
   /** Claims causes; runs only for a recognised response whose status the rule explains. */
   explain?(ctx: Context, recognised: R, report: Reporter<C, M>): void;
+  /**
+   * A note for a response the rule does not recognise as its product's own
+   * but that its product only passed on (a proxy's Via beside the origin's
+   * answer): what the reader should know about that hop, or nothing.
+   */
+  relayed?(ctx: Context): string | undefined;
 }
 
 export interface CauseSpec<C extends CauseId, M extends string> {
@@ -119,7 +129,8 @@ function collector<C extends CauseId, M extends string>(messages: Readonly<Recor
   return { causes, notes, reporter };
 }
 
-function explains(statuses: readonly number[] | undefined, status: number): boolean {
+function explains(statuses: readonly number[] | 'any' | undefined, status: number): boolean {
+  if (statuses === 'any') return true;
   return statuses ? statuses.includes(status) : isDenial(status);
 }
 
@@ -134,7 +145,10 @@ export function defineProducer<R extends Recognition, const C extends CauseId, c
     meta: { ...meta, kind: 'producer' },
     run(ctx) {
       const recognised = spec.recognise(ctx);
-      if (!recognised || recognised.confidence <= 0) return undefined;
+      if (!recognised || recognised.confidence <= 0) {
+        const note = spec.relayed?.(ctx);
+        return note ? { notes: [note] } : undefined;
+      }
       const producer: ProducerClaim = {
         product: meta.product,
         layer: recognised.layer ?? meta.layer,
@@ -195,11 +209,3 @@ export class Signals {
 
 export const signals = (): Signals => new Signals();
 
-/**
- * The hand-written form every rule had before defineProducer: `applies` then
- * `run`. Kept only while the rules move; nothing new uses it.
- */
-export function defineRule(rule: { meta: RuleMeta; applies?: (ctx: Context) => boolean; run: (ctx: Context) => RuleOutput | undefined }): Rule {
-  const { applies, run } = rule;
-  return { meta: rule.meta, run: (ctx) => (applies && !applies(ctx) ? undefined : run(ctx)) };
-}

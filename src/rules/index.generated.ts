@@ -171,7 +171,7 @@ export const FIXTURE_COUNTS: Readonly<Record<string, FixtureCounts>> = {
   'fastify': { total: 8, causes: {"credential-expired":1,"credential-invalid":1,"credential-malformed":2,"credential-missing":1,"csrf":2,"insufficient-role":1}, productLayers: ["application"] },
   'fastly': { total: 4, causes: {"credential-expired":1,"credential-invalid":1,"credential-missing":1,"insufficient-scope":1}, productLayers: ["application"] },
   'firebase-firestore': { total: 2, causes: {"resource-policy":2}, productLayers: ["storage"] },
-  'generic-http': { total: 2, causes: {"credential-expired":1,"credential-missing":1}, productLayers: ["application"] },
+  'generic-http': { total: 2, causes: {"credential-expired":1,"credential-missing":1}, productLayers: [] },
   'github': { total: 7, causes: {"account-state":1,"credential-invalid":1,"insufficient-scope":2,"rate-limited":2,"resource-state":1}, productLayers: ["application"] },
   'gitlab': { total: 3, causes: {"credential-invalid":1,"insufficient-scope":2}, productLayers: ["application"] },
   'google-apis': { total: 3, causes: {"feature-disabled":1,"insufficient-role":1,"rate-limited":1}, productLayers: ["cloud-iam"] },

@@ -9,7 +9,6 @@ import { defineProducer, ev, type Context, type Fix } from '../define.ts';
 import { claimBasicAuth } from '../_lib/basic-auth.ts';
 import { BASIC_MESSAGES, sendPasswordFix } from '../_lib/basic-challenge.ts';
 import { challenge } from '../_lib/challenges.ts';
-import { ANY_STATUS, withRelayNote } from '../_lib/pass-through.ts';
 
 const CONFIG = '/etc/caddy/Caddyfile';
 const DOCS_RESPOND = 'https://caddyserver.com/docs/caddyfile/directives/respond';
@@ -110,7 +109,7 @@ function relayedNote(ctx: Context): string | undefined {
   return `Caddy relayed this response from an upstream that names itself "${others.join(', ')}" (Server headers: ${all.join(', ')}); the upstream, not Caddy, decided.`;
 }
 
-const caddy = defineProducer({
+export default defineProducer({
   meta: {
     id: 'caddy',
     product: 'caddy',
@@ -133,7 +132,7 @@ const caddy = defineProducer({
       'credential-invalid',
     ],
     // The note on a relayed page is due whatever the status; causes only for 401 and 403.
-    statuses: ANY_STATUS,
+    statuses: 'any',
     messages: {
       basicRejected:
         'Caddy’s basicauth rejected the Basic credentials for realm "{{realm}}": unknown user or wrong password.',
@@ -195,6 +194,5 @@ const caddy = defineProducer({
         fixes: permissionFixes(ctx.url?.pathname || '/FILE'),
       });
   },
+  relayed: relayedNote,
 });
-
-export default withRelayNote(caddy, relayedNote);

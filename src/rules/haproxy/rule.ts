@@ -8,7 +8,6 @@
 // with a Basic challenge (logged LR--: handled locally).
 import { defineProducer, ev, type Context, type Fix } from '../define.ts';
 import { basicChallenge, sentCredential } from '../_lib/basic-challenge.ts';
-import { ANY_STATUS } from '../_lib/pass-through.ts';
 
 /** HAProxy 2.6's default error messages (src/http.c), by status: the line under the <h1>. */
 const MESSAGES: Record<number, string> = {
@@ -110,7 +109,7 @@ export default defineProducer({
       'credential-malformed',
     ],
     // Its pages are read at any status: a 429 deny_status is a refusal, a remapped errorfile is worth a note.
-    statuses: ANY_STATUS,
+    statuses: 'any',
     messages: {
       basicRejected:
         'HAProxy challenged again{{where}} although Basic credentials were sent: the user is not in its userlist or the password is wrong.',

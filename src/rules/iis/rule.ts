@@ -4,7 +4,6 @@
 // W3C log's sc-substatus field. The custom (remote) error page hides it, so
 // without the detailed page the log is the place to read it.
 import { defineProducer, ev, signals, type Context, type Evidence, type Fix } from '../define.ts';
-import { ANY_STATUS } from '../_lib/pass-through.ts';
 import { namedServer } from '../_lib/server-header.ts';
 
 const STATUS_CODES =
@@ -313,7 +312,7 @@ export default defineProducer({
       'rate-limited',
     ],
     // Any substatus page whose status is the response's is explained; one the table lacks gets a note.
-    statuses: ANY_STATUS,
+    statuses: 'any',
     messages: {
       substatus: 'IIS {{code}}: {{meaning}}',
       schemeOrProxy:

@@ -6,7 +6,6 @@
 // A response Squid only relayed keeps the origin's Server header and gains
 // just Via / X-Cache: Squid did not say no, and this rule claims nothing.
 import { defineProducer, ev, signals, type Context, type Evidence, type Fix } from '../define.ts';
-import { ANY_STATUS, withRelayNote } from '../_lib/pass-through.ts';
 import { namedServer } from '../_lib/server-header.ts';
 import { proxyChallenges } from '../_lib/proxy-challenge.ts';
 
@@ -103,7 +102,7 @@ function refusal(code: string, host: string): string {
   return `Squid refused the request with ${code}`;
 }
 
-const squid = defineProducer({
+export default defineProducer({
   meta: {
     id: 'squid',
     product: 'squid',
@@ -119,7 +118,7 @@ const squid = defineProducer({
     ],
     causes: ['proxy-interference', 'credential-missing', 'credential-invalid', 'rate-limited'],
     // Squid's ERR_ templates come with many statuses; the ones that are not denials get a note.
-    statuses: ANY_STATUS,
+    statuses: 'any',
     messages: {
       authRefused:
         'Squid asked again for proxy credentials{{where}} although the request sent Proxy-Authorization: its authentication helper rejected the user name or password.',
@@ -226,6 +225,5 @@ const squid = defineProducer({
       },
     );
   },
+  relayed: relayedNote,
 });
-
-export default withRelayNote(squid, relayedNote);

@@ -12,7 +12,6 @@
 // its own backends (as HAProxy or nginx are); hosted edges built on it, such
 // as Fastly, are products of their own with their own signatures.
 import { defineProducer, ev, signals, type Context, type Fix } from '../define.ts';
-import { ANY_STATUS, withRelayNote } from '../_lib/pass-through.ts';
 
 /** The built-in vcl_synth page (bin/varnishd/builtin.vcl), whitespace-tolerant. */
 const PAGE =
@@ -95,7 +94,7 @@ const purgeFix = (method: string): Fix => ({
   docs: DOCS.purging,
 });
 
-const varnish = defineProducer({
+export default defineProducer({
   meta: {
     id: 'varnish',
     product: 'varnish',
@@ -105,7 +104,7 @@ const varnish = defineProducer({
     docs: [DOCS.vcl, DOCS.builtin, DOCS.acl, DOCS.purging, DOCS.varnishlog, DOCS.vsl],
     causes: ['path-forbidden', 'ip-restricted', 'method-not-allowed'],
     // Every synth answer gets its notes; causes are read for 403 only.
-    statuses: ANY_STATUS,
+    statuses: 'any',
     messages: {
       purgeGate:
         'Varnish refused {{method}}: cache invalidation is usually gated in vcl_recv (`if (req.method == "{{method}}") { if (!(client.ip ~ purgers)) { return (synth(403)); } … }`), so only listed clients may send it.',
@@ -198,6 +197,5 @@ const varnish = defineProducer({
     report.claim('path-forbidden', 'urlRule', 0.4, { data: { prefix }, evidence: [samePage], fixes: [checkVcl, log] });
     report.claim('ip-restricted', 'aclRule', 0.35, { evidence: [samePage], fixes: [aclFix, log] });
   },
+  relayed: relayedNote,
 });
-
-export default withRelayNote(varnish, relayedNote);
