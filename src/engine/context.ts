@@ -132,6 +132,7 @@ export function buildContext(exchange: Exchange, credential: CredentialReport): 
     requestHeader: (name) => headerValue(req?.headers, name),
     body: parseBody(decodeBody(exchange), contentType),
     challenges: parseWwwAuthenticate(headerValues(res.headers, 'www-authenticate')),
+    proxyChallenges: parseWwwAuthenticate(headerValues(res.headers, 'proxy-authenticate')),
     credential,
   };
 }

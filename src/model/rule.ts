@@ -45,7 +45,10 @@ export interface Context {
   /** Request header, case-insensitive. */
   requestHeader(name: string): string | undefined;
   body: Body;
+  /** WWW-Authenticate challenges, in order. */
   challenges: Challenge[];
+  /** Proxy-Authenticate challenges (a 407's), in order. */
+  proxyChallenges: Challenge[];
   credential: CredentialReport;
 }
 

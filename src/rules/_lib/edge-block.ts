@@ -33,12 +33,6 @@ export function ownerHandoff(client: HandoffStep, owner: HandoffStep): Fix[] {
   return [fix(client, 'easy'), fix(owner, 'medium')];
 }
 
-/** The Server header when it names this product (the raw value, for evidence). */
-export function serverMatching(ctx: Context, product: RegExp): string | undefined {
-  const server = ctx.header('server');
-  return server && product.test(server.trim()) ? server : undefined;
-}
-
 /**
  * Under this confidence a CDN or WAF is known only by the marks it leaves on
  * everything it relays (the origin's own 403s too), not by a page of its own.

@@ -8,7 +8,8 @@
 // names the product with certainty and the cause only by what the request
 // itself shows. Apache's own 403 uses similar words but never a Reference #.
 import { defineProducer, ev, signals, type Fix } from '../define.ts';
-import { decodedRequestUrl, noteRelayed, ownerHandoff, relayLayer, serverMatching } from '../_lib/edge-block.ts';
+import { decodedRequestUrl, noteRelayed, ownerHandoff, relayLayer } from '../_lib/edge-block.ts';
+import { namedServer } from '../_lib/server-header.ts';
 
 const REFERENCE = /Reference\s*#\s*(\d{1,3}\.[0-9a-f]+\.\d{9,11}\.[0-9a-f]+)/i;
 const REFERENCE_HEADER = /^\d{1,3}\.[0-9a-f]+\.\d+\.[0-9a-f]+$/i;
@@ -86,7 +87,7 @@ export default defineProducer({
   },
   recognise(ctx) {
     const text = ctx.body.text;
-    const ghost = serverMatching(ctx, /^Akamai(GHost|NetStorage)\b/i)?.trim();
+    const ghost = namedServer(ctx, /^Akamai(GHost|NetStorage)\b/i)?.value.trim();
     const refHeader = ctx.header('x-reference-error')?.trim();
     const ref = REFERENCE.exec(text)?.[1] ?? (refHeader && REFERENCE_HEADER.test(refHeader) ? refHeader : undefined);
     const page = Boolean(ref && (DENIED_TEXT.test(text) || /^Access Denied$/i.test(ctx.body.htmlTitle ?? '')));

@@ -6,7 +6,7 @@
 // by the request's shape; the error log names the reason.
 import { defineProducer, ev, signals, type Context, type Fix } from '../define.ts';
 import { claimBasicAuth } from '../_lib/basic-auth.ts';
-import { BASIC_MESSAGES, sendPasswordFix } from '../_lib/basic-challenge.ts';
+import { BASIC_MESSAGES, sendPasswordFix } from '../_lib/basic-auth.ts';
 import { namedServer } from '../_lib/server-header.ts';
 
 const SERVER = /^Apache(\/[\d.]+)?(\s|$)/;

@@ -8,7 +8,7 @@
 // rendering of an AWS WAF block (AWS's troubleshooting guide): the aws-waf rule
 // names that one, and this rule gives way to it.
 import { defineProducer, ev, signals, type Context, type Fix } from '../define.ts';
-import { serverMatching } from '../_lib/edge-block.ts';
+import { namedServer } from '../_lib/server-header.ts';
 
 const HTTP403_DOCS =
   'https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/http-403-permission-denied.html';
@@ -102,7 +102,7 @@ export default defineProducer({
   recognise(ctx) {
     const xcache = ctx.header('x-cache');
     const via = ctx.header('via');
-    const cfServer = serverMatching(ctx, /^CloudFront$/i);
+    const cfServer = namedServer(ctx, /^CloudFront$/i)?.value;
     const errorFromCf = Boolean(xcache && /Error from cloudfront/i.test(xcache));
     const page = OWN_PAGE.test(ctx.body.text);
     const code = errorField(ctx, 'Code');

@@ -6,7 +6,7 @@
 // text). CAPTCHA and Challenge actions add x-amzn-waf-action. A custom
 // response body can be anything, so only these shapes are claimed.
 import { defineProducer, ev, signals, type Fix } from '../define.ts';
-import { serverMatching } from '../_lib/edge-block.ts';
+import { namedServer } from '../_lib/server-header.ts';
 
 const KC_DOCS = 'https://repost.aws/knowledge-center/waf-block-respond-403-forbidden-error';
 const ALB_DOCS =
@@ -80,7 +80,7 @@ export default defineProducer({
   recognise(ctx) {
     const text = ctx.body.text;
     const action = ctx.header('x-amzn-waf-action');
-    const elb = serverMatching(ctx, /^awselb\/\d/i)?.trim();
+    const elb = namedServer(ctx, /^awselb\/\d/i)?.value.trim();
     const elbPage =
       Boolean(elb) && /<title>403 Forbidden<\/title>/i.test(text) && /<h1>403 Forbidden<\/h1>/i.test(text);
     const cfBlocked = /Request blocked\.\s*We can(?:'|’)t connect to the server for this app or website/i.test(text);

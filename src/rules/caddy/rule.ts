@@ -7,7 +7,7 @@
 // so a body that is not Caddy's shape is not taken as Caddy's denial.
 import { defineProducer, ev, type Context, type Fix } from '../define.ts';
 import { claimBasicAuth } from '../_lib/basic-auth.ts';
-import { BASIC_MESSAGES, sendPasswordFix } from '../_lib/basic-challenge.ts';
+import { BASIC_MESSAGES, sendPasswordFix } from '../_lib/basic-auth.ts';
 import { challenge } from '../_lib/challenges.ts';
 
 const CONFIG = '/etc/caddy/Caddyfile';

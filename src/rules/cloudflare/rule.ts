@@ -6,7 +6,8 @@
 // "Sorry, you have been blocked"), and challenges (cf-mitigated: challenge).
 // The Cloudflare API (api.cloudflare.com) answers JSON with numeric codes.
 import { defineProducer, ev, signals, type Context, type Evidence, type Fix, type Reporter } from '../define.ts';
-import { noteRelayed, ownerHandoff, relayLayer, serverMatching } from '../_lib/edge-block.ts';
+import { noteRelayed, ownerHandoff, relayLayer } from '../_lib/edge-block.ts';
+import { namedServer } from '../_lib/server-header.ts';
 
 interface ApiError {
   code: number;
@@ -253,7 +254,7 @@ export default defineProducer({
     const server = ctx.header('server');
     const ray = ctx.header('cf-ray');
     const mitigated = ctx.header('cf-mitigated');
-    const cfServer = serverMatching(ctx, /^cloudflare$/i);
+    const cfServer = namedServer(ctx, /^cloudflare$/i)?.value;
     const viaCloudflare = Boolean(ray || cfServer);
     const title = ctx.body.htmlTitle ?? /<title>([^<]*)<\/title>/i.exec(ctx.body.text)?.[1]?.trim();
     const page = ownPage(ctx, title ?? '', Boolean(ray || server));

@@ -7,7 +7,7 @@
 // PR--) and its config tell the rest. `http-request auth` gives the 401 page
 // with a Basic challenge (logged LR--: handled locally).
 import { defineProducer, ev, type Context, type Fix } from '../define.ts';
-import { basicChallenge, sentCredential } from '../_lib/basic-challenge.ts';
+import { basicChallenge, sentCredential } from '../_lib/basic-auth.ts';
 
 /** HAProxy 2.6's default error messages (src/http.c), by status: the line under the <h1>. */
 const MESSAGES: Record<number, string> = {

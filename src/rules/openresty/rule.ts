@@ -7,7 +7,7 @@
 // page and lets the error log and the Lua code decide.
 import { defineProducer, ev, signals, type Context, type Fix } from '../define.ts';
 import { challenge } from '../_lib/challenges.ts';
-import { sendPasswordFix, sentCredential } from '../_lib/basic-challenge.ts';
+import { sendPasswordFix, sentCredential } from '../_lib/basic-auth.ts';
 import { namedServer } from '../_lib/server-header.ts';
 
 const SERVER = /^openresty(\/[\d.]+)?/i;

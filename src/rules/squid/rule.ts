@@ -7,7 +7,6 @@
 // just Via / X-Cache: Squid did not say no, and this rule claims nothing.
 import { defineProducer, ev, signals, type Context, type Evidence, type Fix } from '../define.ts';
 import { namedServer } from '../_lib/server-header.ts';
-import { proxyChallenges } from '../_lib/proxy-challenge.ts';
 
 const SERVER = /^squid(\/[\d.]+)?/i;
 const ERROR_HEADER = /^(ERR_[A-Z0-9_]+)\b/;
@@ -158,7 +157,7 @@ export default defineProducer({
     const proxy = proxyAddress(ctx);
 
     if (code === 'ERR_CACHE_ACCESS_DENIED') {
-      const challenge = proxyChallenges(ctx)[0];
+      const challenge = ctx.proxyChallenges[0];
       const realm = challenge?.params.realm;
       const sent = ctx.requestHeader('proxy-authorization');
       const serverCredential = ctx.requestHeader('authorization');

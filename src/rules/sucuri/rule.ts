@@ -6,7 +6,8 @@
 // X-Sucuri-* headers are what identify it. X-Sucuri-ID alone is on every
 // response the firewall proxies, including the origin's own 403s.
 import { defineProducer, ev, signals, type Fix } from '../define.ts';
-import { noteRelayed, ownerHandoff, relayLayer, serverMatching } from '../_lib/edge-block.ts';
+import { noteRelayed, ownerHandoff, relayLayer } from '../_lib/edge-block.ts';
+import { namedServer } from '../_lib/server-header.ts';
 
 const FIREWALL_DOCS = 'https://docs.sucuri.net/website-firewall/';
 const BLOCK_ID_DOCS = 'https://docs.sucuri.net/website-firewall/troubleshooting/how-to-find-the-block-id/';
@@ -69,7 +70,7 @@ export default defineProducer({
     const block = blockHeader?.trim() ?? /Block ID:\s*(?:<[^>]+>\s*)*([A-Z]{2,5}\d{2,4})/.exec(text)?.[1];
     // X-Sucuri-ID (or Server: Sucuri/…) alone is on every response the firewall proxies, the origin's own 403s too.
     const found = signals();
-    const server = serverMatching(ctx, /^Sucuri\//i);
+    const server = namedServer(ctx, /^Sucuri\//i)?.value;
     if (server) found.add(0.45, ev('header:server', server));
     found.headers(ctx, 0.45, ['x-sucuri-id']).headers(ctx, 0.96, ['x-sucuri-block']);
     if (page) found.add(0.96, ev('body:title', title || 'Sucuri Website Firewall block page'));

@@ -8,7 +8,7 @@
 // and only `Cache-Control: private` (set by the authenticator, which runs
 // after the valve) hints which one answered.
 import { defineProducer, ev, type Context, type Fix } from '../define.ts';
-import { basicChallenge, sentCredential } from '../_lib/basic-challenge.ts';
+import { basicChallenge, sentCredential } from '../_lib/basic-auth.ts';
 
 const DOCS = {
   manager: 'https://tomcat.apache.org/tomcat-10.1-doc/manager-howto.html#Configuring_Manager_Application_Access',
