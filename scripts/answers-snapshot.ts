@@ -1,6 +1,7 @@
 // Writes every rule fixture's answer (producer, confidence, ranked causes with
 // scores, gap, fix titles) as JSON lines, so a refactor of the rules can be
-// compared with the answers before it: `node scripts/answers-snapshot.ts > a.jsonl`.
+// compared with the answers before it: `node scripts/answers-snapshot.ts > a.jsonl`;
+// `--full` adds every cause's summary, evidence, fixes and gap.
 import { join } from 'node:path';
 import { loadRules } from '../src/rules/registry.ts';
 import { ruleFolders, rulesDir } from '../src/rules/_lib/folders.ts';
@@ -18,6 +19,7 @@ for (const folder of ruleFolders()) {
       summary: r.causes[0]?.summary,
       fixes: r.causes[0]?.fixes.map((f) => f.title),
       notes: r.notes,
+      ...(process.argv.includes('--full') ? { full: r.causes.map((c) => ({ id: c.id, summary: c.summary, evidence: c.evidence, fixes: c.fixes, gap: c.gap })), deniedBy: r.deniedBy } : {}),
     };
     process.stdout.write(JSON.stringify(line) + '\n');
   }

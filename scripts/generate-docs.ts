@@ -70,6 +70,17 @@ function rulePage(rule: Rule): string {
   lines.push('## Causes it may conclude', '', ...m.causes.map((c) => `- \`${c}\` — ${CAUSE_MEANINGS[c]}`), '');
   const messages = Object.entries(m.messages ?? {});
   if (messages.length) lines.push('## Messages', '', '| id | summary |', '|---|---|', ...messages.map(([id, text]) => `| ${id} | ${cell(text)} |`), '');
+  const fixes = Object.entries(m.fixes ?? {});
+  if (fixes.length) {
+    lines.push('## Fixes it may suggest', '', '`{{name}}` is filled from the request when the fix is given.', '');
+    for (const [id, f] of fixes) {
+      lines.push(`- **${f.title}** (${f.difficulty}, \`${id}\`)`);
+      for (const c of f.commands ?? []) lines.push(`  - \`${c.replace(/`/g, "'")}\``);
+      if (f.verify) lines.push(`  - Check: ${f.verify}`);
+      if (f.docs) lines.push(`  - <${f.docs}>`);
+    }
+    lines.push('');
+  }
   lines.push('## Where the knowledge comes from', '', ...m.docs.map((d) => `- <${d}>`), '');
   lines.push(`## Fixtures (${fixtures.length})`, '', 'Real responses, each labelled from its source, never from what the rule answers.', '');
   lines.push('| file | product | layer | cause | source |', '|---|---|---|---|---|');

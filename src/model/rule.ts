@@ -52,6 +52,19 @@ export interface Context {
   credential: CredentialReport;
 }
 
+/**
+ * A fix as a rule declares it in `meta.fixes` (usually from its texts.json):
+ * every string may hold `{{name}}` placeholders, filled from the claim's data.
+ */
+export interface FixTemplate {
+  title: string;
+  /** easy, medium or hard; checked when the rule is defined. */
+  difficulty: string;
+  commands?: readonly string[];
+  verify?: string;
+  docs?: string;
+}
+
 export interface RuleMeta {
   /** Kebab-case; equals the rule's folder name. */
   id: string;
@@ -74,6 +87,8 @@ export interface RuleMeta {
   statuses?: readonly number[] | 'any';
   /** Cause summaries by message id; `{{name}}` placeholders are filled from a claim's data. */
   messages?: Readonly<Record<string, string>>;
+  /** Fixes by id, claimed by id; their strings may hold placeholders too. */
+  fixes?: Readonly<Record<string, FixTemplate>>;
 }
 
 export interface ProducerClaim {

@@ -8,11 +8,11 @@
 //
 // Modelled on typescript-eslint's createRule and ESLint's `meta.messages`.
 import type { Evidence, Fix, Gap } from '../model/report.ts';
-import type { CauseClaim, Context, ProducerClaim, Rule, RuleOutput } from '../model/rule.ts';
+import type { CauseClaim, Context, FixTemplate, ProducerClaim, Rule, RuleOutput } from '../model/rule.ts';
 import type { CauseId, Layer, Product } from '../model/vocabulary.ts';
 import { isDenial } from '../engine/status.ts';
 
-export type { Body, CauseClaim, Challenge, Context, ProducerClaim, Rule, RuleMeta, RuleOutput } from '../model/rule.ts';
+export type { Body, CauseClaim, Challenge, Context, FixTemplate, ProducerClaim, Rule, RuleMeta, RuleOutput } from '../model/rule.ts';
 export type { Evidence, Fix, Gap } from '../model/report.ts';
 export { elementText, epochSeconds, jsonAt, jsonString } from './_lib/read.ts';
 
@@ -31,25 +31,28 @@ export interface Recognition {
 /** Values for a message's `{{name}}` placeholders. */
 export type MessageData = Readonly<Record<string, string | number | undefined>>;
 
-export interface ClaimDetails {
+
+export interface ClaimDetails<F extends string = never> {
+  /** Values for the placeholders of the message and of the declared fixes. */
   data?: MessageData;
   evidence?: Evidence[];
-  fixes?: Fix[];
+  /** Declared fixes by id (filled from `data`), or fixes the rule computed. */
+  fixes?: readonly (F | Fix)[];
   gap?: Gap;
 }
 
-/** Collects a rule's claims; `claim` takes only declared causes and existing message ids. */
-export interface Reporter<C extends CauseId, M extends string> {
-  claim(cause: C, message: M, weight: number, details?: ClaimDetails): void;
+/** Collects a rule's claims; `claim` takes only declared causes, message ids and fix ids. */
+export interface Reporter<C extends CauseId, M extends string, F extends string = never> {
+  claim(cause: C, message: M, weight: number, details?: ClaimDetails<F>): void;
   note(text: string): void;
 }
 
 /** A cause rule may also recognise a producer (a problem type URI that names one). */
-export interface CauseReporter<C extends CauseId, M extends string> extends Reporter<C, M> {
+export interface CauseReporter<C extends CauseId, M extends string, F extends string = never> extends Reporter<C, M, F> {
   producer(claim: ProducerClaim): void;
 }
 
-interface CommonMeta<C extends CauseId, M extends string> {
+interface CommonMeta<C extends CauseId, M extends string, F extends string> {
   /** Kebab-case; equals the rule's folder name. */
   id: string;
   description: string;
@@ -59,6 +62,8 @@ interface CommonMeta<C extends CauseId, M extends string> {
   causes: readonly C[];
   /** Cause summaries by message id, with `{{name}}` placeholders. */
   messages: Readonly<Record<M, string>>;
+  /** Fixes by id, claimed by id; their strings may hold placeholders too. */
+  fixes?: Readonly<Record<F, FixTemplate>>;
   /**
    * The statuses the rule explains (default: every denial, 401, 403 and 407);
    * 'any' for a rule that reads its product's own pages whatever the status
@@ -67,8 +72,8 @@ interface CommonMeta<C extends CauseId, M extends string> {
   statuses?: readonly number[] | 'any';
 }
 
-export interface ProducerSpec<R extends Recognition, C extends CauseId, M extends string> {
-  meta: CommonMeta<C, M> & {
+export interface ProducerSpec<R extends Recognition, C extends CauseId, M extends string, F extends string> {
+  meta: CommonMeta<C, M, F> & {
     product: Product;
     layer: Layer;
     /** Products whose rules outrank this one when both recognise a response. */
@@ -81,7 +86,7 @@ export interface ProducerSpec<R extends Recognition, C extends CauseId, M extend
    */
   recognise(ctx: Context): R | undefined;
   /** Claims causes; runs only for a recognised response whose status the rule explains. */
-  explain?(ctx: Context, recognised: R, report: Reporter<C, M>): void;
+  explain?(ctx: Context, recognised: R, report: Reporter<C, M, F>): void;
   /**
    * A note for a response the rule does not recognise as its product's own
    * but that its product only passed on (a proxy's Via beside the origin's
@@ -90,11 +95,11 @@ export interface ProducerSpec<R extends Recognition, C extends CauseId, M extend
   relayed?(ctx: Context): string | undefined;
 }
 
-export interface CauseSpec<C extends CauseId, M extends string> {
-  meta: CommonMeta<C, M>;
+export interface CauseSpec<C extends CauseId, M extends string, F extends string> {
+  meta: CommonMeta<C, M, F>;
   /** A cheap gate checked before `explain`. */
   applies?(ctx: Context): boolean;
-  explain(ctx: Context, report: CauseReporter<C, M>): void;
+  explain(ctx: Context, report: CauseReporter<C, M, F>): void;
 }
 
 const PLACEHOLDER = /\{\{\s*(\w+)\s*\}\}/g;
@@ -107,18 +112,41 @@ export function formatMessage(template: string, data: MessageData = {}): string 
   });
 }
 
-function collector<C extends CauseId, M extends string>(messages: Readonly<Record<M, string>>) {
+const DIFFICULTIES = new Set(['easy', 'medium', 'hard']);
+
+/** Checks a rule's declared fixes once, when it is defined: a typo in a difficulty fails at import. */
+function checkFixes(id: string, fixes: Readonly<Record<string, FixTemplate>> | undefined): void {
+  for (const [key, fix] of Object.entries(fixes ?? {}))
+    if (!DIFFICULTIES.has(fix.difficulty)) throw new Error(`rule ${id}: fix "${key}" has difficulty "${fix.difficulty}"; expected easy, medium or hard`);
+}
+
+/** A declared fix with its placeholders filled. */
+export function formatFix(fix: FixTemplate, data: MessageData = {}): Fix {
+  return {
+    title: formatMessage(fix.title, data),
+    difficulty: fix.difficulty as Fix['difficulty'],
+    ...(fix.commands ? { commands: fix.commands.map((c) => formatMessage(c, data)) } : {}),
+    ...(fix.verify !== undefined ? { verify: formatMessage(fix.verify, data) } : {}),
+    ...(fix.docs !== undefined ? { docs: formatMessage(fix.docs, data) } : {}),
+  };
+}
+
+function collector<C extends CauseId, M extends string, F extends string>(
+  messages: Readonly<Record<M, string>>,
+  fixes: Readonly<Record<F, FixTemplate>> | undefined,
+) {
   const causes: CauseClaim[] = [];
   const notes: string[] = [];
-  const reporter: Reporter<C, M> = {
+  const reporter: Reporter<C, M, F> = {
     claim(cause, message, weight, details = {}) {
+      const fixList = (details.fixes ?? []).map((f) => (typeof f === 'string' ? formatFix(fixes![f as F], details.data) : f));
       causes.push({
         id: cause,
         weight,
         summary: formatMessage(messages[message], details.data),
         evidence: details.evidence ?? [],
         ...(details.gap ? { gap: details.gap } : {}),
-        ...(details.fixes?.length ? { fixes: details.fixes } : {}),
+        ...(fixList.length ? { fixes: fixList } : {}),
         message,
       });
     },
@@ -139,8 +167,11 @@ function output(producer: ProducerClaim | undefined, causes: CauseClaim[], notes
   return { ...(producer ? { producer } : {}), ...(causes.length ? { causes } : {}), ...(notes.length ? { notes } : {}) };
 }
 
-export function defineProducer<R extends Recognition, const C extends CauseId, const M extends string>(spec: ProducerSpec<R, C, M>): Rule {
+export function defineProducer<R extends Recognition, const C extends CauseId, const M extends string, const F extends string = never>(
+  spec: ProducerSpec<R, C, M, F>,
+): Rule {
   const { meta } = spec;
+  checkFixes(meta.id, meta.fixes);
   return {
     meta: { ...meta, kind: 'producer' },
     run(ctx) {
@@ -155,22 +186,23 @@ export function defineProducer<R extends Recognition, const C extends CauseId, c
         confidence: recognised.confidence,
         evidence: recognised.evidence,
       };
-      const { causes, notes, reporter } = collector<C, M>(meta.messages);
+      const { causes, notes, reporter } = collector<C, M, F>(meta.messages, meta.fixes);
       if (spec.explain && explains(meta.statuses, ctx.status)) spec.explain(ctx, recognised, reporter);
       return output(producer, causes, notes);
     },
   };
 }
 
-export function defineCause<const C extends CauseId, const M extends string>(spec: CauseSpec<C, M>): Rule {
+export function defineCause<const C extends CauseId, const M extends string, const F extends string = never>(spec: CauseSpec<C, M, F>): Rule {
   const { meta } = spec;
+  checkFixes(meta.id, meta.fixes);
   return {
     meta: { ...meta, kind: 'cause' },
     run(ctx) {
       if (!explains(meta.statuses, ctx.status)) return undefined;
       if (spec.applies && !spec.applies(ctx)) return undefined;
       let producer: ProducerClaim | undefined;
-      const { causes, notes, reporter } = collector<C, M>(meta.messages);
+      const { causes, notes, reporter } = collector<C, M, F>(meta.messages, meta.fixes);
       spec.explain(ctx, { ...reporter, producer: (claim) => void (producer = claim) });
       return output(producer, causes, notes);
     },

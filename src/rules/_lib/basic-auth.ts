@@ -7,7 +7,7 @@
 import type { Evidence, Fix } from '../../model/report.ts';
 import type { CauseId } from '../../model/vocabulary.ts';
 import type { Context } from '../../model/rule.ts';
-import type { Reporter } from '../define.ts';
+import type { MessageData, Reporter } from '../define.ts';
 import { ev } from '../define.ts';
 import { challenge, sentScheme } from './challenges.ts';
 
@@ -25,11 +25,11 @@ export interface BasicAuthMessages<M extends string> {
  * credential-malformed or credential-missing, with the challenge and the
  * request's Authorization header as evidence.
  */
-export function claimBasicAuth<C extends CauseId, M extends string>(
+export function claimBasicAuth<C extends CauseId, M extends string, F extends string = never>(
   ctx: Context,
-  report: Reporter<C | 'credential-invalid' | 'credential-malformed' | 'credential-missing', M>,
+  report: Reporter<C | 'credential-invalid' | 'credential-malformed' | 'credential-missing', M, F>,
   messages: BasicAuthMessages<M>,
-  opts: { evidence: Evidence[]; fixes: Fix[]; weights?: { rejected?: number; wrongScheme?: number; missing?: number } },
+  opts: { evidence: Evidence[]; fixes: readonly (F | Fix)[]; data?: MessageData; weights?: { rejected?: number; wrongScheme?: number; missing?: number } },
 ): void {
   const basic = challenge(ctx, 'basic');
   const scheme = sentScheme(ctx);
@@ -37,10 +37,10 @@ export function claimBasicAuth<C extends CauseId, M extends string>(
   const shown = basic ? `Basic realm="${basic.params.realm}"` : 'no Basic challenge';
   const w = { rejected: 0.8, wrongScheme: 0.75, missing: 0.8, ...opts.weights };
   if (scheme?.toLowerCase() === 'basic')
-    report.claim('credential-invalid', messages.rejected, w.rejected, { data: { realm }, evidence: [...opts.evidence, ev('request-header:authorization', 'Basic credentials were sent')], fixes: opts.fixes });
+    report.claim('credential-invalid', messages.rejected, w.rejected, { data: { ...opts.data, realm }, evidence: [...opts.evidence, ev('request-header:authorization', 'Basic credentials were sent')], fixes: opts.fixes });
   else if (scheme && basic)
-    report.claim('credential-malformed', messages.wrongScheme, w.wrongScheme, { data: { realm, scheme }, evidence: [...opts.evidence, ev('header:www-authenticate', shown), ev('request-header:authorization', `${scheme} … (not Basic)`)], fixes: opts.fixes });
-  else report.claim('credential-missing', messages.missing, w.missing, { data: { realm }, evidence: [...opts.evidence, ev('header:www-authenticate', shown)], fixes: opts.fixes });
+    report.claim('credential-malformed', messages.wrongScheme, w.wrongScheme, { data: { ...opts.data, realm, scheme }, evidence: [...opts.evidence, ev('header:www-authenticate', shown), ev('request-header:authorization', `${scheme} … (not Basic)`)], fixes: opts.fixes });
+  else report.claim('credential-missing', messages.missing, w.missing, { data: { ...opts.data, realm }, evidence: [...opts.evidence, ev('header:www-authenticate', shown)], fixes: opts.fixes });
 }
 
 const BASIC = /^\s*basic\b(?:.*?realm="([^"]*)")?/i;

@@ -48,6 +48,7 @@ export function testRule(rule: Rule, folder: string, extra: ExtraCase[] = []): v
       for (const c of out.causes ?? []) {
         assert.ok(rule.meta.causes.includes(c.id), `${id} concluded "${c.id}", not listed in meta.causes`);
         assert.doesNotMatch(c.summary, /\{\{\s*\w+\s*\}\}/, `${id}: message "${c.message}" left a placeholder unfilled`);
+        for (const f of c.fixes ?? []) assert.doesNotMatch(JSON.stringify(f), /\{\{\s*\w+\s*\}\}/, `${id}: fix "${f.title}" left a placeholder unfilled`);
       }
       if (rule.meta.kind === 'producer' && fx.label.product === rule.meta.product && !fx.productHidden) {
         assert.equal(out.producer?.product, rule.meta.product, 'recognises its product');
