@@ -10,6 +10,7 @@ import type { CauseClaim } from '../../model/rule.ts';
 import { redactUrl } from '../../credentials/redact.ts';
 import { decodeBody } from '../../engine/context.ts';
 import { defineProbe, type ProbeContext, type ProbeFinding, type ProbeRequest } from '../define.ts';
+import { isDenial } from '../../engine/status.ts';
 
 const NAME = 'proxy';
 const SOURCE = `probe:${NAME}`;
@@ -50,7 +51,6 @@ function directRequest(ctx: ProbeContext): ProbeRequest {
   return { request: ctx.original, removed: [`proxy:${proxyUrl(ctx)}`], added: [], direct: true };
 }
 
-const denied = (s: number) => s === 401 || s === 403 || s === 407;
 const through = (s: number) => s < 400;
 
 // The same request reaches the server direct and is allowed: nothing about
@@ -91,7 +91,7 @@ export default defineProbe({
     let rulesOut: CauseId[] = [];
     const head = `direct, without ${proxyUrl(ctx)}: ${direct}; through it: ${viaProxy}`;
     const fix = { title: `Ask the proxy’s administrators to allow ${new URL(ctx.original.url).host}, or add it to NO_PROXY if it is reachable directly`, difficulty: 'medium' as const, verify: `through the proxy the request is no longer refused; NO_PROXY=${new URL(ctx.original.url).hostname} why403 check '${redactUrl(ctx.original.url)}' shows the direct answer` };
-    if (through(direct) && denied(viaProxy)) {
+    if (through(direct) && isDenial(viaProxy)) {
       if (marks.length) {
         meaning = `${head} — ${named} refuses what the server allows`;
         claims.push({ id: 'proxy-interference', weight: 0.9, summary: `${named} denies the request; the server allows it direct.`, evidence: evidence(meaning), fixes: [fix] });
