@@ -45,7 +45,6 @@ function oneLine(r: { code: number | null; err: string }, what: string): string 
 }
 
 /** A C0 or C1 control character, DEL or a bidi override: none may reach the terminal from an error line. */
-// eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
 
 // 1. Bad text files: the same one line as the same bytes on standard input.

@@ -122,7 +122,7 @@ export function inspectAuthorization(c: Collector, raw: string, location: string
   }
   const word = scheme.toLowerCase();
   const bare = word.replace(/(?<![:=,;])[:=,;]+$/, '');
-  if (bare === 'bearer') return inspectBearer(c, scheme, sep, rest, location, header);
+  if (bare === 'bearer') return inspectBearer(c, scheme, sep, rest, location);
   if (word === 'dpop') {
     inspectTokenValue(c, rest.trim(), location, 'other-scheme');
     return;
@@ -162,7 +162,7 @@ function inspectSchemeless(c: Collector, value: string, location: string, header
   });
 }
 
-function inspectBearer(c: Collector, scheme: string, sep: string, rest: string, location: string, header: string): void {
+function inspectBearer(c: Collector, scheme: string, sep: string, rest: string, location: string): void {
   if (scheme !== 'Bearer' && /^bearer$/i.test(scheme))
     addFinding(c, { id: 'bearer-scheme-case', cause: 'credential-malformed', weight: 0.25, text: `The scheme is written \`${scheme}\`. Schemes are case-insensitive (RFC 9110 section 11.1), but some servers match only \`Bearer\`.`, source: location });
   if (!/^bearer$/i.test(scheme))

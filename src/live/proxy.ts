@@ -19,11 +19,11 @@ function matchesNoProxy(url: URL, noProxy: string): string | undefined {
   const port = url.port || (url.protocol === 'https:' ? '443' : '80');
   for (const raw of noProxy.split(/[,\s]+/).filter(Boolean)) {
     if (raw === '*') return raw;
-    let [pattern, p] = raw.toLowerCase().split(/:(?=\d+$)/);
+    const [name, p] = raw.toLowerCase().split(/:(?=\d+$)/);
     if (p && p !== port) continue;
     // As curl does: "example.com", ".example.com" and "*.example.com" all cover
     // example.com and every name under it.
-    pattern = pattern.replace(/^\*?\./, '');
+    const pattern = name.replace(/^\*?\./, '');
     if (host === pattern || host.endsWith('.' + pattern)) return raw;
   }
   return undefined;
