@@ -10,13 +10,16 @@ export { loadRules } from './rules/registry.ts';
 export { defineProducer, defineCause, signals, ev } from './rules/define.ts';
 export type { Rule, RuleMeta, RuleOutput, CauseClaim, ProducerClaim, Context } from './model/rule.ts';
 
-// Inputs → exchanges
+// Inputs → exchanges. Every importer returns { exchanges, requests, summary }
+// (fromHar streams them); fromRaw, fromJson, fromCurl and fromCurlCmd are the
+// single-item conveniences.
 export { readHar as fromHar, type HarSummary, type HarReading } from './importers/har.ts';
-export { fromRaw } from './importers/raw.ts';
-export { fromCurl } from './importers/curl.ts';
-export { fromCurlCmd } from './importers/curl-cmd.ts';
-export { fromJson } from './importers/json.ts';
-export { importFile, importText, detectFormat } from './importers/detect.ts';
+export { importRaw, fromRaw } from './importers/raw.ts';
+export { importCurl, fromCurl } from './importers/curl.ts';
+export { importCurlCmd, fromCurlCmd } from './importers/curl-cmd.ts';
+export { importJson, fromJson } from './importers/json.ts';
+export { importFile, importText, detectFormat, type Import, type InputFormat } from './importers/detect.ts';
+export type { Imported, ImportSummary } from './importers/imported.ts';
 
 // Live requests and applications
 export { checkRequest, type CheckOptions } from './check.ts';
@@ -25,6 +28,7 @@ export { diagnoseResponse, exchangeFromFetch, type RequestLike, type FetchDiagno
 
 // Scans (`why403 scan`): a state file, a run over it, what it found
 export { Scan, ListDeniedError, type ScanProgress, type ScanRunResult, type ScanRunOptions } from './scan/run.ts';
+export { describeStop, type ScanStop } from './scan/stop.ts';
 export { ScanState } from './scan/state.ts';
 export { storeConfig, restoreConfig, type ScanSettings, type ScanConfig, type Source as ScanSource } from './scan/config.ts';
 export { summarize as summarizeScan, writeForbidden, SCAN_SCHEMA, type ScanSummary } from './scan/summary.ts';

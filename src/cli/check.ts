@@ -1,16 +1,21 @@
 import { parseArgs } from 'node:util';
-import { readFile } from 'node:fs/promises';
-import { InputError, UsageError } from '../errors.ts';
+import { UsageError } from '../errors.ts';
 import type { ExchangeRequest } from '../model/exchange.ts';
-import { detectFormat, importText, tokenizeCmd } from '../importers/index.ts';
 import { curlForCheck, type CurlCheck } from '../importers/curl-options.ts';
-import { assertSendable, checkRequest, dryRunPlan, identityHeader, runCredentialCommand, type Identity } from '../check.ts';
+import {
+  assertSendable,
+  checkRequest,
+  dryRunPlan,
+  identitiesFrom,
+  readSavedRequest,
+  requestFromArgs,
+} from '../check.ts';
 import { DEFAULT_BUDGET, probeSignature, type ProbePlan } from '../probes/runner.ts';
 import { redactHeaders, redactUrl } from '../credentials/redact.ts';
-import { exitCodeFor } from '../render/exit-code.ts';
 import { Output, formatFrom } from './output.ts';
 import type { Io } from './io.ts';
 import { parseHeaderArg } from './header-arg.ts';
+import { exitCode } from './exit-code.ts';
 
 const HELP = `Usage:
   why403 check [options] URL [-X METHOD] [-H 'Name: value']… [-d BODY]
@@ -60,35 +65,6 @@ function describePlan(req: ExchangeRequest, showSecrets: boolean, route: string[
 }
 
 const isCurl = (word: string | undefined) => word !== undefined && /^(?:\S*[\\/])?curl(\.exe)?$/i.test(word);
-
-/** A saved command for --from: a curl copy (bash or cmd.exe), or a raw HTTP / JSON request. */
-async function fromSaved(path: string, io: Io): Promise<CurlCheck | { request: ExchangeRequest }> {
-  let buf: Buffer;
-  try {
-    if (path === '-') {
-      const chunks: Buffer[] = [];
-      for await (const c of io.stdin as AsyncIterable<Buffer | string>) chunks.push(typeof c === 'string' ? Buffer.from(c) : c);
-      buf = Buffer.concat(chunks);
-    } else buf = await readFile(path);
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new InputError(path, code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory, expected a file' : `cannot be read (${code ?? (err as Error).message})`, { cause: err });
-  }
-  const text = buf[0] === 0xff && buf[1] === 0xfe ? buf.subarray(2).toString('utf16le') : buf.toString('utf8').replace(/^\uFEFF/, '');
-  const format = detectFormat(text);
-  if (format === 'curl-bash') return curlForCheck(text, path);
-  if (format === 'curl-cmd') {
-    const commands = tokenizeCmd(text, path);
-    if (commands.length !== 1) throw new InputError(path, `expected one curl command, found ${commands.length}; give one command at a time`);
-    return curlForCheck(commands[0]!, path);
-  }
-  if (format === 'har') throw new InputError(path, 'is a HAR file; to diagnose its entries use: why403 explain ' + path);
-  const imported = await importText(text, path);
-  if (imported.format === 'har') throw new InputError(path, 'is a HAR file; to diagnose its entries use: why403 explain ' + path);
-  if (imported.exchanges.length) throw new InputError(path, 'holds a response already; to diagnose it use: why403 explain ' + path);
-  if (imported.requests.length !== 1) throw new InputError(path, `expected one request, found ${imported.requests.length}`);
-  return { request: imported.requests[0]! };
-}
 
 function renderPlan(plan: ProbePlan, showSecrets: boolean, pendingAsCmd: number): string {
   const lines = [`then, if the answer is a denial: at most ${plan.budget} probe requests, from the probes below that can still separate the causes the passive diagnosis leaves standing:`];
@@ -183,7 +159,7 @@ export async function checkCommand(argv: string[], io: Io): Promise<number> {
       curl = await curlForCheck(['curl', ...curlArgv.slice(1)]);
       req = curl.request;
     } else {
-      const saved = await fromSaved(values.from!, io);
+      const saved = await readSavedRequest(values.from!, io.stdin);
       req = saved.request;
       if ('route' in saved) curl = saved;
     }
@@ -193,14 +169,7 @@ export async function checkCommand(argv: string[], io: Io): Promise<number> {
     }
     if (positionals.length !== 1) throw new UsageError(positionals.length ? `expected one URL, got ${positionals.length}: ${positionals.join(' ')}` : 'check needs a URL, "-- curl …" or --from FILE');
     const headers = (values.header ?? []).map(parseHeaderArg);
-    const data = values.data;
-    if (data !== undefined && !headers.some((h) => h.name.toLowerCase() === 'content-type')) headers.push({ name: 'Content-Type', value: 'application/x-www-form-urlencoded' });
-    req = {
-      method: (values.request ?? (data !== undefined ? 'POST' : 'GET')).toUpperCase(),
-      url: positionals[0],
-      headers,
-      ...(data !== undefined ? { postData: { mimeType: headers.find((h) => h.name.toLowerCase() === 'content-type')!.value, text: data } } : {}),
-    };
+    req = requestFromArgs({ url: positionals[0], method: values.request, headers, data: values.data });
   }
   const timeoutS = values.timeout === undefined ? (curl?.timeoutMs ?? 15000) / 1000 : Number(values.timeout);
   if (!(timeoutS > 0)) throw new UsageError(`--timeout "${values.timeout}": expected a number of seconds greater than 0`);
@@ -218,18 +187,8 @@ export async function checkCommand(argv: string[], io: Io): Promise<number> {
       throw new UsageError(`--origin "${values.origin}": expected an origin such as https://app.example.com`);
     }
   }
-  const identities: Identity[] = [];
-  for (const v of values.as ?? []) {
-    if (!/^[A-Za-z0-9-]+:\s*\S/.test(v)) throw new UsageError(`--as "${v.slice(0, 20)}…": expected 'Header-Name: value'`);
-    identities.push({ label: '--as', header: identityHeader(v) });
-  }
-  for (const name of values['as-env'] ?? []) {
-    const v = io.env[name];
-    if (!v) throw new UsageError(`--as-env ${name}: the environment variable is not set or empty`);
-    identities.push({ label: `--as-env ${name}`, header: identityHeader(v) });
-  }
-  if (!values['dry-run'])
-    for (const cmd of values['as-cmd'] ?? []) identities.push({ label: '--as-cmd', header: identityHeader(await runCredentialCommand(cmd, io.env, '--as-cmd')) });
+  const asFlags = { as: values.as, asEnv: values['as-env'], asCmd: values['as-cmd'] };
+  const identities = await identitiesFrom(asFlags, io.env, !values['dry-run']);
   const probes = values['no-probes'] ? (false as const) : { budget, identities, ...(values['token-cmd'] ? { tokenCmd: values['token-cmd'] } : {}), ...(values.origin ? { origin: new URL(values.origin).origin } : {}) };
   const checkOptions = {
     timeoutMs: timeoutS * 1000,
@@ -255,5 +214,5 @@ export async function checkCommand(argv: string[], io: Io): Promise<number> {
   const out = new Output(format, io);
   out.write(report);
   out.end();
-  return exitCodeFor([report]);
+  return exitCode({ kind: 'reports', reports: [report] });
 }

@@ -6,11 +6,13 @@ import { diagnoseWith } from '../engine/diagnose.ts';
 import { importFile } from '../importers/index.ts';
 import { Output, formatFrom } from './output.ts';
 import type { Io } from './io.ts';
+import { exitCode, isDeniedOutcome } from './exit-code.ts';
+import { isDenial } from '../engine/status.ts';
 
 const HELP = `Usage: why403 explain [--json|--jsonl|--markdown] [--show-secrets] FILE…
 
-Diagnoses saved exchanges offline. FILE is a HAR (every 401 and 403 entry is
-diagnosed, in file order), raw HTTP text (as curl -v, Burp or a browser shows
+Diagnoses saved exchanges offline. FILE is a HAR (every 401, 403 and 407 entry
+is diagnosed, in file order), raw HTTP text (as curl -v, Burp or a browser shows
 it, or a response alone), or JSON {"request": …, "response": …}; - reads
 standard input.
   --json            the reports as JSON (why403/report@1)
@@ -37,7 +39,7 @@ export async function explainCommand(argv: string[], io: Io): Promise<number> {
   });
   if (values.help) {
     io.stdout.write(HELP);
-    return 0;
+    return exitCode({ kind: 'done' });
   }
   if (!positionals.length) throw new UsageError('explain needs at least one FILE (a HAR, raw HTTP text, JSON, or - for standard input)');
   let format;
@@ -67,7 +69,7 @@ export async function explainCommand(argv: string[], io: Io): Promise<number> {
         denied += s.denied;
         const others = s.total - s.denied;
         const statuses = Object.entries(s.byStatus)
-          .filter(([st]) => st === '401' || st === '403')
+          .filter(([st]) => isDenial(Number(st)))
           .map(([st, c]) => `${c} × ${st}`)
           .join(', ');
         out.say(`${file}: ${plural(s.total, 'entry').replace('entrys', 'entries')}, ${n} denied${statuses ? ` (${statuses})` : ''}; ${plural(others, 'other')} not diagnosed.`);
@@ -78,14 +80,14 @@ export async function explainCommand(argv: string[], io: Io): Promise<number> {
         throw new InputError(file, `holds a request but no response; to send it and diagnose the answer run: why403 check --from ${file === '-' ? '-' : shellWord(file)}`);
       for (const exchange of imported.exchanges) {
         const report: Report = diagnoseWith(rules, exchange, opts);
-        if (report.outcome === 'denied' || report.outcome === 'unauthenticated') denied++;
+        if (isDeniedOutcome(report.outcome)) denied++;
         out.write(report);
       }
     }
   } finally {
     out.end();
   }
-  return denied ? 1 : 0;
+  return exitCode({ kind: 'explained', denied });
 }
 
 /** A file name as one shell word, quoted only when it needs to be. */

@@ -1,4 +1,6 @@
 // What a command writes to, so commands can be run in-process by tests.
+import { exitCode } from './exit-code.ts';
+
 export interface Io {
   stdout: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
   stderr: NodeJS.WritableStream & { isTTY?: boolean };
@@ -11,7 +13,7 @@ export interface Io {
  * end (`why403 explain x.har | head -1`): 128 + SIGPIPE, the status of a
  * program the signal stops, which is what Node (ignoring SIGPIPE) does not do.
  */
-export const EXIT_OUTPUT_CLOSED = 141;
+export const EXIT_OUTPUT_CLOSED = exitCode({ kind: 'error', error: 'output-closed' });
 
 let guarded = false;
 
@@ -30,7 +32,7 @@ export function guardOutput(proc: NodeJS.Process = process): void {
     try {
       proc.stderr.write(`why403: standard output: cannot be written (${err.code ?? err.message})\n`);
     } finally {
-      proc.exit(70);
+      proc.exit(exitCode({ kind: 'error', error: 'output-failed' }));
     }
   });
   proc.stderr.on('error', () => {});

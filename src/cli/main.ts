@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { Why403Error, UsageError, printable } from '../errors.ts';
 import { processIo, type Io } from './io.ts';
+import { errorKind, exitCode } from './exit-code.ts';
 
 export const USAGE = `why403 — explains why an HTTP request was answered 403 (or 401): who said
 no, why, and what now.
@@ -74,12 +75,12 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
       case '--help':
       case '-h':
         io.stdout.write(USAGE);
-        return command === undefined ? 2 : 0;
+        return exitCode({ kind: command === undefined ? 'no-command' : 'done' });
       case '--version':
       case '-v':
       case 'version':
         io.stdout.write(`why403 ${version()}\n`);
-        return 0;
+        return exitCode({ kind: 'done' });
       default:
         throw new UsageError(`unknown command "${command}" (expected explain, check, token, rules or scan; see why403 --help)`);
     }
@@ -88,29 +89,26 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
       // The message is printable already (see errors.ts).
       io.stderr.write(`why403: ${err.message}\n`);
       if (debug && err.stack) io.stderr.write(printableLines(err.stack) + '\n');
-      return err.exitCode;
+      return exitCode({ kind: 'error', error: errorKind(err) });
     }
-    if (isParseArgsError(err)) {
+    const kind = errorKind(err);
+    if (kind === 'usage') {
+      // parseArgs's own error (an unknown option, a missing value).
       const unknown = /Unknown option '([^']+)'/.exec((err as Error).message);
       // parseArgs explains over several lines; one clear line is enough.
       const text = unknown ? `unknown option ${unknown[1]} for "${command}"` : (err as Error).message.split('\n')[0];
       io.stderr.write(printable(`why403: ${text} (see why403 ${command ?? ''} --help)`.replace(' ()', '').replace('why403  --help', 'why403 --help')) + '\n');
       if (debug && (err as Error).stack) io.stderr.write(printableLines((err as Error).stack!) + '\n');
-      return 2;
+      return exitCode({ kind: 'error', error: kind });
     }
     const message = err instanceof Error ? err.message : String(err);
     io.stderr.write(`why403: internal error: ${printable(message)}${debug ? '' : ' (run with --debug for details)'}\n`);
     if (debug && (err as Error)?.stack) io.stderr.write(printableLines((err as Error).stack!) + '\n');
-    return 70;
+    return exitCode({ kind: 'error', error: kind });
   }
 }
 
 /** A stack trace: its lines kept, control characters inside them escaped. */
 function printableLines(text: string): string {
   return text.split('\n').map(printable).join('\n');
-}
-
-function isParseArgsError(err: unknown): boolean {
-  const code = (err as { code?: string })?.code ?? '';
-  return code.startsWith('ERR_PARSE_ARGS') || code === 'ERR_INVALID_ARG_VALUE';
 }

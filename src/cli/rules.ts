@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { ruleCatalog } from '../catalog.ts';
 import type { Io } from './io.ts';
 import { wrap } from '../render/text.ts';
+import { exitCode } from './exit-code.ts';
 
 const HELP = `Usage: why403 rules [--json]
 
@@ -14,12 +15,12 @@ export async function rulesCommand(argv: string[], io: Io): Promise<number> {
   const { values } = parseArgs({ args: argv, options: { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
   if (values.help) {
     io.stdout.write(HELP);
-    return 0;
+    return exitCode({ kind: 'done' });
   }
   const catalog = await ruleCatalog();
   if (values.json) {
     io.stdout.write(JSON.stringify(catalog, null, 2) + '\n');
-    return 0;
+    return exitCode({ kind: 'done' });
   }
   const lines = [`Producers (${catalog.producers.length}):`, `  ${'product'.padEnd(24)}${'layer'.padEnd(26)}fixtures`];
   for (const p of catalog.producers) lines.push(`  ${p.product.padEnd(24)}${p.layers.join(', ').padEnd(26)}${p.fixtures}`);
@@ -27,5 +28,5 @@ export async function rulesCommand(argv: string[], io: Io): Promise<number> {
   for (const c of catalog.causes) lines.push(wrap(c.rules.length ? c.rules.join(', ') : '(none yet)', 80, ' '.repeat(38), `  ${c.id.padEnd(26)}${String(c.fixtures).padEnd(10)}`));
   lines.push('', wrap(`${catalog.fixtures} fixtures in all, each a real response: captured from the product on loopback, or copied from its documentation.`, 80));
   io.stdout.write(lines.join('\n') + '\n');
-  return 0;
+  return exitCode({ kind: 'done' });
 }

@@ -5,6 +5,7 @@ import { renderCredential } from '../render/credential.ts';
 import { styleFor } from '../render/text.ts';
 import type { Io } from './io.ts';
 import { readAll } from './read.ts';
+import { exitCode } from './exit-code.ts';
 
 const EXPECTED = 'expected a JWT, "Bearer …", an "Authorization: …" line, a Basic credential or a signed URL';
 
@@ -25,7 +26,7 @@ export async function tokenCommand(argv: string[], io: Io): Promise<number> {
   });
   if (values.help) {
     io.stdout.write(HELP);
-    return 0;
+    return exitCode({ kind: 'done' });
   }
   if (positionals.length !== 1) throw new UsageError('token needs exactly one TOKEN argument, or - to read it from standard input');
   const fromStdin = positionals[0] === '-';
@@ -38,5 +39,5 @@ export async function tokenCommand(argv: string[], io: Io): Promise<number> {
   const report = inspectToken(raw, { showSecrets: values['show-secrets'] });
   if (values.json) io.stdout.write(JSON.stringify(report, null, 2) + '\n');
   else io.stdout.write(renderCredential(report, { style: styleFor(io.stdout, io.env), width: io.stdout.columns || 80 }));
-  return 0;
+  return exitCode({ kind: 'done' });
 }

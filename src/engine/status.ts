@@ -23,6 +23,9 @@ export function isDenial(status: number): boolean {
   return DENIAL_STATUSES.includes(status);
 }
 
+/** The denial statuses as an SQL list, for the scan's queries: `status IN (401, 403, 407)`. */
+export const DENIAL_STATUSES_SQL = `(${DENIAL_STATUSES.join(', ')})`;
+
 export function headlineOf(status: number, statusText?: string): string {
   if (status === 407)
     return '407 Proxy Authentication Required: your proxy, not the server, wants credentials before it forwards anything. Give the proxy its user name and password (Proxy-Authorization, or USER:PASSWORD@ in HTTPS_PROXY); the server has not seen the request.';

@@ -1,7 +1,9 @@
-// Exit codes: 0 allowed (or nothing denied), 1 denied and diagnosed,
-// 2 usage or input error, 3 network failure (errors carry their own code).
+// The exit code for a list of reports (kept for library callers): 0 nothing
+// denied, 1 denied and diagnosed. Every command's code, errors and scans
+// included, comes from the one function in src/cli/exit-code.ts.
 import type { Report } from '../model/report.ts';
+import { exitCode } from '../cli/exit-code.ts';
 
 export function exitCodeFor(reports: Report[]): 0 | 1 {
-  return reports.some((r) => r.outcome === 'denied' || r.outcome === 'unauthenticated') ? 1 : 0;
+  return exitCode({ kind: 'reports', reports }) === 1 ? 1 : 0;
 }

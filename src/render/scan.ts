@@ -6,6 +6,7 @@ import type { ScanSummary } from '../scan/summary.ts';
 import type { ScanDiff } from '../scan/diff.ts';
 import { renderTerminal } from './terminal.ts';
 import { clip, noStyle, wrap, type Style } from './text.ts';
+import { isDenial } from '../engine/status.ts';
 
 const n = (x: number) => x.toLocaleString('en-US');
 const plural = (x: number, word: string) => `${n(x)} ${word}${x === 1 ? '' : 's'}`;
@@ -30,7 +31,7 @@ export function renderScanSummary(s: ScanSummary, opts: { width?: number; style?
     .map(([k, v]) => {
       const label = k === 'error' ? 'no answer' : `${k} ${STATUS_CODES[Number(k)] ?? ''}`.trim();
       const text = `${label}: ${n(v)}`;
-      return k === '401' || k === '403' || k === '407' ? st.red(text) : k === 'error' ? st.yellow(text) : text;
+      return isDenial(Number(k)) ? st.red(text) : k === 'error' ? st.yellow(text) : text;
     });
   lines.push(`${st.bold(`Records: ${n(s.records.done)}`)}${s.records.done < s.records.total ? ` of ${n(s.records.total)}` : ''}   ${statuses.join('   ')}`);
   if (s.duplicates) lines.push(st.dim(`  (${plural(s.duplicates, 'id')} given more than once, fetched once)`));

@@ -4,6 +4,7 @@
 // million-record scans compare without loading either into memory.
 import { DatabaseSync } from 'node:sqlite';
 import { ScanState, DONE } from './state.ts';
+import { DENIAL_STATUSES_SQL } from '../engine/status.ts';
 
 export const SCAN_DIFF_SCHEMA = 'why403/scan-diff@1';
 
@@ -29,7 +30,7 @@ export interface ScanDiff {
   otherChanges: ScanDiffEntry[];
 }
 
-const DENIED = '(401, 403, 407)';
+const DENIED = DENIAL_STATUSES_SQL;
 const ALLOWED = 'BETWEEN 200 AND 299';
 
 export function diffScans(beforePath: string, afterPath: string, limit = 1000): ScanDiff {

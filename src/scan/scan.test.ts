@@ -8,7 +8,7 @@ import { linkNext, readPage, detectStyle } from './pagination.ts';
 import { getPath, flattenFields } from './json-path.ts';
 import { FieldSeparator } from './separate.ts';
 import { hideSecrets, retryAfterMs, scanSecrets, unhideSecrets } from './run.ts';
-import { parseRate } from '../cli/scan.ts';
+import { parseRate } from './settings.ts';
 import { recordUrl, recordUrlBuilder, restoreConfig, storeConfig, UnsafeIdError, type ScanSettings } from './config.ts';
 import { bodyShape } from './signature.ts';
 import { recordLevelEvidence } from './record-level.ts';

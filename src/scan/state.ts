@@ -9,6 +9,7 @@ import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { closeSync, existsSync, ftruncateSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { InputError } from '../errors.ts';
 import type { ScanConfig } from './config.ts';
+import { DENIAL_STATUSES_SQL } from '../engine/status.ts';
 
 /**
  * Where a record is in its life. IN_FLIGHT is only found in state files
@@ -412,7 +413,7 @@ export class ScanState {
       .prepare(
         `SELECT count(*) AS total,
                 coalesce(sum(state = ${DONE}), 0) AS done,
-                coalesce(sum(state = ${DONE} AND status IN (401, 403, 407)), 0) AS denied,
+                coalesce(sum(state = ${DONE} AND status IN ${DENIAL_STATUSES_SQL}), 0) AS denied,
                 coalesce(sum(state = ${DONE} AND error IS NOT NULL), 0) AS errors
          FROM records`,
       )

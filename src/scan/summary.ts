@@ -6,10 +6,11 @@ import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import type { Report } from '../model/report.ts';
 import { InputError } from '../errors.ts';
-import { redactHeaderValue } from '../credentials/redact.ts';
+import { redactHeaderValue, redactUrl } from '../credentials/redact.ts';
 import { DONE, type ScanState } from './state.ts';
 import { FieldSeparator, type Separation } from './separate.ts';
 import type { ScanConfig } from './config.ts';
+import { DENIAL_STATUSES_SQL } from '../engine/status.ts';
 
 export const SCAN_SCHEMA = 'why403/scan@1';
 
@@ -75,11 +76,11 @@ export function summarize(state: ScanState): ScanSummary {
     errors.set(kind, e);
   }
   const examples = state.db.prepare(`SELECT id FROM records WHERE signature = ? AND state = ${DONE} ORDER BY seq LIMIT 5`);
-  for (const r of state.db.prepare(`SELECT signature, count(*) AS n FROM records WHERE state = ${DONE} AND signature IS NOT NULL AND status IN (401, 403, 407) GROUP BY signature`).all() as { signature: string; n: number }[])
+  for (const r of state.db.prepare(`SELECT signature, count(*) AS n FROM records WHERE state = ${DONE} AND signature IS NOT NULL AND status IN ${DENIAL_STATUSES_SQL} GROUP BY signature`).all() as { signature: string; n: number }[])
     sigCounts.set(r.signature, { count: Number(r.n), examples: (examples.all(r.signature) as { id: string }[]).map((x) => x.id) });
   let withFields = 0;
   const fieldRows = state.db
-    .prepare(`SELECT fields, status FROM records WHERE state = ${DONE} AND fields IS NOT NULL AND fields != '{}' AND (status IN (401, 403, 407) OR status BETWEEN 200 AND 299) ORDER BY seq`)
+    .prepare(`SELECT fields, status FROM records WHERE state = ${DONE} AND fields IS NOT NULL AND fields != '{}' AND (status IN ${DENIAL_STATUSES_SQL} OR status BETWEEN 200 AND 299) ORDER BY seq`)
     .iterate() as Iterable<{ fields: string; status: number }>;
   for (const r of fieldRows) {
     withFields++;
@@ -128,7 +129,7 @@ export async function writeForbidden(state: ScanState, file: string): Promise<nu
   const csv = (v: string | number) => (/[",\n\r]/.test(String(v)) ? `"${String(v).replace(/"/g, '""')}"` : String(v));
   if (!jsonl) out.write('id,status,signature,producer,cause\n');
   let n = 0;
-  const rows = state.db.prepare(`SELECT id, status, signature, fields FROM records WHERE state = ${DONE} AND status IN (401, 403, 407) ORDER BY seq`).iterate() as Iterable<{ id: string; status: number; signature: string | null; fields: string | null }>;
+  const rows = state.db.prepare(`SELECT id, status, signature, fields FROM records WHERE state = ${DONE} AND status IN ${DENIAL_STATUSES_SQL} ORDER BY seq`).iterate() as Iterable<{ id: string; status: number; signature: string | null; fields: string | null }>;
   for (const r of rows) {
     const s = r.signature ? sigs.get(r.signature) : undefined;
     const line = jsonl
@@ -142,3 +143,18 @@ export async function writeForbidden(state: ScanState, file: string): Promise<nu
   return n;
 }
 
+
+/**
+ * One why403/report@1 per denied record (--jsonl), in the records' order: its
+ * signature's diagnosis with the record's own URL (redacted) and id.
+ */
+export function* deniedRecordReports(state: ScanState, summary: ScanSummary, urlFor: (id: string) => string): Generator<Report> {
+  const reports = new Map(summary.signatures.map((s) => [s.id, s.report]));
+  const sql = `SELECT id, signature FROM records WHERE state = ${DONE} AND status IN ${DENIAL_STATUSES_SQL} ORDER BY seq`;
+  for (const r of state.db.prepare(sql).iterate() as Iterable<{ id: string; signature: string | null }>) {
+    const base = r.signature ? reports.get(r.signature) : undefined;
+    if (!base) continue;
+    const url = redactUrl(urlFor(r.id));
+    yield { ...base, request: { ...base.request, url }, source: { kind: 'live', name: url }, scan: { id: r.id, signature: r.signature } } as Report;
+  }
+}

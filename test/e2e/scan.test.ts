@@ -18,7 +18,7 @@ import type { ScanSummary } from '../../src/scan/summary.ts';
 
 const AS_INTEGRATION = ['-H', 'Authorization: Bearer integration'];
 
-type ScanJson = ScanSummary & { run: { requeued: number; requests: { records: number; listPages: number; retries: number; rateLimitWaits: number }; notes: string[] } };
+type ScanJson = ScanSummary & { run: { stopped?: string; requeued: number; requests: { records: number; listPages: number; retries: number; rateLimitWaits: number }; notes: string[] } };
 
 function parse(stdout: string): ScanJson {
   return JSON.parse(stdout) as ScanJson;
@@ -316,6 +316,23 @@ describe('why403 scan: 429 with Retry-After, and a record that times out', () =>
     const sent = Object.values(perId).reduce((a, b) => a + b, 0);
     assert.equal(sent, 40 + s.run.requests.rateLimitWaits);
     assert.equal(s.run.requests.records, sent);
+  });
+
+  it('a Retry-After longer than --max-wait stops the scan: exit 75, said in words; --resume finishes it', async () => {
+    const state = join(dir, 'max-wait.sqlite');
+    const list = `${app.origin}/offset/employees?limit=40`;
+    const get = `${app.origin}/limited/employees/{id}`;
+    const args = ['--get', get, ...AS_INTEGRATION, '--state', state, '--max-wait', '0.5', '--json', '--quiet'];
+    const r = await runCli(['scan', '--list', list, ...args], 60_000);
+    assert.equal(r.code, 75, r.stderr);
+    const s = parse(r.stdout);
+    const words = /^127\.0\.0\.1:\d+ asked to wait \d+ s \(Retry-After\), longer than --max-wait; resume later$/;
+    assert.match(s.run.stopped ?? '', words);
+    assert.match(r.stderr, /scan: stopped: .* asked to wait .*\. \d+ records left; continue with: why403 scan/);
+    assert.ok(s.records.pending > 0, 'records are left for --resume');
+    const resumed = await runCli(['scan', '--resume', state, ...AS_INTEGRATION, '--json', '--quiet'], 60_000);
+    assert.equal(resumed.code, 1, resumed.stderr);
+    assert.equal(parse(resumed.stdout).records.done, 40);
   });
 
   it('a record that does not answer within --timeout is retried, then recorded as an error (not dropped)', async () => {
