@@ -1,7 +1,7 @@
 // What CDN and WAF block pages have in common: the request's own URL is where
 // an attack pattern shows, and only the site's owner can look the block up,
-// so the fixes are a hand-off (what to send the owner) and the owner's look-up.
-import type { Fix } from '../../model/report.ts';
+// so the fixes are a hand-off (what to send the owner) and the owner's look-up;
+// each rule declares both in its texts.json (easy for the client, medium for the owner).
 import type { Context } from '../../model/rule.ts';
 
 /** The request URL with percent-escapes decoded (the raw URL when they do not decode). */
@@ -12,25 +12,6 @@ export function decodedRequestUrl(ctx: Context): string {
   } catch {
     return url;
   }
-}
-
-export interface HandoffStep {
-  title: string;
-  commands?: string[];
-  verify: string;
-  docs: string;
-}
-
-/** The two fixes of a block only the site owner can explain: the client's hand-off (easy), the owner's look-up (medium). */
-export function ownerHandoff(client: HandoffStep, owner: HandoffStep): Fix[] {
-  const fix = (step: HandoffStep, difficulty: Fix['difficulty']): Fix => ({
-    title: step.title,
-    difficulty,
-    ...(step.commands ? { commands: step.commands } : {}),
-    verify: step.verify,
-    docs: step.docs,
-  });
-  return [fix(client, 'easy'), fix(owner, 'medium')];
 }
 
 /**

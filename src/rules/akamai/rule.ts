@@ -7,9 +7,10 @@
 // only the site owner can translate the rest in Control Center. So the page
 // names the product with certainty and the cause only by what the request
 // itself shows. Apache's own 403 uses similar words but never a Reference #.
-import { defineProducer, ev, signals, type Fix } from '../define.ts';
-import { decodedRequestUrl, noteRelayed, ownerHandoff, relayLayer } from '../_lib/edge-block.ts';
+import { defineProducer, ev, signals } from '../define.ts';
+import { decodedRequestUrl, noteRelayed, relayLayer } from '../_lib/edge-block.ts';
 import { namedServer } from '../_lib/server-header.ts';
+import texts from './texts.json' with { type: 'json' };
 
 const REFERENCE = /Reference\s*#\s*(\d{1,3}\.[0-9a-f]+\.\d{9,11}\.[0-9a-f]+)/i;
 const REFERENCE_HEADER = /^\d{1,3}\.[0-9a-f]+\.\d+\.[0-9a-f]+$/i;
@@ -25,44 +26,8 @@ const REPUTATION_DOCS = 'https://www.akamai.com/us/en/clientrep-lookup/';
 const MS_KB =
   'https://learn.microsoft.com/en-us/troubleshoot/windows-server/networking/access-denied-visit-website-hosted-akamai-cdn';
 
-function ownerFixes(ref: string | undefined, host: string | undefined): Fix[] {
-  return ownerHandoff(
-    {
-      title: `Send the site owner${host ? ` (${host})` : ''} the full reference ${ref ? `#${ref}` : '(the "Reference #" on the page)'}, the time and your IP address: only the Akamai customer can read why it was denied and change the policy`,
-      verify:
-        'The owner translates the reference and names the rule; after their change the same request is answered 200.',
-      docs: BLOCKING_DOCS,
-    },
-    {
-      title:
-        'Site owner: translate the reference in Akamai Control Center → Support → Diagnostic tools (Edge Diagnostics → Translate error string), then tune the matching App & API Protector / Bot Manager rule, rate control or network list',
-      commands: [
-        `http --auth-type edgegrid -a default: POST :/edge-diagnostics/v1/error-translator errorCode='${ref ?? 'REFERENCE'}'  # httpie-edgegrid, credentials in ~/.edgerc`,
-      ],
-      verify:
-        'The translated error shows the security policy and rule (or rate/reputation control) that denied the request; after the change, Security Center → Web Security Analytics no longer lists a deny for this client.',
-      docs: TRANSLATE_DOCS,
-    },
-  );
-}
-
 const RELAYED_NOTE =
   'The response came through Akamai (Server: AkamaiGHost) without Akamai’s "Access Denied" page: the refusal most likely comes from the origin behind it.';
-
-const REPUTATION_FIX: Fix = {
-  title: 'Check your IP address in Akamai’s Client Reputation lookup and ask for a review if it is flagged by mistake',
-  difficulty: 'easy',
-  commands: [`xdg-open ${REPUTATION_DOCS}`],
-  verify: 'The lookup shows no bad reputation score for your address; the site then loads.',
-  docs: REPUTATION_DOCS,
-};
-
-const SLOW_DOWN_FIX: Fix = {
-  title: 'Slow down: send fewer requests from this address and retry after some minutes',
-  difficulty: 'easy',
-  verify: 'After a quiet period the same request succeeds; if it still fails, the block is not a rate control.',
-  docs: MS_KB,
-};
 
 export default defineProducer({
   meta: {
@@ -74,16 +39,8 @@ export default defineProducer({
     docs: [BLOCKING_DOCS, TRANSLATE_DOCS, MS_KB, REPUTATION_DOCS],
     causes: ['waf-block', 'ip-restricted', 'rate-limited'],
     statuses: [401, 403],
-    messages: {
-      attack:
-        'Akamai’s WAF denied the request: the URL carries an attack pattern ("{{pattern}}") that App & API Protector rules block{{reference}}.',
-      securityRule:
-        'An Akamai security rule (WAF, Bot Manager or a custom rule) of the site denied the request{{reference}}; the page does not say which.',
-      reputation:
-        'Akamai serves the same page when your IP address has a bad client-reputation score or is in one of the site’s IP/geo network lists.',
-      rateControl:
-        'Akamai’s rate controls (DoS protection) also answer with this page when one address sends too many requests; such blocks lift after a while below the threshold.',
-    },
+    messages: texts.messages,
+    fixes: texts.fixes,
   },
   recognise(ctx) {
     const text = ctx.body.text;
@@ -102,23 +59,28 @@ export default defineProducer({
   },
   explain(ctx, { ref, confidence, evidence }, report) {
     if (noteRelayed(confidence, report, RELAYED_NOTE)) return;
-    const fixes = ownerFixes(ref, ctx.url?.hostname);
+    const host = ctx.url?.hostname;
+    const fixes = ['tellOwner', 'translateReference'] as const;
     const cls = ref?.split('.')[0];
     const refEv = ref
       ? [ev('body:reference', `#${ref}${cls === '18' ? ' (class 18: access denied by a security product)' : ''}`)]
       : [];
-    const reference = ref ? ` (Reference #${ref})` : '';
+    const data = {
+      reference: ref ? ` (Reference #${ref})` : '',
+      ownerHost: host ? ` (${host})` : '',
+      refText: ref ? `#${ref}` : '(the "Reference #" on the page)',
+      refCode: ref ?? 'REFERENCE',
+    };
     const attack = ATTACK.exec(decodedRequestUrl(ctx));
     if (attack)
       report.claim('waf-block', 'attack', 0.85, {
-        data: { pattern: attack[0], reference },
+        data: { ...data, pattern: attack[0] },
         evidence: [...refEv, ev('request:url', `attack pattern "${attack[0]}" in the URL`), ...evidence],
         fixes,
       });
-    else
-      report.claim('waf-block', 'securityRule', 0.5, { data: { reference }, evidence: [...refEv, ...evidence], fixes });
-    report.claim('ip-restricted', 'reputation', 0.45, { evidence: refEv, fixes: [...fixes, REPUTATION_FIX] });
-    report.claim('rate-limited', 'rateControl', 0.4, { evidence: refEv, fixes: [SLOW_DOWN_FIX, ...fixes] });
+    else report.claim('waf-block', 'securityRule', 0.5, { data, evidence: [...refEv, ...evidence], fixes });
+    report.claim('ip-restricted', 'reputation', 0.45, { data, evidence: refEv, fixes: [...fixes, 'reputationLookup'] });
+    report.claim('rate-limited', 'rateControl', 0.4, { data, evidence: refEv, fixes: ['slowDown', ...fixes] });
     report.note(
       'Only the Akamai customer can translate the Reference #; why403 cannot read the rule that matched from the page.',
     );

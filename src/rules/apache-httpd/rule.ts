@@ -3,11 +3,13 @@
 // refused (Require all denied, Require ip: both AH01630 in the error log), a
 // directory had no index and no Indexes option (AH01276), or the file was
 // unreadable to the server's user (AH00132). The response narrows it down only
-// by the request's shape; the error log names the reason.
-import { defineProducer, ev, signals, type Context, type Fix } from '../define.ts';
+// by the request's shape; the error log names the reason. What the rule says
+// and suggests is in texts.json.
+import { defineProducer, ev, signals, type Context } from '../define.ts';
 import { claimBasicAuth } from '../_lib/basic-auth.ts';
 import { BASIC_MESSAGES, sendPasswordFix } from '../_lib/basic-auth.ts';
 import { namedServer } from '../_lib/server-header.ts';
+import texts from './texts.json' with { type: 'json' };
 
 const SERVER = /^Apache(\/[\d.]+)?(\s|$)/;
 // Current 2.4 wording; older releases named the path ("to access /x\non this server.<br />").
@@ -18,87 +20,6 @@ const UNAUTHORIZED_TEXT =
 const PAGE_SHELL =
   /^<!DOCTYPE HTML PUBLIC "-\/\/(W3C|IETF)\/\/DTD HTML[^>]*>\s*<html><head>\s*<title>\d{3} [^<]+<\/title>\s*<\/head><body>/i;
 const ADDRESS = /<address>(Apache[^<]*?) Server at ([^<]+?) Port (\d+)<\/address>/;
-
-const ERROR_LOG =
-  'grep -E "AH01630|AH01276|AH00132|AH00035|AH01797|AH01617|AH01618" /var/log/apache2/error.log | tail -n 20';
-const errorLogFix: Fix = {
-  title: 'Read Apache’s error log for this request: its AH code names the reason',
-  difficulty: 'easy',
-  commands: [ERROR_LOG],
-  verify:
-    'AH01630 "client denied by server configuration" = a Require rule; AH01276 = directory without index and without Options Indexes; AH00132/AH00035 = file or directory permissions.',
-  docs: 'https://httpd.apache.org/docs/2.4/mod/mod_authz_core.html',
-};
-
-const basicFixes = (ctx: Context): Fix[] => [
-  sendPasswordFix(ctx, 'this directory expects (AuthType Basic)'),
-  {
-    title: 'Check the user exists in the AuthUserFile and reset the password',
-    difficulty: 'medium',
-    commands: ['grep -rn -E "AuthUserFile|AuthName" /etc/apache2/', 'htpasswd /etc/apache2/.htpasswd USER'],
-    verify: 'The error log no longer shows AH01617 (wrong password) or AH01618 (unknown user) for this request.',
-    docs: 'https://httpd.apache.org/docs/2.4/mod/mod_auth_basic.html',
-  },
-];
-
-const directoryFixes = (path: string): Fix[] => [
-  {
-    title: 'Request a file inside the directory, or add the index file DirectoryIndex names',
-    difficulty: 'easy',
-    commands: [`ls -la <DocumentRoot>${path}`, 'grep -rn DirectoryIndex /etc/apache2/'],
-    verify: 'The directory holds index.html (or what DirectoryIndex lists).',
-  },
-  {
-    title: 'Turn listings on for this directory if they are wanted',
-    difficulty: 'medium',
-    commands: [
-      'Options +Indexes   # inside the <Directory> block, then: apachectl configtest && systemctl reload apache2',
-    ],
-    docs: 'https://httpd.apache.org/docs/2.4/mod/core.html#options',
-  },
-  errorLogFix,
-];
-
-const limitFixes = (method: string): Fix[] => [
-  {
-    title: 'Check the directory’s <Limit>/<LimitExcept> blocks and AllowMethods',
-    difficulty: 'easy',
-    commands: ['grep -rn -B2 -A4 -E "<Limit|AllowMethods" /etc/apache2/'],
-    verify: `The ${method} method is allowed for this path.`,
-    docs: 'https://httpd.apache.org/docs/2.4/mod/core.html#limitexcept',
-  },
-  errorLogFix,
-];
-
-const requireFixes: Fix[] = [
-  {
-    title: 'Find the Require rules that cover this path',
-    difficulty: 'easy',
-    commands: ['apachectl -S', 'grep -rn -B3 -A3 -E "Require|<Directory|<Location|<Files" /etc/apache2/'],
-    verify:
-      'The <Directory>/<Location> that serves this path grants the request (`Require all granted` or a Require you satisfy).',
-    docs: 'https://httpd.apache.org/docs/2.4/howto/access.html',
-  },
-  errorLogFix,
-];
-
-const addressFix: Fix = {
-  title: 'Compare your address with the Require ip/host rules',
-  difficulty: 'medium',
-  commands: ['grep -rn -E "Require (not )?(ip|host)" /etc/apache2/'],
-  verify: 'Your address, as Apache sees it (after any proxy; see mod_remoteip), matches a `Require ip` range.',
-  docs: 'https://httpd.apache.org/docs/2.4/mod/mod_authz_host.html',
-};
-
-const permissionFixes = (file: string): Fix[] => [
-  {
-    title: 'Check that the server user can read the file and enter every directory above it',
-    difficulty: 'easy',
-    commands: [`namei -l <DocumentRoot>${file}`, `sudo -u www-data test -r <DocumentRoot>${file} && echo readable`],
-    verify: 'Every directory on the path has x for www-data and the file has r.',
-  },
-  errorLogFix,
-];
 
 const PAGE_TEXT = {
   forbidden: 'Apache’s built-in 403 page: "You don\'t have permission to access this resource."',
@@ -137,26 +58,8 @@ export default defineProducer({
       'credential-invalid',
     ],
     statuses: [401, 403],
-    messages: {
-      basicRejected:
-        'Apache rejected the Basic credentials for realm "{{realm}}": unknown user (AH01618) or wrong password (AH01617).',
-      basicWrongScheme:
-        'Apache wants HTTP Basic credentials (realm "{{realm}}") but the request sent a {{scheme}} credential, which mod_auth_basic ignores.',
-      basicMissing: 'Apache requires HTTP Basic authentication (realm "{{realm}}") and the request sent none.',
-      directory:
-        'A directory was requested: Apache answers 403 (AH01276) when no DirectoryIndex file exists and Options does not include Indexes.',
-      limitExcept:
-        'The {{method}} method may be refused by a <LimitExcept>/<Limit> block, which Apache answers with 403 (AH01630) rather than 405.',
-      htFile:
-        '{{file}} is refused by Apache’s stock `<FilesMatch "^\\.ht"> Require all denied`, which keeps .htaccess and .htpasswd private.',
-      hiddenFile: 'A hidden file ({{file}}) was requested; configurations commonly deny dot-files for everyone.',
-      requireDenied:
-        'A `Require all denied` (or a Require that nothing satisfies) in the Apache configuration may refuse this path for everyone (AH01630).',
-      requireIp:
-        'A `Require ip`/`Require host` rule may exclude your address; Apache’s page and log line (AH01630) are the same as for a plain deny.',
-      unreadable:
-        'The Apache user (www-data on Debian) may be unable to read the file or to enter a directory on its path (AH00132/AH00035).',
-    },
+    messages: texts.messages,
+    fixes: texts.fixes,
   },
   recognise(ctx) {
     const page = pageOf(ctx);
@@ -173,7 +76,10 @@ export default defineProducer({
   },
   explain(ctx, { page, evidence }, report) {
     if (ctx.status === 401 && page === 'unauthorized') {
-      claimBasicAuth(ctx, report, BASIC_MESSAGES, { evidence, fixes: basicFixes(ctx) });
+      claimBasicAuth(ctx, report, BASIC_MESSAGES, {
+        evidence,
+        fixes: [sendPasswordFix(ctx, 'this directory expects (AuthType Basic)'), 'resetPassword'],
+      });
       return;
     }
     if (ctx.status !== 403 || page !== 'forbidden') return;
@@ -187,14 +93,15 @@ export default defineProducer({
 
     if (path.endsWith('/'))
       report.claim('directory-listing', 'directory', 0.55, {
+        data: { path },
         evidence: [pageEvidence, ev('request:url', `path ends with "/" (${path})`)],
-        fixes: directoryFixes(path),
+        fixes: ['addIndex', 'indexes', 'errorLog'],
       });
     if (!['GET', 'HEAD'].includes(ctx.method))
       report.claim('method-not-allowed', 'limitExcept', 0.4, {
         data: { method: ctx.method },
         evidence: [pageEvidence, ev('request:method', ctx.method)],
-        fixes: limitFixes(ctx.method),
+        fixes: ['limitBlocks', 'errorLog'],
       });
     const htFile = /^\.ht/i.test(lastSegment);
     const hidden = lastSegment.startsWith('.');
@@ -205,13 +112,14 @@ export default defineProducer({
       {
         data: { file: lastSegment },
         evidence: [pageEvidence, ...(hidden ? [ev('request:url', `hidden file ${lastSegment}`)] : [])],
-        fixes: requireFixes,
+        fixes: ['findRequire', 'errorLog'],
       },
     );
-    report.claim('ip-restricted', 'requireIp', 0.3, { evidence: [pageEvidence], fixes: [addressFix] });
+    report.claim('ip-restricted', 'requireIp', 0.3, { evidence: [pageEvidence], fixes: ['compareAddress'] });
     report.claim('filesystem-permission', 'unreadable', 0.25, {
+      data: { file: path || '/FILE' },
       evidence: [pageEvidence],
-      fixes: permissionFixes(path || '/FILE'),
+      fixes: ['serverCanRead', 'errorLog'],
     });
   },
 });

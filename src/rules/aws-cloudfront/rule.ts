@@ -7,8 +7,9 @@
 // only say "through CloudFront". The "Request blocked." page is CloudFront's
 // rendering of an AWS WAF block (AWS's troubleshooting guide): the aws-waf rule
 // names that one, and this rule gives way to it.
-import { defineProducer, ev, signals, type Context, type Fix } from '../define.ts';
+import { defineProducer, ev, signals, type Context } from '../define.ts';
 import { namedServer } from '../_lib/server-header.ts';
+import texts from './texts.json' with { type: 'json' };
 
 const HTTP403_DOCS =
   'https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/http-403-permission-denied.html';
@@ -29,51 +30,6 @@ function errorField(ctx: Context, name: string): string | undefined {
   );
 }
 
-function distFix(title: string, commands: string[], verify: string, docs: string): Fix {
-  return { title, difficulty: 'medium', commands, verify, docs };
-}
-
-const SIGN_FIX = distFix(
-  'Sign the URL or cookies with a key in a trusted key group of this cache behavior (Key-Pair-Id = that public key’s ID), and send all three of Policy or Expires, Signature and Key-Pair-Id',
-  [
-    'aws cloudfront sign --url "https://DOMAIN/PATH" --key-pair-id KEY_ID --private-key file://private_key.pem --date-less-than 2030-01-01',
-    'aws cloudfront get-distribution-config --id DISTRIBUTION_ID --query "DistributionConfig.DefaultCacheBehavior.TrustedKeyGroups"',
-  ],
-  'The freshly signed URL returns 200; the key’s ID is listed in a key group the cache behavior trusts.',
-  SIGNED_DOCS,
-);
-
-const KEY_ID_FIX: Fix = {
-  title:
-    'Use the ID of a public key in the distribution’s trusted key group (CloudFront console → Key management → Public keys), not an IAM access key or the PEM itself',
-  difficulty: 'easy',
-  docs: KEYS_DOCS,
-};
-
-const GEO_FIXES: Fix[] = [
-  {
-    title: 'Ask the site owner to allow your country, or reach the site from an allowed location',
-    difficulty: 'easy',
-    verify: 'The same request from an allowed country returns 200.',
-    docs: GEO_DOCS,
-  },
-  distFix(
-    'Distribution owner: review the geographic restriction (CloudFront console → Distributions → Security → CloudFront geographic restrictions)',
-    [
-      'aws cloudfront get-distribution-config --id DISTRIBUTION_ID --query "DistributionConfig.Restrictions.GeoRestriction"',
-    ],
-    'The country is in the allow list (or absent from the block list); access logs then show no ClientGeoBlocked in x-edge-detailed-result-type.',
-    GEO_DOCS,
-  ),
-];
-
-const ACCESS_LOG_FIX = distFix(
-  'Distribution owner: look the X-Amz-Cf-Id up in the access logs (x-edge-detailed-result-type)',
-  [],
-  'The log line names the reason (ClientGeoBlocked, Error, …).',
-  KC403_DOCS,
-);
-
 export default defineProducer({
   meta: {
     id: 'aws-cloudfront',
@@ -86,18 +42,8 @@ export default defineProducer({
     // CloudFront renders AWS WAF's blocks ("Request blocked."): those are the WAF's.
     yieldsTo: ['aws-waf'],
     statuses: [401, 403],
-    messages: {
-      geo: 'The CloudFront distribution’s geographic restriction blocks the country your IP address is located in.',
-      missingKey:
-        'CloudFront requires a signed URL or signed cookies for this path and found no Key-Pair-Id: "{{message}}".',
-      invalidKey: 'The Key-Pair-Id of the signed URL/cookie is not a key this distribution trusts: "{{message}}".',
-      signatureRefused:
-        'CloudFront refused the signed URL/cookie ({{code}}: "{{message}}"): most often its Expires / DateLessThan has passed.',
-      signatureMismatch:
-        'The signature or policy may also not match the URL (a changed query string, a policy for another resource).',
-      ownPage:
-        'CloudFront’s own error page; geo restriction and WAF are its usual 403s, but the text does not say which.',
-    },
+    messages: texts.messages,
+    fixes: texts.fixes,
   },
   recognise(ctx) {
     const xcache = ctx.header('x-cache');
@@ -135,20 +81,23 @@ export default defineProducer({
       return;
     }
     if (/configured to block access from your country/i.test(ctx.body.text)) {
-      report.claim('ip-restricted', 'geo', 0.92, { evidence: [ev('body', GEO_BLOCK), ...evidence], fixes: GEO_FIXES });
+      report.claim('ip-restricted', 'geo', 0.92, {
+        evidence: [ev('body', GEO_BLOCK), ...evidence],
+        fixes: ['allowCountry', 'geoRestriction'],
+      });
       return;
     }
     if (!cfXml) {
-      report.claim('ip-restricted', 'ownPage', 0.3, { evidence, fixes: [ACCESS_LOG_FIX] });
+      report.claim('ip-restricted', 'ownPage', 0.3, { evidence, fixes: ['accessLog'] });
       return;
     }
     const details = { data: { code, message }, evidence: [ev('body:Error', `${code}: ${message ?? ''}`), ...evidence] };
-    if (code === 'MissingKey') report.claim('credential-missing', 'missingKey', 0.9, { ...details, fixes: [SIGN_FIX] });
+    if (code === 'MissingKey') report.claim('credential-missing', 'missingKey', 0.9, { ...details, fixes: ['sign'] });
     else if (code === 'InvalidKey')
-      report.claim('credential-invalid', 'invalidKey', 0.88, { ...details, fixes: [SIGN_FIX, KEY_ID_FIX] });
+      report.claim('credential-invalid', 'invalidKey', 0.88, { ...details, fixes: ['sign', 'keyId'] });
     else {
-      report.claim('credential-expired', 'signatureRefused', 0.5, { ...details, fixes: [SIGN_FIX] });
-      report.claim('credential-invalid', 'signatureMismatch', 0.45, { ...details, fixes: [SIGN_FIX] });
+      report.claim('credential-expired', 'signatureRefused', 0.5, { ...details, fixes: ['sign'] });
+      report.claim('credential-invalid', 'signatureMismatch', 0.45, { ...details, fixes: ['sign'] });
     }
   },
 });

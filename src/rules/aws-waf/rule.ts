@@ -5,8 +5,9 @@
 // page with "Request blocked." (AWS's CloudFront 403 guide names WAF for that
 // text). CAPTCHA and Challenge actions add x-amzn-waf-action. A custom
 // response body can be anything, so only these shapes are claimed.
-import { defineProducer, ev, signals, type Fix } from '../define.ts';
+import { defineProducer, ev, signals } from '../define.ts';
 import { namedServer } from '../_lib/server-header.ts';
+import texts from './texts.json' with { type: 'json' };
 
 const KC_DOCS = 'https://repost.aws/knowledge-center/waf-block-respond-403-forbidden-error';
 const ALB_DOCS =
@@ -33,32 +34,6 @@ const WEB_ACL_OF: Record<Resource, string> = {
   unknown: 'the',
 };
 
-function fixes(resource: Resource): Fix[] {
-  const scope = resource === 'cloudfront' ? 'CLOUDFRONT --region us-east-1' : 'REGIONAL --region REGION';
-  const window = "StartTime=$(date -u -d '-3 hours' +%s),EndTime=$(date -u +%s)";
-  return [
-    {
-      title: `Find the rule that blocked it: AWS WAF console → Web ACLs → (the web ACL on this ${RESOURCE_NAME[resource]}) → Sampled requests (last 3 hours), or the terminatingRuleId in the WAF logs`,
-      difficulty: 'medium',
-      commands: [
-        `aws wafv2 list-web-acls --scope ${scope}`,
-        `aws wafv2 get-sampled-requests --scope ${scope.split(' ')[0]} --web-acl-arn WEB_ACL_ARN --rule-metric-name RULE_METRIC_NAME --time-window ${window} --max-items 100${resource === 'cloudfront' ? ' --region us-east-1' : ''}`,
-      ],
-      verify:
-        'A sampled request with your source IP and URI shows Action BLOCK and names the rule (or rule inside a rule group).',
-      docs: SAMPLED_DOCS,
-    },
-    {
-      title:
-        'Change that rule so the request passes: a scope-down statement or label match exclusion for this path, an IP set allow rule, or the rule’s action overridden to Count',
-      difficulty: 'medium',
-      commands: [`aws wafv2 get-web-acl --name WEB_ACL_NAME --id WEB_ACL_ID --scope ${scope}`],
-      verify: 'The same request returns 200, and Sampled requests shows it as ALLOW (or COUNT) for that rule.',
-      docs: KC_DOCS,
-    },
-  ];
-}
-
 export default defineProducer({
   meta: {
     id: 'aws-waf',
@@ -70,12 +45,8 @@ export default defineProducer({
     causes: ['waf-block', 'ip-restricted', 'rate-limited'],
     // CAPTCHA answers 405 and Challenge 202: no denial, but worth a note.
     statuses: [202, 401, 403, 405],
-    messages: {
-      webAcl:
-        'A rule of {{webAcl}} AWS WAF web ACL blocked the request (a managed rule group, a custom match rule, or the web ACL’s default action Block); the default block response does not say which.',
-      ipRule: 'The blocking rule may be an IP set, geo match or IP reputation (AWS managed IP reputation list) rule.',
-      rateRule: 'A rate-based rule also blocks with this same response once an address exceeds its limit.',
-    },
+    messages: texts.messages,
+    fixes: texts.fixes,
   },
   recognise(ctx) {
     const text = ctx.body.text;
@@ -107,10 +78,18 @@ export default defineProducer({
         );
       return;
     }
-    const f = fixes(resource);
-    report.claim('waf-block', 'webAcl', 0.75, { data: { webAcl: WEB_ACL_OF[resource] }, evidence, fixes: f });
-    report.claim('ip-restricted', 'ipRule', 0.35, { evidence, fixes: f });
-    report.claim('rate-limited', 'rateRule', 0.3, { evidence, fixes: f });
+    const scope = resource === 'cloudfront' ? 'CLOUDFRONT --region us-east-1' : 'REGIONAL --region REGION';
+    const data = {
+      webAcl: WEB_ACL_OF[resource],
+      resourceName: RESOURCE_NAME[resource],
+      scope,
+      scopeName: scope.split(' ')[0],
+      cloudfrontRegion: resource === 'cloudfront' ? ' --region us-east-1' : '',
+    };
+    const fixes = ['findRule', 'changeRule'] as const;
+    report.claim('waf-block', 'webAcl', 0.75, { data, evidence, fixes });
+    report.claim('ip-restricted', 'ipRule', 0.35, { data, evidence, fixes });
+    report.claim('rate-limited', 'rateRule', 0.3, { data, evidence, fixes });
     if (resource === 'cloudfront') report.note(CLOUDFRONT_NOTE);
   },
 });

@@ -5,9 +5,10 @@
 // policy entry for the caller), ForbiddenByFirewall / ForbiddenByConnection
 // (network rules). Its 401 is the challenge of the bearer protocol: the
 // WWW-Authenticate header names the tenant and the resource a token must be for.
-import { defineProducer, ev, signals, type Context, type Fix } from '../define.ts';
+import { defineProducer, ev, signals, type Context } from '../define.ts';
 import { jsonError, jsonField } from '../_lib/envelopes.ts';
 import { isClientError } from '../_lib/cloud-errors.ts';
+import texts from './texts.json' with { type: 'json' };
 
 const VAULT_HOST =
   /^([a-z0-9-]+)\.(vault\.azure\.net|vault\.azure\.cn|vault\.usgovcloudapi\.net|vault\.microsoftazure\.de|managedhsm\.azure\.net)$/i;
@@ -25,92 +26,19 @@ function vaultOf(ctx: Context, message: string): string | undefined {
   return m?.[1] ?? VAULT_HOST.exec(ctx.url?.hostname ?? '')?.[1];
 }
 
-const IDENTITY: Fix = {
-  title:
-    'Find the object ID the request really ran as (the "oid" in the message or token) — managed identity, service principal or user',
-  difficulty: 'easy',
-  commands: [
-    'az account show --query user',
-    'az ad sp show --id APP_ID --query id -o tsv   # object id of an app; for a managed identity: az identity show -n NAME -g RG --query principalId',
-  ],
-  verify: 'The object ID matches the principal you granted access to (several objects can share a display name).',
-};
-
-function rbacFixes(vault: string, action: string | undefined, scope: string | undefined): Fix[] {
-  const role = /\/secrets\//i.test(action ?? '')
+/** The data role that holds the refused data action. */
+function roleFor(action: string | undefined): string {
+  return /\/secrets\//i.test(action ?? '')
     ? 'Key Vault Secrets User'
     : /\/keys\//i.test(action ?? '')
       ? 'Key Vault Crypto User'
       : /\/certificates\//i.test(action ?? '')
         ? 'Key Vault Certificate User'
         : 'Key Vault Secrets User';
-  const sc = scope ?? `$(az keyvault show -n ${vault} --query id -o tsv)`;
-  return [
-    IDENTITY,
-    {
-      title: `Assign "${role}" (or a role containing ${action ?? 'the data action'}) to the caller on the vault`,
-      difficulty: 'easy',
-      commands: [
-        `az role assignment create --role "${role}" --assignee-object-id PRINCIPAL_OBJECT_ID --assignee-principal-type ServicePrincipal --scope ${sc}`,
-      ],
-      verify: `az role assignment list --assignee PRINCIPAL_OBJECT_ID --scope ${sc} --include-inherited -o table lists the role; allow up to 10 minutes for propagation.`,
-      docs: 'https://learn.microsoft.com/azure/key-vault/general/rbac-guide',
-    },
-    {
-      title: 'Confirm the vault uses the RBAC permission model (access policies are ignored when it does)',
-      difficulty: 'easy',
-      commands: [`az keyvault show -n ${vault} --query properties.enableRbacAuthorization`],
-      verify: 'true: grant a role as above; false: add an access policy instead.',
-    },
-  ];
-}
-
-function policyFixes(vault: string, kind: string, perm: string): Fix[] {
-  return [
-    IDENTITY,
-    {
-      title: `Add an access policy granting ${kind} ${perm} to the caller`,
-      difficulty: 'easy',
-      commands: [
-        `az keyvault set-policy -n ${vault} --object-id PRINCIPAL_OBJECT_ID --${kind.replace(/s$/, '')}-permissions ${perm} list`,
-      ],
-      verify: `az keyvault show -n ${vault} --query "properties.accessPolicies[?objectId=='PRINCIPAL_OBJECT_ID'].permissions" lists ${perm}.`,
-      docs: 'https://learn.microsoft.com/azure/key-vault/general/assign-access-policy',
-    },
-    { title: 'Check which permission model the vault uses', difficulty: 'easy', commands: [`az keyvault show -n ${vault} --query properties.enableRbacAuthorization`], verify: 'false or null: access policies decide; true: use role assignments instead.' },
-  ];
-}
-
-function networkFixes(vault: string, address: string | undefined): Fix[] {
-  return [
-    {
-      title: `Allow the client address${address ? ` ${address}` : ''} in the vault firewall, or reach the vault through an allowed VNet / private endpoint`,
-      difficulty: 'medium',
-      commands: [
-        `az keyvault network-rule add -n ${vault} --ip-address ${address && /^\d/.test(address) ? `${address}/32` : 'CLIENT_IP/32'}`,
-        `az keyvault show -n ${vault} --query "properties.{publicNetworkAccess:publicNetworkAccess, defaultAction:networkAcls.defaultAction, bypass:networkAcls.bypass, ipRules:networkAcls.ipRules}"`,
-      ],
-      verify: 'The client address (or its subnet) is listed and the request is no longer answered ForbiddenByFirewall.',
-      docs: 'https://learn.microsoft.com/azure/key-vault/general/network-security',
-    },
-  ];
 }
 
 const FIREWALL_NOTE =
   'Key Vault checks the network rules before the identity: fixing roles or access policies will not help until the firewall lets the client in.';
-
-function tokenFix(authority: string | undefined, resource: string): Fix {
-  return {
-    title: `Send a token issued by ${authority ?? 'the vault’s tenant'} for the resource ${resource}`,
-    difficulty: 'easy',
-    commands: [
-      `az account get-access-token --resource ${resource} --query accessToken -o tsv`,
-      '# SDKs do this challenge for you: the first unauthenticated 401 is expected, a second one is not',
-    ],
-    verify: 'The token’s aud claim is https://vault.azure.net and its tid the tenant in the challenge.',
-    docs: 'https://learn.microsoft.com/azure/key-vault/general/authentication-requests-and-responses',
-  };
-}
 
 export default defineProducer({
   meta: {
@@ -127,18 +55,8 @@ export default defineProducer({
     ],
     causes: ['insufficient-role', 'ip-restricted', 'credential-missing', 'wrong-audience', 'credential-expired'],
     statuses: [401, 403],
-    messages: {
-      rbac: 'Key Vault (RBAC permission model) refused: the caller holds no role assignment granting {{action}}{{assignment}}. A role assigned in the last minutes may still be propagating.',
-      accessPolicy:
-        'Key Vault (access-policy model) refused: no access policy gives this caller {{kind}} {{perm}} on vault {{vault}}.',
-      firewall:
-        'The Key Vault firewall refused the connection{{from}}: {{line}} This is a network rule, not a missing permission — the identity was not even evaluated.',
-      noToken:
-        'No bearer token reached Key Vault; it answers with a challenge naming the tenant ({{authority}}) and the resource ({{resource}}) a token must be for.',
-      tokenRejected:
-        'Key Vault rejected the bearer token: it must be issued for {{resource}} by the vault’s tenant ({{authority}}).',
-      tokenExpired: 'An expired token is rejected with the same challenge.',
-    },
+    messages: texts.messages,
+    fixes: texts.fixes,
   },
   recognise(ctx) {
     // Key Vault answers its refusals with client errors; other statuses are not read.
@@ -182,8 +100,12 @@ export default defineProducer({
       const authority = /authorization="([^"]+)"/.exec(www)?.[1];
       const resource = /resource="([^"]+)"/.exec(www)?.[1] ?? 'https://vault.azure.net';
       const evidence = [ev('header:www-authenticate', www || 'absent')];
-      const data = { authority: authority ?? 'see WWW-Authenticate', resource };
-      const fixes = [tokenFix(authority, resource)];
+      const data = {
+        authority: authority ?? 'see WWW-Authenticate',
+        resource,
+        issuer: authority ?? 'the vault’s tenant',
+      };
+      const fixes = ['token'] as const;
       if (!ctx.requestHeader('authorization')) {
         report.claim('credential-missing', 'noToken', 0.85, {
           data,
@@ -193,7 +115,7 @@ export default defineProducer({
         return;
       }
       report.claim('wrong-audience', 'tokenRejected', 0.5, { data, evidence, fixes });
-      report.claim('credential-expired', 'tokenExpired', 0.3, { evidence, fixes });
+      report.claim('credential-expired', 'tokenExpired', 0.3, { data, evidence, fixes });
       return;
     }
     if (!err) return;
@@ -213,13 +135,16 @@ export default defineProducer({
         data: {
           action: action ?? 'the data action',
           assignment: assignment === '(not found)' ? ' — "Assignment: (not found)"' : '',
+          vault,
+          role: roleFor(action),
+          scope: scope ?? `$(az keyvault show -n ${vault} --query id -o tsv)`,
         },
         evidence: [
           ...evidence,
           ...(action ? [ev('body:error.message', `Action: ${action}`)] : []),
           ...(assignment ? [ev('body:error.message', `Assignment: ${assignment}`)] : []),
         ],
-        fixes: rbacFixes(vault, action, scope),
+        fixes: ['identity', 'assignRole', 'confirmRbacModel'],
         ...(action ? { gap: { required: [`${action}${resource ? ` on ${resource}` : ''}`], held: [] } } : {}),
       });
       return;
@@ -229,10 +154,10 @@ export default defineProducer({
       const kind = policy?.[1] ?? 'secrets';
       const perm = policy?.[2] ?? 'get';
       report.claim('insufficient-role', 'accessPolicy', 0.88, {
-        data: { kind, perm, vault },
+        data: { kind, perm, vault, permissionFlag: kind.replace(/s$/, '') },
         evidence,
         gap: { required: [`${kind}/${perm} on key vault ${vault}`], held: [] },
-        fixes: policyFixes(vault, kind, perm),
+        fixes: ['identity', 'addAccessPolicy', 'permissionModel'],
       });
       return;
     }
@@ -243,9 +168,15 @@ export default defineProducer({
     ) {
       const address = /Client address: ([^\s\n]+)/.exec(msg)?.[1];
       report.claim('ip-restricted', 'firewall', 0.9, {
-        data: { from: address ? ` from ${address}` : '', line: msg.split('\n')[0] },
+        data: {
+          from: address ? ` from ${address}` : '',
+          line: msg.split('\n')[0],
+          vault,
+          address: address ? ` ${address}` : '',
+          ipRule: address && /^\d/.test(address) ? `${address}/32` : 'CLIENT_IP/32',
+        },
         evidence: [...evidence, ...(address ? [ev('body:error.message', `Client address: ${address}`)] : [])],
-        fixes: networkFixes(vault, address),
+        fixes: ['allowAddress'],
       });
       report.note(FIREWALL_NOTE);
     }

@@ -4,13 +4,14 @@
 // last one only leaves a debug-level "permission denied" in the log). A
 // `respond` with a body says only what the config's author wrote. Behind
 // `reverse_proxy` Caddy still adds `Server: Caddy` to the upstream's answer,
-// so a body that is not Caddy's shape is not taken as Caddy's denial.
-import { defineProducer, ev, type Context, type Fix } from '../define.ts';
+// so a body that is not Caddy's shape is not taken as Caddy's denial. What
+// the rule says and suggests is in texts.json.
+import { defineProducer, ev, type Context } from '../define.ts';
 import { claimBasicAuth } from '../_lib/basic-auth.ts';
 import { BASIC_MESSAGES, sendPasswordFix } from '../_lib/basic-auth.ts';
 import { challenge } from '../_lib/challenges.ts';
+import texts from './texts.json' with { type: 'json' };
 
-const CONFIG = '/etc/caddy/Caddyfile';
 const DOCS_RESPOND = 'https://caddyserver.com/docs/caddyfile/directives/respond';
 const DOCS_REMOTE_IP = 'https://caddyserver.com/docs/caddyfile/matchers#remote-ip';
 const DOCS_BASICAUTH = 'https://caddyserver.com/docs/caddyfile/directives/basicauth';
@@ -34,69 +35,6 @@ function shape(ctx: Context): 'empty' | 'plain' | 'foreign' {
   if (/^text\/plain/i.test(ctx.body.contentType) && text.length <= 512 && !ctx.body.json) return 'plain';
   return 'foreign';
 }
-
-const logFix: Fix = {
-  title:
-    'Read Caddy’s log for this request: the access line shows the status, the error line (debug level in Caddy 2.6) the reason',
-  difficulty: 'easy',
-  commands: [
-    'journalctl -u caddy --since "15 min ago" | grep -E "\\"status\\":40[13]|permission denied|not authenticated"',
-  ],
-  verify:
-    '"permission denied" = the file is unreadable to the caddy user; "not authenticated" = basicauth; an access line with no error line = a `respond` directive.',
-  docs: 'https://caddyserver.com/docs/caddyfile/options#debug',
-};
-const adaptFix: Fix = {
-  title: 'See which matcher answers this path: adapt the Caddyfile to JSON and look for static_response and remote_ip',
-  difficulty: 'easy',
-  commands: [
-    `caddy validate --config ${CONFIG}`,
-    `caddy adapt --config ${CONFIG} --pretty | grep -nE "remote_ip|static_response|status_code|path"`,
-    `grep -nE "remote_ip|respond|basicauth|error" ${CONFIG}`,
-  ],
-  verify: 'No `respond … 403` (or `error … 403`) matcher covers this path and client address.',
-  docs: DOCS_RESPOND,
-};
-
-const basicFixes = (ctx: Context): Fix[] => [
-  sendPasswordFix(ctx, 'this route expects (basicauth)'),
-  {
-    title: 'Check the account in the basicauth block and set a new password hash',
-    difficulty: 'medium',
-    commands: [
-      `grep -n -A4 basicauth ${CONFIG}`,
-      'caddy hash-password  # paste the hash into the basicauth block, then: systemctl reload caddy',
-    ],
-    docs: DOCS_BASICAUTH,
-  },
-  logFix,
-];
-
-const addressFixes: Fix[] = [
-  {
-    title: 'Compare the address Caddy sees with the remote_ip ranges',
-    difficulty: 'medium',
-    commands: [
-      `grep -n -B2 -A2 "remote_ip\\|client_ip" ${CONFIG}`,
-      'journalctl -u caddy --since "15 min ago" | grep -o "\\"remote_ip\\":\\"[^\\"]*\\"" | sort | uniq -c',
-    ],
-    verify:
-      'Your address, as logged in request.remote_ip, is outside the blocked matcher (behind a proxy, see `trusted_proxies`).',
-    docs: DOCS_REMOTE_IP,
-  },
-  adaptFix,
-];
-
-const permissionFixes = (file: string): Fix[] => [
-  {
-    title: 'Check that the caddy user can read the file and enter every directory above it',
-    difficulty: 'easy',
-    commands: [`namei -l <root>${file}`, `sudo -u caddy test -r <root>${file} && echo readable`],
-    verify: 'Every directory on the path has x for caddy and the file has r.',
-    docs: DOCS_FILE_SERVER,
-  },
-  logFix,
-];
 
 const FOREIGN_NOTE =
   'Caddy answered, but the body looks like an upstream’s (reverse_proxy) or a custom error page: the denial is probably the application’s. Check `caddy adapt --config /etc/caddy/Caddyfile --pretty | grep -n reverse_proxy`.';
@@ -133,19 +71,8 @@ export default defineProducer({
     ],
     // The note on a relayed page is due whatever the status; causes only for 401 and 403.
     statuses: 'any',
-    messages: {
-      basicRejected:
-        'Caddy’s basicauth rejected the Basic credentials for realm "{{realm}}": unknown user or wrong password.',
-      basicWrongScheme:
-        'Caddy wants HTTP Basic credentials (realm "{{realm}}") but the request sent a {{scheme}} credential, which basicauth ignores.',
-      basicMissing: 'Caddy’s basicauth requires HTTP Basic credentials (realm "{{realm}}") and the request sent none.',
-      respondText: 'A `respond` directive answered 403 with the text "{{text}}": the configuration refuses this path.',
-      respondPath: 'A `respond … 403` (or `error … 403`) on a path matcher may refuse this path for everyone.',
-      remoteIp:
-        'A `respond … 403` on a remote_ip (or client_ip) matcher may exclude your address; Caddy’s answer is the same as for any other `respond`.',
-      unreadable:
-        'Caddy answers an empty 403 when the caddy user cannot read the file or enter a directory on its path (directories without index and hidden files get 404, not 403).',
-    },
+    messages: texts.messages,
+    fixes: texts.fixes,
   },
   recognise(ctx) {
     const all = servers(ctx);
@@ -176,7 +103,11 @@ export default defineProducer({
       return;
     }
     if (ctx.status === 401) {
-      if (challenge(ctx, 'basic')) claimBasicAuth(ctx, report, BASIC_MESSAGES, { evidence, fixes: basicFixes(ctx) });
+      if (challenge(ctx, 'basic'))
+        claimBasicAuth(ctx, report, BASIC_MESSAGES, {
+          evidence,
+          fixes: [sendPasswordFix(ctx, 'this route expects (basicauth)'), 'resetPassword', 'log'],
+        });
       return;
     }
     if (ctx.status !== 403) return;
@@ -184,14 +115,15 @@ export default defineProducer({
     report.claim('path-forbidden', body === 'plain' ? 'respondText' : 'respondPath', body === 'plain' ? 0.45 : 0.4, {
       data: { text },
       evidence: [...evidence, ...(body === 'plain' ? [ev('body', `"${text}" (text from the Caddyfile)`)] : [])],
-      fixes: [adaptFix, logFix],
+      fixes: ['adapt', 'log'],
     });
-    report.claim('ip-restricted', 'remoteIp', 0.4, { evidence: [...evidence], fixes: addressFixes });
+    report.claim('ip-restricted', 'remoteIp', 0.4, { evidence: [...evidence], fixes: ['compareAddress', 'adapt'] });
     // file_server's error carries no body; a body means a `respond` wrote it.
     if (body === 'empty')
       report.claim('filesystem-permission', 'unreadable', 0.35, {
+        data: { file: ctx.url?.pathname || '/FILE' },
         evidence: [...evidence],
-        fixes: permissionFixes(ctx.url?.pathname || '/FILE'),
+        fixes: ['caddyCanRead', 'log'],
       });
   },
   relayed: relayedNote,

@@ -5,9 +5,10 @@
 // for non-browser clients), the block page ("Attention Required! | Cloudflare",
 // "Sorry, you have been blocked"), and challenges (cf-mitigated: challenge).
 // The Cloudflare API (api.cloudflare.com) answers JSON with numeric codes.
-import { defineProducer, ev, signals, type Context, type Evidence, type Fix, type Reporter } from '../define.ts';
-import { noteRelayed, ownerHandoff, relayLayer } from '../_lib/edge-block.ts';
+import { defineProducer, ev, signals, type Context, type Evidence, type Reporter } from '../define.ts';
+import { noteRelayed, relayLayer } from '../_lib/edge-block.ts';
 import { namedServer } from '../_lib/server-header.ts';
+import texts from './texts.json' with { type: 'json' };
 
 interface ApiError {
   code: number;
@@ -122,67 +123,12 @@ const CODES: Record<number, CodeEntry> = {
   1020: { cause: 'waf-block', weight: 0.92, what: 'a firewall (WAF custom) rule of the site matched your request' },
 };
 
-const GRAPHQL_QUERY = (ray: string) =>
-  `curl -s https://api.cloudflare.com/client/v4/graphql -H "Authorization: Bearer $CLOUDFLARE_API_TOKEN" -H 'Content-Type: application/json' -d '{"query":"{ viewer { zones(filter:{zoneTag:\\"ZONE_ID\\"}) { firewallEventsAdaptive(limit:5, filter:{rayName:\\"${ray}\\", datetime_geq:\\"START_ISO8601\\"}) { action source ruleId description clientIP clientRequestPath } } } }"}' | jq .`;
-
-function ownerFixes(ray: string | undefined, host: string | undefined): Fix[] {
-  return ownerHandoff(
-    {
-      title: `Give the site owner the Ray ID ${ray ?? '(the cf-ray response header, or the one printed on the page)'}${host ? ` for ${host}` : ''}, the time (UTC) and your IP address — only the owner can lift the block`,
-      commands: [
-        'curl -s https://www.cloudflare.com/cdn-cgi/trace | grep -E "^(ip|ts|colo)="  # your IP and the time as Cloudflare sees them',
-      ],
-      verify: 'The owner finds the event and allows your client; the same request then passes.',
-      docs: 'https://developers.cloudflare.com/fundamentals/reference/cloudflare-ray-id/',
-    },
-    {
-      title: `Site owner: look the Ray ID up in Security → Events (or via the GraphQL API) to see which rule matched`,
-      commands: [GRAPHQL_QUERY(ray ?? 'RAY_ID')],
-      verify:
-        'The event names the rule (source and ruleId); add a skip/allow for this client or fix the rule, then retry.',
-      docs: 'https://developers.cloudflare.com/waf/analytics/security-events/',
-    },
-  );
-}
-
-const VERIFY_TOKEN =
-  'curl -s https://api.cloudflare.com/client/v4/user/tokens/verify -H "Authorization: Bearer $CLOUDFLARE_API_TOKEN"';
-
-const API_FIXES: Fix[] = [
-  {
-    title: 'Verify the API token is valid and active',
-    difficulty: 'easy',
-    commands: [`${VERIFY_TOKEN} | jq .`],
-    verify: '"status": "active" in the result.',
-    docs: 'https://developers.cloudflare.com/fundamentals/api/get-started/create-token/',
-  },
-  {
-    title: 'Give the token the permission (and zone/account resource) this endpoint needs, in My Profile → API Tokens',
-    difficulty: 'easy',
-    verify: 'The same call succeeds with the edited token; the endpoint’s docs list the permission group it needs.',
-    docs: 'https://developers.cloudflare.com/fundamentals/api/reference/permissions/',
-  },
-];
-const SEND_TOKEN_FIX: Fix = {
-  title: 'Send the token as "Authorization: Bearer <token>" (or X-Auth-Email + X-Auth-Key for a Global API Key)',
-  difficulty: 'easy',
-  commands: [VERIFY_TOKEN],
-};
-const BEARER_NOT_KEY_FIX: Fix = {
-  title: 'Send an API token as "Authorization: Bearer <token>"; only the Global API Key goes in X-Auth-Key',
-  difficulty: 'easy',
-};
-const SKIP_RULE_FIX: Fix = {
-  title:
-    'Site owner: exempt this client (a skip rule for its API path, token header, IP or verified bot) instead of challenging it',
-  difficulty: 'medium',
-  docs: 'https://developers.cloudflare.com/waf/custom-rules/skip/',
-};
-
 type Messages = 'apiMissing' | 'apiMalformed' | 'apiRejected' | 'apiNoPermission' | 'apiTokenBad' | 'apiRefused';
+type FixId = keyof typeof texts.fixes;
+const API_FIXES: FixId[] = ['verifyToken', 'tokenPermission'];
 
 /** Cloudflare API errors: the numeric codes name the credential problem. */
-function explainApi(ctx: Context, report: Reporter<Cause, Messages>): void {
+function explainApi(ctx: Context, report: Reporter<Cause, Messages, FixId>): void {
   const errors = apiErrors(ctx) ?? [];
   const first = errors[0];
   const evidence = errors.map((e) => ev('body:errors', `${e.code}: ${e.message}`));
@@ -193,7 +139,7 @@ function explainApi(ctx: Context, report: Reporter<Cause, Messages>): void {
     codes.has(9106) ||
     Boolean(ctx.exchange.request && !ctx.requestHeader('authorization') && !legacyKey && codes.has(10000));
   let claimed = 0;
-  const claim = (cause: Cause, message: Messages, weight: number, fixes: Fix[]) => {
+  const claim = (cause: Cause, message: Messages, weight: number, fixes: FixId[]) => {
     claimed++;
     report.claim(cause, message, weight, {
       data: { message: first.message, code: first.code, errors: listed },
@@ -201,9 +147,9 @@ function explainApi(ctx: Context, report: Reporter<Cause, Messages>): void {
       fixes,
     });
   };
-  if (missing) claim('credential-missing', 'apiMissing', 0.8, [SEND_TOKEN_FIX]);
+  if (missing) claim('credential-missing', 'apiMissing', 0.8, ['sendToken']);
   if (codes.has(6003) || codes.has(6111) || codes.has(6103))
-    claim('credential-malformed', 'apiMalformed', 0.8, [BEARER_NOT_KEY_FIX]);
+    claim('credential-malformed', 'apiMalformed', 0.8, ['bearerNotKey']);
   if (codes.has(9103) || codes.has(9109) || codes.has(10001))
     claim('credential-invalid', 'apiRejected', 0.8, API_FIXES);
   if (codes.has(10000) && !missing) {
@@ -230,25 +176,8 @@ export default defineProducer({
     ],
     causes: CAUSES,
     statuses: [401, 403, 429],
-    messages: {
-      apiMissing: 'The Cloudflare API received no credentials: "{{message}}" ({{code}}).',
-      apiMalformed:
-        'The Cloudflare API could not read the credentials: {{errors}} — e.g. a token without "Bearer ", or a token sent as X-Auth-Key.',
-      apiRejected: 'The Cloudflare API rejected the credentials: {{errors}}.',
-      apiNoPermission:
-        'The Cloudflare API answered "{{message}}" (10000): most often the API token is valid but lacks the permission or zone/account this endpoint needs.',
-      apiTokenBad: 'The token may also be revoked, expired, mistyped, or a Global API Key sent as a Bearer token.',
-      apiRefused: 'The Cloudflare API refused: {{errors}}.',
-      challenge:
-        'Cloudflare answered with a challenge{{mitigated}} instead of the page: a bot-management, WAF or security-level rule wants proof of a real browser, which scripts and API clients cannot give.',
-      errorCode: 'Cloudflare error {{code}}: {{what}}{{ray}}. Cloudflare cannot override the site owner’s settings.',
-      errorCodeAlso: 'Cloudflare error {{code}}: {{what}}.',
-      blockPage:
-        'Cloudflare’s security service blocked the request ("Sorry, you have been blocked": a WAF rule matched a word, SQL fragment, malformed data or your client){{ray}}.',
-      securityService: 'Cloudflare’s security service blocked the request{{ray}}.',
-      accessDeniedPage:
-        'Cloudflare’s "Access denied" page is also used for IP, ASN and country rules; the error code on the page tells which.',
-    },
+    messages: texts.messages,
+    fixes: texts.fixes,
   },
   recognise(ctx) {
     const server = ctx.header('server');
@@ -283,10 +212,20 @@ export default defineProducer({
     const relayed = `The response passed through Cloudflare${ray ? ` (Ray ID ${ray})` : ''}; no Cloudflare error page, so the refusal most likely comes from the origin behind it.`;
     if (noteRelayed(confidence, report, relayed)) return;
     if (kind === 'api') return explainApi(ctx, report);
-    const fixes = ownerFixes(ray, ctx.url?.hostname);
+    const host = ctx.url?.hostname;
+    const owner = {
+      rayText: ray ?? '(the cf-ray response header, or the one printed on the page)',
+      forHost: host ? ` for ${host}` : '',
+      rayName: ray ?? 'RAY_ID',
+    };
+    const fixes = ['tellOwner', 'lookupRay'] as const;
     if (kind === 'challenge') {
       const mitigated = ctx.header('cf-mitigated') ? ' (cf-mitigated: challenge)' : '';
-      report.claim('waf-block', 'challenge', 0.85, { data: { mitigated }, evidence, fixes: [...fixes, SKIP_RULE_FIX] });
+      report.claim('waf-block', 'challenge', 0.85, {
+        data: { ...owner, mitigated },
+        evidence,
+        fixes: [...fixes, 'skipRule'],
+      });
       report.note('A browser passes this challenge; why403 will not try to solve or bypass it.');
       return;
     }
@@ -295,7 +234,7 @@ export default defineProducer({
     const entry = code ? CODES[code] : undefined;
     if (entry) {
       const codeEv = ev('body', `Cloudflare error ${code}`);
-      const data = { code, what: entry.what, ray: ray ? ` (Ray ID ${ray})` : '' };
+      const data = { ...owner, code, what: entry.what, ray: ray ? ` (Ray ID ${ray})` : '' };
       report.claim(entry.cause, 'errorCode', entry.weight, {
         data,
         evidence: [codeEv, ...titleEv, ...evidence],
@@ -303,7 +242,7 @@ export default defineProducer({
       });
       if (entry.also)
         report.claim(entry.also.cause, 'errorCodeAlso', entry.also.weight, {
-          data: { code, what: entry.also.what },
+          data: { ...owner, code, what: entry.also.what },
           evidence: [codeEv],
           fixes,
         });
@@ -313,10 +252,10 @@ export default defineProducer({
     const blocked = BLOCK_PAGE.test(ctx.body.text);
     const pageEv = [...titleEv, ...evidence];
     report.claim('waf-block', blocked ? 'blockPage' : 'securityService', blocked ? 0.85 : 0.6, {
-      data: { ray: ray ? ` — Ray ID ${ray}` : '' },
+      data: { ...owner, ray: ray ? ` — Ray ID ${ray}` : '' },
       evidence: pageEv,
       fixes,
     });
-    if (!blocked) report.claim('ip-restricted', 'accessDeniedPage', 0.3, { evidence: pageEv, fixes });
+    if (!blocked) report.claim('ip-restricted', 'accessDeniedPage', 0.3, { data: owner, evidence: pageEv, fixes });
   },
 });

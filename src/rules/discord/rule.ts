@@ -6,16 +6,14 @@
 // body shape is common, so the product is named from the host, from a code
 // paired with Discord's own message for it, or from the rate-limit body.
 import { defineProducer, ev, signals } from '../define.ts';
-import type { Context, Fix } from '../define.ts';
+import type { Context } from '../define.ts';
 import { jsonObject, rateLimited } from '../_lib/saas-api.ts';
+import texts from './texts.json' with { type: 'json' };
 
 const HOST = /^(?:(?:ptb|canary)\.)?discord(?:app)?\.com$/i;
-const DOCS_CODES = 'https://discord.com/developers/docs/topics/opcodes-and-status-codes#json-json-error-codes';
 const PERMISSIONS_DOC = 'https://discord.com/developers/docs/topics/permissions';
 const RATE_LIMITS_DOC = 'https://discord.com/developers/docs/topics/rate-limits';
 const AUTH_DOC = 'https://discord.com/developers/docs/reference#authentication';
-const API = 'https://discord.com/api/v10';
-const AS_BOT = 'curl -s -H "Authorization: Bot $DISCORD_TOKEN"';
 
 /** Discord JSON error codes whose message identifies them (the messages as the API sends them). */
 const KNOWN: Record<number, RegExp> = {
@@ -28,68 +26,6 @@ const KNOWN: Record<number, RegExp> = {
   50013: /^Missing Permissions$/i,
   50014: /^Invalid authentication token$/i,
 };
-
-const CHECK_TOKEN: Fix = {
-  title:
-    'Check the token against Discord: a bot token as "Authorization: Bot TOKEN", an OAuth2 access token as "Authorization: Bearer TOKEN"',
-  difficulty: 'easy',
-  commands: [`${AS_BOT} ${API}/users/@me`],
-  verify: 'users/@me answers 200 with the bot’s (or user’s) id.',
-  docs: AUTH_DOC,
-};
-
-const RESET_TOKEN: Fix = {
-  title:
-    'Reset the bot token (Developer Portal → your application → Bot → Reset Token) and update the client’s configuration; for OAuth2, refresh the access token',
-  difficulty: 'easy',
-  commands: ['open https://discord.com/developers/applications'],
-  verify: 'users/@me answers 200 with the new token.',
-};
-
-const GRANT_PERMISSION: Fix = {
-  title:
-    'Give the bot’s role the permission (Server Settings → Roles → the bot’s role), check channel overwrites, and keep the bot’s role above roles it must manage',
-  difficulty: 'easy',
-  verify:
-    'GET /guilds/{guild.id}/members/{bot.id} lists a role whose permissions include the needed bit; the same call succeeds.',
-  commands: [`${AS_BOT} ${API}/guilds/GUILD_ID/members/BOT_USER_ID`],
-  docs: PERMISSIONS_DOC,
-};
-
-const MISSING_ACCESS_FIXES: Fix[] = [
-  {
-    title: 'Check the bot is in the server, and re-invite it with the needed permissions if not',
-    difficulty: 'easy',
-    commands: [`${AS_BOT} ${API}/users/@me/guilds`],
-    verify: 'The guild id appears in the list and the same call succeeds.',
-  },
-  {
-    title: 'Grant the bot’s role View Channel on the channel (Channel Settings → Permissions)',
-    difficulty: 'easy',
-    docs: `${PERMISSIONS_DOC}#permission-overwrites`,
-  },
-];
-
-const VERIFY_ACCOUNT: Fix = {
-  title: 'Verify the account’s e-mail or phone in Discord’s settings',
-  difficulty: 'easy',
-  docs: DOCS_CODES,
-};
-
-const RATE_LIMIT_FIXES: Fix[] = [
-  {
-    title: 'Wait for Retry-After, then honour the X-RateLimit-* headers on every response instead of fixed delays',
-    difficulty: 'easy',
-    verify: 'X-RateLimit-Remaining stays above 0 on the next responses.',
-    docs: RATE_LIMITS_DOC,
-  },
-  {
-    title:
-      'Stop the invalid requests (401/403/429) that count towards Discord’s temporary IP ban, served by Cloudflare in front of the API',
-    difficulty: 'medium',
-    docs: `${RATE_LIMITS_DOC}#invalid-request-limit-aka-cloudflare-bans`,
-  },
-];
 
 interface DiscordError {
   message: string;
@@ -131,22 +67,8 @@ export default defineProducer({
     ],
     // Its 429s too: the rate-limit body says which limit, though the engine reports only denials.
     statuses: [401, 403, 407, 429],
-    messages: {
-      missing: 'No Authorization header reached Discord; every API call needs a bot or OAuth2 token.',
-      wrongScheme: 'Discord reads only "Bot TOKEN" or "Bearer TOKEN"; the request sent "{{scheme}} …".',
-      invalid:
-        'Discord did not accept the {{scheme}} token: it was reset in the Developer Portal, revoked, expired (OAuth2 access tokens last days), or a bot token sent as Bearer / an OAuth2 token sent as Bot.',
-      invalidUnnamed:
-        'Discord did not accept the token: it was reset in the Developer Portal, revoked, expired (OAuth2 access tokens last days), or a bot token sent as Bearer / an OAuth2 token sent as Bot.',
-      missingPermissions:
-        'The bot is in the server but its roles (and the channel’s permission overwrites) do not grant the permission this action needs; Discord does not say which one — the endpoint’s documentation does.',
-      missingAccess:
-        'The bot cannot see this resource at all: it is not in that server, or lacks VIEW_CHANNEL on the channel (or, for member lists, the privileged Server Members intent is off).',
-      verifyAccount: 'Discord requires the account to verify itself before this action.',
-      rateLimited: 'Discord’s {{limit}} rate limit stopped the request. This is not a permission problem.',
-      rateLimitedRetry:
-        'Discord’s {{limit}} rate limit stopped the request; retry after {{retry}}. This is not a permission problem.',
-    },
+    messages: texts.messages,
+    fixes: texts.fixes,
   },
   recognise(ctx) {
     const host = ctx.url?.hostname ?? '';
@@ -173,18 +95,18 @@ export default defineProducer({
       const auth = ctx.requestHeader('authorization');
       const scheme = auth?.split(/\s+/)[0];
       const schemeEv = ev('request-header:authorization', `${scheme} …`);
-      if (!auth) report.claim('credential-missing', 'missing', 0.85, { evidence: errEv, fixes: [CHECK_TOKEN] });
+      if (!auth) report.claim('credential-missing', 'missing', 0.85, { evidence: errEv, fixes: ['checkToken'] });
       else if (scheme && !/^(bot|bearer)$/i.test(scheme))
         report.claim('credential-malformed', 'wrongScheme', 0.8, {
           data: { scheme },
           evidence: [...errEv, schemeEv],
-          fixes: [CHECK_TOKEN],
+          fixes: ['checkToken'],
         });
       else
         report.claim('credential-invalid', scheme ? 'invalid' : 'invalidUnnamed', 0.85, {
           data: { scheme },
           evidence: [...errEv, schemeEv],
-          fixes: [CHECK_TOKEN, RESET_TOKEN],
+          fixes: ['checkToken', 'resetToken'],
         });
     }
 
@@ -196,15 +118,19 @@ export default defineProducer({
       report.claim('insufficient-role', 'missingPermissions', 0.88, {
         evidence: errEv,
         gap,
-        fixes: [GRANT_PERMISSION],
+        fixes: ['grantPermission'],
       });
     }
     if (err?.code === 50001) {
       const gap = { required: ['membership in the guild and VIEW_CHANNEL on the channel'], held: [] };
-      report.claim('insufficient-role', 'missingAccess', 0.8, { evidence: errEv, gap, fixes: MISSING_ACCESS_FIXES });
+      report.claim('insufficient-role', 'missingAccess', 0.8, {
+        evidence: errEv,
+        gap,
+        fixes: ['checkMembership', 'grantViewChannel'],
+      });
     }
     if (err?.code === 40002)
-      report.claim('account-state', 'verifyAccount', 0.85, { evidence: errEv, fixes: [VERIFY_ACCOUNT] });
+      report.claim('account-state', 'verifyAccount', 0.85, { evidence: errEv, fixes: ['verifyAccount'] });
 
     const rl = rateLimitBody(ctx);
     if (rateLimited(ctx, recognised, Boolean(rl))) {
@@ -216,7 +142,7 @@ export default defineProducer({
           ...(rl ? [ev('body', `"You are being rate limited.", global ${rl.global}`)] : []),
           ...(retry ? [ev('header:retry-after', retry)] : []),
         ],
-        fixes: RATE_LIMIT_FIXES,
+        fixes: ['honourRetryAfter', 'stopInvalidRequests'],
       });
     }
   },

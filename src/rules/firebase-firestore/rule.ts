@@ -3,7 +3,8 @@
 // or insufficient permissions.") and an unauthenticated call. Security Rules
 // apply only to client credentials (API key + Firebase Auth ID token); server
 // SDKs with IAM credentials bypass them, so the fixes differ by credential.
-import { defineProducer, ev, signals, type Context, type Fix } from '../define.ts';
+import { defineProducer, ev, signals, type Context } from '../define.ts';
+import texts from './texts.json' with { type: 'json' };
 
 const HOST = /^firestore\.googleapis\.com$/;
 const RULES_MESSAGE = /^Missing or insufficient permissions\.?$/;
@@ -34,64 +35,6 @@ function target(ctx: Context): { project?: string; database?: string; path?: str
   return m ? { project: m[1], database: m[2], path: m[3] || undefined } : {};
 }
 
-function rulesFixes(project: string, path: string | undefined, method: string): Fix[] {
-  const op = method === 'GET' ? 'get/list' : 'create/update/delete';
-  return [
-    {
-      title: `Open Firestore → Rules and find the match block for ${path ? `/${path}` : 'this path'}; check the allow ${op} condition`,
-      difficulty: 'easy',
-      commands: [
-        `open "https://console.firebase.google.com/project/${project}/firestore/rules"`,
-        'firebase firestore:rules:get   # or read firestore.rules in your project',
-      ],
-      verify: `In the Rules Playground (Firestore → Rules → Rules Playground), simulate ${method === 'GET' ? 'get' : 'update'} on /${path ?? 'COLLECTION/DOC'} with the same authentication state: it reports which rule allows or denies.`,
-      docs: 'https://firebase.google.com/docs/firestore/security/get-started',
-    },
-    {
-      title:
-        'If the rule needs request.auth, send the Firebase Auth ID token (Authorization: Bearer ID_TOKEN); an API key alone is an unauthenticated client',
-      difficulty: 'easy',
-      commands: [
-        'curl -H "Authorization: Bearer $FIREBASE_ID_TOKEN" "https://firestore.googleapis.com/v1/projects/PROJECT/databases/(default)/documents/PATH"',
-      ],
-      verify:
-        'The same request with the ID token answers 200; the Rules Playground with "Authenticated" set allows it.',
-      docs: 'https://firebase.google.com/docs/firestore/use-rest-api#authentication_and_authorization',
-    },
-    {
-      title: 'Test the rule change locally before deploying it',
-      difficulty: 'medium',
-      commands: ['firebase emulators:start --only firestore', 'firebase deploy --only firestore:rules'],
-      verify:
-        'The emulator’s request log (Firestore tab of the Emulator UI) shows the request allowed, with the rule that matched.',
-      docs: 'https://firebase.google.com/docs/rules/emulator-setup',
-    },
-  ];
-}
-
-const FRESH_TOKEN_FIX: Fix = {
-  title: 'Get a fresh ID token (client) or access token (server) and send it as Authorization: Bearer',
-  difficulty: 'easy',
-  commands: [
-    'firebase.auth().currentUser.getIdToken(/* forceRefresh */ true)   # client apps',
-    'gcloud auth print-access-token   # server / admin use',
-  ],
-  verify: 'The same request with the new token answers 200.',
-  docs: 'https://firebase.google.com/docs/firestore/use-rest-api#authentication_and_authorization',
-};
-
-function iamRoleFix(project: string): Fix {
-  return {
-    title: 'Grant the principal a Firestore role (roles/datastore.user or roles/datastore.viewer) on the project',
-    difficulty: 'medium',
-    commands: [
-      `gcloud projects add-iam-policy-binding ${project} --member=serviceAccount:SA_EMAIL --role=roles/datastore.user`,
-    ],
-    verify: `gcloud projects get-iam-policy ${project} --flatten="bindings[].members" --filter="bindings.members:SA_EMAIL" lists the role.`,
-    docs: 'https://cloud.google.com/firestore/docs/security/iam',
-  };
-}
-
 export default defineProducer({
   meta: {
     id: 'firebase-firestore',
@@ -107,14 +50,8 @@ export default defineProducer({
     ],
     causes: ['resource-policy', 'credential-missing', 'credential-invalid', 'insufficient-role'],
     statuses: [401, 403],
-    messages: {
-      tokenRejected:
-        'Firestore did not accept the bearer token: an expired Firebase ID token (they last one hour), a token of another project, or not an OAuth/ID token at all.',
-      noCredential: 'Firestore saw no usable credential.',
-      securityRules:
-        'Firestore Security Rules denied this {{access}}{{path}}: no allow rule matched the request with its authentication state ({{sent}}).',
-      iam: 'IAM denied the call: {{message}}',
-    },
+    messages: texts.messages,
+    fixes: texts.fixes,
   },
   recognise(ctx) {
     const host = ctx.url?.hostname ?? '';
@@ -136,7 +73,7 @@ export default defineProducer({
         bearer ? 'credential-invalid' : 'credential-missing',
         bearer ? 'tokenRejected' : 'noCredential',
         0.8,
-        { evidence: [msgEv], fixes: [FRESH_TOKEN_FIX] },
+        { evidence: [msgEv], fixes: ['freshToken'] },
       );
       return;
     }
@@ -152,13 +89,18 @@ export default defineProducer({
           access,
           path: t.path ? ` on /${t.path}` : '',
           sent: bearer ? 'an ID token was sent' : 'no ID token was sent',
+          rulePath: t.path ? `/${t.path}` : 'this path',
+          op: ctx.method === 'GET' ? 'get/list' : 'create/update/delete',
+          project,
+          simulate: ctx.method === 'GET' ? 'get' : 'update',
+          docPath: t.path ?? 'COLLECTION/DOC',
         },
         evidence: [msgEv, authEv],
         gap: {
           required: [`a Security Rules allow for ${access} on /${t.path ?? '…'}`],
           held: [bearer ? 'authenticated request' : 'unauthenticated request'],
         },
-        fixes: rulesFixes(project, t.path, ctx.method),
+        fixes: ['rulesMatch', 'sendIdToken', 'emulator'],
       });
       return;
     }
@@ -166,9 +108,9 @@ export default defineProducer({
     // Any other PERMISSION_DENIED text is IAM's, for server credentials.
     if (err.status === 'PERMISSION_DENIED')
       report.claim('insufficient-role', 'iam', 0.7, {
-        data: { message: err.message },
+        data: { message: err.message, project },
         evidence: [msgEv],
-        fixes: [iamRoleFix(project)],
+        fixes: ['iamRole'],
       });
   },
 });

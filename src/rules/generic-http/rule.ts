@@ -6,6 +6,7 @@ import { defineCause, ev, type Context, type Evidence } from '../define.ts';
 import type { Layer } from '../../model/vocabulary.ts';
 import { challenge } from '../_lib/challenges.ts';
 import { keywordHits, type CauseKeyword, type TextLine } from '../_lib/keyword-causes.ts';
+import texts from './texts.json' with { type: 'json' };
 
 // Kept below every product rule's floor (0.45 for a bare Server header), so it only shows when nothing else does.
 const MAX_CONFIDENCE = 0.3;
@@ -26,7 +27,7 @@ function jsonMessages(json: unknown): TextLine[] {
   return out;
 }
 
-function texts(ctx: Context): TextLine[] {
+function responseTexts(ctx: Context): TextLine[] {
   const out = jsonMessages(ctx.body.json);
   if (ctx.body.htmlTitle) out.push({ source: 'body:title', text: ctx.body.htmlTitle });
   if (ctx.body.htmlH1 && ctx.body.htmlH1 !== ctx.body.htmlTitle) out.push({ source: 'body:h1', text: ctx.body.htmlH1 });
@@ -218,9 +219,8 @@ export default defineCause({
       'https://www.rfc-editor.org/rfc/rfc6750#section-3',
     ],
     causes: CAUSES,
-    messages: {
-      mentions: 'The response text mentions it: “{{text}}”.',
-    },
+    messages: texts.messages,
+    fixes: texts.fixes,
   },
   explain(ctx, report) {
     const guess = layerGuess(ctx);
@@ -230,7 +230,7 @@ export default defineCause({
       confidence: Math.min(guess.confidence, MAX_CONFIDENCE),
       evidence: guess.evidence,
     });
-    for (const { keyword, line } of keywordHits(KEYWORDS, texts(ctx)))
+    for (const { keyword, line } of keywordHits(KEYWORDS, responseTexts(ctx)))
       report.claim(keyword.id, 'mentions', keyword.weight, {
         data: { text: line.text.slice(0, 160) },
         evidence: [ev(line.source, line.text.slice(0, 300))],

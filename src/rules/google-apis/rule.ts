@@ -3,9 +3,10 @@
 // machine-readable way, and the older {"error": {errors[{domain, reason}]}}.
 // Reasons map to causes one to one; ErrorInfo metadata carries the near miss
 // (permission, service, consumer project).
-import { defineProducer, ev, signals, type Context, type Evidence, type Fix, type Gap } from '../define.ts';
+import { defineProducer, ev, signals, type Context, type Evidence, type Gap } from '../define.ts';
 import type { MessageData } from '../define.ts';
 import type { CauseId } from '../../model/vocabulary.ts';
+import texts from './texts.json' with { type: 'json' };
 
 const CANONICAL = new Set([
   'PERMISSION_DENIED',
@@ -104,99 +105,8 @@ function permissionFromMessage(message: string): { permission?: string; resource
   return {};
 }
 
-const principalFix: Fix = {
-  title: 'Check which principal the request ran as (ADC, service account key, impersonation)',
-  difficulty: 'easy',
-  commands: [
-    'gcloud auth list',
-    'gcloud auth application-default print-access-token | cut -c1-20   # confirms ADC works; the principal is the account above or GOOGLE_APPLICATION_CREDENTIALS',
-  ],
-};
-
-function roleFixes(
-  permission: string | undefined,
-  resource: string | undefined,
-  domain: string | undefined,
-  project: string | undefined,
-): Fix[] {
-  const fullResource = resource
-    ? resource.startsWith('//')
-      ? resource
-      : `//${domain && domain !== 'iam.googleapis.com' && domain !== 'googleapis.com' ? domain : 'cloudresourcemanager.googleapis.com'}/${resource}`
-    : project
-      ? `//cloudresourcemanager.googleapis.com/projects/${project}`
-      : '//cloudresourcemanager.googleapis.com/projects/PROJECT_ID';
-  const proj = project ?? /projects\/([^/]+)/.exec(resource ?? '')?.[1] ?? 'PROJECT_ID';
-  return [
-    principalFix,
-    {
-      title: 'Ask IAM why the permission is missing (allow and deny policies, inherited from folder and organization)',
-      difficulty: 'easy',
-      commands: [
-        `gcloud policy-intelligence troubleshoot-policy iam ${fullResource} --principal-email=PRINCIPAL_EMAIL --permission=${permission ?? 'PERMISSION'}`,
-      ],
-      verify: 'The troubleshooter reports the permission as granted after the fix.',
-      docs: 'https://cloud.google.com/sdk/gcloud/reference/policy-intelligence/troubleshoot-policy/iam',
-    },
-    { title: 'See the roles the principal holds on the project', difficulty: 'easy', commands: [`gcloud projects get-iam-policy ${proj} --flatten="bindings[].members" --filter="bindings.members:PRINCIPAL_EMAIL" --format="table(bindings.role)"`] },
-    {
-      title: `Grant a role that contains ${permission ?? 'the permission'} (pick the narrowest predefined role that lists it)`,
-      difficulty: 'medium',
-      commands: [
-        `gcloud projects add-iam-policy-binding ${proj} --member=serviceAccount:PRINCIPAL_EMAIL --role=ROLE_ID   # or user:EMAIL`,
-      ],
-      docs: 'https://cloud.google.com/iam/docs/permissions-reference',
-    },
-  ];
-}
-
-const MESSAGES = {
-  IAM_PERMISSION_DENIED: 'IAM denied the request: the principal lacks a permission on the resource.',
-  ACCESS_TOKEN_SCOPE_INSUFFICIENT:
-    'The OAuth access token does not carry any of the scopes this API accepts; IAM was not even consulted.',
-  ACCESS_TOKEN_EXPIRED: 'The OAuth access token has expired.',
-  ACCESS_TOKEN_TYPE_UNSUPPORTED: 'This API does not accept the kind of access token that was sent.',
-  SERVICE_DISABLED: 'The API is not enabled in the consumer project the request was billed to.',
-  API_DISABLED: 'The API is not enabled for this project.',
-  BILLING_DISABLED: 'The billing account of the consumer project is disabled or missing.',
-  API_KEY_INVALID: 'The API key is invalid, deleted or malformed.',
-  API_KEY_SERVICE_BLOCKED:
-    'The API key’s API restrictions do not include this service: it is a valid key for other APIs.',
-  API_KEY_HTTP_REFERRER_BLOCKED: 'The API key is restricted to other HTTP referrers than the one this request carried.',
-  API_KEY_ANDROID_APP_BLOCKED: 'The API key is restricted to other Android apps.',
-  API_KEY_IOS_APP_BLOCKED: 'The API key is restricted to other iOS apps.',
-  API_KEY_IP_ADDRESS_BLOCKED: 'The API key is restricted to other client IP addresses.',
-  RATE_LIMIT_EXCEEDED: 'A rate quota of the consumer project is used up; this is not a permission problem.',
-  RESOURCE_QUOTA_EXCEEDED: 'A resource quota of the consumer project is used up; this is not a permission problem.',
-  USER_PROJECT_DENIED:
-    'The caller may not bill requests to the user project it named (it needs serviceusage.services.use there).',
-  CONSUMER_SUSPENDED: 'The consumer project is suspended.',
-  CONSUMER_INVALID:
-    'The consumer project the request named does not exist, is malformed or was deleted — typically a wrong project ID in GOOGLE_CLOUD_PROJECT, x-goog-user-project or the quota project.',
-  SECURITY_POLICY_VIOLATED:
-    'VPC Service Controls refused the request: it crosses a service perimeter from outside the allowed networks or identities.',
-  rateLimitExceeded: 'Google’s per-project or per-user rate limit answered 403; this is not a permission problem.',
-  userRateLimitExceeded: 'The per-user rate limit answered 403; this is not a permission problem.',
-  userRateLimitExceededUnreg:
-    'The unregistered per-user rate limit answered 403: the request carried no project (API key or OAuth client).',
-  dailyLimitExceeded: 'The project’s daily quota is used up; this is not a permission problem.',
-  dailyLimitExceededUnreg: 'The daily quota for unregistered use is used up: send an API key or OAuth client.',
-  quotaExceeded: 'A quota is used up; this is not a permission problem.',
-  domainPolicy: 'A Google Workspace domain policy set by the administrator forbids this access for the app or user.',
-  insufficientFilePermissions: 'The user has no sufficient access to this file (its sharing settings).',
-  appNotAuthorizedToFile:
-    'The app was not granted access to this file (drive.file scope covers only files the app opened or created).',
-  iamPermission:
-    'IAM denied the request: the principal lacks {{permission}}{{on}} (or the resource does not exist — Google answers both the same way).',
-  serviceNotEnabled:
-    '{{service}} is not enabled in project {{project}}; enable it there, or bill the request to a project where it is enabled.',
-  serviceNotEnabledShort: '{{service}} is not enabled in project {{project}}.',
-  noCredential: 'No credential reached the API.',
-  credentialRefused: 'The API did not accept the credential: expired, revoked or not a Google OAuth token.',
-  permissionNamed: 'The principal lacks {{permission}}{{on}}.',
-  permissionUnnamed: 'The caller does not have permission for this call; the message does not name which.',
-} as const;
-type MessageId = keyof typeof MESSAGES;
+type MessageId = keyof typeof texts.messages;
+type FixId = keyof typeof texts.fixes;
 
 const CAUSES = [
   'insufficient-role',
@@ -262,109 +172,59 @@ const LEGACY: Record<string, Mapping> = {
   appNotAuthorizedToFile: { id: 'resource-policy', weight: 0.8, message: 'appNotAuthorizedToFile' },
 };
 
-function fixesFor(id: CauseId, g: GoogleError): Fix[] {
-  const act = activation(g.message, g.errorInfo);
-  const project = act.project ?? 'PROJECT_ID';
+/** The declared fixes for a cause, by the reason Google gave. */
+function fixesFor(id: CauseId, g: GoogleError): FixId[] {
+  const reason = g.errorInfo?.reason;
   switch (id) {
     case 'feature-disabled':
-      if (g.errorInfo?.reason === 'BILLING_DISABLED')
-        return [
-          {
-            title: 'Link the project to an active billing account',
-            difficulty: 'medium',
-            commands: [
-              'gcloud billing accounts list',
-              `gcloud billing projects link ${project} --billing-account=BILLING_ACCOUNT_ID`,
-            ],
-            docs: 'https://cloud.google.com/billing/docs/how-to/modify-project',
-          },
-        ];
-      return [
-        {
-          title: `Enable ${act.service ?? 'the API'} in project ${project}`,
-          difficulty: 'easy',
-          commands: [`gcloud services enable ${act.service ?? 'SERVICE.googleapis.com'} --project=${project}`],
-          verify: `gcloud services list --enabled --project=${project} | grep ${act.service ?? 'SERVICE'}; allow a few minutes to propagate.`,
-          docs: 'https://cloud.google.com/service-usage/docs/enable-disable',
-        },
-        {
-          title:
-            'If it is enabled elsewhere, check which project the request is billed to (quota project, GOOGLE_CLOUD_PROJECT, x-goog-user-project)',
-          difficulty: 'easy',
-          commands: ['gcloud config get-value project', 'gcloud auth application-default set-quota-project PROJECT_ID'],
-        },
-      ];
-    case 'insufficient-role': {
-      const fromMsg = permissionFromMessage(g.message);
-      const permission = g.errorInfo?.metadata.permission ?? fromMsg.permission;
-      const resource = g.errorInfo?.metadata.resource ?? fromMsg.resource;
-      if (g.errorInfo?.reason === 'USER_PROJECT_DENIED')
-        return [
-          {
-            title: 'Grant Service Usage Consumer on the user project, or stop naming a user project',
-            difficulty: 'medium',
-            commands: [
-              `gcloud projects add-iam-policy-binding ${project} --member=user:EMAIL --role=roles/serviceusage.serviceUsageConsumer`,
-            ],
-            docs: 'https://cloud.google.com/apis/docs/system-parameters',
-          },
-        ];
-      return roleFixes(permission, resource, g.errorInfo?.domain, act.project);
-    }
+      return reason === 'BILLING_DISABLED' ? ['linkBilling'] : ['enableApi', 'checkBilledProject'];
+    case 'insufficient-role':
+      return reason === 'USER_PROJECT_DENIED'
+        ? ['serviceUsageConsumer']
+        : ['principal', 'troubleshoot', 'projectRoles', 'grantRole'];
     case 'insufficient-scope':
-      return [
-        {
-          title:
-            'Request a token with the needed scope (cloud-platform covers Google Cloud APIs; Workspace APIs need their own)',
-          difficulty: 'easy',
-          commands: [
-            'gcloud auth application-default login --scopes=https://www.googleapis.com/auth/cloud-platform,SCOPE_URL',
-            '# service account: pass scopes when building credentials; on GCE/GKE the VM’s access scopes also cap the token',
-          ],
-          verify: 'curl -s "https://oauth2.googleapis.com/tokeninfo?access_token=$TOKEN" lists the scope.',
-          docs: 'https://developers.google.com/identity/protocols/oauth2/scopes',
-        },
-      ];
+      return ['requestScope'];
     case 'credential-expired':
     case 'credential-invalid':
     case 'credential-missing':
     case 'credential-malformed':
-      return [
-        { title: 'Get a fresh credential and send it as "Authorization: Bearer TOKEN" (or a valid API key)', difficulty: 'easy', commands: ['gcloud auth application-default login', 'gcloud auth print-access-token'] },
-      ];
+      return ['freshCredential'];
     case 'rate-limited':
-      return [
-        { title: 'Back off and retry with exponential delay', difficulty: 'easy' },
-        {
-          title: 'Look at the quota and request more if the traffic is legitimate',
-          difficulty: 'medium',
-          commands: [
-            `open "https://console.cloud.google.com/apis/api/${act.service ?? 'SERVICE'}/quotas?project=${project}"`,
-          ],
-          docs: 'https://cloud.google.com/docs/quotas/view-manage',
-        },
-      ];
+      return ['backOff', 'quota'];
     case 'wrong-audience':
     case 'ip-restricted':
-      if (g.errorInfo?.reason?.startsWith('API_KEY_'))
-        return [
-          {
-            title: 'Edit the API key’s restrictions (API, referrer, IP, app) or use a key meant for this caller',
-            difficulty: 'easy',
-            commands: ['gcloud services api-keys list', 'gcloud services api-keys describe KEY_ID'],
-            docs: 'https://cloud.google.com/docs/authentication/api-keys#api_key_restrictions',
-          },
-        ];
-      return [
-        { title: 'Find the perimeter and access level that refused the request (the ErrorInfo uid identifies it in the audit log)', difficulty: 'hard', docs: 'https://cloud.google.com/vpc-service-controls/docs/troubleshooting' },
-      ];
+      return reason?.startsWith('API_KEY_') ? ['apiKeyRestrictions'] : ['perimeter'];
     case 'wrong-endpoint':
-      return [
-        { title: 'Check the project ID the client sends (project ID, not display name)', difficulty: 'easy', commands: ['gcloud projects list', 'echo $GOOGLE_CLOUD_PROJECT'] },
-      ];
+      return ['checkProjectId'];
     default:
       return [];
   }
+}
+
+/** Values for the fixes' placeholders: the service, consumer project, permission and resource the error names. */
+function fixData(g: GoogleError): MessageData {
+  const act = activation(g.message, g.errorInfo);
+  const fromMsg = permissionFromMessage(g.message);
+  const permission = g.errorInfo?.metadata.permission ?? fromMsg.permission;
+  const resource = g.errorInfo?.metadata.resource ?? fromMsg.resource;
+  const domain = g.errorInfo?.domain;
+  const iamResource = resource
+    ? resource.startsWith('//')
+      ? resource
+      : `//${domain && domain !== 'iam.googleapis.com' && domain !== 'googleapis.com' ? domain : 'cloudresourcemanager.googleapis.com'}/${resource}`
+    : act.project
+      ? `//cloudresourcemanager.googleapis.com/projects/${act.project}`
+      : '//cloudresourcemanager.googleapis.com/projects/PROJECT_ID';
+  return {
+    consumerProject: act.project ?? 'PROJECT_ID',
+    apiName: act.service ?? 'the API',
+    apiId: act.service ?? 'SERVICE.googleapis.com',
+    apiShort: act.service ?? 'SERVICE',
+    iamResource,
+    iamPermission: permission ?? 'PERMISSION',
+    permissionText: permission ?? 'the permission',
+    roleProject: act.project ?? /projects\/([^/]+)/.exec(resource ?? '')?.[1] ?? 'PROJECT_ID',
+  };
 }
 
 export default defineProducer({
@@ -384,7 +244,8 @@ export default defineProducer({
     // Products with their own rule answer in the same model: those rules name them.
     yieldsTo: ['google-cloud-storage', 'google-cloud-run'],
     statuses: [401, 403, 429],
-    messages: MESSAGES,
+    messages: texts.messages,
+    fixes: texts.fixes,
   },
   recognise(ctx) {
     const g = googleError(ctx);
@@ -409,13 +270,14 @@ export default defineProducer({
   explain(_ctx, { g }, report) {
     if (!g) return;
     const msgEv = ev('body:error.message', g.message);
+    const fixes = fixData(g);
     const claim = (
       m: Mapping,
       source: Evidence,
       details: { message?: MessageId; data?: MessageData; gap?: Gap } = {},
     ) =>
       report.claim(m.id, details.message ?? m.message, m.weight, {
-        data: details.data,
+        data: { ...fixes, ...details.data },
         evidence: [source, msgEv],
         fixes: fixesFor(m.id, g),
         gap: details.gap,

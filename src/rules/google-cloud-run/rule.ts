@@ -4,7 +4,8 @@
 // front end answers before the container sees the request — an HTML page
 // "Error: Forbidden … Your client does not have permission to get URL … from
 // this server." (403) or "Unauthorized" (401, a token that does not verify).
-import { defineProducer, ev, signals, type Context, type Fix } from '../define.ts';
+import { defineProducer, ev, signals, type Context } from '../define.ts';
+import texts from './texts.json' with { type: 'json' };
 
 const RUN_HOST = /(^|\.)([a-z0-9-]+)\.a\.run\.app$|\.run\.app$|^[a-z0-9-]+-[a-z0-9]+\.cloudfunctions\.net$/;
 const PAGE =
@@ -18,36 +19,11 @@ function service(ctx: Context): { name: string; region: string } {
   return { name: a?.[1] ?? b?.[1] ?? 'SERVICE', region: b?.[2] ?? 'REGION' };
 }
 
-function fixes(ctx: Context, member: string): { grant: Fix; token: Fix; check: Fix } {
+/** The service, its region and URL, for the fixes' placeholders; member is who to grant roles/run.invoker. */
+function fixData(ctx: Context, member: string) {
   const s = service(ctx);
-  const where = `${s.name} --region=${s.region}`;
   const origin = ctx.url ? `${ctx.url.protocol}//${ctx.url.host}` : 'https://SERVICE_URL';
-  const curl = `curl -H "Authorization: Bearer $(gcloud auth print-identity-token --audiences=${origin})" ${ctx.url?.href ?? origin}`;
-  return {
-    token: {
-      title: `Send an ID token whose audience is the service URL (${origin})`,
-      difficulty: 'easy',
-      commands: [`${curl}   # service accounts: --impersonate-service-account=SA_EMAIL`],
-      verify: 'The same request with the token answers the service’s own response, not Google’s error page.',
-      docs: 'https://cloud.google.com/run/docs/authenticating/service-to-service',
-    },
-    grant: {
-      title: `Grant roles/run.invoker on the service to ${member}`,
-      difficulty: 'easy',
-      commands: [`gcloud run services add-iam-policy-binding ${where} --member=${member} --role=roles/run.invoker`],
-      verify: `gcloud run services get-iam-policy ${where} lists ${member} under roles/run.invoker.`,
-      docs: 'https://cloud.google.com/run/docs/securing/managing-access',
-    },
-    check: {
-      title: 'Check ingress: an internal-only service refuses requests from the internet whatever the token',
-      difficulty: 'easy',
-      commands: [
-        `gcloud run services describe ${where} --format="value(metadata.annotations['run.googleapis.com/ingress'])"`,
-      ],
-      verify:
-        '"all" lets the request reach IAM; "internal" or "internal-and-cloud-load-balancing" needs the VPC or the load balancer.',
-    },
-  };
+  return { where: `${s.name} --region=${s.region}`, origin, url: ctx.url?.href ?? origin, member };
 }
 
 export default defineProducer({
@@ -65,17 +41,8 @@ export default defineProducer({
     ],
     causes: ['credential-missing', 'insufficient-role', 'wrong-audience', 'credential-invalid', 'ip-restricted'],
     statuses: [401, 403],
-    messages: {
-      noToken:
-        'The service requires authentication and the request carried no ID token, so Cloud Run’s IAM refused it before the container ran. Send an ID token for the service URL — or, if the service is meant to be public, allow unauthenticated invocations.',
-      tokenUnverified:
-        'Cloud Run could not verify the bearer token for this service: it must be a Google-signed ID token (not an access token) whose audience is the service URL.',
-      tokenBad: 'An expired or malformed ID token is refused the same way.',
-      noInvoker: 'A token was sent, but its principal lacks run.routes.invoke (roles/run.invoker) on this service.',
-      otherAudience:
-        'A token minted for another audience (or an OAuth access token instead of an ID token) is refused with the same page.',
-      ingress: 'Ingress restricted to internal traffic also refuses requests from outside the VPC.',
-    },
+    messages: texts.messages,
+    fixes: texts.fixes,
   },
   recognise(ctx) {
     // Google's front end answers 401 and 403 for IAM, 404 with the same page for an unknown service.
@@ -98,26 +65,35 @@ export default defineProducer({
     const pageEv = evidence.slice(0, 1);
     const bearerEv = ev('request:header', 'Authorization: Bearer …');
     if (!bearer) {
-      const f = fixes(ctx, 'allUsers   # only if the service is meant to be public');
+      const data = fixData(ctx, 'allUsers   # only if the service is meant to be public');
       const sent = ev('request:header', auth ? `Authorization is not a bearer token` : 'no Authorization header');
-      report.claim('credential-missing', 'noToken', 0.85, { evidence: [...pageEv, sent], fixes: [f.token, f.grant] });
+      report.claim('credential-missing', 'noToken', 0.85, {
+        data,
+        evidence: [...pageEv, sent],
+        fixes: ['token', 'grant'],
+      });
       report.note(
         'Cloud Run answered, not your container: this page is Google’s front end refusing a request without a valid ID token.',
       );
     } else if (ctx.status === 401) {
-      const f = fixes(ctx, 'user:EMAIL');
-      report.claim('wrong-audience', 'tokenUnverified', 0.6, { evidence: [...pageEv, bearerEv], fixes: [f.token] });
-      report.claim('credential-invalid', 'tokenBad', 0.4, { evidence: pageEv, fixes: [f.token] });
+      const data = fixData(ctx, 'user:EMAIL');
+      report.claim('wrong-audience', 'tokenUnverified', 0.6, {
+        data,
+        evidence: [...pageEv, bearerEv],
+        fixes: ['token'],
+      });
+      report.claim('credential-invalid', 'tokenBad', 0.4, { data, evidence: pageEv, fixes: ['token'] });
     } else {
-      const f = fixes(ctx, 'user:EMAIL   # or serviceAccount:SA_EMAIL');
+      const data = fixData(ctx, 'user:EMAIL   # or serviceAccount:SA_EMAIL');
       const gap = { required: ['run.routes.invoke (roles/run.invoker) on the service'], held: [] };
       report.claim('insufficient-role', 'noInvoker', 0.75, {
+        data,
         evidence: [...pageEv, bearerEv],
         gap,
-        fixes: [f.grant, f.token],
+        fixes: ['grant', 'token'],
       });
-      report.claim('wrong-audience', 'otherAudience', 0.35, { evidence: pageEv, fixes: [f.token] });
-      report.claim('ip-restricted', 'ingress', 0.15, { evidence: pageEv, fixes: [f.check] });
+      report.claim('wrong-audience', 'otherAudience', 0.35, { data, evidence: pageEv, fixes: ['token'] });
+      report.claim('ip-restricted', 'ingress', 0.15, { data, evidence: pageEv, fixes: ['checkIngress'] });
     }
   },
 });

@@ -4,9 +4,10 @@
 // ("… does not have storage.objects.get access to the Google Cloud Storage
 // object"). An anonymous caller gets the same refusal as a principal without
 // the role, and a missing object too ("or it may not exist").
-import { defineProducer, ev, signals, type Context, type Fix } from '../define.ts';
+import { defineProducer, ev, signals, type Context } from '../define.ts';
 import { jsonError } from '../_lib/envelopes.ts';
 import { CLIENT_ERRORS, ERROR_DOCUMENT, errorDocumentField, isClientError } from '../_lib/cloud-errors.ts';
+import texts from './texts.json' with { type: 'json' };
 
 interface GcsError {
   code?: string;
@@ -51,67 +52,13 @@ function target(ctx: Context, text: string): { bucket?: string; object?: string 
   return {};
 }
 
-function roleFixes(bucket: string, permission: string, anonymous: boolean): Fix[] {
-  const role = /^storage\.objects\.(get|list)$/.test(permission)
+/** The predefined role that holds the permission (for a bucket-level grant). */
+function roleFor(permission: string): string {
+  return /^storage\.objects\.(get|list)$/.test(permission)
     ? 'roles/storage.objectViewer'
     : /^storage\.objects\./.test(permission)
       ? 'roles/storage.objectUser'
-      : 'roles/storage.admin   # or the narrowest role listing ' + permission;
-  return [
-    {
-      title: anonymous
-        ? 'Make the request with credentials (gcloud storage, a client library, or a signed URL) — it reached Cloud Storage as an anonymous caller'
-        : 'Check which principal made the request',
-      difficulty: 'easy',
-      commands: anonymous
-        ? [
-            `gcloud storage cat gs://${bucket}/OBJECT | head -c 100   # authenticated read`,
-            `gcloud storage sign-url gs://${bucket}/OBJECT --duration=1h --private-key-file=KEY.json`,
-          ]
-        : ['gcloud auth list', 'gcloud config get-value account'],
-    },
-    {
-      title: `Grant ${role.split(' ')[0]} on gs://${bucket} to the principal${anonymous ? ' (allUsers only if the data is meant to be public)' : ''}`,
-      difficulty: 'medium',
-      commands: [
-        `gcloud storage buckets add-iam-policy-binding gs://${bucket} --member=${anonymous ? 'allUsers' : 'user:EMAIL   # or serviceAccount:SA_EMAIL'} --role=${role.split(' ')[0]}`,
-      ],
-      verify: `gcloud policy-troubleshoot iam //storage.googleapis.com/projects/_/buckets/${bucket} --principal-email=EMAIL --permission=${permission} reports the access as granted.`,
-      docs: 'https://cloud.google.com/storage/docs/access-control/using-iam-permissions',
-    },
-    {
-      title: 'Read the bucket’s IAM policy (and whether uniform bucket-level access turns object ACLs off)',
-      difficulty: 'easy',
-      commands: [
-        `gcloud storage buckets get-iam-policy gs://${bucket}`,
-        `gcloud storage buckets describe gs://${bucket} --format="default(uniform_bucket_level_access)"`,
-      ],
-    },
-  ];
-}
-
-function signFix(bucket: string, object: string | undefined, method: string): Fix {
-  return {
-    title:
-      'Compare the StringToSign in the error with what the signer signed, and send exactly the signed method and headers',
-    difficulty: 'medium',
-    commands: [
-      `gcloud storage sign-url gs://${bucket}/${object ?? 'OBJECT'} --http-verb=${method} --duration=15m --private-key-file=KEY.json`,
-    ],
-    verify: 'A freshly signed URL used with the same method and headers answers 2xx.',
-    docs: 'https://cloud.google.com/storage/docs/troubleshooting#signed-url',
-  };
-}
-
-function resignFix(bucket: string, object: string | undefined): Fix {
-  return {
-    title: 'Sign a new URL and use it within its lifetime (X-Goog-Date + X-Goog-Expires)',
-    difficulty: 'easy',
-    commands: [
-      `gcloud storage sign-url gs://${bucket}/${object ?? 'OBJECT'} --duration=1h --private-key-file=KEY.json`,
-    ],
-    verify: 'The new URL answers 2xx when fetched right away.',
-  };
+      : 'roles/storage.admin';
 }
 
 export default defineProducer({
@@ -129,15 +76,8 @@ export default defineProducer({
     ],
     causes: ['insufficient-role', 'credential-missing', 'credential-invalid', 'credential-expired'],
     statuses: CLIENT_ERRORS,
-    messages: {
-      signature:
-        'Cloud Storage recomputed the signed URL’s signature and it differs: the method, Content-Type, a signed header (such as x-goog-user-project added after signing) or the path differ from what was signed, or the signing key is wrong.',
-      expired: 'The signed URL has expired: {{text}}',
-      noRole:
-        '{{who}} lacks {{permission}} on {{resource}}: no IAM role on the bucket or project (or object ACL) grants it — or the object does not exist, which Cloud Storage answers the same way.',
-      anonymous:
-        'The request reached Cloud Storage without credentials: if the bucket is meant to be private, the client forgot to authenticate (or the URL is not a signed URL).',
-    },
+    messages: texts.messages,
+    fixes: texts.fixes,
   },
   recognise(ctx) {
     if (!isClientError(ctx.status)) return undefined;
@@ -174,19 +114,21 @@ export default defineProducer({
     ];
     const t = target(ctx, text);
     const bucket = t.bucket ?? 'BUCKET';
+    const data = { bucket, object: t.object ?? 'OBJECT', method: ctx.method };
     if (err.code === 'SignatureDoesNotMatch' || /signature we calculated does not match/i.test(text)) {
       const sts = xmlField(ctx, 'StringToSign');
       report.claim('credential-invalid', 'signature', 0.85, {
+        data,
         evidence: [...evidence, ...(sts ? [ev('body:Error.StringToSign', sts.slice(0, 120))] : [])],
-        fixes: [signFix(bucket, t.object, ctx.method)],
+        fixes: ['compareSigned'],
       });
       return;
     }
     if (err.code === 'ExpiredToken' || /Request has expired|token has expired|signature expired/i.test(text)) {
       report.claim('credential-expired', 'expired', 0.9, {
-        data: { text },
+        data: { ...data, text },
         evidence,
-        fixes: [resignFix(bucket, t.object)],
+        fixes: ['resign'],
       });
       return;
     }
@@ -196,17 +138,21 @@ export default defineProducer({
     const anonymous = /^Anonymous caller/i.test(err.details ?? err.message) || /Anonymous caller/.test(text);
     const principal = /^(?:.*?\s)?(\S[^\s@]*@\S+) does not have/.exec(text)?.[1];
     const resource = t.object ? `gs://${bucket}/${t.object}` : t.bucket ? `gs://${bucket}` : 'the bucket or object';
+    const grant = {
+      ...data,
+      permission,
+      role: roleFor(permission),
+      allUsersNote: anonymous ? ' (allUsers only if the data is meant to be public)' : '',
+      member: anonymous ? 'allUsers' : 'user:EMAIL   # or serviceAccount:SA_EMAIL',
+    };
     report.claim('insufficient-role', 'noRole', anonymous ? 0.7 : 0.88, {
-      data: { who: anonymous ? 'The anonymous caller (allUsers)' : (principal ?? 'The caller'), permission, resource },
+      data: { ...grant, who: anonymous ? 'The anonymous caller (allUsers)' : (principal ?? 'The caller'), resource },
       evidence,
       gap: { required: [`${permission} on ${resource}`], held: [] },
-      fixes: roleFixes(bucket, permission, anonymous),
+      fixes: [anonymous ? 'authenticate' : 'checkPrincipal', 'grantRole', 'readBucketPolicy'],
     });
     if (anonymous) {
-      report.claim('credential-missing', 'anonymous', 0.45, {
-        evidence,
-        fixes: roleFixes(bucket, permission, true).slice(0, 1),
-      });
+      report.claim('credential-missing', 'anonymous', 0.45, { data, evidence, fixes: ['authenticate'] });
       report.note(
         'Cloud Storage saw no credential ("Anonymous caller"): either authenticate, or grant the role to allUsers if the object is meant to be public.',
       );

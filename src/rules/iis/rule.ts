@@ -2,36 +2,14 @@
 // 403.503…): in its detailed error page ("HTTP Error 403.14 - Forbidden",
 // title "IIS 10.0 Detailed Error - 403.14 - Forbidden") and always in the
 // W3C log's sc-substatus field. The custom (remote) error page hides it, so
-// without the detailed page the log is the place to read it.
-import { defineProducer, ev, signals, type Context, type Evidence, type Fix } from '../define.ts';
+// without the detailed page the log is the place to read it. What the rule
+// suggests is in texts.json; what each substatus means is in the table below.
+import { defineProducer, ev, signals, type Context, type Evidence } from '../define.ts';
 import { namedServer } from '../_lib/server-header.ts';
+import texts from './texts.json' with { type: 'json' };
 
 const STATUS_CODES =
   'https://learn.microsoft.com/en-us/troubleshoot/developer/webapps/iis/health-diagnostic-performance/http-status-code';
-
-const LOG_FIX: Fix = {
-  title: 'Read the substatus IIS logged for this request (sc-status sc-substatus sc-win32-status)',
-  difficulty: 'easy',
-  commands: [
-    'Get-Content "$env:SystemDrive\\inetpub\\logs\\LogFiles\\W3SVC*\\u_ex$(Get-Date -Format yyMMdd).log" -Tail 50 | Select-String " 40[13] "',
-  ],
-  verify: 'The line for your request shows the same status and substatus after the fix is gone (e.g. 200 0 0).',
-  docs: STATUS_CODES,
-};
-
-const FRT_FIX: Fix = {
-  title: 'Trace the request with Failed Request Tracing to see which module set the status',
-  difficulty: 'medium',
-  commands: [
-    '%windir%\\system32\\inetsrv\\appcmd.exe configure trace "SITE_NAME" /enablesite',
-    '%windir%\\system32\\inetsrv\\appcmd.exe configure trace "SITE_NAME/" /enable /statuscodes:401-403',
-  ],
-  verify:
-    'The trace in %SystemDrive%\\inetpub\\logs\\FailedReqLogFiles names the module (e.g. DirectoryListingModule, IpRestrictionModule) and the substatus.',
-  docs: 'https://learn.microsoft.com/en-us/iis/troubleshoot/using-failed-request-tracing/troubleshooting-failed-requests-using-tracing-in-iis',
-};
-
-const APPCMD = '%windir%\\system32\\inetsrv\\appcmd.exe';
 
 type IisCause =
   | 'credential-invalid'
@@ -45,99 +23,58 @@ type IisCause =
   | 'directory-listing'
   | 'rate-limited';
 
+/** A fix of texts.json, by id. */
+type IisFix = keyof typeof texts.fixes;
+
 interface Sub {
   cause: IisCause;
   meaning: string;
-  fixes: Fix[];
+  fixes: IisFix[];
 }
-
-const authFix = (what: string): Fix => ({
-  title: `Check the site’s authentication methods (${what})`,
-  difficulty: 'easy',
-  commands: [
-    `${APPCMD} list config "SITE_NAME" /section:system.webServer/security/authentication/anonymousAuthentication`,
-    `${APPCMD} list config "SITE_NAME" /section:system.webServer/security/authentication/windowsAuthentication`,
-  ],
-  verify: 'IIS Manager → site → Authentication shows the method the client uses as Enabled.',
-  docs: 'https://learn.microsoft.com/en-us/iis/configuration/system.webserver/security/authentication/',
-});
 
 const SUBSTATUS: Record<string, Sub> = {
   '401.1': {
     cause: 'credential-invalid',
     meaning:
       'Logon failed: the credentials were sent but Windows rejected them (wrong password, unknown or locked account, Kerberos/NTLM failure).',
-    fixes: [authFix('the account must exist and may log on'), LOG_FIX],
+    fixes: ['authAccount', 'log'],
   },
   '401.2': {
     cause: 'credential-missing',
     meaning:
       'Logon failed due to server configuration: the client offered no credentials for any authentication method enabled on the site (typically anonymous access disabled and the browser did not answer the challenge).',
-    fixes: [authFix('enable anonymous access, or the method the client supports'), LOG_FIX],
+    fixes: ['authAnonymous', 'log'],
   },
   '401.3': {
     cause: 'filesystem-permission',
     meaning:
       'Unauthorized due to an ACL on the resource: the authenticated user (or IUSR / the app-pool identity for anonymous access) has no NTFS read permission on the file.',
-    fixes: [
-      {
-        title: 'Grant read to the identity IIS uses on the file',
-        difficulty: 'easy',
-        commands: [
-          'icacls "C:\\inetpub\\wwwroot\\PATH" /grant "IIS_IUSRS:(OI)(CI)RX"',
-          'icacls "C:\\inetpub\\wwwroot\\PATH"',
-        ],
-        verify: 'The request answers 200 and the log shows 200 0 0.',
-      },
-      LOG_FIX,
-    ],
+    fixes: ['grantRead', 'log'],
   },
   '401.5': {
     cause: 'insufficient-role',
     meaning: 'Authorization failed by an ISAPI/CGI application.',
-    fixes: [LOG_FIX, FRT_FIX],
+    fixes: ['log', 'failedRequestTracing'],
   },
   '403.1': {
     cause: 'path-forbidden',
     meaning: 'Execute access forbidden: the handler mapping’s access policy does not allow Script/Execute here.',
-    fixes: [
-      {
-        title: 'Allow Script/Execute in Handler Mappings → Edit Feature Permissions',
-        difficulty: 'medium',
-        commands: [`${APPCMD} set config "SITE_NAME" /section:handlers /accessPolicy:Read,Script`],
-      },
-      LOG_FIX,
-    ],
+    fixes: ['allowExecute', 'log'],
   },
   '403.2': {
     cause: 'path-forbidden',
     meaning: 'Read access forbidden by the handler mappings’ access policy.',
-    fixes: [
-      {
-        title: 'Allow Read in Handler Mappings → Edit Feature Permissions',
-        difficulty: 'medium',
-        commands: [`${APPCMD} set config "SITE_NAME" /section:handlers /accessPolicy:Read,Script`],
-      },
-      LOG_FIX,
-    ],
+    fixes: ['allowRead', 'log'],
   },
   '403.4': {
     cause: 'wrong-endpoint',
     meaning: 'SSL required: the site demands HTTPS and the request came over plain HTTP.',
-    fixes: [
-      {
-        title: 'Use the https:// URL (or relax SSL Settings → Require SSL)',
-        difficulty: 'easy',
-        commands: [`${APPCMD} list config "SITE_NAME" /section:system.webServer/security/access`],
-        verify: 'The https:// request answers 200.',
-        docs: 'https://learn.microsoft.com/en-us/iis/configuration/system.webserver/security/access',
-      },
-    ],
+    fixes: ['useHttps'],
   },
   '403.5': {
     cause: 'wrong-endpoint',
     meaning: 'SSL 128 required: the connection’s cipher is weaker than the site allows.',
-    fixes: [LOG_FIX],
+    fixes: ['log'],
   },
   '403.6': {
     cause: 'ip-restricted',
@@ -148,25 +85,15 @@ const SUBSTATUS: Record<string, Sub> = {
     cause: 'credential-missing',
     meaning:
       'Client certificate required: the site’s SSL Settings require a client certificate and none was presented.',
-    fixes: [
-      {
-        title: 'Present a client certificate (or set SSL Settings → Client certificates to Ignore/Accept)',
-        difficulty: 'medium',
-        commands: [
-          'curl --cert client.pem --key client.key https://HOST/PATH',
-          `${APPCMD} list config "SITE_NAME" /section:system.webServer/security/access`,
-        ],
-        verify: 'The log shows 200 0 0 for the request with the certificate.',
-      },
-    ],
+    fixes: ['clientCertificate'],
   },
   '403.8': { cause: 'ip-restricted', meaning: 'Site access denied by a domain-name restriction rule.', fixes: [] },
   '403.12': {
     cause: 'insufficient-role',
     meaning: 'Mapper denied access: the client certificate maps to an account not allowed here.',
-    fixes: [LOG_FIX],
+    fixes: ['log'],
   },
-  '403.13': { cause: 'credential-invalid', meaning: 'The client certificate is revoked.', fixes: [LOG_FIX] },
+  '403.13': { cause: 'credential-invalid', meaning: 'The client certificate is revoked.', fixes: ['log'] },
   '403.14': {
     cause: 'directory-listing',
     meaning:
@@ -177,33 +104,22 @@ const SUBSTATUS: Record<string, Sub> = {
     cause: 'credential-invalid',
     meaning:
       'The client certificate is untrusted or invalid (its issuing CA is not in the server’s Trusted Root store).',
-    fixes: [
-      {
-        title:
-          'Install the client certificate’s issuing CA in the server’s Trusted Root Certification Authorities store',
-        difficulty: 'medium',
-        commands: [
-          'certlm.msc   # Trusted Root Certification Authorities → Import',
-          'certutil -verify -urlfetch client.cer',
-        ],
-        verify: 'certutil -verify reports the chain as valid on the server; the log shows 200 0 0.',
-      },
-    ],
+    fixes: ['trustClientCa'],
   },
   '403.17': {
     cause: 'credential-expired',
     meaning: 'The client certificate has expired or is not yet valid.',
-    fixes: [LOG_FIX],
+    fixes: ['log'],
   },
   '403.18': {
     cause: 'path-forbidden',
     meaning: 'The URL cannot be executed in the application pool configured for it.',
-    fixes: [LOG_FIX, FRT_FIX],
+    fixes: ['log', 'failedRequestTracing'],
   },
   '403.19': {
     cause: 'path-forbidden',
     meaning: 'CGI applications cannot run in this application pool.',
-    fixes: [LOG_FIX],
+    fixes: ['log'],
   },
   '403.501': {
     cause: 'rate-limited',
@@ -223,57 +139,12 @@ const SUBSTATUS: Record<string, Sub> = {
   '403.504': { cause: 'ip-restricted', meaning: 'The host name is rejected by a domain restriction rule.', fixes: [] },
 };
 
-const ipFix: Fix = {
-  title:
-    'List the site’s IP Address and Domain Restrictions and add your address (IIS Manager → site → IP Address and Domain Restrictions)',
-  difficulty: 'medium',
-  commands: [
-    `${APPCMD} list config "SITE_NAME" /section:system.webServer/security/ipSecurity`,
-    `${APPCMD} set config "SITE_NAME" /section:system.webServer/security/ipSecurity /+"[ipAddress='YOUR_IP',allowed='True']" /commit:apphost`,
-  ],
-  verify: 'The request answers 200; the IIS log shows your c-ip with 200 0 0 instead of 403 6 / 403 503.',
-  docs: 'https://learn.microsoft.com/en-us/iis/configuration/system.webserver/security/ipsecurity/',
-};
-
-const dynamicIpFix: Fix = {
-  title: 'Review Dynamic IP Restrictions limits (denyByConcurrentRequests / denyByRequestRate)',
-  difficulty: 'medium',
-  commands: [`${APPCMD} list config "SITE_NAME" /section:system.webServer/security/dynamicIpSecurity`],
-  verify: 'After the window passes or the limit is raised, the log shows 200 0 0 for your address.',
-  docs: 'https://learn.microsoft.com/en-us/iis/configuration/system.webserver/security/dynamicipsecurity/',
-};
-
-const directoryFixes: Fix[] = [
-  {
-    title: 'Add a default document for the directory (or request a file inside it)',
-    difficulty: 'easy',
-    commands: [
-      `${APPCMD} set config "SITE_NAME" /section:defaultDocument /enabled:true /+files.[value='index.html']`,
-      `${APPCMD} list config "SITE_NAME" /section:defaultDocument`,
-    ],
-    verify: 'The directory URL answers 200; the IIS log shows 200 0 0 instead of 403 14.',
-    docs: 'https://learn.microsoft.com/en-us/troubleshoot/developer/webapps/iis/health-diagnostic-performance/http-403-14-forbidden-webpage',
-  },
-  {
-    title: 'Only if listings are wanted: enable directory browsing',
-    difficulty: 'easy',
-    commands: [`${APPCMD} set config "SITE_NAME" /section:system.webServer/directoryBrowse /enabled:true`],
-    docs: 'https://learn.microsoft.com/en-us/iis/configuration/system.webserver/directorybrowse',
-  },
-  {
-    title:
-      'For an ASP.NET / ASP.NET Core app: a 403.14 on the root means routing did not run — check the deployment folder, web.config and the handler (AspNetCoreModuleV2 / ExtensionlessUrlHandler)',
-    difficulty: 'medium',
-    commands: [`${APPCMD} list config "SITE_NAME" /section:handlers`, 'dir C:\\inetpub\\wwwroot\\SITE\\web.config'],
-    docs: 'https://learn.microsoft.com/en-us/aspnet/core/test/troubleshoot-azure-iis#40314-forbidden',
-  },
-];
-
-function fixesFor(code: string, sub: Sub): Fix[] {
-  if (code === '403.14') return [...directoryFixes, LOG_FIX];
-  if (code === '403.6' || code === '403.8' || code === '403.503' || code === '403.504') return [ipFix, LOG_FIX];
-  if (code === '403.501' || code === '403.502') return [dynamicIpFix, LOG_FIX];
-  return sub.fixes.length ? sub.fixes : [LOG_FIX, FRT_FIX];
+function fixesFor(code: string, sub: Sub): IisFix[] {
+  if (code === '403.14') return ['defaultDocument', 'directoryBrowse', 'aspnetRouting', 'log'];
+  if (code === '403.6' || code === '403.8' || code === '403.503' || code === '403.504')
+    return ['ipRestrictions', 'log'];
+  if (code === '403.501' || code === '403.502') return ['dynamicIp', 'log'];
+  return sub.fixes.length ? sub.fixes : ['log', 'failedRequestTracing'];
 }
 
 function substatus(ctx: Context): { code: string; source: Evidence } | undefined {
@@ -313,11 +184,8 @@ export default defineProducer({
     ],
     // Any substatus page whose status is the response's is explained; one the table lacks gets a note.
     statuses: 'any',
-    messages: {
-      substatus: 'IIS {{code}}: {{meaning}}',
-      schemeOrProxy:
-        'IIS 401.2 also results when a proxy between client and server altered the Authorization header, or the client sent a scheme the site does not enable (e.g. Basic to a Windows-only site).',
-    },
+    messages: texts.messages,
+    fixes: texts.fixes,
   },
   recognise(ctx) {
     const server = namedServer(ctx, /Microsoft-IIS\//i);
@@ -348,7 +216,7 @@ export default defineProducer({
     if (code === '401.2')
       report.claim('credential-malformed', 'schemeOrProxy', 0.35, {
         evidence: [source],
-        fixes: [authFix('the scheme the client sends must be enabled'), LOG_FIX],
+        fixes: ['authScheme', 'log'],
       });
   },
 });

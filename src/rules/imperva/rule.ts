@@ -6,8 +6,9 @@
 // security rules". Every response Imperva proxies also carries X-Iinfo, often
 // X-CDN: Imperva and incap_ses_/visid_incap_ cookies — on the origin's own
 // answers too, so those alone only say the site is behind Imperva.
-import { defineProducer, ev, signals, type Context, type Fix } from '../define.ts';
-import { decodedRequestUrl, noteRelayed, ownerHandoff, relayLayer } from '../_lib/edge-block.ts';
+import { defineProducer, ev, signals, type Context } from '../define.ts';
+import { decodedRequestUrl, noteRelayed, relayLayer } from '../_lib/edge-block.ts';
+import texts from './texts.json' with { type: 'json' };
 
 const THREATS_DOCS = 'https://support.incapsula.com/hc/en-us/articles/200627880-How-Incapsula-Handles-Threats';
 const BLOCKED_DOCS =
@@ -41,36 +42,6 @@ function payloadIn(ctx: Context): { what: string; where: string } | undefined {
 const RELAYED_NOTE =
   'The response passed through Imperva (X-Iinfo / X-CDN / incap cookies) without its block page: the refusal most likely comes from the origin behind it.';
 
-function ownerFixes(incident: string | undefined, host: string | undefined): Fix[] {
-  const id = incident ?? '(the incident ID at the end of the page)';
-  return ownerHandoff(
-    {
-      title: `Give the owner of ${host ?? 'the site'} the incident ID ${id}, your IP address and the time of the request`,
-      verify:
-        'The owner finds the incident among the site’s security events and says which rule blocked it; once they change it, the same request no longer returns the "Request unsuccessful. Incapsula incident ID" page.',
-      docs: THREATS_DOCS,
-    },
-    {
-      title: `Site owner: find incident ${id} in the site’s security events (Site Dashboard → Traffic / events), then in the site's Settings → WAF add an exception for this URL, parameter or client to the rule that fired, or set its action to Alert Only if it is a false positive`,
-      verify:
-        'Repeat the request: it reaches the origin (X-Iinfo is still there but the body is the application’s, not the incident page) and the event shows as alerted, not blocked.',
-      docs: BLOCKED_DOCS,
-    },
-  );
-}
-
-function withoutProxyFix(ctx: Context): Fix {
-  return {
-    title:
-      'If the request goes out through a proxy, VPN or cloud host, send it once from your usual connection without it, to see whether the address is what is blocked',
-    difficulty: 'easy',
-    commands: [`curl -s -o /dev/null -w "%{http_code}\\n" ${ctx.url?.href ?? 'URL'}`],
-    verify:
-      'A 200 without the proxy, and the incident page through it, points at a rule on that address; the owner can exempt it in the site’s Settings → WAF (or wait out a Block IP, which lasts 10 minutes).',
-    docs: THREATS_DOCS,
-  };
-}
-
 export default defineProducer({
   meta: {
     id: 'imperva',
@@ -81,13 +52,8 @@ export default defineProducer({
     docs: [THREATS_DOCS, BLOCKED_DOCS, GZIP_DEMO, ERROR_PAGE],
     causes: ['waf-block', 'ip-restricted'],
     statuses: [401, 403],
-    messages: {
-      payload: 'Imperva’s WAF blocked the request: it carries {{payload}}{{detail}}.',
-      securityRule:
-        'Imperva blocked the request by a security rule{{detail}}: a WAF signature, bot protection or a custom rule on the client.',
-      client:
-        'The block may be about your client rather than this request: a rule with the Block IP / Block User action keeps blocking an address for a while after one bad request, and IP, reputation (data-centre or proxy address) and country rules show the same page.',
-    },
+    messages: texts.messages,
+    fixes: texts.fixes,
   },
   recognise(ctx) {
     const text = ctx.body.text;
@@ -124,7 +90,12 @@ export default defineProducer({
   },
   explain(ctx, { incident, code, confidence, evidence }, report) {
     if (noteRelayed(confidence, report, RELAYED_NOTE)) return;
-    const fixes = ownerFixes(incident, ctx.url?.hostname);
+    const owner = {
+      host: ctx.url?.hostname ?? 'the site',
+      incidentId: incident ?? '(the incident ID at the end of the page)',
+      url: ctx.url?.href ?? 'URL',
+    };
+    const fixes = ['tellOwner', 'ownerException'] as const;
     const incidentEv = incident ? [ev('body:incident_id', incident)] : [];
     const codeEv = code
       ? [ev('body:edet', `error ${code}${code === '15' ? ': "This request was blocked by the security rules"' : ''}`)]
@@ -133,7 +104,7 @@ export default defineProducer({
     if (payload) {
       const detail = code ? ` (error ${code}, incident ${incident ?? '?'})` : '';
       report.claim('waf-block', 'payload', 0.9, {
-        data: { payload: payload.what, detail },
+        data: { ...owner, payload: payload.what, detail },
         evidence: [...codeEv, ...incidentEv, ev(payload.where, payload.what), ...evidence],
         fixes,
       });
@@ -142,7 +113,7 @@ export default defineProducer({
     const error = code ? ` (error ${code}${code === '15' ? ', "blocked by the security rules"' : ''})` : '';
     const detail = `${error}${incident ? `, incident ${incident}` : ''}`;
     report.claim('waf-block', 'securityRule', code === '15' ? 0.8 : 0.65, {
-      data: { detail },
+      data: { ...owner, detail },
       evidence: [...codeEv, ...incidentEv, ...evidence],
       fixes,
     });
@@ -151,8 +122,9 @@ export default defineProducer({
     // reputation and country rules show the same page: without an attack in
     // this request, the client is the other reading.
     report.claim('ip-restricted', 'client', 0.3, {
+      data: owner,
       evidence: [...codeEv, ...incidentEv],
-      fixes: [withoutProxyFix(ctx)],
+      fixes: ['withoutProxy'],
     });
   },
 });

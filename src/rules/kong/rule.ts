@@ -2,8 +2,10 @@
 // whose wording names the plugin: key-auth, the auth plugins' shared
 // "Invalid authentication credentials", acl, ip-restriction, rate-limiting.
 // Kong's own headers (Server/Via kong/x, X-Kong-*) prove the gateway answered;
-// the message alone is strong only for the wordings no one else uses.
-import { defineProducer, ev, signals, type Context, type Evidence, type Fix } from '../define.ts';
+// the message alone is strong only for the wordings no one else uses. What the
+// rule suggests is in texts.json; what each plugin's wording means is below.
+import { defineProducer, ev, signals, type Context, type Evidence } from '../define.ts';
+import texts from './texts.json' with { type: 'json' };
 
 type KongCause = 'credential-missing' | 'credential-invalid' | 'insufficient-role' | 'ip-restricted' | 'rate-limited';
 
@@ -14,17 +16,9 @@ interface Reply {
   /** Wording unique to Kong: enough to name the product without headers. */
   unique: boolean;
   summary: string;
-  fixes: (ctx: Context) => Fix[];
+  /** Fixes of texts.json, by id. */
+  fixes: (keyof typeof texts.fixes)[];
 }
-
-const ADMIN = 'http://localhost:8001';
-
-const consumerFix: Fix = {
-  title: 'Find the consumer your credential belongs to (Admin API)',
-  difficulty: 'easy',
-  commands: [`curl -s ${ADMIN}/key-auths/API_KEY/consumer   # key-auth`, `curl -s ${ADMIN}/consumers/CONSUMER`],
-  docs: 'https://docs.konghq.com/gateway/latest/admin-api/',
-};
 
 const REPLIES: Reply[] = [
   {
@@ -34,19 +28,7 @@ const REPLIES: Reply[] = [
     unique: true,
     summary:
       'The key-auth plugin found no API key in the header, query string or body names it reads (config.key_names, "apikey" by default).',
-    fixes: (ctx) => [
-      {
-        title: 'Send the consumer’s key under a name the plugin reads (default: header or query parameter "apikey")',
-        difficulty: 'easy',
-        commands: [
-          `curl -i -H "apikey: YOUR_KEY" ${ctx.url?.href ?? 'http://KONG:8000/PATH'}`,
-          `curl -s ${ADMIN}/plugins | jq '.data[] | select(.name=="key-auth") | .config.key_names'`,
-        ],
-        verify:
-          'The same request answers from the upstream (no X-Kong-Response-Latency header, X-Kong-Upstream-Latency present).',
-        docs: 'https://docs.konghq.com/hub/kong-inc/key-auth/',
-      },
-    ],
+    fixes: ['sendKey'],
   },
   {
     re: /^(Invalid authentication credentials|Unauthorized)$/,
@@ -55,18 +37,7 @@ const REPLIES: Reply[] = [
     unique: false,
     summary:
       'Kong’s authentication plugin received a credential but knows no consumer credential matching it (unknown or deleted key, wrong password, key of another workspace).',
-    fixes: () => [
-      {
-        title: 'Look the credential up in Kong; create it for the consumer if it is missing',
-        difficulty: 'easy',
-        commands: [
-          `curl -s ${ADMIN}/key-auths/API_KEY/consumer`,
-          `curl -s -X POST ${ADMIN}/consumers/CONSUMER/key-auth --data key=NEW_KEY`,
-        ],
-        verify: 'The first command returns the consumer instead of 404, and the request then passes.',
-        docs: 'https://docs.konghq.com/hub/kong-inc/key-auth/',
-      },
-    ],
+    fixes: ['lookUpCredential'],
   },
   {
     re: /^You cannot consume this service$/,
@@ -75,20 +46,7 @@ const REPLIES: Reply[] = [
     unique: true,
     summary:
       'The ACL plugin refused the authenticated consumer: it belongs to no group in the allow list (or to one in the deny list).',
-    fixes: () => [
-      {
-        title: 'Compare the consumer’s ACL groups with the plugin’s allow/deny lists, then add the group',
-        difficulty: 'easy',
-        commands: [
-          `curl -s ${ADMIN}/consumers/CONSUMER/acls`,
-          `curl -s ${ADMIN}/plugins | jq '.data[] | select(.name=="acl") | .config'`,
-          `curl -s -X POST ${ADMIN}/consumers/CONSUMER/acls --data group=ALLOWED_GROUP`,
-        ],
-        verify: `curl -s ${ADMIN}/consumers/CONSUMER/acls lists a group named in config.allow; the request then passes.`,
-        docs: 'https://docs.konghq.com/hub/kong-inc/acl/',
-      },
-      consumerFix,
-    ],
+    fixes: ['aclGroups', 'findConsumer'],
   },
   {
     re: /^(Your IP address is not allowed|IP address not allowed: .*)$/,
@@ -97,18 +55,7 @@ const REPLIES: Reply[] = [
     unique: true,
     summary:
       'The ip-restriction plugin refused the client address (not in config.allow, or in config.deny). Behind a load balancer Kong sees the balancer’s address unless trusted_ips and real_ip_header are set.',
-    fixes: () => [
-      {
-        title: 'Read the plugin’s allow/deny ranges and compare them with the address Kong sees',
-        difficulty: 'medium',
-        commands: [
-          `curl -s ${ADMIN}/plugins | jq '.data[] | select(.name=="ip-restriction") | .config'`,
-          'grep -E "trusted_ips|real_ip_header" /etc/kong/kong.conf',
-        ],
-        verify: 'The client address (as Kong logs it in the access log) falls in config.allow.',
-        docs: 'https://docs.konghq.com/hub/kong-inc/ip-restriction/',
-      },
-    ],
+    fixes: ['ipRanges'],
   },
   {
     re: /^API rate limit exceeded$/,
@@ -116,15 +63,7 @@ const REPLIES: Reply[] = [
     cause: 'rate-limited',
     unique: true,
     summary: 'The rate-limiting plugin’s window is used up for this consumer, credential or IP.',
-    fixes: () => [
-      {
-        title: 'Wait for the window to reset (RateLimit-Reset / Retry-After), or raise the plugin’s limits',
-        difficulty: 'easy',
-        commands: [`curl -s ${ADMIN}/plugins | jq '.data[] | select(.name=="rate-limiting") | .config'`],
-        verify: 'X-RateLimit-Remaining-* is above 0 on the next response.',
-        docs: 'https://docs.konghq.com/hub/kong-inc/rate-limiting/',
-      },
-    ],
+    fixes: ['rateLimits'],
   },
 ];
 
@@ -175,7 +114,8 @@ export default defineProducer({
     causes: ['credential-missing', 'credential-invalid', 'insufficient-role', 'ip-restricted', 'rate-limited'],
     // rate-limiting answers 429, which is Kong's refusal as much as its 401 and 403.
     statuses: [401, 403, 429],
-    messages: { plugin: 'Kong’s {{plugin}} plugin: {{summary}}' },
+    messages: texts.messages,
+    fixes: texts.fixes,
   },
   recognise(ctx) {
     const headers = kongHeaders(ctx);
@@ -195,9 +135,9 @@ export default defineProducer({
   explain(ctx, { headers, reply, msg }, report) {
     if (!reply || !msg) return;
     report.claim(reply.cause, 'plugin', 0.85, {
-      data: { plugin: reply.plugin, summary: reply.summary },
+      data: { plugin: reply.plugin, summary: reply.summary, url: ctx.url?.href ?? 'http://KONG:8000/PATH' },
       evidence: [ev('body:message', msg), ...headers],
-      fixes: reply.fixes(ctx),
+      fixes: reply.fixes,
     });
   },
 });

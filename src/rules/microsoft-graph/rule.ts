@@ -12,8 +12,9 @@
 // ErrorAccessDenied, the directory's Authorization_RequestDenied) keep their
 // own codes.
 import { defineProducer, ev, jsonAt, jsonString, signals } from '../define.ts';
-import type { Challenge, Context, Evidence, Fix, Reporter } from '../define.ts';
+import type { Challenge, Context, Evidence, Reporter } from '../define.ts';
 import type { CredentialItem } from '../../model/credential.ts';
+import texts from './texts.json' with { type: 'json' };
 
 /** Graph's first-party application id: the `client_id` of its challenge and one spelling of its audience. */
 const GRAPH_APP_ID = '00000003-0000-0000-c000-000000000000';
@@ -53,9 +54,7 @@ const VERSION_PREFIX = /^\/(v1\.0|beta)/;
 const PERMISSIONS_DOC = 'https://learn.microsoft.com/en-us/graph/permissions-reference';
 const AUTH_ERRORS_DOC = 'https://learn.microsoft.com/en-us/graph/resolve-auth-errors';
 const CAE_DOC = 'https://learn.microsoft.com/en-us/entra/identity-platform/app-resilience-continuous-access-evaluation';
-const ROLES_DOC = 'https://learn.microsoft.com/en-us/entra/identity/role-based-access-control/permissions-reference';
 const TROUBLESHOOT = 'https://learn.microsoft.com/en-us/troubleshoot/entra/entra-id/users-groups-entra-apis';
-const GRAPH_TOKEN = 'az account get-access-token --resource https://graph.microsoft.com';
 
 const CAUSES = [
   'credential-expired',
@@ -74,282 +73,42 @@ const CAUSES = [
   'rate-limited',
 ] as const;
 
-const MESSAGES = {
-  // A claims challenge (Conditional Access or continuous access evaluation).
-  caeRevoked:
-    'Microsoft Graph sent a claims challenge (insufficient_claims): {{description}}continuous access evaluation found the session revoked or the policy changed after the token was issued (the challenge asks for a token issued after its nbf). Retrying with the same token keeps failing until a new one is acquired with the challenge’s claims.',
-  caePolicy:
-    'Microsoft Graph sent a claims challenge (insufficient_claims): {{description}}a Conditional Access policy (MFA, compliant device, location) is not satisfied by this token. Retrying with the same token keeps failing until a new one is acquired with the challenge’s claims.',
-  // 401s: the token itself.
-  noAuthorization: 'Microsoft Graph answered 401 to a request that carried no Authorization header.',
-  notYetValid:
-    'Microsoft Graph rejected the token’s validity window: "{{message}}" — its nbf lies after the server’s clock.',
-  expiredAt: 'Microsoft Graph rejected the token’s validity window: "{{message}}" — it expired at {{expiresAt}}.',
-  validityWindow: 'Microsoft Graph rejected the token’s validity window: "{{message}}".',
-  eitherEnd:
-    'Graph’s message covers both ends of the window; a token used before its nbf (a clock running ahead where it was issued) reads the same.',
-  audience: 'The token was issued for another resource than Microsoft Graph: "{{message}}".',
-  audienceNamed:
-    'The token was issued for another resource than Microsoft Graph: "{{message}}" — its aud is {{audience}}.',
-  unparsable:
-    'Microsoft Graph could not parse the bearer token: "{{firstLine}}". What arrived is not a whole JWT access token — cut short, quoted, prefixed twice with Bearer, or another kind of token (id_token, refresh token, code).',
-  emptyToken: 'No token reached Microsoft Graph: "{{message}}".',
-  caeRevokedToken: 'Continuous access evaluation revoked the token before its expiry: "{{message}}".',
-  badSignature:
-    'The token’s signature did not verify: "{{message}}". It was altered, or signed by a key Graph does not trust.',
-  rejected: 'Microsoft Graph rejected the token: "{{message}}".',
-  validationFailed:
-    'Graph says only that validation failed; a token minted for another resource (Azure AD Graph, your own API) is the usual reason — check its aud.',
-  // 403s (and permission codes on a 401): what the token or the user may do.
-  namedPermission: 'Microsoft Graph names the permission this call needs: {{required}} — "{{message}}".',
-  namedPermissionHeld:
-    'Microsoft Graph names the permission this call needs: {{required}}, and the {{kind}} token holds {{held}} — "{{message}}".',
-  requestDenied:
-    'Microsoft Graph refused: "{{message}}" — the token lacks the Graph permission this operation needs. Graph does not say which; the API’s reference page lists it under Permissions.',
-  requestDeniedNoToken:
-    'Microsoft Graph refused: "{{message}}" — the token lacks the Graph permission this operation needs, or admin consent for it was never granted. Graph does not say which; the API’s reference page lists it under Permissions.',
-  appDirectoryRole:
-    'Some directory writes (passwords, privileged roles) also need a directory role assigned to the app’s service principal.',
-  userDirectoryRole:
-    'With delegated permissions Graph also requires the signed-in user to hold a directory role that allows the operation (for example User Administrator, Groups Administrator); a permission alone does not lift the user’s own rights.',
-  readOnlyGroup:
-    'Graph also answers this for groups it cannot change: distribution groups, mail-enabled security groups and dynamic groups are read-only through Graph, and role-assignable groups need RoleManagement.ReadWrite.Directory as well.',
-  unsupportedUserRole: 'The signed-in user lacks the directory role this data needs: "{{message}}".',
-  premiumLicence: 'This data needs an Entra ID P1/P2 licence in the tenant: "{{message}}".',
-  licenceNeedsDirectoryRead:
-    'Without Directory.Read.All next to AuditLog.Read.All Graph cannot read the tenant’s licence and answers the same.',
-  meWithoutUser:
-    '"{{message}}" — /me needs a signed-in user; an app-only (client credentials) token has no user, so call /users/{id or UPN} instead.',
-  noPermissionAtAll: 'The token carries no Graph permission at all.',
-  noGraphPermission:
-    'The token carries no Microsoft Graph permission: "{{message}}" — no application permission was consented, or the token was requested without Graph scopes.',
-  unknownApp:
-    'Graph does not know the calling application in this tenant: "{{message}}" — its service principal does not exist there (token from another tenant, or the app was never consented in it).',
-  throttled: 'Microsoft Graph throttled the caller: "{{message}}".',
-  throttledRetry: 'Microsoft Graph throttled the caller: "{{message}}"; retry after {{retry}} s.',
-  workloadLicence: 'The user or tenant lacks the licence this data needs: "{{message}}".',
-  workloadDenied:
-    '{{said}} — the workload behind Graph refused the call. Most often the token lacks the permission for this resource (Mail.Read for mail, Calendars.Read for calendars, Files.Read for files); Graph does not say which.',
-  mailboxPolicy:
-    'An Exchange application access policy can limit an app to some mailboxes; the other mailboxes answer exactly this.',
-  sharedMailbox:
-    'With a delegated token, another user’s mailbox or files are only reachable if that user shared them with the signed-in user (and the token holds the .Shared permission, such as Mail.Read.Shared).',
-  itemAccess: 'The signed-in user may also lack access to the item itself (not shared, or a directory role missing).',
-};
+type Report = Reporter<(typeof CAUSES)[number], keyof typeof texts.messages, keyof typeof texts.fixes>;
 
-type Report = Reporter<(typeof CAUSES)[number], keyof typeof MESSAGES>;
+// ---- Values for the fixes ----------------------------------------------------------------------
 
-// ---- Fixes -------------------------------------------------------------------------------------
-
-const REFRESH: Fix = {
-  title:
-    'Get a new access token for Microsoft Graph (MSAL and the Graph SDKs refresh on their own when they own the token)',
-  difficulty: 'easy',
-  commands: [`${GRAPH_TOKEN} --query expiresOn -o tsv`],
-  verify: 'The new token’s exp lies after the server’s Date and the call succeeds.',
-};
-
-const BEARER_SHAPE: Fix = {
-  title:
-    'Send the access token itself — not the id_token, refresh token or authorization code — as `Authorization: Bearer <token>`, once, unquoted and whole',
-  difficulty: 'easy',
-  commands: [
-    'curl -s -o /dev/null -w "%{http_code}\\n" -H "Authorization: Bearer $TOKEN" https://graph.microsoft.com/v1.0/me',
-    'printf %s "$TOKEN" | tr -cd . | wc -c   # a JWT access token has 2 dots',
-  ],
-  verify:
-    'why403 token "$TOKEN" decodes it and shows aud https://graph.microsoft.com (or 00000003-0000-0000-c000-000000000000).',
-  docs: AUTH_ERRORS_DOC,
-};
-
-const SEND_BEARER: Fix = {
-  title: 'Send "Authorization: Bearer <access token>"',
-  difficulty: 'easy',
-  commands: [
-    `curl -H "Authorization: Bearer $(${GRAPH_TOKEN} --query accessToken -o tsv)" https://graph.microsoft.com/v1.0/me`,
-  ],
-};
-
-const GRAPH_AUDIENCE_FIX: Fix = {
-  title:
-    'Request the token for Microsoft Graph: scope https://graph.microsoft.com/.default (or Graph scopes such as User.Read), not your own API’s or another resource’s',
-  difficulty: 'easy',
-  commands: [
-    GRAPH_TOKEN,
-    '# MSAL: AcquireToken*(new[] { "https://graph.microsoft.com/.default" }) for app-only, or ["User.Read", …] for delegated',
-  ],
-  verify: 'The new token’s aud is https://graph.microsoft.com or 00000003-0000-0000-c000-000000000000.',
-  docs: 'https://learn.microsoft.com/en-us/entra/identity-platform/access-tokens',
-};
-
-const SIGN_IN_LOGS: Fix = {
-  title: 'Find which Conditional Access policy or revocation caused it in the sign-in logs',
-  difficulty: 'medium',
-  commands: ['# Entra admin center → Sign-in logs → filter by the user and time → Conditional Access tab'],
-  verify: 'The log names the policy (or the session revocation / location change) that failed.',
-};
-
-/** Acquire a token that satisfies a claims challenge; `claimsParam` is the challenge's base64 claims, when sent. */
-function caeFixes(claimsParam: string | undefined): Fix[] {
-  const reauth: Fix = {
-    title:
-      'Acquire a new token interactively, passing the challenge’s claims to the sign-in (MSAL: WithClaims / claims parameter), then retry',
-    difficulty: 'medium',
-    commands: [
-      ...(claimsParam ? [`printf %s '${claimsParam}' | base64 -d   # what the new token must satisfy`] : []),
-      'Connect-MgGraph   # the Graph PowerShell SDK v2 answers CAE claims challenges by signing in again',
-      '# MSAL.NET: app.AcquireTokenInteractive(scopes).WithClaims(claimsChallenge); MSAL.js: acquireTokenPopup({ scopes, claims })',
-    ],
-    verify:
-      'The sign-in completes the step the policy asks for (MFA, compliant device, trusted location) and the retried call succeeds.',
-    docs: CAE_DOC,
-  };
-  return [reauth, SIGN_IN_LOGS];
-}
-
-const DIRECTORY_ROLE_FIXES: Fix[] = [
-  {
-    title: 'List the directory roles of the signed-in user (or the app’s service principal)',
-    difficulty: 'easy',
-    commands: [
-      'az rest --method get --url "https://graph.microsoft.com/v1.0/me/memberOf/microsoft.graph.directoryRole?\\$select=displayName"',
-      'Get-MgUserMemberOf -UserId USER_ID | Where-Object { $_.AdditionalProperties."@odata.type" -eq "#microsoft.graph.directoryRole" }',
-    ],
-    verify: 'One of the roles the API’s reference page lists for delegated calls is present.',
-  },
-  {
-    title: 'Assign the least-privileged Entra role the operation needs',
-    difficulty: 'hard',
-    commands: ['# Entra admin center → Roles and administrators → ROLE → Add assignments'],
-    docs: ROLES_DOC,
-  },
-];
-
-const UNSUPPORTED_ROLE_FIX: Fix = {
-  title:
-    'Have the user assigned a role that may read it (for sign-in data: Reports Reader, Security Reader or Global Reader), or call with an application permission',
-  difficulty: 'medium',
-  docs: ROLES_DOC,
-};
-
-const PREMIUM_LICENCE_FIX: Fix = {
-  title: 'Check the tenant’s licence (Entra admin center → Overview → License); sign-in activity needs P1 or P2',
-  difficulty: 'hard',
-  docs: `${TROUBLESHOOT}/b2c-or-tenant-premium-license-sign-in-activities`,
-};
-
-const THROTTLE_FIX: Fix = {
-  title: 'Back off: honour Retry-After, batch or spread the requests',
-  difficulty: 'medium',
-  docs: 'https://learn.microsoft.com/en-us/graph/throttling',
-};
-const WORKLOAD_LICENCE_FIX: Fix = {
-  title: 'Assign a licence that includes the workload (Exchange Online, SharePoint, Teams) to the user',
-  difficulty: 'hard',
-};
-const SHARED_MAILBOX_FIX: Fix = {
-  title: 'Have the owner share the folder or grant mailbox permission, and request the .Shared permission',
-  difficulty: 'medium',
-  docs: 'https://learn.microsoft.com/en-us/graph/outlook-share-messages-folders',
-};
-
-/** Read a group's type: distribution, mail-enabled, dynamic and role-assignable groups refuse member changes. */
-function groupTypeFix(path: string): Fix {
-  const group = path.replace(/\/members.*$/i, '').replace(VERSION_PREFIX, '');
-  const select = '?\\$select=displayName,groupTypes,mailEnabled,securityEnabled,isAssignableToRole';
-  return {
-    title: 'Check the group’s type',
-    difficulty: 'easy',
-    commands: [`az rest --method get --url "https://graph.microsoft.com/v1.0${group}${select}"`],
-    docs: `${TROUBLESHOOT}/authorization-requestdenied-403-error-add-user-group`,
-  };
-}
-
-/** The /users/{id} form of a /me call, for an app-only token. */
-function usersEndpointFix(path: string): Fix {
-  return {
-    title: 'Call /users/{id | userPrincipalName} with the app-only token, holding User.Read.All',
-    difficulty: 'easy',
-    commands: [
-      `az rest --method get --url "https://graph.microsoft.com/v1.0/users/USER_ID${path.replace(/^\/(v1\.0|beta)\/me/, '')}"`,
-    ],
-    docs: `${TROUBLESHOOT}/error-call-me-endpoint-microsoft-graph`,
-  };
-}
-
-function consentAppFix(t: TokenView): Fix {
-  const app = t.appId ?? 'APP_ID';
-  return {
-    title: 'Consent the app in the target tenant (creates its service principal)',
-    difficulty: 'medium',
-    commands: [
-      `# https://login.microsoftonline.com/${t.tenant ?? 'TENANT_ID'}/adminconsent?client_id=${app}`,
-      `az ad sp create --id ${app}`,
-    ],
-    docs: `${TROUBLESHOOT}/identity-of-calling-application-not-established`,
-  };
-}
-
-function mailboxPolicyFix(t: TokenView): Fix {
-  return {
-    title: 'Test the app against the mailbox',
-    difficulty: 'medium',
-    commands: [`Test-ApplicationAccessPolicy -Identity MAILBOX -AppId ${t.appId ?? 'APP_ID'}`],
-    docs: 'https://learn.microsoft.com/en-us/graph/auth-limit-mailbox-access',
-  };
-}
+/** The app and tenant the token names, for the fixes' commands. */
+const appOf = (t: TokenView) => ({
+  app: t.appId ?? 'APP_ID',
+  appName: t.appId ?? 'your app',
+  tenant: t.tenant ?? 'TENANT_ID',
+});
 
 /** How to add a Graph permission and consent to it, for the permission type the token shows. */
-function grantFixes(t: TokenView, permission?: string): Fix[] {
-  const perm = permission ?? 'PERMISSION';
-  const app = t.appId ?? 'APP_ID';
+function grant(t: TokenView, permission?: string) {
   const known = t.kind !== undefined;
+  const delegated = t.kind === 'delegated';
   const types =
     t.kind === 'application'
       ? ['Application']
       : t.kind === 'delegated'
         ? ['Delegated']
         : ['Delegated (user signed in)', 'Application (no user)'];
-  // Application permissions are Graph's appRoles (added as =Role), delegated ones its oauth2PermissionScopes (=Scope).
-  const delegated = t.kind === 'delegated';
-  const claimName =
-    t.kind === 'application' ? 'roles' : t.kind === 'delegated' ? 'scp' : 'scp (delegated) or roles (application)';
-  const portal = `# Entra admin center → App registrations → ${t.appId ?? 'your app'} → API permissions → Add a permission → Microsoft Graph → ${types.join(' / ')} → ${perm} → Grant admin consent`;
-  const permId = `PERM_ID=$(az ad sp show --id ${GRAPH_APP_ID} --query "${delegated ? 'oauth2PermissionScopes' : 'appRoles'}[?value=='${perm}'].id" -o tsv)`;
-  const add = `az ad app permission add --id ${app} --api ${GRAPH_APP_ID} --api-permissions $PERM_ID=${delegated ? 'Scope' : 'Role'}`;
-  const grant: Fix = {
-    title: `Add the Microsoft Graph ${types.join(' or ')} permission ${perm} to the app registration and grant admin consent`,
-    difficulty: 'medium',
-    commands: [
-      portal,
-      known ? permId : `${permId}   # delegated: oauth2PermissionScopes`,
-      known ? add : `${add}   # delegated: =Scope`,
-      `az ad app permission admin-consent --id ${app}`,
-    ],
-    verify: `A new token’s ${claimName} claim lists ${perm}; the API’s reference page names the least-privileged permission for this call.`,
-    docs: PERMISSIONS_DOC,
-  };
-  if (t.kind === 'application') return [grant, appOnlyTokenFix(t, perm)];
-  const signIn: Fix = {
-    title: `Sign in again asking for ${perm} (tokens only carry the permissions consented when they were issued)`,
-    difficulty: 'easy',
-    commands: [
-      `Connect-MgGraph -Scopes "${perm}"`,
-      `${GRAPH_TOKEN} --query expiresOn -o tsv   # after consent, a fresh token`,
-    ],
-    verify: `(Get-MgContext).Scopes lists ${perm}.`,
-  };
-  return [grant, signIn];
-}
-
-function appOnlyTokenFix(t: TokenView, perm: string): Fix {
-  const token = `https://login.microsoftonline.com/${t.tenant ?? 'TENANT_ID'}/oauth2/v2.0/token`;
-  const form = `-d grant_type=client_credentials -d client_id=${t.appId ?? 'APP_ID'} -d client_secret="$SECRET" -d scope=https://graph.microsoft.com/.default`;
   return {
-    title: 'Request a new app-only token after consent (client credentials with the .default scope)',
-    difficulty: 'easy',
-    commands: [`curl -s -X POST ${token} ${form}`],
-    verify: `The new token’s roles claim lists ${perm}.`,
+    data: {
+      ...appOf(t),
+      perm: permission ?? 'PERMISSION',
+      grantTypes: types.join(' or '),
+      grantTypesPath: types.join(' / '),
+      // Application permissions are Graph's appRoles (added as =Role), delegated ones its oauth2PermissionScopes (=Scope).
+      permissionList: delegated ? 'oauth2PermissionScopes' : 'appRoles',
+      permType: delegated ? 'Scope' : 'Role',
+      permIdNote: known ? '' : '   # delegated: oauth2PermissionScopes',
+      addNote: known ? '' : '   # delegated: =Scope',
+      claimName:
+        t.kind === 'application' ? 'roles' : t.kind === 'delegated' ? 'scp' : 'scp (delegated) or roles (application)',
+    },
+    fixes: ['grantPermission', t.kind === 'application' ? 'appOnlyToken' : 'signInAgain'] as const,
   };
 }
 
@@ -472,14 +231,14 @@ function claimsChallenge(challenge: Challenge | undefined, { base }: Refusal, re
   const description = challenge?.params.errordescription ?? challenge?.params.error_description;
   const revoked = decoded && /"nbf"/.test(decoded);
   report.claim('conditional-access', revoked ? 'caeRevoked' : 'caePolicy', 0.85, {
-    data: { description: description ? `"${description}" — ` : '' },
+    data: { description: description ? `"${description}" — ` : '', claims: challenge?.params.claims },
     evidence: [
       ...(challenge ? [ev('header:www-authenticate', `error="${challenge.params.error}"`)] : []),
       ...(description ? [ev('header:www-authenticate.errorDescription', description)] : []),
       ...(decoded ? [ev('header:www-authenticate.claims', decoded)] : []),
       ...base,
     ],
-    fixes: caeFixes(challenge?.params.claims),
+    fixes: [challenge?.params.claims ? 'reauthWithClaims' : 'reauth', 'signInLogs'],
   });
 }
 
@@ -495,8 +254,8 @@ function tokenCauses(ctx: Context, { err, t, base }: Refusal, report: Report): v
     const expiresAt = t.item?.expiresAt;
     const id = notYet ? 'notYetValid' : expiresAt ? 'expiredAt' : 'validityWindow';
     const cause = notYet ? 'credential-not-yet-valid' : 'credential-expired';
-    report.claim(cause, id, 0.85, { data: { message, expiresAt }, evidence: base, fixes: [REFRESH] });
-    if (!t.item) report.claim('credential-not-yet-valid', 'eitherEnd', 0.15, { evidence: base, fixes: [REFRESH] });
+    report.claim(cause, id, 0.85, { data: { message, expiresAt }, evidence: base, fixes: ['refresh'] });
+    if (!t.item) report.claim('credential-not-yet-valid', 'eitherEnd', 0.15, { evidence: base, fixes: ['refresh'] });
   } else if (/audience/i.test(message) || audOk === false) {
     const gap = {
       required: [`aud https://graph.microsoft.com (or ${GRAPH_APP_ID})`],
@@ -505,34 +264,34 @@ function tokenCauses(ctx: Context, { err, t, base }: Refusal, report: Report): v
     report.claim('wrong-audience', t.audience.length ? 'audienceNamed' : 'audience', audOk === false ? 0.9 : 0.85, {
       data: { message, audience: t.audience.join(', ') },
       evidence: [...base, ...audEvidence],
-      fixes: [GRAPH_AUDIENCE_FIX],
+      fixes: ['graphAudience'],
       ...(audOk === false ? { gap } : {}),
     });
   } else if (UNPARSABLE.test(message)) {
     report.claim('credential-malformed', 'unparsable', 0.85, {
       data: { firstLine: message.split('\n')[0] },
       evidence: base,
-      fixes: [BEARER_SHAPE],
+      fixes: ['bearerShape'],
     });
   } else if (/Access token is empty/i.test(message)) {
-    report.claim('credential-missing', 'emptyToken', 0.9, { data: { message }, evidence: base, fixes: [SEND_BEARER] });
+    report.claim('credential-missing', 'emptyToken', 0.9, { data: { message }, evidence: base, fixes: ['sendBearer'] });
   } else if (CAE_MESSAGE.test(message)) {
     report.claim('conditional-access', 'caeRevokedToken', 0.8, {
       data: { message },
       evidence: base,
-      fixes: caeFixes(undefined),
+      fixes: ['reauth', 'signInLogs'],
     });
   } else if (/signature|signing key/i.test(message)) {
-    report.claim('credential-invalid', 'badSignature', 0.8, { data: { message }, evidence: base, fixes: [REFRESH] });
+    report.claim('credential-invalid', 'badSignature', 0.8, { data: { message }, evidence: base, fixes: ['refresh'] });
   } else {
     const evidence = [...base, ...audEvidence];
     report.claim('credential-invalid', 'rejected', 0.55, {
       data: { message },
       evidence,
-      fixes: [REFRESH, GRAPH_AUDIENCE_FIX],
+      fixes: ['refresh', 'graphAudience'],
     });
     // "Access token validation failure." without a reason is most often a token for another resource (graph.windows.net).
-    report.claim('wrong-audience', 'validationFailed', 0.35, { evidence, fixes: [GRAPH_AUDIENCE_FIX] });
+    report.claim('wrong-audience', 'validationFailed', 0.35, { evidence, fixes: ['graphAudience'] });
   }
 }
 
@@ -540,15 +299,17 @@ function tokenCauses(ctx: Context, { err, t, base }: Refusal, report: Report): v
 function namedPermission(required: string[], { err, t, base }: Refusal, report: Report): void {
   const have = held(t);
   const missing = required.filter((r) => !have.includes(r));
+  const g = grant(t, required[0]);
   report.claim('insufficient-scope', t.item ? 'namedPermissionHeld' : 'namedPermission', 0.92, {
     data: {
       required: required.join(' or '),
       kind: t.kind === 'application' ? 'application' : 'delegated',
       held: have.length ? have.join(' ') : 'none',
       message: err.message.replace(/\s+/g, ' '),
+      ...g.data,
     },
     evidence: [...base, ...heldEvidence(t)],
-    fixes: grantFixes(t, required[0]),
+    fixes: g.fixes,
     ...(t.item ? { gap: { required: missing.length ? missing : required, held: have } } : {}),
   });
 }
@@ -557,31 +318,44 @@ function namedPermission(required: string[], { err, t, base }: Refusal, report: 
 function requestDenied({ err, t, base, path }: Refusal, report: Report): void {
   const heldEv = [...base, ...heldEvidence(t)];
   const app = t.kind === 'application';
-  const data = { message: err.message };
+  const g = grant(t);
   report.claim('insufficient-scope', t.item ? 'requestDenied' : 'requestDeniedNoToken', app ? 0.85 : 0.75, {
-    data,
+    data: { message: err.message, ...g.data },
     evidence: heldEv,
-    fixes: grantFixes(t),
+    fixes: g.fixes,
   });
   // Delegated calls are limited to what the signed-in user may do, so a missing directory role reads the same.
   const roleWeight = app ? 0.15 : t.kind === 'delegated' ? 0.45 : 0.35;
   report.claim('insufficient-role', app ? 'appDirectoryRole' : 'userDirectoryRole', roleWeight, {
     evidence: heldEv,
-    fixes: DIRECTORY_ROLE_FIXES,
+    fixes: ['listDirectoryRoles', 'assignDirectoryRole'],
   });
   if (/\/groups\/[^/]+\/members/i.test(path))
-    report.claim('resource-state', 'readOnlyGroup', 0.3, { evidence: base, fixes: [groupTypeFix(path)] });
+    report.claim('resource-state', 'readOnlyGroup', 0.3, {
+      data: { group: path.replace(/\/members.*$/i, '').replace(VERSION_PREFIX, '') },
+      evidence: base,
+      fixes: ['groupType'],
+    });
 }
 
 /** NoPermissionsInAccessToken: on /me, most often an app-only token calling a user's endpoint. */
 function noPermissions({ err, t, base, path }: Refusal, report: Report): void {
   const heldEv = [...base, ...heldEvidence(t)];
-  const data = { message: err.message };
+  const g = grant(t);
   if (/\/me(\/|$)/.test(path.replace(VERSION_PREFIX, '')) && t.kind !== 'delegated') {
-    report.claim('wrong-endpoint', 'meWithoutUser', 0.8, { data, evidence: heldEv, fixes: [usersEndpointFix(path)] });
-    report.claim('insufficient-scope', 'noPermissionAtAll', 0.3, { evidence: heldEv, fixes: grantFixes(t) });
+    report.claim('wrong-endpoint', 'meWithoutUser', 0.8, {
+      // The /users/{id} form of the /me call, for the app-only token.
+      data: { message: err.message, rest: path.replace(/^\/(v1\.0|beta)\/me/, '') },
+      evidence: heldEv,
+      fixes: ['usersEndpoint'],
+    });
+    report.claim('insufficient-scope', 'noPermissionAtAll', 0.3, { data: g.data, evidence: heldEv, fixes: g.fixes });
   } else
-    report.claim('insufficient-scope', 'noGraphPermission', 0.85, { data, evidence: heldEv, fixes: grantFixes(t) });
+    report.claim('insufficient-scope', 'noGraphPermission', 0.85, {
+      data: { message: err.message, ...g.data },
+      evidence: heldEv,
+      fixes: g.fixes,
+    });
 }
 
 /** accessDenied and kin from the workloads (Exchange, SharePoint): a permission, a licence, or the item itself. */
@@ -591,7 +365,7 @@ function workloadDenied(ctx: Context, { err, t, base, path }: Refusal, report: R
     report.claim('feature-disabled', 'workloadLicence', 0.7, {
       data: { message },
       evidence: base,
-      fixes: [WORKLOAD_LICENCE_FIX],
+      fixes: ['workloadLicence'],
     });
     return;
   }
@@ -600,15 +374,20 @@ function workloadDenied(ctx: Context, { err, t, base, path }: Refusal, report: R
   const said = message
     ? `${code ? `${code}: ` : ''}"${message}"`
     : `Graph answered ${ctx.status} without an error body`;
+  const g = grant(t);
   report.claim('insufficient-scope', 'workloadDenied', message ? 0.7 : 0.5, {
-    data: { said },
+    data: { said, ...g.data },
     evidence: heldEv,
-    fixes: grantFixes(t),
+    fixes: g.fixes,
   });
   if (t.kind === 'application' && otherUser)
-    report.claim('resource-policy', 'mailboxPolicy', 0.35, { evidence: base, fixes: [mailboxPolicyFix(t)] });
+    report.claim('resource-policy', 'mailboxPolicy', 0.35, {
+      data: appOf(t),
+      evidence: base,
+      fixes: ['mailboxPolicy'],
+    });
   else if (otherUser)
-    report.claim('insufficient-role', 'sharedMailbox', 0.3, { evidence: heldEv, fixes: [SHARED_MAILBOX_FIX] });
+    report.claim('insufficient-role', 'sharedMailbox', 0.3, { evidence: heldEv, fixes: ['sharedMailbox'] });
   else report.claim('insufficient-role', 'itemAccess', 0.2, { evidence: base });
 }
 
@@ -626,27 +405,33 @@ function permissionCauses(ctx: Context, refusal: Refusal, report: Report): void 
     report.claim('insufficient-role', 'unsupportedUserRole', 0.85, {
       data: { message },
       evidence: heldEv,
-      fixes: [UNSUPPORTED_ROLE_FIX],
+      fixes: ['unsupportedRole'],
     });
   else if (code === 'Authentication_RequestFromNonPremiumTenantOrB2CTenant') {
     report.claim('feature-disabled', 'premiumLicence', 0.85, {
       data: { message },
       evidence: base,
-      fixes: [PREMIUM_LICENCE_FIX],
+      fixes: ['premiumLicence'],
     });
+    const g = grant(t, 'Directory.Read.All');
     report.claim('insufficient-scope', 'licenceNeedsDirectoryRead', 0.25, {
+      data: g.data,
       evidence: heldEv,
-      fixes: grantFixes(t, 'Directory.Read.All'),
+      fixes: g.fixes,
     });
   } else if (code === 'NoPermissionsInAccessToken') noPermissions(refusal, report);
   else if (code === 'Authorization_IdentityNotFound')
-    report.claim('wrong-audience', 'unknownApp', 0.6, { data: { message }, evidence: base, fixes: [consentAppFix(t)] });
+    report.claim('wrong-audience', 'unknownApp', 0.6, {
+      data: { message, ...appOf(t) },
+      evidence: base,
+      fixes: ['consentApp'],
+    });
   else if (THROTTLE_CODES.test(code)) {
     const retry = ctx.header('retry-after');
     report.claim('rate-limited', retry ? 'throttledRetry' : 'throttled', 0.85, {
       data: { message, retry },
       evidence: [...base, ...(retry ? [ev('header:retry-after', retry)] : [])],
-      fixes: [THROTTLE_FIX],
+      fixes: ['throttle'],
     });
   } else if (!code || ACCESS_DENIED_CODES.test(code) || /^Authentication_|^Authorization_/.test(code))
     workloadDenied(ctx, refusal, report);
@@ -673,7 +458,8 @@ export default defineProducer({
     ],
     causes: CAUSES,
     statuses: [401, 403],
-    messages: MESSAGES,
+    messages: texts.messages,
+    fixes: texts.fixes,
   },
   recognise(ctx) {
     const host = ctx.url?.hostname ?? '';
@@ -726,7 +512,7 @@ export default defineProducer({
             ev('request', 'no Authorization header'),
             ...(challenge ? [ev('header:www-authenticate', 'Bearer challenge from Graph')] : []),
           ],
-          fixes: [SEND_BEARER],
+          fixes: ['sendBearer'],
         });
       if ((err.message || noAuthorization) && t.item && t.kind) report.note(`The token is ${describeToken(t)}.`);
       return;

@@ -4,81 +4,15 @@
 // is what tells the reasons apart — above all 429 insufficient_quota, which is
 // billing (no credit, or the spend limit), not a rate limit to wait out.
 import { defineProducer, ev, signals } from '../define.ts';
-import type { Context, Fix } from '../define.ts';
+import type { Context } from '../define.ts';
 import { jsonObject, stringOf } from '../_lib/saas-api.ts';
+import texts from './texts.json' with { type: 'json' };
 
 const OPENAI_CODES =
   /^(invalid_api_key|insufficient_quota|unsupported_country_region_territory|rate_limit_exceeded|model_not_found|invalid_organization|ip_not_authorized|missing_scope)$/;
 const PLATFORM = 'https://platform.openai.com';
-const SETTINGS = `${PLATFORM}/settings/organization`;
-const KEYS_PAGE = `open ${PLATFORM}/api-keys`;
 const WITH_KEY = '-H "Authorization: Bearer $OPENAI_API_KEY"';
 const LIST_MODELS = `curl -s https://api.openai.com/v1/models ${WITH_KEY}`;
-
-// ---- Fixes -------------------------------------------------------------------------------------
-
-const CREATE_KEY: Fix = {
-  title: 'Create a key (Dashboard → API keys) and send it as Authorization: Bearer sk-…',
-  difficulty: 'easy',
-  commands: [KEYS_PAGE],
-  verify: `${LIST_MODELS}   # 200`,
-};
-
-const SEND_KEY: Fix = {
-  title: 'Send the key in the Authorization header',
-  difficulty: 'easy',
-  commands: [LIST_MODELS],
-};
-
-/** Widen the key's permissions; verified by repeating the request. */
-function editKeyPermissions(ctx: Context): Fix {
-  const retry = ctx.url ? `curl -s -o /dev/null -w "%{http_code}\\n" ${ctx.url.href} ${WITH_KEY}` : LIST_MODELS;
-  return {
-    title:
-      'Edit the key’s permissions (API keys → the key → Permissions: All, or Restricted with this endpoint’s capability set to Write/Read)',
-    difficulty: 'easy',
-    commands: [KEYS_PAGE],
-    verify: `${retry}   # no longer 401`,
-  };
-}
-
-const CHECK_ROLE: Fix = {
-  title:
-    'Check your role in the organization and project (Settings → Members); an OAuth client must request the scope at authorization',
-  difficulty: 'medium',
-  commands: [`open ${SETTINGS}/people`],
-};
-
-const SUPPORTED_COUNTRY: Fix = {
-  title:
-    'Run the workload from a supported country (check the list); a server in a supported region works, a key from elsewhere does not',
-  difficulty: 'hard',
-  commands: [`open ${PLATFORM}/docs/supported-countries`],
-};
-
-const IP_ALLOWLIST: Fix = {
-  title: 'Send from an allowed address, or update the allowlist (Settings → Security → IP allowlist)',
-  difficulty: 'medium',
-  commands: [`open ${SETTINGS}/security`],
-};
-
-const JOIN_ORGANIZATION: Fix = {
-  title: 'Ask an organization owner to invite you (Settings → Members), or create an organization',
-  difficulty: 'medium',
-};
-
-const ADD_CREDITS: Fix = {
-  title: 'Add credits or raise the budget (Settings → Billing; project budgets under Limits)',
-  difficulty: 'easy',
-  commands: [`open ${SETTINGS}/billing/overview`, `open ${SETTINGS}/limits`],
-  verify: `${LIST_MODELS} then one small request: 200 instead of 429 insufficient_quota`,
-};
-
-const BACK_OFF: Fix = {
-  title: 'Back off exponentially and retry; batch or lower max_tokens to use fewer tokens per minute',
-  difficulty: 'easy',
-  docs: `${PLATFORM}/docs/guides/rate-limits`,
-};
 
 // ---- Reading the response ----------------------------------------------------------------------
 
@@ -119,24 +53,8 @@ export default defineProducer({
       'rate-limited',
     ],
     statuses: [401, 403, 429],
-    messages: {
-      unknownKey:
-        'OpenAI does not know this API key: mistyped, deleted, from another organization, or not an OpenAI key at all.',
-      noKey: 'No API key reached OpenAI.',
-      missingScope:
-        'The key or token is valid but lacks the scope {{scopes}}: a restricted key without that permission, an OAuth token not granted it, or a role (Reader, project Viewer) that cannot use it.',
-      missingScopes:
-        'The key or token is valid but lacks the scopes {{scopes}}: a restricted key without that permission, an OAuth token not granted it, or a role (Reader, project Viewer) that cannot use it.',
-      unsupportedCountry:
-        'OpenAI refuses requests from this country, region or territory: the geo-block applies to where the request comes from, not to the key.',
-      ipAllowlist: 'The project or organization has an IP allowlist and this request came from outside it.',
-      noOrganization: 'The account is not a member of any organization, so it cannot use the API.',
-      quota:
-        'Billing, not a rate limit: the organization or project has no credit left or has reached its monthly spend limit. Waiting and retrying will not help.',
-      rateLimit: 'A requests- or tokens-per-minute limit was hit. This one passes with time.',
-      rateLimitReset:
-        'A requests- or tokens-per-minute limit was hit; it resets in {{reset}}. This one passes with time.',
-    },
+    messages: texts.messages,
+    fixes: texts.fixes,
   },
   recognise(ctx) {
     const found = signals().headers(ctx, 0.97, [
@@ -169,30 +87,34 @@ export default defineProducer({
 
     // One reason a response: the first that matches.
     if (e.code === 'invalid_api_key' || /^Incorrect API key provided/.test(e.message))
-      report.claim('credential-invalid', 'unknownKey', 0.9, { evidence, fixes: [CREATE_KEY] });
+      report.claim('credential-invalid', 'unknownKey', 0.9, { evidence, fixes: ['createKey'] });
     else if (/You didn't provide an API key/i.test(e.message))
-      report.claim('credential-missing', 'noKey', 0.9, { evidence, fixes: [SEND_KEY] });
+      report.claim('credential-missing', 'noKey', 0.9, { evidence, fixes: ['sendKey'] });
     else if (scopes?.length)
       report.claim('insufficient-scope', scopes.length > 1 ? 'missingScopes' : 'missingScope', 0.9, {
-        data: { scopes: scopes.join(', ') },
+        data: {
+          scopes: scopes.join(', '),
+          // Repeating the denied request shows the change took; without its URL, listing models does.
+          retry: ctx.url ? `curl -s -o /dev/null -w "%{http_code}\\n" ${ctx.url.href} ${WITH_KEY}` : LIST_MODELS,
+        },
         evidence,
         gap: { required: scopes, held: [] },
-        fixes: [editKeyPermissions(ctx), CHECK_ROLE],
+        fixes: ['editKeyPermissions', 'checkRole'],
       });
     else if (e.code === 'unsupported_country_region_territory')
-      report.claim('ip-restricted', 'unsupportedCountry', 0.9, { evidence, fixes: [SUPPORTED_COUNTRY] });
+      report.claim('ip-restricted', 'unsupportedCountry', 0.9, { evidence, fixes: ['supportedCountry'] });
     else if (e.code === 'ip_not_authorized' || /IP not authorized/i.test(e.message))
-      report.claim('ip-restricted', 'ipAllowlist', 0.88, { evidence, fixes: [IP_ALLOWLIST] });
+      report.claim('ip-restricted', 'ipAllowlist', 0.88, { evidence, fixes: ['ipAllowlist'] });
     else if (/must be a member of an organization/i.test(e.message))
-      report.claim('account-state', 'noOrganization', 0.85, { evidence, fixes: [JOIN_ORGANIZATION] });
+      report.claim('account-state', 'noOrganization', 0.85, { evidence, fixes: ['joinOrganization'] });
     else if (e.code === 'insufficient_quota' || e.type === 'insufficient_quota')
-      report.claim('account-state', 'quota', 0.88, { evidence, fixes: [ADD_CREDITS] });
+      report.claim('account-state', 'quota', 0.88, { evidence, fixes: ['addCredits'] });
     else if (e.code === 'rate_limit_exceeded' || /^Rate limit reached/i.test(e.message)) {
       const reset = ctx.header('x-ratelimit-reset-requests') ?? ctx.header('x-ratelimit-reset-tokens');
       report.claim('rate-limited', reset ? 'rateLimitReset' : 'rateLimit', 0.88, {
         data: { reset },
         evidence: [...evidence, ...(reset ? [ev('header:x-ratelimit-reset-requests', reset)] : [])],
-        fixes: [BACK_OFF],
+        fixes: ['backOff'],
       });
     }
   },

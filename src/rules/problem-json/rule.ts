@@ -3,9 +3,10 @@
 // the words, so causes come from keywords with modest weights. A problem type
 // URI is owned by whoever publishes it, so a few documented namespaces name
 // their product outright.
-import { defineCause, ev, type Context, type Evidence, type Fix } from '../define.ts';
+import { defineCause, ev, type Context, type Evidence } from '../define.ts';
 import type { CauseId, Layer, Product } from '../../model/vocabulary.ts';
 import { keywordHits, type CauseKeyword, type TextLine } from '../_lib/keyword-causes.ts';
+import texts from './texts.json' with { type: 'json' };
 
 interface Problem {
   type?: string;
@@ -65,23 +66,16 @@ const CAUSES = [
 ] as const;
 type Cause = (typeof CAUSES)[number];
 
-const MESSAGES = {
-  mentions: 'The problem details mention {{what}}: “{{text}}”.',
-  xClientForbidden:
-    'X refused the app: it is not enrolled for this endpoint (not attached to a Project, or its access level does not include it).',
-  xUnsupportedAuthentication:
-    'X does not accept this kind of authentication for the endpoint (e.g. an app-only bearer token where user context is required).',
-  xUsageCapped: 'The app’s usage cap for this period is reached.',
-  xNotAuthorizedForResource: 'The authenticated user may not see or act on this resource.',
-} as const;
-
 interface Namespace {
   prefix: RegExp;
   product: Product;
   layer: Layer;
   docs: string;
   /** Problem types whose meaning the product documents. */
-  types?: Record<string, { id: Cause; weight: number; message: keyof typeof MESSAGES; fix?: Fix }>;
+  types?: Record<
+    string,
+    { id: Cause; weight: number; message: keyof typeof texts.messages; fix?: keyof typeof texts.fixes }
+  >;
 }
 
 // Problem type namespaces that only their owner mints.
@@ -96,12 +90,7 @@ const NAMESPACES: Namespace[] = [
         id: 'feature-disabled',
         weight: 0.75,
         message: 'xClientForbidden',
-        fix: {
-          title:
-            'In the X developer portal, attach the App to a Project with an access level that includes this endpoint, then regenerate its keys and tokens',
-          difficulty: 'medium',
-          docs: 'https://developer.x.com/en/docs/projects/overview',
-        },
+        fix: 'xProjectAccess',
       },
       'unsupported-authentication': { id: 'credential-malformed', weight: 0.75, message: 'xUnsupportedAuthentication' },
       'usage-capped': { id: 'rate-limited', weight: 0.8, message: 'xUsageCapped' },
@@ -225,7 +214,8 @@ export default defineCause({
     ],
     causes: CAUSES,
     statuses: [401, 403, 429],
-    messages: MESSAGES,
+    messages: texts.messages,
+    fixes: texts.fixes,
   },
   explain(ctx, report) {
     const p = problem(ctx);
@@ -245,6 +235,7 @@ export default defineCause({
       if (known) {
         claimed.push(known.id);
         report.claim(known.id, known.message, known.weight, {
+          data: { product: ns.product, slug, problemDocs: ns.docs },
           evidence: [
             ev('body:type', p.type),
             ...lines
@@ -252,14 +243,7 @@ export default defineCause({
               .slice(0, 3)
               .map((l) => ev(l.source, l.text)),
           ],
-          fixes: [
-            ...(known.fix ? [known.fix] : []),
-            {
-              title: `Read ${ns.product}’s documentation for the problem type ${slug}`,
-              difficulty: 'easy',
-              docs: ns.docs,
-            },
-          ],
+          fixes: [...(known.fix ? [known.fix] : []), 'readProblemType'],
         });
       }
     }

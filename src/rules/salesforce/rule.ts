@@ -5,14 +5,14 @@
 // REQUEST_LIMIT_EXCEEDED is the org's 24-hour API allowance (or a concurrency
 // limit) running out, and waiting — not a grant — is what fixes it.
 import { defineProducer, ev, jsonString, signals } from '../define.ts';
-import type { Context, Fix } from '../define.ts';
+import type { Context } from '../define.ts';
+import texts from './texts.json' with { type: 'json' };
 
 const SF_HOST = /(^|\.)(salesforce|force|salesforce-sites|cloudforce|database)\.com$|(^|\.)sfcrmproducts\.cn$/i;
 const SF_PATH = /^\/services\/(data|apexrest|async|oauth2)\//;
 const ERRORS_DOC = 'https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/errorcodes.htm';
 const LIMITS_DOC =
   'https://developer.salesforce.com/docs/atlas.en-us.salesforce_app_limits_cheatsheet.meta/salesforce_app_limits_cheatsheet/salesforce_app_limits_platform_api.htm';
-const ORG_DISPLAY = 'sf org display --target-org ALIAS --verbose';
 
 // Codes only Salesforce's APIs send (REST errorCode / SOAP ExceptionCode values).
 const SF_CODES =
@@ -24,88 +24,11 @@ const INSUFFICIENT_ACCESS = [
   'INSUFFICIENT_ACCESS_ON_CROSS_REFERENCE_ENTITY',
 ];
 
-// ---- Fixes -------------------------------------------------------------------------------------
-
 const instance = (ctx: Context) =>
   ctx.url && SF_HOST.test(ctx.url.hostname) ? ctx.url.origin : 'https://yourInstance.my.salesforce.com';
 const apiVersion = (ctx: Context) => /\/services\/data\/(v\d+\.\d+)/.exec(ctx.url?.pathname ?? '')?.[1] ?? 'v60.0';
-/** The org's limits resource on the instance called, for the API version called. */
+/** The org's limits resource on the instance called, for the API version called: the fixes' check. */
 const limitsUrl = (ctx: Context) => `${instance(ctx)}/services/data/${apiVersion(ctx)}/limits`;
-
-const DISPLAY_ORG: Fix = {
-  title: 'See which user, org and instance the CLI’s session belongs to',
-  difficulty: 'easy',
-  commands: [ORG_DISPLAY],
-};
-
-const INSTANCE_URL: Fix = {
-  ...DISPLAY_ORG,
-  title: 'Call the instance_url that came with the token, with a token from an API-enabled connected app (scope api)',
-  verify: 'The Instance Url shown is the host you call.',
-};
-
-function newSession(ctx: Context): Fix {
-  return {
-    title: 'Get a new access token (refresh it, or log in again) and retry',
-    difficulty: 'easy',
-    commands: ['sf org login web --alias ALIAS', `${ORG_DISPLAY}   # shows the new access token and instance URL`],
-    verify: `curl -s -o /dev/null -w "%{http_code}\\n" -H "Authorization: Bearer $SF_TOKEN" ${limitsUrl(ctx)} prints 200.`,
-  };
-}
-
-const OBJECT_PERMISSION: Fix = {
-  title:
-    'Grant the object permission (Read/Edit/Create/Delete) through a permission set, and check the record’s sharing',
-  difficulty: 'medium',
-  commands: [
-    '# Setup → Permission Sets → (set) → Object Settings → the object → Edit → tick the permission → Save; then Manage Assignments → add the user',
-    'sf org assign permset --name PERMSET_API_NAME --target-org ALIAS',
-  ],
-  verify: `sf data query --query "SELECT RecordId, HasReadAccess, HasEditAccess FROM UserRecordAccess WHERE UserId='USER_ID' AND RecordId='RECORD_ID'" --target-org ALIAS`,
-  docs: 'https://help.salesforce.com/s/articleView?id=sf.perm_sets_object_perms_edit.htm',
-};
-
-function apiEnabledFixes(ctx: Context): Fix[] {
-  const query = `sf data query --query "SELECT PermissionsApiEnabled FROM User WHERE Username='USER'" --target-org ALIAS`;
-  return [
-    {
-      title:
-        'Give the user the "API Enabled" system permission (a permission set is preferred over editing the profile)',
-      difficulty: 'easy',
-      commands: [
-        '# Setup → Permission Sets → New (or existing) → System Permissions → Edit → tick API Enabled → Save → Manage Assignments → add the user',
-        'sf org assign permset --name API_ENABLED_PERMSET --target-org ALIAS',
-      ],
-      verify: `${query} returns true; GET ${limitsUrl(ctx)} answers 200.`,
-      docs: 'https://help.salesforce.com/s/articleView?id=sf.admin_userperms.htm',
-    },
-    {
-      title: 'If the edition has no API access, API access must be bought for the org (no setting turns it on)',
-      difficulty: 'hard',
-    },
-  ];
-}
-
-function apiAllowance(ctx: Context): Fix {
-  return {
-    title:
-      'See the remaining allowance and who uses it; wait for the rolling window, reduce calls (bulk/composite APIs), or buy more API capacity',
-    difficulty: 'medium',
-    commands: [
-      `curl -s -H "Authorization: Bearer $SF_TOKEN" ${limitsUrl(ctx)} | jq .DailyApiRequests`,
-      'sf limits api display --target-org ALIAS',
-    ],
-    verify:
-      'DailyApiRequests.Remaining is above 0 again and the Sforce-Limit-Info header shows usage below the allowance.',
-    docs: LIMITS_DOC,
-  };
-}
-
-const BEARER_HEADER: Fix = { title: 'Send Authorization: Bearer <access token>', difficulty: 'easy' };
-const RESET_PASSWORD: Fix = {
-  title: 'Reset the password (or set the integration user’s profile to "Password never expires")',
-  difficulty: 'easy',
-};
 
 // ---- Reading the response ----------------------------------------------------------------------
 
@@ -154,29 +77,8 @@ export default defineProducer({
     ],
     // A 400 too: some of these codes come with it.
     statuses: [400, 401, 403],
-    messages: {
-      sessionEnded:
-        'Salesforce no longer accepts the session or OAuth token ("{{message}}"): sessions end after the org’s timeout (two hours by default), at logout, or when an admin revokes them.',
-      sessionScope:
-        'The token is valid but its connected app did not get an OAuth scope this API requires: {{scopes}}.',
-      sessionElsewhere:
-        'The same code answers a token used against another instance or My Domain than the one it was issued for, a session locked to another IP, or a Lightning UI session id used on the REST API.',
-      insufficientAccess:
-        'The user may not do this to the record or object ({{code}}): the profile or permission sets lack the object permission, or sharing does not give access to this record.',
-      apiDisabled:
-        'API access is not enabled: the org’s edition has no API access (Professional/Essentials/Group without the add-on), or the user’s profile and permission sets lack the "API Enabled" permission.',
-      apiEnabledPermission:
-        'When the edition does include the API, the missing piece is the user’s "API Enabled" permission — a per-user grant.',
-      concurrentLimit:
-        'Salesforce refused the call because too many long-running requests are in flight for the org ("{{message}}"). This 403 is a concurrency limit, not a missing permission.',
-      dailyLimit:
-        'The org has used up its API request allowance for the rolling 24 hours ("{{message}}"). This 403 is the org’s daily API limit, not a missing permission: every integration in the org shares it.',
-      dailyLimitUsage:
-        'The org has used up its API request allowance for the rolling 24 hours ("{{message}}"; {{usage}}). This 403 is the org’s daily API limit, not a missing permission: every integration in the org shares it.',
-      forbidden: 'Salesforce refused the request (FORBIDDEN): the user lacks the permission this resource needs.',
-      authHeader: 'The Authorization header is not "Bearer <access token>" (or "OAuth <session id>").',
-      passwordExpired: 'The user’s password has expired; the API refuses calls until it is reset.',
-    },
+    messages: texts.messages,
+    fixes: texts.fixes,
   },
   recognise(ctx) {
     const errors = readErrors(ctx);
@@ -203,14 +105,14 @@ export default defineProducer({
       const scopes = /One of the following scopes is required: (.+)$/.exec(message)?.[1];
       const evidence = evOf('INVALID_SESSION_ID');
       report.claim('credential-expired', 'sessionEnded', scopes ? 0.3 : 0.8, {
-        data: { message },
+        data: { message, limits: limitsUrl(ctx) },
         evidence,
-        fixes: [newSession(ctx)],
+        fixes: ['newSession'],
       });
       report.claim('credential-invalid', scopes ? 'sessionScope' : 'sessionElsewhere', scopes ? 0.85 : 0.55, {
         data: { scopes },
         evidence,
-        fixes: [INSTANCE_URL, DISPLAY_ORG],
+        fixes: ['instanceUrl', 'displayOrg'],
       });
     }
 
@@ -219,13 +121,17 @@ export default defineProducer({
       report.claim('insufficient-role', 'insufficientAccess', 0.82, {
         data: { code },
         evidence: evOf(code),
-        fixes: [OBJECT_PERMISSION],
+        fixes: ['objectPermission'],
       });
     }
 
     if (codes.has('API_DISABLED_FOR_ORG') || codes.has('API_CURRENTLY_DISABLED')) {
       const evidence = evOf(codes.has('API_DISABLED_FOR_ORG') ? 'API_DISABLED_FOR_ORG' : 'API_CURRENTLY_DISABLED');
-      report.claim('feature-disabled', 'apiDisabled', 0.85, { evidence, fixes: apiEnabledFixes(ctx) });
+      report.claim('feature-disabled', 'apiDisabled', 0.85, {
+        data: { limits: limitsUrl(ctx) },
+        evidence,
+        fixes: ['apiEnabled', 'buyApiAccess'],
+      });
       report.claim('insufficient-role', 'apiEnabledPermission', 0.45, { evidence });
     }
 
@@ -237,24 +143,24 @@ export default defineProducer({
         /Concurrent/i.test(message) ? 'concurrentLimit' : usage ? 'dailyLimitUsage' : 'dailyLimit',
         0.95,
         {
-          data: { message, usage },
+          data: { message, usage, limits: limitsUrl(ctx) },
           evidence: [...evOf('REQUEST_LIMIT_EXCEEDED'), ...(usage ? [ev('header:sforce-limit-info', usage)] : [])],
-          fixes: [apiAllowance(ctx)],
+          fixes: ['apiAllowance'],
         },
       );
     }
 
     if (codes.has('FORBIDDEN'))
-      report.claim('insufficient-role', 'forbidden', 0.7, { evidence: evOf('FORBIDDEN'), fixes: [DISPLAY_ORG] });
+      report.claim('insufficient-role', 'forbidden', 0.7, { evidence: evOf('FORBIDDEN'), fixes: ['displayOrg'] });
     if (codes.has('INVALID_AUTH_HEADER'))
       report.claim('credential-malformed', 'authHeader', 0.85, {
         evidence: evOf('INVALID_AUTH_HEADER'),
-        fixes: [BEARER_HEADER],
+        fixes: ['bearerHeader'],
       });
     if (codes.has('INVALID_OPERATION_WITH_EXPIRED_PASSWORD'))
       report.claim('account-state', 'passwordExpired', 0.85, {
         evidence: evOf('INVALID_OPERATION_WITH_EXPIRED_PASSWORD'),
-        fixes: [RESET_PASSWORD],
+        fixes: ['resetPassword'],
       });
   },
 });

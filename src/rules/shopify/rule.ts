@@ -6,8 +6,9 @@
 // answers 200 with errors[].extensions.code ACCESS_DENIED and, since 2020-07,
 // "Required access: <scope>" in the message.
 import { defineProducer, ev, jsonString, signals } from '../define.ts';
-import type { Context, Fix } from '../define.ts';
+import type { Context } from '../define.ts';
 import { headerSignals, jsonObject } from '../_lib/saas-api.ts';
+import texts from './texts.json' with { type: 'json' };
 
 const SCOPES_DOC = 'https://shopify.dev/docs/api/usage/access-scopes';
 const SHOP_HOST = /^([a-z0-9][a-z0-9-]*)\.myshopify\.com$/i;
@@ -20,45 +21,9 @@ const SHOPIFY_HEADERS = [
 /** The statuses Shopify's REST API refuses with; GraphQL's ACCESS_DENIED comes with any (200 above all). */
 const REFUSALS = [401, 403, 429];
 
-// ---- Fixes -------------------------------------------------------------------------------------
-
+/** The store the request went to, for the fixes' commands. */
 const shopOf = (ctx: Context) =>
   SHOP_HOST.test(ctx.url?.hostname ?? '') ? ctx.url!.hostname : 'your-store.myshopify.com';
-
-/** Add the scope to the app and have the merchant approve it. */
-function addScope(ctx: Context, scope: string | undefined): Fix {
-  const s = scope ?? 'the scope the endpoint lists';
-  return {
-    title: `Add ${s} to the app’s access scopes and have the merchant approve it (reinstall or re-authorize)`,
-    difficulty: 'medium',
-    commands: [
-      `# shopify.app.toml: [access_scopes] scopes = "…,${scope ?? 'read_orders'}"  then: shopify app deploy   (Partner/Dev Dashboard apps)`,
-      `# custom app in the admin: Settings → Apps and sales channels → Develop apps → your app → Configuration → Admin API integration → Edit → tick ${s} → Save → reinstall`,
-    ],
-    verify: `curl -s -H "X-Shopify-Access-Token: $TOKEN" https://${shopOf(ctx)}/admin/oauth/access_scopes.json lists ${s}.`,
-    docs: SCOPES_DOC,
-  };
-}
-
-function sendAccessToken(ctx: Context): Fix {
-  return {
-    title:
-      'Send the Admin API access token (shpat_…/shpca_…) in X-Shopify-Access-Token, for the store it was issued for',
-    difficulty: 'easy',
-    commands: [
-      `curl -s -o /dev/null -w "%{http_code}\\n" -H "X-Shopify-Access-Token: $TOKEN" https://${shopOf(ctx)}/admin/api/2024-10/shop.json`,
-    ],
-    verify: 'GET /admin/api/{version}/shop.json answers 200.',
-    docs: 'https://shopify.dev/docs/apps/build/authentication-authorization/access-tokens',
-  };
-}
-
-const SEND_TOKEN: Fix = { title: 'Send X-Shopify-Access-Token: <token>', difficulty: 'easy' };
-const PACE_CALLS: Fix = {
-  title: 'Honour Retry-After and pace calls to the leaky-bucket rate',
-  difficulty: 'medium',
-  docs: 'https://shopify.dev/docs/api/usage/rate-limits',
-};
 
 // ---- Reading the response ----------------------------------------------------------------------
 
@@ -100,18 +65,8 @@ export default defineProducer({
     causes: ['insufficient-scope', 'credential-invalid', 'credential-missing', 'rate-limited', 'account-state'],
     // REST refusals, and GraphQL's ACCESS_DENIED, which answers 200.
     statuses: [200, ...REFUSALS, 407],
-    messages: {
-      scope:
-        'The app’s access token does not carry the access scope this call needs. Scopes are granted when the merchant installs or re-authorizes the app.',
-      scopeNamed:
-        'The app’s access token does not carry the access scope this call needs: {{scope}}. Scopes are granted when the merchant installs or re-authorizes the app.',
-      invalidToken:
-        'Shopify did not recognise the credential: a wrong or revoked Admin API access token (the app was uninstalled or the token rotated), the API key sent where the token belongs, or a token for another store.',
-      noToken: 'No access token was sent (X-Shopify-Access-Token).',
-      throttled: 'Shopify throttled the app.',
-      throttledBucket: 'Shopify throttled the app (bucket {{bucket}}).',
-      shopUnavailable: 'The store itself is unavailable (frozen, closed or locked for unpaid bills).',
-    },
+    messages: texts.messages,
+    fixes: texts.fixes,
   },
   recognise(ctx) {
     const host = ctx.url?.hostname ?? '';
@@ -140,21 +95,29 @@ export default defineProducer({
     if (approval || required || err.graphqlDenied || (ctx.status === 403 && /access scope|\bscope\b/i.test(all))) {
       const scope = approval?.[1] ?? required?.[1]?.split(/[,\s]+/).filter(Boolean)[0];
       report.claim('insufficient-scope', scope ? 'scopeNamed' : 'scope', 0.92, {
-        data: { scope },
+        data: {
+          scope: scope ?? 'the scope the endpoint lists',
+          scopeExample: scope ?? 'read_orders',
+          shop: shopOf(ctx),
+        },
         evidence,
         ...(scope ? { gap: { required: [scope], held: [] } } : {}),
-        fixes: [addScope(ctx, scope)],
+        fixes: ['addScope'],
       });
     }
 
     if (/Invalid API key or access token/i.test(all))
-      report.claim('credential-invalid', 'invalidToken', 0.88, { evidence, fixes: [sendAccessToken(ctx)] });
+      report.claim('credential-invalid', 'invalidToken', 0.88, {
+        data: { shop: shopOf(ctx) },
+        evidence,
+        fixes: ['sendAccessToken'],
+      });
 
     const tokenSent = ctx.requestHeader('x-shopify-access-token') || ctx.requestHeader('authorization');
     if (ctx.status === 401 && !err.messages.length && !tokenSent)
       report.claim('credential-missing', 'noToken', 0.75, {
         evidence: [ev('request-header:x-shopify-access-token', 'not sent')],
-        fixes: [SEND_TOKEN],
+        fixes: ['sendToken'],
       });
 
     if (ctx.status === 429 || /Exceeded \d+ calls per second|Throttled/i.test(all)) {
@@ -162,7 +125,7 @@ export default defineProducer({
       report.claim('rate-limited', bucket ? 'throttledBucket' : 'throttled', 0.9, {
         data: { bucket },
         evidence,
-        fixes: [PACE_CALLS],
+        fixes: ['paceCalls'],
       });
     }
 

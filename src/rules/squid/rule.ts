@@ -5,8 +5,10 @@
 // the server's), ERR_CACHE_ACCESS_DENIED is its own proxy authentication.
 // A response Squid only relayed keeps the origin's Server header and gains
 // just Via / X-Cache: Squid did not say no, and this rule claims nothing.
-import { defineProducer, ev, signals, type Context, type Evidence, type Fix } from '../define.ts';
+// What the rule says and suggests is in texts.json.
+import { defineProducer, ev, signals, type Context, type Evidence } from '../define.ts';
 import { namedServer } from '../_lib/server-header.ts';
+import texts from './texts.json' with { type: 'json' };
 
 const SERVER = /^squid(\/[\d.]+)?/i;
 const ERROR_HEADER = /^(ERR_[A-Z0-9_]+)\b/;
@@ -33,66 +35,6 @@ function relayedNote(ctx: Context): string | undefined {
   return `The response passed through a Squid proxy (Via: ${via}) but Squid did not make it: the ${ctx.status} comes from behind the proxy.`;
 }
 
-const proxyAuthFix = (proxy: string, url: string): Fix => ({
-  title: 'Send the proxy its own credentials (Proxy-Authorization), not only the server’s',
-  difficulty: 'easy',
-  commands: [
-    `curl -x ${proxy} --proxy-user USER ${url}`,
-    `export HTTP_PROXY=${proxy.replace('://', '://USER:PASSWORD@')} HTTPS_PROXY=${proxy.replace('://', '://USER:PASSWORD@')}`,
-  ],
-  verify:
-    'The request gets past the proxy: the status is no longer 407 and X-Squid-Error no longer reads ERR_CACHE_ACCESS_DENIED.',
-  docs: 'https://wiki.squid-cache.org/Features/Authentication',
-});
-
-const helperFix: Fix = {
-  title: 'Check the proxy account with the proxy’s administrator (on the proxy: ask the helper directly)',
-  difficulty: 'medium',
-  commands: [
-    'grep -n auth_param /etc/squid/squid.conf',
-    "printf 'USER PASSWORD\\n' | /usr/lib/squid/basic_ncsa_auth /etc/squid/passwd  # prints OK or ERR",
-  ],
-  verify: 'The helper answers OK for the user name and password the client sends.',
-};
-
-const confirmFix = (proxy: string, url: string): Fix => ({
-  title: 'Confirm the proxy is the one refusing: send the same request with and without it',
-  difficulty: 'easy',
-  commands: [
-    'env | grep -i _proxy',
-    `curl -sS -o /dev/null -w '%{http_code}\\n' --noproxy '*' ${url}`,
-    `curl -sS -o /dev/null -w '%{http_code}\\n' -x ${proxy} ${url}`,
-  ],
-  verify:
-    'Direct the server answers (not 403) while through the proxy it is 403 with X-Squid-Error: the proxy’s policy is the cause.',
-});
-
-const bypassFix = (host: string): Fix => ({
-  title: `If your organisation’s policy allows it, reach ${host} without the proxy`,
-  difficulty: 'easy',
-  commands: [`export NO_PROXY=${host}\${NO_PROXY:+,$NO_PROXY}`],
-  verify: `The request to ${host} no longer carries Via: … (squid/…) and is answered by the server itself.`,
-});
-
-const adminFix = (host: string): Fix => ({
-  title:
-    'Ask the proxy’s administrator to allow this destination (on the proxy: the http_access rules and the access log)',
-  difficulty: 'medium',
-  commands: [
-    'squid -k parse',
-    "grep -nE '^(acl|http_access)' /etc/squid/squid.conf",
-    `grep -F 'TCP_DENIED' /var/log/squid/access.log | grep -F '${host}' | tail`,
-  ],
-  verify: 'The first http_access line that matches the request (client, destination, port, method, user) is an allow.',
-  docs: 'https://www.squid-cache.org/Doc/config/http_access/',
-});
-
-const quotaFix: Fix = {
-  title: 'Ask the proxy’s administrator about the time quota',
-  difficulty: 'medium',
-  commands: ['grep -n time_quota /etc/squid/squid.conf'],
-};
-
 /** What Squid's own refusals say, by template. */
 function refusal(code: string, host: string): string {
   if (code === 'ERR_ACCESS_DENIED') return `Squid’s access rules (http_access) refuse this request to ${host}`;
@@ -118,15 +60,8 @@ export default defineProducer({
     causes: ['proxy-interference', 'credential-missing', 'credential-invalid', 'rate-limited'],
     // Squid's ERR_ templates come with many statuses; the ones that are not denials get a note.
     statuses: 'any',
-    messages: {
-      authRefused:
-        'Squid asked again for proxy credentials{{where}} although the request sent Proxy-Authorization: its authentication helper rejected the user name or password.',
-      authMissing:
-        'The proxy requires its own authentication{{where}} and the request carried no Proxy-Authorization header{{serverNote}}.',
-      timeQuota:
-        'Squid’s time quota for this user or client is used up (ext_time_quota_acl); access returns when the quota period renews.',
-      refused: '{{what}}: the proxy said no and the request never reached the server.{{credentialNote}}',
-    },
+    messages: texts.messages,
+    fixes: texts.fixes,
   },
   recognise(ctx) {
     const found = signals();
@@ -155,6 +90,8 @@ export default defineProducer({
     const url = ctx.url?.href ?? 'URL';
     const host = ctx.url?.hostname ?? 'HOST';
     const proxy = proxyAddress(ctx);
+    // Values for the fixes' placeholders (texts.json).
+    const target = { url, host, proxy, proxyWithUser: proxy.replace('://', '://USER:PASSWORD@') };
 
     if (code === 'ERR_CACHE_ACCESS_DENIED') {
       const challenge = ctx.proxyChallenges[0];
@@ -170,16 +107,17 @@ export default defineProducer({
       const where = realm ? ` (realm "${realm}")` : '';
       if (sent)
         report.claim('credential-invalid', 'authRefused', 0.8, {
-          data: { where },
+          data: { ...target, where },
           evidence: [
             ...authEvidence,
             ev('request-header:proxy-authorization', `${sent.split(/\s/)[0]} … (sent and refused)`),
           ],
-          fixes: [proxyAuthFix(proxy, url), helperFix],
+          fixes: ['proxyAuth', 'checkHelper'],
         });
       else
         report.claim('credential-missing', 'authMissing', 0.85, {
           data: {
+            ...target,
             where,
             serverNote: serverCredential ? '; the Authorization header is for the server and the proxy ignores it' : '',
           },
@@ -192,12 +130,16 @@ export default defineProducer({
                 : 'no Proxy-Authorization header sent',
             ),
           ],
-          fixes: [proxyAuthFix(proxy, url)],
+          fixes: ['proxyAuth'],
         });
       return;
     }
     if (code === 'ERR_ACL_TIME_QUOTA_EXCEEDED') {
-      report.claim('rate-limited', 'timeQuota', 0.7, { evidence: [codeEvidence], fixes: [quotaFix, bypassFix(host)] });
+      report.claim('rate-limited', 'timeQuota', 0.7, {
+        data: target,
+        evidence: [codeEvidence],
+        fixes: ['quota', 'bypass'],
+      });
       return;
     }
     const via = ctx.header('via');
@@ -208,6 +150,7 @@ export default defineProducer({
       code === 'ERR_ACCESS_DENIED' || code === 'ERR_FORWARDING_DENIED' ? 0.85 : 0.6,
       {
         data: {
+          ...target,
           what: refusal(code, host),
           credentialNote: ctx.requestHeader('proxy-authorization')
             ? ' Proxy credentials were sent, so this is the policy, not authentication.'
@@ -220,7 +163,7 @@ export default defineProducer({
             ? [ev('body', 'Access control configuration prevents your request from being allowed at this time.')]
             : []),
         ],
-        fixes: [confirmFix(proxy, url), bypassFix(host), adminFix(host)],
+        fixes: ['confirmProxy', 'bypass', 'askAdmin'],
       },
     );
   },

@@ -5,8 +5,9 @@
 // lacks a permission names both sides of the gap in one sentence: the key and
 // the rak_* permission "that would allow this request to continue".
 import { defineProducer, ev, jsonString, signals } from '../define.ts';
-import type { Context, Fix } from '../define.ts';
+import type { Context } from '../define.ts';
 import { headerEvidence, jsonObject } from '../_lib/saas-api.ts';
+import texts from './texts.json' with { type: 'json' };
 
 const KEYS_DOC = 'https://docs.stripe.com/keys/restricted-api-keys';
 const ERRORS_DOC = 'https://docs.stripe.com/error-handling';
@@ -23,55 +24,12 @@ const PERMISSION_SENTENCE =
 
 const dashboard = (mode: string | undefined) => `https://dashboard.stripe.com/${mode === 'test' ? 'test/' : ''}apikeys`;
 
-/** Give the restricted key the permission Stripe named (or the one the endpoint uses). */
-function editRestrictedKey(
-  key: string | undefined,
-  permission: string | undefined,
-  mode: string | undefined,
-  requestId: string | undefined,
-): Fix {
-  // rak_charge_write → the "charge" resource at Write.
-  const area = permission?.replace(/^rak_/, '').replace(/_(read|write)$/, '');
-  const level = /_write$/.test(permission ?? '') ? 'Write' : 'Read';
-  const resource = permission ? `behind ${permission} (${area} → ${level})` : 'this endpoint uses';
-  const logs = requestId ? ` (compare with the failed request ${requestId} in Dashboard → Developers → Logs)` : '';
-  return {
-    title: `Edit the restricted key and set the resource ${resource} to the level it needs`,
-    difficulty: 'easy',
-    commands: [
-      `# Stripe Dashboard → Developers → API keys → Restricted keys → ${key ?? 'the key'} → ⋯ → Edit key → set the permission → Apply changes`,
-      `open ${dashboard(mode)}`,
-    ],
-    verify: `Repeat the request with the same key; Stripe answers 200 instead of the permission message${logs}.`,
-    docs: KEYS_DOC,
-  };
+/** The restricted key's permission Stripe named, as the Dashboard shows it: rak_charge_write → "charge" at Write. */
+function resourceOf(permission: string | undefined): string {
+  if (!permission) return 'this endpoint uses';
+  const area = permission.replace(/^rak_/, '').replace(/_(read|write)$/, '');
+  return `behind ${permission} (${area} → ${/_write$/.test(permission) ? 'Write' : 'Read'})`;
 }
-
-function sendKey(ctx: Context): Fix {
-  return {
-    title: 'Send the secret or restricted key: curl -u "$STRIPE_SECRET_KEY:" or Authorization: Bearer',
-    difficulty: 'easy',
-    commands: [`curl -s -u "$STRIPE_SECRET_KEY:" ${ctx.url?.origin ?? 'https://api.stripe.com'}/v1/balance`],
-    verify: 'The call answers 200; Dashboard → Developers → Logs shows it under the key you meant.',
-    docs: AUTH_DOC,
-  };
-}
-
-function copyCurrentKey(mode: string | undefined): Fix {
-  return {
-    title: 'Copy the current key from the Dashboard (a rolled key stops working when its expiry passes)',
-    difficulty: 'easy',
-    commands: [`open ${dashboard(mode)}`],
-    verify:
-      'curl -s -o /dev/null -w "%{http_code}\\n" -u "$STRIPE_SECRET_KEY:" https://api.stripe.com/v1/balance prints 200.',
-  };
-}
-
-const BACK_OFF: Fix = {
-  title: 'Retry with exponential backoff and lower concurrency',
-  difficulty: 'medium',
-  docs: 'https://docs.stripe.com/rate-limits',
-};
 
 // ---- Reading the request and the response ------------------------------------------------------
 
@@ -129,20 +87,8 @@ export default defineProducer({
       'account-state',
     ],
     statuses: [401, 403, 429],
-    messages: {
-      restrictedKey:
-        'The restricted key {{key}} is valid but lacks a permission for this endpoint: Stripe names {{permission}}.',
-      restrictedKeyAccount:
-        'The restricted key {{key}} is valid but lacks a permission for this endpoint: Stripe names {{permission}} (account {{account}}).',
-      restrictedKeyUnnamed: 'The restricted key is valid but lacks a permission for this endpoint.',
-      noKey:
-        'No API key reached Stripe: the request carried no Authorization header (Basic with the key as user name, or Bearer).',
-      unknownKey: 'Stripe does not know this key: mistyped, rolled or deleted, or from another account.',
-      unknownKeyNamed: 'Stripe does not know this key ({{key}}): mistyped, rolled or deleted, or from another account.',
-      testLiveMixUp:
-        'A test key used where the object lives in live mode (or the reverse) reads as another key; check the prefix against the mode you expect.',
-      rateLimited: 'Stripe’s rate limiter refused the request.',
-    },
+    messages: texts.messages,
+    fixes: texts.fixes,
   },
   recognise(ctx) {
     const err = readError(ctx);
@@ -179,12 +125,19 @@ export default defineProducer({
         perm ? (account ? 'restrictedKeyAccount' : 'restrictedKey') : 'restrictedKeyUnnamed',
         0.93,
         {
-          data: { key, account, permission },
+          data: {
+            key: key ?? 'the key',
+            account,
+            permission,
+            resource: resourceOf(permission),
+            dashboard: dashboard(mode),
+            logs: requestId ? ` (compare with the failed request ${requestId} in Dashboard → Developers → Logs)` : '',
+          },
           evidence: [...msgEv, ...headerEvidence(ctx, ['request-id'])],
           ...(permission
             ? { gap: { required: [permission], held: key ? [`restricted key ${key} without it`] : [] } }
             : {}),
-          fixes: [editRestrictedKey(key, permission, mode, requestId)],
+          fixes: ['editRestrictedKey'],
         },
       );
     }
@@ -194,26 +147,27 @@ export default defineProducer({
       (ctx.status === 401 && !err && !ctx.requestHeader('authorization'))
     )
       report.claim('credential-missing', 'noKey', 0.9, {
+        data: { origin: ctx.url?.origin ?? 'https://api.stripe.com' },
         evidence: [
           ...msgEv,
           ...headerEvidence(ctx, ['www-authenticate']),
           ev('request-header:authorization', ctx.exchange.request ? 'none sent' : 'unknown (no request in the input)'),
         ],
-        fixes: [sendKey(ctx)],
+        fixes: ['sendKey'],
       });
 
     const invalid = /Invalid API Key provided: (\S+)/.exec(msg);
     if (invalid || err?.type === 'authentication_error') {
       report.claim('credential-invalid', invalid ? 'unknownKeyNamed' : 'unknownKey', 0.88, {
-        data: { key: invalid?.[1] },
+        data: { key: invalid?.[1], dashboard: dashboard(mode) },
         evidence: msgEv,
-        fixes: [copyCurrentKey(mode)],
+        fixes: ['copyCurrentKey'],
       });
       if (/_(test|live)_/.test(invalid?.[1] ?? ''))
         report.claim('wrong-audience', 'testLiveMixUp', 0.3, { evidence: msgEv });
     }
 
     if (ctx.status === 429 || err?.type === 'rate_limit_error')
-      report.claim('rate-limited', 'rateLimited', 0.9, { evidence: msgEv, fixes: [BACK_OFF] });
+      report.claim('rate-limited', 'rateLimited', 0.9, { evidence: msgEv, fixes: ['backOff'] });
   },
 });

@@ -4,6 +4,7 @@
 // rule argues against that cause whenever the importer saw the stripping, so
 // the ranking falls back on what the response itself says.
 import { defineCause, ev } from '../define.ts';
+import texts from './texts.json' with { type: 'json' };
 
 export default defineCause({
   meta: {
@@ -12,9 +13,8 @@ export default defineCause({
       'Argues against credential-missing when the input (a sanitized HAR export) had its credentials removed before why403 saw it.',
     docs: ['https://developer.chrome.com/docs/devtools/network/reference#save-as-har'],
     causes: ['credential-missing'],
-    messages: {
-      stripped: 'The export removed cookies and Authorization headers, so their absence here proves nothing.',
-    },
+    messages: texts.messages,
+    fixes: texts.fixes,
   },
   applies: (ctx) => ctx.exchange.credentialsStripped === true,
   explain(_ctx, report) {

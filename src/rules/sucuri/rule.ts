@@ -5,9 +5,10 @@
 // may be Sucuri/Cloudproxy or the origin's (nginx), so the page and the
 // X-Sucuri-* headers are what identify it. X-Sucuri-ID alone is on every
 // response the firewall proxies, including the origin's own 403s.
-import { defineProducer, ev, signals, type Fix } from '../define.ts';
-import { noteRelayed, ownerHandoff, relayLayer } from '../_lib/edge-block.ts';
+import { defineProducer, ev, signals } from '../define.ts';
+import { noteRelayed, relayLayer } from '../_lib/edge-block.ts';
 import { namedServer } from '../_lib/server-header.ts';
+import texts from './texts.json' with { type: 'json' };
 
 const FIREWALL_DOCS = 'https://docs.sucuri.net/website-firewall/';
 const BLOCK_ID_DOCS = 'https://docs.sucuri.net/website-firewall/troubleshooting/how-to-find-the-block-id/';
@@ -30,23 +31,6 @@ const FAMILIES: { re: RegExp; what: string }[] = [
 const RELAYED_NOTE =
   'The response passed through the Sucuri firewall (X-Sucuri-ID) without its block page or block ID: the refusal most likely comes from the origin.';
 
-function ownerFixes(block: string | undefined, host: string | undefined): Fix[] {
-  return ownerHandoff(
-    {
-      title: `Give the site owner${host ? ` of ${host}` : ''} the block ID ${block ?? '(X-Sucuri-Block, or "Block ID" on the page)'}, your IP address and the time`,
-      verify:
-        'The owner finds the blocked request in the firewall’s Audit Trails and allows it; the same request then succeeds.',
-      docs: BLOCK_ID_DOCS,
-    },
-    {
-      title:
-        'Site owner: Sucuri dashboard → Firewall → Audit Trails → Blocked requests, find the entry; whitelist the IP (Access Control → Whitelist IP) or the URL path if it is a false positive',
-      verify: 'The request no longer appears under Blocked requests, and the response has no X-Sucuri-Block header.',
-      docs: WHITELIST_DOCS,
-    },
-  );
-}
-
 export default defineProducer({
   meta: {
     id: 'sucuri',
@@ -57,10 +41,8 @@ export default defineProducer({
     docs: [FIREWALL_DOCS, BLOCK_ID_DOCS, WHITELIST_DOCS, SQLMAP],
     causes: ['waf-block', 'ip-restricted'],
     statuses: [401, 403],
-    messages: {
-      address: 'The Sucuri firewall refused your address: "{{reason}}".',
-      blocked: 'The Sucuri Website Firewall blocked the request{{detail}}.',
-    },
+    messages: texts.messages,
+    fixes: texts.fixes,
   },
   recognise(ctx) {
     const text = ctx.body.text;
@@ -78,12 +60,17 @@ export default defineProducer({
   },
   explain(ctx, { block, confidence, evidence }, report) {
     if (noteRelayed(confidence, report, RELAYED_NOTE)) return;
-    const fixes = ownerFixes(block, ctx.url?.hostname);
+    const host = ctx.url?.hostname;
+    const owner = {
+      ofHost: host ? ` of ${host}` : '',
+      blockText: block ?? '(X-Sucuri-Block, or "Block ID" on the page)',
+    };
+    const fixes = ['tellOwner', 'ownerWhitelist'] as const;
     const blockEv = block ? [ev('block-id', block)] : [];
     const ipReason = IP_REASON.exec(ctx.body.text);
     if (ipReason) {
       report.claim('ip-restricted', 'address', 0.85, {
-        data: { reason: ipReason[0] },
+        data: { ...owner, reason: ipReason[0] },
         evidence: [ev('body', ipReason[0]), ...blockEv, ...evidence],
         fixes,
       });
@@ -92,7 +79,7 @@ export default defineProducer({
     const family = block ? FAMILIES.find((f) => f.re.test(block)) : undefined;
     const detail = block ? ` (block ID ${block}${family ? `: ${family.what}` : ''})` : '';
     report.claim('waf-block', 'blocked', family ? 0.9 : 0.75, {
-      data: { detail },
+      data: { ...owner, detail },
       evidence: [...blockEv, ...evidence],
       fixes,
     });

@@ -6,9 +6,11 @@
 // maps 401 and 403 to its own pages (401.jsp, 403.jsp); its 403 page is the
 // same for a missing manager-gui role, its address valve and its CSRF filter,
 // and only `Cache-Control: private` (set by the authenticator, which runs
-// after the valve) hints which one answered.
-import { defineProducer, ev, type Context, type Fix } from '../define.ts';
+// after the valve) hints which one answered. What the rule says and suggests
+// is in texts.json.
+import { defineProducer, ev, type Context } from '../define.ts';
 import { basicChallenge, sentCredential } from '../_lib/basic-auth.ts';
+import texts from './texts.json' with { type: 'json' };
 
 const DOCS = {
   manager: 'https://tomcat.apache.org/tomcat-10.1-doc/manager-howto.html#Configuring_Manager_Application_Access',
@@ -53,34 +55,6 @@ function page(ctx: Context): Page | undefined {
 
 const TOMCAT_STATUSES = [401, 403];
 
-const usersFix = (manager: boolean): Fix => ({
-  title: manager
-    ? 'Give the user the manager-gui role in tomcat-users.xml'
-    : 'Check the user’s roles in the realm against the web.xml auth-constraint',
-  difficulty: 'easy',
-  commands: [
-    'grep -n "<role\\|<user" $CATALINA_BASE/conf/tomcat-users.xml',
-    ...(manager ? [] : ['grep -n -A3 "<auth-constraint>" $CATALINA_BASE/webapps/*/WEB-INF/web.xml']),
-    '$CATALINA_HOME/bin/catalina.sh configtest',
-  ],
-  verify: manager
-    ? 'Your user’s roles include manager-gui (HTML interface) or manager-script (/manager/text); Tomcat reads tomcat-users.xml at start, so restart it, then the same request answers 200.'
-    : 'One of your user’s roles is a role-name in the auth-constraint covering this path; after a restart the same request answers 200.',
-  docs: manager ? DOCS.manager : DOCS.realm,
-});
-
-const valveFix: Fix = {
-  title: 'Find the RemoteAddrValve / RemoteCIDRValve on this context and compare its allow with your address',
-  difficulty: 'medium',
-  commands: [
-    'grep -rn "RemoteAddrValve\\|RemoteCIDRValve" $CATALINA_BASE/conf/ $CATALINA_BASE/webapps/*/META-INF/context.xml',
-    '$CATALINA_HOME/bin/catalina.sh configtest',
-  ],
-  verify:
-    'Your address, as Tomcat sees it (the TCP peer unless a RemoteIpValve is configured), matches the valve’s `allow` regular expression (RemoteAddrValve) or CIDR list (RemoteCIDRValve); a context XML in conf/Catalina/localhost/ replaces the webapp’s META-INF/context.xml.',
-  docs: DOCS.valve,
-};
-
 const CSRF_NOTE =
   'If you reached this page with the browser’s back button or a bookmark, the Manager’s CSRF protection may be the cause: open /manager/html again.';
 
@@ -94,20 +68,8 @@ export default defineProducer({
     docs: [DOCS.manager, DOCS.valve, DOCS.realm, DOCS.errorReport],
     causes: ['credential-missing', 'credential-invalid', 'credential-malformed', 'insufficient-role', 'ip-restricted'],
     statuses: TOMCAT_STATUSES,
-    messages: {
-      basicRejected:
-        'Tomcat challenged again{{where}} although Basic credentials were sent: the user is not in the realm, the password is wrong, or the LockOutRealm has locked the user after repeated failures.',
-      basicWrongScheme: 'Tomcat asks for HTTP Basic{{where}}, but the request sent a {{scheme}} credential.',
-      basicMissing: 'Tomcat requires HTTP Basic authentication{{where}} for this path and the request sent none.',
-      roleConstraint:
-        'Tomcat authenticated the user, but none of the user’s roles is allowed by the web.xml security-constraint on this path.',
-      valve:
-        'Tomcat’s 403 without the authenticator’s message: typically a RemoteAddrValve or RemoteCIDRValve on the context whose `allow` does not match your address.',
-      managerRole:
-        'The user authenticated but lacks the manager-gui role the Manager’s HTML interface requires (manager-script for /manager/text, manager-status for /manager/status).',
-      managerValve:
-        'The Manager’s RemoteAddrValve / RemoteCIDRValve does not allow your address (by default only 127.0.0.0/8 and ::1).',
-    },
+    messages: texts.messages,
+    fixes: texts.fixes,
   },
   recognise(ctx) {
     // Tomcat's pages are read only on the statuses it refuses with, as before the declared gate.
@@ -136,22 +98,17 @@ export default defineProducer({
       return;
     }
     const manager = p.kind === 'manager' || Boolean(ctx.url?.pathname.startsWith('/manager/'));
-    const users = usersFix(manager);
+    const users = manager ? 'managerRole' : 'realmRoles';
 
     if (ctx.status === 401) {
       const basic = basicChallenge(ctx);
       const sent = sentCredential(ctx);
-      const data = { where: basic.realm !== undefined ? ` (realm "${basic.realm}")` : '', scheme: sent.scheme };
-      const fixes: Fix[] = [
-        {
-          title: 'Send the user name and password of a user in Tomcat’s realm',
-          difficulty: 'easy',
-          commands: [`curl -u USER ${ctx.url?.href ?? 'URL'}`],
-          verify: 'The same request no longer answers 401.',
-          docs: manager ? DOCS.manager : DOCS.realm,
-        },
-        users,
-      ];
+      const data = {
+        where: basic.realm !== undefined ? ` (realm "${basic.realm}")` : '',
+        scheme: sent.scheme,
+        url: ctx.url?.href ?? 'URL',
+      };
+      const fixes = [manager ? 'sendManagerPassword' : 'sendPassword', users] as const;
       if (sent.kind === 'basic')
         report.claim('credential-invalid', 'basicRejected', 0.8, {
           data,
@@ -187,7 +144,7 @@ export default defineProducer({
           pageEvidence,
           ev('body', p.message ? `Message: "${p.message}"` : 'no Message line (a valve’s refusal carries none)'),
         ],
-        fixes: [valveFix],
+        fixes: ['compareAddress'],
       });
       if (p.message)
         report.note(`Tomcat’s page carries the message "${p.message}", which may come from the application itself.`);
@@ -210,7 +167,11 @@ export default defineProducer({
     const evidence = [pageEvidence, samePage, cacheEvidence];
     const claims = [
       () => report.claim('insufficient-role', 'managerRole', authenticated ? 0.7 : 0.35, { evidence, fixes: [users] }),
-      () => report.claim('ip-restricted', 'managerValve', authenticated ? 0.35 : 0.7, { evidence, fixes: [valveFix] }),
+      () =>
+        report.claim('ip-restricted', 'managerValve', authenticated ? 0.35 : 0.7, {
+          evidence,
+          fixes: ['compareAddress'],
+        }),
     ];
     // The likelier one first, as the tests and readers of the rule's output expect.
     for (const claim of authenticated ? claims : claims.reverse()) claim();

@@ -6,12 +6,14 @@
 // the request's shape (its method) and varnishlog (VCL_acl, VCL_return synth)
 // tell them apart. A backend's own 403 that Varnish only delivered keeps the
 // backend's headers and gains `Via: 1.1 varnish (Varnish/x.y)`, X-Varnish and
-// Age: Varnish did not say no, and this rule claims nothing for it.
+// Age: Varnish did not say no, and this rule claims nothing for it. What the
+// rule says and suggests is in texts.json.
 //
 // Layer: reverse-proxy, not cdn. Varnish is software the site runs in front of
 // its own backends (as HAProxy or nginx are); hosted edges built on it, such
 // as Fastly, are products of their own with their own signatures.
-import { defineProducer, ev, signals, type Context, type Fix } from '../define.ts';
+import { defineProducer, ev, signals, type Context } from '../define.ts';
+import texts from './texts.json' with { type: 'json' };
 
 /** The built-in vcl_synth page (bin/varnishd/builtin.vcl), whitespace-tolerant. */
 const PAGE =
@@ -29,7 +31,6 @@ const DOCS = {
   vsl: 'https://varnish-cache.org/docs/7.1/reference/vsl.html',
   xvarnish: 'https://varnish-cache.org/docs/7.1/reference/vcl-var.html',
 };
-const VCL = '/etc/varnish/default.vcl';
 const INVALIDATION = ['PURGE', 'BAN', 'REFRESH'];
 
 /** Varnish's headers: the ones it writes on everything it answers, and on what it only delivers. */
@@ -55,45 +56,6 @@ function relayedNote(ctx: Context): string | undefined {
   return `The response passed through Varnish (${how}) but Varnish did not make it: no synth page and no Server: Varnish, so the ${ctx.status} comes from the backend behind it.`;
 }
 
-const checkVcl: Fix = {
-  title: 'Compile the VCL and list its synth(403) lines and ACLs',
-  difficulty: 'easy',
-  commands: [
-    `varnishd -C -f ${VCL} > /dev/null && echo "VCL compiles"`,
-    `grep -n "synth(403\\|acl" /etc/varnish/*.vcl`,
-  ],
-  verify: 'The first `return (synth(403…))` in vcl_recv whose condition matches this request is the one refusing it.',
-  docs: DOCS.vcl,
-};
-
-const readLog = (xid: string | undefined, path: string): Fix => ({
-  title: 'Find the request in varnishlog: VCL_return synth in vcl_recv means VCL refused it',
-  difficulty: 'easy',
-  commands: [
-    xid ? `varnishlog -d -g request -q 'vxid == ${xid}'` : `varnishlog -d -g request -q 'RespStatus == 403'`,
-    `varnishlog -g request -q 'RespStatus == 403 and ReqURL ~ "^${path.replace(/[\\'"]/g, '')}"'`,
-  ],
-  verify: `"VCL_call RECV" followed by "VCL_return synth" and no BeReq: Varnish refused the request itself (a "VCL_acl MATCH/NO_MATCH name" line shows which ACL decided, for ACLs declared with +log). A "BerespStatus 403" means the backend said no.`,
-  docs: DOCS.varnishlog,
-});
-
-const aclFix: Fix = {
-  title: 'Compare your address, as Varnish sees it (client.ip), with the ACLs',
-  difficulty: 'medium',
-  commands: [`grep -n "client.ip\\|^acl " /etc/varnish/*.vcl`, 'curl -s https://ifconfig.me  # your public address'],
-  verify:
-    'client.ip is the TCP peer (or the PROXY-protocol address): behind a load balancer it is the balancer’s address, not yours. Your address must fall outside the denying ACL (or inside the allowing one).',
-  docs: DOCS.acl,
-};
-
-const purgeFix = (method: string): Fix => ({
-  title: `Send ${method} from a host in the purge ACL, or add that host to it`,
-  difficulty: 'medium',
-  commands: [`grep -n -A5 "${method}" /etc/varnish/*.vcl`, `grep -n -A5 "^acl " /etc/varnish/*.vcl`],
-  verify: `The same ${method} from an address the ACL lists is answered by purge/ban (200), not 403.`,
-  docs: DOCS.purging,
-});
-
 export default defineProducer({
   meta: {
     id: 'varnish',
@@ -105,16 +67,8 @@ export default defineProducer({
     causes: ['path-forbidden', 'ip-restricted', 'method-not-allowed'],
     // Every synth answer gets its notes; causes are read for 403 only.
     statuses: 'any',
-    messages: {
-      purgeGate:
-        'Varnish refused {{method}}: cache invalidation is usually gated in vcl_recv (`if (req.method == "{{method}}") { if (!(client.ip ~ purgers)) { return (synth(403)); } … }`), so only listed clients may send it.',
-      purgeAcl: 'The {{method}} gate decides by client address: yours is not in the ACL that may invalidate the cache.',
-      methodRule: 'A VCL condition on req.method may refuse {{method}}; Varnish answers it with the same synth page.',
-      urlRule:
-        'A `return (synth(403))` in vcl_recv refuses this request, typically by URL (`if (req.url ~ "^{{prefix}}")`); the backend never saw it.',
-      aclRule:
-        'An ACL on the client address (`acl … { … }` with `if (client.ip ~ …) { return (synth(403)); }`) may exclude you; the synth page is the same as for any other VCL refusal.',
-    },
+    messages: texts.messages,
+    fixes: texts.fixes,
   },
   recognise(ctx) {
     const m = PAGE.exec(ctx.body.text);
@@ -158,7 +112,11 @@ export default defineProducer({
 
     const xid = page?.xid ?? xVarnish?.split(/\s+/)[0];
     const path = ctx.url?.pathname ?? '/';
-    const log = readLog(xid, path);
+    // The varnishlog queries of the readLog fix (texts.json): this transaction if its XID is known.
+    const logData = {
+      logQuery: xid ? `vxid == ${xid}` : 'RespStatus == 403',
+      logPath: path.replace(/[\\'"]/g, ''),
+    };
     const custom = page && page.message !== page.reason ? page.message : undefined;
     const samePage = ev(
       'body',
@@ -169,33 +127,34 @@ export default defineProducer({
     if (INVALIDATION.includes(method)) {
       // The documented purge gate: only clients in an ACL may invalidate the cache.
       report.claim('method-not-allowed', 'purgeGate', 0.7, {
-        data: { method },
+        data: { ...logData, method },
         evidence: [samePage, methodEv],
-        fixes: [purgeFix(method), log],
+        fixes: ['purgeAcl', 'readLog'],
       });
       report.claim('ip-restricted', 'purgeAcl', 0.5, {
-        data: { method },
+        data: { ...logData, method },
         evidence: [samePage, methodEv],
-        fixes: [aclFix, log],
+        fixes: ['compareAddress', 'readLog'],
       });
       return;
     }
     if (!['GET', 'HEAD'].includes(method))
       report.claim('method-not-allowed', 'methodRule', 0.4, {
-        data: { method },
+        data: { ...logData, method },
         evidence: [samePage, methodEv],
-        fixes: [
-          {
-            ...checkVcl,
-            commands: [`grep -n "req.method" /etc/varnish/*.vcl`],
-            verify: `No synth(403) in vcl_recv matches the ${method} method for this URL.`,
-          },
-          log,
-        ],
+        fixes: ['methodRule', 'readLog'],
       });
     const prefix = path.split('/').slice(0, 2).join('/') || '/';
-    report.claim('path-forbidden', 'urlRule', 0.4, { data: { prefix }, evidence: [samePage], fixes: [checkVcl, log] });
-    report.claim('ip-restricted', 'aclRule', 0.35, { evidence: [samePage], fixes: [aclFix, log] });
+    report.claim('path-forbidden', 'urlRule', 0.4, {
+      data: { ...logData, prefix },
+      evidence: [samePage],
+      fixes: ['checkVcl', 'readLog'],
+    });
+    report.claim('ip-restricted', 'aclRule', 0.35, {
+      data: logData,
+      evidence: [samePage],
+      fixes: ['compareAddress', 'readLog'],
+    });
   },
   relayed: relayedNote,
 });

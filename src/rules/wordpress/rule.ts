@@ -4,7 +4,8 @@
 // user is logged in, 403 when one is but lacks the capability — so the status
 // alone separates "WordPress did not see your login" from "your role may not".
 // Messages are translated; the code is not, so the rule reads the code.
-import { defineProducer, ev, signals, type Context, type Evidence, type Fix } from '../define.ts';
+import { defineProducer, ev, signals, type Context, type Evidence } from '../define.ts';
+import texts from './texts.json' with { type: 'json' };
 
 const AUTH_DOCS = 'https://developer.wordpress.org/rest-api/using-the-rest-api/authentication/';
 const ROLES_DOCS = 'https://wordpress.org/documentation/article/roles-and-capabilities/';
@@ -55,58 +56,15 @@ function capabilityFor(code: string, path: string): string | undefined {
   return undefined;
 }
 
-const roleFix = (cap: string | undefined): Fix => ({
-  title: cap
-    ? `Give the user a role that has ${cap} (or add the capability to its role)`
-    : 'Give the user a role with the capability this endpoint checks',
-  difficulty: 'medium',
-  commands: [
-    'wp user list --fields=ID,user_login,roles',
-    'wp user set-role USER editor',
-    ...(cap && /^[a-z_]+$/.test(cap) ? [`wp cap add ROLE ${cap}`] : ['wp cap list ROLE']),
-  ],
-  verify: `wp eval 'var_dump(user_can(USER_ID, "${cap && /^[a-z_]+$/.test(cap) ? cap : 'edit_posts'}"));' prints bool(true)`,
-  docs: ROLES_DOCS,
-});
-
-const appPasswordFix = (url: string): Fix => ({
-  title:
-    'Authenticate the request: send an Application Password (Users → Profile → Application Passwords) with Basic auth over HTTPS',
-  difficulty: 'easy',
-  commands: [
-    `wp user application-password create USER why403 --porcelain`,
-    `curl --user "USER:APPLICATION PASSWORD" ${url}`,
-  ],
-  verify: `curl --user "USER:APPLICATION PASSWORD" ${url.replace(/\/wp-json\/.*$/, '/wp-json/wp/v2/users/me')} answers 200 with your user, not 401.`,
-  docs: AUTH_DOCS,
-});
-
-const headerPassThroughFix: Fix = {
-  title:
-    'If an Authorization header was sent, make sure the web server passes it to PHP (Apache CGI/FastCGI drops it by default)',
-  difficulty: 'medium',
-  commands: ['# .htaccess, before the WordPress block:', 'SetEnvIf Authorization "(.*)" HTTP_AUTHORIZATION=$1'],
-  verify: 'wp-admin → Tools → Site Health no longer reports "The Authorization header is missing".',
-  docs: AUTH_DOCS,
-};
-
-const NONCE_FIX: Fix = {
-  title:
-    'Send a fresh wp_rest nonce as X-WP-Nonce (wp_create_nonce("wp_rest"), e.g. wpApiSettings.nonce); if a page cache served an old one, reload or exclude logged-in pages from the cache — or log out and in again',
-  difficulty: 'easy',
-  commands: ['wp eval \'wp_set_current_user(USER_ID); echo wp_create_nonce("wp_rest");\'', 'wp cache flush'],
-  verify: 'The same call from the logged-in page, with the nonce printed into that page load, answers 2xx.',
-  docs: AUTH_DOCS,
-};
-
-const ENABLE_APP_PASSWORDS_FIX: Fix = {
-  title:
-    'Serve the site over HTTPS and remove the wp_is_application_passwords_available(_for_user) filter that disables them (often a security plugin)',
-  difficulty: 'medium',
-  commands: ["wp eval 'var_dump(wp_is_application_passwords_available());'"],
-  verify: "wp eval 'var_dump(wp_is_application_passwords_available_for_user(USER_ID));' prints bool(true)",
-  docs: 'https://make.wordpress.org/core/2020/11/05/application-passwords-integration-guide/',
-};
+/** The role fix's placeholders: a plain capability name can be added to a role and checked directly. */
+function roleData(cap: string | undefined) {
+  const plain = Boolean(cap && /^[a-z_]+$/.test(cap));
+  return {
+    cap,
+    capCommand: plain ? `wp cap add ROLE ${cap}` : 'wp cap list ROLE',
+    capCheck: plain ? cap : 'edit_posts',
+  };
+}
 
 function nonceEvidence(ctx: Context): Evidence {
   const sent = ctx.requestHeader('x-wp-nonce')
@@ -143,24 +101,8 @@ export default defineProducer({
     ],
     causes: ['csrf', 'credential-missing', 'credential-invalid', 'insufficient-role', 'not-owner', 'feature-disabled'],
     statuses: [401, 403],
-    messages: {
-      nonce:
-        'WordPress’s REST cookie check failed: the request was authenticated by the login cookie, but the X-WP-Nonce (wp_rest nonce) was missing, stale, or minted for another session — WordPress’s CSRF protection for cookie-authenticated calls.',
-      notLoggedIn:
-        'The site (a rest_authentication_errors filter) refuses REST requests from anyone not logged in, and this request did not authenticate.',
-      appPasswordsOff:
-        'Application Passwords are turned off on this site (or for this user, or the site is not on HTTPS), so the Basic credential cannot be used.',
-      appPasswordRejected:
-        'WordPress rejected the Basic credential ({{code}}): the user name is unknown or the password is not one of this user’s Application Passwords (the login password does not work here).',
-      anonymous:
-        'WordPress answered 401, which it does only when no user is logged in: {{sent}}. Core accepts only the login cookie (with a nonce) or Application Passwords; other Basic auth needs a plugin, and some servers strip the Authorization header.',
-      pluginRejected: 'A plugin that handles this Authorization scheme may have rejected the credential itself.',
-      capabilityLater: 'Once authenticated, the user will still need {{capability}}.',
-      capability:
-        'WordPress knows who you are (403, not 401) and your role lacks the capability{{capability}} this endpoint checks ({{code}}).',
-      othersPosts:
-        'Editing or deleting someone else’s post needs edit_others_posts / delete_others_posts; on your own posts edit_posts is enough.',
-    },
+    messages: texts.messages,
+    fixes: texts.fixes,
   },
   recognise(ctx) {
     // Only denials: WP_Error envelopes with other statuses are not this rule's.
@@ -185,37 +127,35 @@ export default defineProducer({
   explain(ctx, { err }, report) {
     if (!err) return;
     const url = ctx.url?.href ?? 'https://SITE/wp-json/wp/v2/…';
+    const urls = { url, meUrl: url.replace(/\/wp-json\/.*$/, '/wp-json/wp/v2/users/me') };
     const body: Evidence = ev('body:code', `${err.code}: "${err.message}"`);
     const auth = ctx.requestHeader('authorization');
 
     if (err.code === 'rest_cookie_invalid_nonce') {
-      const appPassword = {
-        ...appPasswordFix(url),
-        title: 'For scripts and other sites, drop the cookie and use an Application Password instead (no nonce needed)',
-      };
-      report.claim('csrf', 'nonce', 0.92, { evidence: [body, nonceEvidence(ctx)], fixes: [NONCE_FIX, appPassword] });
+      report.claim('csrf', 'nonce', 0.92, {
+        data: urls,
+        evidence: [body, nonceEvidence(ctx)],
+        fixes: ['nonce', 'appPasswordNoNonce'],
+      });
       return;
     }
     if (err.code === 'rest_not_logged_in') {
       report.claim('credential-missing', 'notLoggedIn', 0.85, {
+        data: urls,
         evidence: [body],
-        fixes: [appPasswordFix(url), headerPassThroughFix],
+        fixes: ['appPassword', 'headerPassThrough'],
       });
       return;
     }
     if (err.code === 'application_passwords_disabled' || err.code === 'application_passwords_disabled_for_user') {
-      report.claim('feature-disabled', 'appPasswordsOff', 0.9, { evidence: [body], fixes: [ENABLE_APP_PASSWORDS_FIX] });
+      report.claim('feature-disabled', 'appPasswordsOff', 0.9, { evidence: [body], fixes: ['enableAppPasswords'] });
       return;
     }
     if (APP_PASSWORD_CODES.has(err.code)) {
-      const fix = {
-        ...appPasswordFix(url),
-        title: 'Create an Application Password for this user and send it (not the login password)',
-      };
       report.claim('credential-invalid', 'appPasswordRejected', 0.88, {
-        data: { code: err.code },
+        data: { ...urls, code: err.code },
         evidence: [body],
-        fixes: [fix],
+        fixes: ['appPasswordCreate'],
       });
       return;
     }
@@ -226,33 +166,41 @@ export default defineProducer({
     if (ctx.status === 401) {
       // rest_authorization_required_code(): 401 means no user was logged in when the capability was checked.
       report.claim('credential-missing', 'anonymous', 0.75, {
-        data: { sent: anonymousBecause(ctx, auth) },
+        data: { ...urls, sent: anonymousBecause(ctx, auth) },
         evidence: [
           body,
           ev('status', '401 from rest_authorization_required_code(): the request was anonymous'),
           ev('request-header:authorization', auth ? `${auth.split(/\s/)[0]} …` : 'absent'),
         ],
-        fixes: [appPasswordFix(url), headerPassThroughFix],
+        fixes: ['appPassword', 'headerPassThrough'],
       });
       if (auth)
-        report.claim('credential-invalid', 'pluginRejected', 0.3, { evidence: [body], fixes: [appPasswordFix(url)] });
+        report.claim('credential-invalid', 'pluginRejected', 0.3, {
+          data: urls,
+          evidence: [body],
+          fixes: ['appPassword'],
+        });
       if (cap)
         report.claim('insufficient-role', 'capabilityLater', 0.2, {
-          data: { capability: cap },
+          data: { ...roleData(cap), capability: cap },
           evidence: [body],
           gap,
-          fixes: [roleFix(cap)],
+          fixes: [cap ? 'roleWithCap' : 'role'],
         });
       return;
     }
     report.claim('insufficient-role', 'capability', 0.85, {
-      data: { capability: cap ? ` ${cap}` : '', code: err.code },
+      data: { ...roleData(cap), capability: cap ? ` ${cap}` : '', code: err.code },
       evidence: [body, ev('status', '403 from rest_authorization_required_code(): a user was logged in')],
       gap,
-      fixes: [roleFix(cap)],
+      fixes: [cap ? 'roleWithCap' : 'role'],
     });
     const others = /edit|delete/.test(err.code) && !/user/.test(err.code);
     if (others)
-      report.claim('not-owner', 'othersPosts', 0.35, { evidence: [body], fixes: [roleFix('edit_others_posts')] });
+      report.claim('not-owner', 'othersPosts', 0.35, {
+        data: roleData('edit_others_posts'),
+        evidence: [body],
+        fixes: ['roleWithCap'],
+      });
   },
 });
