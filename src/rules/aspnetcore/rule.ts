@@ -6,9 +6,9 @@
 // Those sentences and Kestrel's Server header name the product; the
 // rfc6750-bearer rule reads the error code itself, so this rule adds the
 // ASP.NET Core side of the fix (TokenValidationParameters, the issuer's keys).
-import { defineProducer, ev, signals, type Fix } from '../define.ts';
+import { defineProducer, ev, signals } from '../define.ts';
 import { challenge } from '../_lib/challenges.ts';
-import { bearerCurlFix } from '../_lib/framework-requests.ts';
+import texts from './texts.json' with { type: 'json' };
 
 const DOCS =
   'https://learn.microsoft.com/en-us/aspnet/core/security/authentication/configure-jwt-bearer-authentication';
@@ -61,34 +61,6 @@ const DESCRIPTIONS: {
   },
 ];
 
-const validationFix = (what: string): Fix => ({
-  title: `Compare the token with the API’s JwtBearer TokenValidationParameters (${what})`,
-  difficulty: 'medium',
-  commands: [
-    'why403 token "$TOKEN"',
-    'dotnet user-jwts print ID --show-all  # tokens minted by `dotnet user-jwts create` in development',
-    'grep -rn -E "AddJwtBearer|TokenValidationParameters|ValidAudience|ValidIssuer|Authority" --include=*.cs --include=appsettings*.json .',
-  ],
-  verify:
-    'The decoded token’s iss, aud, exp/nbf and kid match Authentication:Schemes:Bearer (ValidIssuer, ValidAudiences, the Authority’s JWKS) in appsettings.json.',
-  docs: DOCS,
-});
-
-const freshTokenFix: Fix = {
-  title: 'Get a fresh token (refresh it); if it should still be valid, check the clocks of the issuer and the API host',
-  difficulty: 'easy',
-  commands: ['why403 token "$TOKEN"', 'date -u'],
-  verify: 'why403 token shows exp in the future and nbf in the past.',
-  docs: DOCS,
-};
-
-const sendTokenFix = (url: string): Fix =>
-  bearerCurlFix(url, {
-    title: 'Send the access token as Authorization: Bearer',
-    verify: 'dotnet user-jwts print ID shows a token for this API (development), and the request carries it.',
-    docs: DOCS,
-  });
-
 export default defineProducer({
   meta: {
     id: 'aspnetcore',
@@ -109,12 +81,8 @@ export default defineProducer({
       'credential-missing',
     ],
     statuses: [401, 403],
-    messages: {
-      rejected: 'ASP.NET Core’s JwtBearer handler rejected the token: {{what}}.',
-      unexplained:
-        'ASP.NET Core rejected the token without saying why (IncludeErrorDetails = false, or a failure it does not describe); the API’s log (JwtBearerHandler “Failed to validate the token”) has the IDX error.',
-      noToken: 'A bare Bearer challenge: the [Authorize] endpoint got no bearer token.',
-    },
+    messages: texts.messages,
+    fixes: texts.fixes,
   },
   recognise(ctx) {
     // Kestrel names itself on every response: only its 401s and 403s are this rule's.
@@ -141,25 +109,25 @@ export default defineProducer({
     if (described) {
       const timing = described.cause === 'credential-expired' || described.cause === 'credential-not-yet-valid';
       report.claim(described.cause, 'rejected', 0.6, {
-        data: { what: described.what },
+        data: {
+          what: described.what,
+          checked:
+            described.cause === 'wrong-audience' ? 'ValidAudience / ValidIssuer' : 'IssuerSigningKey / Authority',
+        },
         evidence: [ev('header:www-authenticate.error_description', description ?? '')],
-        fixes: [
-          timing
-            ? freshTokenFix
-            : validationFix(
-                described.cause === 'wrong-audience' ? 'ValidAudience / ValidIssuer' : 'IssuerSigningKey / Authority',
-              ),
-        ],
+        fixes: [timing ? 'freshToken' : 'validation'],
       });
     } else if (bearer?.params.error === 'invalid_token') {
       report.claim('credential-invalid', 'unexplained', 0.4, {
+        data: { checked: 'all of them' },
         evidence: [ev('header:www-authenticate', 'Bearer error="invalid_token"')],
-        fixes: [validationFix('all of them')],
+        fixes: ['validation'],
       });
     } else if (bearer && !bearer.params.error && ctx.status === 401) {
       report.claim('credential-missing', 'noToken', 0.4, {
+        data: { url: ctx.url?.href ?? 'URL' },
         evidence: [ev('header:www-authenticate', 'Bearer')],
-        fixes: [sendTokenFix(ctx.url?.href ?? 'URL')],
+        fixes: ['sendToken'],
       });
     }
   },

@@ -6,8 +6,9 @@
 // ends in django.views.defaults.permission_denied, whose page without a
 // 403.html template is a bare "403 Forbidden" that says nothing more; there
 // only the request (was a session cookie sent?) narrows it.
-import { defineProducer, ev, signals, type Context, type Evidence, type Fix } from '../define.ts';
+import { defineProducer, ev, signals, type Context, type Evidence } from '../define.ts';
 import { requestCookieNames } from '../_lib/framework-requests.ts';
+import texts from './texts.json' with { type: 'json' };
 
 const CSRF_DOCS = 'https://docs.djangoproject.com/en/stable/howto/csrf/';
 const CSRF_REF = 'https://docs.djangoproject.com/en/stable/ref/csrf/';
@@ -77,43 +78,17 @@ function csrfReason(body: string): CsrfReason | undefined {
   return undefined;
 }
 
-function csrfFixes(kind: CsrfReason['kind'] | undefined, url: string): Fix[] {
-  const token: Fix = {
-    title:
-      'Send the CSRF token with the request: {% csrf_token %} in the form, or the X-CSRFToken header (value of the csrftoken cookie) for JavaScript',
-    difficulty: 'easy',
-    commands: [
-      `# fetch the form first to get the cookie and token, then post both:\ncurl -c jar -b jar ${url} && curl -b jar -X POST -H "X-CSRFToken: $(awk '$6=="csrftoken"{print $7}' jar)" -H "Referer: ${url}" ${url}`,
-    ],
-    verify: 'The POST carries the csrftoken cookie and a matching csrfmiddlewaretoken field or X-CSRFToken header.',
-    docs: CSRF_DOCS,
-  };
-  const cookie: Fix = {
-    title:
-      'Make sure the csrftoken cookie reaches the server: load the page that sets it first, and check CSRF_COOKIE_DOMAIN / CSRF_COOKIE_SECURE / SameSite against how the site is reached',
-    difficulty: 'medium',
-    commands: ['python manage.py diffsettings | grep -E "CSRF_|SESSION_COOKIE"'],
-    verify: 'The browser’s cookie jar holds csrftoken for this host before the form is posted.',
-    docs: CSRF_REF,
-  };
-  const origins: Fix = {
-    title: 'Add the site’s origin to CSRF_TRUSTED_ORIGINS (and keep Referer headers: no Referrer-Policy: no-referrer)',
-    difficulty: 'medium',
-    commands: [
-      'python manage.py diffsettings | grep -E "CSRF_TRUSTED_ORIGINS|SECURE_PROXY_SSL_HEADER|SECURE_REFERRER_POLICY"',
-    ],
-    verify: 'An HTTPS POST from the site’s own pages sends Referer (and Origin) that match a trusted origin.',
-    docs: 'https://docs.djangoproject.com/en/stable/ref/settings/#csrf-trusted-origins',
-  };
+/** The fixes for a CSRF failure, the likeliest first. */
+function csrfFixes(kind: CsrfReason['kind'] | undefined): (keyof typeof texts.fixes)[] {
   switch (kind) {
     case 'no-cookie':
-      return [cookie, token];
+      return ['csrfCookie', 'csrfToken'];
     case 'no-referer':
     case 'bad-referer':
     case 'origin':
-      return [origins, token];
+      return ['trustedOrigins', 'csrfToken'];
     default:
-      return [token, cookie];
+      return ['csrfToken', 'csrfCookie'];
   }
 }
 
@@ -126,31 +101,6 @@ const CSRF_MESSAGE = {
   origin: 'csrfUntrusted',
   other: 'csrfUnsaid',
 } as const;
-
-const PERMISSION_FIX: Fix = {
-  title: 'Find which permission the view requires and grant it (a group, or the user’s permissions in the admin)',
-  difficulty: 'medium',
-  commands: [
-    'grep -rn -E "permission_required|PermissionRequiredMixin|has_perm|raise PermissionDenied" --include=*.py .',
-    'python manage.py shell -c "from django.contrib.auth import get_user_model; u = get_user_model().objects.get(username=\'USER\'); print(sorted(u.get_all_permissions()))"',
-  ],
-  verify: 'The user’s permissions include the one the view checks (app_label.codename).',
-  docs: 'https://docs.djangoproject.com/en/stable/topics/auth/default/#permissions-and-authorization',
-};
-
-const OWNER_FIX: Fix = {
-  title: 'Look for the view’s own checks that raise PermissionDenied, and which object they compare the user with',
-  difficulty: 'medium',
-  commands: ['grep -rn -B5 "raise PermissionDenied" --include=*.py .'],
-  verify: 'The requested object belongs to (or is shared with) the signed-in user.',
-};
-
-const loginFix = (url: string): Fix => ({
-  title: 'Log in first and send the session cookie (sessionid) with the request',
-  difficulty: 'easy',
-  commands: [`curl -b 'sessionid=…' ${url}`],
-  verify: 'The request carries the sessionid cookie the login set.',
-});
 
 export default defineProducer({
   meta: {
@@ -168,24 +118,8 @@ export default defineProducer({
     ],
     causes: ['csrf', 'credential-missing', 'insufficient-role', 'not-owner'],
     statuses: [403],
-    messages: {
-      csrfNoCookie:
-        'Django’s CsrfViewMiddleware refused this {{method}}: the request carried no csrftoken cookie.{{given}}',
-      csrfBadToken:
-        'Django’s CsrfViewMiddleware refused this {{method}}: the CSRF token sent with the form (or X-CSRFToken header) is missing or does not match the csrftoken cookie.{{given}}',
-      csrfNoReferer:
-        'Django’s CsrfViewMiddleware refused this {{method}}: an HTTPS request came without a Referer header, which Django’s strict Referer check requires.{{given}}',
-      csrfUntrusted:
-        'Django’s CsrfViewMiddleware refused this {{method}}: the request’s {{header}} is not a trusted origin.{{given}}',
-      csrfUnsaid:
-        'Django’s CsrfViewMiddleware refused this {{method}}: the page does not say which check failed (DEBUG = False hides the reason for a missing or wrong token).{{given}}',
-      anonymous:
-        'No session cookie was sent: to Django this is an anonymous user, and permission_required(raise_exception=True) or a PermissionDenied check answers anonymous users with this 403 instead of a login redirect.',
-      permission:
-        'A view raised PermissionDenied, most often from permission_required / PermissionRequiredMixin: the signed-in user lacks a permission or group the view requires.',
-      objectCheck:
-        'Views also raise PermissionDenied on object-level checks (the object belongs to another user or team); Django’s page does not say which check failed.',
-    },
+    messages: texts.messages,
+    fixes: texts.fixes,
   },
   recognise(ctx) {
     // Django sends both pages only with a 403; the producer is not claimed for any other status.
@@ -217,11 +151,12 @@ export default defineProducer({
       report.claim('csrf', CSRF_MESSAGE[kind], 0.95, {
         data: {
           method: ctx.method,
+          url,
           header: kind === 'origin' ? 'Origin' : 'Referer',
           given: reason ? ` Reason: "${reason.reason}"` : '',
         },
         evidence: pageEvidence,
-        fixes: csrfFixes(reason?.kind, url),
+        fixes: csrfFixes(reason?.kind),
       });
       return;
     }
@@ -238,13 +173,14 @@ export default defineProducer({
     const sessionEv = ev('request-header:cookie', sent);
     if (!signedIn)
       report.claim('credential-missing', 'anonymous', 0.6, {
+        data: { url },
         evidence: [...pageEvidence, sessionEv],
-        fixes: [loginFix(url)],
+        fixes: ['login'],
       });
     report.claim('insufficient-role', 'permission', signedIn ? 0.5 : 0.3, {
       evidence: [...pageEvidence, sessionEv],
-      fixes: [PERMISSION_FIX],
+      fixes: ['grantPermission'],
     });
-    report.claim('not-owner', 'objectCheck', signedIn ? 0.35 : 0.2, { evidence: pageEvidence, fixes: [OWNER_FIX] });
+    report.claim('not-owner', 'objectCheck', signedIn ? 0.35 : 0.2, { evidence: pageEvidence, fixes: ['ownerCheck'] });
   },
 });

@@ -10,17 +10,9 @@
 // with no WWW-Authenticate at all, so only the page can say why; and
 // csrf-csrf, which throws the same "invalid csrf token" as csurf but wants a
 // different cookie and header.
-import {
-  defineProducer,
-  ev,
-  signals,
-  type Challenge,
-  type Context,
-  type Evidence,
-  type Fix,
-  type Reporter,
-} from '../define.ts';
-import { bearerCurlFix, isUnsafeMethod, sentCookie, setsCookie } from '../_lib/framework-requests.ts';
+import { defineProducer, ev, signals, type Challenge, type Context, type Evidence, type Reporter } from '../define.ts';
+import { isUnsafeMethod, sentCookie, setsCookie } from '../_lib/framework-requests.ts';
+import texts from './texts.json' with { type: 'json' };
 
 // finalhandler 1.x/2.x createHtmlDocument().
 const FINALHANDLER_PAGE =
@@ -77,203 +69,52 @@ function jwtBearerChallenge(ctx: Context): JwtBearer | undefined {
   return { bearer, ...(dpop ? { dpop } : {}) };
 }
 
-const csrfCsrfFixes = (method: string, url: string): Fix[] => [
-  {
-    title:
-      'Send the token csrf-csrf issued (generateCsrfToken / req.csrfToken()) in the x-csrf-token header, together with the cookie it set',
-    difficulty: 'easy',
-    commands: [
-      `# GET the route that calls generateCsrfToken with a cookie jar, then send its token with the same jar:
-curl -c jar -b jar URL_THAT_ISSUES_THE_TOKEN  # read the token from the response
-curl -b jar -X ${method} -H 'x-csrf-token: TOKEN' ${url}`,
-    ],
-    verify: `The request carries both the ${CSRF_CSRF_COOKIE} cookie and, in x-csrf-token, the token issued with it; the same request then passes.`,
-    docs: CSRF_CSRF_DOCS,
-  },
-  {
-    title:
-      'Keep the token and the session together: getSessionIdentifier must return the same value when the token is issued and when it is checked, and the __Host- cookie needs Secure (HTTPS), Path=/ and no Domain to be stored at all',
-    difficulty: 'medium',
-    verify: `The browser’s cookie jar holds ${CSRF_CSRF_COOKIE} for this host when the request is sent, and the session id has not changed since the token was issued.`,
-    docs: 'https://github.com/Psifi-Solutions/csrf-csrf/blob/main/FAQ.md#dealing-with-forbiddenerror-invalid-csrf-token',
-  },
-];
-
-const csurfFixes = (method: string, url: string): Fix[] => [
-  {
-    title:
-      'Send the token csurf issued with the request: the _csrf form field, or a csrf-token / x-csrf-token / xsrf-token header',
-    difficulty: 'easy',
-    commands: [
-      `# GET the page that renders req.csrfToken() with a cookie jar, then post the token with the same jar:\ncurl -c jar -b jar ${url}  # read the token from the page\ncurl -b jar -X ${method} -H 'CSRF-Token: TOKEN' ${url}`,
-    ],
-    verify: 'The request carries both the _csrf cookie (the secret) and a token made from it.',
-    docs: CSURF_DOCS,
-  },
-  {
-    title:
-      'Keep the cookie: the _csrf secret cookie must come back with the POST (same host/path, not blocked by SameSite or a different domain)',
-    difficulty: 'medium',
-    verify: 'The browser’s cookie jar holds _csrf for this host when the form is submitted.',
-  },
-];
-
-const jwtMalformedFixes = (url: string): Fix[] => [
-  {
-    title: 'Send the access token (a JWT: header.payload.signature), exactly as issued, after "Bearer "',
-    difficulty: 'easy',
-    commands: [
-      '# three dot-separated parts, no quotes or whitespace:\necho "$TOKEN" | awk -F. \'{print NF}\'  # prints 3',
-      `curl -H "Authorization: Bearer $TOKEN" ${url}`,
-    ],
-    verify: 'The token decodes (`why403 token "$TOKEN"`) and its aud is this API’s audience.',
-    docs: JWT_BEARER_DOCS,
-  },
-  {
-    title:
-      'With Auth0, request the token with this API’s audience: without `audience`, Auth0 issues an opaque access token this middleware cannot parse',
-    difficulty: 'medium',
-    docs: 'https://auth0.com/docs/secure/tokens/access-tokens/get-access-tokens',
-  },
-];
-
-const JWT_AUDIENCE_FIX: Fix = {
-  title:
-    'Request the token for this API: pass the API’s identifier as `audience` to the authorization server (Auth0: the API Identifier under Applications › APIs)',
-  difficulty: 'easy',
-  commands: [
-    'curl -s -X POST https://YOUR_TENANT/oauth/token -H "content-type: application/json" -d \'{"grant_type":"client_credentials","client_id":"…","client_secret":"…","audience":"API_IDENTIFIER"}\'',
-  ],
-  verify: 'The new token’s aud equals the `audience` the API passes to auth().',
-  docs: JWT_BEARER_DOCS,
-};
-
-const JWT_SIGNATURE_FIX: Fix = {
-  title:
-    'Get a token from the issuer the API trusts (its issuerBaseURL), and compare the token’s kid with that issuer’s JWKS',
-  difficulty: 'medium',
-  commands: [
-    'curl -s ISSUER_BASE_URL/.well-known/openid-configuration | jq -r .jwks_uri',
-    'curl -s JWKS_URI | jq -r ".keys[].kid"',
-  ],
-  verify: 'The token’s iss equals the API’s issuer and its kid is published in that JWKS.',
-  docs: JWT_BEARER_DOCS,
-};
-
-const scopeFix = (required: string[]): Fix => {
-  const many = required.length > 1;
-  return {
-    title: `With Auth0, grant the permission${many ? 's' : ''} ${required.join(' ')} to the client (Applications › APIs › Machine to Machine / user roles) and request ${many ? 'them' : 'it'} in the scope parameter`,
-    difficulty: 'medium',
-    verify: 'The new token’s scope claim lists the required scope.',
-    docs: 'https://auth0.com/docs/get-started/apis/scopes/api-scopes',
-  };
-};
-
-const sendBearer = (url: string, title: string, verify: string): Fix =>
-  bearerCurlFix(url, { title, verify, docs: EXPRESS_JWT_DOCS });
-
-/** express-jwt's UnauthorizedError messages: the cause, the message id, the weight and the fix. */
+/** express-jwt's UnauthorizedError messages: the cause, the message id (also its fix's id) and the weight. */
 const EXPRESS_JWT = [
   {
     said: /^No authorization token was found$/,
     cause: 'credential-missing',
     message: 'expressJwtMissing',
     weight: 0.9,
-    fix: [
-      'Send the token in an Authorization header: "Authorization: Bearer <JWT>" (express-jwt reads only this header unless the app sets getToken)',
-      'The same request with the header answers 2xx; if it still says "No authorization token was found", a proxy or CORS preflight is dropping the header.',
-    ],
+    fix: 'expressJwtMissing',
   },
   {
     said: /^Format is Authorization: Bearer \[token\]$/,
     cause: 'credential-malformed',
     message: 'expressJwtBadScheme',
     weight: 0.9,
-    fix: [
-      'Send the token with the Bearer scheme, one space, no quotes: "Authorization: Bearer <JWT>"',
-      'The header’s first word is Bearer and the second is the three-part JWT; the request then answers 2xx.',
-    ],
+    fix: 'expressJwtBadScheme',
   },
   {
     said: /^jwt expired$/,
     cause: 'credential-expired',
     message: 'expressJwtExpired',
     weight: 0.9,
-    fix: [
-      'Get a fresh token from whoever issues them (log in again, or use the refresh token) and send that',
-      'Decode the new token (`why403 token "$TOKEN"`): exp is in the future, allowing for clock skew between client and server.',
-    ],
+    fix: 'expressJwtExpired',
   },
   {
     said: /^invalid signature$/,
     cause: 'credential-invalid',
     message: 'expressJwtSignature',
     weight: 0.9,
-    fix: [
-      'Send a token issued by the service whose secret this API is configured with (the `secret` passed to expressjwt)',
-      'A token issued by that same service, unmodified, answers 2xx; compare the issuer (iss) and environment of the token you sent.',
-    ],
+    fix: 'expressJwtSignature',
   },
   {
     said: /^(jwt malformed|invalid token|jwt must be provided)$/,
     cause: 'credential-malformed',
     message: 'expressJwtMalformed',
     weight: 0.85,
-    fix: [
-      'Send the JWT itself (header.payload.signature) after "Bearer ", exactly as issued',
-      'echo "$TOKEN" | awk -F. \'{print NF}\' prints 3, and the request answers 2xx.',
-    ],
+    fix: 'expressJwtMalformed',
   },
   {
     said: /^jwt audience invalid/,
     cause: 'wrong-audience',
     message: 'expressJwtAudience',
     weight: 0.85,
-    fix: [
-      'Request the token for this API’s audience (the `audience` option passed to expressjwt)',
-      'The new token’s aud equals the audience in the error message.',
-    ],
+    fix: 'expressJwtAudience',
   },
 ] as const;
 
-const MESSAGES = {
-  csrfCsrfSure:
-    'csrf-csrf (double-submit cookie) refused this {{method}}: "ForbiddenError: invalid csrf token" (code EBADCSRFTOKEN). {{cookie}}',
-  csrfCsrfBare:
-    'csrf-csrf (double-submit cookie) refused this {{method}} with Express’s bare production 403, the shape of its EBADCSRFTOKEN. {{cookie}}',
-  csrfCsrfCookieSent: `The ${CSRF_CSRF_COOKIE} cookie was sent, so the x-csrf-token header is missing, or the token was issued for another session or secret.`,
-  csrfCsrfNoCookie: `No ${CSRF_CSRF_COOKIE} cookie was sent: fetch a token first and keep its cookie.`,
-  csurfDev:
-    'Express’s CSRF protection refused this {{method}}: csurf refused it: "ForbiddenError: invalid csrf token" (code EBADCSRFTOKEN). {{cookie}}',
-  csurfProd:
-    'Express’s CSRF protection refused this {{method}}: csurf’s secret cookie (_csrf) is {{where}}, and Express answered 403 to an unsafe method — the shape of csurf’s EBADCSRFTOKEN in production, where the page says only "Forbidden". {{cookie}}',
-  csurfUnconfirmable:
-    'Express’s CSRF protection may have refused this {{method}}: Express answered 403 with its bare production page to an unsafe method, the shape of csurf’s EBADCSRFTOKEN; the export stripped the cookies that would confirm it. Export the HAR with sensitive data, or run `why403 check`, to see the cookies.',
-  jwtMalformed:
-    'express-oauth2-jwt-bearer could not even parse the token: "Invalid Token or Protected Header formatting" is what it says when the Bearer value is not a JWS compact serialization (three base64url parts). Something other than the access token was sent — an opaque token, an ID of some kind, a truncated or quoted value.',
-  notParsed: 'The token could not be parsed, so its expiry was never checked.',
-  jwtAudience:
-    'express-oauth2-jwt-bearer checks the token’s aud against its `audience` option; "{{description}}" means the token was issued for another API.',
-  jwtSignature:
-    'express-oauth2-jwt-bearer found the key the token names in the issuer’s JWKS, but the signature does not verify with it: the token was signed by another key (another tenant or environment, a rotated key) or altered.',
-  jwtScope:
-    'express-oauth2-jwt-bearer’s requiredScopes({{required}}) refused the token: its scope claim lacks {{which}}.',
-  expressJwtMissing:
-    'express-jwt found no token (code credentials_required): the request has no Authorization header, or the header did not reach the app.',
-  expressJwtBadScheme:
-    'express-jwt could not read the Authorization header (code credentials_bad_scheme or credentials_bad_format): it takes exactly "Bearer <token>"{{sent}}.',
-  expressJwtExpired:
-    'express-jwt (jsonwebtoken) found the token’s exp in the past (code invalid_token, "jwt expired").',
-  expressJwtSignature:
-    'express-jwt (jsonwebtoken) could not verify the token’s signature with its secret (code invalid_token, "invalid signature"): the token was signed with another key — another environment or service, a rotated secret — or altered.',
-  expressJwtMalformed:
-    'express-jwt (jsonwebtoken) could not parse the Bearer value as a JWT (code invalid_token, "{{said}}"): something other than a JWT was sent, or it was truncated or quoted.',
-  expressJwtAudience:
-    'express-jwt (jsonwebtoken) refused the token’s aud (code invalid_token, "{{said}}"): the token was issued for another API.',
-} as const;
-
-type Message = keyof typeof MESSAGES;
 type ExpressCause =
   | 'csrf'
   | 'credential-missing'
@@ -282,7 +123,7 @@ type ExpressCause =
   | 'wrong-audience'
   | 'credential-invalid'
   | 'insufficient-scope';
-type Report = Reporter<ExpressCause, Message>;
+type Report = Reporter<ExpressCause, keyof typeof texts.messages, keyof typeof texts.fixes>;
 
 interface Seen {
   page?: Page;
@@ -316,20 +157,18 @@ function explainCsrf(ctx: Context, { page, evidence }: Seen, report: Report): vo
         ? `${CSRF_CSRF_COOKIE} cookie set by the response (none was sent)`
         : `no ${CSRF_CSRF_COOKIE} cookie sent`;
     report.claim('csrf', csurfDev ? 'csrfCsrfSure' : 'csrfCsrfBare', csurfDev ? 0.95 : 0.7, {
-      data: { method, cookie: MESSAGES[csrfCsrfCookieSent ? 'csrfCsrfCookieSent' : 'csrfCsrfNoCookie'] },
+      data: { method, url, cookie: texts.messages[csrfCsrfCookieSent ? 'csrfCsrfCookieSent' : 'csrfCsrfNoCookie'] },
       evidence: [
         ...evidence,
         ...(csrfCsrfStack ? [ev('body', 'the stack on the error page runs through node_modules/csrf-csrf')] : []),
         ev(csrfCsrfCookieSent ? 'request-header:cookie' : 'header:set-cookie', cookieText),
       ],
-      fixes: csrfCsrfFixes(method, url),
+      fixes: ['csrfCsrfSendToken', 'csrfCsrfSameSession'],
     });
     return;
   }
   if (!csurfDev && !csurfProd && !csurfUnconfirmable) return;
-  const cookie = csrfCookieSent
-    ? 'The _csrf cookie was sent, so the token in the form or header is missing or wrong.'
-    : 'No _csrf cookie was sent: load the form first, or keep its cookie.';
+  const cookie = texts.messages[csrfCookieSent ? 'csurfCookieSent' : 'csurfNoCookie'];
   const cookieText = csrfCookieSent
     ? '_csrf cookie sent'
     : csrfCookieSet
@@ -344,9 +183,9 @@ function explainCsrf(ctx: Context, { page, evidence }: Seen, report: Report): vo
     csurfDev ? 'csurfDev' : csurfUnconfirmable ? 'csurfUnconfirmable' : 'csurfProd',
     csurfDev ? 0.95 : csurfUnconfirmable ? 0.35 : 0.7,
     {
-      data: { method, cookie, where },
+      data: { method, url, cookie, where },
       evidence: [...evidence, seen],
-      fixes: csurfFixes(method, url),
+      fixes: ['csurfSendToken', 'csurfKeepCookie'],
     },
   );
 }
@@ -359,8 +198,9 @@ function explainJwtBearer(ctx: Context, jwt: JwtBearer, evidence: Evidence[], re
   const libraryEv = ev('header:www-authenticate.error_description', description || '(none)');
   if (/^Invalid Token or Protected Header formatting$/i.test(description)) {
     report.claim('credential-malformed', 'jwtMalformed', 0.85, {
+      data: { url },
       evidence: [...evidence, libraryEv],
-      fixes: jwtMalformedFixes(url),
+      fixes: ['jwtSendAccessToken', 'auth0Audience'],
     });
     // It failed before any claim was read: expiry is not the problem.
     report.claim('credential-expired', 'notParsed', -0.8, { evidence: [libraryEv] });
@@ -368,12 +208,12 @@ function explainJwtBearer(ctx: Context, jwt: JwtBearer, evidence: Evidence[], re
     report.claim('wrong-audience', 'jwtAudience', 0.3, {
       data: { description },
       evidence: [...evidence, libraryEv],
-      fixes: [JWT_AUDIENCE_FIX],
+      fixes: ['jwtAudience'],
     });
   } else if (/^signature verification failed$/i.test(description)) {
     report.claim('credential-invalid', 'jwtSignature', 0.3, {
       evidence: [...evidence, libraryEv],
-      fixes: [JWT_SIGNATURE_FIX],
+      fixes: ['jwtSignature'],
     });
   }
   if (ctx.status === 403 && jwt.bearer.params.error === 'insufficient_scope') {
@@ -382,9 +222,12 @@ function explainJwtBearer(ctx: Context, jwt: JwtBearer, evidence: Evidence[], re
       data: {
         required: required.map((s) => `'${s}'`).join(', '),
         which: required.length > 1 ? 'these scopes' : 'this scope',
+        s: required.length > 1 ? 's' : '',
+        scopes: required.join(' '),
+        them: required.length > 1 ? 'them' : 'it',
       },
       evidence: [...evidence, ev('header:www-authenticate.scope', required.join(' '))],
-      fixes: [scopeFix(required)],
+      fixes: ['jwtScope'],
     });
   }
 }
@@ -400,9 +243,9 @@ function explainExpressJwt(ctx: Context, page: Page, evidence: Evidence[], repor
   const auth = ctx.requestHeader('authorization');
   const sent = auth ? `, and this request sent the scheme "${auth.split(/\s+/)[0]}"` : '';
   report.claim(known.cause, known.message, known.weight, {
-    data: { said, sent },
+    data: { said, sent, url: ctx.url?.href ?? 'URL' },
     evidence: [...evidence, ev('body', `express-jwt: "UnauthorizedError: ${said}"${thrown}`)],
-    fixes: [sendBearer(ctx.url?.href ?? 'URL', known.fix[0], known.fix[1])],
+    fixes: [known.fix],
   });
 }
 
@@ -432,7 +275,8 @@ export default defineProducer({
       'insufficient-scope',
     ],
     statuses: [401, 403],
-    messages: MESSAGES,
+    messages: texts.messages,
+    fixes: texts.fixes,
   },
   recognise(ctx) {
     const poweredBy = ctx.header('x-powered-by');

@@ -8,8 +8,9 @@
 // hapi's Boom sends, so that reading stays weak unless Fastify's default
 // `Keep-Alive: timeout=72` (keepAliveTimeout 72 s; Node's own is 5 s) is beside it.
 // The generic RFC 6750 reading of a Bearer challenge is rfc6750-bearer's job.
-import { defineProducer, ev, signals, type Context, type Evidence, type Fix, type Reporter } from '../define.ts';
-import { authorizationShown, bearerCurlFix, sentCookie } from '../_lib/framework-requests.ts';
+import { defineProducer, ev, signals, type Context, type Evidence, type Reporter } from '../define.ts';
+import { authorizationShown, sentCookie } from '../_lib/framework-requests.ts';
+import texts from './texts.json' with { type: 'json' };
 
 // Not `import … from 'node:http'`: the ESM view of node:http touches every
 // export, which loads Node's bundled undici (~15 ms) into every diagnosis.
@@ -48,111 +49,6 @@ function fastifyError(ctx: Context): FastifyError | undefined {
 
 const fastifyKeepAlive = (ctx: Context) => /(?:^|,)\s*timeout=72\b/.test(ctx.header('keep-alive') ?? '');
 
-const csrfSecretFixes = (method: string, url: string): Fix[] => [
-  {
-    title:
-      'Keep the _csrf cookie: load the page that calls reply.generateCsrf() first and send its cookie back with the request (same host and path, not dropped by SameSite, Secure or a cross-site fetch without credentials)',
-    difficulty: 'easy',
-    commands: [
-      `curl -c jar -b jar ${url.split('?', 1)[0]}  # the page that issues the token\ncurl -b jar -X ${method} -H 'x-csrf-token: TOKEN' ${url}`,
-    ],
-    verify: 'The refused request carries a _csrf cookie; the error changes from FST_CSRF_MISSING_SECRET or disappears.',
-    docs: CSRF_DOCS,
-  },
-  {
-    title:
-      'With sessions (@fastify/session or @fastify/secure-session, sessionPlugin option), make sure the session cookie survives between the GET that made the token and this request',
-    difficulty: 'medium',
-    docs: CSRF_DOCS,
-  },
-];
-
-const csrfTokenFixes = (method: string, url: string): Fix[] => [
-  {
-    title:
-      'Send the token reply.generateCsrf() returned: the _csrf body field, or a csrf-token / xsrf-token / x-csrf-token / x-xsrf-token header (the default getToken), with the same _csrf cookie',
-    difficulty: 'easy',
-    commands: [`curl -b jar -X ${method} -H 'x-csrf-token: TOKEN' ${url}`],
-    verify: 'The request carries the _csrf cookie and a token generated from that same secret.',
-    docs: CSRF_DOCS,
-  },
-  {
-    title:
-      'If the token is in a form body, run csrfProtection as a preHandler (or onRequest only with a header token): in onRequest the body is not parsed yet, so the _csrf field is never seen',
-    difficulty: 'medium',
-    verify: 'The route registers `preHandler: fastify.csrfProtection` when the token comes in the body.',
-    docs: CSRF_DOCS,
-  },
-];
-
-const sendJwt = (url: string): Fix =>
-  bearerCurlFix(url, {
-    title: 'Send the JWT as "Authorization: Bearer <token>"',
-    verify: 'The error is no longer FST_JWT_NO_AUTHORIZATION_IN_HEADER.',
-    docs: JWT_DOCS,
-  });
-
-const sendExactly = (url: string): Fix =>
-  bearerCurlFix(url, { title: 'Send exactly "Authorization: Bearer <token>", one space, no quotes', docs: JWT_DOCS });
-
-const EXPIRED_FIXES: Fix[] = [
-  {
-    title: 'Get a new token (log in again or use the refresh flow) and retry',
-    difficulty: 'easy',
-    verify: 'Decode it (`why403 token "$TOKEN"`): exp is in the future.',
-    docs: JWT_DOCS,
-  },
-  {
-    title:
-      'If tokens expire early for many clients, compare the server’s clock with the issuer’s, or allow a little clockTolerance in the plugin’s verify options',
-    difficulty: 'medium',
-    docs: JWT_DOCS,
-  },
-];
-
-const SEND_JWT_ITSELF: Fix = {
-  title: 'Send the JWT itself (header.payload.signature), exactly as issued, after "Bearer "',
-  difficulty: 'easy',
-  commands: ['echo "$TOKEN" | awk -F. \'{print NF}\'  # prints 3'],
-  docs: JWT_DOCS,
-};
-
-const TRUSTED_ISSUER: Fix = {
-  title:
-    'Get a token from the issuer this app trusts: the one that signs with the secret / public key passed to @fastify/jwt’s `secret` option',
-  difficulty: 'medium',
-  verify: 'The token’s alg and kid match the app’s key; a fresh login token is accepted.',
-  docs: JWT_DOCS,
-};
-
-const ROLE_FIX: Fix = {
-  title: 'Use an account (or token) with the role the route checks, or have an administrator grant it',
-  difficulty: 'medium',
-  verify:
-    'Decode the token (`why403 token "$TOKEN"`) and compare its role claims with the route’s check; the same request with the other identity answers 2xx.',
-};
-
-const MESSAGES = {
-  csrfMissingSecret:
-    '@fastify/csrf-protection refused this {{method}}: "Missing csrf secret" (FST_CSRF_MISSING_SECRET) — the _csrf cookie (or session secret) that the token is checked against did not come with the request{{cookieNote}}.',
-  csrfInvalidToken:
-    '@fastify/csrf-protection refused this {{method}}: "Invalid csrf token" (FST_CSRF_INVALID_TOKEN) — the secret {{secret}}, but the token was missing or was not made from that secret.',
-  jwtWrongScheme:
-    '@fastify/jwt found no token ({{code}}) because the Authorization header uses the scheme "{{scheme}}": request.jwtVerify() only reads "Authorization: Bearer <token>".',
-  jwtNoToken:
-    '@fastify/jwt found no token ({{code}}): request.jwtVerify() needs "Authorization: Bearer <token>"{{cookieNote}}, and none came.',
-  jwtBadRequest:
-    '@fastify/jwt could not read a token from the request ({{code}}: "{{said}}"): the value after "Bearer " is empty or split by extra spaces.',
-  jwtExpired:
-    '@fastify/jwt says the token expired (FST_JWT_AUTHORIZATION_TOKEN_EXPIRED): its exp is in the past by the server’s clock.',
-  jwtMalformed:
-    '@fastify/jwt could not parse the Bearer value as a JWT ("{{said}}"): it is not three base64url parts — an opaque token, a quoted or truncated value.',
-  jwtInvalid: '@fastify/jwt rejected the token ("{{said}}"): {{why}}.',
-  notParsed: 'The token could not be parsed, so its expiry was never checked.',
-  routeRefused:
-    'The Fastify route refused the request itself ("{{said}}"){{accepted}}: the principal lacks what the route’s check requires.{{holds}}',
-} as const;
-
 type FastifyCause =
   | 'csrf'
   | 'credential-missing'
@@ -160,7 +56,7 @@ type FastifyCause =
   | 'credential-expired'
   | 'credential-invalid'
   | 'insufficient-role';
-type Report = Reporter<FastifyCause, keyof typeof MESSAGES>;
+type Report = Reporter<FastifyCause, keyof typeof texts.messages, keyof typeof texts.fixes>;
 
 interface Seen {
   err: FastifyError;
@@ -175,6 +71,8 @@ function explainCsrf(ctx: Context, { err, fstCode, evidence }: Seen, report: Rep
   report.claim('csrf', secretMissing ? 'csrfMissingSecret' : 'csrfInvalidToken', 0.95, {
     data: {
       method: ctx.method,
+      url,
+      page: url.split('?', 1)[0],
       cookieNote: cookieSent
         ? ', though a _csrf cookie was sent: it may be signed/unsigned differently from the plugin’s cookieOpts'
         : '',
@@ -185,7 +83,7 @@ function explainCsrf(ctx: Context, { err, fstCode, evidence }: Seen, report: Rep
       ev('body:message', err.message),
       ev('request-header:cookie', cookieSent ? '_csrf cookie sent' : 'no _csrf cookie sent'),
     ],
-    fixes: secretMissing ? csrfSecretFixes(ctx.method, url) : csrfTokenFixes(ctx.method, url),
+    fixes: secretMissing ? ['csrfKeepCookie', 'csrfKeepSession'] : ['csrfSendToken', 'csrfPreHandler'],
   });
 }
 
@@ -204,27 +102,31 @@ function explainJwt(ctx: Context, { err, fstCode = '', evidence }: Seen, report:
       {
         data: {
           code: fstCode,
+          url,
           scheme: auth?.split(/\s+/)[0],
           cookieNote: fstCode.endsWith('COOKIE') ? ' or the cookie named in its cookie option' : '',
         },
         evidence: [...evidence, said, ev('request-header:authorization', authorizationShown(auth))],
-        fixes: [sendJwt(url)],
+        fixes: ['sendJwt'],
       },
     );
   } else if (fstCode === 'FST_JWT_BAD_REQUEST' || fstCode === 'FST_JWT_BAD_COOKIE_REQUEST') {
     report.claim('credential-malformed', 'jwtBadRequest', 0.85, {
-      data: { code: fstCode, said: err.message },
+      data: { code: fstCode, said: err.message, url },
       evidence: [...evidence, said],
-      fixes: [sendExactly(url)],
+      fixes: ['sendExactly'],
     });
   } else if (fstCode === 'FST_JWT_AUTHORIZATION_TOKEN_EXPIRED') {
-    report.claim('credential-expired', 'jwtExpired', 0.9, { evidence: [...evidence, said], fixes: EXPIRED_FIXES });
+    report.claim('credential-expired', 'jwtExpired', 0.9, {
+      evidence: [...evidence, said],
+      fixes: ['newToken', 'clockTolerance'],
+    });
   } else if (fstCode === 'FST_JWT_AUTHORIZATION_TOKEN_INVALID') {
     if (/malformed/i.test(err.message)) {
       report.claim('credential-malformed', 'jwtMalformed', 0.85, {
         data: { said: err.message },
         evidence: [...evidence, said],
-        fixes: [SEND_JWT_ITSELF],
+        fixes: ['sendJwtItself'],
       });
       report.claim('credential-expired', 'notParsed', -0.8, { evidence: [said] });
       return;
@@ -235,7 +137,7 @@ function explainJwt(ctx: Context, { err, fstCode = '', evidence }: Seen, report:
     report.claim('credential-invalid', 'jwtInvalid', 0.85, {
       data: { said: err.message, why },
       evidence: [...evidence, said],
-      fixes: [TRUSTED_ISSUER],
+      fixes: ['trustedIssuer'],
     });
   }
 }
@@ -260,7 +162,7 @@ function explainRoute(ctx: Context, { err, evidence }: Seen, report: Report): vo
       ev('body:message', err.message),
       ...(roles.length ? [ev('credential:roles', roles.join(', '))] : []),
     ],
-    fixes: [ROLE_FIX],
+    fixes: ['role'],
   });
 }
 
@@ -287,7 +189,8 @@ export default defineProducer({
       'insufficient-role',
     ],
     statuses: [401, 403],
-    messages: MESSAGES,
+    messages: texts.messages,
+    fixes: texts.fixes,
   },
   recognise(ctx) {
     const err = fastifyError(ctx);

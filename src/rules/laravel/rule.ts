@@ -9,8 +9,9 @@
 // InvalidSignatureException "Invalid signature." (403). A 419 (CSRF token
 // mismatch / "Page Expired") is not a 401/403, so the engine does not treat
 // it as a denial.
-import { defineProducer, epochSeconds, ev, signals, type Context, type Fix, type Recognition } from '../define.ts';
+import { defineProducer, epochSeconds, ev, signals, type Context, type Recognition } from '../define.ts';
 import { authorizationShown } from '../_lib/framework-requests.ts';
+import texts from './texts.json' with { type: 'json' };
 
 const AUTHZ_DOCS = 'https://laravel.com/docs/11.x/authorization';
 
@@ -56,82 +57,6 @@ function recogniseLaravel(ctx: Context): Recognition & { kind?: Kind; message?: 
   return found.result({ kind, message: j.message });
 }
 
-function tinkerGate(url: string): string {
-  return `php artisan tinker --execute="dump(Gate::forUser(App\\Models\\User::find(USER_ID))->inspect('ABILITY', \\$model)->message())"  # ${url}`;
-}
-
-const routeListFix = (path: string): Fix => ({
-  title: 'Find the middleware and the Gate / Policy that guard this route',
-  difficulty: 'easy',
-  commands: [
-    `php artisan route:list --path=${path.replace(/^\//, '').split('/').slice(0, 2).join('/')} -v`,
-    'grep -rn -E "Gate::(define|authorize)|->authorize\\(|can:|function authorize\\(" app routes',
-  ],
-  docs: AUTHZ_DOCS,
-});
-
-const gateFix = (url: string): Fix => ({
-  title:
-    'Give the user what the gate checks (role, permission), or fix the gate / policy (registered for the model, FormRequest::authorize() returning true where meant)',
-  difficulty: 'medium',
-  commands: ['php artisan make:policy --help'],
-  verify: tinkerGate(url) + ' prints null and ->allowed() is true',
-  docs: AUTHZ_DOCS,
-});
-
-const ownerFix = (url: string): Fix => ({
-  title: 'Check the policy’s ownership comparison against the record’s owner',
-  difficulty: 'medium',
-  commands: [tinkerGate(url)],
-  verify: "Gate::forUser($user)->allows('update', $model) returns true for the owner.",
-  docs: `${AUTHZ_DOCS}#writing-policies`,
-});
-
-const sanctumTokenFix = (url: string): Fix => ({
-  title:
-    'Send a Sanctum / Passport token as a Bearer token (or, for an SPA, first GET /sanctum/csrf-cookie and log in from a stateful domain)',
-  difficulty: 'easy',
-  commands: [`curl -H "Authorization: Bearer $TOKEN" -H "Accept: application/json" ${url}`],
-  verify: `curl -H "Authorization: Bearer $TOKEN" -H "Accept: application/json" ${url.replace(/\/api\/.*$/, '/api/user')} returns the user, not {"message":"Unauthenticated."}`,
-  docs: 'https://laravel.com/docs/11.x/sanctum#issuing-api-tokens',
-});
-
-const FRESH_TOKEN_FIX: Fix = {
-  title: 'Issue a fresh token and check it exists',
-  difficulty: 'easy',
-  commands: ['php artisan tinker --execute="dump(Laravel\\Sanctum\\PersonalAccessToken::findToken(\'TOKEN\'))"'],
-  verify: 'findToken returns the token row (not null) and its expires_at is in the future.',
-};
-
-const ABILITY_FIX: Fix = {
-  title: 'Issue a token with the ability the route checks',
-  difficulty: 'easy',
-  commands: [
-    'php artisan route:list -v  # look for abilities:… / ability:… middleware',
-    "php artisan tinker --execute=\"dump(App\\Models\\User::find(USER_ID)->createToken('why403', ['ABILITY'])->plainTextToken)\"",
-  ],
-  verify:
-    'php artisan tinker --execute="dump(Laravel\\Sanctum\\PersonalAccessToken::findToken(\'TOKEN\')->abilities)" lists the ability.',
-  docs: 'https://laravel.com/docs/11.x/sanctum#token-abilities',
-};
-
-const SIGNED_ROUTE_FIX: Fix = {
-  title:
-    'Use the URL exactly as URL::signedRoute() produced it; behind a proxy, configure TrustProxies so the scheme and host match',
-  difficulty: 'medium',
-  commands: ["php artisan tinker --execute=\"dump(URL::signedRoute('ROUTE_NAME', ['id' => 1]))\""],
-  verify: 'php artisan tinker --execute="dump(URL::hasValidSignature(Request::create(\'SIGNED_URL\')))" prints true.',
-  docs: 'https://laravel.com/docs/11.x/urls#signed-urls',
-};
-
-const TEMPORARY_ROUTE_FIX: Fix = {
-  title: 'Generate a new temporarySignedRoute() URL',
-  difficulty: 'easy',
-  commands: [
-    "php artisan tinker --execute=\"dump(URL::temporarySignedRoute('ROUTE_NAME', now()->addMinutes(30), ['id' => 1]))\"",
-  ],
-};
-
 export default defineProducer({
   meta: {
     id: 'laravel',
@@ -155,23 +80,8 @@ export default defineProducer({
       'insufficient-scope',
     ],
     statuses: [401, 403],
-    messages: {
-      gateDenied:
-        'A Gate, Policy method or FormRequest::authorize() returned false for the signed-in user (AuthorizationException → 403). Guests fail every gate too, unless the policy accepts ?User.',
-      ownership:
-        'Laravel policies most often compare ownership ($user->id === $model->user_id); the record may belong to another user or team.',
-      tokenNotAccepted:
-        'The auth middleware (auth / auth:sanctum) found no user: the token sent was not accepted by this guard, or the web server dropped the Authorization header.',
-      noCredential:
-        'The route is behind the auth middleware and no credential came with the request: no Bearer token, and no session cookie from a stateful (SANCTUM_STATEFUL_DOMAINS) origin.',
-      tokenRejected:
-        'A token was sent but the guard rejected it: revoked, expired (sanctum.expiration), or issued by another app / guard.',
-      missingAbility:
-        'The Sanctum token is valid but lacks an ability this route requires (abilities / ability middleware, or tokenCan()).',
-      badSignature:
-        'The signed URL’s signature does not match: the URL was changed after signing (query added or reordered, http vs https behind a proxy, another host) or was signed with another APP_KEY.',
-      urlExpired: 'A temporary signed URL past its expires time answers the same "Invalid signature."',
-    },
+    messages: texts.messages,
+    fixes: texts.fixes,
   },
   recognise(ctx) {
     // Laravel's session cookies come with every page: only its 401s and 403s name it here.
@@ -180,42 +90,49 @@ export default defineProducer({
   },
   explain(ctx, { kind, message }, report) {
     const url = ctx.url?.href ?? 'URL';
+    const path = ctx.url?.pathname ?? '/…';
+    const data = {
+      url,
+      // The route:list filter: the path's first two segments.
+      routePath: path.replace(/^\//, '').split('/').slice(0, 2).join('/'),
+      // Sanctum's starter route, which answers with the user the token belongs to.
+      apiUser: url.replace(/\/api\/.*$/, '/api/user'),
+    };
     const body = ev('body:message', message ?? '');
     const auth = ctx.requestHeader('authorization');
     switch (kind) {
       case 'unauthorized':
         report.claim('insufficient-role', 'gateDenied', 0.6, {
+          data,
           evidence: [body],
-          fixes: [routeListFix(ctx.url?.pathname ?? '/…'), gateFix(url)],
+          fixes: ['routeList', 'gate'],
         });
-        report.claim('not-owner', 'ownership', 0.5, { evidence: [body], fixes: [ownerFix(url)] });
+        report.claim('not-owner', 'ownership', 0.5, { data, evidence: [body], fixes: ['owner'] });
         break;
       case 'unauthenticated':
         report.claim('credential-missing', auth ? 'tokenNotAccepted' : 'noCredential', auth ? 0.45 : 0.8, {
+          data,
           evidence: [body, ev('request-header:authorization', authorizationShown(auth, 'absent'))],
-          fixes: [sanctumTokenFix(url), routeListFix(ctx.url?.pathname ?? '/…')],
+          fixes: ['sanctumToken', 'routeList'],
         });
-        if (auth)
-          report.claim('credential-invalid', 'tokenRejected', 0.5, { evidence: [body], fixes: [FRESH_TOKEN_FIX] });
+        if (auth) report.claim('credential-invalid', 'tokenRejected', 0.5, { evidence: [body], fixes: ['freshToken'] });
         break;
       case 'ability':
-        report.claim('insufficient-scope', 'missingAbility', 0.9, { evidence: [body], fixes: [ABILITY_FIX] });
+        report.claim('insufficient-scope', 'missingAbility', 0.9, { evidence: [body], fixes: ['ability'] });
         break;
       case 'signature': {
         const expires = ctx.url?.searchParams.get('expires');
         const expired = expires && Number(expires) * 1000 < Date.now();
         report.claim('credential-invalid', 'badSignature', expired ? 0.4 : 0.75, {
           evidence: [body],
-          fixes: [SIGNED_ROUTE_FIX],
+          fixes: ['signedRoute'],
         });
         report.claim('credential-expired', 'urlExpired', expired ? 0.85 : 0.3, {
           evidence: [
             body,
-            ...(expires
-              ? [ev('request:query.expires', `${expires} (${epochSeconds(expires) ?? 'not a time'})`)]
-              : []),
+            ...(expires ? [ev('request:query.expires', `${expires} (${epochSeconds(expires) ?? 'not a time'})`)] : []),
           ],
-          fixes: [TEMPORARY_ROUTE_FIX],
+          fixes: ['temporaryRoute'],
         });
         break;
       }

@@ -5,7 +5,8 @@
 // denied." and a Token challenge. Rails' CSRF failure
 // (InvalidAuthenticityToken) is a 422, not a 401/403, so it is not a denial
 // to this engine.
-import { defineProducer, ev, signals, type Context, type Evidence, type Fix } from '../define.ts';
+import { defineProducer, ev, signals, type Context, type Evidence } from '../define.ts';
+import texts from './texts.json' with { type: 'json' };
 
 const DOCS = 'https://api.rubyonrails.org/classes/ActionController/HttpAuthentication/Basic.html';
 const TOKEN_DOCS = 'https://api.rubyonrails.org/classes/ActionController/HttpAuthentication/Token.html';
@@ -28,36 +29,6 @@ function railsHeaders(ctx: Context): Evidence[] {
   return out;
 }
 
-const FIND_CREDENTIALS: Fix = {
-  title:
-    'Find the credentials the controller checks (http_basic_authenticate_with name:/password:, or the block given to authenticate_or_request_with_http_*)',
-  difficulty: 'medium',
-  commands: [
-    'grep -rn -E "http_basic_authenticate_with|authenticate_or_request_with_http_(basic|token)|authenticate_with_http_(basic|token)" app/controllers',
-    'bin/rails credentials:show',
-  ],
-  verify: 'The credentials you send are the ones that block compares against.',
-};
-
-function sendFix(page: 'basic' | 'token' | 'digest', realm: string, url: string): Fix {
-  if (page === 'token')
-    return {
-      title: 'Send the API token as Authorization: Token token="…" (Bearer also works)',
-      difficulty: 'easy',
-      commands: [`curl -H 'Authorization: Token token="$API_TOKEN"' ${url}`],
-      verify:
-        'The same request answers 2xx; in the app, `bin/rails runner` can check the token lookup used by authenticate_with_http_token.',
-      docs: TOKEN_DOCS,
-    };
-  return {
-    title: `Send the user name and password with Basic auth${realm}`,
-    difficulty: 'easy',
-    commands: [`curl -u USER:PASSWORD ${url}`],
-    verify: `curl -u USER:PASSWORD -o /dev/null -w '%{http_code}' ${url} prints 200.`,
-    docs: DOCS,
-  };
-}
-
 export default defineProducer({
   meta: {
     id: 'rails',
@@ -73,19 +44,8 @@ export default defineProducer({
     ],
     causes: ['credential-missing', 'credential-invalid', 'credential-malformed'],
     statuses: [401],
-    messages: {
-      missing:
-        'The controller requires HTTP {{scheme}} authentication{{realm}} and the request carried no Authorization header.',
-      notBasic: 'Rails expects Basic credentials here but the request sent the {{sent}} scheme.',
-      tokenUnparsed:
-        'Rails expects Authorization: Token token="…" (or Bearer) and could not parse what was sent ({{sent}} …).',
-      tokenForm: 'The Token header could not be parsed (expected token="…"), so Rails saw no token.',
-      rejected:
-        'An {{sent}} credential was sent and the controller’s check rejected it: wrong user name / password or unknown token.',
-      tokenFormToo: 'Rails also answers this way when the Token header is not in the token="…" form it parses.',
-      unknownSent: 'HTTP {{scheme}} authentication failed; the input does not show whether a credential was sent.',
-      orWrong: 'Or the credential sent was wrong.',
-    },
+    messages: texts.messages,
+    fixes: texts.fixes,
   },
   recognise(ctx) {
     // Rails sends these bodies only with its 401.
@@ -114,47 +74,51 @@ export default defineProducer({
     const url = ctx.url?.href ?? 'URL';
     const auth = ctx.requestHeader('authorization');
     const sent = auth?.split(/\s/)[0];
-    const send = sendFix(page, realm, url);
+    // Digest is answered like Basic: send a user name and password.
+    const send = page === 'token' ? 'sendToken' : 'sendBasic';
+    const data = { scheme, realm, url, sent };
     const sentEv = ev('request-header:authorization', `${sent} …`);
     if (!auth && ctx.exchange.request) {
       report.claim('credential-missing', 'missing', 0.85, {
-        data: { scheme, realm },
+        data,
         evidence: [...evidence, ev('request-header:authorization', 'absent')],
         fixes: [send],
       });
     } else if (auth && sent && page === 'basic' && !/^basic$/i.test(sent)) {
       report.claim('credential-malformed', 'notBasic', 0.8, {
-        data: { sent },
+        data,
         evidence: [...evidence, sentEv],
         fixes: [send],
       });
     } else if (auth && page === 'token' && !/^(token|bearer|dpop)\s+\S/i.test(auth)) {
       report.claim('credential-malformed', 'tokenUnparsed', 0.8, {
-        data: { sent },
+        data,
         evidence: [...evidence, sentEv],
         fixes: [send],
       });
     } else if (auth) {
       if (page === 'token' && /^token\s+token[^=]/i.test(auth)) {
         report.claim('credential-malformed', 'tokenForm', 0.75, {
+          data,
           evidence: [...evidence, sentEv],
-          fixes: [FIND_CREDENTIALS, send],
+          fixes: ['findCredentials', send],
         });
         return;
       }
       report.claim('credential-invalid', 'rejected', 0.8, {
-        data: { sent },
+        data,
         evidence: [...evidence, sentEv],
-        fixes: [FIND_CREDENTIALS, send],
+        fixes: ['findCredentials', send],
       });
-      if (page === 'token') report.claim('credential-malformed', 'tokenFormToo', 0.3, { evidence, fixes: [send] });
+      if (page === 'token')
+        report.claim('credential-malformed', 'tokenFormToo', 0.3, { data, evidence, fixes: [send] });
     } else {
       report.claim('credential-missing', 'unknownSent', 0.5, {
-        data: { scheme },
+        data,
         evidence,
-        fixes: [send, FIND_CREDENTIALS],
+        fixes: [send, 'findCredentials'],
       });
-      report.claim('credential-invalid', 'orWrong', 0.4, { evidence, fixes: [FIND_CREDENTIALS] });
+      report.claim('credential-invalid', 'orWrong', 0.4, { evidence, fixes: ['findCredentials'] });
     }
   },
 });

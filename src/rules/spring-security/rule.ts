@@ -3,8 +3,9 @@
 // error descriptions and the CSRF exception messages. Spring Boot's error
 // JSON ({timestamp,status,error,path}) proves Spring Boot, not Spring Security,
 // so on its own it only earns a medium-confidence claim.
-import { defineProducer, ev, signals, type Challenge, type Context, type Fix, type Reporter } from '../define.ts';
+import { defineProducer, ev, signals, type Challenge, type Context, type Reporter } from '../define.ts';
 import { challenge as challengeOf, describeChallenge } from '../_lib/challenges.ts';
+import texts from './texts.json' with { type: 'json' };
 
 const RFC6750_URI = 'https://tools.ietf.org/html/rfc6750#section-3.1';
 // BearerTokenAccessDeniedHandler / BearerTokenServerAccessDeniedHandler
@@ -18,7 +19,6 @@ const CSRF_MESSAGE =
   /Invalid CSRF Token|Could not verify the provided CSRF token|An expected CSRF token cannot be found/i;
 
 const CSRF_DOCS = 'https://docs.spring.io/spring-security/reference/servlet/exploits/csrf.html';
-const RS_DOCS = 'https://docs.spring.io/spring-security/reference/servlet/oauth2/resource-server/index.html';
 const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 interface BootError {
@@ -67,93 +67,6 @@ function whitelabel(ctx: Context): string | undefined {
   return undefined;
 }
 
-const csrfFixes = (ctx: Context): Fix[] => [
-  {
-    title: 'Send the CSRF token with the request (header X-XSRF-TOKEN / X-CSRF-TOKEN or form field _csrf)',
-    difficulty: 'easy',
-    commands: [
-      '# with CookieCsrfTokenRepository: read the XSRF-TOKEN cookie from a prior GET and echo it back',
-      `curl -c jar -b jar ${ctx.url?.origin ?? 'https://HOST'}/  # obtains XSRF-TOKEN`,
-      `curl -b jar -H "X-XSRF-TOKEN: $(awk '$6=="XSRF-TOKEN"{print $7}' jar)" -X ${ctx.method} ${ctx.url?.href ?? 'URL'}`,
-    ],
-    verify: 'The same request with the token is accepted; the session cookie and the token come from the same session.',
-    docs: CSRF_DOCS,
-  },
-  {
-    title: 'For a stateless API authenticated by tokens (not cookies), exclude it from CSRF protection',
-    difficulty: 'medium',
-    commands: ['http.csrf(csrf -> csrf.ignoringRequestMatchers("/api/**"));'],
-    verify: 'Only endpoints that never rely on browser cookies are excluded.',
-    docs: CSRF_DOCS,
-  },
-];
-
-const authorizationFixes: Fix[] = [
-  {
-    title: 'Find the authorization rule that matched (requestMatchers / @PreAuthorize) and the authorities it wants',
-    difficulty: 'medium',
-    commands: [
-      'logging.level.org.springframework.security=TRACE   # application.properties; the log names the denying AuthorizationManager',
-    ],
-    verify: 'The TRACE log shows "Denying request" with the rule and the principal’s authorities.',
-    docs: 'https://docs.spring.io/spring-security/reference/servlet/authorization/authorize-http-requests.html',
-  },
-  {
-    title: 'Remember the prefixes: hasRole("X") checks the authority ROLE_X, a JWT scope x becomes SCOPE_x',
-    difficulty: 'easy',
-    docs: 'https://docs.spring.io/spring-security/reference/servlet/oauth2/resource-server/jwt.html#oauth2resourceserver-jwt-authorization-extraction',
-  },
-];
-
-const SCOPE_FIX: Fix = {
-  title: 'Check which authority the endpoint requires and which scopes the token carries',
-  difficulty: 'easy',
-  commands: [
-    '# e.g. .requestMatchers("/messages/**").hasAuthority("SCOPE_message:read") needs scope "message:read" in the token',
-  ],
-  verify: 'The token’s scope/scp claim contains the scope named after SCOPE_.',
-  docs: 'https://docs.spring.io/spring-security/reference/servlet/oauth2/resource-server/jwt.html#oauth2resourceserver-jwt-authorization',
-};
-
-const FRESH_TOKEN_FIX: Fix = {
-  title: 'Obtain a fresh access token and retry; allow for clock skew (JwtTimestampValidator defaults to 60 s)',
-  difficulty: 'easy',
-  docs: RS_DOCS,
-};
-
-const TRUSTED_ISSUER_FIX: Fix = {
-  title:
-    'Send a token signed by the issuer this resource server trusts (spring.security.oauth2.resourceserver.jwt.issuer-uri / jwk-set-uri)',
-  difficulty: 'medium',
-  commands: ['grep -rn "spring.security.oauth2.resourceserver" src/main/resources/'],
-  verify: 'The token header’s alg and kid match a key published at the configured jwk-set-uri.',
-  docs: RS_DOCS,
-};
-
-const AUTHENTICATE_FIX: Fix = {
-  title: 'Authenticate the request the way the filter chain expects (session login, HTTP Basic or a bearer token)',
-  difficulty: 'easy',
-  docs: 'https://docs.spring.io/spring-security/reference/servlet/architecture.html',
-};
-
-const MESSAGES = {
-  scope:
-    'Spring Security’s resource server denied an authenticated bearer token: the authorization rule wants an authority (usually SCOPE_x) the token does not grant.',
-  expired: 'Spring Security rejected the JWT because it has expired ({{detail}}).',
-  notYet:
-    'Spring Security rejected the JWT because its nbf lies in the future ({{detail}}): a clock or issuance problem.',
-  algNone:
-    'Spring Security rejected an unsigned JWT (alg "none"); the resource server only accepts tokens signed with the configured algorithm and keys.',
-  invalid: 'Spring Security could not validate the JWT: {{description}}',
-  csrf: 'Spring Security’s CsrfFilter rejected the {{method}} request: {{said}}',
-  accessDenied:
-    'Spring Security’s authorization denied the request (an AccessDeniedException): the authenticated principal lacks the role or authority the rule requires.',
-  csrfLikely:
-    'A {{method}} answered by Spring’s generic 403 is very often a missing CSRF token: CsrfFilter denies it before any authorization rule runs, with the same page.',
-  entryPoint:
-    'Spring Security’s entry point answered 401: the request reached a secured endpoint without an accepted authentication.',
-} as const;
-
 type SpringCause =
   | 'insufficient-scope'
   | 'insufficient-role'
@@ -162,24 +75,35 @@ type SpringCause =
   | 'credential-not-yet-valid'
   | 'credential-missing'
   | 'csrf';
-type Report = Reporter<SpringCause, keyof typeof MESSAGES>;
+type Fix = keyof typeof texts.fixes;
+type Report = Reporter<SpringCause, keyof typeof texts.messages, Fix>;
+
+/** Which authorization rule denied, and what its authorities are called. */
+const AUTHORIZATION_FIXES: Fix[] = ['findRule', 'authorityPrefixes'];
 
 function explainBearer(c: Challenge, report: Report): void {
   const error = bearerError(c);
   const d = c.params.error_description ?? '';
   const header = ev('header:www-authenticate', describeChallenge(c));
   if (error === 'insufficient_scope') {
-    report.claim('insufficient-scope', 'scope', 0.6, { evidence: [header], fixes: [SCOPE_FIX, ...authorizationFixes] });
+    report.claim('insufficient-scope', 'scope', 0.6, { evidence: [header], fixes: ['scope', ...AUTHORIZATION_FIXES] });
   } else if (error === 'invalid_token') {
     const detail = d.replace(`${JWT_DECODE_PREFIX}: `, '');
     const data = { detail, description: d };
     const details = (fix: Fix) => ({ data, evidence: [header], fixes: [fix] });
-    if (/Jwt expired at/i.test(d)) report.claim('credential-expired', 'expired', 0.8, details(FRESH_TOKEN_FIX));
-    else if (/Jwt used before/i.test(d))
-      report.claim('credential-not-yet-valid', 'notYet', 0.8, details(FRESH_TOKEN_FIX));
-    else report.claim('credential-invalid', d === ALG_NONE ? 'algNone' : 'invalid', 0.8, details(TRUSTED_ISSUER_FIX));
+    if (/Jwt expired at/i.test(d)) report.claim('credential-expired', 'expired', 0.8, details('freshToken'));
+    else if (/Jwt used before/i.test(d)) report.claim('credential-not-yet-valid', 'notYet', 0.8, details('freshToken'));
+    else report.claim('credential-invalid', d === ALG_NONE ? 'algNone' : 'invalid', 0.8, details('trustedIssuer'));
   }
 }
+
+const CSRF_FIXES: Fix[] = ['csrfToken', 'csrfIgnoreApi'];
+/** What the CSRF fix's commands fill in: where to fetch the token, and the request to send again. */
+const csrfData = (ctx: Context) => ({
+  origin: ctx.url?.origin ?? 'https://HOST',
+  url: ctx.url?.href ?? 'URL',
+  requestMethod: ctx.method,
+});
 
 interface Seen {
   bearer?: Challenge;
@@ -193,9 +117,9 @@ function explainPages(ctx: Context, { boot, page, csrfMessage }: Seen, report: R
   if (csrfMessage) {
     const method = ctx.exchange.request ? ctx.method : 'state-changing';
     report.claim('csrf', 'csrf', 0.9, {
-      data: { method, said: csrfMessage },
+      data: { ...csrfData(ctx), method, said: csrfMessage },
       evidence: [ev('body:message', csrfMessage)],
-      fixes: csrfFixes(ctx),
+      fixes: CSRF_FIXES,
     });
   } else if ((boot || page) && ctx.status === 403) {
     const message = boot?.message;
@@ -207,18 +131,18 @@ function explainPages(ctx: Context, { boot, page, csrfMessage }: Seen, report: R
         )
       : ev('body', 'Whitelabel Error Page, status 403');
     const weight = message === 'Access Denied' ? 0.55 : unsafe ? 0.3 : 0.4;
-    report.claim('insufficient-role', 'accessDenied', weight, { evidence: [bodyEv], fixes: authorizationFixes });
+    report.claim('insufficient-role', 'accessDenied', weight, { evidence: [bodyEv], fixes: AUTHORIZATION_FIXES });
     if (unsafe)
       report.claim('csrf', 'csrfLikely', 0.45, {
-        data: { method: ctx.method },
+        data: { ...csrfData(ctx), method: ctx.method },
         evidence: [bodyEv, ev('request:method', ctx.method)],
-        fixes: csrfFixes(ctx),
+        fixes: CSRF_FIXES,
       });
   } else if ((boot || page) && ctx.status === 401) {
     const bodyEv = boot
       ? ev('body', `Spring Boot 401 error body (error "${boot.error}")`)
       : ev('body', 'Whitelabel Error Page, status 401');
-    report.claim('credential-missing', 'entryPoint', 0.45, { evidence: [bodyEv], fixes: [AUTHENTICATE_FIX] });
+    report.claim('credential-missing', 'entryPoint', 0.45, { evidence: [bodyEv], fixes: ['authenticate'] });
   }
 }
 
@@ -244,7 +168,8 @@ export default defineProducer({
       'credential-missing',
       'csrf',
     ],
-    messages: MESSAGES,
+    messages: texts.messages,
+    fixes: texts.fixes,
   },
   recognise(ctx) {
     const bearer = challengeOf(ctx, 'bearer');
