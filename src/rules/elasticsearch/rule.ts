@@ -2,7 +2,8 @@
 // {"error":{"root_cause":[…],"type","reason"},"status"} envelope, and since 7.10
 // an authorization refusal names the action, the user, the effective roles, the
 // indices and the privileges that would grant it — the whole near miss.
-import { defineProducer, ev, jsonString, signals, type Challenge, type Context, type Fix } from '../define.ts';
+import { defineProducer, ev, jsonString, signals, type Challenge, type Context } from '../define.ts';
+import texts from './texts.json' with { type: 'json' };
 
 const HAS_PRIVILEGES_DOC =
   'https://www.elastic.co/guide/en/elasticsearch/reference/current/security-api-has-privileges.html';
@@ -25,37 +26,18 @@ function base(ctx: Context): string {
   return ctx.url ? `${ctx.url.protocol}//${ctx.url.host}` : 'https://localhost:9200';
 }
 
-const authenticate = (ctx: Context) => `curl -s -u "$ES_USER:$ES_PASSWORD" ${base(ctx)}/_security/_authenticate`;
-
-/** The role to create and the has_privileges check for a denial the message spelled out. */
-function grantFixes(
-  ctx: Context,
-  d: { principal: string; user?: string; target: string; kind?: string; indices?: string; privs: string[] },
-): Fix[] {
+/** What the grant fix fills in for a denial the message spelled out: the role to create and the has_privileges check. */
+function grantData(d: { user?: string; kind?: string; indices?: string; privs: string[] }) {
   const priv = d.privs[0] ?? 'PRIVILEGE';
   const names = `["${list(d.indices).join('","') || 'INDEX'}"]`;
-  const roleName = `${(d.privs[0] ?? 'access').replace(/[^a-z0-9_]/gi, '_')}_${(d.indices ?? 'cluster').split(',')[0].replace(/[^a-z0-9_-]/gi, '_')}`;
   const cluster = d.kind === 'cluster';
-  const roleBody = cluster ? `{"cluster":["${priv}"]}` : `{"indices":[{"names":${names},"privileges":["${priv}"]}]}`;
-  const check = cluster ? `{"cluster":["${priv}"]}` : `{"index":[{"names":${names},"privileges":["${priv}"]}]}`;
-  const json = `-H 'Content-Type: application/json' -d`;
-  return [
-    {
-      title: `Grant ${d.privs[0] ?? 'the privilege'} on ${d.target}: create a role with it and add the role to ${d.principal} (or Kibana → Stack Management → Roles)`,
-      difficulty: 'medium',
-      commands: [
-        `curl -s -u "$ADMIN:$ADMIN_PASSWORD" -X PUT ${base(ctx)}/_security/role/${roleName} ${json} '${roleBody}'`,
-        `# then add "${roleName}" to the user's roles (PUT _security/user/${d.user ?? 'USER'} with the full roles list, or the role mapping for its realm)`,
-      ],
-      verify: `curl -s -u "$ES_USER:$ES_PASSWORD" -X GET ${base(ctx)}/_security/user/_has_privileges ${json} '${check}'   # has_all_requested: true`,
-      docs: HAS_PRIVILEGES_DOC,
-    },
-    {
-      title: 'See which roles the request really runs with (realm, role mapping, run-as)',
-      difficulty: 'easy',
-      commands: [authenticate(ctx)],
-    },
-  ];
+  return {
+    privilege: d.privs[0] ?? 'the privilege',
+    roleName: `${(d.privs[0] ?? 'access').replace(/[^a-z0-9_]/gi, '_')}_${(d.indices ?? 'cluster').split(',')[0].replace(/[^a-z0-9_-]/gi, '_')}`,
+    roleBody: cluster ? `{"cluster":["${priv}"]}` : `{"indices":[{"names":${names},"privileges":["${priv}"]}]}`,
+    check: cluster ? `{"cluster":["${priv}"]}` : `{"index":[{"names":${names},"privileges":["${priv}"]}]}`,
+    user: d.user ?? 'USER',
+  };
 }
 
 export default defineProducer({
@@ -73,16 +55,8 @@ export default defineProducer({
     ],
     causes: ['credential-missing', 'credential-invalid', 'credential-expired', 'insufficient-role'],
     statuses: [401, 403],
-    messages: {
-      denied:
-        '{{principal}} is authenticated but none of its effective roles [{{roles}}] grants {{action}} on {{target}}{{wouldGrant}}.{{missingRoles}}',
-      unauthorized: 'The user is authenticated but its roles do not grant this action.',
-      missing:
-        'No credentials reached Elasticsearch: security is on and the request carried no Authorization header (Basic, Bearer or ApiKey).',
-      rejected:
-        'Elasticsearch received credentials but no realm accepted them: wrong password, a user that does not exist (yet), or an invalidated API key.',
-      expired: 'The API key or access token has expired.',
-    },
+    messages: texts.messages,
+    fixes: texts.fixes,
   },
   recognise(ctx) {
     const found = signals();
@@ -105,7 +79,7 @@ export default defineProducer({
   explain(ctx, _recognised, report) {
     const r = reason(ctx) ?? '';
     const evidence = [ev('body:error.reason', r.slice(0, 400))];
-    const auth = authenticate(ctx);
+    const data = { base: base(ctx) };
 
     const m = DENIAL.exec(r);
     if (m) {
@@ -116,6 +90,8 @@ export default defineProducer({
       const target = indices ? `index ${indices}` : kind === 'cluster' ? 'the cluster' : 'the target';
       report.claim('insufficient-role', 'denied', 0.92, {
         data: {
+          ...data,
+          ...grantData({ user, kind, indices, privs }),
           principal,
           roles: held.join(', ') || 'none',
           action,
@@ -132,59 +108,29 @@ export default defineProducer({
             : [`${action} on ${target}`],
           held: held.map((x) => `role ${x}`),
         },
-        fixes: grantFixes(ctx, { principal, user, target, kind, indices, privs }),
+        fixes: ['grantRole', 'authenticate'],
       });
     } else if (/is unauthorized for/.test(r)) {
-      const checkRoles: Fix = {
-        title: 'Check the user’s roles and the privileges the action needs',
-        difficulty: 'medium',
-        commands: [auth],
-        verify: `GET ${base(ctx)}/_security/user/_has_privileges with the index and privilege`,
-      };
-      report.claim('insufficient-role', 'unauthorized', 0.85, { evidence, fixes: [checkRoles] });
+      report.claim('insufficient-role', 'unauthorized', 0.85, { data, evidence, fixes: ['checkRoles'] });
     }
 
     if (/missing authentication (token|credentials)/i.test(r)) {
-      const target = ctx.url?.href ?? base(ctx);
-      const send: Fix = {
-        title: 'Send credentials with every request (Elasticsearch is stateless)',
-        difficulty: 'easy',
-        commands: [
-          `curl -u "$ES_USER:$ES_PASSWORD" ${target}`,
-          `curl -H "Authorization: ApiKey $ES_API_KEY" ${target}`,
-        ],
-        verify: auth,
-      };
-      report.claim('credential-missing', 'missing', 0.88, { evidence, fixes: [send] });
+      report.claim('credential-missing', 'missing', 0.88, {
+        data: { ...data, url: ctx.url?.href ?? data.base },
+        evidence,
+        fixes: ['send'],
+      });
     }
     if (/(?:unable|failed) to authenticate/i.test(r)) {
       const resetUser = /user \[([^\]]+)\]/.exec(r)?.[1] ?? 'USER';
       report.claim('credential-invalid', 'rejected', 0.85, {
+        data: { ...data, resetUser },
         evidence,
-        fixes: [
-          {
-            title: 'Check the credentials against the _authenticate endpoint',
-            difficulty: 'easy',
-            commands: [auth],
-            verify: 'A 200 naming the user and its roles.',
-          },
-          {
-            title: 'Reset a built-in or native user’s password',
-            difficulty: 'easy',
-            commands: [`bin/elasticsearch-reset-password -u ${resetUser}`],
-          },
-        ],
+        fixes: ['checkCredentials', 'resetPassword'],
       });
     }
     if (/expired/i.test(r) && /(api key|token)/i.test(r)) {
-      const body = `-H 'Content-Type: application/json' -d '{"name":"new-key","expiration":"30d"}'`;
-      const newKey: Fix = {
-        title: 'Create a new API key (or refresh the token)',
-        difficulty: 'easy',
-        commands: [`curl -s -u "$ES_USER:$ES_PASSWORD" -X POST ${base(ctx)}/_security/api_key ${body}`],
-        verify: auth,
-      };
-      report.claim('credential-expired', 'expired', 0.85, { evidence, fixes: [newKey] });
+      report.claim('credential-expired', 'expired', 0.85, { data, evidence, fixes: ['newKey'] });
     }
   },
 });

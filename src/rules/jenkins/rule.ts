@@ -2,7 +2,8 @@
 // X-Required-Permission headers (and the same lines in an HTML comment), so
 // the near miss is in the response; a POST without a crumb is Stapler's
 // "No valid crumb was included in the request".
-import { defineProducer, ev, signals, type Context, type Fix } from '../define.ts';
+import { defineProducer, ev, signals, type Context } from '../define.ts';
+import texts from './texts.json' with { type: 'json' };
 
 // "alice is missing the Job/Build permission". The user name starts where a
 // run of non-spaces starts (the lookbehind): without it, a long run such as a
@@ -20,35 +21,6 @@ function root(ctx: Context): string {
   return `${ctx.url.protocol}//${ctx.url.host}${ctxPath}`;
 }
 
-const whoAmIFix = (ctx: Context): Fix => ({
-  title: 'Check who Jenkins thinks you are, with the same credentials',
-  difficulty: 'easy',
-  commands: [`curl -s -u "$JENKINS_USER:$JENKINS_API_TOKEN" ${root(ctx)}/whoAmI/api/json`],
-  verify: '"anonymous": false, your user name, and the authorities (groups) you expect.',
-});
-
-function crumbFixes(ctx: Context): Fix[] {
-  const target = ctx.url?.href ?? `${root(ctx)}/job/JOB/build`;
-  const withPassword = '-u "$JENKINS_USER:$JENKINS_PASSWORD"';
-  return [
-    {
-      title: 'Authenticate with an API token instead of a password (User → Security → API Token → Add new token)',
-      difficulty: 'easy',
-      commands: [`curl -X POST -u "$JENKINS_USER:$JENKINS_API_TOKEN" ${target}`],
-      verify: 'The POST answers 2xx without a Jenkins-Crumb header.',
-    },
-    {
-      title: 'Or fetch a crumb with the same session and send it back in the Jenkins-Crumb header',
-      difficulty: 'easy',
-      commands: [
-        `curl -s -c cookies.txt ${withPassword} ${root(ctx)}/crumbIssuer/api/json`,
-        `curl -s -b cookies.txt ${withPassword} -H "Jenkins-Crumb: <crumb>" -X POST ${target}`,
-      ],
-      docs: CSRF_DOC,
-    },
-  ];
-}
-
 export default defineProducer({
   meta: {
     id: 'jenkins',
@@ -63,15 +35,8 @@ export default defineProducer({
     ],
     causes: ['credential-missing', 'credential-invalid', 'insufficient-role', 'csrf'],
     statuses: [401, 403],
-    messages: {
-      csrf: 'Jenkins’ CSRF protection refused a state-changing request that carried no valid crumb. Requests authenticated with an API token need no crumb (Jenkins 2.96+); a password or session cookie does.',
-      anonymous:
-        'Jenkins treated the request as anonymous, and anonymous lacks {{perm}}: no credentials were sent, or they were not recognised as such.',
-      missingPermission: '{{user}} is logged in but lacks {{perm}}{{implied}}.',
-      tokenRejected:
-        'Jenkins rejected the user name / API token pair (a revoked token, a password where SSO forbids it, or a typo).',
-      noCredentials: 'Jenkins wants credentials and none were sent.',
-    },
+    messages: texts.messages,
+    fixes: texts.fixes,
   },
   recognise(ctx) {
     const t = ctx.body.text;
@@ -95,55 +60,46 @@ export default defineProducer({
       .map((g) => g.trim())
       .filter(Boolean);
     const implied = ctx.headers('x-permission-implied-by');
-    const whoAmI = whoAmIFix(ctx);
+    const base = { root: root(ctx) };
     const whoEv = who ? [ev('header:x-you-are-authenticated-as', who)] : [];
 
     if (NO_CRUMB.test(t))
       report.claim('csrf', 'csrf', 0.92, {
+        data: { ...base, target: ctx.url?.href ?? `${base.root}/job/JOB/build` },
         evidence: [ev('body', 'No valid crumb was included in the request')],
-        fixes: crumbFixes(ctx),
+        fixes: ['apiToken', 'crumb'],
       });
 
     const anonymous = who === 'anonymous' || missingLine?.[1] === 'anonymous';
     const perm = required ?? missingLine?.[2];
     if (anonymous) {
-      const sendFix: Fix = {
-        title: 'Send a user name and API token with every request (Jenkins does not send a Basic challenge first)',
-        difficulty: 'easy',
-        commands: [`curl -u "$JENKINS_USER:$JENKINS_API_TOKEN" ${ctx.url?.href ?? root(ctx)}`],
-      };
       report.claim('credential-missing', 'anonymous', 0.88, {
-        data: { perm: perm ?? 'the permission this page needs' },
+        data: { ...base, perm: perm ?? 'the permission this page needs', url: ctx.url?.href ?? base.root },
         evidence: [...whoEv, ...(perm ? [ev('header:x-required-permission', perm)] : [])],
         ...(perm ? { gap: { required: [perm, ...implied.map((p) => `or ${p}`)], held: ['anonymous'] } } : {}),
-        fixes: [sendFix, whoAmI],
+        fixes: ['sendToken', 'whoAmI'],
       });
     } else if (perm && (who || missingLine)) {
       const user = who ?? missingLine?.[1];
-      const grantFix: Fix = {
-        title: `Grant ${perm} to ${user} or one of its groups (Manage Jenkins → Security → Authorization; for folder/job permissions, the item’s own matrix)`,
-        difficulty: 'medium',
-        docs: 'https://www.jenkins.io/doc/book/security/access-control/permissions/',
-      };
       report.claim('insufficient-role', 'missingPermission', 0.88, {
-        data: { user, perm, implied: implied.length ? ` (also implied by ${implied.join(', ')})` : '' },
+        data: { ...base, user, perm, implied: implied.length ? ` (also implied by ${implied.join(', ')})` : '' },
         evidence: [
           ...whoEv,
           ev('header:x-required-permission', perm),
           ...(missingLine ? [ev('body', missingLine[0])] : []),
         ],
         gap: { required: [perm], held: [`user ${user}`, ...groups.map((g) => `group ${g}`)] },
-        fixes: [grantFix, whoAmI],
+        fixes: ['grant', 'whoAmI'],
       });
     } else if (ctx.status === 401 && ctx.header('x-jenkins') !== undefined) {
       const evidence = [ev('header:x-jenkins', ctx.header('x-jenkins')!)];
       if (/^basic\s/i.test(ctx.requestHeader('authorization') ?? '')) {
-        const newToken: Fix = {
-          title: 'Create a new API token (User → Security → API Token) and retry',
-          difficulty: 'easy',
-        };
-        report.claim('credential-invalid', 'tokenRejected', 0.75, { evidence, fixes: [newToken, whoAmI] });
-      } else report.claim('credential-missing', 'noCredentials', 0.75, { evidence, fixes: [whoAmI] });
+        report.claim('credential-invalid', 'tokenRejected', 0.75, {
+          data: base,
+          evidence,
+          fixes: ['newToken', 'whoAmI'],
+        });
+      } else report.claim('credential-missing', 'noCredentials', 0.75, { data: base, evidence, fixes: ['whoAmI'] });
     }
   },
 });

@@ -6,7 +6,8 @@
 // permissions on a virtual host ("User not authorised to access virtual
 // host"). A request without credentials gets an empty 401 with the
 // management realm's Basic challenge.
-import { defineProducer, ev, signals, type Context, type Fix } from '../define.ts';
+import { defineProducer, ev, signals, type Context } from '../define.ts';
+import texts from './texts.json' with { type: 'json' };
 
 const REALM = /^RabbitMQ Management$/i;
 const ERROR = /^not_authori[sz]ed$/;
@@ -45,30 +46,6 @@ function vhostOf(ctx: Context): string | undefined {
 
 const q = (s: string) => (/^[\w.@-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`);
 
-function loginFixes(user: string, whoami: string): Fix[] {
-  return [
-    {
-      title: 'Check that the user exists and its password',
-      difficulty: 'easy',
-      commands: ['rabbitmqctl list_users', `rabbitmqctl authenticate_user ${q(user)} PASSWORD`],
-      verify: `rabbitmqctl authenticate_user ${q(user)} PASSWORD prints "Success".`,
-    },
-    {
-      title: 'Reset the password',
-      difficulty: 'easy',
-      commands: [`rabbitmqctl change_password ${q(user)} NEW_PASSWORD`],
-      verify: whoami,
-    },
-  ];
-}
-
-const GUEST_FIX: Fix = {
-  title: 'Create a real user for remote access instead of guest',
-  difficulty: 'easy',
-  commands: ['rabbitmqctl add_user NEWUSER PASSWORD', 'rabbitmqctl set_user_tags NEWUSER management'],
-  docs: 'https://www.rabbitmq.com/docs/access-control#loopback-users',
-};
-
 export default defineProducer({
   meta: {
     id: 'rabbitmq',
@@ -84,15 +61,8 @@ export default defineProducer({
     ],
     causes: ['credential-missing', 'credential-invalid', 'insufficient-role', 'ip-restricted'],
     statuses: [401, 403],
-    messages: {
-      missing: 'The management API needs HTTP Basic credentials of a RabbitMQ user and the request sent none.',
-      loginFailed: 'RabbitMQ refused the login{{ofUser}}: the user does not exist or the password is wrong.',
-      guest:
-        'The guest user may only log in from localhost (loopback_users); from anywhere else RabbitMQ answers the same "Login failed".',
-      tag: 'The login worked, but {{who}} lacks the "{{tag}}" tag this part of the management API requires; RabbitMQ says so with a 401.',
-      vhost:
-        '{{Who}} has no permissions on the virtual host{{vhost}}: tags open the management API, but every vhost needs its own configure/write/read grant.',
-    },
+    messages: texts.messages,
+    fixes: texts.fixes,
   },
   recognise(ctx) {
     const found = signals();
@@ -118,29 +88,27 @@ export default defineProducer({
     const user = basicUser(ctx) ?? 'USER';
     const named = user !== 'USER';
     const base = ctx.url ? `${ctx.url.protocol}//${ctx.url.host}` : 'http://localhost:15672';
-    const whoami = `curl -s -u ${user} ${base}/api/whoami shows the user with the tags you expect, and the same request no longer answers ${ctx.status}.`;
+    const data = { user, quser: q(user), base, status: ctx.status };
     const reasonEv = err ? [ev('body:reason', reason)] : [];
 
     if (!err && !ctx.requestHeader('authorization')) {
-      const send: Fix = {
-        title: 'Send a RabbitMQ user’s name and password',
-        difficulty: 'easy',
-        commands: [`curl -u ${user} ${ctx.url?.href ?? `${base}/api/overview`}`],
-        verify: whoami,
-      };
-      report.claim('credential-missing', 'missing', 0.85, { evidence, fixes: [send] });
+      report.claim('credential-missing', 'missing', 0.85, {
+        data: { ...data, url: ctx.url?.href ?? `${base}/api/overview` },
+        evidence,
+        fixes: ['send'],
+      });
     }
 
     if (/^Login failed$/i.test(reason)) {
       report.claim('credential-invalid', 'loginFailed', 0.85, {
-        data: { ofUser: named ? ` of ${user}` : '' },
+        data: { ...data, ofUser: named ? ` of ${user}` : '' },
         evidence: reasonEv,
-        fixes: loginFixes(user, whoami),
+        fixes: ['checkUser', 'resetPassword'],
       });
       if (user === 'guest')
         report.claim('ip-restricted', 'guest', 0.4, {
           evidence: [...reasonEv, ev('request-header:authorization', 'user guest')],
-          fixes: [GUEST_FIX],
+          fixes: ['notGuest'],
         });
     }
 
@@ -148,39 +116,27 @@ export default defineProducer({
     if (tag) {
       const needed = tag[1].toLowerCase() === 'monitor' ? 'monitoring' : tag[1].toLowerCase();
       report.claim('insufficient-role', 'tag', 0.88, {
-        data: { who: named ? user : 'the user', tag: needed },
+        data: { ...data, who: named ? user : 'the user', tag: needed },
         evidence: reasonEv,
         gap: { required: [`user tag ${needed}`], held: [] },
-        fixes: [
-          {
-            title: `Give the user the ${needed} tag (set_user_tags replaces the tag list: repeat any tags it keeps)`,
-            difficulty: 'easy',
-            commands: ['rabbitmqctl list_users', `rabbitmqctl set_user_tags ${q(user)} ${needed}`],
-            verify: `rabbitmqctl list_users shows [${needed}] for ${user}; ${whoami}`,
-            docs: 'https://www.rabbitmq.com/docs/management#permissions',
-          },
-        ],
+        fixes: ['tag'],
       });
     }
 
     if (VHOST_REASON.test(reason)) {
       const vhost = vhostOf(ctx);
       report.claim('insufficient-role', 'vhost', 0.85, {
-        data: { Who: named ? user : 'The user', vhost: vhost ? ` "${vhost}"` : '' },
+        data: {
+          ...data,
+          Who: named ? user : 'The user',
+          vhost: vhost ? ` "${vhost}"` : '',
+          vhostTitle: vhost ? `"${vhost}"` : 'the virtual host',
+          qvhost: q(vhost ?? 'VHOST'),
+          vhostName: vhost ?? 'the vhost',
+        },
         evidence: [...reasonEv, ...(vhost ? [ev('request:url', `virtual host ${vhost}`)] : [])],
         gap: { required: [`permissions on vhost ${vhost ?? 'VHOST'}`], held: [] },
-        fixes: [
-          {
-            title: `Grant the user permissions on ${vhost ? `"${vhost}"` : 'the virtual host'}`,
-            difficulty: 'easy',
-            commands: [
-              `rabbitmqctl list_user_permissions ${q(user)}`,
-              `rabbitmqctl set_permissions -p ${q(vhost ?? 'VHOST')} ${q(user)} '.*' '.*' '.*'`,
-            ],
-            verify: `rabbitmqctl list_user_permissions ${q(user)} lists ${vhost ?? 'the vhost'}; the same request answers 200.`,
-            docs: 'https://www.rabbitmq.com/docs/access-control#authorisation',
-          },
-        ],
+        fixes: ['vhost'],
       });
     }
   },

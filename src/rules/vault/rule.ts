@@ -4,7 +4,8 @@
 // occurred:\n\t* …" on newer versions). The request tells them apart only
 // partly: X-Vault-Token names the product, the token's shape says whether it
 // can be a Vault token at all, and the path plus method give the capability.
-import { defineProducer, ev, signals, type Context, type Fix } from '../define.ts';
+import { defineProducer, ev, signals, type Context } from '../define.ts';
+import texts from './texts.json' with { type: 'json' };
 
 const REQUEST_HEADERS = ['x-vault-token', 'x-vault-namespace', 'x-vault-request', 'x-vault-wrap-ttl'];
 const RESPONSE_HEADERS = ['x-vault-index', 'x-vault-raft-index'];
@@ -44,29 +45,6 @@ function capability(ctx: Context): string {
   return CAPABILITY[ctx.method] ?? 'read';
 }
 
-const lookupFix = (nsFlag: string): Fix => ({
-  title: 'Look the token up: its policies, TTL and whether Vault knows it',
-  difficulty: 'easy',
-  commands: [`vault token lookup${nsFlag}`],
-  verify:
-    'The policies listed include one that grants the path; an error here means the token itself is invalid or expired.',
-  docs: 'https://developer.hashicorp.com/vault/docs/commands/token/lookup',
-});
-
-function policyFix(path: string, cap: string, nsFlag: string): Fix {
-  const first = cap.split(' ')[0];
-  return {
-    title: `Add the capability to a policy the token carries (path "${path}" { capabilities = ["${first}"] }) — for KV v2 the path includes data/ or metadata/`,
-    difficulty: 'medium',
-    commands: [
-      `vault policy read${nsFlag} <policy>`,
-      `printf 'path "${path}" {\\n  capabilities = ["${first}"]\\n}\\n' | vault policy write${nsFlag} <policy> -`,
-    ],
-    verify: `vault token capabilities${nsFlag} ${path}   # must list ${first} (new tokens pick up policy edits at once; check the token's policies with vault token lookup)`,
-    docs: POLICIES_DOC,
-  };
-}
-
 export default defineProducer({
   meta: {
     id: 'vault',
@@ -81,18 +59,8 @@ export default defineProducer({
     ],
     causes: ['credential-missing', 'credential-invalid', 'credential-expired', 'insufficient-role'],
     statuses: [401, 403],
-    messages: {
-      missing: 'No Vault token reached the server: the request had no X-Vault-Token (or Authorization: Bearer) header.',
-      unknownToken:
-        'Vault does not know this token: it was revoked, expired, or belongs to another cluster or namespace.',
-      expired: 'A token past its TTL (or whose parent was revoked) gets the same answer.',
-      policy:
-        'No policy attached to the token grants "{{cap}}" on {{path}}{{inNamespace}}. Vault denies by default and says only "permission denied"; it gives an unknown or expired token the same answer.',
-      notVaultToken:
-        'The token sent does not look like a Vault token (hvs./s./UUID), so Vault most likely does not know it — and answers an unknown token with the same "permission denied".',
-      sameAnswer:
-        'Vault answers a token it does not know (revoked, expired, another cluster or namespace) with the same "permission denied".',
-    },
+    messages: texts.messages,
+    fixes: texts.fixes,
   },
   recognise(ctx) {
     const found = signals();
@@ -120,46 +88,34 @@ export default defineProducer({
     const cap = capability(ctx);
     const ns = ctx.requestHeader('x-vault-namespace');
     const nsFlag = ns ? ` -namespace=${ns}` : '';
-    const lookup = lookupFix(nsFlag);
+    const data = { nsFlag, path, firstCap: cap.split(' ')[0], url: ctx.url?.href ?? '$VAULT_ADDR/v1/PATH' };
 
     if (/missing client token/i.test(all) || (/permission denied/i.test(all) && ctx.exchange.request && !token)) {
-      const login: Fix = {
-        title: 'Log in and send the token',
-        difficulty: 'easy',
-        commands: [
-          'vault login -method=<method>',
-          `curl -H "X-Vault-Token: $VAULT_TOKEN" ${ctx.url?.href ?? '$VAULT_ADDR/v1/PATH'}`,
-        ],
-        verify: `vault token capabilities${nsFlag} ${path}`,
-      };
       report.claim('credential-missing', 'missing', 0.85, {
+        data,
         evidence: [...errEv, ev('request-header:x-vault-token', 'absent')],
-        fixes: [login],
+        fixes: ['login'],
       });
     } else if (/invalid token|bad token/i.test(all)) {
-      const relogin: Fix = {
-        title: 'Log in again for a fresh token',
-        difficulty: 'easy',
-        commands: ['vault login -method=<method>'],
-      };
-      report.claim('credential-invalid', 'unknownToken', 0.85, { evidence: errEv, fixes: [lookup, relogin] });
-      report.claim('credential-expired', 'expired', 0.4, { evidence: errEv, fixes: [lookup] });
+      report.claim('credential-invalid', 'unknownToken', 0.85, { data, evidence: errEv, fixes: ['lookup', 'relogin'] });
+      report.claim('credential-expired', 'expired', 0.4, { data, evidence: errEv, fixes: ['lookup'] });
     } else if (/permission denied/i.test(all)) {
       const shaped = token !== undefined && TOKEN_SHAPE.test(token);
       const odd = token !== undefined && !shaped;
       report.claim('insufficient-role', 'policy', odd ? 0.45 : 0.75, {
-        data: { cap, path, inNamespace: ns ? ` in namespace ${ns}` : '' },
+        data: { ...data, cap, inNamespace: ns ? ` in namespace ${ns}` : '' },
         evidence: errEv,
         gap: { required: [`${cap} on ${path}${ns ? ` (namespace ${ns})` : ''}`], held: [] },
-        fixes: [policyFix(path, cap, nsFlag), lookup],
+        fixes: ['policy', 'lookup'],
       });
       const shapeEv = ev(
         'request-header:x-vault-token',
         shaped ? 'has the shape of a Vault token' : 'not shaped like a Vault token',
       );
       report.claim('credential-invalid', odd ? 'notVaultToken' : 'sameAnswer', odd ? 0.7 : 0.35, {
+        data,
         evidence: [...errEv, ...(token !== undefined ? [shapeEv] : [])],
-        fixes: [lookup],
+        fixes: ['lookup'],
       });
     }
   },

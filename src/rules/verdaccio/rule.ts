@@ -9,7 +9,8 @@
 // (Verdaccio 6); its 401s challenge "Basic, Bearer". The public npm registry
 // answers in the same {"error": …} shape, but from behind Cloudflare (cf-ray,
 // Server: cloudflare) with npm-notice headers: those rule Verdaccio out.
-import { defineProducer, ev, jsonString, signals, type Context, type Fix } from '../define.ts';
+import { defineProducer, ev, jsonString, signals, type Context } from '../define.ts';
+import texts from './texts.json' with { type: 'json' };
 
 const DOCS_PACKAGES = 'https://verdaccio.org/docs/packages';
 const DOCS_AUTH = 'https://verdaccio.org/docs/authentication';
@@ -36,70 +37,6 @@ function registryOf(ctx: Context): string {
   return ctx.url ? `${ctx.url.origin}/` : 'REGISTRY_URL';
 }
 
-const loginFix = (ctx: Context, registry: string): Fix => ({
-  title: 'Log in to this registry, so npm sends your token',
-  difficulty: 'easy',
-  commands: [
-    `npm login --registry ${registry}`,
-    `npm config get //${ctx.url?.host ?? 'REGISTRY_HOST'}/:_authToken  # the token npm will send`,
-  ],
-  verify: `npm whoami --registry ${registry} prints your user name.`,
-  docs: DOCS_AUTH,
-});
-
-const RESTART = 'systemctl restart verdaccio  # or restart the container';
-
-const anonymousFix = (action: string, pkg: string, registry: string): Fix => ({
-  title: `Or let anonymous users ${action} ${pkg} (only if that is intended)`,
-  difficulty: 'medium',
-  commands: [`# config.yaml\npackages:\n  '${pkg}':\n    ${action}: $all`, RESTART],
-  verify: `npm view ${pkg} --registry ${registry} (for access) works without a token.`,
-  docs: DOCS_PACKAGES,
-});
-
-function allowFixes(user: string, action: string, pkg: string, registry: string): Fix[] {
-  const npmCommand = `npm ${action === 'access' ? 'view' : action} ${action === 'access' ? pkg : ''} --registry ${registry}`;
-  return [
-    {
-      title: `Add ${user} (or a group ${user} belongs to) to the \`${action}:\` line of the package rule that matches ${pkg}, then restart Verdaccio`,
-      difficulty: 'medium',
-      commands: [
-        `# config.yaml — the first pattern that matches ${pkg} decides\npackages:\n  '${pkg}':\n    access: $authenticated\n    ${action}: ${user}`,
-        RESTART,
-      ],
-      verify: `npm whoami --registry ${registry} prints ${user}, and \`${npmCommand}\` succeeds.`,
-      docs: DOCS_PACKAGES,
-    },
-    {
-      title: `Or log in as a user the rule already names`,
-      difficulty: 'easy',
-      commands: [`npm logout --registry ${registry}`, `npm login --registry ${registry}`],
-      verify: `npm whoami --registry ${registry} prints a user listed in \`${action}:\`.`,
-    },
-  ];
-}
-
-function passwordFixes(user: string | undefined, registry: string): Fix[] {
-  return [
-    {
-      title: 'Log in again with the right password',
-      difficulty: 'easy',
-      commands: [`npm login --registry ${registry}`],
-      verify: `npm whoami --registry ${registry} prints your user name.`,
-      docs: DOCS_AUTH,
-    },
-    {
-      title: 'Or have the admin reset the password in the htpasswd file',
-      difficulty: 'easy',
-      commands: [
-        `htpasswd -B /verdaccio/storage/htpasswd ${user ?? 'USER'}  # the file named by auth.htpasswd.file in config.yaml`,
-      ],
-      verify: `npm login --registry ${registry} succeeds.`,
-      docs: DOCS_HTPASSWD,
-    },
-  ];
-}
-
 export default defineProducer({
   meta: {
     id: 'verdaccio',
@@ -115,19 +52,8 @@ export default defineProducer({
     ],
     causes: ['credential-missing', 'credential-invalid', 'insufficient-role'],
     statuses: [401, 403],
-    messages: {
-      tokenIgnored:
-        'Verdaccio answered "{{message}}" although the request carried {{scheme}} credentials: it did not accept them (expired or revoked token, a token from another registry or from before the server\'s secret changed, or a wrong password) and treated the request as anonymous.',
-      needsLogin: 'The package {{pkg}} needs a logged-in user to {{action}}.',
-      anonymous:
-        'Verdaccio answered "{{message}}": the request carried no credentials, and config.yaml\'s rule for {{pkg}} lets only logged-in users {{action}} it (`{{action}}: $authenticated` or named users).',
-      notAllowed:
-        'Verdaccio answered "{{message}}": {{user}} authenticated, but is not in the `{{action}}:` list of the config.yaml rule that matches {{pkg}} (nor in a group it names).',
-      wrongPassword:
-        'Verdaccio answered "{{message}}": the password{{forUser}} did not match the htpasswd entry (npm login sends it in the request body, not in a header).',
-      passwordInBody: 'npm login sends the password in the body, so the missing Authorization header is expected.',
-      mustLogIn: 'Verdaccio answered "{{message}}"',
-    },
+    messages: texts.messages,
+    fixes: texts.fixes,
   },
   recognise(ctx) {
     const powered = ctx.header('x-powered-by') ?? '';
@@ -156,7 +82,7 @@ export default defineProducer({
     const registry = registryOf(ctx);
     const bodyEv = ev('body:error', message);
     const sentAuth = ctx.requestHeader('authorization');
-    const login = loginFix(ctx, registry);
+    const where = { registry, host: ctx.url?.host ?? 'REGISTRY_HOST' };
 
     const required = REQUIRED.exec(message);
     const notAllowed = NOT_ALLOWED.exec(message);
@@ -167,37 +93,44 @@ export default defineProducer({
         // or signed with an old secret) into an anonymous user.
         const scheme = sentAuth.split(' ')[0];
         report.claim('credential-invalid', 'tokenIgnored', 0.7, {
-          data: { message, scheme },
+          data: { ...where, message, scheme },
           evidence: [bodyEv, ev('request:header:authorization', `${scheme} credentials sent`)],
-          fixes: [login],
+          fixes: ['login'],
         });
         report.claim('credential-missing', 'needsLogin', 0.2, {
-          data: { pkg, action },
+          data: { ...where, pkg, action },
           evidence: [bodyEv],
-          fixes: [login],
+          fixes: ['login'],
         });
       } else {
         report.claim('credential-missing', 'anonymous', 0.85, {
-          data: { message, pkg, action },
+          data: { ...where, message, pkg, action },
           evidence: [bodyEv, ...(ctx.exchange.request ? [ev('request', 'no Authorization header')] : [])],
-          fixes: [login, anonymousFix(action, pkg, registry)],
+          fixes: ['login', 'allowAnonymous'],
         });
       }
     } else if (notAllowed) {
       const [, user, action, pkg] = notAllowed;
       report.claim('insufficient-role', 'notAllowed', 0.9, {
-        data: { message, user, action, pkg },
+        data: {
+          registry,
+          message,
+          user,
+          action,
+          pkg,
+          npmCommand: `npm ${action === 'access' ? 'view' : action} ${action === 'access' ? pkg : ''} --registry ${registry}`,
+        },
         evidence: [bodyEv],
         gap: { required: [`${action} on ${pkg} (config.yaml packages → ${action}:)`], held: [`user ${user}`] },
-        fixes: allowFixes(user, action, pkg, registry),
+        fixes: ['allowUser', 'loginAsAllowed'],
       });
     } else if (/^unauthorized access$|^bad username\/password, access denied$/.test(message)) {
       const raw = /org\.couchdb\.user:([^/?]+)/.exec(ctx.url?.pathname ?? '')?.[1];
       const user = raw === undefined ? undefined : decodeURIComponent(raw);
       report.claim('credential-invalid', 'wrongPassword', 0.85, {
-        data: { message, forUser: user ? ` for ${user}` : '' },
+        data: { registry, message, forUser: user ? ` for ${user}` : '', htpasswdUser: user ?? 'USER' },
         evidence: [bodyEv, ...(user ? [ev('request:url', `npm login for ${user}`)] : [])],
-        fixes: passwordFixes(user, registry),
+        fixes: ['rightPassword', 'resetPassword'],
       });
       // The password travelled in the body: no Authorization header does not mean nothing was sent.
       if (user && !sentAuth)
@@ -205,7 +138,11 @@ export default defineProducer({
           evidence: [ev('request:url', 'PUT /-/user/org.couchdb.user:…')],
         });
     } else if (/^You must be logged in to publish packages\.$/.test(message)) {
-      report.claim('credential-missing', 'mustLogIn', 0.85, { data: { message }, evidence: [bodyEv], fixes: [login] });
+      report.claim('credential-missing', 'mustLogIn', 0.85, {
+        data: { ...where, message },
+        evidence: [bodyEv],
+        fixes: ['login'],
+      });
     }
   },
 });
