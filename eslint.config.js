@@ -37,7 +37,12 @@ export default [
   {
     // Unused names prefixed with "_" are deliberate (a callback's unused argument).
     files: ['**/*.ts'],
-    rules: { '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }] },
+    rules: {
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' },
+      ],
+    },
   },
   {
     // Test servers and capture scripts read JSON of their own making or a

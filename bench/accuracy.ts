@@ -32,7 +32,10 @@ for (const fx of fixtures) {
   const report = diagnoseWith(rules, fx.exchange, { now: fx.now });
   const ranked = report.causes.map((c) => c.id);
   const file = fx.file.slice(rulesDir().length + 1);
-  const got = ranked.slice(0, 3).map((id, i) => `${id}:${report.causes[i].score}`).join(', ');
+  const got = ranked
+    .slice(0, 3)
+    .map((id, i) => `${id}:${report.causes[i].score}`)
+    .join(', ');
   if (ranked[0] === fx.label.cause) top1++;
   else misses.top1.push({ file, label: fx.label.cause, got });
   if (ranked.slice(0, 3).includes(fx.label.cause)) top3++;
@@ -50,13 +53,18 @@ const withoutProduct = new Map<string, typeof rules>();
 for (const fx of fixtures) {
   if (fx.productHidden) continue;
   const p = fx.label.product;
-  if (!withoutProduct.has(p)) withoutProduct.set(p, rules.filter((r) => r.meta.product !== p));
+  if (!withoutProduct.has(p))
+    withoutProduct.set(
+      p,
+      rules.filter((r) => r.meta.product !== p),
+    );
   const report = diagnoseWith(withoutProduct.get(p)!, fx.exchange, { now: fx.now });
   const file = fx.file.slice(rulesDir().length + 1);
   unknown.total++;
   const named = report.deniedBy?.product;
   const confident = named && named !== 'unknown' && named !== p && (report.deniedBy?.confidence ?? 0) >= 0.5;
-  if (confident) unknown.confidentWrong.push({ file, label: `${p} hidden`, got: `${named} (${report.deniedBy?.confidence})` });
+  if (confident)
+    unknown.confidentWrong.push({ file, label: `${p} hidden`, got: `${named} (${report.deniedBy?.confidence})` });
   else unknown.graceful++;
   if (report.deniedBy?.layer === fx.label.layer) unknown.layer++;
   else unknown.layerMisses.push({ file, label: fx.label.layer, got: report.deniedBy?.layer ?? '(none)' });
@@ -72,7 +80,13 @@ const result = {
   producer: producer / n,
   layer: layer / n,
   misses,
-  productUnknown: { exchanges: unknown.total, graceful: unknown.graceful / unknown.total, layer: unknown.layer / unknown.total, confidentWrong: unknown.confidentWrong, layerMisses: unknown.layerMisses },
+  productUnknown: {
+    exchanges: unknown.total,
+    graceful: unknown.graceful / unknown.total,
+    layer: unknown.layer / unknown.total,
+    confidentWrong: unknown.confidentWrong,
+    layerMisses: unknown.layerMisses,
+  },
 };
 if (process.argv.includes('--json')) process.stdout.write(JSON.stringify(result, null, 2) + '\n');
 else {

@@ -43,7 +43,8 @@ export async function generateHar(opts: { entries: number; seed: number; file?: 
   const int = (lo: number, hi: number) => lo + Math.floor(rand() * (hi - lo + 1));
   const pick = <T>(a: readonly T[]): T => a[Math.floor(rand() * a.length)];
   const normal = () => Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
-  const logNormal = (median: number, sigma: number, max: number) => Math.min(max, Math.round(median * Math.exp(sigma * normal())));
+  const logNormal = (median: number, sigma: number, max: number) =>
+    Math.min(max, Math.round(median * Math.exp(sigma * normal())));
   const hex = (n: number) => {
     let s = '';
     for (let i = 0; i < n; i++) s += '0123456789abcdef'[Math.floor(rand() * 16)];
@@ -59,7 +60,28 @@ export async function generateHar(opts: { entries: number; seed: number; file?: 
   // Pools sliced at random offsets: building every body byte by byte would make generation, not reading, the slow part.
   const binary = Buffer.alloc(4 << 20);
   for (let i = 0; i < binary.length; i++) binary[i] = Math.floor(rand() * 256);
-  const words = ['id', 'name', 'status', 'created_at', 'updated_at', 'owner', 'items', 'total', 'price', 'currency', 'tags', 'enabled', 'url', 'title', 'description', 'count', 'next', 'region', 'plan', 'role'];
+  const words = [
+    'id',
+    'name',
+    'status',
+    'created_at',
+    'updated_at',
+    'owner',
+    'items',
+    'total',
+    'price',
+    'currency',
+    'tags',
+    'enabled',
+    'url',
+    'title',
+    'description',
+    'count',
+    'next',
+    'region',
+    'plan',
+    'role',
+  ];
   const jsonPool = (() => {
     const items: unknown[] = [];
     for (let i = 0; i < 4000; i++) {
@@ -79,13 +101,16 @@ export async function generateHar(opts: { entries: number; seed: number; file?: 
     return s;
   })();
   const htmlPool = (() => {
-    let s = '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Dashboard</title><link rel="stylesheet" href="/static/app.css"></head><body>\n';
-    for (let i = 0; i < 3000; i++) s += `<div class="row ${pick(words)}"><a href="/${pick(words)}/${int(1, 9999)}" data-id="${hex(8)}">${pick(words)} ${token(10)}</a><span>${int(0, 500)}</span></div>\n`;
+    let s =
+      '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Dashboard</title><link rel="stylesheet" href="/static/app.css"></head><body>\n';
+    for (let i = 0; i < 3000; i++)
+      s += `<div class="row ${pick(words)}"><a href="/${pick(words)}/${int(1, 9999)}" data-id="${hex(8)}">${pick(words)} ${token(10)}</a><span>${int(0, 500)}</span></div>\n`;
     return s;
   })();
   const cssPool = (() => {
     let s = '';
-    for (let i = 0; i < 5000; i++) s += `.${pick(words)}-${hex(3)}{margin:${int(0, 24)}px;color:#${hex(6)};display:${pick(['flex', 'block', 'grid', 'none'])}}\n`;
+    for (let i = 0; i < 5000; i++)
+      s += `.${pick(words)}-${hex(3)}{margin:${int(0, 24)}px;color:#${hex(6)};display:${pick(['flex', 'block', 'grid', 'none'])}}\n`;
     return s;
   })();
   const slice = (pool: string, n: number) => {
@@ -103,7 +128,8 @@ export async function generateHar(opts: { entries: number; seed: number; file?: 
     return binary.subarray(start, start + n).toString('base64');
   };
 
-  const chromeUA = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36';
+  const chromeUA =
+    'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36';
   const secChUa = '"Chromium";v="156", "Not-A.Brand";v="24", "Google Chrome";v="156"';
   const site = 'https://app.example.com';
   const hosts = {
@@ -135,7 +161,9 @@ export async function generateHar(opts: { entries: number; seed: number; file?: 
   const jwt = () => `eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.${token(int(140, 260))}.${token(342)}`;
 
   // Denial responses shaped like what each producer sends.
-  const denials: Array<() => { status: number; statusText: string; headers: [string, string][]; mimeType: string; text: string }> = [
+  const denials: Array<
+    () => { status: number; statusText: string; headers: [string, string][]; mimeType: string; text: string }
+  > = [
     () => ({
       status: 403,
       statusText: 'Forbidden',
@@ -208,7 +236,11 @@ export async function generateHar(opts: { entries: number; seed: number; file?: 
         ['x-accepted-github-permissions', 'issues=write'],
       ],
       mimeType: 'application/json',
-      text: JSON.stringify({ message: 'Resource not accessible by integration', documentation_url: 'https://docs.github.com/rest/issues/issues#create-an-issue', status: '403' }),
+      text: JSON.stringify({
+        message: 'Resource not accessible by integration',
+        documentation_url: 'https://docs.github.com/rest/issues/issues#create-an-issue',
+        status: '403',
+      }),
     }),
     () => ({
       status: 403,
@@ -256,7 +288,8 @@ export async function generateHar(opts: { entries: number; seed: number; file?: 
 
   const pages = Math.max(1, Math.ceil(entries / 400));
   const t0 = Date.UTC(2026, 2, 14, 9, 30, 0);
-  let header = '{\n  "log": {\n    "version": "1.2",\n    "creator": {\n      "name": "WebInspector",\n      "version": "537.36"\n    },\n    "pages": [';
+  let header =
+    '{\n  "log": {\n    "version": "1.2",\n    "creator": {\n      "name": "WebInspector",\n      "version": "537.36"\n    },\n    "pages": [';
   for (let p = 0; p < pages; p++)
     header += `${p ? ',' : ''}\n      {\n        "startedDateTime": "${new Date(t0 + p * 60000).toISOString()}",\n        "id": "page_${p + 1}",\n        "title": "${site}/${pick(words)}/${p}",\n        "pageTimings": {\n          "onContentLoad": ${(200 + rand() * 800).toFixed(3)},\n          "onLoad": ${(400 + rand() * 1600).toFixed(3)}\n        }\n      }`;
   header += '\n    ],\n    "entries": [';
@@ -298,12 +331,23 @@ export async function generateHar(opts: { entries: number; seed: number; file?: 
           ['Connection', 'keep-alive'],
         ];
     reqHeaders.push(
-      ['accept', kind === 'image' ? 'image/avif,image/webp,image/apng,image/svg+xml,image/*,*/*;q=0.8' : kind === 'document' ? 'text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8' : '*/*'],
+      [
+        'accept',
+        kind === 'image'
+          ? 'image/avif,image/webp,image/apng,image/svg+xml,image/*,*/*;q=0.8'
+          : kind === 'document'
+            ? 'text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8'
+            : '*/*',
+      ],
       ['accept-encoding', 'gzip, deflate, br, zstd'],
       ['accept-language', 'en-GB,en;q=0.9,de;q=0.8'],
     );
     if (kind === 'xhr') reqHeaders.push(['authorization', `Bearer ${jwt()}`]);
-    if (sameSite) reqHeaders.push(['cookie', `${sessionCookie}; ${csrfCookie}; _ga=GA1.1.${int(1e8, 9e8)}.${int(1.7e9, 1.8e9)}; theme=dark`]);
+    if (sameSite)
+      reqHeaders.push([
+        'cookie',
+        `${sessionCookie}; ${csrfCookie}; _ga=GA1.1.${int(1e8, 9e8)}.${int(1.7e9, 1.8e9)}; theme=dark`,
+      ]);
     if (post) reqHeaders.push(['content-type', 'application/json'], ['origin', site]);
     if (h2) reqHeaders.push(['priority', kind === 'image' ? 'i' : 'u=1, i']);
     reqHeaders.push(
@@ -330,7 +374,11 @@ export async function generateHar(opts: { entries: number; seed: number; file?: 
       statusText = d.statusText;
       mimeType = d.mimeType;
       text = d.text;
-      resHeaders = [...d.headers, ['date', new Date(t0 + i * 37).toUTCString()], ['content-length', String(Buffer.byteLength(d.text))]];
+      resHeaders = [
+        ...d.headers,
+        ['date', new Date(t0 + i * 37).toUTCString()],
+        ['content-length', String(Buffer.byteLength(d.text))],
+      ];
     } else {
       const roll = rand();
       if (roll < 0.04) status = 304;
@@ -379,9 +427,14 @@ export async function generateHar(opts: { entries: number; seed: number; file?: 
         ['server', pick(['nginx', 'cloudflare', 'envoy'])],
         ['x-request-id', `${hex(8)}-${hex(4)}-${hex(4)}-${hex(4)}-${hex(12)}`],
       ];
-      if (kind !== 'image') resHeaders.push(['strict-transport-security', 'max-age=63072000; includeSubDomains; preload'], ['vary', 'Accept-Encoding']);
+      if (kind !== 'image')
+        resHeaders.push(
+          ['strict-transport-security', 'max-age=63072000; includeSubDomains; preload'],
+          ['vary', 'Accept-Encoding'],
+        );
       if (status === 302) resHeaders.push(['location', `${site}/login?next=${encodeURIComponent(u.pathname)}`]);
-      if (kind === 'document' || rand() < 0.02) resHeaders.push(['set-cookie', `sid=${token(32)}; Path=/; Secure; HttpOnly; SameSite=Lax`]);
+      if (kind === 'document' || rand() < 0.02)
+        resHeaders.push(['set-cookie', `sid=${token(32)}; Path=/; Secure; HttpOnly; SameSite=Lax`]);
     }
     const bodySize = text === undefined ? 0 : encoding ? Math.floor((text.length * 3) / 4) : Buffer.byteLength(text);
     const timings = {
@@ -402,7 +455,13 @@ export async function generateHar(opts: { entries: number; seed: number; file?: 
               type: 'script',
               stack: {
                 callFrames: [
-                  { functionName: pick(words), scriptId: String(int(10, 300)), url: `${site}/static/js/main.${hex(8)}.js`, lineNumber: int(0, 2), columnNumber: int(1000, 90000) },
+                  {
+                    functionName: pick(words),
+                    scriptId: String(int(10, 300)),
+                    url: `${site}/static/js/main.${hex(8)}.js`,
+                    lineNumber: int(0, 2),
+                    columnNumber: int(1000, 90000),
+                  },
                 ],
               },
             }
@@ -420,13 +479,38 @@ export async function generateHar(opts: { entries: number; seed: number; file?: 
         queryString: [...u.searchParams].map(([name, value]) => ({ name, value })),
         cookies: sameSite
           ? [
-              { name: 'sid', value: sessionCookie.slice(4), path: '/', domain: '.example.com', expires: '1969-12-31T23:59:59.000Z', httpOnly: true, secure: true, sameSite: 'Lax' },
-              { name: 'csrftoken', value: csrfCookie.slice(10), path: '/', domain: '.example.com', expires: '2027-03-14T09:30:00.000Z', httpOnly: false, secure: true, sameSite: 'Lax' },
+              {
+                name: 'sid',
+                value: sessionCookie.slice(4),
+                path: '/',
+                domain: '.example.com',
+                expires: '1969-12-31T23:59:59.000Z',
+                httpOnly: true,
+                secure: true,
+                sameSite: 'Lax',
+              },
+              {
+                name: 'csrftoken',
+                value: csrfCookie.slice(10),
+                path: '/',
+                domain: '.example.com',
+                expires: '2027-03-14T09:30:00.000Z',
+                httpOnly: false,
+                secure: true,
+                sameSite: 'Lax',
+              },
             ]
           : [],
         headersSize: -1,
         bodySize: post ? 0 : 0,
-        ...(post ? { postData: { mimeType: 'application/json', text: JSON.stringify({ [pick(words)]: token(int(8, 40)), [pick(words)]: int(0, 999) }) } } : {}),
+        ...(post
+          ? {
+              postData: {
+                mimeType: 'application/json',
+                text: JSON.stringify({ [pick(words)]: token(int(8, 40)), [pick(words)]: int(0, 999) }),
+              },
+            }
+          : {}),
       },
       response: {
         status,
@@ -434,7 +518,12 @@ export async function generateHar(opts: { entries: number; seed: number; file?: 
         httpVersion: h2 ? 'http/2.0' : 'HTTP/1.1',
         headers: resHeaders.map(([name, value]) => ({ name, value })),
         cookies: [],
-        content: { size: bodySize, mimeType, ...(text !== undefined ? { text } : {}), ...(encoding ? { encoding } : {}) },
+        content: {
+          size: bodySize,
+          mimeType,
+          ...(text !== undefined ? { text } : {}),
+          ...(encoding ? { encoding } : {}),
+        },
         redirectURL: status === 302 ? `${site}/login` : '',
         headersSize: -1,
         bodySize: -1,
@@ -468,5 +557,7 @@ if (import.meta.main) {
   const seed = Number(arg('--seed') ?? 403);
   const t = performance.now();
   const r = await generateHar({ entries, seed, file: arg('--out') });
-  console.log(`wrote ${r.file}: ${r.entries} entries, ${r.denials} denied, ${(r.bytes / 1e6).toFixed(1)} MB in ${((performance.now() - t) / 1000).toFixed(1)} s`);
+  console.log(
+    `wrote ${r.file}: ${r.entries} entries, ${r.denials} denied, ${(r.bytes / 1e6).toFixed(1)} MB in ${((performance.now() - t) / 1000).toFixed(1)} s`,
+  );
 }

@@ -58,7 +58,9 @@ async function ensureHar(): Promise<GeneratedHar> {
   process.stdout.write(`generating ${file} (${entries} entries, seed ${seed}) …\n`);
   const t = performance.now();
   const g = await generateHar({ entries, seed, file });
-  process.stdout.write(`  ${(g.bytes / 1e6).toFixed(1)} MB, ${g.denials} denied entries, ${((performance.now() - t) / 1000).toFixed(1)} s\n`);
+  process.stdout.write(
+    `  ${(g.bytes / 1e6).toFixed(1)} MB, ${g.denials} denied entries, ${((performance.now() - t) / 1000).toFixed(1)} s\n`,
+  );
   return g;
 }
 
@@ -96,7 +98,9 @@ function measure(cmd: string[], stdoutFile: string): Promise<Measured> {
     let stderr = '';
     child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     let sampled = 0;
-    const sampler = useGnuTime ? undefined : setInterval(() => (sampled = Math.max(sampled, peakFromProc(child.pid!))), 20);
+    const sampler = useGnuTime
+      ? undefined
+      : setInterval(() => (sampled = Math.max(sampled, peakFromProc(child.pid!))), 20);
     child.on('error', reject);
     child.on('close', (code) => {
       const wallSeconds = (performance.now() - started) / 1000;
@@ -125,7 +129,9 @@ const har = await ensureHar();
 // The built command, as users run it (npm run bench builds it first).
 const cli = join(ROOT, 'dist', 'cli.js');
 const useCli = existsSync(cli) && !values.driver;
-const why403Cmd = useCli ? [process.execPath, cli, 'explain', '--jsonl', har.file] : [process.execPath, join(import.meta.dirname, 'explain-driver.ts'), har.file];
+const why403Cmd = useCli
+  ? [process.execPath, cli, 'explain', '--jsonl', har.file]
+  : [process.execPath, join(import.meta.dirname, 'explain-driver.ts'), har.file];
 const jqCmd = ['jq', JQ_FILTER, har.file];
 
 await warm(har.file);
@@ -159,11 +165,17 @@ const j = best(jqRuns);
 const ratio = j.wallSeconds / w.wallSeconds;
 const rows = [
   ['command', 'wall s', 'peak RSS MB', 'denials'],
-  [useCli ? 'why403 explain --jsonl' : 'bench/explain-driver.ts (no CLI)', w.wallSeconds.toFixed(2), w.peakRssMB.toFixed(0), String(whyCount)],
+  [
+    useCli ? 'why403 explain --jsonl' : 'bench/explain-driver.ts (no CLI)',
+    w.wallSeconds.toFixed(2),
+    w.peakRssMB.toFixed(0),
+    String(whyCount),
+  ],
   ['jq (select 401/403 | length)', j.wallSeconds.toFixed(2), j.peakRssMB.toFixed(0), String(jqCount)],
 ];
 const widths = rows[0].map((_, c) => Math.max(...rows.map((row) => row[c].length)));
-const line = (row: string[]) => row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  ');
+const line = (row: string[]) =>
+  row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  ');
 process.stdout.write(
   [
     '',

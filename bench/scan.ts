@@ -58,7 +58,9 @@ const { values } = parseArgs({
   },
 });
 if (values.help) {
-  process.stdout.write('usage: node bench/scan.ts [--quick] [--rounds 5] [--seconds 8] [--ids 60000] [--concurrency 4] [--no-c16] [--no-pin]\n');
+  process.stdout.write(
+    'usage: node bench/scan.ts [--quick] [--rounds 5] [--seconds 8] [--ids 60000] [--concurrency 4] [--no-c16] [--no-pin]\n',
+  );
   process.exit(0);
 }
 const rounds = Number(values.rounds);
@@ -66,7 +68,9 @@ const seconds = Number(values.seconds);
 const throughputIds = Number(values.ids);
 const concurrency = Number(values.concurrency);
 if (![rounds, throughputIds, concurrency].every((n) => Number.isInteger(n) && n >= 1) || !(seconds > 0)) {
-  process.stderr.write('--rounds, --ids and --concurrency take whole numbers of at least 1, --seconds a number above 0\n');
+  process.stderr.write(
+    '--rounds, --ids and --concurrency take whole numbers of at least 1, --seconds a number above 0\n',
+  );
   process.exit(2);
 }
 
@@ -112,7 +116,10 @@ function procCpuMs(pid: number | 'self'): { own: number; children: number } {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // The fields after the command name, which is in parentheses and may hold spaces; f[0] is field 3.
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number);
+    const f = stat
+      .slice(stat.lastIndexOf(')') + 2)
+      .split(' ')
+      .map(Number);
     const ms = (ticks: number) => (ticks * 1000) / clockTicks;
     return { own: ms(f[11] + f[12]), children: ms(f[13] + f[14]) };
   } catch {
@@ -135,7 +142,10 @@ function rssBytes(pid: number): number {
  * this (reaping) process. rss: its resident set every half second, when asked
  * (taskset execs the command in place, so the pid is the command's).
  */
-function run(argv: string[], sampleRss = false): Promise<{ code: number; stdout: string; stderr: string; cpuMs: number; rss: number[] }> {
+function run(
+  argv: string[],
+  sampleRss = false,
+): Promise<{ code: number; stdout: string; stderr: string; cpuMs: number; rss: number[] }> {
   return new Promise((resolve, reject) => {
     const before = procCpuMs('self').children;
     const child = spawn(argv[0], argv.slice(1), { cwd: ROOT, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -152,7 +162,13 @@ function run(argv: string[], sampleRss = false): Promise<{ code: number; stdout:
       clearTimeout(timer);
       clearInterval(sampler);
       running.delete(child);
-      resolve({ code: code ?? (signal ? 128 : -1), stdout, stderr, cpuMs: procCpuMs('self').children - before, rss: rss.filter((b) => b > 0) });
+      resolve({
+        code: code ?? (signal ? 128 : -1),
+        stdout,
+        stderr,
+        cpuMs: procCpuMs('self').children - before,
+        rss: rss.filter((b) => b > 0),
+      });
     });
   });
 }
@@ -197,16 +213,38 @@ interface Rate {
 
 async function autocannonRun(port: number, connections: number): Promise<Rate> {
   const server0 = procCpuMs(serverPid).own;
-  const r = await run(onCpu(0, [process.execPath, join(import.meta.dirname, 'autocannon-run.ts'), `http://127.0.0.1:${port}`, String(connections), String(seconds)]));
+  const r = await run(
+    onCpu(0, [
+      process.execPath,
+      join(import.meta.dirname, 'autocannon-run.ts'),
+      `http://127.0.0.1:${port}`,
+      String(connections),
+      String(seconds),
+    ]),
+  );
   const server = procCpuMs(serverPid).own - server0;
   if (r.code !== 0) throw new BenchError(`autocannon failed (exit ${r.code}): ${r.stderr.trim()}`);
-  const j = JSON.parse(r.stdout) as { total: number; durationMs: number; errors: number; timeouts: number; byStatus: Record<string, number>; cpuMs: number };
+  const j = JSON.parse(r.stdout) as {
+    total: number;
+    durationMs: number;
+    errors: number;
+    timeouts: number;
+    byStatus: Record<string, number>;
+    cpuMs: number;
+  };
   if (j.errors || j.timeouts) throw new BenchError(`autocannon: ${j.errors} errors, ${j.timeouts} timeouts`);
   const ok = j.byStatus['200'] ?? 0;
   const denied = j.byStatus['403'] ?? 0;
   // The paths run 1, 2, 3, …: one in ten is a multiple of 10.
-  if (ok + denied !== j.total || Math.abs(denied / j.total - 0.1) > 0.01) throw new BenchError(`autocannon: unexpected answers ${JSON.stringify(j.byStatus)} for ${j.total} requests`);
-  return { count: j.total, ms: j.durationMs, perSecond: (j.total * 1000) / j.durationMs, serverCpu: server / j.durationMs, cpuUs: (j.cpuMs * 1000) / j.total };
+  if (ok + denied !== j.total || Math.abs(denied / j.total - 0.1) > 0.01)
+    throw new BenchError(`autocannon: unexpected answers ${JSON.stringify(j.byStatus)} for ${j.total} requests`);
+  return {
+    count: j.total,
+    ms: j.durationMs,
+    perSecond: (j.total * 1000) / j.durationMs,
+    serverCpu: server / j.durationMs,
+    cpuUs: (j.cpuMs * 1000) / j.total,
+  };
 }
 
 interface ScanRun extends Rate {
@@ -224,14 +262,45 @@ async function scanRun(port: number, n: number, c: number, sampleRss = false): P
   const ids = await idsFile(n);
   const state = join(tmp, `scan-${++scanNo}.sqlite`);
   const server0 = procCpuMs(serverPid).own;
-  const r = await run(onCpu(0, [process.execPath, CLI, 'scan', '--ids', ids, '--get', `http://127.0.0.1:${port}/items/{id}`, '--concurrency', String(c), '--state', state, '--quiet', '--json']), sampleRss);
+  const r = await run(
+    onCpu(0, [
+      process.execPath,
+      CLI,
+      'scan',
+      '--ids',
+      ids,
+      '--get',
+      `http://127.0.0.1:${port}/items/{id}`,
+      '--concurrency',
+      String(c),
+      '--state',
+      state,
+      '--quiet',
+      '--json',
+    ]),
+    sampleRss,
+  );
   const server = procCpuMs(serverPid).own - server0;
   // 1: some records were denied, which every tenth one is.
-  if (r.code !== 1) throw new BenchError(`why403 scan exited ${r.code} (expected 1: records denied): ${r.stderr.trim().slice(0, 2000)}`);
-  const j = JSON.parse(r.stdout) as { records: { done: number; errors: number }; byStatus: Record<string, number>; run: { fetchMs: number; elapsedMs: number; maxRssBytes: number } };
+  if (r.code !== 1)
+    throw new BenchError(
+      `why403 scan exited ${r.code} (expected 1: records denied): ${r.stderr.trim().slice(0, 2000)}`,
+    );
+  const j = JSON.parse(r.stdout) as {
+    records: { done: number; errors: number };
+    byStatus: Record<string, number>;
+    run: { fetchMs: number; elapsedMs: number; maxRssBytes: number };
+  };
   const denied = Math.floor(n / 10);
-  if (j.records.done !== n || j.records.errors || (j.byStatus['403'] ?? 0) !== denied || (j.byStatus['200'] ?? 0) !== n - denied)
-    throw new BenchError(`why403 scan of ${n} ids: ${j.records.done} done, ${j.records.errors} errors, by status ${JSON.stringify(j.byStatus)}`);
+  if (
+    j.records.done !== n ||
+    j.records.errors ||
+    (j.byStatus['403'] ?? 0) !== denied ||
+    (j.byStatus['200'] ?? 0) !== n - denied
+  )
+    throw new BenchError(
+      `why403 scan of ${n} ids: ${j.records.done} done, ${j.records.errors} errors, by status ${JSON.stringify(j.byStatus)}`,
+    );
   let stateBytes = 0;
   for (const f of [state, `${state}-wal`]) if (existsSync(f)) stateBytes += statSync(f).size;
   for (const f of [state, `${state}-wal`, `${state}-shm`]) rmSync(f, { force: true });
@@ -244,12 +313,17 @@ async function scanRun(port: number, n: number, c: number, sampleRss = false): P
     processCpuMs: r.cpuMs,
     elapsedMs: j.run.elapsedMs,
     maxRssBytes: j.run.maxRssBytes,
-    rssByQuarter: [0, 1, 2, 3].map((q) => Math.max(0, ...r.rss.slice(Math.floor((q * r.rss.length) / 4), Math.floor(((q + 1) * r.rss.length) / 4)))),
+    rssByQuarter: [0, 1, 2, 3].map((q) =>
+      Math.max(0, ...r.rss.slice(Math.floor((q * r.rss.length) / 4), Math.floor(((q + 1) * r.rss.length) / 4))),
+    ),
     stateBytes,
   };
 }
 
-const num = (x: number, digits = 0) => (Number.isFinite(x) ? x.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits }) : '?');
+const num = (x: number, digits = 0) =>
+  Number.isFinite(x)
+    ? x.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits })
+    : '?';
 const pct = (x: number) => (Number.isFinite(x) ? `${Math.round(x * 100)} %` : '?');
 const mib = (b: number) => `${num(b / 2 ** 20)} MiB`;
 const median = (xs: number[]) => {
@@ -257,11 +331,21 @@ const median = (xs: number[]) => {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 const say = (line = '') => process.stdout.write(line + '\n');
-const load = () => loadavg().map((x) => x.toFixed(2)).join(' ');
+const load = () =>
+  loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ');
 
 function autocannonVersion(): string {
   try {
-    return 'v' + (JSON.parse(readFileSync(join(ROOT, 'node_modules', 'autocannon', 'package.json'), 'utf8')) as { version: string }).version;
+    return (
+      'v' +
+      (
+        JSON.parse(readFileSync(join(ROOT, 'node_modules', 'autocannon', 'package.json'), 'utf8')) as {
+          version: string;
+        }
+      ).version
+    );
   } catch {
     return '';
   }
@@ -271,19 +355,34 @@ let failed = false;
 try {
   const port = await startServer();
   const started = performance.now();
-  say(`why403 scan vs autocannon ${autocannonVersion()} — node ${process.version}, ${availableParallelism()} CPUs (${cpus()[0]?.model.trim() ?? '?'})`);
-  say(pinned ? 'pinned with taskset: the server on CPU 1, autocannon and the scan each on CPU 0' : 'not pinned (no taskset, fewer than 2 CPUs, or --no-pin): clients and server share the CPUs');
+  say(
+    `why403 scan vs autocannon ${autocannonVersion()} — node ${process.version}, ${availableParallelism()} CPUs (${cpus()[0]?.model.trim() ?? '?'})`,
+  );
+  say(
+    pinned
+      ? 'pinned with taskset: the server on CPU 1, autocannon and the scan each on CPU 0'
+      : 'not pinned (no taskset, fewer than 2 CPUs, or --no-pin): clients and server share the CPUs',
+  );
   say(`load average before: ${load()}`);
   // The scan's fixed CPU cost (start-up, one diagnosis, summary), taken off its CPU time per record below;
   // The lower of two, as start-up only varies upwards with load.
-  scanBaseCpuMs = Math.min((await scanRun(port, 10, concurrency)).processCpuMs, (await scanRun(port, 10, concurrency)).processCpuMs);
+  scanBaseCpuMs = Math.min(
+    (await scanRun(port, 10, concurrency)).processCpuMs,
+    (await scanRun(port, 10, concurrency)).processCpuMs,
+  );
   say(`scan start-up CPU (a 10-id scan): ${num(scanBaseCpuMs)} ms`);
   say();
 
-  say(`## Throughput at concurrency ${concurrency}: autocannon for ${seconds} s (-c ${concurrency}, pipelining 1) vs why403 scan of ${num(throughputIds)} ids`);
-  say('scan rate = records.done / run.fetchMs. server CPU = the server\'s CPU time over the run. CPU/req = the client\'s CPU time per request.');
+  say(
+    `## Throughput at concurrency ${concurrency}: autocannon for ${seconds} s (-c ${concurrency}, pipelining 1) vs why403 scan of ${num(throughputIds)} ids`,
+  );
+  say(
+    "scan rate = records.done / run.fetchMs. server CPU = the server's CPU time over the run. CPU/req = the client's CPU time per request.",
+  );
   say();
-  say('| round | autocannon req/s | server CPU | CPU/req | why403 scan records/s | server CPU | CPU/record | scan / autocannon | CPU ratio |');
+  say(
+    '| round | autocannon req/s | server CPU | CPU/req | why403 scan records/s | server CPU | CPU/record | scan / autocannon | CPU ratio |',
+  );
   say('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
   const ratios: number[] = [];
   const cpuRatios: number[] = [];
@@ -296,13 +395,21 @@ try {
     cpuRatios.push(ac.cpuUs / sc.cpuUs);
     acRates.push(ac.perSecond);
     scanRates.push(sc.perSecond);
-    say(`| ${i} | ${num(ac.perSecond)} | ${pct(ac.serverCpu)} | ${num(ac.cpuUs)} µs | ${num(sc.perSecond)} (${num(sc.ms / 1000, 1)} s) | ${pct(sc.serverCpu)} | ${num(sc.cpuUs)} µs | ${ratios.at(-1)!.toFixed(2)} | ${cpuRatios.at(-1)!.toFixed(2)} |`);
+    say(
+      `| ${i} | ${num(ac.perSecond)} | ${pct(ac.serverCpu)} | ${num(ac.cpuUs)} µs | ${num(sc.perSecond)} (${num(sc.ms / 1000, 1)} s) | ${pct(sc.serverCpu)} | ${num(sc.cpuUs)} µs | ${ratios.at(-1)!.toFixed(2)} | ${cpuRatios.at(-1)!.toFixed(2)} |`,
+    );
   }
   const m = median(ratios);
-  say(`| median | ${num(median(acRates))} | | | ${num(median(scanRates))} | | | **${m.toFixed(2)}** | ${median(cpuRatios).toFixed(2)} |`);
+  say(
+    `| median | ${num(median(acRates))} | | | ${num(median(scanRates))} | | | **${m.toFixed(2)}** | ${median(cpuRatios).toFixed(2)} |`,
+  );
   say();
-  say(`median throughput ratio ${m.toFixed(2)}: ${m >= TARGET ? 'meets' : 'BELOW'} the ${TARGET} target (rounds ${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)})`);
-  say(`CPU ratio (autocannon CPU/req ÷ scan CPU/record, the throughput ratio to expect when each client is held back only by its own core): ${median(cpuRatios).toFixed(2)}`);
+  say(
+    `median throughput ratio ${m.toFixed(2)}: ${m >= TARGET ? 'meets' : 'BELOW'} the ${TARGET} target (rounds ${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)})`,
+  );
+  say(
+    `CPU ratio (autocannon CPU/req ÷ scan CPU/record, the throughput ratio to expect when each client is held back only by its own core): ${median(cpuRatios).toFixed(2)}`,
+  );
   say();
 
   if (!values['no-c16']) {
@@ -311,15 +418,23 @@ try {
     const sc = await scanRun(port, throughputIds, c);
     say(`## Throughput at concurrency ${c} (one round)`);
     say();
-    say('| autocannon req/s | server CPU | CPU/req | why403 scan records/s | server CPU | CPU/record | scan / autocannon | CPU ratio |');
+    say(
+      '| autocannon req/s | server CPU | CPU/req | why403 scan records/s | server CPU | CPU/record | scan / autocannon | CPU ratio |',
+    );
     say('|---:|---:|---:|---:|---:|---:|---:|---:|');
-    say(`| ${num(ac.perSecond)} | ${pct(ac.serverCpu)} | ${num(ac.cpuUs)} µs | ${num(sc.perSecond)} (${num(sc.ms / 1000, 1)} s) | ${pct(sc.serverCpu)} | ${num(sc.cpuUs)} µs | ${(sc.perSecond / ac.perSecond).toFixed(2)} | ${(ac.cpuUs / sc.cpuUs).toFixed(2)} |`);
+    say(
+      `| ${num(ac.perSecond)} | ${pct(ac.serverCpu)} | ${num(ac.cpuUs)} µs | ${num(sc.perSecond)} (${num(sc.ms / 1000, 1)} s) | ${pct(sc.serverCpu)} | ${num(sc.cpuUs)} µs | ${(sc.perSecond / ac.perSecond).toFixed(2)} | ${(ac.cpuUs / sc.cpuUs).toFixed(2)} |`,
+    );
     say();
   }
 
-  say(`## Memory: why403 scan at concurrency ${concurrency}, peak RSS (run.maxRssBytes: the scan process's own maximum, summary included)`);
+  say(
+    `## Memory: why403 scan at concurrency ${concurrency}, peak RSS (run.maxRssBytes: the scan process's own maximum, summary included)`,
+  );
   say();
-  say('RSS by quarter: the highest resident set sampled (every 0.5 s, from /proc) in each quarter of the run, start-up to summary.');
+  say(
+    'RSS by quarter: the highest resident set sampled (every 0.5 s, from /proc) in each quarter of the run, start-up to summary.',
+  );
   say();
   say('| ids | peak RSS | RSS by quarter | records/s | fetch time | whole run | CPU/record | state file |');
   say('|---:|---:|---:|---:|---:|---:|---:|---:|');
@@ -328,16 +443,23 @@ try {
   for (const n of sizes) {
     const sc = await scanRun(port, n, concurrency, true);
     mem.push(sc);
-    say(`| ${num(n)} | ${mib(sc.maxRssBytes)} | ${sc.rssByQuarter.map((b) => num(b / 2 ** 20)).join(' / ')} MiB | ${num(sc.perSecond)} | ${num(sc.ms / 1000, 1)} s | ${num(sc.elapsedMs / 1000, 1)} s | ${num(sc.cpuUs)} µs | ${mib(sc.stateBytes)} |`);
+    say(
+      `| ${num(n)} | ${mib(sc.maxRssBytes)} | ${sc.rssByQuarter.map((b) => num(b / 2 ** 20)).join(' / ')} MiB | ${num(sc.perSecond)} | ${num(sc.ms / 1000, 1)} s | ${num(sc.elapsedMs / 1000, 1)} s | ${num(sc.cpuUs)} µs | ${mib(sc.stateBytes)} |`,
+    );
     rmSync(join(tmp, `ids-${n}.txt`), { force: true });
   }
   say();
-  if (mem.length === 2) say(`peak RSS at 1,000,000 ids ÷ at 100,000 ids: ${(mem[1].maxRssBytes / mem[0].maxRssBytes).toFixed(2)} (${mib(mem[1].maxRssBytes - mem[0].maxRssBytes)} more)`);
+  if (mem.length === 2)
+    say(
+      `peak RSS at 1,000,000 ids ÷ at 100,000 ids: ${(mem[1].maxRssBytes / mem[0].maxRssBytes).toFixed(2)} (${mib(mem[1].maxRssBytes - mem[0].maxRssBytes)} more)`,
+    );
   else say('--quick: the 1,000,000-id run was skipped');
   say(`load average after: ${load()}; the bench took ${num((performance.now() - started) / 1000)} s`);
 } catch (e) {
   failed = true;
-  process.stderr.write(`bench/scan: ${e instanceof BenchError ? e.message : e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+  process.stderr.write(
+    `bench/scan: ${e instanceof BenchError ? e.message : e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`,
+  );
 } finally {
   cleanUp();
 }

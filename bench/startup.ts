@@ -55,8 +55,18 @@ const cases: Case[] = [
   { name: 'node -e 0', args: ['-e', '0'], reference: true },
   { name: 'why403 --help (built, warm cache)', args: ['dist/cli.js', '--help'], env: warm, target: { ratio: 2 } },
   { name: 'why403 --help (built, no cache)', args: ['dist/cli.js', '--help'], env: cold, target: { ratio: 2 } },
-  { name: 'why403 explain FILE (built, warm cache)', args: ['dist/cli.js', 'explain', EXAMPLE], env: warm, target: { ratio: 3, rssMB: 70 } },
-  { name: 'why403 explain FILE (built, no cache)', args: ['dist/cli.js', 'explain', EXAMPLE], env: cold, target: { ratio: 3, rssMB: 70 } },
+  {
+    name: 'why403 explain FILE (built, warm cache)',
+    args: ['dist/cli.js', 'explain', EXAMPLE],
+    env: warm,
+    target: { ratio: 3, rssMB: 70 },
+  },
+  {
+    name: 'why403 explain FILE (built, no cache)',
+    args: ['dist/cli.js', 'explain', EXAMPLE],
+    env: cold,
+    target: { ratio: 3, rssMB: 70 },
+  },
   { name: 'why403 --help (checkout source)', args: ['src/cli/bin.ts', '--help'], env: cold },
   { name: 'why403 explain FILE (checkout source)', args: ['src/cli/bin.ts', 'explain', EXAMPLE], env: cold },
 ];
@@ -72,7 +82,11 @@ function once(c: Case): Promise<Sample> {
   const args = timed ? ['-f', '%M', node, ...c.args] : c.args;
   return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint();
-    const child = spawn(cmd, args, { cwd: ROOT, env: { ...process.env, NO_COLOR: '1', ...c.env }, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(cmd, args, {
+      cwd: ROOT,
+      env: { ...process.env, NO_COLOR: '1', ...c.env },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let stderr = '';
     child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
     child.on('error', reject);
@@ -97,7 +111,9 @@ rmSync(cacheDir, { recursive: true, force: true });
 
 const ref = median(samples.get(cases.find((c) => c.reference)!.name)!.map((s) => s.seconds));
 process.stdout.write(`Start-up, median of ${rounds} rounds, Node ${process.version}\n\n`);
-process.stdout.write(`${'command'.padEnd(42)} ${'median'.padStart(8)} ${'x node'.padStart(7)} ${'peak RSS'.padStart(9)}  target\n`);
+process.stdout.write(
+  `${'command'.padEnd(42)} ${'median'.padStart(8)} ${'x node'.padStart(7)} ${'peak RSS'.padStart(9)}  target\n`,
+);
 for (const c of cases) {
   const s = samples.get(c.name)!;
   const t = median(s.map((x) => x.seconds));

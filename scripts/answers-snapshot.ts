@@ -19,7 +19,18 @@ for (const folder of ruleFolders()) {
       summary: r.causes[0]?.summary,
       fixes: r.causes[0]?.fixes.map((f) => f.title),
       notes: r.notes,
-      ...(process.argv.includes('--full') ? { full: r.causes.map((c) => ({ id: c.id, summary: c.summary, evidence: c.evidence, fixes: c.fixes, gap: c.gap })), deniedBy: r.deniedBy } : {}),
+      ...(process.argv.includes('--full')
+        ? {
+            full: r.causes.map((c) => ({
+              id: c.id,
+              summary: c.summary,
+              evidence: c.evidence,
+              fixes: c.fixes,
+              gap: c.gap,
+            })),
+            deniedBy: r.deniedBy,
+          }
+        : {}),
     };
     process.stdout.write(JSON.stringify(line) + '\n');
   }

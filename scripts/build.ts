@@ -22,7 +22,10 @@ import * as esbuild from 'esbuild';
 const ROOT = join(import.meta.dirname, '..');
 const DIST = join(ROOT, 'dist');
 const require = createRequire(import.meta.url);
-const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string>; engines: { node: string } };
+const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+  dependencies: Record<string, string>;
+  engines: { node: string };
+};
 
 const step = (what: string) => process.stderr.write(`build: ${what}\n`);
 
@@ -37,7 +40,9 @@ const wasmParser: esbuild.Plugin = {
   setup(build) {
     // curlconverter/dist/src/shell/tokenizer.js imports it as "./Parser.js".
     build.onResolve({ filter: /^\.\/Parser\.js$/ }, (args) =>
-      /[\\/]curlconverter[\\/]dist[\\/]src[\\/]shell$/.test(args.resolveDir) ? { path: join(ROOT, 'src/importers/curl-wasm-parser.ts') } : undefined,
+      /[\\/]curlconverter[\\/]dist[\\/]src[\\/]shell$/.test(args.resolveDir)
+        ? { path: join(ROOT, 'src/importers/curl-wasm-parser.ts') }
+        : undefined,
     );
   },
 };

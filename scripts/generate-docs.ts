@@ -24,7 +24,8 @@ const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
 function vocabularyPage(rules: readonly Rule[]): string {
   const byProduct = new Map<string, string[]>();
-  for (const r of rules) if (r.meta.product) byProduct.set(r.meta.product, [...(byProduct.get(r.meta.product) ?? []), r.meta.id]);
+  for (const r of rules)
+    if (r.meta.product) byProduct.set(r.meta.product, [...(byProduct.get(r.meta.product) ?? []), r.meta.id]);
   const lines = [
     NOTICE,
     '# Vocabulary',
@@ -52,7 +53,9 @@ function vocabularyPage(rules: readonly Rule[]): string {
     '',
     '| product | recognised by |',
     '|---|---|',
-    ...PRODUCTS.map((p) => `| ${p} | ${(byProduct.get(p) ?? []).map((id) => `[${id}](rules/${id}.md)`).join(', ') || '—'} |`),
+    ...PRODUCTS.map(
+      (p) => `| ${p} | ${(byProduct.get(p) ?? []).map((id) => `[${id}](rules/${id}.md)`).join(', ') || '—'} |`,
+    ),
     '',
   ];
   return lines.join('\n');
@@ -64,12 +67,25 @@ function rulePage(rule: Rule): string {
   const lines = [NOTICE, `# ${m.id}`, '', m.description, ''];
   lines.push(`- **Kind:** ${m.kind}`);
   if (m.product) lines.push(`- **Recognises:** \`${m.product}\` (layer \`${m.layer}\`)`);
-  if (m.yieldsTo?.length) lines.push(`- **Gives way to:** ${m.yieldsTo.map((p) => `\`${p}\``).join(', ')} — when a rule for one of them recognises the response, this rule’s claims are set aside`);
-  lines.push(`- **Explains statuses:** ${m.statuses === 'any' ? 'any (it reads its product’s own pages whatever the status)' : (m.statuses ?? [401, 403, 407]).join(', ')}`);
+  if (m.yieldsTo?.length)
+    lines.push(
+      `- **Gives way to:** ${m.yieldsTo.map((p) => `\`${p}\``).join(', ')} — when a rule for one of them recognises the response, this rule’s claims are set aside`,
+    );
+  lines.push(
+    `- **Explains statuses:** ${m.statuses === 'any' ? 'any (it reads its product’s own pages whatever the status)' : (m.statuses ?? [401, 403, 407]).join(', ')}`,
+  );
   lines.push(`- **Source:** [src/rules/${m.id}/rule.ts](../../src/rules/${m.id}/rule.ts)`, '');
   lines.push('## Causes it may conclude', '', ...m.causes.map((c) => `- \`${c}\` — ${CAUSE_MEANINGS[c]}`), '');
   const messages = Object.entries(m.messages ?? {});
-  if (messages.length) lines.push('## Messages', '', '| id | summary |', '|---|---|', ...messages.map(([id, text]) => `| ${id} | ${cell(text)} |`), '');
+  if (messages.length)
+    lines.push(
+      '## Messages',
+      '',
+      '| id | summary |',
+      '|---|---|',
+      ...messages.map(([id, text]) => `| ${id} | ${cell(text)} |`),
+      '',
+    );
   const fixes = Object.entries(m.fixes ?? {});
   if (fixes.length) {
     lines.push('## Fixes it may suggest', '', '`{{name}}` is filled from the request when the fix is given.', '');
@@ -82,11 +98,18 @@ function rulePage(rule: Rule): string {
     lines.push('');
   }
   lines.push('## Where the knowledge comes from', '', ...m.docs.map((d) => `- <${d}>`), '');
-  lines.push(`## Fixtures (${fixtures.length})`, '', 'Real responses, each labelled from its source, never from what the rule answers.', '');
+  lines.push(
+    `## Fixtures (${fixtures.length})`,
+    '',
+    'Real responses, each labelled from its source, never from what the rule answers.',
+    '',
+  );
   lines.push('| file | product | layer | cause | source |', '|---|---|---|---|---|');
   for (const fx of fixtures) {
     const file = relative(join(rulesDir(), m.id), fx.file);
-    lines.push(`| [${file}](../../src/rules/${m.id}/${file}) | ${fx.label.product} | ${fx.label.layer} | ${fx.label.cause} | ${cell(fx.source)} |`);
+    lines.push(
+      `| [${file}](../../src/rules/${m.id}/${file}) | ${fx.label.product} | ${fx.label.layer} | ${fx.label.cause} | ${cell(fx.source)} |`,
+    );
   }
   lines.push('');
   return lines.join('\n');
@@ -102,7 +125,10 @@ function indexPage(rules: readonly Rule[]): string {
     '',
     '| rule | kind | product | layer | what it knows |',
     '|---|---|---|---|---|',
-    ...rules.map((r) => `| [${r.meta.id}](${r.meta.id}.md) | ${r.meta.kind} | ${r.meta.product ?? '—'} | ${r.meta.layer ?? '—'} | ${cell(r.meta.description)} |`),
+    ...rules.map(
+      (r) =>
+        `| [${r.meta.id}](${r.meta.id}.md) | ${r.meta.kind} | ${r.meta.product ?? '—'} | ${r.meta.layer ?? '—'} | ${cell(r.meta.description)} |`,
+    ),
     '',
   ].join('\n');
 }
@@ -120,7 +146,9 @@ export function generatedDocs(): Map<string, string> {
 export function strayRulePages(pages: Map<string, string>): string[] {
   const dir = join(DOCS_DIR, 'rules');
   if (!existsSync(dir)) return [];
-  return readdirSync(dir).map((f) => join(dir, f)).filter((p) => !pages.has(p));
+  return readdirSync(dir)
+    .map((f) => join(dir, f))
+    .filter((p) => !pages.has(p));
 }
 
 if (import.meta.main) {

@@ -29,7 +29,11 @@ function identifier(name: string): string {
 
 export async function rulesIndexSource(): Promise<string> {
   const names = ruleFolders();
-  const lines = [HEADER, "import type { Rule } from '../model/rule.ts';", "import type { FixtureCounts } from './fixture-counts.ts';"];
+  const lines = [
+    HEADER,
+    "import type { Rule } from '../model/rule.ts';",
+    "import type { FixtureCounts } from './fixture-counts.ts';",
+  ];
   for (const name of names) lines.push(`import ${identifier(name)} from './${name}/rule.ts';`);
   lines.push('', 'export const RULES: readonly Rule[] = [', ...names.map((n) => `  ${identifier(n)},`), '];', '');
   lines.push('/** The real fixtures behind each rule, by the cause and layer their sources give. */');
@@ -39,9 +43,13 @@ export async function rulesIndexSource(): Promise<string> {
     const fixtures = loadFixtures(join(RULES_DIR, name, 'fixtures'));
     const causes: Record<string, number> = {};
     for (const fx of fixtures) causes[fx.label.cause] = (causes[fx.label.cause] ?? 0) + 1;
-    const layers = [...new Set(fixtures.filter((f) => f.label.product === rule.meta.product).map((f) => f.label.layer))].sort();
+    const layers = [
+      ...new Set(fixtures.filter((f) => f.label.product === rule.meta.product).map((f) => f.label.layer)),
+    ].sort();
     const sortedCauses = Object.fromEntries(Object.entries(causes).sort(([a], [b]) => a.localeCompare(b)));
-    lines.push(`  '${name}': { total: ${fixtures.length}, causes: ${JSON.stringify(sortedCauses)}, productLayers: ${JSON.stringify(layers)} },`);
+    lines.push(
+      `  '${name}': { total: ${fixtures.length}, causes: ${JSON.stringify(sortedCauses)}, productLayers: ${JSON.stringify(layers)} },`,
+    );
   }
   lines.push('};', '');
   return lines.join('\n');
@@ -58,7 +66,13 @@ export function kindsIndexSource(): string {
   const names = kindFileNames();
   const lines = [HEADER, "import type { ProbeKind } from './define.ts';"];
   for (const name of names) lines.push(`import ${identifier(name)} from './kinds/${name}.ts';`);
-  lines.push('', 'export const PROBE_KINDS: readonly ProbeKind[] = [', ...names.map((n) => `  ${identifier(n)},`), '];', '');
+  lines.push(
+    '',
+    'export const PROBE_KINDS: readonly ProbeKind[] = [',
+    ...names.map((n) => `  ${identifier(n)},`),
+    '];',
+    '',
+  );
   return lines.join('\n');
 }
 
@@ -73,5 +87,9 @@ if (import.meta.main) {
     writeIfChanged(RULES_INDEX, await rulesIndexSource()) && RULES_INDEX,
     writeIfChanged(KINDS_INDEX, kindsIndexSource()) && KINDS_INDEX,
   ].filter(Boolean);
-  process.stdout.write(changed.length ? `wrote ${changed.map((p) => String(p).slice(ROOT.length + 1)).join(', ')}\n` : 'indexes are current\n');
+  process.stdout.write(
+    changed.length
+      ? `wrote ${changed.map((p) => String(p).slice(ROOT.length + 1)).join(', ')}\n`
+      : 'indexes are current\n',
+  );
 }

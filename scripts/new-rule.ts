@@ -38,8 +38,10 @@ export interface NewRuleOptions {
 }
 
 export function newRule({ name, layer, root }: NewRuleOptions): string[] {
-  if (!/^[a-z][a-z0-9]*(-[a-z0-9]+)*$/.test(name)) throw new Error(`NAME must be kebab-case (lower-case words joined by "-"), got "${name}"`);
-  if (!(LAYERS as readonly string[]).includes(layer)) throw new Error(`--layer must be one of ${LAYERS.join(', ')}, got "${layer}"`);
+  if (!/^[a-z][a-z0-9]*(-[a-z0-9]+)*$/.test(name))
+    throw new Error(`NAME must be kebab-case (lower-case words joined by "-"), got "${name}"`);
+  if (!(LAYERS as readonly string[]).includes(layer))
+    throw new Error(`--layer must be one of ${LAYERS.join(', ')}, got "${layer}"`);
   const dir = join(root, 'src/rules', name);
   if (existsSync(dir)) throw new Error(`src/rules/${name} already exists`);
   const template = readFileSync(join(root, 'src/rules/_template/rule.ts'), 'utf8');
@@ -51,12 +53,18 @@ export function newRule({ name, layer, root }: NewRuleOptions): string[] {
   mkdirSync(join(dir, 'fixtures'), { recursive: true });
   const written = [join(dir, 'rule.ts'), join(dir, 'rule.test.ts'), join(dir, 'fixtures/README.md')];
   writeFileSync(written[0]!, rule);
-  writeFileSync(written[1]!, "import rule from './rule.ts';\nimport { testRule } from '../_lib/tester.ts';\n\ntestRule(rule, import.meta.dirname);\n");
+  writeFileSync(
+    written[1]!,
+    "import rule from './rule.ts';\nimport { testRule } from '../_lib/tester.ts';\n\ntestRule(rule, import.meta.dirname);\n",
+  );
   writeFileSync(written[2]!, FIXTURE_README.replaceAll('NAME', name).replaceAll('LAYER', layer));
   const vocabulary = join(root, 'src/model/vocabulary.ts');
   const text = readFileSync(vocabulary, 'utf8');
   if (!text.includes(`'${name}'`)) {
-    writeFileSync(vocabulary, text.replace("  'why403',\n  'unknown',\n] as const;", `  '${name}',\n  'why403',\n  'unknown',\n] as const;`));
+    writeFileSync(
+      vocabulary,
+      text.replace("  'why403',\n  'unknown',\n] as const;", `  '${name}',\n  'why403',\n  'unknown',\n] as const;`),
+    );
     written.push(vocabulary);
   }
   return written;
@@ -64,13 +72,18 @@ export function newRule({ name, layer, root }: NewRuleOptions): string[] {
 
 if (import.meta.main) {
   try {
-    const { positionals, values } = parseArgs({ allowPositionals: true, options: { layer: { type: 'string', default: 'application' } } });
+    const { positionals, values } = parseArgs({
+      allowPositionals: true,
+      options: { layer: { type: 'string', default: 'application' } },
+    });
     if (positionals.length !== 1) throw new Error('usage: npm run new-rule NAME [-- --layer LAYER]');
     const root = join(import.meta.dirname, '..');
     const files = newRule({ name: positionals[0]!, layer: values.layer, root });
     execFileSync(process.execPath, [join(root, 'scripts/generate-indexes.ts')], { stdio: 'inherit' });
     execFileSync(process.execPath, [join(root, 'scripts/generate-docs.ts')], { stdio: 'inherit' });
-    process.stdout.write(`${files.map((f) => `wrote ${f.slice(root.length + 1)}`).join('\n')}\nNext: add two real fixtures under src/rules/${positionals[0]}/fixtures/, fill in the TODOs in rule.ts, then npm test.\n`);
+    process.stdout.write(
+      `${files.map((f) => `wrote ${f.slice(root.length + 1)}`).join('\n')}\nNext: add two real fixtures under src/rules/${positionals[0]}/fixtures/, fill in the TODOs in rule.ts, then npm test.\n`,
+    );
   } catch (err) {
     process.stderr.write(`new-rule: ${(err as Error).message}\n`);
     process.exit(2);

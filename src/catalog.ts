@@ -36,14 +36,25 @@ export async function ruleCatalog(): Promise<Catalog> {
     // Counted when the index was generated: the package ships no fixtures.
     const counts = FIXTURE_COUNTS[rule.meta.id] ?? { total: 0, causes: {}, productLayers: [] };
     total += counts.total;
-    for (const [cause, n] of Object.entries(counts.causes)) causeFixtures.set(cause as CauseId, (causeFixtures.get(cause as CauseId) ?? 0) + n);
+    for (const [cause, n] of Object.entries(counts.causes))
+      causeFixtures.set(cause as CauseId, (causeFixtures.get(cause as CauseId) ?? 0) + n);
     for (const c of rule.meta.causes) causeRules.set(c, [...(causeRules.get(c) ?? []), rule.meta.id]);
     if (rule.meta.kind === 'producer' && rule.meta.product && rule.meta.product !== 'unknown') {
       const layers = [...new Set([rule.meta.layer!, ...(counts.productLayers as Layer[])])];
-      producers.push({ product: rule.meta.product, layers, rule: rule.meta.id, fixtures: counts.total, description: rule.meta.description });
+      producers.push({
+        product: rule.meta.product,
+        layers,
+        rule: rule.meta.id,
+        fixtures: counts.total,
+        description: rule.meta.description,
+      });
     }
   }
   producers.sort((a, b) => a.product.localeCompare(b.product));
-  const causes = CAUSE_IDS.filter((c) => c !== 'unknown').map((id) => ({ id, rules: causeRules.get(id) ?? [], fixtures: causeFixtures.get(id) ?? 0 }));
+  const causes = CAUSE_IDS.filter((c) => c !== 'unknown').map((id) => ({
+    id,
+    rules: causeRules.get(id) ?? [],
+    fixtures: causeFixtures.get(id) ?? 0,
+  }));
   return { producers, causes, fixtures: total };
 }

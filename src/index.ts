@@ -30,7 +30,13 @@ export { diagnoseResponse, exchangeFromFetch, type RequestLike, type FetchDiagno
 export { Scan, ListDeniedError, type ScanProgress, type ScanRunResult, type ScanRunOptions } from './scan/run.ts';
 export { describeStop, type ScanStop } from './scan/stop.ts';
 export { ScanState } from './scan/state.ts';
-export { storeConfig, restoreConfig, type ScanSettings, type ScanConfig, type Source as ScanSource } from './scan/config.ts';
+export {
+  storeConfig,
+  restoreConfig,
+  type ScanSettings,
+  type ScanConfig,
+  type Source as ScanSource,
+} from './scan/config.ts';
 export { summarize as summarizeScan, writeForbidden, SCAN_SCHEMA, type ScanSummary } from './scan/summary.ts';
 export { diffScans, SCAN_DIFF_SCHEMA, type ScanDiff } from './scan/diff.ts';
 

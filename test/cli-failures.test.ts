@@ -53,7 +53,11 @@ const BAD_FILES: [string, string, RegExp][] = [
   ['truncated.json', '{"request": {"method"', /expected JSON/],
   ['array.json', '[1,2]', /\[0\] expected a JSON object/],
   // "Copy all as cURL (cmd)" with a line cmd.exe would run that is not curl.
-  ['copy-as-curl-cmd.txt', 'curl ^"https://example.com/^" -H ^"Accept: */*^"\r\necho done\r\n', /expected a curl command, found a command starting with "echo"/],
+  [
+    'copy-as-curl-cmd.txt',
+    'curl ^"https://example.com/^" -H ^"Accept: */*^"\r\necho done\r\n',
+    /expected a curl command, found a command starting with "echo"/,
+  ],
 ];
 
 for (const [name, content, pattern] of BAD_FILES) {
@@ -70,7 +74,12 @@ for (const [name, content, pattern] of BAD_FILES) {
 test('explain FILE: a lone "Copy as cURL (cmd)" request points to check --from FILE, which can read it', () => {
   const path = file('lone-request.cmd', 'curl ^"https://example.com/^" -H ^"Accept: */*^"\r\n');
   const line = oneLine(run(['explain', path]), 'explain lone-request.cmd');
-  assert.match(line, new RegExp(`holds a request but no response; .*run: why403 check --from ${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`));
+  assert.match(
+    line,
+    new RegExp(
+      `holds a request but no response; .*run: why403 check --from ${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`,
+    ),
+  );
   const plan = run(['check', '--dry-run', '--from', path]);
   assert.equal(plan.code, 0, plan.err);
   assert.match(plan.out, /^would send: GET https:\/\/example\.com\/\n {2}Accept: \*\/\*/);
@@ -95,20 +104,40 @@ test('--debug shows the stack trace of a parse error on the command line', () =>
 function manyDenials(n: number): string {
   const entries = Array.from({ length: n }, (_, i) => ({
     startedDateTime: '2024-01-01T00:00:00Z',
-    request: { method: 'GET', url: `http://app.example.test/private/${i}`, httpVersion: 'HTTP/1.1', headers: [], queryString: [], cookies: [], headersSize: -1, bodySize: 0 },
-    response: {
-      status: 403, statusText: 'Forbidden', httpVersion: 'HTTP/1.1',
-      headers: [{ name: 'Server', value: 'nginx/1.22.1' }, { name: 'Content-Type', value: 'text/html' }],
-      cookies: [], content: { size: 44, mimeType: 'text/html', text: '<html><hr><center>nginx/1.22.1</center></html>' },
-      redirectURL: '', headersSize: -1, bodySize: 44,
+    request: {
+      method: 'GET',
+      url: `http://app.example.test/private/${i}`,
+      httpVersion: 'HTTP/1.1',
+      headers: [],
+      queryString: [],
+      cookies: [],
+      headersSize: -1,
+      bodySize: 0,
     },
-    cache: {}, timings: { send: 0, wait: 0, receive: 0 },
+    response: {
+      status: 403,
+      statusText: 'Forbidden',
+      httpVersion: 'HTTP/1.1',
+      headers: [
+        { name: 'Server', value: 'nginx/1.22.1' },
+        { name: 'Content-Type', value: 'text/html' },
+      ],
+      cookies: [],
+      content: { size: 44, mimeType: 'text/html', text: '<html><hr><center>nginx/1.22.1</center></html>' },
+      redirectURL: '',
+      headersSize: -1,
+      bodySize: 44,
+    },
+    cache: {},
+    timings: { send: 0, wait: 0, receive: 0 },
   }));
   return JSON.stringify({ log: { version: '1.2', creator: { name: 'test', version: '1' }, entries } });
 }
 
 /** Runs the CLI and closes its standard output after the first chunk, as `| head -1` does. */
-function firstChunkOnly(args: string[]): Promise<{ code: number | null; signal: NodeJS.Signals | null; err: string; first: string }> {
+function firstChunkOnly(
+  args: string[],
+): Promise<{ code: number | null; signal: NodeJS.Signals | null; err: string; first: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [bin, ...args], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let err = '';
@@ -129,7 +158,11 @@ function firstChunkOnly(args: string[]): Promise<{ code: number | null; signal: 
 
 test('explain … | head -1 stops quietly, for --json and for the terminal', async () => {
   const har = file('many.har', manyDenials(400));
-  for (const args of [['explain', '--json', har], ['explain', har], ['explain', '--jsonl', har]]) {
+  for (const args of [
+    ['explain', '--json', har],
+    ['explain', har],
+    ['explain', '--jsonl', har],
+  ]) {
     const r = await firstChunkOnly(args);
     assert.ok(r.first.length > 0, 'some output came first');
     assert.equal(r.err, '', `${args.join(' ')}: nothing on stderr, got:\n${r.err}`);
@@ -139,9 +172,19 @@ test('explain … | head -1 stops quietly, for --json and for the terminal', asy
 
 // 3. Binary input is named as such; nothing quoted from an input drives the terminal.
 
-const ELF = Buffer.concat([Buffer.from([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0]), Buffer.alloc(56), Buffer.from('\u001b[2J\u001b]0;owned\u0007')]);
-const PNG = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0x0d]), Buffer.from('IHDR\u001b[31m')]);
-const GZIP = Buffer.from([0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03, 0xcb, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00, 0x86, 0xa6, 0x10, 0x36, 0x05, 0x00, 0x00, 0x00]);
+const ELF = Buffer.concat([
+  Buffer.from([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0]),
+  Buffer.alloc(56),
+  Buffer.from('\u001b[2J\u001b]0;owned\u0007'),
+]);
+const PNG = Buffer.concat([
+  Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0x0d]),
+  Buffer.from('IHDR\u001b[31m'),
+]);
+const GZIP = Buffer.from([
+  0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03, 0xcb, 0x48, 0xcd, 0xc9, 0xc9, 0x07, 0x00, 0x86, 0xa6,
+  0x10, 0x36, 0x05, 0x00, 0x00, 0x00,
+]);
 const LATIN1 = Buffer.from('caf\xe9 au lait \u001b[31m\n', 'latin1');
 
 for (const [name, bytes, pattern] of [
@@ -152,7 +195,10 @@ for (const [name, bytes, pattern] of [
 ] as const) {
   test(`explain FILE: binary input (${name}) is named, not echoed`, () => {
     const path = file(name, bytes);
-    for (const [args, input] of [[['explain', path], ''], [['explain', '-'], bytes]] as const) {
+    for (const [args, input] of [
+      [['explain', path], ''],
+      [['explain', '-'], bytes],
+    ] as const) {
       const r = run([...args], input);
       const line = oneLine(r, `${args.join(' ')} (${name})`);
       assert.match(line, pattern);
@@ -163,7 +209,10 @@ for (const [name, bytes, pattern] of [
 }
 
 test('/bin/true (a real executable) is named as one', { skip: !readable('/bin/true') }, () => {
-  assert.match(oneLine(run(['explain', '/bin/true']), 'explain /bin/true'), /^why403: \/bin\/true: an executable \(ELF\), not text/);
+  assert.match(
+    oneLine(run(['explain', '/bin/true']), 'explain /bin/true'),
+    /^why403: \/bin\/true: an executable \(ELF\), not text/,
+  );
 });
 
 function readable(p: string): boolean {
@@ -206,10 +255,16 @@ test('every exit code in --help is in the README, 70 included', () => {
   const help = run(['--help']).out;
   const exitText = help.slice(help.indexOf('Exit codes:')).replace(/\s+/g, ' ');
   assert.match(exitText, /\b70 internal error\b/);
-  const codes = [...exitText.matchAll(/(?:^|[:,;] |also )(\d+)(?: and (\d+))?/g)].flatMap((m) => [m[1], m[2]]).filter(Boolean);
-  for (const c of ['0', '1', '2', '3', '70', '75', '130', '141']) assert.ok(codes.includes(c), `--help names exit code ${c} (${exitText})`);
+  const codes = [...exitText.matchAll(/(?:^|[:,;] |also )(\d+)(?: and (\d+))?/g)]
+    .flatMap((m) => [m[1], m[2]])
+    .filter(Boolean);
+  for (const c of ['0', '1', '2', '3', '70', '75', '130', '141'])
+    assert.ok(codes.includes(c), `--help names exit code ${c} (${exitText})`);
   const readme = readFileSync(join(root, 'README.md'), 'utf8');
-  const section = readme.slice(readme.indexOf('## Exit codes'), readme.indexOf('\n## ', readme.indexOf('## Exit codes') + 1));
+  const section = readme.slice(
+    readme.indexOf('## Exit codes'),
+    readme.indexOf('\n## ', readme.indexOf('## Exit codes') + 1),
+  );
   for (const c of codes) assert.match(section, new RegExp(`^\\| ${c} \\| `, 'm'), `README's exit codes table has ${c}`);
 });
 
@@ -223,7 +278,11 @@ for (const cmd of HELPS) {
     assert.equal(r.code, 0, r.err);
     assert.ok(r.out.trim().length > 0);
     const wide = r.out.split('\n').filter((l) => displayWidth(l) > 80);
-    assert.deepEqual(wide.map((l) => `${displayWidth(l)}: ${l}`), [], 'lines wider than 80 columns');
+    assert.deepEqual(
+      wide.map((l) => `${displayWidth(l)}: ${l}`),
+      [],
+      'lines wider than 80 columns',
+    );
   });
 }
 
@@ -257,7 +316,8 @@ test('token: long claims wrap to 80 columns when not a terminal; the expiry stay
   assert.match(r.out, new RegExp(`valid until ${expiresIso}`));
   // Every claim is there, its value whole once the lines are joined again.
   const joined = r.out.replace(/\n {14,}/g, '');
-  for (const v of [longClaims.sub, longClaims.roles[0]!, longClaims.iss]) assert.ok(joined.includes(v), `${v} in the output`);
+  for (const v of [longClaims.sub, longClaims.roles[0]!, longClaims.iss])
+    assert.ok(joined.includes(v), `${v} in the output`);
 });
 
 async function tokenAt(columns: number, token: string): Promise<string> {
@@ -276,7 +336,10 @@ test('token: the output follows the terminal width (io.stdout.columns)', async (
     assert.match(out, new RegExp(`^  expires +${expiresIso}$`, 'm'), `${columns} columns`);
     // The finding about the expiry is wrapped between words: its time is never cut.
     const finding = out.slice(out.indexOf('  ! '));
-    assert.ok(finding.split('\n').some((l) => l.includes(expiresIso)), `${columns} columns: the finding's expiry time whole on a line:\n${finding}`);
+    assert.ok(
+      finding.split('\n').some((l) => l.includes(expiresIso)),
+      `${columns} columns: the finding's expiry time whole on a line:\n${finding}`,
+    );
   }
   // Wider than the terminal's 80 default when the terminal is wider.
   assert.ok((await tokenAt(120, jwt)).split('\n').some((l) => displayWidth(l) > 80));

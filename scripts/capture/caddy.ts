@@ -15,7 +15,14 @@ import type { Exchange } from '../../src/model/exchange.ts';
 import { sendRequest } from '../../src/live/send.ts';
 import { isRoot, LOOPBACK } from '../../test/servers/common.ts';
 import { CAPTURE_USER_AGENT } from '../../test/servers/http.ts';
-import { basicAuth as basic, CADDY_BASICAUTH, CADDY_PASSWORD as PASSWORD, CADDY_USER as USER, caddyVersion, launchCaddy } from '../../test/servers/caddy.ts';
+import {
+  basicAuth as basic,
+  CADDY_BASICAUTH,
+  CADDY_PASSWORD as PASSWORD,
+  CADDY_USER as USER,
+  caddyVersion,
+  launchCaddy,
+} from '../../test/servers/caddy.ts';
 import { fixtureRequest, fixtureResponse, fixtureWriter } from './fixture-json.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -127,16 +134,24 @@ const SCENARIOS: Scenario[] = [
 async function send(path: string, headers: Record<string, string> = {}): Promise<Exchange> {
   const url = `http://${LOOPBACK}:${PORT}${path}`;
   const h = { 'User-Agent': CAPTURE_USER_AGENT, Accept: '*/*', ...headers };
-  return sendRequest({ method: 'GET', url, headers: Object.entries(h).map(([name, value]) => ({ name, value })) }, { env: {}, followRedirects: false, timeoutMs: 10_000 });
+  return sendRequest(
+    { method: 'GET', url, headers: Object.entries(h).map(([name, value]) => ({ name, value })) },
+    { env: {}, followRedirects: false, timeoutMs: 10_000 },
+  );
 }
 
 async function waitForLines(requestLog: () => string[], n: number): Promise<string[]> {
   const deadline = Date.now() + 3000;
-  while (requestLog().filter((l) => l.includes('http.log.access')).length < n && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  while (requestLog().filter((l) => l.includes('http.log.access')).length < n && Date.now() < deadline)
+    await new Promise((r) => setTimeout(r, 50));
   return requestLog();
 }
 
-async function capture(s: Scenario, version: string, write: (sub: string, name: string, fixture: object) => void): Promise<void> {
+async function capture(
+  s: Scenario,
+  version: string,
+  write: (sub: string, name: string, fixture: object) => void,
+): Promise<void> {
   const upstream = s.upstream
     ? createServer((_req, res) => {
         res.writeHead(403, { 'Content-Type': 'application/json', Server: 'why403-test-app' });
@@ -152,17 +167,22 @@ async function capture(s: Scenario, version: string, write: (sub: string, name: 
     if (s.allowedPath) {
       const ok = await send(s.allowedPath);
       sent++;
-      if (ok.response.status !== 200) throw new Error(`${s.file}: ${s.allowedPath} should be allowed by this config, got ${ok.response.status}`);
+      if (ok.response.status !== 200)
+        throw new Error(`${s.file}: ${s.allowedPath} should be allowed by this config, got ${ok.response.status}`);
       proof = `; the same config answers 200 for ${s.allowedPath}`;
     }
     if (s.allowedHeaders) {
       // The wrong-password label rests on basicauth accepting the right one.
       const good = await send(s.path, s.allowedHeaders);
       sent++;
-      if (good.response.status !== 200) throw new Error(`Caddy refused the right password too (${good.response.status}); the wrong-password fixture would not be trustworthy`);
+      if (good.response.status !== 200)
+        throw new Error(
+          `Caddy refused the right password too (${good.response.status}); the wrong-password fixture would not be trustworthy`,
+        );
     }
     const ex = await send(s.path, s.headers);
-    if (ex.response.status !== s.expectStatus) throw new Error(`${s.file}: expected ${s.expectStatus}, got ${ex.response.status}`);
+    if (ex.response.status !== s.expectStatus)
+      throw new Error(`${s.file}: expected ${s.expectStatus}, got ${ex.response.status}`);
     const all = await waitForLines(server.requestLog, sent + 1);
     // Keep only the lines for the captured request: after the last access line of the proofs.
     let accessSeen = 0;
@@ -171,11 +191,23 @@ async function capture(s: Scenario, version: string, write: (sub: string, name: 
       if (l.includes('"logger":"http.log.access')) accessSeen++;
       return mine;
     });
-    const shown = s.rules.map((r) => r.replace('{HASH}', '<bcrypt hash>')).join('; ').replace(/\{; \t/g, '{ ').replace(/; \}/g, ' }');
+    const shown = s.rules
+      .map((r) => r.replace('{HASH}', '<bcrypt hash>'))
+      .join('; ')
+      .replace(/\{; \t/g, '{ ')
+      .replace(/; \}/g, ' }');
     const source = `captured: ${version} (Debian 12) on ${LOOPBACK}:${PORT} by scripts/capture/caddy.ts${isRoot() ? ', run as the caddy user' : ''}, Caddyfile site block: \`root * <docroot>; ${shown}\`; client ${LOOPBACK}: ${s.note}${proof}`;
     const request = fixtureRequest(ex);
     const response = fixtureResponse(ex);
-    const fx = { source, label: s.label, ...(s.ambiguous ? { ambiguous: s.ambiguous } : {}), request, response, trace: ex.trace, ...(lines.length ? { log: lines } : {}) };
+    const fx = {
+      source,
+      label: s.label,
+      ...(s.ambiguous ? { ambiguous: s.ambiguous } : {}),
+      request,
+      response,
+      trace: ex.trace,
+      ...(lines.length ? { log: lines } : {}),
+    };
     write(s.dir, s.file, fx);
   } finally {
     await server?.stop();

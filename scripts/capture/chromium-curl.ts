@@ -66,7 +66,10 @@ const server = createServer(async (req, res) => {
   for (let i = 0; i < req.rawHeaders.length; i += 2) pairs.push([req.rawHeaders[i]!, req.rawHeaders[i + 1]!]);
   received.push({ method: req.method!, url: req.url!, headers: pairs, body });
   if (req.url === '/') {
-    res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Set-Cookie': 'sid=fake-session-123; Path=/; SameSite=Lax' });
+    res.writeHead(200, {
+      'Content-Type': 'text/html; charset=utf-8',
+      'Set-Cookie': 'sid=fake-session-123; Path=/; SameSite=Lax',
+    });
     res.end(page);
   } else if (req.url!.startsWith('/api/items')) {
     res.writeHead(403, { 'Content-Type': 'application/json' });
@@ -80,8 +83,20 @@ await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
 const appPort = (server.address() as { port: number }).port;
 
 const profile = mkdtempSync(join(tmpdir(), 'why403-chromium-'));
-const chromium = spawn(CHROMIUM, ['--headless=new', '--no-sandbox', '--disable-gpu', '--no-first-run', '--remote-debugging-address=127.0.0.1',
-  '--remote-debugging-port=0', `--user-data-dir=${profile}`, 'about:blank'], { stdio: ['ignore', 'ignore', 'pipe'] });
+const chromium = spawn(
+  CHROMIUM,
+  [
+    '--headless=new',
+    '--no-sandbox',
+    '--disable-gpu',
+    '--no-first-run',
+    '--remote-debugging-address=127.0.0.1',
+    '--remote-debugging-port=0',
+    `--user-data-dir=${profile}`,
+    'about:blank',
+  ],
+  { stdio: ['ignore', 'ignore', 'pipe'] },
+);
 let chromiumLog = '';
 chromium.stderr!.on('data', (d: Buffer) => (chromiumLog += d.toString()));
 
@@ -136,28 +151,47 @@ async function until<T>(what: string, f: () => Promise<T | undefined> | T | unde
 try {
   const portFile = join(profile, 'DevToolsActivePort');
   const devtoolsPort = await until('DevToolsActivePort', () =>
-    existsSync(portFile) && readFileSync(portFile, 'utf8').includes('\n') ? Number(readFileSync(portFile, 'utf8').split('\n')[0]) : undefined);
+    existsSync(portFile) && readFileSync(portFile, 'utf8').includes('\n')
+      ? Number(readFileSync(portFile, 'utf8').split('\n')[0])
+      : undefined,
+  );
   const base = `http://127.0.0.1:${devtoolsPort}`;
-  const version = await (await fetch(`${base}/json/version`)).json() as { Browser: string };
-  const list = async () => (await (await fetch(`${base}/json/list`)).json()) as { id: string; type: string; url: string; webSocketDebuggerUrl: string }[];
-  const target = await until('the about:blank tab', async () => (await list()).find((t) => t.type === 'page' && t.url === 'about:blank'));
+  const version = (await (await fetch(`${base}/json/version`)).json()) as { Browser: string };
+  const list = async () =>
+    (await (await fetch(`${base}/json/list`)).json()) as {
+      id: string;
+      type: string;
+      url: string;
+      webSocketDebuggerUrl: string;
+    }[];
+  const target = await until('the about:blank tab', async () =>
+    (await list()).find((t) => t.type === 'page' && t.url === 'about:blank'),
+  );
 
   // Chromium's bundled DevTools frontend, attached to the target tab.
   const frontendUrl = `${base}/devtools/inspector.html?ws=127.0.0.1:${devtoolsPort}/devtools/page/${target.id}`;
-  const browserWs = (await (await fetch(`${base}/json/version`)).json() as { webSocketDebuggerUrl: string }).webSocketDebuggerUrl;
+  const browserWs = ((await (await fetch(`${base}/json/version`)).json()) as { webSocketDebuggerUrl: string })
+    .webSocketDebuggerUrl;
   const browser = await Cdp.open(browserWs);
   await browser.send('Target.createTarget', { url: frontendUrl });
-  const frontendTarget = await until('the DevTools frontend tab', async () => (await list()).find((t) => t.url.startsWith(`${base}/devtools/inspector.html`)));
+  const frontendTarget = await until('the DevTools frontend tab', async () =>
+    (await list()).find((t) => t.url.startsWith(`${base}/devtools/inspector.html`)),
+  );
   const frontend = await Cdp.open(frontendTarget.webSocketDebuggerUrl);
   const evaluate = async (expression: string): Promise<any> => {
     const r = await frontend.send('Runtime.evaluate', { expression, awaitPromise: true, returnByValue: true });
-    if (r.exceptionDetails) throw new Error(`frontend: ${r.exceptionDetails.exception?.description ?? r.exceptionDetails.text}`);
+    if (r.exceptionDetails)
+      throw new Error(`frontend: ${r.exceptionDetails.exception?.description ?? r.exceptionDetails.text}`);
     return r.result.value;
   };
   // The frontend is ready once its network log exists and is listening.
   await until('the frontend network log', async () => {
     try {
-      return (await evaluate(`import('${base}/devtools/models/logs/logs.js').then(m => !!m.NetworkLog.NetworkLog.instance())`)) || undefined;
+      return (
+        (await evaluate(
+          `import('${base}/devtools/models/logs/logs.js').then(m => !!m.NetworkLog.NetworkLog.instance())`,
+        )) || undefined
+      );
     } catch {
       return undefined;
     }

@@ -26,7 +26,12 @@ process.env.NODE_ENV = 'production'; // express's error page then omits stack tr
 const logError = console.error;
 console.error = (...args) => {
   const e = args[0];
-  if (e?.status === 401 || e?.status === 403 || /invalid csrf token|claim timestamp check failed/.test(String(e?.stack ?? e))) return;
+  if (
+    e?.status === 401 ||
+    e?.status === 403 ||
+    /invalid csrf token|claim timestamp check failed/.test(String(e?.stack ?? e))
+  )
+    return;
   logError(...args);
 };
 const { default: express } = await import('express');
@@ -39,7 +44,16 @@ const ROOT = join(import.meta.dirname, '..', '..');
 const OUT = join(ROOT, 'src', 'importers', 'fixtures', 'har');
 const CHROMIUM = process.env.CHROMIUM ?? '/usr/bin/chromium';
 // The last flag lets the bundled DevTools page open the debugging WebSocket (Chromium checks its origin).
-const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 const DEADLINE_MS = 60_000;
 
 // ---------------------------------------------------------------------------
@@ -76,7 +90,9 @@ async function startSite() {
 <link rel="stylesheet" href="/static/app.css"></head>
 <body><h1>Orders</h1><ul id="orders"></ul><script src="/static/app.js"></script></body></html>`);
   });
-  app.get('/static/app.css', (_req, res) => res.type('css').send('body{font-family:sans-serif;margin:2em}h1{color:#333}\n'));
+  app.get('/static/app.css', (_req, res) =>
+    res.type('css').send('body{font-family:sans-serif;margin:2em}h1{color:#333}\n'),
+  );
   app.get('/static/app.js', (_req, res) =>
     res.type('js').send(`(async () => {
   const token = document.querySelector('meta[name=token]').content;
@@ -88,7 +104,11 @@ async function startSite() {
 `),
   );
   app.get('/api/profile', (req, res) => res.json({ user: 'user-1234', session: Boolean(req.cookies.session) }));
-  app.get('/api/orders', auth({ issuer: `${origin}/`, audience, jwksUri: `${origin}/.well-known/jwks.json`, tokenSigningAlg: 'RS256' }), (_req, res) => res.json({ orders: [] }));
+  app.get(
+    '/api/orders',
+    auth({ issuer: `${origin}/`, audience, jwksUri: `${origin}/.well-known/jwks.json`, tokenSigningAlg: 'RS256' }),
+    (_req, res) => res.json({ orders: [] }),
+  );
   app.post('/api/transfer', express.json(), csrfProtection, (_req, res) => res.json({ ok: true }));
   return { origin, close: () => new Promise((r) => server.close(r)) };
 }
@@ -124,7 +144,8 @@ class Cdp {
   }
   async evaluate(expression, sessionId) {
     const r = await this.send('Runtime.evaluate', { expression, awaitPromise: true, returnByValue: true }, sessionId);
-    if (r.exceptionDetails) throw new Error(`evaluation failed: ${r.exceptionDetails.exception?.description ?? r.exceptionDetails.text}`);
+    if (r.exceptionDetails)
+      throw new Error(`evaluation failed: ${r.exceptionDetails.exception?.description ?? r.exceptionDetails.text}`);
     return r.result.value;
   }
   close() {
@@ -146,19 +167,40 @@ async function waitFor(what, fn) {
 
 const site = await startSite();
 const profile = mkdtempSync(join(tmpdir(), 'why403-chromium-'));
-const chrome = spawn(CHROMIUM, [...FLAGS, '--remote-debugging-address=127.0.0.1', '--remote-debugging-port=0', '--remote-allow-origins=devtools://devtools', `--user-data-dir=${profile}`, 'about:blank'], { stdio: 'ignore' });
+const chrome = spawn(
+  CHROMIUM,
+  [
+    ...FLAGS,
+    '--remote-debugging-address=127.0.0.1',
+    '--remote-debugging-port=0',
+    '--remote-allow-origins=devtools://devtools',
+    `--user-data-dir=${profile}`,
+    'about:blank',
+  ],
+  { stdio: 'ignore' },
+);
 let cdp;
 try {
-  const port = await waitFor('Chromium to start', async () => existsSync(join(profile, 'DevToolsActivePort')) && readFileSync(join(profile, 'DevToolsActivePort'), 'utf8').split('\n')[0]);
+  const port = await waitFor(
+    'Chromium to start',
+    async () =>
+      existsSync(join(profile, 'DevToolsActivePort')) &&
+      readFileSync(join(profile, 'DevToolsActivePort'), 'utf8').split('\n')[0],
+  );
   const version = await (await fetch(`http://127.0.0.1:${port}/json/version`)).json();
   cdp = await Cdp.connect(version.webSocketDebuggerUrl);
 
   // The page to record, and DevTools attached to it, as a user would open them.
   const { targetId: page } = await cdp.send('Target.createTarget', { url: 'about:blank' });
-  const { targetId: devtools } = await cdp.send('Target.createTarget', { url: `devtools://devtools/bundled/devtools_app.html?ws=127.0.0.1:${port}/devtools/page/${page}` });
+  const { targetId: devtools } = await cdp.send('Target.createTarget', {
+    url: `devtools://devtools/bundled/devtools_app.html?ws=127.0.0.1:${port}/devtools/page/${page}`,
+  });
   const { sessionId: dt } = await cdp.send('Target.attachToTarget', { targetId: devtools, flatten: true });
   await waitFor('DevTools to connect to the page', () =>
-    cdp.evaluate(`(async () => { const sdk = await import('./core/sdk/sdk.js'); return Boolean(sdk.TargetManager.TargetManager.instance().primaryPageTarget()); })()`, dt),
+    cdp.evaluate(
+      `(async () => { const sdk = await import('./core/sdk/sdk.js'); return Boolean(sdk.TargetManager.TargetManager.instance().primaryPageTarget()); })()`,
+      dt,
+    ),
   );
   await sleep(500);
 
@@ -188,7 +230,9 @@ try {
     const file = join(OUT, `${browser}-${kind}.har`);
     writeFileSync(file, `${text}\n`);
     const entries = JSON.parse(text).log.entries;
-    console.log(`wrote ${file}: ${entries.length} entries (${entries.map((e) => e.response.status).join(' ')}), ${text.length} bytes`);
+    console.log(
+      `wrote ${file}: ${entries.length} entries (${entries.map((e) => e.response.status).join(' ')}), ${text.length} bytes`,
+    );
   }
 } finally {
   cdp?.close();

@@ -13,7 +13,13 @@ import { sendRequest } from '../../src/live/send.ts';
 import type { RunningServer } from '../../test/servers/common.ts';
 import { CAPTURE_USER_AGENT } from '../../test/servers/http.ts';
 import type { PlannedRequest, Suite } from '../../test/servers/scenarios.ts';
-import { mintRegistryToken, REGISTRY_PASSWORD, REGISTRY_SUITES, REGISTRY_USER, REPOSITORY } from '../../test/servers/docker-registry.ts';
+import {
+  mintRegistryToken,
+  REGISTRY_PASSWORD,
+  REGISTRY_SUITES,
+  REGISTRY_USER,
+  REPOSITORY,
+} from '../../test/servers/docker-registry.ts';
 import { fixtureRequest, fixtureResponse, fixtureWriter } from './fixture-json.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -21,7 +27,12 @@ const ROOT = join(import.meta.dirname, '..', '..');
 async function send(origin: string, p: PlannedRequest): Promise<Exchange> {
   const h = { 'User-Agent': CAPTURE_USER_AGENT, Accept: '*/*', ...p.headers };
   return sendRequest(
-    { method: p.method, url: origin + p.path, headers: Object.entries(h).map(([name, value]) => ({ name, value })), ...(p.body !== undefined ? { postData: { mimeType: '', text: p.body } } : {}) },
+    {
+      method: p.method,
+      url: origin + p.path,
+      headers: Object.entries(h).map(([name, value]) => ({ name, value })),
+      ...(p.body !== undefined ? { postData: { mimeType: '', text: p.body } } : {}),
+    },
     { env: {}, followRedirects: false, timeoutMs: 10_000 },
   );
 }
@@ -29,12 +40,21 @@ async function send(origin: string, p: PlannedRequest): Promise<Exchange> {
 /** The same registry lets the right credential through: the denials below are about the credential, not the route. */
 async function proveAllowed(suite: Suite, s: RunningServer): Promise<string> {
   if (suite.id.endsWith('htpasswd')) {
-    const ok = await send(s.origin, { method: 'GET', path: '/v2/_catalog', headers: { Authorization: `Basic ${Buffer.from(`${REGISTRY_USER}:${REGISTRY_PASSWORD}`).toString('base64')}` } });
+    const ok = await send(s.origin, {
+      method: 'GET',
+      path: '/v2/_catalog',
+      headers: { Authorization: `Basic ${Buffer.from(`${REGISTRY_USER}:${REGISTRY_PASSWORD}`).toString('base64')}` },
+    });
     if (ok.response.status !== 200) throw new Error(`the right password got ${ok.response.status}, not 200`);
     return `; the right password (fake) answered 200 from the same registry`;
   }
   const token = mintRegistryToken(s.dir, { actions: ['push', 'pull'] });
-  const ok = await send(s.origin, { method: 'POST', path: `/v2/${REPOSITORY}/blobs/uploads/`, headers: { Authorization: `Bearer ${token}` }, body: '' });
+  const ok = await send(s.origin, {
+    method: 'POST',
+    path: `/v2/${REPOSITORY}/blobs/uploads/`,
+    headers: { Authorization: `Bearer ${token}` },
+    body: '',
+  });
   if (ok.response.status !== 202) throw new Error(`a push,pull token got ${ok.response.status}, not 202`);
   return `; a token holding push,pull on ${REPOSITORY} answered 202 from the same registry`;
 }
@@ -47,7 +67,8 @@ async function captureSuite(suite: Suite, out: string): Promise<void> {
       const p = await sc.plan(s);
       const before = s.errorLog().length;
       const ex = await send(s.origin, p);
-      if (ex.response.status !== sc.status) throw new Error(`${sc.name}: expected ${sc.status}, got ${ex.response.status}`);
+      if (ex.response.status !== sc.status)
+        throw new Error(`${sc.name}: expected ${sc.status}, got ${ex.response.status}`);
       await new Promise((r) => setTimeout(r, 200));
       const log = s.errorLog().slice(before);
       const fx = {

@@ -14,7 +14,16 @@ import type { Exchange } from '../../src/model/exchange.ts';
 import { sendRequest } from '../../src/live/send.ts';
 import { LOOPBACK } from '../../test/servers/common.ts';
 import { CAPTURE_USER_AGENT } from '../../test/servers/http.ts';
-import { basicAuth as basic, HAPROXY_ALLOW as ALLOW, HAPROXY_PASSWORD as PASSWORD, HAPROXY_REALM as REALM, HAPROXY_USER as USER, HAPROXY_USERLIST, haproxyVersion, launchHaproxy } from '../../test/servers/haproxy.ts';
+import {
+  basicAuth as basic,
+  HAPROXY_ALLOW as ALLOW,
+  HAPROXY_PASSWORD as PASSWORD,
+  HAPROXY_REALM as REALM,
+  HAPROXY_USER as USER,
+  HAPROXY_USERLIST,
+  haproxyVersion,
+  launchHaproxy,
+} from '../../test/servers/haproxy.ts';
 import { fixtureRequest, fixtureResponse, fixtureWriter } from './fixture-json.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -110,7 +119,10 @@ const SCENARIOS: Scenario[] = [
 async function send(path: string, headers: Record<string, string> = {}): Promise<Exchange> {
   const url = `http://${LOOPBACK}:${PORT}${path}`;
   const h = { 'User-Agent': CAPTURE_USER_AGENT, Accept: '*/*', ...headers };
-  return sendRequest({ method: 'GET', url, headers: Object.entries(h).map(([name, value]) => ({ name, value })) }, { env: {}, followRedirects: false, timeoutMs: 10_000 });
+  return sendRequest(
+    { method: 'GET', url, headers: Object.entries(h).map(([name, value]) => ({ name, value })) },
+    { env: {}, followRedirects: false, timeoutMs: 10_000 },
+  );
 }
 
 async function waitForLines(requestLog: () => string[], n: number): Promise<string[]> {
@@ -119,8 +131,15 @@ async function waitForLines(requestLog: () => string[], n: number): Promise<stri
   return requestLog();
 }
 
-async function capture(s: Scenario, version: string, write: (sub: string, name: string, fixture: object) => void): Promise<void> {
-  const server = await launchHaproxy({ frontend: s.rules, userlist: s.userlist }, { port: PORT, dir: '/tmp/why403-capture/haproxy' });
+async function capture(
+  s: Scenario,
+  version: string,
+  write: (sub: string, name: string, fixture: object) => void,
+): Promise<void> {
+  const server = await launchHaproxy(
+    { frontend: s.rules, userlist: s.userlist },
+    { port: PORT, dir: '/tmp/why403-capture/haproxy' },
+  );
   try {
     // The port check's bare connect may log nothing or a line; count from here.
     await new Promise((r) => setTimeout(r, 200));
@@ -128,23 +147,36 @@ async function capture(s: Scenario, version: string, write: (sub: string, name: 
     let proof = '';
     if (s.allowedPath) {
       const ok = await send(s.allowedPath);
-      if (ok.response.status !== 200) throw new Error(`${s.file}: ${s.allowedPath} should be allowed by this config, got ${ok.response.status}`);
+      if (ok.response.status !== 200)
+        throw new Error(`${s.file}: ${s.allowedPath} should be allowed by this config, got ${ok.response.status}`);
       proof = `; the same config answers 200 for ${s.allowedPath}`;
     }
     if (s.file === 'basic-auth-wrong-password.json') {
       // The wrong-password label rests on the userlist accepting the right one.
       const good = await send(s.path, { Authorization: basic(USER, PASSWORD) });
-      if (good.response.status !== 200) throw new Error(`HAProxy refused the right password too (${good.response.status}); the wrong-password fixture would not be trustworthy`);
+      if (good.response.status !== 200)
+        throw new Error(
+          `HAProxy refused the right password too (${good.response.status}); the wrong-password fixture would not be trustworthy`,
+        );
     }
     const ex = await send(s.path, s.headers);
-    if (ex.response.status !== s.expectStatus) throw new Error(`${s.file}: expected ${s.expectStatus}, got ${ex.response.status}`);
+    if (ex.response.status !== s.expectStatus)
+      throw new Error(`${s.file}: expected ${s.expectStatus}, got ${ex.response.status}`);
     const sentBefore = (s.allowedPath ? 1 : 0) + (s.file === 'basic-auth-wrong-password.json' ? 1 : 0);
     const lines = (await waitForLines(server.requestLog, before + sentBefore + 1)).slice(before + sentBefore);
     const shownRules = s.rules.map((r) => (r === ALLOW ? 'http-request return status 200 …' : r));
     const source = `captured: ${version} (Debian 12) as a reverse proxy on ${LOOPBACK}:${PORT} by scripts/capture/haproxy.ts, frontend: \`${shownRules.join('; ')}\`${s.userlist ? ` with a userlist holding ${USER} (fake password)` : ''}; client ${LOOPBACK}: ${s.note}${proof}; log termination state per ${DOCS_85}`;
     const request = fixtureRequest(ex);
     const response = fixtureResponse(ex);
-    const fx = { source, label: s.label, ...(s.ambiguous ? { ambiguous: s.ambiguous } : {}), request, response, trace: ex.trace, ...(lines.length ? { log: lines } : {}) };
+    const fx = {
+      source,
+      label: s.label,
+      ...(s.ambiguous ? { ambiguous: s.ambiguous } : {}),
+      request,
+      response,
+      trace: ex.trace,
+      ...(lines.length ? { log: lines } : {}),
+    };
     write(s.dir, s.file, fx);
   } finally {
     await server.stop();

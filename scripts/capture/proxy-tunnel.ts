@@ -14,11 +14,17 @@ const squid = await startSquid({ denyPorts: [denied] });
 try {
   const cases = [
     { file: 'squid-connect-denied.json', headers: [{ name: 'Accept', value: 'application/json' }] },
-    { file: 'squid-connect-denied-with-token.json', headers: [{ name: 'Authorization', value: 'Bearer not-a-real-token-0123456789' }] },
+    {
+      file: 'squid-connect-denied-with-token.json',
+      headers: [{ name: 'Authorization', value: 'Bearer not-a-real-token-0123456789' }],
+    },
   ];
   for (const c of cases) {
     const url = `https://127.0.0.1:${denied}/v1/reports`;
-    const ex = await sendRequest({ method: 'GET', url, headers: c.headers }, { env: { HTTPS_PROXY: squid.origin }, timeoutMs: 5000 });
+    const ex = await sendRequest(
+      { method: 'GET', url, headers: c.headers },
+      { env: { HTTPS_PROXY: squid.origin }, timeoutMs: 5000 },
+    );
     const fixture = {
       source: `captured: ${squid.version} on 127.0.0.1 as a forward proxy with \`${squidDenyConfig([denied]).replace(/\n/g, '; ')}\`; why403's sender (undici ProxyAgent) asked it to CONNECT to 127.0.0.1:${denied} for ${url} (scripts/capture/proxy-tunnel.ts). The proxy's reply carries no headers the client can read, so nothing in the exchange names Squid.`,
       label: { product: 'squid', layer: 'forward-proxy', cause: 'proxy-interference' },

@@ -20,7 +20,10 @@ const ROOT = join(import.meta.dirname, '..', '..');
 
 async function send(origin: string, p: PlannedRequest): Promise<Exchange> {
   const h = { 'User-Agent': CAPTURE_USER_AGENT, Accept: '*/*', ...p.headers };
-  return sendRequest({ method: p.method, url: origin + p.path, headers: Object.entries(h).map(([name, value]) => ({ name, value })) }, { env: {}, followRedirects: false, timeoutMs: 10_000 });
+  return sendRequest(
+    { method: p.method, url: origin + p.path, headers: Object.entries(h).map(([name, value]) => ({ name, value })) },
+    { env: {}, followRedirects: false, timeoutMs: 10_000 },
+  );
 }
 
 async function main(): Promise<void> {
@@ -31,13 +34,19 @@ async function main(): Promise<void> {
   if (missing) throw new Error(missing);
   const s = await suite.start({ port: suite.capturePort, dir: '/tmp/why403-capture/rabbitmq' });
   try {
-    const ok = await send(s.origin, { method: 'GET', path: '/api/overview', headers: { Authorization: `Basic ${Buffer.from(`alice:${RABBITMQ_PASSWORD}`).toString('base64')}` } });
-    if (ok.response.status !== 200) throw new Error(`alice's right password got ${ok.response.status} on /api/overview, not 200`);
+    const ok = await send(s.origin, {
+      method: 'GET',
+      path: '/api/overview',
+      headers: { Authorization: `Basic ${Buffer.from(`alice:${RABBITMQ_PASSWORD}`).toString('base64')}` },
+    });
+    if (ok.response.status !== 200)
+      throw new Error(`alice's right password got ${ok.response.status} on /api/overview, not 200`);
     const proof = '; alice’s right password (fake) answered 200 on /api/overview from the same broker';
     for (const sc of suite.scenarios) {
       const p = await sc.plan(s);
       const ex = await send(s.origin, p);
-      if (ex.response.status !== sc.status) throw new Error(`${sc.name}: expected ${sc.status}, got ${ex.response.status}`);
+      if (ex.response.status !== sc.status)
+        throw new Error(`${sc.name}: expected ${sc.status}, got ${ex.response.status}`);
       const fx = {
         source: `captured: ${s.version}, management plugin, on 127.0.0.1:${suite.capturePort} by scripts/capture/rabbitmq.ts (test/servers/rabbitmq.ts): ${sc.config}${proof}`,
         label: sc.label,

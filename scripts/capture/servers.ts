@@ -42,7 +42,14 @@ function logMessage(line: string): string {
   return line.trim();
 }
 
-function fixtureJson(suite: Suite, sc: Scenario, server: RunningServer, cap: Captured, note: string | undefined, log: string[]): object {
+function fixtureJson(
+  suite: Suite,
+  sc: Scenario,
+  server: RunningServer,
+  cap: Captured,
+  note: string | undefined,
+  log: string[],
+): object {
   const harness = HARNESS[suite.product] ?? 'test/servers/';
   const logNote = log.length ? `; log: "${logMessage(log[0])}"` : '';
   const isJwt = /^Bearer\s+ey/i.test(cap.request.headers.Authorization ?? '');
@@ -72,7 +79,10 @@ function fixtureJson(suite: Suite, sc: Scenario, server: RunningServer, cap: Cap
 
 async function captureSuite(suite: Suite, freePorts: boolean, outRoot: string): Promise<string[]> {
   const port = freePorts ? 0 : suite.capturePort;
-  if (port && !(await portIsFree(port))) throw new Error(`port ${port} for ${suite.id} is taken; free it or pass --free-ports (fixtures will then name another port)`);
+  if (port && !(await portIsFree(port)))
+    throw new Error(
+      `port ${port} for ${suite.id} is taken; free it or pass --free-ports (fixtures will then name another port)`,
+    );
   const server = await suite.start({ port, dir: join(CAPTURE_DIR, suite.id) });
   const written: string[] = [];
   try {
@@ -81,7 +91,9 @@ async function captureSuite(suite: Suite, freePorts: boolean, outRoot: string): 
       const before = server.errorLog().length;
       const cap = await send(planned.method, server.origin + planned.path, planned.headers ?? {}, planned.body);
       if (cap.response.status !== sc.status)
-        throw new Error(`${suite.id}/${sc.name}: expected ${sc.status}, the server answered ${cap.response.status} ${cap.response.statusText}; the scenario no longer reproduces`);
+        throw new Error(
+          `${suite.id}/${sc.name}: expected ${sc.status}, the server answered ${cap.response.status} ${cap.response.statusText}; the scenario no longer reproduces`,
+        );
       // Django writes its log through a pipe; give it a moment to arrive.
       await new Promise((r) => setTimeout(r, 150));
       const log = server.errorLog().slice(before);
@@ -107,13 +119,20 @@ async function main(): Promise<number> {
     },
   });
   if (values.help) {
-    process.stdout.write(`usage: node scripts/capture/servers.ts [--only ${SUITES.map((s) => s.id).join(',')}] [--free-ports] [--out DIR]\n`);
+    process.stdout.write(
+      `usage: node scripts/capture/servers.ts [--only ${SUITES.map((s) => s.id).join(',')}] [--free-ports] [--out DIR]\n`,
+    );
     return 0;
   }
-  const only = values.only?.split(',').map((s) => s.trim()).filter(Boolean);
+  const only = values.only
+    ?.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const unknown = only?.filter((id) => !SUITES.some((s) => s.id === id));
   if (unknown?.length) {
-    process.stderr.write(`capture: unknown suite ${unknown.join(', ')} (known: ${SUITES.map((s) => s.id).join(', ')})\n`);
+    process.stderr.write(
+      `capture: unknown suite ${unknown.join(', ')} (known: ${SUITES.map((s) => s.id).join(', ')})\n`,
+    );
     return 2;
   }
   const outRoot = values.out ?? join(ROOT, 'src', 'rules');

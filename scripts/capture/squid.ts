@@ -14,7 +14,16 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client } from 'undici';
 import type { NameValue } from '../../src/model/exchange.ts';
-import { isRoot, LOOPBACK, makeTempDir, readLines, removeDir, spawnServer, stopChild, waitForPort } from '../../test/servers/common.ts';
+import {
+  isRoot,
+  LOOPBACK,
+  makeTempDir,
+  readLines,
+  removeDir,
+  spawnServer,
+  stopChild,
+  waitForPort,
+} from '../../test/servers/common.ts';
 import { squidDenyConfig, startSquid } from '../../test/servers/squid.ts';
 import { CAPTURE_USER_AGENT } from '../../test/servers/http.ts';
 import { fixtureWriter } from './fixture-json.ts';
@@ -39,10 +48,20 @@ interface Captured {
 }
 
 /** One absolute-form request to the proxy; the response kept as it came (names, order, reason phrase). */
-async function viaProxy(proxy: string, method: string, url: string, extra: Record<string, string> = {}): Promise<Captured> {
+async function viaProxy(
+  proxy: string,
+  method: string,
+  url: string,
+  extra: Record<string, string> = {},
+): Promise<Captured> {
   const p = new URL(proxy);
   if (p.hostname !== LOOPBACK) throw new Error(`refusing to send to ${p.hostname}: capture traffic stays on 127.0.0.1`);
-  const headers: Record<string, string> = { Host: new URL(url).host, 'User-Agent': CAPTURE_USER_AGENT, Accept: '*/*', ...extra };
+  const headers: Record<string, string> = {
+    Host: new URL(url).host,
+    'User-Agent': CAPTURE_USER_AGENT,
+    Accept: '*/*',
+    ...extra,
+  };
   const client = new Client(p.origin, { headersTimeout: 10_000, bodyTimeout: 10_000, connectTimeout: 5_000 });
   try {
     const response = await new Promise<Captured['response']>((resolve, reject) => {
@@ -58,7 +77,8 @@ async function viaProxy(proxy: string, method: string, url: string, extra: Recor
             status = code;
             statusText = message ?? '';
             raw.length = 0;
-            for (let i = 0; i + 1 < rawHeaders.length; i += 2) raw.push({ name: rawHeaders[i].toString('latin1'), value: rawHeaders[i + 1].toString('latin1') });
+            for (let i = 0; i + 1 < rawHeaders.length; i += 2)
+              raw.push({ name: rawHeaders[i].toString('latin1'), value: rawHeaders[i + 1].toString('latin1') });
             return true;
           },
           onData(chunk: Buffer) {
@@ -66,7 +86,13 @@ async function viaProxy(proxy: string, method: string, url: string, extra: Recor
             return true;
           },
           onComplete() {
-            resolve({ status, statusText, httpVersion: 'HTTP/1.1', headers: raw, body: Buffer.concat(chunks).toString('utf8') });
+            resolve({
+              status,
+              statusText,
+              httpVersion: 'HTTP/1.1',
+              headers: raw,
+              body: Buffer.concat(chunks).toString('utf8'),
+            });
           },
           onError: reject,
         },
@@ -132,7 +158,10 @@ ${authConfig.join('\n')}
     config: authConfig,
     /** Squid's native access.log lines, timestamps and elapsed times cut. */
     // NONE_NONE/000 lines are the readiness check's bare TCP connects.
-    accessLog: () => readLines(join(dir, 'access.log')).filter((l) => !l.includes('NONE_NONE/000')).map((l) => l.replace(/^\S+\s+\d+\s+/, '')),
+    accessLog: () =>
+      readLines(join(dir, 'access.log'))
+        .filter((l) => !l.includes('NONE_NONE/000'))
+        .map((l) => l.replace(/^\S+\s+\d+\s+/, '')),
     stop: () => stopChild(child, 5000),
   };
 }
@@ -160,11 +189,15 @@ async function main(): Promise<void> {
   try {
     const cap = await viaProxy(harness.origin, 'GET', `http://${LOOPBACK}:${DEST_PORT}/index.html`);
     const config = squidDenyConfig([DEST_PORT]).replace('\n', '; ');
-    write('fixtures', 'denied-port.json', fixture(
-      `captured: ${harness.version} as a forward proxy on ${harness.origin} by scripts/capture/squid.ts (test/servers/squid.ts): \`${config}\`; the request sent through the proxy in absolute form`,
-      { ...forwardProxy, cause: 'proxy-interference' },
-      cap,
-    ));
+    write(
+      'fixtures',
+      'denied-port.json',
+      fixture(
+        `captured: ${harness.version} as a forward proxy on ${harness.origin} by scripts/capture/squid.ts (test/servers/squid.ts): \`${config}\`; the request sent through the proxy in absolute form`,
+        { ...forwardProxy, cause: 'proxy-interference' },
+        cap,
+      ),
+    );
 
     // An origin's own 403, relayed: Squid adds only Via and X-Cache, so the
     // rule must leave the verdict to whoever made the response.
@@ -175,11 +208,15 @@ async function main(): Promise<void> {
     await new Promise<void>((r) => origin.listen(ORIGIN_PORT, LOOPBACK, r));
     try {
       const relayed = await viaProxy(harness.origin, 'GET', `http://${LOOPBACK}:${ORIGIN_PORT}/private`);
-      write('extra', 'relayed-origin-403.json', fixture(
-        `captured: ${harness.version} as a forward proxy on ${harness.origin} by scripts/capture/squid.ts (test/servers/squid.ts), relaying a 403 made by a node:http server on ${LOOPBACK}:${ORIGIN_PORT} (res.writeHead(403, text/plain))`,
-        { product: 'unknown', layer: 'application', cause: 'unknown' },
-        relayed,
-      ));
+      write(
+        'extra',
+        'relayed-origin-403.json',
+        fixture(
+          `captured: ${harness.version} as a forward proxy on ${harness.origin} by scripts/capture/squid.ts (test/servers/squid.ts), relaying a 403 made by a node:http server on ${LOOPBACK}:${ORIGIN_PORT} (res.writeHead(403, text/plain))`,
+          { product: 'unknown', layer: 'application', cause: 'unknown' },
+          relayed,
+        ),
+      );
     } finally {
       await new Promise((r) => origin.close(r));
     }
@@ -203,27 +240,63 @@ async function main(): Promise<void> {
 
     const blocked = await viaProxy(proxy.origin, 'GET', `http://intranet${BLOCKED_DOMAIN}/reports/`);
     await new Promise((r) => setTimeout(r, 300));
-    write('fixtures', 'denied-domain.json', fixture(`${note}; a destination in ${BLOCKED_DOMAIN} (refused by name, nothing resolved)`, { ...forwardProxy, cause: 'proxy-interference' }, blocked, take()));
+    write(
+      'fixtures',
+      'denied-domain.json',
+      fixture(
+        `${note}; a destination in ${BLOCKED_DOMAIN} (refused by name, nothing resolved)`,
+        { ...forwardProxy, cause: 'proxy-interference' },
+        blocked,
+        take(),
+      ),
+    );
 
     const dest = `http://${LOOPBACK}:${DEST_PORT}/index.html`;
     const none = await viaProxy(proxy.origin, 'GET', dest);
     await new Promise((r) => setTimeout(r, 300));
-    write('extra', 'proxy-auth-missing.json', fixture(`${note}; no Proxy-Authorization sent`, { ...forwardProxy, cause: 'credential-missing' }, none, take()));
+    write(
+      'extra',
+      'proxy-auth-missing.json',
+      fixture(`${note}; no Proxy-Authorization sent`, { ...forwardProxy, cause: 'credential-missing' }, none, take()),
+    );
 
     // The right password first: it must get past authentication (Squid then
     // fails to connect to the empty port, 503 ERR_CONNECT_FAIL), or the
     // wrong-password label would rest on a helper that rejects everyone.
-    const good = await viaProxy(proxy.origin, 'GET', dest, { 'Proxy-Authorization': `Basic ${Buffer.from(`${USER}:${PASSWORD}`).toString('base64')}` });
+    const good = await viaProxy(proxy.origin, 'GET', dest, {
+      'Proxy-Authorization': `Basic ${Buffer.from(`${USER}:${PASSWORD}`).toString('base64')}`,
+    });
     await new Promise((r) => setTimeout(r, 300));
-    if (good.response.status === 407) throw new Error('Squid refused the right password too: the basic_ncsa_auth helper is not working; the wrong-password fixture would not be trustworthy');
+    if (good.response.status === 407)
+      throw new Error(
+        'Squid refused the right password too: the basic_ncsa_auth helper is not working; the wrong-password fixture would not be trustworthy',
+      );
     const goodCode = good.response.headers.find((h) => h.name.toLowerCase() === 'x-squid-error')?.value ?? '';
     // Not a denial: the label's cause is "unknown" because there is no refusal to explain.
-    write('extra', 'connect-fail.json', fixture(`${note}; user ${USER} with the right password (fake), to a port where nothing listens: ${good.response.status} ${goodCode}`, { ...forwardProxy, cause: 'unknown' }, redactAuth(good), take()));
+    write(
+      'extra',
+      'connect-fail.json',
+      fixture(
+        `${note}; user ${USER} with the right password (fake), to a port where nothing listens: ${good.response.status} ${goodCode}`,
+        { ...forwardProxy, cause: 'unknown' },
+        redactAuth(good),
+        take(),
+      ),
+    );
 
     const wrong = `Basic ${Buffer.from(`${USER}:wrong-password`).toString('base64')}`;
     const bad = await viaProxy(proxy.origin, 'GET', dest, { 'Proxy-Authorization': wrong });
     await new Promise((r) => setTimeout(r, 300));
-    write('extra', 'proxy-auth-wrong-password.json', fixture(`${note}; user ${USER} with a wrong password (fake); the right one got past authentication (${good.response.status} ${goodCode})`, { ...forwardProxy, cause: 'credential-invalid' }, bad, take()));
+    write(
+      'extra',
+      'proxy-auth-wrong-password.json',
+      fixture(
+        `${note}; user ${USER} with a wrong password (fake); the right one got past authentication (${good.response.status} ${goodCode})`,
+        { ...forwardProxy, cause: 'credential-invalid' },
+        bad,
+        take(),
+      ),
+    );
   } finally {
     await proxy.stop();
     removeDir(dir);

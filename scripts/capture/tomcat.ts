@@ -130,7 +130,10 @@ const RUNS: Run[] = [
 async function send(path: string, headers: Record<string, string> = {}): Promise<Exchange> {
   const url = `http://${LOOPBACK}:${PORT}${path}`;
   const h = { 'User-Agent': CAPTURE_USER_AGENT, Accept: '*/*', ...headers };
-  return sendRequest({ method: 'GET', url, headers: Object.entries(h).map(([name, value]) => ({ name, value })) }, { env: {}, followRedirects: false, timeoutMs: 10_000 });
+  return sendRequest(
+    { method: 'GET', url, headers: Object.entries(h).map(([name, value]) => ({ name, value })) },
+    { env: {}, followRedirects: false, timeoutMs: 10_000 },
+  );
 }
 
 async function capture(run: Run, version: string, write: (name: string, text: string) => void): Promise<void> {
@@ -138,17 +141,26 @@ async function capture(run: Run, version: string, write: (name: string, text: st
   try {
     for (const c of run.controls) {
       const got = (await send(c.path, c.headers)).response.status;
-      if (got !== c.expect) throw new Error(`control ${c.path} got ${got}, expected ${c.expect}: the labels would not be trustworthy`);
+      if (got !== c.expect)
+        throw new Error(`control ${c.path} got ${got}, expected ${c.expect}: the labels would not be trustworthy`);
     }
     for (const s of run.scenarios) {
       const ex = await send(s.path, s.headers);
-      if (ex.response.status !== s.expectStatus) throw new Error(`${s.file}: expected ${s.expectStatus}, got ${ex.response.status}`);
+      if (ex.response.status !== s.expectStatus)
+        throw new Error(`${s.file}: expected ${s.expectStatus}, got ${ex.response.status}`);
       const where = run.valve ? `context: \`${TOMCAT_VALVE}\`` : 'contexts without an address valve';
       const control = run.controlNote ? `; control: ${run.controlNote}` : '';
       const source = `captured: ${version} (Debian 12${s.path === MANAGER ? ', tomcat10-admin Manager app' : `, a webapp of our own at /${APP}`}) on ${LOOPBACK}:${PORT} by scripts/capture/tomcat.ts, own CATALINA_BASE, UserDatabaseRealm with fake users, ${where}; ${s.note}${control}; see ${s.label.cause === 'ip-restricted' ? DOCS.valve : s.path === MANAGER ? DOCS.manager : DOCS.realm}`;
       const request = fixtureRequest(ex);
       const response = fixtureResponse(ex);
-      const fx = { source, label: s.label, ...(s.ambiguous ? { ambiguous: s.ambiguous } : {}), request, response, trace: ex.trace };
+      const fx = {
+        source,
+        label: s.label,
+        ...(s.ambiguous ? { ambiguous: s.ambiguous } : {}),
+        request,
+        response,
+        trace: ex.trace,
+      };
       write(s.file, `${JSON.stringify(fx, null, 2)}\n`);
     }
   } finally {

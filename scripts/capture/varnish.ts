@@ -69,7 +69,12 @@ const SCENARIOS: Scenario[] = [
     file: 'purge-not-allowed.json',
     dir: 'fixtures',
     acl: 'acl purgers +log { "192.0.2.10"; }',
-    recv: ['if (req.method == "PURGE" || req.method == "BAN") {', '  if (!(client.ip ~ purgers)) { return (synth(403, "Forbidden")); }', '  return (purge);', '}'],
+    recv: [
+      'if (req.method == "PURGE" || req.method == "BAN") {',
+      '  if (!(client.ip ~ purgers)) { return (synth(403, "Forbidden")); }',
+      '  return (purge);',
+      '}',
+    ],
     method: 'PURGE',
     path: '/reports/q3.pdf',
     allowed: { path: '/reports/q3.pdf' },
@@ -94,28 +99,50 @@ const SCENARIOS: Scenario[] = [
 async function send(method: string, path: string): Promise<Exchange> {
   const url = `http://${LOOPBACK}:${PORT}${path}`;
   const h = { 'User-Agent': CAPTURE_USER_AGENT, Accept: '*/*' };
-  return sendRequest({ method, url, headers: Object.entries(h).map(([name, value]) => ({ name, value })) }, { env: {}, followRedirects: false, timeoutMs: 10_000 });
+  return sendRequest(
+    { method, url, headers: Object.entries(h).map(([name, value]) => ({ name, value })) },
+    { env: {}, followRedirects: false, timeoutMs: 10_000 },
+  );
 }
 
-async function capture(s: Scenario, version: string, write: (sub: string, name: string, fixture: object) => void): Promise<void> {
-  const server = await launchVarnish({ acls: s.acl ? [s.acl] : [], recv: s.recv }, BACKEND_PORT, { port: PORT, dir: '/tmp/why403-capture/varnish' });
+async function capture(
+  s: Scenario,
+  version: string,
+  write: (sub: string, name: string, fixture: object) => void,
+): Promise<void> {
+  const server = await launchVarnish({ acls: s.acl ? [s.acl] : [], recv: s.recv }, BACKEND_PORT, {
+    port: PORT,
+    dir: '/tmp/why403-capture/varnish',
+  });
   try {
     let proof = '';
     if (s.allowed) {
       const ok = await send(s.allowed.method ?? 'GET', s.allowed.path);
-      if (ok.response.status !== 200) throw new Error(`${s.file}: ${s.allowed.path} should be passed to the backend, got ${ok.response.status} (${ok.response.headers.map((h) => `${h.name}: ${h.value}`).join("; ")})`);
+      if (ok.response.status !== 200)
+        throw new Error(
+          `${s.file}: ${s.allowed.path} should be passed to the backend, got ${ok.response.status} (${ok.response.headers.map((h) => `${h.name}: ${h.value}`).join('; ')})`,
+        );
       proof = `; the same VCL answers 200 (from the backend) for ${s.allowed.method ?? 'GET'} ${s.allowed.path}`;
     }
     const method = s.method ?? 'GET';
     const ex = await send(method, s.path);
-    if (ex.response.status !== s.expectStatus) throw new Error(`${s.file}: expected ${s.expectStatus}, got ${ex.response.status}`);
+    if (ex.response.status !== s.expectStatus)
+      throw new Error(`${s.file}: expected ${s.expectStatus}, got ${ex.response.status}`);
     await new Promise((r) => setTimeout(r, 300));
     const log = server.vsl(s.expectStatus);
     const shown = [s.acl, ...s.recv].filter(Boolean).join(' ');
     const source = `captured: ${version} (Debian 12) as a reverse proxy on ${LOOPBACK}:${PORT} by scripts/capture/varnish.ts, VCL: \`${shown || 'vcl_recv empty (built-in VCL only)'}\`; client ${LOOPBACK}: ${s.note}${proof}; log via varnishlog, tags per ${VSL_DOCS}`;
     const request = fixtureRequest(ex);
     const response = fixtureResponse(ex);
-    const fx = { source, label: s.label, ...(s.ambiguous ? { ambiguous: s.ambiguous } : {}), request, response, trace: ex.trace, ...(log.length ? { log } : {}) };
+    const fx = {
+      source,
+      label: s.label,
+      ...(s.ambiguous ? { ambiguous: s.ambiguous } : {}),
+      request,
+      response,
+      trace: ex.trace,
+      ...(log.length ? { log } : {}),
+    };
     write(s.dir, s.file, fx);
   } finally {
     await server.stop();

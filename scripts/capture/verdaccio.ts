@@ -13,7 +13,15 @@ import { sendRequest } from '../../src/live/send.ts';
 import { CAPTURE_USER_AGENT } from '../../test/servers/http.ts';
 import { debianRelease } from '../../test/servers/nginx.ts';
 import type { PlannedRequest } from '../../test/servers/scenarios.ts';
-import { INTERNAL, PUBLISHER, publishDocument, SCOPED, startVerdaccio, VERDACCIO_SUITE, verdaccioToken } from '../../test/servers/verdaccio.ts';
+import {
+  INTERNAL,
+  PUBLISHER,
+  publishDocument,
+  SCOPED,
+  startVerdaccio,
+  VERDACCIO_SUITE,
+  verdaccioToken,
+} from '../../test/servers/verdaccio.ts';
 import { fixtureResponse } from './fixture-json.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -21,10 +29,19 @@ const DOCS = 'https://verdaccio.org/docs/packages';
 
 async function send(origin: string, p: PlannedRequest): Promise<Exchange> {
   const given = new Set(Object.keys(p.headers ?? {}).map((k) => k.toLowerCase()));
-  const h: Record<string, string> = { ...(given.has('user-agent') ? {} : { 'User-Agent': CAPTURE_USER_AGENT }), ...(given.has('accept') ? {} : { Accept: '*/*' }), ...p.headers };
+  const h: Record<string, string> = {
+    ...(given.has('user-agent') ? {} : { 'User-Agent': CAPTURE_USER_AGENT }),
+    ...(given.has('accept') ? {} : { Accept: '*/*' }),
+    ...p.headers,
+  };
   const contentType = Object.entries(h).find(([k]) => k.toLowerCase() === 'content-type')?.[1] ?? '';
   return sendRequest(
-    { method: p.method, url: origin + p.path, headers: Object.entries(h).map(([name, value]) => ({ name, value })), ...(p.body !== undefined ? { postData: { mimeType: contentType, text: p.body } } : {}) },
+    {
+      method: p.method,
+      url: origin + p.path,
+      headers: Object.entries(h).map(([name, value]) => ({ name, value })),
+      ...(p.body !== undefined ? { postData: { mimeType: contentType, text: p.body } } : {}),
+    },
     { env: {}, followRedirects: false, timeoutMs: 15_000 },
   );
 }
@@ -32,7 +49,8 @@ async function send(origin: string, p: PlannedRequest): Promise<Exchange> {
 /** Tokens are the throwaway server's, and redacted all the same; the wrong password sent is fake. */
 function redactHeaders(headers: Record<string, string>): Record<string, string> {
   const out = { ...headers };
-  for (const k of Object.keys(out)) if (k.toLowerCase() === 'authorization') out[k] = out[k].replace(/^(\S+) .*/, '$1 REDACTED');
+  for (const k of Object.keys(out))
+    if (k.toLowerCase() === 'authorization') out[k] = out[k].replace(/^(\S+) .*/, '$1 REDACTED');
   return out;
 }
 
@@ -41,18 +59,36 @@ async function proofFor(name: string, origin: string): Promise<string> {
   const alice = async () => `Bearer ${await verdaccioToken(origin, PUBLISHER)}`;
   const check = async (what: string, p: PlannedRequest, ok: (s: number) => boolean) => {
     const ex = await send(origin, p);
-    if (!ok(ex.response.status)) throw new Error(`${name}: ${what} answered ${ex.response.status}; the label would not be trustworthy`);
+    if (!ok(ex.response.status))
+      throw new Error(`${name}: ${what} answered ${ex.response.status}; the label would not be trustworthy`);
     return `${what} answered ${ex.response.status}`;
   };
   switch (name) {
     case 'verdaccio-npm-publish-not-allowed':
     case 'verdaccio-publish-unauthenticated':
       // A publish by alice would make the package exist; a second version keeps each capture's state the same.
-      return check(`a PUT of ${SCOPED} by ${PUBLISHER.name} (in publish:)`, { method: 'PUT', path: `/${SCOPED.replace('/', '%2f')}`, headers: { 'Content-Type': 'application/json', Authorization: await alice() }, body: publishDocument(origin, SCOPED, name.includes('npm') ? '0.9.0' : '0.9.1') }, (s) => s === 201);
+      return check(
+        `a PUT of ${SCOPED} by ${PUBLISHER.name} (in publish:)`,
+        {
+          method: 'PUT',
+          path: `/${SCOPED.replace('/', '%2f')}`,
+          headers: { 'Content-Type': 'application/json', Authorization: await alice() },
+          body: publishDocument(origin, SCOPED, name.includes('npm') ? '0.9.0' : '0.9.1'),
+        },
+        (s) => s === 201,
+      );
     case 'verdaccio-read-unauthenticated':
-      return check(`the same GET by ${PUBLISHER.name}`, { method: 'GET', path: `/${SCOPED.replace('/', '%2f')}`, headers: { Authorization: await alice() } }, (s) => s === 200 || s === 404);
+      return check(
+        `the same GET by ${PUBLISHER.name}`,
+        { method: 'GET', path: `/${SCOPED.replace('/', '%2f')}`, headers: { Authorization: await alice() } },
+        (s) => s === 200 || s === 404,
+      );
     case 'verdaccio-read-not-allowed':
-      return check(`the same GET by ${PUBLISHER.name} (in access:)`, { method: 'GET', path: `/${INTERNAL}`, headers: { Authorization: await alice() } }, (s) => s === 200 || s === 404);
+      return check(
+        `the same GET by ${PUBLISHER.name} (in access:)`,
+        { method: 'GET', path: `/${INTERNAL}`, headers: { Authorization: await alice() } },
+        (s) => s === 200 || s === 404,
+      );
     case 'verdaccio-login-wrong-password':
       // verdaccioToken throws unless the right password gets 201 and a token.
       await verdaccioToken(origin, PUBLISHER);
@@ -72,7 +108,8 @@ async function main(): Promise<void> {
       const proof = await proofFor(sc.name, server.origin);
       const p = await sc.plan(server);
       const ex = await send(server.origin, p);
-      if (ex.response.status !== sc.status) throw new Error(`${sc.name}: expected ${sc.status}, got ${ex.response.status}: ${ex.response.content.text}`);
+      if (ex.response.status !== sc.status)
+        throw new Error(`${sc.name}: expected ${sc.status}, got ${ex.response.status}: ${ex.response.content.text}`);
       const headers = redactHeaders(Object.fromEntries(ex.request!.headers.map((h) => [h.name, h.value])));
       const body = p.body;
       await new Promise((r) => setTimeout(r, 200));
@@ -81,7 +118,12 @@ async function main(): Promise<void> {
         source,
         label: sc.label,
         ...(sc.ambiguous ? { ambiguous: sc.ambiguous } : {}),
-        request: { method: ex.request!.method, url: ex.request!.url, headers, ...(body !== undefined ? { postData: { mimeType: ex.request!.postData?.mimeType ?? '', text: body } } : {}) },
+        request: {
+          method: ex.request!.method,
+          url: ex.request!.url,
+          headers,
+          ...(body !== undefined ? { postData: { mimeType: ex.request!.postData?.mimeType ?? '', text: body } } : {}),
+        },
         response: fixtureResponse(ex),
         trace: ex.trace,
         log: server.errorLog().slice(-1),

@@ -18,7 +18,11 @@ async function withServer(handler: http.RequestListener, fn: (base: string) => P
 test('diagnoses a real fetch Response and leaves its body readable', async () => {
   await withServer(
     (_req, res) => {
-      res.writeHead(401, { 'content-type': 'application/json', 'www-authenticate': 'Bearer realm="api", error="invalid_token", error_description="The access token expired"', 'set-cookie': ['a=1', 'b=2'] });
+      res.writeHead(401, {
+        'content-type': 'application/json',
+        'www-authenticate': 'Bearer realm="api", error="invalid_token", error_description="The access token expired"',
+        'set-cookie': ['a=1', 'b=2'],
+      });
       res.end('{"error":"invalid_token"}');
     },
     async (base) => {
@@ -27,7 +31,10 @@ test('diagnoses a real fetch Response and leaves its body readable', async () =>
       const ex = await exchangeFromFetch(res, { url: `${base}/reports`, ...init });
       assert.equal(ex.response.status, 401);
       assert.equal(ex.request?.headers.find((h) => h.name === 'authorization')?.value, 'Bearer not-really-a-token-123');
-      assert.deepEqual(ex.response.headers.filter((h) => h.name === 'set-cookie').map((h) => h.value), ['a=1', 'b=2']);
+      assert.deepEqual(
+        ex.response.headers.filter((h) => h.name === 'set-cookie').map((h) => h.value),
+        ['a=1', 'b=2'],
+      );
       const report = await diagnoseResponse(res, { url: `${base}/reports`, ...init });
       assert.equal(report.status, 401);
       assert.equal(report.outcome, 'unauthenticated');

@@ -52,7 +52,11 @@ async function readText(res: Response, max: number): Promise<{ text: string; tru
 }
 
 /** Builds the exchange model from a fetch Response and its request. */
-export async function exchangeFromFetch(response: Response, request?: Request | RequestLike | string | URL, opts: { maxBody?: number } = {}): Promise<Exchange> {
+export async function exchangeFromFetch(
+  response: Response,
+  request?: Request | RequestLike | string | URL,
+  opts: { maxBody?: number } = {},
+): Promise<Exchange> {
   let url = response.url;
   let method = 'GET';
   let reqHeaders: NameValue[] = [];
@@ -71,7 +75,20 @@ export async function exchangeFromFetch(response: Response, request?: Request | 
   const { text, truncated } = await readText(response.clone(), opts.maxBody ?? 256 * 1024);
   const contentType = response.headers.get('content-type') ?? '';
   return {
-    request: { method: method.toUpperCase(), url, headers: reqHeaders, ...(bodyText !== undefined ? { postData: { mimeType: new Headers(reqHeaders.map((h): [string, string] => [h.name, h.value])).get('content-type') ?? '', text: bodyText } } : {}) },
+    request: {
+      method: method.toUpperCase(),
+      url,
+      headers: reqHeaders,
+      ...(bodyText !== undefined
+        ? {
+            postData: {
+              mimeType:
+                new Headers(reqHeaders.map((h): [string, string] => [h.name, h.value])).get('content-type') ?? '',
+              text: bodyText,
+            },
+          }
+        : {}),
+    },
     response: {
       status: response.status,
       statusText: response.statusText,
@@ -83,6 +100,10 @@ export async function exchangeFromFetch(response: Response, request?: Request | 
 }
 
 /** Diagnoses a fetch Response. Reads a clone of the body, so the caller can still read it. */
-export async function diagnoseResponse(response: Response, request?: Request | RequestLike | string | URL, opts: FetchDiagnoseOptions = {}): Promise<Report> {
+export async function diagnoseResponse(
+  response: Response,
+  request?: Request | RequestLike | string | URL,
+  opts: FetchDiagnoseOptions = {},
+): Promise<Report> {
   return diagnose(await exchangeFromFetch(response, request, opts), opts);
 }

@@ -6,7 +6,9 @@
 import { NODE_FLOOR, olderThanFloor } from './node-floor.ts';
 
 if (olderThanFloor(process.versions.node)) {
-  process.stderr.write(`why403: needs Node.js ${NODE_FLOOR} or newer (this is ${process.version}); install a current Node.js LTS and run it again\n`);
+  process.stderr.write(
+    `why403: needs Node.js ${NODE_FLOOR} or newer (this is ${process.version}); install a current Node.js LTS and run it again\n`,
+  );
   process.exit(2);
 }
 // Node 22 calls node:sqlite (the scan's state file) experimental and says so

@@ -59,7 +59,10 @@ separate what is left):
 function describePlan(req: ExchangeRequest, showSecrets: boolean, route: string[]): string {
   const lines = [`would send: ${req.method} ${showSecrets ? req.url : redactUrl(req.url)}`];
   for (const h of showSecrets ? req.headers : redactHeaders(req.headers)) lines.push(`  ${h.name}: ${h.value}`);
-  if (req.postData?.text) lines.push(`  (body: ${Buffer.byteLength(req.postData.text)} bytes${req.postData.mimeType ? `, ${req.postData.mimeType}` : ''})`);
+  if (req.postData?.text)
+    lines.push(
+      `  (body: ${Buffer.byteLength(req.postData.text)} bytes${req.postData.mimeType ? `, ${req.postData.mimeType}` : ''})`,
+    );
   for (const r of route) lines.push(`  route: ${r}`);
   return lines.join('\n') + '\n';
 }
@@ -67,7 +70,9 @@ function describePlan(req: ExchangeRequest, showSecrets: boolean, route: string[
 const isCurl = (word: string | undefined) => word !== undefined && /^(?:\S*[\\/])?curl(\.exe)?$/i.test(word);
 
 function renderPlan(plan: ProbePlan, showSecrets: boolean, pendingAsCmd: number): string {
-  const lines = [`then, if the answer is a denial: at most ${plan.budget} probe requests, from the probes below that can still separate the causes the passive diagnosis leaves standing:`];
+  const lines = [
+    `then, if the answer is a denial: at most ${plan.budget} probe requests, from the probes below that can still separate the causes the passive diagnosis leaves standing:`,
+  ];
   if (!plan.planned.length) lines.push('  (none applies to this request)');
   const planned = new Map<string, string>();
   for (const p of plan.planned) {
@@ -80,10 +85,13 @@ function renderPlan(plan: ProbePlan, showSecrets: boolean, pendingAsCmd: number)
       }
       planned.set(probeSignature(r), p.kind.name);
       const change = [...r.removed.map((x) => `−${x}`), ...r.added.map((x) => `+${x}`)].join(' ');
-      lines.push(`    ${r.request.method} ${showSecrets ? r.request.url : redactUrl(r.request.url)}${change ? `  ${change}` : ''}${r.direct ? '  (directly, not through the proxy)' : ''}`);
+      lines.push(
+        `    ${r.request.method} ${showSecrets ? r.request.url : redactUrl(r.request.url)}${change ? `  ${change}` : ''}${r.direct ? '  (directly, not through the proxy)' : ''}`,
+      );
     }
   }
-  if (pendingAsCmd) lines.push(`  (${pendingAsCmd} --as-cmd identit${pendingAsCmd === 1 ? 'y is' : 'ies are'} not run in a dry run)`);
+  if (pendingAsCmd)
+    lines.push(`  (${pendingAsCmd} --as-cmd identit${pendingAsCmd === 1 ? 'y is' : 'ies are'} not run in a dry run)`);
   for (const s of plan.skipped) lines.push(`  skipped ${s.name}: ${s.reason}`);
   return lines.join('\n') + '\n';
 }
@@ -95,7 +103,9 @@ export async function checkCommand(argv: string[], io: Io): Promise<number> {
   // "check curl 'https://…'" (the "--" forgotten): curl's options are not check's.
   const curlHint = (what: string) => {
     const url = own.find((p) => /^[a-z]+:\/\//i.test(p));
-    return new UsageError(`${what}; to check a curl command, put -- before it: why403 check -- curl '${url ?? 'https://…'}' …`);
+    return new UsageError(
+      `${what}; to check a curl command, put -- before it: why403 check -- curl '${url ?? 'https://…'}' …`,
+    );
   };
   let parsed;
   try {
@@ -129,7 +139,8 @@ export async function checkCommand(argv: string[], io: Io): Promise<number> {
     });
   } catch (err) {
     const unknown = /Unknown option '([^']+)'/.exec((err as Error).message)?.[1];
-    if (!curlArgv && own.some(isCurl)) throw curlHint(unknown ? `unknown option ${unknown} for "check"` : (err as Error).message.split('\n')[0]!);
+    if (!curlArgv && own.some(isCurl))
+      throw curlHint(unknown ? `unknown option ${unknown} for "check"` : (err as Error).message.split('\n')[0]!);
     throw err;
   }
   const { values, positionals } = parsed;
@@ -144,18 +155,26 @@ export async function checkCommand(argv: string[], io: Io): Promise<number> {
     throw new UsageError((e as Error).message);
   }
   const maxBody = values['max-body'] === undefined ? 256 * 1024 : Number(values['max-body']);
-  if (!Number.isInteger(maxBody) || maxBody < 0) throw new UsageError(`--max-body "${values['max-body']}": expected a whole number of bytes`);
+  if (!Number.isInteger(maxBody) || maxBody < 0)
+    throw new UsageError(`--max-body "${values['max-body']}": expected a whole number of bytes`);
 
   let req: ExchangeRequest;
   let curl: CurlCheck | undefined;
-  const ownRequest = [values.request !== undefined && '-X', values.header?.length && '-H', values.data !== undefined && '-d'].filter(Boolean);
+  const ownRequest = [
+    values.request !== undefined && '-X',
+    values.header?.length && '-H',
+    values.data !== undefined && '-d',
+  ].filter(Boolean);
   if (curlArgv || values.from !== undefined) {
     const form = curlArgv ? '"-- curl …"' : '--from';
     if (curlArgv && values.from !== undefined) throw new UsageError('give either "-- curl …" or --from FILE, not both');
-    if (positionals.length) throw new UsageError(`give either a URL or ${form}, not both (got ${positionals.join(' ')})`);
-    if (ownRequest.length) throw new UsageError(`${ownRequest.join(', ')} go with a URL; with ${form}, put them in the curl command`);
+    if (positionals.length)
+      throw new UsageError(`give either a URL or ${form}, not both (got ${positionals.join(' ')})`);
+    if (ownRequest.length)
+      throw new UsageError(`${ownRequest.join(', ')} go with a URL; with ${form}, put them in the curl command`);
     if (curlArgv) {
-      if (!curlArgv.length || !isCurl(curlArgv[0])) throw new UsageError('after "--" give a curl command, starting with "curl"');
+      if (!curlArgv.length || !isCurl(curlArgv[0]))
+        throw new UsageError('after "--" give a curl command, starting with "curl"');
       curl = await curlForCheck(['curl', ...curlArgv.slice(1)]);
       req = curl.request;
     } else {
@@ -165,21 +184,32 @@ export async function checkCommand(argv: string[], io: Io): Promise<number> {
     }
   } else {
     if (isCurl(positionals[0])) {
-      throw curlHint(positionals.length === 1 ? 'expected a URL, got "curl"' : `expected one URL, got ${positionals.length}: ${positionals.join(' ').slice(0, 60)}`);
+      throw curlHint(
+        positionals.length === 1
+          ? 'expected a URL, got "curl"'
+          : `expected one URL, got ${positionals.length}: ${positionals.join(' ').slice(0, 60)}`,
+      );
     }
-    if (positionals.length !== 1) throw new UsageError(positionals.length ? `expected one URL, got ${positionals.length}: ${positionals.join(' ')}` : 'check needs a URL, "-- curl …" or --from FILE');
+    if (positionals.length !== 1)
+      throw new UsageError(
+        positionals.length
+          ? `expected one URL, got ${positionals.length}: ${positionals.join(' ')}`
+          : 'check needs a URL, "-- curl …" or --from FILE',
+      );
     const headers = (values.header ?? []).map(parseHeaderArg);
     req = requestFromArgs({ url: positionals[0], method: values.request, headers, data: values.data });
   }
   const timeoutS = values.timeout === undefined ? (curl?.timeoutMs ?? 15000) / 1000 : Number(values.timeout);
-  if (!(timeoutS > 0)) throw new UsageError(`--timeout "${values.timeout}": expected a number of seconds greater than 0`);
+  if (!(timeoutS > 0))
+    throw new UsageError(`--timeout "${values.timeout}": expected a number of seconds greater than 0`);
   try {
     new URL(req.url);
   } catch {
     throw new UsageError(`"${req.url}" is not a URL (expected e.g. https://api.example.com/path)`);
   }
   const budget = values.budget === undefined ? DEFAULT_BUDGET : Number(values.budget);
-  if (!Number.isInteger(budget) || budget < 0) throw new UsageError(`--budget "${values.budget}": expected a whole number of probe requests`);
+  if (!Number.isInteger(budget) || budget < 0)
+    throw new UsageError(`--budget "${values.budget}": expected a whole number of probe requests`);
   if (values.origin !== undefined) {
     try {
       if (new URL(values.origin).origin !== values.origin.replace(/\/$/, '')) throw new Error();
@@ -189,7 +219,14 @@ export async function checkCommand(argv: string[], io: Io): Promise<number> {
   }
   const asFlags = { as: values.as, asEnv: values['as-env'], asCmd: values['as-cmd'] };
   const identities = await identitiesFrom(asFlags, io.env, !values['dry-run']);
-  const probes = values['no-probes'] ? (false as const) : { budget, identities, ...(values['token-cmd'] ? { tokenCmd: values['token-cmd'] } : {}), ...(values.origin ? { origin: new URL(values.origin).origin } : {}) };
+  const probes = values['no-probes']
+    ? (false as const)
+    : {
+        budget,
+        identities,
+        ...(values['token-cmd'] ? { tokenCmd: values['token-cmd'] } : {}),
+        ...(values.origin ? { origin: new URL(values.origin).origin } : {}),
+      };
   const checkOptions = {
     timeoutMs: timeoutS * 1000,
     maxBody,
@@ -206,7 +243,14 @@ export async function checkCommand(argv: string[], io: Io): Promise<number> {
   if (values['dry-run']) {
     io.stdout.write(describePlan(req, Boolean(values['show-secrets']), curl?.route.describe ?? []));
     if (probes === false) io.stdout.write('then nothing more (--no-probes)\n');
-    else io.stdout.write(renderPlan(await dryRunPlan(req, checkOptions), Boolean(values['show-secrets']), (values['as-cmd'] ?? []).length));
+    else
+      io.stdout.write(
+        renderPlan(
+          await dryRunPlan(req, checkOptions),
+          Boolean(values['show-secrets']),
+          (values['as-cmd'] ?? []).length,
+        ),
+      );
     return 0;
   }
   assertSendable(req, values['allow-unsafe']);

@@ -41,7 +41,8 @@ export async function explainCommand(argv: string[], io: Io): Promise<number> {
     io.stdout.write(HELP);
     return exitCode({ kind: 'done' });
   }
-  if (!positionals.length) throw new UsageError('explain needs at least one FILE (a HAR, raw HTTP text, JSON, or - for standard input)');
+  if (!positionals.length)
+    throw new UsageError('explain needs at least one FILE (a HAR, raw HTTP text, JSON, or - for standard input)');
   let format;
   try {
     format = formatFrom(values);
@@ -72,12 +73,17 @@ export async function explainCommand(argv: string[], io: Io): Promise<number> {
           .filter(([st]) => isDenial(Number(st)))
           .map(([st, c]) => `${c} × ${st}`)
           .join(', ');
-        out.say(`${file}: ${plural(s.total, 'entry').replace('entrys', 'entries')}, ${n} denied${statuses ? ` (${statuses})` : ''}; ${plural(others, 'other')} not diagnosed.`);
+        out.say(
+          `${file}: ${plural(s.total, 'entry').replace('entrys', 'entries')}, ${n} denied${statuses ? ` (${statuses})` : ''}; ${plural(others, 'other')} not diagnosed.`,
+        );
         if (s.sanitized && !n) for (const note of s.notes) out.say(`note: ${note}`);
         continue;
       }
       if (!imported.exchanges.length && imported.requests.length)
-        throw new InputError(file, `holds a request but no response; to send it and diagnose the answer run: why403 check --from ${file === '-' ? '-' : shellWord(file)}`);
+        throw new InputError(
+          file,
+          `holds a request but no response; to send it and diagnose the answer run: why403 check --from ${file === '-' ? '-' : shellWord(file)}`,
+        );
       for (const exchange of imported.exchanges) {
         const report: Report = diagnoseWith(rules, exchange, opts);
         if (isDeniedOutcome(report.outcome)) denied++;

@@ -42,7 +42,10 @@ Exit codes: 0 no denial, 1 denied (diagnosed), 2 usage or input error,
 function version(): string {
   for (const path of ['../package.json', '../../package.json']) {
     try {
-      const pkg = JSON.parse(readFileSync(new URL(path, import.meta.url), 'utf8')) as { name?: string; version?: string };
+      const pkg = JSON.parse(readFileSync(new URL(path, import.meta.url), 'utf8')) as {
+        name?: string;
+        version?: string;
+      };
       if (pkg.name === 'why403' && pkg.version) return pkg.version;
     } catch {
       // not this one
@@ -82,7 +85,9 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
         io.stdout.write(`why403 ${version()}\n`);
         return exitCode({ kind: 'done' });
       default:
-        throw new UsageError(`unknown command "${command}" (expected explain, check, token, rules or scan; see why403 --help)`);
+        throw new UsageError(
+          `unknown command "${command}" (expected explain, check, token, rules or scan; see why403 --help)`,
+        );
     }
   } catch (err) {
     if (err instanceof Why403Error) {
@@ -97,7 +102,13 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
       const unknown = /Unknown option '([^']+)'/.exec((err as Error).message);
       // parseArgs explains over several lines; one clear line is enough.
       const text = unknown ? `unknown option ${unknown[1]} for "${command}"` : (err as Error).message.split('\n')[0];
-      io.stderr.write(printable(`why403: ${text} (see why403 ${command ?? ''} --help)`.replace(' ()', '').replace('why403  --help', 'why403 --help')) + '\n');
+      io.stderr.write(
+        printable(
+          `why403: ${text} (see why403 ${command ?? ''} --help)`
+            .replace(' ()', '')
+            .replace('why403  --help', 'why403 --help'),
+        ) + '\n',
+      );
       if (debug && (err as Error).stack) io.stderr.write(printableLines((err as Error).stack!) + '\n');
       return exitCode({ kind: 'error', error: kind });
     }

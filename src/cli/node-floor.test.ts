@@ -5,7 +5,9 @@ import { join } from 'node:path';
 import { NODE_FLOOR, olderThanFloor } from './node-floor.ts';
 
 test('package.json engines states the floor the command checks', () => {
-  const pkg = JSON.parse(readFileSync(join(import.meta.dirname, '../../package.json'), 'utf8')) as { engines: { node: string } };
+  const pkg = JSON.parse(readFileSync(join(import.meta.dirname, '../../package.json'), 'utf8')) as {
+    engines: { node: string };
+  };
   assert.equal(pkg.engines.node, `>=${NODE_FLOOR}`);
 });
 

@@ -53,7 +53,13 @@ export class Output {
         out.write((this.count ? '\n---\n\n' : '') + renderMarkdown(report));
         break;
       default:
-        out.write((this.count ? '\n' + '─'.repeat(40) + '\n\n' : '') + renderTerminal(report, { width: Math.min(this.io.stdout.columns ?? 80, 100), style: styleFor(this.io.stdout, this.io.env) }));
+        out.write(
+          (this.count ? '\n' + '─'.repeat(40) + '\n\n' : '') +
+            renderTerminal(report, {
+              width: Math.min(this.io.stdout.columns ?? 80, 100),
+              style: styleFor(this.io.stdout, this.io.env),
+            }),
+        );
     }
     this.count++;
   }

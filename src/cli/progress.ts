@@ -24,7 +24,11 @@ export function progressLine(p: ScanProgress): string {
   return `scan: ${n(p.done)}/${n(p.total)}${p.totalKnown ? '' : '+'} done, ${n(p.denied)} denied, ${n(p.errors)} errors, ${p.rate.toFixed(p.rate < 10 ? 1 : 0)}/s, ${eta(p)}`;
 }
 
-export function showProgress(io: Io, poll: () => ScanProgress, opts: { quiet?: boolean; intervalS: number }): ProgressDisplay {
+export function showProgress(
+  io: Io,
+  poll: () => ScanProgress,
+  opts: { quiet?: boolean; intervalS: number },
+): ProgressDisplay {
   if (opts.quiet) return { stop() {}, say() {} };
   if (io.stderr.isTTY) {
     const bar = new cliProgress.SingleBar(
@@ -38,7 +42,13 @@ export function showProgress(io: Io, poll: () => ScanProgress, opts: { quiet?: b
       },
       cliProgress.Presets.shades_classic,
     );
-    const fields = (p: ScanProgress) => ({ more: p.totalKnown ? '' : '+', denied: n(p.denied), errors: n(p.errors), rate: p.rate.toFixed(0), etaText: eta(p) });
+    const fields = (p: ScanProgress) => ({
+      more: p.totalKnown ? '' : '+',
+      denied: n(p.denied),
+      errors: n(p.errors),
+      rate: p.rate.toFixed(0),
+      etaText: eta(p),
+    });
     const first = poll();
     bar.start(Math.max(1, first.total), first.done, fields(first));
     const timer = setInterval(() => {

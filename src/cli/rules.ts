@@ -12,7 +12,10 @@ number of real fixtures behind each.
 `;
 
 export async function rulesCommand(argv: string[], io: Io): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } });
+  const { values } = parseArgs({
+    args: argv,
+    options: { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+  });
   if (values.help) {
     io.stdout.write(HELP);
     return exitCode({ kind: 'done' });
@@ -23,10 +26,25 @@ export async function rulesCommand(argv: string[], io: Io): Promise<number> {
     return exitCode({ kind: 'done' });
   }
   const lines = [`Producers (${catalog.producers.length}):`, `  ${'product'.padEnd(24)}${'layer'.padEnd(26)}fixtures`];
-  for (const p of catalog.producers) lines.push(`  ${p.product.padEnd(24)}${p.layers.join(', ').padEnd(26)}${p.fixtures}`);
+  for (const p of catalog.producers)
+    lines.push(`  ${p.product.padEnd(24)}${p.layers.join(', ').padEnd(26)}${p.fixtures}`);
   lines.push('', `Causes (${catalog.causes.length}):`, `  ${'cause'.padEnd(26)}${'fixtures'.padEnd(10)}rules`);
-  for (const c of catalog.causes) lines.push(wrap(c.rules.length ? c.rules.join(', ') : '(none yet)', 80, ' '.repeat(38), `  ${c.id.padEnd(26)}${String(c.fixtures).padEnd(10)}`));
-  lines.push('', wrap(`${catalog.fixtures} fixtures in all, each a real response: captured from the product on loopback, or copied from its documentation.`, 80));
+  for (const c of catalog.causes)
+    lines.push(
+      wrap(
+        c.rules.length ? c.rules.join(', ') : '(none yet)',
+        80,
+        ' '.repeat(38),
+        `  ${c.id.padEnd(26)}${String(c.fixtures).padEnd(10)}`,
+      ),
+    );
+  lines.push(
+    '',
+    wrap(
+      `${catalog.fixtures} fixtures in all, each a real response: captured from the product on loopback, or copied from its documentation.`,
+      80,
+    ),
+  );
   io.stdout.write(lines.join('\n') + '\n');
   return exitCode({ kind: 'done' });
 }

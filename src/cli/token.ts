@@ -28,7 +28,8 @@ export async function tokenCommand(argv: string[], io: Io): Promise<number> {
     io.stdout.write(HELP);
     return exitCode({ kind: 'done' });
   }
-  if (positionals.length !== 1) throw new UsageError('token needs exactly one TOKEN argument, or - to read it from standard input');
+  if (positionals.length !== 1)
+    throw new UsageError('token needs exactly one TOKEN argument, or - to read it from standard input');
   const fromStdin = positionals[0] === '-';
   const raw = fromStdin ? (await readAll(io.stdin)).toString('utf8').trim() : positionals[0];
   if (!raw.trim()) {
@@ -38,6 +39,7 @@ export async function tokenCommand(argv: string[], io: Io): Promise<number> {
   }
   const report = inspectToken(raw, { showSecrets: values['show-secrets'] });
   if (values.json) io.stdout.write(JSON.stringify(report, null, 2) + '\n');
-  else io.stdout.write(renderCredential(report, { style: styleFor(io.stdout, io.env), width: io.stdout.columns || 80 }));
+  else
+    io.stdout.write(renderCredential(report, { style: styleFor(io.stdout, io.env), width: io.stdout.columns || 80 }));
   return exitCode({ kind: 'done' });
 }

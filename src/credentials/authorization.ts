@@ -19,7 +19,8 @@ export type BearerVia = 'bearer' | 'query' | 'body' | 'input' | 'other-scheme';
  * {{token}}, a shell's '$TOKEN' in single quotes, a docs placeholder.
  * Words like TOKEN or REDACTED are left alone: they are how people redact.
  */
-const PLACEHOLDER = /^(undefined|null|nil|\[object object\]|\$\{?[A-Za-z_][A-Za-z0-9_]*\}?|<[^>]*>|\{\{[^}]*\}\}|your[-_ ]?(access[-_ ]?)?token)$/i;
+const PLACEHOLDER =
+  /^(undefined|null|nil|\[object object\]|\$\{?[A-Za-z_][A-Za-z0-9_]*\}?|<[^>]*>|\{\{[^}]*\}\}|your[-_ ]?(access[-_ ]?)?token)$/i;
 const SHELL_VARIABLE = /^\$\{?[A-Za-z_][A-Za-z0-9_]*\}?$/;
 
 /** Validators commonly allow some clock tolerance; Microsoft.IdentityModel's default ClockSkew is 5 min. */
@@ -34,7 +35,13 @@ export function inspectTokenValue(c: Collector, token: string, location: string,
     display: kind ? `${secret(c, token)}, ${kind.name}` : secret(c, token),
   });
   if (kind?.notBearer && (via === 'bearer' || via === 'other-scheme'))
-    addFinding(c, { id: 'token-not-bearer', cause: 'credential-malformed', weight: 0.6, text: `The Authorization header carries a ${kind.name}. ${kind.notBearer}`, source: location });
+    addFinding(c, {
+      id: 'token-not-bearer',
+      cause: 'credential-malformed',
+      weight: 0.6,
+      text: `The Authorization header carries a ${kind.name}. ${kind.notBearer}`,
+      source: location,
+    });
   return item;
 }
 
@@ -42,7 +49,13 @@ function inspectJwt(c: Collector, token: string, location: string): CredentialIt
   const decoded = decodeJwtToken(token);
   const item = addItem(c, { kind: 'bearer-jwt', location, display: secret(c, token) });
   if ('error' in decoded) {
-    addFinding(c, { id: 'jwt-undecodable', cause: 'credential-malformed', weight: 0.6, text: `The token looks like a JWT but ${decoded.error}: it was truncated or altered on the way.`, source: location });
+    addFinding(c, {
+      id: 'jwt-undecodable',
+      cause: 'credential-malformed',
+      weight: 0.6,
+      text: `The token looks like a JWT but ${decoded.error}: it was truncated or altered on the way.`,
+      source: location,
+    });
     return item;
   }
   item.header = decoded.header;
@@ -59,17 +72,38 @@ function inspectJwt(c: Collector, token: string, location: string): CredentialIt
   if (s.audience) item.audience = s.audience;
   if (s.subject) item.subject = s.subject;
   if (s.tenant) item.tenant = s.tenant;
-  for (const [name, v] of [['exp', s.exp], ['nbf', s.nbf], ['iat', s.iat]] as const)
+  for (const [name, v] of [
+    ['exp', s.exp],
+    ['nbf', s.nbf],
+    ['iat', s.iat],
+  ] as const)
     if (v !== undefined && looksLikeMilliseconds(v))
-      addFinding(c, { id: `jwt-${name}-milliseconds`, cause: 'credential-malformed', weight: 0.5, text: `The ${name} claim (${v}) is in milliseconds; JWT times are seconds since 1970 (RFC 7519 NumericDate), so validators read it as a date tens of thousands of years away.`, source: `claim:${name}` });
-  const date = (v: number | undefined) => (v !== undefined && !looksLikeMilliseconds(v) ? validDate(v * 1000) : undefined);
+      addFinding(c, {
+        id: `jwt-${name}-milliseconds`,
+        cause: 'credential-malformed',
+        weight: 0.5,
+        text: `The ${name} claim (${v}) is in milliseconds; JWT times are seconds since 1970 (RFC 7519 NumericDate), so validators read it as a date tens of thousands of years away.`,
+        source: `claim:${name}`,
+      });
+  const date = (v: number | undefined) =>
+    v !== undefined && !looksLikeMilliseconds(v) ? validDate(v * 1000) : undefined;
   const exp = date(s.exp);
   const nbf = date(s.nbf);
   const iat = date(s.iat);
   // Far enough below zero, a NumericDate is no date at all (a Date holds ±275,760 years).
-  for (const [name, v, d] of [['exp', s.exp, exp], ['nbf', s.nbf, nbf], ['iat', s.iat, iat]] as const)
+  for (const [name, v, d] of [
+    ['exp', s.exp, exp],
+    ['nbf', s.nbf, nbf],
+    ['iat', s.iat, iat],
+  ] as const)
     if (v !== undefined && !looksLikeMilliseconds(v) && !d)
-      addFinding(c, { id: `jwt-${name}-out-of-range`, cause: 'credential-malformed', weight: 0.5, text: `The ${name} claim (${v}) is not a date: JWT times are seconds since 1970 (RFC 7519 NumericDate), and this one is hundreds of thousands of years away.`, source: `claim:${name}` });
+      addFinding(c, {
+        id: `jwt-${name}-out-of-range`,
+        cause: 'credential-malformed',
+        weight: 0.5,
+        text: `The ${name} claim (${v}) is not a date: JWT times are seconds since 1970 (RFC 7519 NumericDate), and this one is hundreds of thousands of years away.`,
+        source: `claim:${name}`,
+      });
   judge(
     c,
     item,
@@ -90,7 +124,13 @@ function inspectJwt(c: Collector, token: string, location: string): CredentialIt
     const ref = reference(c.clock);
     const ahead = iat.getTime() - ref.at.getTime();
     if (ahead > 2000 && c.clock.server)
-      addFinding(c, { id: 'jwt-issued-in-future', cause: 'clock-skew', weight: 0.4, text: `The token was issued (iat ${iso(iat)}) ${formatDuration(ahead)} after ${ref.label}: the issuer's clock runs ahead of the server's, and validators that check iat reject it.`, source: 'claim:iat' });
+      addFinding(c, {
+        id: 'jwt-issued-in-future',
+        cause: 'clock-skew',
+        weight: 0.4,
+        text: `The token was issued (iat ${iso(iat)}) ${formatDuration(ahead)} after ${ref.label}: the issuer's clock runs ahead of the server's, and validators that check iat reject it.`,
+        source: 'claim:iat',
+      });
   }
   return item;
 }
@@ -107,11 +147,23 @@ export function inspectAuthorization(c: Collector, raw: string, location: string
   const header = proxy ? 'Proxy-Authorization' : 'Authorization';
   if (!value.trim()) {
     addItem(c, { kind: 'other', location, display: '(empty)' });
-    addFinding(c, { id: 'authorization-empty', cause: 'credential-missing', weight: 0.8, text: `The ${header} header is present but empty: the code that fills it had no credential.`, source: location });
+    addFinding(c, {
+      id: 'authorization-empty',
+      cause: 'credential-missing',
+      weight: 0.8,
+      text: `The ${header} header is present but empty: the code that fills it had no credential.`,
+      source: location,
+    });
     return;
   }
   if (/^(proxy-)?authorization\s*:/i.test(value)) {
-    addFinding(c, { id: 'header-name-in-value', cause: 'credential-malformed', weight: 0.85, text: `The ${header} header's value starts with "${value.split(':')[0]}:" again: the whole header line was pasted in as its value.`, source: location });
+    addFinding(c, {
+      id: 'header-name-in-value',
+      cause: 'credential-malformed',
+      weight: 0.85,
+      text: `The ${header} header's value starts with "${value.split(':')[0]}:" again: the whole header line was pasted in as its value.`,
+      source: location,
+    });
     inspectAuthorization(c, value.slice(value.indexOf(':') + 1), location);
     return;
   }
@@ -146,7 +198,13 @@ export function inspectAuthorization(c: Collector, raw: string, location: string
   const cred = rest.trim();
   addItem(c, { kind: 'other', location, display: `${scheme} ${cred ? secret(c, cred) : '(no credential)'}` });
   if (looksLikeJwt(cred))
-    addFinding(c, { id: 'unknown-scheme-for-jwt', cause: 'credential-malformed', weight: 0.5, text: `A JWT is sent with the unusual scheme \`${scheme}\`; bearer tokens go as \`${header}: Bearer <token>\` (RFC 6750).`, source: location });
+    addFinding(c, {
+      id: 'unknown-scheme-for-jwt',
+      cause: 'credential-malformed',
+      weight: 0.5,
+      text: `A JWT is sent with the unusual scheme \`${scheme}\`; bearer tokens go as \`${header}: Bearer <token>\` (RFC 6750).`,
+      source: location,
+    });
 }
 
 function inspectSchemeless(c: Collector, value: string, location: string, header: string): void {
@@ -164,17 +222,47 @@ function inspectSchemeless(c: Collector, value: string, location: string, header
 
 function inspectBearer(c: Collector, scheme: string, sep: string, rest: string, location: string): void {
   if (scheme !== 'Bearer' && /^bearer$/i.test(scheme))
-    addFinding(c, { id: 'bearer-scheme-case', cause: 'credential-malformed', weight: 0.25, text: `The scheme is written \`${scheme}\`. Schemes are case-insensitive (RFC 9110 section 11.1), but some servers match only \`Bearer\`.`, source: location });
+    addFinding(c, {
+      id: 'bearer-scheme-case',
+      cause: 'credential-malformed',
+      weight: 0.25,
+      text: `The scheme is written \`${scheme}\`. Schemes are case-insensitive (RFC 9110 section 11.1), but some servers match only \`Bearer\`.`,
+      source: location,
+    });
   if (!/^bearer$/i.test(scheme))
-    addFinding(c, { id: 'bearer-scheme-punctuation', cause: 'credential-malformed', weight: 0.8, text: `The scheme is written \`${scheme}\`: remove the "${scheme.slice(6)}" so it reads \`Bearer <token>\`.`, source: location });
+    addFinding(c, {
+      id: 'bearer-scheme-punctuation',
+      cause: 'credential-malformed',
+      weight: 0.8,
+      text: `The scheme is written \`${scheme}\`: remove the "${scheme.slice(6)}" so it reads \`Bearer <token>\`.`,
+      source: location,
+    });
   if (/[\r\n]/.test(sep))
-    addFinding(c, { id: 'bearer-line-break', cause: 'credential-malformed', weight: 0.8, text: 'A line break separates `Bearer` from the token: the header was built from a value that ends in a newline.', source: location });
+    addFinding(c, {
+      id: 'bearer-line-break',
+      cause: 'credential-malformed',
+      weight: 0.8,
+      text: 'A line break separates `Bearer` from the token: the header was built from a value that ends in a newline.',
+      source: location,
+    });
   else if (sep !== ' ')
-    addFinding(c, { id: 'bearer-extra-space', cause: 'credential-malformed', weight: 0.3, text: `\`Bearer\` is followed by ${JSON.stringify(sep)} instead of one space; strict parsers (RFC 6750 \`Bearer 1*SP b64token\`) reject it.`, source: location });
+    addFinding(c, {
+      id: 'bearer-extra-space',
+      cause: 'credential-malformed',
+      weight: 0.3,
+      text: `\`Bearer\` is followed by ${JSON.stringify(sep)} instead of one space; strict parsers (RFC 6750 \`Bearer 1*SP b64token\`) reject it.`,
+      source: location,
+    });
   let token = rest;
   const doubled = /^bearer[:]?\s+/i.exec(token);
   if (doubled) {
-    addFinding(c, { id: 'bearer-doubled', cause: 'credential-malformed', weight: 0.85, text: 'The scheme appears twice (`Bearer Bearer …`): the stored token already included `Bearer ` and the client added another.', source: location });
+    addFinding(c, {
+      id: 'bearer-doubled',
+      cause: 'credential-malformed',
+      weight: 0.85,
+      text: 'The scheme appears twice (`Bearer Bearer …`): the stored token already included `Bearer ` and the client added another.',
+      source: location,
+    });
     token = token.slice(doubled[0].length);
   }
   const trailing = /(?<![\r\n\t ])[\r\n\t ]+$/.exec(token);
@@ -193,14 +281,30 @@ function inspectBearer(c: Collector, scheme: string, sep: string, rest: string, 
     token = token.slice(0, trailing.index);
   }
   if (/^["'].*["']$/s.test(token) || /^["']/.test(token)) {
-    addFinding(c, { id: 'token-quoted', cause: 'credential-malformed', weight: 0.8, text: 'The token is wrapped in quotes: they came along from a JSON value or a shell variable and are not part of the token.', source: location });
+    addFinding(c, {
+      id: 'token-quoted',
+      cause: 'credential-malformed',
+      weight: 0.8,
+      text: 'The token is wrapped in quotes: they came along from a JSON value or a shell variable and are not part of the token.',
+      source: location,
+    });
     token = token.replace(/^["']|["']$/g, '');
   }
   const inner = describeWhitespace(token);
   if (inner)
-    addFinding(c, { id: 'token-whitespace', cause: 'credential-malformed', weight: 0.8, text: `The token contains a ${inner}: it was split or wrapped when copied.`, source: location });
+    addFinding(c, {
+      id: 'token-whitespace',
+      cause: 'credential-malformed',
+      weight: 0.8,
+      text: `The token contains a ${inner}: it was split or wrapped when copied.`,
+      source: location,
+    });
   if (!token || PLACEHOLDER.test(token)) {
-    addItem(c, { kind: 'bearer-opaque', location, display: token ? `"${token}" (a placeholder, not a token)` : '(no token)' });
+    addItem(c, {
+      kind: 'bearer-opaque',
+      location,
+      display: token ? `"${token}" (a placeholder, not a token)` : '(no token)',
+    });
     // A curl command shared for diagnosis often keeps $TOKEN on purpose; only
     // single quotes would have sent it literally.
     const sharedCommand = c.source === 'curl' && SHELL_VARIABLE.test(token);
@@ -224,32 +328,55 @@ const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
 
 /** A user name that is really a key (Stripe and others take the key as the Basic user). */
 function userLooksSecret(user: string): boolean {
-  return Boolean(recogniseToken(user)) || (user.length >= 24 && !/[@\s.]/.test(user) && /[0-9]/.test(user) && /[A-Za-z]/.test(user));
+  return (
+    Boolean(recogniseToken(user)) ||
+    (user.length >= 24 && !/[@\s.]/.test(user) && /[0-9]/.test(user) && /[A-Za-z]/.test(user))
+  );
 }
 
 function inspectBasic(c: Collector, b64: string, location: string, header: string): void {
   if (!b64) {
     addItem(c, { kind: 'basic', location, display: 'Basic (no credentials)' });
-    addFinding(c, { id: 'basic-empty', cause: 'credential-missing', weight: 0.8, text: `The ${header} header reads \`Basic\` with nothing after it.`, source: location });
+    addFinding(c, {
+      id: 'basic-empty',
+      cause: 'credential-missing',
+      weight: 0.8,
+      text: `The ${header} header reads \`Basic\` with nothing after it.`,
+      source: location,
+    });
     return;
   }
   const decoded = BASE64.test(b64) && b64.length % 4 !== 1 ? Buffer.from(b64, 'base64').toString('utf8') : undefined;
   if (decoded === undefined || decoded.includes('\uFFFD')) {
     addItem(c, { kind: 'basic', location, display: `Basic ${secret(c, b64)}` });
-    addFinding(c, { id: 'basic-not-base64', cause: 'credential-malformed', weight: 0.6, text: 'The Basic credentials are not base64 of `user:password`; they were sent as plain text or double-encoded.', source: location });
+    addFinding(c, {
+      id: 'basic-not-base64',
+      cause: 'credential-malformed',
+      weight: 0.6,
+      text: 'The Basic credentials are not base64 of `user:password`; they were sent as plain text or double-encoded.',
+      source: location,
+    });
     return;
   }
   const colon = decoded.indexOf(':');
   if (colon < 0) {
     addItem(c, { kind: 'basic', location, display: `Basic, no colon: ${secret(c, decoded)}` });
-    addFinding(c, { id: 'basic-no-colon', cause: 'credential-malformed', weight: 0.6, text: 'The Basic credentials decode to text without a colon; they must be base64 of `user:password` (RFC 7617).', source: location });
+    addFinding(c, {
+      id: 'basic-no-colon',
+      cause: 'credential-malformed',
+      weight: 0.6,
+      text: 'The Basic credentials decode to text without a colon; they must be base64 of `user:password` (RFC 7617).',
+      source: location,
+    });
     return;
   }
   const user = decoded.slice(0, colon);
   const password = decoded.slice(colon + 1);
   const kind = recogniseToken(user);
   const userShown = userLooksSecret(user) ? secret(c, user) : user;
-  const passwordShown = password ? `password ${c.showSecrets ? password : `…(${[...password].length} chars)`}` : 'empty password';
+  const passwordShown = password
+    ? `password ${c.showSecrets ? password : `…(${[...password].length} chars)`}`
+    : 'empty password';
   addItem(c, {
     kind: 'basic',
     location,
@@ -257,7 +384,13 @@ function inspectBasic(c: Collector, b64: string, location: string, header: strin
     principal: userShown,
   });
   if (!user)
-    addFinding(c, { id: 'basic-empty-user', cause: 'credential-malformed', weight: 0.3, text: 'The Basic credentials have an empty user name.', source: location });
+    addFinding(c, {
+      id: 'basic-empty-user',
+      cause: 'credential-malformed',
+      weight: 0.3,
+      text: 'The Basic credentials have an empty user name.',
+      source: location,
+    });
 }
 
 interface SigV4Parts {
@@ -276,7 +409,14 @@ function parseSigV4(rest: string): SigV4Parts {
     if (eq > 0) parts[p.slice(0, eq).trim().toLowerCase()] = p.slice(eq + 1).trim();
   }
   const [accessKeyId, date, region, service] = (parts.credential ?? '').split('/');
-  return { accessKeyId: accessKeyId || undefined, date, region, service, signedHeaders: parts.signedheaders, signature: parts.signature };
+  return {
+    accessKeyId: accessKeyId || undefined,
+    date,
+    region,
+    service,
+    signedHeaders: parts.signedheaders,
+    signature: parts.signature,
+  };
 }
 
 /** AWS accepts a signed request only within 15 minutes of its own clock. https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-auth-using-authorization-header.html */
@@ -294,21 +434,24 @@ export function judgeSigningTime(c: Collector, signedAt: Date, source: string, s
   const header = source.replace(/^request-header:/, '');
   // Against the server's Date this measures the signer's clock; against the
   // local clock it only says the signature was made long before (or after) sending.
-  addFinding(c, c.clock.server
-    ? {
-        id: 'signing-time-skew',
-        cause: 'clock-skew',
-        weight: 0.85,
-        text: `The request was signed at ${iso(signedAt)} (${header}), ${formatDuration(delta)} ${side} ${ref.label}; ${service} refuses signatures more than 15 min off its own clock, so the signing machine's clock is wrong.`,
-        source,
-      }
-    : {
-        id: 'signing-time-stale',
-        cause: 'clock-skew',
-        weight: 0.4,
-        text: `The request was signed at ${iso(signedAt)} (${header}), ${formatDuration(delta)} ${side} ${ref.label}; ${service} refuses signatures more than 15 min off its own clock: the request was replayed later, or signed on a machine whose clock is off.`,
-        source,
-      });
+  addFinding(
+    c,
+    c.clock.server
+      ? {
+          id: 'signing-time-skew',
+          cause: 'clock-skew',
+          weight: 0.85,
+          text: `The request was signed at ${iso(signedAt)} (${header}), ${formatDuration(delta)} ${side} ${ref.label}; ${service} refuses signatures more than 15 min off its own clock, so the signing machine's clock is wrong.`,
+          source,
+        }
+      : {
+          id: 'signing-time-stale',
+          cause: 'clock-skew',
+          weight: 0.4,
+          text: `The request was signed at ${iso(signedAt)} (${header}), ${formatDuration(delta)} ${side} ${ref.label}; ${service} refuses signatures more than 15 min off its own clock: the request was replayed later, or signed on a machine whose clock is off.`,
+          source,
+        },
+  );
 }
 
 function inspectSigV4Header(c: Collector, rest: string, location: string): void {
@@ -328,11 +471,21 @@ function inspectSigV4Header(c: Collector, rest: string, location: string): void 
     claims,
   });
   if (!p.accessKeyId || !p.signature || !p.signedHeaders || !p.region || !p.service)
-    addFinding(c, { id: 'sigv4-incomplete', cause: 'credential-malformed', weight: 0.7, text: 'The AWS4-HMAC-SHA256 header lacks part of `Credential=KEY/DATE/REGION/SERVICE/aws4_request, SignedHeaders=…, Signature=…`.', source: location });
+    addFinding(c, {
+      id: 'sigv4-incomplete',
+      cause: 'credential-malformed',
+      weight: 0.7,
+      text: 'The AWS4-HMAC-SHA256 header lacks part of `Credential=KEY/DATE/REGION/SERVICE/aws4_request, SignedHeaders=…, Signature=…`.',
+      source: location,
+    });
 }
 
 /** Called once request headers are known: SigV4's signing time and session token live in other headers. */
-export function inspectSigV4Context(c: Collector, location: string, requestHeader: (name: string) => string | undefined): void {
+export function inspectSigV4Context(
+  c: Collector,
+  location: string,
+  requestHeader: (name: string) => string | undefined,
+): void {
   const item = c.items.find((i) => i.kind === 'aws-sigv4' && i.location === location);
   if (!item) return;
   const claims = (item.claims ??= {});
@@ -345,11 +498,23 @@ export function inspectSigV4Context(c: Collector, location: string, requestHeade
   if (signedAt) {
     judgeSigningTime(c, signedAt, amzDate ? 'request-header:x-amz-date' : 'request-header:date', 'AWS');
     if (credentialDate && credentialDate !== iso(signedAt).slice(0, 10).replace(/-/g, ''))
-      addFinding(c, { id: 'sigv4-date-mismatch', cause: 'credential-malformed', weight: 0.6, text: `The credential scope date (${credentialDate}) is not the day of X-Amz-Date (${amzDate ?? iso(signedAt)}); AWS requires them to match.`, source: location });
+      addFinding(c, {
+        id: 'sigv4-date-mismatch',
+        cause: 'credential-malformed',
+        weight: 0.6,
+        text: `The credential scope date (${credentialDate}) is not the day of X-Amz-Date (${amzDate ?? iso(signedAt)}); AWS requires them to match.`,
+        source: location,
+      });
   }
   const keyId = typeof item.principal === 'string' ? item.principal : '';
   if (keyId.startsWith('ASIA') && !token)
-    addFinding(c, { id: 'sigv4-session-token-missing', cause: 'credential-malformed', weight: 0.6, text: 'The request is signed with temporary credentials (an ASIA… key) but sends no X-Amz-Security-Token header; AWS cannot match the key without its session token.', source: 'request-header:x-amz-security-token' });
+    addFinding(c, {
+      id: 'sigv4-session-token-missing',
+      cause: 'credential-malformed',
+      weight: 0.6,
+      text: 'The request is signed with temporary credentials (an ASIA… key) but sends no X-Amz-Security-Token header; AWS cannot match the key without its session token.',
+      source: 'request-header:x-amz-security-token',
+    });
 }
 
 function inspectSharedKey(c: Collector, scheme: string, cred: string, location: string): void {
@@ -368,5 +533,6 @@ export function inspectSharedKeyContext(c: Collector, requestHeader: (name: stri
   if (!c.items.some((i) => i.kind === 'other' && /^SharedKey/i.test(i.display))) return;
   const msDate = requestHeader('x-ms-date');
   const signedAt = parseHttpDate(msDate ?? requestHeader('date'));
-  if (signedAt) judgeSigningTime(c, signedAt, msDate ? 'request-header:x-ms-date' : 'request-header:date', 'Azure Storage');
+  if (signedAt)
+    judgeSigningTime(c, signedAt, msDate ? 'request-header:x-ms-date' : 'request-header:date', 'Azure Storage');
 }

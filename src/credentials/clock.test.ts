@@ -1,14 +1,28 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Exchange } from '../model/exchange.ts';
-import { formatDuration, judgeWindow, parseBasicIsoDate, parseHttpDate, parseIsoDate, readClock, tokenClock, type Clock } from './clock.ts';
+import {
+  formatDuration,
+  judgeWindow,
+  parseBasicIsoDate,
+  parseHttpDate,
+  parseIsoDate,
+  readClock,
+  tokenClock,
+  type Clock,
+} from './clock.ts';
 
 const at = (s: string) => new Date(s);
 
 function exchange(opts: { date?: string; receivedAt?: string; startedDateTime?: string }): Exchange {
   return {
     request: { method: 'GET', url: 'https://api.example.test/x', headers: [] },
-    response: { status: 401, statusText: 'Unauthorized', headers: opts.date ? [{ name: 'Date', value: opts.date }] : [], content: {} },
+    response: {
+      status: 401,
+      statusText: 'Unauthorized',
+      headers: opts.date ? [{ name: 'Date', value: opts.date }] : [],
+      content: {},
+    },
     ...(opts.startedDateTime ? { startedDateTime: opts.startedDateTime } : {}),
     ...(opts.receivedAt ? { trace: { redirects: [], timings: { total: 10 }, receivedAt: opts.receivedAt } } : {}),
     source: { kind: 'json', name: 'test' },
@@ -39,7 +53,11 @@ test('date parsers accept the formats the vendors write and refuse others', () =
 
 test('the local reading comes from the trace, then the HAR, then the given time', () => {
   const now = at('2030-01-01T00:00:00Z');
-  assert.equal(readClock(exchange({ receivedAt: '2026-11-22T10:00:00Z', startedDateTime: '2026-11-22T09:00:00Z' }), now).localSource, 'trace');
+  assert.equal(
+    readClock(exchange({ receivedAt: '2026-11-22T10:00:00Z', startedDateTime: '2026-11-22T09:00:00Z' }), now)
+      .localSource,
+    'trace',
+  );
   assert.equal(readClock(exchange({ startedDateTime: '2026-11-22T09:00:00Z' }), now).localSource, 'har');
   const given = readClock(exchange({}), now);
   assert.equal(given.localSource, 'given');
@@ -50,7 +68,9 @@ test('the local reading comes from the trace, then the HAR, then the given time'
 test('skew is measured only from a real local reading and a Date header, within the header’s resolution', () => {
   const ahead = readClock(exchange({ date: 'Sun, 22 Nov 2026 10:03:00 GMT', receivedAt: '2026-11-22T10:00:00.400Z' }));
   assert.equal(ahead.skewSeconds, 180);
-  const behind = readClock(exchange({ date: 'Sun, 22 Nov 2026 09:58:00 GMT', startedDateTime: '2026-11-22T10:00:00Z' }));
+  const behind = readClock(
+    exchange({ date: 'Sun, 22 Nov 2026 09:58:00 GMT', startedDateTime: '2026-11-22T10:00:00Z' }),
+  );
   assert.equal(behind.skewSeconds, -120);
   const tiny = readClock(exchange({ date: 'Sun, 22 Nov 2026 10:00:01 GMT', receivedAt: '2026-11-22T09:59:59.300Z' }));
   assert.equal(tiny.skewSeconds, 0);
@@ -60,7 +80,14 @@ test('skew is measured only from a real local reading and a Date header, within 
   assert.equal(given.server?.toISOString(), '2026-11-22T10:03:00.000Z');
 });
 
-const window = { what: 'The token', id: 'jwt', expiresSource: 'claim:exp', notBeforeSource: 'claim:nbf', leewaySeconds: 300, leewayNote: 'a 5 min tolerance' };
+const window = {
+  what: 'The token',
+  id: 'jwt',
+  expiresSource: 'claim:exp',
+  notBeforeSource: 'claim:nbf',
+  leewaySeconds: 300,
+  leewayNote: 'a 5 min tolerance',
+};
 
 test('an expired window is judged by the server’s clock and says by how much', () => {
   const clock = readClock(exchange({ date: 'Sun, 22 Nov 2026 16:53:52 GMT' }), at('2026-11-22T12:00:00Z'));
@@ -72,7 +99,10 @@ test('an expired window is judged by the server’s clock and says by how much',
   assert.equal(f.weight, 0.9);
   assert.match(f.text, /expired 3 h 12 min before the server's clock \(Date: Sun, 22 Nov 2026 16:53:52 GMT\)/);
   // The local clock (12:00) alone would have called it valid: the server's clock decides.
-  assert.equal(judgeWindow({ ...window, expiresAt: at('2026-11-22T13:41:40Z') }, { ...clock, server: undefined }).length, 0);
+  assert.equal(
+    judgeWindow({ ...window, expiresAt: at('2026-11-22T13:41:40Z') }, { ...clock, server: undefined }).length,
+    0,
+  );
 });
 
 test('valid by the local clock but expired by the server’s is clock skew, not plain expiry', () => {
@@ -90,7 +120,10 @@ test('valid by the local clock but expired by the server’s is clock skew, not 
 
 test('a window that starts late by the server’s clock because it runs behind is clock skew too', () => {
   const clock = readClock(exchange({ date: 'Sun, 22 Nov 2026 09:55:00 GMT', receivedAt: '2026-11-22T10:00:00Z' }));
-  const findings = judgeWindow({ ...window, notBefore: at('2026-11-22T09:58:00Z'), expiresAt: at('2026-11-22T11:00:00Z') }, clock);
+  const findings = judgeWindow(
+    { ...window, notBefore: at('2026-11-22T09:58:00Z'), expiresAt: at('2026-11-22T11:00:00Z') },
+    clock,
+  );
   assert.equal(findings[0].cause, 'clock-skew');
   assert.match(findings[0].text, /not valid until 3 min after the server's clock/);
 });
@@ -122,11 +155,17 @@ test('an expiry inside the usual leeway is weaker and says so', () => {
 test('a start a few minutes ahead of the server points at the issuer’s clock', () => {
   const clock = readClock(exchange({ date: 'Sun, 22 Nov 2026 10:00:00 GMT' }));
   const findings = judgeWindow({ ...window, notBefore: at('2026-11-22T10:00:42Z'), startSetBy: 'the issuer' }, clock);
-  assert.deepEqual(findings.map((f) => f.cause), ['credential-not-yet-valid', 'clock-skew']);
+  assert.deepEqual(
+    findings.map((f) => f.cause),
+    ['credential-not-yet-valid', 'clock-skew'],
+  );
   assert.match(findings[0].text, /not valid until 2026-11-22T10:00:42Z, 42 s after the server's clock/);
   assert.match(findings[1].text, /clock of the issuer runs ahead/);
   // Days ahead is a choice, not a clock.
-  assert.deepEqual(judgeWindow({ ...window, notBefore: at('2026-11-25T10:00:00Z') }, clock).map((f) => f.cause), ['credential-not-yet-valid']);
+  assert.deepEqual(
+    judgeWindow({ ...window, notBefore: at('2026-11-25T10:00:00Z') }, clock).map((f) => f.cause),
+    ['credential-not-yet-valid'],
+  );
 });
 
 test('without a Date header the verdict is weaker and names the clock it used', () => {

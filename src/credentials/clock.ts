@@ -37,7 +37,9 @@ export function parseIsoDate(value: string | undefined): Date | undefined {
   if (!value) return undefined;
   const v = value.trim();
   if (!/^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/.test(v)) return undefined;
-  const t = Date.parse(/^\d{4}-\d{2}-\d{2}$/.test(v) ? `${v}T00:00:00Z` : /[Zz]|[+-]\d{2}:?\d{2}$/.test(v) ? v : `${v}Z`);
+  const t = Date.parse(
+    /^\d{4}-\d{2}-\d{2}$/.test(v) ? `${v}T00:00:00Z` : /[Zz]|[+-]\d{2}:?\d{2}$/.test(v) ? v : `${v}Z`,
+  );
   return Number.isFinite(t) ? new Date(t) : undefined;
 }
 
@@ -120,7 +122,9 @@ export function formatDuration(ms: number): string {
 export function skewText(clock: Clock): string | undefined {
   if (!clock.skewSeconds) return undefined;
   const d = formatDuration(clock.skewSeconds * 1000);
-  return clock.skewSeconds > 0 ? `the server's clock is ${d} ahead of the local clock` : `the server's clock is ${d} behind the local clock`;
+  return clock.skewSeconds > 0
+    ? `the server's clock is ${d} ahead of the local clock`
+    : `the server's clock is ${d} behind the local clock`;
 }
 
 /** The clock a window is judged by, in words, and how much a verdict by it is worth. */
@@ -129,9 +133,17 @@ export function reference(clock: Clock): { at: Date; label: string; scale: numbe
   const at = clock.local;
   switch (clock.localSource) {
     case 'trace':
-      return { at, label: `the local clock when the response arrived (${iso(at)}; the response has no Date header)`, scale: 0.9 };
+      return {
+        at,
+        label: `the local clock when the response arrived (${iso(at)}; the response has no Date header)`,
+        scale: 0.9,
+      };
     case 'har':
-      return { at, label: `the local clock when the request started (${iso(at)}, HAR startedDateTime; the response has no Date header)`, scale: 0.9 };
+      return {
+        at,
+        label: `the local clock when the request started (${iso(at)}, HAR startedDateTime; the response has no Date header)`,
+        scale: 0.9,
+      };
     case 'given':
       return clock.mode === 'token'
         ? { at, label: `the given time (${iso(at)})`, scale: 1 }
@@ -139,7 +151,11 @@ export function reference(clock: Clock): { at: Date; label: string; scale: numbe
     default:
       return clock.mode === 'token'
         ? { at, label: `the local clock now (${iso(at)})`, scale: 1 }
-        : { at, label: `the local clock now (${iso(at)}); the response has no Date header, so the server judged the request at some earlier moment`, scale: 0.65 };
+        : {
+            at,
+            label: `the local clock now (${iso(at)}); the response has no Date header, so the server judged the request at some earlier moment`,
+            scale: 0.65,
+          };
   }
 }
 
@@ -159,7 +175,8 @@ export interface TimeWindow {
   startSetBy?: string;
 }
 
-type Verdict = { state: 'valid'; leftMs?: number } | { state: 'expired'; byMs: number } | { state: 'early'; byMs: number };
+type Verdict =
+  { state: 'valid'; leftMs?: number } | { state: 'expired'; byMs: number } | { state: 'early'; byMs: number };
 
 function verdict(w: TimeWindow, at: Date): Verdict {
   const t = at.getTime();
@@ -179,7 +196,10 @@ export function judgeWindow(w: TimeWindow, clock: Clock): CredentialFinding[] {
     const atLocal = verdict(w, clock.local);
     const skew = skewText(clock)!;
     if (atRef.state !== 'valid' && atLocal.state === 'valid') {
-      const local = atLocal.leftMs !== undefined ? `still valid by the local clock (${formatDuration(atLocal.leftMs)} left at ${iso(clock.local)})` : 'valid by the local clock';
+      const local =
+        atLocal.leftMs !== undefined
+          ? `still valid by the local clock (${formatDuration(atLocal.leftMs)} left at ${iso(clock.local)})`
+          : 'valid by the local clock';
       const judged =
         atRef.state === 'expired'
           ? `expired ${formatDuration(atRef.byMs)} before ${ref.label}`
@@ -193,12 +213,27 @@ export function judgeWindow(w: TimeWindow, clock: Clock): CredentialFinding[] {
           source: 'header:date',
         },
         atRef.state === 'expired'
-          ? { id: `${w.id}-expired`, cause: 'credential-expired', weight: 0.3, text: `By the server's clock ${w.what.toLowerCase()} had expired (${iso(w.expiresAt!)}).`, source: w.expiresSource ?? 'credential' }
-          : { id: `${w.id}-not-yet-valid`, cause: 'credential-not-yet-valid', weight: 0.3, text: `By the server's clock ${w.what.toLowerCase()} was not yet valid (from ${iso(w.notBefore!)}).`, source: w.notBeforeSource ?? 'credential' },
+          ? {
+              id: `${w.id}-expired`,
+              cause: 'credential-expired',
+              weight: 0.3,
+              text: `By the server's clock ${w.what.toLowerCase()} had expired (${iso(w.expiresAt!)}).`,
+              source: w.expiresSource ?? 'credential',
+            }
+          : {
+              id: `${w.id}-not-yet-valid`,
+              cause: 'credential-not-yet-valid',
+              weight: 0.3,
+              text: `By the server's clock ${w.what.toLowerCase()} was not yet valid (from ${iso(w.notBefore!)}).`,
+              source: w.notBeforeSource ?? 'credential',
+            },
       ];
     }
     if (atRef.state === 'valid' && atLocal.state !== 'valid') {
-      const byLocal = atLocal.state === 'expired' ? `had expired ${formatDuration(atLocal.byMs)} earlier` : `was not valid for another ${formatDuration(atLocal.byMs)}`;
+      const byLocal =
+        atLocal.state === 'expired'
+          ? `had expired ${formatDuration(atLocal.byMs)} earlier`
+          : `was not valid for another ${formatDuration(atLocal.byMs)}`;
       return [
         {
           id: `${w.id}-clock-skew`,
@@ -221,7 +256,9 @@ export function judgeWindow(w: TimeWindow, clock: Clock): CredentialFinding[] {
         weight: round2((within ? 0.45 : 0.9) * ref.scale),
         text:
           `${w.what} expired ${formatDuration(atRef.byMs)} before ${ref.label}; it was valid until ${iso(w.expiresAt!)}` +
-          (within ? `. That is inside ${w.leewayNote ?? `a ${formatDuration(leeway * 1000)} tolerance`}, so a lenient server may still have accepted it` : '') +
+          (within
+            ? `. That is inside ${w.leewayNote ?? `a ${formatDuration(leeway * 1000)} tolerance`}, so a lenient server may still have accepted it`
+            : '') +
           (skew ? ` (${skew}, which does not change the verdict)` : '') +
           '.',
         source: w.expiresSource ?? 'credential',

@@ -50,6 +50,7 @@ export function judge(c: Collector, item: CredentialItem, w: TimeWindow, issuedA
 export function describeWhitespace(s: string): string | undefined {
   const m = /[\r\n\t ]/.exec(s);
   if (!m) return undefined;
-  const name = m[0] === '\r' ? 'carriage return (\\r)' : m[0] === '\n' ? 'line break (\\n)' : m[0] === '\t' ? 'tab' : 'space';
+  const name =
+    m[0] === '\r' ? 'carriage return (\\r)' : m[0] === '\n' ? 'line break (\\n)' : m[0] === '\t' ? 'tab' : 'space';
   return `${name} at character ${m.index + 1} of ${s.length}`;
 }

@@ -10,7 +10,10 @@ const { privateKey } = await generateKeyPair('RS256');
 const NOW = Math.floor(Date.parse('2026-11-22T12:00:00Z') / 1000);
 const DATE = 'Sun, 22 Nov 2026 12:00:00 GMT';
 
-async function jwt(claims: Record<string, unknown>, times: { exp?: number; nbf?: number; iat?: number } = {}): Promise<string> {
+async function jwt(
+  claims: Record<string, unknown>,
+  times: { exp?: number; nbf?: number; iat?: number } = {},
+): Promise<string> {
   let b = new SignJWT(claims).setProtectedHeader({ alg: 'RS256', kid: 'test-key', typ: 'JWT' });
   if (times.exp !== undefined) b = b.setExpirationTime(times.exp);
   if (times.nbf !== undefined) b = b.setNotBefore(times.nbf);
@@ -30,7 +33,8 @@ interface Req {
 
 function exchange(r: Req = {}): Exchange {
   const headers: NameValue[] = [];
-  for (const [name, v] of Object.entries(r.headers ?? {})) for (const value of Array.isArray(v) ? v : [v]) headers.push({ name, value });
+  for (const [name, v] of Object.entries(r.headers ?? {}))
+    for (const value of Array.isArray(v) ? v : [v]) headers.push({ name, value });
   return {
     request: {
       method: r.form ? 'POST' : 'GET',
@@ -39,13 +43,19 @@ function exchange(r: Req = {}): Exchange {
       ...(r.cookies ? { cookies: r.cookies } : {}),
       ...(r.form ? { postData: { mimeType: 'application/x-www-form-urlencoded', text: r.form } } : {}),
     },
-    response: { status: 401, statusText: 'Unauthorized', headers: r.date === null ? [] : [{ name: 'Date', value: r.date ?? DATE }], content: {} },
+    response: {
+      status: 401,
+      statusText: 'Unauthorized',
+      headers: r.date === null ? [] : [{ name: 'Date', value: r.date ?? DATE }],
+      content: {},
+    },
     ...(r.receivedAt ? { trace: { redirects: [], timings: { total: 5 }, receivedAt: r.receivedAt } } : {}),
     source: { kind: r.source ?? 'har', name: 'test' },
   };
 }
 
-const inspect = (r: Req, showSecrets = false) => inspectExchangeCredentials(exchange(r), { now: new Date(NOW * 1000), showSecrets });
+const inspect = (r: Req, showSecrets = false) =>
+  inspectExchangeCredentials(exchange(r), { now: new Date(NOW * 1000), showSecrets });
 const ids = (rep: CredentialReport) => rep.findings.map((f) => f.id);
 const finding = (rep: CredentialReport, id: string) => {
   const f = rep.findings.find((x) => x.id === id);
@@ -111,7 +121,10 @@ test('expired JWT: judged by the server’s Date, with the concrete times', asyn
   const f = finding(rep, 'jwt-expired');
   assert.equal(f.cause, 'credential-expired');
   assert.equal(f.source, 'claim:exp');
-  assert.match(f.text, /expired 3 h 12 min before the server's clock \(Date: Sun, 22 Nov 2026 12:00:00 GMT\); it was valid until 2026-11-22T08:48:00Z/);
+  assert.match(
+    f.text,
+    /expired 3 h 12 min before the server's clock \(Date: Sun, 22 Nov 2026 12:00:00 GMT\); it was valid until 2026-11-22T08:48:00Z/,
+  );
 });
 
 test('not-yet-valid JWT (nbf in the future)', async () => {
@@ -124,7 +137,11 @@ test('not-yet-valid JWT (nbf in the future)', async () => {
 test('clock skew: a token valid by the local clock but expired by the server’s', async () => {
   const token = await jwt({ sub: 'u' }, { exp: NOW + 60 });
   // The response arrived at 12:00:00 local; the server stamped 12:05:00.
-  const rep = inspect({ headers: { Authorization: `Bearer ${token}` }, date: 'Sun, 22 Nov 2026 12:05:00 GMT', receivedAt: '2026-11-22T12:00:00Z' });
+  const rep = inspect({
+    headers: { Authorization: `Bearer ${token}` },
+    date: 'Sun, 22 Nov 2026 12:05:00 GMT',
+    receivedAt: '2026-11-22T12:00:00Z',
+  });
   assert.deepEqual(rep.clock, { local: '2026-11-22T12:00:00Z', server: '2026-11-22T12:05:00Z', skewSeconds: 300 });
   assert.equal(rep.findings[0].cause, 'clock-skew');
   assert.match(rep.findings[0].text, /still valid by the local clock/);
@@ -133,12 +150,25 @@ test('clock skew: a token valid by the local clock but expired by the server’s
 
 test('a measured skew with no window flipped is still reported when time-bound credentials were sent', async () => {
   const token = await jwt({ sub: 'u' }, { exp: NOW + 7200 });
-  const rep = inspect({ headers: { Authorization: `Bearer ${token}` }, date: 'Sun, 22 Nov 2026 12:20:00 GMT', receivedAt: '2026-11-22T12:00:00Z' });
+  const rep = inspect({
+    headers: { Authorization: `Bearer ${token}` },
+    date: 'Sun, 22 Nov 2026 12:20:00 GMT',
+    receivedAt: '2026-11-22T12:00:00Z',
+  });
   const f = finding(rep, 'clock-skew-measured');
   assert.equal(f.cause, 'clock-skew');
   assert.match(f.text, /20 min ahead of the local clock/);
   // Nothing time-bound: a skew cannot explain the refusal.
-  assert.deepEqual(ids(inspect({ headers: { 'X-Api-Key': 'k'.repeat(32) }, date: 'Sun, 22 Nov 2026 12:20:00 GMT', receivedAt: '2026-11-22T12:00:00Z' })), []);
+  assert.deepEqual(
+    ids(
+      inspect({
+        headers: { 'X-Api-Key': 'k'.repeat(32) },
+        date: 'Sun, 22 Nov 2026 12:20:00 GMT',
+        receivedAt: '2026-11-22T12:00:00Z',
+      }),
+    ),
+    [],
+  );
 });
 
 test('iat ahead of the server without nbf points at the issuer’s clock', async () => {
@@ -150,11 +180,16 @@ test('iat ahead of the server without nbf points at the issuer’s clock', async
 
 test('times written in milliseconds are malformed', async () => {
   const token = await jwt({ sub: 'u', exp: NOW * 1000 });
-  assert.equal(finding(inspect({ headers: { Authorization: `Bearer ${token}` } }), 'jwt-exp-milliseconds').cause, 'credential-malformed');
+  assert.equal(
+    finding(inspect({ headers: { Authorization: `Bearer ${token}` } }), 'jwt-exp-milliseconds').cause,
+    'credential-malformed',
+  );
 });
 
 test('an encrypted JWT shows its header only; a broken one is malformed', async () => {
-  const jwe = await new EncryptJWT({ sub: 'u' }).setProtectedHeader({ alg: 'dir', enc: 'A256GCM' }).encrypt(new Uint8Array(32));
+  const jwe = await new EncryptJWT({ sub: 'u' })
+    .setProtectedHeader({ alg: 'dir', enc: 'A256GCM' })
+    .encrypt(new Uint8Array(32));
   const rep = inspect({ headers: { Authorization: `Bearer ${jwe}` } });
   assert.equal(rep.items[0].kind, 'bearer-jwt');
   assert.equal(rep.items[0].header?.enc, 'A256GCM');
@@ -189,7 +224,8 @@ test('malformed Bearer headers each get their own finding', async () => {
   for (const [value, id, cause] of cases) {
     const rep = inspect({ headers: { Authorization: value } });
     assert.equal(finding(rep, id).cause, cause, JSON.stringify(value));
-    if (cause === 'credential-malformed') assert.equal(rep.items[0].kind, 'bearer-jwt', `the token is still decoded: ${JSON.stringify(value)}`);
+    if (cause === 'credential-malformed')
+      assert.equal(rep.items[0].kind, 'bearer-jwt', `the token is still decoded: ${JSON.stringify(value)}`);
   }
   const clean = inspect({ headers: { Authorization: `Bearer ${token}` } });
   assert.deepEqual(ids(clean), [], 'the well-formed header raises nothing');
@@ -261,8 +297,14 @@ test('Basic: the user name, never the password; an empty password noted', () => 
   const stripe = inspect({ headers: { Authorization: `Basic ${b64(key + ':')}` } });
   assert.match(stripe.items[0].display, /Stripe secret key \(test mode/);
   assertHidden(stripe, key);
-  assert.equal(finding(inspect({ headers: { Authorization: 'Basic not base64!' } }), 'basic-not-base64').cause, 'credential-malformed');
-  assert.equal(finding(inspect({ headers: { Authorization: `Basic ${b64('nocolon')}` } }), 'basic-no-colon').cause, 'credential-malformed');
+  assert.equal(
+    finding(inspect({ headers: { Authorization: 'Basic not base64!' } }), 'basic-not-base64').cause,
+    'credential-malformed',
+  );
+  assert.equal(
+    finding(inspect({ headers: { Authorization: `Basic ${b64('nocolon')}` } }), 'basic-no-colon').cause,
+    'credential-malformed',
+  );
   const shown = inspect({ headers: { Authorization: `Basic ${b64('alice:s3cret-password')}` } }, true);
   assert.match(shown.items[0].display, /password s3cret-password/);
 });
@@ -272,15 +314,21 @@ test('Basic: the user name, never the password; an empty password noted', () => 
 test('API keys in headers, the query string and a form body', async () => {
   const key = 'k3y_' + 'Z9'.repeat(14);
   const rep = inspect({ headers: { 'X-Api-Key': key, 'Private-Token': 'glpat-abcdefghijklmnopqrst' } });
-  assert.deepEqual(rep.items.map((i) => [i.kind, i.location]), [
-    ['api-key', 'header:x-api-key'],
-    ['api-key', 'header:private-token'],
-  ]);
+  assert.deepEqual(
+    rep.items.map((i) => [i.kind, i.location]),
+    [
+      ['api-key', 'header:x-api-key'],
+      ['api-key', 'header:private-token'],
+    ],
+  );
   assert.match(rep.items[1].display, /GitLab/);
   assertHidden(rep, key);
   const google = 'AIza' + 'SyB'.repeat(11) + 'xy';
   const q = inspect({ url: `https://maps.example.test/api?key=${google}&api_key=${key}&q=coffee` });
-  assert.deepEqual(q.items.map((i) => i.location), ['query:key', 'query:api_key']);
+  assert.deepEqual(
+    q.items.map((i) => i.location),
+    ['query:key', 'query:api_key'],
+  );
   assert.match(q.items[0].display, /Google API key/);
   assertHidden(q, google);
   assertHidden(q, key);
@@ -296,19 +344,36 @@ test('API keys in headers, the query string and a form body', async () => {
 });
 
 test('cookies: names only, session and CSRF cookies told apart', () => {
-  const rep = inspect({ headers: { Cookie: 'sessionid=abcdefghijklmnopqrstuvwxyz012345; csrftoken=ZYXWVUTSRQPONMLKJIHGFEDCBA; _ga=GA1.2.3' }, cookies: [{ name: 'JSESSIONID', value: 'node0abcdefghijklmnop' }] });
+  const rep = inspect({
+    headers: {
+      Cookie: 'sessionid=abcdefghijklmnopqrstuvwxyz012345; csrftoken=ZYXWVUTSRQPONMLKJIHGFEDCBA; _ga=GA1.2.3',
+    },
+    cookies: [{ name: 'JSESSIONID', value: 'node0abcdefghijklmnop' }],
+  });
   const [item] = rep.items;
   assert.equal(rep.scheme, 'cookie');
   assert.equal(item.kind, 'cookie');
   assert.equal(item.display, '4 cookies: sessionid (session), csrftoken (CSRF), _ga, JSESSIONID (session)');
-  assert.deepEqual(item.claims, { names: ['sessionid', 'csrftoken', '_ga', 'JSESSIONID'], session: ['sessionid', 'JSESSIONID'], csrf: ['csrftoken'] });
+  assert.deepEqual(item.claims, {
+    names: ['sessionid', 'csrftoken', '_ga', 'JSESSIONID'],
+    session: ['sessionid', 'JSESSIONID'],
+    csrf: ['csrftoken'],
+  });
   const json = JSON.stringify(rep);
-  for (const v of ['abcdefghijklmnopqrstuvwxyz012345', 'ZYXWVUTSRQPONMLKJIHGFEDCBA', 'GA1.2.3', 'node0abcdefghijklmnop']) assert.ok(!json.includes(v));
+  for (const v of [
+    'abcdefghijklmnopqrstuvwxyz012345',
+    'ZYXWVUTSRQPONMLKJIHGFEDCBA',
+    'GA1.2.3',
+    'node0abcdefghijklmnop',
+  ])
+    assert.ok(!json.includes(v));
 });
 
 test('the main credential is the one the server most likely judged', async () => {
   const token = await jwt({ sub: 'u' }, { exp: NOW + 60 });
-  const rep = inspect({ headers: { Cookie: 'sid=abc', 'X-Api-Key': 'k'.repeat(20), Authorization: `Bearer ${token}` } });
+  const rep = inspect({
+    headers: { Cookie: 'sid=abc', 'X-Api-Key': 'k'.repeat(20), Authorization: `Bearer ${token}` },
+  });
   assert.equal(rep.scheme, 'bearer-jwt');
   assert.equal(inspect({}).scheme, 'none');
 });
@@ -316,10 +381,15 @@ test('the main credential is the one the server most likely judged', async () =>
 // ---------------------------------------------------------------- AWS
 
 // The example request of https://docs.aws.amazon.com/AmazonS3/latest/API/sig-v4-header-based-auth.html
-const SIGV4 = 'AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request,SignedHeaders=host;range;x-amz-content-sha256;x-amz-date,Signature=fe5f80f77d5fa3beca038a248ff027d0445342fe2855ddc963176630326f1024';
+const SIGV4 =
+  'AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request,SignedHeaders=host;range;x-amz-content-sha256;x-amz-date,Signature=fe5f80f77d5fa3beca038a248ff027d0445342fe2855ddc963176630326f1024';
 
 test('SigV4 header: key id redacted, scope decoded, signing time compared with the server’s Date', () => {
-  const rep = inspect({ url: 'https://examplebucket.s3.amazonaws.com/test.txt', headers: { Authorization: SIGV4, 'x-amz-date': '20130524T000000Z' }, date: 'Fri, 24 May 2013 00:20:00 GMT' });
+  const rep = inspect({
+    url: 'https://examplebucket.s3.amazonaws.com/test.txt',
+    headers: { Authorization: SIGV4, 'x-amz-date': '20130524T000000Z' },
+    date: 'Fri, 24 May 2013 00:20:00 GMT',
+  });
   assert.equal(rep.scheme, 'aws-sigv4');
   const [item] = rep.items;
   assert.equal(item.principal, 'AKIA…(20 chars)');
@@ -333,14 +403,33 @@ test('SigV4 header: key id redacted, scope decoded, signing time compared with t
   assertHidden(rep, 'fe5f80f77d5fa3beca038a248ff027d0445342fe2855ddc963176630326f1024');
   assert.ok(!JSON.stringify(rep).includes('AKIAIOSFODNN7EXAMPLE'));
   // Without the server's Date only staleness against the local clock can be said, and more weakly.
-  const stale = finding(inspect({ headers: { Authorization: SIGV4, 'x-amz-date': '20130524T000000Z' }, date: null }), 'signing-time-stale');
+  const stale = finding(
+    inspect({ headers: { Authorization: SIGV4, 'x-amz-date': '20130524T000000Z' }, date: null }),
+    'signing-time-stale',
+  );
   assert.ok(stale.weight < f.weight);
   assert.match(stale.text, /replayed later/);
-  const inTime = inspect({ headers: { Authorization: SIGV4, 'x-amz-date': '20130524T000000Z' }, date: 'Fri, 24 May 2013 00:10:00 GMT' });
+  const inTime = inspect({
+    headers: { Authorization: SIGV4, 'x-amz-date': '20130524T000000Z' },
+    date: 'Fri, 24 May 2013 00:10:00 GMT',
+  });
   assert.deepEqual(ids(inTime), []);
-  const sts = inspect({ headers: { Authorization: SIGV4.replace('AKIA', 'ASIA'), 'x-amz-date': '20130524T000000Z' }, date: 'Fri, 24 May 2013 00:00:00 GMT' });
+  const sts = inspect({
+    headers: { Authorization: SIGV4.replace('AKIA', 'ASIA'), 'x-amz-date': '20130524T000000Z' },
+    date: 'Fri, 24 May 2013 00:00:00 GMT',
+  });
   assert.equal(finding(sts, 'sigv4-session-token-missing').cause, 'credential-malformed');
-  assert.equal(finding(inspect({ headers: { Authorization: 'AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request' } }), 'sigv4-incomplete').cause, 'credential-malformed');
+  assert.equal(
+    finding(
+      inspect({
+        headers: {
+          Authorization: 'AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request',
+        },
+      }),
+      'sigv4-incomplete',
+    ).cause,
+    'credential-malformed',
+  );
 });
 
 // The example URL of https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-query-string-auth.html
@@ -363,7 +452,10 @@ test('pre-signed S3 URL: expiry is X-Amz-Date + X-Amz-Expires, judged by the ser
   assert.equal(f.source, 'query:X-Amz-Expires');
   assert.match(f.text, /expired 3 h 30 min before the server's clock/);
   const early = inspect({ url: PRESIGNED, date: 'Thu, 23 May 2013 23:58:00 GMT' });
-  assert.deepEqual(early.findings.map((x) => x.cause), ['credential-not-yet-valid', 'clock-skew']);
+  assert.deepEqual(
+    early.findings.map((x) => x.cause),
+    ['credential-not-yet-valid', 'clock-skew'],
+  );
   for (const rep of [valid, expired, early]) {
     assertHidden(rep, 'aeeed9bbccd4d02ee5c0109b86d86835f995330da4c265957d157751f604d404');
     assert.ok(!JSON.stringify(rep).includes('AKIAIOSFODNN7EXAMPLE'));
@@ -371,18 +463,28 @@ test('pre-signed S3 URL: expiry is X-Amz-Date + X-Amz-Expires, judged by the ser
 });
 
 test('pre-signed URL limits and temporary credentials', () => {
-  const tooLong = inspect({ url: PRESIGNED.replace('X-Amz-Expires=86400', 'X-Amz-Expires=700000'), date: 'Fri, 24 May 2013 12:00:00 GMT' });
+  const tooLong = inspect({
+    url: PRESIGNED.replace('X-Amz-Expires=86400', 'X-Amz-Expires=700000'),
+    date: 'Fri, 24 May 2013 12:00:00 GMT',
+  });
   assert.equal(finding(tooLong, 'presigned-expires-too-long').cause, 'credential-malformed');
-  const noExpiry = inspect({ url: PRESIGNED.replace('&X-Amz-Expires=86400', ''), date: 'Fri, 24 May 2013 12:00:00 GMT' });
+  const noExpiry = inspect({
+    url: PRESIGNED.replace('&X-Amz-Expires=86400', ''),
+    date: 'Fri, 24 May 2013 12:00:00 GMT',
+  });
   assert.equal(finding(noExpiry, 'presigned-expires-missing').cause, 'credential-malformed');
-  const sts = inspect({ url: PRESIGNED.replace('AKIA', 'ASIA') + '&X-Amz-Security-Token=FwoGZXIvYXdzEBYaDH' + 'q'.repeat(40), date: 'Fri, 24 May 2013 12:00:00 GMT' });
+  const sts = inspect({
+    url: PRESIGNED.replace('AKIA', 'ASIA') + '&X-Amz-Security-Token=FwoGZXIvYXdzEBYaDH' + 'q'.repeat(40),
+    date: 'Fri, 24 May 2013 12:00:00 GMT',
+  });
   assert.equal(finding(sts, 'presigned-session-credentials').cause, 'credential-expired');
   assert.match(String(sts.items[0].claims?.['X-Amz-Security-Token']), /^present \(\d+ chars\)$/);
   assert.ok(!JSON.stringify(sts).includes('FwoGZXIvYXdzEBYaDH'));
 });
 
 test('SigV2 pre-signed URL (absolute Expires) and path-style bucket', () => {
-  const url = 'https://s3.amazonaws.com/examplebucket/photos/cat.jpg?AWSAccessKeyId=AKIAIOSFODNN7EXAMPLE&Expires=1141889120&Signature=vjbyPxybdZaNmGa%2ByT272YEAiv4%3D';
+  const url =
+    'https://s3.amazonaws.com/examplebucket/photos/cat.jpg?AWSAccessKeyId=AKIAIOSFODNN7EXAMPLE&Expires=1141889120&Signature=vjbyPxybdZaNmGa%2ByT272YEAiv4%3D';
   const rep = inspect({ url, date: 'Thu, 09 Mar 2006 08:00:00 GMT' });
   assert.equal(rep.scheme, 'aws-presigned-url');
   assert.equal(rep.items[0].expiresAt, '2006-03-09T07:25:20Z');
@@ -392,7 +494,10 @@ test('SigV2 pre-signed URL (absolute Expires) and path-style bucket', () => {
 });
 
 test('CloudFront signed URL (canned policy)', () => {
-  const rep = inspect({ url: 'https://d111111abcdef8.cloudfront.net/image.jpg?Expires=1767225600&Signature=nitfHRCrtziwO2HwPfWw~yYDhUF5EwRunQA-j19DzZrvDh6hQ73lDx~-ar3UocvvRQVw6EkC~GdpGQyyOSKQim-TxAnW7d8F5Kkai9HVx0FIu-5jcQb0UEmatEXAMPLE3ReXySpLSMj0yCd3ZAB4UcBCAqEijkytL6f3fVYNGQI6&Key-Pair-Id=K2JCJMDEHXQW5F', date: DATE });
+  const rep = inspect({
+    url: 'https://d111111abcdef8.cloudfront.net/image.jpg?Expires=1767225600&Signature=nitfHRCrtziwO2HwPfWw~yYDhUF5EwRunQA-j19DzZrvDh6hQ73lDx~-ar3UocvvRQVw6EkC~GdpGQyyOSKQim-TxAnW7d8F5Kkai9HVx0FIu-5jcQb0UEmatEXAMPLE3ReXySpLSMj0yCd3ZAB4UcBCAqEijkytL6f3fVYNGQI6&Key-Pair-Id=K2JCJMDEHXQW5F',
+    date: DATE,
+  });
   assert.equal(rep.items[0].kind, 'other');
   assert.match(rep.items[0].display, /CloudFront signed URL \(canned policy\), key pair K2JCJMDEHXQW5F/);
   assert.match(finding(rep, 'cloudfront-signed-url-expired').text, /before the server's clock/);
@@ -400,7 +505,8 @@ test('CloudFront signed URL (canned policy)', () => {
 
 // ---------------------------------------------------------------- Azure SAS
 
-const SAS = 'https://myaccount.blob.core.windows.net/sascontainer/sasblob.txt?sv=2022-11-02&st=2026-11-22T10:00:00Z&se=2026-11-22T11:00:00Z&sr=b&sp=rwdp&sip=168.1.5.60-168.1.5.70&spr=https&sig=Z%2FRHIX5Xcg0Mq2rqI3OlWTjEg2tYkboXr1P9ZUXDtkk%3D';
+const SAS =
+  'https://myaccount.blob.core.windows.net/sascontainer/sasblob.txt?sv=2022-11-02&st=2026-11-22T10:00:00Z&se=2026-11-22T11:00:00Z&sr=b&sp=rwdp&sip=168.1.5.60-168.1.5.70&spr=https&sig=Z%2FRHIX5Xcg0Mq2rqI3OlWTjEg2tYkboXr1P9ZUXDtkk%3D';
 
 test('Azure SAS: window, permissions in words, account and path, IP range', () => {
   const rep = inspect({ url: SAS });
@@ -421,20 +527,29 @@ test('Azure SAS: window, permissions in words, account and path, IP range', () =
 });
 
 test('Azure SAS: account SAS reads p as process; inverted window; http against spr=https; user delegation key expiry', () => {
-  const account = inspect({ url: 'https://myaccount.queue.core.windows.net/?sv=2022-11-02&ss=bq&srt=sco&sp=rwlaup&se=2026-11-23T00:00:00Z&sig=abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG%3D' });
+  const account = inspect({
+    url: 'https://myaccount.queue.core.windows.net/?sv=2022-11-02&ss=bq&srt=sco&sp=rwlaup&se=2026-11-23T00:00:00Z&sig=abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG%3D',
+  });
   assert.deepEqual(account.items[0].scopes, ['read', 'write', 'list', 'add', 'update', 'process']);
   assert.deepEqual(account.items[0].claims?.services, ['blob', 'queue']);
   assert.deepEqual(account.items[0].claims?.resourceTypes, ['service', 'container', 'object']);
   assert.match(account.items[0].display, /account SAS/);
   assert.deepEqual(ids(account), []);
-  const inverted = inspect({ url: 'https://a.blob.core.windows.net/c/b?sv=2022-11-02&st=2026-11-22T12:00:00Z&se=2026-11-22T11:00:00Z&sr=b&sp=r&sig=x' });
+  const inverted = inspect({
+    url: 'https://a.blob.core.windows.net/c/b?sv=2022-11-02&st=2026-11-22T12:00:00Z&se=2026-11-22T11:00:00Z&sr=b&sp=r&sig=x',
+  });
   assert.equal(finding(inverted, 'azure-sas-window-inverted').cause, 'credential-malformed');
   const http = inspect({ url: SAS.replace('https:', 'http:').replace('se=2026-11-22T11', 'se=2026-11-22T13') });
   assert.equal(finding(http, 'azure-sas-https-only').cause, 'credential-malformed');
-  const delegation = inspect({ url: 'https://a.blob.core.windows.net/c/b?sv=2022-11-02&se=2026-11-23T00:00:00Z&sr=b&sp=r&skoid=oid-1&sktid=tenant-1&skt=2026-11-21T00:00:00Z&ske=2026-11-22T06:00:00Z&sks=b&skv=2022-11-02&sig=x' });
+  const delegation = inspect({
+    url: 'https://a.blob.core.windows.net/c/b?sv=2022-11-02&se=2026-11-23T00:00:00Z&sr=b&sp=r&skoid=oid-1&sktid=tenant-1&skt=2026-11-21T00:00:00Z&ske=2026-11-22T06:00:00Z&sks=b&skv=2022-11-02&sig=x',
+  });
   assert.match(delegation.items[0].display, /user delegation SAS/);
   assert.equal(delegation.items[0].tenant, 'tenant-1');
-  assert.match(finding(delegation, 'azure-sas-key-expired').text, /user delegation key behind the SAS expired 6 h before/);
+  assert.match(
+    finding(delegation, 'azure-sas-key-expired').text,
+    /user delegation key behind the SAS expired 6 h before/,
+  );
 });
 
 // ---------------------------------------------------------------- Google
@@ -452,7 +567,10 @@ test('Google Cloud Storage V4 signed URL: service account shown, signature hidde
   assert.match(finding(rep, 'gcs-signed-url-expired').text, /1 h 45 min before the server's clock/);
   assertHidden(rep, sig);
   // Interoperable HMAC signing uses the X-Amz names against storage.googleapis.com.
-  const hmac = inspect({ url: PRESIGNED.replace('examplebucket.s3.amazonaws.com', 'storage.googleapis.com/examplebucket'), date: 'Fri, 24 May 2013 12:00:00 GMT' });
+  const hmac = inspect({
+    url: PRESIGNED.replace('examplebucket.s3.amazonaws.com', 'storage.googleapis.com/examplebucket'),
+    date: 'Fri, 24 May 2013 12:00:00 GMT',
+  });
   assert.equal(hmac.scheme, 'google-signed-url');
 });
 
@@ -465,10 +583,24 @@ test('nothing secret survives JSON.stringify(report) for any credential kind; sh
   const key = 'x-api-' + 'K'.repeat(30);
   const rep = inspect({
     url: `${SAS}&access_token=${opaque}`,
-    headers: { Authorization: `Bearer ${token}`, 'Proxy-Authorization': `Basic ${basic}`, 'X-Api-Key': key, Cookie: 'session=very-secret-session-value-1234' },
+    headers: {
+      Authorization: `Bearer ${token}`,
+      'Proxy-Authorization': `Basic ${basic}`,
+      'X-Api-Key': key,
+      Cookie: 'session=very-secret-session-value-1234',
+    },
   });
   const json = JSON.stringify(rep);
-  for (const secret of [token, token.split('.')[2], opaque.slice(6), basic.slice(6), 'hunter2', key.slice(6), 'very-secret-session-value', 'Z/RHIX5Xcg0Mq2rqI3OlWTjEg2tYkboXr1P9ZUXDtkk='])
+  for (const secret of [
+    token,
+    token.split('.')[2],
+    opaque.slice(6),
+    basic.slice(6),
+    'hunter2',
+    key.slice(6),
+    'very-secret-session-value',
+    'Z/RHIX5Xcg0Mq2rqI3OlWTjEg2tYkboXr1P9ZUXDtkk=',
+  ])
     assert.ok(!json.includes(secret), `leaks ${secret.slice(0, 10)}`);
   const shown = JSON.stringify(inspect({ headers: { Authorization: `Bearer ${token}`, 'X-Api-Key': key } }, true));
   assert.ok(shown.includes(token) && shown.includes(key));
@@ -484,14 +616,21 @@ test('inspectToken accepts every documented input shape', async () => {
     assert.equal(rep.scheme, 'bearer-jwt', input.slice(0, 20));
     assert.match(finding(rep, 'jwt-expired').text, /expired 1 h before the given time \(2026-11-22T12:00:00Z\)/);
     assert.deepEqual(rep.clock, { local: '2026-11-22T12:00:00Z' });
-    assert.deepEqual(rep.findings.map((f) => f.cause), ['credential-expired'], 'a bare token needs no Bearer prefix');
+    assert.deepEqual(
+      rep.findings.map((f) => f.cause),
+      ['credential-expired'],
+      'a bare token needs no Bearer prefix',
+    );
   }
   const presigned = inspectToken(PRESIGNED, { now: new Date('2013-05-25T01:00:00Z') });
   assert.equal(presigned.scheme, 'aws-presigned-url');
   assert.match(finding(presigned, 'aws-presigned-expired').text, /1 h before the given time/);
   const sas = inspectToken(SAS.slice(SAS.indexOf('?')), { now: new Date('2026-11-22T10:30:00Z') });
   assert.equal(sas.scheme, 'azure-sas');
-  assert.deepEqual(sas.findings.map((f) => f.cause), ['ip-restricted']);
+  assert.deepEqual(
+    sas.findings.map((f) => f.cause),
+    ['ip-restricted'],
+  );
   const sasUrl = inspectToken(SAS, { now: new Date('2026-11-22T10:30:00Z') });
   assert.equal(sasUrl.items[0].principal, 'myaccount');
   const basic = inspectToken(`Basic ${Buffer.from('dave:pw').toString('base64')}`);
@@ -506,8 +645,14 @@ test('inspectToken accepts every documented input shape', async () => {
 });
 
 test('inspectToken: bad input is one clear error, not a stack trace', () => {
-  assert.throws(() => inspectToken('   \n'), (e: unknown) => e instanceof InputError && /empty input/.test(e.message) && !e.message.includes('\n'));
-  assert.throws(() => inspectToken('https://exa mple.test/?sig=1'), (e: unknown) => e instanceof InputError && /does not parse/.test(e.message));
+  assert.throws(
+    () => inspectToken('   \n'),
+    (e: unknown) => e instanceof InputError && /empty input/.test(e.message) && !e.message.includes('\n'),
+  );
+  assert.throws(
+    () => inspectToken('https://exa mple.test/?sig=1'),
+    (e: unknown) => e instanceof InputError && /does not parse/.test(e.message),
+  );
 });
 
 test('dates no Date can hold (a JWT exp far below zero, a twenty-digit Expires) are findings, not a RangeError', () => {
@@ -516,13 +661,21 @@ test('dates no Date can hold (a JWT exp far below zero, a twenty-digit Expires) 
   const r = inspectToken(token, { now: new Date(NOW * 1000) });
   assert.ok(r.findings.some((f) => f.id === 'jwt-exp-out-of-range' && f.cause === 'credential-malformed'));
   assert.equal(r.items[0]!.expiresAt, undefined);
-  const cf = inspectToken('https://d111111abcdef8.cloudfront.net/x?Expires=99999999999999999999&Signature=abc&Key-Pair-Id=K1', { now: new Date(NOW * 1000) });
+  const cf = inspectToken(
+    'https://d111111abcdef8.cloudfront.net/x?Expires=99999999999999999999&Signature=abc&Key-Pair-Id=K1',
+    { now: new Date(NOW * 1000) },
+  );
   assert.ok(cf.items.length);
 });
 
 test('a URL path with a malformed %-escape does not stop the inspection of a pre-signed URL', () => {
   const r = inspectExchangeCredentials({
-    request: { method: 'GET', url: 'https://bucket.s3.amazonaws.com/%zz', headers: [], queryString: [{ name: 'X-Amz-Signature', value: '' }] },
+    request: {
+      method: 'GET',
+      url: 'https://bucket.s3.amazonaws.com/%zz',
+      headers: [],
+      queryString: [{ name: 'X-Amz-Signature', value: '' }],
+    },
     response: { status: 403, statusText: '', headers: [], content: {} },
     source: { kind: 'har', name: 'x' },
   });

@@ -7,7 +7,12 @@ import type { CredentialItem, CredentialKind, CredentialReport } from '../model/
 import { InputError } from '../errors.ts';
 import { clockReading, formatDuration, iso, readClock, tokenClock } from './clock.ts';
 import { addFinding, describeWhitespace, newCollector, type Collector } from './collector.ts';
-import { inspectAuthorization, inspectSharedKeyContext, inspectSigV4Context, inspectTokenValue } from './authorization.ts';
+import {
+  inspectAuthorization,
+  inspectSharedKeyContext,
+  inspectSigV4Context,
+  inspectTokenValue,
+} from './authorization.ts';
 import { inspectApiKeyHeaders, inspectCookies, inspectQueryTokens, isApiKeyHeader } from './request-parts.ts';
 import { inspectSignedUrl } from './signed-urls.ts';
 
@@ -101,8 +106,15 @@ export function inspectExchangeCredentials(exchange: Exchange, opts: InspectOpti
   const auths = headerValues(headers, 'authorization');
   for (const value of auths) inspectAuthorization(c, value, 'header:authorization');
   if (auths.length > 1)
-    addFinding(c, { id: 'authorization-repeated', cause: 'credential-malformed', weight: 0.5, text: `The request sends ${auths.length} Authorization headers; servers take the first, the last, or refuse the request.`, source: 'header:authorization' });
-  for (const value of headerValues(headers, 'proxy-authorization')) inspectAuthorization(c, value, 'header:proxy-authorization');
+    addFinding(c, {
+      id: 'authorization-repeated',
+      cause: 'credential-malformed',
+      weight: 0.5,
+      text: `The request sends ${auths.length} Authorization headers; servers take the first, the last, or refuse the request.`,
+      source: 'header:authorization',
+    });
+  for (const value of headerValues(headers, 'proxy-authorization'))
+    inspectAuthorization(c, value, 'header:proxy-authorization');
   inspectSigV4Context(c, 'header:authorization', requestHeader);
   inspectSharedKeyContext(c, requestHeader);
   inspectApiKeyHeaders(c, headers);
@@ -121,7 +133,8 @@ export function inspectExchangeCredentials(exchange: Exchange, opts: InspectOpti
   return report(c);
 }
 
-const SCHEME_FORM = /^(bearer|basic|token|jwt|dpop|aws4-hmac-sha256|sharedkey|sharedkeylite|digest|negotiate|ntlm)(\s|:|$)/i;
+const SCHEME_FORM =
+  /^(bearer|basic|token|jwt|dpop|aws4-hmac-sha256|sharedkey|sharedkeylite|digest|negotiate|ntlm)(\s|:|$)/i;
 const HEADER_LINE = /^([A-Za-z0-9-]+)[ \t]*:[ \t]*((?![ \t])[\s\S]*)$/;
 const QUERY_FORM = /^\??[A-Za-z0-9_.~%-]+=[^&\s]*(&[A-Za-z0-9_.~%-]+=[^&\s]*)*$/;
 
@@ -130,7 +143,10 @@ function inspectUrl(c: Collector, raw: string): void {
   try {
     url = new URL(raw);
   } catch {
-    throw new InputError('token', 'looks like a URL but does not parse as one; quote it so the shell keeps the whole query string.');
+    throw new InputError(
+      'token',
+      'looks like a URL but does not parse as one; quote it so the shell keeps the whole query string.',
+    );
   }
   const params = [...url.searchParams].map(([name, value]) => ({ name, value }));
   inspectSignedUrl(c, params, url);
@@ -152,12 +168,16 @@ export function inspectToken(raw: string, opts: InspectOptions = {}): Credential
 function inspectGiven(c: Collector, raw: string): void {
   const input = raw.trim();
   if (!input)
-    throw new InputError('token', 'empty input: give a JWT or token, "Bearer …", an "Authorization: …" line, a pre-signed URL or a SAS query string.');
+    throw new InputError(
+      'token',
+      'empty input: give a JWT or token, "Bearer …", an "Authorization: …" line, a pre-signed URL or a SAS query string.',
+    );
   if (/^https?:\/\//i.test(input)) return inspectUrl(c, input);
   const line = HEADER_LINE.exec(input);
   if (line && !SCHEME_FORM.test(input)) {
     const name = line[1].toLowerCase();
-    if (name === 'authorization' || name === 'proxy-authorization') return inspectAuthorization(c, line[2], `header:${name}`);
+    if (name === 'authorization' || name === 'proxy-authorization')
+      return inspectAuthorization(c, line[2], `header:${name}`);
     if (name === 'cookie') return inspectCookies(c, [{ name: 'Cookie', value: line[2] }], undefined);
     if (isApiKeyHeader(name)) return inspectApiKeyHeaders(c, [{ name: line[1], value: line[2] }]);
   }
@@ -171,7 +191,12 @@ function inspectGiven(c: Collector, raw: string): void {
   }
   const gap = describeWhitespace(input);
   if (gap)
-    addFinding(c, { id: 'token-whitespace', cause: 'credential-malformed', weight: 0.8, text: `The token contains a ${gap}: it was split or wrapped when copied.`, source: 'input' });
+    addFinding(c, {
+      id: 'token-whitespace',
+      cause: 'credential-malformed',
+      weight: 0.8,
+      text: `The token contains a ${gap}: it was split or wrapped when copied.`,
+      source: 'input',
+    });
   inspectTokenValue(c, input.replace(/\s+/g, ''), 'input', 'input');
 }
-

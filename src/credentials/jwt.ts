@@ -54,7 +54,8 @@ const strings = (v: unknown): string[] => {
   return [];
 };
 
-const field = (obj: unknown, key: string): unknown => (obj && typeof obj === 'object' ? (obj as Record<string, unknown>)[key] : undefined);
+const field = (obj: unknown, key: string): unknown =>
+  obj && typeof obj === 'object' ? (obj as Record<string, unknown>)[key] : undefined;
 
 export interface ClaimSummary {
   scopes: string[];
@@ -76,15 +77,23 @@ export interface ClaimSummary {
  */
 export function summariseClaims(claims: Record<string, unknown>): ClaimSummary {
   const scopes = [...strings(claims.scope), ...strings(claims.scp), ...strings(claims.permissions)];
-  const roles = [...strings(claims.roles), ...strings(claims.groups), ...strings(claims['cognito:groups']), ...strings(field(claims.realm_access, 'roles'))];
+  const roles = [
+    ...strings(claims.roles),
+    ...strings(claims.groups),
+    ...strings(claims['cognito:groups']),
+    ...strings(field(claims.realm_access, 'roles')),
+  ];
   const resourceAccess = claims.resource_access;
   if (resourceAccess && typeof resourceAccess === 'object')
-    for (const [client, access] of Object.entries(resourceAccess as Record<string, unknown>)) for (const r of strings(field(access, 'roles'))) roles.push(`${client}:${r}`);
+    for (const [client, access] of Object.entries(resourceAccess as Record<string, unknown>))
+      for (const r of strings(field(access, 'roles'))) roles.push(`${client}:${r}`);
   const aud = claims.aud;
   const iss = typeof claims.iss === 'string' ? claims.iss : undefined;
   // Keycloak issues from .../realms/<realm>; elsewhere the tenant is a claim of its own.
   const realm = iss ? /\/realms\/([^/]+)\/?$/.exec(iss)?.[1] : undefined;
-  const tenant = [claims.tid, claims.tenant, claims.tenant_id, claims.tenantId, realm].find((v): v is string => typeof v === 'string' && v.length > 0);
+  const tenant = [claims.tid, claims.tenant, claims.tenant_id, claims.tenantId, realm].find(
+    (v): v is string => typeof v === 'string' && v.length > 0,
+  );
   const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
   return {
     scopes: [...new Set(scopes)],

@@ -16,13 +16,33 @@ test('redactUrl masks signatures, tokens and keys, keeps what locates the resour
     redactUrl(presigned),
     'https://examplebucket.s3.amazonaws.com/test.txt?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIA…(20 chars)/20130524/us-east-1/s3/aws4_request&X-Amz-Date=20130524T000000Z&X-Amz-Expires=86400&X-Amz-SignedHeaders=host&X-Amz-Signature=aeeed9…(64 chars)',
   );
-  const sas = 'https://a.blob.core.windows.net/c/b?sv=2022-11-02&se=2026-11-22T11%3A00%3A00Z&sp=r&sig=Z%2FRHIX5Xcg0Mq2rqI3OlWTjEg2tYkboXr1P9ZUXDtkk%3D';
-  assert.equal(redactUrl(sas), 'https://a.blob.core.windows.net/c/b?sv=2022-11-02&se=2026-11-22T11%3A00%3A00Z&sp=r&sig=Z/RHIX…(44 chars)');
-  assert.equal(redactUrl('https://maps.example.test/api?q=coffee&key=AIzaSyA-bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb'), 'https://maps.example.test/api?q=coffee&key=AIzaSy…(39 chars)');
-  assert.equal(redactUrl('https://example.test/s3?key=photos/cat.jpg'), 'https://example.test/s3?key=photos/cat.jpg', 'an ordinary key parameter stays');
+  const sas =
+    'https://a.blob.core.windows.net/c/b?sv=2022-11-02&se=2026-11-22T11%3A00%3A00Z&sp=r&sig=Z%2FRHIX5Xcg0Mq2rqI3OlWTjEg2tYkboXr1P9ZUXDtkk%3D';
+  assert.equal(
+    redactUrl(sas),
+    'https://a.blob.core.windows.net/c/b?sv=2022-11-02&se=2026-11-22T11%3A00%3A00Z&sp=r&sig=Z/RHIX…(44 chars)',
+  );
+  assert.equal(
+    redactUrl('https://maps.example.test/api?q=coffee&key=AIzaSyA-bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb'),
+    'https://maps.example.test/api?q=coffee&key=AIzaSy…(39 chars)',
+  );
+  assert.equal(
+    redactUrl('https://example.test/s3?key=photos/cat.jpg'),
+    'https://example.test/s3?key=photos/cat.jpg',
+    'an ordinary key parameter stays',
+  );
   assert.equal(redactUrl('https://user:p4ssw0rd@example.test/x'), 'https://user:…(8 chars)@example.test/x');
-  assert.equal(redactUrl('https://app.example.test/cb#access_token=eyJhbGciOiJIUzI1NiJ9.e30.sig-sig-sig&token_type=bearer'), 'https://app.example.test/cb#access_token=eyJhbG…(36 chars)&token_type=bearer');
-  assert.equal(redactUrl('https://storage.googleapis.com/b/o?X-Goog-Credential=sa%40p.iam.gserviceaccount.com%2F20261122%2Fus%2Fstorage%2Fgoog4_request'), 'https://storage.googleapis.com/b/o?X-Goog-Credential=sa%40p.iam.gserviceaccount.com%2F20261122%2Fus%2Fstorage%2Fgoog4_request', 'a service account e-mail is no secret');
+  assert.equal(
+    redactUrl('https://app.example.test/cb#access_token=eyJhbGciOiJIUzI1NiJ9.e30.sig-sig-sig&token_type=bearer'),
+    'https://app.example.test/cb#access_token=eyJhbG…(36 chars)&token_type=bearer',
+  );
+  assert.equal(
+    redactUrl(
+      'https://storage.googleapis.com/b/o?X-Goog-Credential=sa%40p.iam.gserviceaccount.com%2F20261122%2Fus%2Fstorage%2Fgoog4_request',
+    ),
+    'https://storage.googleapis.com/b/o?X-Goog-Credential=sa%40p.iam.gserviceaccount.com%2F20261122%2Fus%2Fstorage%2Fgoog4_request',
+    'a service account e-mail is no secret',
+  );
   assert.equal(redactUrl('https://example.test/plain?page=2'), 'https://example.test/plain?page=2');
 });
 
@@ -38,15 +58,27 @@ test('redactHeaders masks every credential-bearing header, in both header shapes
   ]);
   assert.deepEqual(
     list.map((h) => h.value),
-    ['Bearer eyJhbG…(49 chars)', 'Basic YWxpY2…(16 chars)', 'sessionid=abcdef…(26 chars); theme=…(4 chars)', '012345…(32 chars)', 'FwoGZX…(33 chars)', 'application/json', 'Bearer realm="api", error="invalid_token"'],
+    [
+      'Bearer eyJhbG…(49 chars)',
+      'Basic YWxpY2…(16 chars)',
+      'sessionid=abcdef…(26 chars); theme=…(4 chars)',
+      '012345…(32 chars)',
+      'FwoGZX…(33 chars)',
+      'application/json',
+      'Bearer realm="api", error="invalid_token"',
+    ],
   );
   const record = redactHeaders({
-    authorization: 'AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request,SignedHeaders=host;x-amz-date,Signature=fe5f80f77d5fa3beca038a248ff027d0445342fe2855ddc963176630326f1024',
+    authorization:
+      'AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request,SignedHeaders=host;x-amz-date,Signature=fe5f80f77d5fa3beca038a248ff027d0445342fe2855ddc963176630326f1024',
     'set-cookie': ['sid=abcdefghijklmnopqrstuv; Path=/; HttpOnly', 'lang=en'],
     'private-token': 'glpat-abcdefghijklmnopqrst',
     'content-type': 'text/html',
   });
-  assert.equal(record.authorization, 'AWS4-HMAC-SHA256 Credential=AKIA…(20 chars)/20130524/us-east-1/s3/aws4_request,SignedHeaders=host;x-amz-date,Signature=fe5f80…(64 chars)');
+  assert.equal(
+    record.authorization,
+    'AWS4-HMAC-SHA256 Credential=AKIA…(20 chars)/20130524/us-east-1/s3/aws4_request,SignedHeaders=host;x-amz-date,Signature=fe5f80…(64 chars)',
+  );
   assert.deepEqual(record['set-cookie'], ['sid=abcdef…(22 chars); Path=/; HttpOnly', 'lang=…(2 chars)']);
   assert.equal(record['private-token'], 'glpat-…(26 chars)');
   assert.equal(record['content-type'], 'text/html');

@@ -15,15 +15,39 @@ export function redactSecret(value: string, keep = 6): string {
 }
 
 /** Headers whose whole value is a secret: every API-key header credential inspection knows, and a few more. */
-const SECRET_HEADERS = new Set([...API_KEY_HEADERS, 'x-amz-security-token', 'x-goog-iam-authorization-token', 'x-csrf-token', 'x-xsrf-token', 'x-csrftoken', 'x-client-secret', 'x-ms-copy-source-authorization']);
+const SECRET_HEADERS = new Set([
+  ...API_KEY_HEADERS,
+  'x-amz-security-token',
+  'x-goog-iam-authorization-token',
+  'x-csrf-token',
+  'x-xsrf-token',
+  'x-csrftoken',
+  'x-client-secret',
+  'x-ms-copy-source-authorization',
+]);
 const SECRET_HEADER_PATTERN = /(^|-)(token|secret|password|passwd|api-?key|session-?id|credentials?)($|-)/i;
 /** Named like a secret but carrying none. */
-const PUBLIC_HEADERS = new Set(['www-authenticate', 'proxy-authenticate', 'authentication-info', 'x-amz-content-sha256', 'x-amz-date', 'x-ms-date', 'access-control-allow-credentials']);
+const PUBLIC_HEADERS = new Set([
+  'www-authenticate',
+  'proxy-authenticate',
+  'authentication-info',
+  'x-amz-content-sha256',
+  'x-amz-date',
+  'x-ms-date',
+  'access-control-allow-credentials',
+]);
 
 export function isSecretHeader(name: string): boolean {
   const n = name.toLowerCase();
   if (PUBLIC_HEADERS.has(n)) return false;
-  return n === 'authorization' || n === 'proxy-authorization' || n === 'cookie' || n === 'set-cookie' || SECRET_HEADERS.has(n) || SECRET_HEADER_PATTERN.test(n);
+  return (
+    n === 'authorization' ||
+    n === 'proxy-authorization' ||
+    n === 'cookie' ||
+    n === 'set-cookie' ||
+    SECRET_HEADERS.has(n) ||
+    SECRET_HEADER_PATTERN.test(n)
+  );
 }
 
 export function redactAuthorizationValue(value: string): string {
@@ -31,7 +55,14 @@ export function redactAuthorizationValue(value: string): string {
   if (!m) return redactSecret(value.trim());
   const [, lead, scheme, sep, rest] = m;
   if (/^AWS4-HMAC-SHA256$/i.test(scheme))
-    return lead + scheme + sep + rest.replace(/(Credential=)([^/,\s]+)/i, (_, k: string, id: string) => k + redactSecret(id, 4)).replace(/(Signature=)([0-9a-fA-F]+)/i, (_, k: string, sig: string) => k + redactSecret(sig));
+    return (
+      lead +
+      scheme +
+      sep +
+      rest
+        .replace(/(Credential=)([^/,\s]+)/i, (_, k: string, id: string) => k + redactSecret(id, 4))
+        .replace(/(Signature=)([0-9a-fA-F]+)/i, (_, k: string, sig: string) => k + redactSecret(sig))
+    );
   return `${lead}${scheme}${sep}${redactSecret(rest)}`;
 }
 
@@ -65,10 +96,13 @@ export function redactHeaderValue(name: string, value: string): string {
 
 export function redactHeaders(headers: NameValue[]): NameValue[];
 export function redactHeaders(headers: Record<string, string | string[]>): Record<string, string | string[]>;
-export function redactHeaders(headers: NameValue[] | Record<string, string | string[]>): NameValue[] | Record<string, string | string[]> {
+export function redactHeaders(
+  headers: NameValue[] | Record<string, string | string[]>,
+): NameValue[] | Record<string, string | string[]> {
   if (Array.isArray(headers)) return headers.map((h) => ({ ...h, value: redactHeaderValue(h.name, h.value) }));
   const out: Record<string, string | string[]> = {};
-  for (const [name, v] of Object.entries(headers)) out[name] = Array.isArray(v) ? v.map((x) => redactHeaderValue(name, x)) : redactHeaderValue(name, v);
+  for (const [name, v] of Object.entries(headers))
+    out[name] = Array.isArray(v) ? v.map((x) => redactHeaderValue(name, x)) : redactHeaderValue(name, v);
   return out;
 }
 
@@ -131,7 +165,8 @@ function redactParams(query: string): string {
       if (CREDENTIAL_SCOPE_PARAMS.has(name.toLowerCase())) {
         const slash = value.indexOf('/');
         // Google's RSA signing names a service account e-mail, which is not a secret.
-        if (slash > 0 && !value.slice(0, slash).includes('@')) return `${rawName}=${redactSecret(value.slice(0, slash), 4)}${value.slice(slash)}`;
+        if (slash > 0 && !value.slice(0, slash).includes('@'))
+          return `${rawName}=${redactSecret(value.slice(0, slash), 4)}${value.slice(slash)}`;
         return pair;
       }
       return isSecretParam(name, value) ? `${rawName}=${redactSecret(value)}` : pair;
@@ -155,6 +190,14 @@ export function redactUrl(url: string): string {
     rest = rest.slice(0, q);
   }
   // A password redacted already (a proxy URL in a trace) stays as it is.
-  rest = rest.replace(/^([a-z][a-z0-9+.-]*:\/\/)([^/@:]*):([^/@]*)@/i, (_, scheme: string, user: string, pass: string) => `${scheme}${user}:${/…\(\d+ chars\)$/.test(pass) ? pass : redactSecret(safeDecode(pass))}@`);
-  return rest + (query !== undefined ? `?${redactParams(query)}` : '') + (hash >= 0 ? `#${fragment.includes('=') ? redactParams(fragment) : fragment}` : '');
+  rest = rest.replace(
+    /^([a-z][a-z0-9+.-]*:\/\/)([^/@:]*):([^/@]*)@/i,
+    (_, scheme: string, user: string, pass: string) =>
+      `${scheme}${user}:${/…\(\d+ chars\)$/.test(pass) ? pass : redactSecret(safeDecode(pass))}@`,
+  );
+  return (
+    rest +
+    (query !== undefined ? `?${redactParams(query)}` : '') +
+    (hash >= 0 ? `#${fragment.includes('=') ? redactParams(fragment) : fragment}` : '')
+  );
 }

@@ -80,13 +80,37 @@ function inspectV4(c: Collector, p: Params, url: URL | undefined, prefix: 'X-Amz
     claims,
   });
   if (!sig || !keyId || !signedAt)
-    addFinding(c, { id: 'presigned-incomplete', cause: 'credential-malformed', weight: 0.6, text: `The ${kindName} lacks ${[!sig && n('Signature'), !keyId && n('Credential'), !signedAt && `a valid ${n('Date')} (YYYYMMDDTHHMMSSZ)`].filter(Boolean).join(', ')}.`, source: where(p, n('Signature')) });
+    addFinding(c, {
+      id: 'presigned-incomplete',
+      cause: 'credential-malformed',
+      weight: 0.6,
+      text: `The ${kindName} lacks ${[!sig && n('Signature'), !keyId && n('Credential'), !signedAt && `a valid ${n('Date')} (YYYYMMDDTHHMMSSZ)`].filter(Boolean).join(', ')}.`,
+      source: where(p, n('Signature')),
+    });
   if (expires === undefined)
-    addFinding(c, { id: 'presigned-expires-missing', cause: 'credential-malformed', weight: 0.6, text: `The ${kindName} has ${expiresRaw === undefined ? `no ${n('Expires')}` : `a non-numeric ${n('Expires')} (${expiresRaw})`}; the seconds of validity are required.`, source: where(p, n('Expires')) });
+    addFinding(c, {
+      id: 'presigned-expires-missing',
+      cause: 'credential-malformed',
+      weight: 0.6,
+      text: `The ${kindName} has ${expiresRaw === undefined ? `no ${n('Expires')}` : `a non-numeric ${n('Expires')} (${expiresRaw})`}; the seconds of validity are required.`,
+      source: where(p, n('Expires')),
+    });
   else if (expires > MAX_PRESIGN_S)
-    addFinding(c, { id: 'presigned-expires-too-long', cause: 'credential-malformed', weight: 0.6, text: `${n('Expires')} is ${expires} s; pre-signed URLs may last at most 604800 s (7 days), so the service refuses this one outright.`, source: where(p, n('Expires')) });
+    addFinding(c, {
+      id: 'presigned-expires-too-long',
+      cause: 'credential-malformed',
+      weight: 0.6,
+      text: `${n('Expires')} is ${expires} s; pre-signed URLs may last at most 604800 s (7 days), so the service refuses this one outright.`,
+      source: where(p, n('Expires')),
+    });
   if (signedAt && scopeDate && scopeDate !== get(p, n('Date'))?.slice(0, 8))
-    addFinding(c, { id: 'presigned-date-mismatch', cause: 'credential-malformed', weight: 0.5, text: `The credential scope date (${scopeDate}) is not the day of ${n('Date')} (${get(p, n('Date'))}).`, source: where(p, n('Credential')) });
+    addFinding(c, {
+      id: 'presigned-date-mismatch',
+      cause: 'credential-malformed',
+      weight: 0.5,
+      text: `The credential scope date (${scopeDate}) is not the day of ${n('Date')} (${get(p, n('Date'))}).`,
+      source: where(p, n('Credential')),
+    });
   if (!signedAt) return;
   const before = c.findings.length;
   judge(c, item, {
@@ -94,10 +118,14 @@ function inspectV4(c: Collector, p: Params, url: URL | undefined, prefix: 'X-Amz
     id: google ? SIGNED_URL_FINDING.google : SIGNED_URL_FINDING.aws,
     notBefore: signedAt,
     notBeforeSource: where(p, n('Date')),
-    ...(expires !== undefined ? { expiresAt: new Date(signedAt.getTime() + expires * 1000), expiresSource: where(p, n('Expires')) } : {}),
+    ...(expires !== undefined
+      ? { expiresAt: new Date(signedAt.getTime() + expires * 1000), expiresSource: where(p, n('Expires')) }
+      : {}),
     startSetBy: 'the machine that signed the URL',
   });
-  const judgedBad = c.findings.slice(before).some((f) => f.cause === 'credential-expired' || f.cause === 'credential-not-yet-valid');
+  const judgedBad = c.findings
+    .slice(before)
+    .some((f) => f.cause === 'credential-expired' || f.cause === 'credential-not-yet-valid');
   if (!google && keyId?.startsWith('ASIA') && !judgedBad)
     addFinding(c, {
       id: 'presigned-session-credentials',
@@ -122,10 +150,21 @@ function inspectV2(c: Collector, p: Params, url: URL | undefined, google: boolea
     claims: { [keyName]: principal, Expires: expiresRaw, ...(google ? gcsLocation(url) : s3Location(url)) },
   });
   if (!/^\d+$/.test(expiresRaw)) {
-    addFinding(c, { id: 'presigned-expires-missing', cause: 'credential-malformed', weight: 0.6, text: `Expires (${expiresRaw || 'empty'}) is not a Unix time in seconds.`, source: where(p, 'Expires') });
+    addFinding(c, {
+      id: 'presigned-expires-missing',
+      cause: 'credential-malformed',
+      weight: 0.6,
+      text: `Expires (${expiresRaw || 'empty'}) is not a Unix time in seconds.`,
+      source: where(p, 'Expires'),
+    });
     return;
   }
-  judge(c, item, { what: 'The pre-signed URL', id: google ? SIGNED_URL_FINDING.google : SIGNED_URL_FINDING.aws, expiresAt: new Date(Number(expiresRaw) * 1000), expiresSource: where(p, 'Expires') });
+  judge(c, item, {
+    what: 'The pre-signed URL',
+    id: google ? SIGNED_URL_FINDING.google : SIGNED_URL_FINDING.aws,
+    expiresAt: new Date(Number(expiresRaw) * 1000),
+    expiresSource: where(p, 'Expires'),
+  });
 }
 
 /**
@@ -138,10 +177,19 @@ function inspectCloudFront(c: Collector, p: Params): void {
     kind: 'other',
     location: where(p, 'Signature'),
     display: `CloudFront signed URL (${get(p, 'Policy') ? 'custom policy' : 'canned policy'}), key pair ${get(p, 'Key-Pair-Id')}, signature ${secret(c, get(p, 'Signature') ?? '')}`,
-    claims: { 'Key-Pair-Id': get(p, 'Key-Pair-Id'), ...(expiresRaw ? { Expires: expiresRaw } : {}), ...(get(p, 'Policy') ? { Policy: 'present' } : {}) },
+    claims: {
+      'Key-Pair-Id': get(p, 'Key-Pair-Id'),
+      ...(expiresRaw ? { Expires: expiresRaw } : {}),
+      ...(get(p, 'Policy') ? { Policy: 'present' } : {}),
+    },
   });
   if (expiresRaw && /^\d+$/.test(expiresRaw))
-    judge(c, item, { what: 'The signed URL', id: SIGNED_URL_FINDING.cloudfront, expiresAt: new Date(Number(expiresRaw) * 1000), expiresSource: where(p, 'Expires') });
+    judge(c, item, {
+      what: 'The signed URL',
+      id: SIGNED_URL_FINDING.cloudfront,
+      expiresAt: new Date(Number(expiresRaw) * 1000),
+      expiresSource: where(p, 'Expires'),
+    });
 }
 
 function inspectSas(c: Collector, p: Params, url: URL | undefined): void {
@@ -176,13 +224,37 @@ function inspectSas(c: Collector, p: Params, url: URL | undefined): void {
   if (get(p, 'sktid')) item.tenant = get(p, 'sktid');
   if (get(p, 'skoid')) item.subject = get(p, 'skoid');
   if (get(p, 'se') && !se)
-    addFinding(c, { id: 'azure-sas-bad-time', cause: 'credential-malformed', weight: 0.6, text: `se (${get(p, 'se')}) is not an ISO 8601 UTC time such as 2026-11-22T16:00:00Z.`, source: where(p, 'se') });
+    addFinding(c, {
+      id: 'azure-sas-bad-time',
+      cause: 'credential-malformed',
+      weight: 0.6,
+      text: `se (${get(p, 'se')}) is not an ISO 8601 UTC time such as 2026-11-22T16:00:00Z.`,
+      source: where(p, 'se'),
+    });
   if (get(p, 'st') && !st)
-    addFinding(c, { id: 'azure-sas-bad-time', cause: 'credential-malformed', weight: 0.6, text: `st (${get(p, 'st')}) is not an ISO 8601 UTC time such as 2026-11-22T16:00:00Z.`, source: where(p, 'st') });
+    addFinding(c, {
+      id: 'azure-sas-bad-time',
+      cause: 'credential-malformed',
+      weight: 0.6,
+      text: `st (${get(p, 'st')}) is not an ISO 8601 UTC time such as 2026-11-22T16:00:00Z.`,
+      source: where(p, 'st'),
+    });
   if (!get(p, 'se') && !get(p, 'si'))
-    addFinding(c, { id: 'azure-sas-no-expiry', cause: 'credential-malformed', weight: 0.5, text: 'The SAS has neither an expiry (se) nor a stored access policy (si) that would supply one.', source: where(p, 'sig') });
+    addFinding(c, {
+      id: 'azure-sas-no-expiry',
+      cause: 'credential-malformed',
+      weight: 0.5,
+      text: 'The SAS has neither an expiry (se) nor a stored access policy (si) that would supply one.',
+      source: where(p, 'sig'),
+    });
   if (st && se && se.getTime() <= st.getTime()) {
-    addFinding(c, { id: 'azure-sas-window-inverted', cause: 'credential-malformed', weight: 0.7, text: `The SAS expires (se ${get(p, 'se')}) before it starts (st ${get(p, 'st')}): it was never valid.`, source: where(p, 'se') });
+    addFinding(c, {
+      id: 'azure-sas-window-inverted',
+      cause: 'credential-malformed',
+      weight: 0.7,
+      text: `The SAS expires (se ${get(p, 'se')}) before it starts (st ${get(p, 'st')}): it was never valid.`,
+      source: where(p, 'se'),
+    });
   } else {
     judge(c, item, {
       what: 'The SAS',
@@ -193,12 +265,34 @@ function inspectSas(c: Collector, p: Params, url: URL | undefined): void {
     });
   }
   const ske = parseIsoDate(get(p, 'ske'));
-  if (ske) for (const f of judgeWindow({ what: 'The user delegation key behind the SAS', id: SIGNED_URL_FINDING.azureKey, expiresAt: ske, expiresSource: where(p, 'ske') }, c.clock)) addFinding(c, f);
+  if (ske)
+    for (const f of judgeWindow(
+      {
+        what: 'The user delegation key behind the SAS',
+        id: SIGNED_URL_FINDING.azureKey,
+        expiresAt: ske,
+        expiresSource: where(p, 'ske'),
+      },
+      c.clock,
+    ))
+      addFinding(c, f);
   const sip = get(p, 'sip');
   if (sip)
-    addFinding(c, { id: 'azure-sas-ip-range', cause: 'ip-restricted', weight: 0.2, text: `The SAS is valid only from ${sip.includes('-') ? 'addresses' : 'the address'} ${sip}; from anywhere else Azure answers 403 AuthorizationSourceIPMismatch.`, source: where(p, 'sip') });
+    addFinding(c, {
+      id: 'azure-sas-ip-range',
+      cause: 'ip-restricted',
+      weight: 0.2,
+      text: `The SAS is valid only from ${sip.includes('-') ? 'addresses' : 'the address'} ${sip}; from anywhere else Azure answers 403 AuthorizationSourceIPMismatch.`,
+      source: where(p, 'sip'),
+    });
   if (get(p, 'spr') === 'https' && url?.protocol === 'http:')
-    addFinding(c, { id: 'azure-sas-https-only', cause: 'credential-malformed', weight: 0.6, text: 'The SAS allows HTTPS only (spr=https) but the request used http://.', source: where(p, 'spr') });
+    addFinding(c, {
+      id: 'azure-sas-https-only',
+      cause: 'credential-malformed',
+      weight: 0.6,
+      text: 'The SAS allows HTTPS only (spr=https) but the request used http://.',
+      source: where(p, 'spr'),
+    });
 }
 
 const INSPECT: Record<SignedUrlFormat, (c: Collector, p: Params, url: URL | undefined) => void> = {

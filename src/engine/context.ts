@@ -74,7 +74,11 @@ function parseBody(full: string, contentType: string): Body {
       /* not JSON after all */
     }
   }
-  if (body.json === undefined && (/xml/i.test(contentType) || trimmed.startsWith('<?xml') || /^<[A-Za-z][\w:-]*>/.test(trimmed)) && !/^<!doctype html|^<html/i.test(trimmed)) {
+  if (
+    body.json === undefined &&
+    (/xml/i.test(contentType) || trimmed.startsWith('<?xml') || /^<[A-Za-z][\w:-]*>/.test(trimmed)) &&
+    !/^<!doctype html|^<html/i.test(trimmed)
+  ) {
     try {
       const parsed = xml().parse(text);
       const flat: Record<string, string> = {};
@@ -136,4 +140,3 @@ export function buildContext(exchange: Exchange, credential: CredentialReport): 
     credential,
   };
 }
-

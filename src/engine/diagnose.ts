@@ -31,7 +31,14 @@ const AUTHENTICATION_CAUSES: CauseId[] = [
   'credential-invalid',
   'clock-skew',
 ];
-const PERMISSION_CAUSES: CauseId[] = ['insufficient-scope', 'insufficient-role', 'explicit-deny', 'resource-policy', 'not-owner', 'field-restricted'];
+const PERMISSION_CAUSES: CauseId[] = [
+  'insufficient-scope',
+  'insufficient-role',
+  'explicit-deny',
+  'resource-policy',
+  'not-owner',
+  'field-restricted',
+];
 
 export function likelihoodOf(score: number): Likelihood {
   return score >= 0.7 ? 'high' : score >= 0.4 ? 'medium' : 'low';
@@ -82,7 +89,15 @@ function mergeCauses(claims: CauseClaim[]): Cause[] {
     const order = { easy: 0, medium: 1, hard: 2 } as const;
     fixes.sort((a, b) => order[a.difficulty] - order[b.difficulty]);
     const gap = list.find((c) => c.gap)?.gap;
-    causes.push({ id, likelihood: likelihoodOf(score), score, summary: strongest.summary, evidence, ...(gap ? { gap } : {}), fixes });
+    causes.push({
+      id,
+      likelihood: likelihoodOf(score),
+      score,
+      summary: strongest.summary,
+      evidence,
+      ...(gap ? { gap } : {}),
+      fixes,
+    });
   }
   causes.sort((a, b) => b.score - a.score || a.id.localeCompare(b.id));
   return causes;
@@ -122,8 +137,12 @@ export function runRules(rules: readonly Rule[], ctx: Context): RuleOutput[] {
     const out = rule.run(ctx);
     if (out) outputs.push({ rule, out });
   }
-  const recognised = new Set<string>(outputs.flatMap(({ out }) => (out.producer && out.producer.product !== 'unknown' ? [out.producer.product] : [])));
-  return outputs.filter(({ rule, out }) => !rule.meta.yieldsTo?.some((p) => p !== out.producer?.product && recognised.has(p))).map(({ out }) => out);
+  const recognised = new Set<string>(
+    outputs.flatMap(({ out }) => (out.producer && out.producer.product !== 'unknown' ? [out.producer.product] : [])),
+  );
+  return outputs
+    .filter(({ rule, out }) => !rule.meta.yieldsTo?.some((p) => p !== out.producer?.product && recognised.has(p)))
+    .map(({ out }) => out);
 }
 
 /** Diagnoses an exchange with the given rules (synchronous; for hot loops). */
@@ -148,7 +167,8 @@ export function diagnoseWith(rules: readonly Rule[], exchange: Exchange, opts: D
         id: 'unknown',
         likelihood: 'low',
         score: 0,
-        summary: 'Nothing in the response, the credential or the trace points to a cause. Run `why403 check` against the live endpoint, or look at the server’s logs for this request.',
+        summary:
+          'Nothing in the response, the credential or the trace points to a cause. Run `why403 check` against the live endpoint, or look at the server’s logs for this request.',
         evidence: [],
         fixes: [],
       },
@@ -175,5 +195,10 @@ export function diagnoseWith(rules: readonly Rule[], exchange: Exchange, opts: D
   };
   if (opts.showSecrets) return report;
   report.request.url = redactUrl(report.request.url);
-  return scrub(report, [...secretsOf(exchange), ...(opts.extraSecrets ?? []).filter((s) => s.length >= 6)].sort((a, b) => b.length - a.length));
+  return scrub(
+    report,
+    [...secretsOf(exchange), ...(opts.extraSecrets ?? []).filter((s) => s.length >= 6)].sort(
+      (a, b) => b.length - a.length,
+    ),
+  );
 }

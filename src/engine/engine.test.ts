@@ -8,9 +8,18 @@ import { secretsOf } from './scrub.ts';
 /** The engine's contract is the Rule shape itself; these rules are written by hand. */
 const rule = (r: Rule): Rule => r;
 
-const exchange = (status: number, reqHeaders: { name: string; value: string }[] = [], url = 'https://api.example.test/items?api_key=abcdef123456'): Exchange => ({
+const exchange = (
+  status: number,
+  reqHeaders: { name: string; value: string }[] = [],
+  url = 'https://api.example.test/items?api_key=abcdef123456',
+): Exchange => ({
   request: { method: 'GET', url, headers: reqHeaders },
-  response: { status, statusText: '', headers: [{ name: 'Content-Type', value: 'application/json' }], content: { text: '{"error":"forbidden"}' } },
+  response: {
+    status,
+    statusText: '',
+    headers: [{ name: 'Content-Type', value: 'application/json' }],
+    content: { text: '{"error":"forbidden"}' },
+  },
   source: { kind: 'json', name: 'test' },
 });
 
@@ -25,29 +34,66 @@ test('weights combine as a noisy-OR and negative evidence scales down', () => {
 
 test('causes are merged per id, ranked by score, fixes sorted easy first', () => {
   const a = rule({
-    meta: { id: 'a', kind: 'cause', description: 'test rule a', docs: ['https://example.test'], causes: ['insufficient-role', 'csrf'] },
+    meta: {
+      id: 'a',
+      kind: 'cause',
+      description: 'test rule a',
+      docs: ['https://example.test'],
+      causes: ['insufficient-role', 'csrf'],
+    },
     run: () => ({
       causes: [
-        { id: 'insufficient-role', weight: 0.5, summary: 'weak', evidence: [{ source: 'body', text: 'x' }], fixes: [{ title: 'hard fix', difficulty: 'hard' }] },
+        {
+          id: 'insufficient-role',
+          weight: 0.5,
+          summary: 'weak',
+          evidence: [{ source: 'body', text: 'x' }],
+          fixes: [{ title: 'hard fix', difficulty: 'hard' }],
+        },
         { id: 'csrf', weight: 0.6, summary: 'csrf', evidence: [] },
       ],
     }),
   });
   const b = rule({
-    meta: { id: 'b', kind: 'cause', description: 'test rule b', docs: ['https://example.test'], causes: ['insufficient-role'] },
-    run: () => ({ causes: [{ id: 'insufficient-role', weight: 0.6, summary: 'strong', evidence: [{ source: 'header:x', text: 'y' }], fixes: [{ title: 'easy fix', difficulty: 'easy' }] }] }),
+    meta: {
+      id: 'b',
+      kind: 'cause',
+      description: 'test rule b',
+      docs: ['https://example.test'],
+      causes: ['insufficient-role'],
+    },
+    run: () => ({
+      causes: [
+        {
+          id: 'insufficient-role',
+          weight: 0.6,
+          summary: 'strong',
+          evidence: [{ source: 'header:x', text: 'y' }],
+          fixes: [{ title: 'easy fix', difficulty: 'easy' }],
+        },
+      ],
+    }),
   });
   const r = diagnoseWith([a, b], exchange(403));
-  assert.deepEqual(r.causes.map((c) => c.id), ['insufficient-role', 'csrf']);
+  assert.deepEqual(
+    r.causes.map((c) => c.id),
+    ['insufficient-role', 'csrf'],
+  );
   assert.equal(r.causes[0].score, 0.8);
   assert.equal(r.causes[0].summary, 'strong');
-  assert.deepEqual(r.causes[0].fixes.map((f) => f.title), ['easy fix', 'hard fix']);
+  assert.deepEqual(
+    r.causes[0].fixes.map((f) => f.title),
+    ['easy fix', 'hard fix'],
+  );
   assert.equal(r.causes[0].evidence.length, 2);
 });
 
 test('no rule speaks: one "unknown" cause, and non-denials carry no causes', () => {
   const r = diagnoseWith([], exchange(403));
-  assert.deepEqual(r.causes.map((c) => c.id), ['unknown']);
+  assert.deepEqual(
+    r.causes.map((c) => c.id),
+    ['unknown'],
+  );
   const ok = diagnoseWith([], exchange(200));
   assert.equal(ok.outcome, 'allowed');
   assert.deepEqual(ok.causes, []);
@@ -57,8 +103,23 @@ test('no rule speaks: one "unknown" cause, and non-denials carry no causes', () 
 
 test('a 403 whose likeliest cause is authentication is called out as a should-be 401', () => {
   const x = rule({
-    meta: { id: 'x', kind: 'cause', description: 'test rule x', docs: ['https://example.test'], causes: ['credential-expired', 'insufficient-scope'] },
-    run: (ctx) => ({ causes: [{ id: ctx.status === 403 ? 'credential-expired' : 'insufficient-scope', weight: 0.8, summary: 's', evidence: [] }] }),
+    meta: {
+      id: 'x',
+      kind: 'cause',
+      description: 'test rule x',
+      docs: ['https://example.test'],
+      causes: ['credential-expired', 'insufficient-scope'],
+    },
+    run: (ctx) => ({
+      causes: [
+        {
+          id: ctx.status === 403 ? 'credential-expired' : 'insufficient-scope',
+          weight: 0.8,
+          summary: 's',
+          evidence: [],
+        },
+      ],
+    }),
   });
   assert.match(diagnoseWith([x], exchange(403)).statusMismatch ?? '', /should have been a 401/);
   assert.match(diagnoseWith([x], exchange(401)).statusMismatch ?? '', /really a permission problem/);
@@ -66,15 +127,31 @@ test('a 403 whose likeliest cause is authentication is called out as a should-be
 
 test('secrets the request carried never reach the report', () => {
   const leaky = rule({
-    meta: { id: 'leaky', kind: 'cause', description: 'echoes the request', docs: ['https://example.test'], causes: ['credential-invalid'] },
-    run: (ctx) => ({ causes: [{ id: 'credential-invalid', weight: 0.9, summary: `token ${ctx.requestHeader('authorization')} cookie ${ctx.requestHeader('cookie')}`, evidence: [{ source: 'request:url', text: ctx.exchange.request!.url }] }] }),
+    meta: {
+      id: 'leaky',
+      kind: 'cause',
+      description: 'echoes the request',
+      docs: ['https://example.test'],
+      causes: ['credential-invalid'],
+    },
+    run: (ctx) => ({
+      causes: [
+        {
+          id: 'credential-invalid',
+          weight: 0.9,
+          summary: `token ${ctx.requestHeader('authorization')} cookie ${ctx.requestHeader('cookie')}`,
+          evidence: [{ source: 'request:url', text: ctx.exchange.request!.url }],
+        },
+      ],
+    }),
   });
   const ex = exchange(401, [
     { name: 'Authorization', value: 'Bearer s3cr3t-token-value-1234' },
     { name: 'Cookie', value: 'sessionid=abcdefghijkl; theme=dark' },
   ]);
   const text = JSON.stringify(diagnoseWith([leaky], ex));
-  for (const secret of ['s3cr3t-token-value-1234', 'abcdefghijkl', 'abcdef123456']) assert.ok(!text.includes(secret), `${secret} leaked`);
+  for (const secret of ['s3cr3t-token-value-1234', 'abcdefghijkl', 'abcdef123456'])
+    assert.ok(!text.includes(secret), `${secret} leaked`);
   assert.ok(secretsOf(ex).includes('s3cr3t-token-value-1234'));
   const shown = JSON.stringify(diagnoseWith([leaky], ex, { showSecrets: true }));
   assert.ok(shown.includes('s3cr3t-token-value-1234'), '--show-secrets shows them');
@@ -82,17 +159,50 @@ test('secrets the request carried never reach the report', () => {
 
 test('a rule that yields to a recognised product steps aside with everything it claimed', () => {
   const proxy = rule({
-    meta: { id: 'proxy', kind: 'producer', product: 'envoy', layer: 'service-mesh', description: 'test proxy', docs: ['https://example.test'], causes: ['explicit-deny'], yieldsTo: ['istio'] },
-    run: () => ({ producer: { product: 'envoy', layer: 'service-mesh', confidence: 0.9, evidence: [] }, causes: [{ id: 'explicit-deny', weight: 0.9, summary: 'proxy says', evidence: [] }] }),
+    meta: {
+      id: 'proxy',
+      kind: 'producer',
+      product: 'envoy',
+      layer: 'service-mesh',
+      description: 'test proxy',
+      docs: ['https://example.test'],
+      causes: ['explicit-deny'],
+      yieldsTo: ['istio'],
+    },
+    run: () => ({
+      producer: { product: 'envoy', layer: 'service-mesh', confidence: 0.9, evidence: [] },
+      causes: [{ id: 'explicit-deny', weight: 0.9, summary: 'proxy says', evidence: [] }],
+    }),
   });
   const mesh = rule({
-    meta: { id: 'mesh', kind: 'producer', product: 'istio', layer: 'service-mesh', description: 'test mesh', docs: ['https://example.test'], causes: ['resource-policy'] },
-    run: (ctx) => (ctx.header('x-mesh') ? { producer: { product: 'istio', layer: 'service-mesh', confidence: 0.6, evidence: [] }, causes: [{ id: 'resource-policy', weight: 0.5, summary: 'mesh says', evidence: [] }] } : undefined),
+    meta: {
+      id: 'mesh',
+      kind: 'producer',
+      product: 'istio',
+      layer: 'service-mesh',
+      description: 'test mesh',
+      docs: ['https://example.test'],
+      causes: ['resource-policy'],
+    },
+    run: (ctx) =>
+      ctx.header('x-mesh')
+        ? {
+            producer: { product: 'istio', layer: 'service-mesh', confidence: 0.6, evidence: [] },
+            causes: [{ id: 'resource-policy', weight: 0.5, summary: 'mesh says', evidence: [] }],
+          }
+        : undefined,
   });
   const plain = diagnoseWith([proxy, mesh], exchange(403));
   assert.equal(plain.deniedBy?.product, 'envoy');
-  const withMesh: Exchange = { ...exchange(403), response: { ...exchange(403).response, headers: [{ name: 'x-mesh', value: '1' }] } };
+  const withMesh: Exchange = {
+    ...exchange(403),
+    response: { ...exchange(403).response, headers: [{ name: 'x-mesh', value: '1' }] },
+  };
   const r = diagnoseWith([proxy, mesh], withMesh);
   assert.equal(r.deniedBy?.product, 'istio', 'the less confident rule wins because the other yields to it');
-  assert.deepEqual(r.causes.map((c) => c.id), ['resource-policy'], 'the yielding rule’s causes go with it');
+  assert.deepEqual(
+    r.causes.map((c) => c.id),
+    ['resource-policy'],
+    'the yielding rule’s causes go with it',
+  );
 });

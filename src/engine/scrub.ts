@@ -50,7 +50,12 @@ export function scrub<T>(value: T, secrets: string[]): T {
   if (!secrets.length) return value;
   const encodedForms = secrets.flatMap((s) => {
     const enc = encodeURIComponent(s);
-    return enc !== s ? [[s, redactSecret(s)], [enc, redactSecret(s)]] : [[s, redactSecret(s)]];
+    return enc !== s
+      ? [
+          [s, redactSecret(s)],
+          [enc, redactSecret(s)],
+        ]
+      : [[s, redactSecret(s)]];
   });
   const fix = (s: string) => {
     let out = s;

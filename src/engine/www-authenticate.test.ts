@@ -4,9 +4,15 @@ import { parseWwwAuthenticate } from './www-authenticate.ts';
 
 test('RFC 6750 section 3 example: insufficient_scope with quoted params', () => {
   // https://www.rfc-editor.org/rfc/rfc6750#section-3
-  const [c] = parseWwwAuthenticate('Bearer realm="example", error="invalid_token", error_description="The access token expired"');
+  const [c] = parseWwwAuthenticate(
+    'Bearer realm="example", error="invalid_token", error_description="The access token expired"',
+  );
   assert.equal(c.scheme, 'Bearer');
-  assert.deepEqual(c.params, { realm: 'example', error: 'invalid_token', error_description: 'The access token expired' });
+  assert.deepEqual(c.params, {
+    realm: 'example',
+    error: 'invalid_token',
+    error_description: 'The access token expired',
+  });
 });
 
 test('several challenges in one field, token68 and escaped quotes', () => {
@@ -20,6 +26,9 @@ test('several challenges in one field, token68 and escaped quotes', () => {
 
 test('multiple header fields and a bare scheme', () => {
   const cs = parseWwwAuthenticate(['Bearer', 'Basic realm="x", charset="UTF-8"']);
-  assert.deepEqual(cs.map((c) => c.scheme), ['Bearer', 'Basic']);
+  assert.deepEqual(
+    cs.map((c) => c.scheme),
+    ['Bearer', 'Basic'],
+  );
   assert.equal(cs[1].params.charset, 'UTF-8');
 });

@@ -6,7 +6,9 @@ import { headerValue } from '../model/exchange.ts';
 import { fromCurl } from './curl.ts';
 import { cmdUnescape, crtArgv, curlCmdRequests, fromCurlCmd, tokenizeCmd } from './curl-cmd.ts';
 
-const chromium = JSON.parse(readFileSync(new URL('./fixtures/curl/chromium-copy-as-curl.json', import.meta.url), 'utf8'));
+const chromium = JSON.parse(
+  readFileSync(new URL('./fixtures/curl/chromium-copy-as-curl.json', import.meta.url), 'utf8'),
+);
 
 test('cmd.exe layer: carets escape the next character, quotes make carets literal', () => {
   const cases: [string, string][] = [
@@ -68,7 +70,9 @@ test('Copy all as cURL (cmd) gives every request', async () => {
 });
 
 test('a hand-written cmd command with plain double quotes and curl.exe', async () => {
-  const req = await fromCurlCmd('curl.exe -X DELETE "https://api.example.com/items/1" -H "Authorization: Bearer abc" -b "s=1"');
+  const req = await fromCurlCmd(
+    'curl.exe -X DELETE "https://api.example.com/items/1" -H "Authorization: Bearer abc" -b "s=1"',
+  );
   assert.equal(req.method, 'DELETE');
   assert.equal(req.url, 'https://api.example.com/items/1');
   assert.equal(headerValue(req.headers, 'authorization'), 'Bearer abc');
@@ -79,11 +83,19 @@ test("Chromium's Copy as PowerShell is refused with a clear line", () => {
   assert.match(chromium.powershell, /Invoke-WebRequest/);
   assert.throws(
     () => tokenizeCmd(chromium.powershell),
-    (err: unknown) => err instanceof InputError && /PowerShell .* not supported/.test(err.message) && !err.message.includes('\n'),
+    (err: unknown) =>
+      err instanceof InputError && /PowerShell .* not supported/.test(err.message) && !err.message.includes('\n'),
   );
 });
 
 test('a command that is not curl is refused', async () => {
-  await assert.rejects(fromCurlCmd('wget ^"https://example.com^"'), (err: unknown) => err instanceof InputError && /expected a curl command, found a command starting with "wget"/.test(err.message));
-  await assert.rejects(fromCurlCmd('  ^\n '), (err: unknown) => err instanceof InputError && /found none/.test(err.message));
+  await assert.rejects(
+    fromCurlCmd('wget ^"https://example.com^"'),
+    (err: unknown) =>
+      err instanceof InputError && /expected a curl command, found a command starting with "wget"/.test(err.message),
+  );
+  await assert.rejects(
+    fromCurlCmd('  ^\n '),
+    (err: unknown) => err instanceof InputError && /found none/.test(err.message),
+  );
 });

@@ -9,7 +9,8 @@ import type { ExchangeRequest } from '../model/exchange.ts';
 import { CURL_INPUT, curlRequests, single } from './curl.ts';
 import { imported, type Imported } from './imported.ts';
 
-const POWERSHELL = /\bInvoke-(?:WebRequest|RestMethod)\b|\bNew-Object\s+Microsoft\.PowerShell\.Commands\.WebRequestSession\b/i;
+const POWERSHELL =
+  /\bInvoke-(?:WebRequest|RestMethod)\b|\bNew-Object\s+Microsoft\.PowerShell\.Commands\.WebRequestSession\b/i;
 
 /** True for a PowerShell "Copy as PowerShell" snippet, which this importer does not read. */
 export function isPowerShell(text: string): boolean {
@@ -136,14 +137,20 @@ export function crtArgv(line: string): string[] {
 /** Each curl command of a cmd.exe text as its argv; commands that are not curl are refused. */
 export function tokenizeCmd(text: string, inputName = CURL_INPUT): string[][] {
   if (isPowerShell(text)) {
-    throw new InputError(inputName, 'PowerShell (Invoke-WebRequest) copies are not supported; use "Copy as cURL (bash)" or "Copy as cURL (cmd)" instead');
+    throw new InputError(
+      inputName,
+      'PowerShell (Invoke-WebRequest) copies are not supported; use "Copy as cURL (bash)" or "Copy as cURL (cmd)" instead',
+    );
   }
   const out: string[][] = [];
   for (const command of cmdUnescape(text)) {
     const argv = crtArgv(command);
     if (!argv.length) continue;
     if (!/(?:^|[\\/])curl(?:\.exe)?$/i.test(argv[0]!)) {
-      throw new InputError(inputName, `expected a curl command, found a command starting with "${argv[0]!.slice(0, 40)}"`);
+      throw new InputError(
+        inputName,
+        `expected a curl command, found a command starting with "${argv[0]!.slice(0, 40)}"`,
+      );
     }
     out.push(['curl', ...argv.slice(1)]);
   }

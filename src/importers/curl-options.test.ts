@@ -36,19 +36,31 @@ async function refuses(args: string[] | string, pattern: RegExp): Promise<void> 
 
 test('options that cannot be honoured are refused, by name, in one line', async () => {
   const cases: [string[], RegExp][] = [
-    [['--ntlm', '-u', 'a:b'], /^curl command: --ntlm is not supported by check \(NTLM authentication\); run without it or use curl -v and why403 explain$/],
+    [
+      ['--ntlm', '-u', 'a:b'],
+      /^curl command: --ntlm is not supported by check \(NTLM authentication\); run without it or use curl -v and why403 explain$/,
+    ],
     [['--digest', '-u', 'a:b'], /--digest is not supported by check \(Digest/],
     [['--negotiate', '-u', ':'], /--negotiate is not supported/],
     [['--anyauth', '-u', 'a:b'], /--anyauth is not supported/],
-    [['--aws-sigv4', 'aws:amz:us-east-1:s3', '-u', 'a:b'], /--aws-sigv4 is not supported by check \(AWS Signature Version 4/],
+    [
+      ['--aws-sigv4', 'aws:amz:us-east-1:s3', '-u', 'a:b'],
+      /--aws-sigv4 is not supported by check \(AWS Signature Version 4/,
+    ],
     [['--socks5', '127.0.0.1:1080'], /--socks5 is not supported by check \(SOCKS proxies\)/],
     [['--socks5-hostname', '127.0.0.1:1080'], /--socks5-hostname is not supported/],
     [['-x', 'socks5h://127.0.0.1:1080'], /-x socks5h:\/\/… is not supported by check \(SOCKS proxies\)/],
-    [['--proxy', 'https://127.0.0.1:3129'], /--proxy https:\/\/… is not supported by check \(TLS to an https:\/\/ proxy\)/],
+    [
+      ['--proxy', 'https://127.0.0.1:3129'],
+      /--proxy https:\/\/… is not supported by check \(TLS to an https:\/\/ proxy\)/,
+    ],
     [['--proxy-insecure', '-x', 'http://127.0.0.1:3128'], /--proxy-insecure is not supported/],
     [['--proxy-ntlm', '-x', 'http://127.0.0.1:3128'], /--proxy-ntlm is not supported/],
     [['--preproxy', 'http://127.0.0.1:1'], /--preproxy is not supported/],
-    [['--haproxy-clientip', '10.0.0.1'], /--haproxy-clientip is not supported by check \(.*never forges a source address\)/],
+    [
+      ['--haproxy-clientip', '10.0.0.1'],
+      /--haproxy-clientip is not supported by check \(.*never forges a source address\)/,
+    ],
     [['--http1.0'], /--http1\.0 is not supported by check \(HTTP\/1\.0\)/],
     [['-0'], /-0 is not supported by check \(HTTP\/1\.0\)/],
     [['--http3'], /--http3 is not supported by check \(HTTP\/3\)/],
@@ -73,7 +85,10 @@ test('options that cannot be honoured are refused, by name, in one line', async 
     [['-d', '@-'], /^curl command: -d @- is not supported by check \(reading standard input\)/],
     [['--cert-type', 'DER', '--cert', '/dev/null'], /--cert-type DER is not supported/],
     [['--interface', 'host!example.com'], /--interface host!example\.com is not supported/],
-    [['-L', '--max-redirs', '500'], /--max-redirs 500 is not supported by check \(check follows at most 50 redirects\)/],
+    [
+      ['-L', '--max-redirs', '500'],
+      /--max-redirs 500 is not supported by check \(check follows at most 50 redirects\)/,
+    ],
     [['-z', join(dir, 'no-such-file')], /-z with a file is not supported/],
     [['-H', '@/etc/hostname'], /-H @FILE \(headers read from a file\) is not supported/],
   ];
@@ -96,8 +111,20 @@ test('a mistyped option, a prototype-named option, an unknown short letter: "opt
 
 test('headers named constructor and __proto__ are headers like any other', async () => {
   for (const name of ['constructor', '__proto__', 'Constructor', '__PROTO__']) {
-    const { request } = await check('-H', `${name}: x`, '-H', 'Accept: */*', 'http://127.0.0.1/constructor?__proto__=1');
-    assert.deepEqual(request.headers.map((h) => [h.name, h.value]), [[name, 'x'], ['Accept', '*/*']]);
+    const { request } = await check(
+      '-H',
+      `${name}: x`,
+      '-H',
+      'Accept: */*',
+      'http://127.0.0.1/constructor?__proto__=1',
+    );
+    assert.deepEqual(
+      request.headers.map((h) => [h.name, h.value]),
+      [
+        [name, 'x'],
+        ['Accept', '*/*'],
+      ],
+    );
     assert.equal(request.url, 'http://127.0.0.1/constructor?__proto__=1');
     const [lenient] = await curlRequests(`curl -H '${name}: x' http://127.0.0.1/`);
     assert.equal(headerValue(lenient!.headers, name), 'x');
@@ -107,7 +134,22 @@ test('headers named constructor and __proto__ are headers like any other', async
 });
 
 test('options that change nothing in the request are accepted', async () => {
-  const { request, route } = await check('-s', '-S', '-v', '-o', '/dev/null', '-w', '%{http_code}', '--retry', '3', '--connect-timeout', '5', '-i', '--fail', 'http://127.0.0.1:9/x');
+  const { request, route } = await check(
+    '-s',
+    '-S',
+    '-v',
+    '-o',
+    '/dev/null',
+    '-w',
+    '%{http_code}',
+    '--retry',
+    '3',
+    '--connect-timeout',
+    '5',
+    '-i',
+    '--fail',
+    'http://127.0.0.1:9/x',
+  );
   assert.equal(request.method, 'GET');
   assert.deepEqual(request.headers, []);
   assert.equal(route.describe, undefined);
@@ -118,9 +160,48 @@ test('every option in the table has a decision, and refusals read as reasons', (
     assert.ok(name && rule, name);
     if (rule !== 'send' && rule !== 'none') assert.doesNotMatch(rule, /[.;]$/, `${name}: a reason, not a sentence`);
   }
-  for (const name of ['proxy', 'insecure', 'user', 'resolve', 'connect-to', 'cacert', 'capath', 'cert', 'key', 'http2', 'http1.1', 'cookie', 'location', 'max-redirs', 'compressed', 'get', 'data-urlencode', 'user-agent', 'referer', 'range', 'oauth2-bearer', 'unix-socket', 'interface', 'ipv4', 'ipv6', 'noproxy', 'proxy-user'])
+  for (const name of [
+    'proxy',
+    'insecure',
+    'user',
+    'resolve',
+    'connect-to',
+    'cacert',
+    'capath',
+    'cert',
+    'key',
+    'http2',
+    'http1.1',
+    'cookie',
+    'location',
+    'max-redirs',
+    'compressed',
+    'get',
+    'data-urlencode',
+    'user-agent',
+    'referer',
+    'range',
+    'oauth2-bearer',
+    'unix-socket',
+    'interface',
+    'ipv4',
+    'ipv6',
+    'noproxy',
+    'proxy-user',
+  ])
     assert.equal(OPTIONS.get(name), 'send', name);
-  for (const name of ['digest', 'ntlm', 'negotiate', 'aws-sigv4', 'socks5', 'http3', 'http1.0', 'form', 'cookie-jar', 'haproxy-clientip'])
+  for (const name of [
+    'digest',
+    'ntlm',
+    'negotiate',
+    'aws-sigv4',
+    'socks5',
+    'http3',
+    'http1.0',
+    'form',
+    'cookie-jar',
+    'haproxy-clientip',
+  ])
     assert.ok(!['send', 'none', undefined].includes(OPTIONS.get(name)), name);
 });
 
@@ -133,7 +214,18 @@ test('-u sends Basic auth; its password is a secret', async () => {
 });
 
 test('-A, -e, -r, -z, --compressed and --json become the headers curl sends', async () => {
-  const { request, route } = await check('-A', 'agent/1', '-e', 'http://ref/;auto', '-r', '0-99', '-z', 'Tue, 01 Jan 2030 00:00:00 GMT', '--compressed', 'http://127.0.0.1/');
+  const { request, route } = await check(
+    '-A',
+    'agent/1',
+    '-e',
+    'http://ref/;auto',
+    '-r',
+    '0-99',
+    '-z',
+    'Tue, 01 Jan 2030 00:00:00 GMT',
+    '--compressed',
+    'http://127.0.0.1/',
+  );
   assert.equal(headerValue(request.headers, 'user-agent'), 'agent/1');
   assert.equal(headerValue(request.headers, 'referer'), 'http://ref/');
   assert.equal(headerValue(request.headers, 'range'), 'bytes=0-99');
@@ -141,7 +233,11 @@ test('-A, -e, -r, -z, --compressed and --json become the headers curl sends', as
   assert.equal(headerValue(request.headers, 'accept-encoding'), 'deflate, gzip, br, zstd');
   assert.equal(route.autoReferer, true);
   const own = await check('--compressed', '-H', 'Accept-Encoding: gzip', 'http://127.0.0.1/');
-  assert.deepEqual(headerValues(own.request.headers, 'accept-encoding'), ['gzip'], 'your own Accept-Encoding wins, as in curl');
+  assert.deepEqual(
+    headerValues(own.request.headers, 'accept-encoding'),
+    ['gzip'],
+    'your own Accept-Encoding wins, as in curl',
+  );
   const json = await check('--json', '{"a":1}', 'http://127.0.0.1/');
   assert.equal(json.request.method, 'POST');
   assert.equal(json.request.postData?.text, '{"a":1}');
@@ -178,19 +274,44 @@ test('-b FILE reads a Netscape cookie file: the cookies for the URL, and the eng
     ].join('\n'),
   );
   const { request, route, secrets } = await check('-b', jar, '-b', 'mine=m', 'http://127.0.0.1/api/x');
-  assert.equal(headerValue(request.headers, 'cookie'), 'deep=d1; session=s1; secure=sec; mine=m', 'engine cookies first (longest path first), then -b NAME=VALUE; secure ones go to localhost');
+  assert.equal(
+    headerValue(request.headers, 'cookie'),
+    'deep=d1; session=s1; secure=sec; mine=m',
+    'engine cookies first (longest path first), then -b NAME=VALUE; secure ones go to localhost',
+  );
   assert.equal(route.cookieJar?.length, 6);
   assert.ok(secrets.includes('d1'));
   const junk = await check('-j', '-b', jar, 'http://127.0.0.1/api/x');
   assert.equal(headerValue(junk.request.headers, 'cookie'), 'deep=d1; secure=sec', '-j drops session cookies');
   const withHeader = await check('-H', 'Cookie: own=1', '-b', jar, 'http://127.0.0.1/');
-  assert.deepEqual(headerValues(withHeader.request.headers, 'cookie'), ['session=s1; secure=sec', 'own=1'], 'with a Cookie header of your own, the file cookies go on a line of their own, as curl sends them');
-  await refuses(['-b', file('bad.txt', 'this is not a cookie file\n'), 'http://127.0.0.1/'], /-b .*bad\.txt: line 1 is not a Netscape cookie file line/);
-  await refuses(['-b', join(dir, 'missing-cookies.txt'), 'http://127.0.0.1/'], /-b .*missing-cookies\.txt: no such file/);
+  assert.deepEqual(
+    headerValues(withHeader.request.headers, 'cookie'),
+    ['session=s1; secure=sec', 'own=1'],
+    'with a Cookie header of your own, the file cookies go on a line of their own, as curl sends them',
+  );
+  await refuses(
+    ['-b', file('bad.txt', 'this is not a cookie file\n'), 'http://127.0.0.1/'],
+    /-b .*bad\.txt: line 1 is not a Netscape cookie file line/,
+  );
+  await refuses(
+    ['-b', join(dir, 'missing-cookies.txt'), 'http://127.0.0.1/'],
+    /-b .*missing-cookies\.txt: no such file/,
+  );
 });
 
 test('-x, -U, --noproxy, -p, --proxy-header: the route; the password appears nowhere but the route', async () => {
-  const { route, secrets } = await check('-x', 'alice:proxy-secret-1@127.0.0.1:3128', '-U', 'bob:pw2', '--noproxy', 'internal.example', '-p', '--proxy-header', 'X-Proxy: 1', 'http://127.0.0.1/');
+  const { route, secrets } = await check(
+    '-x',
+    'alice:proxy-secret-1@127.0.0.1:3128',
+    '-U',
+    'bob:pw2',
+    '--noproxy',
+    'internal.example',
+    '-p',
+    '--proxy-header',
+    'X-Proxy: 1',
+    'http://127.0.0.1/',
+  );
   assert.equal(route.proxy, 'alice:proxy-secret-1@127.0.0.1:3128');
   assert.deepEqual(route.proxyUser, { user: 'bob', password: 'pw2' });
   assert.equal(route.noProxy, 'internal.example');
@@ -200,7 +321,10 @@ test('-x, -U, --noproxy, -p, --proxy-header: the route; the password appears now
   const shown = route.describe!.join('\n');
   assert.ok(!shown.includes('proxy-secret-1') && !shown.includes('pw2'), shown);
   assert.match(shown, /through the proxy http:\/\/alice:…\(14 chars\)@127\.0\.0\.1:3128 \(-x\)/);
-  await refuses(['-x', 'u:secretpass@h:99999', 'http://127.0.0.1/'], /^(?!.*secretpass).*-x: "http:\/\/u:…\(10 chars\)@h:99999" is not a proxy address/);
+  await refuses(
+    ['-x', 'u:secretpass@h:99999', 'http://127.0.0.1/'],
+    /^(?!.*secretpass).*-x: "http:\/\/u:…\(10 chars\)@h:99999" is not a proxy address/,
+  );
   const off = await check('-x', '', 'http://127.0.0.1/');
   assert.equal(off.route.proxy, '');
   const port = await check('--proxy', '127.0.0.1', 'http://127.0.0.1/');
@@ -208,17 +332,58 @@ test('-x, -U, --noproxy, -p, --proxy-header: the route; the password appears now
 });
 
 test('--resolve and --connect-to are parsed as curl reads them; a bad one is refused', async () => {
-  const { route } = await check('--resolve', 'api.test:443:127.0.0.1', '--resolve', '+v6.test:80:[::1],127.0.0.1', '--resolve', '-gone.test:80', '--connect-to', 'a.test:443:b.test:8443', '--connect-to', '::[::1]:', 'https://api.test/');
-  assert.deepEqual(route.resolve?.map((e) => [e.host, e.port, e.addresses]), [['api.test', 443, ['127.0.0.1']], ['v6.test', 80, ['::1', '127.0.0.1']]]);
-  assert.deepEqual(route.connectTo?.map((e) => [e.host, e.port, e.toHost, e.toPort]), [['a.test', 443, 'b.test', 8443], ['', '', '::1', '']]);
-  await refuses(['--resolve', 'api.test:443', 'http://127.0.0.1/'], /--resolve api\.test:443: expected HOST:PORT:ADDRESS/);
+  const { route } = await check(
+    '--resolve',
+    'api.test:443:127.0.0.1',
+    '--resolve',
+    '+v6.test:80:[::1],127.0.0.1',
+    '--resolve',
+    '-gone.test:80',
+    '--connect-to',
+    'a.test:443:b.test:8443',
+    '--connect-to',
+    '::[::1]:',
+    'https://api.test/',
+  );
+  assert.deepEqual(
+    route.resolve?.map((e) => [e.host, e.port, e.addresses]),
+    [
+      ['api.test', 443, ['127.0.0.1']],
+      ['v6.test', 80, ['::1', '127.0.0.1']],
+    ],
+  );
+  assert.deepEqual(
+    route.connectTo?.map((e) => [e.host, e.port, e.toHost, e.toPort]),
+    [
+      ['a.test', 443, 'b.test', 8443],
+      ['', '', '::1', ''],
+    ],
+  );
+  await refuses(
+    ['--resolve', 'api.test:443', 'http://127.0.0.1/'],
+    /--resolve api\.test:443: expected HOST:PORT:ADDRESS/,
+  );
   await refuses(['--resolve', 'api.test:443:not-an-ip', 'http://127.0.0.1/'], /--resolve .*expected HOST:PORT:ADDRESS/);
   await refuses(['--connect-to', 'a:b', 'http://127.0.0.1/'], /--connect-to a:b: expected HOST1:PORT1:HOST2:PORT2/);
 });
 
 test('TLS options: -k, --cacert, --cert/--key/--pass, --tlsv1.2, --tls-max; missing files are named', async () => {
   const pem = file('ca.pem', '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n');
-  const { route, insecure, secrets } = await check('-k', '--cacert', pem, '--cert', `${pem}:certpass`, '--key', pem, '--tlsv1.2', '--tls-max', '1.3', '--ciphers', 'ECDHE-RSA-AES128-GCM-SHA256', 'https://127.0.0.1/');
+  const { route, insecure, secrets } = await check(
+    '-k',
+    '--cacert',
+    pem,
+    '--cert',
+    `${pem}:certpass`,
+    '--key',
+    pem,
+    '--tlsv1.2',
+    '--tls-max',
+    '1.3',
+    '--ciphers',
+    'ECDHE-RSA-AES128-GCM-SHA256',
+    'https://127.0.0.1/',
+  );
   assert.equal(insecure, true);
   assert.equal(route.tls?.ca?.length, 1);
   assert.equal(route.tls?.passphrase, 'certpass');
@@ -244,13 +409,22 @@ test('-L follows (50 by default, or --max-redirs); -m sets the time limit; --htt
   assert.equal((await check('--http1.1', 'https://127.0.0.1/')).route.http2, undefined);
   assert.equal((await check('-4', 'http://127.0.0.1/')).route.family, 4);
   assert.equal((await check('-6', 'http://[::1]/')).route.family, 6);
-  assert.deepEqual((await check('--unix-socket', '/run/x.sock', 'http://localhost/')).route.unixSocket, { path: '/run/x.sock', abstract: false });
-  assert.deepEqual((await check('--abstract-unix-socket', 'x', 'http://localhost/')).route.unixSocket, { path: 'x', abstract: true });
+  assert.deepEqual((await check('--unix-socket', '/run/x.sock', 'http://localhost/')).route.unixSocket, {
+    path: '/run/x.sock',
+    abstract: false,
+  });
+  assert.deepEqual((await check('--abstract-unix-socket', 'x', 'http://localhost/')).route.unixSocket, {
+    path: 'x',
+    abstract: true,
+  });
   assert.equal((await check('--interface', 'lo', 'http://127.0.0.1/')).route.interface, 'lo');
 });
 
 test('a bash copy with shell variables, a URL glob, and several requests are refused', async () => {
-  await refuses('curl "https://127.0.0.1/x" -H "Authorization: Bearer $TOKEN"', /shell variable or \$\(…\).*why403 check -- curl/);
+  await refuses(
+    'curl "https://127.0.0.1/x" -H "Authorization: Bearer $TOKEN"',
+    /shell variable or \$\(…\).*why403 check -- curl/,
+  );
   await refuses(['http://127.0.0.1/item[1-3]'], /\[ \] or \{ \}.*-g \(--globoff\)/);
   const globoff = await check('-g', 'http://127.0.0.1/item[1-3]');
   assert.equal(globoff.request.url, 'http://127.0.0.1/item[1-3]');

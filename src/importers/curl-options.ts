@@ -28,25 +28,38 @@ type Rule = 'send' | 'none' | string;
 
 const SEND = 'send';
 const NONE = 'none';
-const rules = (names: string, rule: Rule): [string, Rule][] => names.trim().split(/\s+/).map((n) => [n, rule]);
+const rules = (names: string, rule: Rule): [string, Rule][] =>
+  names
+    .trim()
+    .split(/\s+/)
+    .map((n) => [n, rule]);
 
 /** curl's options by their long name (as curlconverter reports them). */
 export const OPTIONS: ReadonlyMap<string, Rule> = new Map<string, Rule>([
   // What is sent: method, URL, headers, body, credentials, cookies.
-  ...rules(`url request get head header user-agent referer range time-cond cookie junk-session-cookies oauth2-bearer user basic
-    data data-raw data-ascii data-binary data-urlencode json url-query globoff disallow-username-in-url proto-default compressed next`, SEND),
+  ...rules(
+    `url request get head header user-agent referer range time-cond cookie junk-session-cookies oauth2-bearer user basic
+    data data-raw data-ascii data-binary data-urlencode json url-query globoff disallow-username-in-url proto-default compressed next`,
+    SEND,
+  ),
   // The route: redirects, TLS, HTTP version, proxy, where and how the connection is made.
-  ...rules(`location max-redirs insecure cacert capath cert key pass cert-type key-type tlsv1 tlsv1.0 tlsv1.1 tlsv1.2 tlsv1.3 tls-max
+  ...rules(
+    `location max-redirs insecure cacert capath cert key pass cert-type key-type tlsv1 tlsv1.0 tlsv1.1 tlsv1.2 tlsv1.3 tls-max
     ciphers curves alpn http1.1 http2 proxy proxy-user proxy-basic noproxy proxytunnel proxy-header resolve connect-to unix-socket
-    abstract-unix-socket interface ipv4 ipv6 max-time`, SEND),
+    abstract-unix-socket interface ipv4 ipv6 max-time`,
+    SEND,
+  ),
   // Output, progress, timing and retries: nothing in the request changes.
-  ...rules(`verbose silent show-error include output remote-name remote-name-all remote-header-name output-dir create-dirs
+  ...rules(
+    `verbose silent show-error include output remote-name remote-name-all remote-header-name output-dir create-dirs
     create-file-mode clobber dump-header write-out trace trace-ascii trace-time trace-ids stderr progress-bar progress-meter
     styled-output libcurl fail fail-with-body fail-early remove-on-error buffer raw xattr remote-time connect-timeout
     happy-eyeballs-timeout-ms keepalive keepalive-time tcp-nodelay tcp-fastopen sessionid limit-rate speed-limit speed-time
     max-filesize retry retry-delay retry-max-time retry-connrefused retry-all-errors parallel parallel-max parallel-immediate rate
     ssl-no-revoke ssl-revoke-best-effort disable npn false-start suppress-connect-headers etag-save expect100-timeout
-    ignore-content-length random-file egd-file`, NONE),
+    ignore-content-length random-file egd-file`,
+    NONE,
+  ),
   ['digest', 'Digest authentication'],
   ['ntlm', 'NTLM authentication'],
   ['ntlm-wb', 'NTLM authentication'],
@@ -60,13 +73,19 @@ export const OPTIONS: ReadonlyMap<string, Rule> = new Map<string, Rule>([
   ['proxy-negotiate', 'SPNEGO/Kerberos authentication to the proxy'],
   ['proxy-anyauth', 'it lets curl choose the proxy authentication scheme'],
   ['proxy-service-name', 'SPNEGO/Kerberos authentication to the proxy'],
-  ...rules('socks4 socks4a socks5 socks5-hostname socks5-basic socks5-gssapi socks5-gssapi-nec socks5-gssapi-service', 'SOCKS proxies'),
+  ...rules(
+    'socks4 socks4a socks5 socks5-hostname socks5-basic socks5-gssapi socks5-gssapi-nec socks5-gssapi-service',
+    'SOCKS proxies',
+  ),
   ['preproxy', 'a proxy in front of the proxy'],
   ['proxy1.0', 'HTTP/1.0 proxies'],
   ['proxy-http2', 'HTTP/2 to the proxy'],
-  ...rules(`proxy-cacert proxy-capath proxy-cert proxy-cert-type proxy-key proxy-key-type proxy-pass proxy-ciphers proxy-crlfile
+  ...rules(
+    `proxy-cacert proxy-capath proxy-cert proxy-cert-type proxy-key proxy-key-type proxy-pass proxy-ciphers proxy-crlfile
     proxy-insecure proxy-pinnedpubkey proxy-tlsv1 proxy-tls13-ciphers proxy-tlsuser proxy-tlspassword proxy-tlsauthtype
-    proxy-ssl-allow-beast proxy-ssl-auto-client-cert proxy-ca-native`, 'TLS to an https:// proxy'),
+    proxy-ssl-allow-beast proxy-ssl-auto-client-cert proxy-ca-native`,
+    'TLS to an https:// proxy',
+  ),
   ['haproxy-clientip', 'it claims a client address of your choosing, and why403 never forges a source address'],
   ['haproxy-protocol', 'a PROXY protocol header'],
   ['local-port', 'choosing the local port'],
@@ -136,7 +155,8 @@ function optionsUsed(warnings: [string, string][]): { used: Map<string, string>;
       // curlconverter looks options up in plain objects: "--constructor" finds Object.
       const written = m[1]!;
       const bare = written.replace(/^-+/, '');
-      if (typeof name !== 'string' || bare in Object.prototype || name === 'Object') used.set(`\u0000${written}`, written);
+      if (typeof name !== 'string' || bare in Object.prototype || name === 'Object')
+        used.set(`\u0000${written}`, written);
       else if (!used.has(name)) used.set(name, written);
     } else other.push([String(name), String(message)]);
   }
@@ -148,18 +168,28 @@ function warningRefusal(inputName: string, [kind, message]: [string, string]): I
   switch (kind) {
     case 'expansion':
     case 'special_variable_name':
-      return new InputError(inputName, `the command uses a shell variable or $(…) (${first}), which check cannot expand; expand it first, or run it through your shell as: why403 check -- curl …`);
+      return new InputError(
+        inputName,
+        `the command uses a shell variable or $(…) (${first}), which check cannot expand; expand it first, or run it through your shell as: why403 check -- curl …`,
+      );
     case 'header-file':
-      return new InputError(inputName, `-H @FILE (headers read from a file) is not supported by check; give each header with -H 'Name: value'`);
+      return new InputError(
+        inputName,
+        `-H @FILE (headers read from a file) is not supported by check; give each header with -H 'Name: value'`,
+      );
     case 'glob-in-url':
     case 'unbalanced-glob':
-      return new InputError(inputName, `the URL holds [ ] or { }, which curl expands into several URLs; add -g (--globoff) to send it as written`);
+      return new InputError(
+        inputName,
+        `the URL holds [ ] or { }, which curl expands into several URLs; add -g (--globoff) to send it as written`,
+      );
     default:
       return new InputError(inputName, `${first}; check sends a request only as curl would send it`);
   }
 }
 
-const text = (w: { toString(): string } | undefined | null) => (w === undefined || w === null ? undefined : w.toString());
+const text = (w: { toString(): string } | undefined | null) =>
+  w === undefined || w === null ? undefined : w.toString();
 
 function readOptionFile(inputName: string, option: string, path: string, at = ''): string {
   if (path === '-') throw refused(inputName, `${option} ${at}-`, 'reading standard input');
@@ -168,7 +198,12 @@ function readOptionFile(inputName: string, option: string, path: string, at = ''
     buf = readFileSync(path);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory, expected a file' : `cannot be read (${code ?? (err as Error).message})`;
+    const why =
+      code === 'ENOENT'
+        ? 'no such file'
+        : code === 'EISDIR'
+          ? 'is a directory, expected a file'
+          : `cannot be read (${code ?? (err as Error).message})`;
     throw new InputError(inputName, `${option} ${at}${path}: ${why}`, { cause: err });
   }
   try {
@@ -181,10 +216,13 @@ function readOptionFile(inputName: string, option: string, path: string, at = ''
 
 /** curl's --data-urlencode: every byte but A-Z a-z 0-9 - . _ ~ percent-encoded, a space as "+". */
 function urlencode(s: string): string {
-  return encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`).replace(/%20/g, '+');
+  return encodeURIComponent(s)
+    .replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`)
+    .replace(/%20/g, '+');
 }
 
-type DataPart = { toString(): string } | { filetype: string; name?: { toString(): string }; filename: { toString(): string } };
+type DataPart =
+  { toString(): string } | { filetype: string; name?: { toString(): string }; filename: { toString(): string } };
 
 /** A body (or -G query) built as curl builds it, the files it names read. */
 function assemble(inputName: string, parts: DataPart[]): string {
@@ -194,7 +232,8 @@ function assemble(inputName: string, parts: DataPart[]): string {
       out += p.toString();
       continue;
     }
-    const option = { data: '-d', binary: '--data-binary', urlencode: '--data-urlencode', json: '--json' }[p.filetype] ?? '-d';
+    const option =
+      { data: '-d', binary: '--data-binary', urlencode: '--data-urlencode', json: '--json' }[p.filetype] ?? '-d';
     const name = p.filetype === 'urlencode' && p.name?.toString() ? p.name.toString() : '';
     const content = readOptionFile(inputName, option, p.filename.toString(), `${name}@`);
     if (p.filetype === 'urlencode') out += (p.name?.toString() ? `${p.name.toString()}=` : '') + urlencode(content);
@@ -229,7 +268,11 @@ function parseResolve(inputName: string, specs: string[]): ResolveEntry[] {
     const remove = raw.startsWith('-');
     const spec = raw.replace(/^[+-]/, '');
     const [host, port, ...rest] = splitHostPort(spec);
-    const addrs = rest.join(':').split(',').map((a) => unbracket(a.trim())).filter(Boolean);
+    const addrs = rest
+      .join(':')
+      .split(',')
+      .map((a) => unbracket(a.trim()))
+      .filter(Boolean);
     if (!host || !/^\d+$/.test(port ?? '') || (!remove && (!addrs.length || !addrs.every((a) => net.isIP(a)))))
       throw new InputError(inputName, `--resolve ${raw}: expected HOST:PORT:ADDRESS[,ADDRESS]… (an IP address)`);
     const key = (e: ResolveEntry) => e.host === host.toLowerCase() && e.port === Number(port);
@@ -246,11 +289,23 @@ function parseConnectTo(inputName: string, specs: string[]): ConnectToEntry[] {
     const portOf = (p: string) => (p === '' ? '' : /^\d+$/.test(p) ? Number(p) : NaN);
     if (parts.length !== 4 || Number.isNaN(portOf(parts[1]!)) || Number.isNaN(portOf(parts[3]!)))
       throw new InputError(inputName, `--connect-to ${spec}: expected HOST1:PORT1:HOST2:PORT2 (parts may be empty)`);
-    return { host: unbracket(parts[0]!).toLowerCase(), port: portOf(parts[1]!) as number | '', toHost: unbracket(parts[2]!), toPort: portOf(parts[3]!) as number | '', spec };
+    return {
+      host: unbracket(parts[0]!).toLowerCase(),
+      port: portOf(parts[1]!) as number | '',
+      toHost: unbracket(parts[2]!),
+      toPort: portOf(parts[3]!) as number | '',
+      spec,
+    };
   });
 }
 
-const TLS_VERSIONS: Record<string, RouteTls['minVersion']> = { '1': 'TLSv1', '1.0': 'TLSv1', '1.1': 'TLSv1.1', '1.2': 'TLSv1.2', '1.3': 'TLSv1.3' };
+const TLS_VERSIONS: Record<string, RouteTls['minVersion']> = {
+  '1': 'TLSv1',
+  '1.0': 'TLSv1',
+  '1.1': 'TLSv1.1',
+  '1.2': 'TLSv1.2',
+  '1.3': 'TLSv1.3',
+};
 
 function pemCertificates(inputName: string, option: string, path: string): string[] {
   const isDir = (() => {
@@ -262,7 +317,8 @@ function pemCertificates(inputName: string, option: string, path: string): strin
   })();
   if (!isDir) {
     const pem = readOptionFile(inputName, option, path);
-    if (!pem.includes('-----BEGIN CERTIFICATE-----')) throw new InputError(inputName, `${option} ${path}: holds no PEM certificate (-----BEGIN CERTIFICATE-----)`);
+    if (!pem.includes('-----BEGIN CERTIFICATE-----'))
+      throw new InputError(inputName, `${option} ${path}: holds no PEM certificate (-----BEGIN CERTIFICATE-----)`);
     return [pem];
   }
   const out: string[] = [];
@@ -280,7 +336,9 @@ function pemCertificates(inputName: string, option: string, path: string): strin
 
 function splitCredentials(s: string): { user: string; password: string; hasColon: boolean } {
   const i = s.indexOf(':');
-  return i < 0 ? { user: s, password: '', hasColon: false } : { user: s.slice(0, i), password: s.slice(i + 1), hasColon: true };
+  return i < 0
+    ? { user: s, password: '', hasColon: false }
+    : { user: s.slice(0, i), password: s.slice(i + 1), hasColon: true };
 }
 
 /**
@@ -292,13 +350,15 @@ export async function curlForCheck(command: string | string[], inputName = CURL_
   const { requests, warnings } = await parseCurl(command, inputName, { options: true });
   const { used, other } = optionsUsed(warnings);
   for (const [name, written] of used) {
-    if (name.startsWith('\u0000')) throw new InputError(inputName, `not a curl command curl would accept: option ${written}: is unknown`);
+    if (name.startsWith('\u0000'))
+      throw new InputError(inputName, `not a curl command curl would accept: option ${written}: is unknown`);
     const rule = OPTIONS.get(name);
     if (rule === SEND || rule === NONE) continue;
     throw refused(inputName, written, rule);
   }
   for (const w of other) if (!BENIGN_WARNINGS.has(w[0])) throw warningRefusal(inputName, w);
-  if (requests.length !== 1) throw new InputError(inputName, `expected one curl request, found ${requests.length}; give one command at a time`);
+  if (requests.length !== 1)
+    throw new InputError(inputName, `expected one curl request, found ${requests.length}; give one command at a time`);
   const { curl: r, url: u } = requests[0]!;
   const req: ExchangeRequest = { ...requests[0]!.request, headers: [...requests[0]!.request.headers] };
   const argv = typeof command === 'string' ? roughArgv(command) : command;
@@ -318,7 +378,10 @@ export async function curlForCheck(command: string | string[], inputName = CURL_
 
   // The body and the -G query, with the files they name.
   if (r.dataArray?.some((p) => typeof p === 'object' && 'filetype' in p)) {
-    req.postData = { mimeType: headerValue(req.headers, 'content-type') ?? '', text: assemble(inputName, r.dataArray as DataPart[]) };
+    req.postData = {
+      mimeType: headerValue(req.headers, 'content-type') ?? '',
+      text: assemble(inputName, r.dataArray as DataPart[]),
+    };
   }
   const queryParts = u.queryArray ?? r.queryArray;
   if (u.queryReadsFile && queryParts) {
@@ -330,22 +393,38 @@ export async function curlForCheck(command: string | string[], inputName = CURL_
   // -z: a date, or a file whose modification time curl would send.
   if (used.has('time-cond')) {
     const h = req.headers.find((x) => /^(if-modified-since|if-unmodified-since|last-modified)$/i.test(x.name));
-    if (h && Number.isNaN(Date.parse(h.value))) throw refused(inputName, `${opt('time-cond')} with a file`, "its modification time; give a date instead");
+    if (h && Number.isNaN(Date.parse(h.value)))
+      throw refused(inputName, `${opt('time-cond')} with a file`, 'its modification time; give a date instead');
   }
 
   // -r with a body: curl sends Content-Range (of the body's length), not Range.
   if (used.has('range') && req.postData?.text !== undefined && !headerValue(req.headers, 'content-range')) {
     const i = req.headers.findIndex((h) => h.name.toLowerCase() === 'range');
-    if (i >= 0) req.headers[i] = { name: 'Content-Range', value: `bytes ${req.headers[i]!.value.replace(/^bytes=/, '')}/${Buffer.byteLength(req.postData.text)}` };
+    if (i >= 0)
+      req.headers[i] = {
+        name: 'Content-Range',
+        value: `bytes ${req.headers[i]!.value.replace(/^bytes=/, '')}/${Buffer.byteLength(req.postData.text)}`,
+      };
   }
 
   // --compressed: ask for what curl asks for, and decode the answer (sendRequest does).
-  if (r.compressed && !headerValue(req.headers, 'accept-encoding')) req.headers.push({ name: 'Accept-Encoding', value: 'deflate, gzip, br, zstd' });
+  if (r.compressed && !headerValue(req.headers, 'accept-encoding'))
+    req.headers.push({ name: 'Accept-Encoding', value: 'deflate, gzip, br, zstd' });
 
   // Cookies: -b NAME=VALUE is in the Cookie header already; -b FILE turns on the cookie engine.
   if (used.has('cookie')) {
-    const hCookie = scanned.some((o) => (o.option === '-H' || o.option === '--header') && /^\s*cookie\s*:/i.test(o.value ?? ''));
-    const files = r.cookieFiles?.length ? r.cookieFiles.map((f) => f.toString()) : hCookie ? scanned.filter((o) => (o.option === '-b' || o.option === '--cookie') && o.value !== undefined && !o.value.includes('=')).map((o) => o.value!) : [];
+    const hCookie = scanned.some(
+      (o) => (o.option === '-H' || o.option === '--header') && /^\s*cookie\s*:/i.test(o.value ?? ''),
+    );
+    const files = r.cookieFiles?.length
+      ? r.cookieFiles.map((f) => f.toString())
+      : hCookie
+        ? scanned
+            .filter(
+              (o) => (o.option === '-b' || o.option === '--cookie') && o.value !== undefined && !o.value.includes('='),
+            )
+            .map((o) => o.value!)
+        : [];
     if (files.length) {
       // curlconverter put the file names in the Cookie header as if they were cookies.
       if (!hCookie) {
@@ -367,7 +446,11 @@ export async function curlForCheck(command: string | string[], inputName = CURL_
       for (const f of files) {
         if (f === '') continue;
         const parsed = parseCookieFile(readOptionFile(inputName, opt('cookie'), f));
-        if ('badLine' in parsed) throw new InputError(inputName, `${opt('cookie')} ${f}: line ${parsed.badLine} is not a Netscape cookie file line (domain, subdomains, path, secure, expires, name, value; tab-separated)`);
+        if ('badLine' in parsed)
+          throw new InputError(
+            inputName,
+            `${opt('cookie')} ${f}: line ${parsed.badLine} is not a Netscape cookie file line (domain, subdomains, path, secure, expires, name, value; tab-separated)`,
+          );
         jar.push(...parsed.cookies);
       }
       if (r.junkSessionCookies) jar = jar.filter((c) => c.expires !== 0);
@@ -377,13 +460,16 @@ export async function curlForCheck(command: string | string[], inputName = CURL_
         // curl sends the engine's cookies first; with a Cookie header of your own, on a line of their own before it.
         const value = mine.map((c) => `${c.name}=${c.value}`).join('; ');
         const i = req.headers.findIndex((h) => h.name.toLowerCase() === 'cookie');
-        if (i >= 0 && !hCookie) req.headers[i] = { name: req.headers[i]!.name, value: `${value}; ${req.headers[i]!.value}` };
+        if (i >= 0 && !hCookie)
+          req.headers[i] = { name: req.headers[i]!.name, value: `${value}; ${req.headers[i]!.value}` };
         else if (i >= 0) req.headers.splice(i, 0, { name: 'Cookie', value });
         else req.headers.push({ name: 'Cookie', value });
         req.cookies = [...mine, ...(req.cookies ?? [])];
         secrets.push(...mine.map((c) => c.value));
       }
-      describe.push(`cookie engine on (${opt('cookie')} ${files.filter(Boolean).join(', ') || '""'}): ${jar.length} cookie${jar.length === 1 ? '' : 's'} read, ${mine.length} sent; redirects' cookies are kept`);
+      describe.push(
+        `cookie engine on (${opt('cookie')} ${files.filter(Boolean).join(', ') || '""'}): ${jar.length} cookie${jar.length === 1 ? '' : 's'} read, ${mine.length} sent; redirects' cookies are kept`,
+      );
     }
   }
 
@@ -392,7 +478,8 @@ export async function curlForCheck(command: string | string[], inputName = CURL_
     let max = 50;
     if (r.maxRedirects !== undefined) {
       const n = Number(text(r.maxRedirects));
-      if (!Number.isInteger(n) || n < 0 || n > 50) throw refused(inputName, `${opt('max-redirs')} ${text(r.maxRedirects)}`, 'check follows at most 50 redirects');
+      if (!Number.isInteger(n) || n < 0 || n > 50)
+        throw refused(inputName, `${opt('max-redirs')} ${text(r.maxRedirects)}`, 'check follows at most 50 redirects');
       max = n;
     }
     out.maxRedirects = max;
@@ -407,7 +494,11 @@ export async function curlForCheck(command: string | string[], inputName = CURL_
   // -m
   if (r.timeout !== undefined) {
     const s = Number(text(r.timeout));
-    if (!(s > 0)) throw new InputError(inputName, `${opt('max-time')} ${text(r.timeout)}: expected a number of seconds greater than 0`);
+    if (!(s > 0))
+      throw new InputError(
+        inputName,
+        `${opt('max-time')} ${text(r.timeout)}: expected a number of seconds greater than 0`,
+      );
     out.timeoutMs = s * 1000;
   }
 
@@ -419,10 +510,17 @@ export async function curlForCheck(command: string | string[], inputName = CURL_
   const tls: RouteTls = {};
   if (r.cacert) tls.ca = pemCertificates(inputName, opt('cacert'), text(r.cacert)!);
   if (r.capath) tls.ca = [...(tls.ca ?? []), ...pemCertificates(inputName, opt('capath'), text(r.capath)!)];
-  if (tls.ca) describe.push(`trusted certificates: ${[text(r.cacert), text(r.capath)].filter(Boolean).join(', ')} (${[r.cacert && opt('cacert'), r.capath && opt('capath')].filter(Boolean).join(', ')})`);
-  for (const [field, option] of [['certType', 'cert-type'], ['keyType', 'key-type']] as const) {
+  if (tls.ca)
+    describe.push(
+      `trusted certificates: ${[text(r.cacert), text(r.capath)].filter(Boolean).join(', ')} (${[r.cacert && opt('cacert'), r.capath && opt('capath')].filter(Boolean).join(', ')})`,
+    );
+  for (const [field, option] of [
+    ['certType', 'cert-type'],
+    ['keyType', 'key-type'],
+  ] as const) {
     const t = text(r[field]);
-    if (t && t.toUpperCase() !== 'PEM') throw refused(inputName, `${opt(option)} ${t}`, 'certificates and keys other than PEM');
+    if (t && t.toUpperCase() !== 'PEM')
+      throw refused(inputName, `${opt(option)} ${t}`, 'certificates and keys other than PEM');
   }
   if (r.cert) {
     const certFile = text(r.cert[0])!;
@@ -433,7 +531,9 @@ export async function curlForCheck(command: string | string[], inputName = CURL_
       tls.passphrase = pass;
       secrets.push(pass);
     }
-    describe.push(`client certificate ${certFile}${r.key ? `, key ${text(r.key)}` : ''}${pass !== undefined ? ' (with its passphrase)' : ''} (${opt('cert')})`);
+    describe.push(
+      `client certificate ${certFile}${r.key ? `, key ${text(r.key)}` : ''}${pass !== undefined ? ' (with its passphrase)' : ''} (${opt('cert')})`,
+    );
   } else if (r.key) throw refused(inputName, opt('key'), 'a key without --cert');
   if (r.tlsVersion) tls.minVersion = TLS_VERSIONS[r.tlsVersion];
   const tlsMax = text(r.tlsMax);
@@ -442,7 +542,8 @@ export async function curlForCheck(command: string | string[], inputName = CURL_
     if (!v) throw new InputError(inputName, `${opt('tls-max')} ${tlsMax}: expected 1.0, 1.1, 1.2, 1.3 or default`);
     tls.maxVersion = v;
   }
-  if (tls.minVersion || tls.maxVersion) describe.push(`TLS ${tls.minVersion ?? 'any version'} to ${tls.maxVersion ?? 'the newest'}`);
+  if (tls.minVersion || tls.maxVersion)
+    describe.push(`TLS ${tls.minVersion ?? 'any version'} to ${tls.maxVersion ?? 'the newest'}`);
   if (r.ciphers) {
     tls.ciphers = text(r.ciphers);
     describe.push(`TLS ciphers ${tls.ciphers} (${opt('ciphers')})`);
@@ -459,7 +560,8 @@ export async function curlForCheck(command: string | string[], inputName = CURL_
 
   // HTTP version: HTTP/1.1 unless --http2, which offers HTTP/2 by ALPN over https.
   if (r.httpVersion === '2') {
-    if (new URL(req.url).protocol !== 'https:') throw refused(inputName, `${opt('http2')} with an http:// URL`, 'curl would ask the server to upgrade to h2c');
+    if (new URL(req.url).protocol !== 'https:')
+      throw refused(inputName, `${opt('http2')} with an http:// URL`, 'curl would ask the server to upgrade to h2c');
     route.http2 = true;
     describe.push(`HTTP/2 offered by ALPN (${opt('http2')})`);
   }
@@ -470,7 +572,11 @@ export async function curlForCheck(command: string | string[], inputName = CURL_
     if (raw !== '') {
       const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(raw)?.[1]?.toLowerCase();
       if (scheme && scheme !== 'http') {
-        const why = /^socks/.test(scheme) ? 'SOCKS proxies' : scheme === 'https' ? 'TLS to an https:// proxy' : `${scheme}:// proxies`;
+        const why = /^socks/.test(scheme)
+          ? 'SOCKS proxies'
+          : scheme === 'https'
+            ? 'TLS to an https:// proxy'
+            : `${scheme}:// proxies`;
         throw refused(inputName, `${opt('proxy')} ${scheme}://…`, why);
       }
       let url: string;
@@ -478,7 +584,10 @@ export async function curlForCheck(command: string | string[], inputName = CURL_
         url = normaliseProxy(raw);
       } catch {
         const shown = shownProxy(/:\/\//.test(raw) ? raw : `http://${raw}`);
-        throw new InputError(inputName, `${opt('proxy')}: "${shown}" is not a proxy address (expected [http://][USER:PASSWORD@]HOST[:PORT])`);
+        throw new InputError(
+          inputName,
+          `${opt('proxy')}: "${shown}" is not a proxy address (expected [http://][USER:PASSWORD@]HOST[:PORT])`,
+        );
       }
       const p = new URL(url);
       if (p.password) {
@@ -494,7 +603,11 @@ export async function curlForCheck(command: string | string[], inputName = CURL_
     }
     route.proxy = raw;
     route.proxyLabel = `${opt('proxy')} in the curl command`;
-    describe.push(raw === '' ? `no proxy (${opt('proxy')} "")` : `through the proxy ${shownProxy(normaliseProxy(raw))} (${opt('proxy')})`);
+    describe.push(
+      raw === ''
+        ? `no proxy (${opt('proxy')} "")`
+        : `through the proxy ${shownProxy(normaliseProxy(raw))} (${opt('proxy')})`,
+    );
   }
   if (r.proxyUser !== undefined) {
     const c = splitCredentials(text(r.proxyUser)!);
@@ -522,18 +635,30 @@ export async function curlForCheck(command: string | string[], inputName = CURL_
 
   // Where the connection goes.
   if (r.resolve?.length) {
-    route.resolve = parseResolve(inputName, r.resolve.map((w) => w.toString()));
-    for (const e of route.resolve) describe.push(`${e.host}:${e.port} connects to ${e.addresses.join(', ')} (--resolve)`);
+    route.resolve = parseResolve(
+      inputName,
+      r.resolve.map((w) => w.toString()),
+    );
+    for (const e of route.resolve)
+      describe.push(`${e.host}:${e.port} connects to ${e.addresses.join(', ')} (--resolve)`);
   }
   if (r.connectTo?.length) {
-    route.connectTo = parseConnectTo(inputName, r.connectTo.map((w) => w.toString()));
-    for (const e of route.connectTo) describe.push(`${e.host || '*'}:${e.port || '*'} connects to ${e.toHost || '(same host)'}:${e.toPort || '(same port)'} (--connect-to)`);
+    route.connectTo = parseConnectTo(
+      inputName,
+      r.connectTo.map((w) => w.toString()),
+    );
+    for (const e of route.connectTo)
+      describe.push(
+        `${e.host || '*'}:${e.port || '*'} connects to ${e.toHost || '(same host)'}:${e.toPort || '(same port)'} (--connect-to)`,
+      );
   }
   if (r.unixSocket !== undefined || r.abstractUnixSocket !== undefined) {
     // curlconverter keeps both in unixSocket.
     const abstract = used.has('abstract-unix-socket') && !used.has('unix-socket');
     route.unixSocket = { path: text(r.abstractUnixSocket ?? r.unixSocket)!, abstract };
-    describe.push(`through the Unix socket ${abstract ? '@' : ''}${route.unixSocket.path} (${opt(abstract ? 'abstract-unix-socket' : 'unix-socket')})`);
+    describe.push(
+      `through the Unix socket ${abstract ? '@' : ''}${route.unixSocket.path} (${opt(abstract ? 'abstract-unix-socket' : 'unix-socket')})`,
+    );
   }
   if (r.ipv4 || r.ipv6) {
     route.family = r.ipv6 && !r.ipv4 ? 6 : 4;

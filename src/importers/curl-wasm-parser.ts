@@ -16,7 +16,9 @@ const require = createRequire(import.meta.url);
 // that file beside this module's chunk (scripts/build.ts copies it); in a
 // checkout it is read from curlconverter's own folder, hoisted or nested.
 const beside = fileURLToPath(new URL('./tree-sitter-bash.wasm', import.meta.url));
-const grammarPath = existsSync(beside) ? beside : join(dirname(require.resolve('curlconverter/package.json')), 'dist', 'tree-sitter-bash.wasm');
+const grammarPath = existsSync(beside)
+  ? beside
+  : join(dirname(require.resolve('curlconverter/package.json')), 'dist', 'tree-sitter-bash.wasm');
 
 await Parser.init();
 const Bash = await Parser.Language.load(grammarPath);
@@ -43,7 +45,9 @@ const timed = {
       // A parse that timed out would otherwise be resumed by the next call, on another input.
       parser.reset();
       if (err instanceof Error && err.message === 'Parsing failed') {
-        throw Object.assign(new Error(`the shell parser gave up after ${Math.round(budget / 1000)} ms`), { code: 'W403_PARSE_TIMEOUT' });
+        throw Object.assign(new Error(`the shell parser gave up after ${Math.round(budget / 1000)} ms`), {
+          code: 'W403_PARSE_TIMEOUT',
+        });
       }
       throw err;
     } finally {

@@ -7,7 +7,9 @@ import { InputError } from '../errors.ts';
 import { headerValue } from '../model/exchange.ts';
 import { curlRequests, fromCurl } from './curl.ts';
 
-const chromium = JSON.parse(readFileSync(new URL('./fixtures/curl/chromium-copy-as-curl.json', import.meta.url), 'utf8'));
+const chromium = JSON.parse(
+  readFileSync(new URL('./fixtures/curl/chromium-copy-as-curl.json', import.meta.url), 'utf8'),
+);
 const received: { method: string; url: string; headers: [string, string][]; body: string } = chromium.received;
 
 // Chromium's generator leaves these out of the command on purpose (its
@@ -112,7 +114,10 @@ test('errors are one line naming the input and what was expected', async () => {
   await rejects('wget https://example.com/', /^curl command: expected a curl command/);
   await rejects('curl --no-such-option https://example.com/', /^curl command: .*--no-such-option/);
   await rejects('curl -H "X: y"', /no URL/);
-  await rejects("curl 'https://example.com/", /^curl command: not a curl command curl would accept: its shell quoting does not parse \(bash parsing error on line 1; an unclosed quote\?\)$/);
+  await rejects(
+    "curl 'https://example.com/",
+    /^curl command: not a curl command curl would accept: its shell quoting does not parse \(bash parsing error on line 1; an unclosed quote\?\)$/,
+  );
   await rejects('sudo curl https://example.com/', /command should begin with "curl" but instead begins with "sudo"$/);
   const err = await rejects('curl', /no URL/);
   assert.equal(err.input, 'curl command');
@@ -123,7 +128,11 @@ test('errors are one line naming the input and what was expected', async () => {
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
 function nodeNoAddons(code: string) {
-  return spawnSync(process.execPath, ['--no-addons', '--input-type=module', '-e', code], { cwd: root, encoding: 'utf8', timeout: 60_000 });
+  return spawnSync(process.execPath, ['--no-addons', '--input-type=module', '-e', code], {
+    cwd: root,
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
 }
 
 test("curlconverter's own Node entry needs the native addon (so the next test can tell)", () => {
@@ -150,14 +159,23 @@ test('fromCurl runs with native addons disabled, and no .node file is loaded', (
 
 test('-X with an empty method is refused in one line, not turned into a request without a method', async () => {
   for (const cmd of [`curl -X '' https://example.test/`, `curl https://example.test/ --request ""`]) {
-    await assert.rejects(fromCurl(cmd), (e: unknown) => e instanceof InputError && /expected a method after -X/.test(e.message));
+    await assert.rejects(
+      fromCurl(cmd),
+      (e: unknown) => e instanceof InputError && /expected a method after -X/.test(e.message),
+    );
   }
 });
 
 test('commands the bash grammar would take seconds on are refused quickly, in one line', async () => {
   const t0 = performance.now();
-  await assert.rejects(fromCurl(`curl https://example.test/ -H ${'\\\r'.repeat(5000)}x`), (e: unknown) => e instanceof InputError && /backslashes before a carriage return/.test(e.message));
-  await assert.rejects(fromCurl(`curl https://example.test/ --tls-max ${'.\\\\\\\r\\\n'.repeat(4000)}`), (e: unknown) => e instanceof InputError && !e.message.includes('\n'));
+  await assert.rejects(
+    fromCurl(`curl https://example.test/ -H ${'\\\r'.repeat(5000)}x`),
+    (e: unknown) => e instanceof InputError && /backslashes before a carriage return/.test(e.message),
+  );
+  await assert.rejects(
+    fromCurl(`curl https://example.test/ --tls-max ${'.\\\\\\\r\\\n'.repeat(4000)}`),
+    (e: unknown) => e instanceof InputError && !e.message.includes('\n'),
+  );
   assert.ok(performance.now() - t0 < 5000, `took ${Math.round(performance.now() - t0)} ms`);
   // The parser is usable again after giving up.
   assert.equal((await fromCurl(`curl https://example.test/ok -H 'A: b'`)).url, 'https://example.test/ok');

@@ -86,7 +86,10 @@ export async function parseCurl(
     // (curl-wasm-parser.ts) does not stop it there. No command needs that many.
     const escapedCr = command.split('\\\r').length - 1;
     if (escapedCr > MAX_ESCAPED_CR) {
-      throw new InputError(inputName, `the command holds ${escapedCr} backslashes before a carriage return (\\r); convert its line endings to LF (\\n) and try again`);
+      throw new InputError(
+        inputName,
+        `the command holds ${escapedCr} backslashes before a carriage return (\\r); convert its line endings to LF (\\n) and try again`,
+      );
     }
   }
   const { parse, CCError } = await loadCurlconverter();
@@ -106,7 +109,10 @@ export async function parseCurl(
     // option curl does not have (its message about it fails to build), and a
     // header named like an Object.prototype member ("constructor", "__proto__").
     const unknown = scanOptions(typeof input === 'string' ? roughArgv(input) : input).find((o) => o.unknown);
-    if (unknown) throw new InputError(inputName, `not a curl command curl would accept: option ${unknown.option}: is unknown`, { cause: err });
+    if (unknown)
+      throw new InputError(inputName, `not a curl command curl would accept: option ${unknown.option}: is unknown`, {
+        cause: err,
+      });
     const masked = maskPrototypeNames(input);
     if (masked) {
       warnings = [];
@@ -122,10 +128,12 @@ export async function parseCurl(
         warnings = warnings.map(([k, m]) => [masked.restore(k), masked.restore(m)]);
       }
     }
-    if (!requests) throw new InputError(inputName, `the curl command could not be read (${oneLine(err.message)})`, { cause: err });
+    if (!requests)
+      throw new InputError(inputName, `the curl command could not be read (${oneLine(err.message)})`, { cause: err });
   }
   const out: ParsedCurl[] = [];
-  for (const r of requests) for (const u of r.urls) out.push({ request: toExchangeRequest(r, u, inputName), curl: r, url: u });
+  for (const r of requests)
+    for (const u of r.urls) out.push({ request: toExchangeRequest(r, u, inputName), curl: r, url: u });
   if (!out.length) throw new InputError(inputName, 'expected a curl command with a URL, found no URL');
   return { requests: out, warnings };
 }
@@ -135,7 +143,11 @@ const MAX_ESCAPED_CR = 1000;
 
 /** The bash grammar gave up on the command in its time budget (see curl-wasm-parser.ts). */
 function parseTimeout(inputName: string, err: unknown): InputError {
-  return new InputError(inputName, `its shell quoting is too tangled to read (${(err as Error).message}); check the quotes and backslashes, or give the request as raw HTTP or JSON`, { cause: err });
+  return new InputError(
+    inputName,
+    `its shell quoting is too tangled to read (${(err as Error).message}); check the quotes and backslashes, or give the request as raw HTTP or JSON`,
+    { cause: err },
+  );
 }
 
 const PROTOTYPE_NAMES = /(?<![\w$-])(constructor|__proto__)(?![\w-])/gi;
@@ -145,7 +157,9 @@ const PROTOTYPE_NAMES = /(?<![\w$-])(constructor|__proto__)(?![\w-])/gi;
  * placeholder curlconverter can hold as a key, and the function that swaps
  * them back; undefined when there is none.
  */
-function maskPrototypeNames(input: string | string[]): { input: string | string[]; restore: (s: string) => string } | undefined {
+function maskPrototypeNames(
+  input: string | string[],
+): { input: string | string[]; restore: (s: string) => string } | undefined {
   const found = new Map<string, string>();
   const nonce = Math.random().toString(36).slice(2, 8);
   const mask = (s: string) =>
@@ -178,7 +192,8 @@ function restoreWords(root: unknown, restore: (s: string) => string): void {
       if (typeof x === 'string') continue;
       walk(x);
     }
-    if (!Array.isArray(v)) for (const [k, x] of Object.entries(v)) if (typeof x === 'string') (v as Record<string, unknown>)[k] = restore(x);
+    if (!Array.isArray(v))
+      for (const [k, x] of Object.entries(v)) if (typeof x === 'string') (v as Record<string, unknown>)[k] = restore(x);
   };
   walk(root);
 }
@@ -202,7 +217,9 @@ export function single(requests: ExchangeRequest[], inputName: string): Exchange
 // under the fault; the first line is the message.
 function oneLine(s: string): string {
   const first = s.split('\n')[0]!.trim().replace(/:$/, '');
-  return /^Bash parsing error/.test(first) ? `its shell quoting does not parse (${first.toLowerCase()}; an unclosed quote?)` : first;
+  return /^Bash parsing error/.test(first)
+    ? `its shell quoting does not parse (${first.toLowerCase()}; an unclosed quote?)`
+    : first;
 }
 
 /** A pasted shell prompt ("$ ") and a path to curl are not part of the command curl sees. */
@@ -217,7 +234,11 @@ function toExchangeRequest(r: Request, u: RequestUrl, inputName: string): Exchan
     if (value !== null) headers.push({ name: name.toString(), value: value.toString() });
   }
   // curl computes these from -u; a server sees them as headers, so do we.
-  if (u.auth && (r.authType === 'basic' || r.authType === 'none' || !r.authType) && !headerValue(headers, 'authorization')) {
+  if (
+    u.auth &&
+    (r.authType === 'basic' || r.authType === 'none' || !r.authType) &&
+    !headerValue(headers, 'authorization')
+  ) {
     const [user, password] = u.auth;
     const token = Buffer.from(`${user.toString()}:${password.toString()}`, 'utf8').toString('base64');
     headers.push({ name: 'Authorization', value: `Basic ${token}` });
@@ -226,7 +247,12 @@ function toExchangeRequest(r: Request, u: RequestUrl, inputName: string): Exchan
   // curlconverter keeps `-X ''` as an empty method; no request goes out with one.
   if (!method.trim()) throw new InputError(inputName, 'expected a method after -X (--request), found an empty one');
   const req: ExchangeRequest = { method, url, headers };
-  if (r.httpVersion) req.httpVersion = r.httpVersion.startsWith('2') ? 'HTTP/2' : r.httpVersion.startsWith('3') ? 'HTTP/3' : `HTTP/${r.httpVersion}`;
+  if (r.httpVersion)
+    req.httpVersion = r.httpVersion.startsWith('2')
+      ? 'HTTP/2'
+      : r.httpVersion.startsWith('3')
+        ? 'HTTP/3'
+        : `HTTP/${r.httpVersion}`;
   if (r.cookies?.length) req.cookies = r.cookies.map(([n, v]) => ({ name: n.toString(), value: v.toString() }));
   if (u.queryList?.length) req.queryString = u.queryList.map(([n, v]) => ({ name: n.toString(), value: v.toString() }));
   const postData = body(r, headers);
@@ -260,6 +286,9 @@ function absoluteUrl(raw: string, inputName: string): string {
   // spelling can be what a server's rule matched.
   if (URL.canParse(withScheme)) return withScheme;
   {
-    throw new InputError(inputName, `expected an http(s) URL in the curl command, found ${JSON.stringify(raw.slice(0, 80))}`);
+    throw new InputError(
+      inputName,
+      `expected an http(s) URL in the curl command, found ${JSON.stringify(raw.slice(0, 80))}`,
+    );
   }
 }

@@ -78,7 +78,10 @@ test('importText routes each format to its importer', async () => {
   const b = await importText(chromium.bashAll, 'paste');
   assert.ok(b.format === 'curl-bash');
   assert.equal(b.exchanges.length, 0);
-  assert.deepEqual(b.requests.map((r) => r.method), ['GET', 'POST']);
+  assert.deepEqual(
+    b.requests.map((r) => r.method),
+    ['GET', 'POST'],
+  );
 
   const c = await importText(chromium.cmd, 'paste');
   assert.ok(c.format === 'curl-cmd');
@@ -100,10 +103,22 @@ test('importText routes each format to its importer', async () => {
 });
 
 test('an input no importer reads: the error lists the formats tried', async () => {
-  await rejectsWith(importText('hello world\nsecond', 'notes.txt'), 'notes.txt', /expected a HAR file, a JSON \{request,response\}, raw HTTP text, or a curl command; found "hello world"/);
+  await rejectsWith(
+    importText('hello world\nsecond', 'notes.txt'),
+    'notes.txt',
+    /expected a HAR file, a JSON \{request,response\}, raw HTTP text, or a curl command; found "hello world"/,
+  );
   await rejectsWith(importText('', 'empty'), 'empty', /expected a HAR file, .*; found an empty input/);
-  await rejectsWith(importText(chromium.powershell, 'ps.txt'), 'ps.txt', /PowerShell \(Invoke-WebRequest\) copies are not supported/);
-  await rejectsWith(importText('fetch("https://example.com/", { "headers": {} });', 'f.js'), 'f.js', /fetch\(\) copies are not supported/);
+  await rejectsWith(
+    importText(chromium.powershell, 'ps.txt'),
+    'ps.txt',
+    /PowerShell \(Invoke-WebRequest\) copies are not supported/,
+  );
+  await rejectsWith(
+    importText('fetch("https://example.com/", { "headers": {} });', 'f.js'),
+    'f.js',
+    /fetch\(\) copies are not supported/,
+  );
 });
 
 test('importFile reads every kind of file; a HAR goes to readHar', async () => {
@@ -141,7 +156,10 @@ test('a HAR is detected on its first bytes and not read whole', async () => {
 });
 
 test('a text file longer than what detection reads is read whole', async () => {
-  const big = { request: { url: 'https://example.com/' }, response: { status: 403, body: 'x'.repeat(DETECT_BYTES * 2) } };
+  const big = {
+    request: { url: 'https://example.com/' },
+    response: { status: 403, body: 'x'.repeat(DETECT_BYTES * 2) },
+  };
   const imp = await importFile(file('big.json', JSON.stringify(big)));
   assert.ok(imp.format === 'json');
   assert.equal(imp.exchanges[0]?.response.content.text?.length, DETECT_BYTES * 2);
@@ -150,7 +168,9 @@ test('a text file longer than what detection reads is read whole', async () => {
 test('UTF-8 with a BOM and UTF-16LE files', async () => {
   const bom = await importFile(file('bom.json', '\uFEFF' + jsonText));
   assert.equal(bom.format, 'json');
-  const u16 = await importFile(file('u16.txt', Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(rawResponse, 'utf16le')])));
+  const u16 = await importFile(
+    file('u16.txt', Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(rawResponse, 'utf16le')])),
+  );
   assert.ok(u16.format === 'raw');
   assert.equal(u16.exchanges[0]?.response.status, 403);
 });
@@ -159,11 +179,17 @@ test('file errors are one line naming the path', async () => {
   await rejectsWith(importFile(join(dir, 'nope.har')), join(dir, 'nope.har'), /no such file/);
   await rejectsWith(importFile(dir), dir, /is a directory/);
   await rejectsWith(importFile(file('empty.txt', '')), join(dir, 'empty.txt'), /found an empty input/);
-  await rejectsWith(importFile(file('junk.bin', Buffer.from([0, 1, 2, 3]))), join(dir, 'junk.bin'), /expected a HAR file/);
+  await rejectsWith(
+    importFile(file('junk.bin', Buffer.from([0, 1, 2, 3]))),
+    join(dir, 'junk.bin'),
+    /expected a HAR file/,
+  );
 });
 
 test('"-" reads the stream given as stdin: raw text, and a HAR peeked then streamed', async () => {
-  const raw = await importFile('-', { stdin: Readable.from([Buffer.from(rawWire.slice(0, 10)), Buffer.from(rawWire.slice(10))]) });
+  const raw = await importFile('-', {
+    stdin: Readable.from([Buffer.from(rawWire.slice(0, 10)), Buffer.from(rawWire.slice(10))]),
+  });
   assert.ok(raw.format === 'raw');
   assert.equal(raw.exchanges[0]?.source.name, '-');
   assert.equal(raw.exchanges[0]?.request?.postData?.text, '{"note":"café"}');
@@ -190,7 +216,12 @@ function runImport(arg: string, stdin: string | undefined): { status: number | n
       console.error(err.message);
       process.exitCode = 2;
     }`;
-  const r = spawnSync(process.execPath, ['--input-type=module', '-e', code], { cwd: root, input: stdin, encoding: 'utf8', timeout: 60_000 });
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', code], {
+    cwd: root,
+    input: stdin,
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -203,7 +234,10 @@ test('"-" is the process standard input (piped)', () => {
   assert.deepEqual(JSON.parse(har.stdout), { format: 'har', statuses: [403], requests: 0 });
   const bad = runImport('-', 'nothing useful');
   assert.equal(bad.status, 2);
-  assert.equal(bad.stderr.trim(), '-: expected a HAR file, a JSON {request,response}, raw HTTP text, or a curl command; found "nothing useful"');
+  assert.equal(
+    bad.stderr.trim(),
+    '-: expected a HAR file, a JSON {request,response}, raw HTTP text, or a curl command; found "nothing useful"',
+  );
 });
 
 test('a named pipe is read as a stream', async () => {
@@ -223,9 +257,17 @@ test('a file whose content is refused rejects importFile, with no unhandled reje
   const onUnhandled = (reason: unknown) => unhandled.push(reason);
   process.on('unhandledRejection', onUnhandled);
   try {
-    await rejectsWith(importFile(file('truncated.json', '{"request": {"method"')), join(dir, 'truncated.json'), /expected JSON/);
+    await rejectsWith(
+      importFile(file('truncated.json', '{"request": {"method"')),
+      join(dir, 'truncated.json'),
+      /expected JSON/,
+    );
     await rejectsWith(importFile(file('array.json', '[1,2]')), join(dir, 'array.json'), /\[0\] expected a JSON object/);
-    await rejectsWith(importFile(file('two.cmd', 'curl ^"https://example.com/^"\r\necho done\r\n')), join(dir, 'two.cmd'), /found a command starting with "echo"/);
+    await rejectsWith(
+      importFile(file('two.cmd', 'curl ^"https://example.com/^"\r\necho done\r\n')),
+      join(dir, 'two.cmd'),
+      /found a command starting with "echo"/,
+    );
     await new Promise((r) => setImmediate(r));
   } finally {
     process.off('unhandledRejection', onUnhandled);
@@ -236,7 +278,11 @@ test('a file whose content is refused rejects importFile, with no unhandled reje
 test('binaryKind: NUL bytes or invalid UTF-8 in the first bytes; known formats named', () => {
   assert.equal(binaryKind(Buffer.from('HTTP/1.1 403 Forbidden\r\n\r\ncafé')), undefined);
   assert.equal(binaryKind(Buffer.from('\ufeff{"log": {}}')), undefined);
-  assert.equal(binaryKind(Buffer.from([0xff, 0xfe, 0x7b, 0x00])), undefined, 'UTF-16LE with its byte order mark is text');
+  assert.equal(
+    binaryKind(Buffer.from([0xff, 0xfe, 0x7b, 0x00])),
+    undefined,
+    'UTF-16LE with its byte order mark is text',
+  );
   // A multi-byte character cut by the end of the bytes looked at is still text.
   assert.equal(binaryKind(Buffer.from('abc€').subarray(0, 5)), undefined);
   assert.match(binaryKind(Buffer.from([0x1f, 0x8b, 0x08, 0x00]))!, /^gzip-compressed/);
@@ -249,7 +295,11 @@ test('binaryKind: NUL bytes or invalid UTF-8 in the first bytes; known formats n
 
 test('binary input is named and not quoted: from a file, from a stream, from text', async () => {
   const png = Buffer.from('\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x1b[31m', 'latin1');
-  await rejectsWith(importFile(file('image.png', png)), join(dir, 'image.png'), /: a PNG image, not text; expected a HAR file/);
+  await rejectsWith(
+    importFile(file('image.png', png)),
+    join(dir, 'image.png'),
+    /: a PNG image, not text; expected a HAR file/,
+  );
   await rejectsWith(importFile('-', { stdin: Readable.from([png]) }), '-', /^-: a PNG image, not text/);
   await rejectsWith(importText('\x00\x01\x02', 'pasted'), 'pasted', /^pasted: binary data, not text/);
 });

@@ -61,7 +61,9 @@ test('without TLS lines the same curl -v text is http', () => {
   const { input } = fixture('curl-v-h2-tls.json');
   const plain = input
     .split('\n')
-    .filter((l) => !/^\*\s+(?:ALPN|TLS|SSL|Server certificate|subject|issuer|start date|expire date|h2h3 \[:scheme)/.test(l))
+    .filter(
+      (l) => !/^\*\s+(?:ALPN|TLS|SSL|Server certificate|subject|issuer|start date|expire date|h2h3 \[:scheme)/.test(l),
+    )
     .join('\n');
   assert.match(fromRaw(plain).request!.url, /^http:\/\/localhost:/);
 });
@@ -70,14 +72,20 @@ test('curl -v of a POST: the request body is not in the output, and a note says 
   const e = fromRaw(fixture('curl-v-post.json').input);
   assert.equal(e.request?.method, 'POST');
   assert.equal(e.request?.postData, undefined);
-  assert.ok(e.notes?.some((n) => /request body/.test(n)), JSON.stringify(e.notes));
+  assert.ok(
+    e.notes?.some((n) => /request body/.test(n)),
+    JSON.stringify(e.notes),
+  );
 });
 
 test('curl -v -L: the last exchange is read, the redirect is noted', () => {
   const e = fromRaw(fixture('curl-v-redirect.json').input);
   assert.equal(e.response.status, 403);
   assert.match(e.request!.url, /\/private\/a\.txt$/);
-  assert.ok(e.notes?.some((n) => /2 responses/.test(n)), JSON.stringify(e.notes));
+  assert.ok(
+    e.notes?.some((n) => /2 responses/.test(n)),
+    JSON.stringify(e.notes),
+  );
 });
 
 test('curl -i: a response alone has no request', () => {
@@ -120,7 +128,18 @@ test('LF line endings read the same as CRLF', () => {
 
 test('HTTP/2 pseudo-headers instead of a request line; :status instead of a status line', () => {
   const e = fromRaw(
-    [':method: GET', ':authority: api.example.com', ':scheme: https', ':path: /v1/me', 'authorization: Bearer x', '', ':status: 403', 'content-type: application/json', '', '{"message":"Forbidden"}'].join('\n'),
+    [
+      ':method: GET',
+      ':authority: api.example.com',
+      ':scheme: https',
+      ':path: /v1/me',
+      'authorization: Bearer x',
+      '',
+      ':status: 403',
+      'content-type: application/json',
+      '',
+      '{"message":"Forbidden"}',
+    ].join('\n'),
   );
   assert.equal(e.request?.url, 'https://api.example.com/v1/me');
   assert.equal(e.request?.method, 'GET');
@@ -131,7 +150,19 @@ test('HTTP/2 pseudo-headers instead of a request line; :status instead of a stat
 
 test('an interim 100 Continue is skipped; folded header lines are joined; an absolute target is the URL', () => {
   const e = fromRaw(
-    ['PUT http://proxy.example/upload HTTP/1.1', 'Host: proxy.example', 'X-Long: a', '  b', '', 'HTTP/1.1 100 Continue', '', 'HTTP/1.1 403 Forbidden', 'Server: squid', '', 'denied'].join('\r\n'),
+    [
+      'PUT http://proxy.example/upload HTTP/1.1',
+      'Host: proxy.example',
+      'X-Long: a',
+      '  b',
+      '',
+      'HTTP/1.1 100 Continue',
+      '',
+      'HTTP/1.1 403 Forbidden',
+      'Server: squid',
+      '',
+      'denied',
+    ].join('\r\n'),
   );
   assert.equal(e.request?.url, 'http://proxy.example/upload');
   assert.equal(headerValue(e.request?.headers, 'x-long'), 'a b');
@@ -153,7 +184,10 @@ test('a request alone: parseRaw returns it, fromRaw says a response is needed', 
 
 test('errors: one line naming the input, the line and what was expected', () => {
   rejects('', /expected raw HTTP text, found an empty input/);
-  rejects('hello there\nHTTP/1.1 403 Forbidden', /line 1: expected a request line .* or a status line .*found "hello there"/);
+  rejects(
+    'hello there\nHTTP/1.1 403 Forbidden',
+    /line 1: expected a request line .* or a status line .*found "hello there"/,
+  );
   rejects('HTTP/1.1 403 Forbidden\nServer nginx\n\n', /line 2: expected a header "Name: value", found "Server nginx"/);
   rejects('GET /a HTTP/1.1\nAccept: */*\n\nHTTP/1.1 403 Forbidden\n\n', /line 1: expected a Host header/);
 });
@@ -168,7 +202,10 @@ test('looksLikeRaw tells raw HTTP from other text', () => {
 });
 
 test('a status below 100 ("000", as curl prints when no response came) is refused, not read as status 0', () => {
-  assert.throws(() => fromRaw('HTTP/1.1 000 \n'), (e: unknown) => e instanceof InputError && /expected a status line/.test(e.message));
+  assert.throws(
+    () => fromRaw('HTTP/1.1 000 \n'),
+    (e: unknown) => e instanceof InputError && /expected a status line/.test(e.message),
+  );
   assert.throws(() => fromRaw('HTTP/1.1 099 Odd\n'), InputError);
   assert.equal(fromRaw('HTTP/1.1 100 Continue\n').response.status, 100);
 });

@@ -313,7 +313,10 @@ function buildRequest(block: RequestBlock, name: string, schemeHint: string | un
   const method = m ? m[1]! : pseudo.method;
   const target = m ? m[2]! : pseudo.path;
   if (!method || !target) {
-    throw new InputError(name, `line ${block.start.no}: expected a request line ("GET /path HTTP/1.1") or :method and :path pseudo-headers`);
+    throw new InputError(
+      name,
+      `line ${block.start.no}: expected a request line ("GET /path HTTP/1.1") or :method and :path pseudo-headers`,
+    );
   }
   const httpVersion = m ? `HTTP/${m[3]}` : 'HTTP/2';
   const host = headerValue(headers, 'host') ?? pseudo.authority;
@@ -322,7 +325,10 @@ function buildRequest(block: RequestBlock, name: string, schemeHint: string | un
     url = target;
   } else {
     if (!host) {
-      throw new InputError(name, `line ${block.start.no}: expected a Host header (or an absolute URL in the request line) to tell which server was asked`);
+      throw new InputError(
+        name,
+        `line ${block.start.no}: expected a Host header (or an absolute URL in the request line) to tell which server was asked`,
+      );
     }
     const scheme = pseudo.scheme ?? schemeHint ?? (/:443$/.test(host) ? 'https' : 'http');
     if (method === 'CONNECT') url = `${scheme}://${target}/`;
@@ -342,7 +348,10 @@ function buildResponse(block: ResponseBlock, name: string, trimPaste: boolean): 
   // Three digits, 100 to 999: "000" is what curl's %{http_code} prints when no response came.
   const below100 = statusRaw !== undefined && Number(statusRaw) < 100;
   if (!statusRaw || !/^\d{3}$/.test(statusRaw) || below100) {
-    throw new InputError(name, `line ${block.start.no}: expected a status line such as "HTTP/1.1 403 Forbidden", found "${clip(block.start.text)}"`);
+    throw new InputError(
+      name,
+      `line ${block.start.no}: expected a status line such as "HTTP/1.1 403 Forbidden", found "${clip(block.start.text)}"`,
+    );
   }
   const text = readBody(joinLines(block.bodyLines), headers, trimPaste);
   const mimeType = headerValue(headers, 'content-type') ?? '';
@@ -358,7 +367,11 @@ function buildResponse(block: ResponseBlock, name: string, trimPaste: boolean): 
 /** Whether the start of a text reads as raw HTTP (for format detection; the text may be cut anywhere). */
 export function looksLikeRaw(head: string): boolean {
   const lines = head.replace(/^\uFEFF/, '').split(/\r?\n/);
-  if (lines.some((l) => /^< HTTP\/\d(?:\.\d)? \d{3}/.test(l) || /^> [A-Z][A-Z0-9_-]* \S+ HTTP\/\d/.test(l))) return true;
+  if (lines.some((l) => /^< HTTP\/\d(?:\.\d)? \d{3}/.test(l) || /^> [A-Z][A-Z0-9_-]* \S+ HTTP\/\d/.test(l)))
+    return true;
   const first = lines.find((l) => l.trim() !== '');
-  return first !== undefined && (STATUS_LINE.test(first) || REQUEST_LINE.test(first) || /^:(?:method|path|scheme|authority|status):/.test(first));
+  return (
+    first !== undefined &&
+    (STATUS_LINE.test(first) || REQUEST_LINE.test(first) || /^:(?:method|path|scheme|authority|status):/.test(first))
+  );
 }

@@ -24,7 +24,8 @@ export function parseCodings(header: string): string[] {
 const known = (c: string) => (KNOWN_CODINGS as readonly string[]).includes(c);
 
 /** A zlib (RFC 1950) header, as opposed to raw deflate, which some servers send as "deflate". */
-const zlibWrapped = (b: Buffer | undefined) => !b || b.length < 2 || ((b[0] & 0x0f) === 8 && ((b[0] << 8) | b[1]) % 31 === 0);
+const zlibWrapped = (b: Buffer | undefined) =>
+  !b || b.length < 2 || ((b[0] & 0x0f) === 8 && ((b[0] << 8) | b[1]) % 31 === 0);
 
 function decoderFor(coding: string, first?: Buffer): Transform {
   switch (coding) {
@@ -33,7 +34,9 @@ function decoderFor(coding: string, first?: Buffer): Transform {
       // Z_SYNC_FLUSH: a body cut short decodes as far as it goes instead of failing.
       return zlib.createGunzip({ finishFlush: zlib.constants.Z_SYNC_FLUSH });
     case 'deflate':
-      return zlibWrapped(first) ? zlib.createInflate({ finishFlush: zlib.constants.Z_SYNC_FLUSH }) : zlib.createInflateRaw({ finishFlush: zlib.constants.Z_SYNC_FLUSH });
+      return zlibWrapped(first)
+        ? zlib.createInflate({ finishFlush: zlib.constants.Z_SYNC_FLUSH })
+        : zlib.createInflateRaw({ finishFlush: zlib.constants.Z_SYNC_FLUSH });
     case 'br':
       return zlib.createBrotliDecompress({ finishFlush: zlib.constants.BROTLI_OPERATION_FLUSH });
     case 'zstd':
@@ -138,7 +141,13 @@ export async function readBody(body: Body, contentEncoding: string, max: number)
   }
   if (!codings.every(known)) {
     const raw = await readRaw(body, max);
-    return { buf: raw.buf, truncated: raw.truncated, size: raw.received, received: raw.received, unknownCodings: codings.filter((c) => !known(c)) };
+    return {
+      buf: raw.buf,
+      truncated: raw.truncated,
+      size: raw.received,
+      received: raw.received,
+      unknownCodings: codings.filter((c) => !known(c)),
+    };
   }
 
   const out: Buffer[] = [];
@@ -242,7 +251,14 @@ export async function readBody(body: Body, contentEncoding: string, max: number)
 
   if (failed && size === 0)
     // Nothing decoded: the body as received, bounded like any other.
-    return { buf: Buffer.concat(rawKept), truncated: rawTruncated, size: received, received, decodeError: failed.message, decodedBeforeError: 0 };
+    return {
+      buf: Buffer.concat(rawKept),
+      truncated: rawTruncated,
+      size: received,
+      received,
+      decodeError: failed.message,
+      decodedBeforeError: 0,
+    };
   return {
     buf: Buffer.concat(out),
     truncated: truncated || Boolean(failed),

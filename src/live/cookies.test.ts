@@ -12,11 +12,17 @@ function jarOf(text: string): StoredCookie[] {
   return parsed.cookies;
 }
 
-const names = (jar: StoredCookie[], url: string) => cookiesFor(jar, new URL(url), NOW).map((c) => `${c.name}=${c.value}`);
+const names = (jar: StoredCookie[], url: string) =>
+  cookiesFor(jar, new URL(url), NOW).map((c) => `${c.name}=${c.value}`);
 
 test('a Netscape cookie file: comments, #HttpOnly_ lines, a leading dot, and the number of a line that is not a cookie', () => {
   const jar = jarOf(
-    ['# Netscape HTTP Cookie File', '', `#HttpOnly_app.example.test\tFALSE\t/\tFALSE\t${LATER}\tsid\tabc`, `.example.test\tTRUE\t/\tTRUE\t0\tpref\tdark`].join('\n'),
+    [
+      '# Netscape HTTP Cookie File',
+      '',
+      `#HttpOnly_app.example.test\tFALSE\t/\tFALSE\t${LATER}\tsid\tabc`,
+      `.example.test\tTRUE\t/\tTRUE\t0\tpref\tdark`,
+    ].join('\n'),
   );
   assert.deepEqual(
     jar.map((c) => [c.domain, c.subdomains, c.secure, c.name]),

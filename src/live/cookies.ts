@@ -32,8 +32,17 @@ export function parseCookieFile(text: string): { cookies: StoredCookie[] } | { b
     else if (line.startsWith('#') || !line.trim()) continue;
     const f = line.split('\t');
     if (f.length < 6 || f.length > 7) return { badLine: i + 1 };
-    const [domain, sub, path, secure, expires, name, value = ''] = f as [string, string, string, string, string, string, string?];
-    if (!/^(TRUE|FALSE)$/i.test(sub) || !/^(TRUE|FALSE)$/i.test(secure) || !/^-?\d+$/.test(expires)) return { badLine: i + 1 };
+    const [domain, sub, path, secure, expires, name, value = ''] = f as [
+      string,
+      string,
+      string,
+      string,
+      string,
+      string,
+      string?,
+    ];
+    if (!/^(TRUE|FALSE)$/i.test(sub) || !/^(TRUE|FALSE)$/i.test(secure) || !/^-?\d+$/.test(expires))
+      return { badLine: i + 1 };
     cookies.push({
       domain: domain.replace(/^\./, '').toLowerCase(),
       subdomains: /^TRUE$/i.test(sub) || domain.startsWith('.'),
@@ -65,9 +74,21 @@ export function cookiesFor(jar: StoredCookie[], url: URL, nowMs = Date.now()): {
   const host = url.hostname.replace(/^\[|\]$/g, '').toLowerCase();
   const now = Math.floor(nowMs / 1000);
   return jar
-    .filter((c) => (c.expires === 0 || c.expires > now) && domainMatch(c, host) && pathMatch(c.path, url.pathname || '/') && (!c.secure || url.protocol === 'https:' || isLocalhost(host)))
+    .filter(
+      (c) =>
+        (c.expires === 0 || c.expires > now) &&
+        domainMatch(c, host) &&
+        pathMatch(c.path, url.pathname || '/') &&
+        (!c.secure || url.protocol === 'https:' || isLocalhost(host)),
+    )
     .map((c, i) => ({ c, i }))
-    .sort((a, b) => b.c.path.length - a.c.path.length || b.c.domain.length - a.c.domain.length || b.c.name.length - a.c.name.length || a.i - b.i)
+    .sort(
+      (a, b) =>
+        b.c.path.length - a.c.path.length ||
+        b.c.domain.length - a.c.domain.length ||
+        b.c.name.length - a.c.name.length ||
+        a.i - b.i,
+    )
     .map(({ c }) => ({ name: c.name, value: c.value }));
 }
 

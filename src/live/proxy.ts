@@ -53,8 +53,17 @@ export function proxyFor(url: URL, e: NodeJS.ProcessEnv = process.env, explicit?
     const proxy = normaliseProxy(explicit.proxy);
     const no = explicit.noProxy ?? env(e, 'NO_PROXY');
     const hit = no ? matchesNoProxy(url, no) : undefined;
-    if (hit) return { url: proxy, used: false, reason: `${url.hostname} matches ${explicit.noProxy !== undefined ? '--noproxy' : 'NO_PROXY'} entry "${hit}"` };
-    return { url: proxy, used: true, reason: `given with ${label}${no ? `, and ${explicit.noProxy !== undefined ? '--noproxy' : 'NO_PROXY'} does not cover ${url.hostname}` : ''}` };
+    if (hit)
+      return {
+        url: proxy,
+        used: false,
+        reason: `${url.hostname} matches ${explicit.noProxy !== undefined ? '--noproxy' : 'NO_PROXY'} entry "${hit}"`,
+      };
+    return {
+      url: proxy,
+      used: true,
+      reason: `given with ${label}${no ? `, and ${explicit.noProxy !== undefined ? '--noproxy' : 'NO_PROXY'} does not cover ${url.hostname}` : ''}`,
+    };
   }
   const name = url.protocol === 'https:' ? 'HTTPS_PROXY' : 'HTTP_PROXY';
   const proxy = env(e, name) ?? env(e, 'ALL_PROXY');
@@ -63,5 +72,9 @@ export function proxyFor(url: URL, e: NodeJS.ProcessEnv = process.env, explicit?
   const noName = explicit?.noProxy !== undefined ? '--noproxy' : 'NO_PROXY';
   const hit = no ? matchesNoProxy(url, no) : undefined;
   if (hit) return { url: proxy, used: false, reason: `${url.hostname} matches ${noName} entry "${hit}"` };
-  return { url: proxy, used: true, reason: `${env(e, name) ? name : 'ALL_PROXY'} is set and ${noName} does not cover ${url.hostname}` };
+  return {
+    url: proxy,
+    used: true,
+    reason: `${env(e, name) ? name : 'ALL_PROXY'} is set and ${noName} does not cover ${url.hostname}`,
+  };
 }

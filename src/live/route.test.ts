@@ -55,7 +55,10 @@ function pairs(raw: string[]): [string, string][] {
   return out;
 }
 
-function app(req: http.IncomingMessage | http2.Http2ServerRequest, res: http.ServerResponse | http2.Http2ServerResponse): void {
+function app(
+  req: http.IncomingMessage | http2.Http2ServerRequest,
+  res: http.ServerResponse | http2.Http2ServerResponse,
+): void {
   let body = '';
   req.on('data', (c: Buffer) => (body += c.toString()));
   req.on('end', () => {
@@ -73,18 +76,60 @@ function app(req: http.IncomingMessage | http2.Http2ServerRequest, res: http.Ser
     });
     const r = res as http.ServerResponse;
     const path = req.url!.split('?')[0];
-    if (path === '/login') return r.writeHead(302, { location: '/home/inside', 'set-cookie': 'fresh=f1; Path=/home' }).end();
+    if (path === '/login')
+      return r.writeHead(302, { location: '/home/inside', 'set-cookie': 'fresh=f1; Path=/home' }).end();
     if (path === '/post-redirect') return r.writeHead(302, { location: '/after' }).end();
     if (path === '/post-307') return r.writeHead(307, { location: '/after' }).end();
     if (path === '/hop') return r.writeHead(301, { location: '/after' }).end();
-    if (path === '/zstd') return r.writeHead(403, { 'content-type': 'text/plain', 'content-encoding': 'zstd' }).end(zlib.zstdCompressSync('zstd body'));
+    if (path === '/zstd')
+      return r
+        .writeHead(403, { 'content-type': 'text/plain', 'content-encoding': 'zstd' })
+        .end(zlib.zstdCompressSync('zstd body'));
     r.writeHead(403, { 'content-type': 'text/plain' }).end('denied');
   });
 }
 
 before(async () => {
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=api.why403.test', '-addext', 'subjectAltName=DNS:api.why403.test,IP:127.0.0.1', '-keyout', join(dir, 'server.key'), '-out', join(dir, 'server.pem')], { stdio: 'ignore' });
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=why403-client', '-keyout', join(dir, 'client.key'), '-out', join(dir, 'client.pem')], { stdio: 'ignore' });
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=api.why403.test',
+      '-addext',
+      'subjectAltName=DNS:api.why403.test,IP:127.0.0.1',
+      '-keyout',
+      join(dir, 'server.key'),
+      '-out',
+      join(dir, 'server.pem'),
+    ],
+    { stdio: 'ignore' },
+  );
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=why403-client',
+      '-keyout',
+      join(dir, 'client.key'),
+      '-out',
+      join(dir, 'client.pem'),
+    ],
+    { stdio: 'ignore' },
+  );
   const key = readFileSync(join(dir, 'server.key'));
   const cert = readFileSync(join(dir, 'server.pem'));
   plain = await listen(http.createServer(app));
@@ -124,25 +169,51 @@ async function curl(args: string[], extra: SendOptions = {}): Promise<Exchange> 
 }
 
 const last = () => seen[seen.length - 1]!;
-const header = (s: Seen, name: string) => s.headers.filter(([k]) => k.toLowerCase() === name.toLowerCase()).map(([, v]) => v);
+const header = (s: Seen, name: string) =>
+  s.headers.filter(([k]) => k.toLowerCase() === name.toLowerCase()).map(([, v]) => v);
 
 test('-x: the request goes through that proxy (absolute form for http, CONNECT for https), with -U as Proxy-Authorization', async () => {
   proxied.length = 0;
-  const ex = await curl(['-x', `127.0.0.1:${proxyPort}`, '-U', 'bob:proxy-pw', '--proxy-header', 'X-For-Proxy: 1', `http://127.0.0.1:${plain}/through`]);
+  const ex = await curl([
+    '-x',
+    `127.0.0.1:${proxyPort}`,
+    '-U',
+    'bob:proxy-pw',
+    '--proxy-header',
+    'X-For-Proxy: 1',
+    `http://127.0.0.1:${plain}/through`,
+  ]);
   assert.equal(ex.response.status, 403);
   assert.equal(ex.trace?.proxy?.used, true);
   assert.match(ex.trace!.proxy!.reason, /given with -x in the curl command/);
-  assert.deepEqual(proxied.map((p) => [p.kind, p.target]), [['absolute', `http://127.0.0.1:${plain}/through`]]);
+  assert.deepEqual(
+    proxied.map((p) => [p.kind, p.target]),
+    [['absolute', `http://127.0.0.1:${plain}/through`]],
+  );
   assert.equal(proxied[0]!.headers['proxy-authorization'], `Basic ${Buffer.from('bob:proxy-pw').toString('base64')}`);
   assert.equal(proxied[0]!.headers['x-for-proxy'], '1');
   proxied.length = 0;
-  const tunnel = await curl(['-k', '-x', `http://alice:secret-proxy-password@127.0.0.1:${proxyPort}`, `https://127.0.0.1:${secure}/tunnelled`]);
+  const tunnel = await curl([
+    '-k',
+    '-x',
+    `http://alice:secret-proxy-password@127.0.0.1:${proxyPort}`,
+    `https://127.0.0.1:${secure}/tunnelled`,
+  ]);
   assert.equal(tunnel.response.status, 403);
-  assert.deepEqual(proxied.map((p) => [p.kind, p.target]), [['connect', `127.0.0.1:${secure}`]]);
-  assert.equal(proxied[0]!.headers['proxy-authorization'], `Basic ${Buffer.from('alice:secret-proxy-password').toString('base64')}`);
+  assert.deepEqual(
+    proxied.map((p) => [p.kind, p.target]),
+    [['connect', `127.0.0.1:${secure}`]],
+  );
+  assert.equal(
+    proxied[0]!.headers['proxy-authorization'],
+    `Basic ${Buffer.from('alice:secret-proxy-password').toString('base64')}`,
+  );
   assert.ok(!JSON.stringify(tunnel).includes('secret-proxy-password'), 'the proxy password is not in the exchange');
   assert.match(tunnel.trace!.proxy!.url, /^http:\/\/alice:secret…\(21 chars\)@127\.0\.0\.1:\d+$/);
-  assert.match(tunnel.notes!.join(' '), /Sent as the curl command says: TLS certificates not verified \(-k\); through the proxy http:\/\/alice:secret…/);
+  assert.match(
+    tunnel.notes!.join(' '),
+    /Sent as the curl command says: TLS certificates not verified \(-k\); through the proxy http:\/\/alice:secret…/,
+  );
 });
 
 test('-x replaces the environment proxy; -x "" turns proxies off; --noproxy replaces NO_PROXY; -p tunnels http', async () => {
@@ -154,16 +225,25 @@ test('-x replaces the environment proxy; -x "" turns proxies off; --noproxy repl
   const off = await curl(['-x', '', `http://127.0.0.1:${plain}/x`], { env: envProxy });
   assert.equal(off.trace?.proxy?.used, false);
   assert.match(off.trace!.proxy!.reason, /turns proxies off/);
-  const bypass = await curl(['-x', `http://127.0.0.1:${proxyPort}`, '--noproxy', '127.0.0.1', `http://127.0.0.1:${plain}/x`], { env: { NO_PROXY: 'other' } });
+  const bypass = await curl(
+    ['-x', `http://127.0.0.1:${proxyPort}`, '--noproxy', '127.0.0.1', `http://127.0.0.1:${plain}/x`],
+    { env: { NO_PROXY: 'other' } },
+  );
   assert.equal(bypass.trace?.proxy?.used, false);
   assert.match(bypass.trace!.proxy!.reason, /matches --noproxy entry "127\.0\.0\.1"/);
   proxied.length = 0;
   await curl(['-p', '-x', `http://127.0.0.1:${proxyPort}`, `http://127.0.0.1:${plain}/x`]);
-  assert.deepEqual(proxied.map((p) => p.kind), ['connect']);
+  assert.deepEqual(
+    proxied.map((p) => p.kind),
+    ['connect'],
+  );
 });
 
 test('-k turns off certificate verification as check --insecure does; --cacert trusts a certificate instead', async () => {
-  await assert.rejects(curl([`https://127.0.0.1:${secure}/`]), (e: unknown) => e instanceof NetworkError && e.code === 'W403_TLS');
+  await assert.rejects(
+    curl([`https://127.0.0.1:${secure}/`]),
+    (e: unknown) => e instanceof NetworkError && e.code === 'W403_TLS',
+  );
   const k = await curl(['-k', `https://127.0.0.1:${secure}/k`]);
   assert.equal(k.response.status, 403);
   assert.equal(k.trace?.tls?.subject, 'api.why403.test');
@@ -175,7 +255,13 @@ test('-k turns off certificate verification as check --insecure does; --cacert t
 });
 
 test('--resolve maps a name to 127.0.0.1: Host, SNI and the certificate check keep the name', async () => {
-  const ex = await curl(['--resolve', `api.why403.test:${secure}:127.0.0.1`, '--cacert', join(dir, 'server.pem'), `https://api.why403.test:${secure}/resolved`]);
+  const ex = await curl([
+    '--resolve',
+    `api.why403.test:${secure}:127.0.0.1`,
+    '--cacert',
+    join(dir, 'server.pem'),
+    `https://api.why403.test:${secure}/resolved`,
+  ]);
   assert.equal(ex.response.status, 403);
   assert.equal(ex.trace?.remoteAddress, '127.0.0.1');
   assert.equal(last().url, '/resolved');
@@ -212,13 +298,32 @@ test('--interface binds to a local address this machine has; -4 picks IPv4', asy
   assert.equal(last().remote, '127.0.0.2');
   await curl(['--interface', 'lo', `http://127.0.0.1:${plain}/iface`]);
   assert.equal(last().remote, '127.0.0.1');
-  await assert.rejects(curl(['--interface', 'no-such-if0', `http://127.0.0.1:${plain}/`]), (e: unknown) => e instanceof UsageError && /--interface no-such-if0: this machine has no interface/.test(e.message));
+  await assert.rejects(
+    curl(['--interface', 'no-such-if0', `http://127.0.0.1:${plain}/`]),
+    (e: unknown) => e instanceof UsageError && /--interface no-such-if0: this machine has no interface/.test(e.message),
+  );
   const four = await curl(['-4', `http://localhost:${plain}/four`]);
   assert.equal(four.trace?.remoteAddress, '127.0.0.1');
 });
 
 test('-u sends Basic auth; -A, -e, -r and custom headers arrive as written; so do constructor and __proto__', async () => {
-  await curl(['-u', 'alice:pw', '-A', 'agent/1', '-e', 'http://ref.example/', '-r', '0-9', '-H', 'constructor: c', '-H', '__proto__: p', '-H', 'Host: vhost.example', `http://127.0.0.1:${plain}/h`]);
+  await curl([
+    '-u',
+    'alice:pw',
+    '-A',
+    'agent/1',
+    '-e',
+    'http://ref.example/',
+    '-r',
+    '0-9',
+    '-H',
+    'constructor: c',
+    '-H',
+    '__proto__: p',
+    '-H',
+    'Host: vhost.example',
+    `http://127.0.0.1:${plain}/h`,
+  ]);
   const s = last();
   assert.deepEqual(header(s, 'authorization'), [`Basic ${Buffer.from('alice:pw').toString('base64')}`]);
   assert.deepEqual(header(s, 'user-agent'), ['agent/1']);
@@ -233,10 +338,19 @@ test('-L follows redirects as curl does: POST becomes GET on 302; a 307 is not f
   const none = await curl([`http://127.0.0.1:${plain}/hop`]);
   assert.equal(none.response.status, 301, 'curl does not follow without -L');
   const l = await curl(['-L', `http://127.0.0.1:${plain}/hop`]);
-  assert.deepEqual(l.trace!.redirects.map((r) => r.status), [301, 403]);
+  assert.deepEqual(
+    l.trace!.redirects.map((r) => r.status),
+    [301, 403],
+  );
   seen.length = 0;
   const post = await curl(['-L', '-d', 'a=1', `http://127.0.0.1:${plain}/post-redirect`]);
-  assert.deepEqual(seen.map((s) => [s.method, s.url, s.body]), [['POST', '/post-redirect', 'a=1'], ['GET', '/after', '']]);
+  assert.deepEqual(
+    seen.map((s) => [s.method, s.url, s.body]),
+    [
+      ['POST', '/post-redirect', 'a=1'],
+      ['GET', '/after', ''],
+    ],
+  );
   assert.equal(post.request?.method, 'GET');
   assert.deepEqual(header(seen[1]!, 'content-type'), []);
   seen.length = 0;
@@ -249,22 +363,36 @@ test('-L follows redirects as curl does: POST becomes GET on 302; a 307 is not f
   assert.equal(seen.length, 1);
   seen.length = 0;
   await curl(['-L', '-e', ';auto', `http://127.0.0.1:${plain}/hop`]);
-  assert.deepEqual(header(seen[1]!, 'referer'), [`http://127.0.0.1:${plain}/hop`], '-e ";auto" sends the previous URL as Referer');
+  assert.deepEqual(
+    header(seen[1]!, 'referer'),
+    [`http://127.0.0.1:${plain}/hop`],
+    '-e ";auto" sends the previous URL as Referer',
+  );
 });
 
 test('-b FILE: the file cookies that match, then those a redirect sets (the cookie engine), as curl sends them', async () => {
   const jar = join(dir, 'jar.txt');
-  writeFileSync(jar, `127.0.0.1\tFALSE\t/\tFALSE\t0\tsid\tfrom-file\n127.0.0.1\tFALSE\t/home\tFALSE\t0\thomeonly\th\n127.0.0.1\tFALSE\t/\tFALSE\t0\tgone\tx\n`);
+  writeFileSync(
+    jar,
+    `127.0.0.1\tFALSE\t/\tFALSE\t0\tsid\tfrom-file\n127.0.0.1\tFALSE\t/home\tFALSE\t0\thomeonly\th\n127.0.0.1\tFALSE\t/\tFALSE\t0\tgone\tx\n`,
+  );
   seen.length = 0;
   await curl(['-L', '-b', jar, '-b', 'extra=1', `http://127.0.0.1:${plain}/login`]);
-  assert.deepEqual(seen.map((s) => [s.url, header(s, 'cookie')]), [
-    // As curl 7.88 sends them: longest path first, then longest name.
-    ['/login', ['gone=x; sid=from-file; extra=1']],
-    ['/home/inside', ['homeonly=h; fresh=f1; gone=x; sid=from-file; extra=1']],
-  ]);
+  assert.deepEqual(
+    seen.map((s) => [s.url, header(s, 'cookie')]),
+    [
+      // As curl 7.88 sends them: longest path first, then longest name.
+      ['/login', ['gone=x; sid=from-file; extra=1']],
+      ['/home/inside', ['homeonly=h; fresh=f1; gone=x; sid=from-file; extra=1']],
+    ],
+  );
   seen.length = 0;
   await curl(['-L', '-b', 'a=1', `http://127.0.0.1:${plain}/login`]);
-  assert.deepEqual(header(seen[1]!, 'cookie'), ['a=1'], 'without a cookie file, no engine: the redirect\'s cookie is not sent');
+  assert.deepEqual(
+    header(seen[1]!, 'cookie'),
+    ['a=1'],
+    "without a cookie file, no engine: the redirect's cookie is not sent",
+  );
 });
 
 test('--compressed asks for deflate, gzip, br, zstd and the answer is decoded (zstd too)', async () => {
@@ -280,17 +408,35 @@ test('--http2 negotiates HTTP/2 over TLS; without it check speaks HTTP/1.1', asy
   const h1 = await curl(['-k', `https://127.0.0.1:${h2port}/one`]);
   assert.equal(last().httpVersion, '1.1');
   assert.equal(h1.response.httpVersion, 'HTTP/1.1');
-  await assert.rejects(curl(['--http2', '-x', `http://127.0.0.1:${proxyPort}`, '-k', `https://127.0.0.1:${h2port}/`]), (e: unknown) => e instanceof UsageError && /--http2 together with a proxy .* is not supported by check/.test(e.message));
+  await assert.rejects(
+    curl(['--http2', '-x', `http://127.0.0.1:${proxyPort}`, '-k', `https://127.0.0.1:${h2port}/`]),
+    (e: unknown) =>
+      e instanceof UsageError && /--http2 together with a proxy .* is not supported by check/.test(e.message),
+  );
 });
 
 test('--tls-max 1.2 and --ciphers are what the handshake uses', async () => {
-  const ex = await curl(['-k', '--tls-max', '1.2', '--ciphers', 'ECDHE-RSA-AES128-GCM-SHA256', `https://127.0.0.1:${secure}/tls`]);
+  const ex = await curl([
+    '-k',
+    '--tls-max',
+    '1.2',
+    '--ciphers',
+    'ECDHE-RSA-AES128-GCM-SHA256',
+    `https://127.0.0.1:${secure}/tls`,
+  ]);
   assert.equal(ex.trace?.tls?.protocol, 'TLSv1.2');
   assert.equal(ex.trace?.tls?.cipher, 'ECDHE-RSA-AES128-GCM-SHA256');
 });
 
 test('--cert and --key present a client certificate', async () => {
-  await curl(['-k', '--cert', join(dir, 'client.pem'), '--key', join(dir, 'client.key'), `https://127.0.0.1:${mtls}/mtls`]);
+  await curl([
+    '-k',
+    '--cert',
+    join(dir, 'client.pem'),
+    '--key',
+    join(dir, 'client.key'),
+    `https://127.0.0.1:${mtls}/mtls`,
+  ]);
   assert.equal(last().clientCert, 'why403-client');
   await curl(['-k', `https://127.0.0.1:${mtls}/mtls`]);
   assert.equal(last().clientCert, undefined);
@@ -300,22 +446,45 @@ test('-d @FILE and -G send what curl sends', async () => {
   const f = join(dir, 'form.txt');
   writeFileSync(f, 'a=1\nb=2\n');
   await curl(['-d', `@${f}`, `http://127.0.0.1:${plain}/form`]);
-  assert.deepEqual([last().method, last().body, header(last(), 'content-type')], ['POST', 'a=1b=2', ['application/x-www-form-urlencoded']]);
+  assert.deepEqual(
+    [last().method, last().body, header(last(), 'content-type')],
+    ['POST', 'a=1b=2', ['application/x-www-form-urlencoded']],
+  );
   await curl(['-G', '--data-urlencode', 'q=a b', `http://127.0.0.1:${plain}/search`]);
   assert.deepEqual([last().method, last().url], ['GET', '/search?q=a+b']);
 });
 
 test('a route the sender cannot take through a proxy is refused by name', async () => {
-  for (const args of [['--unix-socket', socketPath], ['--interface', 'lo'], ['--connect-to', `::127.0.0.1:${plain}`], ['--resolve', `proxy.why403.test:${proxyPort}:127.0.0.1`]]) {
+  for (const args of [
+    ['--unix-socket', socketPath],
+    ['--interface', 'lo'],
+    ['--connect-to', `::127.0.0.1:${plain}`],
+    ['--resolve', `proxy.why403.test:${proxyPort}:127.0.0.1`],
+  ]) {
     const px = args[0] === '--resolve' ? `http://proxy.why403.test:${proxyPort}` : `http://127.0.0.1:${proxyPort}`;
-    await assert.rejects(curl([...args, '-x', px, `http://127.0.0.1:${plain}/`]), (e: unknown) => e instanceof UsageError && e.message.includes(`${args[0]}`) && e.message.includes('together with a proxy'), args.join(' '));
+    await assert.rejects(
+      curl([...args, '-x', px, `http://127.0.0.1:${plain}/`]),
+      (e: unknown) =>
+        e instanceof UsageError && e.message.includes(`${args[0]}`) && e.message.includes('together with a proxy'),
+      args.join(' '),
+    );
   }
 });
 
 test('a header given twice goes on two lines, as curl sends it', async () => {
   const jar = join(dir, 'jar2.txt');
   writeFileSync(jar, `127.0.0.1\tFALSE\t/\tFALSE\t0\tsid\tfrom-file\n`);
-  await curl(['-H', 'X-Twice: 1', '-H', 'X-Twice: 2', '-H', 'Cookie: own=1', '-b', jar, `http://127.0.0.1:${plain}/twice`]);
+  await curl([
+    '-H',
+    'X-Twice: 1',
+    '-H',
+    'X-Twice: 2',
+    '-H',
+    'Cookie: own=1',
+    '-b',
+    jar,
+    `http://127.0.0.1:${plain}/twice`,
+  ]);
   assert.deepEqual(header(last(), 'x-twice'), ['1', '2']);
   assert.deepEqual(header(last(), 'cookie'), ['sid=from-file', 'own=1']);
 });

@@ -86,7 +86,11 @@ export interface Route {
 const defaultPort = (protocol: string) => (protocol === 'https:' ? 443 : 80);
 
 /** Where a connection to host:port really goes under --connect-to and --resolve. */
-export function connectTarget(route: Route | undefined, host: string, port: number): { host: string; port: number; via?: string } {
+export function connectTarget(
+  route: Route | undefined,
+  host: string,
+  port: number,
+): { host: string; port: number; via?: string } {
   let h = host.toLowerCase();
   let p = port;
   const via: string[] = [];

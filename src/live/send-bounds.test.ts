@@ -32,7 +32,9 @@ const MB = 1024 * 1024;
 const gzipMember = zlib.gzipSync(Buffer.alloc(10 * MB), { level: 9 });
 const gzipBomb = Buffer.concat(Array.from({ length: 100 }, () => gzipMember));
 // 256 MB of zeros in a few hundred bytes of brotli.
-const brBomb = zlib.brotliCompressSync(Buffer.alloc(256 * MB), { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 5 } });
+const brBomb = zlib.brotliCompressSync(Buffer.alloc(256 * MB), {
+  params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 5 },
+});
 // zstd frames concatenate: 100 × 10 MB.
 const zstdFrame = zlib.zstdCompressSync(Buffer.alloc(10 * MB));
 const zstdBomb = Buffer.concat(Array.from({ length: 100 }, () => zstdFrame));
@@ -40,7 +42,9 @@ const lines = Array.from({ length: 12000 }, (_, i) => `line ${i} ${(i * 7919) % 
 
 function listen(server: net.Server): Promise<string> {
   servers.push(server);
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(`127.0.0.1:${(server.address() as AddressInfo).port}`)));
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () => resolve(`127.0.0.1:${(server.address() as AddressInfo).port}`)),
+  );
 }
 
 function count(url: string) {
@@ -52,7 +56,8 @@ before(async () => {
     http.createServer((req, res) => {
       const url = req.url!;
       count(url);
-      const denied = (headers: http.OutgoingHttpHeaders, body: Buffer | string) => res.writeHead(403, { 'content-type': 'text/plain', ...headers }).end(body);
+      const denied = (headers: http.OutgoingHttpHeaders, body: Buffer | string) =>
+        res.writeHead(403, { 'content-type': 'text/plain', ...headers }).end(body);
       if (url === '/gzip-bomb') return denied({ 'content-encoding': 'gzip' }, gzipBomb);
       if (url === '/br-bomb') return denied({ 'content-encoding': 'br' }, brBomb);
       if (url === '/zstd-bomb') return denied({ 'content-encoding': 'zstd' }, zstdBomb);
@@ -62,9 +67,19 @@ before(async () => {
         res.write(gzipMember);
         return;
       }
-      if (url === '/gzip-br') return res.writeHead(403, { 'content-type': 'application/json', 'content-encoding': 'gzip, br' }).end(zlib.brotliCompressSync(zlib.gzipSync('{"error":"forbidden"}')));
+      if (url === '/gzip-br')
+        return res
+          .writeHead(403, { 'content-type': 'application/json', 'content-encoding': 'gzip, br' })
+          .end(zlib.brotliCompressSync(zlib.gzipSync('{"error":"forbidden"}')));
       // A gzip header and then 2 MB of empty stored blocks: bytes that decode to nothing.
-      if (url === '/gzip-empty-blocks') return denied({ 'content-encoding': 'gzip' }, Buffer.concat([Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3]), Buffer.alloc(400_000 * 5, Buffer.from([0, 0, 0, 0xff, 0xff]))]));
+      if (url === '/gzip-empty-blocks')
+        return denied(
+          { 'content-encoding': 'gzip' },
+          Buffer.concat([
+            Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3]),
+            Buffer.alloc(400_000 * 5, Buffer.from([0, 0, 0, 0xff, 0xff])),
+          ]),
+        );
       if (url === '/exact') return denied({ 'content-encoding': 'gzip' }, zlib.gzipSync('a'.repeat(1000)));
       if (url === '/not-gzip') return denied({ 'content-encoding': 'gzip' }, 'forbidden, and not gzip at all');
       if (url === '/not-gzip-big') return denied({ 'content-encoding': 'gzip' }, 'x'.repeat(100_000));
@@ -108,8 +123,13 @@ before(async () => {
         const path = got.split(' ')[1];
         count(`overflow:${path}`);
         const n = path === '/big' ? 1000 : 4000;
-        const cookies = Array.from({ length: n }, (_, i) => `Set-Cookie: tracking${i}=${'v'.repeat(80)}; Path=/\r\n`).join('');
-        socket.end(`${path === '/huge-after-103' ? 'HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n' : ''}HTTP/1.1 403 Forbidden\r\nServer: bigheaders\r\nContent-Type: text/plain\r\n${cookies}Content-Length: 9\r\n\r\nforbidden`);
+        const cookies = Array.from(
+          { length: n },
+          (_, i) => `Set-Cookie: tracking${i}=${'v'.repeat(80)}; Path=/\r\n`,
+        ).join('');
+        socket.end(
+          `${path === '/huge-after-103' ? 'HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n' : ''}HTTP/1.1 403 Forbidden\r\nServer: bigheaders\r\nContent-Type: text/plain\r\n${cookies}Content-Length: 9\r\n\r\nforbidden`,
+        );
       });
     }),
   );
@@ -120,14 +140,23 @@ after(() => {
   for (const s of servers) (s as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
 });
 
-const get = (path: string, headers: { name: string; value: string }[] = [], host = base) => ({ method: 'GET', url: `http://${host}${path}`, headers });
+const get = (path: string, headers: { name: string; value: string }[] = [], host = base) => ({
+  method: 'GET',
+  url: `http://${host}${path}`,
+  headers,
+});
 
 test('a gzip bomb keeps exactly --max-body decoded bytes and says the body was cut', async () => {
   const ex = await sendRequest(get('/gzip-bomb'), { env: {} });
   assert.equal(ex.response.content.text!.length, 262144);
   assert.equal(ex.response.content.text, '\0'.repeat(262144));
   assert.equal(ex.response.content.truncated, true);
-  assert.ok(ex.notes?.some((n) => /The body was cut: it decodes \(Content-Encoding: gzip\) to more than the 262144 bytes kept/.test(n)), String(ex.notes));
+  assert.ok(
+    ex.notes?.some((n) =>
+      /The body was cut: it decodes \(Content-Encoding: gzip\) to more than the 262144 bytes kept/.test(n),
+    ),
+    String(ex.notes),
+  );
   const small = await sendRequest(get('/gzip-bomb'), { env: {}, maxBody: 1000 });
   assert.equal(small.response.content.text!.length, 1000);
 });
@@ -137,7 +166,10 @@ test('brotli and zstd bombs are cut at the limit too', async () => {
     const ex = await sendRequest(get(path), { env: {}, maxBody: 5000 });
     assert.equal(ex.response.content.text!.length, 5000, path);
     assert.equal(ex.response.content.truncated, true, path);
-    assert.ok(ex.notes?.some((n) => n.includes('The body was cut')), path);
+    assert.ok(
+      ex.notes?.some((n) => n.includes('The body was cut')),
+      path,
+    );
   }
 });
 
@@ -148,8 +180,11 @@ test('a bomb that never ends is not waited for', async () => {
   assert.ok(Date.now() - t0 < 2500, `took ${Date.now() - t0} ms`);
 });
 
-test('memory stays near the limit whatever the body expands to (a child process)', { skip: process.platform !== 'linux' && 'reads /proc/self/status' }, async () => {
-  const script = `
+test(
+  'memory stays near the limit whatever the body expands to (a child process)',
+  { skip: process.platform !== 'linux' && 'reads /proc/self/status' },
+  async () => {
+    const script = `
     import { readFileSync } from 'node:fs';
     import { sendRequest } from ${JSON.stringify(new URL('./send.ts', import.meta.url).href)};
     const kept = [];
@@ -161,15 +196,21 @@ test('memory stays near the limit whatever the body expands to (a child process)
       rss.push(Number(/VmHWM:\\s+(\\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))[1]) / 1024);
     }
     console.log(JSON.stringify({ kept, rss }));`;
-  const out = await new Promise<string>((resolve, reject) =>
-    execFile(process.execPath, ['--input-type=module', '-e', script], { cwd: root, timeout: 30000 }, (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout))),
-  );
-  const { kept, rss } = JSON.parse(out) as { kept: number[]; rss: number[] };
-  const maxRssMB = Math.max(...rss);
-  assert.deepEqual(kept, [262144, 262144, 262144]);
-  // 1 GB, 256 MB and 1 GB decoded: unbounded, any one of them is far above this.
-  assert.ok(maxRssMB < 200, `peak RSS after each: ${rss.join(', ')} MB`);
-});
+    const out = await new Promise<string>((resolve, reject) =>
+      execFile(
+        process.execPath,
+        ['--input-type=module', '-e', script],
+        { cwd: root, timeout: 30000 },
+        (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout)),
+      ),
+    );
+    const { kept, rss } = JSON.parse(out) as { kept: number[]; rss: number[] };
+    const maxRssMB = Math.max(...rss);
+    assert.deepEqual(kept, [262144, 262144, 262144]);
+    // 1 GB, 256 MB and 1 GB decoded: unbounded, any one of them is far above this.
+    assert.ok(maxRssMB < 200, `peak RSS after each: ${rss.join(', ')} MB`);
+  },
+);
 
 test('several codings are undone in order; a body of exactly the limit is whole', async () => {
   const both = await sendRequest(get('/gzip-br'), { env: {} });
@@ -178,7 +219,14 @@ test('several codings are undone in order; a body of exactly the limit is whole'
   const empty = await sendRequest(get('/gzip-empty-blocks'), { env: {}, maxBody: 1000 });
   assert.equal(empty.response.content.text, '');
   assert.equal(empty.response.content.truncated, true);
-  assert.ok(empty.notes?.some((n) => /^The body was cut: .+ KB of it \(Content-Encoding: gzip\) was read without decoding to more than 0 bytes/.test(n)), String(empty.notes));
+  assert.ok(
+    empty.notes?.some((n) =>
+      /^The body was cut: .+ KB of it \(Content-Encoding: gzip\) was read without decoding to more than 0 bytes/.test(
+        n,
+      ),
+    ),
+    String(empty.notes),
+  );
   const exact = await sendRequest(get('/exact'), { env: {}, maxBody: 1000 });
   assert.equal(exact.response.content.text, 'a'.repeat(1000));
   assert.equal(exact.response.content.truncated, undefined);
@@ -191,22 +239,41 @@ test('several codings are undone in order; a body of exactly the limit is whole'
 test('a body that does not decode is kept as received, bounded, and the report says so', async () => {
   const ex = await sendRequest(get('/not-gzip'), { env: {} });
   assert.equal(ex.response.content.text, 'forbidden, and not gzip at all');
-  assert.ok(ex.notes?.some((n) => /Content-Encoding: gzip but does not decode \(.+\): it is kept as received\.$/.test(n)), String(ex.notes));
+  assert.ok(
+    ex.notes?.some((n) => /Content-Encoding: gzip but does not decode \(.+\): it is kept as received\.$/.test(n)),
+    String(ex.notes),
+  );
   const big = await sendRequest(get('/not-gzip-big'), { env: {}, maxBody: 1000 });
   assert.equal(big.response.content.text, 'x'.repeat(1000));
   assert.equal(big.response.content.truncated, true);
-  assert.ok(big.notes?.some((n) => n.includes('kept as received, cut at 1000 bytes')), String(big.notes));
+  assert.ok(
+    big.notes?.some((n) => n.includes('kept as received, cut at 1000 bytes')),
+    String(big.notes),
+  );
   const corrupt = await sendRequest(get('/gzip-corrupt'), { env: {} });
   const text = corrupt.response.content.text!;
-  assert.ok(text.length > 1000 && lines.startsWith(text) && text.length < lines.length, `${text.length} of ${lines.length}`);
+  assert.ok(
+    text.length > 1000 && lines.startsWith(text) && text.length < lines.length,
+    `${text.length} of ${lines.length}`,
+  );
   assert.equal(corrupt.response.content.truncated, true);
-  assert.ok(corrupt.notes?.some((n) => /^The body \(Content-Encoding: gzip\) decoded to .+ KB and then failed \(.+\): the decoded part is kept\.$/.test(n)), String(corrupt.notes));
+  assert.ok(
+    corrupt.notes?.some((n) =>
+      /^The body \(Content-Encoding: gzip\) decoded to .+ KB and then failed \(.+\): the decoded part is kept\.$/.test(
+        n,
+      ),
+    ),
+    String(corrupt.notes),
+  );
 });
 
 test('the terminal and Markdown reports say the body was cut', async () => {
   const report = await checkRequest(get('/gzip-bomb'), { env: {}, probes: false, maxBody: 4096 });
   const flat = (s: string) => s.replace(/\s+/g, ' ');
-  assert.match(flat(renderTerminal(report)), /The body was cut: it decodes \(Content-Encoding: gzip\) to more than the 4096 bytes kept/);
+  assert.match(
+    flat(renderTerminal(report)),
+    /The body was cut: it decodes \(Content-Encoding: gzip\) to more than the 4096 bytes kept/,
+  );
   assert.match(renderMarkdown(report), /The body was cut/);
 });
 
@@ -224,9 +291,15 @@ test('X-Api-Key and every other secret header stop at a redirect to another orig
   assert.equal(cross.response.status, 403);
   assert.equal(atOther.length, 1);
   const h = atOther[0].headers;
-  for (const name of ['x-api-key', 'authorization', 'x-auth-token', 'x-custom-secret', 'cookie']) assert.equal(h[name], undefined, `${name} reached the other origin`);
+  for (const name of ['x-api-key', 'authorization', 'x-auth-token', 'x-custom-secret', 'cookie'])
+    assert.equal(h[name], undefined, `${name} reached the other origin`);
   assert.equal(h.accept, 'text/plain', 'a header that is no secret follows');
-  assert.ok(cross.notes?.some((n) => n.includes('X-Api-Key, Authorization, X-Auth-Token, X-Custom-Secret, Cookie were not sent on')), String(cross.notes));
+  assert.ok(
+    cross.notes?.some((n) =>
+      n.includes('X-Api-Key, Authorization, X-Auth-Token, X-Custom-Secret, Cookie were not sent on'),
+    ),
+    String(cross.notes),
+  );
   assert.ok(!cross.request!.headers.some((x) => x.name === 'X-Api-Key'));
   // Same origin: they follow.
   atOther.length = 0;
@@ -249,7 +322,12 @@ test('100 KB of response headers are read and diagnosed, with a note on their si
   const ex = await sendRequest(get('/big', [], overflow), { env: {} });
   assert.equal(ex.response.status, 403);
   assert.equal(ex.response.content.text, 'forbidden');
-  assert.ok(ex.notes?.some((n) => /^The response's headers are \d+(\.\d)? KB, more than the 16 KB .*1000 of them are Set-Cookie/.test(n)), String(ex.notes));
+  assert.ok(
+    ex.notes?.some((n) =>
+      /^The response's headers are \d+(\.\d)? KB, more than the 16 KB .*1000 of them are Set-Cookie/.test(n),
+    ),
+    String(ex.notes),
+  );
 });
 
 test('headers past the limit: the status line and headers received are diagnosed, not a network failure', async () => {
@@ -277,7 +355,12 @@ test('a redirect loop is stopped and said, in the report and the terminal', asyn
   assert.equal(hits.get('/loop/b'), 1);
   const a = `http://${base}/loop/a`;
   const b = `http://${base}/loop/b`;
-  assert.ok(report.notes.some((n) => n.includes(`Redirect loop: ${a} → ${b} → ${a}`) && n.includes('stopped after 1 redirect (limit 5)')), String(report.notes));
+  assert.ok(
+    report.notes.some(
+      (n) => n.includes(`Redirect loop: ${a} → ${b} → ${a}`) && n.includes('stopped after 1 redirect (limit 5)'),
+    ),
+    String(report.notes),
+  );
   assert.match(renderTerminal(report, { width: 200 }), /Redirect loop: .*loop\/a → .*loop\/b → .*loop\/a/);
 });
 
@@ -287,9 +370,19 @@ test('the hop limit is said: stopped after N redirects (limit N)', async () => {
   assert.equal(ex.response.status, 302);
   assert.equal(ex.trace!.redirects.length, 6);
   assert.equal([...hits.keys()].filter((k) => k.startsWith('/chain/')).length, 6);
-  assert.ok(ex.notes?.some((n) => n.startsWith(`Following stopped after 5 redirects (limit 5): the answer shown is the 302 to http://${base}/chain/6, not followed.`)), String(ex.notes));
+  assert.ok(
+    ex.notes?.some((n) =>
+      n.startsWith(
+        `Following stopped after 5 redirects (limit 5): the answer shown is the 302 to http://${base}/chain/6, not followed.`,
+      ),
+    ),
+    String(ex.notes),
+  );
   const two = await sendRequest(get('/chain/0'), { env: {}, maxRedirects: 2 });
-  assert.ok(two.notes?.some((n) => n.includes('stopped after 2 redirects (limit 2)')), String(two.notes));
+  assert.ok(
+    two.notes?.some((n) => n.includes('stopped after 2 redirects (limit 2)')),
+    String(two.notes),
+  );
   const none = await sendRequest(get('/chain/0'), { env: {}, followRedirects: false });
   assert.equal(none.notes, undefined, 'not following by choice is no limit');
 });
@@ -297,12 +390,19 @@ test('the hop limit is said: stopped after N redirects (limit N)', async () => {
 test('check in a child process: exit code and terminal lines for the loop and the oversized headers', async () => {
   const run = (args: string[]) =>
     new Promise<{ code: number; stdout: string }>((resolve) =>
-      execFile(process.execPath, [`${root}src/cli/bin.ts`, 'check', '--no-probes', ...args], { cwd: root, timeout: 30000, env: { ...process.env, NO_COLOR: '1', HTTP_PROXY: '', http_proxy: '' } }, (err, stdout) =>
-        resolve({ code: err ? Number((err as { code?: number }).code) : 0, stdout: stdout.replace(/\s+/g, ' ') }),
+      execFile(
+        process.execPath,
+        [`${root}src/cli/bin.ts`, 'check', '--no-probes', ...args],
+        { cwd: root, timeout: 30000, env: { ...process.env, NO_COLOR: '1', HTTP_PROXY: '', http_proxy: '' } },
+        (err, stdout) =>
+          resolve({ code: err ? Number((err as { code?: number }).code) : 0, stdout: stdout.replace(/\s+/g, ' ') }),
       ),
     );
   const loop = await run([`http://${base}/loop/a`]);
-  assert.match(loop.stdout, /Redirect loop: \S+loop\/a → \S+loop\/b → \S+loop\/a\. Following stopped after 1 redirect \(limit 5\)/);
+  assert.match(
+    loop.stdout,
+    /Redirect loop: \S+loop\/a → \S+loop\/b → \S+loop\/a\. Following stopped after 1 redirect \(limit 5\)/,
+  );
   const huge = await run([`http://${overflow}/huge`]);
   assert.notEqual(huge.code, 3);
   assert.match(huge.stdout, /403 Forbidden/);

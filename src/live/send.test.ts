@@ -21,7 +21,9 @@ const servers: net.Server[] = [];
 
 function listen(server: net.Server): Promise<string> {
   servers.push(server);
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(`127.0.0.1:${(server.address() as AddressInfo).port}`)));
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () => resolve(`127.0.0.1:${(server.address() as AddressInfo).port}`)),
+  );
 }
 
 before(async () => {
@@ -30,15 +32,20 @@ before(async () => {
     if (req.url === '/redirect-same') return res.writeHead(302, { location: '/denied' }).end();
     if (req.url === '/redirect-other') return res.writeHead(302, { location: `http://${other}/denied` }).end();
     if (req.url === '/big') return res.writeHead(200, { 'content-type': 'text/plain' }).end('x'.repeat(100_000));
-    if (req.url === '/gzip') return res.writeHead(403, { 'content-type': 'application/json', 'content-encoding': 'gzip' }).end(zlib.gzipSync('{"error":"forbidden"}'));
+    if (req.url === '/gzip')
+      return res
+        .writeHead(403, { 'content-type': 'application/json', 'content-encoding': 'gzip' })
+        .end(zlib.gzipSync('{"error":"forbidden"}'));
     if (req.url === '/slow') return setTimeout(() => res.end('late'), 3000);
     res.writeHead(403, { 'content-type': 'text/plain', server: 'test' }).end('forbidden');
   });
   base = await listen(app);
-  other = await listen(http.createServer((req, res) => {
-    seen.push({ url: `other:${req.url}`, auth: req.headers.authorization, cookie: req.headers.cookie });
-    res.writeHead(403).end('no');
-  }));
+  other = await listen(
+    http.createServer((req, res) => {
+      seen.push({ url: `other:${req.url}`, auth: req.headers.authorization, cookie: req.headers.cookie });
+      res.writeHead(403).end('no');
+    }),
+  );
 });
 after(() => {
   for (const s of servers) s.close();
@@ -46,7 +53,10 @@ after(() => {
 });
 
 test('records status, headers, remote address and timings', async () => {
-  const ex = await sendRequest({ method: 'GET', url: `http://${base}/denied`, headers: [{ name: 'Accept', value: 'text/plain' }] }, { env: {} });
+  const ex = await sendRequest(
+    { method: 'GET', url: `http://${base}/denied`, headers: [{ name: 'Accept', value: 'text/plain' }] },
+    { env: {} },
+  );
   assert.equal(ex.response.status, 403);
   assert.equal(ex.response.statusText, 'Forbidden');
   assert.equal(ex.response.content.text, 'forbidden');
@@ -59,9 +69,15 @@ test('records status, headers, remote address and timings', async () => {
 
 test('follows redirects for GET, dropping credentials across origins', async () => {
   seen.length = 0;
-  const headers = [{ name: 'Authorization', value: 'Bearer abc' }, { name: 'Cookie', value: 'a=b' }];
+  const headers = [
+    { name: 'Authorization', value: 'Bearer abc' },
+    { name: 'Cookie', value: 'a=b' },
+  ];
   const same = await sendRequest({ method: 'GET', url: `http://${base}/redirect-same`, headers }, { env: {} });
-  assert.deepEqual(same.trace!.redirects.map((r) => r.status), [302, 403]);
+  assert.deepEqual(
+    same.trace!.redirects.map((r) => r.status),
+    [302, 403],
+  );
   assert.equal(seen[1].auth, 'Bearer abc', 'same origin keeps the credential');
   seen.length = 0;
   const cross = await sendRequest({ method: 'GET', url: `http://${base}/redirect-other`, headers }, { env: {} });
@@ -69,12 +85,23 @@ test('follows redirects for GET, dropping credentials across origins', async () 
   assert.equal(seen[1].url, 'other:/denied');
   assert.equal(seen[1].auth, undefined, 'another origin does not get the credential');
   assert.equal(seen[1].cookie, undefined);
-  const noFollow = await sendRequest({ method: 'GET', url: `http://${base}/redirect-same`, headers: [] }, { env: {}, followRedirects: false });
+  const noFollow = await sendRequest(
+    { method: 'GET', url: `http://${base}/redirect-same`, headers: [] },
+    { env: {}, followRedirects: false },
+  );
   assert.equal(noFollow.response.status, 302);
 });
 
 test('never follows a redirect for a method that is not GET or HEAD', async () => {
-  const ex = await sendRequest({ method: 'POST', url: `http://${base}/redirect-same`, headers: [], postData: { mimeType: 'text/plain', text: 'x' } }, { env: {} });
+  const ex = await sendRequest(
+    {
+      method: 'POST',
+      url: `http://${base}/redirect-same`,
+      headers: [],
+      postData: { mimeType: 'text/plain', text: 'x' },
+    },
+    { env: {} },
+  );
   assert.equal(ex.response.status, 302);
 });
 
@@ -82,7 +109,10 @@ test('keeps the body up to the limit and decodes gzip', async () => {
   const big = await sendRequest({ method: 'GET', url: `http://${base}/big`, headers: [] }, { env: {}, maxBody: 1000 });
   assert.equal(big.response.content.text!.length, 1000);
   assert.equal(big.response.content.truncated, true);
-  const gz = await sendRequest({ method: 'GET', url: `http://${base}/gzip`, headers: [{ name: 'Accept-Encoding', value: 'gzip' }] }, { env: {} });
+  const gz = await sendRequest(
+    { method: 'GET', url: `http://${base}/gzip`, headers: [{ name: 'Accept-Encoding', value: 'gzip' }] },
+    { env: {} },
+  );
   assert.equal(gz.response.content.text, '{"error":"forbidden"}');
 });
 
@@ -90,8 +120,15 @@ test('network failures become one-line NetworkErrors with exit code 3', async ()
   const closed = net.createServer();
   const addr = await listen(closed);
   closed.close();
-  await assert.rejects(sendRequest({ method: 'GET', url: `http://${addr}/`, headers: [] }, { env: {} }), (e: unknown) => e instanceof NetworkError && e.code === 'W403_CONNECT' && e.exitCode === 3 && !e.message.includes('\n'));
-  await assert.rejects(sendRequest({ method: 'GET', url: `http://${base}/slow`, headers: [] }, { env: {}, timeoutMs: 300 }), (e: unknown) => e instanceof NetworkError && e.code === 'W403_TIMEOUT');
+  await assert.rejects(
+    sendRequest({ method: 'GET', url: `http://${addr}/`, headers: [] }, { env: {} }),
+    (e: unknown) =>
+      e instanceof NetworkError && e.code === 'W403_CONNECT' && e.exitCode === 3 && !e.message.includes('\n'),
+  );
+  await assert.rejects(
+    sendRequest({ method: 'GET', url: `http://${base}/slow`, headers: [] }, { env: {}, timeoutMs: 300 }),
+    (e: unknown) => e instanceof NetworkError && e.code === 'W403_TIMEOUT',
+  );
 });
 
 test('goes through HTTP_PROXY (absolute form for http, as curl does), and says so; NO_PROXY bypasses it', async () => {
@@ -101,8 +138,14 @@ test('goes through HTTP_PROXY (absolute form for http, as curl does), and says s
   const viaProxy = await sendRequest({ method: 'GET', url: `http://${base}/denied`, headers: [] }, { env });
   assert.equal(viaProxy.response.status, 403);
   assert.equal(viaProxy.trace?.proxy?.used, true);
-  assert.deepEqual(proxied.map((r) => r.target), [`http://${base}/denied`]);
-  const bypass = await sendRequest({ method: 'GET', url: `http://${base}/denied`, headers: [] }, { env: { ...env, NO_PROXY: '127.0.0.1' } });
+  assert.deepEqual(
+    proxied.map((r) => r.target),
+    [`http://${base}/denied`],
+  );
+  const bypass = await sendRequest(
+    { method: 'GET', url: `http://${base}/denied`, headers: [] },
+    { env: { ...env, NO_PROXY: '127.0.0.1' } },
+  );
   assert.equal(bypass.trace?.proxy?.used, false);
   assert.match(bypass.trace!.proxy!.reason, /NO_PROXY/);
   assert.equal(proxied.length, 1);
@@ -121,10 +164,34 @@ test('proxy decision follows curl: lower case wins, NO_PROXY suffixes and ports'
 test('TLS: records protocol and certificate subject; an unverifiable certificate is a TLS error', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'why403-tls-'));
   try {
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=why403-test', '-keyout', join(dir, 'k.pem'), '-out', join(dir, 'c.pem')], { stdio: 'ignore' });
-    const server = https.createServer({ key: readFileSync(join(dir, 'k.pem')), cert: readFileSync(join(dir, 'c.pem')) }, (_q, r) => r.writeHead(403).end('nope'));
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=why403-test',
+        '-keyout',
+        join(dir, 'k.pem'),
+        '-out',
+        join(dir, 'c.pem'),
+      ],
+      { stdio: 'ignore' },
+    );
+    const server = https.createServer(
+      { key: readFileSync(join(dir, 'k.pem')), cert: readFileSync(join(dir, 'c.pem')) },
+      (_q, r) => r.writeHead(403).end('nope'),
+    );
     const addr = await listen(server);
-    await assert.rejects(sendRequest({ method: 'GET', url: `https://${addr}/`, headers: [] }, { env: {} }), (e: unknown) => e instanceof NetworkError && e.code === 'W403_TLS');
+    await assert.rejects(
+      sendRequest({ method: 'GET', url: `https://${addr}/`, headers: [] }, { env: {} }),
+      (e: unknown) => e instanceof NetworkError && e.code === 'W403_TLS',
+    );
     const ex = await sendRequest({ method: 'GET', url: `https://${addr}/`, headers: [] }, { env: {}, insecure: true });
     assert.equal(ex.response.status, 403);
     assert.match(ex.trace!.tls!.protocol!, /^TLSv1\.[23]$/);

@@ -87,7 +87,13 @@ const round = (n: number) => Math.round(n * 10) / 10;
 
 function describeCert(cert: tls.PeerCertificate | undefined): { subject?: string; issuer?: string; validTo?: string } {
   if (!cert || !Object.keys(cert).length) return {};
-  const name = (o: Record<string, unknown> | undefined) => (o ? ['CN', 'O'].map((k) => o[k]).filter(Boolean).join(', ') : undefined);
+  const name = (o: Record<string, unknown> | undefined) =>
+    o
+      ? ['CN', 'O']
+          .map((k) => o[k])
+          .filter(Boolean)
+          .join(', ')
+      : undefined;
   return { subject: name(cert.subject as never), issuer: name(cert.issuer as never), validTo: cert.valid_to };
 }
 
@@ -140,14 +146,25 @@ function recordingAgent(info: ConnInfo, insecure: boolean, timeoutMs: number, ro
         if (info.alpn !== 'h2') recordHead(socket, info, MAX_HEADER_SIZE + 8 * 1024);
         cb(null, socket);
       };
-      const timer = setTimeout(() => finish(Object.assign(new Error(`connect timed out after ${timeoutMs} ms`), { code: 'UND_ERR_CONNECT_TIMEOUT' })), timeoutMs);
+      const timer = setTimeout(
+        () =>
+          finish(
+            Object.assign(new Error(`connect timed out after ${timeoutMs} ms`), { code: 'UND_ERR_CONNECT_TIMEOUT' }),
+          ),
+        timeoutMs,
+      );
       try {
         if (route?.unixSocket) {
           raw = net.connect({ path: (route.unixSocket.abstract ? '\0' : '') + route.unixSocket.path });
         } else {
           const to = connectTarget(route, name, port);
           const localAddress = route?.interface ? localAddressFor(route.interface, route.family, to.host) : undefined;
-          raw = net.connect({ host: to.host, port: to.port, ...(route?.family ? { family: route.family } : {}), ...(localAddress ? { localAddress } : {}) });
+          raw = net.connect({
+            host: to.host,
+            port: to.port,
+            ...(route?.family ? { family: route.family } : {}),
+            ...(localAddress ? { localAddress } : {}),
+          });
         }
       } catch (e) {
         socket = undefined as unknown as net.Socket;
@@ -161,11 +178,21 @@ function recordingAgent(info: ConnInfo, insecure: boolean, timeoutMs: number, ro
       raw.once('error', (e) => finish(e));
       if (opts.protocol === 'https:') {
         const alpn = route?.tls?.alpn === false ? undefined : route?.http2 ? ['h2', 'http/1.1'] : ['http/1.1'];
-        const t = tls.connect({ socket: raw, servername: opts.servername ?? (net.isIP(name) ? undefined : name), host: name, ...tlsOptions(route, insecure), ...(alpn ? { ALPNProtocols: alpn } : {}) });
+        const t = tls.connect({
+          socket: raw,
+          servername: opts.servername ?? (net.isIP(name) ? undefined : name),
+          host: name,
+          ...tlsOptions(route, insecure),
+          ...(alpn ? { ALPNProtocols: alpn } : {}),
+        });
         socket = t;
         t.once('secureConnect', () => {
           info.tls_ms = round(performance.now() - start - (info.connect ?? 0));
-          info.tls = { protocol: t.getProtocol() ?? undefined, cipher: t.getCipher()?.name, ...describeCert(t.getPeerCertificate()) };
+          info.tls = {
+            protocol: t.getProtocol() ?? undefined,
+            cipher: t.getCipher()?.name,
+            ...describeCert(t.getPeerCertificate()),
+          };
           if (t.alpnProtocol) info.alpn = t.alpnProtocol;
           finish(null);
         });
@@ -183,7 +210,9 @@ function assertProxyRoute(route: Route | undefined, proxyUrl: string): void {
   if (!route) return;
   const p = new URL(proxyUrl);
   const bad = (what: string) => {
-    throw new UsageError(`${what} together with a proxy (${shownProxy(proxyUrl)}) is not supported by check; run without one of them`);
+    throw new UsageError(
+      `${what} together with a proxy (${shownProxy(proxyUrl)}) is not supported by check; run without one of them`,
+    );
   };
   if (p.protocol !== 'http:') bad(`a ${p.protocol.replace(/:$/, '')}:// proxy`);
   if (route.unixSocket) bad(route.unixSocket.abstract ? '--abstract-unix-socket' : '--unix-socket');
@@ -204,7 +233,13 @@ export function toHeaderList(raw: Record<string, string | string[] | undefined>)
 }
 
 export function networkError(err: unknown, url: string, timeoutMs: number, proxyUrl?: string): NetworkError {
-  const e = err as { code?: string; message?: string; address?: string; port?: number; cause?: { code?: string; message?: string; address?: string; port?: number } };
+  const e = err as {
+    code?: string;
+    message?: string;
+    address?: string;
+    port?: number;
+    cause?: { code?: string; message?: string; address?: string; port?: number };
+  };
   const code = e.code ?? e.cause?.code ?? '';
   const target = (() => {
     try {
@@ -219,26 +254,68 @@ export function networkError(err: unknown, url: string, timeoutMs: number, proxy
   const proxyHost = proxyUrl ? new URL(proxyUrl).host : undefined;
   const atProxy = proxyHost !== undefined && failed !== undefined && `${failed}:${failedPort}` === proxyHost;
   const shown = proxyUrl ? shownProxy(proxyUrl) : undefined;
-  const host = atProxy ? `the proxy ${shown} (for ${target})` : proxyUrl ? `${target} (through the proxy ${shown})` : target;
-  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return new NetworkError(`${host}: the host name does not resolve (${code}); check the URL and your DNS`, 'W403_DNS', { cause: err });
-  if (code === 'ECONNREFUSED') return new NetworkError(`${host}: connection refused; nothing is listening there`, 'W403_CONNECT', { cause: err });
-  if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET') return new NetworkError(`${host}: the connection was closed before a response arrived (${code})`, 'W403_CONNECT', { cause: err });
+  const host = atProxy
+    ? `the proxy ${shown} (for ${target})`
+    : proxyUrl
+      ? `${target} (through the proxy ${shown})`
+      : target;
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN')
+    return new NetworkError(
+      `${host}: the host name does not resolve (${code}); check the URL and your DNS`,
+      'W403_DNS',
+      { cause: err },
+    );
+  if (code === 'ECONNREFUSED')
+    return new NetworkError(`${host}: connection refused; nothing is listening there`, 'W403_CONNECT', { cause: err });
+  if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET')
+    return new NetworkError(`${host}: the connection was closed before a response arrived (${code})`, 'W403_CONNECT', {
+      cause: err,
+    });
   if (code === 'UND_ERR_HEADERS_OVERFLOW')
-    return new NetworkError(`${host}: the server sent more response headers than the client reads (its header size limit), so neither status nor body could be kept; a proxy or server limit often answers 431, 400 or 403 for header blocks this large`, 'W403_HEADERS_OVERFLOW', { cause: err });
+    return new NetworkError(
+      `${host}: the server sent more response headers than the client reads (its header size limit), so neither status nor body could be kept; a proxy or server limit often answers 431, 400 or 403 for header blocks this large`,
+      'W403_HEADERS_OVERFLOW',
+      { cause: err },
+    );
   if (/TIMEOUT/.test(code) || code === 'ETIMEDOUT' || (e.message ?? '').includes('aborted due to timeout'))
-    return new NetworkError(`${host}: no response within ${timeoutMs} ms (raise it with --timeout)`, 'W403_TIMEOUT', { cause: err });
+    return new NetworkError(`${host}: no response within ${timeoutMs} ms (raise it with --timeout)`, 'W403_TIMEOUT', {
+      cause: err,
+    });
   if (/CERT|SSL|TLS|SELF_SIGNED|ERR_TLS/i.test(code) || /certificate|SSL|TLS/i.test(e.message ?? ''))
-    return new NetworkError(`${host}: TLS failed: ${e.message ?? code} (--insecure skips certificate verification for diagnosis)`, 'W403_TLS', { cause: err });
-  return new NetworkError(`${host}: request failed: ${e.message ?? String(err)}${code ? ` (${code})` : ''}`, 'W403_NETWORK', { cause: err });
+    return new NetworkError(
+      `${host}: TLS failed: ${e.message ?? code} (--insecure skips certificate verification for diagnosis)`,
+      'W403_TLS',
+      { cause: err },
+    );
+  return new NetworkError(
+    `${host}: request failed: ${e.message ?? String(err)}${code ? ` (${code})` : ''}`,
+    'W403_NETWORK',
+    { cause: err },
+  );
 }
 
-export const isText = (ct: string) => /^(text\/|application\/(.+\+)?(json|xml|problem\+json|javascript|x-www-form-urlencoded))/i.test(ct) || ct === '';
+export const isText = (ct: string) =>
+  /^(text\/|application\/(.+\+)?(json|xml|problem\+json|javascript|x-www-form-urlencoded))/i.test(ct) || ct === '';
 
-function tunnelRefusal(req: ExchangeRequest, current: ExchangeRequest, target: URL, status: number, proxy: ReturnType<typeof proxyFor>, started: Date, t0: number): Exchange {
+function tunnelRefusal(
+  req: ExchangeRequest,
+  current: ExchangeRequest,
+  target: URL,
+  status: number,
+  proxy: ReturnType<typeof proxyFor>,
+  started: Date,
+  t0: number,
+): Exchange {
   const port = target.port || (target.protocol === 'https:' ? '443' : '80');
   return {
     request: { ...current, url: target.href, httpVersion: 'HTTP/1.1' },
-    response: { status, statusText: '', httpVersion: 'HTTP/1.1', headers: [], content: { size: 0, mimeType: '', text: '' } },
+    response: {
+      status,
+      statusText: '',
+      httpVersion: 'HTTP/1.1',
+      headers: [],
+      content: { size: 0, mimeType: '', text: '' },
+    },
     startedDateTime: started.toISOString(),
     trace: {
       redirects: [{ url: target.href, status }],
@@ -246,7 +323,9 @@ function tunnelRefusal(req: ExchangeRequest, current: ExchangeRequest, target: U
       proxy: { url: shownProxy(proxy.url ?? ''), used: true, reason: proxy.reason, refusedTunnel: status },
       receivedAt: new Date().toISOString(),
     },
-    notes: [`The proxy ${shownProxy(proxy.url ?? '')} answered the CONNECT to ${target.hostname}:${port} with ${status}: the request never reached ${target.host}. Its response headers are not available.`],
+    notes: [
+      `The proxy ${shownProxy(proxy.url ?? '')} answered the CONNECT to ${target.hostname}:${port} with ${status}: the request never reached ${target.host}. Its response headers are not available.`,
+    ],
     source: { kind: 'live', name: req.url },
   };
 }
@@ -265,7 +344,9 @@ function bigHeadersConsequence(headers: NameValue[]): string {
 }
 
 /** The status line and header lines of what a server sent, as far as it arrived (headers whole lines only). */
-export function parseHead(head: Buffer[] | undefined): { status: number; statusText: string; httpVersion: string; headers: NameValue[] } | undefined {
+export function parseHead(
+  head: Buffer[] | undefined,
+): { status: number; statusText: string; httpVersion: string; headers: NameValue[] } | undefined {
   if (!head?.length) return undefined;
   const text = Buffer.concat(head).toString('latin1');
   const status = /^HTTP\/(\d(?:\.\d)?) (\d{3})(?: ([^\r\n]*))?\r?\n/.exec(text);
@@ -278,16 +359,26 @@ export function parseHead(head: Buffer[] | undefined): { status: number; statusT
     const line = raw.replace(/\r$/, '');
     if (!line) break;
     const colon = line.indexOf(':');
-    if (colon > 0) headers.push({ name: line.slice(0, colon).trim().toLowerCase(), value: line.slice(colon + 1).trim() });
+    if (colon > 0)
+      headers.push({ name: line.slice(0, colon).trim().toLowerCase(), value: line.slice(colon + 1).trim() });
   }
   return { status: Number(status[2]), statusText: status[3] ?? '', httpVersion: `HTTP/${status[1]}`, headers };
 }
 
 /** Two requests are the same when they put the same bytes on the wire. */
-const requestSignature = (r: ExchangeRequest) => JSON.stringify([r.method.toUpperCase(), r.url, r.headers.map((h) => `${h.name.toLowerCase()}:${h.value}`).sort(), r.postData?.text ?? null]);
+const requestSignature = (r: ExchangeRequest) =>
+  JSON.stringify([
+    r.method.toUpperCase(),
+    r.url,
+    r.headers.map((h) => `${h.name.toLowerCase()}:${h.value}`).sort(),
+    r.postData?.text ?? null,
+  ]);
 
 function cookiePairs(headers: NameValue[]): string[] {
-  return headers.filter((h) => h.name.toLowerCase() === 'cookie').flatMap((h) => h.value.split(/;\s*/)).filter(Boolean);
+  return headers
+    .filter((h) => h.name.toLowerCase() === 'cookie')
+    .flatMap((h) => h.value.split(/;\s*/))
+    .filter(Boolean);
 }
 
 export async function sendRequest(req: ExchangeRequest, opts: SendOptions = {}): Promise<Exchange> {
@@ -301,13 +392,19 @@ export async function sendRequest(req: ExchangeRequest, opts: SendOptions = {}):
   } catch {
     throw new UsageError(`"${req.url}" is not a URL (expected e.g. https://api.example.com/path)`);
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError(`${req.url}: only http and https URLs can be checked`);
-  if (route?.http2 && url.protocol === 'http:') throw new UsageError(`--http2 with an http:// URL (curl would ask the server to upgrade to h2c) is not supported by check; run without --http2`);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new UsageError(`${req.url}: only http and https URLs can be checked`);
+  if (route?.http2 && url.protocol === 'http:')
+    throw new UsageError(
+      `--http2 with an http:// URL (curl would ask the server to upgrade to h2c) is not supported by check; run without --http2`,
+    );
 
   const started = new Date();
   const t0 = performance.now();
   const redirects: Trace['redirects'] = [];
-  const notes: string[] = route?.describe?.length ? [`Sent as the curl command says: ${route.describe.join('; ')}.`] : [];
+  const notes: string[] = route?.describe?.length
+    ? [`Sent as the curl command says: ${route.describe.join('; ')}.`]
+    : [];
   let current = { ...req, url: url.href };
   let info: ConnInfo = {};
   // The cookie engine (curl -b FILE): a copy, so a probe starts from the file's cookies.
@@ -321,7 +418,12 @@ export async function sendRequest(req: ExchangeRequest, opts: SendOptions = {}):
     redirects,
     ...(info.remoteAddress ? { remoteAddress: info.remoteAddress, remotePort: info.remotePort } : {}),
     ...(info.tls ? { tls: info.tls } : {}),
-    timings: { ...(info.connect !== undefined ? { connect: info.connect } : {}), ...(info.tls_ms !== undefined ? { tls: info.tls_ms } : {}), ...(firstByte !== undefined ? { firstByte } : {}), total: round(performance.now() - t0) },
+    timings: {
+      ...(info.connect !== undefined ? { connect: info.connect } : {}),
+      ...(info.tls_ms !== undefined ? { tls: info.tls_ms } : {}),
+      ...(firstByte !== undefined ? { firstByte } : {}),
+      total: round(performance.now() - t0),
+    },
     proxy: { url: proxy.url ? shownProxy(proxy.url) : '', used: proxy.used, reason: proxy.reason },
     receivedAt: new Date().toISOString(),
   });
@@ -341,7 +443,11 @@ export async function sendRequest(req: ExchangeRequest, opts: SendOptions = {}):
           requestTls: tlsOptions(route, Boolean(opts.insecure)),
           maxHeaderSize: MAX_HEADER_SIZE,
           ...(route?.family ? { proxyTls: { family: route.family } as ProxyAgent.Options['proxyTls'] } : {}),
-          ...(route?.proxyUser ? { token: `Basic ${Buffer.from(`${route.proxyUser.user}:${route.proxyUser.password}`, 'utf8').toString('base64')}` } : {}),
+          ...(route?.proxyUser
+            ? {
+                token: `Basic ${Buffer.from(`${route.proxyUser.user}:${route.proxyUser.password}`, 'utf8').toString('base64')}`,
+              }
+            : {}),
           ...(Object.keys(proxyHeaders).length ? { headers: proxyHeaders } : {}),
         })
       : recordingAgent(info, Boolean(opts.insecure), timeoutMs, route);
@@ -371,7 +477,9 @@ export async function sendRequest(req: ExchangeRequest, opts: SendOptions = {}):
       // A proxy that refuses the CONNECT tunnel (a corporate proxy's policy) has
       // answered: that answer is the denial to diagnose, not a network failure.
       // undici keeps only its status.
-      const refused = proxy.used ? /Proxy response \((\d{3})\) !== 200 when HTTP Tunneling/.exec(String((err as Error)?.message)) : null;
+      const refused = proxy.used
+        ? /Proxy response \((\d{3})\) !== 200 when HTTP Tunneling/.exec(String((err as Error)?.message))
+        : null;
       if (refused) return tunnelRefusal(req, current, target, Number(refused[1]), proxy, started, t0);
       if ((err as NodeJS.ErrnoException)?.code === 'W403_ROUTE') throw new UsageError((err as Error).message);
       if ((err as NodeJS.ErrnoException)?.code === 'UND_ERR_HEADERS_OVERFLOW') {
@@ -380,12 +488,24 @@ export async function sendRequest(req: ExchangeRequest, opts: SendOptions = {}):
         const head = parseHead(info.head);
         const limit = `more than ${kb(MAX_HEADER_SIZE)} of response headers`;
         if (!head)
-          throw new NetworkError(`${target.host}${proxy.used ? ` (through the proxy ${shownProxy(proxy.url!)})` : ''}: the server sent ${limit} (check's limit), so neither status nor body could be kept; a proxy or server limit often answers 431, 400 or 403 for header blocks this large`, 'W403_HEADERS_OVERFLOW', { cause: err });
+          throw new NetworkError(
+            `${target.host}${proxy.used ? ` (through the proxy ${shownProxy(proxy.url!)})` : ''}: the server sent ${limit} (check's limit), so neither status nor body could be kept; a proxy or server limit often answers 431, 400 or 403 for header blocks this large`,
+            'W403_HEADERS_OVERFLOW',
+            { cause: err },
+          );
         redirects.push({ url: target.href, status: head.status });
-        notes.push(`The server sent ${limit} (check's limit; Node.js stops at ${kb(COMMON_HEADER_LIMIT)}): check read the status line and the first ${head.headers.length} header lines, and no body. ${bigHeadersConsequence(head.headers).replace(/^./, (c) => c.toUpperCase())}`);
+        notes.push(
+          `The server sent ${limit} (check's limit; Node.js stops at ${kb(COMMON_HEADER_LIMIT)}): check read the status line and the first ${head.headers.length} header lines, and no body. ${bigHeadersConsequence(head.headers).replace(/^./, (c) => c.toUpperCase())}`,
+        );
         return {
           request: { ...current, url: target.href, httpVersion: head.httpVersion },
-          response: { status: head.status, statusText: head.statusText, httpVersion: head.httpVersion, headers: head.headers, content: { size: 0, mimeType: headerValue(head.headers, 'content-type') ?? '', text: '', truncated: true } },
+          response: {
+            status: head.status,
+            statusText: head.statusText,
+            httpVersion: head.httpVersion,
+            headers: head.headers,
+            content: { size: 0, mimeType: headerValue(head.headers, 'content-type') ?? '', text: '', truncated: true },
+          },
           startedDateTime: started.toISOString(),
           ...(info.remoteAddress ? { serverIPAddress: info.remoteAddress } : {}),
           trace: traceOf(),
@@ -402,7 +522,10 @@ export async function sendRequest(req: ExchangeRequest, opts: SendOptions = {}):
     sent.set(requestSignature(current), redirects.length - 1);
     const method = current.method.toUpperCase();
     // curl -L turns a POST into a GET on 301 and 302, and anything but HEAD into a GET on 303.
-    const asGet = Boolean(route?.curlRedirects) && ((method === 'POST' && (res.statusCode === 301 || res.statusCode === 302)) || (res.statusCode === 303 && method !== 'HEAD' && method !== 'GET'));
+    const asGet =
+      Boolean(route?.curlRedirects) &&
+      ((method === 'POST' && (res.statusCode === 301 || res.statusCode === 302)) ||
+        (res.statusCode === 303 && method !== 'HEAD' && method !== 'GET'));
     const nextMethod = asGet ? 'GET' : method;
     const isRedirect = res.statusCode >= 300 && res.statusCode < 400 && Boolean(loc);
     if (isRedirect && opts.followRedirects !== false && (nextMethod === 'GET' || nextMethod === 'HEAD')) {
@@ -410,53 +533,74 @@ export async function sendRequest(req: ExchangeRequest, opts: SendOptions = {}):
       // The chain from where it first reached `next` back to it, when it did.
       const cycle = () => {
         const first = redirects.findIndex((r) => r.url === next.href);
-        return first < 0 ? undefined : `Redirect loop: ${[...redirects.slice(first).map((r) => r.url), next.href].map(redactUrl).join(' → ')}`;
+        return first < 0
+          ? undefined
+          : `Redirect loop: ${[...redirects.slice(first).map((r) => r.url), next.href].map(redactUrl).join(' → ')}`;
       };
       const n = redirects.length - 1;
       const times = (k: number) => `${k} redirect${k === 1 ? '' : 's'}`;
       if (hop >= maxRedirects) {
         const loop = cycle();
-        notes.push(`${loop ? `${loop}. ` : ''}Following stopped after ${times(n)} (limit ${maxRedirects}): the answer shown is the ${res.statusCode} to ${redactUrl(next.href)}, not followed.`);
+        notes.push(
+          `${loop ? `${loop}. ` : ''}Following stopped after ${times(n)} (limit ${maxRedirects}): the answer shown is the ${res.statusCode} to ${redactUrl(next.href)}, not followed.`,
+        );
       } else {
         const setCookies = res.headers['set-cookie'];
         // A copy: when following stops here, the jar is what it was.
         const nextJar = jar?.map((c) => ({ ...c }));
-        if (nextJar && setCookies) storeSetCookies(nextJar, target, Array.isArray(setCookies) ? setCookies : [setCookies]);
+        if (nextJar && setCookies)
+          storeSetCookies(nextJar, target, Array.isArray(setCookies) ? setCookies : [setCookies]);
         // Like fetch and curl: credentials do not follow a redirect to another
         // origin — every header the redactor treats as a secret (Authorization,
         // Cookie, Proxy-Authorization, X-Api-Key and the like).
         const sameOrigin = next.origin === target.origin;
-        const stripped = sameOrigin ? [] : [...new Set(current.headers.filter((h) => isSecretHeader(h.name)).map((h) => h.name))];
+        const stripped = sameOrigin
+          ? []
+          : [...new Set(current.headers.filter((h) => isSecretHeader(h.name)).map((h) => h.name))];
         let nextHeaders = sameOrigin ? current.headers : current.headers.filter((h) => !isSecretHeader(h.name));
-        if (asGet) nextHeaders = nextHeaders.filter((h) => !['content-type', 'content-length'].includes(h.name.toLowerCase()));
+        if (asGet)
+          nextHeaders = nextHeaders.filter((h) => !['content-type', 'content-length'].includes(h.name.toLowerCase()));
         const nextUserCookies = sameOrigin ? userCookies : [];
         if (nextJar) {
           const pairs = [...cookiesFor(nextJar, next).map((c) => `${c.name}=${c.value}`), ...nextUserCookies];
-          nextHeaders = [...nextHeaders.filter((h) => h.name.toLowerCase() !== 'cookie'), ...(pairs.length ? [{ name: 'Cookie', value: pairs.join('; ') }] : [])];
+          nextHeaders = [
+            ...nextHeaders.filter((h) => h.name.toLowerCase() !== 'cookie'),
+            ...(pairs.length ? [{ name: 'Cookie', value: pairs.join('; ') }] : []),
+          ];
         }
         if (route?.autoReferer) {
           const ref = new URL(target.href);
           ref.username = ref.password = ref.hash = '';
-          nextHeaders = [...nextHeaders.filter((h) => h.name.toLowerCase() !== 'referer'), { name: 'Referer', value: ref.href }];
+          nextHeaders = [
+            ...nextHeaders.filter((h) => h.name.toLowerCase() !== 'referer'),
+            { name: 'Referer', value: ref.href },
+          ];
         }
         const nextReq: ExchangeRequest = { ...current, method: nextMethod, url: next.href, headers: nextHeaders };
         if (asGet) delete nextReq.postData;
         if (sent.has(requestSignature(nextReq))) {
           // The very request already sent, answered with this redirect: sending it again would go round.
-          notes.push(`${cycle() ?? `Redirect loop: ${redactUrl(next.href)} again`}. Following stopped after ${times(n)} (limit ${maxRedirects}): the next request would repeat one already sent; the answer shown is the ${res.statusCode} to it.`);
+          notes.push(
+            `${cycle() ?? `Redirect loop: ${redactUrl(next.href)} again`}. Following stopped after ${times(n)} (limit ${maxRedirects}): the next request would repeat one already sent; the answer shown is the ${res.statusCode} to it.`,
+          );
         } else {
           await res.body.dump().catch(() => {});
           await dispatcher.close().catch(() => {});
           if (jar && nextJar) jar.splice(0, jar.length, ...nextJar);
           userCookies = nextUserCookies;
-          if (stripped.length) notes.push(`The redirect from ${target.origin} to ${next.origin} crosses origins: ${stripped.join(', ')} ${stripped.length === 1 ? 'was' : 'were'} not sent on (credentials do not follow a redirect to another origin, as with curl and browsers).`);
+          if (stripped.length)
+            notes.push(
+              `The redirect from ${target.origin} to ${next.origin} crosses origins: ${stripped.join(', ')} ${stripped.length === 1 ? 'was' : 'were'} not sent on (credentials do not follow a redirect to another origin, as with curl and browsers).`,
+            );
           current = nextReq;
           continue;
         }
       }
     }
     if (isRedirect && hop < maxRedirects && route?.curlRedirects && nextMethod !== 'GET' && nextMethod !== 'HEAD')
-      notes.push(`curl -L would send ${method} to ${new URL(loc!, target).href} again, with its body; check sends a method that may change data once only, so it stopped at this ${res.statusCode}.`);
+      notes.push(
+        `curl -L would send ${method} to ${new URL(loc!, target).href} again, with its body; check sends a method that may change data once only, so it stopped at this ${res.statusCode}.`,
+      );
     const encoding = [res.headers['content-encoding'] ?? []].flat().join(', ');
     let body: BodyRead;
     try {
@@ -471,7 +615,9 @@ export async function sendRequest(req: ExchangeRequest, opts: SendOptions = {}):
     if (bodySaid) notes.push(bodySaid);
     const headerSize = headerBytes(resHeaders);
     if (headerSize > COMMON_HEADER_LIMIT)
-      notes.push(`The response's headers are ${kb(headerSize)}, more than the ${kb(COMMON_HEADER_LIMIT)} Node.js and many clients and proxies accept (check reads up to ${kb(MAX_HEADER_SIZE)}): ${bigHeadersConsequence(resHeaders)}`);
+      notes.push(
+        `The response's headers are ${kb(headerSize)}, more than the ${kb(COMMON_HEADER_LIMIT)} Node.js and many clients and proxies accept (check reads up to ${kb(MAX_HEADER_SIZE)}): ${bigHeadersConsequence(resHeaders)}`,
+      );
     const ct = String(res.headers['content-type'] ?? '');
     const text = isText(ct) ? body.buf.toString('utf8') : body.buf.toString('base64');
     const httpVersion = info.alpn === 'h2' ? 'HTTP/2' : 'HTTP/1.1';
@@ -483,7 +629,13 @@ export async function sendRequest(req: ExchangeRequest, opts: SendOptions = {}):
         statusText: res.statusText ?? '',
         httpVersion,
         headers: resHeaders,
-        content: { size: body.size, mimeType: ct, text, ...(isText(ct) ? {} : { encoding: 'base64' }), ...(body.truncated ? { truncated: true } : {}) },
+        content: {
+          size: body.size,
+          mimeType: ct,
+          text,
+          ...(isText(ct) ? {} : { encoding: 'base64' }),
+          ...(body.truncated ? { truncated: true } : {}),
+        },
         ...(loc ? { redirectURL: loc } : {}),
       },
       startedDateTime: started.toISOString(),

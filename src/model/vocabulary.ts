@@ -56,24 +56,73 @@ export type Layer = (typeof LAYERS)[number];
 
 export const PRODUCTS = [
   // web servers and proxies
-  'nginx', 'openresty', 'apache-httpd', 'iis', 'haproxy', 'caddy', 'lighttpd', 'squid',
-  'varnish', 'tomcat', 'envoy', 'istio', 'kong',
+  'nginx',
+  'openresty',
+  'apache-httpd',
+  'iis',
+  'haproxy',
+  'caddy',
+  'lighttpd',
+  'squid',
+  'varnish',
+  'tomcat',
+  'envoy',
+  'istio',
+  'kong',
   // CDN and WAF
-  'cloudflare', 'akamai', 'fastly', 'imperva', 'sucuri', 'aws-cloudfront', 'aws-waf',
+  'cloudflare',
+  'akamai',
+  'fastly',
+  'imperva',
+  'sucuri',
+  'aws-cloudfront',
+  'aws-waf',
   'azure-front-door',
   // frameworks
-  'django', 'rails', 'laravel', 'express', 'fastify', 'spring-security', 'aspnetcore',
+  'django',
+  'rails',
+  'laravel',
+  'express',
+  'fastify',
+  'spring-security',
+  'aspnetcore',
   'wordpress',
   // cloud
-  'aws-s3', 'aws-api-gateway', 'aws-iam', 'azure-storage', 'azure-resource-manager',
-  'azure-key-vault', 'microsoft-graph', 'google-apis', 'google-cloud-storage',
-  'google-cloud-run', 'firebase-firestore', 'supabase-postgrest',
+  'aws-s3',
+  'aws-api-gateway',
+  'aws-iam',
+  'azure-storage',
+  'azure-resource-manager',
+  'azure-key-vault',
+  'microsoft-graph',
+  'google-apis',
+  'google-cloud-storage',
+  'google-cloud-run',
+  'firebase-firestore',
+  'supabase-postgrest',
   // identity
-  'auth0', 'okta', 'authentik', 'keycloak',
+  'auth0',
+  'okta',
+  'authentik',
+  'keycloak',
   // services
-  'github', 'gitlab', 'kubernetes', 'elasticsearch', 'vault', 'jenkins', 'atlassian-jira',
-  'docker-registry', 'npm-registry', 'verdaccio', 'rabbitmq', 'stripe', 'shopify',
-  'salesforce', 'discord', 'x-api', 'openai',
+  'github',
+  'gitlab',
+  'kubernetes',
+  'elasticsearch',
+  'vault',
+  'jenkins',
+  'atlassian-jira',
+  'docker-registry',
+  'npm-registry',
+  'verdaccio',
+  'rabbitmq',
+  'stripe',
+  'shopify',
+  'salesforce',
+  'discord',
+  'x-api',
+  'openai',
   'why403',
   'unknown',
 ] as const;
@@ -88,17 +137,24 @@ export const isProduct = (s: string): s is Product => (PRODUCTS as readonly stri
 
 /** What each cause means, in one line: docs/vocabulary.md and `why403 rules` read this. */
 export const CAUSE_MEANINGS: Readonly<Record<CauseId, string>> = {
-  'credential-missing': 'No credential arrived: never sent, dropped by a proxy on the way, or sent under a header the server does not read.',
-  'credential-malformed': 'A credential arrived in a shape the server cannot read: scheme missing or wrong (`Bearer `), wrong header, broken encoding.',
+  'credential-missing':
+    'No credential arrived: never sent, dropped by a proxy on the way, or sent under a header the server does not read.',
+  'credential-malformed':
+    'A credential arrived in a shape the server cannot read: scheme missing or wrong (`Bearer `), wrong header, broken encoding.',
   'credential-expired': 'The token, session, signature, pre-signed URL or SAS is past the end of its validity.',
   'credential-not-yet-valid': 'The credential’s validity starts later (`nbf`, a start time in the future).',
   'clock-skew': 'Client and server clocks differ by enough to break a time-bound credential.',
-  'credential-invalid': 'The credential does not verify: bad signature, unknown or revoked key, wrong secret or password.',
-  'wrong-audience': 'A valid credential for something else: another audience, issuer, tenant or environment (a test key against production).',
-  'insufficient-scope': 'The credential lacks an OAuth scope, an app permission or a token permission the operation needs.',
+  'credential-invalid':
+    'The credential does not verify: bad signature, unknown or revoked key, wrong secret or password.',
+  'wrong-audience':
+    'A valid credential for something else: another audience, issuer, tenant or environment (a test key against production).',
+  'insufficient-scope':
+    'The credential lacks an OAuth scope, an app permission or a token permission the operation needs.',
   'insufficient-role': 'The principal lacks the role or permission (RBAC, no IAM allow).',
-  'explicit-deny': 'A deny statement wins over the allows (IAM explicit deny, SCP, permission boundary, organisation policy).',
-  'resource-policy': 'A policy or ACL attached to the resource itself refuses (bucket policy, object ACL, resource-based policy).',
+  'explicit-deny':
+    'A deny statement wins over the allows (IAM explicit deny, SCP, permission boundary, organisation policy).',
+  'resource-policy':
+    'A policy or ACL attached to the resource itself refuses (bucket policy, object ACL, resource-based policy).',
   'not-owner': 'The resource belongs to another user, organisation or tenant.',
   'field-restricted': 'A record or field inside an otherwise allowed resource is restricted.',
   'account-state': 'The account is suspended, disabled or unverified, or must first satisfy SSO or 2FA enforcement.',
@@ -113,9 +169,11 @@ export const CAUSE_MEANINGS: Readonly<Record<CauseId, string>> = {
   'directory-listing': 'A directory was requested where listings are off and no index file exists.',
   'method-not-allowed': 'The method is refused on this resource (what should have been a 405).',
   'path-forbidden': 'The server’s configuration refuses this path to everyone (deny rules, hidden files).',
-  'wrong-endpoint': 'A wrong URL, host, stage or method answered as a denial (an API gateway’s "Missing Authentication Token").',
+  'wrong-endpoint':
+    'A wrong URL, host, stage or method answered as a denial (an API gateway’s "Missing Authentication Token").',
   'conditional-access': 'A device, MFA, location or risk condition was not met.',
-  'proxy-interference': 'A forward proxy, corporate firewall or reverse proxy between client and server blocked or changed the request.',
+  'proxy-interference':
+    'A forward proxy, corporate firewall or reverse proxy between client and server blocked or changed the request.',
   unknown: 'Nothing in the evidence supports a cause.',
 };
 

@@ -11,11 +11,34 @@ import { formatDuration } from '../credentials/clock.ts';
 import type { ProbeContext, ProbeFinding, ProbeRequest } from './define.ts';
 
 /** What the principal may do: grants, ownership, account and policy conditions. */
-export const IDENTITY_GRANT: CauseId[] = ['insufficient-scope', 'insufficient-role', 'not-owner', 'explicit-deny', 'resource-policy', 'field-restricted', 'account-state', 'conditional-access', 'feature-disabled'];
+export const IDENTITY_GRANT: CauseId[] = [
+  'insufficient-scope',
+  'insufficient-role',
+  'not-owner',
+  'explicit-deny',
+  'resource-policy',
+  'field-restricted',
+  'account-state',
+  'conditional-access',
+  'feature-disabled',
+];
 /** Whether the credential itself is accepted. */
-export const CREDENTIAL_VALIDITY: CauseId[] = ['credential-expired', 'credential-invalid', 'credential-not-yet-valid', 'clock-skew', 'wrong-audience', 'credential-malformed'];
+export const CREDENTIAL_VALIDITY: CauseId[] = [
+  'credential-expired',
+  'credential-invalid',
+  'credential-not-yet-valid',
+  'clock-skew',
+  'wrong-audience',
+  'credential-malformed',
+];
 /** Denials that refuse everyone alike, whoever they are. */
-export const NOT_IDENTITY: CauseId[] = ['ip-restricted', 'path-forbidden', 'waf-block', 'filesystem-permission', 'directory-listing'];
+export const NOT_IDENTITY: CauseId[] = [
+  'ip-restricted',
+  'path-forbidden',
+  'waf-block',
+  'filesystem-permission',
+  'directory-listing',
+];
 
 // Anti-forgery tokens are named like secrets but say nothing about who is
 export type Reading = 'allowed' | 'same' | 'challenge' | 'different' | 'hidden' | 'redirect' | 'other';
@@ -39,7 +62,9 @@ function sameBody(a: Exchange, b: Exchange): boolean {
   if (x === y) return true;
   // Long pages that differ by a few characters (a timestamp in words, a nonce) are the same page.
   const long = Math.min(x.length, y.length) >= 512;
-  return long && Math.abs(x.length - y.length) <= Math.max(x.length, y.length) * 0.01 && x.slice(0, 256) === y.slice(0, 256);
+  return (
+    long && Math.abs(x.length - y.length) <= Math.max(x.length, y.length) * 0.01 && x.slice(0, 256) === y.slice(0, 256)
+  );
 }
 
 export const challengeOf = (ex: Exchange) => headerValue(ex.response.headers, 'www-authenticate')?.trim().toLowerCase();
@@ -48,7 +73,10 @@ export const challengeOf = (ex: Exchange) => headerValue(ex.response.headers, 'w
 function loginRedirect(ex: Exchange): string | undefined {
   const hops = ex.trace?.redirects ?? [];
   const status = ex.response.status;
-  const locations = [...hops.slice(0, -1).map((h) => h.location), status >= 300 && status < 400 ? ex.response.redirectURL : undefined];
+  const locations = [
+    ...hops.slice(0, -1).map((h) => h.location),
+    status >= 300 && status < 400 ? ex.response.redirectURL : undefined,
+  ];
   return locations.find((l): l is string => Boolean(l && LOGIN.test(l)));
 }
 
@@ -73,24 +101,43 @@ export function describeRemoved(removed: string[]): string {
     const kind = i < 0 ? r : r.slice(0, i);
     groups.set(kind, [...(groups.get(kind) ?? []), i < 0 ? '' : r.slice(i + 1)]);
   }
-  const list = (names: string[]) => (names.length > 3 ? `${names.slice(0, 3).join(', ')} and ${names.length - 3} more` : names.join(', '));
+  const list = (names: string[]) =>
+    names.length > 3 ? `${names.slice(0, 3).join(', ')} and ${names.length - 3} more` : names.join(', ');
   const parts = [...groups].map(([kind, names]) =>
-    kind === 'header' ? `${list(names)} header${names.length > 1 ? 's' : ''}` : kind === 'cookie' ? `cookie${names.length > 1 ? 's' : ''} ${list(names)}` : kind === 'query' ? `query parameter${names.length > 1 ? 's' : ''} ${list(names)}` : `${kind} ${list(names)}`.trim(),
+    kind === 'header'
+      ? `${list(names)} header${names.length > 1 ? 's' : ''}`
+      : kind === 'cookie'
+        ? `cookie${names.length > 1 ? 's' : ''} ${list(names)}`
+        : kind === 'query'
+          ? `query parameter${names.length > 1 ? 's' : ''} ${list(names)}`
+          : `${kind} ${list(names)}`.trim(),
   );
-  return parts.length ? `your ${parts.length > 1 ? `${parts.slice(0, -1).join(', ')} and ${parts.at(-1)}` : parts[0]}` : 'anything';
+  return parts.length
+    ? `your ${parts.length > 1 ? `${parts.slice(0, -1).join(', ')} and ${parts.at(-1)}` : parts[0]}`
+    : 'anything';
 }
 
 /** "401 (WWW-Authenticate: Bearer error="invalid_token")", "a redirect (302) to /login", "200". */
 export function describeAnswer(ex: Exchange): string {
   const login = loginRedirect(ex);
-  if (login) return `a redirect (${ex.trace?.redirects[0]?.status ?? ex.response.status}) to the login page ${redactUrl(login)}`;
+  if (login)
+    return `a redirect (${ex.trace?.redirects[0]?.status ?? ex.response.status}) to the login page ${redactUrl(login)}`;
   const challenge = headerValue(ex.response.headers, 'www-authenticate');
-  return challenge ? `${ex.response.status} (WWW-Authenticate: ${challenge.length > 80 ? `${challenge.slice(0, 80)}…` : challenge})` : String(ex.response.status);
+  return challenge
+    ? `${ex.response.status} (WWW-Authenticate: ${challenge.length > 80 ? `${challenge.slice(0, 80)}…` : challenge})`
+    : String(ex.response.status);
 }
 
 // ---------------------------------------------------------------- findings
 
-export function claim(probe: string, id: CauseId, weight: number, summary: string, text: string, gap?: Gap): CauseClaim {
+export function claim(
+  probe: string,
+  id: CauseId,
+  weight: number,
+  summary: string,
+  text: string,
+  gap?: Gap,
+): CauseClaim {
   return { id, weight, summary, evidence: [{ source: `probe:${probe}`, text }], ...(gap ? { gap } : {}) };
 }
 
@@ -99,7 +146,13 @@ export function against(probe: string, ids: CauseId[], weight: number, text: str
   return ids.map((id) => claim(probe, id, weight, text, text));
 }
 
-export function finding(probe: string, req: ProbeRequest, ex: Exchange, meaning: string, claims: CauseClaim[]): ProbeFinding {
+export function finding(
+  probe: string,
+  req: ProbeRequest,
+  ex: Exchange,
+  meaning: string,
+  claims: CauseClaim[],
+): ProbeFinding {
   const ids = (test: (w: number) => boolean) => [...new Set(claims.filter((c) => test(c.weight)).map((c) => c.id))];
   const confirms = ids((w) => w >= 0.3);
   const rulesOut = ids((w) => w <= -0.5);
@@ -116,7 +169,8 @@ export function finding(probe: string, req: ProbeRequest, ex: Exchange, meaning:
   };
 }
 
-export const standingOf = (ctx: ProbeContext, ids: CauseId[]): CauseId[] => ids.filter((id) => ctx.standing.includes(id));
+export const standingOf = (ctx: ProbeContext, ids: CauseId[]): CauseId[] =>
+  ids.filter((id) => ctx.standing.includes(id));
 
 /** A credential's claims in a few words, never its value: "sub alice, scope read write, expires in 59 min". */
 export function describeClaims(item: CredentialItem | undefined, now = new Date()): string {
@@ -143,4 +197,3 @@ export function deniedCredential(ctx: ProbeContext, header?: NameValue): Credent
 }
 
 // ---------------------------------------------------------------- the probe
-

@@ -11,6 +11,11 @@ export function standingAfter(report: Report): CauseId[] {
   return known.length ? known : CAUSE_IDS.filter((c) => c !== 'unknown');
 }
 
-export function probeContext(original: ExchangeRequest, first: Exchange, report: Report, options: ProbeOptions): ProbeContext {
+export function probeContext(
+  original: ExchangeRequest,
+  first: Exchange,
+  report: Report,
+  options: ProbeOptions,
+): ProbeContext {
   return { original, first, report, standing: standingAfter(report), options };
 }

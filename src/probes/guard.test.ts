@@ -25,15 +25,32 @@ const original: ExchangeRequest = {
 function ctx(over: Partial<ProbeContext['options']> = {}, req = original): ProbeContext {
   return {
     original: req,
-    first: { request: req, response: { status: 403, statusText: 'Forbidden', headers: [], content: {} }, source: { kind: 'live', name: req.url } },
+    first: {
+      request: req,
+      response: { status: 403, statusText: 'Forbidden', headers: [], content: {} },
+      source: { kind: 'live', name: req.url },
+    },
     report: {} as ProbeContext['report'],
     standing: [],
-    options: { budget: 12, allowUnsafe: false, identities: [{ label: '--as', header: { name: 'Authorization', value: 'Bearer second-identity' } }], env: {}, ...over },
+    options: {
+      budget: 12,
+      allowUnsafe: false,
+      identities: [{ label: '--as', header: { name: 'Authorization', value: 'Bearer second-identity' } }],
+      env: {},
+      ...over,
+    },
   };
 }
 
-const asGet = (p: ProbeRequest): ProbeRequest => ({ ...p, request: { ...p.request, method: 'GET', postData: undefined } });
-const refused = (c: ProbeContext, p: ProbeRequest, pattern: RegExp) => assert.throws(() => assertProbeSafe(c, p), (e: unknown) => e instanceof ProbeRefused && pattern.test(e.message));
+const asGet = (p: ProbeRequest): ProbeRequest => ({
+  ...p,
+  request: { ...p.request, method: 'GET', postData: undefined },
+});
+const refused = (c: ProbeContext, p: ProbeRequest, pattern: RegExp) =>
+  assert.throws(
+    () => assertProbeSafe(c, p),
+    (e: unknown) => e instanceof ProbeRefused && pattern.test(e.message),
+  );
 
 test('removals and swaps of what the user named pass', () => {
   const c = ctx();
@@ -41,21 +58,78 @@ test('removals and swaps of what the user named pass', () => {
   assertProbeSafe(c, asGet(withoutCookies(original, ['sid'])));
   assertProbeSafe(c, asGet(withoutQuery(original, ['token'])));
   assertProbeSafe(c, asGet(withHeader(original, { name: 'Authorization', value: 'Bearer second-identity' }, '--as')));
-  const preflight: ProbeRequest = { request: { method: 'OPTIONS', url: original.url, headers: [{ name: 'Origin', value: 'https://app.example.test' }, { name: 'Access-Control-Request-Method', value: 'POST' }] }, removed: [], added: ['header:Access-Control-Request-Method'] };
+  const preflight: ProbeRequest = {
+    request: {
+      method: 'OPTIONS',
+      url: original.url,
+      headers: [
+        { name: 'Origin', value: 'https://app.example.test' },
+        { name: 'Access-Control-Request-Method', value: 'POST' },
+      ],
+    },
+    removed: [],
+    added: ['header:Access-Control-Request-Method'],
+  };
   assertProbeSafe(c, preflight);
-  assertProbeSafe(ctx({ allowUnsafe: true }), { request: { ...original, postData: { mimeType: original.postData!.mimeType, text: 'a=1' } }, removed: ['form:_csrf'], added: [] });
+  assertProbeSafe(ctx({ allowUnsafe: true }), {
+    request: { ...original, postData: { mimeType: original.postData!.mimeType, text: 'a=1' } },
+    removed: ['form:_csrf'],
+    added: [],
+  });
 });
 
 test('forged addresses, guessed credentials, other paths and unsafe methods are refused', () => {
   const c = ctx();
   refused(c, asGet(withHeader(original, { name: 'X-Forwarded-For', value: '10.0.0.1' }, 'x')), /client address/);
-  refused(c, asGet(withHeader(original, { name: 'Authorization', value: 'Bearer guessed' }, 'x')), /neither sent by the user nor named/);
-  refused(c, asGet({ ...withoutHeaders(original, () => false), request: { ...original, url: 'https://api.example.test/v1/items/../admin' } }), /keep the user's URL/);
-  refused(c, asGet({ ...withoutHeaders(original, () => false), request: { ...original, url: 'https://api.example.test/v1/items?id=8' } }), /query parameter id/);
-  refused(c, withoutHeaders(original, () => false), /--allow-unsafe/);
-  refused(ctx({ allowUnsafe: true }), { request: { ...original, method: 'DELETE' }, removed: [], added: [] }, /user's own method/);
-  refused(ctx({ allowUnsafe: true }), { request: { ...original, postData: { mimeType: original.postData!.mimeType, text: 'a=2' } }, removed: [], added: [] }, /body/);
-  refused(c, { request: { method: 'OPTIONS', url: original.url, headers: [{ name: 'Origin', value: 'https://evil.example' }] }, removed: [], added: [] }, /Origin/);
+  refused(
+    c,
+    asGet(withHeader(original, { name: 'Authorization', value: 'Bearer guessed' }, 'x')),
+    /neither sent by the user nor named/,
+  );
+  refused(
+    c,
+    asGet({
+      ...withoutHeaders(original, () => false),
+      request: { ...original, url: 'https://api.example.test/v1/items/../admin' },
+    }),
+    /keep the user's URL/,
+  );
+  refused(
+    c,
+    asGet({
+      ...withoutHeaders(original, () => false),
+      request: { ...original, url: 'https://api.example.test/v1/items?id=8' },
+    }),
+    /query parameter id/,
+  );
+  refused(
+    c,
+    withoutHeaders(original, () => false),
+    /--allow-unsafe/,
+  );
+  refused(
+    ctx({ allowUnsafe: true }),
+    { request: { ...original, method: 'DELETE' }, removed: [], added: [] },
+    /user's own method/,
+  );
+  refused(
+    ctx({ allowUnsafe: true }),
+    {
+      request: { ...original, postData: { mimeType: original.postData!.mimeType, text: 'a=2' } },
+      removed: [],
+      added: [],
+    },
+    /body/,
+  );
+  refused(
+    c,
+    {
+      request: { method: 'OPTIONS', url: original.url, headers: [{ name: 'Origin', value: 'https://evil.example' }] },
+      removed: [],
+      added: [],
+    },
+    /Origin/,
+  );
 });
 
 test('the sender keeps to the budget, records every request, and stops at the first rate-limit sign', async () => {
@@ -68,7 +142,14 @@ test('the sender keeps to the budget, records every request, and stops at the fi
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/x`;
   try {
-    const req: ExchangeRequest = { method: 'GET', url, headers: [{ name: 'Authorization', value: 'Bearer first-identity-token' }, { name: 'X-Limit', value: '1' }] };
+    const req: ExchangeRequest = {
+      method: 'GET',
+      url,
+      headers: [
+        { name: 'Authorization', value: 'Bearer first-identity-token' },
+        { name: 'X-Limit', value: '1' },
+      ],
+    };
     const first = await sendRequest({ ...req, headers: [req.headers[0]] }, { env: {} });
     const c: ProbeContext = { ...ctx({ budget: 2 }, req), first, report: await diagnose(first) };
     hits = 0;
@@ -79,13 +160,28 @@ test('the sender keeps to the budget, records every request, and stops at the fi
     assert.equal((await sender.send('b', without))?.response.status, 403, 'an identical request is answered again');
     assert.equal(sender.log[1].reused, 'a');
     assert.equal((await sender.send('a', anonymous))?.response.status, 403);
-    assert.equal(await sender.send('a', withoutHeaders(req, (h) => h.name === 'Authorization')), undefined, 'budget spent');
+    assert.equal(
+      await sender.send(
+        'a',
+        withoutHeaders(req, (h) => h.name === 'Authorization'),
+      ),
+      undefined,
+      'budget spent',
+    );
     assert.match(sender.probing.stopped ?? '', /budget of 2/);
     assert.equal(hits, 2, 'the repeated request was not sent twice');
     assert.equal(sender.probing.sent, 2);
 
     const limited = createSender({ ...c, options: { ...c.options, budget: 5 } }, { env: {} });
-    assert.equal((await limited.send('b', withoutHeaders(req, () => false)))?.response.status, 429);
+    assert.equal(
+      (
+        await limited.send(
+          'b',
+          withoutHeaders(req, () => false),
+        )
+      )?.response.status,
+      429,
+    );
     assert.equal(await limited.send('b', without), undefined, 'nothing after a 429');
     assert.match(limited.probing.stopped ?? '', /rate-limit sign \(429.*Retry-After: 30/);
     assert.equal(hits, 3);

@@ -8,8 +8,22 @@ export class ProbeRefused extends Error {}
 
 /** Headers that claim a client address: never added, whatever the probe. */
 const SOURCE_ADDRESS = new Set([
-  'x-forwarded-for', 'x-forwarded-host', 'x-real-ip', 'forwarded', 'x-client-ip', 'true-client-ip', 'cf-connecting-ip',
-  'x-originating-ip', 'x-remote-ip', 'x-remote-addr', 'x-cluster-client-ip', 'client-ip', 'fastly-client-ip', 'x-host', 'x-original-url', 'x-rewrite-url',
+  'x-forwarded-for',
+  'x-forwarded-host',
+  'x-real-ip',
+  'forwarded',
+  'x-client-ip',
+  'true-client-ip',
+  'cf-connecting-ip',
+  'x-originating-ip',
+  'x-remote-ip',
+  'x-remote-addr',
+  'x-cluster-client-ip',
+  'client-ip',
+  'fastly-client-ip',
+  'x-host',
+  'x-original-url',
+  'x-rewrite-url',
 ]);
 const PREFLIGHT = new Set(['origin', 'access-control-request-method', 'access-control-request-headers']);
 export const SAFE_METHODS = ['GET', 'HEAD', 'OPTIONS'];
@@ -31,12 +45,17 @@ export function assertProbeSafe(ctx: ProbeContext, probe: ProbeRequest, freshVal
   const req = probe.request;
   const method = req.method.toUpperCase();
   if (!SAFE_METHODS.includes(method) && !(ctx.options.allowUnsafe && method === orig.method.toUpperCase()))
-    throw new ProbeRefused(`${method} may change data; it is replayed only with --allow-unsafe, and only as the user's own method`);
+    throw new ProbeRefused(
+      `${method} may change data; it is replayed only with --allow-unsafe, and only as the user's own method`,
+    );
 
   const a = new URL(orig.url);
   const b = new URL(req.url);
-  if (a.origin !== b.origin || a.pathname !== b.pathname) throw new ProbeRefused(`probes keep the user's URL; ${b.origin}${b.pathname} is not ${a.origin}${a.pathname}`);
-  for (const [k, v] of b.searchParams) if (!a.searchParams.getAll(k).includes(v)) throw new ProbeRefused(`query parameter ${k} was not in the user's request`);
+  if (a.origin !== b.origin || a.pathname !== b.pathname)
+    throw new ProbeRefused(`probes keep the user's URL; ${b.origin}${b.pathname} is not ${a.origin}${a.pathname}`);
+  for (const [k, v] of b.searchParams)
+    if (!a.searchParams.getAll(k).includes(v))
+      throw new ProbeRefused(`query parameter ${k} was not in the user's request`);
 
   const sent = new Map<string, string[]>();
   for (const h of orig.headers) sent.set(key(h.name), [...(sent.get(key(h.name)) ?? []), h.value]);
@@ -47,7 +66,8 @@ export function assertProbeSafe(ctx: ProbeContext, probe: ProbeRequest, freshVal
     if (sent.get(name)?.includes(h.value)) continue;
     if (SOURCE_ADDRESS.has(name)) throw new ProbeRefused(`${h.name} claims a client address; probes never forge one`);
     if (identities.includes(`${name}\u0000${h.value}`)) continue;
-    if (freshValue !== undefined && h.value.includes(freshValue) && (sent.has(name) || name === 'authorization')) continue;
+    if (freshValue !== undefined && h.value.includes(freshValue) && (sent.has(name) || name === 'authorization'))
+      continue;
     if (method === 'OPTIONS' && PREFLIGHT.has(name) && (name !== 'origin' || h.value === origin)) continue;
     if (name === 'cookie' && sent.has('cookie')) {
       // Fewer cookies than the user sent is a removal.
@@ -61,6 +81,7 @@ export function assertProbeSafe(ctx: ProbeContext, probe: ProbeRequest, freshVal
     const before = formParams(orig);
     const after = formParams(req);
     const subset = before && after && [...after].every(([k, v]) => before.getAll(k).includes(v));
-    if (!subset) throw new ProbeRefused('the request body may only be the user’s, or the user’s form with fields removed');
+    if (!subset)
+      throw new ProbeRefused('the request body may only be the user’s, or the user’s form with fields removed');
   }
 }

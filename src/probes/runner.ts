@@ -20,7 +20,9 @@ let cached: Promise<ProbeKind[]> | undefined;
  * by `npm run generate` (a bundle has no folder to read); cheapest first.
  */
 export function loadProbeKinds(): Promise<ProbeKind[]> {
-  cached ??= import('./kinds.generated.ts').then(({ PROBE_KINDS }) => PROBE_KINDS.filter((k) => k?.name).sort((a, b) => a.order - b.order));
+  cached ??= import('./kinds.generated.ts').then(({ PROBE_KINDS }) =>
+    PROBE_KINDS.filter((k) => k?.name).sort((a, b) => a.order - b.order),
+  );
   return cached;
 }
 
@@ -42,7 +44,10 @@ export function planProbes(ctx: ProbeContext, kinds: ProbeKind[]): ProbePlan {
   for (const kind of kinds) {
     const separates = kind.separates.filter((c) => ctx.standing.includes(c));
     if (!separates.length) {
-      skipped.push({ name: kind.name, reason: `none of the hypotheses it separates (${kind.separates.join(', ')}) is standing` });
+      skipped.push({
+        name: kind.name,
+        reason: `none of the hypotheses it separates (${kind.separates.join(', ')}) is standing`,
+      });
       continue;
     }
     const applies = kind.applies(ctx);
@@ -68,7 +73,8 @@ function rateLimitSign(ex: Exchange): string | undefined {
   const h = ex.response.headers;
   const retry = headerValue(h, 'retry-after');
   if (ex.response.status === 429) return `429 Too Many Requests${retry ? `, Retry-After: ${retry}` : ''}`;
-  if (retry && (ex.response.status === 403 || ex.response.status === 503)) return `${ex.response.status} with Retry-After: ${retry}`;
+  if (retry && (ex.response.status === 403 || ex.response.status === 503))
+    return `${ex.response.status} with Retry-After: ${retry}`;
   for (const name of ['x-ratelimit-remaining', 'ratelimit-remaining', 'x-rate-limit-remaining'])
     if (headerValue(h, name)?.trim() === '0') return `${name}: 0`;
   return undefined;
@@ -110,7 +116,12 @@ export function createSender(ctx: ProbeContext, sendOptions: SendOptions = {}): 
     try {
       // One request per probe: a redirect is an outcome to read, not to follow.
       // Direct: no proxy from the environment, nor the one a curl command named.
-      const direct = req.direct ? { env: {}, ...(sendOptions.route ? { route: { ...sendOptions.route, proxy: undefined, proxyLabel: undefined } } : {}) } : {};
+      const direct = req.direct
+        ? {
+            env: {},
+            ...(sendOptions.route ? { route: { ...sendOptions.route, proxy: undefined, proxyLabel: undefined } } : {}),
+          }
+        : {};
       ex = await sendRequest(req.request, { ...sendOptions, followRedirects: false, ...direct });
     } catch (err) {
       log.push({ probe, request: req, status: null });
@@ -120,7 +131,8 @@ export function createSender(ctx: ProbeContext, sendOptions: SendOptions = {}): 
     log.push({ probe, request: req, status: ex.response.status });
     answered.set(sig, { probe, exchange: ex });
     const sign = rateLimitSign(ex);
-    if (sign) probing.stopped = `stopped at the first rate-limit sign (${sign}); Retry-After is honoured by sending nothing more in this run`;
+    if (sign)
+      probing.stopped = `stopped at the first rate-limit sign (${sign}); Retry-After is honoured by sending nothing more in this run`;
     return ex;
   };
   return { send, log, probing, setFreshValue: (v) => (fresh = v) };
@@ -160,7 +172,19 @@ export async function runProbes(ctx: ProbeContext, plan: ProbePlan, sender: Send
     });
     const reported = ofKind.length;
     for (const entry of sentByKind.slice(reported))
-      results.push({ name: kind.name, status: entry.status, meaning: entry.status === null ? 'no response (network error)' : 'sent; the outcome did not change the diagnosis', request: { method: entry.request.request.method, url: entry.request.request.url, removed: entry.request.removed, added: entry.request.added }, ...(entry.reused ? { reused: entry.reused } : {}) });
+      results.push({
+        name: kind.name,
+        status: entry.status,
+        meaning:
+          entry.status === null ? 'no response (network error)' : 'sent; the outcome did not change the diagnosis',
+        request: {
+          method: entry.request.request.method,
+          url: entry.request.request.url,
+          removed: entry.request.removed,
+          added: entry.request.added,
+        },
+        ...(entry.reused ? { reused: entry.reused } : {}),
+      });
   }
   return { results, claims, probing: sender.probing };
 }

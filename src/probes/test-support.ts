@@ -11,9 +11,19 @@ import { diagnose } from '../diagnose.ts';
 import type { ProbeContext, ProbeOptions, ProbeRequest, Send } from './define.ts';
 import { probeContext } from './context.ts';
 
-export async function contextFor(req: ExchangeRequest, options: Partial<ProbeOptions> = {}, env: NodeJS.ProcessEnv = {}): Promise<ProbeContext> {
+export async function contextFor(
+  req: ExchangeRequest,
+  options: Partial<ProbeOptions> = {},
+  env: NodeJS.ProcessEnv = {},
+): Promise<ProbeContext> {
   const first = await sendRequest(req, { env });
-  return probeContext(req, first, await diagnose(first), { budget: 12, allowUnsafe: false, identities: [], env, ...options });
+  return probeContext(req, first, await diagnose(first), {
+    budget: 12,
+    allowUnsafe: false,
+    identities: [],
+    env,
+    ...options,
+  });
 }
 
 export function recorder(opts: { limit?: number; env?: NodeJS.ProcessEnv } = {}) {
@@ -49,5 +59,9 @@ export function serveForTests(handler: http.RequestListener): { readonly base: s
 }
 
 /** Answers with a JSON body. */
-export const sendJson = (res: http.ServerResponse, status: number, body: object, headers: Record<string, string> = {}) =>
-  res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(body));
+export const sendJson = (
+  res: http.ServerResponse,
+  status: number,
+  body: object,
+  headers: Record<string, string> = {},
+) => res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(body));

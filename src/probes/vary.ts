@@ -51,7 +51,11 @@ export function withoutQuery(req: ExchangeRequest, names: string[]): ProbeReques
 export function withHeader(req: ExchangeRequest, header: NameValue, label: string): ProbeRequest {
   const had = req.headers.some((h) => lower(h.name) === lower(header.name));
   const headers = [...req.headers.filter((h) => lower(h.name) !== lower(header.name)), header];
-  return { request: { ...req, headers }, removed: had ? [`header:${header.name}`] : [], added: [`header:${header.name} (${label})`] };
+  return {
+    request: { ...req, headers },
+    removed: had ? [`header:${header.name}`] : [],
+    added: [`header:${header.name} (${label})`],
+  };
 }
 
 /** Combines two variations of the same request (the second applied to the first's result). */

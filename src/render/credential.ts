@@ -13,7 +13,8 @@ export function renderCredential(report: CredentialReport, opts: { style?: Style
   const s = opts.style ?? noStyle;
   const width = Math.max(MIN_WIDTH, opts.width ?? 80);
   const lines: string[] = [];
-  const fact = (label: string, value: string) => wrap(value, width, ' '.repeat(LABEL), `  ${label.padEnd(LABEL - 3)} `, { breakLong: true });
+  const fact = (label: string, value: string) =>
+    wrap(value, width, ' '.repeat(LABEL), `  ${label.padEnd(LABEL - 3)} `, { breakLong: true });
   if (!report.items.length) lines.push('No credential recognised.');
   for (const item of report.items) {
     // The kind is styled after wrapping, so colour codes do not count as columns.
@@ -37,11 +38,29 @@ export function renderCredential(report: CredentialReport, opts: { style?: Style
     if (item.header) lines.push(s.dim(fact('header', JSON.stringify(item.header))));
     if (item.claims) {
       // One claim a line, its value as JSON; a long value continues below it.
-      const claims = Object.entries(item.claims).map(([k, v], i) => wrap(`${k}: ${JSON.stringify(v) ?? String(v)}`, width, ' '.repeat(LABEL + 2), i ? ' '.repeat(LABEL) : `  ${'claims'.padEnd(LABEL - 3)} `, { breakLong: true }));
+      const claims = Object.entries(item.claims).map(([k, v], i) =>
+        wrap(
+          `${k}: ${JSON.stringify(v) ?? String(v)}`,
+          width,
+          ' '.repeat(LABEL + 2),
+          i ? ' '.repeat(LABEL) : `  ${'claims'.padEnd(LABEL - 3)} `,
+          { breakLong: true },
+        ),
+      );
       if (claims.length) lines.push(s.dim(claims.join('\n')));
     }
   }
-  for (const f of report.findings) lines.push(s.yellow(wrap(`! ${f.text} (${f.cause})`, width, '    ', '  ', { breakLong: true })));
-  lines.push(s.dim(wrap(`clock: local ${report.clock.local}${report.clock.server ? `, server ${report.clock.server}` : ''}`, width, '       ', '')));
+  for (const f of report.findings)
+    lines.push(s.yellow(wrap(`! ${f.text} (${f.cause})`, width, '    ', '  ', { breakLong: true })));
+  lines.push(
+    s.dim(
+      wrap(
+        `clock: local ${report.clock.local}${report.clock.server ? `, server ${report.clock.server}` : ''}`,
+        width,
+        '       ',
+        '',
+      ),
+    ),
+  );
   return lines.join('\n') + '\n';
 }

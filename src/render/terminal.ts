@@ -10,7 +10,12 @@ export interface TerminalOptions {
 }
 
 function causeLine(c: Cause, i: number, s: Style): string {
-  const tag = c.likelihood === 'high' ? s.red(c.likelihood) : c.likelihood === 'medium' ? s.yellow(c.likelihood) : s.dim(c.likelihood);
+  const tag =
+    c.likelihood === 'high'
+      ? s.red(c.likelihood)
+      : c.likelihood === 'medium'
+        ? s.yellow(c.likelihood)
+        : s.dim(c.likelihood);
   return `  ${i + 1}. ${s.bold(c.id)}  ${tag} ${c.score.toFixed(2)}`;
 }
 
@@ -21,8 +26,11 @@ export function renderTerminal(report: Report, opts: TerminalOptions = {}): stri
   const lines: string[] = [];
   const denied = report.outcome === 'denied' || report.outcome === 'unauthenticated';
   const mark = denied ? s.red('✗') : report.outcome === 'allowed' ? s.green('✓') : s.yellow('•');
-  lines.push(`${mark} ${s.bold(`${report.status} ${report.statusText ?? ''}`.trim())}  ${clip(`${report.request.method} ${report.request.url}`, width - 12)}`);
-  if (report.source.kind === 'har' && report.source.index !== undefined) lines.push(s.dim(`  ${clip(`entry #${report.source.index + 1} of ${report.source.name}`, width - 2)}`));
+  lines.push(
+    `${mark} ${s.bold(`${report.status} ${report.statusText ?? ''}`.trim())}  ${clip(`${report.request.method} ${report.request.url}`, width - 12)}`,
+  );
+  if (report.source.kind === 'har' && report.source.index !== undefined)
+    lines.push(s.dim(`  ${clip(`entry #${report.source.index + 1} of ${report.source.name}`, width - 2)}`));
   lines.push(wrap(report.headline, width, '  '));
   if (report.statusMismatch) lines.push(s.yellow(wrap(`! ${report.statusMismatch}`, width, '    ', '  ')));
 
@@ -76,7 +84,10 @@ export function renderTerminal(report: Report, opts: TerminalOptions = {}): stri
       if (grants.length) lines.push(s.dim(wrap(`grants: ${grants.join(' ')}`, width, '          ', '    ')));
     }
     for (const f of cred.findings) lines.push(wrap(`! ${f.text}`, width, '    ', '  '));
-    if (cred.clock.skewSeconds !== undefined) lines.push(s.dim(`  clock: server ${cred.clock.server} vs local ${cred.clock.local} (skew ${cred.clock.skewSeconds} s)`));
+    if (cred.clock.skewSeconds !== undefined)
+      lines.push(
+        s.dim(`  clock: server ${cred.clock.server} vs local ${cred.clock.local} (skew ${cred.clock.skewSeconds} s)`),
+      );
   } else if (denied && report.request.url) {
     lines.push('', s.dim('Credential: none found in the request.'));
   }
@@ -84,8 +95,13 @@ export function renderTerminal(report: Report, opts: TerminalOptions = {}): stri
   if (report.probes.length || report.probing) {
     lines.push('', s.bold('Probes'));
     for (const p of report.probes) {
-      const change = [...(p.request?.removed ?? []).map((x) => `−${x}`), ...(p.request?.added ?? []).map((x) => `+${x}`)].join(' ');
-      lines.push(`  ${p.name.padEnd(19)} ${String(p.status ?? '—').padEnd(4)} ${clip(`${p.request?.method ?? ''} ${change}${p.reused ? ` (not sent again: ${p.reused}'s answer)` : ''}`.trim(), width - 27)}`);
+      const change = [
+        ...(p.request?.removed ?? []).map((x) => `−${x}`),
+        ...(p.request?.added ?? []).map((x) => `+${x}`),
+      ].join(' ');
+      lines.push(
+        `  ${p.name.padEnd(19)} ${String(p.status ?? '—').padEnd(4)} ${clip(`${p.request?.method ?? ''} ${change}${p.reused ? ` (not sent again: ${p.reused}'s answer)` : ''}`.trim(), width - 27)}`,
+      );
       lines.push(s.dim(wrap(p.meaning, width, '      ', '      ')));
       const verdict = [...(p.confirms ?? []).map((c) => `+${c}`), ...(p.rulesOut ?? []).map((c) => `−${c}`)].join(' ');
       if (verdict) lines.push(s.dim(wrap(verdict, width, '      ', '      ')));
@@ -102,10 +118,20 @@ export function renderTerminal(report: Report, opts: TerminalOptions = {}): stri
     lines.push('', s.bold('Trace'));
     if (t.redirects.length > 1) for (const r of t.redirects) lines.push(`  ${r.status} ${clip(r.url, width - 8)}`);
     const remote = t.remoteAddress ? `${t.remoteAddress}${t.remotePort ? ':' + t.remotePort : ''}` : 'unknown';
-    lines.push(`  remote ${remote}${t.tls?.protocol ? `  ${t.tls.protocol}` : ''}${t.tls?.subject ? `  cert ${t.tls.subject}` : ''}`);
-    if (t.proxy) lines.push(wrap(`proxy: ${t.proxy.used ? `used ${t.proxy.url}` : 'not used'} (${t.proxy.reason})`, width, '    ', '  '));
+    lines.push(
+      `  remote ${remote}${t.tls?.protocol ? `  ${t.tls.protocol}` : ''}${t.tls?.subject ? `  cert ${t.tls.subject}` : ''}`,
+    );
+    if (t.proxy)
+      lines.push(
+        wrap(`proxy: ${t.proxy.used ? `used ${t.proxy.url}` : 'not used'} (${t.proxy.reason})`, width, '    ', '  '),
+      );
     const tm = t.timings;
-    const parts = [tm.connect !== undefined ? `connect ${tm.connect} ms` : '', tm.tls !== undefined ? `tls ${tm.tls} ms` : '', tm.firstByte !== undefined ? `first byte ${tm.firstByte} ms` : '', `total ${tm.total} ms`].filter(Boolean);
+    const parts = [
+      tm.connect !== undefined ? `connect ${tm.connect} ms` : '',
+      tm.tls !== undefined ? `tls ${tm.tls} ms` : '',
+      tm.firstByte !== undefined ? `first byte ${tm.firstByte} ms` : '',
+      `total ${tm.total} ms`,
+    ].filter(Boolean);
     lines.push(s.dim(`  ${parts.join(' · ')}`));
   }
 

@@ -16,9 +16,17 @@ test('wrap: words stay whole unless breakLong; every line fits', () => {
   assert.equal(wrap(`see ${long}`, 40, '  '), `  see\n  ${long}`, 'a URL stays pasteable by default');
   const cut = wrap(`see ${long} end`, 40, '  ', '', { breakLong: true });
   for (const line of cut.split('\n')) assert.ok(displayWidth(line) <= 40, line);
-  assert.equal(cut.replace(/\n {2}/g, '').replace('see ', '').replace(' end', ''), long, 'nothing lost');
+  assert.equal(
+    cut
+      .replace(/\n {2}/g, '')
+      .replace('see ', '')
+      .replace(' end', ''),
+    long,
+    'nothing lost',
+  );
   assert.equal(wrap('short words only', 80, '  ', '', { breakLong: true }), 'short words only');
-  for (const line of wrap('山田太郎'.repeat(20), 30, '', '', { breakLong: true }).split('\n')) assert.ok(displayWidth(line) <= 30, line);
+  for (const line of wrap('山田太郎'.repeat(20), 30, '', '', { breakLong: true }).split('\n'))
+    assert.ok(displayWidth(line) <= 30, line);
 });
 
 test('printable: control characters escaped, text kept', () => {

@@ -1,7 +1,8 @@
 // Small text helpers shared by the human renderers.
 
 // East Asian wide and fullwidth characters, and the emoji blocks: two columns.
-const WIDE = /[\u1100-\u115f\u2e80-\u303e\u3041-\u33ff\u3400-\u4dbf\u4e00-\u9fff\ua000-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6\u{1f300}-\u{1f64f}\u{1f900}-\u{1f9ff}\u{20000}-\u{3fffd}]/u;
+const WIDE =
+  /[\u1100-\u115f\u2e80-\u303e\u3041-\u33ff\u3400-\u4dbf\u4e00-\u9fff\ua000-\ua4cf\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6\u{1f300}-\u{1f64f}\u{1f900}-\u{1f9ff}\u{20000}-\u{3fffd}]/u;
 // Combining marks, zero-width characters and variation selectors: no column.
 const ZERO = /[\p{Mn}\p{Me}\u200b-\u200f\u2060\ufe00-\ufe0f]/u;
 const ANSI = /\u001b\[[0-9;]*m/g;
@@ -39,7 +40,13 @@ function cut(word: string, max: number): string[] {
  * wider than a line is left whole (a URL or a command stays pasteable) unless
  * `breakLong` is set: then it is cut where the line ends.
  */
-export function wrap(text: string, width: number, indent = '', firstIndent = indent, opts: { breakLong?: boolean } = {}): string {
+export function wrap(
+  text: string,
+  width: number,
+  indent = '',
+  firstIndent = indent,
+  opts: { breakLong?: boolean } = {},
+): string {
   const out: string[] = [];
   const indentWidth = displayWidth(indent);
   for (const para of text.split('\n')) {
@@ -94,9 +101,23 @@ export interface Style {
   cyan(s: string): string;
 }
 
-const plain: Style = { bold: (s) => s, dim: (s) => s, red: (s) => s, green: (s) => s, yellow: (s) => s, cyan: (s) => s };
+const plain: Style = {
+  bold: (s) => s,
+  dim: (s) => s,
+  red: (s) => s,
+  green: (s) => s,
+  yellow: (s) => s,
+  cyan: (s) => s,
+};
 const sgr = (open: number, close: number) => (s: string) => `\u001b[${open}m${s}\u001b[${close}m`;
-const ansi: Style = { bold: sgr(1, 22), dim: sgr(2, 22), red: sgr(31, 39), green: sgr(32, 39), yellow: sgr(33, 39), cyan: sgr(36, 39) };
+const ansi: Style = {
+  bold: sgr(1, 22),
+  dim: sgr(2, 22),
+  red: sgr(31, 39),
+  green: sgr(32, 39),
+  yellow: sgr(33, 39),
+  cyan: sgr(36, 39),
+};
 
 /** Colour only on a terminal, and never when NO_COLOR is set (https://no-color.org). */
 export function styleFor(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv = process.env): Style {

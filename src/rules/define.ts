@@ -12,7 +12,17 @@ import type { CauseClaim, Context, FixTemplate, ProducerClaim, Rule, RuleOutput 
 import type { CauseId, Layer, Product } from '../model/vocabulary.ts';
 import { isDenial } from '../engine/status.ts';
 
-export type { Body, CauseClaim, Challenge, Context, FixTemplate, ProducerClaim, Rule, RuleMeta, RuleOutput } from '../model/rule.ts';
+export type {
+  Body,
+  CauseClaim,
+  Challenge,
+  Context,
+  FixTemplate,
+  ProducerClaim,
+  Rule,
+  RuleMeta,
+  RuleOutput,
+} from '../model/rule.ts';
 export type { Evidence, Fix, Gap } from '../model/report.ts';
 export { elementText, epochSeconds, jsonAt, jsonString } from './_lib/read.ts';
 
@@ -31,7 +41,6 @@ export interface Recognition {
 /** Values for a message's `{{name}}` placeholders. */
 export type MessageData = Readonly<Record<string, string | number | undefined>>;
 
-
 export interface ClaimDetails<F extends string = never> {
   /** Values for the placeholders of the message and of the declared fixes. */
   data?: MessageData;
@@ -48,7 +57,11 @@ export interface Reporter<C extends CauseId, M extends string, F extends string 
 }
 
 /** A cause rule may also recognise a producer (a problem type URI that names one). */
-export interface CauseReporter<C extends CauseId, M extends string, F extends string = never> extends Reporter<C, M, F> {
+export interface CauseReporter<C extends CauseId, M extends string, F extends string = never> extends Reporter<
+  C,
+  M,
+  F
+> {
   producer(claim: ProducerClaim): void;
 }
 
@@ -117,7 +130,8 @@ const DIFFICULTIES = new Set(['easy', 'medium', 'hard']);
 /** Checks a rule's declared fixes once, when it is defined: a typo in a difficulty fails at import. */
 function checkFixes(id: string, fixes: Readonly<Record<string, FixTemplate>> | undefined): void {
   for (const [key, fix] of Object.entries(fixes ?? {}))
-    if (!DIFFICULTIES.has(fix.difficulty)) throw new Error(`rule ${id}: fix "${key}" has difficulty "${fix.difficulty}"; expected easy, medium or hard`);
+    if (!DIFFICULTIES.has(fix.difficulty))
+      throw new Error(`rule ${id}: fix "${key}" has difficulty "${fix.difficulty}"; expected easy, medium or hard`);
 }
 
 /** A declared fix with its placeholders filled. */
@@ -139,7 +153,9 @@ function collector<C extends CauseId, M extends string, F extends string>(
   const notes: string[] = [];
   const reporter: Reporter<C, M, F> = {
     claim(cause, message, weight, details = {}) {
-      const fixList = (details.fixes ?? []).map((f) => (typeof f === 'string' ? formatFix(fixes![f as F], details.data) : f));
+      const fixList = (details.fixes ?? []).map((f) =>
+        typeof f === 'string' ? formatFix(fixes![f as F], details.data) : f,
+      );
       causes.push({
         id: cause,
         weight,
@@ -164,12 +180,19 @@ function explains(statuses: readonly number[] | 'any' | undefined, status: numbe
 
 function output(producer: ProducerClaim | undefined, causes: CauseClaim[], notes: string[]): RuleOutput | undefined {
   if (!producer && !causes.length && !notes.length) return undefined;
-  return { ...(producer ? { producer } : {}), ...(causes.length ? { causes } : {}), ...(notes.length ? { notes } : {}) };
+  return {
+    ...(producer ? { producer } : {}),
+    ...(causes.length ? { causes } : {}),
+    ...(notes.length ? { notes } : {}),
+  };
 }
 
-export function defineProducer<R extends Recognition, const C extends CauseId, const M extends string, const F extends string = never>(
-  spec: ProducerSpec<R, C, M, F>,
-): Rule {
+export function defineProducer<
+  R extends Recognition,
+  const C extends CauseId,
+  const M extends string,
+  const F extends string = never,
+>(spec: ProducerSpec<R, C, M, F>): Rule {
   const { meta } = spec;
   checkFixes(meta.id, meta.fixes);
   return {
@@ -193,7 +216,9 @@ export function defineProducer<R extends Recognition, const C extends CauseId, c
   };
 }
 
-export function defineCause<const C extends CauseId, const M extends string, const F extends string = never>(spec: CauseSpec<C, M, F>): Rule {
+export function defineCause<const C extends CauseId, const M extends string, const F extends string = never>(
+  spec: CauseSpec<C, M, F>,
+): Rule {
   const { meta } = spec;
   checkFixes(meta.id, meta.fixes);
   return {
@@ -240,4 +265,3 @@ export class Signals {
 }
 
 export const signals = (): Signals => new Signals();
-

@@ -20,7 +20,8 @@ test('every rule folder has rule.ts, a rule.test.ts that runs testRule, and fixt
     assert.match(readFileSync(testFile, 'utf8'), /testRule\(/, `${name}: rule.test.ts does not call testRule`);
     const fixtures = loadFixtures(join(dir, 'fixtures'));
     assert.ok(fixtures.length >= 2, `${name}: needs at least two fixtures, has ${fixtures.length}`);
-    for (const fx of fixtures) assert.ok(/https:\/\/|^captured/.test(fx.source), `${fx.file}: source must name a URL or start with "captured"`);
+    for (const fx of fixtures)
+      assert.ok(/https:\/\/|^captured/.test(fx.source), `${fx.file}: source must name a URL or start with "captured"`);
   }
 });
 
@@ -53,18 +54,37 @@ test('every product a rule yields to is one some other rule recognises, and no t
     for (const p of r.meta.yieldsTo ?? []) {
       const other = recognised.get(p);
       assert.ok(other && other !== r, `${r.meta.id} yields to ${p}, which no other rule recognises`);
-      assert.ok(!other.meta.yieldsTo?.includes(r.meta.product!), `${r.meta.id} and ${other.meta.id} yield to each other`);
+      assert.ok(
+        !other.meta.yieldsTo?.includes(r.meta.product!),
+        `${r.meta.id} and ${other.meta.id} yield to each other`,
+      );
     }
 });
 
 test('every rule is written with defineProducer or defineCause and declares its messages', async () => {
   for (const folder of ruleFolders()) {
     const source = readFileSync(join(rulesDir(), folder, 'rule.ts'), 'utf8');
-    assert.match(source, /export default define(Producer|Cause)\(/, `${folder}: rule.ts should export defineProducer(…) or defineCause(…)`);
-    assert.doesNotMatch(source, /from '\.\.\/\.\.\/engine\//, `${folder}: rules read the Context from ../define.ts, not the engine`);
-    assert.doesNotMatch(source, /from '\.\.\/(?!_lib\/|define\.ts)[a-z0-9-]+\//, `${folder}: a rule never imports another rule's folder (shared knowledge goes to src/knowledge/)`);
+    assert.match(
+      source,
+      /export default define(Producer|Cause)\(/,
+      `${folder}: rule.ts should export defineProducer(…) or defineCause(…)`,
+    );
+    assert.doesNotMatch(
+      source,
+      /from '\.\.\/\.\.\/engine\//,
+      `${folder}: rules read the Context from ../define.ts, not the engine`,
+    );
+    assert.doesNotMatch(
+      source,
+      /from '\.\.\/(?!_lib\/|define\.ts)[a-z0-9-]+\//,
+      `${folder}: a rule never imports another rule's folder (shared knowledge goes to src/knowledge/)`,
+    );
   }
-  for (const r of await loadRules()) assert.ok(Object.keys(r.meta.messages ?? {}).length > 0 || r.meta.causes.length === 0, `${r.meta.id}: meta.messages is empty`);
+  for (const r of await loadRules())
+    assert.ok(
+      Object.keys(r.meta.messages ?? {}).length > 0 || r.meta.causes.length === 0,
+      `${r.meta.id}: meta.messages is empty`,
+    );
 });
 
 test('an unknown producer degrades gracefully: with its own product’s rules left out, no exchange gets another product named with confidence', async () => {
@@ -83,17 +103,34 @@ test('an unknown producer degrades gracefully: with its own product’s rules le
       // built on or sits behind (Istio's sidecars are Envoy): without the more
       // specific rule, naming it is the less precise answer, not a wrong one.
       const platform = rules.some((r) => r.meta.product === named && r.meta.yieldsTo?.includes(fx.label.product));
-      const wrong = named && named !== 'unknown' && named !== fx.label.product && !platform && (report.deniedBy?.confidence ?? 0) >= 0.5;
-      assert.ok(!wrong, `${fx.file} (${fx.label.product}) without its rules: ${named} named with confidence ${report.deniedBy?.confidence}`);
+      const wrong =
+        named &&
+        named !== 'unknown' &&
+        named !== fx.label.product &&
+        !platform &&
+        (report.deniedBy?.confidence ?? 0) >= 0.5;
+      assert.ok(
+        !wrong,
+        `${fx.file} (${fx.label.product}) without its rules: ${named} named with confidence ${report.deniedBy?.confidence}`,
+      );
       assert.ok(report.deniedBy?.layer, `${fx.file}: a layer (or "unknown") is always given`);
     }
   }
 });
 
 test('the generated rule and probe indexes are current (npm run generate rewrites them)', async () => {
-  const { rulesIndexSource, kindsIndexSource, RULES_INDEX, KINDS_INDEX } = await import('../../scripts/generate-indexes.ts');
-  assert.equal(readFileSync(RULES_INDEX, 'utf8'), await rulesIndexSource(), 'src/rules/index.generated.ts is stale: run npm run generate');
-  assert.equal(readFileSync(KINDS_INDEX, 'utf8'), kindsIndexSource(), 'src/probes/kinds.generated.ts is stale: run npm run generate');
+  const { rulesIndexSource, kindsIndexSource, RULES_INDEX, KINDS_INDEX } =
+    await import('../../scripts/generate-indexes.ts');
+  assert.equal(
+    readFileSync(RULES_INDEX, 'utf8'),
+    await rulesIndexSource(),
+    'src/rules/index.generated.ts is stale: run npm run generate',
+  );
+  assert.equal(
+    readFileSync(KINDS_INDEX, 'utf8'),
+    kindsIndexSource(),
+    'src/probes/kinds.generated.ts is stale: run npm run generate',
+  );
 });
 
 test('every loaded rule sits in the folder named by its id', async () => {

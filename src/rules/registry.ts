@@ -11,7 +11,8 @@ let cached: Promise<Rule[]> | undefined;
 export function loadRules(): Promise<Rule[]> {
   cached ??= import('./index.generated.ts').then(({ RULES }) => {
     const rules = [...RULES];
-    for (const rule of rules) if (!rule?.meta) throw new Error('a rule in src/rules/index.generated.ts has no default-exported rule');
+    for (const rule of rules)
+      if (!rule?.meta) throw new Error('a rule in src/rules/index.generated.ts has no default-exported rule');
     return rules;
   });
   return cached;

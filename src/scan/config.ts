@@ -90,7 +90,11 @@ export function storeConfig(s: ScanSettings): ScanConfig {
     ...s,
     source,
     template,
-    headers: s.headers.map((h) => (isSecretHeader(h.name) ? { name: h.name, value: redactHeaderValue(h.name, h.value), secret: { sha256: fingerprint(h.value) } } : { ...h })),
+    headers: s.headers.map((h) =>
+      isSecretHeader(h.name)
+        ? { name: h.name, value: redactHeaderValue(h.name, h.value), secret: { sha256: fingerprint(h.value) } }
+        : { ...h },
+    ),
     ...(Object.keys(urlSecrets).length ? { urlSecrets } : {}),
   };
 }
@@ -100,7 +104,11 @@ export function storeConfig(s: ScanSettings): ScanConfig {
  * again on --resume. The same credential must come back: a scan whose
  * identity changed half-way would mix two answers to one question.
  */
-export function restoreConfig(stored: ScanConfig, given: { headers: NameValue[]; template?: string; list?: string }, statePath: string): ScanSettings {
+export function restoreConfig(
+  stored: ScanConfig,
+  given: { headers: NameValue[]; template?: string; list?: string },
+  statePath: string,
+): ScanSettings {
   const headers: NameValue[] = [];
   for (const h of stored.headers) {
     if (!h.secret) {
@@ -108,27 +116,39 @@ export function restoreConfig(stored: ScanConfig, given: { headers: NameValue[];
       continue;
     }
     const again = given.headers.find((g) => g.name.toLowerCase() === h.name.toLowerCase());
-    if (!again) throw new UsageError(`${statePath}: the scan was started with a ${h.name} header, whose value is not stored; give it again with -H '${h.name}: …'`);
+    if (!again)
+      throw new UsageError(
+        `${statePath}: the scan was started with a ${h.name} header, whose value is not stored; give it again with -H '${h.name}: …'`,
+      );
     if (fingerprint(again.value) !== h.secret.sha256)
-      throw new UsageError(`${statePath}: the ${h.name} given now is not the one the scan started with; a scan must keep one identity (start a new scan for another one)`);
+      throw new UsageError(
+        `${statePath}: the ${h.name} given now is not the one the scan started with; a scan must keep one identity (start a new scan for another one)`,
+      );
     headers.push(again);
   }
   for (const g of given.headers)
     if (!stored.headers.some((h) => h.name.toLowerCase() === g.name.toLowerCase()))
-      throw new UsageError(`-H '${g.name}: …': the scan was started without this header; start a new scan to change the request`);
+      throw new UsageError(
+        `-H '${g.name}: …': the scan was started without this header; start a new scan to change the request`,
+      );
 
   const restoreUrl = (storedUrl: string, sha: string | undefined, again: string | undefined, flag: string) => {
     if (!sha) {
-      if (again !== undefined && again !== storedUrl) throw new UsageError(`${flag} ${again}: the scan was started with ${storedUrl}; start a new scan to change it`);
+      if (again !== undefined && again !== storedUrl)
+        throw new UsageError(`${flag} ${again}: the scan was started with ${storedUrl}; start a new scan to change it`);
       return storedUrl;
     }
-    if (again === undefined) throw new UsageError(`${statePath}: the scan's ${flag} URL holds a secret that is not stored; give it again with ${flag}`);
+    if (again === undefined)
+      throw new UsageError(
+        `${statePath}: the scan's ${flag} URL holds a secret that is not stored; give it again with ${flag}`,
+      );
     if (fingerprint(again) !== sha) throw new UsageError(`${flag}: not the URL the scan started with`);
     return again;
   };
   const template = restoreUrl(stored.template, stored.urlSecrets?.template, given.template, '--get');
   let source = stored.source;
-  if (source.kind === 'list') source = { ...source, url: restoreUrl(source.url, stored.urlSecrets?.list, given.list, '--list') };
+  if (source.kind === 'list')
+    source = { ...source, url: restoreUrl(source.url, stored.urlSecrets?.list, given.list, '--list') };
   const { urlSecrets: _drop, ...rest } = stored;
   return { ...rest, source, template, headers };
 }
@@ -142,7 +162,11 @@ export function restoreConfig(stored: ScanConfig, given: { headers: NameValue[];
 export class UnsafeIdError extends Error {}
 
 /** Where {id} sits in the template: its encoding depends on it. */
-type Slot = { kind: 'path'; dotsAround: boolean; around: number } | { kind: 'query' } | { kind: 'authority' } | { kind: 'fragment' };
+type Slot =
+  | { kind: 'path'; dotsAround: boolean; around: number }
+  | { kind: 'query' }
+  | { kind: 'authority' }
+  | { kind: 'fragment' };
 
 function slotsOf(template: string): Slot[] {
   const parts = template.split('{id}');
@@ -166,7 +190,9 @@ const percentEncode = (id: string): string => {
   try {
     return encodeURIComponent(id);
   } catch {
-    throw new UnsafeIdError('not requested: the id holds a lone UTF-16 surrogate, which has no UTF-8 form to percent-encode');
+    throw new UnsafeIdError(
+      'not requested: the id holds a lone UTF-16 surrogate, which has no UTF-8 form to percent-encode',
+    );
   }
 };
 
@@ -183,11 +209,17 @@ function encoderFor(slot: Slot): (id: string) => string {
   return (id) => {
     const e = percentEncode(id);
     if (e.length <= 2) {
-      if (!e) throw new UnsafeIdError('not requested: an empty id would make the URL name another resource (the list, or its parent)');
+      if (!e)
+        throw new UnsafeIdError(
+          'not requested: an empty id would make the URL name another resource (the list, or its parent)',
+        );
       if (dots && (e === '.' || e === '..')) {
         if (whole) return e === '.' ? '%2E' : '%2E%2E';
         // The template's own dots around {id} cannot be encoded: ".{id}" with "." is ".." however it is sent.
-        if (e.length + (slot as { around: number }).around <= 2) throw new UnsafeIdError('not requested: with the dots around {id} in --get, the path segment would be "." or ".." (another resource)');
+        if (e.length + (slot as { around: number }).around <= 2)
+          throw new UnsafeIdError(
+            'not requested: with the dots around {id} in --get, the path segment would be "." or ".." (another resource)',
+          );
       }
     }
     return e;
@@ -216,13 +248,20 @@ export function recordUrlBuilder(template: string): (id: string) => string {
 }
 
 export function assertTemplate(template: string): void {
-  if (!template.includes('{id}')) throw new UsageError(`--get "${template}": expected a URL with {id} where the record's id goes, e.g. https://api.example.com/employees/{id}`);
-  if (slotsOf(template).some((s) => s.kind === 'fragment')) throw new UsageError(`--get "${template}": {id} is in the fragment (after #), which is never sent; put it in the path or the query`);
+  if (!template.includes('{id}'))
+    throw new UsageError(
+      `--get "${template}": expected a URL with {id} where the record's id goes, e.g. https://api.example.com/employees/{id}`,
+    );
+  if (slotsOf(template).some((s) => s.kind === 'fragment'))
+    throw new UsageError(
+      `--get "${template}": {id} is in the fragment (after #), which is never sent; put it in the path or the query`,
+    );
   let url: URL;
   try {
     url = new URL(recordUrl(template, 'x'));
   } catch {
     throw new UsageError(`--get "${template}": not a URL (expected e.g. https://api.example.com/employees/{id})`);
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError(`--get "${template}": only http and https URLs can be scanned`);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new UsageError(`--get "${template}": only http and https URLs can be scanned`);
 }

@@ -23,7 +23,14 @@ export interface ScanDiff {
   after: string;
   /** Said when the two scans did not read the same source or request. */
   warnings: string[];
-  counts: { newlyForbidden: number; newlyAllowed: number; otherChanges: number; unchanged: number; onlyBefore: number; onlyAfter: number };
+  counts: {
+    newlyForbidden: number;
+    newlyAllowed: number;
+    otherChanges: number;
+    unchanged: number;
+    onlyBefore: number;
+    onlyAfter: number;
+  };
   /** Up to `limit` of each; the counts are complete. */
   newlyForbidden: ScanDiffEntry[];
   newlyAllowed: ScanDiffEntry[];
@@ -40,12 +47,23 @@ export function diffScans(beforePath: string, afterPath: string, limit = 1000): 
   const ca = a.config();
   const cb = b.config();
   if (JSON.stringify(ca.source) !== JSON.stringify(cb.source)) warnings.push('the two scans read different sources');
-  if (ca.template !== cb.template || ca.method !== cb.method) warnings.push(`the two scans requested different URLs (${ca.method} ${ca.template} / ${cb.method} ${cb.template})`);
-  const identity = (c: typeof ca) => JSON.stringify(c.headers.map((h) => [h.name.toLowerCase(), h.secret?.sha256 ?? h.value]).sort());
-  if (identity(ca) !== identity(cb)) warnings.push('the two scans sent different headers (another identity?): a change may be the identity, not the permissions');
-  for (const [s, p] of [[a, beforePath], [b, afterPath]] as const) {
+  if (ca.template !== cb.template || ca.method !== cb.method)
+    warnings.push(`the two scans requested different URLs (${ca.method} ${ca.template} / ${cb.method} ${cb.template})`);
+  const identity = (c: typeof ca) =>
+    JSON.stringify(c.headers.map((h) => [h.name.toLowerCase(), h.secret?.sha256 ?? h.value]).sort());
+  if (identity(ca) !== identity(cb))
+    warnings.push(
+      'the two scans sent different headers (another identity?): a change may be the identity, not the permissions',
+    );
+  for (const [s, p] of [
+    [a, beforePath],
+    [b, afterPath],
+  ] as const) {
     const c = s.counts();
-    if (c.done < c.total) warnings.push(`${p} is unfinished (${c.total - c.done} records not fetched); resume it for a complete comparison`);
+    if (c.done < c.total)
+      warnings.push(
+        `${p} is unfinished (${c.total - c.done} records not fetched); resume it for a complete comparison`,
+      );
   }
   a.close();
   b.close();
@@ -66,16 +84,44 @@ export function diffScans(beforePath: string, afterPath: string, limit = 1000): 
             `SELECT ra.id AS id, ra.status AS before, rb.status AS after, s.producer AS producer, s.cause AS cause ${sql.replace('FROM a.records ra JOIN b.records rb ON ra.id = rb.id', `FROM a.records ra JOIN b.records rb ON ra.id = rb.id LEFT JOIN ${sigSide}.signatures s ON s.key = r${sigSide}.signature`)} ORDER BY rb.seq LIMIT ?`,
           )
           .all(limit) as unknown as ScanDiffEntry[]
-      ).map((e) => ({ id: e.id, before: e.before, after: e.after, ...(e.producer ? { producer: e.producer, cause: e.cause } : {}) }));
+      ).map((e) => ({
+        id: e.id,
+        before: e.before,
+        after: e.after,
+        ...(e.producer ? { producer: e.producer, cause: e.cause } : {}),
+      }));
     const unchanged = count(`${joined} AND ra.status IS rb.status`);
-    const onlyBefore = Number((db.prepare('SELECT count(*) AS n FROM a.records ra WHERE NOT EXISTS (SELECT 1 FROM b.records rb WHERE rb.id = ra.id)').get() as { n: number }).n);
-    const onlyAfter = Number((db.prepare('SELECT count(*) AS n FROM b.records rb WHERE NOT EXISTS (SELECT 1 FROM a.records ra WHERE ra.id = rb.id)').get() as { n: number }).n);
+    const onlyBefore = Number(
+      (
+        db
+          .prepare(
+            'SELECT count(*) AS n FROM a.records ra WHERE NOT EXISTS (SELECT 1 FROM b.records rb WHERE rb.id = ra.id)',
+          )
+          .get() as { n: number }
+      ).n,
+    );
+    const onlyAfter = Number(
+      (
+        db
+          .prepare(
+            'SELECT count(*) AS n FROM b.records rb WHERE NOT EXISTS (SELECT 1 FROM a.records ra WHERE ra.id = rb.id)',
+          )
+          .get() as { n: number }
+      ).n,
+    );
     return {
       schema: SCAN_DIFF_SCHEMA,
       before: beforePath,
       after: afterPath,
       warnings,
-      counts: { newlyForbidden: count(newlyForbidden), newlyAllowed: count(newlyAllowed), otherChanges: count(other), unchanged, onlyBefore, onlyAfter },
+      counts: {
+        newlyForbidden: count(newlyForbidden),
+        newlyAllowed: count(newlyAllowed),
+        otherChanges: count(other),
+        unchanged,
+        onlyBefore,
+        onlyAfter,
+      },
       newlyForbidden: list(newlyForbidden, 'b'),
       newlyAllowed: list(newlyAllowed, 'a'),
       otherChanges: list(other, 'b'),

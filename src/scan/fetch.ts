@@ -48,7 +48,12 @@ export interface HttpClient {
   /** `lane`: the worker's own connection (0 to concurrency - 1); without one, a shared agent. */
   send(req: ScanRequest, keepBody: (status: number) => boolean, lane?: number): Promise<Fetched | FetchFailure>;
   /** `send` with a callback: the scan's hot path, where a promise per record is measurable. */
-  dispatch(req: ScanRequest, keepBody: (status: number) => boolean, done: (r: Fetched | FetchFailure) => void, lane?: number): void;
+  dispatch(
+    req: ScanRequest,
+    keepBody: (status: number) => boolean,
+    done: (r: Fetched | FetchFailure) => void,
+    lane?: number,
+  ): void;
   /** Closes the connections; `force`: without waiting for requests still running. */
   close(force?: boolean): Promise<void>;
   /** Ends every request in flight now, and any sent later, as failures with `stopped` set. */
@@ -86,7 +91,10 @@ export function createClient(opts: {
   const dispatcher: Dispatcher = decision.used
     ? new ProxyAgent({ uri: decision.url!, connections, requestTls: connect, proxyTls: connect })
     : new Agent({ connections, connect, keepAliveTimeout: 10_000 });
-  const lanes = !decision.used && opts.origin ? Array.from({ length: opts.concurrency }, () => new Client(opts.origin!, { connect, keepAliveTimeout: 10_000 })) : undefined;
+  const lanes =
+    !decision.used && opts.origin
+      ? Array.from({ length: opts.concurrency }, () => new Client(opts.origin!, { connect, keepAliveTimeout: 10_000 }))
+      : undefined;
   const laneOrigin = opts.origin ?? '';
   const lanePrefix = laneOrigin + '/';
   const headerObjects = new WeakMap<NameValue[], Record<string, string>>();
@@ -100,7 +108,10 @@ export function createClient(opts: {
   // slot (a Set of every request in flight measurably cost CPU and memory at
   // thousands of records a second); the others (list pages, a lane's second
   // request) in a Set.
-  const inflight: Inflight = { slots: new Array<Call | undefined>(lanes?.length ?? 0).fill(undefined), others: new Set<Call>() };
+  const inflight: Inflight = {
+    slots: new Array<Call | undefined>(lanes?.length ?? 0).fill(undefined),
+    others: new Set<Call>(),
+  };
   const each = (f: (c: Call) => void) => {
     for (const c of inflight.slots) if (c) f(c);
     for (const c of [...inflight.others]) f(c);
@@ -160,7 +171,17 @@ export function createClient(opts: {
       else inflight.others.add(h);
       try {
         // headersTimeout bounds the wait for an answer, bodyTimeout any stall in its body; the sweep, the whole.
-        target.dispatch({ origin, path, method: req.method as Dispatcher.HttpMethod, headers: headerObject(req.headers), headersTimeout: opts.timeoutMs, bodyTimeout: opts.timeoutMs }, h);
+        target.dispatch(
+          {
+            origin,
+            path,
+            method: req.method as Dispatcher.HttpMethod,
+            headers: headerObject(req.headers),
+            headersTimeout: opts.timeoutMs,
+            bodyTimeout: opts.timeoutMs,
+          },
+          h,
+        );
       } catch (e) {
         h.settle(call.failure(req, h.t0, e));
       }
@@ -210,7 +231,13 @@ class Call implements Dispatcher.DispatchHandler {
   /** Its lane's slot among the requests in flight; -1: in the Set. */
   private readonly slot: number;
 
-  constructor(cx: CallContext, req: ScanRequest, keepBody: (status: number) => boolean, resolve: (r: Fetched | FetchFailure) => void, slot: number) {
+  constructor(
+    cx: CallContext,
+    req: ScanRequest,
+    keepBody: (status: number) => boolean,
+    resolve: (r: Fetched | FetchFailure) => void,
+    slot: number,
+  ) {
     this.cx = cx;
     this.slot = slot;
     this.req = req;
@@ -242,13 +269,22 @@ class Call implements Dispatcher.DispatchHandler {
     // page may decode to --max-page; a record's body to 8 MiB, enough for any
     // error text, and past it the bytes are kept as they came.
     const limit = Math.max(this.req.maxBody ?? this.cx.opts.maxBody, DECODED_RECORD_LIMIT);
-    const decoded = decodeBody(this.chunks ? Buffer.concat(this.chunks) : Buffer.alloc(0), headerValue(headers, 'content-encoding') ?? '', limit);
+    const decoded = decodeBody(
+      this.chunks ? Buffer.concat(this.chunks) : Buffer.alloc(0),
+      headerValue(headers, 'content-encoding') ?? '',
+      limit,
+    );
     const textual = isText(mimeType) || !mimeType;
     return {
       status,
       statusText,
       headers,
-      body: { text: decoded.toString(textual ? 'utf8' : 'base64'), mimeType, truncated: this.truncated, ...(textual ? {} : { encoding: 'base64' }) },
+      body: {
+        text: decoded.toString(textual ? 'utf8' : 'base64'),
+        mimeType,
+        truncated: this.truncated,
+        ...(textual ? {} : { encoding: 'base64' }),
+      },
       ms: performance.now() - this.t0,
     };
   }
@@ -256,9 +292,23 @@ class Call implements Dispatcher.DispatchHandler {
   /** Past --timeout (the client's sweep): a failure, whatever has arrived. */
   timeout(): void {
     // Before the headers, the same words as undici's own headers timeout.
-    if (!this.status) return this.end(this.cx.failure(this.req, this.t0, Object.assign(new Error('request timeout'), { code: 'UND_ERR_HEADERS_TIMEOUT' })));
+    if (!this.status)
+      return this.end(
+        this.cx.failure(
+          this.req,
+          this.t0,
+          Object.assign(new Error('request timeout'), { code: 'UND_ERR_HEADERS_TIMEOUT' }),
+        ),
+      );
     const ms = this.cx.opts.timeoutMs;
-    this.end({ error: new NetworkError(`${hostOf(this.req.url)}: answered ${this.status} but the body was not complete within ${ms} ms (--timeout bounds the whole request)`, 'W403_TIMEOUT'), ms: performance.now() - this.t0, timedOut: true });
+    this.end({
+      error: new NetworkError(
+        `${hostOf(this.req.url)}: answered ${this.status} but the body was not complete within ${ms} ms (--timeout bounds the whole request)`,
+        'W403_TIMEOUT',
+      ),
+      ms: performance.now() - this.t0,
+      timedOut: true,
+    });
   }
 
   stop(): void {
@@ -279,7 +329,11 @@ class Call implements Dispatcher.DispatchHandler {
     }
   }
 
-  onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
+  onResponseStart(
+    controller: Dispatcher.DispatchController,
+    statusCode: number,
+    headers: Record<string, string | string[] | undefined>,
+  ): void {
     this.ctl = controller;
     this.status = statusCode;
     this.keep = this.keepBody(statusCode);
@@ -319,7 +373,12 @@ const EMPTY: Record<string, string | string[] | undefined> = {};
 const ENDED = Object.assign(new Error('ended by the scan'), { code: 'W403_ENDED' });
 
 function stoppedFailure(ms: number): FetchFailure {
-  return { error: new NetworkError('the scan stopped before the answer arrived', 'W403_STOPPED'), ms, timedOut: false, stopped: true };
+  return {
+    error: new NetworkError('the scan stopped before the answer arrived', 'W403_STOPPED'),
+    ms,
+    timedOut: false,
+    stopped: true,
+  };
 }
 
 function hostOf(url: string): string {

@@ -28,7 +28,12 @@ export function formatOf(file: string, given?: string): IdsSource['format'] {
  * ingestion). Each batch carries the number of rows read so far, stored with
  * it, so a crash mid-file resumes at the right row.
  */
-export async function* readIds(source: IdsSource, input: NodeJS.ReadableStream | undefined, skip = 0, batchSize = 10_000): AsyncGenerator<{ rows: IdRow[]; read: number }> {
+export async function* readIds(
+  source: IdsSource,
+  input: NodeJS.ReadableStream | undefined,
+  skip = 0,
+  batchSize = 10_000,
+): AsyncGenerator<{ rows: IdRow[]; read: number }> {
   const name = source.file === '-' ? 'standard input' : source.file;
   let stream: NodeJS.ReadableStream;
   if (source.file === '-') stream = input ?? process.stdin;
@@ -36,7 +41,9 @@ export async function* readIds(source: IdsSource, input: NodeJS.ReadableStream |
     const file = createReadStream(source.file);
     await new Promise<void>((resolve, reject) => {
       file.once('open', () => resolve());
-      file.once('error', (e: NodeJS.ErrnoException) => reject(new InputError(source.file, e.code === 'ENOENT' ? 'no such file' : e.message)));
+      file.once('error', (e: NodeJS.ErrnoException) =>
+        reject(new InputError(source.file, e.code === 'ENOENT' ? 'no such file' : e.message)),
+      );
     });
     stream = file;
   }
@@ -56,7 +63,10 @@ export async function* readIds(source: IdsSource, input: NodeJS.ReadableStream |
         const cols = Object.keys(rec);
         column = source.column ?? cols.find((c) => /^id$/i.test(c));
         if (column === undefined || !cols.includes(column))
-          throw new InputError(name, `${source.column ? `no column "${source.column}"` : 'no "id" column'} in the CSV header (columns: ${cols.join(', ')}); name it with --column`);
+          throw new InputError(
+            name,
+            `${source.column ? `no column "${source.column}"` : 'no "id" column'} in the CSV header (columns: ${cols.join(', ')}); name it with --column`,
+          );
       }
       const id = rec[column];
       const { [column]: _id, ...rest } = rec;
@@ -86,7 +96,8 @@ export async function* readIds(source: IdsSource, input: NodeJS.ReadableStream |
       }
       if (typeof v === 'string' || typeof v === 'number') return take({ id: String(v) });
       const id = getPath(v, source.id ?? 'id');
-      if (typeof id !== 'string' && typeof id !== 'number') throw new InputError(name, `line ${lineNo} has no "${source.id ?? 'id'}" field; name it with --id`);
+      if (typeof id !== 'string' && typeof id !== 'number')
+        throw new InputError(name, `line ${lineNo} has no "${source.id ?? 'id'}" field; name it with --id`);
       take({ id: String(id), fields: JSON.stringify(flattenFields(v)) });
     };
     for await (const chunk of stream as AsyncIterable<Buffer | string>) {

@@ -24,7 +24,8 @@ export function parsePath(path: string): PathStep[] {
  * tried whole before it is split.
  */
 export function getPath(value: unknown, path: string): unknown {
-  if (value && typeof value === 'object' && !Array.isArray(value) && path in (value as object)) return (value as Record<string, unknown>)[path];
+  if (value && typeof value === 'object' && !Array.isArray(value) && path in (value as object))
+    return (value as Record<string, unknown>)[path];
   let cur: unknown = value;
   for (const step of parsePath(path)) {
     if (cur === null || typeof cur !== 'object') return undefined;
@@ -45,7 +46,8 @@ export function flattenFields(record: unknown, maxFields = 64): Record<string, s
     if (n >= maxFields) return;
     if (v === null || typeof v !== 'object') {
       if (prefix) {
-        out[prefix] = typeof v === 'string' && v.length > 200 ? v.slice(0, 200) : (v as string | number | boolean | null);
+        out[prefix] =
+          typeof v === 'string' && v.length > 200 ? v.slice(0, 200) : (v as string | number | boolean | null);
         n++;
       }
       return;

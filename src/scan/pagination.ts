@@ -28,8 +28,37 @@ export interface PageRecords {
 
 export class PageError extends Error {}
 
-const ITEM_KEYS = ['items', 'data', 'results', 'records', 'entries', 'values', 'value', 'elements', 'rows', 'list', 'hits.hits', 'data.items', 'data.results'];
-const NEXT_URL_KEYS = ['next', 'next_url', 'nextUrl', 'next_page_url', 'nextPageUrl', 'nextLink', '@odata.nextLink', 'links.next', 'links.next.href', '_links.next.href', 'paging.next', 'pagination.next', 'pagination.next_url', 'meta.next'];
+const ITEM_KEYS = [
+  'items',
+  'data',
+  'results',
+  'records',
+  'entries',
+  'values',
+  'value',
+  'elements',
+  'rows',
+  'list',
+  'hits.hits',
+  'data.items',
+  'data.results',
+];
+const NEXT_URL_KEYS = [
+  'next',
+  'next_url',
+  'nextUrl',
+  'next_page_url',
+  'nextPageUrl',
+  'nextLink',
+  '@odata.nextLink',
+  'links.next',
+  'links.next.href',
+  '_links.next.href',
+  'paging.next',
+  'pagination.next',
+  'pagination.next_url',
+  'meta.next',
+];
 /** Cursor fields and the query parameter each API expects the cursor back in. */
 const CURSOR_KEYS: [string, string][] = [
   ['nextPageToken', 'pageToken'],
@@ -47,7 +76,16 @@ const CURSOR_KEYS: [string, string][] = [
 ];
 const PAGE_PARAMS = ['page', 'page_number', 'pageNumber'];
 const OFFSET_PARAMS = ['offset', 'skip', 'start', 'startIndex'];
-const TOTAL_PAGE_KEYS = ['total_pages', 'totalPages', 'pages', 'page_count', 'pageCount', 'meta.total_pages', 'meta.totalPages', 'pagination.total_pages'];
+const TOTAL_PAGE_KEYS = [
+  'total_pages',
+  'totalPages',
+  'pages',
+  'page_count',
+  'pageCount',
+  'meta.total_pages',
+  'meta.totalPages',
+  'pagination.total_pages',
+];
 const TOTAL_KEYS = ['total', 'count', 'total_count', 'totalCount', 'totalResults', 'meta.total', 'pagination.total'];
 const ID_KEYS = ['id', 'ID', 'Id', '_id', 'uuid', 'key'];
 
@@ -77,7 +115,8 @@ function findItems(body: unknown, path: string | undefined): { items: unknown[];
     if (Array.isArray(v)) return { items: v, path: k };
   }
   if (body && typeof body === 'object')
-    for (const [k, v] of Object.entries(body)) if (Array.isArray(v) && v.some((x) => x && typeof x === 'object')) return { items: v, path: k };
+    for (const [k, v] of Object.entries(body))
+      if (Array.isArray(v) && v.some((x) => x && typeof x === 'object')) return { items: v, path: k };
   const keys = body && typeof body === 'object' ? Object.keys(body).join(', ') : typeof body;
   throw new PageError(`the page holds no list of records (top-level: ${keys}); name the array with --items`);
 }
@@ -119,23 +158,33 @@ export function detectStyle(url: string, headers: NameValue[], body: unknown, so
   }
   if (source.cursorParam) {
     const found = CURSOR_KEYS.find(([k]) => present(getPath(body, k)));
-    if (!found) throw new PageError(`--cursor-param ${source.cursorParam}: no cursor field in the first page; name it with --next`);
+    if (!found)
+      throw new PageError(
+        `--cursor-param ${source.cursorParam}: no cursor field in the first page; name it with --next`,
+      );
     return { kind: 'cursor', path: found[0], param: source.cursorParam };
   }
-  if (source.pageParam) return { kind: 'page', param: source.pageParam, totalPath: numberAt(body, TOTAL_PAGE_KEYS)?.path };
-  if (source.offsetParam) return { kind: 'offset', param: source.offsetParam, totalPath: numberAt(body, TOTAL_KEYS)?.path };
+  if (source.pageParam)
+    return { kind: 'page', param: source.pageParam, totalPath: numberAt(body, TOTAL_PAGE_KEYS)?.path };
+  if (source.offsetParam)
+    return { kind: 'offset', param: source.offsetParam, totalPath: numberAt(body, TOTAL_KEYS)?.path };
   if (linkNext(headers) !== undefined) return { kind: 'link' };
   if (body && typeof body === 'object' && !Array.isArray(body)) {
     for (const k of NEXT_URL_KEYS) {
       const v = getPath(body, k);
       if (typeof v === 'string' && isUrlish(v)) return { kind: 'next-url', path: k };
     }
-    for (const [k, param] of CURSOR_KEYS) if (present(getPath(body, k)) && typeof getPath(body, k) !== 'object') return { kind: 'cursor', path: k, param };
+    for (const [k, param] of CURSOR_KEYS)
+      if (present(getPath(body, k)) && typeof getPath(body, k) !== 'object') return { kind: 'cursor', path: k, param };
   }
   const pageParam = PAGE_PARAMS.find((p) => u.searchParams.has(p));
   const totalPages = numberAt(body, TOTAL_PAGE_KEYS);
   if (pageParam || totalPages) return { kind: 'page', param: pageParam ?? 'page', totalPath: totalPages?.path };
-  const offsetParam = OFFSET_PARAMS.find((p) => u.searchParams.has(p)) ?? (numberAt(body, ['offset', 'skip', 'start']) ? String(numberAt(body, ['offset', 'skip', 'start'])!.path) : undefined);
+  const offsetParam =
+    OFFSET_PARAMS.find((p) => u.searchParams.has(p)) ??
+    (numberAt(body, ['offset', 'skip', 'start'])
+      ? String(numberAt(body, ['offset', 'skip', 'start'])!.path)
+      : undefined);
   if (offsetParam) return { kind: 'offset', param: offsetParam, totalPath: numberAt(body, TOTAL_KEYS)?.path };
   return { kind: 'single' };
 }
@@ -161,7 +210,14 @@ export function describeStyle(s: PaginationStyle): string {
  * Reads one page: its records, and the URL of the next page. `style` is the
  * one detected on the first page; pass undefined there.
  */
-export function readPage(url: string, headers: NameValue[], bodyText: string, source: ListSource, style: PaginationStyle | undefined, itemsPath: string | undefined): PageRecords {
+export function readPage(
+  url: string,
+  headers: NameValue[],
+  bodyText: string,
+  source: ListSource,
+  style: PaginationStyle | undefined,
+  itemsPath: string | undefined,
+): PageRecords {
   let body: unknown;
   try {
     body = JSON.parse(bodyText);
@@ -174,7 +230,9 @@ export function readPage(url: string, headers: NameValue[], bodyText: string, so
     const id = idOf(item, source.id);
     if (id === undefined) {
       const keys = item && typeof item === 'object' ? Object.keys(item).slice(0, 12).join(', ') : typeof item;
-      throw new PageError(`a record in "${path}" has no ${source.id ? `"${source.id}"` : 'id'} field (its fields: ${keys}); name the id with --id`);
+      throw new PageError(
+        `a record in "${path}" has no ${source.id ? `"${source.id}"` : 'id'} field (its fields: ${keys}); name the id with --id`,
+      );
     }
     records.push({ id, fields: typeof item === 'object' && item ? JSON.stringify(flattenFields(item)) : '{}' });
   }
@@ -199,14 +257,20 @@ export function readPage(url: string, headers: NameValue[], bodyText: string, so
     case 'page': {
       const current = Number(new URL(url).searchParams.get(s.param) ?? '1') || 1;
       const total = s.totalPath ? getPath(body, s.totalPath) : undefined;
-      next = items.length === 0 || (typeof total === 'number' && current >= total) ? null : withParam(url, s.param, String(current + 1));
+      next =
+        items.length === 0 || (typeof total === 'number' && current >= total)
+          ? null
+          : withParam(url, s.param, String(current + 1));
       break;
     }
     case 'offset': {
       const current = Number(new URL(url).searchParams.get(s.param) ?? '0') || 0;
       const total = s.totalPath ? getPath(body, s.totalPath) : undefined;
       const after = current + items.length;
-      next = items.length === 0 || (typeof total === 'number' && after >= total) ? null : withParam(url, s.param, String(after));
+      next =
+        items.length === 0 || (typeof total === 'number' && after >= total)
+          ? null
+          : withParam(url, s.param, String(after));
       break;
     }
     case 'single':

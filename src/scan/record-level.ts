@@ -19,7 +19,19 @@ export interface ScanComparison {
   command: string;
 }
 
-const SAME_FOR_EVERY_RECORD: CauseId[] = ['credential-missing', 'credential-malformed', 'credential-expired', 'credential-not-yet-valid', 'credential-invalid', 'clock-skew', 'wrong-audience', 'ip-restricted', 'cors', 'csrf', 'proxy-interference'];
+const SAME_FOR_EVERY_RECORD: CauseId[] = [
+  'credential-missing',
+  'credential-malformed',
+  'credential-expired',
+  'credential-not-yet-valid',
+  'credential-invalid',
+  'clock-skew',
+  'wrong-audience',
+  'ip-restricted',
+  'cors',
+  'csrf',
+  'proxy-interference',
+];
 
 export function recordLevelEvidence(c: ScanComparison): { claims: CauseClaim[]; probe: ProbeResult } | undefined {
   if (c.allowed === 0 || c.denied === 0) return undefined;
@@ -33,7 +45,16 @@ export function recordLevelEvidence(c: ScanComparison): { claims: CauseClaim[]; 
           weight: 0.45,
           summary: `The same credential was accepted for ${c.allowed.toLocaleString('en-US')} other records: a 401 for only some of them suggests it expired or was revoked while the scan ran.`,
           evidence: [{ source: 'probe:scan', text: counts }],
-          fixes: [{ title: 'Renew the credential and fetch the failed records again', difficulty: 'easy', commands: [`${c.command.replace('scan report', 'scan --resume')} -H 'Authorization: <the renewed credential>' --retry-errors`], verify: 'The resumed records answer 200.' }],
+          fixes: [
+            {
+              title: 'Renew the credential and fetch the failed records again',
+              difficulty: 'easy',
+              commands: [
+                `${c.command.replace('scan report', 'scan --resume')} -H 'Authorization: <the renewed credential>' --retry-errors`,
+              ],
+              verify: 'The resumed records answer 200.',
+            },
+          ],
         },
       ],
       probe: { name: 'scan', status: 200, meaning: counts, confirms: ['credential-expired'] },
@@ -41,7 +62,10 @@ export function recordLevelEvidence(c: ScanComparison): { claims: CauseClaim[]; 
   }
   const exact = c.separation.find((s) => s.exact);
   const best = exact ?? c.separation[0];
-  const evidence = [{ source: 'probe:scan', text: counts }, ...(best ? [{ source: `scan:field ${best.field}`, text: best.statement }] : [])];
+  const evidence = [
+    { source: 'probe:scan', text: counts },
+    ...(best ? [{ source: `scan:field ${best.field}`, text: best.statement }] : []),
+  ];
   const claims: CauseClaim[] = [
     {
       id: 'field-restricted',
@@ -50,23 +74,43 @@ export function recordLevelEvidence(c: ScanComparison): { claims: CauseClaim[]; 
       evidence,
       fixes: [
         {
-          title: best ? `Find the rule on ${best.field} that refuses these records, and grant the identity access to them (or exclude them from its job)` : 'Find the record-level rule (row policy, ABAC condition, ownership check) that refuses these records',
+          title: best
+            ? `Find the rule on ${best.field} that refuses these records, and grant the identity access to them (or exclude them from its job)`
+            : 'Find the record-level rule (row policy, ABAC condition, ownership check) that refuses these records',
           difficulty: 'medium',
           commands: [`${c.command} --out forbidden.csv`],
-          verify: 'Scan again after the change and compare: `why403 scan diff BEFORE.sqlite AFTER.sqlite` lists them as newly allowed.',
+          verify:
+            'Scan again after the change and compare: `why403 scan diff BEFORE.sqlite AFTER.sqlite` lists them as newly allowed.',
         },
       ],
     },
     {
       id: 'not-owner',
       weight: 0.3,
-      summary: 'Ownership or tenancy rules also refuse record by record: the refused records may belong to another user, team or organisation.',
+      summary:
+        'Ownership or tenancy rules also refuse record by record: the refused records may belong to another user, team or organisation.',
       evidence: [{ source: 'probe:scan', text: counts }],
     },
-    ...SAME_FOR_EVERY_RECORD.map((id) => ({ id, weight: -0.6, summary: '', evidence: [{ source: 'probe:scan', text: `the same request and credential were accepted for ${c.allowed.toLocaleString('en-US')} other records` }] })),
+    ...SAME_FOR_EVERY_RECORD.map((id) => ({
+      id,
+      weight: -0.6,
+      summary: '',
+      evidence: [
+        {
+          source: 'probe:scan',
+          text: `the same request and credential were accepted for ${c.allowed.toLocaleString('en-US')} other records`,
+        },
+      ],
+    })),
   ];
   return {
     claims,
-    probe: { name: 'scan', status: 200, meaning: counts, confirms: ['field-restricted'], rulesOut: SAME_FOR_EVERY_RECORD },
+    probe: {
+      name: 'scan',
+      status: 200,
+      meaning: counts,
+      confirms: ['field-restricted'],
+      rulesOut: SAME_FOR_EVERY_RECORD,
+    },
   };
 }

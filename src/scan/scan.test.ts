@@ -21,52 +21,137 @@ const list = { kind: 'list' as const, url: 'https://api.example.com/v1/things' }
 
 describe('pagination', () => {
   it('reads Link rel="next" among other relations (GitHub order: prev, next, last, first)', () => {
-    const link = '<https://api.github.com/repositories/1/issues?page=1>; rel="prev", <https://api.github.com/repositories/1/issues?page=3>; rel="next", <https://api.github.com/repositories/1/issues?page=5>; rel="last"';
+    const link =
+      '<https://api.github.com/repositories/1/issues?page=1>; rel="prev", <https://api.github.com/repositories/1/issues?page=3>; rel="next", <https://api.github.com/repositories/1/issues?page=5>; rel="last"';
     assert.equal(linkNext([{ name: 'Link', value: link }]), 'https://api.github.com/repositories/1/issues?page=3');
     assert.equal(linkNext([{ name: 'Link', value: '<https://x/?page=5>; rel="last"' }]), undefined);
   });
 
   it('a next-page URL in the body, relative ones resolved against the page', () => {
-    const p = readPage('https://api.example.com/v1/things?page=1', [], JSON.stringify({ count: 3, next: '/v1/things?page=2', results: [{ id: 1 }, { id: 2 }] }), list, undefined, undefined);
+    const p = readPage(
+      'https://api.example.com/v1/things?page=1',
+      [],
+      JSON.stringify({ count: 3, next: '/v1/things?page=2', results: [{ id: 1 }, { id: 2 }] }),
+      list,
+      undefined,
+      undefined,
+    );
     assert.deepEqual(p.style, { kind: 'next-url', path: 'next' });
     assert.equal(p.next, 'https://api.example.com/v1/things?page=2');
-    assert.deepEqual(p.records.map((r) => r.id), ['1', '2']);
-    const last = readPage('https://api.example.com/v1/things?page=2', [], JSON.stringify({ count: 3, next: null, results: [{ id: 3 }] }), list, p.style, p.itemsPath);
+    assert.deepEqual(
+      p.records.map((r) => r.id),
+      ['1', '2'],
+    );
+    const last = readPage(
+      'https://api.example.com/v1/things?page=2',
+      [],
+      JSON.stringify({ count: 3, next: null, results: [{ id: 3 }] }),
+      list,
+      p.style,
+      p.itemsPath,
+    );
     assert.equal(last.next, null);
   });
 
   it('an opaque cursor goes back in the parameter its field name implies, URL-encoded', () => {
-    const p = readPage('https://api.example.com/v1/things', [], JSON.stringify({ items: [{ id: 'a' }], nextPageToken: 'eyJhIjoxfQ==+/' }), list, undefined, undefined);
+    const p = readPage(
+      'https://api.example.com/v1/things',
+      [],
+      JSON.stringify({ items: [{ id: 'a' }], nextPageToken: 'eyJhIjoxfQ==+/' }),
+      list,
+      undefined,
+      undefined,
+    );
     assert.deepEqual(p.style, { kind: 'cursor', path: 'nextPageToken', param: 'pageToken' });
     assert.equal(new URL(p.next!).searchParams.get('pageToken'), 'eyJhIjoxfQ==+/');
-    const slack = readPage('https://slack.com/api/users.list', [], JSON.stringify({ ok: true, members: [{ id: 'U1' }], response_metadata: { next_cursor: 'dXNlcjpVMEc5V0ZYTlo=' } }), { ...list, url: 'https://slack.com/api/users.list' }, undefined, undefined);
+    const slack = readPage(
+      'https://slack.com/api/users.list',
+      [],
+      JSON.stringify({ ok: true, members: [{ id: 'U1' }], response_metadata: { next_cursor: 'dXNlcjpVMEc5V0ZYTlo=' } }),
+      { ...list, url: 'https://slack.com/api/users.list' },
+      undefined,
+      undefined,
+    );
     assert.equal(slack.itemsPath, 'members');
     assert.equal(new URL(slack.next!).searchParams.get('cursor'), 'dXNlcjpVMEc5V0ZYTlo=');
   });
 
   it('page numbers up to total_pages, offsets up to total; an empty page ends either', () => {
-    const page = readPage('https://x.test/e?page=2&limit=2', [], JSON.stringify({ employees: [{ id: 3 }, { id: 4 }], page: 2, total_pages: 3 }), list, undefined, undefined);
+    const page = readPage(
+      'https://x.test/e?page=2&limit=2',
+      [],
+      JSON.stringify({ employees: [{ id: 3 }, { id: 4 }], page: 2, total_pages: 3 }),
+      list,
+      undefined,
+      undefined,
+    );
     assert.equal(page.style.kind, 'page');
     assert.equal(page.next, 'https://x.test/e?page=3&limit=2');
-    assert.equal(readPage('https://x.test/e?page=3&limit=2', [], JSON.stringify({ employees: [{ id: 5 }], page: 3, total_pages: 3 }), list, page.style, page.itemsPath).next, null);
-    const off = readPage('https://x.test/e?offset=0&limit=2', [], JSON.stringify({ records: [{ id: 1 }, { id: 2 }], total: 3 }), list, undefined, undefined);
+    assert.equal(
+      readPage(
+        'https://x.test/e?page=3&limit=2',
+        [],
+        JSON.stringify({ employees: [{ id: 5 }], page: 3, total_pages: 3 }),
+        list,
+        page.style,
+        page.itemsPath,
+      ).next,
+      null,
+    );
+    const off = readPage(
+      'https://x.test/e?offset=0&limit=2',
+      [],
+      JSON.stringify({ records: [{ id: 1 }, { id: 2 }], total: 3 }),
+      list,
+      undefined,
+      undefined,
+    );
     assert.equal(off.style.kind, 'offset');
     assert.equal(off.next, 'https://x.test/e?offset=2&limit=2');
-    assert.equal(readPage(off.next!, [], JSON.stringify({ records: [{ id: 3 }], total: 3 }), list, off.style, off.itemsPath).next, null);
-    assert.equal(readPage('https://x.test/e?page=9', [], JSON.stringify({ employees: [] }), list, { kind: 'page', param: 'page' }, 'employees').next, null);
+    assert.equal(
+      readPage(off.next!, [], JSON.stringify({ records: [{ id: 3 }], total: 3 }), list, off.style, off.itemsPath).next,
+      null,
+    );
+    assert.equal(
+      readPage(
+        'https://x.test/e?page=9',
+        [],
+        JSON.stringify({ employees: [] }),
+        list,
+        { kind: 'page', param: 'page' },
+        'employees',
+      ).next,
+      null,
+    );
   });
 
   it('what the user names wins: --items, --next, --id with a nested path', () => {
     const src = { ...list, items: 'data.rows', next: 'meta.after', cursorParam: 'after', id: 'key.value' };
-    const p = readPage(list.url, [], JSON.stringify({ data: { rows: [{ key: { value: 'k1' } }] }, meta: { after: 'c2' } }), src, undefined, undefined);
-    assert.deepEqual(p.records.map((r) => r.id), ['k1']);
+    const p = readPage(
+      list.url,
+      [],
+      JSON.stringify({ data: { rows: [{ key: { value: 'k1' } }] }, meta: { after: 'c2' } }),
+      src,
+      undefined,
+      undefined,
+    );
+    assert.deepEqual(
+      p.records.map((r) => r.id),
+      ['k1'],
+    );
     assert.equal(p.next, 'https://api.example.com/v1/things?after=c2');
   });
 
   it('a single page without a next sign is one page; a page without records or ids says what to set', () => {
     assert.equal(detectStyle(list.url, [], { items: [{ id: 1 }] }, list).kind, 'single');
-    assert.throws(() => readPage(list.url, [], '{"status":"ok"}', list, undefined, undefined), /no list of records .*--items/);
-    assert.throws(() => readPage(list.url, [], '[{"name":"x"}]', list, undefined, undefined), /no id field .*name.*--id/);
+    assert.throws(
+      () => readPage(list.url, [], '{"status":"ok"}', list, undefined, undefined),
+      /no list of records .*--items/,
+    );
+    assert.throws(
+      () => readPage(list.url, [], '[{"name":"x"}]', list, undefined, undefined),
+      /no id field .*name.*--id/,
+    );
     assert.throws(() => readPage(list.url, [], '<html>', list, undefined, undefined), /not JSON/);
   });
 });
@@ -80,7 +165,11 @@ describe('JSON paths and fields', () => {
     assert.equal(getPath(v, 'a.x.y'), undefined);
   });
   it('flattens nested scalars, joins scalar arrays, skips object arrays', () => {
-    assert.deepEqual(flattenFields({ id: 1, org: { dept: 'HR' }, tags: ['b', 'a'], kids: [{ x: 1 }] }), { id: 1, 'org.dept': 'HR', tags: 'a,b' });
+    assert.deepEqual(flattenFields({ id: 1, org: { dept: 'HR' }, tags: ['b', 'a'], kids: [{ x: 1 }] }), {
+      id: 1,
+      'org.dept': 'HR',
+      tags: 'a,b',
+    });
   });
 });
 
@@ -103,7 +192,10 @@ describe('what separates forbidden from allowed records', () => {
     add(sep, 10, true, (i) => ({ region: i < 5 ? 'eu' : 'apac', tier: i < 9 ? 'gold' : 'basic' }));
     add(sep, 40, false, (i) => ({ region: 'us', tier: i < 2 ? 'gold' : 'basic' }));
     const r = sep.result();
-    assert.equal(r[0].statement, 'all 10 forbidden records have region in {apac, eu}; none of the 40 allowed records do');
+    assert.equal(
+      r[0].statement,
+      'all 10 forbidden records have region in {apac, eu}; none of the 40 allowed records do',
+    );
     const tier = r.find((x) => x.field === 'tier')!;
     assert.equal(tier.exact, false);
     assert.equal(tier.statement, '9 of 10 forbidden records have tier = gold, against 2 of 40 allowed records');
@@ -153,12 +245,33 @@ describe('the stored configuration keeps no secret', () => {
     const text = JSON.stringify(stored);
     assert.ok(!text.includes('c2lnbmF0dXJlc2lnbmF0dXJl') && !text.includes('sk_live_0123456789abcdef'), text);
     assert.equal(stored.headers[1].value, 'application/json');
-    const restored = restoreConfig(stored, { headers: [settings.headers[0]], list: settings.source.kind === 'list' ? settings.source.url : undefined }, 's.sqlite');
+    const restored = restoreConfig(
+      stored,
+      { headers: [settings.headers[0]], list: settings.source.kind === 'list' ? settings.source.url : undefined },
+      's.sqlite',
+    );
     assert.deepEqual(restored.headers, settings.headers);
     assert.deepEqual(restored.source, settings.source);
-    assert.throws(() => restoreConfig(stored, { headers: [], list: (settings.source as { url: string }).url }, 's.sqlite'), /give it again with -H 'Authorization: …'/);
-    assert.throws(() => restoreConfig(stored, { headers: [{ name: 'Authorization', value: 'Bearer other' }], list: (settings.source as { url: string }).url }, 's.sqlite'), /not the one the scan started with/);
-    assert.throws(() => restoreConfig(stored, { headers: [settings.headers[0]] }, 's.sqlite'), /--list URL holds a secret/);
+    assert.throws(
+      () => restoreConfig(stored, { headers: [], list: (settings.source as { url: string }).url }, 's.sqlite'),
+      /give it again with -H 'Authorization: …'/,
+    );
+    assert.throws(
+      () =>
+        restoreConfig(
+          stored,
+          {
+            headers: [{ name: 'Authorization', value: 'Bearer other' }],
+            list: (settings.source as { url: string }).url,
+          },
+          's.sqlite',
+        ),
+      /not the one the scan started with/,
+    );
+    assert.throws(
+      () => restoreConfig(stored, { headers: [settings.headers[0]] }, 's.sqlite'),
+      /--list URL holds a secret/,
+    );
   });
   it('ids go into the URL encoded', () => {
     assert.equal(recordUrl('https://x.test/u/{id}', 'a b/c'), 'https://x.test/u/a%20b%2Fc');
@@ -168,10 +281,15 @@ describe('the stored configuration keeps no secret', () => {
     const secrets = scanSecrets({
       method: 'GET',
       template: 'https://bob:pa%24%24word-1@x.test/u/{id}?access_token=QUERYsecretVALUE',
-      headers: [{ name: 'Authorization', value: 'Bearer tokenVALUEsecret' }, { name: 'X-Api-Key', value: 'apiKEYsecretVALUE' }, { name: 'Accept', value: 'application/json' }],
+      headers: [
+        { name: 'Authorization', value: 'Bearer tokenVALUEsecret' },
+        { name: 'X-Api-Key', value: 'apiKEYsecretVALUE' },
+        { name: 'Accept', value: 'application/json' },
+      ],
       source: { kind: 'list', url: 'https://x.test/list?api_key=LISTsecretKEY' },
     });
-    for (const x of ['tokenVALUEsecret', 'apiKEYsecretVALUE', 'QUERYsecretVALUE', 'LISTsecretKEY', 'pa$$word-1']) assert.ok(secrets.includes(x), x);
+    for (const x of ['tokenVALUEsecret', 'apiKEYsecretVALUE', 'QUERYsecretVALUE', 'LISTsecretKEY', 'pa$$word-1'])
+      assert.ok(secrets.includes(x), x);
     assert.ok(!secrets.includes('application/json'));
     const next = 'https://x.test/list?page=2&api_key=LISTsecretKEY&pw=pa%24%24word-1';
     const stored = hideSecrets(next, secrets);
@@ -193,19 +311,48 @@ describe('the stored configuration keeps no secret', () => {
 
 describe('denial shapes and record-level evidence', () => {
   it('one shape for refusals that differ only in the record they name', () => {
-    const a = bodyShape('{"error":"Forbidden","message":"You may not read employee e0003 (request 5f2a91)"}', 'application/json', 'e0003');
-    const b = bodyShape('{"message":"You may not read employee e0117 (request 77ab02)","error":"Forbidden"}', 'application/json', 'e0117');
+    const a = bodyShape(
+      '{"error":"Forbidden","message":"You may not read employee e0003 (request 5f2a91)"}',
+      'application/json',
+      'e0003',
+    );
+    const b = bodyShape(
+      '{"message":"You may not read employee e0117 (request 77ab02)","error":"Forbidden"}',
+      'application/json',
+      'e0117',
+    );
     assert.equal(a, b);
     assert.notEqual(a, bodyShape('{"error":"Forbidden","message":"Token expired"}', 'application/json', 'e0003'));
   });
   it('allowed records of the same request argue for a record-level rule and against credential, IP and CORS causes', () => {
-    const e = recordLevelEvidence({ status: 403, denied: 20, allowed: 100, separation: [{ field: 'department', values: ['HR'], forbidden: 20, forbiddenTotal: 20, allowed: 0, allowedTotal: 100, exact: true, statement: 'all 20 forbidden records have department = HR; none of the 100 allowed records do' }], command: 'why403 scan report s.sqlite' })!;
+    const e = recordLevelEvidence({
+      status: 403,
+      denied: 20,
+      allowed: 100,
+      separation: [
+        {
+          field: 'department',
+          values: ['HR'],
+          forbidden: 20,
+          forbiddenTotal: 20,
+          allowed: 0,
+          allowedTotal: 100,
+          exact: true,
+          statement: 'all 20 forbidden records have department = HR; none of the 100 allowed records do',
+        },
+      ],
+      command: 'why403 scan report s.sqlite',
+    })!;
     const top = e.claims.find((c) => c.id === 'field-restricted')!;
     assert.equal(top.weight, 0.85);
     assert.ok(e.claims.some((c) => c.id === 'credential-invalid' && c.weight < 0));
     assert.ok(e.claims.some((c) => c.id === 'ip-restricted' && c.weight < 0));
     assert.equal(recordLevelEvidence({ status: 403, denied: 5, allowed: 0, separation: [], command: '' }), undefined);
-    assert.equal(recordLevelEvidence({ status: 401, denied: 5, allowed: 50, separation: [], command: 'why403 scan report s' })!.claims[0].id, 'credential-expired');
+    assert.equal(
+      recordLevelEvidence({ status: 401, denied: 5, allowed: 50, separation: [], command: 'why403 scan report s' })!
+        .claims[0].id,
+      'credential-expired',
+    );
   });
 });
 
@@ -224,13 +371,25 @@ describe('ids from files', () => {
     // The second chunk ends inside the two bytes of é; the first inside a CRLF.
     const chunks = [bytes.subarray(0, 3), bytes.subarray(3, 6), bytes.subarray(6)];
     const all = await collect({ kind: 'ids', file: '-', format: 'lines' }, chunks);
-    assert.deepEqual(all.rows.map((r) => r.id), ['a1', 'b\u00e9', 'c3', 'd4']);
+    assert.deepEqual(
+      all.rows.map((r) => r.id),
+      ['a1', 'b\u00e9', 'c3', 'd4'],
+    );
     assert.equal(all.read, 5);
-    assert.deepEqual((await collect({ kind: 'ids', file: '-', format: 'lines' }, chunks, 3)).rows.map((r) => r.id), ['c3', 'd4']);
+    assert.deepEqual(
+      (await collect({ kind: 'ids', file: '-', format: 'lines' }, chunks, 3)).rows.map((r) => r.id),
+      ['c3', 'd4'],
+    );
   });
   it('JSON lines: a bare value or an object with the id at a path; the rest are fields', async () => {
-    const { rows } = await collect({ kind: 'ids', file: '-', format: 'jsonl', id: 'user.id' }, '{"user":{"id":"u1"},"team":"red"}\n\n{"user":{"id":7},"team":"blue"}\n');
-    assert.deepEqual(rows.map((r) => r.id), ['u1', '7']);
+    const { rows } = await collect(
+      { kind: 'ids', file: '-', format: 'jsonl', id: 'user.id' },
+      '{"user":{"id":"u1"},"team":"red"}\n\n{"user":{"id":7},"team":"blue"}\n',
+    );
+    assert.deepEqual(
+      rows.map((r) => r.id),
+      ['u1', '7'],
+    );
     assert.deepEqual(JSON.parse(rows[0].fields!), { 'user.id': 'u1', team: 'red' });
     await assert.rejects(collect({ kind: 'ids', file: '-', format: 'jsonl' }, '{"x":1}\n'), /line 1 has no "id" field/);
     await assert.rejects(collect({ kind: 'ids', file: '-', format: 'jsonl' }, 'not json\n'), /line 1 is not JSON/);
@@ -238,10 +397,19 @@ describe('ids from files', () => {
   it('CSV: quoted values, the named column, and a resumed read skips the rows already stored', async () => {
     const csv = 'name,employee_id\n"Doe, Jane",e1\n"O""Brien",e2\nSmith,e3\n';
     const all = await collect({ kind: 'ids', file: '-', format: 'csv', column: 'employee_id' }, csv);
-    assert.deepEqual(all.rows.map((r) => r.id), ['e1', 'e2', 'e3']);
+    assert.deepEqual(
+      all.rows.map((r) => r.id),
+      ['e1', 'e2', 'e3'],
+    );
     assert.deepEqual(JSON.parse(all.rows[1].fields!), { name: 'O"Brien' });
     assert.equal(all.read, 3);
-    assert.deepEqual((await collect({ kind: 'ids', file: '-', format: 'csv', column: 'employee_id' }, csv, 2)).rows.map((r) => r.id), ['e3']);
-    await assert.rejects(collect({ kind: 'ids', file: '-', format: 'csv' }, csv), /no "id" column .*columns: name, employee_id.*--column/);
+    assert.deepEqual(
+      (await collect({ kind: 'ids', file: '-', format: 'csv', column: 'employee_id' }, csv, 2)).rows.map((r) => r.id),
+      ['e3'],
+    );
+    await assert.rejects(
+      collect({ kind: 'ids', file: '-', format: 'csv' }, csv),
+      /no "id" column .*columns: name, employee_id.*--column/,
+    );
   });
 });

@@ -26,7 +26,12 @@ const ABSENT = '(absent)';
 
 type Counts = Map<string, [denied: number, allowed: number]>;
 
-const show = (v: string) => (v === ABSENT ? 'no value' : JSON.stringify(v).length === v.length + 2 && /^[\w .@-]+$/.test(v) ? v : JSON.stringify(v));
+const show = (v: string) =>
+  v === ABSENT
+    ? 'no value'
+    : JSON.stringify(v).length === v.length + 2 && /^[\w .@-]+$/.test(v)
+      ? v
+      : JSON.stringify(v);
 
 export class FieldSeparator {
   private fields = new Map<string, Counts | null>();
@@ -43,7 +48,8 @@ export class FieldSeparator {
     }
     if (denied) this.denied++;
     else this.allowed++;
-    for (const name of Object.keys(fields)) if (!this.fields.has(name) && this.fields.size < MAX_FIELDS) this.fields.set(name, new Map());
+    for (const name of Object.keys(fields))
+      if (!this.fields.has(name) && this.fields.size < MAX_FIELDS) this.fields.set(name, new Map());
     for (const [name, counts] of this.fields) {
       if (!counts) continue;
       const raw = fields[name];
@@ -72,7 +78,8 @@ export class FieldSeparator {
       const allowedAmongThem = deniedValues.reduce((n, [, c]) => n + c[1], 0);
       if (allowedAmongThem === 0 && deniedValues.length <= MAX_EXACT_VALUES && this.denied >= 2 * deniedValues.length) {
         const values = deniedValues.map(([v]) => v).sort();
-        const what = values.length === 1 ? `${field} = ${show(values[0])}` : `${field} in {${values.map(show).join(', ')}}`;
+        const what =
+          values.length === 1 ? `${field} = ${show(values[0])}` : `${field} in {${values.map(show).join(', ')}}`;
         out.push({
           field,
           values,

@@ -51,14 +51,24 @@ export function shapeKey(r: Fetched, id: string): { key: string; shape: string }
 }
 
 /** Diagnoses one denial and names its signature. */
-export async function diagnoseDenial(r: Fetched, request: { method: string; url: string; headers: NameValue[] }, shape: string, opts: Pick<DiagnoseOptions, 'now' | 'probes' | 'probeClaims' | 'extraSecrets'> = {}): Promise<SignatureRow & { parsed: Report }> {
+export async function diagnoseDenial(
+  r: Fetched,
+  request: { method: string; url: string; headers: NameValue[] },
+  shape: string,
+  opts: Pick<DiagnoseOptions, 'now' | 'probes' | 'probeClaims' | 'extraSecrets'> = {},
+): Promise<SignatureRow & { parsed: Report }> {
   const exchange: Exchange = {
     request: { method: request.method, url: request.url, headers: request.headers },
     response: {
       status: r.status,
       statusText: r.statusText,
       headers: r.headers,
-      content: { mimeType: r.body?.mimeType, text: r.body?.text ?? '', truncated: r.body?.truncated, ...(r.body?.encoding ? { encoding: r.body.encoding } : {}) },
+      content: {
+        mimeType: r.body?.mimeType,
+        text: r.body?.text ?? '',
+        truncated: r.body?.truncated,
+        ...(r.body?.encoding ? { encoding: r.body.encoding } : {}),
+      },
     },
     source: { kind: 'live', name: request.url },
   };

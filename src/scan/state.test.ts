@@ -31,7 +31,14 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 let n = 0;
 const newState = () => ScanState.create(join(dir, `s${++n}.sqlite`), config);
 
-const rows = (s: ScanState) => s.db.prepare('SELECT id, state, status, signature, error FROM records ORDER BY seq').all() as { id: string; state: number; status: number | null; signature: string | null; error: string | null }[];
+const rows = (s: ScanState) =>
+  s.db.prepare('SELECT id, state, status, signature, error FROM records ORDER BY seq').all() as {
+    id: string;
+    state: number;
+    status: number | null;
+    signature: string | null;
+    error: string | null;
+  }[];
 
 describe('the outcome log', () => {
   it('outcomes of one turn share one write, made after the turn; flushLog writes at once', async () => {
@@ -41,7 +48,11 @@ describe('the outcome log', () => {
     s.record(2, { status: 403, ms: 2, attempts: 1, signature: 'k1' });
     assert.equal(existsSync(s.logPath), false, 'nothing is written before the turn ends');
     await turn();
-    assert.deepEqual(readFileSync(s.logPath, 'utf8').split('\n'), ['[1,200,1.23,1,null,null]', '[2,403,2,1,"k1",null]', '']);
+    assert.deepEqual(readFileSync(s.logPath, 'utf8').split('\n'), [
+      '[1,200,1.23,1,null,null]',
+      '[2,403,2,1,"k1",null]',
+      '',
+    ]);
     s.record(3, { status: null, ms: 5, attempts: 3, error: 'connect ECONNREFUSED "x"' });
     s.flushLog();
     assert.match(readFileSync(s.logPath, 'utf8'), /\[3,null,5,3,null,"connect ECONNREFUSED \\"x\\""\]\n$/);
@@ -49,11 +60,14 @@ describe('the outcome log', () => {
     assert.equal(s.counts().done, 0);
     s.applyLog();
     assert.equal(readFileSync(s.logPath, 'utf8'), '', 'applied lines leave the log');
-    assert.deepEqual(rows(s).map((r) => [r.id, r.state, r.status, r.signature, r.error]), [
-      ['a', DONE, 200, null, null],
-      ['b', DONE, 403, 'k1', null],
-      ['c', DONE, null, null, 'connect ECONNREFUSED "x"'],
-    ]);
+    assert.deepEqual(
+      rows(s).map((r) => [r.id, r.state, r.status, r.signature, r.error]),
+      [
+        ['a', DONE, 200, null, null],
+        ['b', DONE, 403, 'k1', null],
+        ['c', DONE, null, null, 'connect ECONNREFUSED "x"'],
+      ],
+    );
     s.close();
     assert.equal(existsSync(s.logPath), false);
   });
@@ -61,7 +75,10 @@ describe('the outcome log', () => {
   it('a killed scan: --resume applies what the log holds, skips a torn last line, and counts the taken records left unfinished', async () => {
     const path = join(dir, 'killed.sqlite');
     const s = ScanState.create(path, config);
-    s.addRecords(['a', 'b', 'c', 'd', 'e'].map((id) => ({ id })), {});
+    s.addRecords(
+      ['a', 'b', 'c', 'd', 'e'].map((id) => ({ id })),
+      {},
+    );
     s.taken(4);
     s.record(1, { status: 200, ms: 1, attempts: 1 });
     s.record(3, { status: 403, ms: 1, attempts: 1, signature: 'k' });
@@ -71,13 +88,16 @@ describe('the outcome log', () => {
     s.db.close();
 
     const again = ScanState.resume(path);
-    assert.deepEqual(rows(again).map((r) => [r.id, r.state, r.status]), [
-      ['a', DONE, 200],
-      ['b', PENDING, null],
-      ['c', DONE, 403],
-      ['d', PENDING, null],
-      ['e', PENDING, null],
-    ]);
+    assert.deepEqual(
+      rows(again).map((r) => [r.id, r.state, r.status]),
+      [
+        ['a', DONE, 200],
+        ['b', PENDING, null],
+        ['c', DONE, 403],
+        ['d', PENDING, null],
+        ['e', PENDING, null],
+      ],
+    );
     assert.equal(existsSync(again.logPath), false, 'the replayed log is removed');
     // b and d were taken (through seq 4) and never finished; e was never taken.
     assert.equal(again.requeueInFlight(), 2);
@@ -92,7 +112,11 @@ describe('the outcome log', () => {
     mkdirSync(s.logPath);
     s.record(1, { status: 200, ms: 1, attempts: 1 });
     await turn();
-    assert.equal((s.writeError as NodeJS.ErrnoException | undefined)?.code, 'EISDIR', 'the failed write is kept for the workers to see');
+    assert.equal(
+      (s.writeError as NodeJS.ErrnoException | undefined)?.code,
+      'EISDIR',
+      'the failed write is kept for the workers to see',
+    );
     assert.throws(() => s.flushLog(), { code: 'EISDIR' });
     s.applyLog();
     assert.equal(rows(s)[0].status, 200);
@@ -117,17 +141,35 @@ describe('the scan client', () => {
 
   it('calls beforeSend before each request leaves, on a reused connection too; keeps only the bodies asked for', async () => {
     const order: string[] = [];
-    const client = createClient({ url: `${origin}/items/x`, origin, concurrency: 1, timeoutMs: 5000, maxBody: 1024, beforeSend: () => order.push(`before ${seen.length}`) });
+    const client = createClient({
+      url: `${origin}/items/x`,
+      origin,
+      concurrency: 1,
+      timeoutMs: 5000,
+      maxBody: 1024,
+      beforeSend: () => order.push(`before ${seen.length}`),
+    });
     try {
       for (const id of ['1', '10', '2']) {
-        const r = await client.send({ method: 'GET', url: `${origin}/items/${id}`, headers: [] }, (status) => status === 403, 0);
+        const r = await client.send(
+          { method: 'GET', url: `${origin}/items/${id}`, headers: [] },
+          (status) => status === 403,
+          0,
+        );
         assert.ok(!failed(r));
         order.push(`answered ${r.status}${r.body ? ` ${r.body.text}` : ''}`);
       }
     } finally {
       await client.close();
     }
-    assert.deepEqual(order, ['before 0', 'answered 200', 'before 1', 'answered 403 {"error":"forbidden"}', 'before 2', 'answered 200']);
+    assert.deepEqual(order, [
+      'before 0',
+      'answered 200',
+      'before 1',
+      'answered 403 {"error":"forbidden"}',
+      'before 2',
+      'answered 200',
+    ]);
   });
 
   it('a request whose beforeSend throws is not sent and fails with that error', async () => {

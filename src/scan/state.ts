@@ -139,12 +139,18 @@ export class ScanState {
     this.db = db;
     this.readOnlyView = readOnlyView;
     this.insertRecord = db.prepare('INSERT OR IGNORE INTO records (id, fields) VALUES (?, ?)');
-    this.insertRecords = db.prepare(`INSERT OR IGNORE INTO records (id, fields) VALUES ${Array(INSERT_ROWS).fill('(?, ?)').join(', ')}`);
-    this.finishRecord = db.prepare(`UPDATE records SET state = ${DONE}, status = ?, ms = ?, attempts = ?, signature = ?, error = ? WHERE seq = ?`);
+    this.insertRecords = db.prepare(
+      `INSERT OR IGNORE INTO records (id, fields) VALUES ${Array(INSERT_ROWS).fill('(?, ?)').join(', ')}`,
+    );
+    this.finishRecord = db.prepare(
+      `UPDATE records SET state = ${DONE}, status = ?, ms = ?, attempts = ?, signature = ?, error = ? WHERE seq = ?`,
+    );
     this.pendingAfter = db.prepare(
       `SELECT json_group_array(seq ORDER BY seq) AS seqs, json_group_array(id ORDER BY seq) AS ids FROM (SELECT seq, id FROM records WHERE state = ${PENDING} AND seq > ? ORDER BY seq LIMIT ?)`,
     );
-    this.setMeta = db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value');
+    this.setMeta = db.prepare(
+      'INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value',
+    );
     this.getMeta = db.prepare('SELECT value FROM meta WHERE key = ?');
   }
 
@@ -153,13 +159,19 @@ export class ScanState {
     // A larger WAL between checkpoints (a page changed again before the checkpoint is copied once), and a
     // page cache that holds the records between being read to be taken and their outcomes being applied
     // (at the default 2 MB they were read from the WAL again): fixed sizes, so memory stays flat.
-    db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000; PRAGMA wal_autocheckpoint = 4000; PRAGMA cache_size = -16000;');
+    db.exec(
+      'PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000; PRAGMA wal_autocheckpoint = 4000; PRAGMA cache_size = -16000;',
+    );
     return db;
   }
 
   /** A new state file; refuses to overwrite one that exists (it may hold another scan's work). */
   static create(path: string, config: ScanConfig): ScanState {
-    if (existsSync(path)) throw new InputError(path, 'a state file already exists here; continue it with --resume, or choose another --state');
+    if (existsSync(path))
+      throw new InputError(
+        path,
+        'a state file already exists here; continue it with --resume, or choose another --state',
+      );
     let db: DatabaseSync;
     try {
       db = ScanState.open(path);
@@ -175,7 +187,8 @@ export class ScanState {
   }
 
   static resume(path: string): ScanState {
-    if (!existsSync(path)) throw new InputError(path, 'no such state file (expected the file a previous `why403 scan` wrote)');
+    if (!existsSync(path))
+      throw new InputError(path, 'no such state file (expected the file a previous `why403 scan` wrote)');
     let db: DatabaseSync;
     try {
       db = ScanState.open(path);
@@ -233,7 +246,8 @@ export class ScanState {
         }
         added += Number(this.insertRecords.run(...params).changes);
       }
-      for (; i < records.length; i++) added += Number(this.insertRecord.run(records[i].id, records[i].fields ?? null).changes);
+      for (; i < records.length; i++)
+        added += Number(this.insertRecord.run(records[i].id, records[i].fields ?? null).changes);
       for (const [k, v] of Object.entries(position)) this.setMeta.run(k, v);
       this.db.exec('COMMIT');
     } catch (e) {
@@ -343,7 +357,15 @@ export class ScanState {
     const c = this.logged;
     if (!c.length) return;
     this.transaction(() => {
-      for (let i = 0; i < c.length; i++) this.finishRecord.run(c.status[i] < 0 ? null : c.status[i], c.ms[i], c.attempts[i], c.signature[i] ?? null, c.error[i] ?? null, c.seq[i]);
+      for (let i = 0; i < c.length; i++)
+        this.finishRecord.run(
+          c.status[i] < 0 ? null : c.status[i],
+          c.ms[i],
+          c.attempts[i],
+          c.signature[i] ?? null,
+          c.error[i] ?? null,
+          c.seq[i],
+        );
     });
     // Lines not written yet need no writing now: their outcomes are committed.
     c.clear();
@@ -359,7 +381,14 @@ export class ScanState {
     const rows: [number, RecordOutcome][] = [];
     for (const line of lines) {
       try {
-        const [seq, status, ms, attempts, signature, error] = JSON.parse(line) as [number, number | null, number, number, string | null, string | null];
+        const [seq, status, ms, attempts, signature, error] = JSON.parse(line) as [
+          number,
+          number | null,
+          number,
+          number,
+          string | null,
+          string | null,
+        ];
         rows.push([seq, { status, ms, attempts, ...(signature ? { signature } : {}), ...(error ? { error } : {}) }]);
       } catch {
         // a damaged line: its record stays pending and is fetched again
@@ -396,16 +425,26 @@ export class ScanState {
   /** How many records a crash left taken but unfinished (they are still pending, so they are requested again); clears the mark. */
   requeueInFlight(): number {
     const through = Number(this.meta('taken.through') ?? '0');
-    const row = this.db.prepare(`SELECT count(*) AS n FROM records WHERE state = ${PENDING} AND seq <= ?`).get(through) as { n: number };
+    const row = this.db
+      .prepare(`SELECT count(*) AS n FROM records WHERE state = ${PENDING} AND seq <= ?`)
+      .get(through) as { n: number };
     // Earlier versions marked each taken record instead.
-    const marked = Number(this.db.prepare(`UPDATE records SET state = ${PENDING} WHERE state = ${IN_FLIGHT}`).run().changes);
+    const marked = Number(
+      this.db.prepare(`UPDATE records SET state = ${PENDING} WHERE state = ${IN_FLIGHT}`).run().changes,
+    );
     this.releaseTaken();
     return Number(row.n) + marked;
   }
 
   /** --retry-errors: records that ended in a network error or timeout are tried again. */
   requeueErrors(): number {
-    return Number(this.db.prepare(`UPDATE records SET state = ${PENDING}, status = NULL, error = NULL, attempts = NULL, ms = NULL WHERE state = ${DONE} AND error IS NOT NULL`).run().changes);
+    return Number(
+      this.db
+        .prepare(
+          `UPDATE records SET state = ${PENDING}, status = NULL, error = NULL, attempts = NULL, ms = NULL WHERE state = ${DONE} AND error IS NOT NULL`,
+        )
+        .run().changes,
+    );
   }
 
   counts(): { total: number; done: number; denied: number; errors: number } {
@@ -423,13 +462,17 @@ export class ScanState {
 
   saveSignature(s: SignatureRow): void {
     this.db
-      .prepare('INSERT OR IGNORE INTO signatures (key, status, producer, layer, cause, confidence, shape, report) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+      .prepare(
+        'INSERT OR IGNORE INTO signatures (key, status, producer, layer, cause, confidence, shape, report) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      )
       .run(s.key, s.status, s.producer, s.layer, s.cause, s.confidence, s.shape, s.report);
   }
 
   /** A signature diagnosed again with the scan's evidence keeps its key (records point to it). */
   updateSignature(key: string, s: Omit<SignatureRow, 'key'>): void {
-    this.db.prepare('UPDATE signatures SET producer = ?, layer = ?, cause = ?, confidence = ?, report = ? WHERE key = ?').run(s.producer, s.layer, s.cause, s.confidence, s.report, key);
+    this.db
+      .prepare('UPDATE signatures SET producer = ?, layer = ?, cause = ?, confidence = ?, report = ? WHERE key = ?')
+      .run(s.producer, s.layer, s.cause, s.confidence, s.report, key);
   }
 
   signatures(): SignatureRow[] {

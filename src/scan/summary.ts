@@ -60,13 +60,18 @@ export function summarize(state: ScanState): ScanSummary {
   // (errors, and records with fields to compare), so a million plain ids cost
   // no per-row allocation here.
   const { total, done } = state.counts();
-  for (const r of state.db.prepare(`SELECT status, count(*) AS n FROM records WHERE state = ${DONE} GROUP BY status`).all() as { status: number | null; n: number }[])
+  for (const r of state.db
+    .prepare(`SELECT status, count(*) AS n FROM records WHERE state = ${DONE} GROUP BY status`)
+    .all() as { status: number | null; n: number }[])
     byStatus[r.status === null ? 'error' : String(r.status)] = Number(r.n);
-  const sum = (pred: (s: number) => boolean) => Object.entries(byStatus).reduce((n, [k, v]) => (k !== 'error' && pred(Number(k)) ? n + v : n), 0);
+  const sum = (pred: (s: number) => boolean) =>
+    Object.entries(byStatus).reduce((n, [k, v]) => (k !== 'error' && pred(Number(k)) ? n + v : n), 0);
   const denied = sum((x) => isDenied(x));
   const allowed = sum((x) => x >= 200 && x < 300);
   let errorCount = 0;
-  for (const r of state.db.prepare(`SELECT id, error FROM records WHERE state = ${DONE} AND error IS NOT NULL ORDER BY seq`).iterate() as Iterable<{ id: string; error: string }>) {
+  for (const r of state.db
+    .prepare(`SELECT id, error FROM records WHERE state = ${DONE} AND error IS NOT NULL ORDER BY seq`)
+    .iterate() as Iterable<{ id: string; error: string }>) {
     errorCount++;
     // Group errors by their wording without the varying parts.
     const kind = r.error.replace(/\d+(\.\d+)?/g, '#');
@@ -75,40 +80,77 @@ export function summarize(state: ScanState): ScanSummary {
     if (e.examples.length < 5) e.examples.push(r.id);
     errors.set(kind, e);
   }
-  const examples = state.db.prepare(`SELECT id FROM records WHERE signature = ? AND state = ${DONE} ORDER BY seq LIMIT 5`);
-  for (const r of state.db.prepare(`SELECT signature, count(*) AS n FROM records WHERE state = ${DONE} AND signature IS NOT NULL AND status IN ${DENIAL_STATUSES_SQL} GROUP BY signature`).all() as { signature: string; n: number }[])
-    sigCounts.set(r.signature, { count: Number(r.n), examples: (examples.all(r.signature) as { id: string }[]).map((x) => x.id) });
+  const examples = state.db.prepare(
+    `SELECT id FROM records WHERE signature = ? AND state = ${DONE} ORDER BY seq LIMIT 5`,
+  );
+  for (const r of state.db
+    .prepare(
+      `SELECT signature, count(*) AS n FROM records WHERE state = ${DONE} AND signature IS NOT NULL AND status IN ${DENIAL_STATUSES_SQL} GROUP BY signature`,
+    )
+    .all() as { signature: string; n: number }[])
+    sigCounts.set(r.signature, {
+      count: Number(r.n),
+      examples: (examples.all(r.signature) as { id: string }[]).map((x) => x.id),
+    });
   let withFields = 0;
   const fieldRows = state.db
-    .prepare(`SELECT fields, status FROM records WHERE state = ${DONE} AND fields IS NOT NULL AND fields != '{}' AND (status IN ${DENIAL_STATUSES_SQL} OR status BETWEEN 200 AND 299) ORDER BY seq`)
+    .prepare(
+      `SELECT fields, status FROM records WHERE state = ${DONE} AND fields IS NOT NULL AND fields != '{}' AND (status IN ${DENIAL_STATUSES_SQL} OR status BETWEEN 200 AND 299) ORDER BY seq`,
+    )
     .iterate() as Iterable<{ fields: string; status: number }>;
   for (const r of fieldRows) {
     withFields++;
     separator.add(r.fields, isDenied(r.status));
   }
-  const firstErrorText = (kind: string) => (state.db.prepare('SELECT error FROM records WHERE error IS NOT NULL AND id = ?').get(errors.get(kind)!.examples[0]) as { error: string }).error;
+  const firstErrorText = (kind: string) =>
+    (
+      state.db
+        .prepare('SELECT error FROM records WHERE error IS NOT NULL AND id = ?')
+        .get(errors.get(kind)!.examples[0]) as { error: string }
+    ).error;
   const signatures: SignatureSummary[] = state
     .signatures()
     .filter((s) => sigCounts.has(s.key))
-    .map((s) => ({ id: s.key, status: s.status, producer: s.producer, layer: s.layer, cause: s.cause, confidence: s.confidence, ...sigCounts.get(s.key)!, report: JSON.parse(s.report) as Report }))
+    .map((s) => ({
+      id: s.key,
+      status: s.status,
+      producer: s.producer,
+      layer: s.layer,
+      cause: s.cause,
+      confidence: s.confidence,
+      ...sigCounts.get(s.key)!,
+      report: JSON.parse(s.report) as Report,
+    }))
     .sort((a, b) => b.count - a.count);
   const separation = separator.result();
   let separationNote: string | undefined;
-  if (!withFields) separationNote = 'the source gave ids only, no fields to compare (a list endpoint, a CSV with more columns or JSON lines with fields would)';
+  if (!withFields)
+    separationNote =
+      'the source gave ids only, no fields to compare (a list endpoint, a CSV with more columns or JSON lines with fields would)';
   else if (!denied) separationNote = 'no record was denied';
   else if (!allowed) separationNote = 'no record was allowed, so nothing to compare the forbidden ones with';
-  else if (!separation.length) separationNote = 'no field of the records tells the forbidden ones from the allowed ones';
+  else if (!separation.length)
+    separationNote = 'no field of the records tells the forbidden ones from the allowed ones';
   const listPages = state.meta('source.pages');
   return {
     schema: SCAN_SCHEMA,
     state: state.path,
     source: config.source,
-    request: { method: config.method, template: config.template, headers: config.headers.map((h) => ({ name: h.name, value: h.secret ? h.value : redactHeaderValue(h.name, h.value) })) },
+    request: {
+      method: config.method,
+      template: config.template,
+      headers: config.headers.map((h) => ({
+        name: h.name,
+        value: h.secret ? h.value : redactHeaderValue(h.name, h.value),
+      })),
+    },
     createdAt: state.meta('createdAt'),
     complete: state.meta('source.done') === '1' && done === total,
     records: { total, done, pending: total - done, denied, allowed, errors: errorCount },
     byStatus,
-    errors: [...errors].map(([kind, e]) => ({ error: firstErrorText(kind), count: e.count, examples: e.examples })).sort((a, b) => b.count - a.count),
+    errors: [...errors]
+      .map(([kind, e]) => ({ error: firstErrorText(kind), count: e.count, examples: e.examples }))
+      .sort((a, b) => b.count - a.count),
     signatures,
     separation,
     ...(separationNote ? { separationNote } : {}),
@@ -129,11 +171,22 @@ export async function writeForbidden(state: ScanState, file: string): Promise<nu
   const csv = (v: string | number) => (/[",\n\r]/.test(String(v)) ? `"${String(v).replace(/"/g, '""')}"` : String(v));
   if (!jsonl) out.write('id,status,signature,producer,cause\n');
   let n = 0;
-  const rows = state.db.prepare(`SELECT id, status, signature, fields FROM records WHERE state = ${DONE} AND status IN ${DENIAL_STATUSES_SQL} ORDER BY seq`).iterate() as Iterable<{ id: string; status: number; signature: string | null; fields: string | null }>;
+  const rows = state.db
+    .prepare(
+      `SELECT id, status, signature, fields FROM records WHERE state = ${DONE} AND status IN ${DENIAL_STATUSES_SQL} ORDER BY seq`,
+    )
+    .iterate() as Iterable<{ id: string; status: number; signature: string | null; fields: string | null }>;
   for (const r of rows) {
     const s = r.signature ? sigs.get(r.signature) : undefined;
     const line = jsonl
-      ? JSON.stringify({ id: r.id, status: r.status, signature: r.signature, producer: s?.producer, cause: s?.cause, ...(r.fields && r.fields !== '{}' ? { fields: JSON.parse(r.fields) as unknown } : {}) }) + '\n'
+      ? JSON.stringify({
+          id: r.id,
+          status: r.status,
+          signature: r.signature,
+          producer: s?.producer,
+          cause: s?.cause,
+          ...(r.fields && r.fields !== '{}' ? { fields: JSON.parse(r.fields) as unknown } : {}),
+        }) + '\n'
       : [r.id, r.status, r.signature ?? '', s?.producer ?? '', s?.cause ?? ''].map(csv).join(',') + '\n';
     if (!out.write(line)) await once(out, 'drain');
     n++;
@@ -143,18 +196,26 @@ export async function writeForbidden(state: ScanState, file: string): Promise<nu
   return n;
 }
 
-
 /**
  * One why403/report@1 per denied record (--jsonl), in the records' order: its
  * signature's diagnosis with the record's own URL (redacted) and id.
  */
-export function* deniedRecordReports(state: ScanState, summary: ScanSummary, urlFor: (id: string) => string): Generator<Report> {
+export function* deniedRecordReports(
+  state: ScanState,
+  summary: ScanSummary,
+  urlFor: (id: string) => string,
+): Generator<Report> {
   const reports = new Map(summary.signatures.map((s) => [s.id, s.report]));
   const sql = `SELECT id, signature FROM records WHERE state = ${DONE} AND status IN ${DENIAL_STATUSES_SQL} ORDER BY seq`;
   for (const r of state.db.prepare(sql).iterate() as Iterable<{ id: string; signature: string | null }>) {
     const base = r.signature ? reports.get(r.signature) : undefined;
     if (!base) continue;
     const url = redactUrl(urlFor(r.id));
-    yield { ...base, request: { ...base.request, url }, source: { kind: 'live', name: url }, scan: { id: r.id, signature: r.signature } } as Report;
+    yield {
+      ...base,
+      request: { ...base.request, url },
+      source: { kind: 'live', name: url },
+      scan: { id: r.id, signature: r.signature },
+    } as Report;
   }
 }

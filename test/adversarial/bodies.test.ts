@@ -34,10 +34,22 @@ test('adversarial bodies and header values: every rule, the engine and the scan 
   });
   await worker.terminate();
   const wall = Math.round(performance.now() - t0);
-  const slowest = [...times].sort((a, b) => b.ms - a.ms).slice(0, 5).map((t) => `${t.name}: ${Math.round(t.ms)} ms`);
-  assert.equal(outcome, 'done', `the worker did not finish within ${WALL_MS} ms; it was still on "${current}" after ${times.length} cases. Slowest so far:\n  ${slowest.join('\n  ')}`);
+  const slowest = [...times]
+    .sort((a, b) => b.ms - a.ms)
+    .slice(0, 5)
+    .map((t) => `${t.name}: ${Math.round(t.ms)} ms`);
+  assert.equal(
+    outcome,
+    'done',
+    `the worker did not finish within ${WALL_MS} ms; it was still on "${current}" after ${times.length} cases. Slowest so far:\n  ${slowest.join('\n  ')}`,
+  );
   const slow = times.filter((t) => t.ms > PER_CASE_MS);
-  assert.deepEqual(slow.map((t) => `${t.name}: ${Math.round(t.ms)} ms`), [], `cases over ${PER_CASE_MS} ms`);
+  assert.deepEqual(
+    slow.map((t) => `${t.name}: ${Math.round(t.ms)} ms`),
+    [],
+    `cases over ${PER_CASE_MS} ms`,
+  );
   assert.ok(cases > 1000, `only ${cases} cases ran`);
-  if (process.env.WHY403_ADVERSARIAL_VERBOSE) console.log(`${cases} cases in ${wall} ms; slowest:\n  ${slowest.join('\n  ')}`);
+  if (process.env.WHY403_ADVERSARIAL_VERBOSE)
+    console.log(`${cases} cases in ${wall} ms; slowest:\n  ${slowest.join('\n  ')}`);
 });

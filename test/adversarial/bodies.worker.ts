@@ -12,7 +12,8 @@ import { inspectExchangeCredentials } from '../../src/credentials/index.ts';
 import { loadRules } from '../../src/rules/registry.ts';
 import { bodyShape } from '../../src/scan/signature.ts';
 
-export type Message = { kind: 'start'; name: string } | { kind: 'time'; name: string; ms: number } | { kind: 'done'; cases: number };
+export type Message =
+  { kind: 'start'; name: string } | { kind: 'time'; name: string; ms: number } | { kind: 'done'; cases: number };
 
 const KIB = 1024;
 const fill = (unit: string, size: number) => unit.repeat(Math.ceil(size / unit.length)).slice(0, size);
@@ -22,20 +23,116 @@ const nest = (open: string, close: string, depth: number) => open.repeat(depth) 
 export function bodies(): [string, string][] {
   const out: [string, string][] = [];
   const runs: Record<string, string> = {
-    letter: 'a', upper: 'A', digit: '7', space: ' ', newline: '\n', crlf: '\r\n', tab: '\t', dot: '.', colon: ':', dash: '-', slash: '/', backslash: '\\',
-    lt: '<', gt: '>', brace: '{', bracket: '[', dquote: '"', squote: "'", backtick: '`', equals: '=', amp: '&', comma: ',', semicolon: ';',
-    hash: '#', question: '?', at: '@', underscore: '_', percent: '%', star: '*', plus: '+', paren: '(', eacute: 'é', cjk: '日', emoji: '😀', nul: '\u0000',
-    'alnum-mix': 'a1', 'dot-digit': '1.', 'word-colon': 'ab:',
+    letter: 'a',
+    upper: 'A',
+    digit: '7',
+    space: ' ',
+    newline: '\n',
+    crlf: '\r\n',
+    tab: '\t',
+    dot: '.',
+    colon: ':',
+    dash: '-',
+    slash: '/',
+    backslash: '\\',
+    lt: '<',
+    gt: '>',
+    brace: '{',
+    bracket: '[',
+    dquote: '"',
+    squote: "'",
+    backtick: '`',
+    equals: '=',
+    amp: '&',
+    comma: ',',
+    semicolon: ';',
+    hash: '#',
+    question: '?',
+    at: '@',
+    underscore: '_',
+    percent: '%',
+    star: '*',
+    plus: '+',
+    paren: '(',
+    eacute: 'é',
+    cjk: '日',
+    emoji: '😀',
+    nul: '\u0000',
+    'alnum-mix': 'a1',
+    'dot-digit': '1.',
+    'word-colon': 'ab:',
   };
   for (const [name, ch] of Object.entries(runs)) out.push([`run of ${name} (256 KiB)`, fill(ch, 256 * KIB)]);
-  out.push(['run of letter (1 MiB)', fill('a', 1024 * KIB)], ['run of digit (1 MiB)', fill('7', 1024 * KIB)], ['run of space then x (1 MiB)', `${fill(' ', 1024 * KIB)}x`]);
-  out.push(['nested [ (100k)', nest('[', ']', 100_000)], ['unclosed [ (256 KiB)', fill('[', 256 * KIB)], ['nested {"a": (40k)', `${'{"a":'.repeat(40_000)}1${'}'.repeat(40_000)}`], ['nested <div> (40k)', nest('<div>', '</div>', 40_000)], ['unclosed <div (256 KiB)', fill('<div ', 256 * KIB)]);
+  out.push(
+    ['run of letter (1 MiB)', fill('a', 1024 * KIB)],
+    ['run of digit (1 MiB)', fill('7', 1024 * KIB)],
+    ['run of space then x (1 MiB)', `${fill(' ', 1024 * KIB)}x`],
+  );
+  out.push(
+    ['nested [ (100k)', nest('[', ']', 100_000)],
+    ['unclosed [ (256 KiB)', fill('[', 256 * KIB)],
+    ['nested {"a": (40k)', `${'{"a":'.repeat(40_000)}1${'}'.repeat(40_000)}`],
+    ['nested <div> (40k)', nest('<div>', '</div>', 40_000)],
+    ['unclosed <div (256 KiB)', fill('<div ', 256 * KIB)],
+  );
   const tokens = [
-    'a=1&', 'error ', 'is missing the ', 'x is missing the ', 'is missing the Job/Build ', '<title>', '<title ', '<h1>', '<h1 ', '<title>x</title', '</p><pre>', 'Reason given for failure:</p> ', 'Reason given for failure:</p><pre>', '<Code>', '<Message>', '<pre>',
-    'You are authenticated as: ', "Permission you need to have (but didn't): ", 'User: arn ', 'User: arn is not authorized to perform: s3:GetObject on resource: ', '<address>Apache/2.4 ', 'Server at x ',
-    'Ray ID: ', 'Required access: ', 'Required access: read ', '../', '..%2f', 'RequestId:', ' RequestId', 'expected any of: ', '<![CDATA[', '<?xml ', '<Error><Code>', '"message":"', '{"error":"',
-    'Bearer ', 'realm="', 'error="invalid_token", ', 'scope="a b" ', '\\"', '\\n', '\\n\\t*', '1 errors occurred:\n\t* ', 'laravel_session=', ' does not have ', 'a@b ', 'Access Denied ', 'Forbidden ',
-    "You don't have permission to access ", 'You don\u2019t have permission to access " ', '[2024-01-01 ', 'Signature=', 'Credential=', 'https://x/?', 'rel=next; ', '<a>; rel="next"', 'v1.2.3-4+5 ',
+    'a=1&',
+    'error ',
+    'is missing the ',
+    'x is missing the ',
+    'is missing the Job/Build ',
+    '<title>',
+    '<title ',
+    '<h1>',
+    '<h1 ',
+    '<title>x</title',
+    '</p><pre>',
+    'Reason given for failure:</p> ',
+    'Reason given for failure:</p><pre>',
+    '<Code>',
+    '<Message>',
+    '<pre>',
+    'You are authenticated as: ',
+    "Permission you need to have (but didn't): ",
+    'User: arn ',
+    'User: arn is not authorized to perform: s3:GetObject on resource: ',
+    '<address>Apache/2.4 ',
+    'Server at x ',
+    'Ray ID: ',
+    'Required access: ',
+    'Required access: read ',
+    '../',
+    '..%2f',
+    'RequestId:',
+    ' RequestId',
+    'expected any of: ',
+    '<![CDATA[',
+    '<?xml ',
+    '<Error><Code>',
+    '"message":"',
+    '{"error":"',
+    'Bearer ',
+    'realm="',
+    'error="invalid_token", ',
+    'scope="a b" ',
+    '\\"',
+    '\\n',
+    '\\n\\t*',
+    '1 errors occurred:\n\t* ',
+    'laravel_session=',
+    ' does not have ',
+    'a@b ',
+    'Access Denied ',
+    'Forbidden ',
+    "You don't have permission to access ",
+    'You don\u2019t have permission to access " ',
+    '[2024-01-01 ',
+    'Signature=',
+    'Credential=',
+    'https://x/?',
+    'rel=next; ',
+    '<a>; rel="next"',
+    'v1.2.3-4+5 ',
   ];
   for (const t of tokens) out.push([`repeated ${JSON.stringify(t)} (256 KiB)`, fill(t, 256 * KIB)]);
   return out;
@@ -58,7 +155,9 @@ function fixtureHeaders(): NameValue[] {
     for (const f of files) {
       const raw = JSON.parse(readFileSync(join(rulesDir, dir.name, 'fixtures', f), 'utf8'));
       const h = raw.response?.headers ?? {};
-      const list: [string, string][] = Array.isArray(h) ? h.map((x: NameValue) => [x.name, x.value]) : Object.entries(h);
+      const list: [string, string][] = Array.isArray(h)
+        ? h.map((x: NameValue) => [x.name, x.value])
+        : Object.entries(h);
       for (const [name, value] of list) {
         const key = name.toLowerCase();
         if (key === 'content-type' || key === 'content-length' || seen.has(key)) continue;
@@ -70,8 +169,17 @@ function fixtureHeaders(): NameValue[] {
 }
 
 const exchange = (status: number, headers: NameValue[], text: string): Exchange => ({
-  request: { method: 'POST', url: 'https://api.example.com/v1/things/42?x=1', headers: [{ name: 'Authorization', value: 'Bearer abc.def.ghi' }] },
-  response: { status, statusText: 'Forbidden', headers, content: { mimeType: headers.find((h) => h.name === 'Content-Type')?.value ?? '', text } },
+  request: {
+    method: 'POST',
+    url: 'https://api.example.com/v1/things/42?x=1',
+    headers: [{ name: 'Authorization', value: 'Bearer abc.def.ghi' }],
+  },
+  response: {
+    status,
+    statusText: 'Forbidden',
+    headers,
+    content: { mimeType: headers.find((h) => h.name === 'Content-Type')?.value ?? '', text },
+  },
   source: { kind: 'json', name: 'adversarial' },
 });
 
@@ -92,9 +200,13 @@ async function main(): Promise<void> {
   for (const [name, text] of all) {
     for (const ct of CONTENT_TYPES) {
       // Every rule's gate open (headers from all fixtures), then no producer header at all.
-      time(`diagnose ${name} as ${ct} with every fixture header`, () => diagnoseWith(rules, exchange(403, [...sink, { name: 'Content-Type', value: ct }], text), { now }));
+      time(`diagnose ${name} as ${ct} with every fixture header`, () =>
+        diagnoseWith(rules, exchange(403, [...sink, { name: 'Content-Type', value: ct }], text), { now }),
+      );
     }
-    time(`diagnose ${name} as text/html, 401, plain headers`, () => diagnoseWith(rules, exchange(401, [{ name: 'Content-Type', value: 'text/html' }], text), { now }));
+    time(`diagnose ${name} as text/html, 401, plain headers`, () =>
+      diagnoseWith(rules, exchange(401, [{ name: 'Content-Type', value: 'text/html' }], text), { now }),
+    );
     // Every rule's run on its own, with its gates: a rule's body regexes must be linear wherever they sit.
     const ex = exchange(403, [...sink, { name: 'Content-Type', value: 'text/html' }], text);
     const ctx = buildContext(ex, inspectExchangeCredentials(ex, { now }));
@@ -111,12 +223,32 @@ async function main(): Promise<void> {
   }
   // Long header values: WWW-Authenticate and Server as rules and the challenge parser read them.
   const headerValues: [string, string][] = [
-    ['letters', fill('a', 64 * KIB)], ['spaces', `Bearer ${fill(' ', 64 * KIB)}x`], ['commas', `Bearer ${fill(',', 64 * KIB)}`], ['params', `Bearer ${fill('realm="x", ', 64 * KIB)}`],
-    ['quotes', `Bearer realm="${fill('\\"', 64 * KIB)}`], ['equals', `Basic ${fill('=', 64 * KIB)}`], ['schemes', fill('Bearer , ', 64 * KIB)], ['slashes', fill('nginx/', 64 * KIB)],
+    ['letters', fill('a', 64 * KIB)],
+    ['spaces', `Bearer ${fill(' ', 64 * KIB)}x`],
+    ['commas', `Bearer ${fill(',', 64 * KIB)}`],
+    ['params', `Bearer ${fill('realm="x", ', 64 * KIB)}`],
+    ['quotes', `Bearer realm="${fill('\\"', 64 * KIB)}`],
+    ['equals', `Basic ${fill('=', 64 * KIB)}`],
+    ['schemes', fill('Bearer , ', 64 * KIB)],
+    ['slashes', fill('nginx/', 64 * KIB)],
   ];
   for (const [name, value] of headerValues)
     for (const header of ['WWW-Authenticate', 'Server', 'Via', 'X-Cache', 'Set-Cookie'])
-      time(`diagnose ${header}: long ${name}`, () => diagnoseWith(rules, exchange(header === 'WWW-Authenticate' ? 401 : 403, [...sink.filter((h) => h.name.toLowerCase() !== header.toLowerCase()), { name: header, value }, { name: 'Content-Type', value: 'text/html' }], 'Forbidden'), { now }));
+      time(`diagnose ${header}: long ${name}`, () =>
+        diagnoseWith(
+          rules,
+          exchange(
+            header === 'WWW-Authenticate' ? 401 : 403,
+            [
+              ...sink.filter((h) => h.name.toLowerCase() !== header.toLowerCase()),
+              { name: header, value },
+              { name: 'Content-Type', value: 'text/html' },
+            ],
+            'Forbidden',
+          ),
+          { now },
+        ),
+      );
   post({ kind: 'done', cases });
 }
 

@@ -13,7 +13,15 @@ import { diagnoseWith } from '../../src/engine/diagnose.ts';
 import type { Exchange } from '../../src/model/exchange.ts';
 
 /** Fields rules read as numbers or times, added to every fixture whether or not it has them. */
-const TIME_HEADERS = ['x-rate-limit-reset', 'x-ratelimit-reset', 'retry-after', 'x-ratelimit-remaining', 'date', 'expires', 'age'];
+const TIME_HEADERS = [
+  'x-rate-limit-reset',
+  'x-ratelimit-reset',
+  'retry-after',
+  'x-ratelimit-remaining',
+  'date',
+  'expires',
+  'age',
+];
 const TIME_PARAMS = ['expires', 'Expires', 'X-Amz-Expires', 'X-Amz-Date', 'se', 'st', 'X-Goog-Expires', 'X-Goog-Date'];
 
 /** Values that break naive number, date and string handling. */
@@ -47,17 +55,28 @@ test('no header or query value makes a diagnosis throw', async () => {
     for (const fx of loadFixtures(join(rulesDir(), folder, 'fixtures'))) {
       const variants: [string, Exchange | undefined][] = [];
       for (const value of HOSTILE) {
-        fx.exchange.response.headers.forEach((h, i) => variants.push([`response ${h.name}: ${JSON.stringify(value)}`, withResponseHeader(fx.exchange, i, value)]));
-        fx.exchange.request?.headers.forEach((h, i) => variants.push([`request ${h.name}: ${JSON.stringify(value)}`, withRequestHeader(fx.exchange, i, value)]));
+        fx.exchange.response.headers.forEach((h, i) =>
+          variants.push([`response ${h.name}: ${JSON.stringify(value)}`, withResponseHeader(fx.exchange, i, value)]),
+        );
+        fx.exchange.request?.headers.forEach((h, i) =>
+          variants.push([`request ${h.name}: ${JSON.stringify(value)}`, withRequestHeader(fx.exchange, i, value)]),
+        );
         let names: string[] = [];
         try {
           names = [...new URL(fx.exchange.request?.url ?? '').searchParams.keys()];
         } catch {
           names = [];
         }
-        for (const name of names) variants.push([`query ${name}=${JSON.stringify(value)}`, withQueryValue(fx.exchange, name, value)]);
+        for (const name of names)
+          variants.push([`query ${name}=${JSON.stringify(value)}`, withQueryValue(fx.exchange, name, value)]);
         const extra = TIME_HEADERS.map((name) => ({ name, value }));
-        variants.push([`time headers ${JSON.stringify(value)}`, { ...fx.exchange, response: { ...fx.exchange.response, headers: [...fx.exchange.response.headers, ...extra] } }]);
+        variants.push([
+          `time headers ${JSON.stringify(value)}`,
+          {
+            ...fx.exchange,
+            response: { ...fx.exchange.response, headers: [...fx.exchange.response.headers, ...extra] },
+          },
+        ]);
         let timed: Exchange | undefined = fx.exchange;
         for (const name of TIME_PARAMS) timed = timed && withQueryValue(timed, name, value);
         variants.push([`time query values ${JSON.stringify(value)}`, timed]);

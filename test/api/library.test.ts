@@ -3,12 +3,24 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { diagnose, fromHar, fromCurl, fromRaw, renderTerminal, renderMarkdown, REPORT_SCHEMA, CAUSE_IDS, type Report } from 'why403';
+import {
+  diagnose,
+  fromHar,
+  fromCurl,
+  fromRaw,
+  renderTerminal,
+  renderMarkdown,
+  REPORT_SCHEMA,
+  CAUSE_IDS,
+  type Report,
+} from 'why403';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
 test('diagnose(fromRaw(text)) gives a report@1', async () => {
-  const report: Report = await diagnose(fromRaw(readFileSync(`${root}examples/s3-expired-presigned-url.http`, 'utf8'), 'example'));
+  const report: Report = await diagnose(
+    fromRaw(readFileSync(`${root}examples/s3-expired-presigned-url.http`, 'utf8'), 'example'),
+  );
   assert.equal(report.schema, REPORT_SCHEMA);
   assert.equal(report.deniedBy?.product, 'aws-s3');
   assert.equal(report.causes[0].id, 'credential-expired');
@@ -18,7 +30,9 @@ test('diagnose(fromRaw(text)) gives a report@1', async () => {
 });
 
 test('fromHar streams denied entries and a summary', async () => {
-  const reading = fromHar(`${root}src/importers/fixtures/har/chromium-156.0.8078.79-sensitive.har`, { name: 'sensitive.har' });
+  const reading = fromHar(`${root}src/importers/fixtures/har/chromium-156.0.8078.79-sensitive.har`, {
+    name: 'sensitive.har',
+  });
   const statuses: number[] = [];
   for await (const exchange of reading.exchanges) statuses.push((await diagnose(exchange)).status);
   const summary = await reading.summary;
@@ -28,7 +42,9 @@ test('fromHar streams denied entries and a summary', async () => {
 });
 
 test('fromCurl reads a browser curl command into a request', async () => {
-  const req = await fromCurl(`curl 'https://api.example.test/v1/items?x=1' -H 'accept: application/json' -H $'x-note: it\\'s' --data-raw '{"a":1}'`);
+  const req = await fromCurl(
+    `curl 'https://api.example.test/v1/items?x=1' -H 'accept: application/json' -H $'x-note: it\\'s' --data-raw '{"a":1}'`,
+  );
   assert.equal(req.method, 'POST');
   assert.equal(req.url, 'https://api.example.test/v1/items?x=1');
   assert.equal(req.headers.find((h) => h.name.toLowerCase() === 'x-note')?.value, "it's");

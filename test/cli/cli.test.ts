@@ -9,7 +9,13 @@ const root = fileURLToPath(new URL('../../', import.meta.url));
 const bin = join(root, 'src/cli/bin.ts');
 
 function run(args: string[], opts: { input?: string; env?: NodeJS.ProcessEnv } = {}) {
-  const r = spawnSync(process.execPath, [bin, ...args], { cwd: root, input: opts.input ?? '', encoding: 'utf8', env: { ...process.env, NO_COLOR: '', FORCE_COLOR: '', ...opts.env }, timeout: 30000 });
+  const r = spawnSync(process.execPath, [bin, ...args], {
+    cwd: root,
+    input: opts.input ?? '',
+    encoding: 'utf8',
+    env: { ...process.env, NO_COLOR: '', FORCE_COLOR: '', ...opts.env },
+    timeout: 30000,
+  });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
@@ -21,7 +27,8 @@ test('explain: the README first example names nginx and exits 1', () => {
   assert.match(r.out, /What now/);
   assert.ok(!/\u001b\[/.test(r.out), 'no colour when not a terminal');
   // Prose fits 80 columns; a shell command is printed whole so it can be pasted.
-  for (const line of r.out.split('\n')) if (!line.trimStart().startsWith('$ ')) assert.ok(line.length <= 80, `line longer than 80 columns: ${line}`);
+  for (const line of r.out.split('\n'))
+    if (!line.trimStart().startsWith('$ ')) assert.ok(line.length <= 80, `line longer than 80 columns: ${line}`);
 });
 
 test('explain --json prints why403/report@1 with the design.md fields', () => {
@@ -40,8 +47,15 @@ test('explain --json prints why403/report@1 with the design.md fields', () => {
     for (const f of c.fixes) assert.ok(['easy', 'medium', 'hard'].includes(f.difficulty));
   }
   const scores = report.causes.map((c: { score: number }) => c.score);
-  assert.deepEqual(scores, [...scores].sort((a, b) => b - a), 'causes sorted by score');
-  assert.ok(!r.out.includes('aeeed9bbccd4d02ee5c0109b86d86835f995330da4c265957d157751f604d404'), 'the URL signature is redacted');
+  assert.deepEqual(
+    scores,
+    [...scores].sort((a, b) => b - a),
+    'causes sorted by score',
+  );
+  assert.ok(
+    !r.out.includes('aeeed9bbccd4d02ee5c0109b86d86835f995330da4c265957d157751f604d404'),
+    'the URL signature is redacted',
+  );
   assert.ok(Array.isArray(report.probes));
   assert.equal(report.credential.scheme, 'aws-presigned-url');
 });
@@ -55,7 +69,10 @@ test('explain --jsonl and --markdown; several files', () => {
   const jl = run(['explain', '--jsonl', 'examples/nginx-forbidden.http', 'examples/s3-expired-presigned-url.http']);
   const lines = jl.out.trim().split('\n');
   assert.equal(lines.length, 2);
-  assert.deepEqual(lines.map((l) => JSON.parse(l).deniedBy.product), ['nginx', 'aws-s3']);
+  assert.deepEqual(
+    lines.map((l) => JSON.parse(l).deniedBy.product),
+    ['nginx', 'aws-s3'],
+  );
   const md = run(['explain', '--markdown', 'examples/s3-expired-presigned-url.http']);
   assert.match(md.out, /^## 403 Forbidden on `GET /);
   assert.match(md.out, /### What to try/);
@@ -63,7 +80,8 @@ test('explain --jsonl and --markdown; several files', () => {
 });
 
 test('standard input with -', () => {
-  const raw = 'HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Basic realm="admin"\r\nServer: nginx/1.22.1\r\nContent-Type: text/html\r\n\r\n<html>\r\n<head><title>401 Authorization Required</title></head>\r\n<body>\r\n<center><h1>401 Authorization Required</h1></center>\r\n<hr><center>nginx/1.22.1</center>\r\n</body>\r\n</html>\r\n';
+  const raw =
+    'HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Basic realm="admin"\r\nServer: nginx/1.22.1\r\nContent-Type: text/html\r\n\r\n<html>\r\n<head><title>401 Authorization Required</title></head>\r\n<body>\r\n<center><h1>401 Authorization Required</h1></center>\r\n<hr><center>nginx/1.22.1</center>\r\n</body>\r\n</html>\r\n';
   const r = run(['explain', '--json', '-'], { input: raw });
   assert.equal(r.code, 1, r.err);
   const report = JSON.parse(r.out);
@@ -72,7 +90,9 @@ test('standard input with -', () => {
 });
 
 test('a response that is not a denial is reported plainly and exits 0', () => {
-  const r = run(['explain', '--json', '-'], { input: 'HTTP/1.1 404 Not Found\r\nContent-Type: text/plain\r\n\r\nnope' });
+  const r = run(['explain', '--json', '-'], {
+    input: 'HTTP/1.1 404 Not Found\r\nContent-Type: text/plain\r\n\r\nnope',
+  });
   assert.equal(r.code, 0, r.err);
   const report = JSON.parse(r.out);
   assert.equal(report.outcome, 'not-found');
@@ -116,7 +136,15 @@ test('network failure exits 3 with one line', () => {
 });
 
 test('check --dry-run prints the request, redacted, and sends nothing', () => {
-  const r = run(['check', '--dry-run', '--', 'curl', 'http://127.0.0.1:9/x', '-H', 'Authorization: Bearer abcdefghijklmnopqrstuvwxyz']);
+  const r = run([
+    'check',
+    '--dry-run',
+    '--',
+    'curl',
+    'http://127.0.0.1:9/x',
+    '-H',
+    'Authorization: Bearer abcdefghijklmnopqrstuvwxyz',
+  ]);
   assert.equal(r.code, 0, r.err);
   assert.match(r.out, /would send: GET http:\/\/127\.0\.0\.1:9\/x/);
   assert.ok(!r.out.includes('abcdefghijklmnopqrstuvwxyz'));

@@ -22,7 +22,9 @@ e2eSuite(suite, {
       const cap = await send(plan.method, server().origin + plan.path, plan.headers ?? {});
       const u = new URL(cap.request.url);
       const raw =
-        `${cap.request.method} ${u.pathname} HTTP/1.1\r\n${Object.entries(cap.request.headers).map(([k, v]) => `${k}: ${v}\r\n`).join('')}\r\n` +
+        `${cap.request.method} ${u.pathname} HTTP/1.1\r\n${Object.entries(cap.request.headers)
+          .map(([k, v]) => `${k}: ${v}\r\n`)
+          .join('')}\r\n` +
         `HTTP/1.1 ${cap.response.status} ${cap.response.statusText}\r\n${cap.response.headers.map((h) => `${h.name}: ${h.value}\r\n`).join('')}\r\n${cap.response.body}`;
       const dir = mkdtempSync(join(tmpdir(), 'why403-e2e-'));
       try {

@@ -15,15 +15,23 @@ e2eSuite(caddySuite, {
     it('the same site answers 200 for an ordinary file and for the right password', { timeout: 30_000 }, async () => {
       const s = server();
       assert.equal((await send('GET', `${s.origin}/index.html`)).response.status, 200);
-      assert.equal((await send('GET', `${s.origin}/reports/q3.txt`, { Authorization: basicAuth(CADDY_USER, CADDY_PASSWORD) })).response.status, 200);
+      assert.equal(
+        (await send('GET', `${s.origin}/reports/q3.txt`, { Authorization: basicAuth(CADDY_USER, CADDY_PASSWORD) }))
+          .response.status,
+        200,
+      );
     });
 
     it('its log says "permission denied" for the unreadable file', { timeout: 30_000 }, async () => {
       const s = server();
       assert.equal((await send('GET', `${s.origin}/secret.txt`)).response.status, 403);
       const deadline = Date.now() + 3000;
-      while (!s.errorLog().some((l) => l.includes('permission denied')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-      assert.ok(s.errorLog().some((l) => l.includes('permission denied') && l.includes('/secret.txt')), s.errorLog().join('\n'));
+      while (!s.errorLog().some((l) => l.includes('permission denied')) && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 50));
+      assert.ok(
+        s.errorLog().some((l) => l.includes('permission denied') && l.includes('/secret.txt')),
+        s.errorLog().join('\n'),
+      );
     });
 
     it('cli check: an allowed request exits 0 with no causes', { timeout: 60_000 }, async () => {

@@ -8,18 +8,24 @@ import { SUITES } from '../servers/scenarios.ts';
 import { parseReport, runCli } from './helpers.ts';
 import { e2eSuite } from './suite.ts';
 
-
-e2eSuite(SUITES.find((s) => s.id === 'django')!, {
-  extra: (server) => {
-    it('cli check --no-follow: login_required answers a redirect to the login page, not a denial (exit 0)', { timeout: 60_000 }, async () => {
-      const r = await runCli(['check', '--json', '--no-follow', `${server().origin}/account/`]);
-      const report = parseReport(r);
-      assert.equal(report.status, 302);
-      assert.equal(report.outcome, 'redirect');
-      assert.deepEqual(report.causes, []);
-      assert.equal(r.code, 0, r.stderr);
-    });
+e2eSuite(
+  SUITES.find((s) => s.id === 'django')!,
+  {
+    extra: (server) => {
+      it(
+        'cli check --no-follow: login_required answers a redirect to the login page, not a denial (exit 0)',
+        { timeout: 60_000 },
+        async () => {
+          const r = await runCli(['check', '--json', '--no-follow', `${server().origin}/account/`]);
+          const report = parseReport(r);
+          assert.equal(report.status, 302);
+          assert.equal(report.outcome, 'redirect');
+          assert.deepEqual(report.causes, []);
+          assert.equal(r.code, 0, r.stderr);
+        },
+      );
+    },
   },
-});
+);
 
 e2eSuite(SUITES.find((s) => s.id === 'django-debug')!);

@@ -6,7 +6,14 @@
 import { it } from 'node:test';
 import assert from 'node:assert/strict';
 import { send } from '../servers/http.ts';
-import { mintRegistryToken, registryHtpasswdSuite, registryTokenSuite, REGISTRY_PASSWORD, REGISTRY_USER, REPOSITORY } from '../servers/docker-registry.ts';
+import {
+  mintRegistryToken,
+  registryHtpasswdSuite,
+  registryTokenSuite,
+  REGISTRY_PASSWORD,
+  REGISTRY_USER,
+  REPOSITORY,
+} from '../servers/docker-registry.ts';
 import { e2eSuite } from './suite.ts';
 
 e2eSuite(registryHtpasswdSuite, {
@@ -20,10 +27,19 @@ e2eSuite(registryHtpasswdSuite, {
 
 e2eSuite(registryTokenSuite, {
   extra: (server) => {
-    it('the same registry accepts a token holding push,pull for the push the pull-only token could not start', { timeout: 30_000 }, async () => {
-      const token = mintRegistryToken(server().dir, { actions: ['push', 'pull'] });
-      const r = await send('POST', `${server().origin}/v2/${REPOSITORY}/blobs/uploads/`, { Authorization: `Bearer ${token}` }, '');
-      assert.equal(r.response.status, 202);
-    });
+    it(
+      'the same registry accepts a token holding push,pull for the push the pull-only token could not start',
+      { timeout: 30_000 },
+      async () => {
+        const token = mintRegistryToken(server().dir, { actions: ['push', 'pull'] });
+        const r = await send(
+          'POST',
+          `${server().origin}/v2/${REPOSITORY}/blobs/uploads/`,
+          { Authorization: `Bearer ${token}` },
+          '',
+        );
+        assert.equal(r.response.status, 202);
+      },
+    );
   },
 });

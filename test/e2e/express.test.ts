@@ -19,7 +19,13 @@ e2eSuite(suite, {
   extra: (server) => {
     it('cli check: a valid token with the required scope exits 0', { timeout: 60_000 }, async () => {
       const { token } = await mintToken(server().origin, { scope: EXPRESS_REQUIRED_SCOPE });
-      const r = await runCli(['check', '--json', `${server().origin}/api/reports`, '-H', `Authorization: Bearer ${token}`]);
+      const r = await runCli([
+        'check',
+        '--json',
+        `${server().origin}/api/reports`,
+        '-H',
+        `Authorization: Bearer ${token}`,
+      ]);
       assert.equal(parseReport(r).status, 200);
       assert.equal(r.code, 0, r.stderr);
     });
@@ -31,12 +37,21 @@ e2eSuite(suite, {
       const dir = mkdtempSync(join(tmpdir(), 'why403-e2e-'));
       try {
         const file = join(dir, 'exchange.json');
-        writeFileSync(file, JSON.stringify({ request: { method: cap.request.method, url: cap.request.url, headers: cap.request.headers }, response: cap.response }));
+        writeFileSync(
+          file,
+          JSON.stringify({
+            request: { method: cap.request.method, url: cap.request.url, headers: cap.request.headers },
+            response: cap.response,
+          }),
+        );
         const r = await runCli(['explain', '--json', file]);
         const report = parseReport(r);
         assertDiagnosis(report, sc);
         assert.equal(r.code, 1, r.stderr);
-        assert.ok(!r.stdout.includes(plan.headers!.Authorization.slice('Bearer '.length)), 'the token is redacted in the report');
+        assert.ok(
+          !r.stdout.includes(plan.headers!.Authorization.slice('Bearer '.length)),
+          'the token is redacted in the report',
+        );
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }

@@ -8,8 +8,12 @@ import { e2eSuite } from './suite.ts';
 
 e2eSuite(fastifySuite, {
   extra: (server) => {
-    it('controls: the CSRF token with its cookie, a valid token and the admin role answer 200', { timeout: 30_000 }, async () => {
-      await checkFastifyControls(server().origin);
-    });
+    it(
+      'controls: the CSRF token with its cookie, a valid token and the admin role answer 200',
+      { timeout: 30_000 },
+      async () => {
+        await checkFastifyControls(server().origin);
+      },
+    );
   },
 });

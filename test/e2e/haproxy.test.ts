@@ -11,11 +11,22 @@ import { e2eSuite } from './suite.ts';
 
 e2eSuite(haproxySuite, {
   extra: (server) => {
-    it('the same config answers 200 outside the denied paths and for the right password', { timeout: 30_000 }, async () => {
-      const s = server();
-      assert.equal((await send('GET', `${s.origin}/reports/q3.pdf`)).response.status, 200);
-      assert.equal((await send('GET', `${s.origin}/members/report.txt`, { Authorization: basicAuth(HAPROXY_USER, HAPROXY_PASSWORD) })).response.status, 200);
-    });
+    it(
+      'the same config answers 200 outside the denied paths and for the right password',
+      { timeout: 30_000 },
+      async () => {
+        const s = server();
+        assert.equal((await send('GET', `${s.origin}/reports/q3.pdf`)).response.status, 200);
+        assert.equal(
+          (
+            await send('GET', `${s.origin}/members/report.txt`, {
+              Authorization: basicAuth(HAPROXY_USER, HAPROXY_PASSWORD),
+            })
+          ).response.status,
+          200,
+        );
+      },
+    );
 
     it('cli check: an allowed request exits 0 with no causes', { timeout: 60_000 }, async () => {
       const r = await runCli(['check', '--json', `${server().origin}/reports/q3.pdf`]);

@@ -21,7 +21,12 @@ export interface CliResult {
 
 /** Environment for the CLI: loopback must never go through a proxy this machine happens to configure. */
 function cliEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, NO_PROXY: '127.0.0.1,localhost', no_proxy: '127.0.0.1,localhost', NO_COLOR: '1' };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    NO_PROXY: '127.0.0.1,localhost',
+    no_proxy: '127.0.0.1,localhost',
+    NO_COLOR: '1',
+  };
   for (const k of ['HTTP_PROXY', 'HTTPS_PROXY', 'ALL_PROXY', 'http_proxy', 'https_proxy', 'all_proxy']) delete env[k];
   return env;
 }
@@ -68,10 +73,15 @@ export function parseReport(r: CliResult): Report {
   try {
     parsed = JSON.parse(r.stdout);
   } catch {
-    throw new assert.AssertionError({ message: `why403 printed no JSON report (exit ${r.code})\nstdout: ${r.stdout.slice(0, 500)}\nstderr: ${r.stderr.slice(0, 2000)}` });
+    throw new assert.AssertionError({
+      message: `why403 printed no JSON report (exit ${r.code})\nstdout: ${r.stdout.slice(0, 500)}\nstderr: ${r.stderr.slice(0, 2000)}`,
+    });
   }
   // design.md section 3: one JSON object per diagnosed exchange; arrays are for HARs and scans.
-  assert.ok(parsed && typeof parsed === 'object' && !Array.isArray(parsed), `--json for one exchange prints one report object (design.md section 3), got ${Array.isArray(parsed) ? `an array of ${parsed.length}` : typeof parsed}`);
+  assert.ok(
+    parsed && typeof parsed === 'object' && !Array.isArray(parsed),
+    `--json for one exchange prints one report object (design.md section 3), got ${Array.isArray(parsed) ? `an array of ${parsed.length}` : typeof parsed}`,
+  );
   return parsed as Report;
 }
 
@@ -89,8 +99,15 @@ export function assertDiagnosis(report: Report, sc: Scenario): void {
   assert.equal(report.deniedBy?.layer, sc.label.layer, 'deniedBy.layer');
   if (sc.ambiguous?.length) {
     const top = report.causes.slice(0, 1 + sc.ambiguous.length).map((c) => c.id);
-    assert.ok(top.includes(sc.label.cause), `${sc.label.cause} among the ${top.length} causes the response cannot separate; got ${ranked(report)}`);
-    for (const id of top) assert.ok(id === sc.label.cause || sc.ambiguous.includes(id), `only declared look-alikes beside ${sc.label.cause}; got ${ranked(report)}`);
+    assert.ok(
+      top.includes(sc.label.cause),
+      `${sc.label.cause} among the ${top.length} causes the response cannot separate; got ${ranked(report)}`,
+    );
+    for (const id of top)
+      assert.ok(
+        id === sc.label.cause || sc.ambiguous.includes(id),
+        `only declared look-alikes beside ${sc.label.cause}; got ${ranked(report)}`,
+      );
   } else {
     assert.equal(report.causes[0]?.id, sc.label.cause, `causes[0]; got ${ranked(report)}`);
   }
@@ -102,7 +119,12 @@ export async function diagnoseInProcess(origin: string, p: PlannedRequest): Prom
   const contentType = Object.entries(cap.request.headers).find(([k]) => k.toLowerCase() === 'content-type')?.[1] ?? '';
   const exchange = exchangeFromFixtureJson(
     {
-      request: { method: cap.request.method, url: cap.request.url, headers: cap.request.headers, ...(p.body !== undefined ? { postData: { mimeType: contentType, text: p.body } } : {}) },
+      request: {
+        method: cap.request.method,
+        url: cap.request.url,
+        headers: cap.request.headers,
+        ...(p.body !== undefined ? { postData: { mimeType: contentType, text: p.body } } : {}),
+      },
       response: { ...cap.response },
     },
     'live',
@@ -113,11 +135,17 @@ export async function diagnoseInProcess(origin: string, p: PlannedRequest): Prom
 
 /** Starts the scan as its own process (so it can be killed for real). */
 export function startScan(args: string[]) {
-  const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: { ...process.env, NO_PROXY: '127.0.0.1', NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, ...args], {
+    cwd: ROOT,
+    env: { ...process.env, NO_PROXY: '127.0.0.1', NO_COLOR: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
   child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-  const exited = new Promise<number | null>((resolve) => child.on('close', (code, signal) => resolve(code ?? (signal ? -1 : null))));
+  const exited = new Promise<number | null>((resolve) =>
+    child.on('close', (code, signal) => resolve(code ?? (signal ? -1 : null))),
+  );
   return { child, exited, out: () => ({ stdout, stderr }) };
 }

@@ -12,19 +12,30 @@ import { e2eSuite } from './suite.ts';
 e2eSuite(lighttpdSuite, {
   extra: (server) => {
     it('the same server answers 200 for ordinary files', { timeout: 30_000 }, async () => {
-      for (const path of ['/index.html', '/files/a.txt']) assert.equal((await send('GET', `${server().origin}${path}`)).response.status, 200, path);
+      for (const path of ['/index.html', '/files/a.txt'])
+        assert.equal((await send('GET', `${server().origin}${path}`)).response.status, 200, path);
     });
 
-    it('its error log names the check that refused: access_deny for the address rule, Permission denied for the file', { timeout: 30_000 }, async () => {
-      const s = server() as LighttpdServer;
-      s.takeLog();
-      assert.equal((await send('GET', `${s.origin}/office/report.txt`)).response.status, 403);
-      await new Promise((r) => setTimeout(r, 200));
-      assert.ok(s.takeLog().some((l) => l.includes('url denied as we match access_deny')), 'access_deny line for /office/');
-      assert.equal((await send('GET', `${s.origin}/secret.txt`)).response.status, 403);
-      await new Promise((r) => setTimeout(r, 200));
-      assert.ok(s.takeLog().some((l) => /Permission denied/.test(l)), 'Permission denied line for /secret.txt');
-    });
+    it(
+      'its error log names the check that refused: access_deny for the address rule, Permission denied for the file',
+      { timeout: 30_000 },
+      async () => {
+        const s = server() as LighttpdServer;
+        s.takeLog();
+        assert.equal((await send('GET', `${s.origin}/office/report.txt`)).response.status, 403);
+        await new Promise((r) => setTimeout(r, 200));
+        assert.ok(
+          s.takeLog().some((l) => l.includes('url denied as we match access_deny')),
+          'access_deny line for /office/',
+        );
+        assert.equal((await send('GET', `${s.origin}/secret.txt`)).response.status, 403);
+        await new Promise((r) => setTimeout(r, 200));
+        assert.ok(
+          s.takeLog().some((l) => /Permission denied/.test(l)),
+          'Permission denied line for /secret.txt',
+        );
+      },
+    );
 
     it('cli check: an allowed request exits 0 with no causes', { timeout: 60_000 }, async () => {
       const r = await runCli(['check', '--json', `${server().origin}/index.html`]);

@@ -30,39 +30,65 @@ e2eSuite(suite, {
 
     it('cli check: the right Basic credentials exit 0', { timeout: 60_000 }, async () => {
       const auth = Buffer.from(`${NGINX_BASIC_USER}:${NGINX_BASIC_PASSWORD}`).toString('base64');
-      const r = await runCli(['check', '--json', `${server().origin}/admin/index.html`, '-H', `Authorization: Basic ${auth}`]);
+      const r = await runCli([
+        'check',
+        '--json',
+        `${server().origin}/admin/index.html`,
+        '-H',
+        `Authorization: Basic ${auth}`,
+      ]);
       assert.equal(parseReport(r).status, 200);
       assert.equal(r.code, 0, r.stderr);
     });
 
     it('cli check -- curl …: the IP rule, given as a curl command', { timeout: 60_000 }, async () => {
       const sc = scenario('ip-rule');
-      const r = await runCli(['check', '--json', '--', 'curl', `${server().origin}/office/report.txt`, '-H', 'Accept: text/plain']);
+      const r = await runCli([
+        'check',
+        '--json',
+        '--',
+        'curl',
+        `${server().origin}/office/report.txt`,
+        '-H',
+        'Accept: text/plain',
+      ]);
       assertDiagnosis(parseReport(r), sc);
       assert.equal(r.code, 1, r.stderr);
     });
 
-    it('cli explain: a real `curl -v` transcript of the unreadable file', { timeout: 60_000, skip: !existsSync('/usr/bin/curl') && 'curl is not installed' }, async () => {
-      const sc = scenario('unreadable-file');
-      const dir = mkdtempSync(join(tmpdir(), 'why403-e2e-'));
-      try {
-        // curl writes the exchange to stderr and the body to stdout; a user pastes both.
-        const transcript = execFileSync('sh', ['-c', `/usr/bin/curl -sv --noproxy '*' --max-time 10 '${server().origin}/secret.txt' 2>&1`], { encoding: 'utf8' });
-        const file = join(dir, 'curl-v.txt');
-        writeFileSync(file, transcript);
-        const r = await runCli(['explain', '--json', file]);
-        assertDiagnosis(parseReport(r), sc);
-        assert.equal(r.code, 1, r.stderr);
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
-      }
-    });
+    it(
+      'cli explain: a real `curl -v` transcript of the unreadable file',
+      { timeout: 60_000, skip: !existsSync('/usr/bin/curl') && 'curl is not installed' },
+      async () => {
+        const sc = scenario('unreadable-file');
+        const dir = mkdtempSync(join(tmpdir(), 'why403-e2e-'));
+        try {
+          // curl writes the exchange to stderr and the body to stdout; a user pastes both.
+          const transcript = execFileSync(
+            'sh',
+            ['-c', `/usr/bin/curl -sv --noproxy '*' --max-time 10 '${server().origin}/secret.txt' 2>&1`],
+            { encoding: 'utf8' },
+          );
+          const file = join(dir, 'curl-v.txt');
+          writeFileSync(file, transcript);
+          const r = await runCli(['explain', '--json', file]);
+          assertDiagnosis(parseReport(r), sc);
+          assert.equal(r.code, 1, r.stderr);
+        } finally {
+          rmSync(dir, { recursive: true, force: true });
+        }
+      },
+    );
 
-    it('cli check: nothing listening exits 3 (network failure) with one line on stderr', { timeout: 60_000 }, async () => {
-      const port = await freePort();
-      const r = await runCli(['check', '--json', '--timeout', '5', `http://127.0.0.1:${port}/`]);
-      assert.equal(r.code, 3, `exit code; stderr: ${r.stderr}`);
-      assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
-    });
+    it(
+      'cli check: nothing listening exits 3 (network failure) with one line on stderr',
+      { timeout: 60_000 },
+      async () => {
+        const port = await freePort();
+        const r = await runCli(['check', '--json', '--timeout', '5', `http://127.0.0.1:${port}/`]);
+        assert.equal(r.code, 3, `exit code; stderr: ${r.stderr}`);
+        assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+      },
+    );
   },
 });

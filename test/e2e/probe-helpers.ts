@@ -7,10 +7,25 @@
 import assert from 'node:assert/strict';
 import type { ProbeResult, Report } from '../../src/model/report.ts';
 import type { CauseId } from '../../src/model/vocabulary.ts';
-import { settledRequests, SOURCE_ADDRESS_HEADERS, WATCHED_HEADERS, type LoggedRequest, type RunningServer } from '../servers/common.ts';
+import {
+  settledRequests,
+  SOURCE_ADDRESS_HEADERS,
+  WATCHED_HEADERS,
+  type LoggedRequest,
+  type RunningServer,
+} from '../servers/common.ts';
 import { spawnCli, type CliResult } from './helpers.ts';
 
-const PROXY_VARS = ['HTTP_PROXY', 'HTTPS_PROXY', 'ALL_PROXY', 'NO_PROXY', 'http_proxy', 'https_proxy', 'all_proxy', 'no_proxy'];
+const PROXY_VARS = [
+  'HTTP_PROXY',
+  'HTTPS_PROXY',
+  'ALL_PROXY',
+  'NO_PROXY',
+  'http_proxy',
+  'https_proxy',
+  'all_proxy',
+  'no_proxy',
+];
 
 /**
  * The CLI's environment: no proxy from this machine (loopback goes direct)
@@ -31,7 +46,11 @@ export function why403(args: string[], env: NodeJS.ProcessEnv, timeoutMs = 20_00
 }
 
 /** Runs `fn` and returns the requests for `path` that `server` logged meanwhile (other paths — token minting, the app's own JWKS fetch — are not the scenario's). */
-export async function received<T>(server: RunningServer, path: string, fn: () => Promise<T>): Promise<{ result: T; requests: LoggedRequest[] }> {
+export async function received<T>(
+  server: RunningServer,
+  path: string,
+  fn: () => Promise<T>,
+): Promise<{ result: T; requests: LoggedRequest[] }> {
   assert.ok(server.requests, `${server.version} keeps no request log`);
   const read = () => server.requests!();
   const before = (await settledRequests(read, 50, 500)).length;
@@ -54,7 +73,13 @@ function changed(entry: string): [kind: string, name: string] {
 }
 
 /** Cookie header → name (lower case) → value. */
-const cookieMap = (v: string | undefined) => new Map((v ?? '').split(/;\s*/).filter((c) => c.includes('=')).map((c) => [c.slice(0, c.indexOf('=')).trim().toLowerCase(), c.slice(c.indexOf('=') + 1)]));
+const cookieMap = (v: string | undefined) =>
+  new Map(
+    (v ?? '')
+      .split(/;\s*/)
+      .filter((c) => c.includes('='))
+      .map((c) => [c.slice(0, c.indexOf('=')).trim().toLowerCase(), c.slice(c.indexOf('=') + 1)]),
+  );
 
 export interface TrafficRules {
   /** The user passed --allow-unsafe: their own method may be replayed. */
@@ -64,8 +89,15 @@ export interface TrafficRules {
   elsewhere?: (p: ProbeResult) => boolean;
 }
 
-const describeLog = (rs: LoggedRequest[]) => rs.map((r, i) => `  #${i} ${r.method} ${r.target} → ${r.status ?? '?'} ${JSON.stringify(r.headers)}`).join('\n');
-const describeProbes = (ps: ProbeResult[]) => ps.map((p, i) => `  ${i}. ${p.name} ${p.request?.method ?? '?'} −[${p.request?.removed?.join(', ') ?? ''}] +[${p.request?.added?.join(', ') ?? ''}] → ${p.status}: ${p.meaning}`).join('\n');
+const describeLog = (rs: LoggedRequest[]) =>
+  rs.map((r, i) => `  #${i} ${r.method} ${r.target} → ${r.status ?? '?'} ${JSON.stringify(r.headers)}`).join('\n');
+const describeProbes = (ps: ProbeResult[]) =>
+  ps
+    .map(
+      (p, i) =>
+        `  ${i}. ${p.name} ${p.request?.method ?? '?'} −[${p.request?.removed?.join(', ') ?? ''}] +[${p.request?.added?.join(', ') ?? ''}] → ${p.status}: ${p.meaning}`,
+    )
+    .join('\n');
 
 /**
  * The server received the user's request and then exactly the probes the
@@ -78,14 +110,26 @@ export function assertTraffic(report: Report, logged: LoggedRequest[], rules: Tr
   const probes = (report.probes ?? []).filter((p) => !p.reused);
   const here = probes.filter((p) => !rules.elsewhere?.(p));
   const context = `\nserver log:\n${describeLog(logged)}\nreport probes:\n${describeProbes(probes)}`;
-  assert.equal(logged.length, 1 + here.length, `the server received the user's request and the ${here.length} probe request(s) the report lists${context}`);
-  assert.equal(report.probing?.sent ?? 0, probes.length, `every request sent is in the report (probing.sent = probes.length)${context}`);
-  assert.ok(probes.length <= (rules.budget ?? 12), `at most the budget (${rules.budget ?? 12}) of probe requests${context}`);
+  assert.equal(
+    logged.length,
+    1 + here.length,
+    `the server received the user's request and the ${here.length} probe request(s) the report lists${context}`,
+  );
+  assert.equal(
+    report.probing?.sent ?? 0,
+    probes.length,
+    `every request sent is in the report (probing.sent = probes.length)${context}`,
+  );
+  assert.ok(
+    probes.length <= (rules.budget ?? 12),
+    `at most the budget (${rules.budget ?? 12}) of probe requests${context}`,
+  );
 
   const original = logged[0];
   const userMethod = report.request.method.toUpperCase();
   assert.equal(original.method, userMethod, `the first request is the user's${context}`);
-  for (const h of SOURCE_ADDRESS_HEADERS) assert.equal(original.headers[h], undefined, `the user's request carries no ${h}`);
+  for (const h of SOURCE_ADDRESS_HEADERS)
+    assert.equal(original.headers[h], undefined, `the user's request carries no ${h}`);
 
   here.forEach((p, i) => {
     try {
@@ -98,13 +142,25 @@ export function assertTraffic(report: Report, logged: LoggedRequest[], rules: Tr
 }
 
 /** One probe request as the server logged it, against the user's request and what the report says the probe changed. */
-function assertProbeRequest(p: ProbeResult, i: number, original: LoggedRequest, got: LoggedRequest, userMethod: string, rules: TrafficRules): void {
+function assertProbeRequest(
+  p: ProbeResult,
+  i: number,
+  original: LoggedRequest,
+  got: LoggedRequest,
+  userMethod: string,
+  rules: TrafficRules,
+): void {
   const where = `probe ${i} (${p.name})`;
   assert.ok(p.request, `probe ${p.name} lists the request it sent`);
   assert.equal(got.method, p.request.method.toUpperCase(), `method of ${where}`);
-  assert.ok(['GET', 'HEAD', 'OPTIONS'].includes(got.method) || (rules.allowUnsafe && got.method === userMethod), `${got.method} is replayed only with --allow-unsafe, and only as the user's own method: ${where}`);
-  if (p.status !== null && got.status !== undefined) assert.equal(got.status, p.status, `status the server logged for ${where}`);
-  for (const h of SOURCE_ADDRESS_HEADERS) assert.equal(got.headers[h], undefined, `${h} is never added (design.md section 4): ${where}`);
+  assert.ok(
+    ['GET', 'HEAD', 'OPTIONS'].includes(got.method) || (rules.allowUnsafe && got.method === userMethod),
+    `${got.method} is replayed only with --allow-unsafe, and only as the user's own method: ${where}`,
+  );
+  if (p.status !== null && got.status !== undefined)
+    assert.equal(got.status, p.status, `status the server logged for ${where}`);
+  for (const h of SOURCE_ADDRESS_HEADERS)
+    assert.equal(got.headers[h], undefined, `${h} is never added (design.md section 4): ${where}`);
 
   const removed = (p.request.removed ?? []).map(changed);
   const added = (p.request.added ?? []).map(changed);
@@ -125,18 +181,34 @@ function assertProbeRequest(p: ProbeResult, i: number, original: LoggedRequest, 
     if (h === 'cookie' && removedCookies.size) {
       const b = cookieMap(before);
       const a = cookieMap(after);
-      for (const name of removedCookies) assert.ok(!a.has(name), `${where}: says it removed cookie ${name}, yet the server received it`);
-      for (const [name, value] of a) assert.equal(b.get(name), value, `${where}: cookie ${name} was neither the user's nor named as added`);
-      for (const [name] of b) if (!removedCookies.has(name)) assert.ok(a.has(name), `${where}: cookie ${name} went missing without being listed as removed`);
+      for (const name of removedCookies)
+        assert.ok(!a.has(name), `${where}: says it removed cookie ${name}, yet the server received it`);
+      for (const [name, value] of a)
+        assert.equal(b.get(name), value, `${where}: cookie ${name} was neither the user's nor named as added`);
+      for (const [name] of b)
+        if (!removedCookies.has(name))
+          assert.ok(a.has(name), `${where}: cookie ${name} went missing without being listed as removed`);
       continue;
     }
-    assert.equal(after, before, `${where}: ${h} changed ("${before}" → "${after}") without being listed as removed or added`);
+    assert.equal(
+      after,
+      before,
+      `${where}: ${h} changed ("${before}" → "${after}") without being listed as removed or added`,
+    );
   }
 }
 
 /** The probe requests as the report lists them, in the form the scenarios state them. */
 export const probeRequests = (report: Report) =>
-  (report.probes ?? []).filter((p) => !p.reused).map((p) => ({ name: p.name, method: p.request?.method ?? '', removed: p.request?.removed ?? [], added: p.request?.added ?? [], status: p.status }));
+  (report.probes ?? [])
+    .filter((p) => !p.reused)
+    .map((p) => ({
+      name: p.name,
+      method: p.request?.method ?? '',
+      removed: p.request?.removed ?? [],
+      added: p.request?.added ?? [],
+      status: p.status,
+    }));
 
 export const ranked = (report: Report) => report.causes.map((c) => `${c.id}:${c.score}`).join(', ');
 export const probesSaid = (report: Report) => describeProbes(report.probes ?? []);
@@ -163,6 +235,8 @@ export function parseJsonReport(r: CliResult): Report {
     assert.ok(parsed && typeof parsed === 'object' && !Array.isArray(parsed), 'one report object');
     return parsed;
   } catch (e) {
-    throw new assert.AssertionError({ message: `why403 printed no JSON report (exit ${r.code}): ${(e as Error).message}\nstdout: ${r.stdout.slice(0, 500)}\nstderr: ${r.stderr.slice(0, 2000)}` });
+    throw new assert.AssertionError({
+      message: `why403 printed no JSON report (exit ${r.code}): ${(e as Error).message}\nstdout: ${r.stdout.slice(0, 500)}\nstderr: ${r.stderr.slice(0, 2000)}`,
+    });
   }
 }

@@ -14,8 +14,14 @@ e2eSuite(rabbitmqSuite, {
   extra: (server) => {
     it('the same broker answers 200 where alice has the tag and the permissions', { timeout: 30_000 }, async () => {
       const auth = `Basic ${Buffer.from(`alice:${RABBITMQ_PASSWORD}`).toString('base64')}`;
-      assert.equal((await send('GET', `${server().origin}/api/overview`, { Authorization: auth })).response.status, 200);
-      assert.equal((await send('GET', `${server().origin}/api/queues/%2F`, { Authorization: auth })).response.status, 200);
+      assert.equal(
+        (await send('GET', `${server().origin}/api/overview`, { Authorization: auth })).response.status,
+        200,
+      );
+      assert.equal(
+        (await send('GET', `${server().origin}/api/queues/%2F`, { Authorization: auth })).response.status,
+        200,
+      );
     });
   },
 });

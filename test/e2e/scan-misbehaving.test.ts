@@ -66,7 +66,6 @@ function drip(res: ServerResponse): void {
 
 const parse = (stdout: string) => JSON.parse(stdout) as ScanJson;
 
-
 async function until(cond: () => boolean, timeoutMs: number, what: string): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (!cond()) {
@@ -105,7 +104,13 @@ describe('why403 scan: every request is bounded (size, whole time, Ctrl-C)', () 
   });
 
   it('an endless body: the client keeps exactly the limit and ends the request', async () => {
-    const client = createClient({ url: `${srv.origin}/endless/d1`, origin: srv.origin, concurrency: 1, timeoutMs: 10_000, maxBody: 65_536 });
+    const client = createClient({
+      url: `${srv.origin}/endless/d1`,
+      origin: srv.origin,
+      concurrency: 1,
+      timeoutMs: 10_000,
+      maxBody: 65_536,
+    });
     const t0 = Date.now();
     const r = await client.send({ method: 'GET', url: `${srv.origin}/endless/d1`, headers: [] }, () => true, 0);
     await client.close();
@@ -121,7 +126,24 @@ describe('why403 scan: every request is bounded (size, whole time, Ctrl-C)', () 
     const ids = join(dir, 'endless.txt');
     writeFileSync(ids, 'd1\nd2\nd3\na1\na2\n');
     const t0 = Date.now();
-    const r = await runCli(['scan', '--ids', ids, '--get', `${srv.origin}/endless/{id}`, '--state', join(dir, 'endless.sqlite'), '--concurrency', '2', '--timeout', '30', '--json', '--quiet'], 20_000);
+    const r = await runCli(
+      [
+        'scan',
+        '--ids',
+        ids,
+        '--get',
+        `${srv.origin}/endless/{id}`,
+        '--state',
+        join(dir, 'endless.sqlite'),
+        '--concurrency',
+        '2',
+        '--timeout',
+        '30',
+        '--json',
+        '--quiet',
+      ],
+      20_000,
+    );
     const elapsed = Date.now() - t0;
     assert.equal(r.code, 1, r.stderr);
     const s = parse(r.stdout);
@@ -137,7 +159,24 @@ describe('why403 scan: every request is bounded (size, whole time, Ctrl-C)', () 
     const ids = join(dir, 'drip.txt');
     writeFileSync(ids, 'r1\n');
     const t0 = Date.now();
-    const r = await runCli(['scan', '--ids', ids, '--get', `${srv.origin}/drip/{id}`, '--state', join(dir, 'drip.sqlite'), '--timeout', '2', '--retries', '0', '--json', '--quiet'], 20_000);
+    const r = await runCli(
+      [
+        'scan',
+        '--ids',
+        ids,
+        '--get',
+        `${srv.origin}/drip/{id}`,
+        '--state',
+        join(dir, 'drip.sqlite'),
+        '--timeout',
+        '2',
+        '--retries',
+        '0',
+        '--json',
+        '--quiet',
+      ],
+      20_000,
+    );
     const elapsed = Date.now() - t0;
     assert.equal(r.code, 3, r.stderr);
     const s = parse(r.stdout);
@@ -152,7 +191,21 @@ describe('why403 scan: every request is bounded (size, whole time, Ctrl-C)', () 
     const ids = join(dir, 'sigint.txt');
     writeFileSync(ids, ['s1', 's2', 's3', 's4', 's5', 's6'].join('\n') + '\n');
     const state = join(dir, 'sigint.sqlite');
-    const scan = startScan(['scan', '--ids', ids, '--get', `${srv.origin}/drip/{id}`, '--state', state, '--concurrency', '2', '--timeout', '60', '--json', '--quiet']);
+    const scan = startScan([
+      'scan',
+      '--ids',
+      ids,
+      '--get',
+      `${srv.origin}/drip/{id}`,
+      '--state',
+      state,
+      '--concurrency',
+      '2',
+      '--timeout',
+      '60',
+      '--json',
+      '--quiet',
+    ]);
     await until(() => Object.keys(hits).length >= 2, 10_000, 'two requests in flight');
     await sleep(300);
     const t0 = Date.now();
@@ -207,18 +260,48 @@ describe('why403 scan: every id stays inside its place in the URL', () => {
     targets.length = 0;
     const file = join(dir, 'ids.jsonl');
     writeFileSync(file, ids.map((id) => JSON.stringify({ id })).join('\n') + '\n');
-    const r = await runCli(['scan', '--ids', file, '--get', `${srv.origin}/api/records/{id}`, '--state', join(dir, 'path.sqlite'), '--concurrency', '1', '--json', '--quiet'], 20_000);
+    const r = await runCli(
+      [
+        'scan',
+        '--ids',
+        file,
+        '--get',
+        `${srv.origin}/api/records/{id}`,
+        '--state',
+        join(dir, 'path.sqlite'),
+        '--concurrency',
+        '1',
+        '--json',
+        '--quiet',
+      ],
+      20_000,
+    );
     assert.equal(r.code, 3, r.stderr);
     const s = parse(r.stdout);
     assert.deepEqual(
       [...targets].sort(),
-      ['/api/records/%2E', '/api/records/%2E%2E', '/api/records/...', '/api/records/a%2Fb', '/api/records/a%3Fb', '/api/records/a%23b', '/api/records/100%25', '/api/records/x%20y', '/api/records/%252e%252e', '/api/records/a%5Cb', '/api/records/%C3%A9'].sort(),
+      [
+        '/api/records/%2E',
+        '/api/records/%2E%2E',
+        '/api/records/...',
+        '/api/records/a%2Fb',
+        '/api/records/a%3Fb',
+        '/api/records/a%23b',
+        '/api/records/100%25',
+        '/api/records/x%20y',
+        '/api/records/%252e%252e',
+        '/api/records/a%5Cb',
+        '/api/records/%C3%A9',
+      ].sort(),
     );
     assert.equal(s.records.done, ids.length);
     assert.equal(s.records.errors, 1);
     assert.deepEqual(s.errors[0].examples, ['']);
     assert.match(s.errors[0].error, /not requested: an empty id/);
-    assert.ok(s.run.notes.some((n) => /cannot be put in the URL safely/.test(n)), s.run.notes.join('\n'));
+    assert.ok(
+      s.run.notes.some((n) => /cannot be put in the URL safely/.test(n)),
+      s.run.notes.join('\n'),
+    );
     assert.equal(s.run.requests.records, ids.length - 1);
   });
 
@@ -226,9 +309,27 @@ describe('why403 scan: every id stays inside its place in the URL', () => {
     targets.length = 0;
     const file = join(dir, 'ids.txt');
     writeFileSync(file, ['..', 'a&b=c', 'a/b'].join('\n') + '\n');
-    const r = await runCli(['scan', '--ids', file, '--get', `${srv.origin}/api/records/v{id}/x?id={id}`, '--state', join(dir, 'query.sqlite'), '--concurrency', '1', '--json', '--quiet'], 20_000);
+    const r = await runCli(
+      [
+        'scan',
+        '--ids',
+        file,
+        '--get',
+        `${srv.origin}/api/records/v{id}/x?id={id}`,
+        '--state',
+        join(dir, 'query.sqlite'),
+        '--concurrency',
+        '1',
+        '--json',
+        '--quiet',
+      ],
+      20_000,
+    );
     assert.equal(r.code, 0, r.stderr);
-    assert.deepEqual([...targets].sort(), ['/api/records/v../x?id=..', '/api/records/va%26b%3Dc/x?id=a%26b%3Dc', '/api/records/va%2Fb/x?id=a%2Fb'].sort());
+    assert.deepEqual(
+      [...targets].sort(),
+      ['/api/records/v../x?id=..', '/api/records/va%26b%3Dc/x?id=a%26b%3Dc', '/api/records/va%2Fb/x?id=a%2Fb'].sort(),
+    );
   });
 
   it('without a lane (a proxy, or ids that pick the origin): the path is sent as written, not normalised by the URL parser', async () => {
@@ -243,7 +344,18 @@ describe('why403 scan: every id stays inside its place in the URL', () => {
   });
 
   it('{id} in the fragment, which is never sent: refused in one line', async () => {
-    const r = await runCli(['scan', '--ids', join(dir, 'ids.txt'), '--get', `${srv.origin}/api/records#{id}`, '--state', join(dir, 'frag.sqlite')], 10_000);
+    const r = await runCli(
+      [
+        'scan',
+        '--ids',
+        join(dir, 'ids.txt'),
+        '--get',
+        `${srv.origin}/api/records#{id}`,
+        '--state',
+        join(dir, 'frag.sqlite'),
+      ],
+      10_000,
+    );
     assert.equal(r.code, 2);
     assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
     assert.match(r.stderr, /fragment/);
@@ -274,9 +386,17 @@ describe('why403 scan: no secret the request carried reaches the disk', () => {
       const id = u.pathname.split('/').pop()!;
       if (id.endsWith('1') || id.endsWith('3')) {
         res.writeHead(403, { 'content-type': 'application/json' });
-        return void res.end(JSON.stringify({ error: 'forbidden', detail: `the token ${auth.replace(/^Bearer /, '')} may not read ${id}`, key, echo: { authorization: auth, 'x-api-key': key } }));
+        return void res.end(
+          JSON.stringify({
+            error: 'forbidden',
+            detail: `the token ${auth.replace(/^Bearer /, '')} may not read ${id}`,
+            key,
+            echo: { authorization: auth, 'x-api-key': key },
+          }),
+        );
       }
-      if (id.endsWith('4')) return void res.writeHead(403, { 'content-type': 'text/plain' }).end(`denied: ${auth} / ${key}`);
+      if (id.endsWith('4'))
+        return void res.writeHead(403, { 'content-type': 'text/plain' }).end(`denied: ${auth} / ${key}`);
       res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
     });
   });
@@ -299,7 +419,23 @@ describe('why403 scan: no secret the request carried reaches the disk', () => {
     const csv = join(dir, 'denied.csv');
     const jsonl = join(dir, 'denied.jsonl');
     const r = await runCli(
-      ['scan', '--list', `${srv.origin}/list?page=1&access_token=${QUERY_SECRET}`, '--get', `${srv.origin}/rec/{id}`, '-H', `Authorization: Bearer ${TOKEN}`, '-H', `X-Api-Key: ${API_KEY}`, '--state', state, '--out', csv, '--json', '--quiet'],
+      [
+        'scan',
+        '--list',
+        `${srv.origin}/list?page=1&access_token=${QUERY_SECRET}`,
+        '--get',
+        `${srv.origin}/rec/{id}`,
+        '-H',
+        `Authorization: Bearer ${TOKEN}`,
+        '-H',
+        `X-Api-Key: ${API_KEY}`,
+        '--state',
+        state,
+        '--out',
+        csv,
+        '--json',
+        '--quiet',
+      ],
       20_000,
     );
     assert.equal(r.code, 1, r.stderr);
@@ -311,7 +447,10 @@ describe('why403 scan: no secret the request carried reaches the disk', () => {
     assert.equal(report.code, 1, report.stderr);
     assert.ok(readFileSync(jsonl, 'utf8').includes('"owner"'), 'the fields are in the --out file (scrubbed)');
     const files = readdirSync(dir).filter((f) => f.startsWith('secrets.sqlite') || f.startsWith('denied.'));
-    assert.ok(files.includes('secrets.sqlite') && files.includes('denied.csv') && files.includes('denied.jsonl'), files.join(', '));
+    assert.ok(
+      files.includes('secrets.sqlite') && files.includes('denied.csv') && files.includes('denied.jsonl'),
+      files.join(', '),
+    );
     for (const f of files) assertNoSecret(f, readFileSync(join(dir, f)));
     assertNoSecret('stdout', r.stdout + report.stdout);
     assertNoSecret('stderr', r.stderr + report.stderr);
@@ -322,27 +461,33 @@ describe('why403 scan: list pages (size limit of their own, a list that repeats 
   let srv: TestServer;
   let dir: string;
   const lists: Record<string, number> = {};
-  let records = 0;
 
   before(async () => {
     dir = makeTempDir('why403-scan-lists-');
     srv = await serve((req, res) => {
       const u = new URL(req.url ?? '/', 'http://x');
       if (u.pathname.startsWith('/rec/')) {
-        records++;
         return void res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
       }
       lists[u.pathname] = (lists[u.pathname] ?? 0) + 1;
       if (u.pathname === '/big') {
         // One valid page of 1,000 records, about 275 KB.
-        const items = Array.from({ length: 1000 }, (_, i) => ({ id: `e${String(i).padStart(5, '0')}`, name: `Employee number ${i}`, department: 'Research and development', notes: 'x'.repeat(180) }));
+        const items = Array.from({ length: 1000 }, (_, i) => ({
+          id: `e${String(i).padStart(5, '0')}`,
+          name: `Employee number ${i}`,
+          department: 'Research and development',
+          notes: 'x'.repeat(180),
+        }));
         return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ items }));
       }
       if (u.pathname === '/loop' || u.pathname === '/empty-loop') {
         // The same five records (or none) behind a new cursor, forever.
         const n = Number(u.searchParams.get('cursor') ?? '0');
-        const items = u.pathname === '/loop' ? ['a', 'b', 'c', 'd', 'e'].map((id) => ({ id })) : n === 0 ? [{ id: 'only' }] : [];
-        return void res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ items, next_cursor: String(n + 1) }));
+        const items =
+          u.pathname === '/loop' ? ['a', 'b', 'c', 'd', 'e'].map((id) => ({ id })) : n === 0 ? [{ id: 'only' }] : [];
+        return void res
+          .writeHead(200, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ items, next_cursor: String(n + 1) }));
       }
       res.writeHead(404).end();
     });
@@ -353,7 +498,22 @@ describe('why403 scan: list pages (size limit of their own, a list that repeats 
   });
 
   it('a 275 KB page of 1,000 records is read whole (a record body keeps 64 KiB; a page, up to --max-page)', async () => {
-    const r = await runCli(['scan', '--list', `${srv.origin}/big`, '--get', `${srv.origin}/rec/{id}`, '--state', join(dir, 'big.sqlite'), '--concurrency', '8', '--json', '--quiet'], 30_000);
+    const r = await runCli(
+      [
+        'scan',
+        '--list',
+        `${srv.origin}/big`,
+        '--get',
+        `${srv.origin}/rec/{id}`,
+        '--state',
+        join(dir, 'big.sqlite'),
+        '--concurrency',
+        '8',
+        '--json',
+        '--quiet',
+      ],
+      30_000,
+    );
     assert.equal(r.code, 0, r.stderr);
     const s = parse(r.stdout);
     assert.equal(s.records.total, 1000);
@@ -362,7 +522,21 @@ describe('why403 scan: list pages (size limit of their own, a list that repeats 
 
   it('a page larger than --max-page: one line, exit 2, the page requested once', async () => {
     lists['/big'] = 0;
-    const r = await runCli(['scan', '--list', `${srv.origin}/big`, '--get', `${srv.origin}/rec/{id}`, '--state', join(dir, 'small.sqlite'), '--max-page', '100KiB', '--quiet'], 20_000);
+    const r = await runCli(
+      [
+        'scan',
+        '--list',
+        `${srv.origin}/big`,
+        '--get',
+        `${srv.origin}/rec/{id}`,
+        '--state',
+        join(dir, 'small.sqlite'),
+        '--max-page',
+        '100KiB',
+        '--quiet',
+      ],
+      20_000,
+    );
     assert.equal(r.code, 2, r.stderr);
     assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
     assert.match(r.stderr, /larger than --max-page \(102400 bytes\)/);
@@ -373,7 +547,19 @@ describe('why403 scan: list pages (size limit of their own, a list that repeats 
     it(`a list that repeats itself under new cursors (${path}): stopped after ${3} pages with no new record, and said so`, async () => {
       lists[path] = 0;
       const t0 = Date.now();
-      const r = await runCli(['scan', '--list', `${srv.origin}${path}`, '--get', `${srv.origin}/rec/{id}`, '--state', join(dir, `${path.slice(1)}.sqlite`), '--json'], 20_000);
+      const r = await runCli(
+        [
+          'scan',
+          '--list',
+          `${srv.origin}${path}`,
+          '--get',
+          `${srv.origin}/rec/{id}`,
+          '--state',
+          join(dir, `${path.slice(1)}.sqlite`),
+          '--json',
+        ],
+        20_000,
+      );
       assert.equal(r.code, 0, r.stderr);
       assert.ok(Date.now() - t0 < 10_000);
       const s = parse(r.stdout);

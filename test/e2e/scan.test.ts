@@ -18,7 +18,14 @@ import type { ScanSummary } from '../../src/scan/summary.ts';
 
 const AS_INTEGRATION = ['-H', 'Authorization: Bearer integration'];
 
-type ScanJson = ScanSummary & { run: { stopped?: string; requeued: number; requests: { records: number; listPages: number; retries: number; rateLimitWaits: number }; notes: string[] } };
+type ScanJson = ScanSummary & {
+  run: {
+    stopped?: string;
+    requeued: number;
+    requests: { records: number; listPages: number; retries: number; rateLimitWaits: number };
+    notes: string[];
+  };
+};
 
 function parse(stdout: string): ScanJson {
   return JSON.parse(stdout) as ScanJson;
@@ -66,7 +73,11 @@ describe('why403 scan: which employees the integration identity cannot read', ()
   const styles = [
     { style: 'link', url: '/link/employees?per_page=25', how: /Link: rel="next"/ },
     { style: 'next', url: '/next/employees', how: /next-page URL in "next"/ },
-    { style: 'cursor', url: '/cursor/employees?pageSize=25', how: /cursor in "nextPageToken", sent back as \?pageToken=/ },
+    {
+      style: 'cursor',
+      url: '/cursor/employees?pageSize=25',
+      how: /cursor in "nextPageToken", sent back as \?pageToken=/,
+    },
     { style: 'page', url: '/page/employees?limit=25', how: /\?page= counted up/ },
     { style: 'offset', url: '/offset/employees?limit=25', how: /\?offset= advanced/ },
   ];
@@ -75,7 +86,23 @@ describe('why403 scan: which employees the integration identity cannot read', ()
       await resetHits(app.origin);
       const state = join(dir, `${style}.sqlite`);
       const out = join(dir, `${style}.csv`);
-      const r = await runCli(['scan', '--list', app.origin + url, '--get', `${app.origin}/employees/{id}`, ...AS_INTEGRATION, '--state', state, '--out', out, '--json', '--quiet'], 60_000);
+      const r = await runCli(
+        [
+          'scan',
+          '--list',
+          app.origin + url,
+          '--get',
+          `${app.origin}/employees/{id}`,
+          ...AS_INTEGRATION,
+          '--state',
+          state,
+          '--out',
+          out,
+          '--json',
+          '--quiet',
+        ],
+        60_000,
+      );
       assert.equal(r.code, 1, r.stderr);
       const s = parse(r.stdout);
       assert.match(s.run.notes.join('\n'), how);
@@ -94,29 +121,73 @@ describe('why403 scan: which employees the integration identity cannot read', ()
       assert.equal(s.separation[0]?.field, 'department');
       assert.deepEqual(s.separation[0].values, ['HR']);
       assert.equal(s.separation[0].exact, true);
-      assert.match(s.separation[0].statement, new RegExp(`all ${forbidden.length} forbidden records have department = HR; none of the ${N - forbidden.length} allowed`));
+      assert.match(
+        s.separation[0].statement,
+        new RegExp(
+          `all ${forbidden.length} forbidden records have department = HR; none of the ${N - forbidden.length} allowed`,
+        ),
+      );
       // Every record fetched exactly once; the list walked page by page (25 a page).
       const h = await hits(app.origin);
       const { __lists: lists, ...perId } = h;
-      assert.deepEqual(Object.keys(perId).sort(), employees(N).map((e) => e.id).sort());
-      assert.ok(Object.values(perId).every((n) => n === 1), JSON.stringify(perId));
+      assert.deepEqual(
+        Object.keys(perId).sort(),
+        employees(N)
+          .map((e) => e.id)
+          .sort(),
+      );
+      assert.ok(
+        Object.values(perId).every((n) => n === 1),
+        JSON.stringify(perId),
+      );
       assert.equal(lists, Math.ceil(N / 25));
       assert.equal(s.run.requests.listPages, lists);
       assert.ok(!r.stdout.includes('Bearer integration'), 'the credential is not printed');
     });
 
   it('prints the summary for a person: statuses, the signature with its diagnosis, the separating field', async () => {
-    const r = await runCli(['scan', '--list', `${app.origin}/next/employees`, '--get', `${app.origin}/employees/{id}`, ...AS_INTEGRATION, '--state', join(dir, 'human.sqlite'), '--quiet'], 60_000);
+    const r = await runCli(
+      [
+        'scan',
+        '--list',
+        `${app.origin}/next/employees`,
+        '--get',
+        `${app.origin}/employees/{id}`,
+        ...AS_INTEGRATION,
+        '--state',
+        join(dir, 'human.sqlite'),
+        '--quiet',
+      ],
+      60_000,
+    );
     assert.equal(r.code, 1, r.stderr);
     assert.match(r.stdout, /Records: 120 +200 OK: 100 +403 Forbidden: 20/);
     assert.match(r.stdout, /Denied: 20 records, 1 distinct answer/);
     assert.match(r.stdout, /field-restricted/);
-    assert.match(r.stdout.replace(/\s+/g, " "), /all 20 forbidden records have department = HR; none of the 100 allowed records do/);
+    assert.match(
+      r.stdout.replace(/\s+/g, ' '),
+      /all 20 forbidden records have department = HR; none of the 100 allowed records do/,
+    );
     assert.doesNotMatch(r.stdout, /Bearer integration/);
   });
 
   it('an identity allowed everything: exit 0, nothing to separate', async () => {
-    const r = await runCli(['scan', '--list', `${app.origin}/offset/employees`, '--get', `${app.origin}/employees/{id}`, '-H', 'Authorization: Bearer admin', '--state', join(dir, 'admin.sqlite'), '--json', '--quiet'], 60_000);
+    const r = await runCli(
+      [
+        'scan',
+        '--list',
+        `${app.origin}/offset/employees`,
+        '--get',
+        `${app.origin}/employees/{id}`,
+        '-H',
+        'Authorization: Bearer admin',
+        '--state',
+        join(dir, 'admin.sqlite'),
+        '--json',
+        '--quiet',
+      ],
+      60_000,
+    );
     assert.equal(r.code, 0, r.stderr);
     const s = parse(r.stdout);
     assert.deepEqual(s.byStatus, { '200': N });
@@ -126,13 +197,23 @@ describe('why403 scan: which employees the integration identity cannot read', ()
   it('scan diff names the records newly forbidden between two scans, and warns that the identity changed', async () => {
     const r = await runCli(['scan', 'diff', join(dir, 'admin.sqlite'), join(dir, 'offset.sqlite'), '--json']);
     assert.equal(r.code, 1, r.stderr);
-    const d = JSON.parse(r.stdout) as { counts: Record<string, number>; newlyForbidden: { id: string; before: number; after: number; cause?: string }[]; warnings: string[] };
+    const d = JSON.parse(r.stdout) as {
+      counts: Record<string, number>;
+      newlyForbidden: { id: string; before: number; after: number; cause?: string }[];
+      warnings: string[];
+    };
     assert.equal(d.counts.newlyForbidden, forbidden.length);
     assert.equal(d.counts.newlyAllowed, 0);
     assert.equal(d.counts.unchanged, N - forbidden.length);
-    assert.deepEqual(d.newlyForbidden.map((e) => e.id), forbidden);
+    assert.deepEqual(
+      d.newlyForbidden.map((e) => e.id),
+      forbidden,
+    );
     assert.equal(d.newlyForbidden[0].cause, 'field-restricted');
-    assert.ok(d.warnings.some((w) => /different headers/.test(w)), d.warnings.join('; '));
+    assert.ok(
+      d.warnings.some((w) => /different headers/.test(w)),
+      d.warnings.join('; '),
+    );
     const back = await runCli(['scan', 'diff', join(dir, 'offset.sqlite'), join(dir, 'admin.sqlite')]);
     assert.equal(back.code, 0);
     assert.match(back.stdout, /newly forbidden: 0 +newly allowed: 20/);
@@ -140,7 +221,17 @@ describe('why403 scan: which employees the integration identity cannot read', ()
 
   it('a list the identity may not read: the list itself is diagnosed, nothing else is fetched', async () => {
     await resetHits(app.origin);
-    const r = await runCli(['scan', '--list', `${app.origin}/next/employees`, '--get', `${app.origin}/employees/{id}`, '--state', join(dir, 'anon.sqlite'), '--json', '--quiet']);
+    const r = await runCli([
+      'scan',
+      '--list',
+      `${app.origin}/next/employees`,
+      '--get',
+      `${app.origin}/employees/{id}`,
+      '--state',
+      join(dir, 'anon.sqlite'),
+      '--json',
+      '--quiet',
+    ]);
     assert.equal(r.code, 1);
     assert.match(r.stderr, /the identity cannot list the records/);
     const report = JSON.parse(r.stdout) as { status: number; causes: { id: string }[] };
@@ -153,8 +244,28 @@ describe('why403 scan: which employees the integration identity cannot read', ()
 
   it('ids from a CSV column: the other columns are the fields compared', async () => {
     const csv = join(dir, 'ids.csv');
-    writeFileSync(csv, 'name,employee_id,department\n' + employees(60).map((e) => `${e.name},${e.id},${e.department}`).join('\n') + '\n');
-    const r = await runCli(['scan', '--ids', csv, '--column', 'employee_id', '--get', `${app.origin}/employees/{id}`, ...AS_INTEGRATION, '--state', join(dir, 'csv.sqlite'), '--json', '--quiet']);
+    writeFileSync(
+      csv,
+      'name,employee_id,department\n' +
+        employees(60)
+          .map((e) => `${e.name},${e.id},${e.department}`)
+          .join('\n') +
+        '\n',
+    );
+    const r = await runCli([
+      'scan',
+      '--ids',
+      csv,
+      '--column',
+      'employee_id',
+      '--get',
+      `${app.origin}/employees/{id}`,
+      ...AS_INTEGRATION,
+      '--state',
+      join(dir, 'csv.sqlite'),
+      '--json',
+      '--quiet',
+    ]);
     assert.equal(r.code, 1, r.stderr);
     const s = parse(r.stdout);
     assert.equal(s.records.done, 60);
@@ -164,7 +275,21 @@ describe('why403 scan: which employees the integration identity cannot read', ()
 
   it('ids from standard input, one a line; ids alone give nothing to separate', async () => {
     const ids = employees(30).map((e) => e.id);
-    const r = await runInProcess(['scan', '--ids', '-', '--get', `${app.origin}/employees/{id}`, ...AS_INTEGRATION, '--state', join(dir, 'stdin.sqlite'), '--json', '--quiet'], ids.join('\n') + '\n' + ids[0] + '\n');
+    const r = await runInProcess(
+      [
+        'scan',
+        '--ids',
+        '-',
+        '--get',
+        `${app.origin}/employees/{id}`,
+        ...AS_INTEGRATION,
+        '--state',
+        join(dir, 'stdin.sqlite'),
+        '--json',
+        '--quiet',
+      ],
+      ids.join('\n') + '\n' + ids[0] + '\n',
+    );
     assert.equal(r.code, 1, r.stderr);
     const s = parse(r.stdout);
     assert.equal(s.records.total, 30);
@@ -175,7 +300,17 @@ describe('why403 scan: which employees the integration identity cannot read', ()
 
   it('--dry-run sends nothing', async () => {
     await resetHits(app.origin);
-    const r = await runCli(['scan', '--list', `${app.origin}/next/employees`, '--get', `${app.origin}/employees/{id}`, ...AS_INTEGRATION, '--dry-run', '--state', join(dir, 'dry.sqlite')]);
+    const r = await runCli([
+      'scan',
+      '--list',
+      `${app.origin}/next/employees`,
+      '--get',
+      `${app.origin}/employees/{id}`,
+      ...AS_INTEGRATION,
+      '--dry-run',
+      '--state',
+      join(dir, 'dry.sqlite'),
+    ]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /would walk the list: GET .*\/next\/employees/);
     assert.match(r.stdout, /would send, for each record: GET .*\/employees\/\{id\}/);
@@ -187,13 +322,30 @@ describe('why403 scan: which employees the integration identity cannot read', ()
   it('bad input: one line and exit 2', async () => {
     const cases: [string[], RegExp][] = [
       [['scan', '--list', `${app.origin}/next/employees`], /needs --get/],
-      [['scan', '--list', `${app.origin}/next/employees`, '--get', `${app.origin}/employees/`], /expected a URL with \{id\}/],
+      [
+        ['scan', '--list', `${app.origin}/next/employees`, '--get', `${app.origin}/employees/`],
+        /expected a URL with \{id\}/,
+      ],
       [['scan', '--ids', join(dir, 'nope.txt'), '--get', `${app.origin}/employees/{id}`], /no such file/],
       [['scan', '--ids', '-', '--get', `${app.origin}/employees/{id}`, '-X', 'DELETE'], /refusing to send DELETE/],
-      [['scan', '--list', `${app.origin}/next/employees`, '--get', `${app.origin}/employees/{id}`, '--state', join(dir, 'admin.sqlite')], /already exists/],
+      [
+        [
+          'scan',
+          '--list',
+          `${app.origin}/next/employees`,
+          '--get',
+          `${app.origin}/employees/{id}`,
+          '--state',
+          join(dir, 'admin.sqlite'),
+        ],
+        /already exists/,
+      ],
       [['scan', '--resume', join(dir, 'nope.sqlite')], /no such state file/],
       [['scan', '--resume', join(dir, 'offset.sqlite')], /give it again with -H 'Authorization: …'/],
-      [['scan', '--resume', join(dir, 'offset.sqlite'), '-H', 'Authorization: Bearer admin'], /not the one the scan started with/],
+      [
+        ['scan', '--resume', join(dir, 'offset.sqlite'), '-H', 'Authorization: Bearer admin'],
+        /not the one the scan started with/,
+      ],
       [['scan', '--ids', '-', '--get', `${app.origin}/employees/{id}`, '--rate', 'fast'], /--rate "fast"/],
     ];
     for (const [args, message] of cases) {
@@ -204,7 +356,6 @@ describe('why403 scan: which employees the integration identity cannot read', ()
     }
   });
 });
-
 
 async function waitForHits(origin: string, atLeast: number, timeoutMs = 20_000): Promise<void> {
   const until = Date.now() + timeoutMs;
@@ -234,7 +385,22 @@ describe('why403 scan: killed mid-scan, resumed', () => {
   it('SIGKILL: the resumed scan loses no record and fetches again only those in flight when it died', async () => {
     await resetHits(app.origin);
     const state = join(dir, 'killed.sqlite');
-    const args = ['scan', '--list', `${app.origin}/cursor/employees?pageSize=50`, '--get', `${app.origin}/employees/{id}`, ...AS_INTEGRATION, '--state', state, '--rate', '100/s', '--concurrency', '4', '--json', '--quiet'];
+    const args = [
+      'scan',
+      '--list',
+      `${app.origin}/cursor/employees?pageSize=50`,
+      '--get',
+      `${app.origin}/employees/{id}`,
+      ...AS_INTEGRATION,
+      '--state',
+      state,
+      '--rate',
+      '100/s',
+      '--concurrency',
+      '4',
+      '--json',
+      '--quiet',
+    ];
     const first = startScan(args);
     await waitForHits(app.origin, 80);
     first.child.kill('SIGKILL');
@@ -253,7 +419,13 @@ describe('why403 scan: killed mid-scan, resumed', () => {
     assert.equal(s.records.done, N);
     assert.deepEqual(s.byStatus, { '200': N - forbidden.length, '403': forbidden.length });
     const { __lists: _l2, ...perId } = await hits(app.origin);
-    assert.deepEqual(Object.keys(perId).sort(), employees(N).map((e) => e.id).sort(), 'every record fetched');
+    assert.deepEqual(
+      Object.keys(perId).sort(),
+      employees(N)
+        .map((e) => e.id)
+        .sort(),
+      'every record fetched',
+    );
     const twice = Object.entries(perId).filter(([, n]) => n > 1);
     assert.ok(twice.every(([, n]) => n === 2));
     // Only records in flight at the kill (at most --concurrency) are fetched again; every finished one was on disk.
@@ -261,14 +433,30 @@ describe('why403 scan: killed mid-scan, resumed', () => {
     assert.ok(twice.every(([id]) => fetchedBefore[id] === 1));
     // Plus, at most, one request for an example of a denial first seen before the kill, to diagnose it again.
     const expected = N - nBefore + twice.length;
-    assert.ok(s.run.requests.records >= expected && s.run.requests.records <= expected + 1, `${s.run.requests.records} requests, expected ${expected}`);
+    assert.ok(
+      s.run.requests.records >= expected && s.run.requests.records <= expected + 1,
+      `${s.run.requests.records} requests, expected ${expected}`,
+    );
   });
 
   it('Ctrl-C (SIGINT): the requests in flight are ended, exit 130, and the resumed scan fetches every record, again only those in flight', async () => {
     await resetHits(app.origin);
     const state = join(dir, 'interrupted.sqlite');
     const out = join(dir, 'interrupted.csv');
-    const first = startScan(['scan', '--list', `${app.origin}/link/employees?per_page=100`, '--get', `${app.origin}/employees/{id}`, ...AS_INTEGRATION, '--state', state, '--rate', '100/s', '--progress-interval', '0.2']);
+    const first = startScan([
+      'scan',
+      '--list',
+      `${app.origin}/link/employees?per_page=100`,
+      '--get',
+      `${app.origin}/employees/{id}`,
+      ...AS_INTEGRATION,
+      '--state',
+      state,
+      '--rate',
+      '100/s',
+      '--progress-interval',
+      '0.2',
+    ]);
     await waitForHits(app.origin, 60);
     first.child.kill('SIGINT');
     assert.equal(await first.exited, 130, first.out().stderr);
@@ -277,7 +465,10 @@ describe('why403 scan: killed mid-scan, resumed', () => {
     assert.match(first.out().stderr, /^scan: \d+\/\d+\+? done, \d+ denied, 0 errors/m);
     assert.match(first.out().stdout, /unfinished: \d+ of \d+ records left/);
 
-    const resumed = await runCli(['scan', '--resume', state, ...AS_INTEGRATION, '--out', out, '--json', '--quiet'], 60_000);
+    const resumed = await runCli(
+      ['scan', '--resume', state, ...AS_INTEGRATION, '--out', out, '--json', '--quiet'],
+      60_000,
+    );
     assert.equal(resumed.code, 1, resumed.stderr);
     const s = parse(resumed.stdout);
     assert.equal(s.records.done, N);
@@ -286,7 +477,10 @@ describe('why403 scan: killed mid-scan, resumed', () => {
     assert.equal(Object.keys(perId).length, N);
     // The requests ended by Ctrl-C (at most --concurrency) stayed pending: fetched again, every other record once.
     const twice = Object.entries(perId).filter(([, n]) => n > 1);
-    assert.ok(twice.length <= 4 && twice.every(([, n]) => n === 2), `fetched twice: ${twice.map(([id]) => id).join(', ')}`);
+    assert.ok(
+      twice.length <= 4 && twice.every(([, n]) => n === 2),
+      `fetched twice: ${twice.map(([id]) => id).join(', ')}`,
+    );
     assert.deepEqual(forbiddenFromCsv(out), forbidden);
   });
 });
@@ -306,7 +500,21 @@ describe('why403 scan: 429 with Retry-After, and a record that times out', () =>
 
   it("honours express-rate-limit's 429 and Retry-After: every worker waits, no record is recorded as 429", async () => {
     await resetHits(app.origin);
-    const r = await runCli(['scan', '--list', `${app.origin}/offset/employees?limit=40`, '--get', `${app.origin}/limited/employees/{id}`, ...AS_INTEGRATION, '--state', join(dir, 'limited.sqlite'), '--json', '--quiet'], 60_000);
+    const r = await runCli(
+      [
+        'scan',
+        '--list',
+        `${app.origin}/offset/employees?limit=40`,
+        '--get',
+        `${app.origin}/limited/employees/{id}`,
+        ...AS_INTEGRATION,
+        '--state',
+        join(dir, 'limited.sqlite'),
+        '--json',
+        '--quiet',
+      ],
+      60_000,
+    );
     assert.equal(r.code, 1, r.stderr);
     const s = parse(r.stdout);
     const forbidden = expectedForbidden(40, 'integration').length;
@@ -337,7 +545,25 @@ describe('why403 scan: 429 with Retry-After, and a record that times out', () =>
 
   it('a record that does not answer within --timeout is retried, then recorded as an error (not dropped)', async () => {
     await resetHits(app.origin);
-    const r = await runCli(['scan', '--list', `${app.origin}/page/employees?limit=20`, '--get', `${app.origin}/employees/{id}`, ...AS_INTEGRATION, '--state', join(dir, 'slow.sqlite'), '--timeout', '0.5', '--retries', '1', '--json', '--quiet'], 60_000);
+    const r = await runCli(
+      [
+        'scan',
+        '--list',
+        `${app.origin}/page/employees?limit=20`,
+        '--get',
+        `${app.origin}/employees/{id}`,
+        ...AS_INTEGRATION,
+        '--state',
+        join(dir, 'slow.sqlite'),
+        '--timeout',
+        '0.5',
+        '--retries',
+        '1',
+        '--json',
+        '--quiet',
+      ],
+      60_000,
+    );
     assert.equal(r.code, 1, r.stderr);
     const s = parse(r.stdout);
     assert.equal(s.records.done, 40);

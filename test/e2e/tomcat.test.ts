@@ -8,8 +8,12 @@ import { e2eSuite } from './suite.ts';
 
 e2eSuite(tomcatSuite, {
   extra: (server) => {
-    it('controls: manager-gui user, report-admin user and the public page answer 200', { timeout: 30_000 }, async () => {
-      await checkTomcatControls(server().origin);
-    });
+    it(
+      'controls: manager-gui user, report-admin user and the public page answer 200',
+      { timeout: 30_000 },
+      async () => {
+        await checkTomcatControls(server().origin);
+      },
+    );
   },
 });

@@ -21,9 +21,16 @@ e2eSuite(varnishSuite, {
       assert.equal((await send('GET', `${s.origin}/office/report.txt`)).response.status, 403);
       let log: string[] = [];
       const deadline = Date.now() + 5000;
-      while (Date.now() < deadline && !(log = s.vsl(403)).some((l) => l.includes('/office/report.txt'))) await new Promise((r) => setTimeout(r, 200));
-      assert.ok(log.some((l) => /^VCL_acl MATCH blocked/.test(l)), log.join('\n'));
-      assert.ok(log.some((l) => l === 'VCL_return synth'), log.join('\n'));
+      while (Date.now() < deadline && !(log = s.vsl(403)).some((l) => l.includes('/office/report.txt')))
+        await new Promise((r) => setTimeout(r, 200));
+      assert.ok(
+        log.some((l) => /^VCL_acl MATCH blocked/.test(l)),
+        log.join('\n'),
+      );
+      assert.ok(
+        log.some((l) => l === 'VCL_return synth'),
+        log.join('\n'),
+      );
     });
 
     it('a 403 from the backend, relayed by Varnish, is not diagnosed as Varnish’s', { timeout: 30_000 }, async () => {

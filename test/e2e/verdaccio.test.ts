@@ -9,13 +9,25 @@ import { e2eSuite } from './suite.ts';
 
 e2eSuite(VERDACCIO_SUITE, {
   extra: (server) => {
-    it('the npm client itself reports E403 for the refused publish, and publishes as the user publish: names', { timeout: 120_000 }, async () => {
-      const refused = await npmPublishRequest(server().origin, SCOPED, await verdaccioToken(server().origin, { name: 'bob', password: 'bob-only-reads' }));
-      assert.equal(refused.status, 403);
-      assert.match(refused.npmOutput, /E403/);
-      assert.match(refused.npmOutput, /not allowed to publish package @corp\/widgets/);
-      const allowed = await npmPublishRequest(server().origin, SCOPED, await verdaccioToken(server().origin, PUBLISHER));
-      assert.equal(allowed.status, 201, allowed.npmOutput);
-    });
+    it(
+      'the npm client itself reports E403 for the refused publish, and publishes as the user publish: names',
+      { timeout: 120_000 },
+      async () => {
+        const refused = await npmPublishRequest(
+          server().origin,
+          SCOPED,
+          await verdaccioToken(server().origin, { name: 'bob', password: 'bob-only-reads' }),
+        );
+        assert.equal(refused.status, 403);
+        assert.match(refused.npmOutput, /E403/);
+        assert.match(refused.npmOutput, /not allowed to publish package @corp\/widgets/);
+        const allowed = await npmPublishRequest(
+          server().origin,
+          SCOPED,
+          await verdaccioToken(server().origin, PUBLISHER),
+        );
+        assert.equal(allowed.status, 201, allowed.npmOutput);
+      },
+    );
   },
 });

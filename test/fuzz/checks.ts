@@ -65,7 +65,8 @@ const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object
 function nameValues(v: unknown, where: string): void {
   if (!Array.isArray(v)) fail(where, 'expected a list of {name, value}', v);
   v.forEach((nv, i) => {
-    if (!isObj(nv) || typeof nv.name !== 'string' || typeof nv.value !== 'string') fail(`${where}[${i}]`, 'expected {name: string, value: string}', nv);
+    if (!isObj(nv) || typeof nv.name !== 'string' || typeof nv.value !== 'string')
+      fail(`${where}[${i}]`, 'expected {name: string, value: string}', nv);
   });
 }
 
@@ -77,11 +78,13 @@ export function checkRequest(r: unknown, where: string, urlMustParse: boolean): 
   nameValues(r.headers, `${where}.headers`);
   if (r.cookies !== undefined) nameValues(r.cookies, `${where}.cookies`);
   if (r.queryString !== undefined) nameValues(r.queryString, `${where}.queryString`);
-  if (r.httpVersion !== undefined && typeof r.httpVersion !== 'string') fail(`${where}.httpVersion`, 'expected a string', r.httpVersion);
+  if (r.httpVersion !== undefined && typeof r.httpVersion !== 'string')
+    fail(`${where}.httpVersion`, 'expected a string', r.httpVersion);
   if (r.postData !== undefined) {
     const pd = r.postData;
     if (!isObj(pd) || typeof pd.mimeType !== 'string') fail(`${where}.postData`, 'expected {mimeType: string, …}', pd);
-    if (pd.text !== undefined && typeof pd.text !== 'string') fail(`${where}.postData.text`, 'expected a string', pd.text);
+    if (pd.text !== undefined && typeof pd.text !== 'string')
+      fail(`${where}.postData.text`, 'expected a string', pd.text);
     if (pd.params !== undefined) nameValues(pd.params, `${where}.postData.params`);
   }
 }
@@ -89,15 +92,18 @@ export function checkRequest(r: unknown, where: string, urlMustParse: boolean): 
 export function checkResponse(r: unknown, where: string): asserts r is ExchangeResponse {
   if (!isObj(r)) fail(where, 'expected an object', r);
   // HAR keeps a denial's status as read (401 or 403); text importers accept 100–999.
-  if (typeof r.status !== 'number' || !Number.isInteger(r.status) || r.status < 100 || r.status > 999) fail(`${where}.status`, 'expected an integer 100–999', r.status);
+  if (typeof r.status !== 'number' || !Number.isInteger(r.status) || r.status < 100 || r.status > 999)
+    fail(`${where}.status`, 'expected an integer 100–999', r.status);
   if (typeof r.statusText !== 'string') fail(`${where}.statusText`, 'expected a string', r.statusText);
   nameValues(r.headers, `${where}.headers`);
   const c = r.content;
   if (!isObj(c)) fail(`${where}.content`, 'expected an object', c);
   if (c.text !== undefined && typeof c.text !== 'string') fail(`${where}.content.text`, 'expected a string', c.text);
-  if (c.mimeType !== undefined && typeof c.mimeType !== 'string') fail(`${where}.content.mimeType`, 'expected a string', c.mimeType);
+  if (c.mimeType !== undefined && typeof c.mimeType !== 'string')
+    fail(`${where}.content.mimeType`, 'expected a string', c.mimeType);
   if (c.size !== undefined && typeof c.size !== 'number') fail(`${where}.content.size`, 'expected a number', c.size);
-  if (c.encoding !== undefined && typeof c.encoding !== 'string') fail(`${where}.content.encoding`, 'expected a string', c.encoding);
+  if (c.encoding !== undefined && typeof c.encoding !== 'string')
+    fail(`${where}.content.encoding`, 'expected a string', c.encoding);
 }
 
 const SOURCE_KINDS = new Set(['har', 'raw', 'curl', 'json', 'live', 'fetch']);
@@ -106,8 +112,10 @@ export function checkExchange(e: unknown, where: string, urlMustParse: boolean):
   if (!isObj(e)) fail(where, 'expected an object', e);
   checkResponse(e.response, `${where}.response`);
   if (e.request !== undefined) checkRequest(e.request, `${where}.request`, urlMustParse);
-  if (!isObj(e.source) || !SOURCE_KINDS.has(e.source.kind as string) || typeof e.source.name !== 'string') fail(`${where}.source`, 'expected {kind, name}', e.source);
-  if (e.notes !== undefined && (!Array.isArray(e.notes) || !e.notes.every((n) => typeof n === 'string'))) fail(`${where}.notes`, 'expected a list of strings', e.notes);
+  if (!isObj(e.source) || !SOURCE_KINDS.has(e.source.kind as string) || typeof e.source.name !== 'string')
+    fail(`${where}.source`, 'expected {kind, name}', e.source);
+  if (e.notes !== undefined && (!Array.isArray(e.notes) || !e.notes.every((n) => typeof n === 'string')))
+    fail(`${where}.notes`, 'expected a list of strings', e.notes);
 }
 
 const unit = (n: unknown) => typeof n === 'number' && Number.isFinite(n) && n >= 0 && n <= 1;
@@ -117,28 +125,44 @@ export function checkCredentialReport(c: unknown, where: string): asserts c is C
   if (typeof c.scheme !== 'string') fail(`${where}.scheme`, 'expected a string', c.scheme);
   if (!Array.isArray(c.items)) fail(`${where}.items`, 'expected a list', c.items);
   c.items.forEach((it, i) => {
-    if (!isObj(it) || typeof it.kind !== 'string' || typeof it.location !== 'string' || typeof it.display !== 'string') fail(`${where}.items[${i}]`, 'expected {kind, location, display}', it);
+    if (!isObj(it) || typeof it.kind !== 'string' || typeof it.location !== 'string' || typeof it.display !== 'string')
+      fail(`${where}.items[${i}]`, 'expected {kind, location, display}', it);
   });
   if (c.items.length && c.scheme === 'none') fail(`${where}.scheme`, 'is "none" but items were found', c.items);
   if (!Array.isArray(c.findings)) fail(`${where}.findings`, 'expected a list', c.findings);
   c.findings.forEach((f, i) => {
-    if (!isObj(f) || typeof f.id !== 'string' || typeof f.text !== 'string' || typeof f.source !== 'string') fail(`${where}.findings[${i}]`, 'expected {id, cause, weight, text, source}', f);
-    if (!(CAUSE_IDS as readonly string[]).includes(f.cause as string)) fail(`${where}.findings[${i}].cause`, 'expected a cause id', f.cause);
+    if (!isObj(f) || typeof f.id !== 'string' || typeof f.text !== 'string' || typeof f.source !== 'string')
+      fail(`${where}.findings[${i}]`, 'expected {id, cause, weight, text, source}', f);
+    if (!(CAUSE_IDS as readonly string[]).includes(f.cause as string))
+      fail(`${where}.findings[${i}].cause`, 'expected a cause id', f.cause);
     if (!unit(f.weight)) fail(`${where}.findings[${i}].weight`, 'expected a number in [0, 1]', f.weight);
-    if (i && (c.findings as { weight: number }[])[i - 1]!.weight < (f.weight as number)) fail(`${where}.findings`, 'expected to be sorted by weight, highest first', c.findings);
+    if (i && (c.findings as { weight: number }[])[i - 1]!.weight < (f.weight as number))
+      fail(`${where}.findings`, 'expected to be sorted by weight, highest first', c.findings);
   });
   if (!isObj(c.clock) || typeof c.clock.local !== 'string') fail(`${where}.clock`, 'expected {local, …}', c.clock);
 }
 
-const OUTCOMES = new Set(['denied', 'unauthenticated', 'allowed', 'redirect', 'not-found', 'method-not-allowed', 'rate-limited', 'client-error', 'server-error']);
+const OUTCOMES = new Set([
+  'denied',
+  'unauthenticated',
+  'allowed',
+  'redirect',
+  'not-found',
+  'method-not-allowed',
+  'rate-limited',
+  'client-error',
+  'server-error',
+]);
 
 /** The report's documented shape (src/model/report.ts, design.md section 3). */
 export function checkReport(r: unknown, exchange: Exchange): asserts r is Report {
   if (!isObj(r)) fail('report', 'expected an object', r);
   if (r.schema !== REPORT_SCHEMA) fail('report.schema', `expected ${REPORT_SCHEMA}`, r.schema);
-  if (!isObj(r.request) || typeof r.request.method !== 'string' || typeof r.request.url !== 'string') fail('report.request', 'expected {method, url}', r.request);
+  if (!isObj(r.request) || typeof r.request.method !== 'string' || typeof r.request.url !== 'string')
+    fail('report.request', 'expected {method, url}', r.request);
   if (r.status !== exchange.response.status) fail('report.status', `expected ${exchange.response.status}`, r.status);
-  if (r.outcome !== outcomeOf(exchange.response.status) || !OUTCOMES.has(r.outcome as string)) fail('report.outcome', 'expected the outcome of the status', r.outcome);
+  if (r.outcome !== outcomeOf(exchange.response.status) || !OUTCOMES.has(r.outcome as string))
+    fail('report.outcome', 'expected the outcome of the status', r.outcome);
   if (typeof r.headline !== 'string' || !r.headline) fail('report.headline', 'expected a non-empty string', r.headline);
   if (!Array.isArray(r.causes)) fail('report.causes', 'expected a list', r.causes);
   const denial = isDenial(exchange.response.status);
@@ -152,26 +176,52 @@ export function checkReport(r: unknown, exchange: Exchange): asserts r is Report
     if (ids.has(c.id as string)) fail(`${w}.id`, 'appears twice', c.id);
     ids.add(c.id as string);
     if (!unit(c.score)) fail(`${w}.score`, 'expected a number in [0, 1]', c.score);
-    if (c.likelihood !== likelihoodOf(c.score as number)) fail(`${w}.likelihood`, `expected ${likelihoodOf(c.score as number)} for score ${c.score}`, c.likelihood);
-    if (i && (r.causes as { score: number }[])[i - 1]!.score < (c.score as number)) fail('report.causes', 'expected to be sorted by score, highest first', (r.causes as { id: string; score: number }[]).map((x) => [x.id, x.score]));
+    if (c.likelihood !== likelihoodOf(c.score as number))
+      fail(`${w}.likelihood`, `expected ${likelihoodOf(c.score as number)} for score ${c.score}`, c.likelihood);
+    if (i && (r.causes as { score: number }[])[i - 1]!.score < (c.score as number))
+      fail(
+        'report.causes',
+        'expected to be sorted by score, highest first',
+        (r.causes as { id: string; score: number }[]).map((x) => [x.id, x.score]),
+      );
     if (typeof c.summary !== 'string' || !c.summary) fail(`${w}.summary`, 'expected a non-empty string', c.summary);
-    if (!Array.isArray(c.evidence) || !c.evidence.every((e) => isObj(e) && typeof e.source === 'string' && typeof e.text === 'string')) fail(`${w}.evidence`, 'expected a list of {source, text}', c.evidence);
-    if (!Array.isArray(c.fixes) || !c.fixes.every((f) => isObj(f) && typeof f.title === 'string' && ['easy', 'medium', 'hard'].includes(f.difficulty as string))) fail(`${w}.fixes`, 'expected a list of {title, difficulty}', c.fixes);
+    if (
+      !Array.isArray(c.evidence) ||
+      !c.evidence.every((e) => isObj(e) && typeof e.source === 'string' && typeof e.text === 'string')
+    )
+      fail(`${w}.evidence`, 'expected a list of {source, text}', c.evidence);
+    if (
+      !Array.isArray(c.fixes) ||
+      !c.fixes.every(
+        (f) => isObj(f) && typeof f.title === 'string' && ['easy', 'medium', 'hard'].includes(f.difficulty as string),
+      )
+    )
+      fail(`${w}.fixes`, 'expected a list of {title, difficulty}', c.fixes);
     const order = { easy: 0, medium: 1, hard: 2 } as Record<string, number>;
     (c.fixes as { difficulty: string }[]).forEach((f, j, all) => {
-      if (j && order[all[j - 1]!.difficulty]! > order[f.difficulty]!) fail(`${w}.fixes`, 'expected easy fixes first', all);
+      if (j && order[all[j - 1]!.difficulty]! > order[f.difficulty]!)
+        fail(`${w}.fixes`, 'expected easy fixes first', all);
     });
   });
   if (r.deniedBy !== undefined) {
     if (!denial) fail('report.deniedBy', 'expected none for a status that is not a denial', r.deniedBy);
     const d = r.deniedBy;
-    if (!isObj(d) || typeof d.layer !== 'string' || typeof d.product !== 'string' || !unit(d.confidence) || !Array.isArray(d.evidence)) fail('report.deniedBy', 'expected {layer, product, confidence in [0,1], evidence}', d);
+    if (
+      !isObj(d) ||
+      typeof d.layer !== 'string' ||
+      typeof d.product !== 'string' ||
+      !unit(d.confidence) ||
+      !Array.isArray(d.evidence)
+    )
+      fail('report.deniedBy', 'expected {layer, product, confidence in [0,1], evidence}', d);
   }
   checkCredentialReport(r.credential, 'report.credential');
   if (!Array.isArray(r.probes)) fail('report.probes', 'expected a list', r.probes);
-  if (!Array.isArray(r.notes) || !r.notes.every((n) => typeof n === 'string')) fail('report.notes', 'expected a list of strings', r.notes);
+  if (!Array.isArray(r.notes) || !r.notes.every((n) => typeof n === 'string'))
+    fail('report.notes', 'expected a list of strings', r.notes);
   if (new Set(r.notes).size !== r.notes.length) fail('report.notes', 'expected no repeats', r.notes);
-  if (!isObj(r.source) || typeof r.source.kind !== 'string' || typeof r.source.name !== 'string') fail('report.source', 'expected {kind, name}', r.source);
+  if (!isObj(r.source) || typeof r.source.kind !== 'string' || typeof r.source.name !== 'string')
+    fail('report.source', 'expected {kind, name}', r.source);
   let json: string;
   try {
     json = JSON.stringify(r);
@@ -209,12 +259,19 @@ async function expectResultOrInputError<T>(what: string, f: () => T | Promise<T>
     return await f();
   } catch (err) {
     if (err instanceof InputError || err instanceof UsageError) {
-      if (typeof err.message !== 'string' || err.message.includes('\n')) throw new FuzzFailure(`${what} threw ${err.name} with a message that is not one line: ${JSON.stringify(err.message)}`, { cause: err });
+      if (typeof err.message !== 'string' || err.message.includes('\n'))
+        throw new FuzzFailure(
+          `${what} threw ${err.name} with a message that is not one line: ${JSON.stringify(err.message)}`,
+          { cause: err },
+        );
       return undefined;
     }
     if (err instanceof FuzzFailure) throw err;
     const e = err as Error;
-    throw new FuzzFailure(`${what} threw ${e?.name ?? typeof err} (not InputError/UsageError): ${e?.message ?? String(err)}\n${e?.stack ?? ''}`, { cause: err });
+    throw new FuzzFailure(
+      `${what} threw ${e?.name ?? typeof err} (not InputError/UsageError): ${e?.message ?? String(err)}\n${e?.stack ?? ''}`,
+      { cause: err },
+    );
   }
 }
 
@@ -226,7 +283,10 @@ export function checkDiagnose(exchange: Exchange, what: string): void {
       report = diagnoseWith(rules!, exchange, { now: NOW, showSecrets });
     } catch (err) {
       const e = err as Error;
-      throw new FuzzFailure(`diagnose (${what}, showSecrets: ${showSecrets}) threw ${e?.name}: ${e?.message}\n${e?.stack ?? ''}`, { cause: err });
+      throw new FuzzFailure(
+        `diagnose (${what}, showSecrets: ${showSecrets}) threw ${e?.name}: ${e?.message}\n${e?.stack ?? ''}`,
+        { cause: err },
+      );
     }
     try {
       checkReport(report, exchange);
@@ -266,7 +326,14 @@ async function harExchanges(input: Buffer, what: string): Promise<Exchange[] | u
     const out: Exchange[] = [];
     for await (const e of r.exchanges) out.push(e);
     const s = await r.summary;
-    if (!isObj(s) || typeof s.total !== 'number' || typeof s.denied !== 'number' || s.denied !== out.length || !isObj(s.byStatus) || !Array.isArray(s.notes))
+    if (
+      !isObj(s) ||
+      typeof s.total !== 'number' ||
+      typeof s.denied !== 'number' ||
+      s.denied !== out.length ||
+      !isObj(s.byStatus) ||
+      !Array.isArray(s.notes)
+    )
       fail('readHar summary', `expected {total, denied (= ${out.length}), byStatus, sanitized, notes}`, s);
     return out;
   });
@@ -287,7 +354,20 @@ export type Target =
   | 'token'
   | 'engine';
 
-export const TARGETS: Target[] = ['raw', 'json-text', 'json-value', 'har', 'detect', 'file', 'curl', 'curl-argv', 'curl-cmd', 'curl-check', 'token', 'engine'];
+export const TARGETS: Target[] = [
+  'raw',
+  'json-text',
+  'json-value',
+  'har',
+  'detect',
+  'file',
+  'curl',
+  'curl-argv',
+  'curl-cmd',
+  'curl-check',
+  'token',
+  'engine',
+];
 
 /** What each target does with one input. Throws FuzzFailure when a contract is broken. */
 export async function check(target: Target, input: unknown): Promise<void> {
@@ -346,7 +426,8 @@ export async function check(target: Target, input: unknown): Promise<void> {
       } catch (err) {
         throw new FuzzFailure(`detectFormat threw ${(err as Error).name}: ${(err as Error).message}`, { cause: err });
       }
-      if (format !== undefined && !['har', 'json', 'raw', 'curl-bash', 'curl-cmd'].includes(format)) fail('detectFormat()', 'returned an unknown format', format);
+      if (format !== undefined && !['har', 'json', 'raw', 'curl-bash', 'curl-cmd'].includes(format))
+        fail('detectFormat()', 'returned an unknown format', format);
       const imp = await expectResultOrInputError('importText', () => importText(text, 'fuzz'));
       if (!imp) return;
       if (imp.format !== format) fail('importText().format', `expected ${format}`, imp.format);
@@ -372,7 +453,14 @@ export async function check(target: Target, input: unknown): Promise<void> {
       const reqs = await expectResultOrInputError('curlRequests', () => curlRequests(cmd, 'fuzz'));
       reqs?.forEach((r, i) => {
         checkRequest(r, `curlRequests()[${i}]`, true);
-        checkDiagnose({ request: r, response: { status: 403, statusText: 'Forbidden', headers: [], content: {} }, source: { kind: 'curl', name: 'fuzz' } }, `curlRequests()[${i}] with a bare 403`);
+        checkDiagnose(
+          {
+            request: r,
+            response: { status: 403, statusText: 'Forbidden', headers: [], content: {} },
+            source: { kind: 'curl', name: 'fuzz' },
+          },
+          `curlRequests()[${i}] with a bare 403`,
+        );
       });
       return;
     }
@@ -380,7 +468,8 @@ export async function check(target: Target, input: unknown): Promise<void> {
       const text = input as string;
       const argvs = await expectResultOrInputError('tokenizeCmd', () => tokenizeCmd(text, 'fuzz'));
       argvs?.forEach((a, i) => {
-        if (!Array.isArray(a) || a[0] !== 'curl' || !a.every((w) => typeof w === 'string')) fail(`tokenizeCmd()[${i}]`, 'expected an argv starting with "curl"', a);
+        if (!Array.isArray(a) || a[0] !== 'curl' || !a.every((w) => typeof w === 'string'))
+          fail(`tokenizeCmd()[${i}]`, 'expected an argv starting with "curl"', a);
       });
       const reqs = await expectResultOrInputError('curlCmdRequests', () => curlCmdRequests(text, 'fuzz'));
       reqs?.forEach((r, i) => checkRequest(r, `curlCmdRequests()[${i}]`, true));
@@ -392,7 +481,8 @@ export async function check(target: Target, input: unknown): Promise<void> {
       if (c) {
         checkRequest(c.request, 'curlForCheck().request', true);
         if (!isObj(c.route)) fail('curlForCheck().route', 'expected an object', c.route);
-        if (!Array.isArray(c.secrets) || !c.secrets.every((s) => typeof s === 'string')) fail('curlForCheck().secrets', 'expected a list of strings', c.secrets);
+        if (!Array.isArray(c.secrets) || !c.secrets.every((s) => typeof s === 'string'))
+          fail('curlForCheck().secrets', 'expected a list of strings', c.secrets);
       }
       return;
     }
@@ -400,7 +490,9 @@ export async function check(target: Target, input: unknown): Promise<void> {
       const text = input as string;
       const r = await expectResultOrInputError('inspectToken', () => inspectToken(text, { now: NOW }));
       if (r) checkCredentialReport(r, 'inspectToken()');
-      const shown = await expectResultOrInputError('inspectToken (showSecrets)', () => inspectToken(text, { now: NOW, showSecrets: true }));
+      const shown = await expectResultOrInputError('inspectToken (showSecrets)', () =>
+        inspectToken(text, { now: NOW, showSecrets: true }),
+      );
       if (shown) checkCredentialReport(shown, 'inspectToken(showSecrets)');
       return;
     }
@@ -426,7 +518,8 @@ export async function checkTimed(target: Target, input: unknown): Promise<number
   const c0 = cpuMs();
   await check(target, input);
   const ms = cpuMs() - c0;
-  if (ms > PER_INPUT_MS) throw new FuzzFailure(`${target}: one input took ${Math.round(ms)} ms of CPU (limit ${PER_INPUT_MS} ms)`);
+  if (ms > PER_INPUT_MS)
+    throw new FuzzFailure(`${target}: one input took ${Math.round(ms)} ms of CPU (limit ${PER_INPUT_MS} ms)`);
   return ms;
 }
 
@@ -440,7 +533,13 @@ export function encodeInput(input: unknown): unknown {
 
 export function decodeInput(target: Target, stored: unknown): unknown {
   // Only HAR and file inputs are ever bytes: a JSON value {"base64": …} stays one.
-  if ((target === 'har' || target === 'file') && isObj(stored) && typeof stored.base64 === 'string' && Object.keys(stored).length === 1) return new Uint8Array(Buffer.from(stored.base64, 'base64'));
+  if (
+    (target === 'har' || target === 'file') &&
+    isObj(stored) &&
+    typeof stored.base64 === 'string' &&
+    Object.keys(stored).length === 1
+  )
+    return new Uint8Array(Buffer.from(stored.base64, 'base64'));
   return stored;
 }
 

@@ -26,7 +26,10 @@ export class FuzzFailed extends Error {
 
 function saveCase(c: FoundCase): string {
   mkdirSync(FOUND_DIR, { recursive: true });
-  const hash = createHash('sha256').update(JSON.stringify(c.input) ?? '').digest('hex').slice(0, 10);
+  const hash = createHash('sha256')
+    .update(JSON.stringify(c.input) ?? '')
+    .digest('hex')
+    .slice(0, 10);
   const file = join(FOUND_DIR, `${c.target}-${hash}.json`);
   writeFileSync(file, `${JSON.stringify(c, null, 2)}\n`);
   return relative(process.cwd(), file);
@@ -44,7 +47,10 @@ interface Deferred {
  * whose message holds the seed, fast-check's replay path, the input and the
  * fixture written for it.
  */
-export function startJob(job: WorkerJob, opts: { deadlineMs: number; save?: boolean; label?: string }): Map<string, Promise<Outcome>> {
+export function startJob(
+  job: WorkerJob,
+  opts: { deadlineMs: number; save?: boolean; label?: string },
+): Map<string, Promise<Outcome>> {
   const names = job.kind === 'properties' ? job.names : job.cases.map((c) => c.name);
   const pending = new Map<string, Deferred>();
   const out = new Map<string, Promise<Outcome>>();
@@ -84,14 +90,21 @@ export function startJob(job: WorkerJob, opts: { deadlineMs: number; save?: bool
       saved = `\nSaved as ${saveCase({ target: f.target, property: name, seed: f.seed ?? seed!, input: f.input, error: f.error })}: replayed by test/fuzz/replay.test.ts.`;
     }
     const path = f.path ? `\nfast-check: { seed: ${f.seed}, path: "${f.path}" }` : '';
-    return new FuzzFailed(`${opts.label ?? 'fuzz'} "${name}"${seedNote}: ${f.error}\ninput: ${JSON.stringify(f.input)?.slice(0, 2000)}${path}${saved}`);
+    return new FuzzFailed(
+      `${opts.label ?? 'fuzz'} "${name}"${seedNote}: ${f.error}\ninput: ${JSON.stringify(f.input)?.slice(0, 2000)}${path}${saved}`,
+    );
   };
   /** The worker is stuck or gone: the running property fails with its last input, the rest were not run. */
   const abort = (why: string) => {
     if (stopped) return;
     const running = current ?? names.find((n) => pending.has(n));
-    if (running) settle(running, failure(running, { target: last?.target ?? 'engine', input: last?.input ?? null, error: why }));
-    for (const n of [...pending.keys()]) settle(n, new FuzzFailed(`fuzz "${n}"${seedNote}: not run: the fuzz worker was stopped while running "${running}"`));
+    if (running)
+      settle(running, failure(running, { target: last?.target ?? 'engine', input: last?.input ?? null, error: why }));
+    for (const n of [...pending.keys()])
+      settle(
+        n,
+        new FuzzFailed(`fuzz "${n}"${seedNote}: not run: the fuzz worker was stopped while running "${running}"`),
+      );
     stop();
   };
   const arm = (ms: number, why: string) => {
@@ -100,7 +113,10 @@ export function startJob(job: WorkerJob, opts: { deadlineMs: number; save?: bool
   };
   // Loading the module graph and warming up may take longer than one input.
   arm(Math.max(STALL_MS, 30_000), 'the fuzz worker did not start in time');
-  const deadline = setTimeout(() => abort(`the fuzz job did not finish within ${opts.deadlineMs} ms (the input shown was the last one started)`), opts.deadlineMs);
+  const deadline = setTimeout(
+    () => abort(`the fuzz job did not finish within ${opts.deadlineMs} ms (the input shown was the last one started)`),
+    opts.deadlineMs,
+  );
 
   worker.on('message', (m: WorkerMessage) => {
     switch (m.type) {

@@ -11,11 +11,16 @@ const seed = fuzzSeed();
 const numRuns = fuzzRuns();
 const DEADLINE_MS = Number(process.env.FUZZ_DEADLINE_MS ?? 300_000);
 
-const results = startJob({ kind: 'properties', names: PROPERTIES.map((p) => p.name), seed, numRuns }, { deadlineMs: DEADLINE_MS, label: 'fuzz' });
+const results = startJob(
+  { kind: 'properties', names: PROPERTIES.map((p) => p.name), seed, numRuns },
+  { deadlineMs: DEADLINE_MS, label: 'fuzz' },
+);
 
 for (const p of PROPERTIES) {
   test(`fuzz ${p.name}`, { timeout: DEADLINE_MS + 10_000 }, async (t) => {
     const r = await results.get(p.name)!;
-    t.diagnostic(`seed ${seed}: ${r.runs} inputs in ${Math.round(r.ms)} ms, slowest input ${Math.round(r.slowestMs)} ms of CPU`);
+    t.diagnostic(
+      `seed ${seed}: ${r.runs} inputs in ${Math.round(r.ms)} ms, slowest input ${Math.round(r.slowestMs)} ms of CPU`,
+    );
   });
 }

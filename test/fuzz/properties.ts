@@ -21,7 +21,11 @@ export const PROPERTIES: FuzzProperty[] = [
   { name: 'curl: bash commands from random options and quoting', target: 'curl', arbitrary: A.curlBash },
   { name: 'curl: argv from random options', target: 'curl-argv', arbitrary: A.curlArgv },
   { name: 'curl-cmd: cmd.exe commands', target: 'curl-cmd', arbitrary: A.curlCmd },
-  { name: 'curl-options: curlForCheck on random argv and commands', target: 'curl-check', arbitrary: fc.oneof(A.curlArgv, A.curlBash) },
+  {
+    name: 'curl-options: curlForCheck on random argv and commands',
+    target: 'curl-check',
+    arbitrary: fc.oneof(A.curlArgv, A.curlBash),
+  },
   { name: 'token: JWT-like strings, headers, URLs', target: 'token', arbitrary: A.tokenInput },
   { name: 'engine: arbitrary well-typed exchanges', target: 'engine', arbitrary: A.exchange },
 ];

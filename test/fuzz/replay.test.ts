@@ -10,7 +10,9 @@ import { TARGETS, type FoundCase } from './checks.ts';
 
 const files = (() => {
   try {
-    return readdirSync(FOUND_DIR).filter((f) => f.endsWith('.json')).sort();
+    return readdirSync(FOUND_DIR)
+      .filter((f) => f.endsWith('.json'))
+      .sort();
   } catch {
     return [];
   }
@@ -18,7 +20,12 @@ const files = (() => {
 const cases = files.map((f) => ({ file: f, ...(JSON.parse(readFileSync(join(FOUND_DIR, f), 'utf8')) as FoundCase) }));
 
 const results = startJob(
-  { kind: 'replay', cases: cases.filter((c) => TARGETS.includes(c.target)).map((c) => ({ name: c.file, target: c.target, input: c.input })) },
+  {
+    kind: 'replay',
+    cases: cases
+      .filter((c) => TARGETS.includes(c.target))
+      .map((c) => ({ name: c.file, target: c.target, input: c.input })),
+  },
   { deadlineMs: 60_000, save: false, label: 'fuzz case' },
 );
 

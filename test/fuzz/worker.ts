@@ -53,10 +53,25 @@ async function runProperty(name: string, seed: number, numRuns: number): Promise
     slowest = Math.max(slowest, await checkTimed(p.target, input));
   });
   // Shrinking a large failing input (deep JSON) can take long: it stops after PROPERTY_MS, keeping the smallest case so far.
-  const out = await fc.check(property, { seed, numRuns: Math.max(1, Math.round(numRuns * (p.weight ?? 1))), interruptAfterTimeLimit: PROPERTY_MS, markInterruptAsFailure: false });
+  const out = await fc.check(property, {
+    seed,
+    numRuns: Math.max(1, Math.round(numRuns * (p.weight ?? 1))),
+    interruptAfterTimeLimit: PROPERTY_MS,
+    markInterruptAsFailure: false,
+  });
   if (out.failed) {
     const error = out.errorInstance instanceof Error ? out.errorInstance.message : String(out.errorInstance);
-    post({ type: 'failed', name, failure: { target: p.target, input: out.counterexample ? encodeInput(out.counterexample[0]) : null, error, seed: out.seed, path: out.counterexamplePath ?? undefined } });
+    post({
+      type: 'failed',
+      name,
+      failure: {
+        target: p.target,
+        input: out.counterexample ? encodeInput(out.counterexample[0]) : null,
+        error,
+        seed: out.seed,
+        path: out.counterexamplePath ?? undefined,
+      },
+    });
     return;
   }
   post({ type: 'passed', name, outcome: { runs: out.numRuns, ms: performance.now() - t0, slowestMs: slowest } });
@@ -77,7 +92,11 @@ async function main(job: WorkerJob): Promise<void> {
       const cpu = await checkTimed(target, decodeInput(target, input));
       post({ type: 'passed', name, outcome: { runs: 1, ms: performance.now() - t0, slowestMs: cpu } });
     } catch (err) {
-      post({ type: 'failed', name, failure: { target, input, error: err instanceof Error ? err.message : String(err) } });
+      post({
+        type: 'failed',
+        name,
+        failure: { target, input, error: err instanceof Error ? err.message : String(err) },
+      });
     }
   }
 }

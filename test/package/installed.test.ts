@@ -6,7 +6,17 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -32,14 +42,24 @@ let base: string;
 
 /** PATH for the installed command: this Node and the prefix's bin, then the system's; never the checkout's node_modules/.bin. */
 function installedEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', NO_PROXY: '127.0.0.1,localhost', no_proxy: '127.0.0.1,localhost' };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    NO_COLOR: '1',
+    NO_PROXY: '127.0.0.1,localhost',
+    no_proxy: '127.0.0.1,localhost',
+  };
   for (const k of Object.keys(env)) if (/^(npm_|NODE_PATH$|INIT_CWD$|HTTPS?_PROXY$|ALL_PROXY$)/i.test(k)) delete env[k];
   env.PATH = [dirname(process.execPath), join(prefix, 'bin'), '/usr/local/bin', '/usr/bin', '/bin'].join(':');
   return env;
 }
 
 function npm(args: string[], cwd: string): string {
-  const env: NodeJS.ProcessEnv = { ...process.env, npm_config_audit: 'false', npm_config_fund: 'false', npm_config_update_notifier: 'false' };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    npm_config_audit: 'false',
+    npm_config_fund: 'false',
+    npm_config_update_notifier: 'false',
+  };
   const r = spawnSync('npm', args, { cwd, env, encoding: 'utf8', timeout: 300_000 });
   assert.equal(r.status, 0, `npm ${args.join(' ')} failed:\n${r.stdout}\n${r.stderr}`);
   return r.stdout;
@@ -76,12 +96,16 @@ function duBytes(path: string): number {
 }
 
 /** Every package.json under a node_modules tree. */
-function packagesUnder(nodeModules: string): { dir: string; json: { name?: string; scripts?: Record<string, string>; gypfile?: boolean } }[] {
+function packagesUnder(
+  nodeModules: string,
+): { dir: string; json: { name?: string; scripts?: Record<string, string>; gypfile?: boolean } }[] {
   const out: { dir: string; json: { name?: string; scripts?: Record<string, string>; gypfile?: boolean } }[] = [];
   if (!existsSync(nodeModules)) return out;
   for (const e of readdirSync(nodeModules)) {
     if (e.startsWith('.')) continue;
-    const dirs = e.startsWith('@') ? readdirSync(join(nodeModules, e)).map((s) => join(nodeModules, e, s)) : [join(nodeModules, e)];
+    const dirs = e.startsWith('@')
+      ? readdirSync(join(nodeModules, e)).map((s) => join(nodeModules, e, s))
+      : [join(nodeModules, e)];
     for (const dir of dirs) {
       const file = join(dir, 'package.json');
       if (existsSync(file)) out.push({ dir, json: JSON.parse(readFileSync(file, 'utf8')) });
@@ -102,7 +126,10 @@ describe('the packed package, installed with production dependencies only', { ti
     mkdirSync(prefix);
     mkdirSync(project);
     npm(['install', '--global', '--prefix', prefix, '--omit=dev', '--no-package-lock', tarball], work);
-    writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'scratch', version: '1.0.0', private: true, type: 'module' }, null, 2));
+    writeFileSync(
+      join(project, 'package.json'),
+      JSON.stringify({ name: 'scratch', version: '1.0.0', private: true, type: 'module' }, null, 2),
+    );
     npm(['install', '--omit=dev', tarball], project);
 
     server = http.createServer((req, res) => {
@@ -113,7 +140,9 @@ describe('the packed package, installed with production dependencies only', { ti
         return;
       }
       res.writeHead(403, { server: 'nginx/1.22.1', 'content-type': 'text/html' });
-      res.end('<html>\r\n<head><title>403 Forbidden</title></head>\r\n<body>\r\n<center><h1>403 Forbidden</h1></center>\r\n<hr><center>nginx/1.22.1</center>\r\n</body>\r\n</html>\r\n');
+      res.end(
+        '<html>\r\n<head><title>403 Forbidden</title></head>\r\n<body>\r\n<center><h1>403 Forbidden</h1></center>\r\n<hr><center>nginx/1.22.1</center>\r\n</body>\r\n</html>\r\n',
+      );
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -127,9 +156,19 @@ describe('the packed package, installed with production dependencies only', { ti
 
   it('ships the build and nothing of the checkout: no sources, tests, fixtures or scripts', () => {
     const files = execFileSync('tar', ['-tzf', tarball], { encoding: 'utf8' }).trim().split('\n');
-    assert.ok(files.includes('package/dist/cli.js') && files.includes('package/dist/index.js') && files.includes('package/dist/types/index.d.ts'), files.join('\n'));
-    assert.ok(files.includes('package/LICENSE') && files.includes('package/README.md'), 'LICENSE and README are in the tarball');
-    const stray = files.filter((f) => /\.test\.|\/fixtures\/|^package\/(src|test|bench|scripts|examples)\/|\.metafile/.test(f));
+    assert.ok(
+      files.includes('package/dist/cli.js') &&
+        files.includes('package/dist/index.js') &&
+        files.includes('package/dist/types/index.d.ts'),
+      files.join('\n'),
+    );
+    assert.ok(
+      files.includes('package/LICENSE') && files.includes('package/README.md'),
+      'LICENSE and README are in the tarball',
+    );
+    const stray = files.filter((f) =>
+      /\.test\.|\/fixtures\/|^package\/(src|test|bench|scripts|examples)\/|\.metafile/.test(f),
+    );
     assert.deepEqual(stray, []);
   });
 
@@ -137,11 +176,14 @@ describe('the packed package, installed with production dependencies only', { ti
     for (const root of [join(prefix, 'lib', 'node_modules'), join(project, 'node_modules')]) {
       const installed = packagesUnder(root);
       const names = new Set(installed.map((p) => p.json.name));
-      for (const dev of Object.keys(pkg.devDependencies)) assert.ok(!names.has(dev), `${root}: devDependency ${dev} is installed`);
-      for (const native of ['tree-sitter', 'tree-sitter-bash', 'node-gyp-build', 'node-addon-api']) assert.ok(!names.has(native), `${root}: ${native} is installed`);
+      for (const dev of Object.keys(pkg.devDependencies))
+        assert.ok(!names.has(dev), `${root}: devDependency ${dev} is installed`);
+      for (const native of ['tree-sitter', 'tree-sitter-bash', 'node-gyp-build', 'node-addon-api'])
+        assert.ok(!names.has(native), `${root}: ${native} is installed`);
       for (const p of installed) {
         const scripts = p.json.scripts ?? {};
-        for (const hook of ['preinstall', 'install', 'postinstall']) assert.equal(scripts[hook], undefined, `${p.json.name} has an ${hook} script`);
+        for (const hook of ['preinstall', 'install', 'postinstall'])
+          assert.equal(scripts[hook], undefined, `${p.json.name} has an ${hook} script`);
         assert.ok(!p.json.gypfile && !existsSync(join(p.dir, 'binding.gyp')), `${p.json.name} builds a native addon`);
       }
     }
@@ -169,7 +211,10 @@ describe('the packed package, installed with production dependencies only', { ti
     assert.equal(r.code, 1, r.err);
     const report = JSON.parse(r.out) as { deniedBy: { product: string }; causes: { id: string }[] };
     assert.equal(report.deniedBy.product, 'nginx');
-    assert.ok(['path-forbidden', 'ip-restricted', 'filesystem-permission'].includes(report.causes[0].id), report.causes[0].id);
+    assert.ok(
+      ['path-forbidden', 'ip-restricted', 'filesystem-permission'].includes(report.causes[0].id),
+      report.causes[0].id,
+    );
   });
 
   it('check against a loopback server, from a URL and from a curl command (the bundled curl parser)', async () => {
@@ -186,9 +231,24 @@ describe('the packed package, installed with production dependencies only', { ti
   it('scan of a few records', async () => {
     const ids = join(work, 'ids.txt');
     writeFileSync(ids, '1\n2\n3\n4\n');
-    const r = await why403(['scan', '--ids', ids, '--get', `${base}/items/{id}`, '--state', join(work, 'scan.sqlite'), '--quiet', '--json']);
+    const r = await why403([
+      'scan',
+      '--ids',
+      ids,
+      '--get',
+      `${base}/items/{id}`,
+      '--state',
+      join(work, 'scan.sqlite'),
+      '--quiet',
+      '--json',
+    ]);
     assert.equal(r.code, 1, r.err);
-    const summary = JSON.parse(r.out) as { schema: string; complete: boolean; records: { total: number; denied: number; allowed: number }; signatures: { examples: string[] }[] };
+    const summary = JSON.parse(r.out) as {
+      schema: string;
+      complete: boolean;
+      records: { total: number; denied: number; allowed: number };
+      signatures: { examples: string[] }[];
+    };
     assert.equal(summary.schema, 'why403/scan@1');
     assert.equal(summary.complete, true);
     assert.deepEqual([summary.records.total, summary.records.denied, summary.records.allowed], [4, 2, 2]);
@@ -208,8 +268,27 @@ describe('the packed package, installed with production dependencies only', { ti
             {
               startedDateTime: '2026-12-01T10:00:00.000Z',
               time: 1,
-              request: { method: 'GET', url: `${base}/private`, httpVersion: 'HTTP/1.1', headers: [], queryString: [], cookies: [], headersSize: -1, bodySize: 0 },
-              response: { status: 403, statusText: 'Forbidden', httpVersion: 'HTTP/1.1', headers: [{ name: 'Server', value: 'nginx/1.22.1' }], cookies: [], content: { size: 0, mimeType: 'text/html', text: '<hr><center>nginx/1.22.1</center>' }, redirectURL: '', headersSize: -1, bodySize: 0 },
+              request: {
+                method: 'GET',
+                url: `${base}/private`,
+                httpVersion: 'HTTP/1.1',
+                headers: [],
+                queryString: [],
+                cookies: [],
+                headersSize: -1,
+                bodySize: 0,
+              },
+              response: {
+                status: 403,
+                statusText: 'Forbidden',
+                httpVersion: 'HTTP/1.1',
+                headers: [{ name: 'Server', value: 'nginx/1.22.1' }],
+                cookies: [],
+                content: { size: 0, mimeType: 'text/html', text: '<hr><center>nginx/1.22.1</center>' },
+                redirectURL: '',
+                headersSize: -1,
+                bodySize: 0,
+              },
               cache: {},
               timings: { send: 0, wait: 1, receive: 0 },
             },
@@ -233,7 +312,13 @@ console.log(JSON.stringify({ raw: raw.deniedBy.product, curl: curl.headers, har:
     );
     const r = await run(process.execPath, [script], project);
     assert.equal(r.code, 0, r.err);
-    assert.deepEqual(JSON.parse(r.out), { raw: 'nginx', curl: [{ name: 'X-Test', value: '1' }], har: ['nginx'], fetch: 'nginx', status: 403 });
+    assert.deepEqual(JSON.parse(r.out), {
+      raw: 'nginx',
+      curl: [{ name: 'X-Test', value: '1' }],
+      har: ['nginx'],
+      fetch: 'nginx',
+      status: 403,
+    });
   });
 
   it('bad input gets one line and exit 2 in the installed command too', async () => {
@@ -258,7 +343,12 @@ console.log(JSON.stringify({ raw: raw.deniedBy.product, curl: curl.headers, har:
       const r = await why403(args, { node: older });
       assert.equal(r.code, 2);
       assert.equal(r.out, '');
-      assert.match(r.err, new RegExp(`^why403: needs Node\\.js ${pkg.engines.node.replace(/^>=/, '').replace(/\./g, '\\.')} or newer \\(this is v[\\d.]+\\)`));
+      assert.match(
+        r.err,
+        new RegExp(
+          `^why403: needs Node\\.js ${pkg.engines.node.replace(/^>=/, '').replace(/\./g, '\\.')} or newer \\(this is v[\\d.]+\\)`,
+        ),
+      );
       assert.equal(r.err.trim().split('\n').length, 1, r.err);
     }
   });

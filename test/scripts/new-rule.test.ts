@@ -25,8 +25,14 @@ test('new-rule writes the rule, its test and a fixture guide, and adds the produ
   assert.match(rule, /layer: 'gateway'/);
   assert.match(rule, /^\/\/ TODO: Say here/);
   assert.doesNotMatch(rule, /copied by `npm run new-rule/);
-  assert.match(readFileSync(join(root, 'src/rules/acme-api/rule.test.ts'), 'utf8'), /testRule\(rule, import\.meta\.dirname\)/);
-  assert.match(readFileSync(join(root, 'src/rules/acme-api/fixtures/README.md'), 'utf8'), /"product": "acme-api", "layer": "gateway"/);
+  assert.match(
+    readFileSync(join(root, 'src/rules/acme-api/rule.test.ts'), 'utf8'),
+    /testRule\(rule, import\.meta\.dirname\)/,
+  );
+  assert.match(
+    readFileSync(join(root, 'src/rules/acme-api/fixtures/README.md'), 'utf8'),
+    /"product": "acme-api", "layer": "gateway"/,
+  );
   assert.match(readFileSync(join(root, 'src/model/vocabulary.ts'), 'utf8'), /'acme-api',\n {2}'why403',/);
   assert.equal(files.length, 4);
 });

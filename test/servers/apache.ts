@@ -4,7 +4,21 @@
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { freePort, htpasswdLine, isRoot, LOOPBACK, makeTempDir, readLines, removeDir, spawnServer, stopChild, waitForPort, type RunningServer, type StartOptions, writeDocroot } from './common.ts';
+import {
+  freePort,
+  htpasswdLine,
+  isRoot,
+  LOOPBACK,
+  makeTempDir,
+  readLines,
+  removeDir,
+  spawnServer,
+  stopChild,
+  waitForPort,
+  type RunningServer,
+  type StartOptions,
+  writeDocroot,
+} from './common.ts';
 import { debianRelease } from './nginx.ts';
 
 export const APACHE_BASIC_USER = 'alice';
@@ -13,17 +27,70 @@ export const APACHE_BASIC_PASSWORD = 'correct-horse';
 export const APACHE_REALM = 'Reports area';
 
 export const APACHE_SCENARIOS = {
-  'require-all-denied': { method: 'GET', path: '/private/a.txt', config: '<Directory DOCROOT/private> Require all denied </Directory>', cause: 'path-forbidden' },
-  'require-ip': { method: 'GET', path: '/office/report.txt', config: '<Directory DOCROOT/office> Require ip 192.0.2.0/24 </Directory>  # 127.0.0.1 is not in the range', cause: 'ip-restricted' },
-  'directory-no-index': { method: 'GET', path: '/files/', config: '<Directory DOCROOT/files> Options -Indexes </Directory>  # /files/ holds a.txt and no index.html (mod_autoindex loaded)', cause: 'directory-listing' },
-  'unreadable-file': { method: 'GET', path: '/secret.txt', config: 'root-owned 0600 file /secret.txt under the document root; children run as www-data (`User www-data`)', cause: 'filesystem-permission' },
-  'htaccess-file': { method: 'GET', path: '/.htaccess', config: '<FilesMatch "^\\.ht"> Require all denied </FilesMatch>  # as in Debian\'s stock apache2.conf', cause: 'path-forbidden' },
-  'limit-except': { method: 'POST', path: '/upload/data.txt', config: '<Directory DOCROOT/upload> <LimitExcept GET> Require all denied </LimitExcept> </Directory>', cause: 'method-not-allowed' },
-  'basic-auth-missing': { method: 'GET', path: '/admin/index.html', config: `<Directory DOCROOT/admin> AuthType Basic; AuthName "${APACHE_REALM}"; AuthUserFile passwords; Require valid-user </Directory>  # no Authorization sent`, cause: 'credential-missing' },
-  'basic-auth-wrong-password': { method: 'GET', path: '/admin/index.html', config: `<Directory DOCROOT/admin> AuthType Basic; AuthName "${APACHE_REALM}"; AuthUserFile passwords; Require valid-user </Directory>  # ${APACHE_BASIC_USER} with a wrong password`, cause: 'credential-invalid' },
+  'require-all-denied': {
+    method: 'GET',
+    path: '/private/a.txt',
+    config: '<Directory DOCROOT/private> Require all denied </Directory>',
+    cause: 'path-forbidden',
+  },
+  'require-ip': {
+    method: 'GET',
+    path: '/office/report.txt',
+    config: '<Directory DOCROOT/office> Require ip 192.0.2.0/24 </Directory>  # 127.0.0.1 is not in the range',
+    cause: 'ip-restricted',
+  },
+  'directory-no-index': {
+    method: 'GET',
+    path: '/files/',
+    config:
+      '<Directory DOCROOT/files> Options -Indexes </Directory>  # /files/ holds a.txt and no index.html (mod_autoindex loaded)',
+    cause: 'directory-listing',
+  },
+  'unreadable-file': {
+    method: 'GET',
+    path: '/secret.txt',
+    config: 'root-owned 0600 file /secret.txt under the document root; children run as www-data (`User www-data`)',
+    cause: 'filesystem-permission',
+  },
+  'htaccess-file': {
+    method: 'GET',
+    path: '/.htaccess',
+    config: '<FilesMatch "^\\.ht"> Require all denied </FilesMatch>  # as in Debian\'s stock apache2.conf',
+    cause: 'path-forbidden',
+  },
+  'limit-except': {
+    method: 'POST',
+    path: '/upload/data.txt',
+    config: '<Directory DOCROOT/upload> <LimitExcept GET> Require all denied </LimitExcept> </Directory>',
+    cause: 'method-not-allowed',
+  },
+  'basic-auth-missing': {
+    method: 'GET',
+    path: '/admin/index.html',
+    config: `<Directory DOCROOT/admin> AuthType Basic; AuthName "${APACHE_REALM}"; AuthUserFile passwords; Require valid-user </Directory>  # no Authorization sent`,
+    cause: 'credential-missing',
+  },
+  'basic-auth-wrong-password': {
+    method: 'GET',
+    path: '/admin/index.html',
+    config: `<Directory DOCROOT/admin> AuthType Basic; AuthName "${APACHE_REALM}"; AuthUserFile passwords; Require valid-user </Directory>  # ${APACHE_BASIC_USER} with a wrong password`,
+    cause: 'credential-invalid',
+  },
 } as const;
 
-const MODULES = ['mpm_event', 'authz_core', 'authz_host', 'authn_core', 'authn_file', 'authz_user', 'auth_basic', 'dir', 'autoindex', 'mime', 'alias'];
+const MODULES = [
+  'mpm_event',
+  'authz_core',
+  'authz_host',
+  'authn_core',
+  'authn_file',
+  'authz_user',
+  'auth_basic',
+  'dir',
+  'autoindex',
+  'mime',
+  'alias',
+];
 
 function versionString(): string {
   try {

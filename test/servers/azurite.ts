@@ -7,8 +7,24 @@ import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { BlobSASPermissions, BlobServiceClient, generateBlobSASQueryParameters, StorageSharedKeyCredential } from '@azure/storage-blob';
-import { freePort, LOOPBACK, makeTempDir, readLines, removeDir, spawnServer, stopChild, waitForPort, type RunningServer, type StartOptions } from './common.ts';
+import {
+  BlobSASPermissions,
+  BlobServiceClient,
+  generateBlobSASQueryParameters,
+  StorageSharedKeyCredential,
+} from '@azure/storage-blob';
+import {
+  freePort,
+  LOOPBACK,
+  makeTempDir,
+  readLines,
+  removeDir,
+  spawnServer,
+  stopChild,
+  waitForPort,
+  type RunningServer,
+  type StartOptions,
+} from './common.ts';
 import type { Scenario, Suite } from './scenarios.ts';
 
 /** Azurite's built-in development account; its key is published in Azurite's README, so it guards nothing. */
@@ -65,7 +81,9 @@ export function blobSas(permissions: string, startOffsetS: number, endOffsetS: n
  */
 export function sharedKeyGet(path: string, key: string): Record<string, string> {
   const headers = { 'x-ms-date': new Date().toUTCString(), 'x-ms-version': API_VERSION };
-  const canonicalHeaders = Object.entries(headers).map(([k, v]) => `${k}:${v}\n`).join('');
+  const canonicalHeaders = Object.entries(headers)
+    .map(([k, v]) => `${k}:${v}\n`)
+    .join('');
   const stringToSign = `GET\n${'\n'.repeat(11)}${canonicalHeaders}/${AZURITE_ACCOUNT}${path}`;
   const signature = createHmac('sha256', Buffer.from(key, 'base64')).update(stringToSign, 'utf8').digest('base64');
   return { ...headers, Authorization: `SharedKey ${AZURITE_ACCOUNT}:${signature}` };
@@ -77,11 +95,27 @@ export async function startAzurite(opts: StartOptions = {}): Promise<RunningServ
   const debugLog = join(dir, 'debug.log');
   const main = join(AZURITE_DIR, 'dist', 'src', 'blob', 'main.js');
   // --disableTelemetry: nothing leaves the machine. --skipApiVersionCheck: the SDK is newer than the emulator.
-  const { child, output } = spawnServer(process.execPath, [main, '--blobHost', LOOPBACK, '--blobPort', String(port), '--location', dir, '--debug', debugLog, '--skipApiVersionCheck', '--disableTelemetry', '--silent']);
+  const { child, output } = spawnServer(process.execPath, [
+    main,
+    '--blobHost',
+    LOOPBACK,
+    '--blobPort',
+    String(port),
+    '--location',
+    dir,
+    '--debug',
+    debugLog,
+    '--skipApiVersionCheck',
+    '--disableTelemetry',
+    '--silent',
+  ]);
   try {
     await waitForPort(port, child, 20_000, () => `\n${output()}`);
     const origin = `http://${LOOPBACK}:${port}`;
-    const service = new BlobServiceClient(`${origin}/${AZURITE_ACCOUNT}`, new StorageSharedKeyCredential(AZURITE_ACCOUNT, AZURITE_KEY));
+    const service = new BlobServiceClient(
+      `${origin}/${AZURITE_ACCOUNT}`,
+      new StorageSharedKeyCredential(AZURITE_ACCOUNT, AZURITE_KEY),
+    );
     // No `access` option: the container is private, as `az storage container create` makes it by default.
     const container = service.getContainerClient(CONTAINER);
     await container.create();
@@ -104,7 +138,11 @@ export async function startAzurite(opts: StartOptions = {}): Promise<RunningServ
       readLines(debugLog)
         .slice(initial)
         // Lines that print a computed signature are left out: the log is kept in fixtures.
-        .filter((l) => (/Authenticator:validate\(\).*(fail|not match|Skip public access)|ErrorMiddleware: ErrorName=/i.test(l)) && !/String to sign|Calculated|sig:|SharedKey \S+:/i.test(l)),
+        .filter(
+          (l) =>
+            /Authenticator:validate\(\).*(fail|not match|Skip public access)|ErrorMiddleware: ErrorName=/i.test(l) &&
+            !/String to sign|Calculated|sig:|SharedKey \S+:/i.test(l),
+        ),
     async stop() {
       await stopChild(child);
       removeDir(dir);
@@ -112,7 +150,11 @@ export async function startAzurite(opts: StartOptions = {}): Promise<RunningServ
   };
 }
 
-const label = (cause: Scenario['label']['cause']): Scenario['label'] => ({ product: 'azure-storage', layer: 'storage', cause });
+const label = (cause: Scenario['label']['cause']): Scenario['label'] => ({
+  product: 'azure-storage',
+  layer: 'storage',
+  cause,
+});
 const SETUP = `container "${CONTAINER}" created with Shared Key and no public access level (private), blob ${BLOB} uploaded`;
 
 export const AZURITE_SCENARIOS: Scenario[] = [
@@ -121,7 +163,11 @@ export const AZURITE_SCENARIOS: Scenario[] = [
     label: label('credential-expired'),
     config: `${SETUP}; GET with a service SAS (sp=r) signed with the account key whose window ended an hour ago (st = now - 2 h, se = now - 1 h)`,
     status: 403,
-    plan: async () => ({ method: 'GET', path: `${BLOB_PATH}?${blobSas('r', -7200, -3600)}`, note: 'SAS signed with Azurite’s published development key by @azure/storage-blob generateBlobSASQueryParameters' }),
+    plan: async () => ({
+      method: 'GET',
+      path: `${BLOB_PATH}?${blobSas('r', -7200, -3600)}`,
+      note: 'SAS signed with Azurite’s published development key by @azure/storage-blob generateBlobSASQueryParameters',
+    }),
   },
   {
     name: 'azurite-sas-read-only-put',
@@ -141,7 +187,12 @@ export const AZURITE_SCENARIOS: Scenario[] = [
     label: label('credential-invalid'),
     config: `${SETUP}; GET with Authorization: SharedKey ${AZURITE_ACCOUNT}:<signature> computed with a key that is not the account's (the same request signed with the account key answers 200)`,
     status: 403,
-    plan: async () => ({ method: 'GET', path: BLOB_PATH, headers: sharedKeyGet(BLOB_PATH, WRONG_KEY), note: 'Shared Key signature computed per the Azure REST docs with a fake key' }),
+    plan: async () => ({
+      method: 'GET',
+      path: BLOB_PATH,
+      headers: sharedKeyGet(BLOB_PATH, WRONG_KEY),
+      note: 'Shared Key signature computed per the Azure REST docs with a fake key',
+    }),
   },
   {
     name: 'azurite-anonymous-private-container',

@@ -9,7 +9,18 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { freePort, isRoot, LOOPBACK, makeTempDir, removeDir, spawnServer, stopChild, waitForPort, type RunningServer, type StartOptions } from './common.ts';
+import {
+  freePort,
+  isRoot,
+  LOOPBACK,
+  makeTempDir,
+  removeDir,
+  spawnServer,
+  stopChild,
+  waitForPort,
+  type RunningServer,
+  type StartOptions,
+} from './common.ts';
 import { debianRelease } from './nginx.ts';
 import type { Scenario, Suite } from './scenarios.ts';
 
@@ -19,7 +30,8 @@ export const CADDY_PASSWORD = 'right-password';
 /** basicauth's lines; `{HASH}` becomes the bcrypt hash of CADDY_PASSWORD. */
 export const CADDY_BASICAUTH = ['basicauth /reports/* {', `\t${CADDY_USER} {HASH}`, '}'];
 
-export const basicAuth = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+export const basicAuth = (user: string, password: string) =>
+  `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
 
 export function caddyVersion(): string {
   const v = execFileSync('caddy', ['version'], { encoding: 'utf8' }).trim().split(/\s/)[0];
@@ -27,7 +39,9 @@ export function caddyVersion(): string {
 }
 
 export function caddyMissing(): string | undefined {
-  return spawnSync('sh', ['-c', 'command -v caddy']).status === 0 ? undefined : 'caddy is not installed (Debian package caddy)';
+  return spawnSync('sh', ['-c', 'command -v caddy']).status === 0
+    ? undefined
+    : 'caddy is not installed (Debian package caddy)';
 }
 
 function writeDocroot(www: string): void {
@@ -94,7 +108,9 @@ export async function launchCaddy(rules: string[], opts: StartOptions = {}): Pro
   const port = opts.port || (await freePort());
   const www = join(dir, 'www');
   writeDocroot(www);
-  const hash = rules.some((r) => r.includes('{HASH}')) ? execFileSync('caddy', ['hash-password', '--plaintext', CADDY_PASSWORD], { encoding: 'utf8' }).trim() : '';
+  const hash = rules.some((r) => r.includes('{HASH}'))
+    ? execFileSync('caddy', ['hash-password', '--plaintext', CADDY_PASSWORD], { encoding: 'utf8' }).trim()
+    : '';
   const cfg = join(dir, 'Caddyfile');
   writeFileSync(cfg, caddyfileText(port, www, rules, hash));
   // Caddy writes its state under HOME / XDG dirs: keep them in the temp dir.
@@ -150,7 +166,15 @@ export const CADDY_SUITE_RULES = [
 
 export const startCaddy = (opts: StartOptions = {}) => launchCaddy(CADDY_SUITE_RULES, opts);
 
-function scenario(name: string, cause: Scenario['label']['cause'], status: number, ambiguous: Scenario['ambiguous'], config: string, path: string, headers?: Record<string, string>): Scenario {
+function scenario(
+  name: string,
+  cause: Scenario['label']['cause'],
+  status: number,
+  ambiguous: Scenario['ambiguous'],
+  config: string,
+  path: string,
+  headers?: Record<string, string>,
+): Scenario {
   return {
     name,
     label: { product: 'caddy', layer: 'web-server', cause },
@@ -172,12 +196,56 @@ export const caddySuite: Suite = {
   missing: caddyMissing,
   scenarios: [
     // An empty 403 is what any `respond … 403` without a body and an unreadable file give too.
-    scenario('ip-rule', 'ip-restricted', 403, ['path-forbidden', 'filesystem-permission'], '`@office_blocked { path /office/*; remote_ip 127.0.0.1 }` + `respond @office_blocked 403`, client 127.0.0.1', '/office/report.txt'),
+    scenario(
+      'ip-rule',
+      'ip-restricted',
+      403,
+      ['path-forbidden', 'filesystem-permission'],
+      '`@office_blocked { path /office/*; remote_ip 127.0.0.1 }` + `respond @office_blocked 403`, client 127.0.0.1',
+      '/office/report.txt',
+    ),
     // The body is the config's own text: a `respond` on an IP matcher could say the same.
-    scenario('path-rule', 'path-forbidden', 403, ['ip-restricted'], '`respond /admin/* "Forbidden" 403`', '/admin/users'),
-    scenario('unreadable-file', 'filesystem-permission', 403, ['ip-restricted', 'path-forbidden'], '`file_server`; /secret.txt is root:root 0600 and Caddy runs as the caddy user', '/secret.txt'),
-    scenario('basic-auth-missing', 'credential-missing', 401, [], `${BASICAUTH_SHOWN}, no Authorization sent`, '/reports/q3.txt'),
-    scenario('basic-auth-wrong-password', 'credential-invalid', 401, [], `${BASICAUTH_SHOWN}, user ${CADDY_USER} with a wrong password (fake)`, '/reports/q3.txt', { Authorization: basicAuth(CADDY_USER, 'wrong-password') }),
-    scenario('basic-auth-wrong-scheme', 'credential-malformed', 401, [], `${BASICAUTH_SHOWN}, a Bearer token (fake) sent where basicauth reads only Basic credentials`, '/reports/q3.txt', { Authorization: 'Bearer fake-opaque-token-0123456789' }),
+    scenario(
+      'path-rule',
+      'path-forbidden',
+      403,
+      ['ip-restricted'],
+      '`respond /admin/* "Forbidden" 403`',
+      '/admin/users',
+    ),
+    scenario(
+      'unreadable-file',
+      'filesystem-permission',
+      403,
+      ['ip-restricted', 'path-forbidden'],
+      '`file_server`; /secret.txt is root:root 0600 and Caddy runs as the caddy user',
+      '/secret.txt',
+    ),
+    scenario(
+      'basic-auth-missing',
+      'credential-missing',
+      401,
+      [],
+      `${BASICAUTH_SHOWN}, no Authorization sent`,
+      '/reports/q3.txt',
+    ),
+    scenario(
+      'basic-auth-wrong-password',
+      'credential-invalid',
+      401,
+      [],
+      `${BASICAUTH_SHOWN}, user ${CADDY_USER} with a wrong password (fake)`,
+      '/reports/q3.txt',
+      { Authorization: basicAuth(CADDY_USER, 'wrong-password') },
+    ),
+    scenario(
+      'basic-auth-wrong-scheme',
+      'credential-malformed',
+      401,
+      [],
+      `${BASICAUTH_SHOWN}, a Bearer token (fake) sent where basicauth reads only Basic credentials`,
+      '/reports/q3.txt',
+      { Authorization: 'Bearer fake-opaque-token-0123456789' },
+    ),
   ],
 };

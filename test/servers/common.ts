@@ -69,13 +69,26 @@ export const WATCHED_HEADERS = [
 ] as const;
 
 /** Headers that would forge or claim a source address: a probe must never send one. */
-export const SOURCE_ADDRESS_HEADERS = ['x-forwarded-for', 'x-real-ip', 'forwarded', 'x-client-ip', 'true-client-ip', 'client-ip', 'x-originating-ip', 'cf-connecting-ip'] as const;
+export const SOURCE_ADDRESS_HEADERS = [
+  'x-forwarded-for',
+  'x-real-ip',
+  'forwarded',
+  'x-client-ip',
+  'true-client-ip',
+  'client-ip',
+  'x-originating-ip',
+  'cf-connecting-ip',
+] as const;
 
 /**
  * Reads a request log until it stops growing: servers such as nginx write the
  * line after the response has gone out, so the client can finish first.
  */
-export async function settledRequests(read: () => LoggedRequest[], quietMs = 150, maxMs = 2000): Promise<LoggedRequest[]> {
+export async function settledRequests(
+  read: () => LoggedRequest[],
+  quietMs = 150,
+  maxMs = 2000,
+): Promise<LoggedRequest[]> {
   const deadline = Date.now() + maxMs;
   let last = read();
   let since = Date.now();
@@ -101,7 +114,14 @@ export function readJsonRequestLog(path: string): LoggedRequest[] {
     }
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(o.headers ?? {})) if (v !== '' && v !== '-') headers[k.toLowerCase()] = v;
-    return [{ method: o.method ?? '', target: o.target ?? '', ...(o.status !== undefined ? { status: Number(o.status) } : {}), headers }];
+    return [
+      {
+        method: o.method ?? '',
+        target: o.target ?? '',
+        ...(o.status !== undefined ? { status: Number(o.status) } : {}),
+        headers,
+      },
+    ];
   });
 }
 
@@ -149,7 +169,12 @@ export interface StartOptions {
 export const isRoot = () => process.getuid?.() === 0;
 
 /** Resolves once a TCP connection to the port succeeds; rejects after `timeoutMs` or when the child exits. */
-export async function waitForPort(port: number, child: ChildProcess, timeoutMs = 15_000, describe = () => ''): Promise<void> {
+export async function waitForPort(
+  port: number,
+  child: ChildProcess,
+  timeoutMs = 15_000,
+  describe = () => '',
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let exited: string | undefined;
   const onExit = (code: number | null, signal: string | null) => (exited = `exited (code ${code}, signal ${signal})`);
@@ -158,7 +183,8 @@ export async function waitForPort(port: number, child: ChildProcess, timeoutMs =
     for (;;) {
       if (exited) throw new Error(`server ${exited} before it answered on port ${port}${describe()}`);
       if (await canConnect(port)) return;
-      if (Date.now() > deadline) throw new Error(`server did not answer on port ${port} within ${timeoutMs} ms${describe()}`);
+      if (Date.now() > deadline)
+        throw new Error(`server did not answer on port ${port} within ${timeoutMs} ms${describe()}`);
       await new Promise((r) => setTimeout(r, 50));
     }
   } finally {
@@ -193,12 +219,19 @@ function installExitHook(): void {
   });
   // Servers run in their own process groups, so a Ctrl-C or the test runner's
   // SIGTERM does not reach them: stop them on the way out.
-  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const)
+  for (const [signal, code] of [
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const)
     process.once(signal, () => process.exit(code));
 }
 
 /** Spawns a server in the foreground of its own process group, so stopping it takes its workers along. */
-export function spawnServer(cmd: string, args: string[], opts: SpawnOptions = {}): { child: ChildProcess; output: () => string } {
+export function spawnServer(
+  cmd: string,
+  args: string[],
+  opts: SpawnOptions = {},
+): { child: ChildProcess; output: () => string } {
   const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true, ...opts });
   let out = '';
   const keep = (b: Buffer) => {
@@ -252,7 +285,6 @@ export async function htpasswdLine(user: string, password: string): Promise<stri
   const { createHash } = await import('node:crypto');
   return `${user}:{SHA}${createHash('sha1').update(password).digest('base64')}`;
 }
-
 
 /**
  * The document root both web servers serve: the same paths so the scenarios

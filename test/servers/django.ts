@@ -5,7 +5,17 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { freePort, LOOPBACK, makeTempDir, removeDir, spawnServer, stopChild, waitForPort, type RunningServer, type StartOptions } from './common.ts';
+import {
+  freePort,
+  LOOPBACK,
+  makeTempDir,
+  removeDir,
+  spawnServer,
+  stopChild,
+  waitForPort,
+  type RunningServer,
+  type StartOptions,
+} from './common.ts';
 import { debianRelease } from './nginx.ts';
 
 export const DJANGO_USER = 'alice';
@@ -116,7 +126,13 @@ const LOGIN = `<!doctype html><form method="post">{% csrf_token %}{{ form.as_p }
 
 function versionString(): string {
   try {
-    const v = execFileSync(PYTHON, ['-c', 'import django, platform; print(django.get_version(), platform.python_version())'], { encoding: 'utf8' }).trim().split(' ');
+    const v = execFileSync(
+      PYTHON,
+      ['-c', 'import django, platform; print(django.get_version(), platform.python_version())'],
+      { encoding: 'utf8' },
+    )
+      .trim()
+      .split(' ');
     return `Django ${v[0]} (python3-django, Python ${v[1]}, ${debianRelease()}) under manage.py runserver`;
   } catch {
     return `Django (${debianRelease()})`;
@@ -124,7 +140,12 @@ function versionString(): string {
 }
 
 function manage(dir: string, args: string[]): void {
-  execFileSync(PYTHON, ['manage.py', ...args], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], timeout: 60_000, env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1' } });
+  execFileSync(PYTHON, ['manage.py', ...args], {
+    cwd: dir,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    timeout: 60_000,
+    env: { ...process.env, PYTHONDONTWRITEBYTECODE: '1' },
+  });
 }
 
 export async function startDjango(opts: DjangoOptions = {}): Promise<RunningServer> {
@@ -142,7 +163,11 @@ export async function startDjango(opts: DjangoOptions = {}): Promise<RunningServ
   writeFileSync(join(dir, 'templates', 'registration', 'login.html'), LOGIN);
   try {
     manage(dir, ['migrate', '--noinput', '-v', '0']);
-    manage(dir, ['shell', '-c', `from django.contrib.auth.models import User; User.objects.create_user(${JSON.stringify(DJANGO_USER)}, password=${JSON.stringify(DJANGO_PASSWORD)})`]);
+    manage(dir, [
+      'shell',
+      '-c',
+      `from django.contrib.auth.models import User; User.objects.create_user(${JSON.stringify(DJANGO_USER)}, password=${JSON.stringify(DJANGO_PASSWORD)})`,
+    ]);
   } catch (e) {
     removeDir(dir);
     const err = e as { stderr?: Buffer };
@@ -166,7 +191,10 @@ export async function startDjango(opts: DjangoOptions = {}): Promise<RunningServ
     pid: child.pid!,
     version: versionString(),
     // runserver logs requests and warnings ("Forbidden (CSRF cookie not set.): /form/") on stderr.
-    errorLog: () => output().split('\n').filter((l) => /Forbidden|Unauthorized|WARNING|Error/i.test(l)),
+    errorLog: () =>
+      output()
+        .split('\n')
+        .filter((l) => /Forbidden|Unauthorized|WARNING|Error/i.test(l)),
     async stop() {
       await stopChild(child);
       removeDir(dir);
@@ -185,7 +213,11 @@ export async function djangoLogin(origin: string): Promise<string> {
     method: 'POST',
     redirect: 'manual',
     headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: `csrftoken=${csrfCookie}` },
-    body: new URLSearchParams({ csrfmiddlewaretoken: token, username: DJANGO_USER, password: DJANGO_PASSWORD }).toString(),
+    body: new URLSearchParams({
+      csrfmiddlewaretoken: token,
+      username: DJANGO_USER,
+      password: DJANGO_PASSWORD,
+    }).toString(),
   });
   await res.text();
   const session = cookieFrom(res.headers.getSetCookie(), 'sessionid');

@@ -14,14 +14,31 @@ import { appendFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { IncomingMessage, ServerResponse, Server } from 'node:http';
 import { exportJWK, generateKeyPair, SignJWT, type JWK } from 'jose';
-import { EXPRESS_ALLOWED_ORIGIN, EXPRESS_AUDIENCE, EXPRESS_EXPORTS_SCOPE, EXPRESS_KID, EXPRESS_REQUIRED_SCOPE, type TokenRequest } from './express-shared.ts';
+import {
+  EXPRESS_ALLOWED_ORIGIN,
+  EXPRESS_AUDIENCE,
+  EXPRESS_EXPORTS_SCOPE,
+  EXPRESS_KID,
+  EXPRESS_REQUIRED_SCOPE,
+  type TokenRequest,
+} from './express-shared.ts';
 import { WATCHED_HEADERS } from './common.ts';
 
 // express, csurf and cookie-parser ship no types and @types/* are not
 // dependencies; require() keeps them untyped instead of failing the type check.
 const require = createRequire(import.meta.url);
-type Req = IncomingMessage & { originalUrl?: string; body?: any; csrfToken?: () => string; socket: { remoteAddress?: string } };
-type Res = ServerResponse & { json(v: unknown): void; send(v: string): void; type(t: string): Res; sendStatus(code: number): void };
+type Req = IncomingMessage & {
+  originalUrl?: string;
+  body?: any;
+  csrfToken?: () => string;
+  socket: { remoteAddress?: string };
+};
+type Res = ServerResponse & {
+  json(v: unknown): void;
+  send(v: string): void;
+  type(t: string): Res;
+  sendStatus(code: number): void;
+};
 type Next = (err?: unknown) => void;
 type Handler = (req: Req, res: Res, next: Next) => void;
 type ErrorHandler = (err: { status?: number }, req: Req, res: Res, next: Next) => void;
@@ -56,7 +73,10 @@ if (requestLog)
         const v = req.headers[h];
         if (v !== undefined) headers[h] = Array.isArray(v) ? v.join(', ') : v;
       }
-      appendFileSync(requestLog, `${JSON.stringify({ method: req.method, target: req.originalUrl ?? req.url, status: res.statusCode, headers })}\n`);
+      appendFileSync(
+        requestLog,
+        `${JSON.stringify({ method: req.method, target: req.originalUrl ?? req.url, status: res.statusCode, headers })}\n`,
+      );
     });
     next();
   });
@@ -65,7 +85,11 @@ const form = express.urlencoded({ extended: false });
 const csrfProtection = csurf({ cookie: true });
 
 app.get('/form', cookieParser(), csrfProtection, (req, res) => {
-  res.type('html').send(`<!doctype html><form method="post" action="/form"><input type="hidden" name="_csrf" value="${req.csrfToken!()}"><input name="title"><button>Save</button></form>\n`);
+  res
+    .type('html')
+    .send(
+      `<!doctype html><form method="post" action="/form"><input type="hidden" name="_csrf" value="${req.csrfToken!()}"><input name="title"><button>Save</button></form>\n`,
+    );
 });
 app.post('/form', cookieParser(), form, csrfProtection, (_req, res) => {
   res.type('text').send('saved\n');
@@ -108,9 +132,14 @@ const server = app.listen(Number(process.env.PORT ?? 0), '127.0.0.1', () => {
       .catch(next);
   });
 
-  app.get('/api/reports', jwtBearer.auth({ issuerBaseURL: origin, audience: EXPRESS_AUDIENCE }), jwtBearer.requiredScopes(EXPRESS_REQUIRED_SCOPE), (_req, res) => {
-    res.json({ reports: [] });
-  });
+  app.get(
+    '/api/reports',
+    jwtBearer.auth({ issuerBaseURL: origin, audience: EXPRESS_AUDIENCE }),
+    jwtBearer.requiredScopes(EXPRESS_REQUIRED_SCOPE),
+    (_req, res) => {
+      res.json({ reports: [] });
+    },
+  );
 
   // A bare JSON error, no WWW-Authenticate: what an app's own error handler
   // often makes of express-oauth2-jwt-bearer's errors.
@@ -119,9 +148,15 @@ const server = app.listen(Number(process.env.PORT ?? 0), '127.0.0.1', () => {
     res.statusCode = status;
     res.json({ error: status === 401 ? 'unauthorized' : status === 403 ? 'forbidden' : 'error' });
   };
-  app.get('/api/exports', jwtBearer.auth({ issuerBaseURL: origin, audience: EXPRESS_AUDIENCE }), jwtBearer.requiredScopes(EXPRESS_EXPORTS_SCOPE), (_req, res) => {
-    res.json({ exports: [] });
-  }, bareJsonError as unknown as Handler);  // Express tells an error handler by its four parameters
+  app.get(
+    '/api/exports',
+    jwtBearer.auth({ issuerBaseURL: origin, audience: EXPRESS_AUDIENCE }),
+    jwtBearer.requiredScopes(EXPRESS_EXPORTS_SCOPE),
+    (_req, res) => {
+      res.json({ exports: [] });
+    },
+    bareJsonError as unknown as Handler,
+  ); // Express tells an error handler by its four parameters
 
   // The cors package answers the preflight (without Access-Control-Allow-Origin
   // for an origin off its list); the app's own check then refuses the request.
@@ -143,7 +178,8 @@ const server = app.listen(Number(process.env.PORT ?? 0), '127.0.0.1', () => {
   // without one, Referer) is another site is refused with a bare 403; one with
   // neither header is taken for a non-browser client and let through.
   app.post('/account/email', express.urlencoded({ extended: false }), (req, res) => {
-    const source = req.headers.origin ?? (req.headers.referer ? new URL(String(req.headers.referer)).origin : undefined);
+    const source =
+      req.headers.origin ?? (req.headers.referer ? new URL(String(req.headers.referer)).origin : undefined);
     if (source !== undefined && source !== origin) {
       res.sendStatus(403);
       return;

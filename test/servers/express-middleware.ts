@@ -48,7 +48,10 @@ function serve(): void {
   const cookieParser = require('cookie-parser') as () => Handler;
   const { expressjwt } = require('express-jwt') as { expressjwt(o: { secret: string; algorithms: string[] }): Handler };
   const { doubleCsrf } = require('csrf-csrf') as {
-    doubleCsrf(o: { getSecret: () => string; getSessionIdentifier: (req: Req) => string }): { doubleCsrfProtection: Handler; generateCsrfToken: (req: Req, res: Res) => string };
+    doubleCsrf(o: { getSecret: () => string; getSessionIdentifier: (req: Req) => string }): {
+      doubleCsrfProtection: Handler;
+      generateCsrfToken: (req: Req, res: Res) => string;
+    };
   };
   const jwtSecret = process.env[JWT_SECRET_ENV];
   const csrfSecret = process.env[CSRF_SECRET_ENV];
@@ -57,10 +60,15 @@ function serve(): void {
   const app = express();
   app.use(cookieParser());
   app.use(express.json());
-  const { doubleCsrfProtection, generateCsrfToken } = doubleCsrf({ getSecret: () => csrfSecret, getSessionIdentifier: () => SESSION_ID });
+  const { doubleCsrfProtection, generateCsrfToken } = doubleCsrf({
+    getSecret: () => csrfSecret,
+    getSessionIdentifier: () => SESSION_ID,
+  });
   app.get('/csrf-token', (req, res) => res.json({ token: generateCsrfToken(req, res) }));
   app.post('/transfer', doubleCsrfProtection, (_req, res) => res.json({ ok: true }));
-  app.get('/api/reports', expressjwt({ secret: jwtSecret, algorithms: ['HS256'] }), (_req, res) => res.json({ reports: [] }));
+  app.get('/api/reports', expressjwt({ secret: jwtSecret, algorithms: ['HS256'] }), (_req, res) =>
+    res.json({ reports: [] }),
+  );
   const server = app.listen(Number(process.env.PORT ?? 0), LOOPBACK, () => {
     const port = (server.address() as { port: number }).port;
     process.stdout.write(`${JSON.stringify({ port, origin: `http://${LOOPBACK}:${port}` })}\n`);
@@ -74,17 +82,31 @@ const secrets = new Map<string, string>();
 
 export async function startExpressMiddleware(opts: StartOptions = {}): Promise<RunningServer> {
   const jwtSecret = randomBytes(32).toString('hex');
-  const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(opts.port ?? 0), [JWT_SECRET_ENV]: jwtSecret, [CSRF_SECRET_ENV]: randomBytes(32).toString('hex') };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    PORT: String(opts.port ?? 0),
+    [JWT_SECRET_ENV]: jwtSecret,
+    [CSRF_SECRET_ENV]: randomBytes(32).toString('hex'),
+  };
   // The default error page shows the error's name and message only outside production.
   delete env.NODE_ENV;
-  const server = await startNodeApp(fileURLToPath(import.meta.url), env, expressMiddlewareVersions(), 'express-middleware app');
+  const server = await startNodeApp(
+    fileURLToPath(import.meta.url),
+    env,
+    expressMiddlewareVersions(),
+    'express-middleware app',
+  );
   secrets.set(server.origin, jwtSecret);
   const stop = server.stop;
   return { ...server, stop: async () => (secrets.delete(server.origin), stop()) };
 }
 
 /** An HS256 JWT for the app's express-jwt, signed with the secret this process handed it (or, with `stranger`, another). */
-export function expressJwtToken(origin: string, claims: Record<string, unknown>, t: TokenOptions = {}): Promise<string> {
+export function expressJwtToken(
+  origin: string,
+  claims: Record<string, unknown>,
+  t: TokenOptions = {},
+): Promise<string> {
   const secret = secrets.get(origin);
   if (!secret) throw new Error(`no express-middleware app of this process runs at ${origin}`);
   return signHs256(secret, claims, t);
@@ -93,20 +115,34 @@ export function expressJwtToken(origin: string, claims: Record<string, unknown>,
 /** GET /csrf-token: csrf-csrf's cookie and the token a client then sends in x-csrf-token. */
 export async function csrfCsrfToken(origin: string): Promise<{ cookie: string; token: string }> {
   const res = await send('GET', `${origin}/csrf-token`);
-  const cookie = setCookies(res.response).map((c) => c.split(';')[0]).find((c) => c.startsWith(`${CSRF_CSRF_COOKIE}=`));
+  const cookie = setCookies(res.response)
+    .map((c) => c.split(';')[0])
+    .find((c) => c.startsWith(`${CSRF_CSRF_COOKIE}=`));
   const token = (JSON.parse(res.response.body || '{}') as { token?: string }).token;
   if (!cookie || !token) throw new Error('GET /csrf-token gave no csrf-csrf cookie or token');
   return { cookie, token };
 }
 
-const TOKEN_NOTE = 'an HS256 JWT signed by the test process with the throwaway secret it handed the app at start (test/servers/express-middleware.ts); it is nobody’s secret and is gone with the app';
+const TOKEN_NOTE =
+  'an HS256 JWT signed by the test process with the throwaway secret it handed the app at start (test/servers/express-middleware.ts); it is nobody’s secret and is gone with the app';
 const HANDLER = 'Express’s default error handler, NODE_ENV unset';
 const MW = `express-jwt \`expressjwt({ secret, algorithms: ['HS256'] })\` on GET /api/reports, ${HANDLER}`;
 const TRANSFER_BODY = '{"amount":10}';
 export const EXPRESS_MIDDLEWARE_USER = { sub: 'alice' };
 
-const scenario = (name: string, cause: Scenario['label']['cause'], status: number, config: string, plan: Scenario['plan']): Scenario => ({ name, label: { product: 'express', layer: 'application', cause }, config, status, plan });
-const reports = (authorization: string | undefined, note?: string): PlannedRequest => ({ method: 'GET', path: '/api/reports', ...(authorization ? { headers: { Authorization: authorization } } : {}), ...(note ? { note } : {}) });
+const scenario = (
+  name: string,
+  cause: Scenario['label']['cause'],
+  status: number,
+  config: string,
+  plan: Scenario['plan'],
+): Scenario => ({ name, label: { product: 'express', layer: 'application', cause }, config, status, plan });
+const reports = (authorization: string | undefined, note?: string): PlannedRequest => ({
+  method: 'GET',
+  path: '/api/reports',
+  ...(authorization ? { headers: { Authorization: authorization } } : {}),
+  ...(note ? { note } : {}),
+});
 
 export const expressMiddlewareSuite: Suite = {
   id: 'express-middleware',
@@ -116,19 +152,75 @@ export const expressMiddlewareSuite: Suite = {
   start: (o) => startExpressMiddleware({ ...o }),
   missing: () => undefined,
   scenarios: [
-    scenario('csrf-csrf-missing-token', 'csrf', 403, `csrf-csrf \`doubleCsrf({ getSecret, getSessionIdentifier })\` with default options (cookie ${CSRF_CSRF_COOKIE}, token read from the x-csrf-token header) guarding POST /transfer, ${HANDLER}; POST with the cookie from GET /csrf-token but no x-csrf-token header`, async (s) => {
-      const c = await csrfCsrfToken(s.origin);
-      return { method: 'POST', path: '/transfer', headers: { 'Content-Type': 'application/json', Cookie: c.cookie }, body: TRANSFER_BODY, note: 'the csrf-csrf cookie from GET /csrf-token on the throwaway app' };
-    }),
-    scenario('csrf-csrf-wrong-token', 'csrf', 403, `csrf-csrf \`doubleCsrf({ getSecret, getSessionIdentifier })\` with default options guarding POST /transfer, ${HANDLER}; POST with the cookie from GET /csrf-token and an x-csrf-token header that is not the token issued with it`, async (s) => {
-      const c = await csrfCsrfToken(s.origin);
-      return { method: 'POST', path: '/transfer', headers: { 'Content-Type': 'application/json', Cookie: c.cookie, 'x-csrf-token': 'not-the-issued-token' }, body: TRANSFER_BODY, note: 'the csrf-csrf cookie from GET /csrf-token on the throwaway app' };
-    }),
-    scenario('express-jwt-missing', 'credential-missing', 401, `${MW}; no Authorization header (UnauthorizedError code credentials_required)`, async () => reports(undefined)),
-    scenario('express-jwt-expired', 'credential-expired', 401, `${MW}; token signed with the app’s secret, exp one hour past (UnauthorizedError code invalid_token)`, async (s) => reports(`Bearer ${await expressJwtToken(s.origin, EXPRESS_MIDDLEWARE_USER, { expiresIn: -3600 })}`, TOKEN_NOTE)),
-    scenario('express-jwt-bad-signature', 'credential-invalid', 401, `${MW}; unexpired token signed HS256 with another throwaway secret than the app’s (UnauthorizedError code invalid_token)`, async (s) => reports(`Bearer ${await expressJwtToken(s.origin, EXPRESS_MIDDLEWARE_USER, { stranger: true })}`, TOKEN_NOTE)),
-    scenario('express-jwt-wrong-scheme', 'credential-malformed', 401, `${MW}; a valid token sent as "Authorization: Token …" instead of "Bearer …" (UnauthorizedError code credentials_bad_scheme)`, async (s) => reports(`Token ${await expressJwtToken(s.origin, EXPRESS_MIDDLEWARE_USER)}`, TOKEN_NOTE)),
-    scenario('express-jwt-malformed', 'credential-malformed', 401, `${MW}; "Authorization: Bearer not-a-jwt" (UnauthorizedError code invalid_token, "jwt malformed")`, async () => reports('Bearer not-a-jwt')),
+    scenario(
+      'csrf-csrf-missing-token',
+      'csrf',
+      403,
+      `csrf-csrf \`doubleCsrf({ getSecret, getSessionIdentifier })\` with default options (cookie ${CSRF_CSRF_COOKIE}, token read from the x-csrf-token header) guarding POST /transfer, ${HANDLER}; POST with the cookie from GET /csrf-token but no x-csrf-token header`,
+      async (s) => {
+        const c = await csrfCsrfToken(s.origin);
+        return {
+          method: 'POST',
+          path: '/transfer',
+          headers: { 'Content-Type': 'application/json', Cookie: c.cookie },
+          body: TRANSFER_BODY,
+          note: 'the csrf-csrf cookie from GET /csrf-token on the throwaway app',
+        };
+      },
+    ),
+    scenario(
+      'csrf-csrf-wrong-token',
+      'csrf',
+      403,
+      `csrf-csrf \`doubleCsrf({ getSecret, getSessionIdentifier })\` with default options guarding POST /transfer, ${HANDLER}; POST with the cookie from GET /csrf-token and an x-csrf-token header that is not the token issued with it`,
+      async (s) => {
+        const c = await csrfCsrfToken(s.origin);
+        return {
+          method: 'POST',
+          path: '/transfer',
+          headers: { 'Content-Type': 'application/json', Cookie: c.cookie, 'x-csrf-token': 'not-the-issued-token' },
+          body: TRANSFER_BODY,
+          note: 'the csrf-csrf cookie from GET /csrf-token on the throwaway app',
+        };
+      },
+    ),
+    scenario(
+      'express-jwt-missing',
+      'credential-missing',
+      401,
+      `${MW}; no Authorization header (UnauthorizedError code credentials_required)`,
+      async () => reports(undefined),
+    ),
+    scenario(
+      'express-jwt-expired',
+      'credential-expired',
+      401,
+      `${MW}; token signed with the app’s secret, exp one hour past (UnauthorizedError code invalid_token)`,
+      async (s) =>
+        reports(`Bearer ${await expressJwtToken(s.origin, EXPRESS_MIDDLEWARE_USER, { expiresIn: -3600 })}`, TOKEN_NOTE),
+    ),
+    scenario(
+      'express-jwt-bad-signature',
+      'credential-invalid',
+      401,
+      `${MW}; unexpired token signed HS256 with another throwaway secret than the app’s (UnauthorizedError code invalid_token)`,
+      async (s) =>
+        reports(`Bearer ${await expressJwtToken(s.origin, EXPRESS_MIDDLEWARE_USER, { stranger: true })}`, TOKEN_NOTE),
+    ),
+    scenario(
+      'express-jwt-wrong-scheme',
+      'credential-malformed',
+      401,
+      `${MW}; a valid token sent as "Authorization: Token …" instead of "Bearer …" (UnauthorizedError code credentials_bad_scheme)`,
+      async (s) => reports(`Token ${await expressJwtToken(s.origin, EXPRESS_MIDDLEWARE_USER)}`, TOKEN_NOTE),
+    ),
+    scenario(
+      'express-jwt-malformed',
+      'credential-malformed',
+      401,
+      `${MW}; "Authorization: Bearer not-a-jwt" (UnauthorizedError code invalid_token, "jwt malformed")`,
+      async () => reports('Bearer not-a-jwt'),
+    ),
   ],
 };
 
@@ -139,8 +231,21 @@ export async function checkExpressMiddlewareControls(origin: string): Promise<vo
     if (r.status !== 200) throw new Error(`control ${what} got ${r.status}, expected 200: ${r.body.slice(0, 300)}`);
   };
   const c = await csrfCsrfToken(origin);
-  await expect('POST /transfer with cookie and x-csrf-token', send('POST', `${origin}/transfer`, { 'Content-Type': 'application/json', Cookie: c.cookie, 'x-csrf-token': c.token }, TRANSFER_BODY));
-  await expect('GET /api/reports with a valid token', send('GET', `${origin}/api/reports`, { Authorization: `Bearer ${await expressJwtToken(origin, EXPRESS_MIDDLEWARE_USER)}` }));
+  await expect(
+    'POST /transfer with cookie and x-csrf-token',
+    send(
+      'POST',
+      `${origin}/transfer`,
+      { 'Content-Type': 'application/json', Cookie: c.cookie, 'x-csrf-token': c.token },
+      TRANSFER_BODY,
+    ),
+  );
+  await expect(
+    'GET /api/reports with a valid token',
+    send('GET', `${origin}/api/reports`, {
+      Authorization: `Bearer ${await expressJwtToken(origin, EXPRESS_MIDDLEWARE_USER)}`,
+    }),
+  );
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

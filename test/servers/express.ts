@@ -3,11 +3,25 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { LOOPBACK, makeTempDir, readJsonRequestLog, removeDir, spawnServer, stopChild, type RunningServer, type StartOptions } from './common.ts';
+import {
+  LOOPBACK,
+  makeTempDir,
+  readJsonRequestLog,
+  removeDir,
+  spawnServer,
+  stopChild,
+  type RunningServer,
+  type StartOptions,
+} from './common.ts';
 import { debianRelease } from './nginx.ts';
 import type { TokenRequest } from './express-shared.ts';
 
-export { EXPRESS_ALLOWED_ORIGIN, EXPRESS_AUDIENCE, EXPRESS_EXPORTS_SCOPE, EXPRESS_REQUIRED_SCOPE } from './express-shared.ts';
+export {
+  EXPRESS_ALLOWED_ORIGIN,
+  EXPRESS_AUDIENCE,
+  EXPRESS_EXPORTS_SCOPE,
+  EXPRESS_REQUIRED_SCOPE,
+} from './express-shared.ts';
 export type { TokenRequest } from './express-shared.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -19,7 +33,8 @@ export interface ExpressOptions extends StartOptions {
   requestLog?: boolean;
 }
 
-const pkgVersion = (name: string) => (JSON.parse(readFileSync(join(ROOT, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
+const pkgVersion = (name: string) =>
+  (JSON.parse(readFileSync(join(ROOT, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
 
 export function expressVersions(): string {
   return `Express ${pkgVersion('express')}, csurf ${pkgVersion('csurf')}, cookie-parser ${pkgVersion('cookie-parser')}, express-oauth2-jwt-bearer ${pkgVersion('express-oauth2-jwt-bearer')} on Node ${process.versions.node} (${debianRelease()})`;
@@ -33,7 +48,10 @@ export async function startExpress(opts: ExpressOptions = {}): Promise<RunningSe
   const logPath = logDir ? join(logDir, 'requests.log') : undefined;
   if (logPath) env.WHY403_REQUEST_LOG = logPath;
   else delete env.WHY403_REQUEST_LOG;
-  const { child, output } = spawnServer(process.execPath, [join(import.meta.dirname, 'express-app.ts')], { cwd: ROOT, env });
+  const { child, output } = spawnServer(process.execPath, [join(import.meta.dirname, 'express-app.ts')], {
+    cwd: ROOT,
+    env,
+  });
   const ready = new Promise<{ port: number; origin: string }>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`express-app did not start within 15 s\n${output()}`)), 15_000);
     const lines = createInterface({ input: child.stdout! });
@@ -76,7 +94,11 @@ export async function startExpress(opts: ExpressOptions = {}): Promise<RunningSe
 /** Mints a token from the app's test-only endpoint (loopback only). */
 export async function mintToken(origin: string, t: TokenRequest): Promise<{ token: string; now: number }> {
   if (new URL(origin).hostname !== LOOPBACK) throw new Error('tokens are minted on 127.0.0.1 only');
-  const res = await fetch(`${origin}/test/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(t) });
+  const res = await fetch(`${origin}/test/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(t),
+  });
   if (res.status !== 200) throw new Error(`token endpoint answered ${res.status}`);
   return (await res.json()) as { token: string; now: number };
 }
@@ -85,7 +107,10 @@ export async function mintToken(origin: string, t: TokenRequest): Promise<{ toke
 export async function expressCsrf(origin: string): Promise<{ cookie: string; token: string }> {
   const res = await fetch(`${origin}/form`);
   const html = await res.text();
-  const cookie = res.headers.getSetCookie().map((c) => c.split(';')[0]).find((c) => c.startsWith('_csrf='));
+  const cookie = res.headers
+    .getSetCookie()
+    .map((c) => c.split(';')[0])
+    .find((c) => c.startsWith('_csrf='));
   const token = /name="_csrf" value="([^"]+)"/.exec(html)?.[1];
   if (!cookie || !token) throw new Error('Express form page gave no _csrf cookie or token');
   return { cookie, token };

@@ -28,11 +28,18 @@ export interface Captured {
 
 export const CAPTURE_USER_AGENT = 'why403-capture/0.1 (undici)';
 
-export async function send(method: string, url: string, headers: Record<string, string> = {}, body?: string, timeoutMs = 10_000): Promise<Captured> {
+export async function send(
+  method: string,
+  url: string,
+  headers: Record<string, string> = {},
+  body?: string,
+  timeoutMs = 10_000,
+): Promise<Captured> {
   const u = new URL(url);
   if (u.hostname !== '127.0.0.1') throw new Error(`refusing to send to ${u.hostname}: test traffic stays on 127.0.0.1`);
   const sent: Record<string, string> = { Host: u.host, 'User-Agent': CAPTURE_USER_AGENT, Accept: '*/*', ...headers };
-  if (body !== undefined && !Object.keys(sent).some((k) => k.toLowerCase() === 'content-length')) sent['Content-Length'] = String(Buffer.byteLength(body));
+  if (body !== undefined && !Object.keys(sent).some((k) => k.toLowerCase() === 'content-length'))
+    sent['Content-Length'] = String(Buffer.byteLength(body));
   const client = new Client(u.origin, { headersTimeout: timeoutMs, bodyTimeout: timeoutMs, connectTimeout: timeoutMs });
   try {
     const response = await new Promise<CapturedResponse>((resolve, reject) => {
@@ -41,7 +48,13 @@ export async function send(method: string, url: string, headers: Record<string, 
       const raw: NameValue[] = [];
       const chunks: Buffer[] = [];
       client.dispatch(
-        { origin: u.origin, path: u.pathname + u.search, method, headers: sent, ...(body !== undefined ? { body } : {}) },
+        {
+          origin: u.origin,
+          path: u.pathname + u.search,
+          method,
+          headers: sent,
+          ...(body !== undefined ? { body } : {}),
+        },
         {
           // undici's Client takes the classic handler; onHeaders gets the raw header list.
           onConnect() {},
@@ -49,7 +62,8 @@ export async function send(method: string, url: string, headers: Record<string, 
             status = statusCode;
             statusText = statusMessage ?? '';
             raw.length = 0;
-            for (let i = 0; i + 1 < rawHeaders.length; i += 2) raw.push({ name: rawHeaders[i].toString('latin1'), value: rawHeaders[i + 1].toString('latin1') });
+            for (let i = 0; i + 1 < rawHeaders.length; i += 2)
+              raw.push({ name: rawHeaders[i].toString('latin1'), value: rawHeaders[i + 1].toString('latin1') });
             return true;
           },
           onData(chunk: Buffer) {
@@ -57,7 +71,13 @@ export async function send(method: string, url: string, headers: Record<string, 
             return true;
           },
           onComplete() {
-            resolve({ status, statusText, httpVersion: 'HTTP/1.1', headers: raw, body: Buffer.concat(chunks).toString('utf8') });
+            resolve({
+              status,
+              statusText,
+              httpVersion: 'HTTP/1.1',
+              headers: raw,
+              body: Buffer.concat(chunks).toString('utf8'),
+            });
           },
           onError(err: Error) {
             reject(err);
@@ -65,7 +85,11 @@ export async function send(method: string, url: string, headers: Record<string, 
         },
       );
     });
-    return { request: { method, url, headers: sent, ...(body !== undefined ? { body } : {}) }, response, receivedAt: new Date() };
+    return {
+      request: { method, url, headers: sent, ...(body !== undefined ? { body } : {}) },
+      response,
+      receivedAt: new Date(),
+    };
   } finally {
     await client.close().catch(() => undefined);
   }

@@ -9,14 +9,30 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { freePort, isRoot, LOOPBACK, makeTempDir, readLines, removeDir, spawnServer, stopChild, waitForPort, type RunningServer, type StartOptions } from './common.ts';
+import {
+  freePort,
+  isRoot,
+  LOOPBACK,
+  makeTempDir,
+  readLines,
+  removeDir,
+  spawnServer,
+  stopChild,
+  waitForPort,
+  type RunningServer,
+  type StartOptions,
+} from './common.ts';
 import { debianRelease } from './nginx.ts';
 import type { Scenario, Suite } from './scenarios.ts';
 
 /** Path rules: the stock Debian suffix list, and everything under /private/. */
-export const LIGHTTPD_ACCESS_RULES = ['url.access-deny = ( "~", ".inc" )', '$HTTP["url"] =~ "^/private/" { url.access-deny = ( "" ) }'];
+export const LIGHTTPD_ACCESS_RULES = [
+  'url.access-deny = ( "~", ".inc" )',
+  '$HTTP["url"] =~ "^/private/" { url.access-deny = ( "" ) }',
+];
 /** An address rule, scoped to /office/ so the suite's other paths stay reachable from 127.0.0.1. */
-export const LIGHTTPD_OFFICE_RULE = '$HTTP["url"] =~ "^/office/" { $HTTP["remoteip"] == "127.0.0.1" { url.access-deny = ( "" ) } }';
+export const LIGHTTPD_OFFICE_RULE =
+  '$HTTP["url"] =~ "^/office/" { $HTTP["remoteip"] == "127.0.0.1" { url.access-deny = ( "" ) } }';
 
 export function lighttpdVersion(): string {
   const m = /lighttpd\/([\d.]+)/.exec(execFileSync('lighttpd', ['-v'], { encoding: 'utf8' }));
@@ -24,7 +40,9 @@ export function lighttpdVersion(): string {
 }
 
 export function lighttpdMissing(): string | undefined {
-  return spawnSync('sh', ['-c', 'command -v lighttpd || test -x /usr/sbin/lighttpd']).status === 0 ? undefined : 'lighttpd is not installed (Debian package lighttpd)';
+  return spawnSync('sh', ['-c', 'command -v lighttpd || test -x /usr/sbin/lighttpd']).status === 0
+    ? undefined
+    : 'lighttpd is not installed (Debian package lighttpd)';
 }
 
 /** The document root: index.html, /files/ without index, /private/, /office/, an include file, and secret.txt that only root may read. */
@@ -109,7 +127,14 @@ export async function launchLighttpd(rules: string[], opts: StartOptions = {}): 
       const fresh = all.slice(seen);
       seen = all.length;
       // "server started" may land after the port opens, so it is not always before `initial`.
-      return fresh.filter((l) => !/\(response\.c\.\d+\) (-- parsed Request-URI|Request-URI|URI-scheme|URI-authority|URI-path|URI-query)|\) server started \(/.test(l)).map((l) => l.replace(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d: /, ''));
+      return fresh
+        .filter(
+          (l) =>
+            !/\(response\.c\.\d+\) (-- parsed Request-URI|Request-URI|URI-scheme|URI-authority|URI-path|URI-query)|\) server started \(/.test(
+              l,
+            ),
+        )
+        .map((l) => l.replace(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d: /, ''));
     },
     async stop() {
       await stopChild(child, 5000);
@@ -118,9 +143,16 @@ export async function launchLighttpd(rules: string[], opts: StartOptions = {}): 
   };
 }
 
-export const startLighttpd = (opts: StartOptions = {}) => launchLighttpd([...LIGHTTPD_ACCESS_RULES, LIGHTTPD_OFFICE_RULE], opts);
+export const startLighttpd = (opts: StartOptions = {}) =>
+  launchLighttpd([...LIGHTTPD_ACCESS_RULES, LIGHTTPD_OFFICE_RULE], opts);
 
-function scenario(name: string, cause: Scenario['label']['cause'], ambiguous: Scenario['ambiguous'], config: string, path: string): Scenario {
+function scenario(
+  name: string,
+  cause: Scenario['label']['cause'],
+  ambiguous: Scenario['ambiguous'],
+  config: string,
+  path: string,
+): Scenario {
   return {
     name,
     label: { product: 'lighttpd', layer: 'web-server', cause },
@@ -140,10 +172,40 @@ export const lighttpdSuite: Suite = {
   missing: lighttpdMissing,
   // lighttpd's 403 page is one and the same for all of these: only the request's shape separates some.
   scenarios: [
-    scenario('access-deny-suffix', 'path-forbidden', [], '`url.access-deny = ( "~", ".inc" )`, request for /config.inc', '/config.inc'),
-    scenario('access-deny-prefix', 'path-forbidden', ['ip-restricted', 'filesystem-permission'], '`$HTTP["url"] =~ "^/private/" { url.access-deny = ( "" ) }`, /private/report.txt is mode 0644', '/private/report.txt'),
-    scenario('ip-rule', 'ip-restricted', ['path-forbidden', 'filesystem-permission'], `\`${LIGHTTPD_OFFICE_RULE}\`, client 127.0.0.1, /office/report.txt is mode 0644`, '/office/report.txt'),
-    scenario('unreadable-file', 'filesystem-permission', ['path-forbidden', 'ip-restricted'], 'file /secret.txt is root:root 0600 and the worker runs as www-data (`server.username = "www-data"`)', '/secret.txt'),
-    scenario('directory-no-index', 'directory-listing', [], '/files/ holds a.txt and no index.html; mod_dirlisting is not loaded (listings are off by default)', '/files/'),
+    scenario(
+      'access-deny-suffix',
+      'path-forbidden',
+      [],
+      '`url.access-deny = ( "~", ".inc" )`, request for /config.inc',
+      '/config.inc',
+    ),
+    scenario(
+      'access-deny-prefix',
+      'path-forbidden',
+      ['ip-restricted', 'filesystem-permission'],
+      '`$HTTP["url"] =~ "^/private/" { url.access-deny = ( "" ) }`, /private/report.txt is mode 0644',
+      '/private/report.txt',
+    ),
+    scenario(
+      'ip-rule',
+      'ip-restricted',
+      ['path-forbidden', 'filesystem-permission'],
+      `\`${LIGHTTPD_OFFICE_RULE}\`, client 127.0.0.1, /office/report.txt is mode 0644`,
+      '/office/report.txt',
+    ),
+    scenario(
+      'unreadable-file',
+      'filesystem-permission',
+      ['path-forbidden', 'ip-restricted'],
+      'file /secret.txt is root:root 0600 and the worker runs as www-data (`server.username = "www-data"`)',
+      '/secret.txt',
+    ),
+    scenario(
+      'directory-no-index',
+      'directory-listing',
+      [],
+      '/files/ holds a.txt and no index.html; mod_dirlisting is not loaded (listings are off by default)',
+      '/files/',
+    ),
   ],
 };

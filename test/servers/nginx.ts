@@ -4,7 +4,23 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { freePort, htpasswdLine, isRoot, LOOPBACK, makeTempDir, readJsonRequestLog, readLines, removeDir, spawnServer, stopChild, waitForPort, WATCHED_HEADERS, type RunningServer, type StartOptions, writeDocroot } from './common.ts';
+import {
+  freePort,
+  htpasswdLine,
+  isRoot,
+  LOOPBACK,
+  makeTempDir,
+  readJsonRequestLog,
+  readLines,
+  removeDir,
+  spawnServer,
+  stopChild,
+  waitForPort,
+  WATCHED_HEADERS,
+  type RunningServer,
+  type StartOptions,
+  writeDocroot,
+} from './common.ts';
 
 export const NGINX_BASIC_USER = 'alice';
 /** Throwaway password of a throwaway htpasswd file; it guards nothing. */
@@ -13,14 +29,49 @@ export const NGINX_REALM = 'Reports area';
 
 /** Each scenario: the path, the config lines that deny it, and the cause those lines are. */
 export const NGINX_SCENARIOS = {
-  'deny-all': { method: 'GET', path: '/private/a.txt', config: 'location /private/ { deny all; }', cause: 'path-forbidden' },
-  'ip-rule': { method: 'GET', path: '/office/report.txt', config: 'location /office/ { allow 192.0.2.0/24; deny all; }  # 127.0.0.1 is not in the allowed range', cause: 'ip-restricted' },
-  'directory-no-index': { method: 'GET', path: '/files/', config: 'location /files/ { autoindex off; }  # /files/ holds a.txt and no index.html', cause: 'directory-listing' },
-  'unreadable-file': { method: 'GET', path: '/secret.txt', config: 'root-owned 0600 file /secret.txt under the document root; workers run as www-data (`user www-data;`)', cause: 'filesystem-permission' },
+  'deny-all': {
+    method: 'GET',
+    path: '/private/a.txt',
+    config: 'location /private/ { deny all; }',
+    cause: 'path-forbidden',
+  },
+  'ip-rule': {
+    method: 'GET',
+    path: '/office/report.txt',
+    config: 'location /office/ { allow 192.0.2.0/24; deny all; }  # 127.0.0.1 is not in the allowed range',
+    cause: 'ip-restricted',
+  },
+  'directory-no-index': {
+    method: 'GET',
+    path: '/files/',
+    config: 'location /files/ { autoindex off; }  # /files/ holds a.txt and no index.html',
+    cause: 'directory-listing',
+  },
+  'unreadable-file': {
+    method: 'GET',
+    path: '/secret.txt',
+    config: 'root-owned 0600 file /secret.txt under the document root; workers run as www-data (`user www-data;`)',
+    cause: 'filesystem-permission',
+  },
   'hidden-file': { method: 'GET', path: '/.env', config: 'location ~ /\\. { deny all; }', cause: 'path-forbidden' },
-  'limit-except': { method: 'POST', path: '/upload/data.txt', config: 'location /upload/ { limit_except GET { deny all; } }', cause: 'method-not-allowed' },
-  'basic-auth-missing': { method: 'GET', path: '/admin/index.html', config: `location /admin/ { auth_basic "${NGINX_REALM}"; auth_basic_user_file htpasswd; }  # no Authorization sent`, cause: 'credential-missing' },
-  'basic-auth-wrong-password': { method: 'GET', path: '/admin/index.html', config: `location /admin/ { auth_basic "${NGINX_REALM}"; auth_basic_user_file htpasswd; }  # ${NGINX_BASIC_USER} with a wrong password`, cause: 'credential-invalid' },
+  'limit-except': {
+    method: 'POST',
+    path: '/upload/data.txt',
+    config: 'location /upload/ { limit_except GET { deny all; } }',
+    cause: 'method-not-allowed',
+  },
+  'basic-auth-missing': {
+    method: 'GET',
+    path: '/admin/index.html',
+    config: `location /admin/ { auth_basic "${NGINX_REALM}"; auth_basic_user_file htpasswd; }  # no Authorization sent`,
+    cause: 'credential-missing',
+  },
+  'basic-auth-wrong-password': {
+    method: 'GET',
+    path: '/admin/index.html',
+    config: `location /admin/ { auth_basic "${NGINX_REALM}"; auth_basic_user_file htpasswd; }  # ${NGINX_BASIC_USER} with a wrong password`,
+    cause: 'credential-invalid',
+  },
 } as const;
 
 /**
@@ -29,8 +80,16 @@ export const NGINX_SCENARIOS = {
  * only a differential probe tells them apart.
  */
 export const NGINX_PROBE_LOCATIONS = {
-  'user-agent-rule': { path: '/catalog/items.txt', config: 'location /catalog/ { if ($http_user_agent ~* "curl|python") { return 403; } }', cause: 'waf-block' },
-  'deny-loopback': { path: '/internal/status.txt', config: 'location /internal/ { deny 127.0.0.1; }', cause: 'ip-restricted' },
+  'user-agent-rule': {
+    path: '/catalog/items.txt',
+    config: 'location /catalog/ { if ($http_user_agent ~* "curl|python") { return 403; } }',
+    cause: 'waf-block',
+  },
+  'deny-loopback': {
+    path: '/internal/status.txt',
+    config: 'location /internal/ { deny 127.0.0.1; }',
+    cause: 'ip-restricted',
+  },
 } as const;
 
 /** nginx's access log as one JSON object per request, with the watched headers ("" when absent). */
@@ -50,7 +109,9 @@ function versionString(): string {
 
 export function debianRelease(): string {
   try {
-    const osr = execFileSync('sh', ['-c', '. /etc/os-release && echo "$NAME $VERSION_ID"'], { encoding: 'utf8' }).trim();
+    const osr = execFileSync('sh', ['-c', '. /etc/os-release && echo "$NAME $VERSION_ID"'], {
+      encoding: 'utf8',
+    }).trim();
     return osr.replace(/^Debian GNU\/Linux/, 'Debian');
   } catch {
     return 'unknown OS';
@@ -62,7 +123,11 @@ export async function startNginx(opts: StartOptions = {}): Promise<RunningServer
   const port = opts.port || (await freePort());
   const www = join(dir, 'www');
   for (const d of ['body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']) mkdirSync(join(dir, 'tmp', d), { recursive: true });
-  writeDocroot(www, { '.env': 'TOKEN=not-a-real-secret\n', 'catalog/items.txt': 'catalog items\n', 'internal/status.txt': 'internal status\n' });
+  writeDocroot(www, {
+    '.env': 'TOKEN=not-a-real-secret\n',
+    'catalog/items.txt': 'catalog items\n',
+    'internal/status.txt': 'internal status\n',
+  });
   writeFileSync(join(dir, 'htpasswd'), `${await htpasswdLine(NGINX_BASIC_USER, NGINX_BASIC_PASSWORD)}\n`);
 
   const conf = `# generated by test/servers/nginx.ts
@@ -99,7 +164,16 @@ http {
 `;
   const confPath = join(dir, 'nginx.conf');
   writeFileSync(confPath, conf);
-  const { child, output } = spawnServer('nginx', ['-p', dir, '-e', join(dir, 'error.log'), '-c', confPath, '-g', 'daemon off;']);
+  const { child, output } = spawnServer('nginx', [
+    '-p',
+    dir,
+    '-e',
+    join(dir, 'error.log'),
+    '-c',
+    confPath,
+    '-g',
+    'daemon off;',
+  ]);
   try {
     await waitForPort(port, child, 15_000, () => `\n${output()}\n${readLines(join(dir, 'error.log')).join('\n')}`);
   } catch (e) {

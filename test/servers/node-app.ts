@@ -11,14 +11,20 @@ import { spawnServer, stopChild, type RunningServer } from './common.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 
-export const pkgVersion = (name: string) => (JSON.parse(readFileSync(join(ROOT, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
+export const pkgVersion = (name: string) =>
+  (JSON.parse(readFileSync(join(ROOT, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
 
 /**
  * Starts a Node app file as its own process group with this very node and
  * waits for the one JSON line it prints once listening. Shared with
  * test/servers/express-middleware.ts.
  */
-export async function startNodeApp(file: string, env: NodeJS.ProcessEnv, version: string, name: string): Promise<RunningServer> {
+export async function startNodeApp(
+  file: string,
+  env: NodeJS.ProcessEnv,
+  version: string,
+  name: string,
+): Promise<RunningServer> {
   const { child, output } = spawnServer(process.execPath, [file], { cwd: ROOT, env });
   const ready = new Promise<{ port: number; origin: string }>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${name} did not start within 15 s\n${output()}`)), 15_000);
@@ -61,12 +67,19 @@ export interface TokenOptions {
 }
 
 /** An HS256 JWT, as @fastify/jwt and express-jwt verify them with a shared secret. */
-export async function signHs256(secret: string, claims: Record<string, unknown>, t: TokenOptions = {}): Promise<string> {
+export async function signHs256(
+  secret: string,
+  claims: Record<string, unknown>,
+  t: TokenOptions = {},
+): Promise<string> {
   const now = Math.floor(Date.now() / 1000);
   const expiresIn = t.expiresIn ?? 3600;
   const key = new TextEncoder().encode(t.stranger ? randomBytes(32).toString('hex') : secret);
   // An expired token was issued before it expired, as a real one would have been.
   const iat = Math.min(now, now + expiresIn - 3600);
-  return new SignJWT(claims).setProtectedHeader({ alg: 'HS256', typ: 'JWT' }).setIssuedAt(iat).setExpirationTime(now + expiresIn).sign(key);
+  return new SignJWT(claims)
+    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+    .setIssuedAt(iat)
+    .setExpirationTime(now + expiresIn)
+    .sign(key);
 }
-

@@ -40,7 +40,10 @@ describe('scan app data', () => {
     const rest = data.filter((e) => e.department !== 'HR');
     for (const field of ['country', 'level', 'active'] as const) {
       const inHr = new Set(hrSet.map((e) => e[field]));
-      assert.ok([...inHr].every((v) => rest.some((e) => e[field] === v)), `${field} alone would separate HR`);
+      assert.ok(
+        [...inHr].every((v) => rest.some((e) => e[field] === v)),
+        `${field} alone would separate HR`,
+      );
     }
   });
 });
@@ -148,7 +151,10 @@ describe('scan app records', () => {
         }
       }),
     );
-    assert.deepEqual(refused.sort(), expectedForbidden(N, 'integration').filter((id) => id !== SLOW_ID));
+    assert.deepEqual(
+      refused.sort(),
+      expectedForbidden(N, 'integration').filter((id) => id !== SLOW_ID),
+    );
   });
 
   it('answers HEAD', async () => {
@@ -193,7 +199,9 @@ describe('scan app records', () => {
 
   // Last: it stops the app the other tests use.
   it('stops promptly with a slow request pending', async () => {
-    const pending = send('GET', `${app.origin}/employees/${SLOW_ID}`, bearer('admin'), undefined, 10_000).catch((e: unknown) => e);
+    const pending = send('GET', `${app.origin}/employees/${SLOW_ID}`, bearer('admin'), undefined, 10_000).catch(
+      (e: unknown) => e,
+    );
     await new Promise((r) => setTimeout(r, 150));
     const t0 = Date.now();
     await app.stop();

@@ -41,7 +41,25 @@ export type ScanUser = (typeof SCAN_USERS)[number];
 const DEPARTMENTS = ['Engineering', 'Sales', 'HR', 'Finance', 'Support', 'Marketing'];
 const COUNTRIES = ['DE', 'US', 'FR', 'JP', 'BR'];
 const FIRST = ['Ada', 'Bo', 'Chen', 'Dara', 'Elif', 'Femi', 'Gus', 'Hana', 'Ivo', 'Jun', 'Kai', 'Lena', 'Mo'];
-const LAST = ['Abe', 'Berg', 'Costa', 'Diaz', 'Eze', 'Fox', 'Grün', 'Hall', 'Ito', 'Jones', 'Kim', 'Lund', 'Moss', 'Nagy', 'Ortiz', 'Park', 'Quinn'];
+const LAST = [
+  'Abe',
+  'Berg',
+  'Costa',
+  'Diaz',
+  'Eze',
+  'Fox',
+  'Grün',
+  'Hall',
+  'Ito',
+  'Jones',
+  'Kim',
+  'Lund',
+  'Moss',
+  'Nagy',
+  'Ortiz',
+  'Park',
+  'Quinn',
+];
 
 /** The dataset, the same on every start for the same n: ids e0001, e0002, … */
 export function employees(n: number): Employee[] {
@@ -62,14 +80,19 @@ export function employees(n: number): Employee[] {
  * comparing the two checks the app as well as the scanner.
  */
 export function expectedForbidden(n: number, user: ScanUser): string[] {
-  return user === 'admin' ? [] : employees(n).filter((e) => e.department === 'HR').map((e) => e.id);
+  return user === 'admin'
+    ? []
+    : employees(n)
+        .filter((e) => e.department === 'HR')
+        .map((e) => e.id);
 }
 
 const intEnv = (name: string, fallback: number): number => {
   const raw = process.env[name];
   if (raw === undefined || raw === '') return fallback;
   const v = Number(raw);
-  if (!Number.isInteger(v) || v < 0) throw new Error(`${name} must be a non-negative integer, got ${JSON.stringify(raw)}`);
+  if (!Number.isInteger(v) || v < 0)
+    throw new Error(`${name} must be a non-negative integer, got ${JSON.stringify(raw)}`);
   return v;
 };
 
@@ -79,8 +102,16 @@ async function serve(): Promise<void> {
   // express and express-rate-limit's types need @types/express, which is not
   // a dependency: require() keeps them untyped instead of failing the type check.
   const require = createRequire(import.meta.url);
-  type Req = IncomingMessage & { params: Record<string, string>; query: Record<string, string | string[] | undefined>; user?: ScanUser };
-  type Res = ServerResponse & { json(v: unknown): Res; status(code: number): Res; set(name: string, value: string): Res };
+  type Req = IncomingMessage & {
+    params: Record<string, string>;
+    query: Record<string, string | string[] | undefined>;
+    user?: ScanUser;
+  };
+  type Res = ServerResponse & {
+    json(v: unknown): Res;
+    status(code: number): Res;
+    set(name: string, value: string): Res;
+  };
   type Next = (err?: unknown) => void;
   type Handler = (req: Req, res: Res, next: Next) => void;
   interface App {
@@ -91,7 +122,13 @@ async function serve(): Promise<void> {
   }
   const express = require('express') as () => App;
   const { rateLimit } = require('express-rate-limit') as {
-    rateLimit(o: { windowMs: number; limit: number; standardHeaders: string; legacyHeaders: boolean; message: unknown }): Handler;
+    rateLimit(o: {
+      windowMs: number;
+      limit: number;
+      standardHeaders: string;
+      legacyHeaders: boolean;
+      message: unknown;
+    }): Handler;
   };
 
   const total = intEnv('SCAN_APP_RECORDS', 120);
@@ -179,7 +216,13 @@ async function serve(): Promise<void> {
 
   class BadRequest extends Error {}
   const first = (v: string | string[] | undefined) => (Array.isArray(v) ? v[0] : v);
-  const intParam = (req: Req, names: string[], fallback: number, min: number, max = Number.MAX_SAFE_INTEGER): number => {
+  const intParam = (
+    req: Req,
+    names: string[],
+    fallback: number,
+    min: number,
+    max = Number.MAX_SAFE_INTEGER,
+  ): number => {
     for (const name of names) {
       const raw = first(req.query[name]);
       if (raw === undefined || raw === '') continue;
@@ -191,14 +234,16 @@ async function serve(): Promise<void> {
   };
   // Page size from limit or per_page (and Google's pageSize), 25 unless given, at most 100 as GitHub caps it.
   const pageSize = (req: Req) => intParam(req, ['limit', 'per_page', 'pageSize'], 25, 1, 100);
-  const list = (handler: Handler): Handler => (req, res, next) => {
-    try {
-      handler(req, res, next);
-    } catch (e) {
-      if (!(e instanceof BadRequest)) throw e;
-      res.status(400).json({ error: 'Bad Request', message: e.message });
-    }
-  };
+  const list =
+    (handler: Handler): Handler =>
+    (req, res, next) => {
+      try {
+        handler(req, res, next);
+      } catch (e) {
+        if (!(e instanceof BadRequest)) throw e;
+        res.status(400).json({ error: 'Bad Request', message: e.message });
+      }
+    };
   /** The request's own URL on this server with `changes` applied (null deletes a parameter). */
   const selfUrl = (req: Req, changes: Record<string, string | number | null>): string => {
     const u = new URL(req.url ?? '/', origin);
@@ -210,36 +255,50 @@ async function serve(): Promise<void> {
   };
 
   // 1. GitHub: a bare array, the pages in the Link header (RFC 8288).
-  app.get('/link/employees', countList, authenticate, list((req, res) => {
-    const size = pageSize(req);
-    const page = intParam(req, ['page'], 1, 1);
-    const last = Math.max(1, Math.ceil(data.length / size));
-    const links: string[] = [];
-    if (page > 1) links.push(`<${selfUrl(req, { page: Math.min(page - 1, last) })}>; rel="prev"`);
-    if (page < last) links.push(`<${selfUrl(req, { page: page + 1 })}>; rel="next"`, `<${selfUrl(req, { page: last })}>; rel="last"`);
-    if (page > 1) links.push(`<${selfUrl(req, { page: 1 })}>; rel="first"`);
-    if (links.length) res.set('Link', links.join(', '));
-    res.json(data.slice((page - 1) * size, page * size));
-  }));
+  app.get(
+    '/link/employees',
+    countList,
+    authenticate,
+    list((req, res) => {
+      const size = pageSize(req);
+      const page = intParam(req, ['page'], 1, 1);
+      const last = Math.max(1, Math.ceil(data.length / size));
+      const links: string[] = [];
+      if (page > 1) links.push(`<${selfUrl(req, { page: Math.min(page - 1, last) })}>; rel="prev"`);
+      if (page < last)
+        links.push(
+          `<${selfUrl(req, { page: page + 1 })}>; rel="next"`,
+          `<${selfUrl(req, { page: last })}>; rel="last"`,
+        );
+      if (page > 1) links.push(`<${selfUrl(req, { page: 1 })}>; rel="first"`);
+      if (links.length) res.set('Link', links.join(', '));
+      res.json(data.slice((page - 1) * size, page * size));
+    }),
+  );
 
   // 2. Django REST Framework PageNumberPagination: next/previous as absolute URLs.
-  app.get('/next/employees', countList, authenticate, list((req, res) => {
-    const size = pageSize(req);
-    const page = intParam(req, ['page'], 1, 1);
-    const pages = Math.max(1, Math.ceil(data.length / size));
-    if (page > pages) {
-      // DRF answers a page past the end with 404 and this body.
-      res.status(404).json({ detail: 'Invalid page.' });
-      return;
-    }
-    res.json({
-      count: data.length,
-      next: page < pages ? selfUrl(req, { page: page + 1 }) : null,
-      // DRF drops the page parameter for page 1.
-      previous: page > 1 ? selfUrl(req, { page: page === 2 ? null : page - 1 }) : null,
-      results: data.slice((page - 1) * size, page * size),
-    });
-  }));
+  app.get(
+    '/next/employees',
+    countList,
+    authenticate,
+    list((req, res) => {
+      const size = pageSize(req);
+      const page = intParam(req, ['page'], 1, 1);
+      const pages = Math.max(1, Math.ceil(data.length / size));
+      if (page > pages) {
+        // DRF answers a page past the end with 404 and this body.
+        res.status(404).json({ detail: 'Invalid page.' });
+        return;
+      }
+      res.json({
+        count: data.length,
+        next: page < pages ? selfUrl(req, { page: page + 1 }) : null,
+        // DRF drops the page parameter for page 1.
+        previous: page > 1 ? selfUrl(req, { page: page === 2 ? null : page - 1 }) : null,
+        results: data.slice((page - 1) * size, page * size),
+      });
+    }),
+  );
 
   // 3. Google APIs: an opaque nextPageToken, absent on the last page. The
   // token is standard base64 (with + / =), so a client must URL-encode it.
@@ -273,18 +332,32 @@ async function serve(): Promise<void> {
   });
 
   // 4. Page number with a page count; a page past the end is an empty list.
-  app.get('/page/employees', countList, authenticate, list((req, res) => {
-    const size = pageSize(req);
-    const page = intParam(req, ['page'], 1, 1);
-    res.json({ employees: data.slice((page - 1) * size, page * size), page, total_pages: Math.ceil(data.length / size) });
-  }));
+  app.get(
+    '/page/employees',
+    countList,
+    authenticate,
+    list((req, res) => {
+      const size = pageSize(req);
+      const page = intParam(req, ['page'], 1, 1);
+      res.json({
+        employees: data.slice((page - 1) * size, page * size),
+        page,
+        total_pages: Math.ceil(data.length / size),
+      });
+    }),
+  );
 
   // 5. Offset and limit with a total.
-  app.get('/offset/employees', countList, authenticate, list((req, res) => {
-    const size = pageSize(req);
-    const offset = intParam(req, ['offset'], 0, 0);
-    res.json({ records: data.slice(offset, offset + size), offset, limit: size, total: data.length });
-  }));
+  app.get(
+    '/offset/employees',
+    countList,
+    authenticate,
+    list((req, res) => {
+      const size = pageSize(req);
+      const offset = intParam(req, ['offset'], 0, 0);
+      res.json({ records: data.slice(offset, offset + size), offset, limit: size, total: data.length });
+    }),
+  );
 
   // --- test-only counters, no credential ------------------------------------
   app.get('/__hits', (_req, res) => {

@@ -7,7 +7,21 @@
 import { execFileSync } from 'node:child_process';
 import { chownSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { freePort, isRoot, LOOPBACK, makeTempDir, readLines, removeDir, spawnServer, stopChild, waitForPort, WATCHED_HEADERS, type LoggedRequest, type RunningServer, type StartOptions } from './common.ts';
+import {
+  freePort,
+  isRoot,
+  LOOPBACK,
+  makeTempDir,
+  readLines,
+  removeDir,
+  spawnServer,
+  stopChild,
+  waitForPort,
+  WATCHED_HEADERS,
+  type LoggedRequest,
+  type RunningServer,
+  type StartOptions,
+} from './common.ts';
 import { debianRelease } from './nginx.ts';
 
 export interface SquidOptions extends StartOptions {
@@ -26,7 +40,8 @@ function versionString(): string {
 }
 
 /** The config lines that make the denial; the scenario's label rests on them. */
-export const squidDenyConfig = (ports: number[]) => `acl why403_blocked port ${ports.join(' ')}\nhttp_access deny why403_blocked`;
+export const squidDenyConfig = (ports: number[]) =>
+  `acl why403_blocked port ${ports.join(' ')}\nhttp_access deny why403_blocked`;
 
 function parseAccessLog(path: string): LoggedRequest[] {
   return readLines(path).flatMap((line) => {

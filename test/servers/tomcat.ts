@@ -12,7 +12,17 @@
 import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { freePort, LOOPBACK, makeTempDir, removeDir, spawnServer, stopChild, waitForPort, type RunningServer, type StartOptions } from './common.ts';
+import {
+  freePort,
+  LOOPBACK,
+  makeTempDir,
+  removeDir,
+  spawnServer,
+  stopChild,
+  waitForPort,
+  type RunningServer,
+  type StartOptions,
+} from './common.ts';
 import { send } from './http.ts';
 import type { Scenario, Suite } from './scenarios.ts';
 
@@ -36,7 +46,8 @@ export interface TomcatOptions extends StartOptions {
   valveEverywhere?: boolean;
 }
 
-export const basicAuth = (u: { user: string; password: string }, password = u.password) => `Basic ${Buffer.from(`${u.user}:${password}`).toString('base64')}`;
+export const basicAuth = (u: { user: string; password: string }, password = u.password) =>
+  `Basic ${Buffer.from(`${u.user}:${password}`).toString('base64')}`;
 
 function serverXml(port: number): string {
   return `<?xml version="1.0" encoding="UTF-8"?>
@@ -95,7 +106,8 @@ function makeBase(dir: string, port: number, valveEverywhere: boolean): void {
   const contexts = join(conf, 'Catalina', 'localhost');
   mkdirSync(contexts, { recursive: true });
   for (const d of ['logs', 'webapps', 'work', 'temp']) mkdirSync(join(dir, d));
-  for (const f of ['web.xml', 'catalina.properties', 'logging.properties', 'context.xml']) copyFileSync(join('/etc/tomcat10', f), join(conf, f));
+  for (const f of ['web.xml', 'catalina.properties', 'logging.properties', 'context.xml'])
+    copyFileSync(join('/etc/tomcat10', f), join(conf, f));
   writeFileSync(join(conf, 'server.xml'), serverXml(port));
   writeFileSync(join(conf, 'tomcat-users.xml'), usersXml());
   // Outside appBase, so the Host does not deploy it a second time on its own.
@@ -105,7 +117,8 @@ function makeBase(dir: string, port: number, valveEverywhere: boolean): void {
   writeFileSync(join(app, 'WEB-INF', 'web.xml'), APP_WEB_XML);
   writeFileSync(join(app, 'index.html'), '<p>public reports</p>\n');
   writeFileSync(join(app, 'admin', 'index.html'), '<p>report admin</p>\n');
-  const manager = (path: string, valve?: string) => contextXml(`path="${path}" docBase="${MANAGER_DOCBASE}" antiResourceLocking="false" privileged="true"`, valve);
+  const manager = (path: string, valve?: string) =>
+    contextXml(`path="${path}" docBase="${MANAGER_DOCBASE}" antiResourceLocking="false" privileged="true"`, valve);
   const reports = (path: string, valve?: string) => contextXml(`path="${path}" docBase="${app}"`, valve);
   const main = valveEverywhere ? TOMCAT_VALVE : undefined;
   writeFileSync(join(contexts, 'manager.xml'), manager('/manager', main));
@@ -118,8 +131,10 @@ function makeBase(dir: string, port: number, valveEverywhere: boolean): void {
 
 /** Why Tomcat cannot run here, or undefined. */
 export function tomcatMissing(): string | undefined {
-  if (!existsSync(join(TOMCAT_HOME, 'bin', 'catalina.sh'))) return 'Tomcat 10 is not installed (Debian package tomcat10, with openjdk-17-jre-headless)';
-  if (!existsSync(join(MANAGER_DOCBASE, 'WEB-INF', 'web.xml'))) return 'the Tomcat Manager app is not installed (Debian package tomcat10-admin)';
+  if (!existsSync(join(TOMCAT_HOME, 'bin', 'catalina.sh')))
+    return 'Tomcat 10 is not installed (Debian package tomcat10, with openjdk-17-jre-headless)';
+  if (!existsSync(join(MANAGER_DOCBASE, 'WEB-INF', 'web.xml')))
+    return 'the Tomcat Manager app is not installed (Debian package tomcat10-admin)';
   return undefined;
 }
 
@@ -128,7 +143,13 @@ export async function startTomcat(opts: TomcatOptions = {}): Promise<RunningServ
   const dir = makeTempDir('tomcat', opts.dir);
   makeBase(dir, port, opts.valveEverywhere ?? false);
   // C1 only and a small heap: Tomcat serves a handful of requests, start time matters more than peak speed.
-  const env = { ...process.env, CATALINA_HOME: TOMCAT_HOME, CATALINA_BASE: dir, CATALINA_TMPDIR: join(dir, 'temp'), JAVA_OPTS: '-Xmx256m -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Djava.awt.headless=true' };
+  const env = {
+    ...process.env,
+    CATALINA_HOME: TOMCAT_HOME,
+    CATALINA_BASE: dir,
+    CATALINA_TMPDIR: join(dir, 'temp'),
+    JAVA_OPTS: '-Xmx256m -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -Djava.awt.headless=true',
+  };
   const { child, output } = spawnServer(join(TOMCAT_HOME, 'bin', 'catalina.sh'), ['run'], { env, cwd: dir });
   try {
     await waitForPort(port, child, 60_000, () => `\n${output()}`);
@@ -144,7 +165,10 @@ export async function startTomcat(opts: TomcatOptions = {}): Promise<RunningServ
     dir,
     pid: child.pid!,
     version,
-    errorLog: () => output().split('\n').filter((l) => /\b(SEVERE|WARNING)\b/.test(l)),
+    errorLog: () =>
+      output()
+        .split('\n')
+        .filter((l) => /\b(SEVERE|WARNING)\b/.test(l)),
     async stop() {
       await stopChild(child, 10_000);
       removeDir(dir);
@@ -153,7 +177,10 @@ export async function startTomcat(opts: TomcatOptions = {}): Promise<RunningServ
 }
 
 export function tomcatVersion(): string {
-  const out = execFileSync(join(TOMCAT_HOME, 'bin', 'version.sh'), { encoding: 'utf8', env: { ...process.env, CATALINA_HOME: TOMCAT_HOME } });
+  const out = execFileSync(join(TOMCAT_HOME, 'bin', 'version.sh'), {
+    encoding: 'utf8',
+    env: { ...process.env, CATALINA_HOME: TOMCAT_HOME },
+  });
   return /Server version:\s*(.+)/.exec(out)?.[1]?.trim() ?? 'Apache Tomcat 10';
 }
 
@@ -172,8 +199,17 @@ export async function checkTomcatControls(origin: string): Promise<void> {
   }
 }
 
-const MANAGER_CONSTRAINT = 'the Manager’s own web.xml: security-constraint on /html/* for role manager-gui, BASIC login-config realm "Tomcat Manager Application"';
-const scenario = (name: string, cause: Scenario['label']['cause'], status: number, config: string, path: string, headers?: Record<string, string>, ambiguous?: Scenario['ambiguous']): Scenario => ({
+const MANAGER_CONSTRAINT =
+  'the Manager’s own web.xml: security-constraint on /html/* for role manager-gui, BASIC login-config realm "Tomcat Manager Application"';
+const scenario = (
+  name: string,
+  cause: Scenario['label']['cause'],
+  status: number,
+  config: string,
+  path: string,
+  headers?: Record<string, string>,
+  ambiguous?: Scenario['ambiguous'],
+): Scenario => ({
   name,
   label: { product: 'tomcat', layer: 'web-server', cause },
   ...(ambiguous ? { ambiguous } : {}),
@@ -190,12 +226,54 @@ export const tomcatSuite: Suite = {
   start: (o) => startTomcat({ ...o }),
   missing: tomcatMissing,
   scenarios: [
-    scenario('manager-no-credentials', 'credential-missing', 401, `${MANAGER_CONSTRAINT}; no Authorization header sent`, TOMCAT_MANAGER),
-    scenario('manager-wrong-password', 'credential-invalid', 401, `${MANAGER_CONSTRAINT}; user ${TOMCAT_ADMIN.user} (exists in tomcat-users.xml with manager-gui) with a wrong password (fake)`, TOMCAT_MANAGER, { Authorization: basicAuth(TOMCAT_ADMIN, 'wrong-password') }),
+    scenario(
+      'manager-no-credentials',
+      'credential-missing',
+      401,
+      `${MANAGER_CONSTRAINT}; no Authorization header sent`,
+      TOMCAT_MANAGER,
+    ),
+    scenario(
+      'manager-wrong-password',
+      'credential-invalid',
+      401,
+      `${MANAGER_CONSTRAINT}; user ${TOMCAT_ADMIN.user} (exists in tomcat-users.xml with manager-gui) with a wrong password (fake)`,
+      TOMCAT_MANAGER,
+      { Authorization: basicAuth(TOMCAT_ADMIN, 'wrong-password') },
+    ),
     // The Manager answers its address valve with this same page, so the valve stays a look-alike.
-    scenario('manager-missing-role', 'insufficient-role', 403, `${MANAGER_CONSTRAINT}; user ${TOMCAT_STAFF.user} authenticates (right password, fake) but tomcat-users.xml gives it only role "${TOMCAT_STAFF.roles}"`, TOMCAT_MANAGER, { Authorization: basicAuth(TOMCAT_STAFF) }, ['ip-restricted']),
-    scenario('webapp-missing-role', 'insufficient-role', 403, `webapp /${TOMCAT_APP} whose web.xml security-constraint gives /admin/* to role ${TOMCAT_APP_ROLE} only; user ${TOMCAT_STAFF.user} authenticates (fake password) but holds only role "${TOMCAT_STAFF.roles}"`, `/${TOMCAT_APP}/admin/index.html`, { Authorization: basicAuth(TOMCAT_STAFF) }),
-    scenario('manager-remote-addr-valve', 'ip-restricted', 403, `the Manager at ${TOMCAT_LAN}/manager with \`${TOMCAT_VALVE}\` in its context; the client ${LOOPBACK} is outside it; the credentials sent (user ${TOMCAT_ADMIN.user}, manager-gui, fake) get 200 at /manager`, `${TOMCAT_LAN}${TOMCAT_MANAGER}`, { Authorization: basicAuth(TOMCAT_ADMIN) }, ['insufficient-role']),
-    scenario('webapp-remote-addr-valve', 'ip-restricted', 403, `webapp at ${TOMCAT_LAN}/${TOMCAT_APP} with \`${TOMCAT_VALVE}\` in its context; the client ${LOOPBACK} is outside it; the page is public (no security-constraint) and answers 200 at /${TOMCAT_APP}`, `${TOMCAT_LAN}/${TOMCAT_APP}/index.html`),
+    scenario(
+      'manager-missing-role',
+      'insufficient-role',
+      403,
+      `${MANAGER_CONSTRAINT}; user ${TOMCAT_STAFF.user} authenticates (right password, fake) but tomcat-users.xml gives it only role "${TOMCAT_STAFF.roles}"`,
+      TOMCAT_MANAGER,
+      { Authorization: basicAuth(TOMCAT_STAFF) },
+      ['ip-restricted'],
+    ),
+    scenario(
+      'webapp-missing-role',
+      'insufficient-role',
+      403,
+      `webapp /${TOMCAT_APP} whose web.xml security-constraint gives /admin/* to role ${TOMCAT_APP_ROLE} only; user ${TOMCAT_STAFF.user} authenticates (fake password) but holds only role "${TOMCAT_STAFF.roles}"`,
+      `/${TOMCAT_APP}/admin/index.html`,
+      { Authorization: basicAuth(TOMCAT_STAFF) },
+    ),
+    scenario(
+      'manager-remote-addr-valve',
+      'ip-restricted',
+      403,
+      `the Manager at ${TOMCAT_LAN}/manager with \`${TOMCAT_VALVE}\` in its context; the client ${LOOPBACK} is outside it; the credentials sent (user ${TOMCAT_ADMIN.user}, manager-gui, fake) get 200 at /manager`,
+      `${TOMCAT_LAN}${TOMCAT_MANAGER}`,
+      { Authorization: basicAuth(TOMCAT_ADMIN) },
+      ['insufficient-role'],
+    ),
+    scenario(
+      'webapp-remote-addr-valve',
+      'ip-restricted',
+      403,
+      `webapp at ${TOMCAT_LAN}/${TOMCAT_APP} with \`${TOMCAT_VALVE}\` in its context; the client ${LOOPBACK} is outside it; the page is public (no security-constraint) and answers 200 at /${TOMCAT_APP}`,
+      `${TOMCAT_LAN}/${TOMCAT_APP}/index.html`,
+    ),
   ],
 };

@@ -10,7 +10,18 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
-import { freePort, isRoot, LOOPBACK, makeTempDir, removeDir, spawnServer, stopChild, waitForPort, type RunningServer, type StartOptions } from './common.ts';
+import {
+  freePort,
+  isRoot,
+  LOOPBACK,
+  makeTempDir,
+  removeDir,
+  spawnServer,
+  stopChild,
+  waitForPort,
+  type RunningServer,
+  type StartOptions,
+} from './common.ts';
 import { debianRelease } from './nginx.ts';
 import type { Scenario, Suite } from './scenarios.ts';
 
@@ -29,7 +40,9 @@ export function varnishVersion(): string {
 }
 
 export function varnishMissing(): string | undefined {
-  return spawnSync('sh', ['-c', 'command -v varnishd || test -x /usr/sbin/varnishd']).status === 0 ? undefined : 'varnishd is not installed (Debian package varnish)';
+  return spawnSync('sh', ['-c', 'command -v varnishd || test -x /usr/sbin/varnishd']).status === 0
+    ? undefined
+    : 'varnishd is not installed (Debian package varnish)';
 }
 
 export function vclText(backendPort: number, v: VclParts): string {
@@ -80,7 +93,18 @@ export async function launchVarnish(v: VclParts, backendPort: number, opts: Star
     throw new Error(`varnishd -C rejected the generated VCL:\n${(e as { stderr?: Buffer }).stderr ?? ''}`);
   }
   const jail = isRoot() ? ['-j', 'unix,user=vcache'] : [];
-  const { child, output } = spawnServer('varnishd', ['-F', '-a', `${LOOPBACK}:${port}`, '-f', file, '-n', workdir, '-s', 'malloc,16m', ...jail]);
+  const { child, output } = spawnServer('varnishd', [
+    '-F',
+    '-a',
+    `${LOOPBACK}:${port}`,
+    '-f',
+    file,
+    '-n',
+    workdir,
+    '-s',
+    'malloc,16m',
+    ...jail,
+  ]);
   try {
     await waitForPort(port, child, 15_000, () => `\n${output()}`);
   } catch (e) {
@@ -92,13 +116,32 @@ export async function launchVarnish(v: VclParts, backendPort: number, opts: Star
     try {
       const out = execFileSync(
         'varnishlog',
-        ['-d', '-n', workdir, '-g', 'request', '-q', `RespStatus == ${status}`, '-i', 'ReqMethod,ReqURL,VCL_call,VCL_acl,VCL_return,BerespStatus,RespStatus,RespReason,RespHeader'],
+        [
+          '-d',
+          '-n',
+          workdir,
+          '-g',
+          'request',
+          '-q',
+          `RespStatus == ${status}`,
+          '-i',
+          'ReqMethod,ReqURL,VCL_call,VCL_acl,VCL_return,BerespStatus,RespStatus,RespReason,RespHeader',
+        ],
         { encoding: 'utf8', timeout: 5000 },
       );
       // Top-level groups start with "*   <<"; the backend fetch nested in one starts with "**".
       const blocks = out.split(/\n(?=\*\s)/).filter((b) => b.trim());
       const last = blocks[blocks.length - 1] ?? '';
-      return last.split('\n').map((l) => l.replace(/^[-* ]+\s*/, '').replace(/\s+/g, ' ').trim()).filter(Boolean).filter((l) => !/^RespHeader (Date|Content-Length|Accept-Ranges|Connection):/.test(l));
+      return last
+        .split('\n')
+        .map((l) =>
+          l
+            .replace(/^[-* ]+\s*/, '')
+            .replace(/\s+/g, ' ')
+            .trim(),
+        )
+        .filter(Boolean)
+        .filter((l) => !/^RespHeader (Date|Content-Length|Accept-Ranges|Connection):/.test(l));
     } catch {
       return [];
     }
@@ -119,12 +162,21 @@ export async function launchVarnish(v: VclParts, backendPort: number, opts: Star
   };
 }
 
-const PURGE_GATE = ['if (req.method == "PURGE" || req.method == "BAN") {', '  if (!(client.ip ~ purgers)) { return (synth(403, "Forbidden")); }', '  return (purge);', '}'];
+const PURGE_GATE = [
+  'if (req.method == "PURGE" || req.method == "BAN") {',
+  '  if (!(client.ip ~ purgers)) { return (synth(403, "Forbidden")); }',
+  '  return (purge);',
+  '}',
+];
 
 /** The suite's one VCL; +log makes Varnish 7 log each ACL's match (VCL_acl). */
 export const VARNISH_SUITE_VCL: VclParts = {
   acls: ['acl blocked +log { "127.0.0.1"; }', 'acl purgers +log { "192.0.2.10"; }'],
-  recv: [...PURGE_GATE, 'if (req.url ~ "^/admin") { return (synth(403, "Forbidden")); }', 'if (req.url ~ "^/office/" && client.ip ~ blocked) { return (synth(403)); }'],
+  recv: [
+    ...PURGE_GATE,
+    'if (req.url ~ "^/admin") { return (synth(403, "Forbidden")); }',
+    'if (req.url ~ "^/office/" && client.ip ~ blocked) { return (synth(403)); }',
+  ],
 };
 
 /** The suite's server: a backend on a free port, and Varnish in front of it; stop() stops both. */
@@ -150,7 +202,14 @@ export async function startVarnish(opts: StartOptions = {}): Promise<VarnishServ
   };
 }
 
-function scenario(name: string, cause: Scenario['label']['cause'], ambiguous: Scenario['ambiguous'], config: string, method: string, path: string): Scenario {
+function scenario(
+  name: string,
+  cause: Scenario['label']['cause'],
+  ambiguous: Scenario['ambiguous'],
+  config: string,
+  method: string,
+  path: string,
+): Scenario {
   return {
     name,
     label: { product: 'varnish', layer: 'reverse-proxy', cause },
@@ -170,9 +229,30 @@ export const varnishSuite: Suite = {
   missing: varnishMissing,
   // The synth page does not say which VCL condition sent it.
   scenarios: [
-    scenario('path-rule', 'path-forbidden', ['ip-restricted'], 'vcl_recv: `if (req.url ~ "^/admin") { return (synth(403, "Forbidden")); }`', 'GET', '/admin/users'),
-    scenario('ip-acl', 'ip-restricted', ['path-forbidden'], '`acl blocked +log { "127.0.0.1"; }`; vcl_recv: `if (req.url ~ "^/office/" && client.ip ~ blocked) { return (synth(403)); }`, client 127.0.0.1', 'GET', '/office/report.txt'),
+    scenario(
+      'path-rule',
+      'path-forbidden',
+      ['ip-restricted'],
+      'vcl_recv: `if (req.url ~ "^/admin") { return (synth(403, "Forbidden")); }`',
+      'GET',
+      '/admin/users',
+    ),
+    scenario(
+      'ip-acl',
+      'ip-restricted',
+      ['path-forbidden'],
+      '`acl blocked +log { "127.0.0.1"; }`; vcl_recv: `if (req.url ~ "^/office/" && client.ip ~ blocked) { return (synth(403)); }`, client 127.0.0.1',
+      'GET',
+      '/office/report.txt',
+    ),
     // PURGE is refused because of who sends it: the client address is half the rule.
-    scenario('purge-not-allowed', 'method-not-allowed', ['ip-restricted'], '`acl purgers +log { "192.0.2.10"; }`; vcl_recv: PURGE/BAN get `synth(403, "Forbidden")` unless `client.ip ~ purgers`; PURGE from 127.0.0.1', 'PURGE', '/reports/q3.pdf'),
+    scenario(
+      'purge-not-allowed',
+      'method-not-allowed',
+      ['ip-restricted'],
+      '`acl purgers +log { "192.0.2.10"; }`; vcl_recv: PURGE/BAN get `synth(403, "Forbidden")` unless `client.ip ~ purgers`; PURGE from 127.0.0.1',
+      'PURGE',
+      '/reports/q3.pdf',
+    ),
   ],
 };

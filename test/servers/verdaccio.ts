@@ -9,7 +9,19 @@ import { createServer, request as httpRequest, type IncomingHttpHeaders } from '
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { freePort, htpasswdLine, LOOPBACK, makeTempDir, readLines, removeDir, spawnServer, stopChild, waitForPort, type RunningServer, type StartOptions } from './common.ts';
+import {
+  freePort,
+  htpasswdLine,
+  LOOPBACK,
+  makeTempDir,
+  readLines,
+  removeDir,
+  spawnServer,
+  stopChild,
+  waitForPort,
+  type RunningServer,
+  type StartOptions,
+} from './common.ts';
 import type { PlannedRequest, Scenario, Suite } from './scenarios.ts';
 
 /** Throwaway users of a throwaway htpasswd file; they guard nothing. */
@@ -21,7 +33,8 @@ export const INTERNAL = 'internal-tools';
 const require = createRequire(import.meta.url);
 
 export function verdaccioVersion(): string {
-  const v = JSON.parse(readFileSync(join(dirname(require.resolve('verdaccio/package.json')), 'package.json'), 'utf8')).version as string;
+  const v = JSON.parse(readFileSync(join(dirname(require.resolve('verdaccio/package.json')), 'package.json'), 'utf8'))
+    .version as string;
   return `Verdaccio ${v}`;
 }
 
@@ -54,7 +67,10 @@ export async function startVerdaccio(opts: StartOptions = {}): Promise<RunningSe
   const dir = makeTempDir('verdaccio', opts.dir);
   const port = opts.port || (await freePort());
   mkdirSync(join(dir, 'storage'), { recursive: true });
-  writeFileSync(join(dir, 'htpasswd'), `${await htpasswdLine(PUBLISHER.name, PUBLISHER.password)}\n${await htpasswdLine(READER.name, READER.password)}\n`);
+  writeFileSync(
+    join(dir, 'htpasswd'),
+    `${await htpasswdLine(PUBLISHER.name, PUBLISHER.password)}\n${await htpasswdLine(READER.name, READER.password)}\n`,
+  );
   const logPath = join(dir, 'verdaccio.log');
   // max_users equal to the users there are: nobody can register, and a login
   // with a wrong password still reaches htpasswd's password check (-1 would
@@ -115,7 +131,10 @@ publish:
 export async function verdaccioToken(origin: string, user: { name: string; password: string }): Promise<string> {
   const res = await fetch(`${origin}/-/user/org.couchdb.user:${encodeURIComponent(user.name)}`, {
     method: 'PUT',
-    headers: { 'Content-Type': 'application/json', Authorization: `Basic ${Buffer.from(`${user.name}:${user.password}`).toString('base64')}` },
+    headers: {
+      'Content-Type': 'application/json',
+      Authorization: `Basic ${Buffer.from(`${user.name}:${user.password}`).toString('base64')}`,
+    },
     body: JSON.stringify({ name: user.name, password: user.password }),
     signal: AbortSignal.timeout(10_000),
   });
@@ -134,7 +153,13 @@ function tarball(manifest: object): Buffer {
   put('0000000\0', 108, 8);
   put('0000000\0', 116, 8);
   put(`${content.length.toString(8).padStart(11, '0')}\0`, 124, 12);
-  put(`${Math.floor(Date.UTC(2026, 0, 1) / 1000).toString(8).padStart(11, '0')}\0`, 136, 12);
+  put(
+    `${Math.floor(Date.UTC(2026, 0, 1) / 1000)
+      .toString(8)
+      .padStart(11, '0')}\0`,
+    136,
+    12,
+  );
   header.fill(' ', 148, 156);
   put('0', 156, 1);
   put('ustar\0', 257, 6);
@@ -160,11 +185,17 @@ export function publishDocument(origin: string, name: string, version = '1.0.0')
       [version]: {
         ...manifest,
         _id: `${name}@${version}`,
-        dist: { shasum: createHash('sha1').update(tgz).digest('hex'), integrity: `sha512-${createHash('sha512').update(tgz).digest('base64')}`, tarball: `${origin}/${name}/-/${file}` },
+        dist: {
+          shasum: createHash('sha1').update(tgz).digest('hex'),
+          integrity: `sha512-${createHash('sha512').update(tgz).digest('base64')}`,
+          tarball: `${origin}/${name}/-/${file}`,
+        },
       },
     },
     access: null,
-    _attachments: { [file]: { content_type: 'application/octet-stream', data: tgz.toString('base64'), length: tgz.length } },
+    _attachments: {
+      [file]: { content_type: 'application/octet-stream', data: tgz.toString('base64'), length: tgz.length },
+    },
   });
 }
 
@@ -175,19 +206,40 @@ const packagePath = (name: string) => `/${name.replace('/', '%2f')}`;
  * forwards to Verdaccio, and returns npm's own request (headers and body) as a
  * planned request: the scenario then replays exactly what the npm client sent.
  */
-export async function npmPublishRequest(origin: string, name: string, token: string): Promise<PlannedRequest & { npmOutput: string; status: number }> {
+export async function npmPublishRequest(
+  origin: string,
+  name: string,
+  token: string,
+): Promise<PlannedRequest & { npmOutput: string; status: number }> {
   const target = new URL(origin);
-  let recorded: { method: string; path: string; headers: IncomingHttpHeaders; body: string; status: number } | undefined;
+  let recorded:
+    { method: string; path: string; headers: IncomingHttpHeaders; body: string; status: number } | undefined;
   const recorder = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const body = Buffer.concat(chunks);
-      const up = httpRequest({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: { ...req.headers, host: target.host } }, (upRes) => {
-        if (req.method === 'PUT') recorded = { method: req.method, path: req.url ?? '/', headers: req.headers, body: body.toString('utf8'), status: upRes.statusCode ?? 0 };
-        res.writeHead(upRes.statusCode ?? 502, upRes.headers);
-        upRes.pipe(res);
-      });
+      const up = httpRequest(
+        {
+          host: target.hostname,
+          port: target.port,
+          method: req.method,
+          path: req.url,
+          headers: { ...req.headers, host: target.host },
+        },
+        (upRes) => {
+          if (req.method === 'PUT')
+            recorded = {
+              method: req.method,
+              path: req.url ?? '/',
+              headers: req.headers,
+              body: body.toString('utf8'),
+              status: upRes.statusCode ?? 0,
+            };
+          res.writeHead(upRes.statusCode ?? 502, upRes.headers);
+          upRes.pipe(res);
+        },
+      );
       up.on('error', () => res.destroy());
       up.end(body);
     });
@@ -199,21 +251,74 @@ export async function npmPublishRequest(origin: string, name: string, token: str
   try {
     const pkg = join(work, 'pkg');
     mkdirSync(pkg);
-    writeFileSync(join(pkg, 'package.json'), JSON.stringify({ name, version: '1.0.0', description: 'why403 test package', main: 'index.js' }, null, 2));
+    writeFileSync(
+      join(pkg, 'package.json'),
+      JSON.stringify({ name, version: '1.0.0', description: 'why403 test package', main: 'index.js' }, null, 2),
+    );
     writeFileSync(join(pkg, 'index.js'), 'module.exports = 1;\n');
     const registry = `http://${LOOPBACK}:${port}/`;
     writeFileSync(join(work, 'npmrc'), `//${LOOPBACK}:${port}/:_authToken=${token}\n`);
     const npmOutput = await new Promise<string>((resolve) => {
       // No update check, audit or fund look-up: npm talks to the recorder only.
-      execFile('npm', ['publish', '--registry', registry, '--userconfig', join(work, 'npmrc'), '--cache', join(work, 'cache'), '--logs-dir', join(work, 'logs'), '--no-update-notifier', '--no-audit', '--no-fund', '--ignore-scripts'], { cwd: pkg, timeout: 60_000, env: { ...process.env, NO_PROXY: '*', HTTP_PROXY: '', HTTPS_PROXY: '', http_proxy: '', https_proxy: '' } }, (_err, stdout, stderr) => resolve(`${stdout}${stderr}`));
+      execFile(
+        'npm',
+        [
+          'publish',
+          '--registry',
+          registry,
+          '--userconfig',
+          join(work, 'npmrc'),
+          '--cache',
+          join(work, 'cache'),
+          '--logs-dir',
+          join(work, 'logs'),
+          '--no-update-notifier',
+          '--no-audit',
+          '--no-fund',
+          '--ignore-scripts',
+        ],
+        {
+          cwd: pkg,
+          timeout: 60_000,
+          env: { ...process.env, NO_PROXY: '*', HTTP_PROXY: '', HTTPS_PROXY: '', http_proxy: '', https_proxy: '' },
+        },
+        (_err, stdout, stderr) => resolve(`${stdout}${stderr}`),
+      );
     });
     if (!recorded) throw new Error(`npm publish sent no PUT to the registry:\n${npmOutput}`);
-    const keep = ['accept', 'accept-encoding', 'authorization', 'content-type', 'npm-auth-type', 'npm-command', 'npm-otp', 'npm-scope', 'npm-session', 'user-agent', 'pacote-version', 'pacote-req-type'];
+    const keep = [
+      'accept',
+      'accept-encoding',
+      'authorization',
+      'content-type',
+      'npm-auth-type',
+      'npm-command',
+      'npm-otp',
+      'npm-scope',
+      'npm-session',
+      'user-agent',
+      'pacote-version',
+      'pacote-req-type',
+    ];
     const headers: Record<string, string> = {};
     // Node lower-cases received names; the two the replay also sets by default get their usual spelling so they replace, not double, them.
-    const spelled: Record<string, string> = { 'user-agent': 'User-Agent', accept: 'Accept', 'content-type': 'Content-Type', authorization: 'Authorization' };
-    for (const [k, v] of Object.entries(recorded.headers)) if (keep.includes(k) && typeof v === 'string') headers[spelled[k] ?? k] = v;
-    return { method: recorded.method, path: recorded.path, headers, body: recorded.body, note: `the request the real npm client (npm ${await npmVersion()}) sent for \`npm publish\`, recorded on loopback and replayed`, npmOutput, status: recorded.status };
+    const spelled: Record<string, string> = {
+      'user-agent': 'User-Agent',
+      accept: 'Accept',
+      'content-type': 'Content-Type',
+      authorization: 'Authorization',
+    };
+    for (const [k, v] of Object.entries(recorded.headers))
+      if (keep.includes(k) && typeof v === 'string') headers[spelled[k] ?? k] = v;
+    return {
+      method: recorded.method,
+      path: recorded.path,
+      headers,
+      body: recorded.body,
+      note: `the request the real npm client (npm ${await npmVersion()}) sent for \`npm publish\`, recorded on loopback and replayed`,
+      npmOutput,
+      status: recorded.status,
+    };
   } finally {
     await new Promise<void>((r) => recorder.close(() => r()));
     removeDir(work);
@@ -221,10 +326,16 @@ export async function npmPublishRequest(origin: string, name: string, token: str
 }
 
 function npmVersion(): Promise<string> {
-  return new Promise((resolve) => execFile('npm', ['--version'], { timeout: 20_000 }, (_e, out) => resolve(String(out).trim() || '?')));
+  return new Promise((resolve) =>
+    execFile('npm', ['--version'], { timeout: 20_000 }, (_e, out) => resolve(String(out).trim() || '?')),
+  );
 }
 
-const label = (cause: Scenario['label']['cause']): Scenario['label'] => ({ product: 'verdaccio', layer: 'application', cause });
+const label = (cause: Scenario['label']['cause']): Scenario['label'] => ({
+  product: 'verdaccio',
+  layer: 'application',
+  cause,
+});
 const JSON_TYPE = { 'Content-Type': 'application/json' };
 
 export const VERDACCIO_SCENARIOS: Scenario[] = [
@@ -240,7 +351,12 @@ export const VERDACCIO_SCENARIOS: Scenario[] = [
     label: label('credential-missing'),
     config: `config.yaml \`'@corp/*': { access: $authenticated, publish: ${PUBLISHER.name} }\`; PUT ${packagePath(SCOPED)} (the package document with _attachments, as npm publish sends it) with no Authorization header`,
     status: 401,
-    plan: async (s) => ({ method: 'PUT', path: packagePath(SCOPED), headers: JSON_TYPE, body: publishDocument(s.origin, SCOPED) }),
+    plan: async (s) => ({
+      method: 'PUT',
+      path: packagePath(SCOPED),
+      headers: JSON_TYPE,
+      body: publishDocument(s.origin, SCOPED),
+    }),
   },
   {
     name: 'verdaccio-read-unauthenticated',
@@ -254,14 +370,31 @@ export const VERDACCIO_SCENARIOS: Scenario[] = [
     label: label('insufficient-role'),
     config: `config.yaml \`'${INTERNAL}': { access: ${PUBLISHER.name}, publish: ${PUBLISHER.name} }\`; GET /${INTERNAL} by ${READER.name} with the token Verdaccio issued at login`,
     status: 403,
-    plan: async (s) => ({ method: 'GET', path: `/${INTERNAL}`, headers: { Accept: 'application/json', Authorization: `Bearer ${await verdaccioToken(s.origin, READER)}` }, note: `token from logging in as ${READER.name} (PUT /-/user/org.couchdb.user:${READER.name}) on the throwaway server` }),
+    plan: async (s) => ({
+      method: 'GET',
+      path: `/${INTERNAL}`,
+      headers: { Accept: 'application/json', Authorization: `Bearer ${await verdaccioToken(s.origin, READER)}` },
+      note: `token from logging in as ${READER.name} (PUT /-/user/org.couchdb.user:${READER.name}) on the throwaway server`,
+    }),
   },
   {
     name: 'verdaccio-login-wrong-password',
     label: label('credential-invalid'),
     config: `htpasswd auth with users ${PUBLISHER.name} and ${READER.name} (max_users: 2); npm login's PUT /-/user/org.couchdb.user:${PUBLISHER.name} with a wrong password (fake)`,
     status: 401,
-    plan: async () => ({ method: 'PUT', path: `/-/user/org.couchdb.user:${PUBLISHER.name}`, headers: JSON_TYPE, body: JSON.stringify({ _id: `org.couchdb.user:${PUBLISHER.name}`, name: PUBLISHER.name, password: 'wrong-password', type: 'user', roles: [], date: '2026-11-22T12:00:00.000Z' }) }),
+    plan: async () => ({
+      method: 'PUT',
+      path: `/-/user/org.couchdb.user:${PUBLISHER.name}`,
+      headers: JSON_TYPE,
+      body: JSON.stringify({
+        _id: `org.couchdb.user:${PUBLISHER.name}`,
+        name: PUBLISHER.name,
+        password: 'wrong-password',
+        type: 'user',
+        roles: [],
+        date: '2026-11-22T12:00:00.000Z',
+      }),
+    }),
   },
 ];
 

@@ -14,29 +14,51 @@ const EVIL = 'https://evil.example';
 const received: { method: string; url: string; headers: http.IncomingHttpHeaders }[] = [];
 
 const loop = serveForTests((req, res) => {
-    received.push({ method: req.method!, url: req.url!, headers: req.headers });
-    const origin = req.headers.origin;
-    const path = new URL(req.url!, 'http://x').pathname;
-    if (path === '/api/strict') {
-      if (origin && origin !== ALLOWED) return res.writeHead(403, { 'content-type': 'text/plain' }).end('Invalid CORS request');
-      const cors = origin ? { 'access-control-allow-origin': ALLOWED, 'access-control-allow-credentials': 'true', vary: 'Origin' } : {};
-      if (req.method === 'OPTIONS')
-        return res.writeHead(204, { ...cors, 'access-control-allow-methods': 'GET, PUT, DELETE', 'access-control-allow-headers': 'authorization, content-type', 'access-control-max-age': '600' }).end();
-      return res.writeHead(403, { ...cors, 'content-type': 'application/json' }).end('{"error":"forbidden"}');
-    }
-    if (path === '/api/fixed') {
-      const cors = { 'access-control-allow-origin': ALLOWED };
-      if (req.method === 'OPTIONS') return res.writeHead(204, { ...cors, 'access-control-allow-methods': 'GET, POST', 'access-control-allow-headers': 'content-type' }).end();
-      return res.writeHead(403, { ...cors, 'content-type': 'text/plain' }).end('Forbidden');
-    }
-    if (path === '/api/wild') {
-      if (req.method === 'OPTIONS') return res.writeHead(200, { 'access-control-allow-origin': '*', 'access-control-allow-methods': '*', 'access-control-allow-headers': '*' }).end();
-      return res.writeHead(403, { 'access-control-allow-origin': '*', 'content-type': 'text/plain' }).end('Forbidden');
-    }
-    res.writeHead(404).end();
+  received.push({ method: req.method!, url: req.url!, headers: req.headers });
+  const origin = req.headers.origin;
+  const path = new URL(req.url!, 'http://x').pathname;
+  if (path === '/api/strict') {
+    if (origin && origin !== ALLOWED)
+      return res.writeHead(403, { 'content-type': 'text/plain' }).end('Invalid CORS request');
+    const cors = origin
+      ? { 'access-control-allow-origin': ALLOWED, 'access-control-allow-credentials': 'true', vary: 'Origin' }
+      : {};
+    if (req.method === 'OPTIONS')
+      return res
+        .writeHead(204, {
+          ...cors,
+          'access-control-allow-methods': 'GET, PUT, DELETE',
+          'access-control-allow-headers': 'authorization, content-type',
+          'access-control-max-age': '600',
+        })
+        .end();
+    return res.writeHead(403, { ...cors, 'content-type': 'application/json' }).end('{"error":"forbidden"}');
+  }
+  if (path === '/api/fixed') {
+    const cors = { 'access-control-allow-origin': ALLOWED };
+    if (req.method === 'OPTIONS')
+      return res
+        .writeHead(204, {
+          ...cors,
+          'access-control-allow-methods': 'GET, POST',
+          'access-control-allow-headers': 'content-type',
+        })
+        .end();
+    return res.writeHead(403, { ...cors, 'content-type': 'text/plain' }).end('Forbidden');
+  }
+  if (path === '/api/wild') {
+    if (req.method === 'OPTIONS')
+      return res
+        .writeHead(200, {
+          'access-control-allow-origin': '*',
+          'access-control-allow-methods': '*',
+          'access-control-allow-headers': '*',
+        })
+        .end();
+    return res.writeHead(403, { 'access-control-allow-origin': '*', 'content-type': 'text/plain' }).end('Forbidden');
+  }
+  res.writeHead(404).end();
 });
-
-
 
 const h = (name: string, value: string) => ({ name, value });
 
@@ -56,7 +78,11 @@ test('preflight headers follow the Fetch standard: lower-case, sorted, safeliste
     ['authorization', 'content-type', 'x-request-id'],
   );
   assert.deepEqual(unsafeHeaderNames([h('Content-Type', 'text/plain;charset=UTF-8'), h('Accept', '*/*')]), []);
-  assert.deepEqual(unsafeHeaderNames([h('Accept-Language', 'en (GB)')]), ['accept-language'], 'a parenthesis is not a safelisted Accept-Language byte');
+  assert.deepEqual(
+    unsafeHeaderNames([h('Accept-Language', 'en (GB)')]),
+    ['accept-language'],
+    'a parenthesis is not a safelisted Accept-Language byte',
+  );
   assert.deepEqual(unsafeHeaderNames([h('Accept', 'x'.repeat(129))]), ['accept'], 'longer than 128 bytes');
 });
 
@@ -65,7 +91,14 @@ test('a foreign origin: the strict filter refuses the preflight with 403, which 
   const ctx = await contextFor({
     method: 'PUT',
     url: `${loop.base}/api/strict?id=7`,
-    headers: [h('Origin', EVIL), h('Authorization', 'Bearer abc.def.ghi'), h('Content-Type', 'application/json'), h('X-Request-Id', 'r1'), h('Cookie', 'sid=s3cr3t'), h('User-Agent', 'Mozilla/5.0 test')],
+    headers: [
+      h('Origin', EVIL),
+      h('Authorization', 'Bearer abc.def.ghi'),
+      h('Content-Type', 'application/json'),
+      h('X-Request-Id', 'r1'),
+      h('Cookie', 'sid=s3cr3t'),
+      h('User-Agent', 'Mozilla/5.0 test'),
+    ],
     postData: { mimeType: 'application/json', text: '{"name":"x"}' },
   });
   assert.equal(ctx.first.response.status, 403);
@@ -85,7 +118,13 @@ test('a foreign origin: the strict filter refuses the preflight with 403, which 
   assert.equal(got.headers.cookie, undefined);
   assert.equal(got.headers['user-agent'], 'Mozilla/5.0 test', 'the browser’s own User-Agent goes on the preflight too');
   assert.equal(got.headers['content-length'] ?? '0', '0', 'no body');
-  assert.deepEqual(sent[0].removed.sort(), ['body', 'header:Authorization', 'header:Content-Type', 'header:Cookie', 'header:X-Request-Id']);
+  assert.deepEqual(sent[0].removed.sort(), [
+    'body',
+    'header:Authorization',
+    'header:Content-Type',
+    'header:Cookie',
+    'header:X-Request-Id',
+  ]);
   assert.deepEqual(sent[0].added, ['header:Access-Control-Request-Method', 'header:Access-Control-Request-Headers']);
 
   assert.equal(findings.length, 1);
@@ -95,7 +134,10 @@ test('a foreign origin: the strict filter refuses the preflight with 403, which 
   assert.match(f.result.meaning, /answered 403, not an ok \(2xx\) status/);
   assert.match(f.result.meaning, /no Access-Control-Allow-Origin/);
   const cors = f.claims.filter((c) => c.id === 'cors');
-  assert.ok(cors.some((c) => c.weight >= 0.8), 'a refused preflight is decisive');
+  assert.ok(
+    cors.some((c) => c.weight >= 0.8),
+    'a refused preflight is decisive',
+  );
   assert.ok(cors.every((c) => c.weight > 0));
   assert.ok(f.claims[0].gap!.required.some((r) => r.includes('Access-Control-Allow-Methods including PUT')));
 });
@@ -104,7 +146,12 @@ test('the allowed origin: the preflight admits method and headers, which rules c
   const ctx = await contextFor({
     method: 'PUT',
     url: `${loop.base}/api/strict`,
-    headers: [h('Origin', ALLOWED), h('Authorization', 'Bearer abc.def.ghi'), h('Content-Type', 'application/json'), h('Cookie', 'sid=s3cr3t')],
+    headers: [
+      h('Origin', ALLOWED),
+      h('Authorization', 'Bearer abc.def.ghi'),
+      h('Content-Type', 'application/json'),
+      h('Cookie', 'sid=s3cr3t'),
+    ],
     postData: { mimeType: 'application/json', text: '{}' },
   });
   const { sent, send } = recorder();
@@ -113,7 +160,10 @@ test('the allowed origin: the preflight admits method and headers, which rules c
   assert.equal(f.result.status, 204);
   assert.deepEqual(f.result.rulesOut, ['cors']);
   assert.equal(f.result.confirms, undefined);
-  assert.match(f.result.meaning, /allows origin https:\/\/app\.example\.com with credentials, method PUT, headers authorization, content-type/);
+  assert.match(
+    f.result.meaning,
+    /allows origin https:\/\/app\.example\.com with credentials, method PUT, headers authorization, content-type/,
+  );
   assert.match(f.result.meaning, /Max-Age 600s/);
   assert.match(f.result.meaning, /the 403 itself carries Access-Control-Allow-Origin/);
   assert.ok(f.claims.length >= 2 && f.claims.every((c) => c.id === 'cors' && c.weight <= -0.7));
@@ -121,7 +171,10 @@ test('the allowed origin: the preflight admits method and headers, which rules c
 
 test('--origin on a simple GET: Origin swapped in, no Request-Headers; a fixed Allow-Origin names the one it allows', async () => {
   received.length = 0;
-  const ctx = await contextFor({ method: 'GET', url: `${loop.base}/api/fixed`, headers: [h('Accept', 'application/json')] }, { origin: EVIL });
+  const ctx = await contextFor(
+    { method: 'GET', url: `${loop.base}/api/fixed`, headers: [h('Accept', 'application/json')] },
+    { origin: EVIL },
+  );
   const { sent, send } = recorder();
   received.length = 0;
   const [f] = await probe.run(ctx, send);
@@ -132,7 +185,10 @@ test('--origin on a simple GET: Origin swapped in, no Request-Headers; a fixed A
   assert.equal(received[0].headers['access-control-request-headers'], undefined, 'every header is safelisted');
   assert.deepEqual(sent[0].added, ['header:Origin (--origin)', 'header:Access-Control-Request-Method']);
   assert.deepEqual(sent[0].removed, ['header:Accept'], 'only Accept: */* goes on a preflight');
-  assert.match(f.result.meaning, /Access-Control-Allow-Origin is https:\/\/app\.example\.com, not https:\/\/evil\.example; the browser blocks the response/);
+  assert.match(
+    f.result.meaning,
+    /Access-Control-Allow-Origin is https:\/\/app\.example\.com, not https:\/\/evil\.example; the browser blocks the response/,
+  );
   assert.match(f.result.meaning, /simple request without a preflight/);
   const cors = f.claims.find((c) => c.id === 'cors')!;
   assert.ok(cors.weight >= 0.8);
@@ -140,28 +196,43 @@ test('--origin on a simple GET: Origin swapped in, no Request-Headers; a fixed A
 });
 
 test('a wildcard does not cover a request with cookies, nor Authorization', async () => {
-  const ctx = await contextFor({
-    method: 'PATCH',
-    url: `${loop.base}/api/wild`,
-    headers: [h('Origin', ALLOWED), h('Authorization', 'Bearer t'), h('X-Trace', '1'), h('Cookie', 'sid=x')],
-  }, { allowUnsafe: true });
+  const ctx = await contextFor(
+    {
+      method: 'PATCH',
+      url: `${loop.base}/api/wild`,
+      headers: [h('Origin', ALLOWED), h('Authorization', 'Bearer t'), h('X-Trace', '1'), h('Cookie', 'sid=x')],
+    },
+    { allowUnsafe: true },
+  );
   const { send } = recorder();
   const [f] = await probe.run(ctx, send);
   assert.equal(f.result.status, 200);
   const text = f.claims.flatMap((c) => c.evidence.map((e) => e.text)).join('\n');
-  assert.match(text, /Access-Control-Allow-Origin is \*, which the browser does not accept for a request with credentials/);
-  assert.match(text, /Access-Control-Allow-Methods is \*; it does not include PATCH \(\* does not count for a request with credentials\)/);
+  assert.match(
+    text,
+    /Access-Control-Allow-Origin is \*, which the browser does not accept for a request with credentials/,
+  );
+  assert.match(
+    text,
+    /Access-Control-Allow-Methods is \*; it does not include PATCH \(\* does not count for a request with credentials\)/,
+  );
   assert.match(text, /does not include authorization, x-trace/);
   assert.deepEqual(f.result.confirms, ['cors']);
 
   // Without cookies the same wildcards admit everything but Authorization.
-  const anon = await contextFor({ method: 'PATCH', url: `${loop.base}/api/wild`, headers: [h('Origin', ALLOWED), h('Authorization', 'Bearer t'), h('X-Trace', '1')] });
+  const anon = await contextFor({
+    method: 'PATCH',
+    url: `${loop.base}/api/wild`,
+    headers: [h('Origin', ALLOWED), h('Authorization', 'Bearer t'), h('X-Trace', '1')],
+  });
   const [g] = await probe.run(anon, recorder().send);
   const blocks = g.claims.filter((c) => c.weight > 0).flatMap((c) => c.evidence.map((e) => e.text));
   assert.equal(blocks.length, 1);
   assert.match(blocks[0], /does not include authorization \(\* never covers authorization\)/);
   // The 403 itself carried `*`, which admits an anonymous request: that argues the other way.
-  assert.ok(g.claims.some((c) => c.weight < 0 && /the 403 itself carries Access-Control-Allow-Origin/.test(c.evidence[0].text)));
+  assert.ok(
+    g.claims.some((c) => c.weight < 0 && /the 403 itself carries Access-Control-Allow-Origin/.test(c.evidence[0].text)),
+  );
 });
 
 test('does not apply without an Origin or --origin, and sends nothing then', async () => {
@@ -173,9 +244,16 @@ test('does not apply without an Origin or --origin, and sends nothing then', asy
 });
 
 test('through the runner: the safety guard accepts the preflight and the request is recorded', async () => {
-  const ctx = await contextFor({ method: 'DELETE', url: `${loop.base}/api/strict`, headers: [h('Origin', EVIL), h('Authorization', 'Bearer t')] }, { allowUnsafe: true });
+  const ctx = await contextFor(
+    { method: 'DELETE', url: `${loop.base}/api/strict`, headers: [h('Origin', EVIL), h('Authorization', 'Bearer t')] },
+    { allowUnsafe: true },
+  );
   const sender = createSender(ctx, { env: {} });
-  const run = await runProbes(ctx, { planned: [{ kind: probe, requests: probe.plan(ctx) }], skipped: [], budget: 12 }, sender);
+  const run = await runProbes(
+    ctx,
+    { planned: [{ kind: probe, requests: probe.plan(ctx) }], skipped: [], budget: 12 },
+    sender,
+  );
   assert.equal(sender.probing.sent, 1);
   assert.deepEqual(sender.probing.skipped, [], 'the guard refused nothing');
   assert.equal(sender.log[0].request.request.method, 'OPTIONS');

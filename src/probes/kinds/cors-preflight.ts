@@ -23,15 +23,46 @@ const lower = (s: string) => s.toLowerCase();
 // browser too (Chrome drops a script's User-Agent); a request copied from the
 // developer tools carries the browser's own, which no preflight lists.
 const BROWSER_SET = new Set([
-  'accept-charset', 'accept-encoding', 'access-control-request-headers', 'access-control-request-method', 'connection',
-  'content-length', 'cookie', 'cookie2', 'date', 'dnt', 'expect', 'host', 'keep-alive', 'origin', 'referer', 'set-cookie',
-  'te', 'trailer', 'transfer-encoding', 'upgrade', 'via', 'permissions-policy', 'feature-policy', 'user-agent', 'priority',
+  'accept-charset',
+  'accept-encoding',
+  'access-control-request-headers',
+  'access-control-request-method',
+  'connection',
+  'content-length',
+  'cookie',
+  'cookie2',
+  'date',
+  'dnt',
+  'expect',
+  'host',
+  'keep-alive',
+  'origin',
+  'referer',
+  'set-cookie',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'via',
+  'permissions-policy',
+  'feature-policy',
+  'user-agent',
+  'priority',
 ]);
-const browserSet = (name: string) => BROWSER_SET.has(name) || name.startsWith('proxy-') || name.startsWith('sec-') || name.startsWith(':');
+const browserSet = (name: string) =>
+  BROWSER_SET.has(name) || name.startsWith('proxy-') || name.startsWith('sec-') || name.startsWith(':');
 
 // Headers the browser also puts on the preflight itself; the user's own
 // values are kept so the preflight looks to the server like the browser's.
-const PREFLIGHT_KEEPS = new Set(['user-agent', 'accept-language', 'accept-encoding', 'referer', 'sec-fetch-mode', 'sec-fetch-site', 'sec-fetch-dest']);
+const PREFLIGHT_KEEPS = new Set([
+  'user-agent',
+  'accept-language',
+  'accept-encoding',
+  'referer',
+  'sec-fetch-mode',
+  'sec-fetch-site',
+  'sec-fetch-dest',
+]);
 
 const UNSAFE_BYTE = /[\x00-\x08\x0a-\x1f"():<>?@[\\\]{}\x7f]/;
 const SAFELISTED_TYPES = ['application/x-www-form-urlencoded', 'multipart/form-data', 'text/plain'];
@@ -66,7 +97,8 @@ export function unsafeHeaderNames(headers: NameValue[]): string[] {
 
 const SAFELISTED_METHODS = ['GET', 'HEAD', 'POST'];
 const NORMALISED_METHODS = ['DELETE', 'GET', 'HEAD', 'OPTIONS', 'POST', 'PUT'];
-const methodOf = (req: ExchangeRequest) => (NORMALISED_METHODS.includes(req.method.toUpperCase()) ? req.method.toUpperCase() : req.method);
+const methodOf = (req: ExchangeRequest) =>
+  NORMALISED_METHODS.includes(req.method.toUpperCase()) ? req.method.toUpperCase() : req.method;
 
 function originOf(ctx: ProbeContext): { value: string; label: string } | undefined {
   const sent = headerValue(ctx.original.headers, 'origin');
@@ -83,7 +115,12 @@ function preflightRequest(ctx: ProbeContext): ProbeRequest | undefined {
   if (!origin) return undefined;
   const orig = ctx.original;
   const sentOrigin = headerValue(orig.headers, 'origin') !== undefined;
-  const kept = orig.headers.filter((h) => PREFLIGHT_KEEPS.has(lower(h.name)) || (lower(h.name) === 'accept' && h.value.trim() === '*/*') || lower(h.name) === 'origin');
+  const kept = orig.headers.filter(
+    (h) =>
+      PREFLIGHT_KEEPS.has(lower(h.name)) ||
+      (lower(h.name) === 'accept' && h.value.trim() === '*/*') ||
+      lower(h.name) === 'origin',
+  );
   const removed = orig.headers.filter((h) => !kept.includes(h)).map((h) => `header:${h.name}`);
   const unsafe = unsafeHeaderNames(orig.headers);
   const headers: NameValue[] = [
@@ -101,7 +138,11 @@ function preflightRequest(ctx: ProbeContext): ProbeRequest | undefined {
   return { request, removed: [...new Set([...removed, ...(orig.postData?.text ? ['body'] : [])])], added };
 }
 
-const list = (v: string | undefined) => (v ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+const list = (v: string | undefined) =>
+  (v ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 
 interface Verdict {
   /** What the browser blocks, in its own terms; empty when it lets the request through. */
@@ -116,13 +157,26 @@ function corsCheck(res: Exchange['response'], origin: string, withCredentials: b
   const acao = headerValue(res.headers, 'access-control-allow-origin');
   if (acao === undefined) return [`the answer has no Access-Control-Allow-Origin; the browser blocks the response`];
   const v = acao.trim();
-  if (v.includes(',')) return [`Access-Control-Allow-Origin has more than one value (${v}); the browser accepts exactly one; the browser blocks the response`];
-  if (v === '*') return withCredentials ? [`Access-Control-Allow-Origin is *, which the browser does not accept for a request with credentials (cookies); the browser blocks the response`] : [];
+  if (v.includes(','))
+    return [
+      `Access-Control-Allow-Origin has more than one value (${v}); the browser accepts exactly one; the browser blocks the response`,
+    ];
+  if (v === '*')
+    return withCredentials
+      ? [
+          `Access-Control-Allow-Origin is *, which the browser does not accept for a request with credentials (cookies); the browser blocks the response`,
+        ]
+      : [];
   if (v !== origin)
-    return [`Access-Control-Allow-Origin is ${v}, not ${origin}${lower(v) === lower(origin) ? ' (the browser compares it byte for byte)' : ''}; the browser blocks the response`];
+    return [
+      `Access-Control-Allow-Origin is ${v}, not ${origin}${lower(v) === lower(origin) ? ' (the browser compares it byte for byte)' : ''}; the browser blocks the response`,
+    ];
   if (!withCredentials) return [];
   const acac = headerValue(res.headers, 'access-control-allow-credentials')?.trim();
-  if (acac !== 'true') return [`the request carries cookies but Access-Control-Allow-Credentials is ${acac === undefined ? 'absent' : `"${acac}"`}, not "true"; the browser blocks the response`];
+  if (acac !== 'true')
+    return [
+      `the request carries cookies but Access-Control-Allow-Credentials is ${acac === undefined ? 'absent' : `"${acac}"`}, not "true"; the browser blocks the response`,
+    ];
   return [];
 }
 
@@ -132,7 +186,8 @@ function judgePreflight(ex: Exchange, orig: ExchangeRequest, origin: string, sim
   const blocks: string[] = [];
   const allows: string[] = [];
   const notes: string[] = [];
-  if (res.status < 200 || res.status > 299) blocks.push(`the preflight was answered ${res.status}, not an ok (2xx) status; the browser blocks the request`);
+  if (res.status < 200 || res.status > 299)
+    blocks.push(`the preflight was answered ${res.status}, not an ok (2xx) status; the browser blocks the request`);
   blocks.push(...corsCheck(res, origin, withCredentials));
   if (!blocks.length) allows.push(`origin ${origin}${withCredentials ? ' with credentials' : ''}`);
   // A simple request is not preflighted: only the origin check above applies to it.
@@ -160,9 +215,14 @@ function judgePreflight(ex: Exchange, orig: ExchangeRequest, origin: string, sim
     else if (needed.length) allows.push(`headers ${needed.join(', ')}`);
     const maxAge = headerValue(res.headers, 'access-control-max-age');
     if (!blocks.length) {
-      if (maxAge === undefined) notes.push('no Access-Control-Max-Age: the browser keeps this preflight 5 seconds and repeats it after that');
-      else if (!/^\d+$/.test(maxAge.trim())) notes.push(`Access-Control-Max-Age "${maxAge}" is not a number of seconds; the browser keeps the preflight 5 seconds`);
-      else if (Number(maxAge) > 7200) notes.push(`Access-Control-Max-Age is ${maxAge}s; Chromium keeps a preflight at most 7200s, Firefox 86400s`);
+      if (maxAge === undefined)
+        notes.push('no Access-Control-Max-Age: the browser keeps this preflight 5 seconds and repeats it after that');
+      else if (!/^\d+$/.test(maxAge.trim()))
+        notes.push(
+          `Access-Control-Max-Age "${maxAge}" is not a number of seconds; the browser keeps the preflight 5 seconds`,
+        );
+      else if (Number(maxAge) > 7200)
+        notes.push(`Access-Control-Max-Age is ${maxAge}s; Chromium keeps a preflight at most 7200s, Firefox 86400s`);
       else notes.push(`Access-Control-Max-Age ${maxAge}s: the browser reuses this preflight that long`);
     }
   }
@@ -175,7 +235,8 @@ export default defineProbe({
   order: 25,
   maxRequests: 1,
   applies(ctx) {
-    if (!originOf(ctx)) return 'the request carries no Origin header and --origin was not given, so there is no cross-origin request to preflight';
+    if (!originOf(ctx))
+      return 'the request carries no Origin header and --origin was not given, so there is no cross-origin request to preflight';
     return true;
   },
   plan(ctx) {
@@ -209,14 +270,29 @@ export default defineProbe({
       // (a CSRF defence by origin, say), which the csrf probe tests. The
       // preflight then only hints at the origin policy.
       const stateChanging = simple && !['GET', 'HEAD'].includes(method);
-      const weight = stateChanging ? 0.2 : refused || otherOrigin ? 0.85 : status >= 200 && status <= 299 && noAcao ? 0.6 : simple ? 0.5 : 0.6;
+      const weight = stateChanging
+        ? 0.2
+        : refused || otherOrigin
+          ? 0.85
+          : status >= 200 && status <= 299 && noAcao
+            ? 0.6
+            : simple
+              ? 0.5
+              : 0.6;
       meaning = `${lead} — ${verdict.blocks[0]}`;
       claims.push({
         id: 'cors',
         weight,
         summary: `The server’s CORS policy does not admit ${origin.value}: ${verdict.blocks.join('; ')}.`,
         evidence: verdict.blocks.map((b) => ({ source: SOURCE, text: b })),
-        gap: { required: requiredOf(ex, orig, origin.value, simple), held: [`Origin: ${origin.value}`, `method ${method}`, ...unsafeHeaderNames(orig.headers).map((h) => `header ${h}`)] },
+        gap: {
+          required: requiredOf(ex, orig, origin.value, simple),
+          held: [
+            `Origin: ${origin.value}`,
+            `method ${method}`,
+            ...unsafeHeaderNames(orig.headers).map((h) => `header ${h}`),
+          ],
+        },
         fixes: [
           {
             title: `Allow ${origin.value} in the server’s CORS configuration${simple ? '' : ` for ${method}${unsafeHeaderNames(orig.headers).length ? ` with ${unsafeHeaderNames(orig.headers).join(', ')}` : ''}`}, and answer the OPTIONS preflight before any authentication check`,
@@ -227,7 +303,12 @@ export default defineProbe({
       });
     } else {
       meaning = `${lead} — allows ${verdict.allows.join(', ')}: a browser would send the request, so the denial is not the origin policy`;
-      claims.push({ id: 'cors', weight: -0.8, summary: `The preflight admits ${origin.value}: ${verdict.allows.join(', ')}.`, evidence: evidence(meaning) });
+      claims.push({
+        id: 'cors',
+        weight: -0.8,
+        summary: `The preflight admits ${origin.value}: ${verdict.allows.join(', ')}.`,
+        evidence: evidence(meaning),
+      });
     }
     // The browser also judges the actual response: the user's own answer, when the server saw the Origin.
     if (headerValue(orig.headers, 'origin') !== undefined) {
@@ -235,11 +316,22 @@ export default defineProbe({
       if (actual.length) {
         const text = `the ${ctx.first.response.status} itself: ${actual[0].replace('; the browser blocks the response', '')}, so a page sees a CORS error instead of the ${ctx.first.response.status}`;
         verdict.notes.push(text);
-        if (simple && ['GET', 'HEAD'].includes(method)) claims.push({ id: 'cors', weight: 0.3, summary: `The ${ctx.first.response.status} carries no CORS approval for ${origin.value}.`, evidence: evidence(text) });
+        if (simple && ['GET', 'HEAD'].includes(method))
+          claims.push({
+            id: 'cors',
+            weight: 0.3,
+            summary: `The ${ctx.first.response.status} carries no CORS approval for ${origin.value}.`,
+            evidence: evidence(text),
+          });
       } else {
         const text = `the ${ctx.first.response.status} itself carries Access-Control-Allow-Origin for ${origin.value}: the origin policy admitted the request and something else denied it`;
         verdict.notes.push(text);
-        claims.push({ id: 'cors', weight: -0.7, summary: `The server approved ${origin.value} on the denial itself.`, evidence: evidence(text) });
+        claims.push({
+          id: 'cors',
+          weight: -0.7,
+          summary: `The server approved ${origin.value} on the denial itself.`,
+          evidence: evidence(text),
+        });
       }
     }
     if (verdict.notes.length) meaning += ` (${verdict.notes.join('; ')})`;
@@ -260,7 +352,10 @@ export default defineProbe({
 
 /** What the browser needed to see, for the report's gap. */
 function requiredOf(ex: Exchange, orig: ExchangeRequest, origin: string, simple: boolean): string[] {
-  const out = [`a 2xx answer to the preflight (got ${ex.response.status})`, `Access-Control-Allow-Origin: ${credentialed(orig) ? origin : `${origin} or *`}`];
+  const out = [
+    `a 2xx answer to the preflight (got ${ex.response.status})`,
+    `Access-Control-Allow-Origin: ${credentialed(orig) ? origin : `${origin} or *`}`,
+  ];
   if (credentialed(orig)) out.push('Access-Control-Allow-Credentials: true');
   if (!simple) {
     const method = methodOf(orig);

@@ -42,9 +42,17 @@ const SAFE = ['GET', 'HEAD', 'OPTIONS'];
 // X-CSRF-Token), Laravel (_token, X-XSRF-TOKEN), ASP.NET
 // (__RequestVerificationToken).
 const TOKEN_HEADER = /^(x-)?(csrf|xsrf)[-_]?token$/i;
-const TOKEN_FIELDS = new Set(['_csrf', 'csrf_token', 'csrfmiddlewaretoken', 'authenticity_token', '_token', '__requestverificationtoken']);
+const TOKEN_FIELDS = new Set([
+  '_csrf',
+  'csrf_token',
+  'csrfmiddlewaretoken',
+  'authenticity_token',
+  '_token',
+  '__requestverificationtoken',
+]);
 const CSRF_COOKIE = /csrf|xsrf|antiforgery|requestverificationtoken/i;
-const CSRF_TEXT = /csrf|xsrf|forgery|authenticity[ _-]?token|antiforgery|request ?verification ?token|referr?er check|origin check|page expired/i;
+const CSRF_TEXT =
+  /csrf|xsrf|forgery|authenticity[ _-]?token|antiforgery|request ?verification ?token|referr?er check|origin check|page expired/i;
 
 type InputKind = 'token' | 'cookie' | 'origin' | 'referer';
 
@@ -75,7 +83,11 @@ function withoutTokenFields(req: ExchangeRequest): ProbeRequest {
   const pairs = req.postData!.text!.split('&');
   const removed = pairs.filter((p) => TOKEN_FIELDS.has(lower(fieldName(p)))).map((p) => `body:${fieldName(p)}`);
   const text = pairs.filter((p) => !TOKEN_FIELDS.has(lower(fieldName(p)))).join('&');
-  return { request: { ...req, postData: { mimeType: req.postData!.mimeType, text } }, removed: [...new Set(removed)], added: [] };
+  return {
+    request: { ...req, postData: { mimeType: req.postData!.mimeType, text } },
+    removed: [...new Set(removed)],
+    added: [],
+  };
 }
 
 function inputsOf(req: ExchangeRequest): Input[] {
@@ -85,18 +97,31 @@ function inputsOf(req: ExchangeRequest): Input[] {
   const both = withoutTokenFields(byHeader.request);
   if (headerTokens.length || both.removed.length) {
     const removed = [...byHeader.removed, ...both.removed];
-    inputs.push({ kind: 'token', label: `the CSRF token (${removed.join(', ')})`, vary: { request: both.request, removed, added: [] } });
+    inputs.push({
+      kind: 'token',
+      label: `the CSRF token (${removed.join(', ')})`,
+      vary: { request: both.request, removed, added: [] },
+    });
   }
-  const cookies = withoutCookies(req, cookieNamesOf(req).filter((n) => CSRF_COOKIE.test(n)));
-  if (cookies.removed.length) inputs.push({ kind: 'cookie', label: `the CSRF cookie (${cookies.removed.join(', ')})`, vary: cookies });
-  for (const [kind, name] of [['origin', 'Origin'], ['referer', 'Referer']] as const)
+  const cookies = withoutCookies(
+    req,
+    cookieNamesOf(req).filter((n) => CSRF_COOKIE.test(n)),
+  );
+  if (cookies.removed.length)
+    inputs.push({ kind: 'cookie', label: `the CSRF cookie (${cookies.removed.join(', ')})`, vary: cookies });
+  for (const [kind, name] of [
+    ['origin', 'Origin'],
+    ['referer', 'Referer'],
+  ] as const)
     if (headerValue(req.headers, name) !== undefined)
       inputs.push({ kind, label: `the ${name} header`, vary: withoutHeaders(req, (h) => lower(h.name) === kind) });
   return inputs;
 }
 
 function cookieNamesOf(req: ExchangeRequest): string[] {
-  const names = req.headers.filter((h) => lower(h.name) === 'cookie').flatMap((h) => h.value.split(/;\s*/).map((p) => p.split('=')[0].trim()));
+  const names = req.headers
+    .filter((h) => lower(h.name) === 'cookie')
+    .flatMap((h) => h.value.split(/;\s*/).map((p) => p.split('=')[0].trim()));
   return [...new Set(names.filter(Boolean))];
 }
 
@@ -150,7 +175,10 @@ function answerOf(ex: Exchange): Answer {
   const text = dropScriptsAndStyles(decodeBody(ex))
     // Tags (with their attributes: a layout's <meta name="csrf-token"> is no CSRF failure) go.
     .replace(/<[^<>]*>/g, '\n');
-  const lines = text.split('\n').map((l) => l.replace(/\s+/g, ' ').trim()).filter(Boolean);
+  const lines = text
+    .split('\n')
+    .map((l) => l.replace(/\s+/g, ' ').trim())
+    .filter(Boolean);
   const csrf = lines.find((l) => CSRF_TEXT.test(l));
   return { status: ex.response.status, text: lines.join(' '), lines, ...(csrf ? { csrf: clip(csrf) } : {}) };
 }
@@ -170,21 +198,50 @@ function judge(input: Input, before: Answer, after: Answer): Judgement {
   const credential = input.kind === 'token' || input.kind === 'cookie';
   const what = input.label;
   const got = `without ${what}: ${after.status}`;
-  if (allowed(after)) return { weight: 0.85, follows: true, meaning: `${got}, allowed — the denial follows ${what}: the server rejects the value it got and does not require one` };
+  if (allowed(after))
+    return {
+      weight: 0.85,
+      follows: true,
+      meaning: `${got}, allowed — the denial follows ${what}: the server rejects the value it got and does not require one`,
+    };
   if (sameAnswer(before, after)) {
     if (before.csrf)
       return credential
-        ? { weight: 0.4, follows: false, meaning: `${got}, the same CSRF failure ("${before.csrf}") — it does not depend on ${what} being there: either the one sent counts for nothing (stale, or not paired with the ${input.kind === 'token' ? 'CSRF cookie' : 'token'}) or another input fails the check first` }
+        ? {
+            weight: 0.4,
+            follows: false,
+            meaning: `${got}, the same CSRF failure ("${before.csrf}") — it does not depend on ${what} being there: either the one sent counts for nothing (stale, or not paired with the ${input.kind === 'token' ? 'CSRF cookie' : 'token'}) or another input fails the check first`,
+          }
         : { weight: 0, follows: false, meaning: `${got}, the same CSRF failure — the failure is not about ${what}` };
-    return { weight: 0, follows: false, meaning: `${got}, the same denial — removing ${what} changes nothing; on a page that names no CSRF failure that tells neither way` };
+    return {
+      weight: 0,
+      follows: false,
+      meaning: `${got}, the same denial — removing ${what} changes nothing; on a page that names no CSRF failure that tells neither way`,
+    };
   }
   if (after.csrf && !before.csrf)
-    return { weight: credential ? -0.8 : -0.6, follows: false, meaning: `${got}, a CSRF failure ("${reasonOf(after, before)}") — with ${what} the CSRF check passed, so the ${before.status} comes from a later check, not CSRF` };
+    return {
+      weight: credential ? -0.8 : -0.6,
+      follows: false,
+      meaning: `${got}, a CSRF failure ("${reasonOf(after, before)}") — with ${what} the CSRF check passed, so the ${before.status} comes from a later check, not CSRF`,
+    };
   if (after.csrf && before.csrf)
-    return { weight: credential ? 0.8 : 0.6, follows: true, meaning: `${got}, a different CSRF failure ("${reasonOf(after, before)}" instead of "${reasonOf(before, after)}") — the server reads ${what} and rejects it: the CSRF check is what denies` };
+    return {
+      weight: credential ? 0.8 : 0.6,
+      follows: true,
+      meaning: `${got}, a different CSRF failure ("${reasonOf(after, before)}" instead of "${reasonOf(before, after)}") — the server reads ${what} and rejects it: the CSRF check is what denies`,
+    };
   if (before.csrf)
-    return { weight: 0.75, follows: true, meaning: `${got}, no longer a CSRF failure — the CSRF failure follows ${what}; without it another check denies` };
-  return { weight: 0, follows: false, meaning: `${got} instead of ${before.status} — the server reads ${what}, but neither answer names a CSRF check` };
+    return {
+      weight: 0.75,
+      follows: true,
+      meaning: `${got}, no longer a CSRF failure — the CSRF failure follows ${what}; without it another check denies`,
+    };
+  return {
+    weight: 0,
+    follows: false,
+    meaning: `${got} instead of ${before.status} — the server reads ${what}, but neither answer names a CSRF check`,
+  };
 }
 
 function unsafeMethod(ctx: ProbeContext): string | undefined {
@@ -196,7 +253,8 @@ function applies(ctx: ProbeContext): true | string {
   const method = unsafeMethod(ctx);
   if (!method) return `CSRF checks guard state-changing requests; ${ctx.original.method.toUpperCase()} is not one`;
   if (!ctx.options.allowUnsafe) return `replaying ${method} needs --allow-unsafe`;
-  if (!inputsOf(ctx.original).length) return 'the request carries no CSRF token, CSRF cookie, Origin or Referer to remove';
+  if (!inputsOf(ctx.original).length)
+    return 'the request carries no CSRF token, CSRF cookie, Origin or Referer to remove';
   return true;
 }
 
@@ -224,12 +282,31 @@ export default defineProbe({
             {
               id: 'csrf',
               weight: j.weight,
-              summary: j.weight > 0 ? `The denial follows ${input.label}: a CSRF check fails.` : `The denial is not the CSRF check (${input.label} tells).`,
+              summary:
+                j.weight > 0
+                  ? `The denial follows ${input.label}: a CSRF check fails.`
+                  : `The denial is not the CSRF check (${input.label} tells).`,
               evidence: [{ source: SOURCE, text: j.meaning }],
               ...(j.weight > 0 && (input.kind === 'token' || input.kind === 'cookie')
-                ? { fixes: [{ title: 'Fetch a fresh CSRF token and cookie from the same session (reload the form page) and send them together', difficulty: 'easy' as const, verify: 'the same request with the fresh pair is no longer answered with a CSRF failure' }] }
+                ? {
+                    fixes: [
+                      {
+                        title:
+                          'Fetch a fresh CSRF token and cookie from the same session (reload the form page) and send them together',
+                        difficulty: 'easy' as const,
+                        verify: 'the same request with the fresh pair is no longer answered with a CSRF failure',
+                      },
+                    ],
+                  }
                 : j.weight > 0
-                  ? { fixes: [{ title: `Add the site you post from to the server’s trusted origins (e.g. Django CSRF_TRUSTED_ORIGINS), or send the request from the same origin`, difficulty: 'medium' as const }] }
+                  ? {
+                      fixes: [
+                        {
+                          title: `Add the site you post from to the server’s trusted origins (e.g. Django CSRF_TRUSTED_ORIGINS), or send the request from the same origin`,
+                          difficulty: 'medium' as const,
+                        },
+                      ],
+                    }
                   : {}),
             },
           ]
@@ -239,7 +316,12 @@ export default defineProbe({
           name: NAME,
           status: ex.response.status,
           meaning: j.meaning,
-          request: { method: input.vary.request.method, url: input.vary.request.url, removed: input.vary.removed, added: input.vary.added },
+          request: {
+            method: input.vary.request.method,
+            url: input.vary.request.url,
+            removed: input.vary.removed,
+            added: input.vary.added,
+          },
           ...(j.weight > 0 ? { confirms: ['csrf' as const] } : j.weight <= -0.6 ? { rulesOut: ['csrf' as const] } : {}),
         },
         claims,
@@ -247,7 +329,9 @@ export default defineProbe({
     }
     const last = findings.at(-1);
     if (last && findings.length > 1)
-      last.result.meaning += followed.length ? ` (over all: the denial follows ${followed.join(' and ')})` : ' (over all: the denial follows none of the CSRF inputs)';
+      last.result.meaning += followed.length
+        ? ` (over all: the denial follows ${followed.join(' and ')})`
+        : ' (over all: the denial follows none of the CSRF inputs)';
     return findings;
   },
 });

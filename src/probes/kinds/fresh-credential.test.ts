@@ -11,7 +11,8 @@ import { diagnose } from '../../diagnose.ts';
 import { createSender, planProbes, runProbes } from '../runner.ts';
 import probe from './fresh-credential.ts';
 import { runCredentialCommand } from '../credential-command.ts';
-const runTokenCommand = (cmd: string, env: NodeJS.ProcessEnv, timeoutMs?: number) => runCredentialCommand(cmd, env, '--token-cmd', timeoutMs);
+const runTokenCommand = (cmd: string, env: NodeJS.ProcessEnv, timeoutMs?: number) =>
+  runCredentialCommand(cmd, env, '--token-cmd', timeoutMs);
 
 // An API that checks its own HS256 tokens: expiry (401), scope (403), and a
 // refusal by client address that no credential changes (/ip-only).
@@ -26,20 +27,29 @@ const now = () => Math.floor(Date.now() / 1000);
 const seen: { url: string; headers: http.IncomingHttpHeaders }[] = [];
 
 const loop = serveForTests((req, res) => {
-    seen.push({ url: req.url!, headers: req.headers });
-    if (req.url === '/ip-only') return res.writeHead(403, { 'content-type': 'text/html' }).end('<html><body><h1>Forbidden</h1></body></html>');
-    if (req.url === '/keyed') return req.headers['x-api-key'] === 'fresh-key-0123456789abcdef' ? json(res, 200, { ok: true }) : json(res, 401, { error: 'invalid api key' });
-    const m = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '');
-    if (!m) return json(res, 401, { error: 'unauthorized' }, { 'www-authenticate': 'Bearer' });
-    const [h, p, s] = m[1].split('.');
-    if (!s || createHmac('sha256', KEY).update(`${h}.${p}`).digest('base64url') !== s) return json(res, 401, { error: 'invalid_token' }, { 'www-authenticate': 'Bearer error="invalid_token"' });
-    const claims = JSON.parse(Buffer.from(p, 'base64url').toString()) as { exp?: number; scope?: string };
-    if (claims.exp && claims.exp < now()) return json(res, 401, { error: 'invalid_token' }, { 'www-authenticate': 'Bearer error="invalid_token", error_description="The token expired"' });
-    if (!(claims.scope ?? '').split(' ').includes('reports:read')) return json(res, 403, { error: 'forbidden' });
-    return json(res, 200, { reports: [] });
+  seen.push({ url: req.url!, headers: req.headers });
+  if (req.url === '/ip-only')
+    return res.writeHead(403, { 'content-type': 'text/html' }).end('<html><body><h1>Forbidden</h1></body></html>');
+  if (req.url === '/keyed')
+    return req.headers['x-api-key'] === 'fresh-key-0123456789abcdef'
+      ? json(res, 200, { ok: true })
+      : json(res, 401, { error: 'invalid api key' });
+  const m = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '');
+  if (!m) return json(res, 401, { error: 'unauthorized' }, { 'www-authenticate': 'Bearer' });
+  const [h, p, s] = m[1].split('.');
+  if (!s || createHmac('sha256', KEY).update(`${h}.${p}`).digest('base64url') !== s)
+    return json(res, 401, { error: 'invalid_token' }, { 'www-authenticate': 'Bearer error="invalid_token"' });
+  const claims = JSON.parse(Buffer.from(p, 'base64url').toString()) as { exp?: number; scope?: string };
+  if (claims.exp && claims.exp < now())
+    return json(
+      res,
+      401,
+      { error: 'invalid_token' },
+      { 'www-authenticate': 'Bearer error="invalid_token", error_description="The token expired"' },
+    );
+  if (!(claims.scope ?? '').split(' ').includes('reports:read')) return json(res, 403, { error: 'forbidden' });
+  return json(res, 200, { reports: [] });
 });
-
-
 
 // The command reads the fresh token from its environment, as `--token-cmd 'vault read …'` would from its own store.
 const PRINT_FRESH = `printf '%s' "$FRESH"`;
@@ -58,7 +68,14 @@ async function run(req: ExchangeRequest, tokenCmd: string, env: NodeJS.ProcessEn
 test('an expired token, and a fresh one is accepted: credential-expired confirmed, permission ruled out', async () => {
   const fresh = jwt({ sub: 'alice', scope: 'reports:read', exp: now() + 3600 });
   const { ctx, sent, findings } = await run(
-    { method: 'GET', url: `${loop.base}/reports`, headers: [bearer({ sub: 'alice', scope: 'reports:read', exp: now() - 3600 }), { name: 'Accept', value: 'application/json' }] },
+    {
+      method: 'GET',
+      url: `${loop.base}/reports`,
+      headers: [
+        bearer({ sub: 'alice', scope: 'reports:read', exp: now() - 3600 }),
+        { name: 'Accept', value: 'application/json' },
+      ],
+    },
     PRINT_FRESH,
     envWith(fresh),
   );
@@ -73,15 +90,23 @@ test('an expired token, and a fresh one is accepted: credential-expired confirme
   assert.equal(f.result.status, 200);
   assert.match(f.result.meaning, /the old credential had expired/);
   assert.match(f.result.meaning, /sub alice, scope reports:read, expires in/);
-  assert.ok(!JSON.stringify(f).includes(fresh) && !JSON.stringify(f).includes(fresh.split('.')[2]), 'the fresh token appears nowhere');
+  assert.ok(
+    !JSON.stringify(f).includes(fresh) && !JSON.stringify(f).includes(fresh.split('.')[2]),
+    'the fresh token appears nowhere',
+  );
   assert.equal(f.claims.find((c) => c.id === 'credential-expired')?.weight, 0.85);
-  for (const id of ['insufficient-scope', 'insufficient-role', 'ip-restricted', 'clock-skew'] as const) assert.ok(f.result.rulesOut?.includes(id), id);
+  for (const id of ['insufficient-scope', 'insufficient-role', 'ip-restricted', 'clock-skew'] as const)
+    assert.ok(f.result.rulesOut?.includes(id), id);
   const after = await diagnose(ctx.first, { probeClaims: f.claims });
   assert.equal(after.causes[0].id, 'credential-expired');
 });
 
 test('a fresh token refused the same way: expiry is not why', async () => {
-  const { findings } = await run({ method: 'GET', url: `${loop.base}/ip-only`, headers: [bearer({ sub: 'alice', exp: now() - 3600 })] }, PRINT_FRESH, envWith(jwt({ sub: 'alice', exp: now() + 3600 })));
+  const { findings } = await run(
+    { method: 'GET', url: `${loop.base}/ip-only`, headers: [bearer({ sub: 'alice', exp: now() - 3600 })] },
+    PRINT_FRESH,
+    envWith(jwt({ sub: 'alice', exp: now() + 3600 })),
+  );
   const [f] = findings;
   assert.equal(f.result.status, 403);
   assert.match(f.result.meaning, /age or revocation is not why/);
@@ -90,7 +115,15 @@ test('a fresh token refused the same way: expiry is not why', async () => {
 });
 
 test('401 with the old token, 403 with the fresh one: it had expired, and a grant is missing too', async () => {
-  const { findings } = await run({ method: 'GET', url: `${loop.base}/reports`, headers: [bearer({ sub: 'alice', scope: 'reports:list', exp: now() - 60 })] }, PRINT_FRESH, envWith(jwt({ sub: 'alice', scope: 'reports:list', exp: now() + 3600 })));
+  const { findings } = await run(
+    {
+      method: 'GET',
+      url: `${loop.base}/reports`,
+      headers: [bearer({ sub: 'alice', scope: 'reports:list', exp: now() - 60 })],
+    },
+    PRINT_FRESH,
+    envWith(jwt({ sub: 'alice', scope: 'reports:list', exp: now() + 3600 })),
+  );
   const [f] = findings;
   assert.equal(f.result.status, 403);
   assert.match(f.result.meaning, /403 instead of 401/);
@@ -99,22 +132,45 @@ test('401 with the old token, 403 with the fresh one: it had expired, and a gran
 });
 
 test('a fresh token that also carries more scope proves less about age', async () => {
-  const { findings } = await run({ method: 'GET', url: `${loop.base}/reports`, headers: [bearer({ sub: 'alice', scope: 'reports:list', exp: now() - 60 })] }, PRINT_FRESH, envWith(jwt({ sub: 'alice', scope: 'reports:list reports:read', exp: now() + 3600 })));
+  const { findings } = await run(
+    {
+      method: 'GET',
+      url: `${loop.base}/reports`,
+      headers: [bearer({ sub: 'alice', scope: 'reports:list', exp: now() - 60 })],
+    },
+    PRINT_FRESH,
+    envWith(jwt({ sub: 'alice', scope: 'reports:list reports:read', exp: now() + 3600 })),
+  );
   const [f] = findings;
   assert.equal(f.result.status, 200);
   assert.match(f.result.meaning, /also holds reports:read/);
   assert.equal(f.claims.find((c) => c.id === 'credential-expired')?.weight, 0.5);
-  assert.deepEqual(f.claims.find((c) => c.id === 'insufficient-scope')?.gap, { required: ['reports:read'], held: ['reports:list'] });
+  assert.deepEqual(f.claims.find((c) => c.id === 'insufficient-scope')?.gap, {
+    required: ['reports:read'],
+    held: ['reports:list'],
+  });
 });
 
 test('an API-key header is replaced in place, and a printed scheme is not doubled', async () => {
-  const keyed = await run({ method: 'GET', url: `${loop.base}/keyed`, headers: [{ name: 'X-Api-Key', value: 'old-key-0123456789abcdef' }] }, PRINT_FRESH, envWith('fresh-key-0123456789abcdef'));
+  const keyed = await run(
+    { method: 'GET', url: `${loop.base}/keyed`, headers: [{ name: 'X-Api-Key', value: 'old-key-0123456789abcdef' }] },
+    PRINT_FRESH,
+    envWith('fresh-key-0123456789abcdef'),
+  );
   assert.deepEqual(keyed.sent[0].removed, ['header:X-Api-Key']);
   assert.equal(seen[0].headers['x-api-key'], 'fresh-key-0123456789abcdef');
   assert.equal(keyed.findings[0].result.status, 200);
 
   const token = jwt({ sub: 'alice', scope: 'reports:read', exp: now() + 3600 });
-  await run({ method: 'GET', url: `${loop.base}/reports`, headers: [bearer({ sub: 'alice', scope: 'reports:read', exp: now() - 60 })] }, PRINT_FRESH, envWith(`Bearer ${token}`));
+  await run(
+    {
+      method: 'GET',
+      url: `${loop.base}/reports`,
+      headers: [bearer({ sub: 'alice', scope: 'reports:read', exp: now() - 60 })],
+    },
+    PRINT_FRESH,
+    envWith(`Bearer ${token}`),
+  );
   assert.equal(seen[0].headers.authorization, `Bearer ${token}`);
 });
 
@@ -137,7 +193,11 @@ test('a failing command: no request, one line, no claims', async () => {
 
 test('the same credential printed again: nothing is sent', async () => {
   const old = jwt({ sub: 'alice', exp: now() - 60 });
-  const { sent, findings } = await run({ method: 'GET', url: `${loop.base}/reports`, headers: [{ name: 'Authorization', value: `Bearer ${old}` }] }, PRINT_FRESH, envWith(old));
+  const { sent, findings } = await run(
+    { method: 'GET', url: `${loop.base}/reports`, headers: [{ name: 'Authorization', value: `Bearer ${old}` }] },
+    PRINT_FRESH,
+    envWith(old),
+  );
   assert.equal(sent.length, 0);
   assert.match(findings[0].result.meaning, /same credential/);
 });
@@ -145,11 +205,23 @@ test('the same credential printed again: nothing is sent', async () => {
 test('applies only with --token-cmd, an expiry hypothesis and a credential it can replace; plan runs nothing', async () => {
   const expired = { method: 'GET', url: `${loop.base}/reports`, headers: [bearer({ sub: 'alice', exp: now() - 60 })] };
   assert.match(String(probe.applies(await contextFor(expired))), /no --token-cmd/);
-  const scoped = await contextFor({ method: 'GET', url: `${loop.base}/reports`, headers: [bearer({ sub: 'alice', exp: now() + 60 })] }, { tokenCmd: 'true' });
+  const scoped = await contextFor(
+    { method: 'GET', url: `${loop.base}/reports`, headers: [bearer({ sub: 'alice', exp: now() + 60 })] },
+    { tokenCmd: 'true' },
+  );
   scoped.standing = ['insufficient-scope'];
   assert.match(String(probe.applies(scoped)), /neither expiry nor revocation/);
   const sigv4 = await contextFor(
-    { method: 'GET', url: `${loop.base}/ip-only`, headers: [{ name: 'Authorization', value: `AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20250101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=${'ab'.repeat(32)}` }] },
+    {
+      method: 'GET',
+      url: `${loop.base}/ip-only`,
+      headers: [
+        {
+          name: 'Authorization',
+          value: `AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20250101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=${'ab'.repeat(32)}`,
+        },
+      ],
+    },
     { tokenCmd: 'true' },
   );
   assert.match(String(probe.applies(sigv4)), /signature over the request/);
@@ -159,7 +231,10 @@ test('applies only with --token-cmd, an expiry hypothesis and a credential it ca
     const marker = join(dir, 'ran');
     const ctx = await contextFor(expired, { tokenCmd: `touch ${marker}; echo x`, env: { PATH: process.env.PATH } });
     const [planned] = probe.plan(ctx);
-    assert.equal(planned.request.headers.find((h) => h.name === 'Authorization')?.value, 'Bearer <output of --token-cmd>');
+    assert.equal(
+      planned.request.headers.find((h) => h.name === 'Authorization')?.value,
+      'Bearer <output of --token-cmd>',
+    );
     assert.equal(existsSync(marker), false, 'planning never runs the command');
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -172,7 +247,11 @@ test('the command is stopped at its time limit', async () => {
 
 test('through the runner: the guard accepts the fresh value only once check has read it', async () => {
   const fresh = jwt({ sub: 'alice', scope: 'reports:read', exp: now() + 3600 });
-  const req = { method: 'GET', url: `${loop.base}/reports`, headers: [bearer({ sub: 'alice', scope: 'reports:read', exp: now() - 3600 })] };
+  const req = {
+    method: 'GET',
+    url: `${loop.base}/reports`,
+    headers: [bearer({ sub: 'alice', scope: 'reports:read', exp: now() - 3600 })],
+  };
 
   const ctx = await contextFor(req, { tokenCmd: PRINT_FRESH, env: envWith(fresh) });
   const sender = createSender(ctx, { env: {} });
@@ -190,5 +269,8 @@ test('through the runner: the guard accepts the fresh value only once check has 
   seen.length = 0;
   await runProbes(unguarded, planProbes(unguarded, [probe]), refusing);
   assert.equal(seen.length, 0);
-  assert.match(refusing.probing.skipped.find((s) => s.name === 'fresh-credential')?.reason ?? '', /refused by the safety guard/);
+  assert.match(
+    refusing.probing.skipped.find((s) => s.name === 'fresh-credential')?.reason ?? '',
+    /refused by the safety guard/,
+  );
 });

@@ -9,7 +9,15 @@ import { against, claim, describeAnswer, finding, readOutcome } from '../compare
 
 const NAME = 'method';
 /** Headers that describe a body; without the body they would describe nothing. */
-const BODY_HEADERS = new Set(['content-type', 'content-length', 'content-encoding', 'transfer-encoding', 'content-md5', 'digest', 'content-digest']);
+const BODY_HEADERS = new Set([
+  'content-type',
+  'content-length',
+  'content-encoding',
+  'transfer-encoding',
+  'content-md5',
+  'digest',
+  'content-digest',
+]);
 
 const safeMethodFor = (method: string) => (method.toUpperCase() === 'OPTIONS' ? 'GET' : 'HEAD');
 
@@ -18,7 +26,12 @@ export function withSafeMethod(req: ExchangeRequest): ProbeRequest {
   const removed = req.headers.filter((h) => BODY_HEADERS.has(h.name.toLowerCase())).map((h) => `header:${h.name}`);
   if (req.postData) removed.unshift('body');
   return {
-    request: { ...req, method, headers: req.headers.filter((h) => !BODY_HEADERS.has(h.name.toLowerCase())), postData: undefined },
+    request: {
+      ...req,
+      method,
+      headers: req.headers.filter((h) => !BODY_HEADERS.has(h.name.toLowerCase())),
+      postData: undefined,
+    },
     removed,
     added: [`method:${method} (instead of ${req.method.toUpperCase()})`],
   };
@@ -40,15 +53,42 @@ function interpret(ctx: ProbeContext, probe: ProbeRequest, ex: Exchange): ProbeF
     meaning = `${m} on the same URL answers ${p} while ${orig} got ${o}: the resource is reachable and it is ${orig} that is refused — the method is not allowed here${csrf}.`;
     // A CSRF check or a read-only grant passes the safe method just the same:
     // while either is standing, this outcome says little for method-not-allowed.
-    const lookAlikes = orig !== 'OPTIONS' && ['csrf', 'insufficient-role', 'insufficient-scope'].some((c) => ctx.standing.includes(c as never));
-    claims.push(claim(NAME, 'method-not-allowed', lookAlikes ? 0.25 : 0.6, `${orig} is refused on a resource that ${m} reaches.`, `${text} ${csrf ? 'A CSRF check or a read-only grant would look the same.' : ''}`.trim()));
-    claims.push(...against(NAME, ['path-forbidden', 'ip-restricted', 'filesystem-permission', 'directory-listing'], -0.85, `${text} The path is served to this client.`));
+    const lookAlikes =
+      orig !== 'OPTIONS' &&
+      ['csrf', 'insufficient-role', 'insufficient-scope'].some((c) => ctx.standing.includes(c as never));
+    claims.push(
+      claim(
+        NAME,
+        'method-not-allowed',
+        lookAlikes ? 0.25 : 0.6,
+        `${orig} is refused on a resource that ${m} reaches.`,
+        `${text} ${csrf ? 'A CSRF check or a read-only grant would look the same.' : ''}`.trim(),
+      ),
+    );
+    claims.push(
+      ...against(
+        NAME,
+        ['path-forbidden', 'ip-restricted', 'filesystem-permission', 'directory-listing'],
+        -0.85,
+        `${text} The path is served to this client.`,
+      ),
+    );
   } else if (reading === 'same' || (reading === 'different' && p === o)) {
     const sameWay = reading === 'same';
     meaning = `${m} on the same URL is refused ${sameWay ? 'the same way' : 'too'} (${p}): the whole resource is denied, not just ${orig}.`;
-    claims.push(...against(NAME, ['method-not-allowed'], sameWay ? -0.8 : -0.5, `${text} The method makes no difference.`));
+    claims.push(
+      ...against(NAME, ['method-not-allowed'], sameWay ? -0.8 : -0.5, `${text} The method makes no difference.`),
+    );
     // CSRF checks pass safe methods through, so a denied GET or HEAD is not a CSRF failure.
-    if (orig !== 'OPTIONS') claims.push(...against(NAME, ['csrf'], sameWay ? -0.6 : -0.4, `${text} CSRF checks do not apply to ${m}, and it is refused too.`));
+    if (orig !== 'OPTIONS')
+      claims.push(
+        ...against(
+          NAME,
+          ['csrf'],
+          sameWay ? -0.6 : -0.4,
+          `${text} CSRF checks do not apply to ${m}, and it is refused too.`,
+        ),
+      );
   } else {
     meaning = `${m} on the same URL answers ${describeAnswer(ex)}; that does not separate the hypotheses.`;
   }
@@ -57,7 +97,14 @@ function interpret(ctx: ProbeContext, probe: ProbeRequest, ex: Exchange): ProbeF
 
 export default defineProbe({
   name: NAME,
-  separates: ['method-not-allowed', 'csrf', 'path-forbidden', 'ip-restricted', 'filesystem-permission', 'directory-listing'],
+  separates: [
+    'method-not-allowed',
+    'csrf',
+    'path-forbidden',
+    'ip-restricted',
+    'filesystem-permission',
+    'directory-listing',
+  ],
   order: 30,
   maxRequests: 1,
   applies(ctx) {

@@ -28,7 +28,17 @@ const SAFE = ['GET', 'HEAD', 'OPTIONS'];
 
 // What HTTP itself needs, or what is rebuilt from the rest; Cookie is taken
 // apart into its cookies; Proxy-Authorization is for the proxy, not the server.
-const KEEP = new Set(['host', 'content-length', 'transfer-encoding', 'connection', 'cookie', 'proxy-authorization', 'te', 'upgrade', 'expect']);
+const KEEP = new Set([
+  'host',
+  'content-length',
+  'transfer-encoding',
+  'connection',
+  'cookie',
+  'proxy-authorization',
+  'te',
+  'upgrade',
+  'expect',
+]);
 // The session-cookie names credential inspection uses (src/credentials/request-parts.ts).
 const SESSION_COOKIE = /sess|(^|[._-])sid$|^sid|auth|token|jwt|identity|remember|login/i;
 const CSRF_COOKIE = /csrf|xsrf|antiforgery|requestverificationtoken/i;
@@ -75,7 +85,8 @@ function itemsOf(ctx: ProbeContext): Item[] {
   } catch {
     url = undefined;
   }
-  for (const [name, value] of url?.searchParams ?? []) push({ kind: 'query', name, credential: isSecretParam(name, value) || located.has(lower(`query:${name}`)) });
+  for (const [name, value] of url?.searchParams ?? [])
+    push({ kind: 'query', name, credential: isSecretParam(name, value) || located.has(lower(`query:${name}`)) });
   return items;
 }
 
@@ -91,7 +102,12 @@ function without(req: ExchangeRequest, items: Item[]): ProbeRequest {
 }
 
 function describe(items: Item[]): string {
-  const one = (i: Item) => (i.kind === 'header' ? `the ${i.name} header` : i.kind === 'cookie' ? `the cookie ${i.name}` : `the query parameter ${i.name}`);
+  const one = (i: Item) =>
+    i.kind === 'header'
+      ? `the ${i.name} header`
+      : i.kind === 'cookie'
+        ? `the cookie ${i.name}`
+        : `the query parameter ${i.name}`;
   if (items.length === 1) return one(items[0]);
   if (items.length <= 4) return `${items.slice(0, -1).map(one).join(', ')} and ${one(items.at(-1)!)} together`;
   return `${items.length} items (${items.map(idOf).join(', ')})`;
@@ -102,7 +118,10 @@ function describe(items: Item[]): string {
  * the smallest interesting set found, and whether ddmin finished (it stops
  * early when `test` answers undefined: the budget is spent).
  */
-export async function ddmin<T>(items: T[], test: (subset: T[]) => Promise<boolean | undefined>): Promise<{ set: T[]; complete: boolean }> {
+export async function ddmin<T>(
+  items: T[],
+  test: (subset: T[]) => Promise<boolean | undefined>,
+): Promise<{ set: T[]; complete: boolean }> {
   let c = items;
   let n = 2;
   while (c.length >= 2) {
@@ -144,9 +163,24 @@ interface Tried {
   finding: ProbeFinding;
 }
 
-const IDENTITY_CAUSES: CauseId[] = ['insufficient-role', 'insufficient-scope', 'explicit-deny', 'resource-policy', 'not-owner', 'credential-missing', 'credential-invalid', 'credential-expired', 'ip-restricted'];
+const IDENTITY_CAUSES: CauseId[] = [
+  'insufficient-role',
+  'insufficient-scope',
+  'explicit-deny',
+  'resource-policy',
+  'not-owner',
+  'credential-missing',
+  'credential-invalid',
+  'credential-expired',
+  'ip-restricted',
+];
 
-function claimsFor(ctx: ProbeContext, set: Item[], status: number, text: string): { claims: CauseClaim[]; confirms: CauseId[]; rulesOut: CauseId[] } {
+function claimsFor(
+  ctx: ProbeContext,
+  set: Item[],
+  status: number,
+  text: string,
+): { claims: CauseClaim[]; confirms: CauseId[]; rulesOut: CauseId[] } {
   const original = ctx.first.response.status;
   const through = status < 400;
   const strength = through ? 0.85 : 0.5;
@@ -155,8 +189,17 @@ function claimsFor(ctx: ProbeContext, set: Item[], status: number, text: string)
   const add = (id: CauseId, weight: number, summary: string) => claims.push({ id, weight, summary, evidence });
   const credentials = set.filter((i) => i.credential);
   if (credentials.length) {
-    add('credential-invalid', through ? 0.6 : 0.3, `The server refuses ${describe(credentials)} but ${through ? 'admits the request without it' : 'answers differently without it'}: a stale, revoked or foreign credential.`);
-    if (through) add('account-state', 0.35, `The request is admitted anonymously but not with ${describe(credentials)}: the session or account behind it may be disabled.`);
+    add(
+      'credential-invalid',
+      through ? 0.6 : 0.3,
+      `The server refuses ${describe(credentials)} but ${through ? 'admits the request without it' : 'answers differently without it'}: a stale, revoked or foreign credential.`,
+    );
+    if (through)
+      add(
+        'account-state',
+        0.35,
+        `The request is admitted anonymously but not with ${describe(credentials)}: the session or account behind it may be disabled.`,
+      );
   } else {
     // Origin and Referer say where a request comes from: a denial that follows
     // them is an origin check (CSRF for state-changing methods, CORS otherwise).
@@ -164,8 +207,18 @@ function claimsFor(ctx: ProbeContext, set: Item[], status: number, text: string)
     const origin = set.some(originLike);
     const query = set.filter((i) => i.kind === 'query');
     const content = set.filter((i) => !originLike(i) && i.kind !== 'query');
-    if (origin) add(SAFE.includes(ctx.original.method.toUpperCase()) ? 'cors' : 'csrf', strength, `The denial follows the Origin header: an origin check refuses ${ctx.original.headers.find((h) => lower(h.name) === 'origin')?.value}.`);
-    if (content.length) add('waf-block', strength, `A rule matches ${describe(content)}: a WAF, bot-management or server rule on the request’s content.`);
+    if (origin)
+      add(
+        SAFE.includes(ctx.original.method.toUpperCase()) ? 'cors' : 'csrf',
+        strength,
+        `The denial follows the Origin header: an origin check refuses ${ctx.original.headers.find((h) => lower(h.name) === 'origin')?.value}.`,
+      );
+    if (content.length)
+      add(
+        'waf-block',
+        strength,
+        `A rule matches ${describe(content)}: a WAF, bot-management or server rule on the request’s content.`,
+      );
     if (query.length) {
       add('waf-block', through ? 0.6 : 0.4, `A rule matches ${describe(query)}.`);
       add('path-forbidden', 0.3, `A server rule denies this path with ${describe(query)}.`);
@@ -174,9 +227,16 @@ function claimsFor(ctx: ProbeContext, set: Item[], status: number, text: string)
   const rulesOut: CauseId[] = [];
   if (through) {
     // Same path, same address, and (in the first pass) the same credentials: allowed.
-    const out: CauseId[] = credentials.length ? ['ip-restricted', 'path-forbidden', 'waf-block'] : [...IDENTITY_CAUSES, ...(set.some((i) => i.kind === 'query') ? [] : (['path-forbidden'] as CauseId[]))];
+    const out: CauseId[] = credentials.length
+      ? ['ip-restricted', 'path-forbidden', 'waf-block']
+      : [...IDENTITY_CAUSES, ...(set.some((i) => i.kind === 'query') ? [] : (['path-forbidden'] as CauseId[]))];
     for (const id of out) {
-      claims.push({ id, weight: -0.7, summary: `The same request without ${describe(set)} is allowed (${original} → ${status}).`, evidence });
+      claims.push({
+        id,
+        weight: -0.7,
+        summary: `The same request without ${describe(set)} is allowed (${original} → ${status}).`,
+        evidence,
+      });
       rulesOut.push(id);
     }
   }
@@ -233,7 +293,9 @@ export default defineProbe({
     const passes: { items: Item[]; changed: (s: number) => boolean }[] = [
       { items: all.filter((i) => !i.credential), changed: (s) => s !== original },
       // A credential removed and a 401 or 403 back is the without-credential probe's finding, not this one's.
-      ...(all.some((i) => i.credential && i.kind !== 'header') ? [{ items: all.filter((i) => i.credential), changed: (s: number) => s !== original && s !== 401 && s !== 403 }] : []),
+      ...(all.some((i) => i.credential && i.kind !== 'header')
+        ? [{ items: all.filter((i) => i.credential), changed: (s: number) => s !== original && s !== 401 && s !== 403 }]
+        : []),
     ];
     for (const pass of passes) {
       if (!pass.items.length) continue;
@@ -244,8 +306,14 @@ export default defineProbe({
         if (!pass.items.some((i) => i.credential)) {
           first.finding.result.meaning = `without any of the ${pass.items.length} header(s), cookie(s) and query parameter(s) that carry no credential: still ${first.status} — the denial does not follow the request’s content`;
           // Not ruled out: a rule may still match the path or the address, which no removal touches.
-          first.finding.claims.push({ id: 'waf-block', weight: -0.4, summary: 'Nothing removable in the request’s content changes the denial.', evidence: [{ source: SOURCE, text: first.finding.result.meaning }] });
-        } else first.finding.result.meaning += ` — without its credentials the request is still refused (${first.status}): no stale credential stands in the way of an anonymous answer`;
+          first.finding.claims.push({
+            id: 'waf-block',
+            weight: -0.4,
+            summary: 'Nothing removable in the request’s content changes the denial.',
+            evidence: [{ source: SOURCE, text: first.finding.result.meaning }],
+          });
+        } else
+          first.finding.result.meaning += ` — without its credentials the request is still refused (${first.status}): no stale credential stands in the way of an anonymous answer`;
         continue;
       }
       const { set, complete } = await ddmin(pass.items, (s) => attempt(s, pass.changed));

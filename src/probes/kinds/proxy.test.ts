@@ -10,7 +10,8 @@ import { createSender, runProbes } from '../runner.ts';
 import probe from './proxy.ts';
 
 // The original goes through the test proxy unless a test says otherwise.
-const contextFor = (req: ExchangeRequest, options: Partial<ProbeOptions> = {}, env: NodeJS.ProcessEnv = proxyEnv()) => supportContext(req, options, env);
+const contextFor = (req: ExchangeRequest, options: Partial<ProbeOptions> = {}, env: NodeJS.ProcessEnv = proxyEnv()) =>
+  supportContext(req, options, env);
 const recorder = () => supportRecorder({ env: proxyEnv() });
 
 // An application server (allowing /ok, denying /deny, and allowing /office
@@ -24,11 +25,14 @@ const proxySeen: string[] = [];
 let app = '';
 let blocked = '';
 let proxyUrl = '';
-const PROXY_DENIAL = 'HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain\r\nProxy-Status: proxy.test; error=destination_ip_prohibited\r\nVia: 1.1 proxy.test\r\nContent-Length: 25\r\nConnection: close\r\n\r\nAccess denied by policy.\n';
+const PROXY_DENIAL =
+  'HTTP/1.1 403 Forbidden\r\nContent-Type: text/plain\r\nProxy-Status: proxy.test; error=destination_ip_prohibited\r\nVia: 1.1 proxy.test\r\nContent-Length: 25\r\nConnection: close\r\n\r\nAccess denied by policy.\n';
 
 function listen(server: net.Server): Promise<string> {
   servers.push(server);
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(`127.0.0.1:${(server.address() as AddressInfo).port}`)));
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () => resolve(`127.0.0.1:${(server.address() as AddressInfo).port}`)),
+  );
 }
 
 before(async () => {
@@ -38,19 +42,32 @@ before(async () => {
       appSeen.push({ path: req.url!, from });
       const head = { server: 'app/1.0', 'content-type': 'text/plain' };
       if (req.url === '/deny') return res.writeHead(403, head).end('Forbidden');
-      if (req.url === '/office' && from === '127.0.0.2') return res.writeHead(403, head).end('Forbidden: your address is not allowed');
+      if (req.url === '/office' && from === '127.0.0.2')
+        return res.writeHead(403, head).end('Forbidden: your address is not allowed');
       res.writeHead(200, head).end('hello');
     }),
   );
-  blocked = await listen(http.createServer((_req, res) => res.writeHead(200, { server: 'other/1.0' }).end('hello from the blocked site')));
+  blocked = await listen(
+    http.createServer((_req, res) => res.writeHead(200, { server: 'other/1.0' }).end('hello from the blocked site')),
+  );
   const proxy = http.createServer((req, res) => {
     const target = new URL(req.url!);
     proxySeen.push(`${req.method} ${target.host}`);
     if (target.host === blocked) return res.socket!.end(PROXY_DENIAL);
-    const up = http.request({ host: target.hostname, port: target.port, path: target.pathname, method: req.method, headers: req.headers, localAddress: '127.0.0.2' }, (r) => {
-      res.writeHead(r.statusCode!, { ...r.headers, via: '1.1 proxy.test' });
-      r.pipe(res);
-    });
+    const up = http.request(
+      {
+        host: target.hostname,
+        port: target.port,
+        path: target.pathname,
+        method: req.method,
+        headers: req.headers,
+        localAddress: '127.0.0.2',
+      },
+      (r) => {
+        res.writeHead(r.statusCode!, { ...r.headers, via: '1.1 proxy.test' });
+        r.pipe(res);
+      },
+    );
     req.pipe(up);
   });
   proxy.on('connect', (req, socket, head) => {
@@ -84,10 +101,12 @@ after(() => {
 const h = (name: string, value: string) => ({ name, value });
 const proxyEnv = () => ({ HTTP_PROXY: proxyUrl });
 
-
-
 test('a proxy that refuses the destination: direct the request is allowed, which confirms proxy-interference and names the proxy', async () => {
-  const req: ExchangeRequest = { method: 'GET', url: `http://${blocked}/ok`, headers: [h('Accept', 'text/plain'), h('Authorization', 'Bearer t0k')] };
+  const req: ExchangeRequest = {
+    method: 'GET',
+    url: `http://${blocked}/ok`,
+    headers: [h('Accept', 'text/plain'), h('Authorization', 'Bearer t0k')],
+  };
   const ctx = await contextFor(req);
   assert.equal(ctx.first.response.status, 403);
   assert.equal(ctx.first.trace?.proxy?.used, true);
@@ -108,7 +127,11 @@ test('a proxy that refuses the destination: direct the request is allowed, which
   assert.match(f.result.meaning, /Proxy-Status: proxy\.test; error=destination_ip_prohibited/);
   assert.match(f.result.meaning, /Via: 1\.1 proxy\.test/);
   assert.ok(f.claims.some((c) => c.id === 'proxy-interference' && c.weight >= 0.85));
-  for (const id of ['insufficient-role', 'credential-invalid', 'waf-block', 'ip-restricted'] as const) assert.ok(f.claims.some((c) => c.id === id && c.weight < 0), id);
+  for (const id of ['insufficient-role', 'credential-invalid', 'waf-block', 'ip-restricted'] as const)
+    assert.ok(
+      f.claims.some((c) => c.id === id && c.weight < 0),
+      id,
+    );
 });
 
 test('a server that denies everyone: the same 403 direct rules the proxy out', async () => {
@@ -120,7 +143,10 @@ test('a server that denies everyone: the same 403 direct rules the proxy out', a
   assert.deepEqual(appSeen, [{ path: '/deny', from: '127.0.0.1' }], 'the probe came direct, from 127.0.0.1');
   assert.equal(f.result.status, 403);
   assert.deepEqual(f.result.rulesOut, ['proxy-interference']);
-  assert.deepEqual(f.claims.map((c) => [c.id, c.weight]), [['proxy-interference', -0.8]]);
+  assert.deepEqual(
+    f.claims.map((c) => [c.id, c.weight]),
+    [['proxy-interference', -0.8]],
+  );
 });
 
 test('a server that refuses the proxy’s address: allowed direct, refused through it by the server itself', async () => {
@@ -132,7 +158,10 @@ test('a server that refuses the proxy’s address: allowed direct, refused throu
   assert.doesNotMatch(f.result.meaning, /Server: app/, 'the server’s own header does not name the proxy');
   const weight = (id: string) => f.claims.filter((c) => c.id === id).reduce((n, c) => n + c.weight, 0);
   assert.ok(weight('ip-restricted') > 0);
-  assert.ok(weight('proxy-interference') > 0 && weight('proxy-interference') < 0.9, 'the proxy’s role is likelier indirect');
+  assert.ok(
+    weight('proxy-interference') > 0 && weight('proxy-interference') < 0.9,
+    'the proxy’s role is likelier indirect',
+  );
   assert.deepEqual(f.result.confirms, ['proxy-interference', 'ip-restricted']);
 });
 
@@ -141,7 +170,12 @@ test('does not apply without a proxy, nor to an unsafe method without --allow-un
   assert.match(String(probe.applies(direct)), /did not go through a proxy \(no HTTP_PROXY or ALL_PROXY set\)/);
   const { sent, send } = recorder();
   assert.deepEqual(await probe.run(direct, send), []);
-  const post = await contextFor({ method: 'POST', url: `http://${app}/deny`, headers: [], postData: { mimeType: 'text/plain', text: 'x' } });
+  const post = await contextFor({
+    method: 'POST',
+    url: `http://${app}/deny`,
+    headers: [],
+    postData: { mimeType: 'text/plain', text: 'x' },
+  });
   assert.equal(probe.applies(post), 'replaying POST needs --allow-unsafe');
   assert.deepEqual(await probe.run(post, send), []);
   assert.equal(sent.length, 0);
@@ -151,7 +185,11 @@ test('through the runner: `direct` sends without the proxy, and the guard accept
   const ctx = await contextFor({ method: 'GET', url: `http://${blocked}/ok`, headers: [h('Accept', '*/*')] });
   const sender = createSender(ctx, { env: proxyEnv() });
   proxySeen.length = 0;
-  const run = await runProbes(ctx, { planned: [{ kind: probe, requests: probe.plan(ctx) }], skipped: [], budget: 12 }, sender);
+  const run = await runProbes(
+    ctx,
+    { planned: [{ kind: probe, requests: probe.plan(ctx) }], skipped: [], budget: 12 },
+    sender,
+  );
   assert.deepEqual(sender.probing.skipped, []);
   assert.equal(sender.probing.sent, 1);
   assert.deepEqual(proxySeen, []);

@@ -55,7 +55,17 @@ const through = (s: number) => s < 400;
 
 // The same request reaches the server direct and is allowed: nothing about
 // the identity, the credential or the path denies it.
-const SERVER_SIDE: CauseId[] = ['insufficient-role', 'insufficient-scope', 'explicit-deny', 'resource-policy', 'not-owner', 'credential-missing', 'credential-invalid', 'credential-expired', 'path-forbidden'];
+const SERVER_SIDE: CauseId[] = [
+  'insufficient-role',
+  'insufficient-scope',
+  'explicit-deny',
+  'resource-policy',
+  'not-owner',
+  'credential-missing',
+  'credential-invalid',
+  'credential-expired',
+  'path-forbidden',
+];
 
 function applies(ctx: ProbeContext): true | string {
   const proxy = ctx.first.trace?.proxy;
@@ -90,33 +100,75 @@ export default defineProbe({
     let confirms: CauseId[] = [];
     let rulesOut: CauseId[] = [];
     const head = `direct, without ${proxyUrl(ctx)}: ${direct}; through it: ${viaProxy}`;
-    const fix = { title: `Ask the proxy’s administrators to allow ${new URL(ctx.original.url).host}, or add it to NO_PROXY if it is reachable directly`, difficulty: 'medium' as const, verify: `through the proxy the request is no longer refused; NO_PROXY=${new URL(ctx.original.url).hostname} why403 check '${redactUrl(ctx.original.url)}' shows the direct answer` };
+    const fix = {
+      title: `Ask the proxy’s administrators to allow ${new URL(ctx.original.url).host}, or add it to NO_PROXY if it is reachable directly`,
+      difficulty: 'medium' as const,
+      verify: `through the proxy the request is no longer refused; NO_PROXY=${new URL(ctx.original.url).hostname} why403 check '${redactUrl(ctx.original.url)}' shows the direct answer`,
+    };
     if (through(direct) && isDenial(viaProxy)) {
       if (marks.length) {
         meaning = `${head} — ${named} refuses what the server allows`;
-        claims.push({ id: 'proxy-interference', weight: 0.9, summary: `${named} denies the request; the server allows it direct.`, evidence: evidence(meaning), fixes: [fix] });
+        claims.push({
+          id: 'proxy-interference',
+          weight: 0.9,
+          summary: `${named} denies the request; the server allows it direct.`,
+          evidence: evidence(meaning),
+          fixes: [fix],
+        });
         rulesOut = [...SERVER_SIDE, 'waf-block', 'ip-restricted'];
       } else {
         // The refusal looks like the server's own: it sees the proxy's
         // address, or a request the proxy changed on the way.
         meaning = `${head} — the server allows the request direct but refuses it through the proxy: it sees the proxy’s address (an IP rule) or a request the proxy altered`;
-        claims.push({ id: 'proxy-interference', weight: 0.6, summary: `Through ${proxyUrl(ctx)} the request is refused; direct it is allowed.`, evidence: evidence(meaning), fixes: [fix] });
-        claims.push({ id: 'ip-restricted', weight: 0.5, summary: 'The server may admit your own address but not the proxy’s.', evidence: evidence(meaning) });
+        claims.push({
+          id: 'proxy-interference',
+          weight: 0.6,
+          summary: `Through ${proxyUrl(ctx)} the request is refused; direct it is allowed.`,
+          evidence: evidence(meaning),
+          fixes: [fix],
+        });
+        claims.push({
+          id: 'ip-restricted',
+          weight: 0.5,
+          summary: 'The server may admit your own address but not the proxy’s.',
+          evidence: evidence(meaning),
+        });
         rulesOut = SERVER_SIDE;
       }
       confirms = claims.map((c) => c.id);
-      for (const id of rulesOut) claims.push({ id, weight: -0.7, summary: `The same request direct is allowed (${direct}).`, evidence: evidence(meaning) });
+      for (const id of rulesOut)
+        claims.push({
+          id,
+          weight: -0.7,
+          summary: `The same request direct is allowed (${direct}).`,
+          evidence: evidence(meaning),
+        });
     } else if (direct !== viaProxy) {
       meaning = `${head} — the proxy changes the answer${marks.length ? `: ${named} answers for itself` : ''}`;
-      claims.push({ id: 'proxy-interference', weight: marks.length ? 0.75 : 0.5, summary: `The request gets ${viaProxy} through ${proxyUrl(ctx)} and ${direct} direct.`, evidence: evidence(meaning) });
+      claims.push({
+        id: 'proxy-interference',
+        weight: marks.length ? 0.75 : 0.5,
+        summary: `The request gets ${viaProxy} through ${proxyUrl(ctx)} and ${direct} direct.`,
+        evidence: evidence(meaning),
+      });
       confirms = ['proxy-interference'];
     } else if (marks.length && !directMarks.length) {
       meaning = `${head} — denied both ways, by different parties: ${named} refuses, and so does the server direct`;
-      claims.push({ id: 'proxy-interference', weight: 0.5, summary: `${named} denies, but bypassing it does not help: the server denies too.`, evidence: evidence(meaning) });
+      claims.push({
+        id: 'proxy-interference',
+        weight: 0.5,
+        summary: `${named} denies, but bypassing it does not help: the server denies too.`,
+        evidence: evidence(meaning),
+      });
       confirms = ['proxy-interference'];
     } else {
       meaning = `${head} — the same answer without the proxy: the proxy is not what denies`;
-      claims.push({ id: 'proxy-interference', weight: -0.8, summary: 'The request is denied the same way without the proxy.', evidence: evidence(meaning) });
+      claims.push({
+        id: 'proxy-interference',
+        weight: -0.8,
+        summary: 'The request is denied the same way without the proxy.',
+        evidence: evidence(meaning),
+      });
       rulesOut = ['proxy-interference'];
     }
     const finding: ProbeFinding = {

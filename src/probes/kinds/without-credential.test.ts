@@ -20,11 +20,14 @@ function jwt(claims: Record<string, unknown>, key = KEY): string {
   const head = `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64(claims)}`;
   return `${head}.${createHmac('sha256', key).update(head).digest('base64url')}`;
 }
-function verify(auth: string | undefined): { ok: true; claims: Record<string, unknown> } | { ok: false; why: string } | undefined {
+function verify(
+  auth: string | undefined,
+): { ok: true; claims: Record<string, unknown> } | { ok: false; why: string } | undefined {
   const m = /^Bearer (\S+)$/.exec(auth ?? '');
   if (!m) return undefined;
   const [h, p, s] = m[1].split('.');
-  if (!s || createHmac('sha256', KEY).update(`${h}.${p}`).digest('base64url') !== s) return { ok: false, why: 'signature' };
+  if (!s || createHmac('sha256', KEY).update(`${h}.${p}`).digest('base64url') !== s)
+    return { ok: false, why: 'signature' };
   const claims = JSON.parse(Buffer.from(p, 'base64url').toString()) as Record<string, unknown>;
   if (typeof claims.exp === 'number' && claims.exp * 1000 < Date.now()) return { ok: false, why: 'expired' };
   return { ok: true, claims };
@@ -37,46 +40,64 @@ interface Seen {
 }
 const seen: Seen[] = [];
 
-
 const loop = serveForTests((req, res) => {
-    seen.push({ method: req.method!, url: req.url!, headers: req.headers });
-    const path = new URL(req.url!, 'http://x').pathname;
-    const token = verify(req.headers.authorization);
-    switch (path) {
-      case '/reports': {
-        if (!token) return json(res, 401, { error: 'unauthorized' }, { 'www-authenticate': 'Bearer realm="reports"' });
-        if (!token.ok) return json(res, 401, { error: 'invalid_token' }, { 'www-authenticate': `Bearer realm="reports", error="invalid_token", error_description="${token.why}"` });
-        if (!String(token.claims.scope ?? '').split(' ').includes('reports:read'))
-          return json(res, 403, { error: 'insufficient_scope' }, { 'www-authenticate': 'Bearer realm="reports", error="insufficient_scope", scope="reports:read"' });
-        return json(res, 200, { reports: [] });
-      }
-      case '/ip-only':
-        // Refuses by client address before looking at anything else; the body carries a request id and a time.
-        return res.writeHead(403, { 'content-type': 'text/html' }).end(`<html><head><title>403 Forbidden</title></head><body><h1>Forbidden</h1><p>Request ${Math.random().toString(16).slice(2)}${Date.now()} at ${new Date().toISOString()}</p></body></html>`);
-      case '/public':
-        if (req.headers.authorization && !token?.ok) return json(res, 403, { error: 'invalid_token' });
-        return json(res, 200, { open: true });
-      case '/dashboard':
-        if (!/(^|;\s*)sessionid=/.test(req.headers.cookie ?? '')) return res.writeHead(302, { location: '/login?next=/dashboard' }).end();
-        return res.writeHead(403, { 'content-type': 'text/plain' }).end('Only administrators may open the dashboard.');
-      case '/login':
-        return res.writeHead(200, { 'content-type': 'text/html' }).end('<form method="post">log in</form>');
-      case '/private-repo':
-        if (!req.headers.authorization) return json(res, 404, { message: 'Not Found' });
-        return json(res, 403, { message: 'Resource not accessible by personal access token' });
-      case '/stripped':
-        // What a server behind a proxy that drops Authorization answers, whatever the client sent.
-        return json(res, 401, { error: 'unauthorized' }, { 'www-authenticate': 'Bearer realm="api"' });
-      case '/flaky':
-        if (!req.headers.authorization) return json(res, 500, { error: 'internal' });
-        return json(res, 403, { error: 'forbidden' });
-      default:
-        return json(res, 403, { error: 'forbidden' });
+  seen.push({ method: req.method!, url: req.url!, headers: req.headers });
+  const path = new URL(req.url!, 'http://x').pathname;
+  const token = verify(req.headers.authorization);
+  switch (path) {
+    case '/reports': {
+      if (!token) return json(res, 401, { error: 'unauthorized' }, { 'www-authenticate': 'Bearer realm="reports"' });
+      if (!token.ok)
+        return json(
+          res,
+          401,
+          { error: 'invalid_token' },
+          { 'www-authenticate': `Bearer realm="reports", error="invalid_token", error_description="${token.why}"` },
+        );
+      if (
+        !String(token.claims.scope ?? '')
+          .split(' ')
+          .includes('reports:read')
+      )
+        return json(
+          res,
+          403,
+          { error: 'insufficient_scope' },
+          { 'www-authenticate': 'Bearer realm="reports", error="insufficient_scope", scope="reports:read"' },
+        );
+      return json(res, 200, { reports: [] });
     }
+    case '/ip-only':
+      // Refuses by client address before looking at anything else; the body carries a request id and a time.
+      return res
+        .writeHead(403, { 'content-type': 'text/html' })
+        .end(
+          `<html><head><title>403 Forbidden</title></head><body><h1>Forbidden</h1><p>Request ${Math.random().toString(16).slice(2)}${Date.now()} at ${new Date().toISOString()}</p></body></html>`,
+        );
+    case '/public':
+      if (req.headers.authorization && !token?.ok) return json(res, 403, { error: 'invalid_token' });
+      return json(res, 200, { open: true });
+    case '/dashboard':
+      if (!/(^|;\s*)sessionid=/.test(req.headers.cookie ?? ''))
+        return res.writeHead(302, { location: '/login?next=/dashboard' }).end();
+      return res.writeHead(403, { 'content-type': 'text/plain' }).end('Only administrators may open the dashboard.');
+    case '/login':
+      return res.writeHead(200, { 'content-type': 'text/html' }).end('<form method="post">log in</form>');
+    case '/private-repo':
+      if (!req.headers.authorization) return json(res, 404, { message: 'Not Found' });
+      return json(res, 403, { message: 'Resource not accessible by personal access token' });
+    case '/stripped':
+      // What a server behind a proxy that drops Authorization answers, whatever the client sent.
+      return json(res, 401, { error: 'unauthorized' }, { 'www-authenticate': 'Bearer realm="api"' });
+    case '/flaky':
+      if (!req.headers.authorization) return json(res, 500, { error: 'internal' });
+      return json(res, 403, { error: 'forbidden' });
+    default:
+      return json(res, 403, { error: 'forbidden' });
+  }
 });
 
 // The probe context exactly as `check` builds it: the user's request sent once and diagnosed.
-
 
 /** Runs the probe and returns its one finding, what it asked to send and what the server received. */
 async function probeOnce(req: ExchangeRequest, hits = 1) {
@@ -91,12 +112,23 @@ async function probeOnce(req: ExchangeRequest, hits = 1) {
   return { ctx, sent: sent[0], received: seen[0], finding: findings[0] };
 }
 
-const weightOf = (claims: { id: string; weight: number }[], id: CauseId) => claims.filter((c) => c.id === id).map((c) => c.weight);
-const bearer = (claims: Record<string, unknown>, key?: string) => ({ name: 'Authorization', value: `Bearer ${jwt(claims, key)}` });
+const weightOf = (claims: { id: string; weight: number }[], id: CauseId) =>
+  claims.filter((c) => c.id === id).map((c) => c.weight);
+const bearer = (claims: Record<string, unknown>, key?: string) => ({
+  name: 'Authorization',
+  value: `Bearer ${jwt(claims, key)}`,
+});
 const hour = () => Math.floor(Date.now() / 1000) + 3600;
 
 test('401 without the credential: the denial is about the identity, not the network or the path', async () => {
-  const { sent, received, finding } = await probeOnce({ method: 'GET', url: `${loop.base}/reports`, headers: [bearer({ sub: 'alice', scope: 'reports:list', exp: hour() }), { name: 'Accept', value: 'application/json' }] });
+  const { sent, received, finding } = await probeOnce({
+    method: 'GET',
+    url: `${loop.base}/reports`,
+    headers: [
+      bearer({ sub: 'alice', scope: 'reports:list', exp: hour() }),
+      { name: 'Accept', value: 'application/json' },
+    ],
+  });
   assert.deepEqual(sent.removed, ['header:Authorization']);
   assert.deepEqual(sent.added, []);
   assert.equal(sent.request.method, 'GET');
@@ -104,7 +136,13 @@ test('401 without the credential: the denial is about the identity, not the netw
   assert.equal(received.headers.accept, 'application/json', 'everything else is kept');
   assert.equal(finding.result.status, 401);
   assert.match(finding.result.meaning, /recognises your credential/);
-  for (const id of ['ip-restricted', 'path-forbidden', 'waf-block', 'filesystem-permission', 'directory-listing'] as const) {
+  for (const id of [
+    'ip-restricted',
+    'path-forbidden',
+    'waf-block',
+    'filesystem-permission',
+    'directory-listing',
+  ] as const) {
     assert.ok(finding.result.rulesOut?.includes(id), id);
     assert.deepEqual(weightOf(finding.claims, id), [-0.85]);
   }
@@ -116,7 +154,11 @@ test('the same 403 without the credential: not about identity', async () => {
   const { sent, received, finding, ctx } = await probeOnce({
     method: 'GET',
     url: `${loop.base}/ip-only`,
-    headers: [bearer({ sub: 'alice', exp: hour() }), { name: 'Cookie', value: 'sessionid=0123456789abcdef0123; theme=dark' }, { name: 'User-Agent', value: 'probe-test' }],
+    headers: [
+      bearer({ sub: 'alice', exp: hour() }),
+      { name: 'Cookie', value: 'sessionid=0123456789abcdef0123; theme=dark' },
+      { name: 'User-Agent', value: 'probe-test' },
+    ],
   });
   assert.deepEqual(sent.removed, ['cookie:sessionid', 'cookie:theme', 'header:Authorization']);
   assert.equal(received.headers.authorization, undefined);
@@ -124,15 +166,33 @@ test('the same 403 without the credential: not about identity', async () => {
   assert.equal(received.headers['user-agent'], 'probe-test');
   assert.equal(finding.result.status, 403);
   assert.match(finding.result.meaning, /does not depend on who you are/);
-  for (const id of ['insufficient-scope', 'insufficient-role', 'not-owner'] as const) assert.ok(finding.result.rulesOut?.includes(id), id);
+  for (const id of ['insufficient-scope', 'insufficient-role', 'not-owner'] as const)
+    assert.ok(finding.result.rulesOut?.includes(id), id);
   assert.ok(finding.result.confirms?.includes('ip-restricted'));
   // Merged with the rules' evidence, an identity cause can no longer lead.
   const after = await diagnose(ctx.first, { probeClaims: finding.claims });
-  assert.ok(['ip-restricted', 'path-forbidden', 'waf-block', 'filesystem-permission', 'directory-listing', 'method-not-allowed', 'proxy-interference', 'wrong-endpoint', 'resource-state'].includes(after.causes[0].id), after.causes[0].id);
+  assert.ok(
+    [
+      'ip-restricted',
+      'path-forbidden',
+      'waf-block',
+      'filesystem-permission',
+      'directory-listing',
+      'method-not-allowed',
+      'proxy-interference',
+      'wrong-endpoint',
+      'resource-state',
+    ].includes(after.causes[0].id),
+    after.causes[0].id,
+  );
 });
 
 test('allowed without the credential: the credential itself is refused', async () => {
-  const { sent, finding } = await probeOnce({ method: 'GET', url: `${loop.base}/public`, headers: [bearer({ sub: 'alice' }, 'some-other-key')] });
+  const { sent, finding } = await probeOnce({
+    method: 'GET',
+    url: `${loop.base}/public`,
+    headers: [bearer({ sub: 'alice' }, 'some-other-key')],
+  });
   assert.deepEqual(sent.removed, ['header:Authorization']);
   assert.equal(finding.result.status, 200);
   assert.match(finding.result.meaning, /resource is public/);
@@ -143,24 +203,46 @@ test('allowed without the credential: the credential itself is refused', async (
 });
 
 test('a redirect to the login page without the session cookie reads as a challenge', async () => {
-  const { sent, received, finding } = await probeOnce({ method: 'GET', url: `${loop.base}/dashboard`, headers: [{ name: 'Cookie', value: 'sessionid=0123456789abcdef0123' }] }, 2);
+  const { sent, received, finding } = await probeOnce(
+    {
+      method: 'GET',
+      url: `${loop.base}/dashboard`,
+      headers: [{ name: 'Cookie', value: 'sessionid=0123456789abcdef0123' }],
+    },
+    2,
+  );
   assert.deepEqual(sent.removed, ['cookie:sessionid']);
   assert.equal(received.headers.cookie, undefined);
-  assert.deepEqual(seen.map((s) => s.url), ['/dashboard', '/login?next=/dashboard'], 'the probe, then the login page it was sent to');
-  assert.match(finding.result.meaning, /^Without your cookie sessionid the server answers a redirect \(302\) to the login page \/login\?next=\/dashboard: it recognises your credential/);
+  assert.deepEqual(
+    seen.map((s) => s.url),
+    ['/dashboard', '/login?next=/dashboard'],
+    'the probe, then the login page it was sent to',
+  );
+  assert.match(
+    finding.result.meaning,
+    /^Without your cookie sessionid the server answers a redirect \(302\) to the login page \/login\?next=\/dashboard: it recognises your credential/,
+  );
   assert.ok(finding.result.rulesOut?.includes('path-forbidden'));
   assert.ok(finding.result.rulesOut?.includes('credential-missing'));
 });
 
 test('404 without the credential: the resource is hidden from anonymous callers', async () => {
-  const { finding } = await probeOnce({ method: 'GET', url: `${loop.base}/private-repo`, headers: [{ name: 'Authorization', value: 'token ghp_0123456789abcdefghijABCDEFGHIJ012345' }] });
+  const { finding } = await probeOnce({
+    method: 'GET',
+    url: `${loop.base}/private-repo`,
+    headers: [{ name: 'Authorization', value: 'token ghp_0123456789abcdefghijABCDEFGHIJ012345' }],
+  });
   assert.equal(finding.result.status, 404);
   assert.match(finding.result.meaning, /hidden from anonymous callers/);
   assert.deepEqual(weightOf(finding.claims, 'ip-restricted'), [-0.6]);
 });
 
 test('the same 401 without the credential: the server may never see it', async () => {
-  const { finding } = await probeOnce({ method: 'GET', url: `${loop.base}/stripped`, headers: [bearer({ sub: 'alice', exp: hour() })] });
+  const { finding } = await probeOnce({
+    method: 'GET',
+    url: `${loop.base}/stripped`,
+    headers: [bearer({ sub: 'alice', exp: hour() })],
+  });
   assert.equal(finding.result.status, 401);
   assert.match(finding.result.meaning, /never sees your credential/);
   assert.ok(weightOf(finding.claims, 'credential-missing')[0] > 0);
@@ -168,7 +250,11 @@ test('the same 401 without the credential: the server may never see it', async (
 });
 
 test('a different 401 without the credential: it is read and rejected', async () => {
-  const { finding } = await probeOnce({ method: 'GET', url: `${loop.base}/reports`, headers: [bearer({ sub: 'alice', scope: 'reports:read', exp: Math.floor(Date.now() / 1000) - 600 })] });
+  const { finding } = await probeOnce({
+    method: 'GET',
+    url: `${loop.base}/reports`,
+    headers: [bearer({ sub: 'alice', scope: 'reports:read', exp: Math.floor(Date.now() / 1000) - 600 })],
+  });
   assert.equal(finding.result.status, 401);
   assert.match(finding.result.meaning, /reads your credential and rejects it/);
   assert.ok(finding.result.rulesOut?.includes('credential-missing'));
@@ -176,7 +262,11 @@ test('a different 401 without the credential: it is read and rejected', async ()
 });
 
 test('an answer that separates nothing claims nothing', async () => {
-  const { finding } = await probeOnce({ method: 'GET', url: `${loop.base}/flaky`, headers: [bearer({ sub: 'alice' })] });
+  const { finding } = await probeOnce({
+    method: 'GET',
+    url: `${loop.base}/flaky`,
+    headers: [bearer({ sub: 'alice' })],
+  });
   assert.equal(finding.result.status, 500);
   assert.deepEqual(finding.claims, []);
   assert.match(finding.result.meaning, /does not separate/);
@@ -208,16 +298,37 @@ test('removes credential headers and query parameters, keeps proxy credentials, 
 });
 
 test('a pre-signed URL loses its whole signature, not half of it', async () => {
-  const q = 'X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2F20250101%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20250101T000000Z&X-Amz-Expires=60&X-Amz-SignedHeaders=host&X-Amz-Signature=' + 'ab'.repeat(32);
-  const { sent, received } = await probeOnce({ method: 'GET', url: `${loop.base}/bucket/key.txt?versionId=3&${q}`, headers: [] });
-  assert.deepEqual(sent.removed.sort(), ['query:X-Amz-Algorithm', 'query:X-Amz-Credential', 'query:X-Amz-Date', 'query:X-Amz-Expires', 'query:X-Amz-Signature', 'query:X-Amz-SignedHeaders']);
+  const q =
+    'X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Credential=AKIAIOSFODNN7EXAMPLE%2F20250101%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Date=20250101T000000Z&X-Amz-Expires=60&X-Amz-SignedHeaders=host&X-Amz-Signature=' +
+    'ab'.repeat(32);
+  const { sent, received } = await probeOnce({
+    method: 'GET',
+    url: `${loop.base}/bucket/key.txt?versionId=3&${q}`,
+    headers: [],
+  });
+  assert.deepEqual(sent.removed.sort(), [
+    'query:X-Amz-Algorithm',
+    'query:X-Amz-Credential',
+    'query:X-Amz-Date',
+    'query:X-Amz-Expires',
+    'query:X-Amz-Signature',
+    'query:X-Amz-SignedHeaders',
+  ]);
   assert.equal(received.url, '/bucket/key.txt?versionId=3');
 });
 
 test('does not apply without a credential, or with only a proxy credential', async () => {
-  const none = await contextFor({ method: 'GET', url: `${loop.base}/ip-only`, headers: [{ name: 'Accept', value: '*/*' }] });
+  const none = await contextFor({
+    method: 'GET',
+    url: `${loop.base}/ip-only`,
+    headers: [{ name: 'Accept', value: '*/*' }],
+  });
   assert.equal(probe.applies(none), 'the request carries no credential to remove');
-  const proxyOnly = await contextFor({ method: 'GET', url: `${loop.base}/ip-only`, headers: [{ name: 'Proxy-Authorization', value: 'Basic cHJveHk6c2VjcmV0' }] });
+  const proxyOnly = await contextFor({
+    method: 'GET',
+    url: `${loop.base}/ip-only`,
+    headers: [{ name: 'Proxy-Authorization', value: 'Basic cHJveHk6c2VjcmV0' }],
+  });
   assert.match(String(probe.applies(proxyOnly)), /Proxy-Authorization/);
 });
 
@@ -230,7 +341,11 @@ test('returns nothing when the budget is spent', async () => {
 });
 
 test('through the runner: the safety guard accepts it and the request is recorded', async () => {
-  const ctx = await contextFor({ method: 'GET', url: `${loop.base}/reports`, headers: [bearer({ sub: 'alice', scope: 'reports:list', exp: hour() })] });
+  const ctx = await contextFor({
+    method: 'GET',
+    url: `${loop.base}/reports`,
+    headers: [bearer({ sub: 'alice', scope: 'reports:list', exp: hour() })],
+  });
   const sender = createSender(ctx, { env: {} });
   seen.length = 0;
   const run = await runProbes(ctx, planProbes(ctx, [probe]), sender);
@@ -244,11 +359,20 @@ test('through the runner: the safety guard accepts it and the request is recorde
 });
 
 test('removed parts read as words', () => {
-  assert.equal(describeRemoved(['cookie:sid', 'cookie:theme', 'header:Authorization']), 'your cookies sid, theme and Authorization header');
-  assert.equal(describeRemoved(['query:a', 'query:b', 'query:c', 'query:d']), 'your query parameters a, b, c and 1 more');
+  assert.equal(
+    describeRemoved(['cookie:sid', 'cookie:theme', 'header:Authorization']),
+    'your cookies sid, theme and Authorization header',
+  );
+  assert.equal(
+    describeRemoved(['query:a', 'query:b', 'query:c', 'query:d']),
+    'your query parameters a, b, c and 1 more',
+  );
 });
 
 test('body normalisation levels ids, numbers and whitespace but not words', () => {
-  assert.equal(normaliseBody('Request 3f2a9c1e-0b1d-4c5e-8f9a-112233445566 at 12:01'), normaliseBody('request 9a8b7c6d-5e4f-4a3b-9c2d-aabbccddeeff  at 13:59'));
+  assert.equal(
+    normaliseBody('Request 3f2a9c1e-0b1d-4c5e-8f9a-112233445566 at 12:01'),
+    normaliseBody('request 9a8b7c6d-5e4f-4a3b-9c2d-aabbccddeeff  at 13:59'),
+  );
   assert.notEqual(normaliseBody('{"error":"invalid_token"}'), normaliseBody('{"error":"insufficient_scope"}'));
 });

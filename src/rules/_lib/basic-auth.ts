@@ -29,7 +29,12 @@ export function claimBasicAuth<C extends CauseId, M extends string, F extends st
   ctx: Context,
   report: Reporter<C | 'credential-invalid' | 'credential-malformed' | 'credential-missing', M, F>,
   messages: BasicAuthMessages<M>,
-  opts: { evidence: Evidence[]; fixes: readonly (F | Fix)[]; data?: MessageData; weights?: { rejected?: number; wrongScheme?: number; missing?: number } },
+  opts: {
+    evidence: Evidence[];
+    fixes: readonly (F | Fix)[];
+    data?: MessageData;
+    weights?: { rejected?: number; wrongScheme?: number; missing?: number };
+  },
 ): void {
   const basic = challenge(ctx, 'basic');
   const scheme = sentScheme(ctx);
@@ -37,10 +42,27 @@ export function claimBasicAuth<C extends CauseId, M extends string, F extends st
   const shown = basic ? `Basic realm="${basic.params.realm}"` : 'no Basic challenge';
   const w = { rejected: 0.8, wrongScheme: 0.75, missing: 0.8, ...opts.weights };
   if (scheme?.toLowerCase() === 'basic')
-    report.claim('credential-invalid', messages.rejected, w.rejected, { data: { ...opts.data, realm }, evidence: [...opts.evidence, ev('request-header:authorization', 'Basic credentials were sent')], fixes: opts.fixes });
+    report.claim('credential-invalid', messages.rejected, w.rejected, {
+      data: { ...opts.data, realm },
+      evidence: [...opts.evidence, ev('request-header:authorization', 'Basic credentials were sent')],
+      fixes: opts.fixes,
+    });
   else if (scheme && basic)
-    report.claim('credential-malformed', messages.wrongScheme, w.wrongScheme, { data: { ...opts.data, realm, scheme }, evidence: [...opts.evidence, ev('header:www-authenticate', shown), ev('request-header:authorization', `${scheme} … (not Basic)`)], fixes: opts.fixes });
-  else report.claim('credential-missing', messages.missing, w.missing, { data: { ...opts.data, realm }, evidence: [...opts.evidence, ev('header:www-authenticate', shown)], fixes: opts.fixes });
+    report.claim('credential-malformed', messages.wrongScheme, w.wrongScheme, {
+      data: { ...opts.data, realm, scheme },
+      evidence: [
+        ...opts.evidence,
+        ev('header:www-authenticate', shown),
+        ev('request-header:authorization', `${scheme} … (not Basic)`),
+      ],
+      fixes: opts.fixes,
+    });
+  else
+    report.claim('credential-missing', messages.missing, w.missing, {
+      data: { ...opts.data, realm },
+      evidence: [...opts.evidence, ev('header:www-authenticate', shown)],
+      fixes: opts.fixes,
+    });
 }
 
 const BASIC = /^\s*basic\b(?:.*?realm="([^"]*)")?/i;

@@ -11,7 +11,8 @@ export interface ErrorEnvelope {
   messageSource?: string;
 }
 
-const text = (v: unknown): string | undefined => (typeof v === 'string' ? v : typeof v === 'number' ? String(v) : undefined);
+const text = (v: unknown): string | undefined =>
+  typeof v === 'string' ? v : typeof v === 'number' ? String(v) : undefined;
 
 /** The first string (or number) at one of these dotted paths of the JSON body. */
 export function jsonField(ctx: Context, paths: readonly string[]): { value: string; path: string } | undefined {
@@ -35,7 +36,11 @@ export function xmlField(ctx: Context, paths: readonly string[]): { value: strin
  * A JSON error by the paths a product uses, e.g. `jsonError(ctx, ['error.code'],
  * ['error.message'])` for `{"error":{"code":…,"message":…}}`.
  */
-export function jsonError(ctx: Context, codePaths: readonly string[], messagePaths: readonly string[]): ErrorEnvelope | undefined {
+export function jsonError(
+  ctx: Context,
+  codePaths: readonly string[],
+  messagePaths: readonly string[],
+): ErrorEnvelope | undefined {
   const code = jsonField(ctx, codePaths);
   const message = jsonField(ctx, messagePaths);
   if (!code && !message) return undefined;
@@ -46,7 +51,11 @@ export function jsonError(ctx: Context, codePaths: readonly string[], messagePat
 }
 
 /** An XML error document's code and message (`<Error><Code>…</Code><Message>…</Message></Error>` and kin). */
-export function xmlError(ctx: Context, codePaths: readonly string[] = ['Error.Code'], messagePaths: readonly string[] = ['Error.Message']): ErrorEnvelope | undefined {
+export function xmlError(
+  ctx: Context,
+  codePaths: readonly string[] = ['Error.Code'],
+  messagePaths: readonly string[] = ['Error.Message'],
+): ErrorEnvelope | undefined {
   const code = xmlField(ctx, codePaths);
   const message = xmlField(ctx, messagePaths);
   if (!code && !message) return undefined;

@@ -34,9 +34,14 @@ export function testRule(rule: Rule, folder: string, extra: ExtraCase[] = []): v
 
   test(`${id}: meta is complete`, () => {
     assert.ok(rule.meta.description.length > 10, 'meta.description');
-    assert.ok(rule.meta.docs.length > 0 && rule.meta.docs.every((d) => /^https:\/\//.test(d)), 'meta.docs holds https URLs');
-    if (rule.meta.kind === 'producer') assert.ok(rule.meta.product && rule.meta.layer, 'a producer rule names product and layer');
-    for (const [messageId, text] of Object.entries(rule.meta.messages ?? {})) assert.ok(text.trim().length > 10, `message ${messageId} says something`);
+    assert.ok(
+      rule.meta.docs.length > 0 && rule.meta.docs.every((d) => /^https:\/\//.test(d)),
+      'meta.docs holds https URLs',
+    );
+    if (rule.meta.kind === 'producer')
+      assert.ok(rule.meta.product && rule.meta.layer, 'a producer rule names product and layer');
+    for (const [messageId, text] of Object.entries(rule.meta.messages ?? {}))
+      assert.ok(text.trim().length > 10, `message ${messageId} says something`);
     assert.ok(own.length >= 1, `${id} has at least one fixture in fixtures/`);
   });
 
@@ -47,8 +52,17 @@ export function testRule(rule: Rule, folder: string, extra: ExtraCase[] = []): v
       assert.ok(out, `${id} produced nothing for its own fixture`);
       for (const c of out.causes ?? []) {
         assert.ok(rule.meta.causes.includes(c.id), `${id} concluded "${c.id}", not listed in meta.causes`);
-        assert.doesNotMatch(c.summary, /\{\{\s*\w+\s*\}\}/, `${id}: message "${c.message}" left a placeholder unfilled`);
-        for (const f of c.fixes ?? []) assert.doesNotMatch(JSON.stringify(f), /\{\{\s*\w+\s*\}\}/, `${id}: fix "${f.title}" left a placeholder unfilled`);
+        assert.doesNotMatch(
+          c.summary,
+          /\{\{\s*\w+\s*\}\}/,
+          `${id}: message "${c.message}" left a placeholder unfilled`,
+        );
+        for (const f of c.fixes ?? [])
+          assert.doesNotMatch(
+            JSON.stringify(f),
+            /\{\{\s*\w+\s*\}\}/,
+            `${id}: fix "${f.title}" left a placeholder unfilled`,
+          );
       }
       if (rule.meta.kind === 'producer' && fx.label.product === rule.meta.product && !fx.productHidden) {
         assert.equal(out.producer?.product, rule.meta.product, 'recognises its product');
@@ -57,14 +71,25 @@ export function testRule(rule: Rule, folder: string, extra: ExtraCase[] = []): v
       // The whole engine, all rules together, must agree with the label.
       const report = diagnoseWith(await loadRules(), fx.exchange, { now: fx.now });
       if (fx.productHidden) {
-        assert.equal(report.deniedBy?.product, 'unknown', `nothing names the product, so the engine must not guess one (${fx.source})`);
+        assert.equal(
+          report.deniedBy?.product,
+          'unknown',
+          `nothing names the product, so the engine must not guess one (${fx.source})`,
+        );
         assert.equal(report.deniedBy?.layer, fx.label.layer, 'engine names the labelled layer');
       } else assert.equal(report.deniedBy?.product, fx.label.product, `engine names the producer (${fx.source})`);
       const ranked = report.causes.map((c) => `${c.id}:${c.score}`).join(', ');
       if (fx.ambiguous?.length) {
         const top = report.causes.slice(0, 1 + fx.ambiguous.length).map((c) => c.id);
-        assert.ok(top.includes(fx.label.cause), `engine ranks the labelled cause among the ${top.length} it cannot tell apart; got ${ranked}`);
-        for (const id of top) assert.ok(id === fx.label.cause || fx.ambiguous.includes(id), `only the declared look-alikes rank beside the label; got ${ranked}`);
+        assert.ok(
+          top.includes(fx.label.cause),
+          `engine ranks the labelled cause among the ${top.length} it cannot tell apart; got ${ranked}`,
+        );
+        for (const id of top)
+          assert.ok(
+            id === fx.label.cause || fx.ambiguous.includes(id),
+            `only the declared look-alikes rank beside the label; got ${ranked}`,
+          );
       } else {
         assert.equal(report.causes[0]?.id, fx.label.cause, `engine ranks the labelled cause first; got ${ranked}`);
       }
@@ -80,8 +105,15 @@ export function testRule(rule: Rule, folder: string, extra: ExtraCase[] = []): v
         if (rule.meta.yieldsTo?.includes(fx.label.product)) continue;
         const out = runRule(rule, fx);
         // "unknown" names no product, so it is never a wrong one.
-        const wrong = out?.producer && out.producer.product !== 'unknown' && out.producer.product !== fx.label.product && out.producer.confidence >= 0.5;
-        assert.ok(!wrong, `${id} claims ${out?.producer?.product} (${out?.producer?.confidence}) on ${fx.file}, labelled ${fx.label.product}`);
+        const wrong =
+          out?.producer &&
+          out.producer.product !== 'unknown' &&
+          out.producer.product !== fx.label.product &&
+          out.producer.confidence >= 0.5;
+        assert.ok(
+          !wrong,
+          `${id} claims ${out?.producer?.product} (${out?.producer?.confidence}) on ${fx.file}, labelled ${fx.label.product}`,
+        );
       }
     }
   });

@@ -37,7 +37,14 @@ export default defineProducer({
         data: { role },
         evidence: [...recognised.evidence, ev('body', `names the role ${role}`)],
         gap: { required: [role], held: [] },
-        fixes: [{ title: `TEMPLATE: grant the ${role} role`, difficulty: 'medium', commands: ['TEMPLATE-cli grant ROLE USER'], verify: 'The same request answers 200.' }],
+        fixes: [
+          {
+            title: `TEMPLATE: grant the ${role} role`,
+            difficulty: 'medium',
+            commands: ['TEMPLATE-cli grant ROLE USER'],
+            verify: 'The same request answers 200.',
+          },
+        ],
       });
   },
 });

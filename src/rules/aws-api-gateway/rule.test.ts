@@ -16,11 +16,19 @@ test('aws-api-gateway: Missing Authentication Token is flagged as the 404 look-a
 
 test('aws-api-gateway: with the URL known, the fix lists the stage and the missing route', () => {
   const fx = loadFixture(join(fixtures, 'missing-authentication-token.json'));
-  fx.exchange.request = { method: 'POST', url: 'https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com/prod/orders', headers: [] };
+  fx.exchange.request = {
+    method: 'POST',
+    url: 'https://a1b2c3d4e5.execute-api.eu-west-1.amazonaws.com/prod/orders',
+    headers: [],
+  };
   const out = runRule(rule, fx);
   const c = out?.causes?.find((x) => x.id === 'wrong-endpoint');
   assert.equal(out?.producer?.confidence, 0.95, 'execute-api host plus gateway message');
-  assert.ok(c?.fixes?.some((f) => f.commands?.some((cmd) => cmd.includes('get-resources --rest-api-id a1b2c3d4e5 --region eu-west-1'))));
+  assert.ok(
+    c?.fixes?.some((f) =>
+      f.commands?.some((cmd) => cmd.includes('get-resources --rest-api-id a1b2c3d4e5 --region eu-west-1')),
+    ),
+  );
   assert.match(c?.summary ?? '', /POST method on \/orders in stage "prod"/);
 });
 

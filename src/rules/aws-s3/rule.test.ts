@@ -10,8 +10,18 @@ const fixtures = join(import.meta.dirname, 'fixtures');
 
 testRule(rule, import.meta.dirname, [
   // S3 answers ExpiredToken with 400, which the engine does not treat as a denial; the rule still reads it.
-  { name: 'ExpiredToken (400) is an expired session token', fixture: loadFixture(join(cases, 'expired-token-400.json')), product: 'aws-s3', causes: ['credential-expired'] },
-  { name: 'a body-less HEAD 403 is still S3, reason unknown', fixture: loadFixture(join(cases, 'head-no-body.json')), product: 'aws-s3', causes: ['insufficient-role', 'resource-policy'] },
+  {
+    name: 'ExpiredToken (400) is an expired session token',
+    fixture: loadFixture(join(cases, 'expired-token-400.json')),
+    product: 'aws-s3',
+    causes: ['credential-expired'],
+  },
+  {
+    name: 'a body-less HEAD 403 is still S3, reason unknown',
+    fixture: loadFixture(join(cases, 'head-no-body.json')),
+    product: 'aws-s3',
+    causes: ['insufficient-role', 'resource-policy'],
+  },
 ]);
 
 test('aws-s3: clock skew is computed from RequestTime and ServerTime', () => {
@@ -30,25 +40,69 @@ test('aws-s3: pre-signed expiry says how late the URL was used', () => {
 
 test('aws-s3: a bare AccessDenied for a GET of a key warns about the missing-key look-alike', () => {
   const fx = loadFixture(join(fixtures, 'access-denied-bare.json'));
-  fx.exchange.request = { method: 'GET', url: 'https://my-bucket.s3.us-east-1.amazonaws.com/reports/2025.csv', headers: [{ name: 'Authorization', value: 'AWS4-HMAC-SHA256 Credential=AKIAEXAMPLE/20250325/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=redacted' }] };
+  fx.exchange.request = {
+    method: 'GET',
+    url: 'https://my-bucket.s3.us-east-1.amazonaws.com/reports/2025.csv',
+    headers: [
+      {
+        name: 'Authorization',
+        value:
+          'AWS4-HMAC-SHA256 Credential=AKIAEXAMPLE/20250325/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=redacted',
+      },
+    ],
+  };
   const out = runRule(rule, fx);
-  assert.ok(out?.notes?.some((n) => /403 instead of 404/.test(n)), 'notes the ListBucket look-alike');
+  assert.ok(
+    out?.notes?.some((n) => /403 instead of 404/.test(n)),
+    'notes the ListBucket look-alike',
+  );
   const wrong = out?.causes?.find((c) => c.id === 'wrong-endpoint');
-  assert.ok(wrong?.fixes?.some((f) => f.commands?.some((cmd) => cmd.includes('s3:ListBucket') && cmd.includes('arn:aws:s3:::my-bucket'))), 'offers the s3:ListBucket grant');
+  assert.ok(
+    wrong?.fixes?.some((f) =>
+      f.commands?.some((cmd) => cmd.includes('s3:ListBucket') && cmd.includes('arn:aws:s3:::my-bucket')),
+    ),
+    'offers the s3:ListBucket grant',
+  );
   const role = out?.causes?.find((c) => c.id === 'insufficient-role');
-  assert.ok(role?.fixes?.some((f) => f.commands?.some((cmd) => cmd.includes('--action-names s3:GetObject') && cmd.includes('arn:aws:s3:::my-bucket/reports/2025.csv'))), 'simulates s3:GetObject on the object ARN');
+  assert.ok(
+    role?.fixes?.some((f) =>
+      f.commands?.some(
+        (cmd) => cmd.includes('--action-names s3:GetObject') && cmd.includes('arn:aws:s3:::my-bucket/reports/2025.csv'),
+      ),
+    ),
+    'simulates s3:GetObject on the object ARN',
+  );
 });
 
 test('aws-s3: the enhanced AccessDenied message sets the gap and names the policy type', () => {
   // S3's real envelope (aws-sdk-ruby#3222) carrying the Message text S3 returned in
   // https://github.com/aws-ia/terraform-aws-bedrock/issues/41 (as the Java SDK printed it).
   const fx = loadFixture(join(fixtures, 'access-denied-bare.json'));
-  const message = 'User: arn:aws:sts::XXXXXXX:assumed-role/AmazonBedrockExecutionRoleForKnowledgeBase-0zsq/DocumentLoaderTask-5XTW0UCZED is not authorized to perform: s3:GetObject on resource: "arn:aws:s3:::test-s3-docs/Amazon-2021-Annual-Report.pdf" because no identity-based policy allows the s3:GetObject action';
-  fx.exchange.response.content = { mimeType: 'application/xml', text: fx.exchange.response.content.text!.replace('<Message>Access Denied</Message>', `<Message>${message}</Message>`) };
+  const message =
+    'User: arn:aws:sts::XXXXXXX:assumed-role/AmazonBedrockExecutionRoleForKnowledgeBase-0zsq/DocumentLoaderTask-5XTW0UCZED is not authorized to perform: s3:GetObject on resource: "arn:aws:s3:::test-s3-docs/Amazon-2021-Annual-Report.pdf" because no identity-based policy allows the s3:GetObject action';
+  fx.exchange.response.content = {
+    mimeType: 'application/xml',
+    text: fx.exchange.response.content.text!.replace(
+      '<Message>Access Denied</Message>',
+      `<Message>${message}</Message>`,
+    ),
+  };
   const out = runRule(rule, fx);
   const c = out?.causes?.[0];
   assert.equal(c?.id, 'insufficient-role');
-  assert.deepEqual(c?.gap, { required: ['s3:GetObject on arn:aws:s3:::test-s3-docs/Amazon-2021-Annual-Report.pdf'], held: [] });
+  assert.deepEqual(c?.gap, {
+    required: ['s3:GetObject on arn:aws:s3:::test-s3-docs/Amazon-2021-Annual-Report.pdf'],
+    held: [],
+  });
   assert.match(c?.summary ?? '', /no identity-based policy allows/);
-  assert.ok(c?.fixes?.some((f) => f.commands?.some((cmd) => cmd.includes('--policy-source-arn arn:aws:iam::XXXXXXX:role/AmazonBedrockExecutionRoleForKnowledgeBase-0zsq') || cmd.includes('put-role-policy --role-name AmazonBedrockExecutionRoleForKnowledgeBase-0zsq'))));
+  assert.ok(
+    c?.fixes?.some((f) =>
+      f.commands?.some(
+        (cmd) =>
+          cmd.includes(
+            '--policy-source-arn arn:aws:iam::XXXXXXX:role/AmazonBedrockExecutionRoleForKnowledgeBase-0zsq',
+          ) || cmd.includes('put-role-policy --role-name AmazonBedrockExecutionRoleForKnowledgeBase-0zsq'),
+      ),
+    ),
+  );
 });

@@ -13,16 +13,25 @@ test('azure-key-vault: ForbiddenByRbac names the data action and the role assign
   const out = runRule(rule, loadFixture(join(fixtures, 'rbac-forbidden-by-rbac.json')));
   const c = out?.causes?.[0];
   assert.equal(c?.id, 'insufficient-role');
-  assert.match(c?.gap?.required[0] ?? '', /^Microsoft\.KeyVault\/vaults\/secrets\/getSecret\/action on \/subscriptions\//);
+  assert.match(
+    c?.gap?.required[0] ?? '',
+    /^Microsoft\.KeyVault\/vaults\/secrets\/getSecret\/action on \/subscriptions\//,
+  );
   const cmds = c?.fixes?.flatMap((f) => f.commands ?? []) ?? [];
-  assert.ok(cmds.some((x) => x.startsWith('az role assignment create --role "Key Vault Secrets User"') && x.includes('/vaults/someakv')));
+  assert.ok(
+    cmds.some(
+      (x) => x.startsWith('az role assignment create --role "Key Vault Secrets User"') && x.includes('/vaults/someakv'),
+    ),
+  );
   assert.ok(c?.fixes?.some((f) => (f.verify ?? '').startsWith('az role assignment list --assignee')));
 });
 
 test('azure-key-vault: the access-policy refusal yields az keyvault set-policy for the named permission', () => {
   const out = runRule(rule, loadFixture(join(fixtures, 'access-policy-access-denied.json')));
   const cmds = out?.causes?.[0]?.fixes?.flatMap((f) => f.commands ?? []) ?? [];
-  assert.ok(cmds.includes('az keyvault set-policy -n someakv --object-id PRINCIPAL_OBJECT_ID --secret-permissions get list'));
+  assert.ok(
+    cmds.includes('az keyvault set-policy -n someakv --object-id PRINCIPAL_OBJECT_ID --secret-permissions get list'),
+  );
 });
 
 test('azure-key-vault: a 401 challenge with a token sent argues audience, not a missing credential', () => {

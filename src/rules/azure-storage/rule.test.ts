@@ -16,7 +16,11 @@ test('azure-storage: the SAS window is measured from the detail’s timestamps',
 
 test('azure-storage: a SAS request with AuthorizationPermissionMismatch is a SAS-permission gap, not a role', () => {
   const fx = loadFixture(join(fixtures, 'permission-mismatch-role-propagation.json'));
-  fx.exchange.request = { method: 'PUT', url: 'https://acct.blob.core.windows.net/photos/cat.jpg?sv=2022-11-02&sp=r&se=2030-01-01T00%3A00%3A00Z&sr=b&sig=REDACTED', headers: [] };
+  fx.exchange.request = {
+    method: 'PUT',
+    url: 'https://acct.blob.core.windows.net/photos/cat.jpg?sv=2022-11-02&sp=r&se=2030-01-01T00%3A00%3A00Z&sr=b&sig=REDACTED',
+    headers: [],
+  };
   const out = runRule(rule, fx);
   const c = out?.causes?.[0];
   assert.equal(c?.id, 'insufficient-scope');
@@ -25,8 +29,20 @@ test('azure-storage: a SAS request with AuthorizationPermissionMismatch is a SAS
 
 test('azure-storage: with a bearer token the fix assigns the data role at the container', () => {
   const fx = loadFixture(join(fixtures, 'permission-mismatch-role-propagation.json'));
-  fx.exchange.request = { method: 'GET', url: 'https://acct.blob.core.windows.net/photos/cat.jpg', headers: [{ name: 'Authorization', value: 'Bearer REDACTED' }] };
+  fx.exchange.request = {
+    method: 'GET',
+    url: 'https://acct.blob.core.windows.net/photos/cat.jpg',
+    headers: [{ name: 'Authorization', value: 'Bearer REDACTED' }],
+  };
   const out = runRule(rule, fx);
   const c = out?.causes?.find((x) => x.id === 'insufficient-role');
-  assert.ok(c?.fixes?.some((f) => f.commands?.some((cmd) => cmd.includes('az role assignment create --role "Storage Blob Data Reader"') && cmd.includes('/blobServices/default/containers/photos'))));
+  assert.ok(
+    c?.fixes?.some((f) =>
+      f.commands?.some(
+        (cmd) =>
+          cmd.includes('az role assignment create --role "Storage Blob Data Reader"') &&
+          cmd.includes('/blobServices/default/containers/photos'),
+      ),
+    ),
+  );
 });

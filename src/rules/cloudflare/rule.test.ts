@@ -27,7 +27,11 @@ test('cloudflare: the Ray ID header drops the colo suffix', () => {
 test('cloudflare: an origin 403 that only passed through Cloudflare is not claimed', async () => {
   // nginx's own 403 page, as it would arrive through Cloudflare's proxy.
   const fx = loadFixture(join(import.meta.dirname, '..', 'nginx', 'fixtures', 'deny-all.json'));
-  fx.exchange.response.headers = [...fx.exchange.response.headers.filter((h) => h.name.toLowerCase() !== 'server'), { name: 'Server', value: 'cloudflare' }, { name: 'CF-RAY', value: '863bc951ce9d9abd-MIA' }];
+  fx.exchange.response.headers = [
+    ...fx.exchange.response.headers.filter((h) => h.name.toLowerCase() !== 'server'),
+    { name: 'Server', value: 'cloudflare' },
+    { name: 'CF-RAY', value: '863bc951ce9d9abd-MIA' },
+  ];
   const out = runRule(rule, fx);
   assert.ok(out?.producer && out.producer.confidence < 0.5, 'below the claim threshold');
   assert.equal(out?.producer?.layer, 'cdn');

@@ -6,5 +6,10 @@ import { testRule } from '../_lib/tester.ts';
 import { loadFixture } from '../_lib/fixtures.ts';
 
 testRule(rule, import.meta.dirname, [
-  { name: 'documented global rate limit (429) → rate-limited', fixture: loadFixture(join(import.meta.dirname, 'extra', 'global-rate-limit.json')), product: 'discord', causes: ['rate-limited'] },
+  {
+    name: 'documented global rate limit (429) → rate-limited',
+    fixture: loadFixture(join(import.meta.dirname, 'extra', 'global-rate-limit.json')),
+    product: 'discord',
+    causes: ['rate-limited'],
+  },
 ]);

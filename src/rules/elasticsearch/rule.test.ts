@@ -5,9 +5,20 @@ import { testRule, runRule } from '../_lib/tester.ts';
 import { type Fixture } from '../_lib/fixtures.ts';
 import { unitCase } from '../_lib/unit-case.ts';
 
-const envelope = (status: number, reason: string) => JSON.stringify({ error: { root_cause: [{ type: 'security_exception', reason }], type: 'security_exception', reason }, status });
+const envelope = (status: number, reason: string) =>
+  JSON.stringify({
+    error: { root_cause: [{ type: 'security_exception', reason }], type: 'security_exception', reason },
+    status,
+  });
 const fx = (name: string, status: number, body: string, headers: Record<string, string> = {}): Fixture =>
-  unitCase(name, { request: { method: 'GET', url: 'https://es.example.com:9200/logs/_search', headers: { Authorization: 'Basic dTpw' } }, response: { status, headers, body } });
+  unitCase(name, {
+    request: {
+      method: 'GET',
+      url: 'https://es.example.com:9200/logs/_search',
+      headers: { Authorization: 'Basic dTpw' },
+    },
+    response: { status, headers, body },
+  });
 
 testRule(rule, import.meta.dirname, [
   {
@@ -17,7 +28,14 @@ testRule(rule, import.meta.dirname, [
   },
   {
     name: 'a cluster privilege refusal → insufficient-role',
-    fixture: fx('cluster', 403, envelope(403, 'action [cluster:admin/xpack/security/user/get] is unauthorized for user [monuser] with effective roles [monitor_only], this action is granted by the cluster privileges [read_security,manage_security,all]')),
+    fixture: fx(
+      'cluster',
+      403,
+      envelope(
+        403,
+        'action [cluster:admin/xpack/security/user/get] is unauthorized for user [monuser] with effective roles [monitor_only], this action is granted by the cluster privileges [read_security,manage_security,all]',
+      ),
+    ),
     product: 'elasticsearch',
     causes: ['insufficient-role'],
   },
@@ -25,13 +43,36 @@ testRule(rule, import.meta.dirname, [
 ]);
 
 test('elasticsearch: required privileges vs effective roles become the gap', () => {
-  const out = runRule(rule, fx('gap', 403, envelope(403, 'action [indices:admin/auto_create] is unauthorized for user [logstash_internal] with effective roles [logstash_writer] on indices [network-juniper-2026.01], this action is granted by the index privileges [auto_configure,create_index,manage,all]')));
+  const out = runRule(
+    rule,
+    fx(
+      'gap',
+      403,
+      envelope(
+        403,
+        'action [indices:admin/auto_create] is unauthorized for user [logstash_internal] with effective roles [logstash_writer] on indices [network-juniper-2026.01], this action is granted by the index privileges [auto_configure,create_index,manage,all]',
+      ),
+    ),
+  );
   const claim = out!.causes!.find((c) => c.id === 'insufficient-role')!;
-  assert.deepEqual(claim.gap, { required: ['auto_configure or create_index or manage or all (index privilege) on index network-juniper-2026.01'], held: ['role logstash_writer'] });
+  assert.deepEqual(claim.gap, {
+    required: ['auto_configure or create_index or manage or all (index privilege) on index network-juniper-2026.01'],
+    held: ['role logstash_writer'],
+  });
   assert.match(claim.fixes![0].verify!, /_has_privileges.*"privileges":\["auto_configure"\]/);
 });
 
 test('elasticsearch: roles that were not found are called out', () => {
-  const out = runRule(rule, fx('missing', 403, envelope(403, 'action [indices:data/read/search] is unauthorized for user [zeebe] with effective roles [] (assigned roles [zeebe_app] were not found), this action is granted by the index privileges [read,all]')));
+  const out = runRule(
+    rule,
+    fx(
+      'missing',
+      403,
+      envelope(
+        403,
+        'action [indices:data/read/search] is unauthorized for user [zeebe] with effective roles [] (assigned roles [zeebe_app] were not found), this action is granted by the index privileges [read,all]',
+      ),
+    ),
+  );
   assert.match(out!.causes![0].summary, /\[zeebe_app\] it is assigned do not exist/);
 });

@@ -25,7 +25,9 @@ test('fastly: the same 401 message reads as missing or invalid by whether Fastly
   const withKey = runRule(rule, fx);
   assert.equal(withKey?.causes?.[0]?.id, 'credential-invalid');
   const stripped = structuredClone(fx);
-  stripped.exchange.request!.headers = stripped.exchange.request!.headers.filter((h) => h.name.toLowerCase() !== 'fastly-key');
+  stripped.exchange.request!.headers = stripped.exchange.request!.headers.filter(
+    (h) => h.name.toLowerCase() !== 'fastly-key',
+  );
   const without = runRule(rule, stripped);
   assert.equal(without?.causes?.[0]?.id, 'credential-missing');
 });
@@ -34,7 +36,10 @@ test('fastly: a read-only token names the missing scope', () => {
   const out = runRule(rule, loadFixture(join(fixtures, 'api-read-only-token.json')));
   const scope = out?.causes?.find((c) => c.id === 'insufficient-scope');
   assert.deepEqual(scope?.gap, { required: ['global'], held: ['global:read'] });
-  assert.ok(scope?.fixes?.every((f) => f.verify), 'every fix says how to confirm it');
+  assert.ok(
+    scope?.fixes?.every((f) => f.verify),
+    'every fix says how to confirm it',
+  );
 });
 
 test('fastly: Varnish’s own synth page is not claimed', () => {

@@ -14,10 +14,42 @@ const fx = (name: string, response: object, request?: object): Fixture => ({
 });
 
 testRule(rule, import.meta.dirname, [
-  { name: 'JSON {"error": "CSRF token missing"} → csrf, weakly', fixture: fx('csrf', { status: 403, headers: { 'Content-Type': 'application/json' }, body: '{"error":"CSRF token missing"}' }), product: 'unknown', causes: ['csrf'] },
-  { name: 'JSON "Token expired" → credential-expired', fixture: fx('exp', { status: 401, headers: {}, body: '{"message":"Token expired"}' }), product: 'unknown', causes: ['credential-expired'] },
-  { name: 'plain text "Your IP is not allowed" → ip-restricted', fixture: fx('ip', { status: 403, headers: { 'Content-Type': 'text/plain' }, body: 'Your IP address is not allowed to access this resource.' }), product: 'unknown', causes: ['ip-restricted'] },
-  { name: 'nested {"error":{"message":"insufficient scope"}} → insufficient-scope', fixture: fx('scope', { status: 403, headers: {}, body: '{"error":{"message":"insufficient scope for this operation"}}' }), product: 'unknown', causes: ['insufficient-scope'] },
+  {
+    name: 'JSON {"error": "CSRF token missing"} → csrf, weakly',
+    fixture: fx('csrf', {
+      status: 403,
+      headers: { 'Content-Type': 'application/json' },
+      body: '{"error":"CSRF token missing"}',
+    }),
+    product: 'unknown',
+    causes: ['csrf'],
+  },
+  {
+    name: 'JSON "Token expired" → credential-expired',
+    fixture: fx('exp', { status: 401, headers: {}, body: '{"message":"Token expired"}' }),
+    product: 'unknown',
+    causes: ['credential-expired'],
+  },
+  {
+    name: 'plain text "Your IP is not allowed" → ip-restricted',
+    fixture: fx('ip', {
+      status: 403,
+      headers: { 'Content-Type': 'text/plain' },
+      body: 'Your IP address is not allowed to access this resource.',
+    }),
+    product: 'unknown',
+    causes: ['ip-restricted'],
+  },
+  {
+    name: 'nested {"error":{"message":"insufficient scope"}} → insufficient-scope',
+    fixture: fx('scope', {
+      status: 403,
+      headers: {},
+      body: '{"error":{"message":"insufficient scope for this operation"}}',
+    }),
+    product: 'unknown',
+    causes: ['insufficient-scope'],
+  },
 ]);
 
 function layerOf(response: object): string | undefined {
@@ -25,25 +57,80 @@ function layerOf(response: object): string | undefined {
 }
 
 test('generic-http: Via or X-Cache → reverse-proxy', () => {
-  assert.equal(layerOf({ status: 403, headers: { Via: '1.1 varnish', 'Content-Type': 'text/html' }, body: '<html><title>403</title></html>' }), 'reverse-proxy');
+  assert.equal(
+    layerOf({
+      status: 403,
+      headers: { Via: '1.1 varnish', 'Content-Type': 'text/html' },
+      body: '<html><title>403</title></html>',
+    }),
+    'reverse-proxy',
+  );
   assert.equal(layerOf({ status: 403, headers: { 'X-Cache': 'MISS from proxy' }, body: '' }), 'reverse-proxy');
 });
 
 test('generic-http: HTML page with a Server header → web-server; JSON → application', () => {
-  assert.equal(layerOf({ status: 403, headers: { Server: 'SomeServer/1.0', 'Content-Type': 'text/html' }, body: '<html><head><title>403 Forbidden</title></head></html>' }), 'web-server');
-  assert.equal(layerOf({ status: 403, headers: { 'Content-Type': 'application/json' }, body: '{"error":"forbidden"}' }), 'application');
+  assert.equal(
+    layerOf({
+      status: 403,
+      headers: { Server: 'SomeServer/1.0', 'Content-Type': 'text/html' },
+      body: '<html><head><title>403 Forbidden</title></head></html>',
+    }),
+    'web-server',
+  );
+  assert.equal(
+    layerOf({ status: 403, headers: { 'Content-Type': 'application/json' }, body: '{"error":"forbidden"}' }),
+    'application',
+  );
 });
 
 test('generic-http: 407 → forward-proxy; XML <Error> → storage; <ErrorResponse> → cloud-iam', () => {
-  assert.equal(layerOf({ status: 407, headers: { 'Proxy-Authenticate': 'Basic realm="corp"' }, body: '' }), 'forward-proxy');
-  assert.equal(layerOf({ status: 403, headers: { 'Content-Type': 'application/xml' }, body: '<?xml version="1.0"?><Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>' }), 'storage');
-  assert.equal(layerOf({ status: 403, headers: { 'Content-Type': 'text/xml' }, body: '<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>no</Message></Error></ErrorResponse>' }), 'cloud-iam');
-  assert.equal(layerOf({ status: 403, headers: { 'Content-Type': 'application/json' }, body: '{"error":{"code":403,"message":"denied","status":"PERMISSION_DENIED"}}' }), 'cloud-iam');
+  assert.equal(
+    layerOf({ status: 407, headers: { 'Proxy-Authenticate': 'Basic realm="corp"' }, body: '' }),
+    'forward-proxy',
+  );
+  assert.equal(
+    layerOf({
+      status: 403,
+      headers: { 'Content-Type': 'application/xml' },
+      body: '<?xml version="1.0"?><Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>',
+    }),
+    'storage',
+  );
+  assert.equal(
+    layerOf({
+      status: 403,
+      headers: { 'Content-Type': 'text/xml' },
+      body: '<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>no</Message></Error></ErrorResponse>',
+    }),
+    'cloud-iam',
+  );
+  assert.equal(
+    layerOf({
+      status: 403,
+      headers: { 'Content-Type': 'application/json' },
+      body: '{"error":{"code":403,"message":"denied","status":"PERMISSION_DENIED"}}',
+    }),
+    'cloud-iam',
+  );
 });
 
 test('generic-http: an application server or X-Powered-By → application, even with an HTML page', () => {
-  assert.equal(layerOf({ status: 403, headers: { Server: 'gunicorn', 'Content-Type': 'text/html' }, body: '<html><head><title>403 Forbidden</title></head></html>' }), 'application');
-  assert.equal(layerOf({ status: 403, headers: { 'X-Powered-By': 'PHP/8.2.1', 'Content-Type': 'text/html' }, body: '<html><head><title>Forbidden</title></head></html>' }), 'application');
+  assert.equal(
+    layerOf({
+      status: 403,
+      headers: { Server: 'gunicorn', 'Content-Type': 'text/html' },
+      body: '<html><head><title>403 Forbidden</title></head></html>',
+    }),
+    'application',
+  );
+  assert.equal(
+    layerOf({
+      status: 403,
+      headers: { 'X-Powered-By': 'PHP/8.2.1', 'Content-Type': 'text/html' },
+      body: '<html><head><title>Forbidden</title></head></html>',
+    }),
+    'application',
+  );
   assert.equal(layerOf({ status: 401, headers: { 'WWW-Authenticate': 'Basic realm="x"' }, body: '' }), 'web-server');
 });
 

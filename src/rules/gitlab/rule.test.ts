@@ -4,23 +4,63 @@ import rule from './rule.ts';
 import { testRule, runRule } from '../_lib/tester.ts';
 import { exchangeFromFixtureJson, type Fixture } from '../_lib/fixtures.ts';
 
-const fx = (name: string, status: number, body: string, headers: Record<string, string> = { 'PRIVATE-TOKEN': 'glpat-REDACTED' }, url = 'https://gitlab.example.com/api/v4/projects/1/repository/files/a'): Fixture => ({
+const fx = (
+  name: string,
+  status: number,
+  body: string,
+  headers: Record<string, string> = { 'PRIVATE-TOKEN': 'glpat-REDACTED' },
+  url = 'https://gitlab.example.com/api/v4/projects/1/repository/files/a',
+): Fixture => ({
   file: name,
   source: 'unit case',
   label: { product: 'unknown', layer: 'unknown', cause: 'unknown' },
-  exchange: exchangeFromFixtureJson({ request: { method: 'PUT', url, headers }, response: { status, headers: { 'Content-Type': 'application/json' }, body } }, name),
+  exchange: exchangeFromFixtureJson(
+    {
+      request: { method: 'PUT', url, headers },
+      response: { status, headers: { 'Content-Type': 'application/json' }, body },
+    },
+    name,
+  ),
 });
 
 testRule(rule, import.meta.dirname, [
-  { name: '"403 Forbidden" with a token → insufficient-role', fixture: fx('role', 403, '{"message":"403 Forbidden"}'), product: 'gitlab', causes: ['insufficient-role'] },
-  { name: '401 without any token → credential-missing', fixture: fx('none', 401, '{"message":"401 Unauthorized"}', {}), product: 'gitlab', causes: ['credential-missing'] },
-  { name: 'protected branch message → resource-policy', fixture: fx('protected', 403, '{"message":"You are not allowed to push into this branch"}'), product: 'gitlab', causes: ['resource-policy'] },
-  { name: 'a "401 Unauthorized" body off /api/v4 with no GitLab header names nothing', fixture: fx('other', 401, '{"message":"401 Unauthorized"}', {}, 'https://example.com/v1/things') },
+  {
+    name: '"403 Forbidden" with a token → insufficient-role',
+    fixture: fx('role', 403, '{"message":"403 Forbidden"}'),
+    product: 'gitlab',
+    causes: ['insufficient-role'],
+  },
+  {
+    name: '401 without any token → credential-missing',
+    fixture: fx('none', 401, '{"message":"401 Unauthorized"}', {}),
+    product: 'gitlab',
+    causes: ['credential-missing'],
+  },
+  {
+    name: 'protected branch message → resource-policy',
+    fixture: fx('protected', 403, '{"message":"You are not allowed to push into this branch"}'),
+    product: 'gitlab',
+    causes: ['resource-policy'],
+  },
+  {
+    name: 'a "401 Unauthorized" body off /api/v4 with no GitLab header names nothing',
+    fixture: fx('other', 401, '{"message":"401 Unauthorized"}', {}, 'https://example.com/v1/things'),
+  },
 ]);
 
 test('gitlab: the insufficient_scope scope list is the required side of the gap', () => {
-  const out = runRule(rule, fx('scope', 403, '{"error":"insufficient_scope","error_description":"The request requires higher privileges than provided by the access token.","scope":"api read_api"}'));
+  const out = runRule(
+    rule,
+    fx(
+      'scope',
+      403,
+      '{"error":"insufficient_scope","error_description":"The request requires higher privileges than provided by the access token.","scope":"api read_api"}',
+    ),
+  );
   const claim = out?.causes?.find((c) => c.id === 'insufficient-scope');
   assert.deepEqual(claim?.gap, { required: ['api or read_api'], held: [] });
-  assert.ok(claim?.fixes?.some((f) => /personal_access_tokens\/self/.test(f.verify ?? '')), 'verify step reads the token’s scopes');
+  assert.ok(
+    claim?.fixes?.some((f) => /personal_access_tokens\/self/.test(f.verify ?? '')),
+    'verify step reads the token’s scopes',
+  );
 });

@@ -15,7 +15,8 @@ testRule(haproxy, import.meta.dirname);
 /** The fixture with one response header added or the body replaced, everything else as captured. */
 function altered(fx: Fixture, change: { addHeader?: [string, string]; body?: string }): Fixture {
   const response = { ...fx.exchange.response };
-  if (change.addHeader) response.headers = [...response.headers, { name: change.addHeader[0], value: change.addHeader[1] }];
+  if (change.addHeader)
+    response.headers = [...response.headers, { name: change.addHeader[0], value: change.addHeader[1] }];
   if (change.body !== undefined) response.content = { ...response.content, text: change.body };
   return { ...fx, exchange: { ...fx.exchange, response } };
 }
@@ -24,8 +25,14 @@ test('haproxy: the 403 page offers the config check, the deny/acl grep and the P
   const out = runRule(haproxy, fixture('path-rule'));
   const commands = (out?.causes ?? []).flatMap((c) => c.fixes ?? []).flatMap((f) => f.commands ?? []);
   assert.ok(commands.includes('haproxy -c -f /etc/haproxy/haproxy.cfg'), commands.join('\n'));
-  assert.ok(commands.some((c) => c.includes('grep -n "http-request deny\\|acl"')), commands.join('\n'));
-  assert.ok(commands.some((c) => c.includes(' PR-- ') && c.includes('"GET /admin/users')), 'the log search names the request and PR--');
+  assert.ok(
+    commands.some((c) => c.includes('grep -n "http-request deny\\|acl"')),
+    commands.join('\n'),
+  );
+  assert.ok(
+    commands.some((c) => c.includes(' PR-- ') && c.includes('"GET /admin/users')),
+    'the log search names the request and PR--',
+  );
   // The path rule's suggestion names the denied prefix.
   assert.match(out?.causes?.find((c) => c.id === 'path-forbidden')?.summary ?? '', /path_beg \/admin/);
 });
@@ -47,7 +54,10 @@ test('haproxy: the 401 names the realm and tells missing from wrong credentials'
 test('haproxy: deny_status 429 is HAProxy’s and reads as rate-limited', () => {
   const out = runRule(haproxy, extra('deny-status-429'));
   assert.equal(out?.producer?.product, 'haproxy');
-  assert.deepEqual((out?.causes ?? []).map((c) => c.id), ['rate-limited']);
+  assert.deepEqual(
+    (out?.causes ?? []).map((c) => c.id),
+    ['rate-limited'],
+  );
 });
 
 test('haproxy: a Server header lowers the confidence below a sure claim', () => {
@@ -57,6 +67,9 @@ test('haproxy: a Server header lowers the confidence below a sure claim', () => 
 });
 
 test('haproxy: a page of the same shape with another message is not HAProxy’s', () => {
-  const out = runRule(haproxy, altered(fixture('deny-all'), { body: '<html><body><h1>403 Forbidden</h1>\nGo away.\n</body></html>\n' }));
+  const out = runRule(
+    haproxy,
+    altered(fixture('deny-all'), { body: '<html><body><h1>403 Forbidden</h1>\nGo away.\n</body></html>\n' }),
+  );
   assert.ok(!out?.producer, `claimed ${out?.producer?.product}`);
 });

@@ -23,7 +23,9 @@ testRule(rule, import.meta.dirname, [
   },
   {
     name: 'the expired-token fixture labelled microsoft-graph elsewhere is Graph saying credential-expired',
-    fixture: loadFixture(join(import.meta.dirname, '..', 'credential-validity', 'fixtures', 'microsoft-graph-expired-token.json')),
+    fixture: loadFixture(
+      join(import.meta.dirname, '..', 'credential-validity', 'fixtures', 'microsoft-graph-expired-token.json'),
+    ),
     product: 'microsoft-graph',
     causes: ['credential-expired'],
   },
@@ -34,8 +36,17 @@ test('microsoft-graph: a permission named in the message becomes the gap against
   const c = out?.causes?.find((x) => x.id === 'insufficient-scope');
   assert.deepEqual(c?.gap, { required: ['AuditLog.Read.All'], held: ['Directory.Read.All'] });
   const cmds = c?.fixes?.flatMap((f) => f.commands ?? []) ?? [];
-  assert.ok(cmds.includes(`PERM_ID=$(az ad sp show --id 00000003-0000-0000-c000-000000000000 --query "appRoles[?value=='AuditLog.Read.All'].id" -o tsv)`), cmds.join('\n'));
-  assert.ok(cmds.includes('az ad app permission add --id 99999999-8888-7777-6666-555555555555 --api 00000003-0000-0000-c000-000000000000 --api-permissions $PERM_ID=Role'));
+  assert.ok(
+    cmds.includes(
+      `PERM_ID=$(az ad sp show --id 00000003-0000-0000-c000-000000000000 --query "appRoles[?value=='AuditLog.Read.All'].id" -o tsv)`,
+    ),
+    cmds.join('\n'),
+  );
+  assert.ok(
+    cmds.includes(
+      'az ad app permission add --id 99999999-8888-7777-6666-555555555555 --api 00000003-0000-0000-c000-000000000000 --api-permissions $PERM_ID=Role',
+    ),
+  );
   assert.ok(cmds.includes('az ad app permission admin-consent --id 99999999-8888-7777-6666-555555555555'));
   // An application permission is not added with Connect-MgGraph -Scopes, which asks for delegated ones.
   assert.ok(!cmds.some((cmd) => cmd.startsWith('Connect-MgGraph')));
@@ -46,9 +57,15 @@ test('microsoft-graph: without a named permission there is no gap, but the deleg
   const c = out?.causes?.find((x) => x.id === 'insufficient-scope');
   assert.equal(c?.gap, undefined);
   const scp = c?.evidence.find((e) => e.source === 'claim:scp');
-  assert.equal(scp?.text, 'delegated permissions held: User.Read User.ReadBasic.All People.Read MailboxSettings.Read Calendars.ReadWrite openid profile email');
+  assert.equal(
+    scp?.text,
+    'delegated permissions held: User.Read User.ReadBasic.All People.Read MailboxSettings.Read Calendars.ReadWrite openid profile email',
+  );
   const cmds = c?.fixes?.flatMap((f) => f.commands ?? []) ?? [];
-  assert.ok(cmds.some((cmd) => cmd.includes("oauth2PermissionScopes[?value=='PERMISSION']")), 'looks the delegated permission up among the scopes');
+  assert.ok(
+    cmds.some((cmd) => cmd.includes("oauth2PermissionScopes[?value=='PERMISSION']")),
+    'looks the delegated permission up among the scopes',
+  );
   assert.ok(cmds.includes('Connect-MgGraph -Scopes "PERMISSION"'));
 });
 
@@ -63,12 +80,24 @@ test('microsoft-graph: Authorization_RequestDenied without a token keeps the use
 
 test('microsoft-graph: the CAE challenge is decoded and reads as a revoked session, not a missing permission', () => {
   const out = runRule(rule, load('cae-insufficient-claims.json'));
-  assert.deepEqual(out?.causes?.map((c) => c.id), ['conditional-access']);
+  assert.deepEqual(
+    out?.causes?.map((c) => c.id),
+    ['conditional-access'],
+  );
   const c = out!.causes![0];
-  assert.ok(c.evidence.some((e) => e.source === 'header:www-authenticate.claims' && e.text === '{"access_token":{"nbf":{"essential":true, "value":"1657834417"}}}'));
+  assert.ok(
+    c.evidence.some(
+      (e) =>
+        e.source === 'header:www-authenticate.claims' &&
+        e.text === '{"access_token":{"nbf":{"essential":true, "value":"1657834417"}}}',
+    ),
+  );
   assert.ok(c.evidence.some((e) => e.text.endsWith('code: TokenIssuedBeforeRevocationTimestamp')));
   assert.match(c.summary, /revoked/);
-  assert.deepEqual(out?.producer?.evidence.find((e) => e.source === 'header:x-ms-ags-diagnostic')?.text, 'Graph front end in West Central US (CY4PEPF00005255)');
+  assert.deepEqual(
+    out?.producer?.evidence.find((e) => e.source === 'header:x-ms-ags-diagnostic')?.text,
+    'Graph front end in West Central US (CY4PEPF00005255)',
+  );
 });
 
 test('microsoft-graph: the token’s own aud decides wrong-audience even when Graph only says validation failed', () => {
@@ -80,14 +109,27 @@ test('microsoft-graph: the token’s own aud decides wrong-audience even when Gr
     ...base,
     exchange: {
       ...base.exchange,
-      request: { method: 'GET', url: 'https://graph.microsoft.com/v1.0/me', headers: [{ name: 'Authorization', value: `Bearer ${token}` }] },
-      response: { ...base.exchange.response, content: { mimeType: 'application/json', text: '{"error":{"code":"InvalidAuthenticationToken","message":"Access token validation failure."}}' } },
+      request: {
+        method: 'GET',
+        url: 'https://graph.microsoft.com/v1.0/me',
+        headers: [{ name: 'Authorization', value: `Bearer ${token}` }],
+      },
+      response: {
+        ...base.exchange.response,
+        content: {
+          mimeType: 'application/json',
+          text: '{"error":{"code":"InvalidAuthenticationToken","message":"Access token validation failure."}}',
+        },
+      },
     },
   };
   const out = runRule(rule, fx);
   const c = out?.causes?.find((x) => x.id === 'wrong-audience');
   assert.equal(c?.weight, 0.9);
-  assert.deepEqual(c?.gap, { required: ['aud https://graph.microsoft.com (or 00000003-0000-0000-c000-000000000000)'], held: ['aud https://graph.windows.net'] });
+  assert.deepEqual(c?.gap, {
+    required: ['aud https://graph.microsoft.com (or 00000003-0000-0000-c000-000000000000)'],
+    held: ['aud https://graph.windows.net'],
+  });
 });
 
 test('microsoft-graph: an unparsable token is credential-malformed and the fix says which token to send', () => {

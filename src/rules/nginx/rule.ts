@@ -16,14 +16,24 @@ export default defineProducer({
     id: 'nginx',
     product: 'nginx',
     layer: 'web-server',
-    description: 'nginx built-in 401/403 pages: deny rules, IP rules, limit_except, unreadable files, directories without an index.',
+    description:
+      'nginx built-in 401/403 pages: deny rules, IP rules, limit_except, unreadable files, directories without an index.',
     docs: [
       'https://nginx.org/en/docs/http/ngx_http_access_module.html',
       'https://nginx.org/en/docs/http/ngx_http_core_module.html#limit_except',
       'https://nginx.org/en/docs/http/ngx_http_index_module.html',
       'https://nginx.org/en/docs/http/ngx_http_auth_basic_module.html',
     ],
-    causes: ['path-forbidden', 'ip-restricted', 'filesystem-permission', 'directory-listing', 'method-not-allowed', 'credential-missing', 'credential-malformed', 'credential-invalid'],
+    causes: [
+      'path-forbidden',
+      'ip-restricted',
+      'filesystem-permission',
+      'directory-listing',
+      'method-not-allowed',
+      'credential-missing',
+      'credential-malformed',
+      'credential-invalid',
+    ],
     statuses: [401, 403],
     messages: texts.messages,
     fixes: texts.fixes,
@@ -43,19 +53,35 @@ export default defineProducer({
     if (ctx.status === 401) {
       // auth_basic reads only the Basic scheme; anything else counts as no credential at all.
       const data = { url: ctx.url?.href ?? 'URL' };
-      claimBasicAuth(ctx, report, { rejected: 'basicRejected', wrongScheme: 'basicWrongScheme', missing: 'basicMissing' }, { evidence, data, fixes: ['sendPassword', 'resetPassword'] });
+      claimBasicAuth(
+        ctx,
+        report,
+        { rejected: 'basicRejected', wrongScheme: 'basicWrongScheme', missing: 'basicMissing' },
+        { evidence, data, fixes: ['sendPassword', 'resetPassword'] },
+      );
       return;
     }
 
     const path = ctx.url?.pathname ?? '';
     const lastSegment = path.split('/').pop() ?? '';
-    const pageEvidence = ev('body', 'nginx’s generic 403 page: the same for deny rules, IP rules, unreadable files and missing index files');
+    const pageEvidence = ev(
+      'body',
+      'nginx’s generic 403 page: the same for deny rules, IP rules, unreadable files and missing index files',
+    );
     const data = { path, file: path || '/FILE', method: ctx.method };
 
     if (path.endsWith('/'))
-      report.claim('directory-listing', 'directory', 0.55, { data, evidence: [pageEvidence, ev('request:url', `path ends with "/" (${path})`)], fixes: ['addIndex', 'autoindex', 'errorLog'] });
+      report.claim('directory-listing', 'directory', 0.55, {
+        data,
+        evidence: [pageEvidence, ev('request:url', `path ends with "/" (${path})`)],
+        fixes: ['addIndex', 'autoindex', 'errorLog'],
+      });
     if (!['GET', 'HEAD'].includes(ctx.method))
-      report.claim('method-not-allowed', 'limitExcept', 0.4, { data, evidence: [pageEvidence, ev('request:method', ctx.method)], fixes: ['limitExcept'] });
+      report.claim('method-not-allowed', 'limitExcept', 0.4, {
+        data,
+        evidence: [pageEvidence, ev('request:method', ctx.method)],
+        fixes: ['limitExcept'],
+      });
     const hidden = lastSegment.startsWith('.');
     report.claim('path-forbidden', hidden ? 'hiddenFile' : 'denyRule', hidden ? 0.6 : 0.35, {
       data: { ...data, file: lastSegment },
@@ -63,6 +89,10 @@ export default defineProducer({
       fixes: ['findDeny', 'errorLog'],
     });
     report.claim('ip-restricted', 'ipRule', 0.3, { evidence: [pageEvidence], fixes: ['compareAddress'] });
-    report.claim('filesystem-permission', 'unreadable', 0.25, { data, evidence: [pageEvidence], fixes: ['workerCanRead', 'errorLog'] });
+    report.claim('filesystem-permission', 'unreadable', 0.25, {
+      data,
+      evidence: [pageEvidence],
+      fixes: ['workerCanRead', 'errorLog'],
+    });
   },
 });

@@ -14,7 +14,9 @@ const fixture = (name: string) => loadFixture(join(import.meta.dirname, 'fixture
 test('npm-registry: the publish denial names the package and the owner command', () => {
   const c = runRule(rule, fixture('publish-no-permission'))?.causes?.[0];
   assert.equal(c?.id, 'not-owner');
-  assert.ok(c?.fixes?.[0].commands?.includes('npm owner add YOUR_USER cra-template-essential  # run by a current owner'));
+  assert.ok(
+    c?.fixes?.[0].commands?.includes('npm owner add YOUR_USER cra-template-essential  # run by a current owner'),
+  );
   assert.match(c?.fixes?.[0].verify ?? '', /npm access list collaborators cra-template-essential/);
 });
 

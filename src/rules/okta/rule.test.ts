@@ -8,12 +8,21 @@ import { unitCase } from '../_lib/unit-case.ts';
 
 const load = (name: string) => loadFixture(join(import.meta.dirname, 'fixtures', name));
 const unit = (name: string, url: string, status: number, body: object, auth = 'SSWS REDACTED'): Fixture =>
-  unitCase(name, { request: { method: 'GET', url, headers: { Authorization: auth } }, response: { status, headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) } });
+  unitCase(name, {
+    request: { method: 'GET', url, headers: { Authorization: auth } },
+    response: { status, headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) },
+  });
 
 testRule(rule, import.meta.dirname, [
   {
     name: 'E0000006 with an API token → insufficient-role first',
-    fixture: unit('e6', 'https://acme.okta.com/api/v1/groups', 403, { errorCode: 'E0000006', errorSummary: 'You do not have permission to perform the requested action', errorLink: 'E0000006', errorId: 'oaeX', errorCauses: [] }),
+    fixture: unit('e6', 'https://acme.okta.com/api/v1/groups', 403, {
+      errorCode: 'E0000006',
+      errorSummary: 'You do not have permission to perform the requested action',
+      errorLink: 'E0000006',
+      errorId: 'oaeX',
+      errorCauses: [],
+    }),
     product: 'okta',
     causes: ['insufficient-role', 'insufficient-scope'],
   },

@@ -17,16 +17,25 @@ test('squid: the 407 names the realm from Proxy-Authenticate and fixes with prox
   const out = runRule(squid, fixture('proxy-auth-missing'));
   const cause = out?.causes?.[0];
   assert.match(cause?.summary ?? '', /realm "why403 corporate proxy"/);
-  assert.ok(cause?.fixes?.some((f) => f.commands?.some((c) => c.includes('--proxy-user'))), 'a --proxy-user fix');
+  assert.ok(
+    cause?.fixes?.some((f) => f.commands?.some((c) => c.includes('--proxy-user'))),
+    'a --proxy-user fix',
+  );
   // X-Cache-Lookup names the proxy's host:port, so the commands point at the real proxy.
-  assert.ok(cause?.fixes?.some((f) => f.commands?.some((c) => c.includes('-x http://why403-test-proxy:18129'))), JSON.stringify(cause?.fixes));
+  assert.ok(
+    cause?.fixes?.some((f) => f.commands?.some((c) => c.includes('-x http://why403-test-proxy:18129'))),
+    JSON.stringify(cause?.fixes),
+  );
 });
 
 test('squid: ERR_CONNECT_FAIL (503) is Squid’s, but not a denial: no cause', () => {
   const out = runRule(squid, extra('connect-fail'));
   assert.equal(out?.producer?.product, 'squid');
   assert.equal(out?.causes?.length ?? 0, 0);
-  assert.ok(out?.notes?.some((n) => n.includes('ERR_CONNECT_FAIL')), 'says what the code means');
+  assert.ok(
+    out?.notes?.some((n) => n.includes('ERR_CONNECT_FAIL')),
+    'says what the code means',
+  );
 });
 
 test('squid: an origin’s 403 that Squid only relayed (Via, X-Cache) claims neither Squid nor a cause', () => {
@@ -40,7 +49,10 @@ test('squid: ERR_ACCESS_DENIED with the confirm / NO_PROXY / http_access fixes, 
   const out = runRule(squid, loadFixture(join(import.meta.dirname, 'fixtures', 'denied-domain.json')));
   const cause = out?.causes?.find((c) => c.id === 'proxy-interference');
   const commands = (cause?.fixes ?? []).flatMap((f) => f.commands ?? []);
-  assert.ok(commands.some((c) => c.includes("--noproxy '*' http://intranet.blocked.example/reports/")), commands.join('\n'));
+  assert.ok(
+    commands.some((c) => c.includes("--noproxy '*' http://intranet.blocked.example/reports/")),
+    commands.join('\n'),
+  );
   assert.ok(commands.some((c) => c.startsWith('export NO_PROXY=intranet.blocked.example')));
   assert.ok(commands.some((c) => c.includes('http_access')));
 });

@@ -11,7 +11,10 @@ const causes = (fx: Fixture) => (runRule(tomcat, fx)?.causes ?? []).map((c) => c
 testRule(tomcat, import.meta.dirname);
 
 function withoutHeader(fx: Fixture, name: string): Fixture {
-  const response = { ...fx.exchange.response, headers: fx.exchange.response.headers.filter((h) => h.name.toLowerCase() !== name) };
+  const response = {
+    ...fx.exchange.response,
+    headers: fx.exchange.response.headers.filter((h) => h.name.toLowerCase() !== name),
+  };
   return { ...fx, exchange: { ...fx.exchange, response } };
 }
 
@@ -23,17 +26,25 @@ test('tomcat: the Manager 401 names its realm and tells missing from wrong crede
 });
 
 test('tomcat: the role fix greps tomcat-users.xml and runs configtest', () => {
-  const commands = (runRule(tomcat, fixture('manager-missing-role'))?.causes ?? []).flatMap((c) => c.fixes ?? []).flatMap((f) => f.commands ?? []);
+  const commands = (runRule(tomcat, fixture('manager-missing-role'))?.causes ?? [])
+    .flatMap((c) => c.fixes ?? [])
+    .flatMap((f) => f.commands ?? []);
   assert.ok(commands.includes('grep -n "<role\\|<user" $CATALINA_BASE/conf/tomcat-users.xml'), commands.join('\n'));
   assert.ok(commands.includes('$CATALINA_HOME/bin/catalina.sh configtest'), commands.join('\n'));
-  assert.ok(commands.some((c) => c.includes('RemoteAddrValve')), commands.join('\n'));
+  assert.ok(
+    commands.some((c) => c.includes('RemoteAddrValve')),
+    commands.join('\n'),
+  );
 });
 
 test('tomcat: the Manager’s one 403 page is ordered by whether the authenticator ran', () => {
   assert.deepEqual(causes(fixture('manager-missing-role')), ['insufficient-role', 'ip-restricted']);
   assert.deepEqual(causes(fixture('manager-remote-addr-valve')), ['ip-restricted', 'insufficient-role']);
   // Same body: without the authenticator's Cache-Control the role page reads like the valve's.
-  assert.deepEqual(causes(withoutHeader(fixture('manager-missing-role'), 'cache-control')), ['ip-restricted', 'insufficient-role']);
+  assert.deepEqual(causes(withoutHeader(fixture('manager-missing-role'), 'cache-control')), [
+    'ip-restricted',
+    'insufficient-role',
+  ]);
 });
 
 test('tomcat: the error report tells a role constraint from an address valve by its Message line', () => {
@@ -45,6 +56,12 @@ test('tomcat: the error report tells a role constraint from an address valve by 
 
 test('tomcat: a page titled like Tomcat’s without its report body is not claimed', () => {
   const fx = fixture('webapp-remote-addr-valve');
-  const response = { ...fx.exchange.response, content: { ...fx.exchange.response.content, text: '<html><head><title>HTTP Status 403 – Forbidden</title></head><body>nope</body></html>' } };
+  const response = {
+    ...fx.exchange.response,
+    content: {
+      ...fx.exchange.response.content,
+      text: '<html><head><title>HTTP Status 403 – Forbidden</title></head><body>nope</body></html>',
+    },
+  };
   assert.equal(runRule(tomcat, { ...fx, exchange: { ...fx.exchange, response } }), undefined);
 });

@@ -13,7 +13,10 @@ test('verdaccio: the publish denial names the user, the package and the config l
   const out = runRule(rule, fixture('verdaccio-npm-publish-not-allowed'));
   const c = out?.causes?.[0];
   assert.equal(c?.id, 'insufficient-role');
-  assert.deepEqual(c?.gap, { required: ['publish on @corp/widgets (config.yaml packages → publish:)'], held: ['user bob'] });
+  assert.deepEqual(c?.gap, {
+    required: ['publish on @corp/widgets (config.yaml packages → publish:)'],
+    held: ['user bob'],
+  });
   assert.ok(c?.fixes?.[0].commands?.some((cmd) => cmd.includes("'@corp/widgets':") && cmd.includes('publish: bob')));
 });
 
