@@ -2,7 +2,7 @@
 //
 //   npm run new-rule NAME [-- --layer LAYER]
 //
-// writes src/rules/NAME/rule.ts from src/rules/_template/rule.ts, a
+// writes src/rules/NAME/rule.ts and texts.json from src/rules/_template/, a
 // rule.test.ts that runs the rule tester, and fixtures/README.md saying what a
 // fixture must hold; adds NAME to the producer slugs in
 // src/model/vocabulary.ts when it is new; then regenerates the rule index and
@@ -51,13 +51,19 @@ export function newRule({ name, layer, root }: NewRuleOptions): string[] {
     .replace("product: 'unknown'", `product: '${name}'`)
     .replace("layer: 'application'", `layer: '${layer}'`);
   mkdirSync(join(dir, 'fixtures'), { recursive: true });
-  const written = [join(dir, 'rule.ts'), join(dir, 'rule.test.ts'), join(dir, 'fixtures/README.md')];
+  const written = [
+    join(dir, 'rule.ts'),
+    join(dir, 'texts.json'),
+    join(dir, 'rule.test.ts'),
+    join(dir, 'fixtures/README.md'),
+  ];
   writeFileSync(written[0]!, rule);
+  writeFileSync(written[1]!, readFileSync(join(root, 'src/rules/_template/texts.json'), 'utf8'));
   writeFileSync(
-    written[1]!,
+    written[2]!,
     "import rule from './rule.ts';\nimport { testRule } from '../_lib/tester.ts';\n\ntestRule(rule, import.meta.dirname);\n",
   );
-  writeFileSync(written[2]!, FIXTURE_README.replaceAll('NAME', name).replaceAll('LAYER', layer));
+  writeFileSync(written[3]!, FIXTURE_README.replaceAll('NAME', name).replaceAll('LAYER', layer));
   const vocabulary = join(root, 'src/model/vocabulary.ts');
   const text = readFileSync(vocabulary, 'utf8');
   if (!text.includes(`'${name}'`)) {

@@ -34,7 +34,8 @@ test('new-rule writes the rule, its test and a fixture guide, and adds the produ
     /"product": "acme-api", "layer": "gateway"/,
   );
   assert.match(readFileSync(join(root, 'src/model/vocabulary.ts'), 'utf8'), /'acme-api',\n {2}'why403',/);
-  assert.equal(files.length, 4);
+  assert.match(readFileSync(join(root, 'src/rules/acme-api/texts.json'), 'utf8'), /"messages"/);
+  assert.equal(files.length, 5);
 });
 
 test('new-rule refuses a name that is not kebab-case, an unknown layer and an existing folder', (t) => {

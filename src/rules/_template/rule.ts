@@ -1,25 +1,22 @@
 // TEMPLATE: copied by `npm run new-rule NAME` to src/rules/NAME/rule.ts.
 // Say here, in two or three sentences, what the product answers when it
-// refuses, and what tells its refusals apart.
+// refuses, and what tells its refusals apart. The rule's words — description,
+// sources, messages and fixes — are in texts.json; this file is the logic.
 import { defineProducer, ev, signals } from '../define.ts';
+import texts from './texts.json' with { type: 'json' };
 
 export default defineProducer({
   meta: {
     id: 'template',
     product: 'unknown',
     layer: 'application',
-    description: 'TEMPLATE: what this rule recognises and which denials it explains, in one sentence.',
-    // The product's own pages for the errors this rule reads: its knowledge comes from there.
-    docs: ['https://example.com/TEMPLATE-docs-page'],
     // Every cause the rule may claim (docs/vocabulary.md lists them).
     causes: ['insufficient-role'],
     // The statuses it explains; leave out for every denial (401, 403, 407).
     statuses: [403],
     // Products whose own rule should win when both recognise a response.
     // yieldsTo: ['nginx'],
-    messages: {
-      missingRole: 'TEMPLATE: the product says the user lacks the role {{role}}.',
-    },
+    ...texts,
   },
   // Runs once. Each signal adds its evidence; the strongest sets the confidence
   // (0.9+ for a marker only this product sends, ~0.5 for a shared header).
@@ -37,14 +34,7 @@ export default defineProducer({
         data: { role },
         evidence: [...recognised.evidence, ev('body', `names the role ${role}`)],
         gap: { required: [role], held: [] },
-        fixes: [
-          {
-            title: `TEMPLATE: grant the ${role} role`,
-            difficulty: 'medium',
-            commands: ['TEMPLATE-cli grant ROLE USER'],
-            verify: 'The same request answers 200.',
-          },
-        ],
+        fixes: ['grantRole'],
       });
   },
 });

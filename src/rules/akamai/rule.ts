@@ -20,12 +20,6 @@ const EDGESUITE = /errors\.edgesuite\.net/i;
 const ATTACK =
   /<\s*(script|frame|frameset|iframe|svg|img)\b|javascript:|\bunion\s+(all\s+)?select\b|\.\.\/|\/etc\/passwd|\bonerror\s*=|'\s*or\s*'?1'?\s*=\s*'?1/i;
 
-const BLOCKING_DOCS = 'https://community.akamai.com/community/cloud-security/blog/2016/04/07/why-is-akamai-blocking-me';
-const TRANSLATE_DOCS = 'https://techdocs.akamai.com/edge-diagnostics/reference/post-error-translator';
-const REPUTATION_DOCS = 'https://www.akamai.com/us/en/clientrep-lookup/';
-const MS_KB =
-  'https://learn.microsoft.com/en-us/troubleshoot/windows-server/networking/access-denied-visit-website-hosted-akamai-cdn';
-
 const RELAYED_NOTE =
   'The response came through Akamai (Server: AkamaiGHost) without Akamai’s "Access Denied" page: the refusal most likely comes from the origin behind it.';
 
@@ -34,13 +28,9 @@ export default defineProducer({
     id: 'akamai',
     product: 'akamai',
     layer: 'waf',
-    description:
-      'Akamai’s edge "Access Denied" page (Reference #18.…, Server: AkamaiGHost): a security product of the site (App & API Protector / Kona WAF, Bot Manager, client reputation, rate controls, IP/geo lists) denied the request; the Reference # is translated by the site owner.',
-    docs: [BLOCKING_DOCS, TRANSLATE_DOCS, MS_KB, REPUTATION_DOCS],
     causes: ['waf-block', 'ip-restricted', 'rate-limited'],
     statuses: [401, 403],
-    messages: texts.messages,
-    fixes: texts.fixes,
+    ...texts,
   },
   recognise(ctx) {
     const text = ctx.body.text;

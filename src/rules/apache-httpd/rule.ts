@@ -37,16 +37,6 @@ export default defineProducer({
     id: 'apache-httpd',
     product: 'apache-httpd',
     layer: 'web-server',
-    description:
-      'Apache httpd 2.4 built-in 401/403 pages: Require rules (all denied, ip), Options -Indexes, unreadable files, LimitExcept, HTTP Basic authentication.',
-    docs: [
-      'https://httpd.apache.org/docs/2.4/mod/mod_authz_core.html',
-      'https://httpd.apache.org/docs/2.4/mod/mod_authz_host.html',
-      'https://httpd.apache.org/docs/2.4/mod/core.html#options',
-      'https://httpd.apache.org/docs/2.4/mod/core.html#limitexcept',
-      'https://httpd.apache.org/docs/2.4/mod/mod_auth_basic.html',
-      'https://httpd.apache.org/docs/2.4/howto/access.html',
-    ],
     causes: [
       'path-forbidden',
       'ip-restricted',
@@ -58,8 +48,7 @@ export default defineProducer({
       'credential-invalid',
     ],
     statuses: [401, 403],
-    messages: texts.messages,
-    fixes: texts.fixes,
+    ...texts,
   },
   recognise(ctx) {
     const page = pageOf(ctx);

@@ -10,9 +10,6 @@ import { defineProducer, ev, signals } from '../define.ts';
 import { challenge } from '../_lib/challenges.ts';
 import texts from './texts.json' with { type: 'json' };
 
-const DOCS =
-  'https://learn.microsoft.com/en-us/aspnet/core/security/authentication/configure-jwt-bearer-authentication';
-
 // JwtBearerHandler.CreateErrorDescription (src/Security/Authentication/JwtBearer/src/JwtBearerHandler.cs).
 const DESCRIPTIONS: {
   re: RegExp;
@@ -66,13 +63,6 @@ export default defineProducer({
     id: 'aspnetcore',
     product: 'aspnetcore',
     layer: 'application',
-    description:
-      'ASP.NET Core JwtBearer rejections (WWW-Authenticate: Bearer error="invalid_token" with JwtBearerHandler’s error_description sentences) served by Kestrel.',
-    docs: [
-      DOCS,
-      'https://learn.microsoft.com/en-us/aspnet/core/security/authentication/jwt-authn',
-      'https://learn.microsoft.com/en-us/aspnet/core/fundamentals/servers/kestrel',
-    ],
     causes: [
       'credential-expired',
       'credential-not-yet-valid',
@@ -81,8 +71,7 @@ export default defineProducer({
       'credential-missing',
     ],
     statuses: [401, 403],
-    messages: texts.messages,
-    fixes: texts.fixes,
+    ...texts,
   },
   recognise(ctx) {
     // Kestrel names itself on every response: only its 401s and 403s are this rule's.

@@ -15,7 +15,6 @@ const HEADERS = [
   'atl-traceid',
   'x-confluence-request-time',
 ];
-const XSRF_DOC = 'https://confluence.atlassian.com/cloudkb/xsrf-check-failed-when-calling-cloud-apis-826874382.html';
 
 function messages(ctx: Context): string[] {
   const j = ctx.body.json as Record<string, unknown> | undefined;
@@ -37,14 +36,6 @@ export default defineProducer({
     id: 'atlassian-jira',
     product: 'atlassian-jira',
     layer: 'application',
-    description:
-      'Jira / Confluence denials: XSRF check failures, logins blocked by CAPTCHA (X-Seraph-LoginReason), rejected or missing credentials, missing project permissions and OAuth scopes.',
-    docs: [
-      XSRF_DOC,
-      'https://developer.atlassian.com/server/jira/platform/jira-rest-api-example-basic-authentication-6291732/',
-      'https://developer.atlassian.com/cloud/jira/platform/basic-auth-for-rest-apis/',
-      'https://developer.atlassian.com/cloud/jira/platform/rest/v3/api-group-permissions/#api-rest-api-3-mypermissions-get',
-    ],
     causes: [
       'csrf',
       'account-state',
@@ -55,8 +46,7 @@ export default defineProducer({
       'insufficient-scope',
     ],
     statuses: [401, 403],
-    messages: texts.messages,
-    fixes: texts.fixes,
+    ...texts,
   },
   recognise(ctx) {
     const found = signals().headers(ctx, 0.95, HEADERS);

@@ -73,14 +73,6 @@ export default defineProducer({
     id: 'auth0',
     product: 'auth0',
     layer: 'identity-provider',
-    description:
-      'Auth0 Management API errors (insufficient_scope, Invalid token) and Authentication API token errors (missing client-grant, grant type not allowed, access_denied), recognised by the tenant domain and Auth0’s own messages.',
-    docs: [
-      'https://support.auth0.com/center/s/article/Management-API-Token-from-API-Explorer-Tab-does-not-contain-expected-scopes',
-      'https://auth0.com/docs/api/management/v2/tokens',
-      'https://auth0.com/docs/get-started/applications/update-grant-types',
-      'https://community.auth0.com/t/access-token-rejected-when-calling-auth0-apis/89079',
-    ],
     causes: [
       'insufficient-scope',
       'credential-invalid',
@@ -91,8 +83,7 @@ export default defineProducer({
       'rate-limited',
     ],
     statuses: [401, 403, 429],
-    messages: texts.messages,
-    fixes: texts.fixes,
+    ...texts,
   },
   recognise(ctx) {
     // Auth0 answers in JSON, or on its own domain.

@@ -29,14 +29,6 @@ export default defineProducer({
     id: 'authentik',
     product: 'authentik',
     layer: 'identity-provider',
-    description:
-      'authentik API refusals (DRF {"detail"} on /api/v3/: missing RBAC permission, missing or invalid token) and proxy-outpost denials (forward-auth 401 without a session, the outpost’s "Permission denied" page), recognised by authentik’s paths, X-authentik-* headers, cookies and page — not by the DRF body alone.',
-    docs: [
-      'https://docs.goauthentik.io/developer-docs/api/',
-      'https://docs.goauthentik.io/docs/users-sources/access-control/',
-      'https://docs.goauthentik.io/add-secure-apps/providers/proxy/server_nginx',
-      'https://www.django-rest-framework.org/api-guide/exceptions/#permissiondenied',
-    ],
     causes: [
       'insufficient-role',
       'credential-missing',
@@ -46,8 +38,7 @@ export default defineProducer({
       'resource-policy',
     ],
     statuses: [401, 403],
-    messages: texts.messages,
-    fixes: texts.fixes,
+    ...texts,
   },
   recognise(ctx) {
     const path = ctx.url?.pathname ?? '';

@@ -44,14 +44,6 @@ export default defineProducer({
     id: 'aws-api-gateway',
     product: 'aws-api-gateway',
     layer: 'gateway',
-    description:
-      'Amazon API Gateway gateway responses: Missing Authentication Token (wrong path/stage/method), API keys, Lambda authorizer allow/deny, resource policies, IAM-authorised routes and SigV4 errors.',
-    docs: [
-      'https://docs.aws.amazon.com/apigateway/latest/developerguide/supported-gateway-response-types.html',
-      'https://repost.aws/knowledge-center/api-gateway-troubleshoot-403-forbidden',
-      'https://aws.amazon.com/premiumsupport/knowledge-center/api-gateway-403-error-lambda-authorizer/',
-      'https://repost.aws/knowledge-center/api-gateway-access-denied',
-    ],
     causes: [
       'wrong-endpoint',
       'credential-missing',
@@ -66,8 +58,7 @@ export default defineProducer({
       'waf-block',
     ],
     statuses: [401, 403],
-    messages: texts.messages,
-    fixes: texts.fixes,
+    ...texts,
   },
   recognise(ctx) {
     const evidence: Evidence[] = [];

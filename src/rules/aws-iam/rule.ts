@@ -60,14 +60,6 @@ export default defineProducer({
     id: 'aws-iam',
     product: 'aws-iam',
     layer: 'cloud-iam',
-    description:
-      'AWS IAM refusals on service APIs: "is not authorized to perform" messages with their policy type (identity, resource, SCP, RCP, boundary, session, VPC endpoint), encoded EC2 messages, and SigV4 credential errors.',
-    docs: [
-      'https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_access-denied.html',
-      'https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html',
-      'https://docs.aws.amazon.com/STS/latest/APIReference/API_DecodeAuthorizationMessage.html',
-      'https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html',
-    ],
     causes: [
       'insufficient-role',
       'explicit-deny',
@@ -83,8 +75,7 @@ export default defineProducer({
     // S3 and API Gateway authorise through IAM too, and answer with their own envelopes.
     yieldsTo: ['aws-s3', 'aws-api-gateway'],
     statuses: CLIENT_ERRORS,
-    messages: texts.messages,
-    fixes: texts.fixes,
+    ...texts,
   },
   recognise(ctx) {
     if (!isClientError(ctx.status)) return undefined;

@@ -9,15 +9,6 @@ import { defineProducer, ev, signals } from '../define.ts';
 import { namedServer } from '../_lib/server-header.ts';
 import texts from './texts.json' with { type: 'json' };
 
-const KC_DOCS = 'https://repost.aws/knowledge-center/waf-block-respond-403-forbidden-error';
-const ALB_DOCS =
-  'https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-troubleshooting.html';
-const CF_DOCS = 'https://repost.aws/knowledge-center/cloudfront-troubleshoot-403-errors';
-const SAMPLED_DOCS = 'https://docs.aws.amazon.com/waf/latest/developerguide/web-acl-testing-view-sample.html';
-const CAPTCHA_DOCS =
-  'https://docs.aws.amazon.com/waf/latest/developerguide/waf-captcha-and-challenge-how-it-works.html';
-const GA_DOCS = 'https://repost.aws/knowledge-center/globalaccelerator-aws-waf-filter-layer7-traffic';
-
 const CLOUDFRONT_NOTE =
   'CloudFront rendered this page, but the "Request blocked." text is what CloudFront shows when AWS WAF on the distribution blocks the request.';
 
@@ -39,14 +30,10 @@ export default defineProducer({
     id: 'aws-waf',
     product: 'aws-waf',
     layer: 'waf',
-    description:
-      'AWS WAF blocks as the protected resource renders them: an Application Load Balancer’s own 403 (Server: awselb/2.0), CloudFront’s "Request blocked." page, and x-amzn-waf-action (captcha / challenge).',
-    docs: [KC_DOCS, ALB_DOCS, CF_DOCS, SAMPLED_DOCS, CAPTCHA_DOCS, GA_DOCS],
     causes: ['waf-block', 'ip-restricted', 'rate-limited'],
     // CAPTCHA answers 405 and Challenge 202: no denial, but worth a note.
     statuses: [202, 401, 403, 405],
-    messages: texts.messages,
-    fixes: texts.fixes,
+    ...texts,
   },
   recognise(ctx) {
     const text = ctx.body.text;

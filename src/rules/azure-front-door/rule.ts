@@ -8,15 +8,6 @@ import { defineProducer, ev, signals } from '../define.ts';
 import { noteRelayed, relayLayer } from '../_lib/edge-block.ts';
 import texts from './texts.json' with { type: 'json' };
 
-const CUSTOM_DOCS =
-  'https://learn.microsoft.com/en-us/azure/web-application-firewall/afds/waf-front-door-configure-custom-response-code';
-const SETTINGS_DOCS =
-  'https://learn.microsoft.com/en-us/azure/web-application-firewall/afds/waf-front-door-policy-settings';
-const MONITOR_DOCS = 'https://learn.microsoft.com/en-us/azure/web-application-firewall/afds/waf-front-door-monitor';
-const HEADERS_DOCS = 'https://learn.microsoft.com/en-us/azure/frontdoor/front-door-http-headers-protocol';
-const EXCLUSIONS_DOCS =
-  'https://learn.microsoft.com/en-us/azure/web-application-firewall/afds/waf-front-door-exclusion';
-
 const RELAYED_NOTE =
   'The response passed through Azure Front Door (X-Azure-Ref) without the WAF’s block message: the refusal most likely comes from the origin.';
 
@@ -25,13 +16,9 @@ export default defineProducer({
     id: 'azure-front-door',
     product: 'azure-front-door',
     layer: 'waf',
-    description:
-      'Azure Front Door WAF blocks: the default 403 "The request is blocked." and custom block bodies that embed the X-Azure-Ref tracking reference; X-Azure-Ref alone only marks a response that passed through Front Door.',
-    docs: [CUSTOM_DOCS, SETTINGS_DOCS, MONITOR_DOCS, HEADERS_DOCS, EXCLUSIONS_DOCS],
     causes: ['waf-block', 'ip-restricted'],
     statuses: [401, 403],
-    messages: texts.messages,
-    fixes: texts.fixes,
+    ...texts,
   },
   recognise(ctx) {
     const ref = ctx.header('x-azure-ref')?.trim();

@@ -45,18 +45,9 @@ export default defineProducer({
     id: 'azure-key-vault',
     product: 'azure-key-vault',
     layer: 'cloud-iam',
-    description:
-      'Azure Key Vault data-plane refusals: RBAC (ForbiddenByRbac, "Assignment: (not found)"), access policies (AccessDenied / ForbiddenByPolicy), the vault firewall (ForbiddenByFirewall / ForbiddenByConnection), and the 401 bearer challenge.',
-    docs: [
-      'https://learn.microsoft.com/azure/key-vault/general/rest-error-codes',
-      'https://learn.microsoft.com/azure/key-vault/general/troubleshooting-access-issues',
-      'https://learn.microsoft.com/azure/key-vault/general/rbac-guide',
-      'https://learn.microsoft.com/azure/key-vault/general/network-security',
-    ],
     causes: ['insufficient-role', 'ip-restricted', 'credential-missing', 'wrong-audience', 'credential-expired'],
     statuses: [401, 403],
-    messages: texts.messages,
-    fixes: texts.fixes,
+    ...texts,
   },
   recognise(ctx) {
     // Key Vault answers its refusals with client errors; other statuses are not read.

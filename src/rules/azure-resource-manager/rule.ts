@@ -25,14 +25,6 @@ export default defineProducer({
     id: 'azure-resource-manager',
     product: 'azure-resource-manager',
     layer: 'cloud-iam',
-    description:
-      'Azure Resource Manager refusals: RBAC AuthorizationFailed (action over scope), linked-scope failures, Azure Policy denials, deny assignments, and token errors (expired, wrong tenant, wrong audience).',
-    docs: [
-      'https://learn.microsoft.com/en-us/azure/role-based-access-control/troubleshooting',
-      'https://learn.microsoft.com/en-us/azure/azure-resource-manager/troubleshooting/error-policy-requestdisallowedbypolicy',
-      'https://learn.microsoft.com/en-us/azure/role-based-access-control/deny-assignments',
-      'https://learn.microsoft.com/en-us/rest/api/azure/#create-the-request',
-    ],
     causes: [
       'insufficient-role',
       'explicit-deny',
@@ -44,8 +36,7 @@ export default defineProducer({
       'conditional-access',
     ],
     statuses: [401, 403],
-    messages: texts.messages,
-    fixes: texts.fixes,
+    ...texts,
   },
   recognise(ctx) {
     const evidence: Evidence[] = [];

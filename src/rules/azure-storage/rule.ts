@@ -103,14 +103,6 @@ export default defineProducer({
     id: 'azure-storage',
     product: 'azure-storage',
     layer: 'storage',
-    description:
-      'Azure Storage refusals: data-plane RBAC (AuthorizationPermissionMismatch), firewall (AuthorizationFailure), SAS restrictions (IP, protocol, service, resource type, permissions), Shared Key/SAS signature and validity window, disabled accounts, customer-managed keys.',
-    docs: [
-      'https://learn.microsoft.com/en-us/rest/api/storageservices/common-rest-api-error-codes',
-      'https://learn.microsoft.com/en-us/azure/storage/blobs/assign-azure-role-data-access',
-      'https://learn.microsoft.com/en-us/azure/storage/common/storage-network-security',
-      'https://learn.microsoft.com/en-us/rest/api/storageservices/create-service-sas',
-    ],
     causes: [
       'insufficient-role',
       'insufficient-scope',
@@ -127,8 +119,7 @@ export default defineProducer({
       'resource-policy',
     ],
     statuses: [401, 403],
-    messages: texts.messages,
-    fixes: texts.fixes,
+    ...texts,
   },
   recognise(ctx) {
     const evidence: Evidence[] = [];

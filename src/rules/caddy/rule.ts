@@ -12,11 +12,6 @@ import { BASIC_MESSAGES, sendPasswordFix } from '../_lib/basic-auth.ts';
 import { challenge } from '../_lib/challenges.ts';
 import texts from './texts.json' with { type: 'json' };
 
-const DOCS_RESPOND = 'https://caddyserver.com/docs/caddyfile/directives/respond';
-const DOCS_REMOTE_IP = 'https://caddyserver.com/docs/caddyfile/matchers#remote-ip';
-const DOCS_BASICAUTH = 'https://caddyserver.com/docs/caddyfile/directives/basicauth';
-const DOCS_FILE_SERVER = 'https://caddyserver.com/docs/caddyfile/directives/file_server';
-
 function servers(ctx: Context): string[] {
   return ctx
     .headers('server')
@@ -52,15 +47,6 @@ export default defineProducer({
     id: 'caddy',
     product: 'caddy',
     layer: 'web-server',
-    description:
-      'Caddy’s own 401/403 answers: respond on remote_ip or path matchers, unreadable files under file_server, basicauth.',
-    docs: [
-      DOCS_RESPOND,
-      DOCS_REMOTE_IP,
-      DOCS_BASICAUTH,
-      DOCS_FILE_SERVER,
-      'https://caddyserver.com/docs/caddyfile/directives/reverse_proxy',
-    ],
     causes: [
       'ip-restricted',
       'path-forbidden',
@@ -71,8 +57,7 @@ export default defineProducer({
     ],
     // The note on a relayed page is due whatever the status; causes only for 401 and 403.
     statuses: 'any',
-    messages: texts.messages,
-    fixes: texts.fixes,
+    ...texts,
   },
   recognise(ctx) {
     const all = servers(ctx);

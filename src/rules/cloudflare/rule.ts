@@ -165,19 +165,9 @@ export default defineProducer({
     id: 'cloudflare',
     product: 'cloudflare',
     layer: 'waf',
-    description:
-      'Cloudflare refusals: 1xxx error pages (1020 firewall rule, 1010 browser signature, 1009 country, 1006–1008 IP bans), the block page, challenges (cf-mitigated), and Cloudflare API authentication errors.',
-    docs: [
-      'https://developers.cloudflare.com/support/troubleshooting/http-status-codes/cloudflare-1xxx-errors/',
-      'https://developers.cloudflare.com/support/troubleshooting/http-status-codes/cloudflare-1xxx-errors/error-1020/',
-      'https://developers.cloudflare.com/cloudflare-challenges/challenge-types/challenge-pages/detect-response/',
-      'https://developers.cloudflare.com/fundamentals/reference/cloudflare-ray-id/',
-      'https://developers.cloudflare.com/fundamentals/api/reference/permissions/',
-    ],
     causes: CAUSES,
     statuses: [401, 403, 429],
-    messages: texts.messages,
-    fixes: texts.fixes,
+    ...texts,
   },
   recognise(ctx) {
     const server = ctx.header('server');

@@ -201,19 +201,9 @@ function claimMissing(ctx: Context, report: Reporter<ValidityCause, keyof typeof
 export default defineCause({
   meta: {
     id: 'credential-validity',
-    description:
-      'Expired, not-yet-valid and malformed credentials, clock skew against the server’s Date, and requests that carried no credential where one was asked for.',
-    docs: [
-      'https://www.rfc-editor.org/rfc/rfc6750',
-      'https://www.rfc-editor.org/rfc/rfc7519#section-4.1.4',
-      'https://docs.aws.amazon.com/AmazonS3/latest/API/sigv4-query-string-auth.html',
-      'https://learn.microsoft.com/en-us/rest/api/storageservices/create-service-sas',
-      'https://cloud.google.com/storage/docs/access-control/signed-urls',
-    ],
     causes: CAUSES,
     statuses: [401, 403],
-    messages: texts.messages,
-    fixes: texts.fixes,
+    ...texts,
   },
   explain(ctx, report) {
     for (const f of ctx.credential.findings) {

@@ -11,9 +11,6 @@ import { jsonObject, rateLimited } from '../_lib/saas-api.ts';
 import texts from './texts.json' with { type: 'json' };
 
 const HOST = /^(?:(?:ptb|canary)\.)?discord(?:app)?\.com$/i;
-const PERMISSIONS_DOC = 'https://discord.com/developers/docs/topics/permissions';
-const RATE_LIMITS_DOC = 'https://discord.com/developers/docs/topics/rate-limits';
-const AUTH_DOC = 'https://discord.com/developers/docs/reference#authentication';
 
 /** Discord JSON error codes whose message identifies them (the messages as the API sends them). */
 const KNOWN: Record<number, RegExp> = {
@@ -49,14 +46,6 @@ export default defineProducer({
     id: 'discord',
     product: 'discord',
     layer: 'application',
-    description:
-      'Discord API errors: bad or missing token (401: Unauthorized, 40001), wrong token prefix, Missing Access (50001), Missing Permissions (50013), per-route and global rate limits.',
-    docs: [
-      'https://discord.com/developers/docs/topics/opcodes-and-status-codes',
-      PERMISSIONS_DOC,
-      RATE_LIMITS_DOC,
-      AUTH_DOC,
-    ],
     causes: [
       'credential-missing',
       'credential-invalid',
@@ -67,8 +56,7 @@ export default defineProducer({
     ],
     // Its 429s too: the rate-limit body says which limit, though the engine reports only denials.
     statuses: [401, 403, 407, 429],
-    messages: texts.messages,
-    fixes: texts.fixes,
+    ...texts,
   },
   recognise(ctx) {
     const host = ctx.url?.hostname ?? '';

@@ -10,9 +10,6 @@ import { defineProducer, ev, signals, type Context, type Evidence } from '../def
 import { requestCookieNames } from '../_lib/framework-requests.ts';
 import texts from './texts.json' with { type: 'json' };
 
-const CSRF_DOCS = 'https://docs.djangoproject.com/en/stable/howto/csrf/';
-const CSRF_REF = 'https://docs.djangoproject.com/en/stable/ref/csrf/';
-
 // The CSRF failure page's structure survives translation (only its sentences are translated when DEBUG=False).
 const CSRF_PAGE =
   /<meta name="robots" content="NONE,NOARCHIVE">[\s\S]*<div id="summary">\s*<h1>[^<]*<span>\(403\)<\/span><\/h1>/;
@@ -107,19 +104,9 @@ export default defineProducer({
     id: 'django',
     product: 'django',
     layer: 'application',
-    description:
-      'Django’s CSRF failure page (CsrfViewMiddleware, with its reason) and its plain 403 page for PermissionDenied (permission_required, ownership checks in views).',
-    docs: [
-      CSRF_REF,
-      CSRF_DOCS,
-      'https://docs.djangoproject.com/en/stable/ref/views/#the-403-http-forbidden-view',
-      'https://docs.djangoproject.com/en/stable/topics/auth/default/#the-permission-required-decorator',
-      'https://docs.djangoproject.com/en/stable/ref/exceptions/#permissiondenied',
-    ],
     causes: ['csrf', 'credential-missing', 'insufficient-role', 'not-owner'],
     statuses: [403],
-    messages: texts.messages,
-    fixes: texts.fixes,
+    ...texts,
   },
   recognise(ctx) {
     // Django sends both pages only with a 403; the producer is not claimed for any other status.

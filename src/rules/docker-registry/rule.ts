@@ -98,15 +98,6 @@ export default defineProducer({
     id: 'docker-registry',
     product: 'docker-registry',
     layer: 'application',
-    description:
-      'Docker Registry HTTP API V2 / OCI distribution errors: Basic (htpasswd) and Bearer token challenges, insufficient_scope against the token’s access claim, invalid or expired tokens, DENIED, TOOMANYREQUESTS.',
-    docs: [
-      'https://distribution.github.io/distribution/spec/api/',
-      'https://distribution.github.io/distribution/spec/auth/token/',
-      'https://distribution.github.io/distribution/spec/auth/jwt/',
-      'https://distribution.github.io/distribution/about/configuration/#auth',
-      'https://github.com/opencontainers/distribution-spec/blob/main/spec.md#error-codes',
-    ],
     causes: [
       'credential-missing',
       'credential-invalid',
@@ -118,8 +109,7 @@ export default defineProducer({
     ],
     // TOOMANYREQUESTS comes with 429.
     statuses: [401, 403, 407, 429],
-    messages: texts.messages,
-    fixes: texts.fixes,
+    ...texts,
   },
   recognise(ctx) {
     const found = signals();

@@ -5,9 +5,6 @@
 import { defineProducer, ev, jsonString, signals, type Challenge, type Context } from '../define.ts';
 import texts from './texts.json' with { type: 'json' };
 
-const HAS_PRIVILEGES_DOC =
-  'https://www.elastic.co/guide/en/elasticsearch/reference/current/security-api-has-privileges.html';
-
 function reason(ctx: Context): string | undefined {
   const j = ctx.body.json;
   return jsonString(j, 'error.reason') ?? jsonString(j, 'error.root_cause.0.reason') ?? jsonString(j, 'error');
@@ -45,18 +42,9 @@ export default defineProducer({
     id: 'elasticsearch',
     product: 'elasticsearch',
     layer: 'application',
-    description:
-      'Elasticsearch security_exception refusals: missing or rejected credentials, expired API keys, and actions a user’s effective roles do not grant (with the index or cluster privileges that would).',
-    docs: [
-      'https://www.elastic.co/guide/en/elasticsearch/reference/current/security-trb-roles.html',
-      'https://www.elastic.co/guide/en/elasticsearch/reference/current/security-privileges.html',
-      HAS_PRIVILEGES_DOC,
-      'https://github.com/elastic/elasticsearch/pull/60357',
-    ],
     causes: ['credential-missing', 'credential-invalid', 'credential-expired', 'insufficient-role'],
     statuses: [401, 403],
-    messages: texts.messages,
-    fixes: texts.fixes,
+    ...texts,
   },
   recognise(ctx) {
     const found = signals();

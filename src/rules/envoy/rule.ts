@@ -15,14 +15,6 @@ export default defineProducer({
     id: 'envoy',
     product: 'envoy',
     layer: 'reverse-proxy',
-    description:
-      'Envoy local replies: the RBAC filter ("RBAC: access denied") and jwt_authn ("Jwt is missing", "Jwt is expired", "Jwt verification fails", "Jwt issuer is not configured"…), recognised by body and Envoy headers; Istio’s proxies are left to the istio rule.',
-    docs: [
-      'https://www.envoyproxy.io/docs/envoy/latest/configuration/http/http_filters/rbac_filter',
-      'https://www.envoyproxy.io/docs/envoy/latest/configuration/http/http_filters/jwt_authn_filter',
-      'https://www.envoyproxy.io/docs/envoy/latest/faq/debugging/why_is_envoy_sending_internal_responses',
-      'https://www.envoyproxy.io/docs/envoy/latest/start/sandboxes/rbac',
-    ],
     causes: [
       'insufficient-role',
       'ip-restricted',
@@ -35,8 +27,7 @@ export default defineProducer({
     ],
     // Istio's sidecars and gateways are Envoy: where the istio rule sees its headers, the reply is Istio's.
     yieldsTo: ['istio'],
-    messages: texts.messages,
-    fixes: texts.fixes,
+    ...texts,
   },
   recognise(ctx) {
     const markers = envoyMarkers(ctx);

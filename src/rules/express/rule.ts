@@ -17,10 +17,6 @@ import texts from './texts.json' with { type: 'json' };
 // finalhandler 1.x/2.x createHtmlDocument().
 const FINALHANDLER_PAGE =
   /^<!DOCTYPE html>\s*<html lang="en">\s*<head>\s*<meta charset="utf-8">\s*<title>Error<\/title>\s*<\/head>\s*<body>\s*<pre>([\s\S]*?)<\/pre>\s*<\/body>\s*<\/html>\s*$/;
-const JWT_BEARER_DOCS = 'https://github.com/auth0/node-oauth2-jwt-bearer/tree/main/packages/express-oauth2-jwt-bearer';
-const CSURF_DOCS = 'https://github.com/expressjs/csurf#custom-error-handling';
-const EXPRESS_JWT_DOCS = 'https://github.com/auth0/express-jwt#error-handling';
-const CSRF_CSRF_DOCS = 'https://github.com/Psifi-Solutions/csrf-csrf#getting-started';
 // csrf-csrf's default cookieName.
 const CSRF_CSRF_COOKIE = '__Host-psifi.x-csrf-token';
 
@@ -254,17 +250,6 @@ export default defineProducer({
     id: 'express',
     product: 'express',
     layer: 'application',
-    description:
-      'Express applications: X-Powered-By and the default error handler’s page; csurf’s invalid csrf token (EBADCSRFTOKEN); express-oauth2-jwt-bearer’s Bearer realm="api" challenges; express-jwt’s UnauthorizedError messages; csrf-csrf’s invalid csrf token.',
-    docs: [
-      'https://expressjs.com/en/guide/error-handling.html',
-      'https://github.com/pillarjs/finalhandler',
-      CSURF_DOCS,
-      JWT_BEARER_DOCS,
-      EXPRESS_JWT_DOCS,
-      CSRF_CSRF_DOCS,
-      'https://auth0.com/docs/quickstart/backend/nodejs/interactive',
-    ],
     causes: [
       'csrf',
       'credential-missing',
@@ -275,8 +260,7 @@ export default defineProducer({
       'insufficient-scope',
     ],
     statuses: [401, 403],
-    messages: texts.messages,
-    fixes: texts.fixes,
+    ...texts,
   },
   recognise(ctx) {
     const poweredBy = ctx.header('x-powered-by');

@@ -16,10 +16,6 @@ import texts from './texts.json' with { type: 'json' };
 // export, which loads Node's bundled undici (~15 ms) into every diagnosis.
 const { STATUS_CODES } = process.getBuiltinModule('node:http');
 
-const ERRORS_DOCS = 'https://fastify.dev/docs/latest/Reference/Errors/';
-const CSRF_DOCS = 'https://github.com/fastify/csrf-protection';
-const JWT_DOCS = 'https://github.com/fastify/fastify-jwt';
-
 interface FastifyError {
   statusCode: number;
   code?: string;
@@ -171,15 +167,6 @@ export default defineProducer({
     id: 'fastify',
     product: 'fastify',
     layer: 'application',
-    description:
-      'Fastify applications: the default error serializer’s {statusCode, code: FST_*, error, message}; @fastify/csrf-protection (FST_CSRF_*) and @fastify/jwt (FST_JWT_*) refusals; a route’s plain 403 error.',
-    docs: [
-      ERRORS_DOCS,
-      'https://fastify.dev/docs/latest/Reference/Reply/#errors',
-      'https://fastify.dev/docs/latest/Reference/Server/#keepalivetimeout',
-      CSRF_DOCS,
-      JWT_DOCS,
-    ],
     causes: [
       'csrf',
       'credential-missing',
@@ -189,8 +176,7 @@ export default defineProducer({
       'insufficient-role',
     ],
     statuses: [401, 403],
-    messages: texts.messages,
-    fixes: texts.fixes,
+    ...texts,
   },
   recognise(ctx) {
     const err = fastifyError(ctx);

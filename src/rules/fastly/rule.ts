@@ -26,13 +26,6 @@ const NOT_AUTHORIZED = /^You are not authorized to perform this action\.?$/i;
 const SERVED_BY = /^cache-[a-z]{3}\d+-[A-Z]{3}(\s*,\s*cache-[a-z]{3}\d+-[A-Z]{3})*$/;
 const TIMER = /^S\d+\.\d+,VS\d+,VE\d+$/;
 
-const API_DOCS = 'https://www.fastly.com/documentation/reference/api/';
-const FASTLY_KEY_DOCS = 'https://www.fastly.com/documentation/reference/http/http-headers/Fastly-Key/';
-const TOKENS_DOCS = 'https://www.fastly.com/documentation/reference/api/auth-tokens/user/';
-const AUTH_ERROR_DOCS = 'https://www.fastly.com/documentation/help/metrics/auth-error';
-const PURGE_AUTH_DOCS =
-  'https://www.fastly.com/documentation/guides/full-site-delivery/purging/authenticating-api-purge-requests';
-
 function apiMessage(ctx: Context): string | undefined {
   const j = ctx.body.json as Record<string, unknown> | undefined;
   if (!j || typeof j !== 'object' || Array.isArray(j) || typeof j.msg !== 'string') return undefined;
@@ -44,13 +37,9 @@ export default defineProducer({
     id: 'fastly',
     product: 'fastly',
     layer: 'cdn',
-    description:
-      'Fastly API (api.fastly.com) denials: {"msg"} errors for a missing or invalid Fastly-Key, an expired token, a read-only (global:read) token on a write endpoint, or a token not allowed on the service; Fastly edge headers (X-Served-By: cache-…, X-Timer, Fastly-Debug-*) are recognised as delivery only.',
-    docs: [API_DOCS, FASTLY_KEY_DOCS, TOKENS_DOCS, AUTH_ERROR_DOCS, PURGE_AUTH_DOCS],
     causes: ['credential-missing', 'credential-invalid', 'credential-expired', 'insufficient-scope', 'wrong-endpoint'],
     statuses: [401, 403],
-    messages: texts.messages,
-    fixes: texts.fixes,
+    ...texts,
   },
   recognise(ctx) {
     const found = signals();

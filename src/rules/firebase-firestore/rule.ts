@@ -40,18 +40,9 @@ export default defineProducer({
     id: 'firebase-firestore',
     product: 'firebase-firestore',
     layer: 'storage',
-    description:
-      'Cloud Firestore REST API denials: Security Rules refusals ("Missing or insufficient permissions."), unauthenticated calls, and IAM denials of server credentials.',
-    docs: [
-      'https://firebase.google.com/docs/firestore/security/get-started',
-      'https://firebase.google.com/docs/firestore/use-rest-api',
-      'https://firebase.google.com/docs/rules/simulator',
-      'https://cloud.google.com/firestore/docs/understand-error-codes',
-    ],
     causes: ['resource-policy', 'credential-missing', 'credential-invalid', 'insufficient-role'],
     statuses: [401, 403],
-    messages: texts.messages,
-    fixes: texts.fixes,
+    ...texts,
   },
   recognise(ctx) {
     const host = ctx.url?.hostname ?? '';

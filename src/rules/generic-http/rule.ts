@@ -211,16 +211,8 @@ function layerGuess(ctx: Context): LayerGuess {
 export default defineCause({
   meta: {
     id: 'generic-http',
-    description:
-      'Fallback for responses no product rule recognises: a low-confidence layer guess from Via/X-Cache, HTML error pages, JSON error bodies and Bearer challenges, plus weak keyword causes. Never names a product.',
-    docs: [
-      'https://www.rfc-editor.org/rfc/rfc9110#section-15.5.4',
-      'https://www.rfc-editor.org/rfc/rfc9110#section-7.6.3',
-      'https://www.rfc-editor.org/rfc/rfc6750#section-3',
-    ],
     causes: CAUSES,
-    messages: texts.messages,
-    fixes: texts.fixes,
+    ...texts,
   },
   explain(ctx, report) {
     const guess = layerGuess(ctx);

@@ -16,8 +16,6 @@ const GITHUB_HEADERS = [
   'x-github-media-type',
   'x-github-api-version-selected',
 ];
-const DOCS = 'https://docs.github.com/en';
-const REST_DOCS = `${DOCS}/rest/using-the-rest-api`;
 
 /**
  * For GITHUB_TOKEN, the workflow's permissions block granting the first accepted set: one line per
@@ -59,14 +57,6 @@ export default defineProducer({
     id: 'github',
     product: 'github',
     layer: 'application',
-    description:
-      'GitHub REST API errors: missing token permissions (integration / fine-grained PAT / classic scopes), admin rights, primary and secondary rate limits, SAML SSO enforcement, archived repositories, bad credentials.',
-    docs: [
-      `${REST_DOCS}/troubleshooting-the-rest-api`,
-      `${REST_DOCS}/rate-limits-for-the-rest-api`,
-      `${DOCS}/rest/overview/other-authentication-methods#authenticating-for-saml-sso`,
-      `${DOCS}/rest/overview/resources-in-the-rest-api#failed-login-limit`,
-    ],
     causes: [
       'insufficient-scope',
       'insufficient-role',
@@ -79,8 +69,7 @@ export default defineProducer({
       'resource-policy',
     ],
     statuses: [401, 403, 429],
-    messages: texts.messages,
-    fixes: texts.fixes,
+    ...texts,
   },
   recognise(ctx) {
     const found = headerSignals(signals(), ctx, 0.95, GITHUB_HEADERS);

@@ -8,12 +8,6 @@ import type { Context } from '../define.ts';
 import { headerEvidence, headerSignals, jsonObject } from '../_lib/saas-api.ts';
 import texts from './texts.json' with { type: 'json' };
 
-const DOCS = 'https://docs.gitlab.com/api/rest/troubleshooting';
-const SCOPES_DOC = 'https://docs.gitlab.com/user/profile/personal_access_tokens/#personal-access-token-scopes';
-const PERMISSIONS_DOC = 'https://docs.gitlab.com/user/permissions/';
-const PROTECTED_DOC = 'https://docs.gitlab.com/user/project/repository/branches/protected/';
-const RATE_LIMITS_DOC = 'https://docs.gitlab.com/security/rate_limits/';
-
 /** The instance's REST API root, for the fixes' commands. */
 function apiBase(ctx: Context): string {
   return ctx.url ? `${ctx.url.protocol}//${ctx.url.host}/api/v4` : 'https://gitlab.example.com/api/v4';
@@ -44,9 +38,6 @@ export default defineProducer({
     id: 'gitlab',
     product: 'gitlab',
     layer: 'application',
-    description:
-      'GitLab REST API denials: unknown or expired tokens, tokens missing a scope (insufficient_scope names the scopes that would do), a member role too low for the action, protected branches, IP restrictions and rate limits.',
-    docs: [DOCS, SCOPES_DOC, PERMISSIONS_DOC, PROTECTED_DOC, RATE_LIMITS_DOC],
     causes: [
       'credential-missing',
       'credential-invalid',
@@ -58,8 +49,7 @@ export default defineProducer({
       'rate-limited',
     ],
     statuses: [401, 403, 429],
-    messages: texts.messages,
-    fixes: texts.fixes,
+    ...texts,
   },
   recognise(ctx) {
     const found = headerSignals(signals(), ctx, 0.95, ['x-gitlab-meta', 'x-gitlab-feature-category'], (v) =>

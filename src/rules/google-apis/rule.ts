@@ -232,20 +232,11 @@ export default defineProducer({
     id: 'google-apis',
     product: 'google-apis',
     layer: 'cloud-iam',
-    description:
-      'Google APIs error model (google.rpc.Status with ErrorInfo reasons, and the legacy errors[].reason list): IAM permission denied, token scopes, disabled APIs and billing, API key restrictions, quotas, VPC Service Controls.',
-    docs: [
-      'https://cloud.google.com/apis/design/errors',
-      'https://github.com/googleapis/googleapis/blob/master/google/api/error_reason.proto',
-      'https://cloud.google.com/iam/docs/troubleshooting-access',
-      'https://cloud.google.com/sdk/gcloud/reference/policy-intelligence/troubleshoot-policy/iam',
-    ],
     causes: CAUSES,
     // Products with their own rule answer in the same model: those rules name them.
     yieldsTo: ['google-cloud-storage', 'google-cloud-run'],
     statuses: [401, 403, 429],
-    messages: texts.messages,
-    fixes: texts.fixes,
+    ...texts,
   },
   recognise(ctx) {
     const g = googleError(ctx);

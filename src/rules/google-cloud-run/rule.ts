@@ -31,18 +31,9 @@ export default defineProducer({
     id: 'google-cloud-run',
     product: 'google-cloud-run',
     layer: 'cloud-iam',
-    description:
-      'Cloud Run / Cloud Functions (2nd gen) IAM in front of a service requiring authentication: Google’s "Error: Forbidden" page for a missing ID token or a principal without roles/run.invoker, 401 for a token that does not verify or is for another audience.',
-    docs: [
-      'https://cloud.google.com/run/docs/troubleshooting',
-      'https://cloud.google.com/run/docs/authenticating/service-to-service',
-      'https://cloud.google.com/run/docs/securing/managing-access',
-      'https://cloud.google.com/run/docs/securing/ingress',
-    ],
     causes: ['credential-missing', 'insufficient-role', 'wrong-audience', 'credential-invalid', 'ip-restricted'],
     statuses: [401, 403],
-    messages: texts.messages,
-    fixes: texts.fixes,
+    ...texts,
   },
   recognise(ctx) {
     // Google's front end answers 401 and 403 for IAM, 404 with the same page for an unknown service.

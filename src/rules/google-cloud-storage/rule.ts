@@ -66,18 +66,9 @@ export default defineProducer({
     id: 'google-cloud-storage',
     product: 'google-cloud-storage',
     layer: 'storage',
-    description:
-      'Google Cloud Storage refusals (XML and JSON APIs, signed URLs): missing storage.* permissions for a principal or the anonymous caller, signature mismatches and expired signed URLs.',
-    docs: [
-      'https://cloud.google.com/storage/docs/troubleshooting',
-      'https://cloud.google.com/storage/docs/xml-api/reference-status',
-      'https://cloud.google.com/storage/docs/access-control/iam-permissions',
-      'https://cloud.google.com/policy-intelligence/docs/troubleshoot-access',
-    ],
     causes: ['insufficient-role', 'credential-missing', 'credential-invalid', 'credential-expired'],
     statuses: CLIENT_ERRORS,
-    messages: texts.messages,
-    fixes: texts.fixes,
+    ...texts,
   },
   recognise(ctx) {
     if (!isClientError(ctx.status)) return undefined;

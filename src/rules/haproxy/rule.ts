@@ -28,15 +28,6 @@ export default defineProducer({
     id: 'haproxy',
     product: 'haproxy',
     layer: 'reverse-proxy',
-    description:
-      'HAProxy’s built-in error pages: the 403 of `http-request deny` (IP, path or any other ACL), the 401 of `http-request auth`, and a deny with another deny_status such as 429.',
-    docs: [
-      'https://docs.haproxy.org/2.6/configuration.html#4.2-http-request%20deny',
-      'https://docs.haproxy.org/2.6/configuration.html#4.2-http-request%20auth',
-      'https://docs.haproxy.org/2.6/configuration.html#8.5',
-      'https://docs.haproxy.org/2.6/configuration.html#7.1',
-      'https://docs.haproxy.org/2.6/configuration.html#3.4',
-    ],
     causes: [
       'path-forbidden',
       'ip-restricted',
@@ -48,8 +39,7 @@ export default defineProducer({
     ],
     // Its pages are read at any status: a 429 deny_status is a refusal, a remapped errorfile is worth a note.
     statuses: 'any',
-    messages: texts.messages,
-    fixes: texts.fixes,
+    ...texts,
   },
   recognise(ctx) {
     const m = PAGE.exec(ctx.body.text.trimStart());

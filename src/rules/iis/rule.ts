@@ -161,14 +161,6 @@ export default defineProducer({
     id: 'iis',
     product: 'iis',
     layer: 'web-server',
-    description:
-      'Microsoft IIS 401/403 detailed error pages with their substatus (401.1, 401.2, 403.14, 403.6/403.503, 403.4, 403.7/403.16…), and IIS headers.',
-    docs: [
-      STATUS_CODES,
-      'https://learn.microsoft.com/en-us/troubleshoot/developer/webapps/iis/health-diagnostic-performance/http-403-14-forbidden-webpage',
-      'https://learn.microsoft.com/en-us/iis/configuration/system.webserver/security/ipsecurity/',
-      'https://learn.microsoft.com/en-us/iis/troubleshoot/using-failed-request-tracing/troubleshooting-failed-requests-using-tracing-in-iis',
-    ],
     causes: [
       'credential-invalid',
       'credential-missing',
@@ -184,8 +176,7 @@ export default defineProducer({
     ],
     // Any substatus page whose status is the response's is explained; one the table lacks gets a note.
     statuses: 'any',
-    messages: texts.messages,
-    fixes: texts.fixes,
+    ...texts,
   },
   recognise(ctx) {
     const server = namedServer(ctx, /Microsoft-IIS\//i);

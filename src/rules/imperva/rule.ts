@@ -10,12 +10,6 @@ import { defineProducer, ev, signals, type Context } from '../define.ts';
 import { decodedRequestUrl, noteRelayed, relayLayer } from '../_lib/edge-block.ts';
 import texts from './texts.json' with { type: 'json' };
 
-const THREATS_DOCS = 'https://support.incapsula.com/hc/en-us/articles/200627880-How-Incapsula-Handles-Threats';
-const BLOCKED_DOCS =
-  'https://support.incapsula.com/hc/en-us/articles/200627870-Why-are-some-threats-detected-and-some-blocked-';
-const GZIP_DEMO = 'https://github.com/0xhaggis/Imperva_gzip_bypass/blob/main/demo.md';
-const ERROR_PAGE = 'https://github.com/Froren/realtorca/issues/25';
-
 const BLOCK_LINE = /Request unsuccessful\. Incapsula incident ID:\s*([\d-]+)/i;
 const RESOURCE = /\/_Incapsula_Resource\?[^"'\s>]*/gi;
 const INCAP_COOKIE = /^(incap_ses_|visid_incap_|nlbi_)/i;
@@ -47,13 +41,9 @@ export default defineProducer({
     id: 'imperva',
     product: 'imperva',
     layer: 'waf',
-    description:
-      'Imperva Cloud WAF (Incapsula) block pages: "Request unsuccessful. Incapsula incident ID", the /_Incapsula_Resource iframe with incident_id and edet (error code, e.g. 15 = blocked by the security rules), X-Iinfo, X-CDN: Imperva and incap_ses_/visid_incap_ cookies.',
-    docs: [THREATS_DOCS, BLOCKED_DOCS, GZIP_DEMO, ERROR_PAGE],
     causes: ['waf-block', 'ip-restricted'],
     statuses: [401, 403],
-    messages: texts.messages,
-    fixes: texts.fixes,
+    ...texts,
   },
   recognise(ctx) {
     const text = ctx.body.text;

@@ -20,14 +20,6 @@ export default defineProducer({
     id: 'istio',
     product: 'istio',
     layer: 'service-mesh',
-    description:
-      'Istio sidecar/gateway denials: AuthorizationPolicy ("RBAC: access denied") and RequestAuthentication JWT failures, told apart from plain Envoy by server: istio-envoy and x-envoy-peer-metadata headers.',
-    docs: [
-      'https://istio.io/latest/docs/tasks/security/authorization/authz-http/',
-      'https://istio.io/latest/docs/tasks/security/authentication/authn-policy/',
-      'https://istio.io/latest/docs/tasks/security/authorization/authz-jwt/',
-      'https://istio.io/latest/docs/ops/common-problems/security-issues/',
-    ],
     causes: [
       'insufficient-role',
       'credential-missing',
@@ -38,8 +30,7 @@ export default defineProducer({
       'credential-malformed',
       'wrong-audience',
     ],
-    messages: texts.messages,
-    fixes: texts.fixes,
+    ...texts,
   },
   recognise(ctx) {
     // Headers only an Istio proxy adds: its server name and the peer-metadata exchange.

@@ -12,7 +12,6 @@ import texts from './texts.json' with { type: 'json' };
 const MISSING_PERMISSION = /(?<!\S)(\S+) is missing the ([\w ]{1,100}\/[\w ]{1,100}) permission/;
 const NO_CRUMB = /No valid crumb was included in the request/;
 const HEADERS = ['x-jenkins', 'x-hudson', 'x-jenkins-session', 'x-you-are-authenticated-as', 'x-required-permission'];
-const CSRF_DOC = 'https://www.jenkins.io/doc/book/security/csrf-protection/';
 
 function root(ctx: Context): string {
   if (!ctx.url) return 'https://jenkins.example.com';
@@ -26,17 +25,9 @@ export default defineProducer({
     id: 'jenkins',
     product: 'jenkins',
     layer: 'application',
-    description:
-      'Jenkins denials: anonymous requests to a secured instance, authenticated users missing a permission (X-Required-Permission names it), rejected API tokens, and POSTs without a CSRF crumb.',
-    docs: [
-      CSRF_DOC,
-      'https://www.jenkins.io/doc/book/security/access-control/',
-      'https://www.jenkins.io/doc/book/using/remote-access-api/',
-    ],
     causes: ['credential-missing', 'credential-invalid', 'insufficient-role', 'csrf'],
     statuses: [401, 403],
-    messages: texts.messages,
-    fixes: texts.fixes,
+    ...texts,
   },
   recognise(ctx) {
     const t = ctx.body.text;

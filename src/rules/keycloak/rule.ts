@@ -69,14 +69,6 @@ export default defineProducer({
     id: 'keycloak',
     product: 'keycloak',
     layer: 'identity-provider',
-    description:
-      'Keycloak admin REST API 403s (missing realm-management client roles) and token endpoint errors (invalid client credentials, inactive session or token, disabled account), recognised by Keycloak’s URL layout and its own error descriptions.',
-    docs: [
-      'https://www.keycloak.org/docs/latest/server_admin/#_admin_permissions',
-      'https://www.keycloak.org/docs-api/latest/rest-api/index.html',
-      'https://github.com/keycloak/keycloak/issues/18586',
-      'https://github.com/keycloak/keycloak/issues/16923',
-    ],
     causes: [
       'insufficient-role',
       'credential-invalid',
@@ -87,8 +79,7 @@ export default defineProducer({
     ],
     // The token endpoint answers its OAuth errors with 400 as well.
     statuses: [400, 401, 403],
-    messages: texts.messages,
-    fixes: texts.fixes,
+    ...texts,
   },
   recognise(ctx) {
     if (

@@ -103,19 +103,10 @@ export default defineProducer({
     id: 'kong',
     product: 'kong',
     layer: 'gateway',
-    description:
-      'Kong Gateway plugin replies: key-auth (no key / invalid credentials), acl, ip-restriction, rate-limiting; recognised by Kong headers and the plugins’ own wording.',
-    docs: [
-      'https://docs.konghq.com/hub/kong-inc/key-auth/',
-      'https://docs.konghq.com/hub/kong-inc/acl/',
-      'https://docs.konghq.com/hub/kong-inc/ip-restriction/',
-      'https://docs.konghq.com/hub/kong-inc/rate-limiting/',
-    ],
     causes: ['credential-missing', 'credential-invalid', 'insufficient-role', 'ip-restricted', 'rate-limited'],
     // rate-limiting answers 429, which is Kong's refusal as much as its 401 and 403.
     statuses: [401, 403, 429],
-    messages: texts.messages,
-    fixes: texts.fixes,
+    ...texts,
   },
   recognise(ctx) {
     const headers = kongHeaders(ctx);

@@ -97,14 +97,6 @@ export default defineProducer({
     id: 'kubernetes',
     product: 'kubernetes',
     layer: 'application',
-    description:
-      'Kubernetes API server Status responses (layer "application": the API server itself authenticates and authorizes): RBAC Forbidden with user/verb/resource/namespace, anonymous requests, 401 Unauthorized, admission and quota denials.',
-    docs: [
-      'https://kubernetes.io/docs/reference/access-authn-authz/rbac/',
-      'https://kubernetes.io/docs/reference/access-authn-authz/authentication/#anonymous-requests',
-      'https://kubernetes.io/docs/reference/using-api/api-concepts/',
-      'https://kubernetes.io/docs/reference/access-authn-authz/authorization/#checking-api-access',
-    ],
     causes: [
       'insufficient-role',
       'credential-missing',
@@ -114,8 +106,7 @@ export default defineProducer({
       'rate-limited',
       'resource-state',
     ],
-    messages: texts.messages,
-    fixes: texts.fixes,
+    ...texts,
   },
   recognise(ctx) {
     const st = status(ctx);

@@ -13,8 +13,6 @@ import { defineProducer, epochSeconds, ev, signals, type Context, type Recogniti
 import { authorizationShown } from '../_lib/framework-requests.ts';
 import texts from './texts.json' with { type: 'json' };
 
-const AUTHZ_DOCS = 'https://laravel.com/docs/11.x/authorization';
-
 type Kind = 'unauthorized' | 'unauthenticated' | 'ability' | 'signature';
 
 const MESSAGES: Record<string, { kind: Kind; status: number }> = {
@@ -62,15 +60,6 @@ export default defineProducer({
     id: 'laravel',
     product: 'laravel',
     layer: 'application',
-    description:
-      'Laravel’s JSON denials: AuthorizationException (Gate / Policy / FormRequest) "This action is unauthorized.", "Unauthenticated." from the auth middleware, Sanctum’s missing token ability, and invalid signed URLs.',
-    docs: [
-      AUTHZ_DOCS,
-      'https://laravel.com/docs/11.x/authentication#protecting-routes',
-      'https://laravel.com/docs/11.x/sanctum#token-abilities',
-      'https://laravel.com/docs/11.x/urls#signed-urls',
-      'https://laravel.com/docs/11.x/errors',
-    ],
     causes: [
       'insufficient-role',
       'not-owner',
@@ -80,8 +69,7 @@ export default defineProducer({
       'insufficient-scope',
     ],
     statuses: [401, 403],
-    messages: texts.messages,
-    fixes: texts.fixes,
+    ...texts,
   },
   recognise(ctx) {
     // Laravel's session cookies come with every page: only its 401s and 403s name it here.

@@ -37,18 +37,9 @@ export default defineProducer({
     id: 'lighttpd',
     product: 'lighttpd',
     layer: 'web-server',
-    description:
-      'lighttpd built-in 403 page: url.access-deny rules (by path or by client address), files its worker cannot read, directories without an index.',
-    docs: [
-      'https://redmine.lighttpd.net/projects/lighttpd/wiki/Docs_ModAccess',
-      'https://redmine.lighttpd.net/projects/lighttpd/wiki/Docs_Configuration',
-      'https://redmine.lighttpd.net/projects/lighttpd/wiki/Docs_ModDirlisting',
-      'https://redmine.lighttpd.net/projects/lighttpd/wiki/DebugVariables',
-    ],
     causes: ['path-forbidden', 'ip-restricted', 'filesystem-permission', 'directory-listing'],
     statuses: [403],
-    messages: texts.messages,
-    fixes: texts.fixes,
+    ...texts,
   },
   recognise(ctx) {
     const server = namedServer(ctx, SERVER);

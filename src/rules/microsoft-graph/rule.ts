@@ -51,11 +51,6 @@ const NAMED_PERMISSION = [
 ];
 const VERSION_PREFIX = /^\/(v1\.0|beta)/;
 
-const PERMISSIONS_DOC = 'https://learn.microsoft.com/en-us/graph/permissions-reference';
-const AUTH_ERRORS_DOC = 'https://learn.microsoft.com/en-us/graph/resolve-auth-errors';
-const CAE_DOC = 'https://learn.microsoft.com/en-us/entra/identity-platform/app-resilience-continuous-access-evaluation';
-const TROUBLESHOOT = 'https://learn.microsoft.com/en-us/troubleshoot/entra/entra-id/users-groups-entra-apis';
-
 const CAUSES = [
   'credential-expired',
   'credential-not-yet-valid',
@@ -446,20 +441,9 @@ export default defineProducer({
     // and the user's directory roles — there is no policy engine or role assignment on the
     // resource to consult, as Azure Resource Manager has. Entra ID only issued the token.
     layer: 'application',
-    description:
-      'Microsoft Graph (graph.microsoft.com), Microsoft’s API in front of Microsoft 365 data, answering as an application from the Entra ID token’s delegated (scp) or application (roles) permissions: token errors (expired, wrong audience, unparsable, missing), missing permissions (Authorization_RequestDenied, Authentication_MSGraphPermissionMissing with the permission named, ErrorAccessDenied), directory roles, licences, Conditional Access / CAE claims challenges and throttling.',
-    docs: [
-      'https://learn.microsoft.com/en-us/graph/errors',
-      AUTH_ERRORS_DOC,
-      PERMISSIONS_DOC,
-      CAE_DOC,
-      `${TROUBLESHOOT}/add-owner-for-application-microsoft-graph`,
-      'https://learn.microsoft.com/en-us/graph/throttling',
-    ],
     causes: CAUSES,
     statuses: [401, 403],
-    messages: texts.messages,
-    fixes: texts.fixes,
+    ...texts,
   },
   recognise(ctx) {
     const host = ctx.url?.hostname ?? '';

@@ -16,14 +16,6 @@ export default defineProducer({
     id: 'nginx',
     product: 'nginx',
     layer: 'web-server',
-    description:
-      'nginx built-in 401/403 pages: deny rules, IP rules, limit_except, unreadable files, directories without an index.',
-    docs: [
-      'https://nginx.org/en/docs/http/ngx_http_access_module.html',
-      'https://nginx.org/en/docs/http/ngx_http_core_module.html#limit_except',
-      'https://nginx.org/en/docs/http/ngx_http_index_module.html',
-      'https://nginx.org/en/docs/http/ngx_http_auth_basic_module.html',
-    ],
     causes: [
       'path-forbidden',
       'ip-restricted',
@@ -35,8 +27,7 @@ export default defineProducer({
       'credential-invalid',
     ],
     statuses: [401, 403],
-    messages: texts.messages,
-    fixes: texts.fixes,
+    ...texts,
   },
   recognise(ctx) {
     const server = ctx.header('server');

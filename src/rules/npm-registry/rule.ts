@@ -9,13 +9,6 @@
 import { defineProducer, ev, jsonString, signals, type Context } from '../define.ts';
 import texts from './texts.json' with { type: 'json' };
 
-const DOCS = {
-  owner: 'https://docs.npmjs.com/cli/v10/commands/npm-owner',
-  access: 'https://docs.npmjs.com/cli/v10/commands/npm-access',
-  tfa: 'https://docs.npmjs.com/requiring-2fa-for-package-publishing-and-settings-modification',
-  tokens: 'https://docs.npmjs.com/creating-and-viewing-access-tokens',
-};
-
 const NO_PERMISSION = /you do not have permission to publish ["'“]?([^"'”]+)["'”]?/i;
 const OTP = /one-time pass/i;
 
@@ -37,14 +30,10 @@ export default defineProducer({
     id: 'npm-registry',
     product: 'npm-registry',
     layer: 'application',
-    description:
-      'The public npm registry’s refusals: publishing a package you do not maintain, a publish that needs a 2FA one-time password, missing or rejected tokens.',
-    docs: [DOCS.owner, DOCS.access, DOCS.tfa, DOCS.tokens],
     causes: ['not-owner', 'insufficient-scope', 'account-state', 'credential-missing', 'credential-invalid'],
     yieldsTo: ['verdaccio'],
     statuses: [401, 403],
-    messages: texts.messages,
-    fixes: texts.fixes,
+    ...texts,
   },
   recognise(ctx) {
     const host = ctx.url?.hostname ?? '';

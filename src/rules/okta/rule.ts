@@ -10,7 +10,6 @@ import texts from './texts.json' with { type: 'json' };
 
 const OKTA_HOST = /(^|\.)(okta|oktapreview|okta-emea|okta-gov|trexcloud)\.com$|(^|\.)okta\.mil$/i;
 const E_CODE = /^E0\d{6}$/;
-const ERRORS_DOC = 'https://developer.okta.com/docs/reference/error-codes/';
 
 interface OktaError {
   code: string;
@@ -87,14 +86,6 @@ export default defineProducer({
     id: 'okta',
     product: 'okta',
     layer: 'identity-provider',
-    description:
-      'Okta API errors by E-code (E0000006 no permission, E0000011 invalid token, E0000015 feature not enabled, E0000047 rate limit…) and the insufficient_scope Bearer challenge naming the missing okta.* scope.',
-    docs: [
-      ERRORS_DOC,
-      'https://support.okta.com/help/s/article/insufficient-scope-error-when-making-a-request-to-an-oauth-or-management-endpoint',
-      'https://support.okta.com/help/s/article/401-permissions-error-during-log-in-to-an-oidc-app-or-when-configuring-a-custom-authorization-server',
-      'https://developer.okta.com/docs/guides/implement-oauth-for-okta/main/#scopes-and-supported-endpoints',
-    ],
     causes: [
       'insufficient-scope',
       'insufficient-role',
@@ -107,8 +98,7 @@ export default defineProducer({
       'resource-state',
     ],
     statuses: [401, 403, 429],
-    messages: texts.messages,
-    fixes: texts.fixes,
+    ...texts,
   },
   recognise: recogniseOkta,
   explain(ctx, { err, challenge }, report) {

@@ -10,7 +10,6 @@ import texts from './texts.json' with { type: 'json' };
 
 const OPENAI_CODES =
   /^(invalid_api_key|insufficient_quota|unsupported_country_region_territory|rate_limit_exceeded|model_not_found|invalid_organization|ip_not_authorized|missing_scope)$/;
-const PLATFORM = 'https://platform.openai.com';
 const WITH_KEY = '-H "Authorization: Bearer $OPENAI_API_KEY"';
 const LIST_MODELS = `curl -s https://api.openai.com/v1/models ${WITH_KEY}`;
 
@@ -36,14 +35,6 @@ export default defineProducer({
     id: 'openai',
     product: 'openai',
     layer: 'application',
-    description:
-      'OpenAI API denials: incorrect or missing API keys, restricted keys and tokens missing scopes, unsupported countries and IP allowlists, and 429s told apart: insufficient_quota (billing) vs rate_limit_exceeded.',
-    docs: [
-      'https://developers.openai.com/docs/guides/error-codes',
-      `${PLATFORM}/docs/guides/rate-limits`,
-      'https://help.openai.com/en/articles/8867743-assign-api-key-permissions',
-      `${PLATFORM}/docs/supported-countries`,
-    ],
     causes: [
       'credential-missing',
       'credential-invalid',
@@ -53,8 +44,7 @@ export default defineProducer({
       'rate-limited',
     ],
     statuses: [401, 403, 429],
-    messages: texts.messages,
-    fixes: texts.fixes,
+    ...texts,
   },
   recognise(ctx) {
     const found = signals().headers(ctx, 0.97, [

@@ -20,15 +20,6 @@ export default defineProducer({
     id: 'openresty',
     product: 'openresty',
     layer: 'web-server',
-    description:
-      'OpenResty’s stock 401/403 pages (footer "openresty[/x.y]", Server: openresty): nginx access rules and auth_basic, and Lua access-phase code (access_by_lua*: WAF modules, IP lists, key checks, rate limits) ending the request with ngx.exit.',
-    docs: [
-      'https://github.com/openresty/lua-nginx-module#ngxexit',
-      'https://github.com/openresty/lua-nginx-module#access_by_lua_block',
-      'https://nginx.org/en/docs/http/ngx_http_access_module.html',
-      'https://nginx.org/en/docs/http/ngx_http_auth_basic_module.html',
-      'https://github.com/openresty/lua-resty-limit-traffic',
-    ],
     causes: [
       'ip-restricted',
       'waf-block',
@@ -42,8 +33,7 @@ export default defineProducer({
       'filesystem-permission',
     ],
     statuses: [401, 403],
-    messages: texts.messages,
-    fixes: texts.fixes,
+    ...texts,
   },
   recognise(ctx) {
     const server = namedServer(ctx, SERVER);

@@ -205,17 +205,9 @@ function requiredScopes(p: Problem): string[] {
 export default defineCause({
   meta: {
     id: 'problem-json',
-    description:
-      'RFC 9457 problem details bodies: evidence from title/detail/type and extension members, keyword-weighted causes, and the product behind a few documented problem-type namespaces (X API, Akamai).',
-    docs: [
-      'https://www.rfc-editor.org/rfc/rfc9457',
-      'https://docs.x.com/x-api/fundamentals/response-codes-and-errors',
-      'https://techdocs.akamai.com/developer/docs/errors',
-    ],
     causes: CAUSES,
     statuses: [401, 403, 429],
-    messages: texts.messages,
-    fixes: texts.fixes,
+    ...texts,
   },
   explain(ctx, report) {
     const p = problem(ctx);

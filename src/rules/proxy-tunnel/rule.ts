@@ -11,15 +11,8 @@ export default defineProducer({
     id: 'proxy-tunnel',
     product: 'unknown',
     layer: 'forward-proxy',
-    description:
-      'A forward proxy refused the CONNECT tunnel for an https request (recorded by `check`): the denial is the proxy’s policy, or its authentication.',
-    docs: [
-      'https://www.rfc-editor.org/rfc/rfc9110#name-connect',
-      'https://www.rfc-editor.org/rfc/rfc9110#name-407-proxy-authentication-re',
-    ],
     causes: ['proxy-interference', 'credential-missing'],
-    messages: texts.messages,
-    fixes: texts.fixes,
+    ...texts,
   },
   recognise(ctx) {
     const proxy = ctx.exchange.trace?.proxy;

@@ -51,18 +51,9 @@ export default defineProducer({
     id: 'rabbitmq',
     product: 'rabbitmq',
     layer: 'application',
-    description:
-      'RabbitMQ management HTTP API refusals: no credentials, failed login, user tags too low for the UI/API (management, administrator…), no permissions on the virtual host.',
-    docs: [
-      'https://www.rabbitmq.com/docs/management#permissions',
-      'https://www.rabbitmq.com/docs/access-control',
-      'https://www.rabbitmq.com/docs/http-api-reference',
-      'https://www.rabbitmq.com/docs/man/rabbitmqctl.8',
-    ],
     causes: ['credential-missing', 'credential-invalid', 'insufficient-role', 'ip-restricted'],
     statuses: [401, 403],
-    messages: texts.messages,
-    fixes: texts.fixes,
+    ...texts,
   },
   recognise(ctx) {
     const found = signals();

@@ -8,9 +8,6 @@
 import { defineProducer, ev, signals, type Context, type Evidence } from '../define.ts';
 import texts from './texts.json' with { type: 'json' };
 
-const DOCS = 'https://api.rubyonrails.org/classes/ActionController/HttpAuthentication/Basic.html';
-const TOKEN_DOCS = 'https://api.rubyonrails.org/classes/ActionController/HttpAuthentication/Token.html';
-
 function railsPage(ctx: Context): 'basic' | 'token' | 'digest' | undefined {
   const m = /^HTTP (Basic|Token|Digest): Access denied\.\n?$/.exec(ctx.body.text);
   return m ? (m[1].toLowerCase() as 'basic' | 'token' | 'digest') : undefined;
@@ -34,18 +31,9 @@ export default defineProducer({
     id: 'rails',
     product: 'rails',
     layer: 'application',
-    description:
-      'Rails’ HTTP Basic / Token authentication failures ("HTTP Basic: Access denied.", "HTTP Token: Access denied.") with their WWW-Authenticate challenge.',
-    docs: [
-      DOCS,
-      TOKEN_DOCS,
-      'https://guides.rubyonrails.org/action_controller_overview.html#http-basic-authentication',
-      'https://guides.rubyonrails.org/action_controller_overview.html#http-token-authentication',
-    ],
     causes: ['credential-missing', 'credential-invalid', 'credential-malformed'],
     statuses: [401],
-    messages: texts.messages,
-    fixes: texts.fixes,
+    ...texts,
   },
   recognise(ctx) {
     // Rails sends these bodies only with its 401.

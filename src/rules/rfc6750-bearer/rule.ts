@@ -139,13 +139,6 @@ function explainScope(ctx: Context, c: Challenge, evidence: Evidence[], report: 
 export default defineCause({
   meta: {
     id: 'rfc6750-bearer',
-    description:
-      'RFC 6750 Bearer challenges: the error code (invalid_request, invalid_token, insufficient_scope), error_description and scope of a WWW-Authenticate: Bearer header, whoever sent it.',
-    docs: [
-      'https://www.rfc-editor.org/rfc/rfc6750#section-3',
-      'https://www.rfc-editor.org/rfc/rfc6750#section-3.1',
-      'https://learn.microsoft.com/en-us/entra/identity-platform/claims-challenge',
-    ],
     causes: [
       'credential-missing',
       'credential-malformed',
@@ -157,8 +150,7 @@ export default defineCause({
       'conditional-access',
     ],
     statuses: [401, 403],
-    messages: texts.messages,
-    fixes: texts.fixes,
+    ...texts,
   },
   applies: (ctx) => challenge(ctx, 'bearer') !== undefined,
   explain(ctx, report) {

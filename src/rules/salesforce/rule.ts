@@ -10,9 +10,6 @@ import texts from './texts.json' with { type: 'json' };
 
 const SF_HOST = /(^|\.)(salesforce|force|salesforce-sites|cloudforce|database)\.com$|(^|\.)sfcrmproducts\.cn$/i;
 const SF_PATH = /^\/services\/(data|apexrest|async|oauth2)\//;
-const ERRORS_DOC = 'https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/errorcodes.htm';
-const LIMITS_DOC =
-  'https://developer.salesforce.com/docs/atlas.en-us.salesforce_app_limits_cheatsheet.meta/salesforce_app_limits_cheatsheet/salesforce_app_limits_platform_api.htm';
 
 // Codes only Salesforce's APIs send (REST errorCode / SOAP ExceptionCode values).
 const SF_CODES =
@@ -57,14 +54,6 @@ export default defineProducer({
     id: 'salesforce',
     product: 'salesforce',
     layer: 'application',
-    description:
-      'Salesforce REST API refusals by errorCode: INVALID_SESSION_ID, INSUFFICIENT_ACCESS_OR_READONLY, API_DISABLED_FOR_ORG, FORBIDDEN, and REQUEST_LIMIT_EXCEEDED (the org’s API allowance, named as the rate limit it is), with Sforce-Limit-Info usage.',
-    docs: [
-      ERRORS_DOC,
-      LIMITS_DOC,
-      'https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/resources_limits.htm',
-      'https://developer.salesforce.com/docs/atlas.en-us.api_meta.meta/api_meta/meta_error_handling_session_exp.htm',
-    ],
     causes: [
       'credential-expired',
       'credential-invalid',
@@ -77,8 +66,7 @@ export default defineProducer({
     ],
     // A 400 too: some of these codes come with it.
     statuses: [400, 401, 403],
-    messages: texts.messages,
-    fixes: texts.fixes,
+    ...texts,
   },
   recognise(ctx) {
     const errors = readErrors(ctx);

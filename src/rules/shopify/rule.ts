@@ -10,7 +10,6 @@ import type { Context } from '../define.ts';
 import { headerSignals, jsonObject } from '../_lib/saas-api.ts';
 import texts from './texts.json' with { type: 'json' };
 
-const SCOPES_DOC = 'https://shopify.dev/docs/api/usage/access-scopes';
 const SHOP_HOST = /^([a-z0-9][a-z0-9-]*)\.myshopify\.com$/i;
 const SHOPIFY_HEADERS = [
   'x-shopify-shop-api-call-limit',
@@ -55,18 +54,10 @@ export default defineProducer({
     id: 'shopify',
     product: 'shopify',
     layer: 'application',
-    description:
-      'Shopify Admin API refusals: missing access scopes ("requires merchant approval for … scope", GraphQL ACCESS_DENIED with the required access), invalid API keys or access tokens, recognised by the myshopify.com store host, X-Shopify-* headers and Shopify’s "[API]" messages.',
-    docs: [
-      SCOPES_DOC,
-      'https://shopify.dev/changelog/new-error-messages-for-graphql-operations-without-necessary-access-scopes',
-      'https://shopify.dev/docs/api/admin-rest/usage/response-codes',
-    ],
     causes: ['insufficient-scope', 'credential-invalid', 'credential-missing', 'rate-limited', 'account-state'],
     // REST refusals, and GraphQL's ACCESS_DENIED, which answers 200.
     statuses: [200, ...REFUSALS, 407],
-    messages: texts.messages,
-    fixes: texts.fixes,
+    ...texts,
   },
   recognise(ctx) {
     const host = ctx.url?.hostname ?? '';

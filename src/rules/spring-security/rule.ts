@@ -18,7 +18,6 @@ const ALG_NONE = 'Unsupported algorithm of none';
 const CSRF_MESSAGE =
   /Invalid CSRF Token|Could not verify the provided CSRF token|An expected CSRF token cannot be found/i;
 
-const CSRF_DOCS = 'https://docs.spring.io/spring-security/reference/servlet/exploits/csrf.html';
 const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 interface BootError {
@@ -151,14 +150,6 @@ export default defineProducer({
     id: 'spring-security',
     product: 'spring-security',
     layer: 'application',
-    description:
-      'Spring Security resource-server bearer errors, its CSRF and access-denied exceptions, and the Spring Boot error JSON / Whitelabel page they are rendered on.',
-    docs: [
-      'https://docs.spring.io/spring-security/reference/servlet/oauth2/resource-server/bearer-tokens.html#oauth2resourceserver-bearertoken-failure',
-      'https://github.com/spring-projects/spring-security/blob/main/oauth2/oauth2-resource-server/src/main/java/org/springframework/security/oauth2/server/resource/web/access/BearerTokenAccessDeniedHandler.java',
-      CSRF_DOCS,
-      'https://docs.spring.io/spring-boot/reference/web/servlet.html#web.servlet.spring-mvc.error-handling',
-    ],
     causes: [
       'insufficient-scope',
       'insufficient-role',
@@ -168,8 +159,7 @@ export default defineProducer({
       'credential-missing',
       'csrf',
     ],
-    messages: texts.messages,
-    fixes: texts.fixes,
+    ...texts,
   },
   recognise(ctx) {
     const bearer = challengeOf(ctx, 'bearer');

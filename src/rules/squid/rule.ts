@@ -48,20 +48,10 @@ export default defineProducer({
     id: 'squid',
     product: 'squid',
     layer: 'forward-proxy',
-    description:
-      'Squid’s own error responses: ERR_ACCESS_DENIED (an http_access deny in the proxy), ERR_CACHE_ACCESS_DENIED (407, proxy authentication), and the ERR_ codes that are not denials.',
-    docs: [
-      'https://www.squid-cache.org/Doc/config/http_access/',
-      'https://www.squid-cache.org/Doc/config/deny_info/',
-      'https://www.squid-cache.org/Doc/config/auth_param/',
-      'https://wiki.squid-cache.org/Features/Authentication',
-      'https://wiki.squid-cache.org/SquidFaq/SquidAcl',
-    ],
     causes: ['proxy-interference', 'credential-missing', 'credential-invalid', 'rate-limited'],
     // Squid's ERR_ templates come with many statuses; the ones that are not denials get a note.
     statuses: 'any',
-    messages: texts.messages,
-    fixes: texts.fixes,
+    ...texts,
   },
   recognise(ctx) {
     const found = signals();

@@ -9,10 +9,6 @@ import type { Context } from '../define.ts';
 import { headerEvidence, jsonObject } from '../_lib/saas-api.ts';
 import texts from './texts.json' with { type: 'json' };
 
-const KEYS_DOC = 'https://docs.stripe.com/keys/restricted-api-keys';
-const ERRORS_DOC = 'https://docs.stripe.com/error-handling';
-const AUTH_DOC = 'https://docs.stripe.com/api/authentication';
-
 const STRIPE_TYPES =
   /^(invalid_request_error|api_error|card_error|idempotency_error|rate_limit_error|authentication_error)$/;
 const STRIPE_SENTENCE =
@@ -75,9 +71,6 @@ export default defineProducer({
     id: 'stripe',
     product: 'stripe',
     layer: 'application',
-    description:
-      'Stripe API authentication and permission errors: restricted keys missing a rak_* permission, invalid or missing API keys, test/live key mix-ups, and rate limits, recognised by Stripe-Version, Request-Id and Stripe’s own messages.',
-    docs: [KEYS_DOC, ERRORS_DOC, AUTH_DOC, 'https://docs.stripe.com/rate-limits'],
     causes: [
       'insufficient-scope',
       'credential-missing',
@@ -87,8 +80,7 @@ export default defineProducer({
       'account-state',
     ],
     statuses: [401, 403, 429],
-    messages: texts.messages,
-    fixes: texts.fixes,
+    ...texts,
   },
   recognise(ctx) {
     const err = readError(ctx);

@@ -9,12 +9,8 @@ import texts from './texts.json' with { type: 'json' };
 export default defineCause({
   meta: {
     id: 'stripped-export',
-    description:
-      'Argues against credential-missing when the input (a sanitized HAR export) had its credentials removed before why403 saw it.',
-    docs: ['https://developer.chrome.com/docs/devtools/network/reference#save-as-har'],
     causes: ['credential-missing'],
-    messages: texts.messages,
-    fixes: texts.fixes,
+    ...texts,
   },
   applies: (ctx) => ctx.exchange.credentialsStripped === true,
   explain(_ctx, report) {

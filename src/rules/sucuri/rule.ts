@@ -10,11 +10,6 @@ import { noteRelayed, relayLayer } from '../_lib/edge-block.ts';
 import { namedServer } from '../_lib/server-header.ts';
 import texts from './texts.json' with { type: 'json' };
 
-const FIREWALL_DOCS = 'https://docs.sucuri.net/website-firewall/';
-const BLOCK_ID_DOCS = 'https://docs.sucuri.net/website-firewall/troubleshooting/how-to-find-the-block-id/';
-const WHITELIST_DOCS = 'https://docs.sucuri.net/website-firewall/whitelist-and-blacklist/whitelist-ip-addresses/';
-const SQLMAP = 'https://github.com/sqlmapproject/sqlmap/pull/2761';
-
 const PAGE_TITLE = /Sucuri WebSite Firewall - Access Denied|Access Denied - Sucuri Website Firewall/i;
 const PAGE_CSS = /cdn\.sucuri\.net\/(sucuri-firewall-block\.css|css\/whitelabel)/i;
 const IP_REASON = /Access from your Country was disabled|IP address (?:is )?(?:blacklisted|blocked)|blacklisted IP/i;
@@ -36,13 +31,9 @@ export default defineProducer({
     id: 'sucuri',
     product: 'sucuri',
     layer: 'waf',
-    description:
-      'Sucuri Website Firewall (and its GoDaddy white label) block pages: "Access Denied - Sucuri Website Firewall", X-Sucuri-Block with the block ID (XSS…, SQLI…, EVA…), X-Sucuri-ID.',
-    docs: [FIREWALL_DOCS, BLOCK_ID_DOCS, WHITELIST_DOCS, SQLMAP],
     causes: ['waf-block', 'ip-restricted'],
     statuses: [401, 403],
-    messages: texts.messages,
-    fixes: texts.fixes,
+    ...texts,
   },
   recognise(ctx) {
     const text = ctx.body.text;

@@ -7,10 +7,6 @@
 import { defineProducer, ev, signals, type Context } from '../define.ts';
 import texts from './texts.json' with { type: 'json' };
 
-const ERRORS_DOCS = 'https://docs.postgrest.org/en/stable/references/errors.html';
-const AUTH_DOCS = 'https://docs.postgrest.org/en/stable/references/auth.html';
-const RLS_DOCS = 'https://supabase.com/docs/guides/database/postgres/row-level-security';
-
 interface PgError {
   code: string;
   message: string;
@@ -34,13 +30,9 @@ export default defineProducer({
     id: 'supabase-postgrest',
     product: 'supabase-postgrest',
     layer: 'application',
-    description:
-      'PostgREST / Supabase REST errors: JWT failures (PGRST301/302/303), and PostgreSQL 42501 insufficient_privilege (missing GRANT, row-level security, a db-pre-request check).',
-    docs: [ERRORS_DOCS, AUTH_DOCS, 'https://docs.postgrest.org/en/stable/tutorials/tut1.html', RLS_DOCS],
     causes: ['credential-expired', 'credential-invalid', 'credential-missing', 'insufficient-role', 'resource-policy'],
     statuses: [401, 403],
-    messages: texts.messages,
-    fixes: texts.fixes,
+    ...texts,
   },
   recognise(ctx) {
     // PostgREST's envelope also carries errors that are no denial (400, 404, 409): only 401 and 403 are claimed.

@@ -12,12 +12,6 @@ import { defineProducer, ev, type Context } from '../define.ts';
 import { basicChallenge, sentCredential } from '../_lib/basic-auth.ts';
 import texts from './texts.json' with { type: 'json' };
 
-const DOCS = {
-  manager: 'https://tomcat.apache.org/tomcat-10.1-doc/manager-howto.html#Configuring_Manager_Application_Access',
-  valve: 'https://tomcat.apache.org/tomcat-10.1-doc/config/valve.html#Remote_Address_Valve',
-  realm: 'https://tomcat.apache.org/tomcat-10.1-doc/realm-howto.html',
-  errorReport: 'https://tomcat.apache.org/tomcat-10.1-doc/config/valve.html#Error_Report_Valve',
-};
 /** The authenticator's message for a failed auth-constraint (LocalStrings "authenticator.forbidden"). */
 const ROLE_MESSAGE = 'Access to the requested resource has been denied';
 
@@ -63,13 +57,9 @@ export default defineProducer({
     id: 'tomcat',
     product: 'tomcat',
     layer: 'web-server',
-    description:
-      'Apache Tomcat’s own denials: the ErrorReportValve’s “HTTP Status 403 – Forbidden” page (a web.xml role constraint or an address valve), and the Manager app’s 401 and “403 Access Denied” pages (no credentials, wrong password, missing manager-gui role, RemoteAddrValve).',
-    docs: [DOCS.manager, DOCS.valve, DOCS.realm, DOCS.errorReport],
     causes: ['credential-missing', 'credential-invalid', 'credential-malformed', 'insufficient-role', 'ip-restricted'],
     statuses: TOMCAT_STATUSES,
-    messages: texts.messages,
-    fixes: texts.fixes,
+    ...texts,
   },
   recognise(ctx) {
     // Tomcat's pages are read only on the statuses it refuses with, as before the declared gate.

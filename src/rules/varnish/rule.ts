@@ -22,15 +22,6 @@ const SERVER = /^varnish\b/i;
 const VIA = /\(Varnish\/[\d.]+\)/i;
 const XID = /^(\d+)(?:\s+\d+)?$/;
 
-const DOCS = {
-  vcl: 'https://varnish-cache.org/docs/7.1/reference/vcl.html',
-  builtin: 'https://varnish-cache.org/docs/7.1/users-guide/vcl-built-in-code.html',
-  acl: 'https://varnish-cache.org/docs/7.1/reference/vcl.html#access-control-lists-acls',
-  purging: 'https://varnish-cache.org/docs/7.1/users-guide/purging.html',
-  varnishlog: 'https://varnish-cache.org/docs/7.1/reference/varnishlog.html',
-  vsl: 'https://varnish-cache.org/docs/7.1/reference/vsl.html',
-  xvarnish: 'https://varnish-cache.org/docs/7.1/reference/vcl-var.html',
-};
 const INVALIDATION = ['PURGE', 'BAN', 'REFRESH'];
 
 /** Varnish's headers: the ones it writes on everything it answers, and on what it only delivers. */
@@ -61,14 +52,10 @@ export default defineProducer({
     id: 'varnish',
     product: 'varnish',
     layer: 'reverse-proxy',
-    description:
-      'Varnish’s own synthetic responses (vcl_synth’s “Guru Meditation” page, Server: Varnish): a 403 from `return (synth(403))` in VCL for a path, a client.ip ACL or a PURGE/BAN gate; a backend’s 403 that Varnish only relayed (Via … Varnish) is not claimed.',
-    docs: [DOCS.vcl, DOCS.builtin, DOCS.acl, DOCS.purging, DOCS.varnishlog, DOCS.vsl],
     causes: ['path-forbidden', 'ip-restricted', 'method-not-allowed'],
     // Every synth answer gets its notes; causes are read for 403 only.
     statuses: 'any',
-    messages: texts.messages,
-    fixes: texts.fixes,
+    ...texts,
   },
   recognise(ctx) {
     const m = PAGE.exec(ctx.body.text);

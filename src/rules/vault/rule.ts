@@ -9,7 +9,6 @@ import texts from './texts.json' with { type: 'json' };
 
 const REQUEST_HEADERS = ['x-vault-token', 'x-vault-namespace', 'x-vault-request', 'x-vault-wrap-ttl'];
 const RESPONSE_HEADERS = ['x-vault-index', 'x-vault-raft-index'];
-const POLICIES_DOC = 'https://developer.hashicorp.com/vault/docs/concepts/policies';
 
 function errors(ctx: Context): string[] | undefined {
   const j = ctx.body.json as Record<string, unknown> | undefined;
@@ -50,17 +49,9 @@ export default defineProducer({
     id: 'vault',
     product: 'vault',
     layer: 'application',
-    description:
-      'HashiCorp Vault denials: "permission denied" for a policy that lacks the capability on the path (or an unknown token, which Vault answers the same way), "missing client token" and "invalid token".',
-    docs: [
-      'https://developer.hashicorp.com/vault/api-docs#http-status-codes',
-      POLICIES_DOC,
-      'https://developer.hashicorp.com/vault/docs/commands/token/capabilities',
-    ],
     causes: ['credential-missing', 'credential-invalid', 'credential-expired', 'insufficient-role'],
     statuses: [401, 403],
-    messages: texts.messages,
-    fixes: texts.fixes,
+    ...texts,
   },
   recognise(ctx) {
     const found = signals();

@@ -12,10 +12,6 @@
 import { defineProducer, ev, jsonString, signals, type Context } from '../define.ts';
 import texts from './texts.json' with { type: 'json' };
 
-const DOCS_PACKAGES = 'https://verdaccio.org/docs/packages';
-const DOCS_AUTH = 'https://verdaccio.org/docs/authentication';
-const DOCS_HTPASSWD = 'https://verdaccio.org/docs/plugin-auth';
-
 const REQUIRED = /^authorization required to (access|publish|unpublish) package (\S+)$/;
 const NOT_ALLOWED = /^user (\S+) is not allowed to (access|publish|unpublish) package (\S+)$/;
 const OTHER_MESSAGES =
@@ -42,18 +38,9 @@ export default defineProducer({
     id: 'verdaccio',
     product: 'verdaccio',
     layer: 'application',
-    description:
-      'Verdaccio (self-hosted npm registry) refusals: no login for a package whose config.yaml access/publish rule needs one, a user outside the package’s access:/publish: list, a wrong password at npm login (htpasswd).',
-    docs: [
-      DOCS_PACKAGES,
-      DOCS_AUTH,
-      DOCS_HTPASSWD,
-      'https://github.com/verdaccio/verdaccio/blob/master/packages/core/core/src/error-utils.ts',
-    ],
     causes: ['credential-missing', 'credential-invalid', 'insufficient-role'],
     statuses: [401, 403],
-    messages: texts.messages,
-    fixes: texts.fixes,
+    ...texts,
   },
   recognise(ctx) {
     const powered = ctx.header('x-powered-by') ?? '';

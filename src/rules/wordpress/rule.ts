@@ -7,9 +7,6 @@
 import { defineProducer, ev, signals, type Context, type Evidence } from '../define.ts';
 import texts from './texts.json' with { type: 'json' };
 
-const AUTH_DOCS = 'https://developer.wordpress.org/rest-api/using-the-rest-api/authentication/';
-const ROLES_DOCS = 'https://wordpress.org/documentation/article/roles-and-capabilities/';
-
 interface WpError {
   code: string;
   message: string;
@@ -90,19 +87,9 @@ export default defineProducer({
     id: 'wordpress',
     product: 'wordpress',
     layer: 'application',
-    description:
-      'WordPress REST API errors (WP_Error JSON with rest_* codes): capability checks answered 401 for anonymous and 403 for signed-in users, the cookie nonce check, Application Password failures.',
-    docs: [
-      AUTH_DOCS,
-      'https://developer.wordpress.org/reference/functions/rest_authorization_required_code/',
-      'https://developer.wordpress.org/reference/functions/rest_cookie_check_errors/',
-      'https://make.wordpress.org/core/2020/11/05/application-passwords-integration-guide/',
-      ROLES_DOCS,
-    ],
     causes: ['csrf', 'credential-missing', 'credential-invalid', 'insufficient-role', 'not-owner', 'feature-disabled'],
     statuses: [401, 403],
-    messages: texts.messages,
-    fixes: texts.fixes,
+    ...texts,
   },
   recognise(ctx) {
     // Only denials: WP_Error envelopes with other statuses are not this rule's.

@@ -13,8 +13,6 @@ import texts from './texts.json' with { type: 'json' };
 
 const HOST = /^api\.(twitter|x)\.com$/i;
 const PROBLEMS = /^https:\/\/api\.(?:twitter|x)\.com\/2\/problems\/([\w-]+)/;
-const AUTH_DOC = 'https://docs.x.com/resources/fundamentals/authentication/overview';
-const RATE_LIMITS_DOC = 'https://docs.x.com/x-api/fundamentals/rate-limits';
 interface Problem {
   slug?: string;
   type?: string;
@@ -58,14 +56,6 @@ export default defineProducer({
     id: 'x-api',
     product: 'x-api',
     layer: 'application',
-    description:
-      'X (Twitter) API errors: client-not-enrolled / access level (v2 client-forbidden, v1.1 code 453), unsupported authentication type, 401 Unauthorized, usage caps and rate limits.',
-    docs: [
-      'https://docs.x.com/x-api/fundamentals/response-codes-and-errors',
-      'https://developer.x.com/en/support/x-api/error-troubleshooting',
-      AUTH_DOC,
-      RATE_LIMITS_DOC,
-    ],
     causes: [
       'feature-disabled',
       'credential-malformed',
@@ -76,8 +66,7 @@ export default defineProducer({
     ],
     // Its 429s too (usage caps, rate limits), though the engine reports only denials.
     statuses: [401, 403, 407, 429],
-    messages: texts.messages,
-    fixes: texts.fixes,
+    ...texts,
   },
   recognise(ctx) {
     const p = problem(ctx);
