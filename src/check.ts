@@ -24,6 +24,7 @@ import {
 import { SAFE_METHODS } from './probes/guard.ts';
 import { detectFormat, importText, tokenizeCmd } from './importers/index.ts';
 import { curlForCheck, type CurlCheck } from './importers/curl-options.ts';
+import { unreadable } from './importers/common.ts';
 
 export { SAFE_METHODS };
 
@@ -163,14 +164,7 @@ export async function readSavedRequest(
       buf = Buffer.concat(chunks);
     } else buf = await readFile(path);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const why =
-      code === 'ENOENT'
-        ? 'no such file'
-        : code === 'EISDIR'
-          ? 'is a directory, expected a file'
-          : `cannot be read (${code ?? (err as Error).message})`;
-    throw new InputError(path, why, { cause: err });
+    throw new InputError(path, unreadable(err), { cause: err });
   }
   const text =
     buf[0] === 0xff && buf[1] === 0xfe

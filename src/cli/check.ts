@@ -1,4 +1,3 @@
-import { parseArgs } from 'node:util';
 import { UsageError } from '../errors.ts';
 import type { ExchangeRequest } from '../model/exchange.ts';
 import { curlForCheck, type CurlCheck } from '../importers/curl-options.ts';
@@ -14,6 +13,7 @@ import { DEFAULT_BUDGET, probeSignature, type ProbePlan } from '../probes/runner
 import { redactHeaders, redactUrl } from '../credentials/redact.ts';
 import { Output, formatFrom } from './output.ts';
 import type { Io } from './io.ts';
+import { commandArgs, JSON_OPTIONS, printHelp, SEND_OPTIONS } from './args.ts';
 import { parseHeaderArg } from './header-arg.ts';
 import { exitCode } from './exit-code.ts';
 
@@ -109,33 +109,21 @@ export async function checkCommand(argv: string[], io: Io): Promise<number> {
   };
   let parsed;
   try {
-    parsed = parseArgs({
-      args: own,
-      allowPositionals: true,
-      options: {
-        json: { type: 'boolean' },
-        jsonl: { type: 'boolean' },
-        markdown: { type: 'boolean' },
-        timeout: { type: 'string' },
-        'max-body': { type: 'string' },
-        'no-follow': { type: 'boolean' },
-        insecure: { type: 'boolean' },
-        'allow-unsafe': { type: 'boolean' },
-        'dry-run': { type: 'boolean' },
-        budget: { type: 'string' },
-        'no-probes': { type: 'boolean' },
-        as: { type: 'string', multiple: true },
-        'as-env': { type: 'string', multiple: true },
-        'as-cmd': { type: 'string', multiple: true },
-        'token-cmd': { type: 'string' },
-        origin: { type: 'string' },
-        'show-secrets': { type: 'boolean' },
-        from: { type: 'string' },
-        request: { type: 'string', short: 'X' },
-        header: { type: 'string', short: 'H', multiple: true },
-        data: { type: 'string', short: 'd' },
-        help: { type: 'boolean', short: 'h' },
-      },
+    parsed = commandArgs(own, {
+      ...JSON_OPTIONS,
+      markdown: { type: 'boolean' },
+      ...SEND_OPTIONS,
+      'max-body': { type: 'string' },
+      'no-follow': { type: 'boolean' },
+      budget: { type: 'string' },
+      'no-probes': { type: 'boolean' },
+      as: { type: 'string', multiple: true },
+      'as-env': { type: 'string', multiple: true },
+      'as-cmd': { type: 'string', multiple: true },
+      'token-cmd': { type: 'string' },
+      origin: { type: 'string' },
+      from: { type: 'string' },
+      data: { type: 'string', short: 'd' },
     });
   } catch (err) {
     const unknown = /Unknown option '([^']+)'/.exec((err as Error).message)?.[1];
@@ -144,16 +132,8 @@ export async function checkCommand(argv: string[], io: Io): Promise<number> {
     throw err;
   }
   const { values, positionals } = parsed;
-  if (values.help) {
-    io.stdout.write(HELP);
-    return 0;
-  }
-  let format;
-  try {
-    format = formatFrom(values);
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
+  if (values.help) return printHelp(io, HELP);
+  const format = formatFrom(values);
   const maxBody = values['max-body'] === undefined ? 256 * 1024 : Number(values['max-body']);
   if (!Number.isInteger(maxBody) || maxBody < 0)
     throw new UsageError(`--max-body "${values['max-body']}": expected a whole number of bytes`);

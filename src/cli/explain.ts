@@ -1,4 +1,3 @@
-import { parseArgs } from 'node:util';
 import { UsageError, InputError } from '../errors.ts';
 import type { Report } from '../model/report.ts';
 import { loadRules } from '../rules/registry.ts';
@@ -6,6 +5,7 @@ import { diagnoseWith } from '../engine/diagnose.ts';
 import { importFile } from '../importers/index.ts';
 import { Output, formatFrom } from './output.ts';
 import type { Io } from './io.ts';
+import { commandArgs, JSON_OPTIONS, printHelp } from './args.ts';
 import { exitCode, isDeniedOutcome } from './exit-code.ts';
 import { isDenial } from '../engine/status.ts';
 
@@ -26,29 +26,15 @@ function plural(n: number, word: string): string {
 }
 
 export async function explainCommand(argv: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      json: { type: 'boolean' },
-      jsonl: { type: 'boolean' },
-      markdown: { type: 'boolean' },
-      'show-secrets': { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    },
+  const { values, positionals } = commandArgs(argv, {
+    ...JSON_OPTIONS,
+    markdown: { type: 'boolean' },
+    'show-secrets': { type: 'boolean' },
   });
-  if (values.help) {
-    io.stdout.write(HELP);
-    return exitCode({ kind: 'done' });
-  }
+  if (values.help) return printHelp(io, HELP);
   if (!positionals.length)
     throw new UsageError('explain needs at least one FILE (a HAR, raw HTTP text, JSON, or - for standard input)');
-  let format;
-  try {
-    format = formatFrom(values);
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
+  const format = formatFrom(values);
   const rules = await loadRules();
   // Importing is cheap (a HAR is only opened, not read), so every input is
   // checked before any output: a bad second file fails before the first prints.

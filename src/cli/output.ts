@@ -5,12 +5,13 @@ import { renderMarkdown } from '../render/markdown.ts';
 import { renderJsonLine } from '../render/json.ts';
 import { styleFor } from '../render/text.ts';
 import type { Io } from './io.ts';
+import { UsageError } from '../errors.ts';
 
 export type Format = 'terminal' | 'json' | 'jsonl' | 'markdown';
 
 export function formatFrom(values: { json?: boolean; jsonl?: boolean; markdown?: boolean }): Format {
   const chosen = (['json', 'jsonl', 'markdown'] as const).filter((k) => values[k]);
-  if (chosen.length > 1) throw new Error(`choose one output format, not --${chosen.join(' and --')}`);
+  if (chosen.length > 1) throw new UsageError(`choose one output format, not --${chosen.join(' and --')}`);
   return chosen[0] ?? 'terminal';
 }
 

@@ -1,6 +1,6 @@
-import { parseArgs } from 'node:util';
 import { ruleCatalog } from '../catalog.ts';
 import type { Io } from './io.ts';
+import { commandArgs, printHelp } from './args.ts';
 import { wrap } from '../render/text.ts';
 import { exitCode } from './exit-code.ts';
 
@@ -12,14 +12,8 @@ number of real fixtures behind each.
 `;
 
 export async function rulesCommand(argv: string[], io: Io): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
-  });
-  if (values.help) {
-    io.stdout.write(HELP);
-    return exitCode({ kind: 'done' });
-  }
+  const { values } = commandArgs(argv, { json: { type: 'boolean' } }, false);
+  if (values.help) return printHelp(io, HELP);
   const catalog = await ruleCatalog();
   if (values.json) {
     io.stdout.write(JSON.stringify(catalog, null, 2) + '\n');

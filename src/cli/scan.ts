@@ -1,4 +1,3 @@
-import { parseArgs } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
 import { UsageError } from '../errors.ts';
 import { redactHeaders, redactUrl } from '../credentials/redact.ts';
@@ -14,6 +13,7 @@ import { renderTerminal } from '../render/terminal.ts';
 import { styleFor } from '../render/text.ts';
 import { showProgress, type ProgressDisplay } from './progress.ts';
 import type { Io } from './io.ts';
+import { commandArgs, JSON_OPTIONS, printHelp, SEND_OPTIONS } from './args.ts';
 import { parseHeaderArg } from './header-arg.ts';
 import { exitCode } from './exit-code.ts';
 
@@ -111,48 +111,33 @@ Exit codes: 0 nothing newly forbidden, 1 some records newly forbidden,
 export async function scanCommand(argv: string[], io: Io): Promise<number> {
   if (argv[0] === 'diff') return diffCommand(argv.slice(1), io);
   if (argv[0] === 'report') return reportCommand(argv.slice(1), io);
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      list: { type: 'string' },
-      items: { type: 'string' },
-      next: { type: 'string' },
-      'cursor-param': { type: 'string' },
-      'page-param': { type: 'string' },
-      'offset-param': { type: 'string' },
-      id: { type: 'string' },
-      ids: { type: 'string' },
-      'ids-format': { type: 'string' },
-      column: { type: 'string' },
-      get: { type: 'string' },
-      header: { type: 'string', short: 'H', multiple: true },
-      request: { type: 'string', short: 'X' },
-      'allow-unsafe': { type: 'boolean' },
-      insecure: { type: 'boolean' },
-      concurrency: { type: 'string' },
-      rate: { type: 'string' },
-      timeout: { type: 'string' },
-      retries: { type: 'string' },
-      'max-wait': { type: 'string' },
-      'max-page': { type: 'string' },
-      state: { type: 'string' },
-      resume: { type: 'string' },
-      'retry-errors': { type: 'boolean' },
-      out: { type: 'string' },
-      json: { type: 'boolean' },
-      jsonl: { type: 'boolean' },
-      'progress-interval': { type: 'string' },
-      quiet: { type: 'boolean' },
-      'dry-run': { type: 'boolean' },
-      'show-secrets': { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    },
+  const { values, positionals } = commandArgs(argv, {
+    list: { type: 'string' },
+    items: { type: 'string' },
+    next: { type: 'string' },
+    'cursor-param': { type: 'string' },
+    'page-param': { type: 'string' },
+    'offset-param': { type: 'string' },
+    id: { type: 'string' },
+    ids: { type: 'string' },
+    'ids-format': { type: 'string' },
+    column: { type: 'string' },
+    get: { type: 'string' },
+    ...SEND_OPTIONS,
+    concurrency: { type: 'string' },
+    rate: { type: 'string' },
+    retries: { type: 'string' },
+    'max-wait': { type: 'string' },
+    'max-page': { type: 'string' },
+    state: { type: 'string' },
+    resume: { type: 'string' },
+    'retry-errors': { type: 'boolean' },
+    out: { type: 'string' },
+    ...JSON_OPTIONS,
+    'progress-interval': { type: 'string' },
+    quiet: { type: 'boolean' },
   });
-  if (values.help) {
-    io.stdout.write(HELP);
-    return exitCode({ kind: 'done' });
-  }
+  if (values.help) return printHelp(io, HELP);
   if (positionals.length)
     throw new UsageError(
       `unexpected argument "${positionals[0]}" ` +
@@ -311,20 +296,8 @@ Exit codes: 0 no record denied, 1 some denied, 2 usage or input error.
 `;
 
 async function reportCommand(argv: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      json: { type: 'boolean' },
-      jsonl: { type: 'boolean' },
-      out: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
-  if (values.help) {
-    io.stdout.write(REPORT_HELP);
-    return exitCode({ kind: 'done' });
-  }
+  const { values, positionals } = commandArgs(argv, { ...JSON_OPTIONS, out: { type: 'string' } });
+  if (values.help) return printHelp(io, REPORT_HELP);
   if (positionals.length !== 1) throw new UsageError(`scan report needs one state file (got ${positionals.length})`);
   if (values.json && values.jsonl) throw new UsageError('choose one output format, not --json and --jsonl');
   checkOutFile(values.out);
@@ -370,15 +343,8 @@ function writeResults(
 }
 
 async function diffCommand(argv: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: { json: { type: 'boolean' }, limit: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
-  });
-  if (values.help) {
-    io.stdout.write(DIFF_HELP);
-    return exitCode({ kind: 'done' });
-  }
+  const { values, positionals } = commandArgs(argv, { json: { type: 'boolean' }, limit: { type: 'string' } });
+  if (values.help) return printHelp(io, DIFF_HELP);
   if (positionals.length !== 2)
     throw new UsageError(`scan diff needs two state files, the earlier scan first (got ${positionals.length})`);
   const limit = positiveInt(values.limit, '--limit', 1000);

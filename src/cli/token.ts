@@ -1,9 +1,9 @@
-import { parseArgs } from 'node:util';
 import { InputError, UsageError } from '../errors.ts';
 import { inspectToken } from '../credentials/index.ts';
 import { renderCredential } from '../render/credential.ts';
 import { styleFor } from '../render/text.ts';
 import type { Io } from './io.ts';
+import { commandArgs, printHelp } from './args.ts';
 import { readAll } from './read.ts';
 import { exitCode } from './exit-code.ts';
 
@@ -19,15 +19,8 @@ pre-signed URL, or an Azure SAS URL; - reads it from standard input.
 `;
 
 export async function tokenCommand(argv: string[], io: Io): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: { json: { type: 'boolean' }, 'show-secrets': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
-  });
-  if (values.help) {
-    io.stdout.write(HELP);
-    return exitCode({ kind: 'done' });
-  }
+  const { values, positionals } = commandArgs(argv, { json: { type: 'boolean' }, 'show-secrets': { type: 'boolean' } });
+  if (values.help) return printHelp(io, HELP);
   if (positionals.length !== 1)
     throw new UsageError('token needs exactly one TOKEN argument, or - to read it from standard input');
   const fromStdin = positionals[0] === '-';

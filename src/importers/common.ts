@@ -45,3 +45,15 @@ export function clip(s: string, max = 60): string {
   const one = printable(s.replace(/\r?\n/g, '\n'));
   return one.length > max ? `${one.slice(0, max - 1)}…` : one;
 }
+
+/**
+ * Why a file could not be read, for an InputError. With `permission`, EACCES and
+ * EPERM read "permission denied"; without, they are named by their code.
+ */
+export function unreadable(err: unknown, opts: { permission?: boolean } = {}): string {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT') return 'no such file';
+  if (code === 'EISDIR') return 'is a directory, expected a file';
+  if (opts.permission && (code === 'EACCES' || code === 'EPERM')) return 'permission denied';
+  return `cannot be read (${code ?? (err as Error).message})`;
+}

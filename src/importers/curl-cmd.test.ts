@@ -1,14 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { InputError } from '../errors.ts';
 import { headerValue } from '../model/exchange.ts';
 import { fromCurl } from './curl.ts';
 import { cmdUnescape, crtArgv, curlCmdRequests, fromCurlCmd, tokenizeCmd } from './curl-cmd.ts';
-
-const chromium = JSON.parse(
-  readFileSync(new URL('./fixtures/curl/chromium-copy-as-curl.json', import.meta.url), 'utf8'),
-);
+import { assertChromiumCopyAll, chromium } from './test-support.ts';
 
 test('cmd.exe layer: carets escape the next character, quotes make carets literal', () => {
   const cases: [string, string][] = [
@@ -60,13 +56,7 @@ test("Chromium's Copy as cURL (cmd) reads as the same request as its bash copy",
 
 test('Copy all as cURL (cmd) gives every request', async () => {
   const all = await curlCmdRequests(chromium.cmdAll);
-  assert.deepEqual(
-    all.map((r) => [r.method, new URL(r.url).pathname]),
-    [
-      ['GET', '/'],
-      ['POST', '/api/items'],
-    ],
-  );
+  assertChromiumCopyAll(all);
 });
 
 test('a hand-written cmd command with plain double quotes and curl.exe', async () => {

@@ -17,6 +17,7 @@ import type { ExchangeRequest, NameValue } from '../model/exchange.ts';
 import { headerValue } from '../model/exchange.ts';
 import { CURL_INPUT, parseCurl } from './curl.ts';
 import { roughArgv, scanOptions } from './curl-argv.ts';
+import { unreadable } from './common.ts';
 import type { ConnectToEntry, ResolveEntry, Route, RouteTls } from '../live/route.ts';
 import { normaliseProxy } from '../live/proxy.ts';
 import { shownProxy } from '../live/route.ts';
@@ -197,14 +198,7 @@ function readOptionFile(inputName: string, option: string, path: string, at = ''
   try {
     buf = readFileSync(path);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const why =
-      code === 'ENOENT'
-        ? 'no such file'
-        : code === 'EISDIR'
-          ? 'is a directory, expected a file'
-          : `cannot be read (${code ?? (err as Error).message})`;
-    throw new InputError(inputName, `${option} ${at}${path}: ${why}`, { cause: err });
+    throw new InputError(inputName, `${option} ${at}${path}: ${unreadable(err)}`, { cause: err });
   }
   try {
     // Bodies are sent as text: bytes that are not UTF-8 could not be sent as they are.

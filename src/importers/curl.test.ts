@@ -1,15 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { InputError } from '../errors.ts';
 import { headerValue } from '../model/exchange.ts';
 import { curlRequests, fromCurl } from './curl.ts';
+import { assertChromiumCopyAll, chromium } from './test-support.ts';
 
-const chromium = JSON.parse(
-  readFileSync(new URL('./fixtures/curl/chromium-copy-as-curl.json', import.meta.url), 'utf8'),
-);
 const received: { method: string; url: string; headers: [string, string][]; body: string } = chromium.received;
 
 // Chromium's generator leaves these out of the command on purpose (its
@@ -49,13 +46,7 @@ test("Chromium's Copy as cURL (bash) reads back as the request the server receiv
 
 test('Copy all as cURL (bash) gives every request', async () => {
   const all = await curlRequests(chromium.bashAll);
-  assert.deepEqual(
-    all.map((r) => [r.method, new URL(r.url).pathname]),
-    [
-      ['GET', '/'],
-      ['POST', '/api/items'],
-    ],
-  );
+  assertChromiumCopyAll(all);
   await rejects(chromium.bashAll, /expected one curl request, found 2/);
 });
 

@@ -4,7 +4,7 @@
 import { open } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { InputError } from '../errors.ts';
-import { clip } from './common.ts';
+import { clip, unreadable } from './common.ts';
 import { importCurl } from './curl.ts';
 import { importCurlCmd, isPowerShell } from './curl-cmd.ts';
 import { readHar, type HarReading } from './har.ts';
@@ -163,16 +163,7 @@ function decode(buf: Buffer, name: string): string {
 }
 
 function fileError(path: string, err: unknown): InputError {
-  const code = (err as NodeJS.ErrnoException).code;
-  const why =
-    code === 'ENOENT'
-      ? 'no such file'
-      : code === 'EISDIR'
-        ? 'is a directory, expected a file'
-        : code === 'EACCES' || code === 'EPERM'
-          ? 'permission denied'
-          : `cannot be read (${code ?? (err as Error).message})`;
-  return new InputError(path, why, { cause: err });
+  return new InputError(path, unreadable(err, { permission: true }), { cause: err });
 }
 
 /**

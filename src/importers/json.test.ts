@@ -1,31 +1,18 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { InputError } from '../errors.ts';
 import { headerValue } from '../model/exchange.ts';
 import { fromJson, fromJsonAll, parseJson } from './json.ts';
+import { chromium, throwsInputError } from './test-support.ts';
 
-const chromium = JSON.parse(
-  readFileSync(new URL('./fixtures/curl/chromium-copy-as-curl.json', import.meta.url), 'utf8'),
-);
 const harEntry = JSON.parse(chromium.harText).log.entries[0];
 const shorthand = JSON.parse(
   readFileSync(new URL('./fixtures/json/nginx-deny-shorthand.json', import.meta.url), 'utf8'),
 );
 const nginxFixture = JSON.stringify(shorthand.input);
 
-function rejects(input: string | unknown, pattern: RegExp): void {
-  assert.throws(
-    () => fromJson(input, 'x.json'),
-    (err: unknown) => {
-      assert.ok(err instanceof InputError, String(err));
-      assert.match(err.message, pattern);
-      assert.ok(err.message.startsWith('x.json: '), err.message);
-      assert.doesNotMatch(err.message, /\n/);
-      return true;
-    },
-  );
-}
+const rejects = (input: string | unknown, pattern: RegExp) =>
+  throwsInputError(() => fromJson(input, 'x.json'), 'x.json', pattern);
 
 test('{request, response} with headers as objects and "body" shorthand', () => {
   const raw = JSON.parse(nginxFixture);

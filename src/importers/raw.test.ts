@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { InputError } from '../errors.ts';
 import { headerValue } from '../model/exchange.ts';
 import { fromRaw, looksLikeRaw, parseRaw } from './raw.ts';
+import { throwsInputError } from './test-support.ts';
 
 function fixture(name: string): { source: string; input: string } {
   return JSON.parse(readFileSync(new URL(`./fixtures/raw/${name}`, import.meta.url), 'utf8'));
@@ -16,18 +17,8 @@ function port(input: string): string {
   return /Host: 127\.0\.0\.1:(\d+)/i.exec(input)![1]!;
 }
 
-function rejects(text: string, pattern: RegExp): void {
-  assert.throws(
-    () => fromRaw(text, 'pasted.txt'),
-    (err: unknown) => {
-      assert.ok(err instanceof InputError, String(err));
-      assert.match(err.message, pattern);
-      assert.ok(err.message.startsWith('pasted.txt: '), err.message);
-      assert.doesNotMatch(err.message, /\n/);
-      return true;
-    },
-  );
-}
+const rejects = (text: string, pattern: RegExp) =>
+  throwsInputError(() => fromRaw(text, 'pasted.txt'), 'pasted.txt', pattern);
 
 test('curl -v over HTTP/1.1, with the progress meter merged in', () => {
   const { input } = fixture('curl-v-http1.json');

@@ -56,31 +56,18 @@ const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 
 const bytes = (s: string) => Buffer.from(s, 'latin1');
+/** A role's keys that matter, each as its bytes and its kind, in the order given. */
+const keyed = (keys: Record<string, number>): Array<[Buffer, number]> =>
+  Object.entries(keys).map(([key, kind]) => [bytes(key), kind]);
 const KEYS_BY_ROLE: Array<Array<[Buffer, number]>> = Array.from({ length: 16 }, () => []);
-KEYS_BY_ROLE[R_ROOT] = [[bytes('log'), K_LOG]];
-KEYS_BY_ROLE[R_LOG] = [
-  [bytes('entries'), K_ENTRIES],
-  [bytes('creator'), K_CREATOR],
-];
-KEYS_BY_ROLE[R_ENTRY] = [
-  [bytes('request'), K_REQUEST],
-  [bytes('response'), K_RESPONSE],
-];
-KEYS_BY_ROLE[R_REQUEST] = [
-  [bytes('headers'), K_HEADERS],
-  [bytes('cookies'), K_COOKIES],
-];
-KEYS_BY_ROLE[R_RESPONSE] = [
-  [bytes('status'), K_STATUS],
-  [bytes('headers'), K_HEADERS],
-  [bytes('cookies'), K_COOKIES],
-];
-KEYS_BY_ROLE[R_REQ_HEADER] = [
-  [bytes('name'), K_NAME],
-  [bytes('value'), K_VALUE],
-];
+KEYS_BY_ROLE[R_ROOT] = keyed({ log: K_LOG });
+KEYS_BY_ROLE[R_LOG] = keyed({ entries: K_ENTRIES, creator: K_CREATOR });
+KEYS_BY_ROLE[R_ENTRY] = keyed({ request: K_REQUEST, response: K_RESPONSE });
+KEYS_BY_ROLE[R_REQUEST] = keyed({ headers: K_HEADERS, cookies: K_COOKIES });
+KEYS_BY_ROLE[R_RESPONSE] = keyed({ status: K_STATUS, headers: K_HEADERS, cookies: K_COOKIES });
+KEYS_BY_ROLE[R_REQ_HEADER] = keyed({ name: K_NAME, value: K_VALUE });
 KEYS_BY_ROLE[R_RESP_HEADER] = KEYS_BY_ROLE[R_REQ_HEADER];
-KEYS_BY_ROLE[R_CREATOR] = [[bytes('name'), K_NAME]];
+KEYS_BY_ROLE[R_CREATOR] = keyed({ name: K_NAME });
 const ROLE_KEYED = new Uint8Array(16);
 /** Per role, a bit per length (< 32) of the keys that matter: most keys are dismissed on length alone. */
 const ROLE_KEY_LENGTHS = new Uint32Array(16);
