@@ -6,7 +6,7 @@
 // https://www.rfc-editor.org/rfc/rfc6750#section-2.1
 import type { CredentialItem } from '../model/credential.ts';
 import { formatDuration, parseBasicIsoDate, parseHttpDate, reference, iso, validDate } from './clock.ts';
-import { addFinding, addItem, describeWhitespace, judge, secret, type Collector } from './collector.ts';
+import { addFinding, addItem, flagWhitespace, judge, secret, type Collector } from './collector.ts';
 import { decodeJwtToken, looksLikeJwt, looksLikeMilliseconds, summariseClaims } from './jwt.ts';
 import { recogniseToken } from './token-kinds.ts';
 
@@ -290,15 +290,7 @@ function inspectBearer(c: Collector, scheme: string, sep: string, rest: string, 
     });
     token = token.replace(/^["']|["']$/g, '');
   }
-  const inner = describeWhitespace(token);
-  if (inner)
-    addFinding(c, {
-      id: 'token-whitespace',
-      cause: 'credential-malformed',
-      weight: 0.8,
-      text: `The token contains a ${inner}: it was split or wrapped when copied.`,
-      source: location,
-    });
+  flagWhitespace(c, token, location);
   if (!token || PLACEHOLDER.test(token)) {
     addItem(c, {
       kind: 'bearer-opaque',

@@ -54,3 +54,16 @@ export function describeWhitespace(s: string): string | undefined {
     m[0] === '\r' ? 'carriage return (\\r)' : m[0] === '\n' ? 'line break (\\n)' : m[0] === '\t' ? 'tab' : 'space';
   return `${name} at character ${m.index + 1} of ${s.length}`;
 }
+
+/** Flags a token that whitespace split or wrapped when it was copied. */
+export function flagWhitespace(c: Collector, token: string, source: string): void {
+  const gap = describeWhitespace(token);
+  if (gap)
+    addFinding(c, {
+      id: 'token-whitespace',
+      cause: 'credential-malformed',
+      weight: 0.8,
+      text: `The token contains a ${gap}: it was split or wrapped when copied.`,
+      source,
+    });
+}

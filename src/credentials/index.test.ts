@@ -56,6 +56,9 @@ function exchange(r: Req = {}): Exchange {
 
 const inspect = (r: Req, showSecrets = false) =>
   inspectExchangeCredentials(exchange(r), { now: new Date(NOW * 1000), showSecrets });
+/** The response arrived at 12:00:00 local; the server stamped its Date at `serverTime` (hh:mm:ss) that day. */
+const inspectWithServerAt = (headers: Req['headers'], serverTime: string) =>
+  inspect({ headers, date: `Sun, 22 Nov 2026 ${serverTime} GMT`, receivedAt: '2026-11-22T12:00:00Z' });
 const ids = (rep: CredentialReport) => rep.findings.map((f) => f.id);
 const finding = (rep: CredentialReport, id: string) => {
   const f = rep.findings.find((x) => x.id === id);
@@ -137,11 +140,7 @@ test('not-yet-valid JWT (nbf in the future)', async () => {
 test('clock skew: a token valid by the local clock but expired by the server’s', async () => {
   const token = await jwt({ sub: 'u' }, { exp: NOW + 60 });
   // The response arrived at 12:00:00 local; the server stamped 12:05:00.
-  const rep = inspect({
-    headers: { Authorization: `Bearer ${token}` },
-    date: 'Sun, 22 Nov 2026 12:05:00 GMT',
-    receivedAt: '2026-11-22T12:00:00Z',
-  });
+  const rep = inspectWithServerAt({ Authorization: `Bearer ${token}` }, '12:05:00');
   assert.deepEqual(rep.clock, { local: '2026-11-22T12:00:00Z', server: '2026-11-22T12:05:00Z', skewSeconds: 300 });
   assert.equal(rep.findings[0].cause, 'clock-skew');
   assert.match(rep.findings[0].text, /still valid by the local clock/);
@@ -150,25 +149,12 @@ test('clock skew: a token valid by the local clock but expired by the server’s
 
 test('a measured skew with no window flipped is still reported when time-bound credentials were sent', async () => {
   const token = await jwt({ sub: 'u' }, { exp: NOW + 7200 });
-  const rep = inspect({
-    headers: { Authorization: `Bearer ${token}` },
-    date: 'Sun, 22 Nov 2026 12:20:00 GMT',
-    receivedAt: '2026-11-22T12:00:00Z',
-  });
+  const rep = inspectWithServerAt({ Authorization: `Bearer ${token}` }, '12:20:00');
   const f = finding(rep, 'clock-skew-measured');
   assert.equal(f.cause, 'clock-skew');
   assert.match(f.text, /20 min ahead of the local clock/);
   // Nothing time-bound: a skew cannot explain the refusal.
-  assert.deepEqual(
-    ids(
-      inspect({
-        headers: { 'X-Api-Key': 'k'.repeat(32) },
-        date: 'Sun, 22 Nov 2026 12:20:00 GMT',
-        receivedAt: '2026-11-22T12:00:00Z',
-      }),
-    ),
-    [],
-  );
+  assert.deepEqual(ids(inspectWithServerAt({ 'X-Api-Key': 'k'.repeat(32) }, '12:20:00')), []);
 });
 
 test('iat ahead of the server without nbf points at the issuer’s clock', async () => {

@@ -6,7 +6,7 @@ import { headerValue, headerValues, type Exchange, type NameValue } from '../mod
 import type { CredentialItem, CredentialKind, CredentialReport } from '../model/credential.ts';
 import { InputError } from '../errors.ts';
 import { clockReading, formatDuration, iso, readClock, tokenClock } from './clock.ts';
-import { addFinding, describeWhitespace, newCollector, type Collector } from './collector.ts';
+import { addFinding, flagWhitespace, newCollector, type Collector } from './collector.ts';
 import {
   inspectAuthorization,
   inspectSharedKeyContext,
@@ -189,14 +189,6 @@ function inspectGiven(c: Collector, raw: string): void {
     inspectQueryTokens(c, params, 'query');
     if (c.items.length > before) return;
   }
-  const gap = describeWhitespace(input);
-  if (gap)
-    addFinding(c, {
-      id: 'token-whitespace',
-      cause: 'credential-malformed',
-      weight: 0.8,
-      text: `The token contains a ${gap}: it was split or wrapped when copied.`,
-      source: 'input',
-    });
+  flagWhitespace(c, input, 'input');
   inspectTokenValue(c, input.replace(/\s+/g, ''), 'input', 'input');
 }

@@ -66,15 +66,23 @@ export function redactAuthorizationValue(value: string): string {
   return `${lead}${scheme}${sep}${redactSecret(rest)}`;
 }
 
-function redactCookieHeader(value: string): string {
-  return value
-    .split(';')
+/** Rewrites each `name=value` pair of a list split on `sep`; a pair without `=` stays as it is. */
+function mapPairs(
+  list: string,
+  sep: string,
+  rewrite: (pair: string, rawName: string, rawValue: string) => string,
+): string {
+  return list
+    .split(sep)
     .map((pair) => {
       const eq = pair.indexOf('=');
-      if (eq < 0) return pair;
-      return `${pair.slice(0, eq)}=${redactSecret(pair.slice(eq + 1).trim())}`;
+      return eq < 0 ? pair : rewrite(pair, pair.slice(0, eq), pair.slice(eq + 1));
     })
-    .join(';');
+    .join(sep);
+}
+
+function redactCookieHeader(value: string): string {
+  return mapPairs(value, ';', (_, name, raw) => `${name}=${redactSecret(raw.trim())}`);
 }
 
 function redactSetCookie(value: string): string {
@@ -154,24 +162,18 @@ function safeDecode(s: string): string {
 }
 
 function redactParams(query: string): string {
-  return query
-    .split('&')
-    .map((pair) => {
-      const eq = pair.indexOf('=');
-      if (eq < 0) return pair;
-      const rawName = pair.slice(0, eq);
-      const name = safeDecode(rawName);
-      const value = safeDecode(pair.slice(eq + 1));
-      if (CREDENTIAL_SCOPE_PARAMS.has(name.toLowerCase())) {
-        const slash = value.indexOf('/');
-        // Google's RSA signing names a service account e-mail, which is not a secret.
-        if (slash > 0 && !value.slice(0, slash).includes('@'))
-          return `${rawName}=${redactSecret(value.slice(0, slash), 4)}${value.slice(slash)}`;
-        return pair;
-      }
-      return isSecretParam(name, value) ? `${rawName}=${redactSecret(value)}` : pair;
-    })
-    .join('&');
+  return mapPairs(query, '&', (pair, rawName, rawValue) => {
+    const name = safeDecode(rawName);
+    const value = safeDecode(rawValue);
+    if (CREDENTIAL_SCOPE_PARAMS.has(name.toLowerCase())) {
+      const slash = value.indexOf('/');
+      // Google's RSA signing names a service account e-mail, which is not a secret.
+      if (slash > 0 && !value.slice(0, slash).includes('@'))
+        return `${rawName}=${redactSecret(value.slice(0, slash), 4)}${value.slice(slash)}`;
+      return pair;
+    }
+    return isSecretParam(name, value) ? `${rawName}=${redactSecret(value)}` : pair;
+  });
 }
 
 /** Masks credential-bearing query (and fragment) parameters and a password in the user-info part. */

@@ -223,22 +223,20 @@ function inspectSas(c: Collector, p: Params, url: URL | undefined): void {
   });
   if (get(p, 'sktid')) item.tenant = get(p, 'sktid');
   if (get(p, 'skoid')) item.subject = get(p, 'skoid');
-  if (get(p, 'se') && !se)
-    addFinding(c, {
-      id: 'azure-sas-bad-time',
-      cause: 'credential-malformed',
-      weight: 0.6,
-      text: `se (${get(p, 'se')}) is not an ISO 8601 UTC time such as 2026-11-22T16:00:00Z.`,
-      source: where(p, 'se'),
-    });
-  if (get(p, 'st') && !st)
-    addFinding(c, {
-      id: 'azure-sas-bad-time',
-      cause: 'credential-malformed',
-      weight: 0.6,
-      text: `st (${get(p, 'st')}) is not an ISO 8601 UTC time such as 2026-11-22T16:00:00Z.`,
-      source: where(p, 'st'),
-    });
+  for (const [name, parsed] of [
+    ['se', se],
+    ['st', st],
+  ] as const) {
+    const raw = get(p, name);
+    if (raw && !parsed)
+      addFinding(c, {
+        id: 'azure-sas-bad-time',
+        cause: 'credential-malformed',
+        weight: 0.6,
+        text: `${name} (${raw}) is not an ISO 8601 UTC time such as 2026-11-22T16:00:00Z.`,
+        source: where(p, name),
+      });
+  }
   if (!get(p, 'se') && !get(p, 'si'))
     addFinding(c, {
       id: 'azure-sas-no-expiry',

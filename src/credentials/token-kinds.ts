@@ -13,154 +13,99 @@ interface Entry extends TokenKind {
   match: RegExp;
 }
 
+/** A prefix of one vendor's table: `docs` only where it differs from the vendor's page. */
+interface Prefix {
+  match: RegExp;
+  name: string;
+  docs?: string;
+  notBearer?: string;
+}
+
+/** One vendor's documented prefixes, all sharing the vendor name and (unless a prefix says otherwise) its page. */
+function vendorKinds(vendor: string, docs: string, prefixes: Prefix[]): Entry[] {
+  return prefixes.map((p) => ({
+    match: p.match,
+    vendor,
+    name: p.name,
+    docs: p.docs ?? docs,
+    ...(p.notBearer ? { notBearer: p.notBearer } : {}),
+  }));
+}
+
+const GITHUB_FORMATS =
+  'https://github.blog/changelog/2021-03-31-authentication-token-format-updates-are-generally-available';
+const AWS_KEY_INFO = 'https://docs.aws.amazon.com/STS/latest/APIReference/API_GetAccessKeyInfo.html';
+
 const KINDS: Entry[] = [
-  // https://github.blog/changelog/2021-03-31-authentication-token-format-updates-are-generally-available
-  {
-    match: /^github_pat_/,
-    vendor: 'github',
-    name: 'GitHub fine-grained personal access token',
-    docs: 'https://docs.github.com/en/authentication/keeping-your-account-and-data-secure/managing-your-personal-access-tokens',
-  },
-  {
-    match: /^ghp_/,
-    vendor: 'github',
-    name: 'GitHub personal access token (classic)',
-    docs: 'https://github.blog/changelog/2021-03-31-authentication-token-format-updates-are-generally-available',
-  },
-  {
-    match: /^gho_/,
-    vendor: 'github',
-    name: 'GitHub OAuth access token',
-    docs: 'https://github.blog/changelog/2021-03-31-authentication-token-format-updates-are-generally-available',
-  },
-  {
-    match: /^ghu_/,
-    vendor: 'github',
-    name: 'GitHub App user access token',
-    docs: 'https://github.blog/changelog/2021-03-31-authentication-token-format-updates-are-generally-available',
-  },
-  {
-    match: /^ghs_/,
-    vendor: 'github',
-    name: 'GitHub App installation token (also GITHUB_TOKEN in Actions)',
-    docs: 'https://github.blog/changelog/2021-03-31-authentication-token-format-updates-are-generally-available',
-  },
-  {
-    match: /^ghr_/,
-    vendor: 'github',
-    name: 'GitHub App refresh token',
-    docs: 'https://github.blog/changelog/2021-03-31-authentication-token-format-updates-are-generally-available',
-    notBearer:
-      'A refresh token is exchanged for an access token at the token endpoint; it does not authorize API calls itself.',
-  },
-  // https://docs.gitlab.com/security/tokens/#token-prefixes
-  {
-    match: /^glpat-/,
-    vendor: 'gitlab',
-    name: 'GitLab personal, project or group access token',
-    docs: 'https://docs.gitlab.com/security/tokens/#token-prefixes',
-  },
-  {
-    match: /^gldt-/,
-    vendor: 'gitlab',
-    name: 'GitLab deploy token',
-    docs: 'https://docs.gitlab.com/security/tokens/#token-prefixes',
-  },
-  {
-    match: /^glrt-/,
-    vendor: 'gitlab',
-    name: 'GitLab runner authentication token',
-    docs: 'https://docs.gitlab.com/security/tokens/#token-prefixes',
-  },
-  {
-    match: /^glptt-/,
-    vendor: 'gitlab',
-    name: 'GitLab pipeline trigger token',
-    docs: 'https://docs.gitlab.com/security/tokens/#token-prefixes',
-  },
-  // https://docs.slack.dev/authentication/tokens
-  { match: /^xoxb-/, vendor: 'slack', name: 'Slack bot token', docs: 'https://docs.slack.dev/authentication/tokens' },
-  { match: /^xoxp-/, vendor: 'slack', name: 'Slack user token', docs: 'https://docs.slack.dev/authentication/tokens' },
-  {
-    match: /^xapp-/,
-    vendor: 'slack',
-    name: 'Slack app-level token',
-    docs: 'https://docs.slack.dev/authentication/tokens',
-  },
-  // https://docs.stripe.com/keys
-  { match: /^sk_live_/, vendor: 'stripe', name: 'Stripe secret key (live mode)', docs: 'https://docs.stripe.com/keys' },
-  {
-    match: /^sk_test_/,
-    vendor: 'stripe',
-    name: 'Stripe secret key (test mode: reaches test data only)',
-    docs: 'https://docs.stripe.com/keys',
-  },
-  {
-    match: /^rk_live_/,
-    vendor: 'stripe',
-    name: 'Stripe restricted key (live mode)',
-    docs: 'https://docs.stripe.com/keys',
-  },
-  {
-    match: /^rk_test_/,
-    vendor: 'stripe',
-    name: 'Stripe restricted key (test mode)',
-    docs: 'https://docs.stripe.com/keys',
-  },
-  {
-    match: /^pk_(live|test)_/,
-    vendor: 'stripe',
-    name: 'Stripe publishable key',
-    docs: 'https://docs.stripe.com/keys',
-    notBearer:
-      'A publishable key only identifies the account to client-side Stripe.js calls; server-side API calls need the secret key (sk_) or a restricted key (rk_).',
-  },
-  // https://docs.aws.amazon.com/STS/latest/APIReference/API_GetAccessKeyInfo.html
-  {
-    match: /^AKIA[0-9A-Z]{16}$/,
-    vendor: 'aws',
-    name: 'AWS access key id (long-term, IAM user or root)',
-    docs: 'https://docs.aws.amazon.com/STS/latest/APIReference/API_GetAccessKeyInfo.html',
-    notBearer:
-      'An access key id is not a bearer token: AWS requests are signed with Signature Version 4 using the key id and its secret key (the AWS CLI and SDKs do this).',
-  },
-  {
-    match: /^ASIA[0-9A-Z]{16}$/,
-    vendor: 'aws',
-    name: 'AWS access key id (temporary, from STS)',
-    docs: 'https://docs.aws.amazon.com/STS/latest/APIReference/API_GetAccessKeyInfo.html',
-    notBearer:
-      'An access key id is not a bearer token: AWS requests are signed with Signature Version 4 using the key id, its secret key and the session token.',
-  },
-  // https://developers.google.com/identity/protocols/oauth2 (access tokens issued by Google's token endpoint)
-  {
-    match: /^ya29\./,
-    vendor: 'google',
-    name: 'Google OAuth 2.0 access token',
-    docs: 'https://developers.google.com/identity/protocols/oauth2',
-  },
-  // https://cloud.google.com/docs/authentication/api-keys
-  {
-    match: /^AIza[0-9A-Za-z_-]{35}$/,
-    vendor: 'google',
-    name: 'Google API key',
-    docs: 'https://cloud.google.com/docs/authentication/api-keys-use',
-    notBearer:
-      'A Google API key goes in the `key` query parameter or the `X-Goog-Api-Key` header, not in `Authorization: Bearer`.',
-  },
-  // https://developer.hashicorp.com/vault/docs/concepts/tokens#token-prefixes
-  {
-    match: /^hvs\./,
-    vendor: 'vault',
-    name: 'HashiCorp Vault service token',
-    docs: 'https://developer.hashicorp.com/vault/docs/concepts/tokens#token-prefixes',
-  },
-  {
-    match: /^hvb\./,
-    vendor: 'vault',
-    name: 'HashiCorp Vault batch token',
-    docs: 'https://developer.hashicorp.com/vault/docs/concepts/tokens#token-prefixes',
-  },
+  ...vendorKinds('github', GITHUB_FORMATS, [
+    {
+      match: /^github_pat_/,
+      name: 'GitHub fine-grained personal access token',
+      docs: 'https://docs.github.com/en/authentication/keeping-your-account-and-data-secure/managing-your-personal-access-tokens',
+    },
+    { match: /^ghp_/, name: 'GitHub personal access token (classic)' },
+    { match: /^gho_/, name: 'GitHub OAuth access token' },
+    { match: /^ghu_/, name: 'GitHub App user access token' },
+    { match: /^ghs_/, name: 'GitHub App installation token (also GITHUB_TOKEN in Actions)' },
+    {
+      match: /^ghr_/,
+      name: 'GitHub App refresh token',
+      notBearer:
+        'A refresh token is exchanged for an access token at the token endpoint; it does not authorize API calls itself.',
+    },
+  ]),
+  ...vendorKinds('gitlab', 'https://docs.gitlab.com/security/tokens/#token-prefixes', [
+    { match: /^glpat-/, name: 'GitLab personal, project or group access token' },
+    { match: /^gldt-/, name: 'GitLab deploy token' },
+    { match: /^glrt-/, name: 'GitLab runner authentication token' },
+    { match: /^glptt-/, name: 'GitLab pipeline trigger token' },
+  ]),
+  ...vendorKinds('slack', 'https://docs.slack.dev/authentication/tokens', [
+    { match: /^xoxb-/, name: 'Slack bot token' },
+    { match: /^xoxp-/, name: 'Slack user token' },
+    { match: /^xapp-/, name: 'Slack app-level token' },
+  ]),
+  ...vendorKinds('stripe', 'https://docs.stripe.com/keys', [
+    { match: /^sk_live_/, name: 'Stripe secret key (live mode)' },
+    { match: /^sk_test_/, name: 'Stripe secret key (test mode: reaches test data only)' },
+    { match: /^rk_live_/, name: 'Stripe restricted key (live mode)' },
+    { match: /^rk_test_/, name: 'Stripe restricted key (test mode)' },
+    {
+      match: /^pk_(live|test)_/,
+      name: 'Stripe publishable key',
+      notBearer:
+        'A publishable key only identifies the account to client-side Stripe.js calls; server-side API calls need the secret key (sk_) or a restricted key (rk_).',
+    },
+  ]),
+  ...vendorKinds('aws', AWS_KEY_INFO, [
+    {
+      match: /^AKIA[0-9A-Z]{16}$/,
+      name: 'AWS access key id (long-term, IAM user or root)',
+      notBearer:
+        'An access key id is not a bearer token: AWS requests are signed with Signature Version 4 using the key id and its secret key (the AWS CLI and SDKs do this).',
+    },
+    {
+      match: /^ASIA[0-9A-Z]{16}$/,
+      name: 'AWS access key id (temporary, from STS)',
+      notBearer:
+        'An access key id is not a bearer token: AWS requests are signed with Signature Version 4 using the key id, its secret key and the session token.',
+    },
+  ]),
+  // Access tokens issued by Google's token endpoint, and API keys.
+  ...vendorKinds('google', 'https://developers.google.com/identity/protocols/oauth2', [
+    { match: /^ya29\./, name: 'Google OAuth 2.0 access token' },
+    {
+      match: /^AIza[0-9A-Za-z_-]{35}$/,
+      name: 'Google API key',
+      docs: 'https://cloud.google.com/docs/authentication/api-keys-use',
+      notBearer:
+        'A Google API key goes in the `key` query parameter or the `X-Goog-Api-Key` header, not in `Authorization: Bearer`.',
+    },
+  ]),
+  ...vendorKinds('vault', 'https://developer.hashicorp.com/vault/docs/concepts/tokens#token-prefixes', [
+    { match: /^hvs\./, name: 'HashiCorp Vault service token' },
+    { match: /^hvb\./, name: 'HashiCorp Vault batch token' },
+  ]),
 ];
 
 export function recogniseToken(token: string): TokenKind | undefined {

@@ -4,7 +4,7 @@
 import type { Exchange } from '../model/exchange.ts';
 import type { Cause, DeniedBy, Evidence, Fix, Probing, ProbeResult, Report } from '../model/report.ts';
 import { REPORT_SCHEMA } from '../model/report.ts';
-import type { CauseId, Likelihood } from '../model/vocabulary.ts';
+import { isAuthenticationCause, isPermissionCause, type CauseId, type Likelihood } from '../model/vocabulary.ts';
 import type { CauseClaim, Context, ProducerClaim, Rule, RuleOutput } from '../model/rule.ts';
 import { inspectExchangeCredentials } from '../credentials/index.ts';
 import { buildContext } from './context.ts';
@@ -22,23 +22,6 @@ export interface DiagnoseOptions {
   /** Secrets the exchange does not show (a second identity, a fresh token) to redact as well. */
   extraSecrets?: string[];
 }
-
-const AUTHENTICATION_CAUSES: CauseId[] = [
-  'credential-missing',
-  'credential-malformed',
-  'credential-expired',
-  'credential-not-yet-valid',
-  'credential-invalid',
-  'clock-skew',
-];
-const PERMISSION_CAUSES: CauseId[] = [
-  'insufficient-scope',
-  'insufficient-role',
-  'explicit-deny',
-  'resource-policy',
-  'not-owner',
-  'field-restricted',
-];
 
 export function likelihoodOf(score: number): Likelihood {
   return score >= 0.7 ? 'high' : score >= 0.4 ? 'medium' : 'low';
@@ -118,9 +101,9 @@ function pickProducer(claims: ProducerClaim[]): DeniedBy | undefined {
 function statusMismatch(status: number, causes: Cause[]): string | undefined {
   const top = causes[0];
   if (!top || top.score < 0.4) return undefined;
-  if (status === 403 && AUTHENTICATION_CAUSES.includes(top.id))
+  if (status === 403 && isAuthenticationCause(top.id))
     return `This 403 should have been a 401: the likeliest cause (${top.id}) means the server could not establish who you are, which HTTP signals with 401. Treat it as an authentication problem, not a missing permission.`;
-  if (status === 401 && PERMISSION_CAUSES.includes(top.id))
+  if (status === 401 && isPermissionCause(top.id))
     return `This 401 is really a permission problem: the likeliest cause (${top.id}) means the server knew who you are but that identity may not do this, which HTTP signals with 403. Re-authenticating will not help; a grant is needed.`;
   return undefined;
 }

@@ -3,10 +3,15 @@ import assert from 'node:assert/strict';
 import { combineWeights, diagnoseWith, likelihoodOf } from './diagnose.ts';
 import type { Rule } from '../model/rule.ts';
 import type { Exchange } from '../model/exchange.ts';
+import type { CauseId, Difficulty } from '../model/vocabulary.ts';
 import { secretsOf } from './scrub.ts';
 
 /** The engine's contract is the Rule shape itself; these rules are written by hand. */
 const rule = (r: Rule): Rule => r;
+
+/** A hand-written cause rule: only its id, description, causes and run differ from one test to the next. */
+const causeRule = (id: string, description: string, causes: CauseId[], run: Rule['run']): Rule =>
+  rule({ meta: { id, kind: 'cause', description, docs: ['https://example.test'], causes }, run });
 
 const exchange = (
   status: number,
@@ -33,47 +38,20 @@ test('weights combine as a noisy-OR and negative evidence scales down', () => {
 });
 
 test('causes are merged per id, ranked by score, fixes sorted easy first', () => {
-  const a = rule({
-    meta: {
-      id: 'a',
-      kind: 'cause',
-      description: 'test rule a',
-      docs: ['https://example.test'],
-      causes: ['insufficient-role', 'csrf'],
-    },
-    run: () => ({
-      causes: [
-        {
-          id: 'insufficient-role',
-          weight: 0.5,
-          summary: 'weak',
-          evidence: [{ source: 'body', text: 'x' }],
-          fixes: [{ title: 'hard fix', difficulty: 'hard' }],
-        },
-        { id: 'csrf', weight: 0.6, summary: 'csrf', evidence: [] },
-      ],
-    }),
+  // Two rules claim the same cause, each with its own weight, summary, evidence and fix.
+  const role = (weight: number, summary: string, source: string, text: string, difficulty: Difficulty) => ({
+    id: 'insufficient-role' as const,
+    weight,
+    summary,
+    evidence: [{ source, text }],
+    fixes: [{ title: `${difficulty} fix`, difficulty }],
   });
-  const b = rule({
-    meta: {
-      id: 'b',
-      kind: 'cause',
-      description: 'test rule b',
-      docs: ['https://example.test'],
-      causes: ['insufficient-role'],
-    },
-    run: () => ({
-      causes: [
-        {
-          id: 'insufficient-role',
-          weight: 0.6,
-          summary: 'strong',
-          evidence: [{ source: 'header:x', text: 'y' }],
-          fixes: [{ title: 'easy fix', difficulty: 'easy' }],
-        },
-      ],
-    }),
-  });
+  const a = causeRule('a', 'test rule a', ['insufficient-role', 'csrf'], () => ({
+    causes: [role(0.5, 'weak', 'body', 'x', 'hard'), { id: 'csrf', weight: 0.6, summary: 'csrf', evidence: [] }],
+  }));
+  const b = causeRule('b', 'test rule b', ['insufficient-role'], () => ({
+    causes: [role(0.6, 'strong', 'header:x', 'y', 'easy')],
+  }));
   const r = diagnoseWith([a, b], exchange(403));
   assert.deepEqual(
     r.causes.map((c) => c.id),
@@ -102,49 +80,31 @@ test('no rule speaks: one "unknown" cause, and non-denials carry no causes', () 
 });
 
 test('a 403 whose likeliest cause is authentication is called out as a should-be 401', () => {
-  const x = rule({
-    meta: {
-      id: 'x',
-      kind: 'cause',
-      description: 'test rule x',
-      docs: ['https://example.test'],
-      causes: ['credential-expired', 'insufficient-scope'],
-    },
-    run: (ctx) => ({
-      causes: [
-        {
-          id: ctx.status === 403 ? 'credential-expired' : 'insufficient-scope',
-          weight: 0.8,
-          summary: 's',
-          evidence: [],
-        },
-      ],
-    }),
-  });
+  const x = causeRule('x', 'test rule x', ['credential-expired', 'insufficient-scope'], (ctx) => ({
+    causes: [
+      {
+        id: ctx.status === 403 ? 'credential-expired' : 'insufficient-scope',
+        weight: 0.8,
+        summary: 's',
+        evidence: [],
+      },
+    ],
+  }));
   assert.match(diagnoseWith([x], exchange(403)).statusMismatch ?? '', /should have been a 401/);
   assert.match(diagnoseWith([x], exchange(401)).statusMismatch ?? '', /really a permission problem/);
 });
 
 test('secrets the request carried never reach the report', () => {
-  const leaky = rule({
-    meta: {
-      id: 'leaky',
-      kind: 'cause',
-      description: 'echoes the request',
-      docs: ['https://example.test'],
-      causes: ['credential-invalid'],
-    },
-    run: (ctx) => ({
-      causes: [
-        {
-          id: 'credential-invalid',
-          weight: 0.9,
-          summary: `token ${ctx.requestHeader('authorization')} cookie ${ctx.requestHeader('cookie')}`,
-          evidence: [{ source: 'request:url', text: ctx.exchange.request!.url }],
-        },
-      ],
-    }),
-  });
+  const leaky = causeRule('leaky', 'echoes the request', ['credential-invalid'], (ctx) => ({
+    causes: [
+      {
+        id: 'credential-invalid',
+        weight: 0.9,
+        summary: `token ${ctx.requestHeader('authorization')} cookie ${ctx.requestHeader('cookie')}`,
+        evidence: [{ source: 'request:url', text: ctx.exchange.request!.url }],
+      },
+    ],
+  }));
   const ex = exchange(401, [
     { name: 'Authorization', value: 'Bearer s3cr3t-token-value-1234' },
     { name: 'Cookie', value: 'sessionid=abcdefghijkl; theme=dark' },

@@ -10,7 +10,6 @@ import https from 'node:https';
 import net from 'node:net';
 import tls from 'node:tls';
 import zlib from 'node:zlib';
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,6 +19,7 @@ import { curlForCheck } from '../importers/curl-options.ts';
 import { NetworkError, UsageError } from '../errors.ts';
 import type { Exchange } from '../model/exchange.ts';
 import { forwardProxy, type ProxiedRequest } from '../../test/servers/forward-proxy.ts';
+import { selfSignedCertificate } from './test-certificates.ts';
 
 interface Seen {
   method: string;
@@ -90,46 +90,8 @@ function app(
 }
 
 before(async () => {
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-days',
-      '1',
-      '-subj',
-      '/CN=api.why403.test',
-      '-addext',
-      'subjectAltName=DNS:api.why403.test,IP:127.0.0.1',
-      '-keyout',
-      join(dir, 'server.key'),
-      '-out',
-      join(dir, 'server.pem'),
-    ],
-    { stdio: 'ignore' },
-  );
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-days',
-      '1',
-      '-subj',
-      '/CN=why403-client',
-      '-keyout',
-      join(dir, 'client.key'),
-      '-out',
-      join(dir, 'client.pem'),
-    ],
-    { stdio: 'ignore' },
-  );
+  selfSignedCertificate(dir, 'server', '/CN=api.why403.test', 'DNS:api.why403.test,IP:127.0.0.1');
+  selfSignedCertificate(dir, 'client', '/CN=why403-client');
   const key = readFileSync(join(dir, 'server.key'));
   const cert = readFileSync(join(dir, 'server.pem'));
   plain = await listen(http.createServer(app));

@@ -4,7 +4,6 @@ import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
 import zlib from 'node:zlib';
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +12,7 @@ import { sendRequest } from './send.ts';
 import { proxyFor } from './proxy.ts';
 import { NetworkError } from '../errors.ts';
 import { forwardProxy } from '../../test/servers/forward-proxy.ts';
+import { selfSignedCertificate } from './test-certificates.ts';
 
 const seen: { url: string; auth?: string; cookie?: string }[] = [];
 let base = '';
@@ -164,28 +164,9 @@ test('proxy decision follows curl: lower case wins, NO_PROXY suffixes and ports'
 test('TLS: records protocol and certificate subject; an unverifiable certificate is a TLS error', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'why403-tls-'));
   try {
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'rsa:2048',
-        '-nodes',
-        '-days',
-        '1',
-        '-subj',
-        '/CN=why403-test',
-        '-keyout',
-        join(dir, 'k.pem'),
-        '-out',
-        join(dir, 'c.pem'),
-      ],
-      { stdio: 'ignore' },
-    );
-    const server = https.createServer(
-      { key: readFileSync(join(dir, 'k.pem')), cert: readFileSync(join(dir, 'c.pem')) },
-      (_q, r) => r.writeHead(403).end('nope'),
+    const { key, cert } = selfSignedCertificate(dir, 'server', '/CN=why403-test');
+    const server = https.createServer({ key: readFileSync(key), cert: readFileSync(cert) }, (_q, r) =>
+      r.writeHead(403).end('nope'),
     );
     const addr = await listen(server);
     await assert.rejects(

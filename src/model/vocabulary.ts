@@ -5,20 +5,30 @@
 // notes the project was started from. Nothing else in the code invents cause,
 // layer or product names.
 
-export const CAUSE_IDS = [
+/** Causes that mean the server could not establish who is asking: what HTTP signals with 401. */
+export const AUTHENTICATION_CAUSES = [
   'credential-missing',
   'credential-malformed',
   'credential-expired',
   'credential-not-yet-valid',
   'clock-skew',
   'credential-invalid',
-  'wrong-audience',
+] as const;
+
+/** Causes that mean the server knew who is asking and that identity may not do this: what HTTP signals with 403. */
+export const PERMISSION_CAUSES = [
   'insufficient-scope',
   'insufficient-role',
   'explicit-deny',
   'resource-policy',
   'not-owner',
   'field-restricted',
+] as const;
+
+export const CAUSE_IDS = [
+  ...AUTHENTICATION_CAUSES,
+  'wrong-audience',
+  ...PERMISSION_CAUSES,
   'account-state',
   'resource-state',
   'feature-disabled',
@@ -134,6 +144,9 @@ export type Difficulty = 'easy' | 'medium' | 'hard';
 export const isCauseId = (s: string): s is CauseId => (CAUSE_IDS as readonly string[]).includes(s);
 export const isLayer = (s: string): s is Layer => (LAYERS as readonly string[]).includes(s);
 export const isProduct = (s: string): s is Product => (PRODUCTS as readonly string[]).includes(s);
+export const isAuthenticationCause = (id: CauseId): boolean =>
+  (AUTHENTICATION_CAUSES as readonly string[]).includes(id);
+export const isPermissionCause = (id: CauseId): boolean => (PERMISSION_CAUSES as readonly string[]).includes(id);
 
 /** What each cause means, in one line: docs/vocabulary.md and `why403 rules` read this. */
 export const CAUSE_MEANINGS: Readonly<Record<CauseId, string>> = {

@@ -1,5 +1,6 @@
 // An incident note to paste into a ticket: request, evidence, diagnosis, what to try.
 import type { Report } from '../model/report.ts';
+import { probeChange } from './text.ts';
 
 const esc = (s: string) => s.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
 
@@ -55,10 +56,7 @@ export function renderMarkdown(report: Report): string {
   if (report.probes.length) {
     out.push('', '### Probes', '', '| probe | request | status | meaning |', '|---|---|---|---|');
     for (const p of report.probes) {
-      const change = [
-        ...(p.request?.removed ?? []).map((x) => `−${x}`),
-        ...(p.request?.added ?? []).map((x) => `+${x}`),
-      ].join(' ');
+      const change = probeChange(p);
       out.push(
         `| ${p.name} | ${esc(`${p.request?.method ?? ''} ${change}`.trim())} | ${p.status ?? '—'} | ${esc(p.meaning)} |`,
       );

@@ -1,6 +1,6 @@
 // The terminal view: who said no, why, what now — readable at 80 columns.
 import type { Cause, Report } from '../model/report.ts';
-import { clip, noStyle, wrap, type Style } from './text.ts';
+import { clip, noStyle, probeChange, wrap, type Style } from './text.ts';
 
 export interface TerminalOptions {
   width?: number;
@@ -95,10 +95,7 @@ export function renderTerminal(report: Report, opts: TerminalOptions = {}): stri
   if (report.probes.length || report.probing) {
     lines.push('', s.bold('Probes'));
     for (const p of report.probes) {
-      const change = [
-        ...(p.request?.removed ?? []).map((x) => `−${x}`),
-        ...(p.request?.added ?? []).map((x) => `+${x}`),
-      ].join(' ');
+      const change = probeChange(p);
       lines.push(
         `  ${p.name.padEnd(19)} ${String(p.status ?? '—').padEnd(4)} ${clip(`${p.request?.method ?? ''} ${change}${p.reused ? ` (not sent again: ${p.reused}'s answer)` : ''}`.trim(), width - 27)}`,
       );

@@ -1,4 +1,5 @@
 // Small text helpers shared by the human renderers.
+import type { ProbeResult } from '../model/report.ts';
 
 // East Asian wide and fullwidth characters, and the emoji blocks: two columns.
 const WIDE =
@@ -127,3 +128,8 @@ export function styleFor(stream: { isTTY?: boolean }, env: NodeJS.ProcessEnv = p
 }
 
 export const noStyle = plain;
+
+/** What a probe changed in the request: `−` before each part it removed, `+` before each it added. */
+export function probeChange(p: ProbeResult): string {
+  return [...(p.request?.removed ?? []).map((x) => `−${x}`), ...(p.request?.added ?? []).map((x) => `+${x}`)].join(' ');
+}

@@ -4,7 +4,7 @@
 // against a real server in test/e2e/scan.test.ts.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { linkNext, readPage, detectStyle } from './pagination.ts';
+import { linkNext, readPage, detectStyle, type PageRecords } from './pagination.ts';
 import { getPath, flattenFields } from './json-path.ts';
 import { FieldSeparator } from './separate.ts';
 import { hideSecrets, retryAfterMs, scanSecrets, unhideSecrets } from './run.ts';
@@ -14,10 +14,18 @@ import { bodyShape } from './signature.ts';
 import { recordLevelEvidence } from './record-level.ts';
 import { UsageError } from '../errors.ts';
 import { readIds } from './ids.ts';
-import type { IdsSource } from './config.ts';
+import type { IdsSource, ListSource } from './config.ts';
 import { Readable } from 'node:stream';
 
 const list = { kind: 'list' as const, url: 'https://api.example.com/v1/things' };
+
+/** Reads one JSON page sent without headers; `after` is the page read before it, whose style and items path carry over. */
+const jsonPage = (
+  url: string,
+  body: unknown,
+  after?: Pick<PageRecords, 'style' | 'itemsPath'>,
+  source: ListSource = list,
+) => readPage(url, [], JSON.stringify(body), source, after?.style, after?.itemsPath);
 
 describe('pagination', () => {
   it('reads Link rel="next" among other relations (GitHub order: prev, next, last, first)', () => {
@@ -28,98 +36,60 @@ describe('pagination', () => {
   });
 
   it('a next-page URL in the body, relative ones resolved against the page', () => {
-    const p = readPage(
-      'https://api.example.com/v1/things?page=1',
-      [],
-      JSON.stringify({ count: 3, next: '/v1/things?page=2', results: [{ id: 1 }, { id: 2 }] }),
-      list,
-      undefined,
-      undefined,
-    );
+    const p = jsonPage('https://api.example.com/v1/things?page=1', {
+      count: 3,
+      next: '/v1/things?page=2',
+      results: [{ id: 1 }, { id: 2 }],
+    });
     assert.deepEqual(p.style, { kind: 'next-url', path: 'next' });
     assert.equal(p.next, 'https://api.example.com/v1/things?page=2');
     assert.deepEqual(
       p.records.map((r) => r.id),
       ['1', '2'],
     );
-    const last = readPage(
+    const last = jsonPage(
       'https://api.example.com/v1/things?page=2',
-      [],
-      JSON.stringify({ count: 3, next: null, results: [{ id: 3 }] }),
-      list,
-      p.style,
-      p.itemsPath,
+      { count: 3, next: null, results: [{ id: 3 }] },
+      p,
     );
     assert.equal(last.next, null);
   });
 
   it('an opaque cursor goes back in the parameter its field name implies, URL-encoded', () => {
-    const p = readPage(
-      'https://api.example.com/v1/things',
-      [],
-      JSON.stringify({ items: [{ id: 'a' }], nextPageToken: 'eyJhIjoxfQ==+/' }),
-      list,
-      undefined,
-      undefined,
-    );
+    const p = jsonPage('https://api.example.com/v1/things', { items: [{ id: 'a' }], nextPageToken: 'eyJhIjoxfQ==+/' });
     assert.deepEqual(p.style, { kind: 'cursor', path: 'nextPageToken', param: 'pageToken' });
     assert.equal(new URL(p.next!).searchParams.get('pageToken'), 'eyJhIjoxfQ==+/');
-    const slack = readPage(
+    const slack = jsonPage(
       'https://slack.com/api/users.list',
-      [],
-      JSON.stringify({ ok: true, members: [{ id: 'U1' }], response_metadata: { next_cursor: 'dXNlcjpVMEc5V0ZYTlo=' } }),
+      { ok: true, members: [{ id: 'U1' }], response_metadata: { next_cursor: 'dXNlcjpVMEc5V0ZYTlo=' } },
+      undefined,
       { ...list, url: 'https://slack.com/api/users.list' },
-      undefined,
-      undefined,
     );
     assert.equal(slack.itemsPath, 'members');
     assert.equal(new URL(slack.next!).searchParams.get('cursor'), 'dXNlcjpVMEc5V0ZYTlo=');
   });
 
   it('page numbers up to total_pages, offsets up to total; an empty page ends either', () => {
-    const page = readPage(
-      'https://x.test/e?page=2&limit=2',
-      [],
-      JSON.stringify({ employees: [{ id: 3 }, { id: 4 }], page: 2, total_pages: 3 }),
-      list,
-      undefined,
-      undefined,
-    );
+    const page = jsonPage('https://x.test/e?page=2&limit=2', {
+      employees: [{ id: 3 }, { id: 4 }],
+      page: 2,
+      total_pages: 3,
+    });
     assert.equal(page.style.kind, 'page');
     assert.equal(page.next, 'https://x.test/e?page=3&limit=2');
     assert.equal(
-      readPage(
-        'https://x.test/e?page=3&limit=2',
-        [],
-        JSON.stringify({ employees: [{ id: 5 }], page: 3, total_pages: 3 }),
-        list,
-        page.style,
-        page.itemsPath,
-      ).next,
+      jsonPage('https://x.test/e?page=3&limit=2', { employees: [{ id: 5 }], page: 3, total_pages: 3 }, page).next,
       null,
     );
-    const off = readPage(
-      'https://x.test/e?offset=0&limit=2',
-      [],
-      JSON.stringify({ records: [{ id: 1 }, { id: 2 }], total: 3 }),
-      list,
-      undefined,
-      undefined,
-    );
+    const off = jsonPage('https://x.test/e?offset=0&limit=2', { records: [{ id: 1 }, { id: 2 }], total: 3 });
     assert.equal(off.style.kind, 'offset');
     assert.equal(off.next, 'https://x.test/e?offset=2&limit=2');
+    assert.equal(jsonPage(off.next!, { records: [{ id: 3 }], total: 3 }, off).next, null);
     assert.equal(
-      readPage(off.next!, [], JSON.stringify({ records: [{ id: 3 }], total: 3 }), list, off.style, off.itemsPath).next,
-      null,
-    );
-    assert.equal(
-      readPage(
+      jsonPage(
         'https://x.test/e?page=9',
-        [],
-        JSON.stringify({ employees: [] }),
-        list,
-        { kind: 'page', param: 'page' },
-        'employees',
+        { employees: [] },
+        { style: { kind: 'page', param: 'page' }, itemsPath: 'employees' },
       ).next,
       null,
     );
@@ -127,14 +97,7 @@ describe('pagination', () => {
 
   it('what the user names wins: --items, --next, --id with a nested path', () => {
     const src = { ...list, items: 'data.rows', next: 'meta.after', cursorParam: 'after', id: 'key.value' };
-    const p = readPage(
-      list.url,
-      [],
-      JSON.stringify({ data: { rows: [{ key: { value: 'k1' } }] }, meta: { after: 'c2' } }),
-      src,
-      undefined,
-      undefined,
-    );
+    const p = jsonPage(list.url, { data: { rows: [{ key: { value: 'k1' } }] }, meta: { after: 'c2' } }, undefined, src);
     assert.deepEqual(
       p.records.map((r) => r.id),
       ['k1'],

@@ -138,17 +138,13 @@ describe('the scan client', () => {
     origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   });
   after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  /** One connection to the test server, with the hook under test. */
+  const clientWith = (beforeSend: () => void) =>
+    createClient({ url: `${origin}/items/x`, origin, concurrency: 1, timeoutMs: 5000, maxBody: 1024, beforeSend });
 
   it('calls beforeSend before each request leaves, on a reused connection too; keeps only the bodies asked for', async () => {
     const order: string[] = [];
-    const client = createClient({
-      url: `${origin}/items/x`,
-      origin,
-      concurrency: 1,
-      timeoutMs: 5000,
-      maxBody: 1024,
-      beforeSend: () => order.push(`before ${seen.length}`),
-    });
+    const client = clientWith(() => order.push(`before ${seen.length}`));
     try {
       for (const id of ['1', '10', '2']) {
         const r = await client.send(
@@ -174,15 +170,8 @@ describe('the scan client', () => {
 
   it('a request whose beforeSend throws is not sent and fails with that error', async () => {
     const sent = seen.length;
-    const client = createClient({
-      url: `${origin}/items/x`,
-      origin,
-      concurrency: 1,
-      timeoutMs: 5000,
-      maxBody: 1024,
-      beforeSend: () => {
-        throw new Error('disk full');
-      },
+    const client = clientWith(() => {
+      throw new Error('disk full');
     });
     try {
       const r = await client.send({ method: 'GET', url: `${origin}/items/3`, headers: [] }, () => false, 0);

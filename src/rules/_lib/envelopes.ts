@@ -14,8 +14,23 @@ export interface ErrorEnvelope {
 const text = (v: unknown): string | undefined =>
   typeof v === 'string' ? v : typeof v === 'number' ? String(v) : undefined;
 
+/** A value found in the body and the dotted path it was found at. */
+interface BodyField {
+  value: string;
+  path: string;
+}
+
+/** The envelope of the code and message a reader found, or nothing when it found neither. */
+function envelopeOf(code: BodyField | undefined, message: BodyField | undefined): ErrorEnvelope | undefined {
+  if (!code && !message) return undefined;
+  return {
+    ...(code ? { code: code.value, codeSource: `body:${code.path}` } : {}),
+    ...(message ? { message: message.value, messageSource: `body:${message.path}` } : {}),
+  };
+}
+
 /** The first string (or number) at one of these dotted paths of the JSON body. */
-export function jsonField(ctx: Context, paths: readonly string[]): { value: string; path: string } | undefined {
+export function jsonField(ctx: Context, paths: readonly string[]): BodyField | undefined {
   if (ctx.body.json === undefined) return undefined;
   for (const path of paths) {
     const value = text(jsonAt(ctx.body.json, path));
@@ -25,7 +40,7 @@ export function jsonField(ctx: Context, paths: readonly string[]): { value: stri
 }
 
 /** The first leaf at one of these dotted paths of the XML body. */
-export function xmlField(ctx: Context, paths: readonly string[]): { value: string; path: string } | undefined {
+export function xmlField(ctx: Context, paths: readonly string[]): BodyField | undefined {
   const xml = ctx.body.xml;
   if (!xml) return undefined;
   for (const path of paths) if (xml[path] !== undefined) return { value: xml[path], path };
@@ -41,13 +56,7 @@ export function jsonError(
   codePaths: readonly string[],
   messagePaths: readonly string[],
 ): ErrorEnvelope | undefined {
-  const code = jsonField(ctx, codePaths);
-  const message = jsonField(ctx, messagePaths);
-  if (!code && !message) return undefined;
-  return {
-    ...(code ? { code: code.value, codeSource: `body:${code.path}` } : {}),
-    ...(message ? { message: message.value, messageSource: `body:${message.path}` } : {}),
-  };
+  return envelopeOf(jsonField(ctx, codePaths), jsonField(ctx, messagePaths));
 }
 
 /** An XML error document's code and message (`<Error><Code>…</Code><Message>…</Message></Error>` and kin). */
@@ -56,11 +65,5 @@ export function xmlError(
   codePaths: readonly string[] = ['Error.Code'],
   messagePaths: readonly string[] = ['Error.Message'],
 ): ErrorEnvelope | undefined {
-  const code = xmlField(ctx, codePaths);
-  const message = xmlField(ctx, messagePaths);
-  if (!code && !message) return undefined;
-  return {
-    ...(code ? { code: code.value, codeSource: `body:${code.path}` } : {}),
-    ...(message ? { message: message.value, messageSource: `body:${message.path}` } : {}),
-  };
+  return envelopeOf(xmlField(ctx, codePaths), xmlField(ctx, messagePaths));
 }

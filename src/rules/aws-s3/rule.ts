@@ -8,6 +8,7 @@
 import { defineProducer, ev, type Context, type Evidence, type Reporter } from '../define.ts';
 import { ERROR_DOCUMENT, errorDocumentField } from '../_lib/cloud-errors.ts';
 import { causesFor, describe, fixesFor, parseAccessDenied, simulateCommand } from '../../knowledge/aws-iam-message.ts';
+import { AUTHENTICATION_CAUSES } from '../../model/vocabulary.ts';
 import texts from './texts.json' with { type: 'json' };
 
 /** A field of S3's <Error> document (a tag search when the body is cut short), trimmed. */
@@ -32,12 +33,7 @@ const CAUSES = [
   'insufficient-role',
   'resource-policy',
   'explicit-deny',
-  'credential-missing',
-  'credential-malformed',
-  'credential-expired',
-  'credential-not-yet-valid',
-  'clock-skew',
-  'credential-invalid',
+  ...AUTHENTICATION_CAUSES,
   'wrong-audience',
   'account-state',
   'resource-state',
@@ -373,21 +369,12 @@ export default defineProducer({
     id: 'aws-s3',
     product: 'aws-s3',
     layer: 'storage',
-    description:
-      'Amazon S3 error documents: AccessDenied (with or without policy context), pre-signed URL expiry, clock skew, signature and key errors, account state.',
-    docs: [
-      'https://docs.aws.amazon.com/AmazonS3/latest/API/ErrorResponses.html',
-      'https://docs.aws.amazon.com/AmazonS3/latest/userguide/troubleshoot-403-errors.html',
-      'https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html',
-      'https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_access-denied.html',
-    ],
     causes: CAUSES,
     // Cloud Storage's XML API answers in S3's <Error> shape: where its rule recognises a response, S3 gives way.
     yieldsTo: ['google-cloud-storage'],
     // S3 answers ExpiredToken with 400.
     statuses: [400, 401, 403],
-    messages: texts.messages,
-    fixes: texts.fixes,
+    ...texts,
   },
   recognise(ctx) {
     const evidence: Evidence[] = [];
