@@ -10,26 +10,38 @@ import { redactUrl } from '../credentials/redact.ts';
 import { formatDuration } from '../credentials/clock.ts';
 import type { ProbeContext, ProbeFinding, ProbeRequest } from './define.ts';
 
-/** What the principal may do: grants, ownership, account and policy conditions. */
-export const IDENTITY_GRANT: CauseId[] = [
+/** The grants a principal holds or lacks: scopes, roles, ownership, policies, fields. */
+export const GRANTS: CauseId[] = [
   'insufficient-scope',
   'insufficient-role',
   'not-owner',
   'explicit-deny',
   'resource-policy',
   'field-restricted',
-  'account-state',
-  'conditional-access',
-  'feature-disabled',
 ];
+/** What the principal may do: grants, ownership, account and policy conditions. */
+export const IDENTITY_GRANT: CauseId[] = [...GRANTS, 'account-state', 'conditional-access', 'feature-disabled'];
+/** The grants that differ from one identity to the next. */
+export const PER_IDENTITY: CauseId[] = ['insufficient-scope', 'insufficient-role', 'not-owner'];
+/** A credential refused for what it is: expired, revoked or invalid, not yet valid. */
+export const CREDENTIAL_STATE: CauseId[] = ['credential-expired', 'credential-invalid', 'credential-not-yet-valid'];
 /** Whether the credential itself is accepted. */
 export const CREDENTIAL_VALIDITY: CauseId[] = [
-  'credential-expired',
-  'credential-invalid',
-  'credential-not-yet-valid',
+  ...CREDENTIAL_STATE,
   'clock-skew',
   'wrong-audience',
   'credential-malformed',
+];
+/** Who the caller is and whether its credential is there and holds: a request that changes neither and is allowed rules them out. */
+export const CALLER: CauseId[] = [
+  'insufficient-role',
+  'insufficient-scope',
+  'explicit-deny',
+  'resource-policy',
+  'not-owner',
+  'credential-missing',
+  'credential-invalid',
+  'credential-expired',
 ];
 /** Denials that refuse everyone alike, whoever they are. */
 export const NOT_IDENTITY: CauseId[] = [
@@ -38,6 +50,14 @@ export const NOT_IDENTITY: CauseId[] = [
   'waf-block',
   'filesystem-permission',
   'directory-listing',
+];
+/** Denials outside the identity that a same answer without it, or with another one, leaves standing. */
+export const REFUSES_ALIKE: CauseId[] = [
+  ...NOT_IDENTITY,
+  'method-not-allowed',
+  'proxy-interference',
+  'wrong-endpoint',
+  'resource-state',
 ];
 
 // Anti-forgery tokens are named like secrets but say nothing about who is
@@ -171,6 +191,16 @@ export function finding(
 
 export const standingOf = (ctx: ProbeContext, ids: CauseId[]): CauseId[] =>
   ids.filter((id) => ctx.standing.includes(id));
+
+/** The same claim for each cause in `ids` that still stands. */
+export const forStanding = (
+  ctx: ProbeContext,
+  probe: string,
+  ids: CauseId[],
+  weight: number,
+  summary: string,
+  text: string,
+): CauseClaim[] => standingOf(ctx, ids).map((id) => claim(probe, id, weight, summary, text));
 
 /** A credential's claims in a few words, never its value: "sub alice, scope read write, expires in 59 min". */
 export function describeClaims(item: CredentialItem | undefined, now = new Date()): string {

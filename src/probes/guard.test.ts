@@ -10,13 +10,18 @@ import { createSender } from './runner.ts';
 import { diagnose } from '../diagnose.ts';
 import { sendRequest } from '../live/send.ts';
 
+// The user's own credential, the one they named with --as, and their page's origin.
+const FIRST = { name: 'Authorization', value: 'Bearer first-identity-token' };
+const SECOND = { name: 'Authorization', value: 'Bearer second-identity' };
+const APP_ORIGIN = { name: 'Origin', value: 'https://app.example.test' };
+
 const original: ExchangeRequest = {
   method: 'POST',
   url: 'https://api.example.test/v1/items?id=7&token=abc',
   headers: [
-    { name: 'Authorization', value: 'Bearer first-identity-token' },
+    FIRST,
     { name: 'Cookie', value: 'sid=1; theme=dark' },
-    { name: 'Origin', value: 'https://app.example.test' },
+    APP_ORIGIN,
     { name: 'Content-Type', value: 'application/x-www-form-urlencoded' },
   ],
   postData: { mimeType: 'application/x-www-form-urlencoded', text: 'a=1&_csrf=xyz' },
@@ -35,7 +40,7 @@ function ctx(over: Partial<ProbeContext['options']> = {}, req = original): Probe
     options: {
       budget: 12,
       allowUnsafe: false,
-      identities: [{ label: '--as', header: { name: 'Authorization', value: 'Bearer second-identity' } }],
+      identities: [{ label: '--as', header: SECOND }],
       env: {},
       ...over,
     },
@@ -57,15 +62,12 @@ test('removals and swaps of what the user named pass', () => {
   assertProbeSafe(c, asGet(withoutHeaders(original, (h) => h.name === 'Authorization')));
   assertProbeSafe(c, asGet(withoutCookies(original, ['sid'])));
   assertProbeSafe(c, asGet(withoutQuery(original, ['token'])));
-  assertProbeSafe(c, asGet(withHeader(original, { name: 'Authorization', value: 'Bearer second-identity' }, '--as')));
+  assertProbeSafe(c, asGet(withHeader(original, SECOND, '--as')));
   const preflight: ProbeRequest = {
     request: {
       method: 'OPTIONS',
       url: original.url,
-      headers: [
-        { name: 'Origin', value: 'https://app.example.test' },
-        { name: 'Access-Control-Request-Method', value: 'POST' },
-      ],
+      headers: [APP_ORIGIN, { name: 'Access-Control-Request-Method', value: 'POST' }],
     },
     removed: [],
     added: ['header:Access-Control-Request-Method'],
@@ -145,10 +147,7 @@ test('the sender keeps to the budget, records every request, and stops at the fi
     const req: ExchangeRequest = {
       method: 'GET',
       url,
-      headers: [
-        { name: 'Authorization', value: 'Bearer first-identity-token' },
-        { name: 'X-Limit', value: '1' },
-      ],
+      headers: [FIRST, { name: 'X-Limit', value: '1' }],
     };
     const first = await sendRequest({ ...req, headers: [req.headers[0]] }, { env: {} });
     const c: ProbeContext = { ...ctx({ budget: 2 }, req), first, report: await diagnose(first) };

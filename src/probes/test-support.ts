@@ -3,13 +3,15 @@
 // asked for (optionally stopping after `limit`, like a spent budget), and the
 // loopback server each kind's test talks to.
 import http from 'node:http';
+import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
 import { after, before } from 'node:test';
 import type { ExchangeRequest } from '../model/exchange.ts';
 import { sendRequest } from '../live/send.ts';
 import { diagnose } from '../diagnose.ts';
-import type { ProbeContext, ProbeOptions, ProbeRequest, Send } from './define.ts';
+import type { ProbeContext, ProbeKind, ProbeOptions, ProbeRequest, Send } from './define.ts';
 import { probeContext } from './context.ts';
+import { createSender, runProbes } from './runner.ts';
 
 export async function contextFor(
   req: ExchangeRequest,
@@ -24,6 +26,33 @@ export async function contextFor(
     env,
     ...options,
   });
+}
+
+/**
+ * `kind` alone, planned as it stands (no standing or applies check), run
+ * through the runner's sender and its safety guard within the context's budget.
+ */
+export async function throughRunner(ctx: ProbeContext, kind: ProbeKind, env: NodeJS.ProcessEnv = {}) {
+  const sender = createSender(ctx, { env });
+  const plan = { planned: [{ kind, requests: kind.plan(ctx) }], skipped: [], budget: ctx.options.budget };
+  return { sender, run: await runProbes(ctx, plan, sender) };
+}
+
+/**
+ * `kind` run on `ctx`, which it must apply to, sending through a `recorder`;
+ * `log`, the test server's record of what reached it, is emptied just before
+ * so that it holds only the probe's requests.
+ */
+export async function runApplying(
+  ctx: ProbeContext,
+  kind: ProbeKind,
+  log: unknown[],
+  opts: { limit?: number; env?: NodeJS.ProcessEnv } = {},
+) {
+  assert.equal(kind.applies(ctx), true);
+  const { sent, send } = recorder(opts);
+  log.length = 0;
+  return { sent, findings: await kind.run(ctx, send) };
 }
 
 export function recorder(opts: { limit?: number; env?: NodeJS.ProcessEnv } = {}) {

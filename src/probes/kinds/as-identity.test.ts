@@ -1,4 +1,4 @@
-import { contextFor, recorder, serveForTests, sendJson as json } from '../test-support.ts';
+import { contextFor, serveForTests, sendJson as json, runApplying } from '../test-support.ts';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
@@ -85,10 +85,7 @@ const as = (header: { name: string; value: string }, label = '--as'): Identity =
 
 async function run(req: ExchangeRequest, identities: Identity[], limit?: number) {
   const ctx = await contextFor(req, { identities });
-  assert.equal(probe.applies(ctx), true);
-  const { sent, send } = recorder({ limit });
-  seen.length = 0;
-  const findings = await probe.run(ctx, send);
+  const { sent, findings } = await runApplying(ctx, probe, seen, { limit });
   return { ctx, sent, findings };
 }
 

@@ -14,12 +14,16 @@ import { withoutCredentials } from './without-credential.ts';
 import {
   against,
   claim,
+  CREDENTIAL_STATE,
   CREDENTIAL_VALIDITY,
   deniedCredential,
   describeAnswer,
   finding,
+  forStanding,
   NOT_IDENTITY,
+  PER_IDENTITY,
   readOutcome,
+  REFUSES_ALIKE,
   standingOf,
 } from '../compare.ts';
 
@@ -177,9 +181,7 @@ function interpret(ctx: ProbeContext, identity: Identity, probe: ProbeRequest, e
       );
     // No visible difference: the grant lives on the server side (a role binding, an ACL, ownership), so the grant causes share the weight.
     const named = new Set(claims.map((c) => c.id));
-    const grants = standingOf(ctx, ['insufficient-scope', 'insufficient-role', 'not-owner']).filter(
-      (id) => !named.has(id),
-    );
+    const grants = standingOf(ctx, PER_IDENTITY).filter((id) => !named.has(id));
     const weight = named.size ? 0.3 : 0.5;
     for (const id of grants.length || named.size ? grants : (['insufficient-role'] as CauseId[]))
       claims.push(
@@ -201,32 +203,18 @@ function interpret(ctx: ProbeContext, identity: Identity, probe: ProbeRequest, e
     );
   } else if (reading === 'same') {
     meaning = `${as} the server answers the same ${p}: the denial is not specific to your identity; compared with yours, ${diff.text}.`;
+    claims.push(...against(NAME, PER_IDENTITY, -0.6, `${text} Another identity is refused the same way.`));
+    claims.push(...against(NAME, CREDENTIAL_STATE, -0.4, `${text} Another credential is refused the same way.`));
     claims.push(
-      ...against(
+      ...forStanding(
+        ctx,
         NAME,
-        ['insufficient-scope', 'insufficient-role', 'not-owner'],
-        -0.6,
-        `${text} Another identity is refused the same way.`,
+        REFUSES_ALIKE,
+        0.35,
+        'Another identity is refused the same way: the denial is not about who is asking.',
+        text,
       ),
     );
-    claims.push(
-      ...against(
-        NAME,
-        ['credential-expired', 'credential-invalid', 'credential-not-yet-valid'],
-        -0.4,
-        `${text} Another credential is refused the same way.`,
-      ),
-    );
-    for (const id of standingOf(ctx, [
-      ...NOT_IDENTITY,
-      'method-not-allowed',
-      'proxy-interference',
-      'wrong-endpoint',
-      'resource-state',
-    ]))
-      claims.push(
-        claim(NAME, id, 0.35, 'Another identity is refused the same way: the denial is not about who is asking.', text),
-      );
   } else if (reading === 'challenge' && o !== 401) {
     meaning = `${as} the server answers ${describeAnswer(ex)}: it does not accept that credential (expired, invalid, or for another audience), so this comparison says nothing about yours.`;
   } else if (reading === 'different' && p === o) {

@@ -1,8 +1,7 @@
-import { contextFor, recorder, serveForTests } from '../test-support.ts';
+import { contextFor, recorder, serveForTests, throughRunner, runApplying } from '../test-support.ts';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import { createSender, runProbes } from '../runner.ts';
 import probe, { unsafeHeaderNames } from './cors-preflight.ts';
 
 // A CORS server with one allowed origin, in three styles: a strict filter
@@ -13,51 +12,56 @@ const ALLOWED = 'https://app.example.com';
 const EVIL = 'https://evil.example';
 const received: { method: string; url: string; headers: http.IncomingHttpHeaders }[] = [];
 
+// Per path: the CORS headers on every answer (given the request's Origin),
+// the preflight's status and what it allows, and the 403 denial's body.
+const ROUTES: Record<
+  string,
+  {
+    cors: (origin?: string) => http.OutgoingHttpHeaders;
+    preflight: number;
+    allows: http.OutgoingHttpHeaders;
+    denial: [contentType: string, body: string];
+  }
+> = {
+  '/api/strict': {
+    cors: (origin) =>
+      origin
+        ? { 'access-control-allow-origin': ALLOWED, 'access-control-allow-credentials': 'true', vary: 'Origin' }
+        : {},
+    preflight: 204,
+    allows: {
+      'access-control-allow-methods': 'GET, PUT, DELETE',
+      'access-control-allow-headers': 'authorization, content-type',
+      'access-control-max-age': '600',
+    },
+    denial: ['application/json', '{"error":"forbidden"}'],
+  },
+  '/api/fixed': {
+    cors: () => ({ 'access-control-allow-origin': ALLOWED }),
+    preflight: 204,
+    allows: { 'access-control-allow-methods': 'GET, POST', 'access-control-allow-headers': 'content-type' },
+    denial: ['text/plain', 'Forbidden'],
+  },
+  '/api/wild': {
+    cors: () => ({ 'access-control-allow-origin': '*' }),
+    preflight: 200,
+    allows: { 'access-control-allow-methods': '*', 'access-control-allow-headers': '*' },
+    denial: ['text/plain', 'Forbidden'],
+  },
+};
+
 const loop = serveForTests((req, res) => {
   received.push({ method: req.method!, url: req.url!, headers: req.headers });
   const origin = req.headers.origin;
   const path = new URL(req.url!, 'http://x').pathname;
-  if (path === '/api/strict') {
-    if (origin && origin !== ALLOWED)
-      return res.writeHead(403, { 'content-type': 'text/plain' }).end('Invalid CORS request');
-    const cors = origin
-      ? { 'access-control-allow-origin': ALLOWED, 'access-control-allow-credentials': 'true', vary: 'Origin' }
-      : {};
-    if (req.method === 'OPTIONS')
-      return res
-        .writeHead(204, {
-          ...cors,
-          'access-control-allow-methods': 'GET, PUT, DELETE',
-          'access-control-allow-headers': 'authorization, content-type',
-          'access-control-max-age': '600',
-        })
-        .end();
-    return res.writeHead(403, { ...cors, 'content-type': 'application/json' }).end('{"error":"forbidden"}');
-  }
-  if (path === '/api/fixed') {
-    const cors = { 'access-control-allow-origin': ALLOWED };
-    if (req.method === 'OPTIONS')
-      return res
-        .writeHead(204, {
-          ...cors,
-          'access-control-allow-methods': 'GET, POST',
-          'access-control-allow-headers': 'content-type',
-        })
-        .end();
-    return res.writeHead(403, { ...cors, 'content-type': 'text/plain' }).end('Forbidden');
-  }
-  if (path === '/api/wild') {
-    if (req.method === 'OPTIONS')
-      return res
-        .writeHead(200, {
-          'access-control-allow-origin': '*',
-          'access-control-allow-methods': '*',
-          'access-control-allow-headers': '*',
-        })
-        .end();
-    return res.writeHead(403, { 'access-control-allow-origin': '*', 'content-type': 'text/plain' }).end('Forbidden');
-  }
-  res.writeHead(404).end();
+  const route = ROUTES[path];
+  if (!route) return res.writeHead(404).end();
+  if (path === '/api/strict' && origin && origin !== ALLOWED)
+    return res.writeHead(403, { 'content-type': 'text/plain' }).end('Invalid CORS request');
+  const cors = route.cors(origin);
+  if (req.method === 'OPTIONS') return res.writeHead(route.preflight, { ...cors, ...route.allows }).end();
+  const [type, body] = route.denial;
+  return res.writeHead(403, { ...cors, 'content-type': type }).end(body);
 });
 
 const h = (name: string, value: string) => ({ name, value });
@@ -102,10 +106,7 @@ test('a foreign origin: the strict filter refuses the preflight with 403, which 
     postData: { mimeType: 'application/json', text: '{"name":"x"}' },
   });
   assert.equal(ctx.first.response.status, 403);
-  assert.equal(probe.applies(ctx), true);
-  const { sent, send } = recorder();
-  received.length = 0;
-  const findings = await probe.run(ctx, send);
+  const { sent, findings } = await runApplying(ctx, probe, received);
   assert.equal(sent.length, 1);
   assert.equal(received.length, 1);
   const got = received[0];
@@ -248,12 +249,7 @@ test('through the runner: the safety guard accepts the preflight and the request
     { method: 'DELETE', url: `${loop.base}/api/strict`, headers: [h('Origin', EVIL), h('Authorization', 'Bearer t')] },
     { allowUnsafe: true },
   );
-  const sender = createSender(ctx, { env: {} });
-  const run = await runProbes(
-    ctx,
-    { planned: [{ kind: probe, requests: probe.plan(ctx) }], skipped: [], budget: 12 },
-    sender,
-  );
+  const { sender, run } = await throughRunner(ctx, probe);
   assert.equal(sender.probing.sent, 1);
   assert.deepEqual(sender.probing.skipped, [], 'the guard refused nothing');
   assert.equal(sender.log[0].request.request.method, 'OPTIONS');

@@ -1,10 +1,9 @@
-import { contextFor as baseContextFor, recorder, serveForTests } from '../test-support.ts';
+import { contextFor as baseContextFor, recorder, serveForTests, throughRunner, runApplying } from '../test-support.ts';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { ExchangeRequest } from '../../model/exchange.ts';
 import type { ProbeOptions } from '../define.ts';
-import { createSender, runProbes } from '../runner.ts';
 import probe from './csrf.ts';
 
 // The csrf probe replays the user's POST: these contexts allow it, as --allow-unsafe does.
@@ -63,6 +62,13 @@ const loop = serveForTests((req, res) => {
 });
 
 const h = (name: string, value: string) => ({ name, value });
+/** Bob's form POST to /transfer with a matching csrftoken cookie, and `text` as its body. */
+const bobsForm = (text: string): ExchangeRequest => ({
+  method: 'POST',
+  url: `${loop.base}/transfer`,
+  headers: [h('Cookie', 'csrftoken=T0k3n; sessionid=bob'), h('Content-Type', 'application/x-www-form-urlencoded')],
+  postData: { mimeType: 'application/x-www-form-urlencoded', text },
+});
 
 const csrfWeight = (f: { claims: { id: string; weight: number }[] }) =>
   f.claims.filter((c) => c.id === 'csrf').reduce((n, c) => n + c.weight, 0);
@@ -81,10 +87,7 @@ test('a stale token: removing token or cookie changes the CSRF failure’s reaso
     postData: { mimeType: 'application/x-www-form-urlencoded', text: 'amount=5&to=bob' },
   });
   assert.match(ctx.first.response.content.text!, /CSRF token incorrect/);
-  assert.equal(probe.applies(ctx), true);
-  const { sent, send } = recorder();
-  received.length = 0;
-  const findings = await probe.run(ctx, send);
+  const { sent, findings } = await runApplying(ctx, probe, received);
   assert.equal(sent.length, 4);
   assert.deepEqual(
     sent.map((s) => s.removed),
@@ -125,12 +128,7 @@ test('a stale token: removing token or cookie changes the CSRF failure’s reaso
 });
 
 test('a valid pair and a permission denial: without the token the CSRF check fails, so it had passed — csrf ruled out', async () => {
-  const ctx = await contextFor({
-    method: 'POST',
-    url: `${loop.base}/transfer`,
-    headers: [h('Cookie', 'csrftoken=T0k3n; sessionid=bob'), h('Content-Type', 'application/x-www-form-urlencoded')],
-    postData: { mimeType: 'application/x-www-form-urlencoded', text: 'amount=5&csrfmiddlewaretoken=T0k3n&to=eve' },
-  });
+  const ctx = await contextFor(bobsForm('amount=5&csrfmiddlewaretoken=T0k3n&to=eve'));
   assert.match(ctx.first.response.content.text!, /do not have permission/);
   const { sent, send } = recorder();
   received.length = 0;
@@ -203,18 +201,7 @@ test('without --allow-unsafe, or for a GET, nothing is sent', async () => {
 });
 
 test('through the runner: the guard accepts the user’s POST with a form field removed', async () => {
-  const ctx = await contextFor({
-    method: 'POST',
-    url: `${loop.base}/transfer`,
-    headers: [h('Cookie', 'csrftoken=T0k3n; sessionid=bob'), h('Content-Type', 'application/x-www-form-urlencoded')],
-    postData: { mimeType: 'application/x-www-form-urlencoded', text: 'amount=5&csrfmiddlewaretoken=T0k3n' },
-  });
-  const sender = createSender(ctx, { env: {} });
-  const run = await runProbes(
-    ctx,
-    { planned: [{ kind: probe, requests: probe.plan(ctx) }], skipped: [], budget: 12 },
-    sender,
-  );
+  const { sender, run } = await throughRunner(await contextFor(bobsForm('amount=5&csrfmiddlewaretoken=T0k3n')), probe);
   assert.deepEqual(sender.probing.skipped, []);
   assert.equal(sender.probing.sent, 2);
   assert.deepEqual(

@@ -1,4 +1,4 @@
-import { contextFor, recorder, serveForTests, sendJson as json } from '../test-support.ts';
+import { contextFor, serveForTests, sendJson as json, runApplying } from '../test-support.ts';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
@@ -6,7 +6,7 @@ import { createHmac } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ExchangeRequest } from '../../model/exchange.ts';
+import type { ExchangeRequest, NameValue } from '../../model/exchange.ts';
 import { diagnose } from '../../diagnose.ts';
 import { createSender, planProbes, runProbes } from '../runner.ts';
 import probe from './fresh-credential.ts';
@@ -58,26 +58,28 @@ const bearer = (claims: Record<string, unknown>) => ({ name: 'Authorization', va
 
 async function run(req: ExchangeRequest, tokenCmd: string, env: NodeJS.ProcessEnv) {
   const ctx = await contextFor(req, { tokenCmd, env });
-  assert.equal(probe.applies(ctx), true);
-  const { sent, send } = recorder();
-  seen.length = 0;
-  const findings = await probe.run(ctx, send);
+  const { sent, findings } = await runApplying(ctx, probe, seen);
   return { ctx, sent, findings };
 }
 
+/** GET `path` with `headers`, and a --token-cmd that prints `printed`. */
+const renew = (path: string, headers: NameValue[], printed: string) =>
+  run({ method: 'GET', url: `${loop.base}${path}`, headers }, PRINT_FRESH, envWith(printed));
+
+/** alice's reports:list token on /reports, expired a minute ago, and a fresh one holding `scope`. */
+const renewList = (scope: string) =>
+  renew(
+    '/reports',
+    [bearer({ sub: 'alice', scope: 'reports:list', exp: now() - 60 })],
+    jwt({ sub: 'alice', scope, exp: now() + 3600 }),
+  );
+
 test('an expired token, and a fresh one is accepted: credential-expired confirmed, permission ruled out', async () => {
   const fresh = jwt({ sub: 'alice', scope: 'reports:read', exp: now() + 3600 });
-  const { ctx, sent, findings } = await run(
-    {
-      method: 'GET',
-      url: `${loop.base}/reports`,
-      headers: [
-        bearer({ sub: 'alice', scope: 'reports:read', exp: now() - 3600 }),
-        { name: 'Accept', value: 'application/json' },
-      ],
-    },
-    PRINT_FRESH,
-    envWith(fresh),
+  const { ctx, sent, findings } = await renew(
+    '/reports',
+    [bearer({ sub: 'alice', scope: 'reports:read', exp: now() - 3600 }), { name: 'Accept', value: 'application/json' }],
+    fresh,
   );
   assert.equal(sent.length, 1);
   assert.equal(sent[0].request.method, 'GET');
@@ -102,10 +104,10 @@ test('an expired token, and a fresh one is accepted: credential-expired confirme
 });
 
 test('a fresh token refused the same way: expiry is not why', async () => {
-  const { findings } = await run(
-    { method: 'GET', url: `${loop.base}/ip-only`, headers: [bearer({ sub: 'alice', exp: now() - 3600 })] },
-    PRINT_FRESH,
-    envWith(jwt({ sub: 'alice', exp: now() + 3600 })),
+  const { findings } = await renew(
+    '/ip-only',
+    [bearer({ sub: 'alice', exp: now() - 3600 })],
+    jwt({ sub: 'alice', exp: now() + 3600 }),
   );
   const [f] = findings;
   assert.equal(f.result.status, 403);
@@ -115,15 +117,7 @@ test('a fresh token refused the same way: expiry is not why', async () => {
 });
 
 test('401 with the old token, 403 with the fresh one: it had expired, and a grant is missing too', async () => {
-  const { findings } = await run(
-    {
-      method: 'GET',
-      url: `${loop.base}/reports`,
-      headers: [bearer({ sub: 'alice', scope: 'reports:list', exp: now() - 60 })],
-    },
-    PRINT_FRESH,
-    envWith(jwt({ sub: 'alice', scope: 'reports:list', exp: now() + 3600 })),
-  );
+  const { findings } = await renewList('reports:list');
   const [f] = findings;
   assert.equal(f.result.status, 403);
   assert.match(f.result.meaning, /403 instead of 401/);
@@ -132,15 +126,7 @@ test('401 with the old token, 403 with the fresh one: it had expired, and a gran
 });
 
 test('a fresh token that also carries more scope proves less about age', async () => {
-  const { findings } = await run(
-    {
-      method: 'GET',
-      url: `${loop.base}/reports`,
-      headers: [bearer({ sub: 'alice', scope: 'reports:list', exp: now() - 60 })],
-    },
-    PRINT_FRESH,
-    envWith(jwt({ sub: 'alice', scope: 'reports:list reports:read', exp: now() + 3600 })),
-  );
+  const { findings } = await renewList('reports:list reports:read');
   const [f] = findings;
   assert.equal(f.result.status, 200);
   assert.match(f.result.meaning, /also holds reports:read/);
@@ -152,25 +138,17 @@ test('a fresh token that also carries more scope proves less about age', async (
 });
 
 test('an API-key header is replaced in place, and a printed scheme is not doubled', async () => {
-  const keyed = await run(
-    { method: 'GET', url: `${loop.base}/keyed`, headers: [{ name: 'X-Api-Key', value: 'old-key-0123456789abcdef' }] },
-    PRINT_FRESH,
-    envWith('fresh-key-0123456789abcdef'),
+  const keyed = await renew(
+    '/keyed',
+    [{ name: 'X-Api-Key', value: 'old-key-0123456789abcdef' }],
+    'fresh-key-0123456789abcdef',
   );
   assert.deepEqual(keyed.sent[0].removed, ['header:X-Api-Key']);
   assert.equal(seen[0].headers['x-api-key'], 'fresh-key-0123456789abcdef');
   assert.equal(keyed.findings[0].result.status, 200);
 
   const token = jwt({ sub: 'alice', scope: 'reports:read', exp: now() + 3600 });
-  await run(
-    {
-      method: 'GET',
-      url: `${loop.base}/reports`,
-      headers: [bearer({ sub: 'alice', scope: 'reports:read', exp: now() - 60 })],
-    },
-    PRINT_FRESH,
-    envWith(`Bearer ${token}`),
-  );
+  await renew('/reports', [bearer({ sub: 'alice', scope: 'reports:read', exp: now() - 60 })], `Bearer ${token}`);
   assert.equal(seen[0].headers.authorization, `Bearer ${token}`);
 });
 
@@ -193,11 +171,7 @@ test('a failing command: no request, one line, no claims', async () => {
 
 test('the same credential printed again: nothing is sent', async () => {
   const old = jwt({ sub: 'alice', exp: now() - 60 });
-  const { sent, findings } = await run(
-    { method: 'GET', url: `${loop.base}/reports`, headers: [{ name: 'Authorization', value: `Bearer ${old}` }] },
-    PRINT_FRESH,
-    envWith(old),
-  );
+  const { sent, findings } = await renew('/reports', [{ name: 'Authorization', value: `Bearer ${old}` }], old);
   assert.equal(sent.length, 0);
   assert.match(findings[0].result.meaning, /same credential/);
 });

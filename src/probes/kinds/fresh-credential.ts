@@ -15,6 +15,7 @@ import { defineProbe, type ProbeContext, type ProbeFinding, type ProbeRequest } 
 import {
   against,
   claim,
+  CREDENTIAL_STATE,
   deniedCredential,
   describeAnswer,
   describeClaims,
@@ -94,8 +95,7 @@ function interpret(
   const text = `A fresh credential from --token-cmd (${desc}) gets ${describeAnswer(ex)}; the old one (${describeClaims(old)}) got ${o}.`;
   const expired = old?.expiresAt && Date.parse(old.expiresAt) < Date.now();
   const confirmed: CauseId =
-    standingOf(ctx, ['credential-expired', 'credential-invalid', 'credential-not-yet-valid'])[0] ??
-    (expired ? 'credential-expired' : 'credential-invalid');
+    standingOf(ctx, CREDENTIAL_STATE)[0] ?? (expired ? 'credential-expired' : 'credential-invalid');
   const how =
     {
       'credential-expired': 'had expired',

@@ -1,4 +1,4 @@
-import { contextFor, recorder, serveForTests, sendJson as json } from '../test-support.ts';
+import { contextFor, serveForTests, sendJson as json, runApplying } from '../test-support.ts';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
@@ -44,10 +44,7 @@ const loop = serveForTests((req, res) => {
 
 async function run(req: ExchangeRequest) {
   const ctx = await contextFor(req);
-  assert.equal(probe.applies(ctx), true);
-  const { sent, send } = recorder();
-  seen.length = 0;
-  const findings = await probe.run(ctx, send);
+  const { sent, findings } = await runApplying(ctx, probe, seen);
   assert.equal(sent.length, 1);
   assert.equal(seen.length, 1);
   assert.equal(findings.length, 1);

@@ -1,9 +1,8 @@
-import { contextFor, recorder, serveForTests } from '../test-support.ts';
+import { contextFor, recorder, serveForTests, throughRunner } from '../test-support.ts';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
-import type { ExchangeRequest } from '../../model/exchange.ts';
-import { createSender, runProbes } from '../runner.ts';
+import type { ExchangeRequest, NameValue } from '../../model/exchange.ts';
 import probe, { ddmin } from './minimise.ts';
 
 // /api answers 401 without a bearer token and 403 to a scanner's User-Agent
@@ -40,6 +39,13 @@ const loop = serveForTests((req, res) => {
 });
 
 const h = (name: string, value: string) => ({ name, value });
+
+/** GET `path` with `headers`: what the probe sends and finds. */
+async function minimiseGet(path: string, headers: NameValue[]) {
+  const ctx = await contextFor({ method: 'GET', url: `${loop.base}${path}`, headers });
+  const { sent, send } = recorder();
+  return { sent, findings: await probe.run(ctx, send) };
+}
 
 const scanner = (): ExchangeRequest => ({
   method: 'GET',
@@ -129,13 +135,10 @@ test('a User-Agent rule: four requests find that removing the User-Agent alone t
 });
 
 test('a disabled session on a public page: the content changes nothing, removing the session cookie lets it through', async () => {
-  const ctx = await contextFor({
-    method: 'GET',
-    url: `${loop.base}/public`,
-    headers: [h('Accept', 'text/html'), h('Cookie', 'lang=en; sessionid=stale123')],
-  });
-  const { sent, send } = recorder();
-  const findings = await probe.run(ctx, send);
+  const { sent, findings } = await minimiseGet('/public', [
+    h('Accept', 'text/html'),
+    h('Cookie', 'lang=en; sessionid=stale123'),
+  ]);
   assert.deepEqual(
     sent.map((s) => s.removed),
     [['header:Accept', 'cookie:lang'], ['cookie:sessionid']],
@@ -150,13 +153,9 @@ test('a disabled session on a public page: the content changes nothing, removing
 });
 
 test('a query parameter a rule matches', async () => {
-  const ctx = await contextFor({
-    method: 'GET',
-    url: `${loop.base}/search?q=%3Cscript%3Ealert(1)%3C%2Fscript%3E&page=2`,
-    headers: [h('Accept', '*/*')],
-  });
-  const { sent, send } = recorder();
-  const findings = await probe.run(ctx, send);
+  const { sent, findings } = await minimiseGet('/search?q=%3Cscript%3Ealert(1)%3C%2Fscript%3E&page=2', [
+    h('Accept', '*/*'),
+  ]);
   assert.deepEqual(
     sent.map((s) => s.removed),
     [['header:Accept', 'query:q', 'query:page'], ['header:Accept', 'query:q'], ['header:Accept'], ['query:q']],
@@ -169,13 +168,7 @@ test('a query parameter a rule matches', async () => {
 });
 
 test('a denial that follows nothing removable: one request, and waf-block argued down', async () => {
-  const ctx = await contextFor({
-    method: 'GET',
-    url: `${loop.base}/deny`,
-    headers: [h('Accept', '*/*'), h('User-Agent', 'curl/8.5.0')],
-  });
-  const { sent, send } = recorder();
-  const findings = await probe.run(ctx, send);
+  const { sent, findings } = await minimiseGet('/deny', [h('Accept', '*/*'), h('User-Agent', 'curl/8.5.0')]);
   assert.equal(sent.length, 1);
   assert.deepEqual(sent[0].removed, ['header:Accept', 'header:User-Agent']);
   assert.deepEqual(
@@ -199,13 +192,7 @@ test('an unsafe method is not replayed without --allow-unsafe', async () => {
 });
 
 test('through the runner with a budget of 2: the guard accepts every removal, and the best set so far is reported as not minimal', async () => {
-  const ctx = await contextFor(scanner(), { budget: 2 });
-  const sender = createSender(ctx, { env: {} });
-  const run = await runProbes(
-    ctx,
-    { planned: [{ kind: probe, requests: probe.plan(ctx) }], skipped: [], budget: 2 },
-    sender,
-  );
+  const { sender, run } = await throughRunner(await contextFor(scanner(), { budget: 2 }), probe);
   assert.deepEqual(sender.probing.skipped, []);
   assert.equal(sender.probing.sent, 2);
   assert.match(sender.probing.stopped!, /budget of 2/);

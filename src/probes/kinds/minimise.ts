@@ -20,6 +20,7 @@ import type { CauseClaim } from '../../model/rule.ts';
 import { isSecretHeader, isSecretParam } from '../../credentials/redact.ts';
 import { defineProbe, type ProbeContext, type ProbeFinding, type ProbeRequest, type Send } from '../define.ts';
 import { combine, withoutCookies, withoutHeaders, withoutQuery } from '../vary.ts';
+import { CALLER } from '../compare.ts';
 
 const NAME = 'minimise';
 const SOURCE = `probe:${NAME}`;
@@ -163,17 +164,7 @@ interface Tried {
   finding: ProbeFinding;
 }
 
-const IDENTITY_CAUSES: CauseId[] = [
-  'insufficient-role',
-  'insufficient-scope',
-  'explicit-deny',
-  'resource-policy',
-  'not-owner',
-  'credential-missing',
-  'credential-invalid',
-  'credential-expired',
-  'ip-restricted',
-];
+const IDENTITY_CAUSES: CauseId[] = [...CALLER, 'ip-restricted'];
 
 function claimsFor(
   ctx: ProbeContext,

@@ -1,4 +1,9 @@
-import { contextFor as supportContext, recorder as supportRecorder } from '../test-support.ts';
+import {
+  contextFor as supportContext,
+  recorder as supportRecorder,
+  throughRunner,
+  runApplying,
+} from '../test-support.ts';
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
@@ -6,7 +11,6 @@ import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { ExchangeRequest } from '../../model/exchange.ts';
 import type { ProbeOptions } from '../define.ts';
-import { createSender, runProbes } from '../runner.ts';
 import probe from './proxy.ts';
 
 // The original goes through the test proxy unless a test says otherwise.
@@ -110,10 +114,8 @@ test('a proxy that refuses the destination: direct the request is allowed, which
   const ctx = await contextFor(req);
   assert.equal(ctx.first.response.status, 403);
   assert.equal(ctx.first.trace?.proxy?.used, true);
-  assert.equal(probe.applies(ctx), true);
-  const { sent, send } = recorder();
-  proxySeen.length = 0;
-  const [f, ...rest] = await probe.run(ctx, send);
+  const { sent, findings } = await runApplying(ctx, probe, proxySeen, { env: proxyEnv() });
+  const [f, ...rest] = findings;
   assert.equal(rest.length, 0);
   assert.equal(sent.length, 1);
   assert.equal(sent[0].direct, true);
@@ -183,13 +185,8 @@ test('does not apply without a proxy, nor to an unsafe method without --allow-un
 
 test('through the runner: `direct` sends without the proxy, and the guard accepts the unchanged request', async () => {
   const ctx = await contextFor({ method: 'GET', url: `http://${blocked}/ok`, headers: [h('Accept', '*/*')] });
-  const sender = createSender(ctx, { env: proxyEnv() });
   proxySeen.length = 0;
-  const run = await runProbes(
-    ctx,
-    { planned: [{ kind: probe, requests: probe.plan(ctx) }], skipped: [], budget: 12 },
-    sender,
-  );
+  const { sender, run } = await throughRunner(ctx, probe, proxyEnv());
   assert.deepEqual(sender.probing.skipped, []);
   assert.equal(sender.probing.sent, 1);
   assert.deepEqual(proxySeen, []);

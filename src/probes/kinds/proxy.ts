@@ -11,6 +11,7 @@ import { redactUrl } from '../../credentials/redact.ts';
 import { decodeBody } from '../../engine/context.ts';
 import { defineProbe, type ProbeContext, type ProbeFinding, type ProbeRequest } from '../define.ts';
 import { isDenial } from '../../engine/status.ts';
+import { CALLER } from '../compare.ts';
 
 const NAME = 'proxy';
 const SOURCE = `probe:${NAME}`;
@@ -55,17 +56,7 @@ const through = (s: number) => s < 400;
 
 // The same request reaches the server direct and is allowed: nothing about
 // the identity, the credential or the path denies it.
-const SERVER_SIDE: CauseId[] = [
-  'insufficient-role',
-  'insufficient-scope',
-  'explicit-deny',
-  'resource-policy',
-  'not-owner',
-  'credential-missing',
-  'credential-invalid',
-  'credential-expired',
-  'path-forbidden',
-];
+const SERVER_SIDE: CauseId[] = [...CALLER, 'path-forbidden'];
 
 function applies(ctx: ProbeContext): true | string {
   const proxy = ctx.first.trace?.proxy;

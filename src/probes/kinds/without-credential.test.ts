@@ -1,4 +1,4 @@
-import { contextFor, recorder, serveForTests, sendJson as json } from '../test-support.ts';
+import { contextFor, serveForTests, sendJson as json, runApplying } from '../test-support.ts';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
@@ -102,10 +102,7 @@ const loop = serveForTests((req, res) => {
 /** Runs the probe and returns its one finding, what it asked to send and what the server received. */
 async function probeOnce(req: ExchangeRequest, hits = 1) {
   const ctx = await contextFor(req);
-  assert.equal(probe.applies(ctx), true);
-  const { sent, send } = recorder();
-  seen.length = 0;
-  const findings = await probe.run(ctx, send);
+  const { sent, findings } = await runApplying(ctx, probe, seen);
   assert.equal(sent.length, 1, 'one request');
   assert.equal(findings.length, 1);
   assert.equal(seen.length, hits, 'the server received exactly the probe request (and the redirects it followed)');

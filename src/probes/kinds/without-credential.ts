@@ -17,14 +17,18 @@ import {
   against,
   challengeOf,
   claim,
+  CREDENTIAL_STATE,
   CREDENTIAL_VALIDITY,
   deniedCredential,
   describeAnswer,
   describeRemoved,
   finding,
+  forStanding,
+  GRANTS,
   IDENTITY_GRANT,
   NOT_IDENTITY,
   readOutcome,
+  REFUSES_ALIKE,
   standingOf,
 } from '../compare.ts';
 
@@ -86,13 +90,7 @@ function interpret(ctx: ProbeContext, probe: ProbeRequest, ex: Exchange): ProbeF
   const what = describeRemoved(probe.removed);
   const reading = readOutcome(ctx.first, ex);
   const claims: CauseClaim[] = [];
-  const identityStanding = standingOf(ctx, [
-    ...IDENTITY_GRANT,
-    'credential-expired',
-    'credential-invalid',
-    'credential-not-yet-valid',
-    'wrong-audience',
-  ]);
+  const identityStanding = standingOf(ctx, [...IDENTITY_GRANT, ...CREDENTIAL_STATE, 'wrong-audience']);
   const item = deniedCredential(ctx);
   const fallbackGrant: CauseId = item?.scopes?.length ? 'insufficient-scope' : 'insufficient-role';
   let meaning: string;
@@ -142,21 +140,7 @@ function interpret(ctx: ProbeContext, probe: ProbeRequest, ex: Exchange): ProbeF
         `${text} The credential reaches the server: its presence changes the answer.`,
       ),
     );
-    claims.push(
-      ...against(
-        NAME,
-        [
-          'insufficient-scope',
-          'insufficient-role',
-          'not-owner',
-          'explicit-deny',
-          'resource-policy',
-          'field-restricted',
-        ],
-        -0.5,
-        `${text} Anonymous callers may do this, so no grant is missing.`,
-      ),
-    );
+    claims.push(...against(NAME, GRANTS, -0.5, `${text} Anonymous callers may do this, so no grant is missing.`));
   } else if (o === 401 && reading === 'same') {
     meaning = `Without ${what} the server answers exactly the same 401: either it never sees your credential (stripped on the way, wrong header name or format) or it answers every refused credential like a missing one.`;
     const text = `With and without the credential the answer is the same 401${challengeOf(ex) ? ` (${headerValue(ex.response.headers, 'www-authenticate')})` : ''}.`;
@@ -226,21 +210,21 @@ function interpret(ctx: ProbeContext, probe: ProbeRequest, ex: Exchange): ProbeF
     claims.push(
       ...against(
         NAME,
-        ['credential-expired', 'credential-invalid', 'credential-not-yet-valid', 'wrong-audience'],
+        [...CREDENTIAL_STATE, 'wrong-audience'],
         alike ? -0.3 : -0.75,
         `${text} Whether the credential is valid makes no difference.`,
       ),
     );
-    for (const id of standingOf(ctx, [
-      ...NOT_IDENTITY,
-      'method-not-allowed',
-      'proxy-interference',
-      'wrong-endpoint',
-      'resource-state',
-    ]))
-      claims.push(
-        claim(NAME, id, 0.4, 'The denial is the same without any credential: it refuses everyone alike.', text),
-      );
+    claims.push(
+      ...forStanding(
+        ctx,
+        NAME,
+        REFUSES_ALIKE,
+        0.4,
+        'The denial is the same without any credential: it refuses everyone alike.',
+        text,
+      ),
+    );
     if (ctx.standing.includes('credential-missing'))
       claims.push(claim(NAME, 'credential-missing', 0.2, 'The server answers as if no credential were sent.', text));
   } else {
