@@ -2,54 +2,34 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import rule from './rule.ts';
 import { testRule, runRule } from '../_lib/tester.ts';
-import { type Fixture } from '../_lib/fixtures.ts';
-import { unitCase } from '../_lib/unit-case.ts';
+import { requestCases } from '../_lib/unit-case.ts';
+import { claimsOf } from '../_lib/cases.ts';
 
-const fx = (
-  name: string,
-  status: number,
-  headers: Record<string, string>,
-  body: string,
-  reqHeaders: Record<string, string> = { Authorization: 'Basic dTpw' },
-): Fixture =>
-  unitCase(name, {
-    request: { method: 'GET', url: 'https://acme.atlassian.net/rest/api/3/issue/PROJ-12', headers: reqHeaders },
-    response: { status, headers, body },
-  });
+const claims = claimsOf('atlassian-jira');
+
+const issue = { method: 'GET', url: 'https://acme.atlassian.net/rest/api/3/issue/PROJ-12' };
+const fx = requestCases({ ...issue, headers: { Authorization: 'Basic dTpw' } });
+const anonymous = requestCases({ ...issue, headers: {} });
 
 testRule(rule, import.meta.dirname, [
-  {
-    name: 'CAPTCHA_CHALLENGE → account-state',
-    fixture: fx(
-      'captcha',
-      403,
-      {
-        'X-Seraph-LoginReason': 'AUTHENTICATION_DENIED',
-        'X-Authentication-Denied-Reason': 'CAPTCHA_CHALLENGE; login-url=https://jira.example.com/login.jsp',
-      },
-      '',
-    ),
-    product: 'atlassian-jira',
-    causes: ['account-state'],
-  },
-  {
-    name: 'anonymous "Client must be authenticated" → credential-missing',
-    fixture: fx(
-      'anon',
-      401,
-      {},
-      '{"message":"Client must be authenticated to access this resource.","status-code":401}',
-      {},
-    ),
-    product: 'atlassian-jira',
-    causes: ['credential-missing'],
-  },
-  {
-    name: 'a plain-text "XSRF check failed" on an atlassian.net host → csrf',
-    fixture: fx('x', 403, {}, 'XSRF check failed'),
-    product: 'atlassian-jira',
-    causes: ['csrf'],
-  },
+  claims(
+    'CAPTCHA_CHALLENGE → account-state',
+    fx('captcha', 403, {
+      'X-Seraph-LoginReason': 'AUTHENTICATION_DENIED',
+      'X-Authentication-Denied-Reason': 'CAPTCHA_CHALLENGE; login-url=https://jira.example.com/login.jsp',
+    }),
+    'account-state',
+  ),
+  claims(
+    'anonymous "Client must be authenticated" → credential-missing',
+    anonymous('anon', 401, {}, '{"message":"Client must be authenticated to access this resource.","status-code":401}'),
+    'credential-missing',
+  ),
+  claims(
+    'a plain-text "XSRF check failed" on an atlassian.net host → csrf',
+    fx('x', 403, {}, 'XSRF check failed'),
+    'csrf',
+  ),
 ]);
 
 test('jira: a permission message points at mypermissions for the issue', () => {

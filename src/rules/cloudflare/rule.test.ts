@@ -4,23 +4,23 @@ import assert from 'node:assert/strict';
 import rule from './rule.ts';
 import { testRule, runRule } from '../_lib/tester.ts';
 import { loadFixture } from '../_lib/fixtures.ts';
+import { ownFixtures } from '../_lib/cases.ts';
 import { diagnoseWith } from '../../engine/diagnose.ts';
 import { loadRules } from '../registry.ts';
 
-const fixtures = join(import.meta.dirname, 'fixtures');
+const run = ownFixtures(rule, import.meta.dirname);
 
 testRule(rule, import.meta.dirname);
 
 test('cloudflare: the Ray ID from the page reaches the fix for the site owner', () => {
-  const out = runRule(rule, loadFixture(join(fixtures, 'error-1006-ip-banned.json')));
-  const c = out?.causes?.[0];
+  const c = run('error-1006-ip-banned.json')?.causes?.[0];
   assert.equal(c?.id, 'ip-restricted');
   assert.ok(c?.fixes?.some((f) => f.title.includes('2afbb9b137e9126d')));
   assert.ok(c?.fixes?.some((f) => f.commands?.some((cmd) => cmd.includes('rayName:\\"2afbb9b137e9126d\\"'))));
 });
 
 test('cloudflare: the Ray ID header drops the colo suffix', () => {
-  const out = runRule(rule, loadFixture(join(fixtures, 'block-page-attention-required.json')));
+  const out = run('block-page-attention-required.json');
   assert.ok(out?.producer?.evidence.some((e) => e.source === 'ray-id' && e.text === '5250aa315915ba0a'));
 });
 

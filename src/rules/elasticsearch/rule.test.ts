@@ -4,6 +4,9 @@ import rule from './rule.ts';
 import { testRule, runRule } from '../_lib/tester.ts';
 import { type Fixture } from '../_lib/fixtures.ts';
 import { unitCase } from '../_lib/unit-case.ts';
+import { claimsNothing, claimsOf } from '../_lib/cases.ts';
+
+const claims = claimsOf('elasticsearch');
 
 const envelope = (status: number, reason: string) =>
   JSON.stringify({
@@ -19,39 +22,28 @@ const fx = (name: string, status: number, body: string, headers: Record<string, 
     },
     response: { status, headers, body },
   });
+// A 403 security_exception, as Elasticsearch refuses an action.
+const refused = (name: string, reason: string): Fixture => fx(name, 403, envelope(403, reason));
 
 testRule(rule, import.meta.dirname, [
-  {
-    name: 'x-elastic-product alone names Elasticsearch',
-    fixture: fx('hdr', 403, '{}', { 'X-elastic-product': 'Elasticsearch' }),
-    product: 'elasticsearch',
-  },
-  {
-    name: 'a cluster privilege refusal → insufficient-role',
-    fixture: fx(
+  claims('x-elastic-product alone names Elasticsearch', fx('hdr', 403, '{}', { 'X-elastic-product': 'Elasticsearch' })),
+  claims(
+    'a cluster privilege refusal → insufficient-role',
+    refused(
       'cluster',
-      403,
-      envelope(
-        403,
-        'action [cluster:admin/xpack/security/user/get] is unauthorized for user [monuser] with effective roles [monitor_only], this action is granted by the cluster privileges [read_security,manage_security,all]',
-      ),
+      'action [cluster:admin/xpack/security/user/get] is unauthorized for user [monuser] with effective roles [monitor_only], this action is granted by the cluster privileges [read_security,manage_security,all]',
     ),
-    product: 'elasticsearch',
-    causes: ['insufficient-role'],
-  },
-  { name: 'an unrelated JSON error names nothing', fixture: fx('other', 403, '{"error":"forbidden","status":403}') },
+    'insufficient-role',
+  ),
+  claimsNothing('an unrelated JSON error names nothing', fx('other', 403, '{"error":"forbidden","status":403}')),
 ]);
 
 test('elasticsearch: required privileges vs effective roles become the gap', () => {
   const out = runRule(
     rule,
-    fx(
+    refused(
       'gap',
-      403,
-      envelope(
-        403,
-        'action [indices:admin/auto_create] is unauthorized for user [logstash_internal] with effective roles [logstash_writer] on indices [network-juniper-2026.01], this action is granted by the index privileges [auto_configure,create_index,manage,all]',
-      ),
+      'action [indices:admin/auto_create] is unauthorized for user [logstash_internal] with effective roles [logstash_writer] on indices [network-juniper-2026.01], this action is granted by the index privileges [auto_configure,create_index,manage,all]',
     ),
   );
   const claim = out!.causes!.find((c) => c.id === 'insufficient-role')!;
@@ -65,13 +57,9 @@ test('elasticsearch: required privileges vs effective roles become the gap', () 
 test('elasticsearch: roles that were not found are called out', () => {
   const out = runRule(
     rule,
-    fx(
+    refused(
       'missing',
-      403,
-      envelope(
-        403,
-        'action [indices:data/read/search] is unauthorized for user [zeebe] with effective roles [] (assigned roles [zeebe_app] were not found), this action is granted by the index privileges [read,all]',
-      ),
+      'action [indices:data/read/search] is unauthorized for user [zeebe] with effective roles [] (assigned roles [zeebe_app] were not found), this action is granted by the index privileges [read,all]',
     ),
   );
   assert.match(out!.causes![0].summary, /\[zeebe_app\] it is assigned do not exist/);

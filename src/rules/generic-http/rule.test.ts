@@ -2,136 +2,86 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import rule from './rule.ts';
 import { testRule, runRule } from '../_lib/tester.ts';
-import { exchangeFromFixtureJson, loadFixtures, type Fixture } from '../_lib/fixtures.ts';
+import { loadFixtures } from '../_lib/fixtures.ts';
 import { ruleFolders, rulesDir } from '../_lib/folders.ts';
 import { join } from 'node:path';
+import { responseCase } from '../_lib/unit-case.ts';
+import { claimsOf } from '../_lib/cases.ts';
 
-const fx = (name: string, response: object, request?: object): Fixture => ({
-  file: name,
-  source: 'unit case',
-  label: { product: 'unknown', layer: 'unknown', cause: 'unknown' },
-  exchange: exchangeFromFixtureJson({ ...(request ? { request } : {}), response }, name),
-});
+const claims = claimsOf('unknown');
 
 testRule(rule, import.meta.dirname, [
-  {
-    name: 'JSON {"error": "CSRF token missing"} → csrf, weakly',
-    fixture: fx('csrf', {
-      status: 403,
-      headers: { 'Content-Type': 'application/json' },
-      body: '{"error":"CSRF token missing"}',
-    }),
-    product: 'unknown',
-    causes: ['csrf'],
-  },
-  {
-    name: 'JSON "Token expired" → credential-expired',
-    fixture: fx('exp', { status: 401, headers: {}, body: '{"message":"Token expired"}' }),
-    product: 'unknown',
-    causes: ['credential-expired'],
-  },
-  {
-    name: 'plain text "Your IP is not allowed" → ip-restricted',
-    fixture: fx('ip', {
-      status: 403,
-      headers: { 'Content-Type': 'text/plain' },
-      body: 'Your IP address is not allowed to access this resource.',
-    }),
-    product: 'unknown',
-    causes: ['ip-restricted'],
-  },
-  {
-    name: 'nested {"error":{"message":"insufficient scope"}} → insufficient-scope',
-    fixture: fx('scope', {
-      status: 403,
-      headers: {},
-      body: '{"error":{"message":"insufficient scope for this operation"}}',
-    }),
-    product: 'unknown',
-    causes: ['insufficient-scope'],
-  },
+  claims(
+    'JSON {"error": "CSRF token missing"} → csrf, weakly',
+    responseCase('csrf', 403, { 'Content-Type': 'application/json' }, '{"error":"CSRF token missing"}'),
+    'csrf',
+  ),
+  claims(
+    'JSON "Token expired" → credential-expired',
+    responseCase('exp', 401, {}, '{"message":"Token expired"}'),
+    'credential-expired',
+  ),
+  claims(
+    'plain text "Your IP is not allowed" → ip-restricted',
+    responseCase(
+      'ip',
+      403,
+      { 'Content-Type': 'text/plain' },
+      'Your IP address is not allowed to access this resource.',
+    ),
+    'ip-restricted',
+  ),
+  claims(
+    'nested {"error":{"message":"insufficient scope"}} → insufficient-scope',
+    responseCase('scope', 403, {}, '{"error":{"message":"insufficient scope for this operation"}}'),
+    'insufficient-scope',
+  ),
 ]);
 
-function layerOf(response: object): string | undefined {
-  return runRule(rule, fx('layer', response))?.producer?.layer;
+// Bodies the layer cases share, or too long for a row of their own.
+const body = {
+  html403: '<html><head><title>403 Forbidden</title></head></html>',
+  htmlForbidden: '<html><head><title>Forbidden</title></head></html>',
+  s3: '<?xml version="1.0"?><Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>',
+  iam: '<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>no</Message></Error></ErrorResponse>',
+  google: '{"error":{"code":403,"message":"denied","status":"PERMISSION_DENIED"}}',
+};
+
+/** Each row: the layer the rule must name, then the answer (status, headers, body). */
+function assertLayers(rows: [string, number, Record<string, string>, string][]): void {
+  for (const [layer, status, headers, text] of rows)
+    assert.equal(runRule(rule, responseCase('layer', status, headers, text))?.producer?.layer, layer);
 }
 
 test('generic-http: Via or X-Cache → reverse-proxy', () => {
-  assert.equal(
-    layerOf({
-      status: 403,
-      headers: { Via: '1.1 varnish', 'Content-Type': 'text/html' },
-      body: '<html><title>403</title></html>',
-    }),
-    'reverse-proxy',
-  );
-  assert.equal(layerOf({ status: 403, headers: { 'X-Cache': 'MISS from proxy' }, body: '' }), 'reverse-proxy');
+  assertLayers([
+    ['reverse-proxy', 403, { Via: '1.1 varnish', 'Content-Type': 'text/html' }, '<html><title>403</title></html>'],
+    ['reverse-proxy', 403, { 'X-Cache': 'MISS from proxy' }, ''],
+  ]);
 });
 
 test('generic-http: HTML page with a Server header → web-server; JSON → application', () => {
-  assert.equal(
-    layerOf({
-      status: 403,
-      headers: { Server: 'SomeServer/1.0', 'Content-Type': 'text/html' },
-      body: '<html><head><title>403 Forbidden</title></head></html>',
-    }),
-    'web-server',
-  );
-  assert.equal(
-    layerOf({ status: 403, headers: { 'Content-Type': 'application/json' }, body: '{"error":"forbidden"}' }),
-    'application',
-  );
+  assertLayers([
+    ['web-server', 403, { Server: 'SomeServer/1.0', 'Content-Type': 'text/html' }, body.html403],
+    ['application', 403, { 'Content-Type': 'application/json' }, '{"error":"forbidden"}'],
+  ]);
 });
 
 test('generic-http: 407 → forward-proxy; XML <Error> → storage; <ErrorResponse> → cloud-iam', () => {
-  assert.equal(
-    layerOf({ status: 407, headers: { 'Proxy-Authenticate': 'Basic realm="corp"' }, body: '' }),
-    'forward-proxy',
-  );
-  assert.equal(
-    layerOf({
-      status: 403,
-      headers: { 'Content-Type': 'application/xml' },
-      body: '<?xml version="1.0"?><Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>',
-    }),
-    'storage',
-  );
-  assert.equal(
-    layerOf({
-      status: 403,
-      headers: { 'Content-Type': 'text/xml' },
-      body: '<ErrorResponse><Error><Type>Sender</Type><Code>AccessDenied</Code><Message>no</Message></Error></ErrorResponse>',
-    }),
-    'cloud-iam',
-  );
-  assert.equal(
-    layerOf({
-      status: 403,
-      headers: { 'Content-Type': 'application/json' },
-      body: '{"error":{"code":403,"message":"denied","status":"PERMISSION_DENIED"}}',
-    }),
-    'cloud-iam',
-  );
+  assertLayers([
+    ['forward-proxy', 407, { 'Proxy-Authenticate': 'Basic realm="corp"' }, ''],
+    ['storage', 403, { 'Content-Type': 'application/xml' }, body.s3],
+    ['cloud-iam', 403, { 'Content-Type': 'text/xml' }, body.iam],
+    ['cloud-iam', 403, { 'Content-Type': 'application/json' }, body.google],
+  ]);
 });
 
 test('generic-http: an application server or X-Powered-By → application, even with an HTML page', () => {
-  assert.equal(
-    layerOf({
-      status: 403,
-      headers: { Server: 'gunicorn', 'Content-Type': 'text/html' },
-      body: '<html><head><title>403 Forbidden</title></head></html>',
-    }),
-    'application',
-  );
-  assert.equal(
-    layerOf({
-      status: 403,
-      headers: { 'X-Powered-By': 'PHP/8.2.1', 'Content-Type': 'text/html' },
-      body: '<html><head><title>Forbidden</title></head></html>',
-    }),
-    'application',
-  );
-  assert.equal(layerOf({ status: 401, headers: { 'WWW-Authenticate': 'Basic realm="x"' }, body: '' }), 'web-server');
+  assertLayers([
+    ['application', 403, { Server: 'gunicorn', 'Content-Type': 'text/html' }, body.html403],
+    ['application', 403, { 'X-Powered-By': 'PHP/8.2.1', 'Content-Type': 'text/html' }, body.htmlForbidden],
+    ['web-server', 401, { 'WWW-Authenticate': 'Basic realm="x"' }, ''],
+  ]);
 });
 
 test('generic-http: never confident, never a product, nothing for non-denials', () => {
@@ -143,5 +93,5 @@ test('generic-http: never confident, never a product, nothing for non-denials', 
       assert.ok((out.producer?.confidence ?? 0) <= 0.3, `${f.file}: confidence ${out.producer?.confidence}`);
       for (const c of out.causes ?? []) assert.ok(c.weight <= 0.3, `${f.file}: ${c.id} weight ${c.weight}`);
     }
-  assert.equal(runRule(rule, fx('ok', { status: 200, headers: {}, body: '{"message":"Token expired"}' })), undefined);
+  assert.equal(runRule(rule, responseCase('ok', 200, {}, '{"message":"Token expired"}')), undefined);
 });

@@ -2,7 +2,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import rule from './rule.ts';
 import { testRule, runRule } from '../_lib/tester.ts';
-import { exchangeFromFixtureJson, type Fixture } from '../_lib/fixtures.ts';
+import { unitCase } from '../_lib/unit-case.ts';
+import { claimsNothing, claimsOf } from '../_lib/cases.ts';
+
+const claims = claimsOf('gitlab');
 
 const fx = (
   name: string,
@@ -10,42 +13,32 @@ const fx = (
   body: string,
   headers: Record<string, string> = { 'PRIVATE-TOKEN': 'glpat-REDACTED' },
   url = 'https://gitlab.example.com/api/v4/projects/1/repository/files/a',
-): Fixture => ({
-  file: name,
-  source: 'unit case',
-  label: { product: 'unknown', layer: 'unknown', cause: 'unknown' },
-  exchange: exchangeFromFixtureJson(
-    {
-      request: { method: 'PUT', url, headers },
-      response: { status, headers: { 'Content-Type': 'application/json' }, body },
-    },
-    name,
-  ),
-});
+) =>
+  unitCase(name, {
+    request: { method: 'PUT', url, headers },
+    response: { status, headers: { 'Content-Type': 'application/json' }, body },
+  });
 
 testRule(rule, import.meta.dirname, [
-  {
-    name: '"403 Forbidden" with a token → insufficient-role',
-    fixture: fx('role', 403, '{"message":"403 Forbidden"}'),
-    product: 'gitlab',
-    causes: ['insufficient-role'],
-  },
-  {
-    name: '401 without any token → credential-missing',
-    fixture: fx('none', 401, '{"message":"401 Unauthorized"}', {}),
-    product: 'gitlab',
-    causes: ['credential-missing'],
-  },
-  {
-    name: 'protected branch message → resource-policy',
-    fixture: fx('protected', 403, '{"message":"You are not allowed to push into this branch"}'),
-    product: 'gitlab',
-    causes: ['resource-policy'],
-  },
-  {
-    name: 'a "401 Unauthorized" body off /api/v4 with no GitLab header names nothing',
-    fixture: fx('other', 401, '{"message":"401 Unauthorized"}', {}, 'https://example.com/v1/things'),
-  },
+  claims(
+    '"403 Forbidden" with a token → insufficient-role',
+    fx('role', 403, '{"message":"403 Forbidden"}'),
+    'insufficient-role',
+  ),
+  claims(
+    '401 without any token → credential-missing',
+    fx('none', 401, '{"message":"401 Unauthorized"}', {}),
+    'credential-missing',
+  ),
+  claims(
+    'protected branch message → resource-policy',
+    fx('protected', 403, '{"message":"You are not allowed to push into this branch"}'),
+    'resource-policy',
+  ),
+  claimsNothing(
+    'a "401 Unauthorized" body off /api/v4 with no GitLab header names nothing',
+    fx('other', 401, '{"message":"401 Unauthorized"}', {}, 'https://example.com/v1/things'),
+  ),
 ]);
 
 test('gitlab: the insufficient_scope scope list is the required side of the gap', () => {
