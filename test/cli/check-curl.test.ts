@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
-import { spawn, spawnSync, execFile, execFileSync } from 'node:child_process';
+import { spawn, spawnSync, execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { startSquid } from '../servers/squid.ts';
 import type { RunningServer } from '../servers/common.ts';
+import { selfSignedCertificate } from '../../src/live/test-certificates.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const bin = join(root, 'src/cli/bin.ts');
@@ -53,31 +54,9 @@ function handler(req: http.IncomingMessage, res: http.ServerResponse): void {
 }
 
 before(async () => {
-  execFileSync(
-    'openssl',
-    [
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-days',
-      '1',
-      '-subj',
-      '/CN=api.why403.test',
-      '-addext',
-      'subjectAltName=DNS:api.why403.test,IP:127.0.0.1',
-      '-keyout',
-      join(dir, 'k.pem'),
-      '-out',
-      join(dir, 'c.pem'),
-    ],
-    { stdio: 'ignore' },
-  );
+  const tls = selfSignedCertificate(dir, 'api', '/CN=api.why403.test', 'DNS:api.why403.test,IP:127.0.0.1');
   app = await listen(http.createServer(handler));
-  tlsApp = await listen(
-    https.createServer({ key: readFileSync(join(dir, 'k.pem')), cert: readFileSync(join(dir, 'c.pem')) }, handler),
-  );
+  tlsApp = await listen(https.createServer({ key: readFileSync(tls.key), cert: readFileSync(tls.cert) }, handler));
   // A forward proxy that refuses everything with its own 403, as a corporate proxy's policy does.
   const p = http.createServer((req, res) => {
     proxied.push({ target: req.url!, auth: req.headers['proxy-authorization'] });
@@ -251,7 +230,7 @@ test('--resolve sends a made-up name to 127.0.0.1; -u sends Basic auth, redacted
     '--resolve',
     `api.why403.test:${tlsApp}:127.0.0.1`,
     '--cacert',
-    join(dir, 'c.pem'),
+    join(dir, 'api.pem'),
     '-u',
     'alice:alice-password',
     `https://api.why403.test:${tlsApp}/report`,
