@@ -9,6 +9,7 @@ import { defineProducer, ev, signals, type Context } from '../define.ts';
 import { claimBasicAuth } from '../_lib/basic-auth.ts';
 import { BASIC_MESSAGES, sendPasswordFix } from '../_lib/basic-auth.ts';
 import { namedServer } from '../_lib/server-header.ts';
+import { claimStockForbidden, STOCK_PAGE_CAUSES } from '../_lib/stock-page.ts';
 import texts from './texts.json' with { type: 'json' };
 
 const SERVER = /^Apache(\/[\d.]+)?(\s|$)/;
@@ -37,16 +38,7 @@ export default defineProducer({
     id: 'apache-httpd',
     product: 'apache-httpd',
     layer: 'web-server',
-    causes: [
-      'path-forbidden',
-      'ip-restricted',
-      'filesystem-permission',
-      'directory-listing',
-      'method-not-allowed',
-      'credential-missing',
-      'credential-malformed',
-      'credential-invalid',
-    ],
+    causes: STOCK_PAGE_CAUSES,
     statuses: [401, 403],
     ...texts,
   },
@@ -79,36 +71,20 @@ export default defineProducer({
       'body',
       'Apache’s 403 page is the same for Require rules, unreadable files and directories without an index',
     );
-
-    if (path.endsWith('/'))
-      report.claim('directory-listing', 'directory', 0.55, {
-        data: { path },
-        evidence: [pageEvidence, ev('request:url', `path ends with "/" (${path})`)],
-        fixes: ['addIndex', 'indexes', 'errorLog'],
-      });
-    if (!['GET', 'HEAD'].includes(ctx.method))
-      report.claim('method-not-allowed', 'limitExcept', 0.4, {
-        data: { method: ctx.method },
-        evidence: [pageEvidence, ev('request:method', ctx.method)],
-        fixes: ['limitBlocks', 'errorLog'],
-      });
     const htFile = /^\.ht/i.test(lastSegment);
     const hidden = lastSegment.startsWith('.');
-    report.claim(
-      'path-forbidden',
-      htFile ? 'htFile' : hidden ? 'hiddenFile' : 'requireDenied',
-      htFile ? 0.7 : hidden ? 0.55 : 0.35,
-      {
+    claimStockForbidden(ctx, report, pageEvidence, {
+      directory: ['addIndex', 'indexes', 'errorLog'],
+      method: ['limitBlocks', 'errorLog'],
+      path: {
+        message: htFile ? 'htFile' : hidden ? 'hiddenFile' : 'requireDenied',
+        weight: htFile ? 0.7 : hidden ? 0.55 : 0.35,
         data: { file: lastSegment },
-        evidence: [pageEvidence, ...(hidden ? [ev('request:url', `hidden file ${lastSegment}`)] : [])],
+        clue: hidden ? ev('request:url', `hidden file ${lastSegment}`) : undefined,
         fixes: ['findRequire', 'errorLog'],
       },
-    );
-    report.claim('ip-restricted', 'requireIp', 0.3, { evidence: [pageEvidence], fixes: ['compareAddress'] });
-    report.claim('filesystem-permission', 'unreadable', 0.25, {
-      data: { file: path || '/FILE' },
-      evidence: [pageEvidence],
-      fixes: ['serverCanRead', 'errorLog'],
+      ip: { message: 'requireIp', fixes: ['compareAddress'] },
+      unreadable: ['serverCanRead', 'errorLog'],
     });
   },
 });

@@ -68,6 +68,10 @@ export default defineProducer({
   explain(_ctx, { code, message }, report) {
     if (!code) return;
     const evidence = [ev('body:error.code', code), ev('body:error.message', message)];
+    // Most codes are read from ARM's message alone, which the claim quotes, with one fix.
+    type Claimed = Parameters<typeof report.claim>;
+    const quote = (cause: Claimed[0], id: Claimed[1], weight: number, fix: keyof typeof texts.fixes) =>
+      report.claim(cause, id, weight, { data: { message }, evidence, fixes: [fix] });
     switch (code) {
       case 'AuthorizationFailed':
       case 'AuthorizationFailedDueToConditions': {
@@ -131,11 +135,7 @@ export default defineProducer({
         return;
       }
       case 'DenyAssignmentAuthorizationFailed':
-        report.claim('explicit-deny', 'denyAssignment', 0.88, {
-          data: { message },
-          evidence,
-          fixes: ['denyAssignments'],
-        });
+        quote('explicit-deny', 'denyAssignment', 0.88, 'denyAssignments');
         return;
       case 'InvalidAuthenticationTokenTenant': {
         const m = /wrong issuer '([^']+)'\. It must match the tenant '([^']+)'/.exec(message);
@@ -154,11 +154,7 @@ export default defineProducer({
         return;
       }
       case 'InvalidAuthenticationTokenAudience':
-        report.claim('wrong-audience', 'wrongAudience', 0.9, {
-          data: { message },
-          evidence,
-          fixes: ['armAudience'],
-        });
+        quote('wrong-audience', 'wrongAudience', 0.9, 'armAudience');
         return;
       case 'ExpiredAuthenticationToken': {
         const m = /expiry UTC time '([^']+)' is earlier than current UTC time '([^']+)'/.exec(message);
@@ -171,34 +167,13 @@ export default defineProducer({
         return;
       }
       case 'InvalidAuthenticationToken':
-        if (/audience|resource/i.test(message))
-          report.claim('wrong-audience', 'notForArm', 0.8, { data: { message }, evidence, fixes: ['armAudience'] });
-        else
-          report.claim('credential-invalid', 'tokenRejected', 0.75, {
-            data: { message },
-            evidence,
-            fixes: ['freshToken'],
-          });
+        if (/audience|resource/i.test(message)) quote('wrong-audience', 'notForArm', 0.8, 'armAudience');
+        else quote('credential-invalid', 'tokenRejected', 0.75, 'freshToken');
         return;
       case 'AuthenticationFailed':
-        if (/header is missing/i.test(message))
-          report.claim('credential-missing', 'missing', 0.85, {
-            data: { message },
-            evidence,
-            fixes: ['sendBearer'],
-          });
-        else if (/invalid format/i.test(message))
-          report.claim('credential-malformed', 'malformed', 0.85, {
-            data: { message },
-            evidence,
-            fixes: ['bearerExactly'],
-          });
-        else
-          report.claim('credential-invalid', 'notAuthenticated', 0.6, {
-            data: { message },
-            evidence,
-            fixes: ['refresh'],
-          });
+        if (/header is missing/i.test(message)) quote('credential-missing', 'missing', 0.85, 'sendBearer');
+        else if (/invalid format/i.test(message)) quote('credential-malformed', 'malformed', 0.85, 'bearerExactly');
+        else quote('credential-invalid', 'notAuthenticated', 0.6, 'refresh');
     }
   },
 });

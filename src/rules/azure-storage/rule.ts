@@ -98,6 +98,26 @@ const ROLE_FOR: Record<string, { read: string; write: string }> = {
 const AZURITE_NOTE =
   'This is the Azurite emulator: it answers SAS, Shared Key and anonymous-access failures with 403 AuthorizationFailure, where Azure would say AuthenticationFailed (or 404 ResourceNotFound for an anonymous read of a private container).';
 
+/** The customer-managed key in Key Vault that encrypts the account cannot be used. */
+const MANAGED_KEY = { cause: 'resource-state', message: 'managedKey', weight: 0.8, fixes: ['managedKey'] } as const;
+
+/** Codes that name one reason whatever the request: its cause, message, weight and fixes. */
+const ONE_REASON = {
+  AuthorizationSourceIPMismatch: { cause: 'ip-restricted', message: 'sourceIp', weight: 0.9, fixes: ['sasForAddress'] },
+  AuthorizationProtocolMismatch: { cause: 'insufficient-scope', message: 'protocol', weight: 0.8, fixes: ['useHttps'] },
+  InsufficientAccountPermissions: {
+    cause: 'insufficient-scope',
+    message: 'accountPermissions',
+    weight: 0.6,
+    fixes: ['newSas'],
+  },
+  AccountIsDisabled: { cause: 'account-state', message: 'disabled', weight: 0.9, fixes: ['accountState'] },
+  KeyVaultEncryptionKeyNotFound: MANAGED_KEY,
+  KeyVaultAccessTokenCannotBeAcquired: MANAGED_KEY,
+  KeyVaultVaultNotFound: MANAGED_KEY,
+  NoAuthenticationInformation: { cause: 'credential-missing', message: 'noAuth', weight: 0.9, fixes: ['authenticate'] },
+} as const;
+
 export default defineProducer({
   meta: {
     id: 'azure-storage',
@@ -178,9 +198,17 @@ export default defineProducer({
           ? `${accountScope}/blobServices/default/containers/${t.container}`
           : accountScope,
       cliService: t.service === 'dfs' ? 'blob' : t.service,
+      // The SAS's address range and protocol, as sourceIp and protocol quote them.
+      sip: s?.sip ?? '?',
+      spr: s?.spr ?? 'https',
     };
     const scopedPerms = write ? 'rw' : 'r';
 
+    if (Object.hasOwn(ONE_REASON, code)) {
+      const { cause, message, weight, fixes } = ONE_REASON[code as keyof typeof ONE_REASON];
+      report.claim(cause, message, weight, { data, evidence, fixes });
+      return;
+    }
     switch (code) {
       case 'AuthorizationPermissionMismatch':
         if (kind === 'sas') {
@@ -257,20 +285,6 @@ export default defineProducer({
         }
         return;
       }
-      case 'AuthorizationSourceIPMismatch':
-        report.claim('ip-restricted', 'sourceIp', 0.9, {
-          data: { ...data, sip: s?.sip ?? '?' },
-          evidence,
-          fixes: ['sasForAddress'],
-        });
-        return;
-      case 'AuthorizationProtocolMismatch':
-        report.claim('insufficient-scope', 'protocol', 0.8, {
-          data: { ...data, spr: s?.spr ?? 'https' },
-          evidence,
-          fixes: ['useHttps'],
-        });
-        return;
       case 'AuthorizationResourceTypeMismatch':
       case 'AuthorizationServiceMismatch': {
         const what =
@@ -284,24 +298,6 @@ export default defineProducer({
         });
         return;
       }
-      case 'InsufficientAccountPermissions':
-        report.claim('insufficient-scope', 'accountPermissions', 0.6, { data, evidence, fixes: ['newSas'] });
-        return;
-      case 'AccountIsDisabled':
-        report.claim('account-state', 'disabled', 0.9, { data, evidence, fixes: ['accountState'] });
-        return;
-      case 'KeyVaultEncryptionKeyNotFound':
-      case 'KeyVaultAccessTokenCannotBeAcquired':
-      case 'KeyVaultVaultNotFound':
-        report.claim('resource-state', 'managedKey', 0.8, { data, evidence, fixes: ['managedKey'] });
-        return;
-      case 'NoAuthenticationInformation':
-        report.claim('credential-missing', 'noAuth', 0.9, {
-          data,
-          evidence,
-          fixes: ['authenticate'],
-        });
-        return;
       case 'PublicAccessNotPermitted':
         report.claim('credential-missing', 'publicBlocked', 0.6, {
           data,

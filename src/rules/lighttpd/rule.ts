@@ -9,6 +9,7 @@
 // What the rule says and suggests is in texts.json.
 import { defineProducer, ev, signals } from '../define.ts';
 import { namedServer } from '../_lib/server-header.ts';
+import { claimStockForbidden } from '../_lib/stock-page.ts';
 import texts from './texts.json' with { type: 'json' };
 
 const SERVER = /^lighttpd(\/[\d.]+)?/i;
@@ -56,23 +57,17 @@ export default defineProducer({
     const path = ctx.url?.pathname ?? '';
     const lastSegment = safeDecode(path.split('/').pop() ?? '');
     const suffix = STOCK_DENIED_SUFFIXES.find((s) => lastSegment.endsWith(s));
-
-    if (path.endsWith('/'))
-      report.claim('directory-listing', 'directory', 0.55, {
-        data: { path },
-        evidence: [pageEvidence, ev('request:url', `path ends with "/" (${path})`)],
-        fixes: ['addIndex', 'dirListing', 'debugLog'],
-      });
-    report.claim('path-forbidden', suffix ? 'stockSuffix' : 'accessDeny', suffix ? 0.6 : 0.35, {
-      data: { suffix },
-      evidence: [pageEvidence, ...(suffix ? [ev('request:url', `file name ends with "${suffix}"`)] : [])],
-      fixes: ['findAccessDeny', 'debugLog'],
-    });
-    report.claim('ip-restricted', 'remoteIp', 0.3, { evidence: [pageEvidence], fixes: ['compareAddress'] });
-    report.claim('filesystem-permission', 'unreadable', 0.25, {
-      data: { file: path || '/FILE' },
-      evidence: [pageEvidence],
-      fixes: ['workerCanRead', 'debugLog'],
+    claimStockForbidden(ctx, report, pageEvidence, {
+      directory: ['addIndex', 'dirListing', 'debugLog'],
+      path: {
+        message: suffix ? 'stockSuffix' : 'accessDeny',
+        weight: suffix ? 0.6 : 0.35,
+        data: { suffix },
+        clue: suffix ? ev('request:url', `file name ends with "${suffix}"`) : undefined,
+        fixes: ['findAccessDeny', 'debugLog'],
+      },
+      ip: { message: 'remoteIp', fixes: ['compareAddress'] },
+      unreadable: ['workerCanRead', 'debugLog'],
     });
   },
 });

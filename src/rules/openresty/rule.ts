@@ -10,10 +10,10 @@ import { defineProducer, ev, signals } from '../define.ts';
 import { challenge } from '../_lib/challenges.ts';
 import { sendPasswordFix, sentCredential } from '../_lib/basic-auth.ts';
 import { namedServer } from '../_lib/server-header.ts';
+import { nginxPageFooter } from '../_lib/stock-page.ts';
 import texts from './texts.json' with { type: 'json' };
 
 const SERVER = /^openresty(\/[\d.]+)?/i;
-const PAGE_SIGNATURE = /<hr><center>openresty(\/[\d.]+)?<\/center>/i;
 
 export default defineProducer({
   meta: {
@@ -38,7 +38,7 @@ export default defineProducer({
   recognise(ctx) {
     const server = namedServer(ctx, SERVER);
     const otherServer = !server && Boolean(ctx.header('server'));
-    const page = PAGE_SIGNATURE.exec(ctx.body.text)?.[0];
+    const page = nginxPageFooter(ctx, 'openresty');
     const found = signals();
     if (server) found.add(0.45, server.evidence);
     // A Server header alone may front an upstream that answered itself; only
