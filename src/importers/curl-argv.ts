@@ -125,15 +125,44 @@ export function scanOptions(argv: string[]): ScannedOption[] {
 }
 
 /**
+ * The words of a command line as a splitter reads them, a piece at a time: `add` appends to the current
+ * word, `start` begins one with nothing yet (an empty quoted argument is still an argument), and `end`
+ * closes it at white space. `done` closes the last one and gives them all.
+ */
+export class Words {
+  private readonly words: string[] = [];
+  private cur = '';
+  private started = false;
+
+  add(text: string): void {
+    this.cur += text;
+    this.started = true;
+  }
+
+  start(): void {
+    this.started = true;
+  }
+
+  end(): void {
+    if (this.started) this.words.push(this.cur);
+    this.cur = '';
+    this.started = false;
+  }
+
+  done(): string[] {
+    this.end();
+    return this.words;
+  }
+}
+
+/**
  * A shell line split into words well enough for the scans above: '…', "…"
  * (with \" \\ \$ inside), $'…' (with \' \\ \n inside) and \-escapes; a
  * backslash before a line break joins the lines. Not a shell: expansions
  * stay as written. curlconverter's tokenizer is the real one.
  */
 export function roughArgv(command: string): string[] {
-  const out: string[] = [];
-  let cur = '';
-  let started = false;
+  const words = new Words();
   const s = command;
   for (let i = 0; i < s.length; i++) {
     const c = s[i]!;
@@ -142,36 +171,33 @@ export function roughArgv(command: string): string[] {
       continue;
     }
     if (/\s/.test(c)) {
-      if (started) out.push(cur);
-      cur = '';
-      started = false;
+      words.end();
       continue;
     }
-    started = true;
+    words.start();
     if (c === "'") {
       const end = s.indexOf("'", i + 1);
-      cur += s.slice(i + 1, end < 0 ? undefined : end);
+      words.add(s.slice(i + 1, end < 0 ? undefined : end));
       i = end < 0 ? s.length : end;
     } else if (c === '$' && s[i + 1] === "'") {
       let j = i + 2;
       for (; j < s.length && s[j] !== "'"; j++) {
         if (s[j] === '\\' && j + 1 < s.length) {
           j++;
-          cur += s[j] === 'n' ? '\n' : s[j] === 't' ? '\t' : s[j] === 'r' ? '\r' : s[j];
-        } else cur += s[j];
+          words.add(s[j] === 'n' ? '\n' : s[j] === 't' ? '\t' : s[j] === 'r' ? '\r' : s[j]!);
+        } else words.add(s[j]!);
       }
       i = j;
     } else if (c === '"') {
       let j = i + 1;
       for (; j < s.length && s[j] !== '"'; j++) {
         if (s[j] === '\\' && /["\\$`]/.test(s[j + 1] ?? '')) j++;
-        cur += s[j];
+        words.add(s[j]!);
       }
       i = j;
     } else if (c === '\\' && i + 1 < s.length) {
-      cur += s[++i];
-    } else cur += c;
+      words.add(s[++i]!);
+    } else words.add(c);
   }
-  if (started) out.push(cur);
-  return out;
+  return words.done();
 }

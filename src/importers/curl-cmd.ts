@@ -7,6 +7,7 @@
 import { InputError } from '../errors.ts';
 import type { ExchangeRequest } from '../model/exchange.ts';
 import { CURL_INPUT, curlRequests, single } from './curl.ts';
+import { Words } from './curl-argv.ts';
 import { imported, type Imported } from './imported.ts';
 
 const POWERSHELL =
@@ -89,9 +90,7 @@ export function cmdUnescape(text: string): string[] {
  * literal quote; other backslashes are literal.
  */
 export function crtArgv(line: string): string[] {
-  const args: string[] = [];
-  let cur = '';
-  let started = false;
+  const words = new Words();
   let inQuote = false;
   for (let i = 0; i < line.length; i++) {
     const c = line[i]!;
@@ -99,39 +98,33 @@ export function crtArgv(line: string): string[] {
       let n = 0;
       while (line[i + n] === '\\') n++;
       if (line[i + n] === '"') {
-        cur += '\\'.repeat(n >> 1);
+        words.add('\\'.repeat(n >> 1));
         if (n % 2 === 1) {
-          cur += '"';
+          words.add('"');
           i += n; // past the quote
         } else {
           i += n - 1; // the quote is read next, as a quote
         }
       } else {
-        cur += '\\'.repeat(n);
+        words.add('\\'.repeat(n));
         i += n - 1;
       }
-      started = true;
       continue;
     }
     if (c === '"') {
       if (inQuote && line[i + 1] === '"') {
-        cur += '"';
+        words.add('"');
         i++;
-      } else inQuote = !inQuote;
-      started = true;
+      } else {
+        inQuote = !inQuote;
+        words.start();
+      }
       continue;
     }
-    if ((c === ' ' || c === '\t') && !inQuote) {
-      if (started) args.push(cur);
-      cur = '';
-      started = false;
-      continue;
-    }
-    cur += c;
-    started = true;
+    if ((c === ' ' || c === '\t') && !inQuote) words.end();
+    else words.add(c);
   }
-  if (started) args.push(cur);
-  return args;
+  return words.done();
 }
 
 /** Each curl command of a cmd.exe text as its argv; commands that are not curl are refused. */

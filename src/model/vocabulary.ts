@@ -48,20 +48,27 @@ export const CAUSE_IDS = [
 ] as const;
 export type CauseId = (typeof CAUSE_IDS)[number];
 
-export const LAYERS = [
-  'cdn',
-  'waf',
-  'forward-proxy',
-  'reverse-proxy',
-  'gateway',
-  'service-mesh',
-  'web-server',
-  'application',
-  'cloud-iam',
-  'storage',
-  'identity-provider',
-  'unknown',
+/** Each layer, in report order, with what it is in one line. */
+const LAYER_TABLE = [
+  ['cdn', 'a content delivery network in front of the site'],
+  ['waf', 'a web application firewall or bot manager'],
+  ['forward-proxy', 'a proxy on the client’s side (corporate, HTTPS_PROXY)'],
+  ['reverse-proxy', 'a proxy or load balancer in front of the server'],
+  ['gateway', 'an API gateway'],
+  ['service-mesh', 'a sidecar or mesh proxy between services'],
+  ['web-server', 'the web server itself (its configuration, its files)'],
+  ['application', 'the application behind the server'],
+  ['cloud-iam', 'a cloud provider’s identity and access management'],
+  ['storage', 'a storage service (buckets, blobs, objects)'],
+  ['identity-provider', 'the service that issues and checks identities and tokens'],
+  ['unknown', 'no layer can be told from the evidence'],
 ] as const;
+
+/** The first of each row of a table of [id, meaning] rows, as a tuple. */
+type Ids<T extends readonly (readonly [string, string])[]> = {
+  readonly [I in keyof T]: T[I] extends readonly [infer Id, string] ? Id : never;
+};
+export const LAYERS = LAYER_TABLE.map(([id]) => id) as unknown as Ids<typeof LAYER_TABLE>;
 export type Layer = (typeof LAYERS)[number];
 
 export const PRODUCTS = [
@@ -190,18 +197,5 @@ export const CAUSE_MEANINGS: Readonly<Record<CauseId, string>> = {
   unknown: 'Nothing in the evidence supports a cause.',
 };
 
-/** What each layer is, in one line. */
-export const LAYER_MEANINGS: Readonly<Record<Layer, string>> = {
-  cdn: 'a content delivery network in front of the site',
-  waf: 'a web application firewall or bot manager',
-  'forward-proxy': 'a proxy on the client’s side (corporate, HTTPS_PROXY)',
-  'reverse-proxy': 'a proxy or load balancer in front of the server',
-  gateway: 'an API gateway',
-  'service-mesh': 'a sidecar or mesh proxy between services',
-  'web-server': 'the web server itself (its configuration, its files)',
-  application: 'the application behind the server',
-  'cloud-iam': 'a cloud provider’s identity and access management',
-  storage: 'a storage service (buckets, blobs, objects)',
-  'identity-provider': 'the service that issues and checks identities and tokens',
-  unknown: 'no layer can be told from the evidence',
-};
+/** What each layer is, in one line (from LAYER_TABLE above). */
+export const LAYER_MEANINGS: Readonly<Record<Layer, string>> = Object.fromEntries(LAYER_TABLE) as Record<Layer, string>;

@@ -1,5 +1,6 @@
 // Builders for a rule test's extra cases (see ExtraCase in tester.ts): what the
 // rule must claim, said once per rule, and its own fixture files run directly.
+import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import type { CauseClaim, Rule, RuleOutput } from '../define.ts';
 import type { ExchangeRequest } from '../../model/exchange.ts';
@@ -37,4 +38,15 @@ export function ownFixtures(
 /** Every command the fixes of a claimed cause offer, in order. */
 export function commandsOf(cause: CauseClaim | undefined): string[] {
   return (cause?.fixes ?? []).flatMap((f) => f.commands ?? []);
+}
+
+/**
+ * The cause the rule claims on `fixture`: the one with `id`, or without one the first it lists. The test
+ * fails when there is no such claim.
+ */
+export function claimedCause(rule: Rule, fixture: Fixture, id?: string): CauseClaim {
+  const causes = runRule(rule, fixture)?.causes ?? [];
+  const cause = id === undefined ? causes[0] : causes.find((c) => c.id === id);
+  assert.ok(cause, `${rule.meta.id} claims ${id ?? 'a cause'} on ${fixture.file}`);
+  return cause;
 }

@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import rule from './rule.ts';
-import { testRule, runRule } from '../_lib/tester.ts';
+import { testRule } from '../_lib/tester.ts';
 import { type Fixture } from '../_lib/fixtures.ts';
 import { unitCase } from '../_lib/unit-case.ts';
-import { claimsNothing, claimsOf } from '../_lib/cases.ts';
+import { claimedCause, claimsNothing, claimsOf } from '../_lib/cases.ts';
 
 const claims = claimsOf('elasticsearch');
 
@@ -39,14 +39,9 @@ testRule(rule, import.meta.dirname, [
 ]);
 
 test('elasticsearch: required privileges vs effective roles become the gap', () => {
-  const out = runRule(
-    rule,
-    refused(
-      'gap',
-      'action [indices:admin/auto_create] is unauthorized for user [logstash_internal] with effective roles [logstash_writer] on indices [network-juniper-2026.01], this action is granted by the index privileges [auto_configure,create_index,manage,all]',
-    ),
-  );
-  const claim = out!.causes!.find((c) => c.id === 'insufficient-role')!;
+  const reason =
+    'action [indices:admin/auto_create] is unauthorized for user [logstash_internal] with effective roles [logstash_writer] on indices [network-juniper-2026.01], this action is granted by the index privileges [auto_configure,create_index,manage,all]';
+  const claim = claimedCause(rule, refused('gap', reason), 'insufficient-role');
   assert.deepEqual(claim.gap, {
     required: ['auto_configure or create_index or manage or all (index privilege) on index network-juniper-2026.01'],
     held: ['role logstash_writer'],
@@ -55,12 +50,7 @@ test('elasticsearch: required privileges vs effective roles become the gap', () 
 });
 
 test('elasticsearch: roles that were not found are called out', () => {
-  const out = runRule(
-    rule,
-    refused(
-      'missing',
-      'action [indices:data/read/search] is unauthorized for user [zeebe] with effective roles [] (assigned roles [zeebe_app] were not found), this action is granted by the index privileges [read,all]',
-    ),
-  );
-  assert.match(out!.causes![0].summary, /\[zeebe_app\] it is assigned do not exist/);
+  const reason =
+    'action [indices:data/read/search] is unauthorized for user [zeebe] with effective roles [] (assigned roles [zeebe_app] were not found), this action is granted by the index privileges [read,all]';
+  assert.match(claimedCause(rule, refused('missing', reason)).summary, /\[zeebe_app\] it is assigned do not exist/);
 });

@@ -8,32 +8,32 @@ import { loadRules } from '../registry.ts';
 import { claimsNothing, claimsOf } from '../_lib/cases.ts';
 
 const claims = claimsOf('envoy');
+/** An answer Envoy wrote itself: its Server header, the body and any further headers. */
+const fromEnvoy = (name: string, status: number, body: string, headers: Record<string, string> = {}) =>
+  responseCase(name, status, { server: 'envoy', ...headers }, body);
 
 // jwt_authn's wordings are those of jwt_verify_lib's status.cc, which Envoy returns verbatim as the 401 body.
 testRule(rule, import.meta.dirname, [
   claims(
     'jwt_authn "Jwt is expired" → credential-expired',
-    responseCase(
-      'expired',
-      401,
-      { server: 'envoy', 'www-authenticate': 'Bearer realm="http://x/", error="invalid_token"' },
-      'Jwt is expired',
-    ),
+    fromEnvoy('expired', 401, 'Jwt is expired', {
+      'www-authenticate': 'Bearer realm="http://x/", error="invalid_token"',
+    }),
     'credential-expired',
   ),
   claims(
     'jwt_authn "Jwt is missing" → credential-missing',
-    responseCase('missing', 401, { server: 'envoy' }, 'Jwt is missing'),
+    fromEnvoy('missing', 401, 'Jwt is missing'),
     'credential-missing',
   ),
   claims(
     'jwt_authn "Jwt issuer is not configured" → wrong-audience',
-    responseCase('issuer', 401, { server: 'envoy' }, 'Jwt issuer is not configured'),
+    fromEnvoy('issuer', 401, 'Jwt issuer is not configured'),
     'wrong-audience',
   ),
   claimsNothing(
     'an application’s own 403 behind Envoy is not an Envoy denial',
-    responseCase('app', 403, { server: 'envoy', 'x-envoy-upstream-service-time': '3' }, '{"error":"forbidden"}'),
+    fromEnvoy('app', 403, '{"error":"forbidden"}', { 'x-envoy-upstream-service-time': '3' }),
   ),
 ]);
 

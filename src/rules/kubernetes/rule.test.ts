@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import rule from './rule.ts';
-import { testRule, runRule } from '../_lib/tester.ts';
+import { testRule } from '../_lib/tester.ts';
 import { type Fixture } from '../_lib/fixtures.ts';
 import { unitCase } from '../_lib/unit-case.ts';
-import { claimsNothing, claimsOf, commandsOf } from '../_lib/cases.ts';
+import { claimedCause, claimsNothing, claimsOf, commandsOf } from '../_lib/cases.ts';
 
 const claims = claimsOf('kubernetes');
 
@@ -54,15 +54,9 @@ testRule(rule, import.meta.dirname, [
 ]);
 
 test('kubernetes: the RBAC message becomes the gap and kubectl commands for that identity', () => {
-  const out = runRule(
-    rule,
-    forbidden(
-      'sa',
-      'pods is forbidden: User "system:serviceaccount:ns:sa" cannot list resource "pods" in API group "" in the namespace "default"',
-      { kind: 'pods' },
-    ),
-  );
-  const claim = out!.causes![0];
+  const message =
+    'pods is forbidden: User "system:serviceaccount:ns:sa" cannot list resource "pods" in API group "" in the namespace "default"';
+  const claim = claimedCause(rule, forbidden('sa', message, { kind: 'pods' }));
   assert.equal(claim.id, 'insufficient-role');
   assert.deepEqual(claim.gap, { required: ['list pods in namespace default'], held: [] });
   const commands = commandsOf(claim);
@@ -77,14 +71,9 @@ test('kubernetes: the RBAC message becomes the gap and kubectl commands for that
 });
 
 test('kubernetes: cluster scope and API group go into a ClusterRole', () => {
-  const out = runRule(
-    rule,
-    forbidden(
-      'cluster',
-      'clusterroles.rbac.authorization.k8s.io "router" is forbidden: User "bob" cannot get resource "clusterroles" in API group "rbac.authorization.k8s.io" at the cluster scope',
-    ),
-  );
-  const commands = commandsOf(out!.causes![0]);
+  const message =
+    'clusterroles.rbac.authorization.k8s.io "router" is forbidden: User "bob" cannot get resource "clusterroles" in API group "rbac.authorization.k8s.io" at the cluster scope';
+  const commands = commandsOf(claimedCause(rule, forbidden('cluster', message)));
   assert.ok(
     commands.includes(
       'kubectl create clusterrole get-clusterroles --verb=get --resource=clusterroles.rbac.authorization.k8s.io',
