@@ -257,44 +257,46 @@ describe('the packed package, installed with production dependencies only', { ti
   });
 
   it('the library by package name: diagnose, fromRaw, fromCurl, a HAR read by a worker, and the fetch adapter', async () => {
+    // Pretty-printed, with several entries: the layout the reader cuts into
+    // segments, so `worker: true` really starts a worker thread.
+    const entry = (path: string, status: number, body: string) => ({
+      startedDateTime: '2026-12-01T10:00:00.000Z',
+      time: 1,
+      request: {
+        method: 'GET',
+        url: `${base}${path}`,
+        httpVersion: 'HTTP/1.1',
+        headers: [],
+        queryString: [],
+        cookies: [],
+        headersSize: -1,
+        bodySize: 0,
+      },
+      response: {
+        status,
+        statusText: '',
+        httpVersion: 'HTTP/1.1',
+        headers: [{ name: 'Server', value: 'nginx/1.22.1' }],
+        cookies: [],
+        content: { size: body.length, mimeType: 'text/html', text: body },
+        redirectURL: '',
+        headersSize: -1,
+        bodySize: 0,
+      },
+      cache: {},
+      timings: { send: 0, wait: 1, receive: 0 },
+    });
+    const page = '<hr><center>nginx/1.22.1</center>';
     const har = join(work, 'one.har');
+    const entries = [
+      entry('/private', 403, page),
+      entry('/open', 200, 'ok'),
+      entry('/admin/', 401, page),
+      entry('/also-open', 200, 'ok'),
+    ];
     writeFileSync(
       har,
-      JSON.stringify({
-        log: {
-          version: '1.2',
-          creator: { name: 'test', version: '1' },
-          entries: [
-            {
-              startedDateTime: '2026-12-01T10:00:00.000Z',
-              time: 1,
-              request: {
-                method: 'GET',
-                url: `${base}/private`,
-                httpVersion: 'HTTP/1.1',
-                headers: [],
-                queryString: [],
-                cookies: [],
-                headersSize: -1,
-                bodySize: 0,
-              },
-              response: {
-                status: 403,
-                statusText: 'Forbidden',
-                httpVersion: 'HTTP/1.1',
-                headers: [{ name: 'Server', value: 'nginx/1.22.1' }],
-                cookies: [],
-                content: { size: 0, mimeType: 'text/html', text: '<hr><center>nginx/1.22.1</center>' },
-                redirectURL: '',
-                headersSize: -1,
-                bodySize: 0,
-              },
-              cache: {},
-              timings: { send: 0, wait: 1, receive: 0 },
-            },
-          ],
-        },
-      }),
+      JSON.stringify({ log: { version: '1.2', creator: { name: 'test', version: '1' }, entries } }, null, 2),
     );
     const script = join(project, 'use.mjs');
     writeFileSync(
@@ -302,12 +304,15 @@ describe('the packed package, installed with production dependencies only', { ti
       `import { diagnose, fromRaw, fromCurl, fromHar, diagnoseResponse } from 'why403';
 const raw = await diagnose(fromRaw('HTTP/1.1 403 Forbidden\\r\\nServer: nginx/1.22.1\\r\\n\\r\\n<hr><center>nginx/1.22.1</center>'));
 const curl = await fromCurl("curl -H 'X-Test: 1' ${base}/private");
+let workers = 0;
+process.on('worker', () => workers++);
 const reading = fromHar(${JSON.stringify(har)}, { name: 'one.har', worker: true });
 const fromFile = [];
 for await (const ex of reading.exchanges) fromFile.push((await diagnose(ex)).deniedBy.product);
+const { total, denied } = await reading.summary;
 const res = await fetch('${base}/private');
 const viaFetch = await diagnoseResponse(res, '${base}/private');
-console.log(JSON.stringify({ raw: raw.deniedBy.product, curl: curl.headers, har: fromFile, fetch: viaFetch.deniedBy.product, status: viaFetch.status }));
+console.log(JSON.stringify({ raw: raw.deniedBy.product, curl: curl.headers, har: fromFile, total, denied, workers: workers > 0, fetch: viaFetch.deniedBy.product, status: viaFetch.status }));
 `,
     );
     const r = await run(process.execPath, [script], project);
@@ -315,7 +320,10 @@ console.log(JSON.stringify({ raw: raw.deniedBy.product, curl: curl.headers, har:
     assert.deepEqual(JSON.parse(r.out), {
       raw: 'nginx',
       curl: [{ name: 'X-Test', value: '1' }],
-      har: ['nginx'],
+      har: ['nginx', 'nginx'],
+      total: 4,
+      denied: 2,
+      workers: true,
       fetch: 'nginx',
       status: 403,
     });
