@@ -249,11 +249,14 @@ export class Signals {
     return this;
   }
 
-  /** Counts each named response header that is present. */
-  headers(ctx: Context, confidence: number, names: readonly string[]): this {
+  /**
+   * Counts each named response header that has a value (an empty header is no
+   * sign of the product), quoted as `shown` renders it.
+   */
+  headers(ctx: Context, confidence: number, names: readonly string[], shown = (v: string) => v): this {
     for (const name of names) {
       const v = ctx.header(name);
-      if (v !== undefined) this.add(confidence, ev(`header:${name}`, v));
+      if (v) this.add(confidence, ev(`header:${name}`, shown(v)));
     }
     return this;
   }

@@ -2,7 +2,7 @@
 // OpenAI) read the same way: a JSON object body,
 // response headers quoted as evidence, and the rate limit a recognised API
 // answers with a 429 or names in its own body.
-import type { Context, Evidence, Signals } from '../define.ts';
+import type { Context, Evidence } from '../define.ts';
 import { ev } from '../define.ts';
 
 /** The JSON body when it is an object (not an array or a scalar). */
@@ -32,21 +32,3 @@ export function rateLimited(ctx: Context, recognised: { confidence: number }, ow
 }
 
 export { epochSeconds } from './read.ts';
-
-/**
- * Counts each named response header that has a value, as `Signals.headers`
- * does for any header present (an empty header is no sign of the product).
- */
-export function headerSignals(
-  found: Signals,
-  ctx: Context,
-  confidence: number,
-  names: readonly string[],
-  shown = (v: string) => v,
-): Signals {
-  for (const name of names) {
-    const v = ctx.header(name);
-    if (v) found.add(confidence, ev(`header:${name}`, shown(v)));
-  }
-  return found;
-}

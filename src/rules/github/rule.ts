@@ -5,7 +5,7 @@
 // what a classic token holds (x-oauth-scopes).
 import { defineProducer, ev, formatFix, signals } from '../define.ts';
 import type { Context, Fix } from '../define.ts';
-import { epochSeconds, headerEvidence, headerSignals, jsonObject } from '../_lib/saas-api.ts';
+import { epochSeconds, headerEvidence, jsonObject } from '../_lib/saas-api.ts';
 import texts from './texts.json' with { type: 'json' };
 
 const DOC_HOSTS = /^https?:\/\/(docs|developer|help)\.github\.com(\/|$)/;
@@ -72,7 +72,7 @@ export default defineProducer({
     ...texts,
   },
   recognise(ctx) {
-    const found = headerSignals(signals(), ctx, 0.95, GITHUB_HEADERS);
+    const found = signals().headers(ctx, 0.95, GITHUB_HEADERS);
     const docUrl = githubMessage(ctx)?.documentationUrl;
     if (docUrl && DOC_HOSTS.test(docUrl)) found.add(0.92, ev('body:documentation_url', docUrl));
     const host = ctx.url?.hostname ?? '';

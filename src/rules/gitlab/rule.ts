@@ -5,7 +5,7 @@
 // X-Gitlab-* response headers name the product when the body is this generic.
 import { defineProducer, ev, signals } from '../define.ts';
 import type { Context } from '../define.ts';
-import { headerEvidence, headerSignals, jsonObject } from '../_lib/saas-api.ts';
+import { headerEvidence, jsonObject } from '../_lib/saas-api.ts';
 import texts from './texts.json' with { type: 'json' };
 
 /** The instance's REST API root, for the fixes' commands. */
@@ -52,9 +52,7 @@ export default defineProducer({
     ...texts,
   },
   recognise(ctx) {
-    const found = headerSignals(signals(), ctx, 0.95, ['x-gitlab-meta', 'x-gitlab-feature-category'], (v) =>
-      v.slice(0, 200),
-    );
+    const found = signals().headers(ctx, 0.95, ['x-gitlab-meta', 'x-gitlab-feature-category'], (v) => v.slice(0, 200));
     for (const h of ['private-token', 'job-token'])
       if (ctx.requestHeader(h) !== undefined)
         found.add(0.85, ev(`request-header:${h}`, 'a GitLab-only token header was sent'));

@@ -7,7 +7,7 @@
 // "Required access: <scope>" in the message.
 import { defineProducer, ev, jsonString, signals } from '../define.ts';
 import type { Context } from '../define.ts';
-import { headerSignals, jsonObject } from '../_lib/saas-api.ts';
+import { jsonObject } from '../_lib/saas-api.ts';
 import texts from './texts.json' with { type: 'json' };
 
 const SHOP_HOST = /^([a-z0-9][a-z0-9-]*)\.myshopify\.com$/i;
@@ -69,7 +69,7 @@ export default defineProducer({
     const found = signals();
     if (SHOP_HOST.test(host))
       found.add(/^\/admin\//.test(ctx.url?.pathname ?? '') ? 0.93 : 0.8, ev('request:url', `Shopify store ${host}`));
-    headerSignals(found, ctx, 0.95, SHOPIFY_HEADERS);
+    found.headers(ctx, 0.95, SHOPIFY_HEADERS);
     const api = err.messages.find((m) => /^\[API\] /.test(m));
     if (api) found.add(0.85, ev('body:errors', api));
     if (err.graphqlDenied && /shopify\.dev\//.test(ctx.body.text))
