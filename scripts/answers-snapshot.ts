@@ -1,7 +1,8 @@
 // Writes every rule fixture's answer (producer, confidence, ranked causes with
 // scores, gap, fix titles) as JSON lines, so a refactor of the rules can be
 // compared with the answers before it: `node scripts/answers-snapshot.ts > a.jsonl`;
-// `--full` adds every cause's summary, evidence, fixes and gap.
+// `--full` adds every cause's summary, evidence, fixes and gap, and the
+// credential findings with their causes and weights.
 import { join } from 'node:path';
 import { loadRules } from '../src/rules/registry.ts';
 import { ruleFolders, rulesDir } from '../src/rules/_lib/folders.ts';
@@ -29,6 +30,7 @@ for (const folder of ruleFolders()) {
               gap: c.gap,
             })),
             deniedBy: r.deniedBy,
+            credential: r.credential.findings,
           }
         : {}),
     };

@@ -41,7 +41,9 @@ export { summarize as summarizeScan, writeForbidden, SCAN_SCHEMA, type ScanSumma
 export { diffScans, SCAN_DIFF_SCHEMA, type ScanDiff } from './scan/diff.ts';
 
 // Credentials
-export { inspectExchangeCredentials, inspectToken } from './credentials/index.ts';
+export { inspectExchangeCredentials, inspectToken, type InspectOptions } from './inspect.ts';
+export { observeExchangeCredentials, observeToken } from './credentials/index.ts';
+export { judgeCredential } from './engine/credential.ts';
 
 // Output
 export { renderTerminal, type TerminalOptions } from './render/terminal.ts';

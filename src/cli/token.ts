@@ -1,5 +1,5 @@
 import { InputError, UsageError } from '../errors.ts';
-import { inspectToken } from '../credentials/index.ts';
+import { inspectToken } from '../inspect.ts';
 import { renderCredential } from '../render/credential.ts';
 import { styleFor } from '../render/text.ts';
 import type { Io } from './io.ts';

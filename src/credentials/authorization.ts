@@ -6,7 +6,7 @@
 // https://www.rfc-editor.org/rfc/rfc6750#section-2.1
 import type { CredentialItem } from '../model/credential.ts';
 import { formatDuration, parseBasicIsoDate, parseHttpDate, reference, iso, validDate } from './clock.ts';
-import { addFinding, addItem, flagWhitespace, judge, secret, type Collector } from './collector.ts';
+import { observe, addItem, flagWhitespace, observeWindow, secret, type Collector } from './collector.ts';
 import { decodeJwtToken, looksLikeJwt, looksLikeMilliseconds, summariseClaims } from './jwt.ts';
 import { recogniseToken } from './token-kinds.ts';
 
@@ -35,10 +35,8 @@ export function inspectTokenValue(c: Collector, token: string, location: string,
     display: kind ? `${secret(c, token)}, ${kind.name}` : secret(c, token),
   });
   if (kind?.notBearer && (via === 'bearer' || via === 'other-scheme'))
-    addFinding(c, {
-      id: 'token-not-bearer',
-      cause: 'credential-malformed',
-      weight: 0.6,
+    observe(c, {
+      kind: 'token-not-bearer',
       text: `The Authorization header carries a ${kind.name}. ${kind.notBearer}`,
       source: location,
     });
@@ -49,10 +47,8 @@ function inspectJwt(c: Collector, token: string, location: string): CredentialIt
   const decoded = decodeJwtToken(token);
   const item = addItem(c, { kind: 'bearer-jwt', location, display: secret(c, token) });
   if ('error' in decoded) {
-    addFinding(c, {
-      id: 'jwt-undecodable',
-      cause: 'credential-malformed',
-      weight: 0.6,
+    observe(c, {
+      kind: 'jwt-undecodable',
       text: `The token looks like a JWT but ${decoded.error}: it was truncated or altered on the way.`,
       source: location,
     });
@@ -78,10 +74,9 @@ function inspectJwt(c: Collector, token: string, location: string): CredentialIt
     ['iat', s.iat],
   ] as const)
     if (v !== undefined && looksLikeMilliseconds(v))
-      addFinding(c, {
+      observe(c, {
         id: `jwt-${name}-milliseconds`,
-        cause: 'credential-malformed',
-        weight: 0.5,
+        kind: 'jwt-time-milliseconds',
         text: `The ${name} claim (${v}) is in milliseconds; JWT times are seconds since 1970 (RFC 7519 NumericDate), so validators read it as a date tens of thousands of years away.`,
         source: `claim:${name}`,
       });
@@ -97,14 +92,13 @@ function inspectJwt(c: Collector, token: string, location: string): CredentialIt
     ['iat', s.iat, iat],
   ] as const)
     if (v !== undefined && !looksLikeMilliseconds(v) && !d)
-      addFinding(c, {
+      observe(c, {
         id: `jwt-${name}-out-of-range`,
-        cause: 'credential-malformed',
-        weight: 0.5,
+        kind: 'jwt-time-out-of-range',
         text: `The ${name} claim (${v}) is not a date: JWT times are seconds since 1970 (RFC 7519 NumericDate), and this one is hundreds of thousands of years away.`,
         source: `claim:${name}`,
       });
-  judge(
+  observeWindow(
     c,
     item,
     {
@@ -124,10 +118,8 @@ function inspectJwt(c: Collector, token: string, location: string): CredentialIt
     const ref = reference(c.clock);
     const ahead = iat.getTime() - ref.at.getTime();
     if (ahead > 2000 && c.clock.server)
-      addFinding(c, {
-        id: 'jwt-issued-in-future',
-        cause: 'clock-skew',
-        weight: 0.4,
+      observe(c, {
+        kind: 'jwt-issued-in-future',
         text: `The token was issued (iat ${iso(iat)}) ${formatDuration(ahead)} after ${ref.label}: the issuer's clock runs ahead of the server's, and validators that check iat reject it.`,
         source: 'claim:iat',
       });
@@ -147,20 +139,16 @@ export function inspectAuthorization(c: Collector, raw: string, location: string
   const header = proxy ? 'Proxy-Authorization' : 'Authorization';
   if (!value.trim()) {
     addItem(c, { kind: 'other', location, display: '(empty)' });
-    addFinding(c, {
-      id: 'authorization-empty',
-      cause: 'credential-missing',
-      weight: 0.8,
+    observe(c, {
+      kind: 'authorization-empty',
       text: `The ${header} header is present but empty: the code that fills it had no credential.`,
       source: location,
     });
     return;
   }
   if (/^(proxy-)?authorization\s*:/i.test(value)) {
-    addFinding(c, {
-      id: 'header-name-in-value',
-      cause: 'credential-malformed',
-      weight: 0.85,
+    observe(c, {
+      kind: 'header-name-in-value',
       text: `The ${header} header's value starts with "${value.split(':')[0]}:" again: the whole header line was pasted in as its value.`,
       source: location,
     });
@@ -186,10 +174,9 @@ export function inspectAuthorization(c: Collector, raw: string, location: string
     const token = rest.trim();
     inspectTokenValue(c, token, location, 'other-scheme');
     if (looksLikeJwt(token))
-      addFinding(c, {
+      observe(c, {
         id: `${word}-scheme-for-jwt`,
-        cause: 'credential-malformed',
-        weight: word === 'jwt' ? 0.6 : 0.5,
+        kind: word === 'jwt' ? 'jwt-scheme-for-jwt' : 'token-scheme-for-jwt',
         text: `The JWT is sent with the \`${scheme}\` scheme; OAuth 2.0 resource servers expect \`${header}: Bearer <token>\` (RFC 6750). Only servers configured for \`${scheme}\` accept it.`,
         source: location,
       });
@@ -198,10 +185,8 @@ export function inspectAuthorization(c: Collector, raw: string, location: string
   const cred = rest.trim();
   addItem(c, { kind: 'other', location, display: `${scheme} ${cred ? secret(c, cred) : '(no credential)'}` });
   if (looksLikeJwt(cred))
-    addFinding(c, {
-      id: 'unknown-scheme-for-jwt',
-      cause: 'credential-malformed',
-      weight: 0.5,
+    observe(c, {
+      kind: 'unknown-scheme-for-jwt',
       text: `A JWT is sent with the unusual scheme \`${scheme}\`; bearer tokens go as \`${header}: Bearer <token>\` (RFC 6750).`,
       source: location,
     });
@@ -210,56 +195,47 @@ export function inspectAuthorization(c: Collector, raw: string, location: string
 function inspectSchemeless(c: Collector, value: string, location: string, header: string): void {
   const unquoted = value.replace(/^["']|["']$/g, '');
   const item = inspectTokenValue(c, unquoted, location, 'bearer');
-  const what = item.kind === 'bearer-jwt' ? 'a JWT' : recogniseToken(unquoted) ? 'a token' : 'a bare credential';
-  addFinding(c, {
-    id: 'bearer-prefix-missing',
-    cause: 'credential-malformed',
-    weight: item.kind === 'bearer-jwt' || recogniseToken(unquoted) ? 0.8 : 0.4,
+  const jwt = item.kind === 'bearer-jwt';
+  const recognisedToken = jwt || recogniseToken(unquoted) !== undefined;
+  const what = jwt ? 'a JWT' : recognisedToken ? 'a token' : 'a bare credential';
+  observe(c, {
+    kind: 'bearer-prefix-missing',
     text: `The ${header} header carries ${what} without a scheme: it should read \`${header}: Bearer <token>\`.`,
     source: location,
+    measure: { recognisedToken },
   });
 }
 
 function inspectBearer(c: Collector, scheme: string, sep: string, rest: string, location: string): void {
   if (scheme !== 'Bearer' && /^bearer$/i.test(scheme))
-    addFinding(c, {
-      id: 'bearer-scheme-case',
-      cause: 'credential-malformed',
-      weight: 0.25,
+    observe(c, {
+      kind: 'bearer-scheme-case',
       text: `The scheme is written \`${scheme}\`. Schemes are case-insensitive (RFC 9110 section 11.1), but some servers match only \`Bearer\`.`,
       source: location,
     });
   if (!/^bearer$/i.test(scheme))
-    addFinding(c, {
-      id: 'bearer-scheme-punctuation',
-      cause: 'credential-malformed',
-      weight: 0.8,
+    observe(c, {
+      kind: 'bearer-scheme-punctuation',
       text: `The scheme is written \`${scheme}\`: remove the "${scheme.slice(6)}" so it reads \`Bearer <token>\`.`,
       source: location,
     });
   if (/[\r\n]/.test(sep))
-    addFinding(c, {
-      id: 'bearer-line-break',
-      cause: 'credential-malformed',
-      weight: 0.8,
+    observe(c, {
+      kind: 'bearer-line-break',
       text: 'A line break separates `Bearer` from the token: the header was built from a value that ends in a newline.',
       source: location,
     });
   else if (sep !== ' ')
-    addFinding(c, {
-      id: 'bearer-extra-space',
-      cause: 'credential-malformed',
-      weight: 0.3,
+    observe(c, {
+      kind: 'bearer-extra-space',
       text: `\`Bearer\` is followed by ${JSON.stringify(sep)} instead of one space; strict parsers (RFC 6750 \`Bearer 1*SP b64token\`) reject it.`,
       source: location,
     });
   let token = rest;
   const doubled = /^bearer[:]?\s+/i.exec(token);
   if (doubled) {
-    addFinding(c, {
-      id: 'bearer-doubled',
-      cause: 'credential-malformed',
-      weight: 0.85,
+    observe(c, {
+      kind: 'bearer-doubled',
       text: 'The scheme appears twice (`Bearer Bearer …`): the stored token already included `Bearer ` and the client added another.',
       source: location,
     });
@@ -267,10 +243,9 @@ function inspectBearer(c: Collector, scheme: string, sep: string, rest: string, 
   }
   const trailing = /(?<![\r\n\t ])[\r\n\t ]+$/.exec(token);
   if (trailing) {
-    addFinding(c, {
-      id: 'token-trailing-whitespace',
-      cause: 'credential-malformed',
-      weight: /\r|\n/.test(trailing[0]) ? 0.7 : 0.3,
+    observe(c, {
+      kind: 'token-trailing-whitespace',
+      measure: { lineBreak: /\r|\n/.test(trailing[0]) },
       text: /\r/.test(trailing[0])
         ? 'The token ends in a carriage return (\\r): it was read from a file or variable with Windows line endings.'
         : /\n/.test(trailing[0])
@@ -281,10 +256,8 @@ function inspectBearer(c: Collector, scheme: string, sep: string, rest: string, 
     token = token.slice(0, trailing.index);
   }
   if (/^["'].*["']$/s.test(token) || /^["']/.test(token)) {
-    addFinding(c, {
-      id: 'token-quoted',
-      cause: 'credential-malformed',
-      weight: 0.8,
+    observe(c, {
+      kind: 'token-quoted',
       text: 'The token is wrapped in quotes: they came along from a JSON value or a shell variable and are not part of the token.',
       source: location,
     });
@@ -300,10 +273,9 @@ function inspectBearer(c: Collector, scheme: string, sep: string, rest: string, 
     // A curl command shared for diagnosis often keeps $TOKEN on purpose; only
     // single quotes would have sent it literally.
     const sharedCommand = c.source === 'curl' && SHELL_VARIABLE.test(token);
-    addFinding(c, {
-      id: 'bearer-placeholder',
-      cause: 'credential-missing',
-      weight: sharedCommand ? 0.35 : 0.85,
+    observe(c, {
+      kind: 'bearer-placeholder',
+      measure: { sharedCommand },
       text: !token
         ? 'The header reads `Bearer` with no token after it.'
         : sharedCommand
@@ -329,10 +301,8 @@ function userLooksSecret(user: string): boolean {
 function inspectBasic(c: Collector, b64: string, location: string, header: string): void {
   if (!b64) {
     addItem(c, { kind: 'basic', location, display: 'Basic (no credentials)' });
-    addFinding(c, {
-      id: 'basic-empty',
-      cause: 'credential-missing',
-      weight: 0.8,
+    observe(c, {
+      kind: 'basic-empty',
       text: `The ${header} header reads \`Basic\` with nothing after it.`,
       source: location,
     });
@@ -341,10 +311,8 @@ function inspectBasic(c: Collector, b64: string, location: string, header: strin
   const decoded = BASE64.test(b64) && b64.length % 4 !== 1 ? Buffer.from(b64, 'base64').toString('utf8') : undefined;
   if (decoded === undefined || decoded.includes('\uFFFD')) {
     addItem(c, { kind: 'basic', location, display: `Basic ${secret(c, b64)}` });
-    addFinding(c, {
-      id: 'basic-not-base64',
-      cause: 'credential-malformed',
-      weight: 0.6,
+    observe(c, {
+      kind: 'basic-not-base64',
       text: 'The Basic credentials are not base64 of `user:password`; they were sent as plain text or double-encoded.',
       source: location,
     });
@@ -353,10 +321,8 @@ function inspectBasic(c: Collector, b64: string, location: string, header: strin
   const colon = decoded.indexOf(':');
   if (colon < 0) {
     addItem(c, { kind: 'basic', location, display: `Basic, no colon: ${secret(c, decoded)}` });
-    addFinding(c, {
-      id: 'basic-no-colon',
-      cause: 'credential-malformed',
-      weight: 0.6,
+    observe(c, {
+      kind: 'basic-no-colon',
       text: 'The Basic credentials decode to text without a colon; they must be base64 of `user:password` (RFC 7617).',
       source: location,
     });
@@ -376,10 +342,8 @@ function inspectBasic(c: Collector, b64: string, location: string, header: strin
     principal: userShown,
   });
   if (!user)
-    addFinding(c, {
-      id: 'basic-empty-user',
-      cause: 'credential-malformed',
-      weight: 0.3,
+    observe(c, {
+      kind: 'basic-empty-user',
       text: 'The Basic credentials have an empty user name.',
       source: location,
     });
@@ -426,20 +390,16 @@ export function judgeSigningTime(c: Collector, signedAt: Date, source: string, s
   const header = source.replace(/^request-header:/, '');
   // Against the server's Date this measures the signer's clock; against the
   // local clock it only says the signature was made long before (or after) sending.
-  addFinding(
+  observe(
     c,
     c.clock.server
       ? {
-          id: 'signing-time-skew',
-          cause: 'clock-skew',
-          weight: 0.85,
+          kind: 'signing-time-skew',
           text: `The request was signed at ${iso(signedAt)} (${header}), ${formatDuration(delta)} ${side} ${ref.label}; ${service} refuses signatures more than 15 min off its own clock, so the signing machine's clock is wrong.`,
           source,
         }
       : {
-          id: 'signing-time-stale',
-          cause: 'clock-skew',
-          weight: 0.4,
+          kind: 'signing-time-stale',
           text: `The request was signed at ${iso(signedAt)} (${header}), ${formatDuration(delta)} ${side} ${ref.label}; ${service} refuses signatures more than 15 min off its own clock: the request was replayed later, or signed on a machine whose clock is off.`,
           source,
         },
@@ -463,10 +423,8 @@ function inspectSigV4Header(c: Collector, rest: string, location: string): void 
     claims,
   });
   if (!p.accessKeyId || !p.signature || !p.signedHeaders || !p.region || !p.service)
-    addFinding(c, {
-      id: 'sigv4-incomplete',
-      cause: 'credential-malformed',
-      weight: 0.7,
+    observe(c, {
+      kind: 'sigv4-incomplete',
       text: 'The AWS4-HMAC-SHA256 header lacks part of `Credential=KEY/DATE/REGION/SERVICE/aws4_request, SignedHeaders=…, Signature=…`.',
       source: location,
     });
@@ -490,20 +448,16 @@ export function inspectSigV4Context(
   if (signedAt) {
     judgeSigningTime(c, signedAt, amzDate ? 'request-header:x-amz-date' : 'request-header:date', 'AWS');
     if (credentialDate && credentialDate !== iso(signedAt).slice(0, 10).replace(/-/g, ''))
-      addFinding(c, {
-        id: 'sigv4-date-mismatch',
-        cause: 'credential-malformed',
-        weight: 0.6,
+      observe(c, {
+        kind: 'sigv4-date-mismatch',
         text: `The credential scope date (${credentialDate}) is not the day of X-Amz-Date (${amzDate ?? iso(signedAt)}); AWS requires them to match.`,
         source: location,
       });
   }
   const keyId = typeof item.principal === 'string' ? item.principal : '';
   if (keyId.startsWith('ASIA') && !token)
-    addFinding(c, {
-      id: 'sigv4-session-token-missing',
-      cause: 'credential-malformed',
-      weight: 0.6,
+    observe(c, {
+      kind: 'sigv4-session-token-missing',
       text: 'The request is signed with temporary credentials (an ASIA… key) but sends no X-Amz-Security-Token header; AWS cannot match the key without its session token.',
       source: 'request-header:x-amz-security-token',
     });

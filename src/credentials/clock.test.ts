@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import type { Exchange } from '../model/exchange.ts';
 import {
   formatDuration,
-  judgeWindow,
+  windowObservations,
   parseBasicIsoDate,
   parseHttpDate,
   parseIsoDate,
@@ -89,94 +89,100 @@ const window = {
   leewayNote: 'a 5 min tolerance',
 };
 
-test('an expired window is judged by the server’s clock and says by how much', () => {
+test('an expired window is read against the server’s clock and says by how much', () => {
   const clock = readClock(exchange({ date: 'Sun, 22 Nov 2026 16:53:52 GMT' }), at('2026-11-22T12:00:00Z'));
-  const [f, ...rest] = judgeWindow({ ...window, expiresAt: at('2026-11-22T13:41:40Z') }, clock);
+  const [f, ...rest] = windowObservations({ ...window, expiresAt: at('2026-11-22T13:41:40Z') }, clock);
   assert.equal(rest.length, 0);
   assert.equal(f.id, 'jwt-expired');
-  assert.equal(f.cause, 'credential-expired');
+  assert.equal(f.kind, 'window-expired');
   assert.equal(f.source, 'claim:exp');
-  assert.equal(f.weight, 0.9);
+  assert.deepEqual(f.measure, { clockTrust: 1, withinLeeway: false });
   assert.match(f.text, /expired 3 h 12 min before the server's clock \(Date: Sun, 22 Nov 2026 16:53:52 GMT\)/);
   // The local clock (12:00) alone would have called it valid: the server's clock decides.
   assert.equal(
-    judgeWindow({ ...window, expiresAt: at('2026-11-22T13:41:40Z') }, { ...clock, server: undefined }).length,
+    windowObservations({ ...window, expiresAt: at('2026-11-22T13:41:40Z') }, { ...clock, server: undefined }).length,
     0,
   );
 });
 
 test('valid by the local clock but expired by the server’s is clock skew, not plain expiry', () => {
   const clock = readClock(exchange({ date: 'Sun, 22 Nov 2026 10:03:00 GMT', receivedAt: '2026-11-22T10:00:00Z' }));
-  const findings = judgeWindow({ ...window, expiresAt: at('2026-11-22T10:01:00Z') }, clock);
-  const top = findings.sort((a, b) => b.weight - a.weight)[0];
-  assert.equal(top.cause, 'clock-skew');
-  assert.ok(top.weight >= 0.8);
-  assert.match(top.text, /still valid by the local clock \(1 min left/);
-  assert.match(top.text, /expired 2 min before the server's clock/);
-  assert.match(top.text, /server's clock is 3 min ahead of the local clock/);
-  const expired = findings.find((f) => f.cause === 'credential-expired');
-  assert.ok(expired && expired.weight < top.weight, 'plain expiry ranks below the skew');
+  const [skew, expired, ...rest] = windowObservations({ ...window, expiresAt: at('2026-11-22T10:01:00Z') }, clock);
+  assert.equal(rest.length, 0);
+  assert.equal(skew.kind, 'window-skew-refused');
+  assert.match(skew.text, /still valid by the local clock \(1 min left/);
+  assert.match(skew.text, /expired 2 min before the server's clock/);
+  assert.match(skew.text, /server's clock is 3 min ahead of the local clock/);
+  assert.equal(expired.kind, 'window-expired-by-server', 'the expiry is the skew’s companion, not plain expiry');
+  assert.equal(expired.id, 'jwt-expired');
 });
 
 test('a window that starts late by the server’s clock because it runs behind is clock skew too', () => {
   const clock = readClock(exchange({ date: 'Sun, 22 Nov 2026 09:55:00 GMT', receivedAt: '2026-11-22T10:00:00Z' }));
-  const findings = judgeWindow(
+  const findings = windowObservations(
     { ...window, notBefore: at('2026-11-22T09:58:00Z'), expiresAt: at('2026-11-22T11:00:00Z') },
     clock,
   );
-  assert.equal(findings[0].cause, 'clock-skew');
+  assert.deepEqual(
+    findings.map((f) => f.kind),
+    ['window-skew-refused', 'window-not-yet-valid-by-server'],
+  );
   assert.match(findings[0].text, /not valid until 3 min after the server's clock/);
 });
 
 test('expired by the local clock but valid by the server’s: skew noted, time is not the reason', () => {
   const clock = readClock(exchange({ date: 'Sun, 22 Nov 2026 09:55:00 GMT', receivedAt: '2026-11-22T10:00:00Z' }));
-  const findings = judgeWindow({ ...window, expiresAt: at('2026-11-22T09:58:00Z') }, clock);
+  const findings = windowObservations({ ...window, expiresAt: at('2026-11-22T09:58:00Z') }, clock);
   assert.equal(findings.length, 1);
-  assert.equal(findings[0].cause, 'clock-skew');
-  assert.ok(findings[0].weight < 0.3);
+  assert.equal(findings[0].kind, 'window-skew-harmless');
   assert.match(findings[0].text, /not why the server refused/);
 });
 
 test('expired by both clocks stays an expiry, with the skew mentioned', () => {
   const clock = readClock(exchange({ date: 'Sun, 22 Nov 2026 10:03:00 GMT', receivedAt: '2026-11-22T10:00:00Z' }));
-  const [f] = judgeWindow({ ...window, expiresAt: at('2026-11-22T08:00:00Z') }, clock);
-  assert.equal(f.cause, 'credential-expired');
+  const [f] = windowObservations({ ...window, expiresAt: at('2026-11-22T08:00:00Z') }, clock);
+  assert.equal(f.kind, 'window-expired');
   assert.match(f.text, /does not change the verdict/);
 });
 
-test('an expiry inside the usual leeway is weaker and says so', () => {
+test('an expiry inside the usual leeway is marked and says so', () => {
   const clock = readClock(exchange({ date: 'Sun, 22 Nov 2026 10:00:30 GMT' }));
-  const [f] = judgeWindow({ ...window, expiresAt: at('2026-11-22T10:00:00Z') }, clock);
-  assert.equal(f.cause, 'credential-expired');
-  assert.ok(f.weight < 0.5);
+  const [f] = windowObservations({ ...window, expiresAt: at('2026-11-22T10:00:00Z') }, clock);
+  assert.equal(f.kind, 'window-expired');
+  assert.equal(f.measure?.withinLeeway, true);
   assert.match(f.text, /a 5 min tolerance/);
 });
 
 test('a start a few minutes ahead of the server points at the issuer’s clock', () => {
   const clock = readClock(exchange({ date: 'Sun, 22 Nov 2026 10:00:00 GMT' }));
-  const findings = judgeWindow({ ...window, notBefore: at('2026-11-22T10:00:42Z'), startSetBy: 'the issuer' }, clock);
+  const findings = windowObservations(
+    { ...window, notBefore: at('2026-11-22T10:00:42Z'), startSetBy: 'the issuer' },
+    clock,
+  );
   assert.deepEqual(
-    findings.map((f) => f.cause),
-    ['credential-not-yet-valid', 'clock-skew'],
+    findings.map((f) => f.kind),
+    ['window-not-yet-valid', 'window-start-ahead'],
   );
   assert.match(findings[0].text, /not valid until 2026-11-22T10:00:42Z, 42 s after the server's clock/);
   assert.match(findings[1].text, /clock of the issuer runs ahead/);
   // Days ahead is a choice, not a clock.
   assert.deepEqual(
-    judgeWindow({ ...window, notBefore: at('2026-11-25T10:00:00Z') }, clock).map((f) => f.cause),
-    ['credential-not-yet-valid'],
+    windowObservations({ ...window, notBefore: at('2026-11-25T10:00:00Z') }, clock).map((f) => f.kind),
+    ['window-not-yet-valid'],
   );
 });
 
-test('without a Date header the verdict is weaker and names the clock it used', () => {
+test('without a Date header the clock it used is named and trusted less', () => {
   const har = readClock(exchange({ startedDateTime: '2026-11-22T10:00:00Z' }));
-  const [h] = judgeWindow({ ...window, expiresAt: at('2026-11-22T09:00:00Z') }, har);
+  const [h] = windowObservations({ ...window, expiresAt: at('2026-11-22T09:00:00Z') }, har);
   assert.match(h.text, /HAR startedDateTime/);
   const now: Clock = readClock(exchange({}));
-  const [n] = judgeWindow({ ...window, expiresAt: at('2000-01-01T00:00:00Z') }, now);
+  const [n] = windowObservations({ ...window, expiresAt: at('2000-01-01T00:00:00Z') }, now);
   assert.match(n.text, /no Date header/);
-  assert.ok(n.weight < h.weight && h.weight < 0.9);
+  // How far each clock can stand for the moment the server judged: the HAR's own time, then the bare local clock.
+  assert.deepEqual([h.measure?.clockTrust, n.measure?.clockTrust], [0.9, 0.65]);
   const token = tokenClock(at('2026-11-22T10:00:00Z'));
-  const [t] = judgeWindow({ ...window, expiresAt: at('2026-11-22T09:00:00Z') }, token);
+  const [t] = windowObservations({ ...window, expiresAt: at('2026-11-22T09:00:00Z') }, token);
   assert.match(t.text, /expired 1 h before the given time \(2026-11-22T10:00:00Z\)/);
+  assert.equal(t.measure?.clockTrust, 1);
 });

@@ -6,7 +6,7 @@
 // clock when known, and a verdict that flips between the two clocks is a
 // clock-skew finding, not a plain expiry.
 import { headerValue, type Exchange } from '../model/exchange.ts';
-import type { ClockReading, CredentialFinding } from '../model/credential.ts';
+import type { ClockReading, CredentialObservation, ObservationKind } from '../model/credential.ts';
 
 export type LocalSource = 'trace' | 'har' | 'given' | 'now';
 
@@ -127,34 +127,34 @@ export function skewText(clock: Clock): string | undefined {
     : `the server's clock is ${d} behind the local clock`;
 }
 
-/** The clock a window is judged by, in words, and how much a verdict by it is worth. */
-export function reference(clock: Clock): { at: Date; label: string; scale: number } {
-  if (clock.server) return { at: clock.server, label: `the server's clock (Date: ${clock.serverHeader})`, scale: 1 };
+/** The clock a window is judged by, in words, and how far it can be trusted to be the moment the server judged. */
+export function reference(clock: Clock): { at: Date; label: string; trust: number } {
+  if (clock.server) return { at: clock.server, label: `the server's clock (Date: ${clock.serverHeader})`, trust: 1 };
   const at = clock.local;
   switch (clock.localSource) {
     case 'trace':
       return {
         at,
         label: `the local clock when the response arrived (${iso(at)}; the response has no Date header)`,
-        scale: 0.9,
+        trust: 0.9,
       };
     case 'har':
       return {
         at,
         label: `the local clock when the request started (${iso(at)}, HAR startedDateTime; the response has no Date header)`,
-        scale: 0.9,
+        trust: 0.9,
       };
     case 'given':
       return clock.mode === 'token'
-        ? { at, label: `the given time (${iso(at)})`, scale: 1 }
-        : { at, label: `the local clock at ${iso(at)} (the response has no Date header)`, scale: 0.8 };
+        ? { at, label: `the given time (${iso(at)})`, trust: 1 }
+        : { at, label: `the local clock at ${iso(at)} (the response has no Date header)`, trust: 0.8 };
     default:
       return clock.mode === 'token'
-        ? { at, label: `the local clock now (${iso(at)})`, scale: 1 }
+        ? { at, label: `the local clock now (${iso(at)})`, trust: 1 }
         : {
             at,
             label: `the local clock now (${iso(at)}); the response has no Date header, so the server judged the request at some earlier moment`,
-            scale: 0.65,
+            trust: 0.65,
           };
   }
 }
@@ -185,10 +185,26 @@ function verdict(w: TimeWindow, at: Date): Verdict {
   return { state: 'valid', ...(w.expiresAt ? { leftMs: w.expiresAt.getTime() - t } : {}) };
 }
 
-const round2 = (n: number) => Math.round(n * 100) / 100;
+/** Observations that a credential was used outside its validity window, by whichever clock. */
+export const OUTSIDE_WINDOW: ReadonlySet<ObservationKind> = new Set([
+  'window-expired',
+  'window-not-yet-valid',
+  'window-expired-by-server',
+  'window-not-yet-valid-by-server',
+]);
 
-/** Judges a validity window against the clock; returns the findings (none when it is valid). */
-export function judgeWindow(w: TimeWindow, clock: Clock): CredentialFinding[] {
+/** Observations that already say how the clocks disagree. */
+export const CLOCK_DISAGREES: ReadonlySet<ObservationKind> = new Set([
+  'window-skew-refused',
+  'window-skew-harmless',
+  'window-start-ahead',
+  'jwt-issued-in-future',
+  'signing-time-skew',
+  'signing-time-stale',
+]);
+
+/** Reads a validity window against the clock: what it shows (nothing when the window holds). */
+export function windowObservations(w: TimeWindow, clock: Clock): CredentialObservation[] {
   const ref = reference(clock);
   const atRef = verdict(w, ref.at);
   const localIsReading = clock.localSource === 'trace' || clock.localSource === 'har';
@@ -207,23 +223,20 @@ export function judgeWindow(w: TimeWindow, clock: Clock): CredentialFinding[] {
       return [
         {
           id: `${w.id}-clock-skew`,
-          cause: 'clock-skew',
-          weight: 0.85,
+          kind: 'window-skew-refused',
           text: `${w.what} was ${local} but ${judged}: ${skew}.`,
           source: 'header:date',
         },
         atRef.state === 'expired'
           ? {
               id: `${w.id}-expired`,
-              cause: 'credential-expired',
-              weight: 0.3,
+              kind: 'window-expired-by-server',
               text: `By the server's clock ${w.what.toLowerCase()} had expired (${iso(w.expiresAt!)}).`,
               source: w.expiresSource ?? 'credential',
             }
           : {
               id: `${w.id}-not-yet-valid`,
-              cause: 'credential-not-yet-valid',
-              weight: 0.3,
+              kind: 'window-not-yet-valid-by-server',
               text: `By the server's clock ${w.what.toLowerCase()} was not yet valid (from ${iso(w.notBefore!)}).`,
               source: w.notBeforeSource ?? 'credential',
             },
@@ -237,8 +250,7 @@ export function judgeWindow(w: TimeWindow, clock: Clock): CredentialFinding[] {
       return [
         {
           id: `${w.id}-clock-skew`,
-          cause: 'clock-skew',
-          weight: 0.15,
+          kind: 'window-skew-harmless',
           text: `By the local clock ${w.what.toLowerCase()} ${byLocal}, but by ${ref.label} it was within its validity window: ${skew}. Its time window is not why the server refused.`,
           source: 'header:date',
         },
@@ -252,8 +264,7 @@ export function judgeWindow(w: TimeWindow, clock: Clock): CredentialFinding[] {
     return [
       {
         id: `${w.id}-expired`,
-        cause: 'credential-expired',
-        weight: round2((within ? 0.45 : 0.9) * ref.scale),
+        kind: 'window-expired',
         text:
           `${w.what} expired ${formatDuration(atRef.byMs)} before ${ref.label}; it was valid until ${iso(w.expiresAt!)}` +
           (within
@@ -262,17 +273,18 @@ export function judgeWindow(w: TimeWindow, clock: Clock): CredentialFinding[] {
           (skew ? ` (${skew}, which does not change the verdict)` : '') +
           '.',
         source: w.expiresSource ?? 'credential',
+        measure: { clockTrust: ref.trust, withinLeeway: within },
       },
     ];
   }
   if (atRef.state === 'early') {
-    const out: CredentialFinding[] = [
+    const out: CredentialObservation[] = [
       {
         id: `${w.id}-not-yet-valid`,
-        cause: 'credential-not-yet-valid',
-        weight: round2(0.8 * ref.scale),
+        kind: 'window-not-yet-valid',
         text: `${w.what} is not valid until ${iso(w.notBefore!)}, ${formatDuration(atRef.byMs)} after ${ref.label}.`,
         source: w.notBeforeSource ?? 'credential',
+        measure: { clockTrust: ref.trust },
       },
     ];
     // A start only minutes ahead is what a fast clock at the issuer or signer
@@ -280,8 +292,7 @@ export function judgeWindow(w: TimeWindow, clock: Clock): CredentialFinding[] {
     if (clock.server && atRef.byMs <= 10 * 60 * 1000)
       out.push({
         id: `${w.id}-start-ahead`,
-        cause: 'clock-skew',
-        weight: 0.5,
+        kind: 'window-start-ahead',
         text: `A start time only ${formatDuration(atRef.byMs)} ahead of the server's clock usually means the clock of ${w.startSetBy ?? 'whoever issued it'} runs ahead of the server's.`,
         source: w.notBeforeSource ?? 'credential',
       });

@@ -1,32 +1,35 @@
-// The state one inspection accumulates: the clock it judges by, the items
-// found and the findings about them. Every credential text passes through
-// `secret()` so that redaction is decided in one place.
-import type { CredentialFinding, CredentialItem } from '../model/credential.ts';
+// The state one inspection accumulates: the clock it reads windows by, the
+// items found and what was observed about them; the rules judge what the
+// observations mean. Every credential text passes through `secret()` so that
+// redaction is decided in one place.
+import type { CredentialItem, CredentialObservation } from '../model/credential.ts';
 import type { SourceKind } from '../model/exchange.ts';
 import type { Clock, TimeWindow } from './clock.ts';
-import { iso, judgeWindow } from './clock.ts';
+import { iso, windowObservations } from './clock.ts';
 import { redactSecret } from './redact.ts';
 
 export interface Collector {
   clock: Clock;
   showSecrets: boolean;
   items: CredentialItem[];
-  findings: CredentialFinding[];
+  observations: CredentialObservation[];
   /** What the exchange was imported from; a shared curl command keeps placeholders on purpose. */
   source?: SourceKind;
 }
 
 export function newCollector(clock: Clock, showSecrets = false, source?: SourceKind): Collector {
-  return { clock, showSecrets, items: [], findings: [], ...(source ? { source } : {}) };
+  return { clock, showSecrets, items: [], observations: [], ...(source ? { source } : {}) };
 }
 
 export function secret(c: Collector, value: string, keep = 6): string {
   return c.showSecrets ? value : redactSecret(value, keep);
 }
 
-export function addFinding(c: Collector, f: CredentialFinding): void {
-  if (c.findings.some((x) => x.id === f.id && x.source === f.source && x.text === f.text)) return;
-  c.findings.push({ ...f, weight: Math.max(0, Math.min(1, Math.round(f.weight * 100) / 100)) });
+/** Records what was seen, once; its id is its kind unless it names which credential (`jwt-expired`). */
+export function observe(c: Collector, seen: Omit<CredentialObservation, 'id'> & { id?: string }): void {
+  const o = { id: seen.kind, ...seen };
+  if (c.observations.some((x) => x.id === o.id && x.source === o.source && x.text === o.text)) return;
+  c.observations.push(o);
 }
 
 export function addItem(c: Collector, item: CredentialItem): CredentialItem {
@@ -34,8 +37,8 @@ export function addItem(c: Collector, item: CredentialItem): CredentialItem {
   return item;
 }
 
-/** Fills the item's window fields and judges the window by the clock. */
-export function judge(c: Collector, item: CredentialItem, w: TimeWindow, issuedAt?: Date): void {
+/** Fills the item's window fields and reads the window against the clock. */
+export function observeWindow(c: Collector, item: CredentialItem, w: TimeWindow, issuedAt?: Date): void {
   // A date no Date can hold (an Expires of twenty digits) is no bound at all; iso() would throw on it.
   const valid = (d: Date | undefined) => (d && !Number.isNaN(d.getTime()) ? d : undefined);
   w = { ...w, notBefore: valid(w.notBefore), expiresAt: valid(w.expiresAt) };
@@ -43,7 +46,7 @@ export function judge(c: Collector, item: CredentialItem, w: TimeWindow, issuedA
   if (w.notBefore) item.notBefore = iso(w.notBefore);
   if (w.expiresAt) item.expiresAt = iso(w.expiresAt);
   if (issuedAt) item.issuedAt = iso(issuedAt);
-  for (const f of judgeWindow(w, c.clock)) addFinding(c, f);
+  for (const o of windowObservations(w, c.clock)) observe(c, o);
 }
 
 /** Where the value starts to differ from clean text, for a one-line pointer ("line break at character 812"). */
@@ -59,10 +62,8 @@ export function describeWhitespace(s: string): string | undefined {
 export function flagWhitespace(c: Collector, token: string, source: string): void {
   const gap = describeWhitespace(token);
   if (gap)
-    addFinding(c, {
-      id: 'token-whitespace',
-      cause: 'credential-malformed',
-      weight: 0.8,
+    observe(c, {
+      kind: 'token-whitespace',
       text: `The token contains a ${gap}: it was split or wrapped when copied.`,
       source,
     });

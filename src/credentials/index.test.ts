@@ -4,7 +4,8 @@ import { SignJWT, generateKeyPair, EncryptJWT } from 'jose';
 import type { Exchange, NameValue, SourceKind } from '../model/exchange.ts';
 import type { CredentialReport } from '../model/credential.ts';
 import { InputError } from '../errors.ts';
-import { inspectExchangeCredentials, inspectToken } from './index.ts';
+// Inspection as the library and the engine give it: observed here, judged by credential-validity.
+import { inspectExchangeCredentials, inspectToken } from '../inspect.ts';
 
 const { privateKey } = await generateKeyPair('RS256');
 const NOW = Math.floor(Date.parse('2026-11-22T12:00:00Z') / 1000);

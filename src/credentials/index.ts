@@ -1,12 +1,14 @@
 // Credential inspection: every credential a request carried, decoded (never
-// verified), judged against the clock that mattered, and redacted for output.
-// The engine calls inspectExchangeCredentials once per exchange; the `token`
-// command calls inspectToken on a credential given on its own.
+// verified), read against the clock that mattered, and redacted for output.
+// It measures and names what it sees (observations); what an observation
+// means is for the rules to judge (Rule.judge, engine/credential.ts). The
+// engine calls observeExchangeCredentials once per exchange; the `token`
+// command calls observeToken on a credential given on its own.
 import { headerValue, headerValues, type Exchange, type NameValue } from '../model/exchange.ts';
-import type { CredentialItem, CredentialKind, CredentialReport } from '../model/credential.ts';
+import type { CredentialInspection, CredentialItem, CredentialKind } from '../model/credential.ts';
 import { InputError } from '../errors.ts';
-import { clockReading, formatDuration, iso, readClock, tokenClock } from './clock.ts';
-import { addFinding, flagWhitespace, newCollector, type Collector } from './collector.ts';
+import { CLOCK_DISAGREES, clockReading, formatDuration, iso, readClock, tokenClock } from './clock.ts';
+import { observe, flagWhitespace, newCollector, type Collector } from './collector.ts';
 import {
   inspectAuthorization,
   inspectSharedKeyContext,
@@ -19,7 +21,7 @@ import { inspectSignedUrl } from './signed-urls.ts';
 export { redactHeaders, redactSecret, redactUrl, redactHeaderValue } from './redact.ts';
 
 export interface InspectOptions {
-  /** The local clock to judge by when the exchange carries no reading of its own (trace or HAR time). */
+  /** The local clock to read windows by when the exchange carries no reading of its own (trace or HAR time). */
   now?: Date;
   /** Show credentials whole instead of redacted. */
   showSecrets?: boolean;
@@ -44,13 +46,13 @@ function rank(item: CredentialItem): number {
   return PRIORITY[item.kind] + (item.kind.startsWith('bearer') || item.kind === 'other' ? inHeader : 0);
 }
 
-function report(c: Collector): CredentialReport {
+function inspection(c: Collector): CredentialInspection {
   const main = [...c.items].sort((a, b) => rank(a) - rank(b))[0];
   return {
     scheme: main?.kind ?? 'none',
     ...(main?.claims && main.kind !== 'cookie' ? { claims: main.claims } : {}),
     items: c.items,
-    findings: [...c.findings].sort((a, b) => b.weight - a.weight),
+    observations: c.observations,
     clock: clockReading(c.clock),
   };
 }
@@ -64,15 +66,14 @@ const TIME_BOUND: CredentialKind[] = ['bearer-jwt', 'aws-sigv4', 'aws-presigned-
 function noteSkew(c: Collector): void {
   const skew = c.clock.skewSeconds;
   if (!skew || Math.abs(skew) < 60) return;
-  if (c.findings.some((f) => f.cause === 'clock-skew')) return;
+  if (c.observations.some((o) => CLOCK_DISAGREES.has(o.kind))) return;
   if (!c.items.some((i) => TIME_BOUND.includes(i.kind) || i.expiresAt)) return;
   const abs = Math.abs(skew);
-  addFinding(c, {
-    id: 'clock-skew-measured',
-    cause: 'clock-skew',
-    weight: abs >= 900 ? 0.5 : abs >= 300 ? 0.35 : 0.15,
+  observe(c, {
+    kind: 'clock-skew-measured',
     text: `The server's clock (Date: ${c.clock.serverHeader}) is ${formatDuration(abs * 1000)} ${skew > 0 ? 'ahead of' : 'behind'} the local clock (${iso(c.clock.local)}); time-bound credentials are judged by the server's clock.`,
     source: 'header:date',
+    measure: { skewSeconds: abs },
   });
 }
 
@@ -97,19 +98,17 @@ function formParams(exchange: Exchange): NameValue[] {
   return body.text ? parseQuery(body.text) : [];
 }
 
-export function inspectExchangeCredentials(exchange: Exchange, opts: InspectOptions = {}): CredentialReport {
+export function observeExchangeCredentials(exchange: Exchange, opts: InspectOptions = {}): CredentialInspection {
   const c = newCollector(readClock(exchange, opts.now), opts.showSecrets, exchange.source?.kind);
   const req = exchange.request;
-  if (!req) return report(c);
+  if (!req) return inspection(c);
   const headers = req.headers ?? [];
   const requestHeader = (name: string) => headerValue(headers, name);
   const auths = headerValues(headers, 'authorization');
   for (const value of auths) inspectAuthorization(c, value, 'header:authorization');
   if (auths.length > 1)
-    addFinding(c, {
-      id: 'authorization-repeated',
-      cause: 'credential-malformed',
-      weight: 0.5,
+    observe(c, {
+      kind: 'authorization-repeated',
       text: `The request sends ${auths.length} Authorization headers; servers take the first, the last, or refuse the request.`,
       source: 'header:authorization',
     });
@@ -130,7 +129,7 @@ export function inspectExchangeCredentials(exchange: Exchange, opts: InspectOpti
   inspectQueryTokens(c, formParams(exchange), 'body');
   inspectCookies(c, headers, req.cookies);
   noteSkew(c);
-  return report(c);
+  return inspection(c);
 }
 
 const SCHEME_FORM =
@@ -159,10 +158,10 @@ function inspectUrl(c: Collector, raw: string): void {
  * a whole `Authorization: …` line, a Basic header, a pre-signed S3 / GCS URL,
  * or an Azure SAS URL or query string. Judged by the local clock (or opts.now).
  */
-export function inspectToken(raw: string, opts: InspectOptions = {}): CredentialReport {
+export function observeToken(raw: string, opts: InspectOptions = {}): CredentialInspection {
   const c = newCollector(tokenClock(opts.now), opts.showSecrets);
   inspectGiven(c, raw);
-  return report(c);
+  return inspection(c);
 }
 
 function inspectGiven(c: Collector, raw: string): void {

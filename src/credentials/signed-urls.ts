@@ -22,8 +22,8 @@ import {
   signedUrlFormat,
   type SignedUrlFormat,
 } from '../knowledge/signed-urls.ts';
-import { judgeWindow, parseBasicIsoDate, parseIsoDate } from './clock.ts';
-import { addFinding, addItem, judge, secret, type Collector } from './collector.ts';
+import { OUTSIDE_WINDOW, parseBasicIsoDate, parseIsoDate, windowObservations } from './clock.ts';
+import { addItem, observe, observeWindow, secret, type Collector } from './collector.ts';
 import { recogniseToken } from './token-kinds.ts';
 
 type Params = Map<string, NameValue>;
@@ -80,40 +80,32 @@ function inspectV4(c: Collector, p: Params, url: URL | undefined, prefix: 'X-Amz
     claims,
   });
   if (!sig || !keyId || !signedAt)
-    addFinding(c, {
-      id: 'presigned-incomplete',
-      cause: 'credential-malformed',
-      weight: 0.6,
+    observe(c, {
+      kind: 'presigned-incomplete',
       text: `The ${kindName} lacks ${[!sig && n('Signature'), !keyId && n('Credential'), !signedAt && `a valid ${n('Date')} (YYYYMMDDTHHMMSSZ)`].filter(Boolean).join(', ')}.`,
       source: where(p, n('Signature')),
     });
   if (expires === undefined)
-    addFinding(c, {
-      id: 'presigned-expires-missing',
-      cause: 'credential-malformed',
-      weight: 0.6,
+    observe(c, {
+      kind: 'presigned-expires-missing',
       text: `The ${kindName} has ${expiresRaw === undefined ? `no ${n('Expires')}` : `a non-numeric ${n('Expires')} (${expiresRaw})`}; the seconds of validity are required.`,
       source: where(p, n('Expires')),
     });
   else if (expires > MAX_PRESIGN_S)
-    addFinding(c, {
-      id: 'presigned-expires-too-long',
-      cause: 'credential-malformed',
-      weight: 0.6,
+    observe(c, {
+      kind: 'presigned-expires-too-long',
       text: `${n('Expires')} is ${expires} s; pre-signed URLs may last at most 604800 s (7 days), so the service refuses this one outright.`,
       source: where(p, n('Expires')),
     });
   if (signedAt && scopeDate && scopeDate !== get(p, n('Date'))?.slice(0, 8))
-    addFinding(c, {
-      id: 'presigned-date-mismatch',
-      cause: 'credential-malformed',
-      weight: 0.5,
+    observe(c, {
+      kind: 'presigned-date-mismatch',
       text: `The credential scope date (${scopeDate}) is not the day of ${n('Date')} (${get(p, n('Date'))}).`,
       source: where(p, n('Credential')),
     });
   if (!signedAt) return;
-  const before = c.findings.length;
-  judge(c, item, {
+  const before = c.observations.length;
+  observeWindow(c, item, {
     what: `The ${google ? 'signed' : 'pre-signed'} URL`,
     id: google ? SIGNED_URL_FINDING.google : SIGNED_URL_FINDING.aws,
     notBefore: signedAt,
@@ -123,14 +115,10 @@ function inspectV4(c: Collector, p: Params, url: URL | undefined, prefix: 'X-Amz
       : {}),
     startSetBy: 'the machine that signed the URL',
   });
-  const judgedBad = c.findings
-    .slice(before)
-    .some((f) => f.cause === 'credential-expired' || f.cause === 'credential-not-yet-valid');
-  if (!google && keyId?.startsWith('ASIA') && !judgedBad)
-    addFinding(c, {
-      id: 'presigned-session-credentials',
-      cause: 'credential-expired',
-      weight: 0.25,
+  const outside = c.observations.slice(before).some((o) => OUTSIDE_WINDOW.has(o.kind));
+  if (!google && keyId?.startsWith('ASIA') && !outside)
+    observe(c, {
+      kind: 'presigned-session-credentials',
       text: 'The URL was signed with temporary credentials (an ASIA… key): it stops working when that session ends, which can be before X-Amz-Expires runs out.',
       source: where(p, n('Credential')),
     });
@@ -150,16 +138,14 @@ function inspectV2(c: Collector, p: Params, url: URL | undefined, google: boolea
     claims: { [keyName]: principal, Expires: expiresRaw, ...(google ? gcsLocation(url) : s3Location(url)) },
   });
   if (!/^\d+$/.test(expiresRaw)) {
-    addFinding(c, {
-      id: 'presigned-expires-missing',
-      cause: 'credential-malformed',
-      weight: 0.6,
+    observe(c, {
+      kind: 'presigned-expires-missing',
       text: `Expires (${expiresRaw || 'empty'}) is not a Unix time in seconds.`,
       source: where(p, 'Expires'),
     });
     return;
   }
-  judge(c, item, {
+  observeWindow(c, item, {
     what: 'The pre-signed URL',
     id: google ? SIGNED_URL_FINDING.google : SIGNED_URL_FINDING.aws,
     expiresAt: new Date(Number(expiresRaw) * 1000),
@@ -184,7 +170,7 @@ function inspectCloudFront(c: Collector, p: Params): void {
     },
   });
   if (expiresRaw && /^\d+$/.test(expiresRaw))
-    judge(c, item, {
+    observeWindow(c, item, {
       what: 'The signed URL',
       id: SIGNED_URL_FINDING.cloudfront,
       expiresAt: new Date(Number(expiresRaw) * 1000),
@@ -229,32 +215,26 @@ function inspectSas(c: Collector, p: Params, url: URL | undefined): void {
   ] as const) {
     const raw = get(p, name);
     if (raw && !parsed)
-      addFinding(c, {
-        id: 'azure-sas-bad-time',
-        cause: 'credential-malformed',
-        weight: 0.6,
+      observe(c, {
+        kind: 'azure-sas-bad-time',
         text: `${name} (${raw}) is not an ISO 8601 UTC time such as 2026-11-22T16:00:00Z.`,
         source: where(p, name),
       });
   }
   if (!get(p, 'se') && !get(p, 'si'))
-    addFinding(c, {
-      id: 'azure-sas-no-expiry',
-      cause: 'credential-malformed',
-      weight: 0.5,
+    observe(c, {
+      kind: 'azure-sas-no-expiry',
       text: 'The SAS has neither an expiry (se) nor a stored access policy (si) that would supply one.',
       source: where(p, 'sig'),
     });
   if (st && se && se.getTime() <= st.getTime()) {
-    addFinding(c, {
-      id: 'azure-sas-window-inverted',
-      cause: 'credential-malformed',
-      weight: 0.7,
+    observe(c, {
+      kind: 'azure-sas-window-inverted',
       text: `The SAS expires (se ${get(p, 'se')}) before it starts (st ${get(p, 'st')}): it was never valid.`,
       source: where(p, 'se'),
     });
   } else {
-    judge(c, item, {
+    observeWindow(c, item, {
       what: 'The SAS',
       id: SIGNED_URL_FINDING.azure,
       ...(st ? { notBefore: st, notBeforeSource: where(p, 'st') } : {}),
@@ -264,7 +244,7 @@ function inspectSas(c: Collector, p: Params, url: URL | undefined): void {
   }
   const ske = parseIsoDate(get(p, 'ske'));
   if (ske)
-    for (const f of judgeWindow(
+    for (const f of windowObservations(
       {
         what: 'The user delegation key behind the SAS',
         id: SIGNED_URL_FINDING.azureKey,
@@ -273,21 +253,17 @@ function inspectSas(c: Collector, p: Params, url: URL | undefined): void {
       },
       c.clock,
     ))
-      addFinding(c, f);
+      observe(c, f);
   const sip = get(p, 'sip');
   if (sip)
-    addFinding(c, {
-      id: 'azure-sas-ip-range',
-      cause: 'ip-restricted',
-      weight: 0.2,
+    observe(c, {
+      kind: 'azure-sas-ip-range',
       text: `The SAS is valid only from ${sip.includes('-') ? 'addresses' : 'the address'} ${sip}; from anywhere else Azure answers 403 AuthorizationSourceIPMismatch.`,
       source: where(p, 'sip'),
     });
   if (get(p, 'spr') === 'https' && url?.protocol === 'http:')
-    addFinding(c, {
-      id: 'azure-sas-https-only',
-      cause: 'credential-malformed',
-      weight: 0.6,
+    observe(c, {
+      kind: 'azure-sas-https-only',
       text: 'The SAS allows HTTPS only (spr=https) but the request used http://.',
       source: where(p, 'spr'),
     });

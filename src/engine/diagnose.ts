@@ -6,8 +6,9 @@ import type { Cause, DeniedBy, Evidence, Fix, Probing, ProbeResult, Report } fro
 import { REPORT_SCHEMA } from '../model/report.ts';
 import { isAuthenticationCause, isPermissionCause, type CauseId, type Likelihood } from '../model/vocabulary.ts';
 import type { CauseClaim, Context, ProducerClaim, Rule, RuleOutput } from '../model/rule.ts';
-import { inspectExchangeCredentials } from '../credentials/index.ts';
+import { observeExchangeCredentials } from '../credentials/index.ts';
 import { buildContext } from './context.ts';
+import { judgeCredential } from './credential.ts';
 import { headlineOf, isDenial, outcomeOf } from './status.ts';
 import { redactUrl, scrub, secretsOf } from './scrub.ts';
 
@@ -130,7 +131,10 @@ export function runRules(rules: readonly Rule[], ctx: Context): RuleOutput[] {
 
 /** Diagnoses an exchange with the given rules (synchronous; for hot loops). */
 export function diagnoseWith(rules: readonly Rule[], exchange: Exchange, opts: DiagnoseOptions = {}): Report {
-  const credential = inspectExchangeCredentials(exchange, { now: opts.now, showSecrets: opts.showSecrets });
+  const credential = judgeCredential(
+    rules,
+    observeExchangeCredentials(exchange, { now: opts.now, showSecrets: opts.showSecrets }),
+  );
   const ctx = buildContext(exchange, credential);
   const status = exchange.response.status;
   const producers: ProducerClaim[] = [];

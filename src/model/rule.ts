@@ -4,7 +4,7 @@
 // helpers (defineProducer, defineCause) live in src/rules/define.ts; these are
 // the shapes both sides agree on.
 import type { Exchange } from './exchange.ts';
-import type { CredentialReport } from './credential.ts';
+import type { CredentialObservation, CredentialReport, CredentialVerdict } from './credential.ts';
 import type { Evidence, Fix, Gap } from './report.ts';
 import type { CauseId, Layer, Product } from './vocabulary.ts';
 
@@ -122,4 +122,11 @@ export interface RuleOutput {
 export interface Rule {
   meta: RuleMeta;
   run: (ctx: Context) => RuleOutput | undefined;
+  /**
+   * What a credential observation (an expired window, a header in the wrong
+   * shape) means: its cause and weight, one of the rule's declared causes.
+   * The engine asks before it runs any rule, so every rule reads the judged
+   * findings in `ctx.credential`.
+   */
+  judge?: (observation: CredentialObservation) => CredentialVerdict | undefined;
 }

@@ -7,6 +7,7 @@
 // message id exists; the rule tester checks that every placeholder is filled.
 //
 // Modelled on typescript-eslint's createRule and ESLint's `meta.messages`.
+import type { CredentialObservation } from '../model/credential.ts';
 import type { Evidence, Fix, Gap } from '../model/report.ts';
 import type { CauseClaim, Context, FixTemplate, ProducerClaim, Rule, RuleOutput } from '../model/rule.ts';
 import type { CauseId, Layer, Product } from '../model/vocabulary.ts';
@@ -112,6 +113,8 @@ export interface CauseSpec<C extends CauseId, M extends string, F extends string
   meta: CommonMeta<C, M, F>;
   /** A cheap gate checked before `explain`. */
   applies?(ctx: Context): boolean;
+  /** The cause (one of `meta.causes`) and weight a credential observation speaks for; see Rule.judge. */
+  judge?(observation: CredentialObservation): { cause: C; weight: number } | undefined;
   explain(ctx: Context, report: CauseReporter<C, M, F>): void;
 }
 
@@ -223,6 +226,7 @@ export function defineCause<const C extends CauseId, const M extends string, con
   checkFixes(meta.id, meta.fixes);
   return {
     meta: { ...meta, kind: 'cause' },
+    ...(spec.judge ? { judge: spec.judge } : {}),
     run(ctx) {
       if (!explains(meta.statuses, ctx.status)) return undefined;
       if (spec.applies && !spec.applies(ctx)) return undefined;

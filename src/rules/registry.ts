@@ -3,7 +3,8 @@
 // generate`, which lists it in index.generated.ts (a test fails while the
 // index is stale). The index is static so a bundle can hold every rule — a
 // built package has no folders to read — and loaded on first use, so commands
-// that diagnose nothing (`--help`, `token`) never parse a rule.
+// that diagnose nothing never parse it (`token` loads only credential-validity,
+// whose verdicts judge the credential; see src/inspect.ts).
 import type { Rule } from '../model/rule.ts';
 
 let cached: Promise<Rule[]> | undefined;

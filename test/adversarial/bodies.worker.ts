@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { Exchange, NameValue } from '../../src/model/exchange.ts';
 import { diagnoseWith } from '../../src/engine/diagnose.ts';
 import { buildContext } from '../../src/engine/context.ts';
-import { inspectExchangeCredentials } from '../../src/credentials/index.ts';
+import { inspectExchangeCredentials } from '../../src/inspect.ts';
 import { loadRules } from '../../src/rules/registry.ts';
 import { bodyShape } from '../../src/scan/signature.ts';
 

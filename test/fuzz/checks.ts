@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { curlRequests } from '../../src/importers/curl.ts';
 import { curlCmdRequests, tokenizeCmd } from '../../src/importers/curl-cmd.ts';
 import { curlForCheck } from '../../src/importers/curl-options.ts';
-import { inspectToken } from '../../src/credentials/index.ts';
+import { inspectToken } from '../../src/inspect.ts';
 import { diagnoseWith, likelihoodOf } from '../../src/engine/diagnose.ts';
 import { outcomeOf, isDenial } from '../../src/engine/status.ts';
 import { secretsOf } from '../../src/engine/scrub.ts';

@@ -7,7 +7,7 @@ import type { CredentialItem } from '../../model/credential.ts';
 import type { Gap } from '../../model/report.ts';
 import type { CauseId } from '../../model/vocabulary.ts';
 import type { CauseClaim } from '../../model/rule.ts';
-import { inspectToken } from '../../credentials/index.ts';
+import { observeToken } from '../../credentials/index.ts';
 import { combine, withHeader } from '../vary.ts';
 import { defineProbe, type Identity, type ProbeContext, type ProbeFinding, type ProbeRequest } from '../define.ts';
 import { withoutCredentials } from './without-credential.ts';
@@ -39,7 +39,7 @@ export function asIdentity(ctx: ProbeContext, identity: Identity): ProbeRequest 
 /** The second identity's credential, decoded like the first (never verified). */
 function inspectIdentity(identity: Identity): CredentialItem | undefined {
   try {
-    return inspectToken(`${identity.header.name}: ${identity.header.value}`).items[0];
+    return observeToken(`${identity.header.name}: ${identity.header.value}`).items[0];
   } catch {
     return undefined;
   }

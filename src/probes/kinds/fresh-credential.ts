@@ -6,7 +6,7 @@ import type { Exchange, ExchangeRequest } from '../../model/exchange.ts';
 import type { CredentialItem } from '../../model/credential.ts';
 import type { CauseId } from '../../model/vocabulary.ts';
 import type { CauseClaim } from '../../model/rule.ts';
-import { inspectToken } from '../../credentials/index.ts';
+import { observeToken } from '../../credentials/index.ts';
 import { redactSecret } from '../../credentials/redact.ts';
 import { isApiKeyHeader } from '../../credentials/request-parts.ts';
 import { withHeader } from '../vary.ts';
@@ -235,7 +235,7 @@ export default defineProbe({
       return [failed('--token-cmd printed the same credential that was denied; there is nothing fresh to compare')];
     let fresh: CredentialItem | undefined;
     try {
-      fresh = inspectToken(slot.header.toLowerCase() === 'authorization' ? value : `${slot.header}: ${value}`).items[0];
+      fresh = observeToken(slot.header.toLowerCase() === 'authorization' ? value : `${slot.header}: ${value}`).items[0];
     } catch {
       fresh = undefined;
     }

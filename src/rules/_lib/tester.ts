@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { Rule } from '../define.ts';
 import { loadFixtures, type Fixture } from './fixtures.ts';
 import { buildContext } from '../../engine/context.ts';
-import { inspectExchangeCredentials } from '../../credentials/index.ts';
+import { inspectExchangeCredentials } from '../../inspect.ts';
 import { diagnoseWith } from '../../engine/diagnose.ts';
 import { loadRules } from '../registry.ts';
 import { ruleFolders, rulesDir } from './folders.ts';

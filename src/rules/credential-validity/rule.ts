@@ -10,6 +10,7 @@ import { redactUrl } from '../../credentials/index.ts';
 import { SIGNED_URL_FINDING as SIGNED } from '../../knowledge/signed-urls.ts';
 import { defineCause, ev, type Context, type Reporter } from '../define.ts';
 import texts from './texts.json' with { type: 'json' };
+import { judgeObservation, type ValidityCause } from './verdicts.ts';
 
 /** Finding ids name the kind of credential they judged. */
 const KIND_OF_FINDING: [string, CredentialItem['kind']][] = [
@@ -147,13 +148,6 @@ function crossOriginRedirect(ctx: Context): string | undefined {
   return first && other ? `redirected from ${first} to ${other}` : undefined;
 }
 
-type ValidityCause =
-  | 'credential-expired'
-  | 'credential-not-yet-valid'
-  | 'clock-skew'
-  | 'credential-malformed'
-  | 'credential-missing'
-  | 'ip-restricted';
 const CAUSES: readonly ValidityCause[] = [
   'credential-expired',
   'credential-not-yet-valid',
@@ -205,11 +199,13 @@ export default defineCause({
     statuses: [401, 403],
     ...texts,
   },
+  judge: judgeObservation,
   explain(ctx, report) {
     for (const f of ctx.credential.findings) {
       if (f.weight <= 0 || !isValidityCause(f.cause)) continue;
-      // A finding's text is already the whole sentence (what was measured,
-      // against which clock), written where the measurement is made; the claim repeats it.
+      // The finding is an observation this rule judged (verdicts.ts). Its text
+      // is already the whole sentence (what was measured, against which
+      // clock), written where the measurement is made; the claim repeats it.
       const advice = fixesFor(ctx, f);
       report.claim(f.cause, 'measured', f.weight, {
         data: { ...advice.data, findingText: f.text },
