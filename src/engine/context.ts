@@ -5,7 +5,8 @@ import { createRequire } from 'node:module';
 import type { XMLParser } from 'fast-xml-parser';
 import { headerValue, headerValues, type Exchange } from '../model/exchange.ts';
 import type { CredentialReport } from '../model/credential.ts';
-import type { Body, Context } from '../model/rule.ts';
+import type { Body, Context, DenialWords } from '../model/rule.ts';
+import { readWords } from './words.ts';
 import { parseWwwAuthenticate } from './www-authenticate.ts';
 
 export type { Body, Context };
@@ -126,6 +127,8 @@ export function buildContext(exchange: Exchange, credential: CredentialReport): 
     url = undefined;
   }
   const contentType = headerValue(res.headers, 'content-type') ?? res.content?.mimeType ?? '';
+  const body = parseBody(decodeBody(exchange), contentType);
+  let words: DenialWords | undefined;
   return {
     exchange,
     status: res.status,
@@ -134,9 +137,12 @@ export function buildContext(exchange: Exchange, credential: CredentialReport): 
     header: (name) => headerValue(res.headers, name),
     headers: (name) => headerValues(res.headers, name),
     requestHeader: (name) => headerValue(req?.headers, name),
-    body: parseBody(decodeBody(exchange), contentType),
+    body,
     challenges: parseWwwAuthenticate(headerValues(res.headers, 'www-authenticate')),
     proxyChallenges: parseWwwAuthenticate(headerValues(res.headers, 'proxy-authenticate')),
     credential,
+    get words() {
+      return (words ??= readWords(body, res.headers ?? [], contentType, res.statusText));
+    },
   };
 }

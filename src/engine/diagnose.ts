@@ -109,6 +109,9 @@ function statusMismatch(status: number, causes: Cause[]): string | undefined {
   return undefined;
 }
 
+/** A claim this strong from a rule that is not a fallback sets the fallbacks' claims aside. */
+const FALLBACK_OUTRANKED_AT = 0.5;
+
 /**
  * Runs every rule on the context and applies precedence: a rule whose
  * `yieldsTo` names a product another rule recognised steps aside, with all it
@@ -124,9 +127,18 @@ export function runRules(rules: readonly Rule[], ctx: Context): RuleOutput[] {
   const recognised = new Set<string>(
     outputs.flatMap(({ out }) => (out.producer && out.producer.product !== 'unknown' ? [out.producer.product] : [])),
   );
-  return outputs
-    .filter(({ rule, out }) => !rule.meta.yieldsTo?.some((p) => p !== out.producer?.product && recognised.has(p)))
-    .map(({ out }) => out);
+  const kept = outputs.filter(
+    ({ rule, out }) => !rule.meta.yieldsTo?.some((p) => p !== out.producer?.product && recognised.has(p)),
+  );
+  // A product's rule that explained the denial, or any rule sure of a cause,
+  // knows better than a fallback reading of the words.
+  const explained = kept.some(
+    ({ rule, out }) =>
+      !rule.meta.fallback &&
+      ((out.producer && out.producer.product !== 'unknown' && out.causes?.length) ||
+        out.causes?.some((c) => c.weight >= FALLBACK_OUTRANKED_AT)),
+  );
+  return kept.map(({ rule, out }) => (explained && rule.meta.fallback ? { ...out, causes: [] } : out));
 }
 
 /** Diagnoses an exchange with the given rules (synchronous; for hot loops). */

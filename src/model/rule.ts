@@ -33,6 +33,27 @@ export interface Body {
   htmlH1?: string;
 }
 
+/** One of the denial's own texts, with where it was read ("body:error.message", "header:x-error", "body:title"). */
+export interface WordsLine {
+  source: string;
+  text: string;
+}
+
+/** A member that names permissions, scopes or roles ("required_permission", "X-Accepted-OAuth-Scopes"). */
+export interface WordsField {
+  /** Where it was read: "error.required_scopes", "header:x-accepted-oauth-scopes". */
+  path: string;
+  /** The member's own name, as the response spells it. */
+  key: string;
+  value: string[];
+}
+
+/** What the response says in words, in any body shape (src/engine/words.ts). */
+export interface DenialWords {
+  lines: WordsLine[];
+  fields: WordsField[];
+}
+
 /** Everything a rule may read about one exchange, computed once by the engine. */
 export interface Context {
   exchange: Exchange;
@@ -50,6 +71,8 @@ export interface Context {
   /** Proxy-Authenticate challenges (a 407's), in order. */
   proxyChallenges: Challenge[];
   credential: CredentialReport;
+  /** The denial's own words and the members naming what it required; read on first use. */
+  readonly words: DenialWords;
 }
 
 /**
@@ -83,6 +106,13 @@ export interface RuleMeta {
    * aside (Envoy gives way to Istio, whose sidecars are Envoy).
    */
   yieldsTo?: readonly Product[];
+  /**
+   * A cause rule that reads any response (the denial's words): its claims
+   * stand aside when a rule that recognised a product explained the denial,
+   * or another rule claims a cause with 0.5 or more, since those know what
+   * the response means better than a reading of its words.
+   */
+  fallback?: boolean;
   /** The statuses the rule explains (default: every denial; 'any' for every status). */
   statuses?: readonly number[] | 'any';
   /** Cause summaries by message id; `{{name}}` placeholders are filled from a claim's data. */

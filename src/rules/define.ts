@@ -113,6 +113,8 @@ export interface CauseSpec<C extends CauseId, M extends string, F extends string
   meta: CommonMeta<C, M, F>;
   /** A cheap gate checked before `explain`. */
   applies?(ctx: Context): boolean;
+  /** See RuleMeta.fallback: claims that count only where no product's rule explained the denial. */
+  fallback?: boolean;
   /** The cause (one of `meta.causes`) and weight a credential observation speaks for; see Rule.judge. */
   judge?(observation: CredentialObservation): { cause: C; weight: number } | undefined;
   explain(ctx: Context, report: CauseReporter<C, M, F>): void;
@@ -225,7 +227,7 @@ export function defineCause<const C extends CauseId, const M extends string, con
   const { meta } = spec;
   checkFixes(meta.id, meta.fixes);
   return {
-    meta: { ...meta, kind: 'cause' },
+    meta: { ...meta, kind: 'cause', ...(spec.fallback ? { fallback: true } : {}) },
     ...(spec.judge ? { judge: spec.judge } : {}),
     run(ctx) {
       if (!explains(meta.statuses, ctx.status)) return undefined;

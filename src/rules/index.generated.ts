@@ -20,6 +20,7 @@ import azureStorage from './azure-storage/rule.ts';
 import caddy from './caddy/rule.ts';
 import cloudflare from './cloudflare/rule.ts';
 import credentialValidity from './credential-validity/rule.ts';
+import denialWords from './denial-words/rule.ts';
 import discord from './discord/rule.ts';
 import django from './django/rule.ts';
 import dockerRegistry from './docker-registry/rule.ts';
@@ -55,6 +56,7 @@ import problemJson from './problem-json/rule.ts';
 import proxyTunnel from './proxy-tunnel/rule.ts';
 import rabbitmq from './rabbitmq/rule.ts';
 import rails from './rails/rule.ts';
+import requestContext from './request-context/rule.ts';
 import rfc6750Bearer from './rfc6750-bearer/rule.ts';
 import salesforce from './salesforce/rule.ts';
 import shopify from './shopify/rule.ts';
@@ -90,6 +92,7 @@ export const RULES: readonly Rule[] = [
   caddy,
   cloudflare,
   credentialValidity,
+  denialWords,
   discord,
   django,
   dockerRegistry,
@@ -125,6 +128,7 @@ export const RULES: readonly Rule[] = [
   proxyTunnel,
   rabbitmq,
   rails,
+  requestContext,
   rfc6750Bearer,
   salesforce,
   shopify,
@@ -162,6 +166,7 @@ export const FIXTURE_COUNTS: Readonly<Record<string, FixtureCounts>> = {
   'caddy': { total: 6, causes: {"credential-invalid":1,"credential-malformed":1,"credential-missing":1,"filesystem-permission":1,"ip-restricted":1,"path-forbidden":1}, productLayers: ["web-server"] },
   'cloudflare': { total: 7, causes: {"insufficient-scope":1,"ip-restricted":2,"waf-block":4}, productLayers: ["application","waf"] },
   'credential-validity': { total: 6, causes: {"credential-expired":5,"credential-missing":1}, productLayers: [] },
+  'denial-words': { total: 2, causes: {"credential-invalid":1,"insufficient-scope":1}, productLayers: [] },
   'discord': { total: 2, causes: {"credential-invalid":1,"insufficient-role":1}, productLayers: ["application"] },
   'django': { total: 8, causes: {"credential-missing":1,"csrf":5,"insufficient-role":1,"not-owner":1}, productLayers: ["application"] },
   'docker-registry': { total: 9, causes: {"credential-expired":1,"credential-invalid":2,"credential-missing":4,"insufficient-role":1,"insufficient-scope":1}, productLayers: ["application"] },
@@ -197,6 +202,7 @@ export const FIXTURE_COUNTS: Readonly<Record<string, FixtureCounts>> = {
   'proxy-tunnel': { total: 2, causes: {"proxy-interference":2}, productLayers: [] },
   'rabbitmq': { total: 5, causes: {"credential-invalid":1,"credential-missing":1,"insufficient-role":3}, productLayers: ["application"] },
   'rails': { total: 3, causes: {"credential-invalid":1,"credential-malformed":1,"credential-missing":1}, productLayers: ["application"] },
+  'request-context': { total: 2, causes: {"credential-invalid":1,"credential-missing":1}, productLayers: [] },
   'rfc6750-bearer': { total: 2, causes: {"insufficient-scope":2}, productLayers: [] },
   'salesforce': { total: 2, causes: {"credential-expired":1,"feature-disabled":1}, productLayers: ["application"] },
   'shopify': { total: 2, causes: {"credential-invalid":1,"insufficient-scope":1}, productLayers: ["application"] },

@@ -50,6 +50,8 @@ export interface Fixture {
    * with the labelled layer, never a guess.
    */
   productHidden?: boolean;
+  /** The real product, where the label says "unknown" because why403 has no rule for it (bench/unseen). */
+  productName?: string;
 }
 
 /**
@@ -88,6 +90,7 @@ export function loadFixture(path: string): Fixture {
     ...(raw.now ? { now: new Date(raw.now) } : {}),
     ...(Array.isArray(raw.ambiguous) ? { ambiguous: raw.ambiguous.filter(isCauseId) } : {}),
     ...(raw.productHidden === true ? { productHidden: true } : {}),
+    ...(typeof raw.productName === 'string' ? { productName: raw.productName } : {}),
   };
 }
 

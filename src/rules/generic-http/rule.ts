@@ -1,93 +1,14 @@
 // The fallback when no product rule recognises the response: a layer guessed
 // from generic evidence (Via / X-Cache, an HTML error page, a JSON error body,
-// a Bearer challenge) and a few keyword causes, all deliberately weak so that
-// any real product rule outranks them. It never names a product.
+// a Bearer challenge), deliberately weak so that any real product rule
+// outranks it. It never names a product; what the words say is denial-words'.
 import { defineCause, ev, type Context, type Evidence } from '../define.ts';
 import type { Layer } from '../../model/vocabulary.ts';
 import { challenge } from '../_lib/challenges.ts';
-import { keywordHits, type CauseKeyword, type TextLine } from '../_lib/keyword-causes.ts';
 import texts from './texts.json' with { type: 'json' };
 
 // Kept below every product rule's floor (0.45 for a bare Server header), so it only shows when nothing else does.
 const MAX_CONFIDENCE = 0.3;
-
-function jsonMessages(json: unknown): TextLine[] {
-  if (!json || typeof json !== 'object' || Array.isArray(json)) return [];
-  const o = json as Record<string, unknown>;
-  const out: TextLine[] = [];
-  for (const key of ['error', 'message', 'error_description', 'detail', 'title', 'reason', 'msg', 'description']) {
-    const v = o[key];
-    if (typeof v === 'string') out.push({ source: `body:${key}`, text: v });
-    else if (v && typeof v === 'object' && !Array.isArray(v)) {
-      const inner = v as Record<string, unknown>;
-      for (const k of ['message', 'code', 'type', 'reason'])
-        if (typeof inner[k] === 'string') out.push({ source: `body:${key}.${k}`, text: inner[k] as string });
-    }
-  }
-  return out;
-}
-
-function responseTexts(ctx: Context): TextLine[] {
-  const out = jsonMessages(ctx.body.json);
-  if (ctx.body.htmlTitle) out.push({ source: 'body:title', text: ctx.body.htmlTitle });
-  if (ctx.body.htmlH1 && ctx.body.htmlH1 !== ctx.body.htmlTitle) out.push({ source: 'body:h1', text: ctx.body.htmlH1 });
-  const plain = ctx.body.text.trim();
-  if (!ctx.body.json && !ctx.body.htmlTitle && !ctx.body.xml && plain && plain.length <= 300 && !plain.startsWith('<'))
-    out.push({ source: 'body', text: plain });
-  return out;
-}
-
-const CAUSES = [
-  'csrf',
-  'credential-expired',
-  'insufficient-scope',
-  'ip-restricted',
-  'rate-limited',
-  'credential-invalid',
-  'credential-missing',
-  'insufficient-role',
-  'account-state',
-  'resource-state',
-  'cors',
-] as const;
-
-const KEYWORDS: CauseKeyword<(typeof CAUSES)[number]>[] = [
-  { re: /\bcsrf\b|\bxsrf\b/i, id: 'csrf', weight: 0.3 },
-  {
-    re: /\b(token|jwt|session|signature|credentials?) (has |is )?expired\b|\bexpired (token|jwt|session|signature|credentials?)\b/i,
-    id: 'credential-expired',
-    weight: 0.3,
-  },
-  {
-    re: /\b(insufficient|missing|required) scopes?\b|\bscopes? (is |are )?(insufficient|missing|required)\b/i,
-    id: 'insufficient-scope',
-    weight: 0.25,
-  },
-  {
-    re: /\bip( address)? (is )?(not allowed|blocked|denied|not whitelisted|not in)\b|\byour ip\b/i,
-    id: 'ip-restricted',
-    weight: 0.25,
-  },
-  { re: /\brate limit|\btoo many requests\b|\bquota (exceeded|reached)\b/i, id: 'rate-limited', weight: 0.3 },
-  {
-    re: /\binvalid (api[ _-]?key|token|credentials?|signature)\b|\bbad credentials\b/i,
-    id: 'credential-invalid',
-    weight: 0.25,
-  },
-  {
-    re: /\b(missing|no) (api[ _-]?key|token|credentials?|authorization header)\b|\bauthentication (is )?required\b|\bnot authenticated\b|\blogin required\b/i,
-    id: 'credential-missing',
-    weight: 0.25,
-  },
-  {
-    re: /\binsufficient (permissions?|privileges?|rights)\b|\bpermission denied\b|\brequires? (the )?\w+ role\b/i,
-    id: 'insufficient-role',
-    weight: 0.2,
-  },
-  { re: /\baccount (is )?(suspended|disabled|locked|banned)\b/i, id: 'account-state', weight: 0.25 },
-  { re: /\b(repository|project|resource) (is |was )?archived\b|\bread[- ]only\b/i, id: 'resource-state', weight: 0.2 },
-  { re: /\bnot allowed by cors\b|\bcors\b|\borigin (is )?not allowed\b/i, id: 'cors', weight: 0.2 },
-];
 
 /** An XML error document with a Code, as object stores (S3, Azure Blob, Cloud Storage's XML API) answer. */
 function xmlErrorCode(ctx: Context): string | undefined {
@@ -211,7 +132,7 @@ function layerGuess(ctx: Context): LayerGuess {
 export default defineCause({
   meta: {
     id: 'generic-http',
-    causes: CAUSES,
+    causes: [],
     ...texts,
   },
   explain(ctx, report) {
@@ -222,10 +143,5 @@ export default defineCause({
       confidence: Math.min(guess.confidence, MAX_CONFIDENCE),
       evidence: guess.evidence,
     });
-    for (const { keyword, line } of keywordHits(KEYWORDS, responseTexts(ctx)))
-      report.claim(keyword.id, 'mentions', keyword.weight, {
-        data: { text: line.text.slice(0, 160) },
-        evidence: [ev(line.source, line.text.slice(0, 300))],
-      });
   },
 });

@@ -1,0 +1,139 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import rule from './rule.ts';
+import { runRule, testRule, type ExtraCase } from '../_lib/tester.ts';
+import { responseCase, unitCase } from '../_lib/unit-case.ts';
+import { diagnoseWith } from '../../engine/diagnose.ts';
+import { loadRules } from '../registry.ts';
+
+/** The rule must claim these causes, strongest first; it never names a product. */
+const says = (name: string, fixture: ExtraCase['fixture'], ...causes: string[]): ExtraCase => ({
+  name,
+  fixture,
+  causes,
+});
+const json = (name: string, status: number, body: unknown, headers: Record<string, string> = {}) =>
+  responseCase(name, status, { 'Content-Type': 'application/json', ...headers }, JSON.stringify(body));
+
+testRule(rule, import.meta.dirname, [
+  says(
+    'plain text "… is not in the allow list" → ip-restricted',
+    responseCase('allow', 403, { 'Content-Type': 'text/plain' }, 'Forbidden: 127.0.0.1 is not in the allow list'),
+    'ip-restricted',
+  ),
+  says(
+    '"IP … is not whitelisted" → ip-restricted',
+    json('white', 403, { error: 'IP 203.0.113.9 is not whitelisted' }),
+    'ip-restricted',
+  ),
+  says(
+    '"You do not have permission to view this order" → insufficient-role',
+    json('perm', 403, { message: 'You do not have permission to view this order' }),
+    'insufficient-role',
+  ),
+  says(
+    'a record that is locked → resource-state',
+    json('locked', 403, { message: 'This record is locked by another user' }),
+    'resource-state',
+  ),
+  says(
+    'GraphQL errors[].extensions.code UNAUTHENTICATED → credential-missing',
+    json('gql', 401, { errors: [{ message: 'Not signed in', extensions: { code: 'UNAUTHENTICATED' } }] }),
+    'credential-missing',
+  ),
+  says(
+    'a plan that does not include the feature → feature-disabled',
+    json('plan', 403, { error: { type: 'plan_error', message: 'Your current plan does not include audit logs.' } }),
+    'feature-disabled',
+  ),
+  says(
+    'an HTML page: the words in its main text, not its navigation',
+    responseCase(
+      'html',
+      403,
+      { 'Content-Type': 'text/html' },
+      '<html><head><title>Error</title><script>var csrf = 1;</script></head><body><nav>Home | Rate limits | Login</nav><main><h1>Access denied</h1><p>Your account has been suspended.</p></main></body></html>',
+    ),
+    'account-state',
+    'insufficient-role',
+  ),
+  says(
+    'a reason header: X-Denied-Reason',
+    responseCase('hdr', 403, { 'X-Denied-Reason': 'token expired' }, ''),
+    'credential-expired',
+  ),
+  says('a plain 403 with nothing in words claims nothing', responseCase('bare', 403, {}, 'Forbidden')),
+]);
+
+test('denial-words: a permission the words or a field name becomes the gap', () => {
+  const named = runRule(rule, json('gap', 403, { message: 'The permission orders.view is required' }));
+  assert.deepEqual(named?.causes?.[0].gap, { required: ['orders.view'], held: [] });
+  const field = runRule(
+    rule,
+    json('field', 403, {
+      error: 'forbidden',
+      required_permission: 'invoices:write',
+      granted_permissions: ['invoices:read'],
+    }),
+  );
+  const role = field?.causes?.find((c) => c.id === 'insufficient-role');
+  assert.deepEqual(role?.gap, { required: ['invoices:write'], held: ['invoices:read'] });
+  const scopes = runRule(
+    rule,
+    json('scopes', 403, { message: 'token does not have at least one of required scope(s): [read:repository]' }),
+  );
+  assert.equal(scopes?.causes?.[0].id, 'insufficient-scope');
+  assert.deepEqual(scopes?.causes?.[0].gap?.required, ['read:repository']);
+  assert.ok(scopes?.causes?.[0].fixes?.[0].title.includes('read:repository'), 'the fix names the scope');
+});
+
+test('denial-words: the quoted words and where they were read are the evidence', () => {
+  const out = runRule(rule, json('ev', 403, { errors: [{ detail: 'You do not have access to this project.' }] }));
+  assert.equal(out?.causes?.[0].id, 'insufficient-role');
+  assert.deepEqual(out?.causes?.[0].evidence, [
+    { source: 'body:errors[0].detail', text: 'You do not have access to this project.' },
+  ]);
+  assert.match(out!.causes![0].summary, /“do not have access” \(body:errors\[0\]\.detail\)/);
+});
+
+test('denial-words: a request id or a link beside the message is not read as words', () => {
+  const out = runRule(
+    rule,
+    json('ids', 403, {
+      message: 'Forbidden',
+      request_id: 'ABCDEF0123456789ABCD',
+      documentation_url: 'https://example.com/cors',
+    }),
+  );
+  assert.equal(out?.causes?.length ?? 0, 0);
+});
+
+test('denial-words stands aside when a product’s own rule explained the denial', async () => {
+  const rules = await loadRules();
+  // GitHub's own words for a missing scope: the github rule explains it; the fallback reading adds nothing.
+  const exchange = unitCase('gh', {
+    request: {
+      method: 'GET',
+      url: 'https://api.github.com/repos/o/r/hooks',
+      headers: { Authorization: 'token ghp_REDACTED0123456789' },
+    },
+    response: {
+      status: 403,
+      headers: {
+        'Content-Type': 'application/json',
+        'X-GitHub-Request-Id': 'A:B:C',
+        'X-Accepted-OAuth-Scopes': 'admin:repo_hook',
+      },
+      body: JSON.stringify({
+        message: 'Must have admin rights to Repository.',
+        documentation_url: 'https://docs.github.com/rest',
+      }),
+    },
+  }).exchange;
+  const report = diagnoseWith(rules, exchange);
+  assert.equal(report.deniedBy?.product, 'github');
+  assert.ok(
+    report.causes.every((c) => !c.summary.startsWith('The response says so')),
+    'no fallback claim is left',
+  );
+});

@@ -1,0 +1,215 @@
+// What any denial says in its own words, for responses no product rule
+// explains: "you do not have permission to view this order", "127.0.0.1 is
+// not in the allow list", `{"errors":[{"extensions":{"code":"FORBIDDEN"}}]}`.
+// The words come from wherever the response keeps them (ctx.words: JSON at
+// any depth, XML, HTML, plain text, reason headers); phrases.json says which
+// cause each wording speaks for, matched by stem so that "expired", "expires"
+// and "expiration" are one word. A permission, scope or role the words or
+// fields name becomes the cause's gap. Deterministic, and every claim quotes
+// the words that raised it.
+import type { CauseId } from '../../model/vocabulary.ts';
+import type { Gap } from '../../model/report.ts';
+import type { WordsField } from '../../model/rule.ts';
+import { compilePhrase, matchPhrase, tokenize, type Phrase } from '../_lib/phrases.ts';
+import { defineCause, ev, type Context } from '../define.ts';
+import phrases from './phrases.json' with { type: 'json' };
+import texts from './texts.json' with { type: 'json' };
+
+const CAUSES = [
+  'insufficient-scope',
+  'insufficient-role',
+  'credential-invalid',
+  'credential-missing',
+  'credential-malformed',
+  'credential-expired',
+  'credential-not-yet-valid',
+  'clock-skew',
+  'wrong-audience',
+  'ip-restricted',
+  'account-state',
+  'resource-state',
+  'feature-disabled',
+  'not-owner',
+  'field-restricted',
+  'explicit-deny',
+  'resource-policy',
+  'rate-limited',
+  'csrf',
+  'cors',
+  'waf-block',
+  'method-not-allowed',
+  'directory-listing',
+  'filesystem-permission',
+  'wrong-endpoint',
+  'conditional-access',
+  'proxy-interference',
+] as const satisfies readonly CauseId[];
+type WordsCause = (typeof CAUSES)[number];
+
+interface Group {
+  cause: WordsCause;
+  weight: number;
+  phrases: Phrase[];
+}
+
+const isWordsCause = (id: string): id is WordsCause => (CAUSES as readonly string[]).includes(id);
+
+/** phrases.json, compiled once; a phrase that does not compile, or a cause outside the vocabulary, fails on load. */
+const GROUPS: Group[] = phrases.groups.map((g) => {
+  if (!isWordsCause(g.cause))
+    throw new Error(`denial-words: phrases.json names cause "${g.cause}", not one this rule declares`);
+  return { cause: g.cause, weight: g.weight, phrases: g.phrases.map(compilePhrase) };
+});
+
+interface Reading {
+  cause: WordsCause;
+  weight: number;
+  quote: string;
+  source: string;
+  line: string;
+  grant?: string;
+}
+
+/** The strongest reading per cause, over every line the response has. */
+function readLines(ctx: Context): Reading[] {
+  const best = new Map<WordsCause, Reading>();
+  for (const line of ctx.words.lines) {
+    const tokens = tokenize(line.text);
+    for (const group of GROUPS) {
+      const held = best.get(group.cause);
+      if (held && held.weight >= group.weight) continue;
+      for (const phrase of group.phrases) {
+        const m = matchPhrase(phrase, line.text, tokens);
+        if (!m) continue;
+        best.set(group.cause, {
+          cause: group.cause,
+          weight: group.weight,
+          quote: m.quote,
+          source: line.source,
+          line: line.text,
+          ...(m.captures.grant ? { grant: m.captures.grant } : {}),
+        });
+        break;
+      }
+    }
+  }
+  return [...best.values()];
+}
+
+/** Which cause a field that names grants speaks for, and whether it lists what was required or what is held. */
+function fieldMeaning(f: WordsField): { cause: 'insufficient-scope' | 'insufficient-role'; side: 'required' | 'held' } {
+  const k = f.key.toLowerCase().replace(/[_\-\s]/g, '');
+  const cause = /scope/.test(k) ? 'insufficient-scope' : 'insufficient-role';
+  const side = /^(granted|held|current|your|xoauthscopes)/.test(k) ? 'held' : 'required';
+  return { cause, side };
+}
+
+/** Only a field whose name says what was required (or held) counts; a bare "permissions" list could be anything. */
+const NAMES_A_NEED =
+  /^(required|missing|needed|requested|accepted|granted|held|current|your|x(required|accepted|missing|permitted|oauth))/;
+
+function gapFor(ctx: Context, cause: WordsCause, grant?: string): Gap | undefined {
+  if (cause !== 'insufficient-scope' && cause !== 'insufficient-role' && cause !== 'field-restricted') return undefined;
+  const required = new Set<string>();
+  const held = new Set<string>();
+  if (grant) required.add(grant.replace(/^[[(]|[\])]$/g, ''));
+  for (const f of ctx.words.fields) {
+    const key = f.key.toLowerCase().replace(/[_\-\s]/g, '');
+    if (!NAMES_A_NEED.test(key)) continue;
+    const meaning = fieldMeaning(f);
+    if (cause !== 'field-restricted' && meaning.cause !== cause) continue;
+    for (const v of f.value)
+      for (const one of v.split(/[\s,]+/)) if (one) (meaning.side === 'required' ? required : held).add(one);
+  }
+  if (cause === 'insufficient-scope')
+    for (const item of ctx.credential.items) for (const s of item.scopes ?? []) held.add(s);
+  if (!required.size) return undefined;
+  return { required: [...required].slice(0, 20), held: [...held].slice(0, 50) };
+}
+
+type FixId = keyof typeof texts.fixes;
+
+const FIXES: Record<WordsCause, { named?: FixId[]; fixes: FixId[] }> = {
+  'insufficient-scope': { named: ['scopeNamed'], fixes: ['scopeFind'] },
+  'insufficient-role': { named: ['grantNamed', 'compareIdentity'], fixes: ['grantFind', 'compareIdentity'] },
+  'credential-invalid': { fixes: ['credentialCheck', 'credentialNew'] },
+  'credential-missing': { fixes: ['credentialSend'] },
+  'credential-malformed': { fixes: ['credentialShape'] },
+  'credential-expired': { fixes: ['credentialRenew'] },
+  'credential-not-yet-valid': { fixes: ['clockCheck'] },
+  'clock-skew': { fixes: ['clockCheck'] },
+  'wrong-audience': { fixes: ['audienceCheck'] },
+  'ip-restricted': { fixes: ['addressCheck'] },
+  'account-state': { fixes: ['accountCheck'] },
+  'resource-state': { fixes: ['resourceCheck'] },
+  'feature-disabled': { fixes: ['featureEnable'] },
+  'not-owner': { fixes: ['ownerCheck'] },
+  'field-restricted': { named: ['fieldNamed'], fixes: ['fieldFind'] },
+  'explicit-deny': { fixes: ['denyFind'] },
+  'resource-policy': { fixes: ['policyRead'] },
+  'rate-limited': { fixes: ['rateWait'] },
+  csrf: { fixes: ['csrfToken'] },
+  cors: { fixes: ['corsOrigin'] },
+  'waf-block': { fixes: ['wafReport'] },
+  'method-not-allowed': { fixes: ['methodCheck'] },
+  'directory-listing': { fixes: ['directoryIndex'] },
+  'filesystem-permission': { fixes: ['filePermissions'] },
+  'wrong-endpoint': { fixes: ['endpointCheck'] },
+  'conditional-access': { fixes: ['conditionMeet'] },
+  'proxy-interference': { fixes: ['proxyBypass'] },
+};
+
+const short = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
+
+export default defineCause({
+  meta: {
+    id: 'denial-words',
+    causes: CAUSES,
+    ...texts,
+  },
+  fallback: true,
+  explain(ctx, report) {
+    const url = ctx.url ? ctx.url.href : 'URL';
+    const claimed = new Set<WordsCause>();
+    for (const r of readLines(ctx)) {
+      const gap = gapFor(ctx, r.cause, r.grant);
+      const named = gap?.required.join(', ');
+      const advice = FIXES[r.cause];
+      claimed.add(r.cause);
+      report.claim(r.cause, 'says', r.weight, {
+        data: {
+          quote: short(r.quote, 160),
+          where: r.source,
+          grant: named ?? '',
+          url,
+          method: ctx.method,
+        },
+        evidence: [ev(r.source, short(r.line, 300))],
+        ...(gap ? { gap } : {}),
+        fixes: named && advice.named ? advice.named : advice.fixes,
+      });
+    }
+    // A field that names the grant the operation required speaks even when the words do not.
+    for (const cause of ['insufficient-scope', 'insufficient-role'] as const) {
+      if (claimed.has(cause)) continue;
+      const gap = gapFor(ctx, cause);
+      const field = ctx.words.fields.find((f) => {
+        const key = f.key.toLowerCase().replace(/[_\-\s]/g, '');
+        return NAMES_A_NEED.test(key) && fieldMeaning(f).cause === cause && fieldMeaning(f).side === 'required';
+      });
+      if (!gap || !field) continue;
+      report.claim(cause, 'names', 0.5, {
+        data: {
+          field: field.path,
+          value: short(gap.required.join(', '), 160),
+          grant: gap.required.join(', '),
+          url,
+          method: ctx.method,
+        },
+        evidence: [ev(field.path.startsWith('header:') ? field.path : `body:${field.path}`, field.value.join(', '))],
+        gap,
+        fixes: FIXES[cause].named ?? FIXES[cause].fixes,
+      });
+    }
+  },
+});

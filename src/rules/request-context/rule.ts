@@ -1,0 +1,124 @@
+// What the request itself says about a denial, whatever the product: a
+// request that carried no credential cannot have had a wrong, expired or
+// malformed one (and a 401 to it says the server could not tell who was
+// asking, RFC 9110 section 15.5.2); a 401 to a request whose credential
+// nothing faults says the server did not accept it; a credential valid by the
+// clock it was judged by had not expired; a GET is rarely refused for its
+// method; and a request that went through no proxy was not blocked by one.
+// These are context, not findings: the rule is a fallback, set aside when a
+// product's rule explained the denial or another rule is sure of a cause.
+import { redactUrl } from '../../credentials/index.ts';
+import { defineCause, ev, type Context } from '../define.ts';
+import texts from './texts.json' with { type: 'json' };
+
+const CAUSES = [
+  'credential-missing',
+  'credential-invalid',
+  'credential-expired',
+  'credential-not-yet-valid',
+  'credential-malformed',
+  'method-not-allowed',
+  'proxy-interference',
+] as const;
+
+/** Credentials a server authenticates with; a cookie may be a session or only a preference. */
+const carriedCredential = (ctx: Context) => ctx.credential.items.some((i) => i.kind !== 'cookie');
+
+/** The scheme a challenge names for each kind of credential, to tell "asked again for the same" from "asked for another". */
+const CHALLENGE_FOR: Partial<Record<string, string>> = {
+  basic: 'basic',
+  'bearer-jwt': 'bearer',
+  'bearer-opaque': 'bearer',
+  'aws-sigv4': 'aws4-hmac-sha256',
+};
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+export default defineCause({
+  meta: {
+    id: 'request-context',
+    causes: CAUSES,
+    statuses: [401, 403],
+    ...texts,
+  },
+  fallback: true,
+  // A request the input does not show, or one whose credentials a sanitised export removed, says nothing.
+  applies: (ctx) => Boolean(ctx.exchange.request) && !ctx.exchange.credentialsStripped,
+  explain(ctx, report) {
+    const url = ctx.url ? redactUrl(ctx.url.href) : 'URL';
+    const items = ctx.credential.items;
+    if (!carriedCredential(ctx)) {
+      const cookiesOnly = items.length > 0;
+      const nothing = ev(
+        'request',
+        cookiesOnly
+          ? 'no Authorization header, API key or signed URL; only cookies'
+          : 'no Authorization header, API key, signed URL or cookie',
+      );
+      // With a challenge, credential-validity has said it in the server's own words.
+      if (!ctx.challenges.length) {
+        const is401 = ctx.status === 401;
+        report.claim('credential-missing', 'nothingSent', (is401 ? 0.4 : 0.25) * (cookiesOnly ? 0.75 : 1), {
+          data: {
+            carried: cookiesOnly ? 'only cookies' : 'no credential',
+            status: ctx.status,
+            meaning: is401
+              ? 'says the server could not tell who was asking'
+              : 'to a request without credentials is often how an API refuses anonymous callers',
+          },
+          evidence: [nothing],
+          fixes: ['send'],
+        });
+      }
+      if (cookiesOnly) return;
+      for (const [cause, what] of [
+        ['credential-invalid', 'wrong or revoked'],
+        ['credential-expired', 'expired'],
+        ['credential-not-yet-valid', 'used too early'],
+        ['credential-malformed', 'malformed'],
+      ] as const)
+        report.claim(cause, 'nothingToJudge', -0.5, { data: { what }, evidence: [nothing] });
+    } else {
+      const findings = ctx.credential.findings;
+      const main = items.find((i) => i.kind === ctx.credential.scheme);
+      if (ctx.status === 401 && main && !findings.some((f) => f.weight >= 0.5)) {
+        const asked = CHALLENGE_FOR[main.kind];
+        const again = asked ? ctx.challenges.find((c) => c.scheme.toLowerCase() === asked) : undefined;
+        report.claim('credential-invalid', 'refused', again ? 0.45 : 0.35, {
+          data: {
+            what: `a ${main.kind.replace('-', ' ')} credential (${main.location})`,
+            challenge: again ? ` asking again for ${again.scheme}` : '',
+          },
+          evidence: [
+            ev(main.location, main.display),
+            ...(again ? [ev('header:www-authenticate', ctx.header('www-authenticate') ?? again.scheme)] : []),
+          ],
+          fixes: ['check'],
+        });
+      }
+      const timed = items.filter((i) => i.expiresAt && i.kind !== 'cookie');
+      const outOfWindow = findings.some((f) =>
+        ['credential-expired', 'credential-not-yet-valid', 'clock-skew'].includes(f.cause),
+      );
+      if (timed.length && !outOfWindow) {
+        const until = timed.map((i) => i.expiresAt!).sort()[0];
+        report.claim('credential-expired', 'stillValid', -0.6, {
+          data: { until, clock: ctx.credential.clock.server ? "the server's clock" : 'the local clock' },
+          evidence: [ev(timed[0].location, `valid until ${until}`)],
+        });
+      }
+    }
+    // A safe method is rarely what a server refuses, unless its words say so.
+    if (SAFE_METHODS.has(ctx.method) && !ctx.words.lines.some((l) => /\bmethod\b/i.test(l.text)))
+      report.claim('method-not-allowed', 'safeMethod', -0.6, {
+        data: { method: ctx.method },
+        evidence: [ev('request', `${ctx.method} ${url}`)],
+      });
+    const trace = ctx.exchange.trace;
+    if (trace && !trace.proxy?.used)
+      report.claim('proxy-interference', 'noProxy', -0.5, {
+        data: {},
+        evidence: [ev('trace:proxy', 'sent directly, through no proxy')],
+      });
+  },
+});
