@@ -2,7 +2,8 @@
 // their declared precedence and merges what they claim into a ranked report.
 // It knows no vendor and loads no rules; all knowledge is in the rules.
 import type { Exchange } from '../model/exchange.ts';
-import type { Cause, DeniedBy, Evidence, Fix, Probing, ProbeResult, Report } from '../model/report.ts';
+import type { Cause, DeniedBy, Evidence, Fix, Probing, ProbeResult, Report, ThinEvidence } from '../model/report.ts';
+import { NEXT_STEP, NOTHING_KNOWN_STEPS } from '../model/next-steps.ts';
 import { REPORT_SCHEMA } from '../model/report.ts';
 import { isAuthenticationCause, isPermissionCause, type CauseId, type Likelihood } from '../model/vocabulary.ts';
 import type { CauseClaim, Context, ProducerClaim, Rule, RuleOutput } from '../model/rule.ts';
@@ -41,6 +42,9 @@ export function combineWeights(weights: number[]): number {
   return Math.max(0, Math.min(1, (1 - miss) * damp));
 }
 
+/** How many causes may share the top score. */
+const MAX_LEVEL = 3;
+
 function mergeCauses(claims: CauseClaim[]): Cause[] {
   const byId = new Map<CauseId, CauseClaim[]>();
   for (const c of claims) {
@@ -48,14 +52,18 @@ function mergeCauses(claims: CauseClaim[]): Cause[] {
     list.push(c);
     byId.set(c.id, list);
   }
-  const causes: Cause[] = [];
+  const ranked: { exact: number; cause: Cause }[] = [];
   for (const [id, list] of byId) {
-    const score = round(combineWeights(list.map((c) => c.weight)));
+    // A base rate orders causes the evidence supports; it never raises one by itself.
+    if (!list.some((c) => !c.prior && c.weight > 0)) continue;
+    const exact = combineWeights(list.map((c) => c.weight));
+    const score = round(exact);
     if (score < 0.05) continue;
-    const strongest = [...list].sort((a, b) => b.weight - a.weight)[0];
+    const strongest = list.filter((c) => !c.prior).sort((a, b) => b.weight - a.weight)[0];
     const evidence: Evidence[] = [];
     const seenEvidence = new Set<string>();
-    for (const c of list)
+    // Evidence first, base rates last.
+    for (const c of [...list.filter((x) => !x.prior), ...list.filter((x) => x.prior)])
       for (const e of c.evidence) {
         const key = `${e.source}\u0000${e.text}`;
         if (seenEvidence.has(key)) continue;
@@ -73,17 +81,32 @@ function mergeCauses(claims: CauseClaim[]): Cause[] {
     const order = { easy: 0, medium: 1, hard: 2 } as const;
     fixes.sort((a, b) => order[a.difficulty] - order[b.difficulty]);
     const gap = list.find((c) => c.gap)?.gap;
-    causes.push({
-      id,
-      likelihood: likelihoodOf(score),
-      score,
-      summary: strongest.summary,
-      evidence,
-      ...(gap ? { gap } : {}),
-      fixes,
+    ranked.push({
+      exact,
+      cause: {
+        id,
+        likelihood: likelihoodOf(score),
+        score,
+        summary: strongest.summary,
+        evidence,
+        ...(gap ? { gap } : {}),
+        fixes,
+      },
     });
   }
-  causes.sort((a, b) => b.score - a.score || a.id.localeCompare(b.id));
+  // Ranked by the unrounded score, in which the base rates separate what the
+  // evidence leaves level; the alphabet decides only what nothing separates.
+  ranked.sort((a, b) => b.exact - a.exact || a.cause.id.localeCompare(b.cause.id));
+  const causes = ranked.map((r) => r.cause);
+  // No more than three causes share the top score: past the third, a cause
+  // the evidence leaves level is shown one step lower, where the base rates put it.
+  const top = causes[0]?.score;
+  causes.forEach((c, i) => {
+    if (i >= MAX_LEVEL && c.score === top) {
+      c.score = round(top - 0.01);
+      c.likelihood = likelihoodOf(c.score);
+    }
+  });
   return causes;
 }
 
@@ -107,6 +130,53 @@ function statusMismatch(status: number, causes: Cause[]): string | undefined {
   if (status === 401 && isPermissionCause(top.id))
     return `This 401 is really a permission problem: the likeliest cause (${top.id}) means the server knew who you are but that identity may not do this, which HTTP signals with 403. Re-authenticating will not help; a grant is needed.`;
   return undefined;
+}
+
+/** Below this the likeliest cause rests on weak signs; within NEAR of the top, causes are not told apart. */
+const THIN_BELOW = 0.4;
+const NEAR = 0.05;
+
+/** A step's `{{url}}`, `{{method}}` and `{{path}}`, filled from the request. */
+function stepFor(fix: Fix, values: Record<string, string>): Fix {
+  const fill = (t: string) => t.replace(/\{\{(url|method|path)\}\}/g, (_, k: string) => values[k]);
+  return {
+    ...fix,
+    title: fill(fix.title),
+    ...(fix.commands ? { commands: fix.commands.map(fill) } : {}),
+    ...(fix.verify ? { verify: fill(fix.verify) } : {}),
+  };
+}
+
+/**
+ * Says so when the evidence cannot settle the cause — nothing points anywhere,
+ * the likeliest cause rests on weak signs, or several are level — with the
+ * one or two steps that would separate what remains.
+ */
+function thinEvidence(causes: Cause[], values: Record<string, string>): ThinEvidence | undefined {
+  const top = causes[0];
+  if (!top || top.id === 'unknown')
+    return {
+      summary: 'Nothing in the response or the request points to a cause.',
+      steps: NOTHING_KNOWN_STEPS.map((f) => stepFor(f, values)),
+    };
+  const level = causes.filter((c) => c.id !== 'unknown' && top.score - c.score <= NEAR);
+  if (top.score >= THIN_BELOW && level.length < 2) return undefined;
+  const open = level.length >= 2 ? level : causes.filter((c) => c.id !== 'unknown').slice(0, 2);
+  const steps: Fix[] = [];
+  for (const c of open) {
+    const step = NEXT_STEP[c.id as Exclude<CauseId, 'unknown'>];
+    if (step && !steps.some((s) => s.title === step.title)) steps.push(stepFor(step, values));
+  }
+  const ids = open.map((c) => c.id);
+  const shown = ids.length > 4 ? [...ids.slice(0, 3), `${ids.length - 3} more`] : ids;
+  const named = shown.length > 2 ? `${shown.slice(0, -1).join(', ')} and ${shown.at(-1)}` : shown.join(' and ');
+  return {
+    summary:
+      level.length >= 2
+        ? `The evidence does not tell ${named} apart: their scores are within ${NEAR} of ${top.score.toFixed(2)}.`
+        : `The evidence is thin: the likeliest cause, ${top.id}, rests on weak signs (${top.score.toFixed(2)}).`,
+    steps: steps.slice(0, 2),
+  };
 }
 
 /** A claim this strong from a rule that is not a fallback sets the fallbacks' claims aside. */
@@ -174,6 +244,11 @@ export function diagnoseWith(rules: readonly Rule[], exchange: Exchange, opts: D
     ];
   const deniedBy = denial ? pickProducer(producers) : undefined;
   const mismatch = denial ? statusMismatch(status, causes) : undefined;
+  const url = exchange.request?.url ?? 'URL';
+  const values = { url: opts.showSecrets ? url : redactUrl(url), method: ctx.method, path: ctx.url?.pathname ?? '/' };
+  // Every cause has a "What now": a rule's fixes, or else the step that confirms or rules it out.
+  for (const c of causes) if (!c.fixes.length && c.id !== 'unknown') c.fixes = [stepFor(NEXT_STEP[c.id], values)];
+  const thin = denial ? thinEvidence(causes, values) : undefined;
   // Key order follows design.md section 3; the fields after `probes` are additions.
   const report: Report = {
     schema: REPORT_SCHEMA,
@@ -188,6 +263,7 @@ export function diagnoseWith(rules: readonly Rule[], exchange: Exchange, opts: D
     outcome: outcomeOf(status),
     headline: headlineOf(status, exchange.response.statusText),
     ...(mismatch ? { statusMismatch: mismatch } : {}),
+    ...(thin ? { thin } : {}),
     ...(exchange.trace ? { trace: exchange.trace } : {}),
     notes: [...new Set(notes)],
     source: { ...exchange.source },

@@ -83,6 +83,11 @@ export type Outcome =
   | 'client-error'
   | 'server-error';
 
+export interface ThinEvidence {
+  summary: string;
+  steps: Fix[];
+}
+
 export interface Report {
   schema: typeof REPORT_SCHEMA;
   request: { method: string; url: string };
@@ -93,6 +98,8 @@ export interface Report {
   headline: string;
   /** Said when the status disagrees with the diagnosis (a 403 that should be 401, or the reverse). */
   statusMismatch?: string;
+  /** When the evidence cannot settle the cause: why, and the one or two steps that would separate what remains. */
+  thin?: ThinEvidence;
   deniedBy?: DeniedBy;
   causes: Cause[];
   credential: CredentialReport;

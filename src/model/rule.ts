@@ -139,6 +139,11 @@ export interface CauseClaim {
   fixes?: Fix[];
   /** The rule message the summary came from, for tests and docs. */
   message?: string;
+  /**
+   * A base rate (how often this cause answers such a denial), not evidence:
+   * it adds to a cause that other claims support and never raises one alone.
+   */
+  prior?: boolean;
 }
 
 export interface RuleOutput {

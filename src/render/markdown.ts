@@ -1,5 +1,5 @@
 // An incident note to paste into a ticket: request, evidence, diagnosis, what to try.
-import type { Report } from '../model/report.ts';
+import type { Fix, Report } from '../model/report.ts';
 import { probeChange } from './text.ts';
 
 const esc = (s: string) => s.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
@@ -44,14 +44,19 @@ export function renderMarkdown(report: Report): string {
       out.push(`- ${i.kind} in \`${i.location}\`: \`${i.display}\`${i.expiresAt ? `, expires ${i.expiresAt}` : ''}`);
     for (const f of report.credential.findings) out.push(`- ⚠ ${f.text}`);
   }
+  const item = (f: Fix, when: string) => {
+    out.push(`- [ ] **${f.title}** (${f.difficulty}${when})`);
+    if (f.commands?.length) out.push('', '  ```sh', ...f.commands.map((c) => `  ${c}`), '  ```', '');
+    if (f.verify) out.push(`  Then check: ${f.verify}`);
+  };
+  if (report.thin) {
+    out.push('', '### Thin evidence', '', report.thin.summary, '');
+    for (const f of report.thin.steps) item(f, '');
+  }
   const fixes = report.causes.slice(0, 2).flatMap((c) => c.fixes.map((f) => ({ cause: c.id, ...f })));
   if (fixes.length) {
     out.push('', '### What to try', '');
-    for (const f of fixes) {
-      out.push(`- [ ] **${f.title}** (${f.difficulty}, if \`${f.cause}\`)`);
-      if (f.commands?.length) out.push('', '  ```sh', ...f.commands.map((c) => `  ${c}`), '  ```', '');
-      if (f.verify) out.push(`  Then check: ${f.verify}`);
-    }
+    for (const f of fixes) item(f, `, if \`${f.cause}\``);
   }
   if (report.probes.length) {
     out.push('', '### Probes', '', '| probe | request | status | meaning |', '|---|---|---|---|');

@@ -1,5 +1,5 @@
 // The terminal view: who said no, why, what now — readable at 80 columns.
-import type { Cause, Report } from '../model/report.ts';
+import type { Cause, Fix, Report } from '../model/report.ts';
 import { clip, noStyle, probeChange, wrap, type Style } from './text.ts';
 
 export interface TerminalOptions {
@@ -56,17 +56,22 @@ export function renderTerminal(report: Report, opts: TerminalOptions = {}): stri
     });
   }
 
+  const fixLines = (f: Fix) => {
+    lines.push(wrap(`[${f.difficulty}] ${f.title}`, width, '         ', '  '));
+    // Commands are never cut: a clipped command cannot be pasted.
+    for (const cmd of f.commands ?? []) for (const line of cmd.split('\n')) lines.push(s.cyan(`      $ ${line}`));
+    if (f.verify) lines.push(s.dim(wrap(`then check: ${f.verify}`, width, '        ', '      ')));
+  };
+  if (report.thin) {
+    lines.push('', s.bold('Thin evidence'), wrap(report.thin.summary, width, '  ', '  '));
+    report.thin.steps.forEach(fixLines);
+  }
   const withFixes = report.causes.filter((c, i) => i < detailed && c.fixes.length);
   if (withFixes.length) {
     lines.push('', s.bold('What now'));
     for (const c of withFixes) {
       if (withFixes.length > 1) lines.push(s.dim(`  if ${c.id}:`));
-      for (const f of c.fixes.slice(0, 3)) {
-        lines.push(wrap(`[${f.difficulty}] ${f.title}`, width, '         ', '  '));
-        // Commands are never cut: a clipped command cannot be pasted.
-        for (const cmd of f.commands ?? []) for (const line of cmd.split('\n')) lines.push(s.cyan(`      $ ${line}`));
-        if (f.verify) lines.push(s.dim(wrap(`then check: ${f.verify}`, width, '        ', '      ')));
-      }
+      c.fixes.slice(0, 3).forEach(fixLines);
     }
   }
 

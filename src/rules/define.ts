@@ -49,6 +49,8 @@ export interface ClaimDetails<F extends string = never> {
   /** Declared fixes by id (filled from `data`), or fixes the rule computed. */
   fixes?: readonly (F | Fix)[];
   gap?: Gap;
+  /** A base rate, not evidence: it counts only for a cause something else supports (CauseClaim.prior). */
+  prior?: boolean;
 }
 
 /** Collects a rule's claims; `claim` takes only declared causes, message ids and fix ids. */
@@ -168,6 +170,7 @@ function collector<C extends CauseId, M extends string, F extends string>(
         evidence: details.evidence ?? [],
         ...(details.gap ? { gap: details.gap } : {}),
         ...(fixList.length ? { fixes: fixList } : {}),
+        ...(details.prior ? { prior: true } : {}),
         message,
       });
     },

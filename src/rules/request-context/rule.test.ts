@@ -38,7 +38,9 @@ testRule(rule, import.meta.dirname, [
   ),
 ]);
 
-const ids = (out: ReturnType<typeof runRule>) => (out?.causes ?? []).map((c) => `${c.id}:${c.weight}`);
+/** The rule's claims from evidence; its base rates are tested on their own. */
+const ids = (out: ReturnType<typeof runRule>) =>
+  (out?.causes ?? []).filter((c) => !c.prior).map((c) => `${c.id}:${c.weight}`);
 
 test('request-context: nothing sent cannot be wrong, expired or malformed', () => {
   const out = runRule(rule, exchange('none', 'POST', {}, 403));
@@ -83,4 +85,21 @@ test('request-context: a sanitised export says nothing about what was sent', () 
   const fx = exchange('stripped', 'GET', {}, 401);
   fx.exchange.credentialsStripped = true;
   assert.equal(runRule(rule, fx), undefined);
+});
+
+test('request-context: base rates for the context, as priors that only order causes something else supports', () => {
+  const out = runRule(rule, exchange('rates', 'GET', { Authorization: 'Basic dXNlcjp3cm9uZw==' }, 401));
+  const priors = (out?.causes ?? []).filter((c) => c.prior);
+  const weight = (id: string) => priors.find((c) => c.id === id)?.weight ?? 0;
+  // In the labelled fixtures, a refused credential is the commonest 401 to a request that carried one.
+  assert.ok(weight('credential-invalid') > weight('credential-expired'));
+  assert.ok(weight('credential-expired') > weight('csrf'));
+  assert.ok(priors.every((c) => c.weight > 0 && c.weight <= 0.16));
+  assert.match(priors.find((c) => c.id === 'credential-invalid')!.evidence[0].text, /of \d+ labelled 401s/);
+});
+
+test('request-context: base-rates.json is current (npm run generate rewrites it)', async () => {
+  const { baseRatesSource, BASE_RATES } = await import('../../../scripts/generate-base-rates.ts');
+  const { readFileSync } = await import('node:fs');
+  assert.equal(readFileSync(BASE_RATES, 'utf8'), baseRatesSource(), 'run npm run generate');
 });

@@ -8,18 +8,26 @@
 // These are context, not findings: the rule is a fallback, set aside when a
 // product's rule explained the denial or another rule is sure of a cause.
 import { redactUrl } from '../../credentials/index.ts';
+import { CAUSE_IDS, type CauseId } from '../../model/vocabulary.ts';
 import { defineCause, ev, type Context } from '../define.ts';
+import baseRates from './base-rates.json' with { type: 'json' };
 import texts from './texts.json' with { type: 'json' };
 
-const CAUSES = [
-  'credential-missing',
-  'credential-invalid',
-  'credential-expired',
-  'credential-not-yet-valid',
-  'credential-malformed',
-  'method-not-allowed',
-  'proxy-interference',
-] as const;
+type KnownCause = Exclude<CauseId, 'unknown'>;
+const CAUSES = CAUSE_IDS.filter((c): c is KnownCause => c !== 'unknown');
+
+type Counts = Partial<Record<string, number>>;
+const BUCKETS = baseRates.buckets as Record<string, Counts>;
+const OVERALL = baseRates.overall as Counts;
+const total = (counts: Counts) => Object.values(counts).reduce((a: number, b) => a + (b ?? 0), 0);
+const OVERALL_TOTAL = total(OVERALL);
+
+/** How far a base rate may move a score: enough to order causes the evidence leaves level, never to outweigh evidence. */
+const PRIOR_SCALE = 0.15;
+/** The share among all labelled denials, which orders causes one context counted equally. */
+const OVERALL_SCALE = 0.01;
+
+const CARRIED_WORDS = { credential: 'a credential', cookies: 'only cookies', none: 'nothing' } as const;
 
 /** Credentials a server authenticates with; a cookie may be a session or only a preference. */
 const carriedCredential = (ctx: Context) => ctx.credential.items.some((i) => i.kind !== 'cookie');
@@ -47,6 +55,27 @@ export default defineCause({
   explain(ctx, report) {
     const url = ctx.url ? redactUrl(ctx.url.href) : 'URL';
     const items = ctx.credential.items;
+    // Base rates for this context: priors that count only where the evidence supports a cause.
+    const carried = carriedCredential(ctx) ? 'credential' : items.length ? 'cookies' : 'none';
+    const bucket = BUCKETS[`${ctx.status}/${carried}`] ?? {};
+    const inBucket = total(bucket);
+    for (const cause of CAUSES) {
+      const n = bucket[cause] ?? 0;
+      const share =
+        (inBucket ? (PRIOR_SCALE * n) / inBucket : 0) + (OVERALL_SCALE * (OVERALL[cause] ?? 0)) / OVERALL_TOTAL;
+      const weight = Math.round(share * 1000) / 1000;
+      if (weight <= 0) continue;
+      report.claim(cause, 'baseRate', weight, {
+        data: { n, of: inBucket, status: ctx.status, carried: CARRIED_WORDS[carried], cause },
+        evidence: [
+          ev(
+            'base-rate',
+            `${n} of ${inBucket} labelled ${ctx.status}s to requests carrying ${CARRIED_WORDS[carried]} were ${cause}`,
+          ),
+        ],
+        prior: true,
+      });
+    }
     if (!carriedCredential(ctx)) {
       const cookiesOnly = items.length > 0;
       const nothing = ev(
@@ -65,6 +94,7 @@ export default defineCause({
             meaning: is401
               ? 'says the server could not tell who was asking'
               : 'to a request without credentials is often how an API refuses anonymous callers',
+            url,
           },
           evidence: [nothing],
           fixes: ['send'],
