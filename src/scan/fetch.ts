@@ -35,7 +35,14 @@ export interface FetchFailure {
 }
 
 /** `maxBody`: bytes of a kept body read before the request is ended (default: the client's). */
-export type ScanRequest = { method: string; url: string; headers: NameValue[]; maxBody?: number };
+export type ScanRequest = {
+  method: string;
+  url: string;
+  headers: NameValue[];
+  maxBody?: number;
+  /** The record this request fetches (its place in the state file), for `beforeSend`. */
+  seq?: number;
+};
 
 /**
  * An answer whose body is not kept is drained (so its connection can carry
@@ -82,7 +89,7 @@ export function createClient(opts: {
   insecure?: boolean;
   env?: NodeJS.ProcessEnv;
   /** Called just before each request is written to its connection; if it throws, the request is not sent and fails with that error. */
-  beforeSend?: () => void;
+  beforeSend?: (req: ScanRequest) => void;
 }): HttpClient {
   const decision = proxyFor(new URL(opts.url), opts.env ?? process.env);
   const connect = { rejectUnauthorized: !opts.insecure };
@@ -200,7 +207,7 @@ export function createClient(opts: {
 }
 
 interface CallContext {
-  opts: { timeoutMs: number; maxBody: number; beforeSend?: () => void };
+  opts: { timeoutMs: number; maxBody: number; beforeSend?: (req: ScanRequest) => void };
   inflight: Inflight;
   failure(req: ScanRequest, t0: number, err: unknown): FetchFailure;
 }
@@ -323,7 +330,7 @@ class Call implements Dispatcher.DispatchHandler {
     const beforeSend = this.cx.opts.beforeSend;
     if (!beforeSend) return;
     try {
-      beforeSend();
+      beforeSend(this.req);
     } catch (e) {
       controller.abort(e as Error);
     }

@@ -77,7 +77,6 @@ export class Lanes {
       this.bufferAt = 0;
       if (!this.buffer.seqs.length) return undefined;
       this.cursor = this.buffer.seqs[this.buffer.seqs.length - 1];
-      this.c.state.taken(this.cursor);
     }
     const i = this.bufferAt++;
     return { seq: this.buffer.seqs[i], id: this.buffer.ids[i] };
@@ -150,7 +149,10 @@ export class Lanes {
       this.processRecord(rec, url, lane).then(done, fail);
       return;
     }
-    const req = { method: settings.method, url, headers: settings.headers };
+    // The seq lets the state file note the record as sent (see ScanState.sending) just before it leaves.
+    const req = { method: settings.method, url, headers: settings.headers, seq: rec.seq };
+    // Noted now, it goes to the outcome log in this turn's one write, with the outcome just recorded.
+    this.c.state.sending(rec.seq);
     pace.requests.records++;
     pace.client!.dispatch(
       req,
@@ -200,7 +202,7 @@ export class Lanes {
     return this.finishRecord(
       rec,
       url,
-      await this.c.pace.send({ method, url, headers }, keepRecordBody, 'records', undefined, lane),
+      await this.c.pace.send({ method, url, headers, seq: rec.seq }, keepRecordBody, 'records', undefined, lane),
     );
   }
 

@@ -2,7 +2,8 @@
 // diagnosed once and every record that got the same answer points to it (a
 // byte-identical body is known without waiting); once the scan has ended,
 // the post-pass diagnoses each signature's first denial again with what the
-// whole scan showed.
+// whole scan showed: its own body, and the fields that separate its own
+// records (not every denied record's) from the allowed ones.
 import type { NameValue } from '../model/exchange.ts';
 import { isDenial } from '../engine/status.ts';
 import { recordUrl } from './config.ts';
@@ -35,7 +36,7 @@ export class SignatureCache {
   /** The same, once diagnosed: known without waiting. */
   private readonly knownRaw = new Map<string, string>();
   /** The first denial of each signature, kept to diagnose again once the whole scan is known. */
-  readonly examples = new Map<string, { fetched: Fetched; url: string }>();
+  readonly examples = new Map<string, { fetched: Fetched; url: string; id: string }>();
 
   constructor(state: ScanState, request: RecordRequest, scrubber: Scrubber) {
     this.state = state;
@@ -65,7 +66,7 @@ export class SignatureCache {
       const req = { method: this.request.method, url, headers: this.request.headers };
       sig = diagnoseDenial(r, req, shape, { extraSecrets: this.scrubber.secrets }).then((row) => {
         this.state.saveSignature(row);
-        if (this.examples.size < EXAMPLES) this.examples.set(row.key, { fetched: r, url });
+        if (this.examples.size < EXAMPLES) this.examples.set(row.key, { fetched: r, url, id });
         return row.key;
       });
       this.byShape.set(key, sig);
@@ -89,9 +90,13 @@ export class SignatureCache {
 /**
  * Diagnoses each signature's first denial again, now with what the whole
  * scan showed: the same request allowed for other records, and the fields
- * that separate the refused ones. A signature first seen in an earlier run
+ * that separate that signature's records from the allowed ones. Each is
+ * diagnosed from its own body: first alone (what its words say), then with
+ * the scan's evidence, which backs the cause the words name when it is one
+ * that refuses record by record. A signature first seen in an earlier run
  * has no example in memory; its first record is fetched once more (unless
- * the scan stopped). Returns how many requests that took.
+ * the scan stopped), and used only if it still gets that signature's
+ * answer. Returns how many requests that took.
  */
 export async function rediagnose(o: {
   state: ScanState;
@@ -106,25 +111,35 @@ export async function rediagnose(o: {
   const summary = summarize(state);
   if (!summary.records.allowed) return 0;
   let sent = 0;
+  const shapes = new Map(state.signatures().map((s) => [s.key, s.shape]));
   for (const sig of summary.signatures) {
     let example = o.cache.examples.get(sig.id);
     if (!example && !o.stopped()) {
-      const url = recordUrl(request.template, sig.examples[0]);
+      const id = sig.examples[0];
+      const url = recordUrl(request.template, id);
       const again = await o.client.send({ method: request.method, url, headers: request.headers }, () => true, 0);
       sent++;
-      if (!failed(again) && isDenial(again.status)) example = { fetched: o.scrubber.cleanAnswer(again), url };
+      if (!failed(again) && isDenial(again.status)) {
+        const fetched = o.scrubber.cleanAnswer(again);
+        // Another answer now (the record changed, the server did) is not this signature's body.
+        if (again.status === sig.status && shapeKey(fetched, id).shape === shapes.get(sig.id))
+          example = { fetched, url, id };
+      }
     }
     if (!example) continue;
+    const { shape } = shapeKey(example.fetched, example.id);
+    const req = { method: request.method, url: example.url, headers: request.headers };
+    const alone = await diagnoseDenial(example.fetched, req, shape, { extraSecrets: o.scrubber.secrets });
+    const bodyTop = alone.parsed.causes[0];
     const evidence = recordLevelEvidence({
       status: sig.status,
       denied: sig.count,
       allowed: summary.records.allowed,
-      separation: summary.separation,
+      separation: sig.separation,
       command: `why403 scan report ${state.path}`,
+      ...(bodyTop ? { bodyCause: { id: bodyTop.id, score: bodyTop.score } } : {}),
     });
     if (!evidence) continue;
-    const { shape } = shapeKey(example.fetched, sig.examples[0]);
-    const req = { method: request.method, url: example.url, headers: request.headers };
     const row = await diagnoseDenial(example.fetched, req, shape, {
       probes: [evidence.probe],
       probeClaims: evidence.claims,

@@ -4,6 +4,9 @@
 // record-level rule (field-restricted, or an ownership rule) and against
 // everything that would refuse every record alike: a missing, expired or
 // invalid credential, an IP rule, a WAF rule on the request's shape.
+// When the denial's own words already name a rule that refuses record by
+// record (the record is locked; a permission is required), the scan backs
+// that cause instead of burying it under the generic field-restricted one.
 import type { CauseClaim } from '../model/rule.ts';
 import type { ProbeResult } from '../model/report.ts';
 import type { CauseId } from '../model/vocabulary.ts';
@@ -15,9 +18,25 @@ export interface ScanComparison {
   denied: number;
   /** Records the same identity read (2xx). */
   allowed: number;
+  /** The fields that separate this signature's records from the allowed ones (never another signature's). */
   separation: Separation[];
   command: string;
+  /** The signature's own body, diagnosed without the scan: its likeliest cause. */
+  bodyCause?: { id: CauseId; score: number };
 }
+
+/** Causes a denial's words can name that refuse some records and not others: the scan bears them out. */
+const RECORD_LEVEL_KINDS: Partial<Record<CauseId, string>> = {
+  'resource-state': 'the state its words name (locked, archived, …) is the state of those records',
+  'insufficient-role': 'the role or permission its words name is required for those records',
+  'insufficient-scope': 'the scope its words name is required for those records',
+  'explicit-deny': 'the deny its words name applies to those records',
+  'resource-policy': 'the policy its words name is attached to those records',
+  'not-owner': 'those records belong to someone else, as its words say',
+};
+
+/** A body cause at least this likely is the kind of record-level rule the scan shows. */
+const BODY_NAMES_IT = 0.4;
 
 const SAME_FOR_EVERY_RECORD: CauseId[] = [
   'credential-missing',
@@ -66,10 +85,25 @@ export function recordLevelEvidence(c: ScanComparison): { claims: CauseClaim[]; 
     { source: 'probe:scan', text: counts },
     ...(best ? [{ source: `scan:field ${best.field}`, text: best.statement }] : []),
   ];
+  const named =
+    c.bodyCause && c.bodyCause.score >= BODY_NAMES_IT && c.bodyCause.id !== 'field-restricted'
+      ? RECORD_LEVEL_KINDS[c.bodyCause.id]
+      : undefined;
   const claims: CauseClaim[] = [
+    ...(named
+      ? [
+          {
+            id: c.bodyCause!.id,
+            weight: 0.5,
+            summary: `Only some records of the same endpoint get this answer (${counts})${best ? `; ${best.statement}` : ''}: ${named}, not the request or the credential.`,
+            evidence,
+          },
+        ]
+      : []),
     {
       id: 'field-restricted',
-      weight: exact ? 0.85 : best ? 0.7 : 0.6,
+      // The answer's words name the kind of rule: that cause leads, this one says where it applies.
+      weight: named ? (exact ? 0.5 : best ? 0.4 : 0.3) : exact ? 0.85 : best ? 0.7 : 0.6,
       summary: `The refusal depends on the record, not on the request or the credential: ${counts}.${best ? ` ${best.statement[0].toUpperCase()}${best.statement.slice(1)}.` : ''} A record-level rule refuses these records to this identity.`,
       evidence,
       fixes: [
@@ -109,7 +143,7 @@ export function recordLevelEvidence(c: ScanComparison): { claims: CauseClaim[]; 
       name: 'scan',
       status: 200,
       meaning: counts,
-      confirms: ['field-restricted'],
+      confirms: named ? [c.bodyCause!.id, 'field-restricted'] : ['field-restricted'],
       rulesOut: SAME_FOR_EVERY_RECORD,
     },
   };

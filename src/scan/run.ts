@@ -26,7 +26,7 @@ export type { ScanProgress } from './tally.ts';
 export interface ScanRunResult {
   /** Why the scan stopped before the end (Ctrl-C, a long Retry-After, a server that stopped answering), if it did. */
   stopped?: ScanStop;
-  /** Records a crash had left in flight, requested again by this run. */
+  /** Records a crash had left in flight (sent, their answers never recorded), requested again by this run. */
   requeued: number;
   /** Ids the source gave more than once (scanned once). */
   duplicates: number;
@@ -113,20 +113,27 @@ export class Scan {
       maxBody: s.maxBody,
       insecure: s.insecure,
       env: this.opts.env,
-      // No request leaves before the outcomes already known are on disk. Usually the
-      // turn's group write has happened by then and this costs nothing.
-      beforeSend: () => this.state.flushLog(),
+      // No request leaves before the outcomes already known are on disk, nor before
+      // the record it fetches is noted as sent (so a crash knows which records were
+      // in flight): one write with the turn's outcomes.
+      beforeSend: (req) => {
+        if (req.seq !== undefined) this.state.sending(req.seq);
+        this.state.flushLog();
+      },
     });
     this.client = this.pace.client = client;
     if (this.aborting) client.abortAll();
     // Loaded now, not at the first denial: importing every rule takes a few hundred
     // milliseconds, which mid-scan would hold up every worker.
     await loadRules();
-    const requeued = this.state.requeueInFlight();
+    const { count: requeued, sent } = this.state.requeueInFlight();
     if (requeued)
       this.note(
-        `${requeued} record${requeued === 1 ? ' was' : 's were'} taken but not finished when the scan stopped ` +
-          `(at most ${s.concurrency} of them in flight); fetched again`,
+        sent
+          ? `${requeued} record${requeued === 1 ? ' was' : 's were'} in flight when the scan stopped (sent, no answer recorded); requested again`
+          : // A state file from an earlier version knows the records taken, not those sent.
+            `${requeued} record${requeued === 1 ? ' was' : 's were'} taken but not finished when the scan stopped ` +
+              `(at most ${s.concurrency} of them in flight); requested again`,
       );
     this.tally.start(this.state.counts());
     this.feed.done = this.state.meta('source.done') === '1';

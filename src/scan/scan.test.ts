@@ -163,6 +163,38 @@ describe('what separates forbidden from allowed records', () => {
     assert.equal(tier.exact, false);
     assert.equal(tier.statement, '9 of 10 forbidden records have tier = gold, against 2 of 40 allowed records');
   });
+  it('two signatures in one scan: each is separated from the allowed records on its own, without the other', () => {
+    // 18 refused for a permission (all Finance), 3 for a lock (status = locked, other departments), 40 allowed.
+    const sep2 = new FieldSeparator(['perm', 'lock']);
+    for (let i = 0; i < 18; i++)
+      sep2.add(JSON.stringify({ dept: 'Finance', status: i === 0 ? 'locked' : 'open' }), true, 'perm');
+    for (let i = 0; i < 3; i++)
+      sep2.add(JSON.stringify({ dept: ['Sales', 'Ops', 'HR'][i], status: 'locked' }), true, 'lock');
+    for (let i = 0; i < 40; i++)
+      sep2.add(JSON.stringify({ dept: ['Sales', 'Ops', 'HR'][i % 3], status: 'open' }), false);
+    // All refusals at once: Finance is most of them, and would be pinned on the locked records too.
+    assert.deepEqual(
+      sep2.result().map((x) => [x.field, x.values, x.exact]),
+      [['dept', ['Finance'], false]],
+    );
+    const perm = sep2.resultFor('perm', 'records refused with [perm]');
+    assert.deepEqual(
+      perm.map((x) => [x.field, x.values, x.exact, x.signature]),
+      [['dept', ['Finance'], true, 'perm']],
+    );
+    assert.equal(
+      perm[0].statement,
+      'all 18 records refused with [perm] have dept = Finance; none of the 40 allowed records do',
+    );
+    assert.deepEqual(
+      sep2.resultFor('lock', 'records refused with [lock]').map((x) => [x.field, x.values, x.exact]),
+      [['status', ['locked'], true]],
+    );
+    assert.deepEqual(sep2.resultFor('other', 'x'), [], 'a signature not followed has no separation');
+    const none = new FieldSeparator(['lock']);
+    add(none, 10, false, (i) => ({ dept: ['Sales', 'Ops'][i % 2] }));
+    assert.deepEqual(none.resultFor('lock', 'x'), [], 'a signature without records has none');
+  });
   it('nothing when no field tells them apart', () => {
     const sep = new FieldSeparator();
     add(sep, 10, true, (i) => ({ c: ['x', 'y'][i % 2] }));
@@ -311,6 +343,41 @@ describe('denial shapes and record-level evidence', () => {
     assert.ok(e.claims.some((c) => c.id === 'credential-invalid' && c.weight < 0));
     assert.ok(e.claims.some((c) => c.id === 'ip-restricted' && c.weight < 0));
     assert.equal(recordLevelEvidence({ status: 403, denied: 5, allowed: 0, separation: [], command: '' }), undefined);
+    // The body's own words name a rule that refuses record by record: the scan backs it, and field-restricted comes second.
+    const locked = recordLevelEvidence({
+      status: 403,
+      denied: 5,
+      allowed: 100,
+      separation: [
+        {
+          field: 'status',
+          values: ['locked'],
+          forbidden: 5,
+          forbiddenTotal: 5,
+          allowed: 0,
+          allowedTotal: 100,
+          exact: true,
+          statement: 'all 5 forbidden records have status = locked; none of the 100 allowed records do',
+        },
+      ],
+      command: 'why403 scan report s.sqlite',
+      bodyCause: { id: 'resource-state', score: 0.6 },
+    })!;
+    const state = locked.claims.find((c) => c.id === 'resource-state')!;
+    assert.ok(state.weight > 0 && state.evidence.some((e) => e.source === 'scan:field status'));
+    assert.ok(locked.claims.find((c) => c.id === 'field-restricted')!.weight < 0.6);
+    assert.deepEqual(locked.probe.confirms, ['resource-state', 'field-restricted']);
+    // A cause that would refuse every record alike is not backed, whatever the words say.
+    const expired = recordLevelEvidence({
+      status: 403,
+      denied: 5,
+      allowed: 100,
+      separation: [],
+      command: '',
+      bodyCause: { id: 'credential-expired', score: 0.8 },
+    })!;
+    assert.equal(expired.claims.find((c) => c.id === 'field-restricted')!.weight, 0.6);
+    assert.ok(expired.claims.filter((c) => c.id === 'credential-expired').every((c) => c.weight < 0));
     assert.equal(
       recordLevelEvidence({ status: 401, denied: 5, allowed: 50, separation: [], command: 'why403 scan report s' })!
         .claims[0].id,

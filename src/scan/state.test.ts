@@ -72,19 +72,28 @@ describe('the outcome log', () => {
     assert.equal(existsSync(s.logPath), false);
   });
 
-  it('a killed scan: --resume applies what the log holds, skips a torn last line, and counts the taken records left unfinished', async () => {
+  it('a killed scan: --resume applies what the log holds, skips a torn last line, and counts the records sent and unanswered', async () => {
     const path = join(dir, 'killed.sqlite');
     const s = ScanState.create(path, config);
     s.addRecords(
-      ['a', 'b', 'c', 'd', 'e'].map((id) => ({ id })),
+      ['a', 'b', 'c', 'd', 'e', 'f'].map((id) => ({ id })),
       {},
     );
-    s.taken(4);
+    // A batch of six taken (the mark earlier versions counted); a, b, c and d sent, e and f not yet.
+    s.taken(6);
+    for (const seq of [1, 2, 3, 4]) s.sending(seq);
+    s.sending(2); // a retry of b: still one record in flight
     s.record(1, { status: 200, ms: 1, attempts: 1 });
     s.record(3, { status: 403, ms: 1, attempts: 1, signature: 'k' });
     s.flushLog();
+    // The outcomes reach the database and the log is emptied: b and d, still in flight, keep their sent lines.
+    s.applyLog();
+    assert.deepEqual(readFileSync(s.logPath, 'utf8').split('\n'), ['[2]', '[4]', '']);
+    s.sending(5);
+    s.record(5, { status: 200, ms: 1, attempts: 1 });
+    s.flushLog();
     // The process dies here: no applyLog, no close. Its last write was torn.
-    writeFileSync(s.logPath, '[2,200,1,1,null,nu', { flag: 'a' });
+    writeFileSync(s.logPath, '[6,200,1,1,null,nu', { flag: 'a' });
     s.db.close();
 
     const again = ScanState.resume(path);
@@ -95,13 +104,49 @@ describe('the outcome log', () => {
         ['b', PENDING, null],
         ['c', DONE, 403],
         ['d', PENDING, null],
-        ['e', PENDING, null],
+        ['e', DONE, 200],
+        ['f', PENDING, null],
       ],
     );
     assert.equal(existsSync(again.logPath), false, 'the replayed log is removed');
+    // b and d were sent and never answered; f was taken but never sent, so it is not "requested again".
+    assert.deepEqual(again.requeueInFlight(), { count: 2, sent: true });
+    assert.deepEqual(again.requeueInFlight(), { count: 0, sent: true }, 'cleared once counted');
+    again.close();
+  });
+
+  it('the records in flight survive a crash of the resumed process before it counts them', () => {
+    const path = join(dir, 'killed-twice.sqlite');
+    const s = ScanState.create(path, config);
+    s.addRecords([{ id: 'a' }, { id: 'b' }], {});
+    s.sending(1);
+    s.flushLog();
+    s.db.close();
+    // Resumed (the log is read and removed), then killed before the scan ran.
+    ScanState.resume(path).db.close();
+    const third = ScanState.resume(path);
+    assert.deepEqual(third.requeueInFlight(), { count: 1, sent: true });
+    third.close();
+  });
+
+  it('a state file from an earlier version, without sent lines: the taken records left unfinished are counted as before', () => {
+    const path = join(dir, 'earlier.sqlite');
+    const s = ScanState.create(path, config);
+    s.addRecords(
+      ['a', 'b', 'c', 'd', 'e'].map((id) => ({ id })),
+      {},
+    );
+    s.db.prepare("DELETE FROM meta WHERE key = 'log.sent'").run();
+    s.taken(4);
+    s.record(1, { status: 200, ms: 1, attempts: 1 });
+    s.record(3, { status: 403, ms: 1, attempts: 1, signature: 'k' });
+    s.flushLog();
+    s.db.close();
+    const again = ScanState.resume(path);
     // b and d were taken (through seq 4) and never finished; e was never taken.
-    assert.equal(again.requeueInFlight(), 2);
-    assert.equal(again.requeueInFlight(), 0, 'the mark is cleared once counted');
+    assert.deepEqual(again.requeueInFlight(), { count: 2, sent: false });
+    // This run writes sent lines: the next count is exact.
+    assert.deepEqual(again.requeueInFlight(), { count: 0, sent: true });
     again.close();
   });
 

@@ -13,8 +13,9 @@ import { DENIAL_STATUSES_SQL } from '../engine/status.ts';
 
 /**
  * Where a record is in its life. IN_FLIGHT is only found in state files
- * written by earlier versions, which marked every taken record; taken
- * records are now known by the `taken.through` mark (see `taken`).
+ * written by earlier versions, which marked every taken record; later ones
+ * kept a `taken.through` mark (see `taken`). Records sent and not answered
+ * are now known by the outcome log's sent lines (see `sending`).
  */
 export const PENDING = 0;
 export const IN_FLIGHT = 1;
@@ -70,6 +71,11 @@ CREATE TABLE IF NOT EXISTS signatures (
 `;
 
 export const STATE_FORMAT = 'why403/scan-state@1';
+
+/** Set in state files whose outcome log notes each record as it is sent: a crash then knows exactly which were in flight. */
+const SENT_LINES = 'log.sent';
+/** Records a crash left sent and unanswered, read from the log by `resume` and kept until `requeueInFlight` counts them. */
+const UNANSWERED = 'log.unanswered';
 
 /** Outcomes held before they are moved into the database (also moved every second; see Scan). */
 const APPLY_EVERY = 8192;
@@ -183,6 +189,7 @@ export class ScanState {
     state.meta('format', STATE_FORMAT);
     state.meta('config', JSON.stringify(config));
     state.meta('createdAt', new Date().toISOString());
+    state.meta(SENT_LINES, '1');
     return state;
   }
 
@@ -270,12 +277,32 @@ export class ScanState {
 
   /**
    * Notes that every record up to `throughSeq` has been taken (records are
-   * taken in seq order): one row per batch, not one per record. After a
-   * crash, the pending records at or below the mark are those that were
-   * taken but never finished; --resume names how many it fetches again.
+   * taken in seq order), as earlier versions did. A mark left by one of
+   * them is how --resume counts what that version left unfinished; the
+   * scan now notes each record as it is sent (`sending`) instead.
    */
   taken(throughSeq: number): void {
     this.setMeta.run('taken.through', String(throughSeq));
+  }
+
+  /** Records sent and not yet answered (at most one a worker). */
+  private readonly unanswered = new Set<number>();
+  /** Their sent lines not yet in the outcome log. */
+  private sentLines = '';
+
+  /**
+   * Notes that the record's request is about to leave: a line `[seq]` in the
+   * outcome log. The worker notes it as it hands the request over, in the
+   * turn whose outcomes are written together (so it costs no write of its
+   * own), and the client's `beforeSend` makes sure of it (and writes it, with
+   * `flushLog`) before the request is written. After a crash, the records
+   * with a sent line and no outcome are exactly those in flight: --resume
+   * names how many it requests again, not the whole batch taken.
+   */
+  sending(seq: number): void {
+    if (this.unanswered.has(seq)) return;
+    this.unanswered.add(seq);
+    this.sentLines += `[${seq}]\n`;
   }
 
   private logFd?: number;
@@ -308,6 +335,7 @@ export class ScanState {
    * applied one is harmless.
    */
   record(seq: number, o: RecordOutcome): void {
+    this.unanswered.delete(seq);
     // Full only if a second's outcomes outnumber APPLY_EVERY and the turn's check has not run yet.
     if (this.logged.full) this.applyLog();
     this.logged.push(seq, o);
@@ -330,7 +358,7 @@ export class ScanState {
   /** Writes the queued outcome lines now, if there are any. Throws if the log cannot be written. */
   flushLog(): void {
     const c = this.logged;
-    if (c.written === c.length) return;
+    if (c.written === c.length && !this.sentLines) return;
     if (this.writeError) throw this.writeError;
     // The lines are made here, once a turn, from the columns.
     let lines = '';
@@ -341,12 +369,13 @@ export class ScanState {
     }
     try {
       this.logFd ??= openSync(this.logPath, 'a');
-      writeSync(this.logFd, lines);
+      writeSync(this.logFd, lines + this.sentLines);
     } catch (e) {
       this.writeError = e;
       throw e;
     }
     c.written = c.length;
+    this.sentLines = '';
   }
 
   /**
@@ -369,7 +398,17 @@ export class ScanState {
     });
     // Lines not written yet need no writing now: their outcomes are committed.
     c.clear();
-    if (this.logFd !== undefined) ftruncateSync(this.logFd, 0);
+    if (this.logFd !== undefined) {
+      ftruncateSync(this.logFd, 0);
+      // The records still in flight keep their sent lines (a few: one a worker).
+      this.sentLines = '';
+      for (const seq of this.unanswered) this.sentLines += `[${seq}]\n`;
+      try {
+        if (this.sentLines) this.flushLog();
+      } catch {
+        // Kept in writeError: the workers stop on it before their next record.
+      }
+    }
   }
 
   /** Outcomes a killed scan logged but never applied. A torn last line (no newline) was never acknowledged and is skipped. */
@@ -379,9 +418,16 @@ export class ScanState {
     const lines = text.split('\n');
     lines.pop();
     const rows: [number, RecordOutcome][] = [];
+    const sent = new Set<number>();
     for (const line of lines) {
       try {
-        const [seq, status, ms, attempts, signature, error] = JSON.parse(line) as [
+        const parsed = JSON.parse(line) as unknown[];
+        // A sent line: the record's request left (see `sending`).
+        if (parsed.length === 1 && typeof parsed[0] === 'number') {
+          sent.add(parsed[0]);
+          continue;
+        }
+        const [seq, status, ms, attempts, signature, error] = parsed as [
           number,
           number | null,
           number,
@@ -394,11 +440,19 @@ export class ScanState {
         // a damaged line: its record stays pending and is fetched again
       }
     }
+    for (const [seq] of rows) sent.delete(seq);
     if (rows.length)
       this.transaction(() => {
         for (const [seq, o] of rows) this.finish(seq, o);
       });
-    if (truncate) unlinkSync(this.logPath);
+    if (truncate) {
+      // Kept in the database before the log goes: a crash before --resume counts them loses nothing.
+      if (sent.size) {
+        const before = JSON.parse(this.meta(UNANSWERED) ?? '[]') as number[];
+        this.meta(UNANSWERED, JSON.stringify([...new Set([...before, ...sent])]));
+      }
+      unlinkSync(this.logPath);
+    }
     return rows.length;
   }
 
@@ -413,27 +467,49 @@ export class ScanState {
     }
   }
 
-  /** After a clean stop every record in flight has finished: the rest of the taken ones were never sent. */
+  /**
+   * After a clean stop every record in flight has finished or was ended on
+   * purpose (Ctrl-C; it stays pending): nothing is left unanswered by a crash.
+   */
   releaseTaken(): void {
     this.setMeta.run('taken.through', '0');
+    this.unanswered.clear();
+    this.sentLines = '';
   }
 
   finish(seq: number, o: RecordOutcome): void {
     this.finishRecord.run(o.status, o.ms, o.attempts, o.signature ?? null, o.error ?? null, seq);
   }
 
-  /** How many records a crash left taken but unfinished (they are still pending, so they are requested again); clears the mark. */
-  requeueInFlight(): number {
-    const through = Number(this.meta('taken.through') ?? '0');
-    const row = this.db
-      .prepare(`SELECT count(*) AS n FROM records WHERE state = ${PENDING} AND seq <= ?`)
-      .get(through) as { n: number };
+  /**
+   * How many records a crash left in flight: sent, their answers never
+   * recorded. They are still pending, so this run requests them again.
+   * Clears what it counted. `sent` is false for a state file an earlier
+   * version wrote, which knows only the records taken (a batch, sent or not).
+   */
+  requeueInFlight(): { count: number; sent: boolean } {
     // Earlier versions marked each taken record instead.
     const marked = Number(
       this.db.prepare(`UPDATE records SET state = ${PENDING} WHERE state = ${IN_FLIGHT}`).run().changes,
     );
+    let count: number;
+    const sent = this.meta(SENT_LINES) === '1';
+    if (sent) {
+      const seqs = JSON.parse(this.meta(UNANSWERED) ?? '[]') as number[];
+      const pending = this.db.prepare(`SELECT state FROM records WHERE seq = ?`);
+      count = seqs.filter((seq) => (pending.get(seq) as { state: number } | undefined)?.state === PENDING).length;
+    } else {
+      const through = Number(this.meta('taken.through') ?? '0');
+      const row = this.db
+        .prepare(`SELECT count(*) AS n FROM records WHERE state = ${PENDING} AND seq <= ?`)
+        .get(through) as { n: number };
+      count = Number(row.n);
+    }
+    this.db.prepare('DELETE FROM meta WHERE key = ?').run(UNANSWERED);
+    // From now on, this run's log says which records it sends.
+    this.meta(SENT_LINES, '1');
     this.releaseTaken();
-    return Number(row.n) + marked;
+    return { count: count + marked, sent: sent && !marked };
   }
 
   /** --retry-errors: records that ended in a network error or timeout are tried again. */

@@ -26,6 +26,8 @@ export interface SignatureSummary {
   examples: string[];
   /** The full diagnosis of the first record that got it (why403/report@1). */
   report: Report;
+  /** The fields that separate this signature's records from the allowed ones (the other signatures' records left out). */
+  separation: Separation[];
 }
 
 export interface ScanSummary {
@@ -39,6 +41,11 @@ export interface ScanSummary {
   byStatus: Record<string, number>;
   errors: { error: string; count: number; examples: string[] }[];
   signatures: SignatureSummary[];
+  /**
+   * What separates the forbidden records from the allowed ones: with one
+   * signature, all of them; with several, each signature's own separations
+   * (each names its `signature`), or, when none has any, all of them at once.
+   */
   separation: Separation[];
   /** Why no separation could be looked for, when none could. */
   separationNote?: string;
@@ -50,12 +57,14 @@ export interface ScanSummary {
 
 const isDenied = (s: number | null) => s === 401 || s === 403 || s === 407;
 
+/** Signatures separated one by one from the allowed records: the largest ones (memory stays bounded). */
+const SEPARATED_SIGNATURES = 20;
+
 export function summarize(state: ScanState): ScanSummary {
   const config = state.config();
   const byStatus: Record<string, number> = {};
   const errors = new Map<string, { count: number; examples: string[] }>();
   const sigCounts = new Map<string, { count: number; examples: string[] }>();
-  const separator = new FieldSeparator();
   // Counts come from SQL aggregates; JavaScript only walks the rows that need it
   // (errors, and records with fields to compare), so a million plain ids cost
   // no per-row allocation here.
@@ -92,16 +101,27 @@ export function summarize(state: ScanState): ScanSummary {
       count: Number(r.n),
       examples: (examples.all(r.signature) as { id: string }[]).map((x) => x.id),
     });
+  const separated = [...sigCounts]
+    .sort(([ka, a], [kb, b]) => b.count - a.count || ka.localeCompare(kb))
+    .slice(0, SEPARATED_SIGNATURES)
+    .map(([k]) => k);
+  const separator = new FieldSeparator(separated);
   let withFields = 0;
   const fieldRows = state.db
     .prepare(
-      `SELECT fields, status FROM records WHERE state = ${DONE} AND fields IS NOT NULL AND fields != '{}' AND (status IN ${DENIAL_STATUSES_SQL} OR status BETWEEN 200 AND 299) ORDER BY seq`,
+      `SELECT fields, status, signature FROM records WHERE state = ${DONE} AND fields IS NOT NULL AND fields != '{}' AND (status IN ${DENIAL_STATUSES_SQL} OR status BETWEEN 200 AND 299) ORDER BY seq`,
     )
-    .iterate() as Iterable<{ fields: string; status: number }>;
+    .iterate() as Iterable<{ fields: string; status: number; signature: string | null }>;
   for (const r of fieldRows) {
     withFields++;
-    separator.add(r.fields, isDenied(r.status));
+    separator.add(r.fields, isDenied(r.status), r.signature);
   }
+  // One signature holding every forbidden record keeps the plain wording; with several, each statement names its own.
+  const separationOf = (key: string): Separation[] => {
+    if (!separated.includes(key)) return [];
+    const all = separator.deniedCount(key) === separator.deniedCount();
+    return separator.resultFor(key, all ? 'forbidden records' : `records refused with [${key}]`);
+  };
   const firstErrorText = (kind: string) =>
     (
       state.db
@@ -120,9 +140,11 @@ export function summarize(state: ScanState): ScanSummary {
       confidence: s.confidence,
       ...sigCounts.get(s.key)!,
       report: JSON.parse(s.report) as Report,
+      separation: separationOf(s.key),
     }))
-    .sort((a, b) => b.count - a.count);
-  const separation = separator.result();
+    .sort((a, b) => b.count - a.count || a.id.localeCompare(b.id));
+  const perSignature = signatures.length > 1 ? signatures.flatMap((s) => s.separation) : [];
+  const separation = perSignature.length ? perSignature : separator.result();
   let separationNote: string | undefined;
   if (!withFields)
     separationNote =

@@ -431,6 +431,15 @@ describe('why403 scan: killed mid-scan, resumed', () => {
     // Only records in flight at the kill (at most --concurrency) are fetched again; every finished one was on disk.
     assert.ok(twice.length <= 4, `fetched twice: ${twice.map(([id]) => id).join(', ')}`);
     assert.ok(twice.every(([id]) => fetchedBefore[id] === 1));
+    // The resume note counts those, the records requested again, not the batch the workers had taken.
+    assert.equal(s.run.requeued, twice.length, `requeued ${s.run.requeued}, fetched twice ${twice.length}`);
+    const note = s.run.notes.find((l) => /in flight when the scan stopped/.test(l));
+    if (twice.length)
+      assert.equal(
+        note,
+        `${twice.length} record${twice.length === 1 ? ' was' : 's were'} in flight when the scan stopped (sent, no answer recorded); requested again`,
+      );
+    else assert.equal(note, undefined);
     // Plus, at most, one request for an example of a denial first seen before the kill, to diagnose it again.
     const expected = N - nBefore + twice.length;
     assert.ok(

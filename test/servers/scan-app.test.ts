@@ -38,7 +38,7 @@ describe('scan app data', () => {
     assert.equal(expectedForbidden(N, 'integration').length, N / 6);
     const hrSet = data.filter((e) => e.department === 'HR');
     const rest = data.filter((e) => e.department !== 'HR');
-    for (const field of ['country', 'level', 'active'] as const) {
+    for (const field of ['country', 'level', 'active', 'status'] as const) {
       const inHr = new Set(hrSet.map((e) => e[field]));
       assert.ok(
         [...inHr].every((v) => rest.some((e) => e[field] === v)),

@@ -6,7 +6,11 @@
 // which. The refusal is a real @casl/ability rule evaluated per request on the
 // record itself; the same data is listed through five pagination styles seen
 // in real APIs, one record route sits behind a real express-rate-limit, and
-// one record can be made slow for the timeout test.
+// one record can be made slow for the timeout test. A second record route,
+// /guarded/employees/:id, refuses for two reasons in one scan, each with its
+// own JSON body: a permission the caller lacks (named in words and in a
+// `required_permission` field) for Finance records, and a record that is
+// locked.
 //
 // Environment:
 //   SCAN_APP_PORT            port on 127.0.0.1 (default 0: a free one)
@@ -28,6 +32,8 @@ export interface Employee {
   country: string;
   level: number;
   active: boolean;
+  /** A locked record is refused to everyone on /guarded/employees/:id. */
+  status: 'open' | 'locked';
 }
 
 /** The identities the app knows, by bearer token. */
@@ -35,9 +41,12 @@ export const SCAN_USERS = ['integration', 'admin'] as const;
 export type ScanUser = (typeof SCAN_USERS)[number];
 
 // Six departments, so one record in six is HR. The other fields cycle with
-// periods coprime to six (5, 7, 11), so every country, level and active value
-// occurs both in HR and outside it: no field but department tells them apart,
-// and a scan that guesses from any other field is wrong.
+// periods coprime to six (5, 7, 11, 29), so every country, level, active and
+// status value occurs both in HR and outside it: no field but department
+// tells them apart, and a scan that guesses from any other field is wrong.
+// One record in 29 is locked: few enough that, on /guarded, Finance records
+// are most of all the refused ones, so comparing every refused record at once
+// would pin the locked ones on the department too.
 const DEPARTMENTS = ['Engineering', 'Sales', 'HR', 'Finance', 'Support', 'Marketing'];
 const COUNTRIES = ['DE', 'US', 'FR', 'JP', 'BR'];
 const FIRST = ['Ada', 'Bo', 'Chen', 'Dara', 'Elif', 'Femi', 'Gus', 'Hana', 'Ivo', 'Jun', 'Kai', 'Lena', 'Mo'];
@@ -71,6 +80,7 @@ export function employees(n: number): Employee[] {
     country: COUNTRIES[i % COUNTRIES.length],
     level: 1 + (i % 7),
     active: i % 11 !== 10,
+    status: i % 29 === 28 ? 'locked' : 'open',
   }));
 }
 
@@ -85,6 +95,21 @@ export function expectedForbidden(n: number, user: ScanUser): string[] {
     : employees(n)
         .filter((e) => e.department === 'HR')
         .map((e) => e.id);
+}
+
+/** The permission /guarded/employees/:id requires for Finance records; only admin holds it. */
+export const FINANCE_PERMISSION = 'employees:read-finance';
+
+/**
+ * What /guarded/employees/:id refuses to `user`, by reason, from the policy as
+ * stated: Finance records need FINANCE_PERMISSION (checked first), and
+ * locked records are refused to everyone.
+ */
+export function expectedGuarded(n: number, user: ScanUser): { permission: string[]; locked: string[] } {
+  const data = employees(n);
+  const permission = user === 'admin' ? [] : data.filter((e) => e.department === 'Finance');
+  const locked = data.filter((e) => e.status === 'locked' && !permission.includes(e));
+  return { permission: permission.map((e) => e.id), locked: locked.map((e) => e.id) };
 }
 
 const intEnv = (name: string, fallback: number): number => {
@@ -211,6 +236,31 @@ async function serve(): Promise<void> {
     message: { error: 'Too Many Requests', message: 'Too many requests, please try again later.' },
   });
   app.get('/limited/employees/:id', countRecord, limiter, authenticate, readRecord);
+
+  // Two rules, two answers: a missing permission (in words and in a field, as
+  // many APIs name it), then the record's own state.
+  const permissionsOf = (user: ScanUser) => (user === 'admin' ? [FINANCE_PERMISSION] : []);
+  const readGuarded: Handler = (req, res) => {
+    const record = byId.get(req.params.id);
+    if (!record) {
+      res.status(404).json({ error: 'Not Found', message: `No employee ${req.params.id}` });
+      return;
+    }
+    if (record.department === 'Finance' && !permissionsOf(req.user!).includes(FINANCE_PERMISSION)) {
+      res.status(403).json({
+        error: 'Forbidden',
+        message: `You do not have the permission ${FINANCE_PERMISSION} required to read employee ${record.id}`,
+        required_permission: FINANCE_PERMISSION,
+      });
+      return;
+    }
+    if (record.status === 'locked') {
+      res.status(403).json({ error: 'Forbidden', message: `Record ${record.id} is locked and cannot be read` });
+      return;
+    }
+    res.json(record);
+  };
+  app.get('/guarded/employees/:id', countRecord, authenticate, readGuarded);
 
   // --- lists: every identity may list every employee ------------------------
 

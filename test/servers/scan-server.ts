@@ -8,7 +8,15 @@ import { send } from './http.ts';
 import { debianRelease } from './nginx.ts';
 import { pkgVersion, startNodeApp } from './node-app.ts';
 
-export { employees, expectedForbidden, SCAN_USERS, type Employee, type ScanUser } from './scan-app.ts';
+export {
+  employees,
+  expectedForbidden,
+  expectedGuarded,
+  FINANCE_PERMISSION,
+  SCAN_USERS,
+  type Employee,
+  type ScanUser,
+} from './scan-app.ts';
 
 const APP = fileURLToPath(new URL('./scan-app.ts', import.meta.url));
 
@@ -48,7 +56,7 @@ export async function startScanApp(opts: Partial<ScanAppOptions> = {}): Promise<
   return startNodeApp(APP, env, scanAppVersions(), 'scan app');
 }
 
-/** Requests per record id on /employees/:id and /limited/employees/:id, plus "__lists" for list pages, since the last reset. */
+/** Requests per record id on /employees/:id, /limited/employees/:id and /guarded/employees/:id, plus "__lists" for list pages, since the last reset. */
 export async function hits(origin: string): Promise<Record<string, number>> {
   const res = await send('GET', `${origin}/__hits`);
   if (res.response.status !== 200) throw new Error(`GET /__hits answered ${res.response.status}`);
