@@ -28,6 +28,10 @@ type Element =
 export interface Phrase {
   text: string;
   elements: Element[];
+  /** For each word the phrase cannot do without, the stems it may start with: a text lacking any is passed over unread. */
+  required: ReadonlySet<string>[];
+  /** The stems the phrase's first word may be, when it starts with a required word. */
+  firsts?: ReadonlySet<string>;
 }
 
 export interface PhraseMatch {
@@ -157,9 +161,17 @@ export function compilePhrase(text: string): Phrase {
     });
     elements.push({ kind: 'words', alternatives, optional });
   }
-  if (!elements.some((e) => e.kind === 'words' && !e.optional))
-    throw new Error(`phrase "${text}" has no required word`);
-  return { text, elements };
+  const required = elements.flatMap((e) =>
+    e.kind === 'words' && !e.optional ? [new Set(e.alternatives.map((a) => a[0]))] : [],
+  );
+  if (!required.length) throw new Error(`phrase "${text}" has no required word`);
+  const head = elements[0];
+  return {
+    text,
+    elements,
+    required,
+    ...(head.kind === 'words' && !head.optional ? { firsts: required[0] } : {}),
+  };
 }
 
 const IDENTIFIER = /[A-Za-z0-9_.:/@*-]/;
@@ -220,10 +232,20 @@ function matchFrom(
 }
 
 /** The first place the phrase matches the text, with the words quoted as written. */
-export function matchPhrase(phrase: Phrase, text: string, tokens: Token[] = tokenize(text)): PhraseMatch | undefined {
-  const head = phrase.elements[0];
-  // Cheap pre-check: a phrase that starts with a required word can only start where that word is.
-  const firsts = head.kind === 'words' && !head.optional ? new Set(head.alternatives.map((a) => a[0])) : undefined;
+export function matchPhrase(
+  phrase: Phrase,
+  text: string,
+  tokens: Token[] = tokenize(text),
+  stems: ReadonlySet<string> = new Set(tokens.map((t) => t.stem)),
+): PhraseMatch | undefined {
+  // A text that lacks a word the phrase needs cannot match it anywhere.
+  for (const alternatives of phrase.required) {
+    let any = false;
+    for (const s of alternatives) if (stems.has(s)) any = true;
+    if (!any) return undefined;
+  }
+  // A phrase that starts with a required word can only start where that word is.
+  const firsts = phrase.firsts;
   for (let i = 0; i < tokens.length; i++) {
     if (firsts && !firsts.has(tokens[i].stem)) continue;
     const captures: Record<string, string> = {};

@@ -61,6 +61,16 @@ const GROUPS: Group[] = phrases.groups.map((g) => {
   return { cause: g.cause, weight: g.weight, phrases: g.phrases.map(compilePhrase) };
 });
 
+/** Phrases by a stem their first required word may start with: a line is tried only against phrases one of its words can open. */
+const BY_STEM = new Map<string, Phrase[]>();
+for (const g of GROUPS)
+  for (const p of g.phrases)
+    for (const stem of p.required[0]) {
+      const list = BY_STEM.get(stem) ?? [];
+      list.push(p);
+      BY_STEM.set(stem, list);
+    }
+
 interface Reading {
   cause: WordsCause;
   weight: number;
@@ -75,11 +85,16 @@ function readLines(ctx: Context): Reading[] {
   const best = new Map<WordsCause, Reading>();
   for (const line of ctx.words.lines) {
     const tokens = tokenize(line.text);
+    const stems = new Set(tokens.map((t) => t.stem));
+    const candidates = new Set<Phrase>();
+    for (const stem of stems) for (const p of BY_STEM.get(stem) ?? []) candidates.add(p);
+    if (!candidates.size) continue;
     for (const group of GROUPS) {
       const held = best.get(group.cause);
       if (held && held.weight >= group.weight) continue;
       for (const phrase of group.phrases) {
-        const m = matchPhrase(phrase, line.text, tokens);
+        if (!candidates.has(phrase)) continue;
+        const m = matchPhrase(phrase, line.text, tokens, stems);
         if (!m) continue;
         best.set(group.cause, {
           cause: group.cause,
@@ -159,6 +174,9 @@ const FIXES: Record<WordsCause, { named?: FixId[]; fixes: FixId[] }> = {
   'proxy-interference': { fixes: ['proxyBypass'] },
 };
 
+/** Credentials that carry their own grants (scopes, token permissions), unlike a password or a session. */
+const TOKEN_KINDS = new Set(['bearer-jwt', 'bearer-opaque', 'api-key']);
+
 const short = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
 
 export default defineCause({
@@ -171,7 +189,8 @@ export default defineCause({
   explain(ctx, report) {
     const url = ctx.url ? ctx.url.href : 'URL';
     const claimed = new Set<WordsCause>();
-    for (const r of readLines(ctx)) {
+    const readings = readLines(ctx);
+    for (const r of readings) {
       const gap = gapFor(ctx, r.cause, r.grant);
       const named = gap?.required.join(', ');
       const advice = FIXES[r.cause];
@@ -187,6 +206,18 @@ export default defineCause({
         evidence: [ev(r.source, short(r.line, 300))],
         ...(gap ? { gap } : {}),
         fixes: named && advice.named ? advice.named : advice.fixes,
+      });
+    }
+    // A permission refused to a token may be the token's own scope (what it
+    // was issued for) rather than the account's role: both stay open.
+    const role = readings.find((r) => r.cause === 'insufficient-role');
+    const token = ctx.credential.items.find((i) => TOKEN_KINDS.has(i.kind));
+    if (role && token && !claimed.has('insufficient-scope')) {
+      claimed.add('insufficient-scope');
+      report.claim('insufficient-scope', 'tokenPermission', Math.round(role.weight * 75) / 100, {
+        data: { kind: token.kind, quote: short(role.quote, 160), url, method: ctx.method },
+        evidence: [ev(role.source, short(role.line, 300)), ev(token.location, token.display)],
+        fixes: FIXES['insufficient-scope'].fixes,
       });
     }
     // A field that names the grant the operation required speaks even when the words do not.

@@ -46,10 +46,10 @@ test('request-context: nothing sent cannot be wrong, expired or malformed', () =
   const out = runRule(rule, exchange('none', 'POST', {}, 403));
   assert.deepEqual(ids(out), [
     'credential-missing:0.25',
-    'credential-invalid:-0.5',
-    'credential-expired:-0.5',
-    'credential-not-yet-valid:-0.5',
-    'credential-malformed:-0.5',
+    'credential-invalid:-0.6',
+    'credential-expired:-0.6',
+    'credential-not-yet-valid:-0.6',
+    'credential-malformed:-0.6',
   ]);
 });
 

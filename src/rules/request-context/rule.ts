@@ -107,7 +107,7 @@ export default defineCause({
         ['credential-not-yet-valid', 'used too early'],
         ['credential-malformed', 'malformed'],
       ] as const)
-        report.claim(cause, 'nothingToJudge', -0.5, { data: { what }, evidence: [nothing] });
+        report.claim(cause, 'nothingToJudge', -0.6, { data: { what }, evidence: [nothing] });
     } else {
       const findings = ctx.credential.findings;
       const main = items.find((i) => i.kind === ctx.credential.scheme);
