@@ -119,6 +119,8 @@ const SKIPPED = ['script', 'style', 'nav', 'header', 'footer', 'noscript', 'svg'
 export function htmlMainText(html: string, limit = MAX_MAIN_TEXT): string {
   let out = '';
   let i = 0;
+  // Lower-cased once: a page of a thousand <script> elements must not lower-case itself a thousand times.
+  const lower = html.toLowerCase();
   while (i < html.length && out.length < limit * 2) {
     const lt = html.indexOf('<', i);
     if (lt < 0) {
@@ -134,7 +136,7 @@ export function htmlMainText(html: string, limit = MAX_MAIN_TEXT): string {
       .split(/[\s/>]/)[0];
     i = gt + 1;
     if (SKIPPED.includes(tag)) {
-      const close = html.toLowerCase().indexOf(`</${tag}`, i);
+      const close = lower.indexOf(`</${tag}`, i);
       if (close < 0) break;
       i = html.indexOf('>', close) + 1 || html.length;
     }
@@ -157,10 +159,11 @@ function decodeEntities(s: string): string {
 
 function htmlHeadings(html: string): string[] {
   const out: string[] = [];
+  const lower = html.toLowerCase();
   const re = /<h([1-3])[^<>]{0,256}>/gi;
   let m: RegExpExecArray | null;
   while ((m = re.exec(html)) && out.length < 4) {
-    const close = html.toLowerCase().indexOf(`</h${m[1]}`, m.index);
+    const close = lower.indexOf(`</h${m[1]}`, m.index);
     if (close < 0) break;
     out.push(htmlMainText(html.slice(m.index + m[0].length, close), 200));
   }

@@ -37,12 +37,11 @@ test('phrases: a malformed phrase fails when it is compiled', () => {
   assert.throws(() => compilePhrase('* {x}'), /no required word/);
 });
 
-test('phrases: matching cost is bounded by words, whatever the text', () => {
+test('phrases: a line is read up to 400 words, whatever its length', () => {
   const p = compilePhrase('(a|b)? * * * {x} * z');
   const text = 'a '.repeat(50_000);
-  const started = process.hrtime.bigint();
   assert.equal(matchPhrase(p, text), undefined);
   // Words past the limit are never read: a 100 kB line is cut at 400 words.
+  // (Its speed on hostile text is measured with every rule's in test/adversarial/.)
   assert.ok(tokenize(text).length <= 400);
-  assert.ok(process.hrtime.bigint() - started < 5_000_000_000n);
 });
