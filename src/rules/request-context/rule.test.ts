@@ -50,6 +50,7 @@ test('request-context: nothing sent cannot be wrong, expired or malformed', () =
     'credential-expired:-0.6',
     'credential-not-yet-valid:-0.6',
     'credential-malformed:-0.6',
+    'insufficient-scope:-0.3',
   ]);
 });
 
@@ -79,6 +80,16 @@ test('request-context: a response that mentions the method keeps method-not-allo
     exchange('m', 'GET', { Authorization: 'Bearer abcdefabcdef' }, 403, {}, 'Method GET is not allowed here'),
   );
   assert.ok(!ids(out).some((c) => c.startsWith('method-not-allowed')));
+});
+
+test('request-context: a server that asks again for the scheme it was given read the credential', () => {
+  const out = runRule(
+    rule,
+    exchange('again', 'GET', { Authorization: 'Basic dXNlcjp3cm9uZw==' }, 401, {
+      'WWW-Authenticate': 'Basic realm="x"',
+    }),
+  );
+  assert.ok(ids(out).includes('credential-missing:-0.6'), ids(out).join(' '));
 });
 
 test('request-context: a sanitised export says nothing about what was sent', () => {

@@ -108,6 +108,11 @@ export default defineCause({
         ['credential-malformed', 'malformed'],
       ] as const)
         report.claim(cause, 'nothingToJudge', -0.6, { data: { what }, evidence: [nothing] });
+      // A scope is what a token was issued for; none was sent.
+      report.claim('insufficient-scope', 'nothingToJudge', -0.3, {
+        data: { what: 'short of a scope' },
+        evidence: [nothing],
+      });
     } else {
       const findings = ctx.credential.findings;
       const main = items.find((i) => i.kind === ctx.credential.scheme);
@@ -125,6 +130,12 @@ export default defineCause({
           ],
           fixes: ['check'],
         });
+        // Asked again for the scheme it was given, the server read the credential: it did not miss it.
+        if (again)
+          report.claim('credential-missing', 'readAndRefused', -0.6, {
+            data: { scheme: again.scheme },
+            evidence: [ev('header:www-authenticate', ctx.header('www-authenticate') ?? again.scheme)],
+          });
       }
       const timed = items.filter((i) => i.expiresAt && i.kind !== 'cookie');
       const outOfWindow = findings.some((f) =>
