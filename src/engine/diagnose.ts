@@ -110,6 +110,9 @@ function mergeCauses(claims: CauseClaim[]): Cause[] {
   return causes;
 }
 
+/** The confidence from which a product counts as recognised rather than guessed. */
+const PROVEN = 0.5;
+
 function pickProducer(claims: ProducerClaim[]): DeniedBy | undefined {
   if (!claims.length) return undefined;
   const best = [...claims].sort((a, b) => b.confidence - a.confidence)[0];
@@ -118,7 +121,8 @@ function pickProducer(claims: ProducerClaim[]): DeniedBy | undefined {
     product: best.product,
     confidence: round(best.confidence),
     evidence: best.evidence,
-    ...(best.product === 'unknown' ? { guessed: true } : {}),
+    // Below PROVEN a product is a reading of a format others share too (S3's XML, a registry's JSON): a guess.
+    ...(best.product === 'unknown' || best.confidence < PROVEN ? { guessed: true } : {}),
   };
 }
 

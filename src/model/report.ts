@@ -43,7 +43,11 @@ export interface DeniedBy {
   product: Product;
   confidence: number;
   evidence: Evidence[];
-  /** True when no rule recognised the product and this is a generic guess. */
+  /**
+   * True when this is a guess: no rule recognised a product (product
+   * "unknown"), or the product was read from a format others share and
+   * nothing only it sends was seen (confidence below 0.5).
+   */
   guessed?: boolean;
 }
 

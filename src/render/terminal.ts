@@ -37,7 +37,11 @@ export function renderTerminal(report: Report, opts: TerminalOptions = {}): stri
   if (report.deniedBy) {
     const d = report.deniedBy;
     lines.push('', s.bold('Who said no'));
-    const guess = d.guessed ? ' (a guess: no product recognised)' : '';
+    const guess = !d.guessed
+      ? ''
+      : d.product === 'unknown'
+        ? ' (a guess: no product recognised)'
+        : ` (a guess: the response reads like ${d.product}’s, but nothing in it only ${d.product} sends)`;
     lines.push(`  ${s.cyan(d.product)} · ${d.layer} · confidence ${d.confidence.toFixed(2)}${guess}`);
     for (const e of d.evidence.slice(0, 3)) lines.push(s.dim(`    ${clip(`${e.source}  ${e.text}`, width - 4)}`));
   }

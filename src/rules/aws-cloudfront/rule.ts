@@ -8,6 +8,7 @@
 // rendering of an AWS WAF block (AWS's troubleshooting guide): the aws-waf rule
 // names that one, and this rule gives way to it.
 import { defineProducer, ev, signals, type Context } from '../define.ts';
+import { asRelayedHop } from '../_lib/relayed-hop.ts';
 import { namedServer } from '../_lib/server-header.ts';
 import texts from './texts.json' with { type: 'json' };
 
@@ -56,7 +57,7 @@ export default defineProducer({
       const signed = cfServer || errorFromCf ? 0.96 : /MissingKey|InvalidKey/.test(code!) ? 0.85 : 0;
       found.add(signed, ev('body:Error.Code', `${code}: ${message ?? ''}`));
     }
-    return found.result({ page, cfXml, code, message, errorFromCf });
+    return asRelayedHop(ctx, found.result({ page, cfXml, code, message, errorFromCf }));
   },
   explain(ctx, { page, cfXml, code = '', message, errorFromCf, evidence }, report) {
     if (!page && !cfXml) {

@@ -4,6 +4,9 @@ import assert from 'node:assert/strict';
 import rule from './rule.ts';
 import { testRule, runRule } from '../_lib/tester.ts';
 import { loadFixture } from '../_lib/fixtures.ts';
+import { unitCase } from '../_lib/unit-case.ts';
+import { diagnoseWith } from '../../engine/diagnose.ts';
+import { loadRules } from '../registry.ts';
 
 const cases = join(import.meta.dirname, 'cases');
 const fixtures = join(import.meta.dirname, 'fixtures');
@@ -105,4 +108,43 @@ test('aws-s3: the enhanced AccessDenied message sets the gap and names the polic
       ),
     ),
   );
+});
+
+// S3-compatible stores (MinIO, Ceph RGW, Wasabi…) answer in S3's <Error> document, RequestId and HostId
+// included: the document recognises the protocol, not Amazon S3. The error codes still read the same.
+const compatible = (headers: Record<string, string>) =>
+  unitCase('compatible', {
+    request: {
+      method: 'PUT',
+      url: 'http://storage.example.com:9000/backups',
+      headers: { Authorization: 'AWS4-HMAC-SHA256 Credential=EXAMPLEKEY/20250101/us-east-1/s3/aws4_request' },
+    },
+    response: {
+      status: 403,
+      headers: { 'Content-Type': 'application/xml', ...headers },
+      body: '<?xml version="1.0" encoding="UTF-8"?><Error><Code>InvalidAccessKeyId</Code><RequestId>tx00000000000000000001-0065a1b2c3-1234-default</RequestId><HostId>1234-default-default</HostId></Error>',
+    },
+  });
+
+test('aws-s3: S3’s XML alone is the S3 protocol, below 0.5, and its error code still reads', () => {
+  const out = runRule(rule, compatible({}));
+  assert.equal(out?.producer?.product, 'aws-s3');
+  assert.ok((out?.producer?.confidence ?? 1) < 0.5, `confidence ${out?.producer?.confidence}`);
+  assert.equal(out?.causes?.[0]?.id, 'credential-invalid');
+  assert.ok(out?.notes?.some((n) => /S3-compatible stores/.test(n)));
+});
+
+test('aws-s3: under another product’s Server header the engine names no product, layer storage', async () => {
+  const report = diagnoseWith(await loadRules(), compatible({ Server: 'MinIO' }).exchange);
+  assert.equal(report.deniedBy?.product, 'unknown');
+  assert.equal(report.deniedBy?.layer, 'storage');
+  assert.equal(report.causes[0]?.id, 'credential-invalid');
+});
+
+test('aws-s3: S3’s own headers or endpoint still prove Amazon S3', () => {
+  const headers = runRule(rule, compatible({ 'x-amz-request-id': '7BMJM8PWV1J1FNE4', 'x-amz-id-2': 'abc=' }));
+  assert.ok((headers?.producer?.confidence ?? 0) >= 0.9);
+  const fx = compatible({});
+  fx.exchange.request!.url = 'https://backups.s3.eu-west-1.amazonaws.com/';
+  assert.ok((runRule(rule, fx)?.producer?.confidence ?? 0) >= 0.9);
 });

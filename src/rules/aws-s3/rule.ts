@@ -20,6 +20,13 @@ const S3_HOST = /(^|\.)s3[.-]([\w-]+\.)*amazonaws\.com(\.cn)?$/;
 // <Details>, Google's wording and GOOG4 signatures, which S3 never sends.
 const GOOGLE_ADDITIONS = /<Details>|Google Cloud Storage|Check your Google secret key|GOOG4-(RSA|HMAC)/;
 const GOOGLE_STORAGE_HOST = /(^|\.)storage\.googleapis\.com$/;
+// S3's own wording: AWS names itself ("The AWS Access Key Id you provided does not exist in our records").
+const AWS_WORDING = /\bAWS\b|\bAmazon\b/;
+// Under 0.5: the S3 protocol recognised, no proof that Amazon S3 answered.
+const PROTOCOL_ONLY = 0.4;
+// With another product's Server header: below generic-http's layer guess, so the producer stays unknown
+// while the causes read from S3's error codes still count.
+const FOREIGN_SERVER = 0.15;
 // S3-only members of <Error>: the signing diagnostics and the skew report.
 const S3_MEMBERS = [
   'StringToSign',
@@ -218,7 +225,7 @@ function noBody(ctx: Context, t: Target, recognised: Evidence[], report: S3Repor
 }
 
 /** AccessDenied carries several distinct refusals in its Message. */
-function accessDenied(ctx: Context, message: string, t: Target, report: S3Report): void {
+function accessDenied(ctx: Context, message: string, t: Target, report: S3Report, protocol: boolean): void {
   const msgEv = ev('body:Error.Message', message);
 
   if (/request has expired/i.test(message)) {
@@ -279,6 +286,8 @@ function accessDenied(ctx: Context, message: string, t: Target, report: S3Report
     return;
   }
 
+  // Another store's own sentence under S3's code: its words, not S3's silence, say why.
+  if (protocol && !/^\s*Access Denied\.?\s*$/i.test(message)) return;
   // The bare "Access Denied": S3 keeps the reason to itself.
   const bare = [
     msgEv,
@@ -403,16 +412,28 @@ export default defineProducer({
     if (s3Host) evidence.push(ev('request:url', `S3 endpoint ${host}`));
     // Without S3's own headers, Google's additions say the document is not S3's.
     if (!headerProof && (GOOGLE_ADDITIONS.test(ctx.body.text) || GOOGLE_STORAGE_HOST.test(host))) return undefined;
+    // What only S3 writes into the document: its signing diagnostics, or AWS naming itself in the Message.
+    const awsWording = AWS_WORDING.test(field(ctx, 'Message') ?? '');
+    if (bodyShape && awsWording) evidence.push(ev('body:Error.Message', 'the message names AWS'));
+    const ownMarkers = s3Members || awsWording;
+    // The <Error> document with RequestId and HostId alone is the S3 protocol, which MinIO, Ceph RGW,
+    // Wasabi and other S3-compatible stores speak too: it recognises the protocol, not Amazon S3.
+    const protocol = bodyShape && !headerProof && !s3Host && !(ownMarkers && !foreignServer);
     let confidence = 0;
     if (headerProof) confidence = 0.97;
-    else if (bodyShape && (hostId !== undefined || s3Members) && !foreignServer) confidence = s3Host ? 0.95 : 0.8;
+    else if (bodyShape && (hostId !== undefined || ownMarkers) && !foreignServer) confidence = s3Host ? 0.95 : 0.8;
     else if (bodyShape && s3Host) confidence = 0.85;
     else if (s3Host) confidence = 0.5;
     else if (bodyShape) confidence = 0.35;
-    return { confidence, evidence, code };
+    if (protocol) confidence = foreignServer ? FOREIGN_SERVER : PROTOCOL_ONLY;
+    return { confidence, evidence, code, protocol, foreign: foreignServer ? server : undefined };
   },
-  explain(ctx, { confidence, evidence, code }, report: S3Report) {
-    if (confidence < 0.5) return;
+  explain(ctx, { confidence, evidence, code, protocol, foreign }, report: S3Report) {
+    if (protocol)
+      report.note(
+        `The error is in S3’s XML format, but ${foreign ? `the Server header names ${foreign}, and ` : ''}nothing in the response proves Amazon S3 sent it (no x-amz-request-id with x-amz-id-2, no amazonaws.com endpoint): S3-compatible stores (MinIO, Ceph RGW, Wasabi and others) answer in the same format. The reading of the error code still holds; the AWS commands apply only to Amazon S3.`,
+      );
+    else if (confidence < 0.5) return;
     const t = target(ctx);
     if (!code) {
       if (ctx.status === 403) noBody(ctx, t, evidence, report);
@@ -420,7 +441,7 @@ export default defineProducer({
     }
     const message = field(ctx, 'Message') ?? '';
     const codeEv = ev('body:Error.Code', code);
-    if (code === 'AccessDenied') accessDenied(ctx, message, t, report);
+    if (code === 'AccessDenied') accessDenied(ctx, message, t, report, protocol);
     else if (code === 'RequestTimeTooSkewed') clockSkew(ctx, message, codeEv, report);
     else if (CODES[code]) {
       const entry = CODES[code];

@@ -7,6 +7,7 @@
 // so a body that is not Caddy's shape is not taken as Caddy's denial. What
 // the rule says and suggests is in texts.json.
 import { defineProducer, ev, type Context } from '../define.ts';
+import { asRelayedHop } from '../_lib/relayed-hop.ts';
 import { claimBasicAuth } from '../_lib/basic-auth.ts';
 import { BASIC_MESSAGES, sendPasswordFix } from '../_lib/basic-auth.ts';
 import { challenge } from '../_lib/challenges.ts';
@@ -69,7 +70,12 @@ export default defineProducer({
     // Caddy's `handle_errors` can serve such a page too, so Caddy stays possible, but not as the one that said no.
     if (body === 'foreign' || via) {
       evidence.push(ev('body', 'the body is not one Caddy makes by itself (empty, or the text of a `respond`)'));
-      return { confidence: 0.4, evidence, layer: 'reverse-proxy' as const, body: 'foreign' as const };
+      return asRelayedHop(ctx, {
+        confidence: 0.4,
+        evidence,
+        layer: 'reverse-proxy' as const,
+        body: 'foreign' as const,
+      });
     }
     const status = ctx.status;
     evidence.push(

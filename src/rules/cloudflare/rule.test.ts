@@ -7,6 +7,7 @@ import { loadFixture } from '../_lib/fixtures.ts';
 import { ownFixtures } from '../_lib/cases.ts';
 import { diagnoseWith } from '../../engine/diagnose.ts';
 import { loadRules } from '../registry.ts';
+import { responseCase } from '../_lib/unit-case.ts';
 
 const run = ownFixtures(rule, import.meta.dirname);
 
@@ -38,4 +39,36 @@ test('cloudflare: an origin 403 that only passed through Cloudflare is not claim
   assert.equal(out?.causes, undefined);
   const report = diagnoseWith(await loadRules(), fx.exchange);
   assert.equal(report.deniedBy?.product, 'nginx', 'the origin is named');
+});
+
+test('cloudflare: an application’s JSON error through Cloudflare names the application, not Cloudflare', async () => {
+  const fx = responseCase(
+    'origin-json',
+    403,
+    { Server: 'cloudflare', 'CF-RAY': '8a1b2c3d4e5f6789-AMS', 'Content-Type': 'application/json' },
+    '{"message":"You do not have permission to view this order"}',
+  );
+  const out = runRule(rule, fx);
+  assert.ok(out?.producer && out.producer.confidence < 0.3, 'kept as a hop, under every layer guess');
+  const report = diagnoseWith(await loadRules(), fx.exchange);
+  assert.equal(report.deniedBy?.product, 'unknown');
+  assert.equal(report.deniedBy?.layer, 'application');
+  assert.ok(
+    report.deniedBy?.evidence.some((e) => e.source === 'header:cf-ray'),
+    'the hop stays in the evidence',
+  );
+  assert.ok(report.notes.some((n) => /passed through Cloudflare/.test(n)));
+});
+
+test('cloudflare: its own pages and its API’s errors still name it', async () => {
+  const rules = await loadRules();
+  for (const file of [
+    'block-page-attention-required.json',
+    'error-1020-firewall-rule.json',
+    'api-token-missing-permission.json',
+  ])
+    assert.equal(
+      diagnoseWith(rules, loadFixture(join(import.meta.dirname, 'fixtures', file)).exchange).deniedBy?.product,
+      'cloudflare',
+    );
 });

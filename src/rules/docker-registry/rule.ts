@@ -40,6 +40,18 @@ interface RegistryError {
   detail: unknown;
 }
 
+/** Under 0.5: a registry API recognised, not which registry. */
+const PROTOCOL = 0.45;
+const DOCKER_HUB = /^(registry-1\.docker\.io|registry\.docker\.io|auth\.docker\.io|index\.docker\.io)$/;
+
+/** The reference registry's `detail`: [{"Type":"repository","Class":"","Name":"team/app","Action":"pull"}]. */
+function accessRecord(detail: unknown): boolean {
+  return (
+    Array.isArray(detail) &&
+    detail.some((d) => d && typeof d === 'object' && 'Type' in d && 'Name' in d && 'Action' in d)
+  );
+}
+
 function registryErrors(ctx: Context): RegistryError[] {
   const j = ctx.body.json as { errors?: unknown } | undefined;
   if (!j || typeof j !== 'object' || !Array.isArray(j.errors)) return [];
@@ -112,21 +124,39 @@ export default defineProducer({
     ...texts,
   },
   recognise(ctx) {
+    // The error envelope, the version header and the scoped Bearer challenge are the registry
+    // API's, which every registry speaks (Quay, Harbor, GHCR, ECR, Artifactory…): they recognise
+    // the protocol. The reference registry (distribution, Docker Hub) proves itself by its own
+    // marks: the access record it puts in `detail`, or Docker Hub's hosts.
     const found = signals();
     const api = ctx.header('docker-distribution-api-version');
-    if (api && /^registry\/2/i.test(api)) found.add(0.95, ev('header:docker-distribution-api-version', api));
+    if (api && /^registry\/2/i.test(api)) found.add(PROTOCOL, ev('header:docker-distribution-api-version', api));
     const errs = registryErrors(ctx);
     if (errs.length) {
-      // The envelope and its code table are the registry API's own; on a /v2/ path nothing else answers in that shape.
       const onV2 = /^\/v2(\/|$)/.test(ctx.url?.pathname ?? '');
-      found.add(onV2 ? 0.9 : 0.7, ev('body:errors[].code', errs.map((e) => e.code).join(', ')));
+      found.add(onV2 ? PROTOCOL : 0.35, ev('body:errors[].code', errs.map((e) => e.code).join(', ')));
+      if (errs.some((e) => accessRecord(e.detail)))
+        found.add(
+          0.9,
+          ev('body:errors[].detail', 'the access record (Type, Class, Name, Action) the reference registry reports'),
+        );
     }
     const scoped = ctx.challenges.find(
       (c) =>
         c.scheme.toLowerCase() === 'bearer' &&
         /^(repository|registry|repository\(plugin\)):/.test(c.params.scope ?? ''),
     );
-    if (scoped) found.add(0.85, ev('header:www-authenticate', `Bearer scope="${scoped.params.scope}"`));
+    if (scoped) found.add(PROTOCOL, ev('header:www-authenticate', `Bearer scope="${scoped.params.scope}"`));
+    const host = ctx.url?.hostname ?? '';
+    const realmHost = /^https?:\/\/([^/:]+)/.exec(scoped?.params.realm ?? '')?.[1] ?? '';
+    if (found.confidence > 0 && (DOCKER_HUB.test(host) || DOCKER_HUB.test(realmHost)))
+      found.add(
+        0.9,
+        ev(
+          DOCKER_HUB.test(host) ? 'request:url' : 'header:www-authenticate',
+          `Docker Hub ${DOCKER_HUB.test(host) ? host : realmHost}`,
+        ),
+      );
     return found.result({ errs });
   },
   explain(ctx, { errs }, report) {

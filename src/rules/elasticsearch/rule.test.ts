@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import rule from './rule.ts';
-import { testRule } from '../_lib/tester.ts';
+import { runRule, testRule } from '../_lib/tester.ts';
 import { type Fixture } from '../_lib/fixtures.ts';
 import { unitCase } from '../_lib/unit-case.ts';
 import { claimedCause, claimsNothing, claimsOf } from '../_lib/cases.ts';
@@ -36,7 +36,23 @@ testRule(rule, import.meta.dirname, [
     'insufficient-role',
   ),
   claimsNothing('an unrelated JSON error names nothing', fx('other', 403, '{"error":"forbidden","status":403}')),
+  // OpenSearch (an Elasticsearch fork) answers in the same envelope with its security plugin's own wording.
+  claimsNothing(
+    'the envelope with another product’s wording recognises the protocol only, below 0.5',
+    refused(
+      'opensearch',
+      'no permissions for [cluster:monitor/health] and User [name=logstash, backend_roles=[], requestedTenant=null]',
+    ),
+  ),
 ]);
+
+test('elasticsearch: its own security wording in the envelope proves Elasticsearch', () => {
+  const out = runRule(
+    rule,
+    refused('own', 'action [indices:data/read/search] is unauthorized for user [reader] with effective roles [viewer]'),
+  );
+  assert.ok((out?.producer?.confidence ?? 0) >= 0.9, `confidence ${out?.producer?.confidence}`);
+});
 
 test('elasticsearch: required privileges vs effective roles become the gap', () => {
   const reason =

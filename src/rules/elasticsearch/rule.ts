@@ -13,6 +13,10 @@ function reason(ctx: Context): string | undefined {
 const DENIAL =
   /action \[([^\]]+)\] is unauthorized for (?:user \[([^\]]*)\]|API key id \[([^\]]*)\][^,]*?)(?: run as \[([^\]]*)\])?(?: with (?:effective )?roles \[([^\]]*)\](?: \(assigned roles \[([^\]]*)\] were not found\))?)?(?: on (?:restricted )?indices \[([^\]]*)\])?(?:, this action is granted by the (index|cluster) privileges \[([^\]]*)\])?/;
 
+/** How Elasticsearch's security (X-Pack) words its refusals; OpenSearch's security plugin words them otherwise ("no permissions for [...]"). */
+const ES_SENTENCE =
+  /\bis unauthorized for (user|API key id) \[|missing authentication (token|credentials) for REST request|(unable|failed) to authenticate (user|api key)|\bAuthenticationException\[/i;
+
 const list = (s: string | undefined) =>
   (s ?? '')
     .split(',')
@@ -54,8 +58,19 @@ export default defineProducer({
     if (cluster) found.add(0.9, ev('header:x-found-handling-cluster', cluster));
     const type = jsonString(ctx.body.json, 'error.type');
     const rootCause = (ctx.body.json as { error?: { root_cause?: unknown } } | undefined)?.error?.root_cause;
-    if (type && Array.isArray(rootCause))
-      found.add(0.9, ev('body:error.type', `${type} inside Elasticsearch’s root_cause error envelope`));
+    if (type && Array.isArray(rootCause)) {
+      // The envelope is Elasticsearch's REST error model, which its forks (OpenSearch) answer in too:
+      // alone it recognises the protocol; Elasticsearch's own security sentences prove the product.
+      const own = ES_SENTENCE.test(reason(ctx) ?? '');
+      found.add(
+        own ? 0.9 : 0.45,
+        ev(
+          'body:error.type',
+          `${type} inside Elasticsearch’s root_cause error envelope${own ? '' : ' (its forks answer in it too)'}`,
+        ),
+      );
+      if (own) found.add(0.9, ev('body:error.reason', 'worded as Elasticsearch security words its refusals'));
+    }
     const legacy = jsonString(ctx.body.json, 'error');
     if (legacy && /^AuthenticationException\[/.test(legacy)) found.add(0.85, ev('body:error', legacy));
     const esBasic = (c: Challenge) =>

@@ -45,3 +45,23 @@ test('envoy: the same body from an Istio proxy is left to the istio rule', async
   );
   assert.equal(report.deniedBy?.product, 'istio');
 });
+
+// An application's JSON passed on by Envoy (x-envoy-upstream-service-time: the upstream answered): the
+// application is the producer, Envoy only a hop in the evidence.
+test('envoy: an application’s JSON error behind Envoy names the application, not Envoy', async () => {
+  const report = diagnoseWith(
+    await loadRules(),
+    fromEnvoy('app', 403, '{"message":"You do not have permission to view this order"}', {
+      'x-envoy-upstream-service-time': '12',
+      'content-type': 'application/json',
+    }).exchange,
+  );
+  assert.equal(report.deniedBy?.product, 'unknown');
+  assert.equal(report.deniedBy?.layer, 'application');
+  assert.ok(report.deniedBy?.evidence.some((e) => e.source === 'header:server' && /envoy/.test(e.text)));
+});
+
+test('envoy: its own local reply still names Envoy', async () => {
+  const report = diagnoseWith(await loadRules(), fromEnvoy('rbac', 403, 'RBAC: access denied').exchange);
+  assert.equal(report.deniedBy?.product, 'envoy');
+});

@@ -31,6 +31,21 @@ test('generic-http: Via or X-Cache → reverse-proxy', () => {
   ]);
 });
 
+test('generic-http: a JSON error behind Via, a CDN or a web server → application, the hops as evidence', () => {
+  const json = '{"message":"You do not have permission to view this order"}';
+  assertLayers([
+    ['application', 403, { Via: '1.1 varnish', 'Content-Type': 'application/json' }, json],
+    ['application', 403, { Server: 'cloudflare', 'CF-RAY': '8a1b2c3d4e5f6789-AMS' }, json],
+    ['application', 403, { Server: 'nginx', 'X-Cache': 'MISS' }, json],
+  ]);
+  const out = runRule(
+    rule,
+    responseCase('hops', 403, { Server: 'envoy', 'x-envoy-upstream-service-time': '12', Via: '1.1 google' }, json),
+  );
+  const sources = out?.producer?.evidence.map((e) => e.source);
+  assert.deepEqual(sources, ['body', 'header:server', 'header:via', 'header:x-envoy-upstream-service-time']);
+});
+
 test('generic-http: HTML page with a Server header → web-server; JSON → application', () => {
   assertLayers([
     ['web-server', 403, { Server: 'SomeServer/1.0', 'Content-Type': 'text/html' }, body.html403],

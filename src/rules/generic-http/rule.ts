@@ -36,6 +36,31 @@ function jsonIamVerdict(ctx: Context): string | undefined {
   return undefined;
 }
 
+/** A body or reason phrase that only repeats the status: what servers and proxies answer with by default. */
+const STOCK_TEXT = /^(\d{3}\s*)?(unauthori[sz]ed|forbidden|proxy authentication required|access denied)\.?$/i;
+
+/** Headers that proxies, CDNs and web servers put on every response they relay. */
+const HOP_HEADERS = ['via', 'x-cache', 'x-served-by', 'cf-ray', 'x-amz-cf-id', 'x-azure-ref', 'x-iinfo', 'x-sucuri-id'];
+
+/** The marks of what a response passed through on the way (Server unless an application server's, Via, CDN and Envoy headers): evidence of the path, never of the producer. */
+function hopEvidence(ctx: Context): Evidence[] {
+  const out: Evidence[] = [];
+  const server = ctx.header('server');
+  if (server && !APP_SERVER.test(server))
+    out.push(ev('header:server', `${server}: delivered the response, which does not make it the one that refused`));
+  for (const name of HOP_HEADERS) {
+    const v = ctx.header(name);
+    if (v)
+      out.push(
+        ev(`header:${name}`, `${v.length > 60 ? `${v.slice(0, 60)}…` : v}: a proxy or CDN the response passed through`),
+      );
+  }
+  const envoy = ctx.exchange.response.headers.find((h) => /^x-envoy-/i.test(h.name));
+  if (envoy)
+    out.push(ev(`header:${envoy.name.toLowerCase()}`, `${envoy.value}: an Envoy proxy the response passed through`));
+  return out;
+}
+
 interface LayerGuess {
   layer: Layer;
   confidence: number;
@@ -74,8 +99,6 @@ function layerGuess(ctx: Context): LayerGuess {
       ev('trace:proxy', `sent through the proxy ${proxy.url}`),
       ev('header:via', via),
     );
-  if (via || xcache)
-    return guess('reverse-proxy', 0.2, via && ev('header:via', via), xcache && ev('header:x-cache', xcache));
   const iamCode = xmlErrorResponseCode(ctx);
   if (iamCode)
     return guess(
@@ -100,6 +123,18 @@ function layerGuess(ctx: Context): LayerGuess {
       0.2,
       ev('body:error.status', `${verdict}: an authorization verdict in a cloud API's error model`),
     );
+  // An application's JSON is the application's answer, whatever hops it passed through:
+  // their marks are evidence of the path, not of who said no.
+  if (json)
+    return guess(
+      'application',
+      MAX_CONFIDENCE,
+      ev('body', 'a JSON error body, as applications and APIs send'),
+      bearer && ev('header:www-authenticate', 'a Bearer challenge, as OAuth 2.0 resource servers send'),
+      ...hopEvidence(ctx),
+    );
+  if (via || xcache)
+    return guess('reverse-proxy', 0.2, via && ev('header:via', via), xcache && ev('header:x-cache', xcache));
   const poweredBy = ctx.header('x-powered-by');
   if (poweredBy)
     return guess('application', 0.2, ev('header:x-powered-by', `${poweredBy}: the application framework names itself`));
@@ -109,12 +144,11 @@ function layerGuess(ctx: Context): LayerGuess {
       0.2,
       ev('header:server', `${server}: an application server, not a web server in front of it`),
     );
-  if (json || bearer)
+  if (bearer)
     return guess(
       'application',
       MAX_CONFIDENCE,
-      json && ev('body', 'a JSON error body, as applications and APIs send'),
-      bearer && ev('header:www-authenticate', 'a Bearer challenge, as OAuth 2.0 resource servers send'),
+      ev('header:www-authenticate', 'a Bearer challenge, as OAuth 2.0 resource servers send'),
     );
   // A server's own error page: an HTML page titled with the status, or a Basic challenge (HTTP authentication configured in the server).
   const statusPage = title && new RegExp(`^\\s*${ctx.status}\\b`).test(title);
@@ -125,6 +159,29 @@ function layerGuess(ctx: Context): LayerGuess {
       server && ev('header:server', server),
       title && ev('body:title', title),
       basic && ev('header:www-authenticate', 'a Basic challenge, as servers configured with HTTP authentication send'),
+    );
+  // What is left shows an application by its own words: a reason phrase it wrote, an XML document
+  // other than an object store's or IAM's, a plain-text sentence with no server or proxy marks on it.
+  const reason = ctx.exchange.response.statusText?.trim();
+  if (reason && !STOCK_TEXT.test(reason) && reason.split(/\s+/).length >= 3)
+    return guess(
+      'application',
+      0.2,
+      ev('status', `the reason phrase "${reason}": written by the server itself, as applications do`),
+    );
+  if (!server && ctx.body.xml && !title)
+    return guess(
+      'application',
+      0.2,
+      ev('body', 'an XML document that is not an object store’s <Error>: an application’s own'),
+    );
+  const text = ctx.body.text.trim();
+  const plain = /^text\/plain\b/i.test(ctx.header('content-type') ?? '');
+  if (!server && plain && text && !STOCK_TEXT.test(text) && !/^\s*</.test(text))
+    return guess(
+      'application',
+      0.15,
+      ev('body', 'a plain-text message of its own, with no Server, Via or CDN header: as an application answers'),
     );
   return guess('unknown', 0.1, server && ev('header:server', server));
 }

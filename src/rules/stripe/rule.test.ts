@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import rule from './rule.ts';
-import { testRule } from '../_lib/tester.ts';
+import { runRule, testRule } from '../_lib/tester.ts';
 import { jsonApiCases } from '../_lib/unit-case.ts';
 import { claimsNothing, claimsOf, ownFixtures } from '../_lib/cases.ts';
 
@@ -22,6 +22,15 @@ testRule(rule, import.meta.dirname, [
     ),
     'credential-invalid',
   ),
+  // Anthropic's API answers {"type":"error","error":{"type":"authentication_error","message":…}}: a
+  // Stripe error type in another API's body is no sign of Stripe.
+  claimsNothing(
+    'a Stripe error type in another API’s error names nothing',
+    unit('types', 'https://api.example.com/v1/messages', 401, {
+      type: 'error',
+      error: { type: 'authentication_error', message: 'invalid x-api-key' },
+    }),
+  ),
   claimsNothing(
     'an {"error":{"message","type"}} body elsewhere is not taken for Stripe',
     unit('other', 'https://api.example.com/v1/x', 403, {
@@ -35,4 +44,12 @@ test('stripe: the rak_* permission Stripe names is the gap', () => {
   assert.deepEqual(c?.gap, { required: ['rak_subscription_read'], held: ['restricted key rk_test_Cb3gph without it'] });
   assert.match(c!.fixes![0].title, /subscription → Read/);
   assert.ok(c?.fixes?.[0].commands?.[0].includes('Developers → API keys'));
+});
+
+test('stripe: another API’s authentication_error gets no Stripe reading at all', () => {
+  const fx = unit('anthropic-like', 'https://api.example.com/v1/messages', 401, {
+    type: 'error',
+    error: { type: 'authentication_error', message: 'invalid x-api-key' },
+  });
+  assert.equal(runRule(rule, fx), undefined);
 });

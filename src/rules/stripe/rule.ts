@@ -98,9 +98,10 @@ export default defineProducer({
     if (err && STRIPE_SENTENCE.test(err.message)) found.add(0.92, ev('body:error.message', err.message));
     if (err?.docUrl && /^https:\/\/(docs\.)?stripe\.com\//.test(err.docUrl))
       found.add(0.92, ev('body:error.doc_url', err.docUrl));
-    // Stripe's error types are common words: they count only when nothing else does.
-    else if (err?.type && STRIPE_TYPES.test(err.type) && found.confidence === 0)
-      found.add(0.35, ev('body:error.type', err.type));
+    // Stripe's error types are common words other APIs answer with too (Anthropic's
+    // {"type":"error","error":{"type":"authentication_error"}}): they prove nothing alone, and
+    // only add their evidence to a response something else shows to be Stripe's.
+    if (err?.type && STRIPE_TYPES.test(err.type) && found.confidence > 0) found.add(0, ev('body:error.type', err.type));
     return found.result({ err });
   },
   explain(ctx, { err }, report) {
