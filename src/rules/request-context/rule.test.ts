@@ -114,3 +114,9 @@ test('request-context: base-rates.json is current (npm run generate rewrites it)
   const { readFileSync } = await import('node:fs');
   assert.equal(readFileSync(BASE_RATES, 'utf8'), baseRatesSource(), 'run npm run generate');
 });
+
+test('request-context: a request that carried only cookies is still read for its method', () => {
+  const out = runRule(rule, exchange('cookies', 'GET', { Cookie: 'session=abc' }, 403));
+  assert.ok(ids(out).includes('method-not-allowed:-0.6'), ids(out).join(' '));
+  assert.ok(!ids(out).some((c) => c.startsWith('credential-invalid')), 'a cookie may be a session that is wrong');
+});

@@ -5,11 +5,13 @@
 // nothing faults says the server did not accept it; a credential valid by the
 // clock it was judged by had not expired; a GET is rarely refused for its
 // method; and a request that went through no proxy was not blocked by one.
+// It also weighs each cause by how often it answers a denial in this context
+// (base-rates.json), as priors that order what the evidence leaves level.
 // These are context, not findings: the rule is a fallback, set aside when a
 // product's rule explained the denial or another rule is sure of a cause.
 import { redactUrl } from '../../credentials/index.ts';
 import { CAUSE_IDS, type CauseId } from '../../model/vocabulary.ts';
-import { defineCause, ev, type Context } from '../define.ts';
+import { defineCause, ev, type Context, type Reporter } from '../define.ts';
 import baseRates from './base-rates.json' with { type: 'json' };
 import texts from './texts.json' with { type: 'json' };
 
@@ -42,6 +44,112 @@ const CHALLENGE_FOR: Partial<Record<string, string>> = {
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
+type Report = Reporter<KnownCause, keyof typeof texts.messages, keyof typeof texts.fixes>;
+type Carried = keyof typeof CARRIED_WORDS;
+
+/** Each cause's base rate in this context: priors that count only where the evidence supports a cause. */
+function claimBaseRates(ctx: Context, carried: Carried, report: Report): void {
+  const bucket = BUCKETS[`${ctx.status}/${carried}`] ?? {};
+  const inBucket = total(bucket);
+  for (const cause of CAUSES) {
+    const n = bucket[cause] ?? 0;
+    const share =
+      (inBucket ? (PRIOR_SCALE * n) / inBucket : 0) + (OVERALL_SCALE * (OVERALL[cause] ?? 0)) / OVERALL_TOTAL;
+    const weight = Math.round(share * 1000) / 1000;
+    if (weight <= 0) continue;
+    report.claim(cause, 'baseRate', weight, {
+      data: { n, of: inBucket, status: ctx.status, carried: CARRIED_WORDS[carried], cause },
+      evidence: [
+        ev(
+          'base-rate',
+          `${n} of ${inBucket} labelled ${ctx.status}s to requests carrying ${CARRIED_WORDS[carried]} were ${cause}`,
+        ),
+      ],
+      prior: true,
+    });
+  }
+}
+
+/** A request with no credential (or only cookies): a 401 asks for one, and nothing sent can be wrong. */
+function claimNothingSent(ctx: Context, cookiesOnly: boolean, url: string, report: Report): void {
+  const nothing = ev(
+    'request',
+    cookiesOnly
+      ? 'no Authorization header, API key or signed URL; only cookies'
+      : 'no Authorization header, API key, signed URL or cookie',
+  );
+  // With a challenge, credential-validity has said it in the server's own words.
+  if (!ctx.challenges.length) {
+    const is401 = ctx.status === 401;
+    report.claim('credential-missing', 'nothingSent', (is401 ? 0.4 : 0.25) * (cookiesOnly ? 0.75 : 1), {
+      data: {
+        carried: cookiesOnly ? 'only cookies' : 'no credential',
+        status: ctx.status,
+        meaning: is401
+          ? 'says the server could not tell who was asking'
+          : 'to a request without credentials is often how an API refuses anonymous callers',
+        url,
+      },
+      evidence: [nothing],
+      fixes: ['send'],
+    });
+  }
+  // A cookie may be the session: it can still be wrong or expired.
+  if (cookiesOnly) return;
+  for (const [cause, what] of [
+    ['credential-invalid', 'wrong or revoked'],
+    ['credential-expired', 'expired'],
+    ['credential-not-yet-valid', 'used too early'],
+    ['credential-malformed', 'malformed'],
+  ] as const)
+    report.claim(cause, 'nothingToJudge', -0.6, { data: { what }, evidence: [nothing] });
+  // A scope is what a token was issued for; none was sent.
+  report.claim('insufficient-scope', 'nothingToJudge', -0.3, {
+    data: { what: 'short of a scope' },
+    evidence: [nothing],
+  });
+}
+
+/**
+ * A request that carried a credential: a 401 to one nothing faults was a
+ * refusal of it (and when the server asks again for that very scheme, it read
+ * it); one still valid by its clock had not expired.
+ */
+function claimCarried(ctx: Context, report: Report): void {
+  const items = ctx.credential.items;
+  const findings = ctx.credential.findings;
+  const main = items.find((i) => i.kind === ctx.credential.scheme);
+  if (ctx.status === 401 && main && !findings.some((f) => f.weight >= 0.5)) {
+    const asked = CHALLENGE_FOR[main.kind];
+    const again = asked ? ctx.challenges.find((c) => c.scheme.toLowerCase() === asked) : undefined;
+    const challenge = again ? ev('header:www-authenticate', ctx.header('www-authenticate') ?? again.scheme) : undefined;
+    report.claim('credential-invalid', 'refused', again ? 0.45 : 0.35, {
+      data: {
+        what: `a ${main.kind.replace('-', ' ')} credential (${main.location})`,
+        challenge: again ? ` asking again for ${again.scheme}` : '',
+      },
+      evidence: [ev(main.location, main.display), ...(challenge ? [challenge] : [])],
+      fixes: ['check'],
+    });
+    if (again && challenge)
+      report.claim('credential-missing', 'readAndRefused', -0.6, {
+        data: { scheme: again.scheme },
+        evidence: [challenge],
+      });
+  }
+  const timed = items.filter((i) => i.expiresAt && i.kind !== 'cookie');
+  const outOfWindow = findings.some((f) =>
+    ['credential-expired', 'credential-not-yet-valid', 'clock-skew'].includes(f.cause),
+  );
+  if (timed.length && !outOfWindow) {
+    const until = timed.map((i) => i.expiresAt!).sort()[0];
+    report.claim('credential-expired', 'stillValid', -0.6, {
+      data: { until, clock: ctx.credential.clock.server ? "the server's clock" : 'the local clock' },
+      evidence: [ev(timed[0].location, `valid until ${until}`)],
+    });
+  }
+}
+
 export default defineCause({
   meta: {
     id: 'request-context',
@@ -55,100 +163,10 @@ export default defineCause({
   explain(ctx, report) {
     const url = ctx.url ? redactUrl(ctx.url.href) : 'URL';
     const items = ctx.credential.items;
-    // Base rates for this context: priors that count only where the evidence supports a cause.
-    const carried = carriedCredential(ctx) ? 'credential' : items.length ? 'cookies' : 'none';
-    const bucket = BUCKETS[`${ctx.status}/${carried}`] ?? {};
-    const inBucket = total(bucket);
-    for (const cause of CAUSES) {
-      const n = bucket[cause] ?? 0;
-      const share =
-        (inBucket ? (PRIOR_SCALE * n) / inBucket : 0) + (OVERALL_SCALE * (OVERALL[cause] ?? 0)) / OVERALL_TOTAL;
-      const weight = Math.round(share * 1000) / 1000;
-      if (weight <= 0) continue;
-      report.claim(cause, 'baseRate', weight, {
-        data: { n, of: inBucket, status: ctx.status, carried: CARRIED_WORDS[carried], cause },
-        evidence: [
-          ev(
-            'base-rate',
-            `${n} of ${inBucket} labelled ${ctx.status}s to requests carrying ${CARRIED_WORDS[carried]} were ${cause}`,
-          ),
-        ],
-        prior: true,
-      });
-    }
-    if (!carriedCredential(ctx)) {
-      const cookiesOnly = items.length > 0;
-      const nothing = ev(
-        'request',
-        cookiesOnly
-          ? 'no Authorization header, API key or signed URL; only cookies'
-          : 'no Authorization header, API key, signed URL or cookie',
-      );
-      // With a challenge, credential-validity has said it in the server's own words.
-      if (!ctx.challenges.length) {
-        const is401 = ctx.status === 401;
-        report.claim('credential-missing', 'nothingSent', (is401 ? 0.4 : 0.25) * (cookiesOnly ? 0.75 : 1), {
-          data: {
-            carried: cookiesOnly ? 'only cookies' : 'no credential',
-            status: ctx.status,
-            meaning: is401
-              ? 'says the server could not tell who was asking'
-              : 'to a request without credentials is often how an API refuses anonymous callers',
-            url,
-          },
-          evidence: [nothing],
-          fixes: ['send'],
-        });
-      }
-      if (cookiesOnly) return;
-      for (const [cause, what] of [
-        ['credential-invalid', 'wrong or revoked'],
-        ['credential-expired', 'expired'],
-        ['credential-not-yet-valid', 'used too early'],
-        ['credential-malformed', 'malformed'],
-      ] as const)
-        report.claim(cause, 'nothingToJudge', -0.6, { data: { what }, evidence: [nothing] });
-      // A scope is what a token was issued for; none was sent.
-      report.claim('insufficient-scope', 'nothingToJudge', -0.3, {
-        data: { what: 'short of a scope' },
-        evidence: [nothing],
-      });
-    } else {
-      const findings = ctx.credential.findings;
-      const main = items.find((i) => i.kind === ctx.credential.scheme);
-      if (ctx.status === 401 && main && !findings.some((f) => f.weight >= 0.5)) {
-        const asked = CHALLENGE_FOR[main.kind];
-        const again = asked ? ctx.challenges.find((c) => c.scheme.toLowerCase() === asked) : undefined;
-        report.claim('credential-invalid', 'refused', again ? 0.45 : 0.35, {
-          data: {
-            what: `a ${main.kind.replace('-', ' ')} credential (${main.location})`,
-            challenge: again ? ` asking again for ${again.scheme}` : '',
-          },
-          evidence: [
-            ev(main.location, main.display),
-            ...(again ? [ev('header:www-authenticate', ctx.header('www-authenticate') ?? again.scheme)] : []),
-          ],
-          fixes: ['check'],
-        });
-        // Asked again for the scheme it was given, the server read the credential: it did not miss it.
-        if (again)
-          report.claim('credential-missing', 'readAndRefused', -0.6, {
-            data: { scheme: again.scheme },
-            evidence: [ev('header:www-authenticate', ctx.header('www-authenticate') ?? again.scheme)],
-          });
-      }
-      const timed = items.filter((i) => i.expiresAt && i.kind !== 'cookie');
-      const outOfWindow = findings.some((f) =>
-        ['credential-expired', 'credential-not-yet-valid', 'clock-skew'].includes(f.cause),
-      );
-      if (timed.length && !outOfWindow) {
-        const until = timed.map((i) => i.expiresAt!).sort()[0];
-        report.claim('credential-expired', 'stillValid', -0.6, {
-          data: { until, clock: ctx.credential.clock.server ? "the server's clock" : 'the local clock' },
-          evidence: [ev(timed[0].location, `valid until ${until}`)],
-        });
-      }
-    }
+    const carried: Carried = carriedCredential(ctx) ? 'credential' : items.length ? 'cookies' : 'none';
+    claimBaseRates(ctx, carried, report);
+    if (carried === 'credential') claimCarried(ctx, report);
+    else claimNothingSent(ctx, carried === 'cookies', url, report);
     // A safe method is rarely what a server refuses, unless its words say so.
     if (SAFE_METHODS.has(ctx.method) && !ctx.words.lines.some((l) => /\bmethod\b/i.test(l.text)))
       report.claim('method-not-allowed', 'safeMethod', -0.6, {
