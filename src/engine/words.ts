@@ -60,6 +60,16 @@ function clip(s: string): string {
   return t.length > MAX_LINE_CHARS ? t.slice(0, MAX_LINE_CHARS) : t;
 }
 
+/** The last path segment of a problem type URI, or undefined when the value is not one. */
+function typeName(value: string): string | undefined {
+  if (!/^https?:\/\//.test(value) || value.length > 2048) return undefined;
+  try {
+    return new URL(value).pathname.split('/').filter(Boolean).pop();
+  } catch {
+    return undefined;
+  }
+}
+
 /** A value that is a link or an identifier for support, not words about the denial. */
 const NOT_WORDS = /^(https?:\/\/\S+|[0-9a-f-]{16,}|[A-Z0-9]{16,})$/;
 
@@ -78,7 +88,10 @@ function walkJson(json: unknown, lines: WordsLine[], fields: WordsField[]): void
       const text = String(v);
       // An element of a list of grants belongs to the list's field, read whole above.
       if (GAP_KEY.test(k) && !path.endsWith(']')) fields.push({ path, key, value: [clip(text)] });
-      if (typeof v === 'string' && text.trim() && (listed || ERROR_KEYS.has(k)) && !NOT_WORDS.test(text.trim()))
+      // An RFC 9457 type URI names the problem in its last segment (…/problems/out-of-credit).
+      const problemType = k === 'type' ? typeName(text) : undefined;
+      if (problemType) lines.push({ source: `body:${path}`, text: problemType });
+      else if (typeof v === 'string' && text.trim() && (listed || ERROR_KEYS.has(k)) && !NOT_WORDS.test(text.trim()))
         lines.push({
           source: !path ? 'body' : path.startsWith('[') ? `body${path}` : `body:${path}`,
           text: clip(text),

@@ -63,6 +63,33 @@ testRule(rule, import.meta.dirname, [
     'credential-expired',
   ),
   says('a plain 403 with nothing in words claims nothing', responseCase('bare', 403, {}, 'Forbidden')),
+  // RFC 9457 problem details are read like any error's words, their type URI's last segment included.
+  says(
+    'RFC 9457 §3 out-of-credit example, answered 403 → rate-limited (a quota)',
+    json(
+      'rfc9457',
+      403,
+      {
+        type: 'https://example.com/probs/out-of-credit',
+        title: 'You do not have enough credit.',
+        detail: 'Your current balance is 30, but that costs 50.',
+        instance: '/account/12345/msgs/abc',
+        balance: 30,
+      },
+      { 'Content-Type': 'application/problem+json' },
+    ),
+    'rate-limited',
+  ),
+  says(
+    'a problem type …/insufficient-scope → insufficient-scope',
+    json('ptype', 403, { type: 'https://api.example.test/problems/insufficient-scope', status: 403 }),
+    'insufficient-scope',
+  ),
+  says(
+    'a problem detail "CSRF token missing or invalid" → csrf',
+    json('pcsrf', 403, { title: 'Forbidden', status: 403, detail: 'CSRF token missing or invalid' }),
+    'csrf',
+  ),
 ]);
 
 test('denial-words: a permission the words or a field name becomes the gap', () => {
@@ -78,6 +105,11 @@ test('denial-words: a permission the words or a field name becomes the gap', () 
   );
   const role = field?.causes?.find((c) => c.id === 'insufficient-role');
   assert.deepEqual(role?.gap, { required: ['invoices:write'], held: ['invoices:read'] });
+  const problemScopes = runRule(
+    rule,
+    json('pgap', 403, { title: 'Insufficient scope', status: 403, required_scopes: ['invoices:write'] }),
+  );
+  assert.deepEqual(problemScopes?.causes?.[0].gap, { required: ['invoices:write'], held: [] });
   const scopes = runRule(
     rule,
     json('scopes', 403, { message: 'token does not have at least one of required scope(s): [read:repository]' }),

@@ -1,11 +1,12 @@
 // RFC 9457 problem details (application/problem+json): type, title, status,
 // detail, instance and extension members. The standard fixes the shape, not
-// the words, so causes come from keywords with modest weights. A problem type
-// URI is owned by whoever publishes it, so a few documented namespaces name
-// their product outright.
-import { defineCause, ev, type Context, type Evidence } from '../define.ts';
-import type { CauseId, Layer, Product } from '../../model/vocabulary.ts';
-import { keywordHits, type CauseKeyword, type TextLine } from '../_lib/keyword-causes.ts';
+// the words: what a title or detail says is read by denial-words, as any
+// error's words are. A problem type URI is owned by whoever publishes it, so
+// a few documented namespaces name their product outright, and their
+// documented types their cause.
+import { defineCause, ev, type Context } from '../define.ts';
+import type { WordsLine } from '../../model/rule.ts';
+import type { Layer, Product } from '../../model/vocabulary.ts';
 import texts from './texts.json' with { type: 'json' };
 
 interface Problem {
@@ -45,25 +46,8 @@ function problem(ctx: Context): Problem | undefined {
   };
 }
 
-const CAUSES = [
-  'csrf',
-  'credential-expired',
-  'credential-not-yet-valid',
-  'insufficient-scope',
-  'wrong-audience',
-  'insufficient-role',
-  'not-owner',
-  'cors',
-  'ip-restricted',
-  'rate-limited',
-  'account-state',
-  'resource-state',
-  'feature-disabled',
-  'credential-malformed',
-  'credential-invalid',
-  'credential-missing',
-  'conditional-access',
-] as const;
+/** The causes the documented problem types below stand for. */
+const CAUSES = ['feature-disabled', 'credential-malformed', 'rate-limited', 'not-owner'] as const;
 type Cause = (typeof CAUSES)[number];
 
 interface Namespace {
@@ -105,79 +89,8 @@ const NAMESPACES: Namespace[] = [
   },
 ];
 
-interface Keyword extends CauseKeyword<Cause> {
-  what: string;
-}
-
-// Matched against title, detail, the type URI's last segment and string extension members.
-const KEYWORDS: Keyword[] = [
-  { re: /\bcsrf\b|\bxsrf\b/i, id: 'csrf', weight: 0.55, what: 'CSRF' },
-  { re: /\bexpired?\b/i, id: 'credential-expired', weight: 0.45, what: 'something expired' },
-  {
-    re: /\bnot yet valid\b|\bnbf\b/i,
-    id: 'credential-not-yet-valid',
-    weight: 0.45,
-    what: 'a credential not valid yet',
-  },
-  { re: /\bscopes?\b/i, id: 'insufficient-scope', weight: 0.45, what: 'a scope' },
-  { re: /\baudience\b/i, id: 'wrong-audience', weight: 0.4, what: 'the audience' },
-  {
-    re: /\broles?\b|\bpermissions?\b|\bprivileges?\b|\binsufficient[- _]rights\b/i,
-    id: 'insufficient-role',
-    weight: 0.35,
-    what: 'a role or permission',
-  },
-  { re: /\bowner\b|\bbelongs? to another\b|\bnot your\b/i, id: 'not-owner', weight: 0.4, what: 'ownership' },
-  { re: /\bcross[- ]origin\b|\bcors\b|\borigin\b/i, id: 'cors', weight: 0.35, what: 'the origin' },
-  {
-    re: /\bip[- ]address\b|\ballow[- ]?list\b|\bwhite[- ]?list\b|\bgeo[- ]?(block|restrict)/i,
-    id: 'ip-restricted',
-    weight: 0.45,
-    what: 'an address or allowlist',
-  },
-  { re: /\brate[- ]limit|\btoo many requests\b|\bthrottl/i, id: 'rate-limited', weight: 0.5, what: 'a rate limit' },
-  { re: /\bquota\b|\busage[- ]cap|\bcredit\b/i, id: 'rate-limited', weight: 0.4, what: 'a quota' },
-  {
-    re: /\bsuspended\b|\bdeactivated\b|\bbanned\b|\baccount (is )?(disabled|locked)\b|\bunverified\b/i,
-    id: 'account-state',
-    weight: 0.5,
-    what: 'the account’s state',
-  },
-  { re: /\barchived\b|\bread[- ]only\b|\blocked\b/i, id: 'resource-state', weight: 0.4, what: 'the resource’s state' },
-  {
-    re: /\benrol(l)?(ed|ment)?\b|\bsubscription\b|\bplan\b|\bupgrade\b|\baccess level\b|\bnot enabled\b|\bfeature\b/i,
-    id: 'feature-disabled',
-    weight: 0.45,
-    what: 'a plan, enrollment or feature',
-  },
-  {
-    re: /\bunsupported authentication\b|\bauthentication (type|method|scheme)\b/i,
-    id: 'credential-malformed',
-    weight: 0.45,
-    what: 'the kind of authentication',
-  },
-  {
-    re: /\binvalid (access |client |api )?(token|credentials?|key)\b|\binactive\b.*\btoken\b|\brevoked\b/i,
-    id: 'credential-invalid',
-    weight: 0.45,
-    what: 'an invalid or inactive credential',
-  },
-  {
-    re: /\bmissing (an? )?(token|credentials?|authorization)\b|\bunauthenticated\b|\bnot authenticated\b|\bauthentication required\b/i,
-    id: 'credential-missing',
-    weight: 0.45,
-    what: 'a missing credential',
-  },
-  {
-    re: /\bmfa\b|\bmulti[- ]factor\b|\bconditional access\b|\bdevice (is )?not compliant\b/i,
-    id: 'conditional-access',
-    weight: 0.45,
-    what: 'a conditional-access requirement',
-  },
-];
-
-function strings(p: Problem): TextLine[] {
-  const out: TextLine[] = [];
+function strings(p: Problem): WordsLine[] {
+  const out: WordsLine[] = [];
   if (p.title) out.push({ source: 'body:title', text: p.title });
   if (p.detail) out.push({ source: 'body:detail', text: p.detail });
   if (p.type && p.type !== 'about:blank') {
@@ -188,18 +101,6 @@ function strings(p: Problem): TextLine[] {
     if (typeof v === 'string' && v.length < 300 && !/^https?:/.test(v) && !/id$/i.test(k))
       out.push({ source: `body:${k}`, text: v.replace(/[-_]/g, ' ') });
   return out;
-}
-
-function listOf(v: unknown): string[] {
-  if (Array.isArray(v)) return v.filter((x): x is string => typeof x === 'string');
-  if (typeof v === 'string') return v.split(/[\s,]+/).filter(Boolean);
-  return [];
-}
-
-/** The scopes a problem names as required, from the extension members APIs use for them. */
-function requiredScopes(p: Problem): string[] {
-  const x = p.extensions;
-  return listOf(x.required_scopes ?? x.required_scope ?? x.scope ?? x.scopes);
 }
 
 export default defineCause({
@@ -213,7 +114,6 @@ export default defineCause({
     const p = problem(ctx);
     if (!p) return;
     const lines = strings(p);
-    const claimed: CauseId[] = [];
     const ns = p.type ? NAMESPACES.find((n) => n.prefix.test(p.type!)) : undefined;
     if (ns && p.type) {
       report.producer({
@@ -225,7 +125,6 @@ export default defineCause({
       const slug = p.type.replace(ns.prefix, '').split(/[/?#]/)[0];
       const known = ns.types?.[slug];
       if (known) {
-        claimed.push(known.id);
         report.claim(known.id, known.message, known.weight, {
           data: { product: ns.product, slug, problemDocs: ns.docs },
           evidence: [
@@ -240,20 +139,6 @@ export default defineCause({
       }
     }
 
-    const shape: Evidence = p.declared
-      ? ev('header:content-type', 'application/problem+json (RFC 9457)')
-      : ev('body', 'RFC 9457 problem details shape (type, title, status/detail)');
-    for (const { keyword, line } of keywordHits(KEYWORDS, lines, claimed)) {
-      const required = keyword.id === 'insufficient-scope' ? requiredScopes(p) : [];
-      const gap = required.length
-        ? { required, held: [...new Set(ctx.credential.items.flatMap((i) => i.scopes ?? []))] }
-        : undefined;
-      report.claim(keyword.id, 'mentions', keyword.weight, {
-        data: { what: keyword.what, text: line.text },
-        evidence: [shape, ev(line.source, line.text)],
-        gap,
-      });
-    }
     const said = [p.title, p.detail].filter(Boolean).join(' — ') || p.type || '(no title or detail)';
     report.note(`Problem details: ${said}${p.instance ? ` (instance ${p.instance})` : ''}`);
   },
