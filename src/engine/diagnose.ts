@@ -4,6 +4,7 @@
 import type { Exchange } from '../model/exchange.ts';
 import type { Cause, DeniedBy, Evidence, Fix, Probing, ProbeResult, Report, ThinEvidence } from '../model/report.ts';
 import { NEXT_STEP, NOTHING_KNOWN_STEPS } from '../model/next-steps.ts';
+import { formatFix } from '../model/template.ts';
 import { REPORT_SCHEMA } from '../model/report.ts';
 import { isAuthenticationCause, isPermissionCause, type CauseId, type Likelihood } from '../model/vocabulary.ts';
 import type { CauseClaim, Context, ProducerClaim, Rule, RuleOutput } from '../model/rule.ts';
@@ -140,17 +141,6 @@ function statusMismatch(status: number, causes: Cause[]): string | undefined {
 const THIN_BELOW = 0.4;
 const NEAR = 0.05;
 
-/** A step's `{{url}}`, `{{method}}` and `{{path}}`, filled from the request. */
-function stepFor(fix: Fix, values: Record<string, string>): Fix {
-  const fill = (t: string) => t.replace(/\{\{(url|method|path)\}\}/g, (_, k: string) => values[k]);
-  return {
-    ...fix,
-    title: fill(fix.title),
-    ...(fix.commands ? { commands: fix.commands.map(fill) } : {}),
-    ...(fix.verify ? { verify: fill(fix.verify) } : {}),
-  };
-}
-
 /**
  * Says so when the evidence cannot settle the cause — nothing points anywhere,
  * the likeliest cause rests on weak signs, or several are level — with the
@@ -161,7 +151,7 @@ function thinEvidence(causes: Cause[], values: Record<string, string>): ThinEvid
   if (!top || top.id === 'unknown')
     return {
       summary: 'Nothing in the response or the request points to a cause.',
-      steps: NOTHING_KNOWN_STEPS.map((f) => stepFor(f, values)),
+      steps: NOTHING_KNOWN_STEPS.map((f) => formatFix(f, values)),
     };
   const level = causes.filter((c) => c.id !== 'unknown' && top.score - c.score <= NEAR);
   if (top.score >= THIN_BELOW && level.length < 2) return undefined;
@@ -169,7 +159,7 @@ function thinEvidence(causes: Cause[], values: Record<string, string>): ThinEvid
   const steps: Fix[] = [];
   for (const c of open) {
     const step = NEXT_STEP[c.id as Exclude<CauseId, 'unknown'>];
-    if (step && !steps.some((s) => s.title === step.title)) steps.push(stepFor(step, values));
+    if (step && !steps.some((s) => s.title === step.title)) steps.push(formatFix(step, values));
   }
   const ids = open.map((c) => c.id);
   const shown = ids.length > 4 ? [...ids.slice(0, 3), `${ids.length - 3} more`] : ids;
@@ -251,7 +241,7 @@ export function diagnoseWith(rules: readonly Rule[], exchange: Exchange, opts: D
   const url = exchange.request?.url ?? 'URL';
   const values = { url: opts.showSecrets ? url : redactUrl(url), method: ctx.method, path: ctx.url?.pathname ?? '/' };
   // Every cause has a "What now": a rule's fixes, or else the step that confirms or rules it out.
-  for (const c of causes) if (!c.fixes.length && c.id !== 'unknown') c.fixes = [stepFor(NEXT_STEP[c.id], values)];
+  for (const c of causes) if (!c.fixes.length && c.id !== 'unknown') c.fixes = [formatFix(NEXT_STEP[c.id], values)];
   const thin = denial ? thinEvidence(causes, values) : undefined;
   // Key order follows design.md section 3; the fields after `probes` are additions.
   const report: Report = {

@@ -12,6 +12,7 @@ import type { Evidence, Fix, Gap } from '../model/report.ts';
 import type { CauseClaim, Context, FixTemplate, ProducerClaim, Rule, RuleOutput } from '../model/rule.ts';
 import type { CauseId, Layer, Product } from '../model/vocabulary.ts';
 import { isDenial } from '../engine/status.ts';
+import { formatFix, formatMessage, type MessageData } from '../model/template.ts';
 
 export type {
   Body,
@@ -40,7 +41,8 @@ export interface Recognition {
 }
 
 /** Values for a message's `{{name}}` placeholders. */
-export type MessageData = Readonly<Record<string, string | number | undefined>>;
+export type { MessageData } from '../model/template.ts';
+export { formatFix, formatMessage } from '../model/template.ts';
 
 export interface ClaimDetails<F extends string = never> {
   /** Values for the placeholders of the message and of the declared fixes. */
@@ -122,16 +124,6 @@ export interface CauseSpec<C extends CauseId, M extends string, F extends string
   explain(ctx: Context, report: CauseReporter<C, M, F>): void;
 }
 
-const PLACEHOLDER = /\{\{\s*(\w+)\s*\}\}/g;
-
-/** Fills `{{name}}` from data; a placeholder without a value stays visible, and the rule tester fails on it. */
-export function formatMessage(template: string, data: MessageData = {}): string {
-  return template.replace(PLACEHOLDER, (whole, name: string) => {
-    const v = data[name];
-    return v === undefined ? whole : String(v);
-  });
-}
-
 const DIFFICULTIES = new Set(['easy', 'medium', 'hard']);
 
 /** Checks a rule's declared fixes once, when it is defined: a typo in a difficulty fails at import. */
@@ -139,17 +131,6 @@ function checkFixes(id: string, fixes: Readonly<Record<string, FixTemplate>> | u
   for (const [key, fix] of Object.entries(fixes ?? {}))
     if (!DIFFICULTIES.has(fix.difficulty))
       throw new Error(`rule ${id}: fix "${key}" has difficulty "${fix.difficulty}"; expected easy, medium or hard`);
-}
-
-/** A declared fix with its placeholders filled. */
-export function formatFix(fix: FixTemplate, data: MessageData = {}): Fix {
-  return {
-    title: formatMessage(fix.title, data),
-    difficulty: fix.difficulty as Fix['difficulty'],
-    ...(fix.commands ? { commands: fix.commands.map((c) => formatMessage(c, data)) } : {}),
-    ...(fix.verify !== undefined ? { verify: formatMessage(fix.verify, data) } : {}),
-    ...(fix.docs !== undefined ? { docs: formatMessage(fix.docs, data) } : {}),
-  };
 }
 
 function collector<C extends CauseId, M extends string, F extends string>(
