@@ -12,6 +12,7 @@ import type { Evidence, Fix, Gap } from '../model/report.ts';
 import type { CauseClaim, Context, FixTemplate, ProducerClaim, Rule, RuleOutput } from '../model/rule.ts';
 import type { CauseId, Layer, Product } from '../model/vocabulary.ts';
 import { isDenial } from '../engine/status.ts';
+import { asRelayedHop } from './_lib/relayed-hop.ts';
 import { formatFix, formatMessage, type MessageData } from '../model/template.ts';
 
 export type {
@@ -96,6 +97,12 @@ export interface ProducerSpec<R extends Recognition, C extends CauseId, M extend
     layer: Layer;
     /** Products whose rules outrank this one when both recognise a response. */
     yieldsTo?: readonly Product[];
+    /**
+     * A hop (proxy, CDN, web server) that relays other servers' answers:
+     * recognised by its relay marks alone, in front of an application's JSON,
+     * it steps below the layer guess (src/rules/_lib/relayed-hop.ts).
+     */
+    relays?: boolean;
   };
   /**
    * Recognises the product, once per exchange: undefined or confidence 0 when
@@ -187,7 +194,7 @@ export function defineProducer<
   return {
     meta: { ...meta, kind: 'producer' },
     run(ctx) {
-      const recognised = spec.recognise(ctx);
+      const recognised = meta.relays ? asRelayedHop(ctx, spec.recognise(ctx)) : spec.recognise(ctx);
       if (!recognised || recognised.confidence <= 0) {
         const note = spec.relayed?.(ctx);
         return note ? { notes: [note] } : undefined;

@@ -1,11 +1,13 @@
 // A proxy, CDN or web server in front of an application marks every response
 // it relays (Server, Via, CF-RAY, x-envoy-*, X-Cache…), the application's own
 // errors too. Those marks alone say the response passed through it; an
-// application's JSON behind them says who wrote the answer. The rules for such
-// hops keep their product on record with the marks as evidence, but below the
-// layer guess generic-http makes from the body, so the application stays the
-// producer (product unknown, layer application).
-import { ev, type Context, type Recognition } from '../define.ts';
+// application's JSON behind them says who wrote the answer. A producer rule
+// that declares `relays: true` (defineProducer applies this) keeps its product
+// on record with the marks as evidence, but below the layer guess generic-http
+// makes from the body, so the application stays the producer (product
+// unknown, layer application).
+import type { Context } from '../../model/rule.ts';
+import type { Recognition } from '../define.ts';
 import { RELAYED_ONLY } from './edge-block.ts';
 
 /** Below every layer guess of generic-http (0.2 and up): the hop is evidence, not the producer. */
@@ -32,7 +34,7 @@ export function asRelayedHop<R extends Recognition>(ctx: Context, recognised: R 
     confidence: RELAYED_HOP,
     evidence: [
       ...recognised.evidence,
-      ev('body', 'a JSON error: the application’s own answer, which this hop only relayed'),
+      { source: 'body', text: 'a JSON error: the application’s own answer, which this hop only relayed' },
     ],
   };
 }

@@ -8,7 +8,6 @@
 // names the product with certainty and the cause only by what the request
 // itself shows. Apache's own 403 uses similar words but never a Reference #.
 import { defineProducer, ev, signals } from '../define.ts';
-import { asRelayedHop } from '../_lib/relayed-hop.ts';
 import { decodedRequestUrl, noteRelayed, relayLayer } from '../_lib/edge-block.ts';
 import { namedServer } from '../_lib/server-header.ts';
 import texts from './texts.json' with { type: 'json' };
@@ -29,6 +28,7 @@ export default defineProducer({
     id: 'akamai',
     product: 'akamai',
     layer: 'waf',
+    relays: true,
     causes: ['waf-block', 'ip-restricted', 'rate-limited'],
     statuses: [401, 403],
     ...texts,
@@ -46,7 +46,7 @@ export default defineProducer({
     if (page) found.add(ghost ? 0.97 : 0.93, ev('body', `Akamai "Access Denied" page with Reference #${ref}`));
     else if (ref && EDGESUITE.test(text))
       found.add(0.9, ev('body', `Akamai error reference ${ref} (errors.edgesuite.net)`));
-    return asRelayedHop(ctx, found.result({ ref, ...relayLayer(found.confidence) }));
+    return found.result({ ref, ...relayLayer(found.confidence) });
   },
   explain(ctx, { ref, confidence, evidence }, report) {
     if (noteRelayed(confidence, report, RELAYED_NOTE)) return;

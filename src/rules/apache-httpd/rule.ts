@@ -6,7 +6,6 @@
 // by the request's shape; the error log names the reason. What the rule says
 // and suggests is in texts.json.
 import { defineProducer, ev, signals, type Context } from '../define.ts';
-import { asRelayedHop } from '../_lib/relayed-hop.ts';
 import { claimBasicAuth } from '../_lib/basic-auth.ts';
 import { BASIC_MESSAGES, sendPasswordFix } from '../_lib/basic-auth.ts';
 import { namedServer } from '../_lib/server-header.ts';
@@ -39,6 +38,7 @@ export default defineProducer({
     id: 'apache-httpd',
     product: 'apache-httpd',
     layer: 'web-server',
+    relays: true,
     causes: STOCK_PAGE_CAUSES,
     statuses: [401, 403],
     ...texts,
@@ -54,7 +54,7 @@ export default defineProducer({
     if (server) found.add(0.45, server.evidence);
     if (page) found.add(signed ? 0.95 : 0.85, ev('body', PAGE_TEXT[page]));
     if (address) found.evidence.push(ev('body:address', address));
-    return asRelayedHop(ctx, found.result({ page }));
+    return found.result({ page });
   },
   explain(ctx, { page, evidence }, report) {
     if (ctx.status === 401 && page === 'unauthorized') {

@@ -8,7 +8,6 @@
 // rendering of an AWS WAF block (AWS's troubleshooting guide): the aws-waf rule
 // names that one, and this rule gives way to it.
 import { defineProducer, ev, signals, type Context } from '../define.ts';
-import { asRelayedHop } from '../_lib/relayed-hop.ts';
 import { namedServer } from '../_lib/server-header.ts';
 import texts from './texts.json' with { type: 'json' };
 
@@ -27,6 +26,7 @@ export default defineProducer({
     id: 'aws-cloudfront',
     product: 'aws-cloudfront',
     layer: 'cdn',
+    relays: true,
     causes: ['ip-restricted', 'credential-missing', 'credential-invalid', 'credential-expired'],
     // CloudFront renders AWS WAF's blocks ("Request blocked."): those are the WAF's.
     yieldsTo: ['aws-waf'],
@@ -57,7 +57,7 @@ export default defineProducer({
       const signed = cfServer || errorFromCf ? 0.96 : /MissingKey|InvalidKey/.test(code!) ? 0.85 : 0;
       found.add(signed, ev('body:Error.Code', `${code}: ${message ?? ''}`));
     }
-    return asRelayedHop(ctx, found.result({ page, cfXml, code, message, errorFromCf }));
+    return found.result({ page, cfXml, code, message, errorFromCf });
   },
   explain(ctx, { page, cfXml, code = '', message, errorFromCf, evidence }, report) {
     if (!page && !cfXml) {

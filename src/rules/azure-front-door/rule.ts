@@ -5,7 +5,6 @@
 // the reference through {{azure-ref}}, so a body that repeats the X-Azure-Ref
 // value was written by the WAF, whatever its wording.
 import { defineProducer, ev, signals } from '../define.ts';
-import { asRelayedHop } from '../_lib/relayed-hop.ts';
 import { noteRelayed, relayLayer } from '../_lib/edge-block.ts';
 import texts from './texts.json' with { type: 'json' };
 
@@ -17,6 +16,7 @@ export default defineProducer({
     id: 'azure-front-door',
     product: 'azure-front-door',
     layer: 'waf',
+    relays: true,
     causes: ['waf-block', 'ip-restricted'],
     statuses: [401, 403],
     ...texts,
@@ -38,7 +38,7 @@ export default defineProducer({
         0.95,
         ev('body', 'the body repeats the X-Azure-Ref value: a WAF custom block response ({{azure-ref}})'),
       );
-    return asRelayedHop(ctx, found.result({ ref, ...relayLayer(found.confidence) }));
+    return found.result({ ref, ...relayLayer(found.confidence) });
   },
   explain(_ctx, { ref, confidence, evidence }, report) {
     if (noteRelayed(confidence, report, RELAYED_NOTE)) return;

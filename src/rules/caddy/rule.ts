@@ -7,7 +7,6 @@
 // so a body that is not Caddy's shape is not taken as Caddy's denial. What
 // the rule says and suggests is in texts.json.
 import { defineProducer, ev, type Context } from '../define.ts';
-import { asRelayedHop } from '../_lib/relayed-hop.ts';
 import { claimBasicAuth } from '../_lib/basic-auth.ts';
 import { BASIC_MESSAGES, sendPasswordFix } from '../_lib/basic-auth.ts';
 import { challenge } from '../_lib/challenges.ts';
@@ -48,6 +47,7 @@ export default defineProducer({
     id: 'caddy',
     product: 'caddy',
     layer: 'web-server',
+    relays: true,
     causes: [
       'ip-restricted',
       'path-forbidden',
@@ -70,12 +70,12 @@ export default defineProducer({
     // Caddy's `handle_errors` can serve such a page too, so Caddy stays possible, but not as the one that said no.
     if (body === 'foreign' || via) {
       evidence.push(ev('body', 'the body is not one Caddy makes by itself (empty, or the text of a `respond`)'));
-      return asRelayedHop(ctx, {
+      return {
         confidence: 0.4,
         evidence,
         layer: 'reverse-proxy' as const,
         body: 'foreign' as const,
-      });
+      };
     }
     const status = ctx.status;
     evidence.push(

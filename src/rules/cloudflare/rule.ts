@@ -6,7 +6,6 @@
 // "Sorry, you have been blocked"), and challenges (cf-mitigated: challenge).
 // The Cloudflare API (api.cloudflare.com) answers JSON with numeric codes.
 import { defineProducer, ev, signals, type Context, type Evidence, type Reporter } from '../define.ts';
-import { asRelayedHop } from '../_lib/relayed-hop.ts';
 import { noteRelayed, relayLayer } from '../_lib/edge-block.ts';
 import { namedServer } from '../_lib/server-header.ts';
 import texts from './texts.json' with { type: 'json' };
@@ -166,6 +165,7 @@ export default defineProducer({
     id: 'cloudflare',
     product: 'cloudflare',
     layer: 'waf',
+    relays: true,
     causes: CAUSES,
     statuses: [401, 403, 429],
     ...texts,
@@ -197,7 +197,7 @@ export default defineProducer({
     const rayShown = rayId(ctx);
     if (rayShown) found.add(0, ev('ray-id', rayShown));
     const layer = kind === 'api' ? { layer: 'application' as const } : relayLayer(found.confidence);
-    return asRelayedHop(ctx, found.result({ kind, title, ray: rayShown, ...layer }));
+    return found.result({ kind, title, ray: rayShown, ...layer });
   },
   explain(ctx, { kind, title, ray, confidence, evidence }, report) {
     const relayed = `The response passed through Cloudflare${ray ? ` (Ray ID ${ray})` : ''}; no Cloudflare error page, so the refusal most likely comes from the origin behind it.`;

@@ -7,7 +7,6 @@
 // Envoy too: their replies carry Istio's headers and belong to the istio rule.
 // What the rule says and suggests is in texts.json.
 import { defineProducer, ev } from '../define.ts';
-import { asRelayedHop } from '../_lib/relayed-hop.ts';
 import { challengeEvidence, envoyMarkers, localReply } from '../../knowledge/envoy-local-reply.ts';
 import texts from './texts.json' with { type: 'json' };
 
@@ -16,6 +15,7 @@ export default defineProducer({
     id: 'envoy',
     product: 'envoy',
     layer: 'reverse-proxy',
+    relays: true,
     causes: [
       'insufficient-role',
       'ip-restricted',
@@ -39,7 +39,7 @@ export default defineProducer({
     // Without its own body the response may be the upstream's, passed through: below the 0.5 that names a producer.
     const confidence = reply ? (serverEnvoy ? 0.95 : markers.length ? 0.85 : 0.75) : serverEnvoy ? 0.45 : 0.35;
     const evidence = [...markers, ...(reply ? [ev('body', `Envoy local reply "${reply.body}"`)] : [])];
-    return asRelayedHop(ctx, { confidence, evidence, reply });
+    return { confidence, evidence, reply };
   },
   explain(ctx, { reply }, report) {
     if (!reply) return;

@@ -14,7 +14,6 @@
 // claim stays below 0.5 and the 403 is left to the origin's own rule. Plain
 // Varnish (Via: 1.1 varnish) is not Fastly and is never claimed here.
 import { defineProducer, ev, signals, type Context } from '../define.ts';
-import { asRelayedHop } from '../_lib/relayed-hop.ts';
 import { noteRelayed } from '../_lib/edge-block.ts';
 import texts from './texts.json' with { type: 'json' };
 
@@ -38,6 +37,7 @@ export default defineProducer({
     id: 'fastly',
     product: 'fastly',
     layer: 'cdn',
+    relays: true,
     causes: ['credential-missing', 'credential-invalid', 'credential-expired', 'insufficient-scope', 'wrong-endpoint'],
     statuses: [401, 403],
     ...texts,
@@ -66,14 +66,11 @@ export default defineProducer({
     if (cache) found.add(edge, ev('header:x-served-by', servedBy!));
     if (timer && TIMER.test(timer)) found.add(edge, ev('header:x-timer', timer));
     for (const h of debug) found.add(edge, ev(`header:${h.name.toLowerCase()}`, h.value));
-    return asRelayedHop(
-      ctx,
-      found.result({
-        msg,
-        keySent: key !== undefined && key.trim() !== '',
-        ...(api ? { layer: 'application' as const } : {}),
-      }),
-    );
+    return found.result({
+      msg,
+      keySent: key !== undefined && key.trim() !== '',
+      ...(api ? { layer: 'application' as const } : {}),
+    });
   },
   explain(ctx, { msg = '', keySent, confidence, evidence }, report) {
     const relayed = `The response passed through Fastly's edge (${evidence.map((e) => e.text).join(', ')}); Fastly's headers alone do not say that Fastly refused it: the ${ctx.status} most likely comes from the origin or from the service's own VCL.`;

@@ -7,7 +7,6 @@
 // (`substatuses`, not part of the rule's meta); the table below gives each
 // substatus its cause and fixes.
 import { defineProducer, ev, signals, type Context, type Evidence } from '../define.ts';
-import { asRelayedHop } from '../_lib/relayed-hop.ts';
 import { namedServer } from '../_lib/server-header.ts';
 import iisTexts from './texts.json' with { type: 'json' };
 
@@ -81,6 +80,7 @@ export default defineProducer({
     id: 'iis',
     product: 'iis',
     layer: 'web-server',
+    relays: true,
     causes: [
       'credential-invalid',
       'credential-missing',
@@ -108,7 +108,7 @@ export default defineProducer({
     if (sub) found.add(0.9, sub.source);
     const poweredBy = ctx.header('x-powered-by');
     if (poweredBy && /ASP\.NET/i.test(poweredBy)) found.evidence.push(ev('header:x-powered-by', poweredBy));
-    return asRelayedHop(ctx, found.result({ sub }));
+    return found.result({ sub });
   },
   explain(ctx, { sub }, report) {
     if (!sub || String(ctx.status) !== sub.code.split('.')[0]) return;

@@ -7,7 +7,6 @@
 // X-CDN: Imperva and incap_ses_/visid_incap_ cookies — on the origin's own
 // answers too, so those alone only say the site is behind Imperva.
 import { defineProducer, ev, signals, type Context } from '../define.ts';
-import { asRelayedHop } from '../_lib/relayed-hop.ts';
 import { decodedRequestUrl, noteRelayed, relayLayer } from '../_lib/edge-block.ts';
 import texts from './texts.json' with { type: 'json' };
 
@@ -42,6 +41,7 @@ export default defineProducer({
     id: 'imperva',
     product: 'imperva',
     layer: 'waf',
+    relays: true,
     causes: ['waf-block', 'ip-restricted'],
     statuses: [401, 403],
     ...texts,
@@ -77,7 +77,7 @@ export default defineProducer({
     if (cdn && /imperva|incapsula/i.test(cdn)) found.add(0.45, ev('header:x-cdn', cdn));
     if (cookies.length) found.add(0.45, ev('header:set-cookie', `Imperva cookies ${[...new Set(cookies)].join(', ')}`));
     if (page) found.add(0.96, ev('body', line ? line[0] : `Imperva block page (incident ${incident ?? '?'})`));
-    return asRelayedHop(ctx, found.result({ incident, code, ...relayLayer(found.confidence) }));
+    return found.result({ incident, code, ...relayLayer(found.confidence) });
   },
   explain(ctx, { incident, code, confidence, evidence }, report) {
     if (noteRelayed(confidence, report, RELAYED_NOTE)) return;

@@ -7,7 +7,6 @@
 // requires requestPrincipals, not as a 401. What the rule says and suggests is
 // in texts.json.
 import { defineProducer, ev, signals } from '../define.ts';
-import { asRelayedHop } from '../_lib/relayed-hop.ts';
 import { challengeEvidence, envoyMarkers, localReply } from '../../knowledge/envoy-local-reply.ts';
 import { namedServer } from '../_lib/server-header.ts';
 import texts from './texts.json' with { type: 'json' };
@@ -21,6 +20,7 @@ export default defineProducer({
     id: 'istio',
     product: 'istio',
     layer: 'service-mesh',
+    relays: true,
     causes: [
       'insufficient-role',
       'credential-missing',
@@ -48,7 +48,7 @@ export default defineProducer({
     const reply = localReply(ctx);
     found.evidence.push(...envoyMarkers(ctx));
     if (reply) found.add(0.95, ev('body', `Envoy local reply "${reply.body}" from an Istio proxy`));
-    return asRelayedHop(ctx, found.result({ reply }));
+    return found.result({ reply });
   },
   explain(ctx, { reply }, report) {
     if (!reply) return;

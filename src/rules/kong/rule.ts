@@ -5,7 +5,6 @@
 // the message alone is strong only for the wordings no one else uses. What the
 // rule suggests is in texts.json; what each plugin's wording means is below.
 import { defineProducer, ev, signals, type Context, type Evidence } from '../define.ts';
-import { asRelayedHop } from '../_lib/relayed-hop.ts';
 import texts from './texts.json' with { type: 'json' };
 
 type KongCause = 'credential-missing' | 'credential-invalid' | 'insufficient-role' | 'ip-restricted' | 'rate-limited';
@@ -104,6 +103,7 @@ export default defineProducer({
     id: 'kong',
     product: 'kong',
     layer: 'gateway',
+    relays: true,
     causes: ['credential-missing', 'credential-invalid', 'insufficient-role', 'ip-restricted', 'rate-limited'],
     // rate-limiting answers 429, which is Kong's refusal as much as its 401 and 403.
     statuses: [401, 403, 429],
@@ -122,7 +122,7 @@ export default defineProducer({
     for (const e of headers) found.add(own ? 0.95 : 0.45, e);
     // The shared auth wording counts only beside key-auth's own request header.
     if (reply && msg) found.add(reply.unique ? 0.85 : sentApiKey(ctx) ? 0.6 : 0, ev('body:message', msg));
-    return asRelayedHop(ctx, found.result({ headers, reply, msg }));
+    return found.result({ headers, reply, msg });
   },
   explain(ctx, { headers, reply, msg }, report) {
     if (!reply || !msg) return;

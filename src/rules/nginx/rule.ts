@@ -4,7 +4,6 @@
 // The response alone narrows it down only by the request's shape; probes and
 // the error log tell the rest. What it says and suggests is in texts.json.
 import { defineProducer, ev, signals } from '../define.ts';
-import { asRelayedHop } from '../_lib/relayed-hop.ts';
 import { claimBasicAuth } from '../_lib/basic-auth.ts';
 import { claimStockForbidden, nginxPageFooter, STOCK_PAGE_CAUSES } from '../_lib/stock-page.ts';
 import texts from './texts.json' with { type: 'json' };
@@ -17,6 +16,7 @@ export default defineProducer({
     id: 'nginx',
     product: 'nginx',
     layer: 'web-server',
+    relays: true,
     causes: STOCK_PAGE_CAUSES,
     statuses: [401, 403],
     ...texts,
@@ -29,7 +29,7 @@ export default defineProducer({
     // may sit in front of an application that answered.
     if (server && SERVER.test(server)) found.add(0.45, ev('header:server', server));
     if (page) found.add(0.9, ev('body', `nginx error page footer ${page}`));
-    return asRelayedHop(ctx, found.result({ ownPage: Boolean(page) }));
+    return found.result({ ownPage: Boolean(page) });
   },
   explain(ctx, { ownPage, evidence }, report) {
     if (!ownPage) return;

@@ -7,7 +7,6 @@
 // page and lets the error log and the Lua code decide. What it says and
 // suggests (commands for the /usr/local/openresty layout) is in texts.json.
 import { defineProducer, ev, signals } from '../define.ts';
-import { asRelayedHop } from '../_lib/relayed-hop.ts';
 import { challenge } from '../_lib/challenges.ts';
 import { sendPasswordFix, sentCredential } from '../_lib/basic-auth.ts';
 import { namedServer } from '../_lib/server-header.ts';
@@ -21,6 +20,7 @@ export default defineProducer({
     id: 'openresty',
     product: 'openresty',
     layer: 'web-server',
+    relays: true,
     causes: [
       'ip-restricted',
       'waf-block',
@@ -47,7 +47,7 @@ export default defineProducer({
     // name (APISIX, a gateway built on OpenResty) the page is still OpenResty's
     // core answering, but that product may have its own reading of it.
     if (page) found.add(otherServer ? 0.7 : 0.9, ev('body', `OpenResty error page footer ${page}`));
-    return asRelayedHop(ctx, found.result({ ownPage: Boolean(page) }));
+    return found.result({ ownPage: Boolean(page) });
   },
   explain(ctx, { ownPage, evidence }, report) {
     if (!ownPage) return;

@@ -6,7 +6,6 @@
 // X-Sucuri-* headers are what identify it. X-Sucuri-ID alone is on every
 // response the firewall proxies, including the origin's own 403s.
 import { defineProducer, ev, signals } from '../define.ts';
-import { asRelayedHop } from '../_lib/relayed-hop.ts';
 import { noteRelayed, relayLayer } from '../_lib/edge-block.ts';
 import { namedServer } from '../_lib/server-header.ts';
 import texts from './texts.json' with { type: 'json' };
@@ -32,6 +31,7 @@ export default defineProducer({
     id: 'sucuri',
     product: 'sucuri',
     layer: 'waf',
+    relays: true,
     causes: ['waf-block', 'ip-restricted'],
     statuses: [401, 403],
     ...texts,
@@ -48,7 +48,7 @@ export default defineProducer({
     if (server) found.add(0.45, ev('header:server', server));
     found.headers(ctx, 0.45, ['x-sucuri-id']).headers(ctx, 0.96, ['x-sucuri-block']);
     if (page) found.add(0.96, ev('body:title', title || 'Sucuri Website Firewall block page'));
-    return asRelayedHop(ctx, found.result({ block, ...relayLayer(found.confidence) }));
+    return found.result({ block, ...relayLayer(found.confidence) });
   },
   explain(ctx, { block, confidence, evidence }, report) {
     if (noteRelayed(confidence, report, RELAYED_NOTE)) return;
