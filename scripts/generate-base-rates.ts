@@ -12,11 +12,9 @@ import { join } from 'node:path';
 import { loadFixtures } from '../src/rules/_lib/fixtures.ts';
 import { ruleFolders, rulesDir } from '../src/rules/_lib/folders.ts';
 import { observeExchangeCredentials } from '../src/credentials/index.ts';
+import { carriedBy } from '../src/rules/request-context/carried.ts';
 
 export const BASE_RATES = join(rulesDir(), 'request-context', 'base-rates.json');
-
-/** What the request carried, as request-context reads it. */
-export type Carried = 'credential' | 'cookies' | 'none';
 
 export function baseRatesSource(): string {
   const buckets: Record<string, Record<string, number>> = {};
@@ -26,11 +24,7 @@ export function baseRatesSource(): string {
       const status = fx.exchange.response.status;
       if (!fx.exchange.request || (status !== 401 && status !== 403)) continue;
       const items = observeExchangeCredentials(fx.exchange).items;
-      const carried: Carried = items.some((i) => i.kind !== 'cookie')
-        ? 'credential'
-        : items.length
-          ? 'cookies'
-          : 'none';
+      const carried = carriedBy(items);
       const bucket = (buckets[`${status}/${carried}`] ??= {});
       bucket[fx.label.cause] = (bucket[fx.label.cause] ?? 0) + 1;
       overall[fx.label.cause] = (overall[fx.label.cause] ?? 0) + 1;

@@ -14,6 +14,7 @@ import { CAUSE_IDS, type CauseId } from '../../model/vocabulary.ts';
 import { defineCause, ev, type Context, type Reporter } from '../define.ts';
 import baseRates from './base-rates.json' with { type: 'json' };
 import texts from './texts.json' with { type: 'json' };
+import { carriedBy, type Carried } from './carried.ts';
 
 type KnownCause = Exclude<CauseId, 'unknown'>;
 const CAUSES = CAUSE_IDS.filter((c): c is KnownCause => c !== 'unknown');
@@ -29,10 +30,7 @@ const PRIOR_SCALE = 0.15;
 /** The share among all labelled denials, which orders causes one context counted equally. */
 const OVERALL_SCALE = 0.01;
 
-const CARRIED_WORDS = { credential: 'a credential', cookies: 'only cookies', none: 'nothing' } as const;
-
-/** Credentials a server authenticates with; a cookie may be a session or only a preference. */
-const carriedCredential = (ctx: Context) => ctx.credential.items.some((i) => i.kind !== 'cookie');
+const CARRIED_WORDS: Record<Carried, string> = { credential: 'a credential', cookies: 'only cookies', none: 'nothing' };
 
 /** The scheme a challenge names for each kind of credential, to tell "asked again for the same" from "asked for another". */
 const CHALLENGE_FOR: Partial<Record<string, string>> = {
@@ -45,7 +43,6 @@ const CHALLENGE_FOR: Partial<Record<string, string>> = {
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 type Report = Reporter<KnownCause, keyof typeof texts.messages, keyof typeof texts.fixes>;
-type Carried = keyof typeof CARRIED_WORDS;
 
 /** Each cause's base rate in this context: priors that count only where the evidence supports a cause. */
 function claimBaseRates(ctx: Context, carried: Carried, report: Report): void {
@@ -162,8 +159,7 @@ export default defineCause({
   applies: (ctx) => Boolean(ctx.exchange.request) && !ctx.exchange.credentialsStripped,
   explain(ctx, report) {
     const url = ctx.url ? redactUrl(ctx.url.href) : 'URL';
-    const items = ctx.credential.items;
-    const carried: Carried = carriedCredential(ctx) ? 'credential' : items.length ? 'cookies' : 'none';
+    const carried = carriedBy(ctx.credential.items);
     claimBaseRates(ctx, carried, report);
     if (carried === 'credential') claimCarried(ctx, report);
     else claimNothingSent(ctx, carried === 'cookies', url, report);
