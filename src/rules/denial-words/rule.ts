@@ -111,9 +111,12 @@ function readLines(ctx: Context): Reading[] {
   return [...best.values()];
 }
 
+/** A field's name without case, `_`, `-` or spaces: `required_scopes`, `requiredScopes` and `X-Required-Scopes` alike. */
+const keyOf = (f: WordsField) => f.key.toLowerCase().replace(/[_\-\s]/g, '');
+
 /** Which cause a field that names grants speaks for, and whether it lists what was required or what is held. */
 function fieldMeaning(f: WordsField): { cause: 'insufficient-scope' | 'insufficient-role'; side: 'required' | 'held' } {
-  const k = f.key.toLowerCase().replace(/[_\-\s]/g, '');
+  const k = keyOf(f);
   const cause = /scope/.test(k) ? 'insufficient-scope' : 'insufficient-role';
   const side = /^(granted|held|current|your|xoauthscopes)/.test(k) ? 'held' : 'required';
   return { cause, side };
@@ -129,8 +132,7 @@ function gapFor(ctx: Context, cause: WordsCause, grant?: string): Gap | undefine
   const held = new Set<string>();
   if (grant) required.add(grant.replace(/^[[(]|[\])]$/g, ''));
   for (const f of ctx.words.fields) {
-    const key = f.key.toLowerCase().replace(/[_\-\s]/g, '');
-    if (!NAMES_A_NEED.test(key)) continue;
+    if (!NAMES_A_NEED.test(keyOf(f))) continue;
     const meaning = fieldMeaning(f);
     if (cause !== 'field-restricted' && meaning.cause !== cause) continue;
     for (const v of f.value)
@@ -225,8 +227,7 @@ export default defineCause({
       if (claimed.has(cause)) continue;
       const gap = gapFor(ctx, cause);
       const field = ctx.words.fields.find((f) => {
-        const key = f.key.toLowerCase().replace(/[_\-\s]/g, '');
-        return NAMES_A_NEED.test(key) && fieldMeaning(f).cause === cause && fieldMeaning(f).side === 'required';
+        return NAMES_A_NEED.test(keyOf(f)) && fieldMeaning(f).cause === cause && fieldMeaning(f).side === 'required';
       });
       if (!gap || !field) continue;
       report.claim(cause, 'names', 0.5, {
