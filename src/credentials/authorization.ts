@@ -15,13 +15,13 @@ export type BearerVia = 'bearer' | 'query' | 'body' | 'input' | 'other-scheme';
 
 /**
  * Values a client sends when the variable meant to hold the token was empty
- * or never expanded: JavaScript's "undefined", Postman's unresolved
+ * or never expanded: JavaScript's "undefined", Python's "None", Postman's unresolved
  * {{token}}, a shell's '$TOKEN' in single quotes, a docs placeholder.
  * Words like TOKEN or REDACTED are left alone: they are how people redact.
  */
-const PLACEHOLDER =
-  /^(undefined|null|nil|\[object object\]|\$\{?[A-Za-z_][A-Za-z0-9_]*\}?|<[^>]*>|\{\{[^}]*\}\}|your[-_ ]?(access[-_ ]?)?token)$/i;
-const SHELL_VARIABLE = /^\$\{?[A-Za-z_][A-Za-z0-9_]*\}?$/;
+export const PLACEHOLDER =
+  /^(undefined|null|nil|none|\[object object\]|\$\{?[A-Za-z_][A-Za-z0-9_]*\}?|<[^>]*>|\{\{[^}]*\}\}|your[-_ ]?(access[-_ ]?)?token)$/i;
+export const SHELL_VARIABLE = /^\$\{?[A-Za-z_][A-Za-z0-9_]*\}?$/;
 
 /** Validators commonly allow some clock tolerance; Microsoft.IdentityModel's default ClockSkew is 5 min. */
 const JWT_LEEWAY_S = 300;

@@ -668,3 +668,39 @@ test('a URL path with a malformed %-escape does not stop the inspection of a pre
   });
   assert.equal(r.scheme, 'aws-presigned-url');
 });
+
+test('a header or parameter named like a key or token is a credential, whatever the service; anti-forgery tokens are not', () => {
+  const rep = inspect({
+    headers: { 'X-Consul-Token': 'c0ffee00-1111-2222-3333-444455556666', 'X-CSRF-Token': 'abcdefghijklmnop0123' },
+  });
+  assert.deepEqual(
+    rep.items.map((i) => [i.kind, i.location]),
+    [['api-key', 'header:x-consul-token']],
+  );
+  assertHidden(rep, 'c0ffee00-1111-2222-3333-444455556666');
+  const sig = 'f5c2a1b0e9d8c7b6a5f4e3d2c1b0a9f8e7d6c5b4';
+  const swift = inspect({
+    url: `https://swift.example.test/v1/AUTH_a/c/o?temp_url_sig=${sig}&temp_url_expires=1435307085`,
+  });
+  assert.deepEqual(
+    swift.items.map((i) => i.location),
+    ['query:temp_url_sig'],
+  );
+  assertHidden(swift, sig);
+  const algolia = inspect({
+    url: 'https://x-dsn.algolia.net/1/indexes?x-algolia-api-key=0123456789abcdef0123456789abcdef',
+  });
+  assert.deepEqual(
+    algolia.items.map((i) => i.location),
+    ['query:x-algolia-api-key'],
+  );
+});
+
+test('a key header that holds a placeholder was never filled in: credential-missing', () => {
+  const rep = inspect({ headers: { 'X-Figma-Token': 'None' } });
+  assert.equal(rep.items[0].display, '"None" (a placeholder, not a key)');
+  const f = finding(rep, 'key-placeholder');
+  assert.equal(f.cause, 'credential-missing');
+  assert.equal(f.weight, 0.85);
+  assert.match(f.text, /header:x-figma-token reads `None`/);
+});

@@ -147,9 +147,12 @@ const MAYBE_SECRET_PARAMS = new Set(['key', 'code']);
 /** Credential scopes: only the key id at their head is sensitive. */
 const CREDENTIAL_SCOPE_PARAMS = new Set(['x-amz-credential', 'x-goog-credential']);
 
+/** Named like a key, token or signature (`x-algolia-api-key`, `temp_url_sig`, `auth-token`), whatever the service. */
+const SECRET_PARAM_PATTERN = /(^|[-_.])(api[-_]?key|access[-_]?token|auth[-_]?token|sig|signature|secret)$/i;
+
 export function isSecretParam(name: string, value: string): boolean {
   const n = name.toLowerCase();
-  if (SECRET_PARAMS.has(n)) return true;
+  if (SECRET_PARAMS.has(n) || SECRET_PARAM_PATTERN.test(n)) return true;
   return MAYBE_SECRET_PARAMS.has(n) && value.length >= 16 && !/\s|\//.test(value);
 }
 

@@ -2,25 +2,43 @@
 // the query string or a form body, and cookies (by name only: a cookie's value
 // is the session itself).
 import type { NameValue } from '../model/exchange.ts';
-import { addItem, secret, type Collector } from './collector.ts';
-import { inspectTokenValue } from './authorization.ts';
+import { addItem, observe, secret, type Collector } from './collector.ts';
+import { inspectTokenValue, PLACEHOLDER, SHELL_VARIABLE } from './authorization.ts';
 import { looksLikeJwt } from './jwt.ts';
 import { isSecretParam } from './redact.ts';
 import { SIGNED_URL_PARAMS } from '../knowledge/signed-urls.ts';
 import { recogniseToken } from './token-kinds.ts';
 import { API_KEY_HEADERS } from './api-key-headers.ts';
 
-const API_KEY_HEADER_PATTERN = /(^|-)(api-?key|access-?token|auth-?token)$/i;
+// Beyond the documented names, a header named like a key or a token
+// (`X-Consul-Token`, `X-Algolia-API-Key`, `api_key`) is how a service takes
+// its own credential — except the anti-forgery tokens and the session tokens
+// that travel beside a signature, which authenticate nothing alone.
+const API_KEY_HEADER_PATTERN = /(^|[-_])(api[-_]?key|token)$/i;
+const NOT_A_KEY_HEADER = /csrf|xsrf|^x-amz-security-token$|^x-goog-/i;
 
 export function isApiKeyHeader(name: string): boolean {
   const n = name.toLowerCase();
-  return API_KEY_HEADERS.has(n) || API_KEY_HEADER_PATTERN.test(n);
+  return API_KEY_HEADERS.has(n) || (API_KEY_HEADER_PATTERN.test(n) && !NOT_A_KEY_HEADER.test(n));
 }
 
 function inspectKeyValue(c: Collector, value: string, location: string): void {
   const v = value.trim();
   if (looksLikeJwt(v)) {
     inspectTokenValue(c, v, location, 'other-scheme');
+    return;
+  }
+  if (PLACEHOLDER.test(v)) {
+    addItem(c, { kind: 'api-key', location, display: `"${v}" (a placeholder, not a key)` });
+    const sharedCommand = c.source === 'curl' && SHELL_VARIABLE.test(v);
+    observe(c, {
+      kind: 'key-placeholder',
+      measure: { sharedCommand },
+      text: sharedCommand
+        ? `The command sends ${v} as the key (${location}); if it ran in single quotes, the shell did not expand it and the server got the variable's name instead of a key.`
+        : `${location} reads \`${v}\`: the variable meant to hold the key was empty or never filled in when the request was built.`,
+      source: location,
+    });
     return;
   }
   const kind = recogniseToken(v);

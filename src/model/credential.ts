@@ -81,6 +81,7 @@ export type ObservationKind =
   | 'bearer-extra-space'
   | 'bearer-doubled'
   | 'bearer-placeholder'
+  | 'key-placeholder'
   | 'basic-empty'
   | 'basic-not-base64'
   | 'basic-no-colon'

@@ -67,6 +67,7 @@ const VERDICTS: Record<ObservationKind, Entry> = {
   'bearer-doubled': malformed(0.85),
   // A curl command shared for diagnosis may keep $TOKEN on purpose.
   'bearer-placeholder': { cause: 'credential-missing', weight: (m) => (m.sharedCommand ? 0.35 : 0.85) },
+  'key-placeholder': { cause: 'credential-missing', weight: (m) => (m.sharedCommand ? 0.35 : 0.85) },
   'basic-empty': { cause: 'credential-missing', weight: 0.8 },
   'basic-not-base64': malformed(0.6),
   'basic-no-colon': malformed(0.6),
