@@ -6,7 +6,8 @@
 // 1. Products with a rule: every rule fixture, diagnosed with every rule.
 // 2. Products without a rule, three ways:
 //    a. leave-one-product-out: each rule fixture again, without the rules
-//       that recognise its labelled product;
+//       that recognise its labelled product, and with base rates counted
+//       without that product's fixtures;
 //    b. bench/unseen/dev: real denials from products why403 has no rule for
 //       (public threads and docs; see bench/unseen/README.md);
 //    c. bench/unseen/held-out: a fifth of those, split off by a hash of the
@@ -22,6 +23,8 @@ import { ruleFolders, rulesDir } from '../src/rules/_lib/folders.ts';
 import { loadFixtures, type Fixture } from '../src/rules/_lib/fixtures.ts';
 import { diagnoseWith } from '../src/engine/diagnose.ts';
 import type { Rule } from '../src/model/rule.ts';
+import requestContext, { requestContextRule } from '../src/rules/request-context/rule.ts';
+import { countBaseRates } from '../scripts/generate-base-rates.ts';
 
 interface Miss {
   file: string;
@@ -83,16 +86,22 @@ const rules = await loadRules();
 const ruleFixtures = ruleFolders().flatMap((f) => loadFixtures(join(rulesDir(), f, 'fixtures')));
 const withRule = score(ruleFixtures, () => rules, true);
 
+// Left out as a product is left out of the base rates too: request-context
+// counts them again without that product's fixtures.
 const withoutProduct = new Map<string, Rule[]>();
 const leaveOneOut = score(
   ruleFixtures.filter((fx) => !fx.productHidden),
   (fx) => {
     const p = fx.label.product;
-    if (!withoutProduct.has(p))
+    if (!withoutProduct.has(p)) {
+      const rates = countBaseRates(ruleFixtures.filter((other) => other.label.product !== p));
       withoutProduct.set(
         p,
-        rules.filter((r) => r.meta.product !== p),
+        rules
+          .filter((r) => r.meta.product !== p)
+          .map((r) => (r.meta.id === requestContext.meta.id ? requestContextRule(rates) : r)),
       );
+    }
     return withoutProduct.get(p)!;
   },
   false,

@@ -99,14 +99,32 @@ test('request-context: a sanitised export says nothing about what was sent', () 
 });
 
 test('request-context: base rates for the context, as priors that only order causes something else supports', () => {
-  const out = runRule(rule, exchange('rates', 'GET', { Authorization: 'Basic dXNlcjp3cm9uZw==' }, 401));
-  const priors = (out?.causes ?? []).filter((c) => c.prior);
-  const weight = (id: string) => priors.find((c) => c.id === id)?.weight ?? 0;
-  // In the labelled fixtures, a refused credential is the commonest 401 to a request that carried one.
-  assert.ok(weight('credential-invalid') > weight('credential-expired'));
-  assert.ok(weight('credential-expired') > weight('csrf'));
-  assert.ok(priors.every((c) => c.weight > 0 && c.weight <= 0.16));
-  assert.match(priors.find((c) => c.id === 'credential-invalid')!.evidence[0].text, /of \d+ labelled 401s/);
+  const priorsFor = (headers: Record<string, string>, status: number) => {
+    const priors = (runRule(rule, exchange('rates', 'GET', headers, status))?.causes ?? []).filter((c) => c.prior);
+    return { priors, weight: (id: string) => priors.find((c) => c.id === id)?.weight ?? 0 };
+  };
+  // In the labelled fixtures, a refused credential is the commonest 401 to a request that carried a token, then an expired one.
+  const token = priorsFor({ Authorization: 'Bearer abcdefghijklmnopqrstuvwxyz012345' }, 401);
+  assert.ok(token.weight('credential-invalid') > token.weight('credential-expired'));
+  assert.ok(token.weight('credential-expired') > token.weight('csrf'));
+  assert.ok(token.priors.every((c) => c.weight > 0 && c.weight <= 0.16));
+  assert.match(
+    token.priors.find((c) => c.id === 'credential-invalid')!.evidence[0].text,
+    /of \d+ labelled 401s to requests carrying a token/,
+  );
+  // A password is an account's: refused, it was wrong far more often than expired.
+  const password = priorsFor({ Authorization: 'Basic dXNlcjp3cm9uZw==' }, 401);
+  assert.ok(password.weight('credential-invalid') > 2 * password.weight('credential-expired'));
+  assert.match(password.priors[0].evidence[0].text, /requests carrying a password/);
+  // A context with too few labelled denials of its own speaks with the wider one's counts.
+  const signature = priorsFor(
+    {
+      Authorization:
+        'AWS4-HMAC-SHA256 Credential=AKIAEXAMPLE/20260101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=abc',
+    },
+    403,
+  );
+  assert.match(signature.priors[0].evidence[0].text, /requests carrying a credential were/);
 });
 
 test('request-context: base-rates.json is current (npm run generate rewrites it)', async () => {
@@ -119,4 +137,35 @@ test('request-context: a request that carried only cookies is still read for its
   const out = runRule(rule, exchange('cookies', 'GET', { Cookie: 'session=abc' }, 403));
   assert.ok(ids(out).includes('method-not-allowed:-0.6'), ids(out).join(' '));
   assert.ok(!ids(out).some((c) => c.startsWith('credential-invalid')), 'a cookie may be a session that is wrong');
+});
+
+test('request-context: a credential header named with an underscore may never have reached the application', () => {
+  const out = runRule(rule, exchange('underscore', 'POST', { api_key: 'k-0123456789abcdef0123456789' }, 403));
+  const dropped = out?.causes?.find((c) => c.id === 'credential-missing' && !c.prior);
+  assert.ok(dropped, ids(out).join(' '));
+  assert.equal(dropped.weight, 0.5);
+  assert.match(dropped.summary, /api_key, a header name with an underscore: nginx drops such headers/);
+  assert.match(JSON.stringify(dropped.fixes), /Api-Key|api-key/);
+});
+
+test('request-context: a 401 to a key sent in a header of its own may mean the server reads it elsewhere', () => {
+  const custom = runRule(rule, exchange('custom', 'GET', { 'X-Emby-Token': 'k-0123456789abcdef0123456789' }, 401));
+  assert.ok(ids(custom).includes('credential-missing:0.3'), ids(custom).join(' '));
+  assert.ok(ids(custom).includes('credential-invalid:0.35'), 'still a refusal of the key');
+  // In the Authorization header every server looks for it: only the refusal.
+  const standard = runRule(rule, exchange('std', 'GET', { Authorization: 'Bearer k-0123456789abcdef0123456789' }, 401));
+  assert.ok(!ids(standard).includes('credential-missing:0.3'), ids(standard).join(' '));
+});
+
+test('request-context: an HTML 403 page to a request without credentials is a server rule, not an API refusing anonymous callers', () => {
+  const page = runRule(
+    rule,
+    exchange('page', 'GET', {}, 403, { 'Content-Type': 'text/html' }, '<html><title>403 Forbidden</title></html>'),
+  );
+  assert.ok(!ids(page).some((c) => /^credential-missing:0\.25/.test(c)), ids(page).join(' '));
+  const api = runRule(
+    rule,
+    exchange('api', 'GET', {}, 403, { 'Content-Type': 'application/json' }, '{"error":"forbidden"}'),
+  );
+  assert.ok(ids(api).includes('credential-missing:0.25'), ids(api).join(' '));
 });

@@ -3,8 +3,10 @@
 // malformed one (and a 401 to it says the server could not tell who was
 // asking, RFC 9110 section 15.5.2); a 401 to a request whose credential
 // nothing faults says the server did not accept it; a credential valid by the
-// clock it was judged by had not expired; a GET is rarely refused for its
-// method; and a request that went through no proxy was not blocked by one.
+// clock it was judged by had not expired; a key in a header of its own may
+// not be read from there (and one whose header name has an underscore may be
+// dropped on the way); a GET is rarely refused for its method; and a request
+// that went through no proxy was not blocked by one.
 // It also weighs each cause by how often it answers a denial in this context
 // (base-rates.json), as priors that order what the evidence leaves level.
 // These are context, not findings: the rule is a fallback, set aside when a
@@ -14,23 +16,31 @@ import { CAUSE_IDS, type CauseId } from '../../model/vocabulary.ts';
 import { defineCause, ev, type Context, type Reporter } from '../define.ts';
 import baseRates from './base-rates.json' with { type: 'json' };
 import texts from './texts.json' with { type: 'json' };
-import { carriedBy, type Carried } from './carried.ts';
+import { bucketsOf, carriedBy, type BaseRates } from './carried.ts';
 
 type KnownCause = Exclude<CauseId, 'unknown'>;
 const CAUSES = CAUSE_IDS.filter((c): c is KnownCause => c !== 'unknown');
 
 type Counts = Partial<Record<string, number>>;
-const BUCKETS = baseRates.buckets as Record<string, Counts>;
-const OVERALL = baseRates.overall as Counts;
 const total = (counts: Counts) => Object.values(counts).reduce((a: number, b) => a + (b ?? 0), 0);
-const OVERALL_TOTAL = total(OVERALL);
 
 /** How far a base rate may move a score: enough to order causes the evidence leaves level, never to outweigh evidence. */
 const PRIOR_SCALE = 0.15;
 /** The share among all labelled denials, which orders causes one context counted equally. */
 const OVERALL_SCALE = 0.01;
 
-const CARRIED_WORDS: Record<Carried, string> = { credential: 'a credential', cookies: 'only cookies', none: 'nothing' };
+/** A narrower context counts only once this many labelled denials make it up; else the wider one speaks. */
+const MIN_BUCKET = 10;
+
+const CARRIED_WORDS: Record<string, string> = {
+  credential: 'a credential',
+  cookies: 'only cookies',
+  none: 'nothing',
+  'credential:token': 'a token',
+  'credential:password': 'a password',
+  'credential:signature': 'a signature',
+  'credential:other': 'a credential',
+};
 
 /** The scheme a challenge names for each kind of credential, to tell "asked again for the same" from "asked for another". */
 const CHALLENGE_FOR: Partial<Record<string, string>> = {
@@ -42,25 +52,30 @@ const CHALLENGE_FOR: Partial<Record<string, string>> = {
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
+const isHtmlPage = (ctx: Context) =>
+  /html/i.test(ctx.body.contentType) || ctx.body.htmlTitle !== undefined || ctx.body.htmlH1 !== undefined;
+
 type Report = Reporter<KnownCause, keyof typeof texts.messages, keyof typeof texts.fixes>;
 
 /** Each cause's base rate in this context: priors that count only where the evidence supports a cause. */
-function claimBaseRates(ctx: Context, carried: Carried, report: Report): void {
-  const bucket = BUCKETS[`${ctx.status}/${carried}`] ?? {};
+function claimBaseRates(ctx: Context, rates: BaseRates, report: Report): void {
+  const keys = bucketsOf(ctx.status, ctx.credential.items);
+  const key = keys.find((k) => total(rates.buckets[k] ?? {}) >= MIN_BUCKET) ?? keys.at(-1)!;
+  const bucket = rates.buckets[key] ?? {};
   const inBucket = total(bucket);
+  const overall = total(rates.overall);
+  const carried = CARRIED_WORDS[key.slice(key.indexOf('/') + 1)];
   for (const cause of CAUSES) {
     const n = bucket[cause] ?? 0;
     const share =
-      (inBucket ? (PRIOR_SCALE * n) / inBucket : 0) + (OVERALL_SCALE * (OVERALL[cause] ?? 0)) / OVERALL_TOTAL;
+      (inBucket ? (PRIOR_SCALE * n) / inBucket : 0) +
+      (overall ? (OVERALL_SCALE * (rates.overall[cause] ?? 0)) / overall : 0);
     const weight = Math.round(share * 1000) / 1000;
     if (weight <= 0) continue;
     report.claim(cause, 'baseRate', weight, {
-      data: { n, of: inBucket, status: ctx.status, carried: CARRIED_WORDS[carried], cause },
+      data: { n, of: inBucket, status: ctx.status, carried, cause },
       evidence: [
-        ev(
-          'base-rate',
-          `${n} of ${inBucket} labelled ${ctx.status}s to requests carrying ${CARRIED_WORDS[carried]} were ${cause}`,
-        ),
+        ev('base-rate', `${n} of ${inBucket} labelled ${ctx.status}s to requests carrying ${carried} were ${cause}`),
       ],
       prior: true,
     });
@@ -75,9 +90,11 @@ function claimNothingSent(ctx: Context, cookiesOnly: boolean, url: string, repor
       ? 'no Authorization header, API key or signed URL; only cookies'
       : 'no Authorization header, API key, signed URL or cookie',
   );
-  // With a challenge, credential-validity has said it in the server's own words.
-  if (!ctx.challenges.length) {
-    const is401 = ctx.status === 401;
+  // With a challenge, credential-validity has said it in the server's own
+  // words. A 403 page in HTML is how web servers and proxies refuse by their
+  // own rules, where an API's refusal of anonymous callers is data.
+  const is401 = ctx.status === 401;
+  if (!ctx.challenges.length && (is401 || !isHtmlPage(ctx))) {
     report.claim('credential-missing', 'nothingSent', (is401 ? 0.4 : 0.25) * (cookiesOnly ? 0.75 : 1), {
       data: {
         carried: cookiesOnly ? 'only cookies' : 'no credential',
@@ -134,6 +151,35 @@ function claimCarried(ctx: Context, report: Report): void {
         evidence: [challenge],
       });
   }
+  // Only an Authorization header is read by every server; a key in a header
+  // or parameter of its own is read only where the service looks for it.
+  const placed = items.filter((i) => i.kind !== 'cookie');
+  const underscored = placed.find((i) => i.location.startsWith('header:') && i.location.includes('_'));
+  if (underscored) {
+    const header = underscored.location.slice('header:'.length);
+    report.claim('credential-missing', 'underscoreDropped', 0.5, {
+      data: { where: header, header, hyphenated: header.replace(/_/g, '-'), url: redactUrl(ctx.url?.href ?? 'URL') },
+      evidence: [ev(underscored.location, underscored.display)],
+      fixes: ['hyphenate'],
+    });
+  } else if (
+    ctx.status === 401 &&
+    !ctx.challenges.length &&
+    placed.length &&
+    placed.every((i) => i.location !== 'header:authorization') &&
+    !findings.some((f) => f.weight >= 0.5)
+  ) {
+    const where = placed[0].location;
+    report.claim('credential-missing', 'notReadThere', 0.3, {
+      data: {
+        where,
+        header: where.startsWith('header:') ? where.slice('header:'.length) : 'X-API-Key',
+        url: redactUrl(ctx.url?.href ?? 'URL'),
+      },
+      evidence: [ev(where, placed[0].display)],
+      fixes: ['placeCheck'],
+    });
+  }
   const timed = items.filter((i) => i.expiresAt && i.kind !== 'cookie');
   const outOfWindow = findings.some((f) =>
     ['credential-expired', 'credential-not-yet-valid', 'clock-skew'].includes(f.cause),
@@ -147,33 +193,37 @@ function claimCarried(ctx: Context, report: Report): void {
   }
 }
 
-export default defineCause({
-  meta: {
-    id: 'request-context',
-    causes: CAUSES,
-    statuses: [401, 403],
-    ...texts,
-  },
-  fallback: true,
-  // A request the input does not show, or one whose credentials a sanitised export removed, says nothing.
-  applies: (ctx) => Boolean(ctx.exchange.request) && !ctx.exchange.credentialsStripped,
-  explain(ctx, report) {
-    const url = ctx.url ? redactUrl(ctx.url.href) : 'URL';
-    const carried = carriedBy(ctx.credential.items);
-    claimBaseRates(ctx, carried, report);
-    if (carried === 'credential') claimCarried(ctx, report);
-    else claimNothingSent(ctx, carried === 'cookies', url, report);
-    // A safe method is rarely what a server refuses, unless its words say so.
-    if (SAFE_METHODS.has(ctx.method) && !ctx.words.lines.some((l) => /\bmethod\b/i.test(l.text)))
-      report.claim('method-not-allowed', 'safeMethod', -0.6, {
-        data: { method: ctx.method },
-        evidence: [ev('request', `${ctx.method} ${url}`)],
-      });
-    const trace = ctx.exchange.trace;
-    if (trace && !trace.proxy?.used)
-      report.claim('proxy-interference', 'noProxy', -0.5, {
-        data: {},
-        evidence: [ev('trace:proxy', 'sent directly, through no proxy')],
-      });
-  },
-});
+/** The rule with the base rates it is given: base-rates.json, or (leave-one-product-out) counts without one product. */
+export const requestContextRule = (rates: BaseRates) =>
+  defineCause({
+    meta: {
+      id: 'request-context',
+      causes: CAUSES,
+      statuses: [401, 403],
+      ...texts,
+    },
+    fallback: true,
+    // A request the input does not show, or one whose credentials a sanitised export removed, says nothing.
+    applies: (ctx) => Boolean(ctx.exchange.request) && !ctx.exchange.credentialsStripped,
+    explain(ctx, report) {
+      const url = ctx.url ? redactUrl(ctx.url.href) : 'URL';
+      const carried = carriedBy(ctx.credential.items);
+      claimBaseRates(ctx, rates, report);
+      if (carried === 'credential') claimCarried(ctx, report);
+      else claimNothingSent(ctx, carried === 'cookies', url, report);
+      // A safe method is rarely what a server refuses, unless its words say so.
+      if (SAFE_METHODS.has(ctx.method) && !ctx.words.lines.some((l) => /\bmethod\b/i.test(l.text)))
+        report.claim('method-not-allowed', 'safeMethod', -0.6, {
+          data: { method: ctx.method },
+          evidence: [ev('request', `${ctx.method} ${url}`)],
+        });
+      const trace = ctx.exchange.trace;
+      if (trace && !trace.proxy?.used)
+        report.claim('proxy-interference', 'noProxy', -0.5, {
+          data: {},
+          evidence: [ev('trace:proxy', 'sent directly, through no proxy')],
+        });
+    },
+  });
+
+export default requestContextRule(baseRates);
