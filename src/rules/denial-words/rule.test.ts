@@ -169,3 +169,68 @@ test('denial-words stands aside when a product’s own rule explained the denial
     'no fallback claim is left',
   );
 });
+
+/** The cause a rule's output claims most strongly (claims come in the order the rule made them). */
+const strongest = (out: ReturnType<typeof runRule>) =>
+  [...(out?.causes ?? [])].sort((a, b) => b.weight - a.weight)[0]?.id;
+
+test('denial-words: "not logged in" to a request that carried a credential says the server did not take it', () => {
+  const withBasic = unitCase('notTaken', {
+    request: {
+      method: 'GET',
+      url: 'https://api.example.test/users',
+      headers: { Authorization: 'Basic dXNlcjp3cm9uZw==' },
+    },
+    response: { status: 401, headers: { 'Content-Type': 'text/plain' }, body: 'Current user is not logged in' },
+  });
+  const out = runRule(rule, withBasic);
+  const weight = (id: string) => out?.causes?.find((c) => c.id === id)?.weight ?? 0;
+  assert.ok(weight('credential-invalid') > weight('credential-missing'), JSON.stringify(out?.causes));
+  const notTaken = out?.causes?.find((c) => c.id === 'credential-invalid');
+  assert.match(notTaken!.summary, /carried one \(header:authorization\)/);
+  // Nothing sent: the words stand as they are.
+  const nothing = runRule(
+    rule,
+    responseCase('nothing', 401, { 'Content-Type': 'text/plain' }, 'Current user is not logged in'),
+  );
+  assert.deepEqual(
+    nothing?.causes?.map((c) => c.id),
+    ['credential-missing'],
+  );
+  // A line that says what was wrong with the key has said it: no second reading.
+  const env = runRule(
+    rule,
+    unitCase('env', {
+      request: { method: 'GET', url: 'https://api.example.test/x', headers: { 'Api-Key': 'k-0123456789abcdef0123' } },
+      response: {
+        status: 401,
+        headers: { 'Content-Type': 'text/plain' },
+        body: 'API key is missing or invalid for the environment "us-west1-gcp".',
+      },
+    }),
+  );
+  assert.equal(strongest(env), 'wrong-audience');
+  assert.ok(!env?.causes?.some((c) => c.summary.includes('did not take it')));
+});
+
+test('denial-words: a narrower reading on the same line outranks a bare refusal of permission', () => {
+  const out = runRule(
+    rule,
+    json('field', 403, {
+      errors: [{ detail: 'The current user is not allowed to POST the selected field (status).' }],
+    }),
+  );
+  assert.equal(strongest(out), 'field-restricted', JSON.stringify(out?.causes?.map((c) => [c.id, c.weight])));
+  // Alone, the refusal keeps its weight.
+  const alone = runRule(rule, json('alone', 403, { detail: 'The current user is not allowed to do this.' }));
+  assert.equal(strongest(alone), 'insufficient-role');
+  assert.equal(alone?.causes?.[0].weight, 0.6);
+});
+
+test('denial-words: a user not registered with the application lacks its membership', () => {
+  const out = runRule(
+    rule,
+    responseCase('reg', 403, { 'Content-Type': 'text/plain' }, 'User not registered in the Developer Dashboard'),
+  );
+  assert.equal(strongest(out), 'insufficient-role');
+});

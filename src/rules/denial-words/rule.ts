@@ -10,6 +10,7 @@
 import type { CauseId } from '../../model/vocabulary.ts';
 import type { Gap } from '../../model/report.ts';
 import type { WordsField } from '../../model/rule.ts';
+import type { CredentialItem } from '../../model/credential.ts';
 import { compilePhrase, matchPhrase, tokenize, type Phrase } from '../_lib/phrases.ts';
 import { defineCause, ev, type Context } from '../define.ts';
 import phrases from './phrases.json' with { type: 'json' };
@@ -181,6 +182,25 @@ const TOKEN_KINDS = new Set(['bearer-jwt', 'bearer-opaque', 'api-key']);
 
 const short = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
 
+/**
+ * A reading's weight in context. Saying no credential came, to a request
+ * whose Authorization header carried one, is half the story (the rest is
+ * `notTaken`). A bare refusal of permission that shares its line with a
+ * narrower reading (a field, an owner, an expired token) gives way to it:
+ * "permission" is the genus, the other names the species.
+ */
+function weighed(r: Reading, readings: Reading[], credential: CredentialItem | undefined): number {
+  if (r.cause === 'credential-missing' && credential?.location === 'header:authorization')
+    return Math.round(r.weight * 50) / 100;
+  if (
+    r.cause === 'insufficient-role' &&
+    !r.grant &&
+    readings.some((o) => o !== r && o.line === r.line && o.cause !== 'insufficient-scope' && o.weight >= r.weight - 0.1)
+  )
+    return Math.round((r.weight - 0.15) * 100) / 100;
+  return r.weight;
+}
+
 export default defineCause({
   meta: {
     id: 'denial-words',
@@ -192,12 +212,13 @@ export default defineCause({
     const url = ctx.url ? ctx.url.href : 'URL';
     const claimed = new Set<WordsCause>();
     const readings = readLines(ctx);
+    const credential = ctx.credential.items.find((i) => i.kind !== 'cookie');
     for (const r of readings) {
       const gap = gapFor(ctx, r.cause, r.grant);
       const named = gap?.required.join(', ');
       const advice = FIXES[r.cause];
       claimed.add(r.cause);
-      report.claim(r.cause, 'says', r.weight, {
+      report.claim(r.cause, 'says', weighed(r, readings, credential), {
         data: {
           quote: short(r.quote, 160),
           where: r.source,
@@ -221,6 +242,25 @@ export default defineCause({
         evidence: [ev(role.source, short(role.line, 300)), ev(token.location, token.display)],
         fixes: FIXES['insufficient-scope'].fixes,
       });
+    }
+    // Words that say no credential came, to a request that carried one: the
+    // server did not take it — the wrong kind, in the wrong place, or not valid.
+    // (A line that also says what was wrong with it has said it already.)
+    const missing = readings.find((r) => r.cause === 'credential-missing');
+    const narrower = missing && readings.some((o) => o !== missing && o.line === missing.line);
+    if (missing && credential && !narrower && !claimed.has('credential-invalid')) {
+      claimed.add('credential-invalid');
+      const standard = credential.location === 'header:authorization';
+      report.claim(
+        'credential-invalid',
+        'notTaken',
+        standard ? missing.weight : Math.round(missing.weight * 75) / 100,
+        {
+          data: { quote: short(missing.quote, 160), where: credential.location },
+          evidence: [ev(missing.source, short(missing.line, 300)), ev(credential.location, credential.display)],
+          fixes: FIXES['credential-invalid'].fixes,
+        },
+      );
     }
     // A field that names the grant the operation required speaks even when the words do not.
     for (const cause of ['insufficient-scope', 'insufficient-role'] as const) {
