@@ -45,8 +45,11 @@ export function combineWeights(weights: number[]): number {
 
 /** How many causes may share the top score. */
 const MAX_LEVEL = 3;
+/** With no evidence at all, the base rates name this many causes, each from this prior weight up. */
+const PRIOR_ONLY_SHOWN = 3;
+const PRIOR_ONLY_FROM = 0.01;
 
-function mergeCauses(claims: CauseClaim[]): Cause[] {
+function mergeCauses(claims: CauseClaim[]): { causes: Cause[]; priorsOnly: boolean } {
   const byId = new Map<CauseId, CauseClaim[]>();
   for (const c of claims) {
     const list = byId.get(c.id) ?? [];
@@ -54,13 +57,29 @@ function mergeCauses(claims: CauseClaim[]): Cause[] {
     byId.set(c.id, list);
   }
   const ranked: { exact: number; cause: Cause }[] = [];
+  const supported = (list: CauseClaim[]) => list.some((c) => !c.prior && c.weight > 0);
+  // A base rate orders causes the evidence supports; it never raises one by
+  // itself — unless nothing supports any cause, when the few causes that most
+  // often answer a denial in this context are the best there is to say.
+  const priorsOnly = ![...byId.values()].some(supported);
+  const eligible = priorsOnly
+    ? new Set(
+        [...byId]
+          .map(([id, list]) => ({ id, exact: combineWeights(list.map((c) => c.weight)) }))
+          .filter((x) => x.exact >= PRIOR_ONLY_FROM)
+          .sort((a, b) => b.exact - a.exact || a.id.localeCompare(b.id))
+          .slice(0, PRIOR_ONLY_SHOWN)
+          .map((x) => x.id),
+      )
+    : undefined;
   for (const [id, list] of byId) {
-    // A base rate orders causes the evidence supports; it never raises one by itself.
-    if (!list.some((c) => !c.prior && c.weight > 0)) continue;
+    if (eligible ? !eligible.has(id) : !supported(list)) continue;
     const exact = combineWeights(list.map((c) => c.weight));
     const score = round(exact);
-    if (score < 0.05) continue;
-    const strongest = list.filter((c) => !c.prior).sort((a, b) => b.weight - a.weight)[0];
+    if (score < (eligible ? 0.01 : 0.05)) continue;
+    const strongest = [...list].sort(
+      (a, b) => Number(a.prior ?? false) - Number(b.prior ?? false) || b.weight - a.weight,
+    )[0];
     const evidence: Evidence[] = [];
     const seenEvidence = new Set<string>();
     // Evidence first, base rates last.
@@ -108,7 +127,7 @@ function mergeCauses(claims: CauseClaim[]): Cause[] {
       c.likelihood = likelihoodOf(c.score);
     }
   });
-  return causes;
+  return { causes, priorsOnly: priorsOnly && causes.length > 0 };
 }
 
 /** The confidence from which a product counts as recognised rather than guessed. */
@@ -137,6 +156,10 @@ function statusMismatch(status: number, causes: Cause[]): string | undefined {
   return undefined;
 }
 
+/** "a", "a and b", "a, b and c". */
+const listed = (items: string[]) =>
+  items.length > 2 ? `${items.slice(0, -1).join(', ')} and ${items.at(-1)}` : items.join(' and ');
+
 /** Below this the likeliest cause rests on weak signs; within NEAR of the top, causes are not told apart. */
 const THIN_BELOW = 0.4;
 const NEAR = 0.05;
@@ -146,11 +169,13 @@ const NEAR = 0.05;
  * the likeliest cause rests on weak signs, or several are level — with the
  * one or two steps that would separate what remains.
  */
-function thinEvidence(causes: Cause[], values: Record<string, string>): ThinEvidence | undefined {
+function thinEvidence(causes: Cause[], priorsOnly: boolean, values: Record<string, string>): ThinEvidence | undefined {
   const top = causes[0];
-  if (!top || top.id === 'unknown')
+  if (!top || top.id === 'unknown' || priorsOnly)
     return {
-      summary: 'Nothing in the response or the request points to a cause.',
+      summary: priorsOnly
+        ? `Nothing in the response or the request points to a cause; ${listed(causes.map((c) => c.id))} ${causes.length > 1 ? 'are the causes that most often answer' : 'is the cause that most often answers'} a denial like this one, no more.`
+        : 'Nothing in the response or the request points to a cause.',
       steps: NOTHING_KNOWN_STEPS.map((f) => formatFix(f, values)),
     };
   const level = causes.filter((c) => c.id !== 'unknown' && top.score - c.score <= NEAR);
@@ -162,8 +187,7 @@ function thinEvidence(causes: Cause[], values: Record<string, string>): ThinEvid
     if (step && !steps.some((s) => s.title === step.title)) steps.push(formatFix(step, values));
   }
   const ids = open.map((c) => c.id);
-  const shown = ids.length > 4 ? [...ids.slice(0, 3), `${ids.length - 3} more`] : ids;
-  const named = shown.length > 2 ? `${shown.slice(0, -1).join(', ')} and ${shown.at(-1)}` : shown.join(' and ');
+  const named = listed(ids.length > 4 ? [...ids.slice(0, 3), `${ids.length - 3} more`] : ids);
   return {
     summary:
       level.length >= 2
@@ -223,7 +247,8 @@ export function diagnoseWith(rules: readonly Rule[], exchange: Exchange, opts: D
     if (out.notes) notes.push(...out.notes);
   }
   if (denial && opts.probeClaims) claims.push(...opts.probeClaims);
-  let causes = denial ? mergeCauses(claims) : [];
+  const merged = denial ? mergeCauses(claims) : { causes: [], priorsOnly: false };
+  let causes = merged.causes;
   if (denial && !causes.length)
     causes = [
       {
@@ -242,7 +267,7 @@ export function diagnoseWith(rules: readonly Rule[], exchange: Exchange, opts: D
   const values = { url: opts.showSecrets ? url : redactUrl(url), method: ctx.method, path: ctx.url?.pathname ?? '/' };
   // Every cause has a "What now": a rule's fixes, or else the step that confirms or rules it out.
   for (const c of causes) if (!c.fixes.length && c.id !== 'unknown') c.fixes = [formatFix(NEXT_STEP[c.id], values)];
-  const thin = denial ? thinEvidence(causes, values) : undefined;
+  const thin = denial ? thinEvidence(causes, merged.priorsOnly, values) : undefined;
   // Key order follows design.md section 3; the fields after `probes` are additions.
   const report: Report = {
     schema: REPORT_SCHEMA,

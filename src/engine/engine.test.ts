@@ -166,3 +166,44 @@ test('a rule that yields to a recognised product steps aside with everything it 
     'the yielding rule’s causes go with it',
   );
 });
+
+test('base rates order what the evidence supports, and speak alone only when nothing else does', () => {
+  const prior = (id: CauseId, weight: number) => ({
+    id,
+    weight,
+    summary: `${id} is common`,
+    evidence: [{ source: 'base-rate', text: `${id} count` }],
+    prior: true,
+  });
+  const rates = causeRule('rates', 'base rates', ['insufficient-scope', 'insufficient-role', 'csrf', 'cors'], () => ({
+    causes: [
+      prior('insufficient-role', 0.04),
+      prior('insufficient-scope', 0.06),
+      prior('csrf', 0.02),
+      prior('cors', 0.011),
+    ],
+  }));
+  // Nothing else speaks: the three likeliest by base rate, flagged as no more than that.
+  const alone = diagnoseWith([rates], exchange(403));
+  assert.deepEqual(
+    alone.causes.map((c) => [c.id, c.score]),
+    [
+      ['insufficient-scope', 0.06],
+      ['insufficient-role', 0.04],
+      ['csrf', 0.02],
+    ],
+  );
+  assert.equal(alone.causes[0].summary, 'insufficient-scope is common');
+  assert.match(alone.thin!.summary, /no more\.$/);
+  // One cause with evidence: base rates no longer raise any other.
+  const said = causeRule('said', 'words', ['insufficient-role'], () => ({
+    causes: [{ id: 'insufficient-role', weight: 0.3, summary: 'the words say so', evidence: [] }],
+  }));
+  const supported = diagnoseWith([rates, said], exchange(403));
+  assert.deepEqual(
+    supported.causes.map((c) => c.id),
+    ['insufficient-role'],
+  );
+  assert.equal(supported.causes[0].summary, 'the words say so');
+  assert.doesNotMatch(supported.thin?.summary ?? '', /no more/);
+});
