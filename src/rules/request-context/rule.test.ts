@@ -163,6 +163,8 @@ test('request-context: an HTML 403 page to a request without credentials is a se
     exchange('page', 'GET', {}, 403, { 'Content-Type': 'text/html' }, '<html><title>403 Forbidden</title></html>'),
   );
   assert.ok(!ids(page).some((c) => /^credential-missing:0\.25/.test(c)), ids(page).join(' '));
+  const bare = runRule(rule, exchange('bare', 'GET', {}, 403, { 'Content-Type': 'text/plain' }, 'Forbidden\n'));
+  assert.ok(!ids(bare).some((c) => /^credential-missing:0\.25/.test(c)), ids(bare).join(' '));
   const api = runRule(
     rule,
     exchange('api', 'GET', {}, 403, { 'Content-Type': 'application/json' }, '{"error":"forbidden"}'),

@@ -55,6 +55,9 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 const isHtmlPage = (ctx: Context) =>
   /html/i.test(ctx.body.contentType) || ctx.body.htmlTitle !== undefined || ctx.body.htmlH1 !== undefined;
 
+/** A body that is only the status ("Forbidden", "403 Forbidden"): what a server or proxy writes for its own rules. */
+const onlyTheStatus = (ctx: Context) => /^\s*(403\s*)?(forbidden|access denied)[.!]?\s*$/i.test(ctx.body.text);
+
 type Report = Reporter<KnownCause, keyof typeof texts.messages, keyof typeof texts.fixes>;
 
 /** Each cause's base rate in this context: priors that count only where the evidence supports a cause. */
@@ -91,10 +94,11 @@ function claimNothingSent(ctx: Context, cookiesOnly: boolean, url: string, repor
       : 'no Authorization header, API key, signed URL or cookie',
   );
   // With a challenge, credential-validity has said it in the server's own
-  // words. A 403 page in HTML is how web servers and proxies refuse by their
-  // own rules, where an API's refusal of anonymous callers is data.
+  // words. A 403 page in HTML, or one that says only its status, is how web
+  // servers and proxies refuse by their own rules, where an API's refusal of
+  // anonymous callers is data.
   const is401 = ctx.status === 401;
-  if (!ctx.challenges.length && (is401 || !isHtmlPage(ctx))) {
+  if (!ctx.challenges.length && (is401 || !(isHtmlPage(ctx) || onlyTheStatus(ctx)))) {
     report.claim('credential-missing', 'nothingSent', (is401 ? 0.4 : 0.25) * (cookiesOnly ? 0.75 : 1), {
       data: {
         carried: cookiesOnly ? 'only cookies' : 'no credential',
