@@ -48,3 +48,26 @@ test('docker-registry: the reference registry’s access record or Docker Hub pr
   const hub = pull('registry-1.docker.io', [{ code: 'UNAUTHORIZED', message: 'authentication required' }]);
   assert.ok((runRule(rule, hub)?.producer?.confidence ?? 0) >= 0.9);
 });
+
+test('docker-registry: an anonymous pull refused may be a name that does not exist; a catalog request is not a pull', () => {
+  const out = runRule(
+    rule,
+    pull('quay.example.com', [{ code: 'UNAUTHORIZED', message: 'access to the requested resource is not authorized' }]),
+  );
+  const name = out?.causes?.find((c) => c.id === 'wrong-endpoint');
+  assert.equal(name?.weight, 0.5);
+  assert.match(name!.summary, /team\/app may simply not exist on quay\.example\.com/);
+  assert.ok((out?.causes?.[0]?.weight ?? 0) > name!.weight, 'the missing credential stays first');
+  const catalog = runRule(
+    rule,
+    unitCase('catalog', {
+      request: { method: 'GET', url: 'https://quay.example.com/v2/_catalog' },
+      response: {
+        status: 401,
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ errors: [{ code: 'UNAUTHORIZED', message: 'authentication required' }] }),
+      },
+    }),
+  );
+  assert.ok(!catalog?.causes?.some((c) => c.id === 'wrong-endpoint'));
+});

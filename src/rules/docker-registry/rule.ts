@@ -7,7 +7,8 @@
 // whose `error` says what was wrong with the token sent (insufficient_scope,
 // invalid_token). The token's own `access` claim is what it held: the gap.
 // The registry answers a missing and a wrong Basic credential with the same
-// body, so only the request tells them apart.
+// body, so only the request tells them apart; and it authorises before it
+// looks a name up, so a pull of a name that does not exist is refused too.
 import { defineProducer, ev, signals, type Context } from '../define.ts';
 import texts from './texts.json' with { type: 'json' };
 import { claimBasicAuth } from '../_lib/basic-auth.ts';
@@ -118,6 +119,7 @@ export default defineProducer({
       'insufficient-scope',
       'insufficient-role',
       'rate-limited',
+      'wrong-endpoint',
     ],
     // TOOMANYREQUESTS comes with 429.
     statuses: [401, 403, 407, 429],
@@ -254,6 +256,18 @@ export default defineProducer({
         weights: { rejected: 0.85, missing: 0.85 },
       });
     }
+
+    // The registry authorises before it looks the name up: a pull of a
+    // repository that does not exist (a typo, another registry, not pushed
+    // yet) is refused like a private one — docker's own message for it is
+    // "repository does not exist or may require 'docker login'".
+    const pull = /^\/v2\/(.+)\/(manifests|blobs)\/[^/]+$/.exec(ctx.url?.pathname ?? '');
+    if (pull && ['GET', 'HEAD'].includes(ctx.method) && ((ctx.status === 401 && !sent) || codes.includes('DENIED')))
+      report.claim('wrong-endpoint', 'nameMaybeWrong', 0.5, {
+        data: { host, name: pull[1] },
+        evidence: [ev('request', `${ctx.method} ${ctx.url?.pathname}`), ...codeEv],
+        fixes: ['checkName'],
+      });
 
     if (codes.includes('DENIED'))
       report.claim('insufficient-role', 'denied', 0.8, {
