@@ -171,3 +171,21 @@ test('request-context: an HTML 403 page to a request without credentials is a se
   );
   assert.ok(ids(api).includes('credential-missing:0.25'), ids(api).join(' '));
 });
+
+test('request-context: a 401 asking for another scheme than the one sent never read the credential', () => {
+  const out = runRule(
+    rule,
+    exchange('scheme', 'GET', { Authorization: 'Bearer abcdefghijklmnopqrstuvwxyz012345' }, 401, {
+      'WWW-Authenticate': 'Basic realm="admin"',
+    }),
+  );
+  assert.ok(ids(out).includes('credential-malformed:0.6'), ids(out).join(' '));
+  assert.ok(
+    !ids(out).some((c) => c.startsWith('credential-invalid:0.3')),
+    'not a refusal of a credential it never read',
+  );
+  assert.match(
+    out!.causes!.find((c) => c.id === 'credential-malformed' && !c.prior)!.summary,
+    /asks for Basic and the request sent Bearer/,
+  );
+});

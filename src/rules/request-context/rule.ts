@@ -14,6 +14,7 @@
 import { redactUrl } from '../../credentials/index.ts';
 import { CAUSE_IDS, type CauseId } from '../../model/vocabulary.ts';
 import { defineCause, ev, type Context, type Reporter } from '../define.ts';
+import { sentScheme } from '../_lib/challenges.ts';
 import baseRates from './base-rates.json' with { type: 'json' };
 import texts from './texts.json' with { type: 'json' };
 import { bucketsOf, carriedBy, type BaseRates } from './carried.ts';
@@ -141,14 +142,27 @@ function claimCarried(ctx: Context, report: Report): void {
     const asked = CHALLENGE_FOR[main.kind];
     const again = asked ? ctx.challenges.find((c) => c.scheme.toLowerCase() === asked) : undefined;
     const challenge = again ? ev('header:www-authenticate', ctx.header('www-authenticate') ?? again.scheme) : undefined;
-    report.claim('credential-invalid', 'refused', again ? 0.45 : 0.35, {
-      data: {
-        what: `a ${main.kind.replace('-', ' ')} credential (${main.location})`,
-        challenge: again ? ` asking again for ${again.scheme}` : '',
-      },
-      evidence: [ev(main.location, main.display), ...(challenge ? [challenge] : [])],
-      fixes: ['check'],
-    });
+    // A server reads only the schemes it challenges with (RFC 9110 section
+    // 11.6.1): asked for another, it never looked at the one sent.
+    const other = asked && !again && main.location === 'header:authorization' ? ctx.challenges[0] : undefined;
+    if (other) {
+      report.claim('credential-malformed', 'otherScheme', 0.6, {
+        data: { asked: other.scheme, sent: sentScheme(ctx) ?? main.kind, url: redactUrl(ctx.url?.href ?? 'URL') },
+        evidence: [
+          ev('header:www-authenticate', ctx.header('www-authenticate') ?? other.scheme),
+          ev(main.location, main.display),
+        ],
+        fixes: ['scheme'],
+      });
+    } else
+      report.claim('credential-invalid', 'refused', again ? 0.45 : 0.35, {
+        data: {
+          what: `a ${main.kind.replace('-', ' ')} credential (${main.location})`,
+          challenge: again ? ` asking again for ${again.scheme}` : '',
+        },
+        evidence: [ev(main.location, main.display), ...(challenge ? [challenge] : [])],
+        fixes: ['check'],
+      });
     if (again && challenge)
       report.claim('credential-missing', 'readAndRefused', -0.6, {
         data: { scheme: again.scheme },
