@@ -234,3 +234,14 @@ test('denial-words: a user not registered with the application lacks its members
   );
   assert.equal(strongest(out), 'insufficient-role');
 });
+
+test('denial-words: on a 401, a bare "not authorized" speaks of the credential more than of a grant', () => {
+  const on401 = runRule(rule, json('401', 401, { message: 'You are not authorized to view this page' }));
+  const on403 = runRule(rule, json('403', 403, { message: 'You are not authorized to view this page' }));
+  const role = (out: ReturnType<typeof runRule>) => out?.causes?.find((c) => c.id === 'insufficient-role')?.weight;
+  assert.equal(role(on403), 0.6);
+  assert.equal(role(on401), 0.36);
+  // A grant named is a grant, whatever the status.
+  const named = runRule(rule, json('named', 401, { message: 'The permission orders.view is required' }));
+  assert.equal(role(named), 0.6);
+});

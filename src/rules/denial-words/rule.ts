@@ -189,9 +189,12 @@ const short = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…
  * narrower reading (a field, an owner, an expired token) gives way to it:
  * "permission" is the genus, the other names the species.
  */
-function weighed(r: Reading, readings: Reading[], credential: CredentialItem | undefined): number {
+function weighed(r: Reading, readings: Reading[], credential: CredentialItem | undefined, status: number): number {
   if (r.cause === 'credential-missing' && credential?.location === 'header:authorization')
     return Math.round(r.weight * 50) / 100;
+  // A 401 is the server's own word that it did not authenticate the caller:
+  // "not authorized" there speaks of the credential more than of a grant.
+  if (r.cause === 'insufficient-role' && !r.grant && status === 401) return Math.round(r.weight * 60) / 100;
   if (
     r.cause === 'insufficient-role' &&
     !r.grant &&
@@ -218,7 +221,7 @@ export default defineCause({
       const named = gap?.required.join(', ');
       const advice = FIXES[r.cause];
       claimed.add(r.cause);
-      report.claim(r.cause, 'says', weighed(r, readings, credential), {
+      report.claim(r.cause, 'says', weighed(r, readings, credential, ctx.status), {
         data: {
           quote: short(r.quote, 160),
           where: r.source,
