@@ -23,7 +23,7 @@ import { ruleFolders, rulesDir } from '../src/rules/_lib/folders.ts';
 import { loadFixtures, type Fixture } from '../src/rules/_lib/fixtures.ts';
 import { diagnoseWith } from '../src/engine/diagnose.ts';
 import type { Rule } from '../src/model/rule.ts';
-import requestContext, { requestContextRule } from '../src/rules/request-context/rule.ts';
+import requestContext, { withBaseRates } from '../src/rules/request-context/rule.ts';
 import { countBaseRates } from '../scripts/generate-base-rates.ts';
 
 interface Miss {
@@ -99,7 +99,7 @@ const leaveOneOut = score(
         p,
         rules
           .filter((r) => r.meta.product !== p)
-          .map((r) => (r.meta.id === requestContext.meta.id ? requestContextRule(rates) : r)),
+          .map((r) => (r.meta.id === requestContext.meta.id ? withBaseRates(rates) : r)),
       );
     }
     return withoutProduct.get(p)!;

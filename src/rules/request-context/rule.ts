@@ -14,7 +14,7 @@
 import { redactUrl } from '../../credentials/index.ts';
 import { CAUSE_IDS, type CauseId } from '../../model/vocabulary.ts';
 import type { CredentialItem } from '../../model/credential.ts';
-import { defineCause, ev, type Context, type Reporter } from '../define.ts';
+import { defineCause, ev, type CauseSpec, type Context, type Reporter } from '../define.ts';
 import { sentScheme } from '../_lib/challenges.ts';
 import baseRates from './base-rates.json' with { type: 'json' };
 import texts from './texts.json' with { type: 'json' };
@@ -258,37 +258,39 @@ function claimCarried(ctx: Context, report: Report): void {
   }
 }
 
-/** The rule with the base rates it is given: base-rates.json, or (leave-one-product-out) counts without one product. */
-export const requestContextRule = (rates: BaseRates) =>
-  defineCause({
-    meta: {
-      id: 'request-context',
-      causes: CAUSES,
-      statuses: [401, 403],
-      ...texts,
-    },
-    fallback: true,
-    // A request the input does not show, or one whose credentials a sanitised export removed, says nothing.
-    applies: (ctx) => Boolean(ctx.exchange.request) && !ctx.exchange.credentialsStripped,
-    explain(ctx, report) {
-      const url = ctx.url ? redactUrl(ctx.url.href) : 'URL';
-      const carried = carriedBy(ctx.credential.items);
-      claimBaseRates(ctx, rates, report);
-      if (carried === 'credential') claimCarried(ctx, report);
-      else claimNothingSent(ctx, carried === 'cookies', url, report);
-      // A safe method is rarely what a server refuses, unless its words say so.
-      if (SAFE_METHODS.has(ctx.method) && !ctx.words.lines.some((l) => /\bmethod\b/i.test(l.text)))
-        report.claim('method-not-allowed', 'safeMethod', -0.6, {
-          data: { method: ctx.method },
-          evidence: [ev('request', `${ctx.method} ${url}`)],
-        });
-      const trace = ctx.exchange.trace;
-      if (trace && !trace.proxy?.used)
-        report.claim('proxy-interference', 'noProxy', -0.5, {
-          data: {},
-          evidence: [ev('trace:proxy', 'sent directly, through no proxy')],
-        });
-    },
-  });
+/** The rule's definition over given base rates. */
+const spec = (rates: BaseRates): CauseSpec<KnownCause, keyof typeof texts.messages, keyof typeof texts.fixes> => ({
+  meta: {
+    id: 'request-context',
+    causes: CAUSES,
+    statuses: [401, 403],
+    ...texts,
+  },
+  fallback: true,
+  // A request the input does not show, or one whose credentials a sanitised export removed, says nothing.
+  applies: (ctx) => Boolean(ctx.exchange.request) && !ctx.exchange.credentialsStripped,
+  explain(ctx, report) {
+    const url = ctx.url ? redactUrl(ctx.url.href) : 'URL';
+    const carried = carriedBy(ctx.credential.items);
+    claimBaseRates(ctx, rates, report);
+    if (carried === 'credential') claimCarried(ctx, report);
+    else claimNothingSent(ctx, carried === 'cookies', url, report);
+    // A safe method is rarely what a server refuses, unless its words say so.
+    if (SAFE_METHODS.has(ctx.method) && !ctx.words.lines.some((l) => /\bmethod\b/i.test(l.text)))
+      report.claim('method-not-allowed', 'safeMethod', -0.6, {
+        data: { method: ctx.method },
+        evidence: [ev('request', `${ctx.method} ${url}`)],
+      });
+    const trace = ctx.exchange.trace;
+    if (trace && !trace.proxy?.used)
+      report.claim('proxy-interference', 'noProxy', -0.5, {
+        data: {},
+        evidence: [ev('trace:proxy', 'sent directly, through no proxy')],
+      });
+  },
+});
 
-export default requestContextRule(baseRates);
+/** The rule over other base rates: leave-one-product-out counts them without that product (bench/accuracy.ts). */
+export const withBaseRates = (rates: BaseRates) => defineCause(spec(rates));
+
+export default defineCause(spec(baseRates));
