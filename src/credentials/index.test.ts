@@ -704,3 +704,20 @@ test('a key header that holds a placeholder was never filled in: credential-miss
   assert.equal(f.weight, 0.85);
   assert.match(f.text, /header:x-figma-token reads `None`/);
 });
+
+test("an application's own signed URL (a lone signature parameter) is a credential; a known signed-URL format keeps its parameters", () => {
+  const sig = 'a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90';
+  const app = inspect({ url: `https://app.example.test/unsubscribe/1?expires=1735689600&signature=${sig}` });
+  assert.deepEqual(
+    app.items.map((i) => i.location),
+    ['query:signature'],
+  );
+  assertHidden(app, sig);
+  const v2 = inspect({
+    url: `https://bucket.s3.amazonaws.com/key?AWSAccessKeyId=AKIAIOSFODNN7EXAMPLE&Expires=1735689600&Signature=${sig}`,
+  });
+  assert.deepEqual(
+    v2.items.map((i) => i.kind),
+    ['aws-presigned-url'],
+  );
+});

@@ -6,7 +6,7 @@ import { addItem, observe, secret, type Collector } from './collector.ts';
 import { inspectTokenValue, PLACEHOLDER, SHELL_VARIABLE } from './authorization.ts';
 import { looksLikeJwt } from './jwt.ts';
 import { isSecretParam } from './redact.ts';
-import { SIGNED_URL_PARAMS } from '../knowledge/signed-urls.ts';
+import { SIGNED_URL_PARAMS, signedUrlFormat } from '../knowledge/signed-urls.ts';
 import { recogniseToken } from './token-kinds.ts';
 import { API_KEY_HEADERS } from './api-key-headers.ts';
 
@@ -52,10 +52,16 @@ export function inspectApiKeyHeaders(c: Collector, headers: NameValue[]): void {
 /** RFC 6750 section 2.3 and 2.2 name `access_token`; the rest are API-key conventions. */
 const BEARER_PARAMS = new Set(['access_token', 'id_token']);
 
+/** Signature parameters that an application's own signed URLs use too (Laravel's `signature`, many `sig`s). */
+const APP_SIGNATURE_PARAMS = new Set(['signature', 'sig']);
+
 export function inspectQueryTokens(c: Collector, params: NameValue[], prefix: 'query' | 'body'): void {
+  const names = new Set(params.map((p) => p.name.toLowerCase()));
+  // Outside a signed-URL format inspection knows, a lone signature is the application's own.
+  const signedUrl = signedUrlFormat((n) => names.has(n)) !== undefined;
   for (const p of params) {
     const name = p.name.toLowerCase();
-    if (SIGNED_URL_PARAMS.has(name) || !p.value) continue;
+    if ((SIGNED_URL_PARAMS.has(name) && (signedUrl || !APP_SIGNATURE_PARAMS.has(name))) || !p.value) continue;
     const location = `${prefix}:${p.name}`;
     if (BEARER_PARAMS.has(name)) inspectTokenValue(c, p.value, location, prefix);
     else if (name !== 'code' && isSecretParam(name, p.value)) inspectKeyValue(c, p.value, location);
