@@ -190,7 +190,7 @@ test('request-context: a 401 asking for another scheme than the one sent never r
   );
 });
 
-test('request-context: a JWT issued for another host, or an ID token, is for another audience', async () => {
+test('request-context: an ID token is for the client that signed in, not an API; an aud naming another host is left alone', async () => {
   const sign = (claims: Record<string, unknown>) =>
     new SignJWT(claims)
       .setProtectedHeader({ alg: 'HS256' })
@@ -198,22 +198,12 @@ test('request-context: a JWT issued for another host, or an ID token, is for ano
       .sign(new Uint8Array(32));
   const call = async (claims: Record<string, unknown>) =>
     runRule(rule, exchange('aud', 'GET', { Authorization: `Bearer ${await sign(claims)}` }, 401));
-  // The example host is api.example.test.
-  const elsewhere = await call({ aud: 'https://graph.example.org/' });
-  assert.ok(ids(elsewhere).includes('wrong-audience:0.4'), ids(elsewhere).join(' '));
-  assert.match(
-    elsewhere!.causes!.find((c) => c.id === 'wrong-audience' && !c.prior)!.summary,
-    /issued for https:\/\/graph\.example\.org\/.*went to api\.example\.test/,
-  );
-  for (const aud of [
-    'https://api.example.test',
-    'https://example.test/',
-    'api://0000-1111',
-    ['https://other.test', 'https://api.example.test/v2'],
-  ])
-    assert.ok(!ids(await call({ aud })).some((c) => c.startsWith('wrong-audience')), JSON.stringify(aud));
   const id = await call({ aud: 'client-123', nonce: 'n-0S6_WzA2Mj', at_hash: 'HK6E_P6Dh8Y93mRNtsDB1Q' });
   assert.ok(ids(id).includes('wrong-audience:0.5'), ids(id).join(' '));
+  assert.match(id!.causes!.find((c) => c.id === 'wrong-audience' && !c.prior)!.summary, /ID token \(nonce, at_hash\)/);
   const access = await call({ aud: 'client-123', nonce: 'n', scope: 'read' });
-  assert.ok(!ids(access).some((c) => c.startsWith('wrong-audience')), 'a token with scopes is an access token');
+  assert.ok(!ids(access).some((c) => c.startsWith('wrong-audience:0.5')), 'a token with scopes is an access token');
+  // API identifiers are often logical URLs: the example host is api.example.test, the aud another.
+  const logical = await call({ aud: 'https://reports.example.org/api' });
+  assert.ok(!ids(logical).some((c) => /^wrong-audience:0\.[1-9]/.test(c)), ids(logical).join(' '));
 });
