@@ -382,9 +382,13 @@ describe('probes make the top cause right (real servers on 127.0.0.1)', { timeou
         '-d',
         'email=mallory%40evil.example',
       ];
-      // Passive: Express's bare "Forbidden" says nothing of CSRF.
+      // Passive: Express's bare "Forbidden" says nothing of CSRF; at most the
+      // base rates of 403s to cookie-only requests put it first, thinly.
       const before = await passive(app, path, args);
-      assert.notEqual(before.causes[0]?.id, 'csrf', 'the passive diagnosis alone does not name csrf');
+      assert.ok(
+        (before.causes.find((c) => c.id === 'csrf')?.score ?? 0) < 0.3,
+        'the passive diagnosis alone has no evidence of csrf',
+      );
       const { report, requests } = await probing(app, path, args, { allowUnsafe: true });
       expectTop(report, 'csrf');
       expectRaised(before, report, 'csrf');
