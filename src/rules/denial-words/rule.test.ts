@@ -245,3 +245,31 @@ test('denial-words: on a 401, a bare "not authorized" speaks of the credential m
   const named = runRule(rule, json('named', 401, { message: 'The permission orders.view is required' }));
   assert.equal(role(named), 0.6);
 });
+
+test('denial-words: words about a JWT, to a bearer token that is not one, say the server expected another credential', () => {
+  const call = (token: string) =>
+    runRule(
+      rule,
+      unitCase('jwt', {
+        request: {
+          method: 'GET',
+          url: 'https://api.example.test/stacks',
+          headers: { Authorization: `Bearer ${token}` },
+        },
+        response: {
+          status: 401,
+          headers: { 'Content-Type': 'application/json' },
+          body: '{"message":"Invalid JWT token"}',
+        },
+      }),
+    );
+  const opaque = call('ptr_0123456789abcdef0123456789');
+  assert.equal(opaque?.causes?.find((c) => c.id === 'credential-malformed')?.weight, 0.65);
+  const jwt = call('eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1In0.c2lnbmF0dXJl');
+  assert.ok(!jwt?.causes?.some((c) => c.id === 'credential-malformed'), 'a JWT sent is a JWT');
+});
+
+test('denial-words: "requires basic auth" asks for a credential', () => {
+  const out = runRule(rule, json('basic', 401, { message: 'CORS requires basic auth' }));
+  assert.ok(out?.causes?.some((c) => c.id === 'credential-missing' && c.weight === 0.6));
+});

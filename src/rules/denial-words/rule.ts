@@ -265,6 +265,20 @@ export default defineCause({
         },
       );
     }
+    // Words that speak of a JWT, to a bearer token that is not one: the
+    // server expected another kind of credential (or the token elsewhere).
+    const jwtLine = ctx.words.lines.find((l) => /\bjwts?\b/i.test(l.text));
+    const opaque = ctx.credential.items.find(
+      (i) => i.kind === 'bearer-opaque' && i.location === 'header:authorization',
+    );
+    if (jwtLine && opaque && !claimed.has('credential-malformed')) {
+      claimed.add('credential-malformed');
+      report.claim('credential-malformed', 'notAJwt', 0.65, {
+        data: { quote: short(jwtLine.text, 160) },
+        evidence: [ev(jwtLine.source, short(jwtLine.text, 300)), ev(opaque.location, opaque.display)],
+        fixes: FIXES['credential-malformed'].fixes,
+      });
+    }
     // A field that names the grant the operation required speaks even when the words do not.
     for (const cause of ['insufficient-scope', 'insufficient-role'] as const) {
       if (claimed.has(cause)) continue;
