@@ -270,7 +270,17 @@ test('every exit code in --help is in the README, 70 included', () => {
 
 // Point 6: every --help fits a terminal of 80 columns.
 
-const HELPS = [[], ['explain'], ['check'], ['token'], ['rules'], ['scan'], ['scan', 'diff'], ['scan', 'report']];
+const HELPS = [
+  [],
+  ['explain'],
+  ['check'],
+  ['token'],
+  ['rules'],
+  ['scan'],
+  ['scan', 'diff'],
+  ['scan', 'report'],
+  ['logs'],
+];
 
 for (const cmd of HELPS) {
   test(`why403 ${[...cmd, '--help'].join(' ')} fits 80 columns`, () => {
@@ -353,4 +363,41 @@ test('explain: the credential line keeps its expiry when it is clipped', () => {
   assert.ok(line, r.out);
   assert.ok(displayWidth(line) <= 80, line);
   assert.ok(line.endsWith(`expires ${expiresIso}`), line);
+});
+
+// Issue 15, point 4: bad logs are one clear line, or a counted skip — never a
+// stack trace, never a silent wrong count.
+test('logs: binary data, another format, a missing file, a bad --since: one line each, exit 2', () => {
+  const binary = file('image.log', Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 0x0d]));
+  assert.match(oneLine(run(['logs', binary]), 'binary'), /image\.log: holds binary data, not a text log/);
+  const other = file('app.log', 'INFO starting\nINFO ready\nWARN slow request\n');
+  assert.match(
+    oneLine(run(['logs', other]), 'another format'),
+    /app\.log: is not a log format why403 reads: tried .*combined.*nginx-error.*apache-error/,
+  );
+  assert.match(oneLine(run(['logs', join(dir, 'nope.log')]), 'missing'), /nope\.log: no such file/);
+  const access = file('a.log', '127.0.0.1 - - [05/Dec/2026:14:00:00 +0000] "GET / HTTP/1.1" 403 1\n');
+  assert.match(oneLine(run(['logs', '--since', 'yesterday-ish', access]), 'since'), /--since: expected a time/);
+  assert.match(oneLine(run(['logs']), 'no file'), /logs needs at least one FILE/);
+});
+
+test('logs: lines that are not the format, and a 10 MB line, are counted, not lost', () => {
+  const good = '127.0.0.1 - - [05/Dec/2026:14:00:00 +0000] "GET /a HTTP/1.1" 403 1\n';
+  const p = file('mixed.log', good.repeat(5) + 'garbage here\n' + 'x'.repeat(10 * 1024 * 1024) + '\n' + good);
+  const r = run(['logs', '--json', p]);
+  assert.equal(r.code, 0, r.err);
+  const report = JSON.parse(r.out) as {
+    denials: number;
+    sources: { lines: number; notUnderstood: number; tooLong: number }[];
+    notes: string[];
+  };
+  assert.equal(report.denials, 6);
+  assert.deepEqual(
+    report.sources.map((s) => [s.lines, s.notUnderstood, s.tooLong]),
+    [[8, 1, 1]],
+  );
+  assert.match(
+    report.notes.join('\n'),
+    /mixed\.log: 1 of 8 lines not read as combined, 1 skipped as longer than 64 KiB/,
+  );
 });

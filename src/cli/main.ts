@@ -23,6 +23,8 @@ Usage:
       find the records an identity cannot read
   why403 scan --resume STATE | why403 scan diff A B
       continue a scan; compare two scans
+  why403 logs [--since T] [--until T] FILE…
+      the 401s and 403s in access and error logs, and why
   why403 COMMAND --help
       the command's own options
 
@@ -73,6 +75,8 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
         return await (await import('./rules.ts')).rulesCommand(rest, io);
       case 'scan':
         return await (await import('./scan.ts')).scanCommand(rest, io);
+      case 'logs':
+        return await (await import('./logs.ts')).logsCommand(rest, io);
       case undefined:
       case 'help':
       case '--help':
@@ -86,7 +90,7 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
         return exitCode({ kind: 'done' });
       default:
         throw new UsageError(
-          `unknown command "${command}" (expected explain, check, token, rules or scan; see why403 --help)`,
+          `unknown command "${command}" (expected explain, check, token, rules, scan or logs; see why403 --help)`,
         );
     }
   } catch (err) {

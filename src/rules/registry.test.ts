@@ -118,9 +118,14 @@ test('an unknown producer degrades gracefully: with its own product’s rules le
   }
 });
 
-test('the generated rule and probe indexes are current (npm run generate rewrites them)', async () => {
-  const { rulesIndexSource, kindsIndexSource, RULES_INDEX, KINDS_INDEX } =
+test('the generated rule, probe and log-format indexes are current (npm run generate rewrites them)', async () => {
+  const { rulesIndexSource, kindsIndexSource, formatsIndexSource, RULES_INDEX, KINDS_INDEX, FORMATS_INDEX } =
     await import('../../scripts/generate-indexes.ts');
+  assert.equal(
+    readFileSync(FORMATS_INDEX, 'utf8'),
+    formatsIndexSource(),
+    'src/logs/formats.generated.ts is stale: run npm run generate',
+  );
   assert.equal(
     readFileSync(RULES_INDEX, 'utf8'),
     await rulesIndexSource(),

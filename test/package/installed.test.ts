@@ -18,6 +18,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import http from 'node:http';
+import { gzipSync } from 'node:zlib';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -80,6 +81,12 @@ function run(cmd: string, argv: string[], cwd: string): Promise<{ code: number |
       resolve({ code, out, err });
     });
   });
+}
+
+/** nginx's error-log time stamp for a moment, in this process's time zone (as the server would write it). */
+function localStamp(d: Date): string {
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}/${p(d.getMonth() + 1)}/${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
 }
 
 function why403(args: string[], opts: { node?: string } = {}) {
@@ -215,6 +222,24 @@ describe('the packed package, installed with production dependencies only', { ti
       ['path-forbidden', 'ip-restricted', 'filesystem-permission'].includes(report.causes[0].id),
       report.causes[0].id,
     );
+  });
+
+  it('logs on a gzipped access log and its error log', async () => {
+    const access = join(work, 'access.log.gz');
+    writeFileSync(
+      access,
+      gzipSync('127.0.0.1 - - [05/Dec/2026:14:00:00 +0000] "GET /files/ HTTP/1.1" 403 153 "-" "curl/7.88.1"\n'),
+    );
+    const error = join(work, 'error.log');
+    writeFileSync(
+      error,
+      `${localStamp(new Date('2026-12-05T14:00:00Z'))} [error] 7#7: *1 directory index of "/srv/www/files/" is forbidden, client: 127.0.0.1, server: localhost, request: "GET /files/ HTTP/1.1", host: "x"\n`,
+    );
+    const r = await why403(['logs', '--json', access, error]);
+    assert.equal(r.code, 0, r.err);
+    const report = JSON.parse(r.out) as { denials: number; byReason: { causes: string[] }[] };
+    assert.equal(report.denials, 1);
+    assert.deepEqual(report.byReason[0]?.causes, ['directory-listing']);
   });
 
   it('check against a loopback server, from a URL and from a curl command (the bundled curl parser)', async () => {

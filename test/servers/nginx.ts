@@ -141,6 +141,7 @@ http {
   default_type application/octet-stream;
   log_format why403_requests escape=json ${REQUEST_LOG_FORMAT};
   access_log ${dir}/access.log why403_requests;
+  access_log ${dir}/combined.log combined;
   client_body_temp_path ${dir}/tmp/body;
   proxy_temp_path ${dir}/tmp/proxy;
   fastcgi_temp_path ${dir}/tmp/fastcgi;

@@ -1,0 +1,68 @@
+import { UsageError } from '../errors.ts';
+import { analyzeLogs } from '../logs/analyze.ts';
+import { fileInput, stdinInput } from '../logs/read.ts';
+import { renderLogsMarkdown, renderLogsTerminal } from '../render/logs.ts';
+import { styleFor } from '../render/text.ts';
+import type { Io } from './io.ts';
+import { commandArgs, printHelp } from './args.ts';
+import { exitCode } from './exit-code.ts';
+
+const HELP = `Usage: why403 logs [--since T] [--until T] [--json|--markdown] FILE…
+
+Reads access and error logs (plain or gzip; - for standard input) and reports
+their 401 and 403 answers: why (the reason the error log wrote, joined to the
+access-log line of the same request), by path, client and user, and over time.
+Formats, told apart by their lines: Common/Combined access logs (nginx,
+Apache httpd, lighttpd), the nginx error log, the Apache httpd error log.
+  --since T       only from T: 2026-12-05T14:00 (local time unless it has a
+                  zone), or a duration ago: 90m, 2h, 3d; the report compares
+                  the rate of denials after T with the rate before it
+  --until T       only up to T
+  --json          the report as JSON (why403/logs@1)
+  --markdown      the report as an incident note
+Error logs have no time zone: they are read in this process's (set TZ).
+Exit codes: 0 read, 2 bad input (a file that is no log why403 reads, binary
+data, an unreadable file).
+`;
+
+const DURATION = /^(\d{1,6})([smhd])$/;
+const UNIT = { s: 1, m: 60, h: 3600, d: 86400 } as const;
+
+/** `--since`/`--until`: a date and time (ISO 8601, space or T), or a duration before now. */
+export function parseWhen(option: string, value: string, now = new Date()): Date {
+  const d = DURATION.exec(value.trim());
+  if (d) return new Date(now.getTime() - Number(d[1]) * UNIT[d[2] as keyof typeof UNIT] * 1000);
+  if (/^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$/.test(value.trim())) {
+    const t = new Date(value.trim().replace(' ', 'T'));
+    if (!Number.isNaN(t.getTime())) return t;
+  }
+  throw new UsageError(
+    `${option}: expected a time such as 2026-12-05T14:00 or a duration ago such as 2h, got "${value}"`,
+  );
+}
+
+export async function logsCommand(argv: string[], io: Io): Promise<number> {
+  const { values, positionals } = commandArgs(argv, {
+    since: { type: 'string' },
+    until: { type: 'string' },
+    json: { type: 'boolean' },
+    markdown: { type: 'boolean' },
+  });
+  if (values.help) return printHelp(io, HELP);
+  if (!positionals.length) throw new UsageError('logs needs at least one FILE (or - for standard input)');
+  if (values.json && values.markdown) throw new UsageError('logs: --json and --markdown cannot be used together');
+  if (positionals.filter((p) => p === '-').length > 1)
+    throw new UsageError('logs: standard input (-) can be read once');
+  const since = values.since !== undefined ? parseWhen('--since', values.since) : undefined;
+  const until = values.until !== undefined ? parseWhen('--until', values.until) : undefined;
+  if (since && until && since > until) throw new UsageError('logs: --since is after --until');
+  const report = await analyzeLogs(
+    positionals.map((p) => (p === '-' ? stdinInput(io.stdin) : fileInput(p))),
+    { ...(since ? { since } : {}), ...(until ? { until } : {}) },
+  );
+  if (values.json) io.stdout.write(JSON.stringify(report, null, 2) + '\n');
+  else if (values.markdown) io.stdout.write(renderLogsMarkdown(report));
+  else
+    io.stdout.write(renderLogsTerminal(report, { style: styleFor(io.stdout, io.env), width: io.stdout.columns || 80 }));
+  return exitCode({ kind: 'done' });
+}

@@ -1,0 +1,153 @@
+// `why403 logs` for a person (terminal) and for an incident note (Markdown).
+// Pure: (report, options) → string.
+import type { LogReport, ReasonSummary, Tally } from '../model/logs.ts';
+import { printable } from '../errors.ts';
+import { clip, noStyle, wrap, type Style } from './text.ts';
+
+export interface LogsRenderOptions {
+  style?: Style;
+  width?: number;
+}
+
+const SPARKS = '▁▂▃▄▅▆▇█';
+
+/** One character per bucket, scaled to the largest. */
+export function sparkline(counts: number[]): string {
+  const max = Math.max(0, ...counts);
+  if (!max) return counts.map(() => ' ').join('');
+  return counts.map((n) => (n ? SPARKS[Math.min(7, Math.floor((n / max) * 7.999))] : ' ')).join('');
+}
+
+const bucketName = (s: number) =>
+  s % 86400 === 0 ? `${s / 86400}-day` : s % 3600 === 0 ? `${s / 3600}-hour` : `${s / 60}-minute`;
+const when = (iso?: string) => (iso ? iso.replace('T', ' ').replace(/\.\d{3}Z$/, 'Z') : '?');
+const n = (x: number) => x.toLocaleString('en-US');
+
+function tallyLines(title: string, tallies: Tally[], width: number): string[] {
+  if (!tallies.length) return [];
+  const w = Math.max(...tallies.map((t) => n(t.count).length));
+  return [title, ...tallies.map((t) => `  ${n(t.count).padStart(w)}  ${clip(printable(t.key), width - w - 4)}`), ''];
+}
+
+function reasonLines(r: ReasonSummary, s: Style, width: number): string[] {
+  const out = [
+    wrap(`${s.bold(r.causes.join(' or '))}  ${n(r.count)}`, width, '    ', '  '),
+    wrap(`${r.product} ${r.code}: “${r.words}”`, width, '    ', '    '),
+  ];
+  for (const e of r.examples.slice(0, 2)) {
+    for (const ref of [e.access, e.error])
+      if (ref) out.push(s.dim(`    ${clip(`${ref.file}:${ref.line}  ${printable(ref.text)}`, width - 4)}`));
+  }
+  for (const f of r.fixes) {
+    out.push(wrap(`[${f.difficulty}] ${f.title}`, width, '           ', '    '));
+    for (const c of f.commands ?? []) out.push(`      $ ${c}`);
+    if (f.verify) out.push(wrap(`then check: ${f.verify}`, width, '        ', '      '));
+  }
+  out.push('');
+  return out;
+}
+
+export function renderLogsTerminal(report: LogReport, opts: LogsRenderOptions = {}): string {
+  const s = opts.style ?? noStyle;
+  const width = opts.width ?? 80;
+  const out: string[] = [];
+  const read = report.sources.map((src) => `${src.file} (${src.format}, ${n(src.lines)} lines)`).join(', ');
+  out.push(
+    wrap(
+      `${s.bold(`${n(report.denials)} denials`)}${report.requests ? ` in ${n(report.requests)} requests` : ''} — read ${read}`,
+      width,
+    ),
+  );
+  if (report.window.first) out.push(`  from ${when(report.window.first)} to ${when(report.window.last)}`);
+  if (report.window.since || report.window.until)
+    out.push(
+      `  window: ${report.window.since ? `since ${when(report.window.since)}` : ''}${report.window.until ? ` until ${when(report.window.until)}` : ''}`.trimEnd(),
+    );
+  out.push('');
+  const t = report.overTime;
+  if (t.counts.length > 1) {
+    out.push(s.bold(`Over time (${bucketName(t.bucketSeconds)} buckets)`));
+    out.push(`  ${sparkline(t.counts)}`);
+    if (t.peak) out.push(`  peak ${n(t.peak.count)} at ${when(t.peak.at)}`);
+    out.push('');
+  }
+  if (report.rate)
+    out.push(
+      wrap(
+        `Since ${when(report.window.since)}: ${report.rate.after} denials a minute, against ${report.rate.before} before it${report.rate.after > 2 * report.rate.before ? ' — a spike' : ''}.`,
+        width,
+      ),
+      '',
+    );
+  if (report.byReason.length || report.unexplained) {
+    out.push(s.bold('Why (what the logs say)'));
+    for (const r of report.byReason) out.push(...reasonLines(r, s, width));
+    if (report.unexplained)
+      out.push(
+        wrap(
+          `${n(report.unexplained)} denials have no error-log line that gives a reason (the application answered them, or its log was not given).`,
+          width,
+          '  ',
+        ),
+        '',
+      );
+  }
+  out.push(...tallyLines(s.bold('By status'), report.byStatus, width));
+  out.push(...tallyLines(s.bold('By path'), report.byPath, width));
+  out.push(...tallyLines(s.bold('By client'), report.byClient, width));
+  out.push(...tallyLines(s.bold('By user'), report.byPrincipal, width));
+  for (const note of report.notes) out.push(wrap(`note: ${printable(note)}`, width, '  '));
+  return out.join('\n').trimEnd() + '\n';
+}
+
+const md = (x: string) => printable(x).replace(/\|/g, '\\|');
+
+export function renderLogsMarkdown(report: LogReport): string {
+  const out: string[] = [`# Denials in the logs: ${n(report.denials)}`, ''];
+  out.push(
+    `Read ${report.sources.map((s) => `\`${md(s.file)}\` (${s.format}, ${n(s.lines)} lines)`).join(', ')}` +
+      (report.window.first ? `, from ${when(report.window.first)} to ${when(report.window.last)}` : '') +
+      (report.requests ? `; ${n(report.requests)} requests.` : '.'),
+    '',
+  );
+  if (report.byReason.length) {
+    out.push('## Why', '', '| count | cause | what the server wrote |', '|---|---|---|');
+    for (const r of report.byReason)
+      out.push(`| ${r.count} | ${r.causes.join(' or ')} | ${r.product} ${r.code}: ${md(r.words)} |`);
+    if (report.unexplained) out.push(`| ${report.unexplained} | (no reason logged) | |`);
+    out.push('');
+    for (const r of report.byReason) {
+      out.push(`### ${r.causes.join(' or ')} (${r.code})`, '');
+      for (const e of r.examples)
+        out.push(
+          '```',
+          ...(e.access ? [printable(e.access.text)] : []),
+          ...(e.error ? [printable(e.error.text)] : []),
+          '```',
+        );
+      for (const f of r.fixes) {
+        out.push('', `- **${f.title}** (${f.difficulty})`);
+        for (const c of f.commands ?? []) out.push(`  - \`${c}\``);
+        if (f.verify) out.push(`  - Check: ${f.verify}`);
+      }
+      out.push('');
+    }
+  }
+  for (const [title, tallies] of [
+    ['By path', report.byPath],
+    ['By client', report.byClient],
+    ['By user', report.byPrincipal],
+  ] as const) {
+    if (!tallies.length) continue;
+    out.push(`## ${title}`, '', '| count | |', '|---|---|', ...tallies.map((t) => `| ${t.count} | ${md(t.key)} |`), '');
+  }
+  if (report.overTime.counts.length > 1)
+    out.push(
+      '## Over time',
+      '',
+      `\`${sparkline(report.overTime.counts)}\` (${bucketName(report.overTime.bucketSeconds)} buckets from ${when(report.overTime.start)})`,
+      '',
+    );
+  for (const note of report.notes) out.push(`> ${md(note)}`);
+  return out.join('\n').trimEnd() + '\n';
+}

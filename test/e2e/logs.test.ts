@@ -1,0 +1,127 @@
+// why403 logs on what real servers wrote: nginx and Apache httpd on
+// 127.0.0.1 answer each of their denial scenarios once, and `why403 logs`
+// reads the access and error logs they wrote. Each denied path must come out
+// with the reason the server logged for it, and that reason's causes must
+// include the scenario's label — the same 403 page, told apart by the log.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { spawnSync } from 'node:child_process';
+import { SUITES } from '../servers/scenarios.ts';
+import type { RunningServer } from '../servers/common.ts';
+import type { LogReport } from '../../src/model/logs.ts';
+import { runCli } from './helpers.ts';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+
+/** What each server writes nothing for at its log level: its denial stays unexplained. */
+const SILENT: Record<string, string[]> = {
+  // Neither logs a request that sent no credential at the error level; nginx
+  // does not log one that sent another scheme either.
+  nginx: ['basic-auth-missing', 'basic-auth-wrong-scheme'],
+  apache: ['basic-auth-missing'],
+};
+
+const LOGS: Record<string, { access: string; error: string; format: string }> = {
+  nginx: { access: 'combined.log', error: 'error.log', format: 'nginx-error' },
+  apache: { access: 'access.log', error: 'error.log', format: 'apache-error' },
+};
+
+for (const id of ['nginx', 'apache']) {
+  const suite = SUITES.find((s) => s.id === id)!;
+  const missing = suite.missing();
+  const skip = missing && process.env.CI !== 'true' ? `${missing}; .ci/run installs it` : false;
+  describe(
+    `why403 logs: ${id}'s own access and error logs (real server on 127.0.0.1)`,
+    { timeout: 120_000, skip },
+    () => {
+      let server: RunningServer | undefined;
+      let report: LogReport;
+      const sent: { name: string; path: string; cause: string }[] = [];
+      before(async () => {
+        const s = await suite.start();
+        server = s;
+        for (const sc of suite.scenarios) {
+          const plan = await sc.plan(s);
+          const res: Response = await fetch(s.origin + plan.path, {
+            method: plan.method,
+            headers: plan.headers,
+            ...(plan.body !== undefined ? { body: plan.body } : {}),
+          });
+          await res.arrayBuffer();
+          assert.equal(res.status, sc.status, `${sc.name} answered ${res.status}`);
+          sent.push({ name: sc.name, path: plan.path, cause: sc.label.cause });
+        }
+        const allowed = await fetch(`${s.origin}/index.html`);
+        await allowed.arrayBuffer();
+        // Both servers write their logs as they go; give them a moment to flush.
+        await new Promise((r) => setTimeout(r, 300));
+        const r = await runCli(['logs', '--json', join(server.dir, LOGS[id].access), join(server.dir, LOGS[id].error)]);
+        assert.equal(r.code, 0, r.stderr);
+        report = JSON.parse(r.stdout) as LogReport;
+      });
+      after(async () => {
+        await server?.stop();
+      });
+
+      it('tells the formats apart and counts every denial', () => {
+        assert.deepEqual(
+          report.sources.map((s) => [s.format, s.notUnderstood, s.tooLong]),
+          [
+            ['combined', 0, 0],
+            [LOGS[id].format, 0, 0],
+          ],
+        );
+        assert.equal(report.denials, sent.length);
+        assert.equal(report.requests, sent.length + 1);
+      });
+
+      it('gives each denied path the reason the server logged, and the label is among its causes', () => {
+        for (const s of sent) {
+          const reasons = report.byReason.filter((r) => r.paths.some((p) => p.key === s.path));
+          // Counted below as unexplained (its path may share another scenario's reason).
+          if (SILENT[id]?.includes(s.name)) continue;
+          // Two scenarios may share a path (a missing and a wrong Basic credential): one of their reasons holds the label.
+          assert.ok(
+            reasons.some((r) => r.causes.includes(s.cause as never)),
+            `${s.name} (${s.path}): labelled ${s.cause}; reasons ${JSON.stringify(reasons.map((r) => [r.code, r.causes]))}`,
+          );
+        }
+        assert.equal(report.unexplained, SILENT[id]?.length ?? 0);
+      });
+
+      it('tells apart by its log what one 403 page says for all: a rule, a directory, a file', () => {
+        const codes = new Set(
+          sent
+            .filter((s) => ['deny-all', 'require-all-denied', 'directory-no-index', 'unreadable-file'].includes(s.name))
+            .map((s) => report.byReason.find((r) => r.paths.some((p) => p.key === s.path))?.code),
+        );
+        codes.delete(undefined);
+        assert.equal(codes.size, 3, [...codes].join(', '));
+      });
+
+      it('reads the same logs gzipped and from standard input alike', async () => {
+        const gz = join(server!.dir, 'access.log.gz');
+        writeFileSync(gz, gzipSync(readFileSync(join(server!.dir, LOGS[id].access))));
+        const errorCopy = join(server!.dir, 'error-copy.log');
+        copyFileSync(join(server!.dir, LOGS[id].error), errorCopy);
+        const zipped = await runCli(['logs', '--json', gz, errorCopy]);
+        assert.equal(zipped.code, 0, zipped.stderr);
+        const again = JSON.parse(zipped.stdout) as LogReport;
+        assert.deepEqual(
+          again.byReason,
+          report.byReason.map((r) => ({ ...r, examples: again.byReason.find((x) => x.code === r.code)!.examples })),
+        );
+        const piped = spawnSync(process.execPath, [join(ROOT, 'src/cli/bin.ts'), 'logs', '--json', '-'], {
+          input: readFileSync(join(server!.dir, LOGS[id].access)),
+          encoding: 'utf8',
+          timeout: 30_000,
+        });
+        assert.equal(piped.status, 0, piped.stderr);
+        assert.equal((JSON.parse(piped.stdout) as LogReport).denials, sent.length);
+      });
+    },
+  );
+}
