@@ -74,7 +74,7 @@ async function open(input: LineInput): Promise<Opened> {
   if (!filled.length) return { input, stats, lines, sample };
   let best: { format: LogFormat; n: number } | undefined;
   for (const format of LOG_FORMATS) {
-    const n = filled.filter((l) => format.parse(l)).length;
+    const n = filled.filter((l) => format.parse(l) || format.isComment?.(l)).length;
     if (n && (!best || n > best.n)) best = { format, n };
   }
   if (!best || best.n * 2 < filled.length)
@@ -93,7 +93,7 @@ async function* recordsOf(
   let n = 0;
   const parse = (text: string) => {
     n++;
-    if (!text.trim()) return undefined;
+    if (!text.trim() || o.format!.isComment?.(text)) return undefined;
     const record = o.format!.parse(text);
     if (!record) source.notUnderstood++;
     return record;

@@ -63,3 +63,23 @@ test('a truncated gzip stops the reading with a note of how far it got, never a 
     /test\.log: is not a readable gzip file/,
   );
 });
+
+test('a records document ({"Records":[…]}, as CloudTrail delivers it) is read one record a line, gzipped or not', async () => {
+  const records = [
+    { eventName: 'GetObject', errorMessage: 'a } and a { and a \\" inside', n: [1, [2]] },
+    { eventName: 'PutObject', errorCode: 'AccessDenied' },
+    { eventName: 'ListBuckets' },
+  ];
+  const doc = ` { "Records" : [${records.map((r) => JSON.stringify(r)).join(',\n ')}] }\n`;
+  for (const data of [Buffer.from(doc), gzipSync(doc)]) {
+    const { lines, stats } = await all(input(data, 3));
+    assert.deepEqual(
+      lines.map((l) => JSON.parse(l) as unknown),
+      records,
+    );
+    assert.equal(stats.lines, 3);
+  }
+  const cut = await all(input(doc.slice(0, doc.indexOf('PutObject')), 5));
+  assert.equal(cut.lines.length, 1);
+  assert.match(cut.stats.stoppedEarly ?? '', /ends inside a record \(read 1 records\)/);
+});

@@ -63,62 +63,172 @@ async function* chunks(input: LineInput): AsyncGenerator<Buffer> {
   await feed;
 }
 
+/** A JSON document of records (CloudTrail's delivered files): `{"Records":[{…},{…}]}`. */
+const RECORDS_DOCUMENT = /^\s*\{\s*"Records"\s*:\s*\[/;
+/** How much of the start is read before deciding between lines and a records document. */
+const HEAD = 256;
+/** The largest record of a records document kept (a CloudTrail event is a few KiB). */
+const MAX_RECORD = 1024 * 1024;
+
 /**
  * The lines of an input, without their line ends; `stats` counts them as
- * they go. A read error after the start (a truncated gzip) ends the lines and
- * is kept in `stats.stoppedEarly`; one at the start (no such file) throws.
+ * they go. A records document (`{"Records":[…]}`, as CloudTrail delivers its
+ * logs) is read as one record a line. A read error after the start (a
+ * truncated gzip) ends the lines and is kept in `stats.stoppedEarly`; one at
+ * the start (no such file) throws.
  */
 export async function* readLines(input: LineInput, stats: LineStats): AsyncGenerator<string> {
-  let pending: Buffer[] = [];
-  let pendingLength = 0;
-  let skipping = false;
-  let sniffed = false;
+  const source = chunks(input);
+  const head: Buffer[] = [];
+  let headLength = 0;
+  let ended = false;
   try {
-    for await (const chunk of chunks(input)) {
-      if (!sniffed) {
-        sniffed = true;
-        if (chunk.subarray(0, SNIFF).includes(0))
-          throw new InputError(input.name, 'holds binary data, not a text log (a NUL byte near the start)');
+    while (headLength < HEAD) {
+      const next = await source.next();
+      if (next.done) {
+        ended = true;
+        break;
       }
-      let start = 0;
-      for (;;) {
-        const nl = chunk.indexOf(10, start);
-        const end = nl === -1 ? chunk.length : nl;
-        if (!skipping) {
-          if (pendingLength + (end - start) > MAX_LINE) {
-            skipping = true;
-            pending = [];
-            pendingLength = 0;
-          } else if (end > start) {
-            pending.push(chunk.subarray(start, end));
-            pendingLength += end - start;
-          }
-        }
-        if (nl === -1) break;
-        stats.lines++;
-        if (skipping) stats.tooLong++;
-        else yield lineOf(pending);
-        pending = [];
-        pendingLength = 0;
-        skipping = false;
-        start = nl + 1;
-      }
+      head.push(next.value);
+      headLength += next.value.length;
     }
+  } catch (e) {
+    throw new InputError(input.name, readFailure(e as NodeJS.ErrnoException));
+  }
+  if (!headLength) return;
+  const first = Buffer.concat(head);
+  if (first.subarray(0, SNIFF).includes(0))
+    throw new InputError(input.name, 'holds binary data, not a text log (a NUL byte near the start)');
+  async function* all(): AsyncGenerator<Buffer> {
+    yield first;
+    if (ended) return;
+    for (;;) {
+      const next = await source.next();
+      if (next.done) return;
+      yield next.value;
+    }
+  }
+  const document = RECORDS_DOCUMENT.exec(first.subarray(0, HEAD).toString('latin1'));
+  try {
+    if (document) yield* documentRecords(all(), document[0].length, stats);
+    else yield* splitLines(all(), stats);
   } catch (e) {
     if (e instanceof InputError) throw e;
     const err = e as NodeJS.ErrnoException;
-    if (!sniffed) throw new InputError(input.name, readFailure(err));
     stats.stoppedEarly =
       /unexpected end of file/i.test(err.message) || err.code === 'Z_BUF_ERROR'
         ? `the gzip stream ends early (a truncated file): read ${stats.lines} lines before it`
         : `reading stopped after ${stats.lines} lines: ${err.message}`;
-    return;
+  }
+}
+
+async function* splitLines(source: AsyncGenerator<Buffer>, stats: LineStats): AsyncGenerator<string> {
+  let pending: Buffer[] = [];
+  let pendingLength = 0;
+  let skipping = false;
+  for await (const chunk of source) {
+    let start = 0;
+    for (;;) {
+      const nl = chunk.indexOf(10, start);
+      const end = nl === -1 ? chunk.length : nl;
+      if (!skipping) {
+        if (pendingLength + (end - start) > MAX_LINE) {
+          skipping = true;
+          pending = [];
+          pendingLength = 0;
+        } else if (end > start) {
+          pending.push(chunk.subarray(start, end));
+          pendingLength += end - start;
+        }
+      }
+      if (nl === -1) break;
+      stats.lines++;
+      if (skipping) stats.tooLong++;
+      else yield lineOf(pending);
+      pending = [];
+      pendingLength = 0;
+      skipping = false;
+      start = nl + 1;
+    }
   }
   if (skipping || pendingLength) {
     stats.lines++;
     if (skipping) stats.tooLong++;
     else yield lineOf(pending);
   }
+}
+
+const OPEN_BRACE = 0x7b;
+const CLOSE_BRACE = 0x7d;
+const OPEN_BRACKET = 0x5b;
+const CLOSE_BRACKET = 0x5d;
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+
+/** The elements of the array a records document opens with, each as one line; `skip` bytes are its opening. */
+async function* documentRecords(
+  source: AsyncGenerator<Buffer>,
+  skip: number,
+  stats: LineStats,
+): AsyncGenerator<string> {
+  let depth = 0;
+  let inString = false;
+  let escaped = false;
+  let parts: Buffer[] = [];
+  let length = 0;
+  let tooLong = false;
+  let done = false;
+  for await (const chunk of source) {
+    if (done) continue;
+    let i = skip;
+    let start = depth > 0 ? 0 : -1;
+    skip = 0;
+    for (; i < chunk.length; i++) {
+      const c = chunk[i];
+      if (inString) {
+        if (escaped) escaped = false;
+        else if (c === BACKSLASH) escaped = true;
+        else if (c === QUOTE) inString = false;
+        continue;
+      }
+      if (c === QUOTE) {
+        if (depth > 0) inString = true;
+      } else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
+        if (depth === 0) start = i;
+        depth++;
+      } else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
+        if (depth === 0) {
+          // The array's own closing bracket: the records are done.
+          done = true;
+          break;
+        }
+        depth--;
+        if (depth === 0) {
+          stats.lines++;
+          if (!tooLong && length + (i + 1 - start) <= MAX_RECORD) {
+            parts.push(chunk.subarray(start, i + 1));
+            yield lineOf(parts);
+          } else stats.tooLong++;
+          parts = [];
+          length = 0;
+          tooLong = false;
+          start = -1;
+        }
+      }
+    }
+    if (depth > 0 && start >= 0 && !tooLong) {
+      const piece = chunk.subarray(start, done ? i : chunk.length);
+      if (length + piece.length > MAX_RECORD) {
+        tooLong = true;
+        parts = [];
+        length = 0;
+      } else {
+        parts.push(piece);
+        length += piece.length;
+      }
+    }
+  }
+  if (depth > 0) throw new Error(`the records document ends inside a record (read ${stats.lines} records)`);
 }
 
 function lineOf(parts: Buffer[]): string {

@@ -72,6 +72,8 @@ export interface LogFormat {
   docs: string[];
   /** The record one line holds; undefined when the line is not of this format. */
   parse(line: string): LogRecord | undefined;
+  /** A line of the format that holds no record (W3C's `#Fields:` header): neither a record nor a line not understood. */
+  isComment?(line: string): boolean;
 }
 
 /** A count with what it counts. */
