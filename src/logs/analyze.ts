@@ -36,7 +36,8 @@ const JOIN_AHEAD = 2_000;
 const EXAMPLES = 3;
 const TOP = 10;
 
-const DENIED = new Set([401, 403]);
+/** Refusals: 407 is a proxy's own 401 (Squid). */
+const DENIED = new Set([401, 403, 407]);
 
 class CappedTally {
   private counts = new Map<string, number>();
@@ -61,9 +62,15 @@ interface Opened {
   format?: LogFormat;
 }
 
-async function open(input: LineInput): Promise<Opened> {
-  const stats: LineStats = { lines: 0, tooLong: 0 };
-  const lines = readLines(input, stats);
+/**
+ * A file's format, from its first lines (read from `lines` and returned as
+ * `sample`, to be read again): the format that reads most of them. A file
+ * none reads well is one clear line naming the formats tried.
+ */
+export async function detectFormat(
+  input: LineInput,
+  lines: AsyncGenerator<string>,
+): Promise<{ format?: LogFormat; sample: string[] }> {
   const sample: string[] = [];
   while (sample.length < SAMPLE) {
     const next = await lines.next();
@@ -71,7 +78,7 @@ async function open(input: LineInput): Promise<Opened> {
     sample.push(next.value);
   }
   const filled = sample.filter((l) => l.trim());
-  if (!filled.length) return { input, stats, lines, sample };
+  if (!filled.length) return { sample };
   let best: { format: LogFormat; n: number } | undefined;
   for (const format of LOG_FORMATS) {
     const n = filled.filter((l) => format.parse(l) || format.isComment?.(l)).length;
@@ -83,7 +90,14 @@ async function open(input: LineInput): Promise<Opened> {
       `is not a log format why403 reads: tried ${LOG_FORMATS.map((f) => `${f.description} (${f.id})`).join(', ')}; ` +
         `${best ? `the closest, ${best.format.id}, read ${best.n} of the first ${filled.length} lines` : `none read any of the first ${filled.length} lines`}`,
     );
-  return { input, stats, lines, sample, format: best.format };
+  return { format: best.format, sample };
+}
+
+async function open(input: LineInput): Promise<Opened> {
+  const stats: LineStats = { lines: 0, tooLong: 0 };
+  const lines = readLines(input, stats);
+  const { format, sample } = await detectFormat(input, lines);
+  return { input, stats, lines, sample, ...(format ? { format } : {}) };
 }
 
 async function* recordsOf(
@@ -431,17 +445,23 @@ function exampleText(r: LogRecord, text: string): string {
 }
 
 function valuesOf(r: LogRecord): Record<string, string> {
-  if (r.kind === 'access') return { file: 'FILE', user: r.principal ?? 'USER' };
-  return { file: r.file ?? 'FILE', user: r.principal ?? 'USER' };
+  return {
+    file: (r.kind === 'error' ? r.file : undefined) ?? 'FILE',
+    user: r.principal ?? 'USER',
+    method: r.method ?? 'METHOD',
+    path: r.path ?? 'PATH',
+  };
 }
 
 function joinError(pending: Map<string, Pending[]>, a: AccessRecord): Pending | undefined {
   const s = second(a.time);
-  for (const t of s === undefined ? [undefined] : [s, s - 1, s + 1]) {
-    const list = pending.get(`${a.client ?? ''}|${t ?? ''}`);
-    const hit = list?.find((p) => !p.used && sameRequest(p.record, a));
-    if (hit) return hit;
-  }
+  // An error line that names no client (lighttpd's) is joined by time and path alone.
+  for (const client of [a.client ?? '', ''])
+    for (const t of s === undefined ? [undefined] : [s, s - 1, s + 1]) {
+      const list = pending.get(`${client}|${t ?? ''}`);
+      const hit = list?.find((p) => !p.used && (client || p.record.path || p.record.file) && sameRequest(p.record, a));
+      if (hit) return hit;
+    }
   return undefined;
 }
 

@@ -5,9 +5,10 @@
 // small config per fixture. A scenario's label rests on the deny or auth rule
 // the config below applies to its path. HAProxy logs each request to stdout;
 // its termination state (PR--, LR--) says whether a deny rule or the auth rule
-// answered.
+// answered. The same stdout is copied to haproxy.log in the server's dir, the
+// file a `why403 logs` test reads.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { appendFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   freePort,
@@ -28,6 +29,8 @@ export const HAPROXY_USER = 'alice';
 /** Throwaway password of a throwaway userlist; it guards nothing. */
 export const HAPROXY_PASSWORD = 'right-password';
 export const HAPROXY_USERLIST = 'why403_users';
+/** The file in the server's dir that receives HAProxy's log (its stdout). */
+export const HAPROXY_LOG = 'haproxy.log';
 /** The answer to every allowed request: nothing behind HAProxy is ever contacted. */
 export const HAPROXY_ALLOW = 'http-request return status 200 content-type text/plain string "allowed by haproxy\\n"';
 
@@ -94,6 +97,9 @@ export async function launchHaproxy(c: HaproxyConfig, opts: StartOptions = {}): 
     throw new Error(`haproxy -c rejected the generated config:\n${err.stdout ?? ''}${err.stderr ?? ''}`);
   }
   const { child, output } = spawnServer('haproxy', ['-db', '-f', cfg]);
+  // `log stdout` is HAProxy's only output on stdout (its notices go to stderr): the log file, line for line.
+  const logFile = join(dir, HAPROXY_LOG);
+  child.stdout?.on('data', (b: Buffer) => appendFileSync(logFile, b));
   try {
     await waitForPort(port, child, 10_000, () => `\n${output()}`);
   } catch (e) {

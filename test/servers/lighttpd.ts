@@ -5,7 +5,8 @@
 // the same binary the same way with its own rule lists. lighttpd logs nothing
 // for its 403s by default, so it runs with debug.log-request-handling and the
 // error log tells the denials apart ("url denied as we match access_deny",
-// "file open failed: … Permission denied").
+// "file open failed: … Permission denied"). Its access log (log/access.log)
+// is in mod_accesslog's default format.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -87,7 +88,9 @@ export async function launchLighttpd(rules: string[], opts: StartOptions = {}): 
     `server.bind = "${LOOPBACK}"`,
     ...(isRoot() ? ['server.username = "www-data"', 'server.groupname = "www-data"'] : []),
     `server.errorlog = "${logDir}/error.log"`,
-    'server.modules = ( "mod_access" )',
+    // mod_accesslog writes its default accesslog.format (Common Log Format with the Host for the second field).
+    'server.modules = ( "mod_access", "mod_accesslog" )',
+    `accesslog.filename = "${logDir}/access.log"`,
     'index-file.names = ( "index.html" )',
     'mimetype.assign = ( ".html" => "text/html", ".txt" => "text/plain" )',
     // Off by default; without it lighttpd writes no line at all for a 403.
