@@ -5,7 +5,9 @@
 // (scripts/capture/caddy.ts) starts the same binary the same way, one site
 // block per fixture. Caddy's JSON access and error log lines (debug level)
 // name the reason: "permission denied", "not authenticated", or nothing
-// beyond the status for a `respond`.
+// beyond the status for a `respond`. The access log also goes to a file,
+// CADDY_ACCESS_LOG under the server dir (a global `log` that includes the
+// access logger), as a site would keep it for `why403 logs`.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -59,13 +61,20 @@ function writeDocroot(www: string): void {
   for (const d of [www, join(www, 'reports'), join(www, 'admin'), join(www, 'office')]) chmodSync(d, 0o755);
 }
 
-export function caddyfileText(port: number, www: string, rules: string[], hash: string): string {
+/** The access log file Caddy writes, relative to the server dir (a directory the caddy user may write). */
+export const CADDY_ACCESS_LOG = join('logs', 'access.log');
+
+export function caddyfileText(port: number, www: string, rules: string[], hash: string, accessLog?: string): string {
   const body = rules.map((r) => `\t${r.replace('{HASH}', hash)}`).join('\n');
+  // Every log gets the messages it includes: the site's own log below still writes to stderr.
+  const file = accessLog
+    ? `\tlog access_file {\n\t\toutput file ${accessLog}\n\t\tformat json\n\t\tinclude http.log.access\n\t}\n`
+    : '';
   return `{
 \tadmin off
 \tauto_https off
 \tdebug
-}
+${file}}
 http://${LOOPBACK}:${port} {
 \tbind ${LOOPBACK}
 \tlog {
@@ -111,8 +120,14 @@ export async function launchCaddy(rules: string[], opts: StartOptions = {}): Pro
   const hash = rules.some((r) => r.includes('{HASH}'))
     ? execFileSync('caddy', ['hash-password', '--plaintext', CADDY_PASSWORD], { encoding: 'utf8' }).trim()
     : '';
+  const logs = join(dir, 'logs');
+  mkdirSync(logs);
+  if (isRoot()) {
+    const id = (flag: string) => Number(execFileSync('id', [flag, 'caddy'], { encoding: 'utf8' }).trim());
+    chownSync(logs, id('-u'), id('-g'));
+  }
   const cfg = join(dir, 'Caddyfile');
-  writeFileSync(cfg, caddyfileText(port, www, rules, hash));
+  writeFileSync(cfg, caddyfileText(port, www, rules, hash, join(dir, CADDY_ACCESS_LOG)));
   // Caddy writes its state under HOME / XDG dirs: keep them in the temp dir.
   const env = { ...process.env, HOME: dir, XDG_DATA_HOME: join(dir, 'data'), XDG_CONFIG_HOME: join(dir, 'config') };
   const args = ['run', '--config', cfg, '--adapter', 'caddyfile'];

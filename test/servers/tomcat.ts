@@ -8,7 +8,9 @@
 //   /lan/manager, /lan/reports  the same apps behind a RemoteAddrValve that
 //                               excludes 127.0.0.1: the 403 comes from the
 //                               valve, before any authentication
-// One JVM serves both, so the suite pays Tomcat's start once.
+// One JVM serves both, so the suite pays Tomcat's start once. The Host's
+// AccessLogValve writes the `combined` pattern, unbuffered, to
+// TOMCAT_ACCESS_LOG under the server dir.
 import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -49,6 +51,13 @@ export interface TomcatOptions extends StartOptions {
 export const basicAuth = (u: { user: string; password: string }, password = u.password) =>
   `Basic ${Buffer.from(`${u.user}:${password}`).toString('base64')}`;
 
+/** The access log the Host's AccessLogValve writes, relative to the server dir. */
+export const TOMCAT_ACCESS_LOG = join('logs', 'access.log');
+
+// https://tomcat.apache.org/tomcat-10.1-doc/config/valve.html#Access_Log_Valve
+const ACCESS_LOG_VALVE =
+  '<Valve className="org.apache.catalina.valves.AccessLogValve" directory="logs" prefix="access" suffix=".log" rotatable="false" buffered="false" pattern="combined" />';
+
 function serverXml(port: number): string {
   return `<?xml version="1.0" encoding="UTF-8"?>
 <Server port="-1" shutdown="SHUTDOWN">
@@ -63,7 +72,9 @@ function serverXml(port: number): string {
       <Realm className="org.apache.catalina.realm.LockOutRealm">
         <Realm className="org.apache.catalina.realm.UserDatabaseRealm" resourceName="UserDatabase"/>
       </Realm>
-      <Host name="localhost" appBase="webapps" unpackWARs="false" autoDeploy="false" />
+      <Host name="localhost" appBase="webapps" unpackWARs="false" autoDeploy="false">
+        ${ACCESS_LOG_VALVE}
+      </Host>
     </Engine>
   </Service>
 </Server>
