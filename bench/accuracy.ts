@@ -3,7 +3,9 @@
 // never from what why403 concludes.
 //   npm run bench:accuracy [-- --json] [-- --held-out]
 //
-// 1. Products with a rule: every rule fixture, diagnosed with every rule.
+// 1. Products with a rule: every rule fixture, diagnosed with every rule; and
+//    the fixtures captured on real servers again, with the lines the error
+//    log gained during the capture given as `explain --log` gives them.
 // 2. Products without a rule, three ways:
 //    a. leave-one-product-out: each rule fixture again, without the rules
 //       that recognise its labelled product, and with base rates counted
@@ -25,6 +27,7 @@ import { diagnoseWith } from '../src/engine/diagnose.ts';
 import type { Rule } from '../src/model/rule.ts';
 import requestContext, { withBaseRates } from '../src/rules/request-context/rule.ts';
 import { countBaseRates } from '../scripts/generate-base-rates.ts';
+import { reasonsFromLines } from '../src/logs/match.ts';
 
 interface Miss {
   file: string;
@@ -107,6 +110,20 @@ const leaveOneOut = score(
   false,
 );
 
+// Products with a rule, given the server's log (explain --log): the captured
+// fixtures whose capture recorded the lines the error log gained, scored
+// without and with those lines as evidence.
+const captured = ruleFixtures.filter((fx) => fx.capturedLog?.some((l) => l.trim()));
+const withoutLog = score(captured, () => rules, true);
+const withLog = score(
+  captured.map((fx) => {
+    const logs = reasonsFromLines([{ file: 'error.log', lines: fx.capturedLog! }], fx.exchange);
+    return logs.length ? { ...fx, exchange: { ...fx.exchange, logs } } : fx;
+  }),
+  () => rules,
+  true,
+);
+
 const unseenDir = join(root, 'bench', 'unseen');
 const unseen = (split: string) => (existsSync(join(unseenDir, split)) ? loadFixtures(join(unseenDir, split)) : []);
 const dev = unseen('dev');
@@ -117,6 +134,7 @@ const heldOutScore = withHeldOut ? score(heldOut, () => rules, false) : undefine
 
 const result = {
   withRule: { ...withRule, producers: new Set(ruleFixtures.map((f) => f.label.product)).size },
+  serverLog: { withoutLog, withLog },
   withoutRule: {
     leaveOneProductOut: leaveOneOut,
     unseenDev: devScore,
@@ -151,6 +169,15 @@ else {
     `Products with a rule: ${withRule.exchanges} labelled exchanges (every rule fixture), ${result.withRule.producers} producers`,
     withRule,
     true,
+  );
+  lines.push('');
+  block(
+    `Captured on real servers, with the lines their error log gained (explain --log): ${withLog.exchanges} exchanges`,
+    withLog,
+    process.argv.includes('--verbose'),
+  );
+  lines.push(
+    `  (the same ${withoutLog.exchanges} without the log: top-1 ${pct(withoutLog.top1, withoutLog.exchanges).trim()}, top-3 ${pct(withoutLog.top3, withoutLog.exchanges).trim()})`,
   );
   lines.push('');
   block(

@@ -10,6 +10,7 @@ import { proxyFor } from './live/proxy.ts';
 import { shownProxy } from './live/route.ts';
 import { diagnose, type DiagnoseOptions } from './diagnose.ts';
 import { isDenial } from './engine/status.ts';
+import { appendedInput, indexLogs, logOffsets } from './logs/match.ts';
 import { InputError, UsageError } from './errors.ts';
 import type { Identity, ProbeOptions } from './probes/define.ts';
 import { probeContext } from './probes/context.ts';
@@ -31,6 +32,8 @@ export { SAFE_METHODS };
 export interface CheckOptions extends SendOptions, Omit<DiagnoseOptions, 'probes' | 'probeClaims' | 'probing'> {
   /** Send a method other than GET, HEAD or OPTIONS (design.md section 4). */
   allowUnsafe?: boolean;
+  /** The server's log files: what they gain while the request is answered is read as evidence (--log). */
+  logs?: string[];
   /** false: stay passive (--no-probes). Otherwise the probe settings. */
   probes?: false | Partial<Omit<ProbeOptions, 'allowUnsafe' | 'env'>>;
   /** Credentials the request's options carry outside its headers (a proxy's password): never printed. */
@@ -98,7 +101,10 @@ export async function dryRunPlan(req: ExchangeRequest, opts: CheckOptions = {}):
 
 export async function checkRequest(req: ExchangeRequest, opts: CheckOptions = {}): Promise<Report> {
   assertSendable(req, opts.allowUnsafe);
+  const offsets = opts.logs?.length ? await logOffsets(opts.logs) : undefined;
   const exchange = await sendRequest(req, opts);
+  // The lines the server wrote while it answered, read before any probe adds its own.
+  if (offsets) await attachLogs(exchange, offsets);
   const options = probeOptions(opts);
   const extraSecrets = [
     ...options.identities.map((i) => i.header.value.replace(/^\S+\s+/, '')),
@@ -121,6 +127,22 @@ export async function checkRequest(req: ExchangeRequest, opts: CheckOptions = {}
   }
   const run = await runProbes(ctx, planProbes(ctx, await loadProbeKinds()), sender);
   return diagnose(exchange, { ...diagnoseOpts, probes: run.results, probeClaims: run.claims, probing: run.probing });
+}
+
+/** A server writes its log line as it answers; a moment's wait lets it reach the file. */
+const LOG_SETTLE_MS = 150;
+
+async function attachLogs(exchange: Exchange, offsets: Map<string, number>): Promise<void> {
+  if (!isDenial(exchange.response.status)) return;
+  await new Promise((r) => setTimeout(r, LOG_SETTLE_MS));
+  const inputs = await Promise.all([...offsets].map(([path, offset]) => appendedInput(path, offset)));
+  const lines = (await indexLogs(inputs)).linesFor(exchange);
+  if (lines.length) exchange.logs = lines;
+  else
+    exchange.notes = [
+      ...(exchange.notes ?? []),
+      `the server wrote no line that gives a reason for this request to ${[...offsets.keys()].join(', ')}`,
+    ];
 }
 
 /**

@@ -41,6 +41,9 @@ Options:
                                   other than GET, HEAD, OPTIONS
   --dry-run                       print the request, its route and the probe
                                   plan; send nothing
+  --log FILE                      the server's access or error log (repeatable):
+                                  the lines it writes while answering are
+                                  evidence, and outrank the response
 Probes (sent only when the answer is a denial, and only those that can
 separate what is left):
   --budget N                      at most N probe requests (default 12)
@@ -124,6 +127,7 @@ export async function checkCommand(argv: string[], io: Io): Promise<number> {
       origin: { type: 'string' },
       from: { type: 'string' },
       data: { type: 'string', short: 'd' },
+      log: { type: 'string', multiple: true },
     });
   } catch (err) {
     const unknown = /Unknown option '([^']+)'/.exec((err as Error).message)?.[1];
@@ -219,6 +223,7 @@ export async function checkCommand(argv: string[], io: Io): Promise<number> {
     showSecrets: values['show-secrets'],
     env: io.env,
     probes,
+    ...(values.log?.length ? { logs: values.log } : {}),
   };
   if (values['dry-run']) {
     io.stdout.write(describePlan(req, Boolean(values['show-secrets']), curl?.route.describe ?? []));

@@ -8,8 +8,11 @@ import type { Io } from './io.ts';
 import { commandArgs, JSON_OPTIONS, printHelp } from './args.ts';
 import { exitCode, isDeniedOutcome } from './exit-code.ts';
 import { isDenial } from '../engine/status.ts';
+import type { Exchange } from '../model/exchange.ts';
+import { indexLogs } from '../logs/match.ts';
+import { fileInput } from '../logs/read.ts';
 
-const HELP = `Usage: why403 explain [--json|--jsonl|--markdown] [--show-secrets] FILE…
+const HELP = `Usage: why403 explain [--json|--jsonl|--markdown] [--show-secrets] [--log LOG]… FILE…
 
 Diagnoses saved exchanges offline. FILE is a HAR (every 401, 403 and 407 entry
 is diagnosed, in file order), raw HTTP text (as curl -v, Burp or a browser shows
@@ -19,6 +22,9 @@ standard input.
   --jsonl           one report a line
   --markdown        an incident note
   --show-secrets    print credentials unredacted
+  --log LOG         the server's access or error log (repeatable; plain or
+                    gzip): the lines about each request (its method, path
+                    and time) become evidence, and outrank the response
 `;
 
 function plural(n: number, word: string): string {
@@ -30,8 +36,10 @@ export async function explainCommand(argv: string[], io: Io): Promise<number> {
     ...JSON_OPTIONS,
     markdown: { type: 'boolean' },
     'show-secrets': { type: 'boolean' },
+    log: { type: 'string', multiple: true },
   });
   if (values.help) return printHelp(io, HELP);
+  if (values.log?.includes('-')) throw new UsageError('--log needs a file; standard input (-) is for the exchanges');
   if (!positionals.length)
     throw new UsageError('explain needs at least one FILE (a HAR, raw HTTP text, JSON, or - for standard input)');
   const format = formatFrom(values);
@@ -40,6 +48,20 @@ export async function explainCommand(argv: string[], io: Io): Promise<number> {
   // checked before any output: a bad second file fails before the first prints.
   const inputs = [];
   for (const file of positionals) inputs.push({ file, imported: await importFile(file, { stdin: io.stdin }) });
+  const logs = values.log?.length ? await indexLogs(values.log.map(fileInput)) : undefined;
+  const withLogs = (exchange: Exchange): Exchange => {
+    if (!logs || !isDenial(exchange.response.status)) return exchange;
+    const lines = logs.linesFor(exchange);
+    return lines.length
+      ? { ...exchange, logs: lines }
+      : {
+          ...exchange,
+          notes: [
+            ...(exchange.notes ?? []),
+            `no line of ${values.log!.join(', ')} gives a reason for this request (its method, path and time)`,
+          ],
+        };
+  };
   const single = inputs.length === 1 && inputs[0].imported.format !== 'har' && inputs[0].imported.exchanges.length <= 1;
   const out = new Output(format, io, { array: !single });
   const opts = { showSecrets: values['show-secrets'] };
@@ -49,7 +71,7 @@ export async function explainCommand(argv: string[], io: Io): Promise<number> {
       if (imported.format === 'har') {
         let n = 0;
         for await (const exchange of imported.har.exchanges) {
-          out.write(diagnoseWith(rules, exchange, opts));
+          out.write(diagnoseWith(rules, withLogs(exchange), opts));
           n++;
         }
         const s = await imported.har.summary;
@@ -71,7 +93,7 @@ export async function explainCommand(argv: string[], io: Io): Promise<number> {
           `holds a request but no response; to send it and diagnose the answer run: why403 check --from ${file === '-' ? '-' : shellWord(file)}`,
         );
       for (const exchange of imported.exchanges) {
-        const report: Report = diagnoseWith(rules, exchange, opts);
+        const report: Report = diagnoseWith(rules, withLogs(exchange), opts);
         if (isDeniedOutcome(report.outcome)) denied++;
         out.write(report);
       }

@@ -2,11 +2,29 @@
 
 import type { LogFormat } from '../model/logs.ts';
 import apacheError from './formats/apache-error.ts';
+import awsAlb from './formats/aws-alb.ts';
+import caddyJson from './formats/caddy-json.ts';
+import cloudfront from './formats/cloudfront.ts';
+import cloudtrail from './formats/cloudtrail.ts';
 import combined from './formats/combined.ts';
+import haproxyHttp from './formats/haproxy-http.ts';
+import jsonAccess from './formats/json-access.ts';
+import kubernetesAudit from './formats/kubernetes-audit.ts';
+import lighttpdError from './formats/lighttpd-error.ts';
 import nginxError from './formats/nginx-error.ts';
+import squidAccess from './formats/squid-access.ts';
 
 export const LOG_FORMATS: readonly LogFormat[] = [
   apacheError,
+  awsAlb,
+  caddyJson,
+  cloudfront,
+  cloudtrail,
   combined,
+  haproxyHttp,
+  jsonAccess,
+  kubernetesAudit,
+  lighttpdError,
   nginxError,
+  squidAccess,
 ];

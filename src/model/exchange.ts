@@ -1,6 +1,8 @@
 // The one exchange model every input is turned into. Its shape follows HAR 1.2
 // (http://www.softwareishard.com/blog/har-12-spec/) so a HAR entry maps onto it
 // field for field; a response-only input has no `request`.
+import type { Fix } from './report.ts';
+import type { CauseId } from './vocabulary.ts';
 
 export interface NameValue {
   name: string;
@@ -72,7 +74,25 @@ export interface ExchangeSource {
   index?: number;
 }
 
+/** A line of the server's logs about this request that gives a reason (`explain --log`, `check --log`). */
+export interface LoggedReason {
+  /** `log:FILE:LINE`. */
+  source: string;
+  /** The line as shown: its message, the query cut. */
+  text: string;
+  product: string;
+  code: string;
+  causes: CauseId[];
+  words: string;
+  fix?: Fix;
+  /** A filesystem path the line names; a user it names. */
+  file?: string;
+  user?: string;
+}
+
 export interface Exchange {
+  /** Lines of the server's logs about this request (`--log`). */
+  logs?: LoggedReason[];
   request?: ExchangeRequest;
   response: ExchangeResponse;
   startedDateTime?: string;

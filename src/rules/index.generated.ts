@@ -59,6 +59,7 @@ import rails from './rails/rule.ts';
 import requestContext from './request-context/rule.ts';
 import rfc6750Bearer from './rfc6750-bearer/rule.ts';
 import salesforce from './salesforce/rule.ts';
+import serverLog from './server-log/rule.ts';
 import shopify from './shopify/rule.ts';
 import springSecurity from './spring-security/rule.ts';
 import squid from './squid/rule.ts';
@@ -131,6 +132,7 @@ export const RULES: readonly Rule[] = [
   requestContext,
   rfc6750Bearer,
   salesforce,
+  serverLog,
   shopify,
   springSecurity,
   squid,
@@ -205,6 +207,7 @@ export const FIXTURE_COUNTS: Readonly<Record<string, FixtureCounts>> = {
   'request-context': { total: 2, causes: {"credential-invalid":1,"credential-missing":1}, productLayers: [] },
   'rfc6750-bearer': { total: 2, causes: {"insufficient-scope":2}, productLayers: [] },
   'salesforce': { total: 2, causes: {"credential-expired":1,"feature-disabled":1}, productLayers: ["application"] },
+  'server-log': { total: 4, causes: {"directory-listing":1,"filesystem-permission":2,"ip-restricted":1}, productLayers: [] },
   'shopify': { total: 2, causes: {"credential-invalid":1,"insufficient-scope":1}, productLayers: ["application"] },
   'spring-security': { total: 2, causes: {"credential-invalid":1,"csrf":1}, productLayers: ["application"] },
   'squid': { total: 4, causes: {"credential-invalid":1,"credential-missing":1,"proxy-interference":2}, productLayers: ["forward-proxy"] },

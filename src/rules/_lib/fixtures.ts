@@ -20,6 +20,7 @@
 import { readdirSync, readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '../../errors.ts';
+import { reasonsFromLines } from '../../logs/match.ts';
 import { exchangeOf, readRecord } from '../../importers/record.ts';
 import type { Exchange } from '../../model/exchange.ts';
 import type { CauseId, Layer, Product } from '../../model/vocabulary.ts';
@@ -36,6 +37,8 @@ export interface Fixture {
   source: string;
   label: FixtureLabel;
   exchange: Exchange;
+  /** The lines the server's log gained while a capture answered (a capture note; not given to the engine unless asked). */
+  capturedLog?: string[];
   /** The local clock to diagnose at (for time-bound credentials captured in the past). */
   now?: Date;
   /**
@@ -69,6 +72,11 @@ export function exchangeFromFixtureJson(raw: Record<string, unknown>, file: stri
   const exchange = exchangeOf({ ...parts, response: parts.response }, { kind: 'json', name: file });
   if (raw.credentialsStripped === true) exchange.credentialsStripped = true;
   if (raw.trace) exchange.trace = raw.trace as Exchange['trace'];
+  // The server's log lines given with the exchange (as `explain --log` gives them).
+  if (Array.isArray(raw.logs)) {
+    const logs = reasonsFromLines(raw.logs as { file: string; lines: string[] }[], exchange);
+    if (logs.length) exchange.logs = logs;
+  }
   return exchange;
 }
 
@@ -91,6 +99,9 @@ export function loadFixture(path: string): Fixture {
     ...(Array.isArray(raw.ambiguous) ? { ambiguous: raw.ambiguous.filter(isCauseId) } : {}),
     ...(raw.productHidden === true ? { productHidden: true } : {}),
     ...(typeof raw.productName === 'string' ? { productName: raw.productName } : {}),
+    ...(Array.isArray(raw.log) && raw.log.every((l: unknown) => typeof l === 'string')
+      ? { capturedLog: raw.log as string[] }
+      : {}),
   };
 }
 
