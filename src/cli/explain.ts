@@ -12,7 +12,8 @@ import type { Exchange } from '../model/exchange.ts';
 import { indexLogs } from '../logs/match.ts';
 import { fileInput } from '../logs/read.ts';
 
-const HELP = `Usage: why403 explain [--json|--jsonl|--markdown] [--show-secrets] [--log LOG]… FILE…
+const HELP = `Usage: why403 explain [--json|--jsonl|--markdown] [--show-secrets]
+                      [--log LOG]… FILE…
 
 Diagnoses saved exchanges offline. FILE is a HAR (every 401, 403 and 407 entry
 is diagnosed, in file order), raw HTTP text (as curl -v, Burp or a browser shows
