@@ -7,13 +7,24 @@ import type { Io } from './io.ts';
 import { commandArgs, printHelp } from './args.ts';
 import { exitCode } from './exit-code.ts';
 
-const HELP = `Usage: why403 logs [--since T] [--until T] [--json|--markdown] FILE…
+export const LOGS_HELP = `Usage: why403 logs [--since T] [--until T] [--json|--markdown] FILE…
 
 Reads access and error logs (plain or gzip; - for standard input) and reports
 their 401 and 403 answers: why (the reason the error log wrote, joined to the
 access-log line of the same request), by path, client and user, and over time.
-Formats, told apart by their lines: Common/Combined access logs (nginx,
-Apache httpd, lighttpd), the nginx error log, the Apache httpd error log.
+Formats, told apart by their first lines:
+  combined          Common/Combined access log (nginx, Apache, lighttpd, Tomcat)
+  nginx-error       nginx error log
+  apache-error      Apache httpd error log
+  lighttpd-error    lighttpd error log
+  haproxy-http      HAProxy option httplog
+  squid-access      Squid native access.log
+  caddy-json        Caddy 2 JSON access log
+  json-access       JSON-lines access log (nginx escape=json and kin)
+  kubernetes-audit  Kubernetes API server audit log
+  cloudtrail        AWS CloudTrail events ({"Records":[…]} files too)
+  aws-alb           AWS Application Load Balancer access log
+  cloudfront        Amazon CloudFront standard access log
   --since T       only from T: 2026-12-05T14:00 (local time unless it has a
                   zone), or a duration ago: 90m, 2h, 3d; the report compares
                   the rate of denials after T with the rate before it
@@ -48,7 +59,7 @@ export async function logsCommand(argv: string[], io: Io): Promise<number> {
     json: { type: 'boolean' },
     markdown: { type: 'boolean' },
   });
-  if (values.help) return printHelp(io, HELP);
+  if (values.help) return printHelp(io, LOGS_HELP);
   if (!positionals.length) throw new UsageError('logs needs at least one FILE (or - for standard input)');
   if (values.json && values.markdown) throw new UsageError('logs: --json and --markdown cannot be used together');
   if (positionals.filter((p) => p === '-').length > 1)

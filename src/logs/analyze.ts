@@ -87,7 +87,7 @@ export async function detectFormat(
   if (!best || best.n * 2 < filled.length)
     throw new InputError(
       input.name,
-      `is not a log format why403 reads: tried ${LOG_FORMATS.map((f) => `${f.description} (${f.id})`).join(', ')}; ` +
+      `is not a log format why403 reads: tried ${LOG_FORMATS.map((f) => f.id).join(', ')} (why403 logs --help says what each is); ` +
         `${best ? `the closest, ${best.format.id}, read ${best.n} of the first ${filled.length} lines` : `none read any of the first ${filled.length} lines`}`,
     );
   return { format: best.format, sample };

@@ -113,3 +113,8 @@ test('no format reads another’s lines', () => {
     for (const [id, line] of Object.entries(samples))
       assert.equal(Boolean(format.parse(line)), format.id === id, `${format.id} on a ${id} line`);
 });
+
+test('why403 logs --help names every format it reads', async () => {
+  const { LOGS_HELP } = await import('../../cli/logs.ts');
+  for (const format of LOG_FORMATS) assert.match(LOGS_HELP, new RegExp(`^  ${format.id} `, 'm'), format.id);
+});
