@@ -18,7 +18,7 @@ import type { CauseId } from '../model/vocabulary.ts';
 import { formatFix } from '../model/template.ts';
 import { InputError } from '../errors.ts';
 import { LOG_FORMATS } from './formats.generated.ts';
-import { readLines, type LineInput, type LineStats } from './read.ts';
+import { readBatches, type LineInput, type LineStats } from './read.ts';
 
 export interface LogsOptions {
   since?: Date;
@@ -39,12 +39,20 @@ const TOP = 10;
 /** Refusals: 407 is a proxy's own 401 (Squid). */
 const DENIED = new Set([401, 403, 407]);
 
+/**
+ * A copy of a string that holds nothing else: a line is a slice of the chunk
+ * it was read from, and a key kept from it would keep the whole chunk alive.
+ */
+const detached = (s: string) => Buffer.from(s, 'utf8').toString('utf8');
+
 class CappedTally {
   private counts = new Map<string, number>();
   add(key: string | undefined): void {
     if (key === undefined || key === '') return;
-    const k = this.counts.has(key) || this.counts.size < MAX_KEYS ? key : '(others)';
-    this.counts.set(k, (this.counts.get(k) ?? 0) + 1);
+    const held = this.counts.get(key);
+    if (held !== undefined) this.counts.set(key, held + 1);
+    else if (this.counts.size < MAX_KEYS) this.counts.set(detached(key), 1);
+    else this.counts.set('(others)', (this.counts.get('(others)') ?? 0) + 1);
   }
   top(n = TOP): Tally[] {
     return [...this.counts]
@@ -57,27 +65,27 @@ class CappedTally {
 interface Opened {
   input: LineInput;
   stats: LineStats;
-  lines: AsyncGenerator<string>;
+  batches: AsyncGenerator<string[]>;
   sample: string[];
   format?: LogFormat;
 }
 
 /**
- * A file's format, from its first lines (read from `lines` and returned as
+ * A file's format, from its first lines (read from `batches` and returned as
  * `sample`, to be read again): the format that reads most of them. A file
  * none reads well is one clear line naming the formats tried.
  */
 export async function detectFormat(
   input: LineInput,
-  lines: AsyncGenerator<string>,
+  batches: AsyncGenerator<string[]>,
 ): Promise<{ format?: LogFormat; sample: string[] }> {
   const sample: string[] = [];
   while (sample.length < SAMPLE) {
-    const next = await lines.next();
+    const next = await batches.next();
     if (next.done) break;
-    sample.push(next.value);
+    for (const line of next.value) sample.push(line);
   }
-  const filled = sample.filter((l) => l.trim());
+  const filled = sample.filter((l) => l.trim()).slice(0, SAMPLE);
   if (!filled.length) return { sample };
   let best: { format: LogFormat; n: number } | undefined;
   for (const format of LOG_FORMATS) {
@@ -95,9 +103,23 @@ export async function detectFormat(
 
 async function open(input: LineInput): Promise<Opened> {
   const stats: LineStats = { lines: 0, tooLong: 0 };
-  const lines = readLines(input, stats);
-  const { format, sample } = await detectFormat(input, lines);
-  return { input, stats, lines, sample, ...(format ? { format } : {}) };
+  const batches = readBatches(input, stats);
+  const { format, sample } = await detectFormat(input, batches);
+  return { input, stats, batches, sample, ...(format ? { format } : {}) };
+}
+
+/** Every line of a source, the sample first, a batch at a time. */
+async function* batchesOf(o: Opened): AsyncGenerator<string[]> {
+  yield o.sample;
+  yield* o.batches;
+}
+
+/** A line read as its source's format: a record, or nothing (a blank or comment line, or one not understood, counted). */
+function parseLine(o: Opened, source: LogSource, text: string): LogRecord | undefined {
+  if (!text || o.format!.isComment?.(text) || !text.trim()) return undefined;
+  const record = o.format!.parse(text);
+  if (!record) source.notUnderstood++;
+  return record;
 }
 
 async function* recordsOf(
@@ -105,21 +127,12 @@ async function* recordsOf(
   source: LogSource,
 ): AsyncGenerator<{ record: LogRecord; line: number; text: string }> {
   let n = 0;
-  const parse = (text: string) => {
-    n++;
-    if (!text.trim() || o.format!.isComment?.(text)) return undefined;
-    const record = o.format!.parse(text);
-    if (!record) source.notUnderstood++;
-    return record;
-  };
-  for (const text of o.sample) {
-    const record = parse(text);
-    if (record) yield { record, line: n, text };
-  }
-  for await (const text of o.lines) {
-    const record = parse(text);
-    if (record) yield { record, line: n, text };
-  }
+  for await (const batch of batchesOf(o))
+    for (const text of batch) {
+      n++;
+      const record = parseLine(o, source, text);
+      if (record) yield { record, line: n, text };
+    }
 }
 
 const second = (d: Date | undefined) => (d ? Math.floor(d.getTime() / 1000) : undefined);
@@ -276,11 +289,10 @@ export async function analyzeLogs(inputs: LineInput[], opts: LogsOptions = {}): 
   const errorsOnly = !opened.some(isAccess);
   for (const o of opened) if (!o.format) notes.push(`${o.input.name}: empty`);
 
-  /** A source's records, each tagged with where it was read; its counts are final once it ends. */
-  async function* tagged(i: number): AsyncGenerator<Item> {
+  /** A source's counts, final once it has been read to the end. */
+  const finish = (i: number) => {
     const o = opened[i];
     const source = sources[i];
-    for await (const r of recordsOf(o, source)) yield { ...r, file: o.input.name };
     source.lines = o.stats.lines;
     source.tooLong = o.stats.tooLong;
     if (o.stats.stoppedEarly) {
@@ -292,11 +304,17 @@ export async function analyzeLogs(inputs: LineInput[], opts: LogsOptions = {}): 
         `${o.input.name}: ${source.notUnderstood} of ${source.lines} lines not read as ${source.format}` +
           (source.tooLong ? `, ${source.tooLong} skipped as longer than 64 KiB` : ''),
       );
+  };
+  /** A source's records, each tagged with where it was read. */
+  async function* tagged(i: number): AsyncGenerator<Item> {
+    const o = opened[i];
+    for await (const r of recordsOf(o, sources[i])) yield { ...r, file: o.input.name };
+    finish(i);
   }
   const refOf = (item: Item) => ({
     file: item.file,
     line: item.line,
-    text: shownLine(exampleText(item.record, item.text)),
+    text: detached(shownLine(exampleText(item.record, item.text))),
   });
   const errorSources = opened.map((_, i) => i).filter((i) => opened[i].format && !isAccess(opened[i]));
   // Several error logs (rotated ones) are read as one, oldest line first.
@@ -323,6 +341,9 @@ export async function analyzeLogs(inputs: LineInput[], opts: LogsOptions = {}): 
     const queue: { key: string; at: number }[] = [];
     let head = 0;
     let next = await errors.next();
+    /** When the next error line was written: the access lines read up to it need nothing from the error logs. */
+    const nextAt = () =>
+      next.done ? Number.POSITIVE_INFINITY : (next.value.record.time?.getTime() ?? Number.NEGATIVE_INFINITY);
     let joined = 0;
     let admitted = 0;
     const admit = async (upTo: number) => {
@@ -359,38 +380,48 @@ export async function analyzeLogs(inputs: LineInput[], opts: LogsOptions = {}): 
       .filter((i) => isAccess(opened[i]))
       .sort((x, y) => firstTime(opened[x]) - firstTime(opened[y]));
     let clock = Number.NEGATIVE_INFINITY;
-    for (const i of accessSources)
-      for await (const item of tagged(i)) {
-        const record = item.record;
-        if (record.kind !== 'access') continue;
-        const at = record.time?.getTime();
-        if (at !== undefined) clock = Math.max(clock, at);
-        await admit(at === undefined ? Number.POSITIVE_INFINITY : at + JOIN_AHEAD);
-        forget(clock - JOIN_WINDOW);
-        if (!inWindow(record.time)) {
-          if (DENIED.has(record.status)) countBefore(record.time);
-          continue;
+    // The hot loop: a batch of lines at a time, awaiting only when an error line is due.
+    for (const i of accessSources) {
+      const o = opened[i];
+      const source = sources[i];
+      let n = 0;
+      for await (const batch of batchesOf(o))
+        for (const text of batch) {
+          n++;
+          const record = parseLine(o, source, text);
+          if (!record || record.kind !== 'access') continue;
+          const at = record.time?.getTime();
+          if (at !== undefined && at > clock) clock = at;
+          const upTo = at === undefined ? Number.POSITIVE_INFINITY : at + JOIN_AHEAD;
+          if (nextAt() <= upTo) await admit(upTo);
+          if (head < queue.length && queue[head].at < clock - JOIN_WINDOW) forget(clock - JOIN_WINDOW);
+          if (!inWindow(record.time)) {
+            if (DENIED.has(record.status)) countBefore(record.time);
+            continue;
+          }
+          requests++;
+          if (!DENIED.has(record.status)) continue;
+          byStatus.add(String(record.status));
+          countDenial(record.time, record.path, record.client, record.principal);
+          const item: Item = { record, line: n, text, file: o.input.name };
+          if (record.reason) {
+            reasons.add(record.reason, record.path, { access: refOf(item) }, valuesOf(record));
+            continue;
+          }
+          const match = joinError(pending, record);
+          if (match) {
+            match.used = true;
+            joined++;
+            reasons.add(
+              match.record.reason!,
+              record.path,
+              { access: refOf(item), error: match.ref },
+              valuesOf(match.record),
+            );
+          } else unexplained++;
         }
-        requests++;
-        if (!DENIED.has(record.status)) continue;
-        byStatus.add(String(record.status));
-        countDenial(record.time, record.path, record.client, record.principal);
-        if (record.reason) {
-          reasons.add(record.reason, record.path, { access: refOf(item) }, valuesOf(record));
-          continue;
-        }
-        const match = joinError(pending, record);
-        if (match) {
-          match.used = true;
-          joined++;
-          reasons.add(
-            match.record.reason!,
-            record.path,
-            { access: refOf(item), error: match.ref },
-            valuesOf(match.record),
-          );
-        } else unexplained++;
-      }
+      finish(i);
+    }
     // Read the rest of the error logs, for their counts.
     await admit(Number.POSITIVE_INFINITY);
     if (admitted > joined)

@@ -10,7 +10,7 @@ import type { LogRecord } from '../model/logs.ts';
 import { InputError } from '../errors.ts';
 import { detectFormat, shownLine } from './analyze.ts';
 import { LOG_FORMATS } from './formats.generated.ts';
-import { readLines, type LineInput, type LineStats } from './read.ts';
+import { readBatches, type LineInput, type LineStats } from './read.ts';
 
 /** Lines kept per method and path (the latest). */
 const PER_REQUEST = 20;
@@ -118,13 +118,13 @@ function timeOf(exchange: Exchange): number | undefined {
   return undefined;
 }
 
-/** Reads logs (any format `why403 logs` reads) into an index; `from` gives byte offsets to start at (check --log). */
+/** Reads logs (any format `why403 logs` reads) into an index (for check --log, inputs that start where the log ended before). */
 export async function indexLogs(inputs: LineInput[]): Promise<LogIndex> {
   const index = new LogIndex();
   for (const input of inputs) {
     const stats: LineStats = { lines: 0, tooLong: 0 };
-    const lines = readLines(input, stats);
-    const { format, sample } = await detectFormat(input, lines);
+    const batches = readBatches(input, stats);
+    const { format, sample } = await detectFormat(input, batches);
     if (!format) continue;
     let n = 0;
     const read = (text: string) => {
@@ -139,7 +139,7 @@ export async function indexLogs(inputs: LineInput[]): Promise<LogIndex> {
         });
     };
     for (const text of sample) read(text);
-    for await (const text of lines) read(text);
+    for await (const batch of batches) for (const text of batch) read(text);
     index.sources.push({ file: input.name, format: format.id, lines: stats.lines });
   }
   return index;

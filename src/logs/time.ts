@@ -21,13 +21,25 @@ export const monthOf = (name: string): number | undefined => MONTHS[name.slice(0
 
 const valid = (d: Date) => (Number.isNaN(d.getTime()) ? undefined : d);
 
+const CLF = /^(\d{1,2})\/([A-Za-z]{3})\/(\d{4}):(\d{2}):(\d{2}):(\d{2}) ([+-])(\d{2})(\d{2})$/;
+
+// Access logs write the same second on many lines in a row: the last one read is kept.
+let lastClf = '';
+let lastClfTime: Date | undefined;
+
 /** `05/Dec/2026:14:00:00 +0000` (Common Log Format). */
 export function clfTime(s: string): Date | undefined {
-  const m = /^(\d{1,2})\/([A-Za-z]{3})\/(\d{4}):(\d{2}):(\d{2}):(\d{2}) ([+-])(\d{2})(\d{2})$/.exec(s);
+  if (s === lastClf) return lastClfTime;
+  const m = CLF.exec(s);
   const month = m ? monthOf(m[2]) : undefined;
-  if (!m || month === undefined) return undefined;
-  const offset = (m[7] === '-' ? -1 : 1) * (Number(m[8]) * 60 + Number(m[9]));
-  return valid(new Date(Date.UTC(+m[3], month, +m[1], +m[4], +m[5], +m[6]) - offset * 60_000));
+  let t: Date | undefined;
+  if (m && month !== undefined) {
+    const offset = (m[7] === '-' ? -1 : 1) * (Number(m[8]) * 60 + Number(m[9]));
+    t = valid(new Date(Date.UTC(+m[3], month, +m[1], +m[4], +m[5], +m[6]) - offset * 60_000));
+  }
+  lastClf = s;
+  lastClfTime = t;
+  return t;
 }
 
 /** A local date and time from its parts (error logs). */
