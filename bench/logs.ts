@@ -78,11 +78,11 @@ const tools: { name: string; cmd: string[]; count(out: string): number }[] = [
           cmd: [goaccess, logs.access, '--log-format=COMBINED', '--no-global-config', '-o', join(OUT, 'goaccess.json')],
           count: () => {
             const report = JSON.parse(readFileSync(join(OUT, 'goaccess.json'), 'utf8')) as {
-              status_codes?: { data: string; items?: { data: string; hits: { count: number } }[] }[];
+              status_codes?: { data?: { data: string; items?: { data: string; hits: { count: number } }[] }[] };
             };
-            const fourxx = report.status_codes?.find((s) => s.data.startsWith('4'));
-            return (fourxx?.items ?? [])
-              .filter((i) => /^40[13]/.test(i.data))
+            return (report.status_codes?.data ?? [])
+              .flatMap((group) => group.items ?? [])
+              .filter((i) => /^40[13]\b/.test(i.data))
               .reduce((sum, i) => sum + i.hits.count, 0);
           },
         },
