@@ -1,13 +1,15 @@
 import { UsageError } from '../errors.ts';
 import { analyzeLogs } from '../logs/analyze.ts';
 import { fileInput, stdinInput } from '../logs/read.ts';
+import { customFormat } from '../logs/custom-format.ts';
 import { renderLogsMarkdown, renderLogsTerminal } from '../render/logs.ts';
 import { styleFor } from '../render/text.ts';
 import type { Io } from './io.ts';
 import { commandArgs, printHelp } from './args.ts';
 import { exitCode } from './exit-code.ts';
 
-export const LOGS_HELP = `Usage: why403 logs [--since T] [--until T] [--json|--markdown] FILE…
+export const LOGS_HELP = `Usage: why403 logs [--since T] [--until T] [--log-format F] [--json|--markdown]
+                   FILE…
 
 Reads access and error logs (plain or gzip; - for standard input) and reports
 their 401 and 403 answers: why (the reason the error log wrote, joined to the
@@ -29,6 +31,9 @@ Formats, told apart by their first lines:
                   zone), or a duration ago: 90m, 2h, 3d; the report compares
                   the rate of denials after T with the rate before it
   --until T       only up to T
+  --log-format F  an access log in a layout of the server's own, given in
+                  nginx's log_format syntax: '$remote_addr [$time_local]
+                  "$request" $status' (needs $status, and $request or $uri)
   --json          the report as JSON (why403/logs@1)
   --markdown      the report as an incident note
 Error logs have no time zone: they are read in this process's (set TZ).
@@ -58,6 +63,7 @@ export async function logsCommand(argv: string[], io: Io): Promise<number> {
     until: { type: 'string' },
     json: { type: 'boolean' },
     markdown: { type: 'boolean' },
+    'log-format': { type: 'string' },
   });
   if (values.help) return printHelp(io, LOGS_HELP);
   if (!positionals.length) throw new UsageError('logs needs at least one FILE (or - for standard input)');
@@ -69,7 +75,11 @@ export async function logsCommand(argv: string[], io: Io): Promise<number> {
   if (since && until && since > until) throw new UsageError('logs: --since is after --until');
   const report = await analyzeLogs(
     positionals.map((p) => (p === '-' ? stdinInput(io.stdin) : fileInput(p))),
-    { ...(since ? { since } : {}), ...(until ? { until } : {}) },
+    {
+      ...(since ? { since } : {}),
+      ...(until ? { until } : {}),
+      ...(values['log-format'] !== undefined ? { formats: [customFormat(values['log-format'])] } : {}),
+    },
   );
   if (values.json) io.stdout.write(JSON.stringify(report, null, 2) + '\n');
   else if (values.markdown) io.stdout.write(renderLogsMarkdown(report));

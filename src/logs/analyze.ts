@@ -23,6 +23,8 @@ import { readBatches, type LineInput, type LineStats } from './read.ts';
 export interface LogsOptions {
   since?: Date;
   until?: Date;
+  /** Formats tried before the known ones (a --log-format); they win a tie. */
+  formats?: readonly LogFormat[];
 }
 
 /** Lines looked at to tell a file's format. */
@@ -78,7 +80,9 @@ interface Opened {
 export async function detectFormat(
   input: LineInput,
   batches: AsyncGenerator<string[]>,
+  extra: readonly LogFormat[] = [],
 ): Promise<{ format?: LogFormat; sample: string[] }> {
+  const candidates = [...extra, ...LOG_FORMATS];
   const sample: string[] = [];
   while (sample.length < SAMPLE) {
     const next = await batches.next();
@@ -88,23 +92,23 @@ export async function detectFormat(
   const filled = sample.filter((l) => l.trim()).slice(0, SAMPLE);
   if (!filled.length) return { sample };
   let best: { format: LogFormat; n: number } | undefined;
-  for (const format of LOG_FORMATS) {
+  for (const format of candidates) {
     const n = filled.filter((l) => format.parse(l) || format.isComment?.(l)).length;
     if (n && (!best || n > best.n)) best = { format, n };
   }
   if (!best || best.n * 2 < filled.length)
     throw new InputError(
       input.name,
-      `is not a log format why403 reads: tried ${LOG_FORMATS.map((f) => f.id).join(', ')} (why403 logs --help says what each is); ` +
+      `is not a log format why403 reads: tried ${candidates.map((f) => f.id).join(', ')} (why403 logs --help says what each is); ` +
         `${best ? `the closest, ${best.format.id}, read ${best.n} of the first ${filled.length} lines` : `none read any of the first ${filled.length} lines`}`,
     );
   return { format: best.format, sample };
 }
 
-async function open(input: LineInput): Promise<Opened> {
+async function open(input: LineInput, extra: readonly LogFormat[]): Promise<Opened> {
   const stats: LineStats = { lines: 0, tooLong: 0 };
   const batches = readBatches(input, stats);
-  const { format, sample } = await detectFormat(input, batches);
+  const { format, sample } = await detectFormat(input, batches, extra);
   return { input, stats, batches, sample, ...(format ? { format } : {}) };
 }
 
@@ -239,7 +243,7 @@ const MAX_MINUTES = 200_000;
 export async function analyzeLogs(inputs: LineInput[], opts: LogsOptions = {}): Promise<LogReport> {
   if (!inputs.length) throw new InputError('logs', 'no log file given');
   const opened: Opened[] = [];
-  for (const input of inputs) opened.push(await open(input));
+  for (const input of inputs) opened.push(await open(input, opts.formats ?? []));
   const sources: LogSource[] = opened.map((o) => ({
     file: o.input.name,
     format: o.format?.id ?? 'empty',

@@ -109,6 +109,9 @@ for (const { suite, log, format, allowed, principals } of CASES) {
 // https://nginx.org/en/docs/http/ngx_http_log_module.html#log_format (escape=json, since 1.11.8)
 const JSON_FORMAT = `'{"time_iso8601":"$time_iso8601","remote_addr":"$remote_addr","remote_user":"$remote_user","request":"$request","status":"$status","body_bytes_sent":"$body_bytes_sent","http_user_agent":"$http_user_agent"}'`;
 
+// A layout of the server's own, as `--log-format` is given it.
+const OWN_FORMAT = '$time_iso8601 client=$remote_addr user=$remote_user "$request" -> $status in $request_time s';
+
 const nginxMissing = spawnSync('sh', ['-c', 'command -v nginx']).status === 0 ? undefined : 'nginx is not installed';
 
 describe(
@@ -141,6 +144,8 @@ events { worker_connections 16; }
 http {
   log_format json_lines escape=json ${JSON_FORMAT};
   access_log ${d}/access.json json_lines;
+  log_format own '${OWN_FORMAT}';
+  access_log ${d}/own.log own;
   client_body_temp_path ${d}/tmp/body;
   proxy_temp_path ${d}/tmp/proxy;
   fastcgi_temp_path ${d}/tmp/fastcgi;
@@ -198,6 +203,29 @@ http {
       );
       assert.equal(report.requests, denied.length + 1);
       assert.equal(report.denials, denied.length);
+    });
+
+    it('--log-format reads a layout of the server’s own, and joins the same reasons', async () => {
+      const own = join(dir!, 'own.log');
+      const refused = await runCli(['logs', '--json', own]);
+      assert.equal(refused.code, 2, 'without --log-format it is no format why403 knows');
+      assert.match(refused.stderr, /own\.log: is not a log format why403 reads/);
+      const r = await runCli(['logs', '--json', '--log-format', OWN_FORMAT, own, join(dir!, 'error.log')]);
+      assert.equal(r.code, 0, r.stderr);
+      const custom = JSON.parse(r.stdout) as LogReport;
+      assert.deepEqual(
+        custom.sources.map((s) => [s.format, s.notUnderstood]),
+        [
+          ['custom', 0],
+          ['nginx-error', 0],
+        ],
+      );
+      assert.equal(custom.denials, denied.length);
+      assert.deepEqual(custom.byReason.map((x) => x.code).sort(), report.byReason.map((x) => x.code).sort());
+      assert.equal(custom.unexplained, 0);
+      const bad = await runCli(['logs', '--log-format', '$remote_addr $request', own]);
+      assert.equal(bad.code, 2);
+      assert.match(bad.stderr, /--log-format: expected an nginx log_format with \$status/);
     });
 
     it('joins each JSON record to the reason nginx logged for it', () => {
