@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { analyzeLogs } from '../logs/analyze.ts';
 import type { LineInput } from '../logs/read.ts';
-import { renderLogsMarkdown, renderLogsTerminal, sparkline } from './logs.ts';
+import { followedLine, renderLogsMarkdown, renderLogsTerminal, sparkline } from './logs.ts';
 
 const lines = (name: string, text: string): LineInput => ({ name, stream: () => Readable.from([Buffer.from(text)]) });
 const stamp = (m: number, s: number) =>
@@ -37,4 +37,25 @@ test('a spike after --since stands out, and both renderings name the reasons and
   assert.match(md, /^# Denials in the logs: 20\n/);
   assert.match(md, /\| 20 \| \/deploy \|/);
   assert.ok(!md.includes('SECRET'));
+});
+
+test('followedLine: when, what, who and why, on one line', () => {
+  assert.equal(
+    followedLine({
+      time: '2026-12-05T14:00:07.000Z',
+      file: 'access.log',
+      status: 403,
+      method: 'GET',
+      path: '/secret.txt',
+      client: '10.0.0.2',
+      reason: {
+        causes: ['filesystem-permission'],
+        product: 'nginx',
+        code: 'permission-denied',
+        words: '(13: Permission denied)',
+      },
+    }),
+    '14:00:07  403 GET /secret.txt  10.0.0.2  → filesystem-permission (nginx permission-denied: “(13: Permission denied)”)',
+  );
+  assert.equal(followedLine({ file: 'a.log', status: 401, path: '/x' }), '--:--:--  401 /x  → no reason logged');
 });

@@ -1,6 +1,7 @@
 // `why403 logs` for a person (terminal) and for an incident note (Markdown).
 // Pure: (report, options) → string.
 import type { LogReport, ReasonSummary, Tally } from '../model/logs.ts';
+import type { FollowedDenial } from '../logs/follow.ts';
 import { printable } from '../errors.ts';
 import { clip, noStyle, wrap, type Style } from './text.ts';
 
@@ -150,4 +151,15 @@ export function renderLogsMarkdown(report: LogReport): string {
     );
   for (const note of report.notes) out.push(`> ${md(note)}`);
   return out.join('\n').trimEnd() + '\n';
+}
+
+/** One denial as it happens: when, what, who, and why. */
+export function followedLine(d: FollowedDenial): string {
+  const when = d.time ? d.time.slice(11, 19) : '--:--:--';
+  const what = [d.status, d.method, d.path].filter(Boolean).join(' ');
+  const who = [d.client, d.principal].filter(Boolean).join(' ');
+  const why = d.reason
+    ? `${d.reason.causes.join(' or ')} (${d.reason.product} ${d.reason.code}: “${d.reason.words}”)`
+    : 'no reason logged';
+  return printable(`${when}  ${what}${who ? `  ${who}` : ''}  → ${why}`);
 }
