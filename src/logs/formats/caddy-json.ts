@@ -12,10 +12,8 @@
 // https://caddyserver.com/docs/caddyfile/directives/log
 import type { LogFormat } from '../../model/logs.ts';
 import { clfTime } from '../time.ts';
+import { isObject, jsonObjectOf } from './_json.ts';
 
-type Json = Record<string, unknown>;
-
-const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 const text = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 
 /** A time from a number (seconds, milliseconds, microseconds or nanoseconds since the epoch, told by size) or a string. */
@@ -48,14 +46,8 @@ export default {
   description: 'Caddy 2 JSON access log',
   docs: ['https://caddyserver.com/docs/logging', 'https://caddyserver.com/docs/caddyfile/directives/log'],
   parse(line) {
-    if (!line.startsWith('{')) return undefined;
-    let o: unknown;
-    try {
-      o = JSON.parse(line);
-    } catch {
-      return undefined;
-    }
-    if (!isObject(o) || !isObject(o.request)) return undefined;
+    const o = jsonObjectOf(line);
+    if (!o || !isObject(o.request)) return undefined;
     const logger = typeof o.logger === 'string' ? o.logger : undefined;
     // The access logger only: http.log.error lines carry a request and a status too.
     if (logger !== undefined ? !/^http\.log\.access(?:\.|$)/.test(logger) : o.msg !== 'handled request')

@@ -12,6 +12,7 @@
 // https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-event-reference-aws-console-sign-in-events.html
 import type { CauseId } from '../../model/vocabulary.ts';
 import type { AccessRecord, LogFormat, LogReason } from '../../model/logs.ts';
+import { jsonObjectOf } from './_json.ts';
 import type { Fix } from '../../model/report.ts';
 
 interface TrailEvent {
@@ -116,17 +117,8 @@ export function deniedReason(errorCode: string, message: string | undefined): Lo
 }
 
 function eventOf(line: string): TrailEvent | undefined {
-  const text = line.trimStart();
-  if (!text.startsWith('{') || !text.includes('"eventSource"') || !text.includes('"eventName"')) return undefined;
-  let e: unknown;
-  try {
-    e = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-  if (typeof e !== 'object' || e === null || Array.isArray(e)) return undefined;
-  const ev = e as TrailEvent;
-  return str(ev.eventSource) && str(ev.eventName) && str(ev.eventTime) ? ev : undefined;
+  const ev = jsonObjectOf(line, ['"eventSource"', '"eventName"']) as TrailEvent | undefined;
+  return ev && str(ev.eventSource) && str(ev.eventName) && str(ev.eventTime) ? ev : undefined;
 }
 
 function recordOf(e: TrailEvent): AccessRecord {

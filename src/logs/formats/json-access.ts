@@ -15,10 +15,7 @@
 // https://nginx.org/en/docs/http/ngx_http_log_module.html#log_format
 import type { LogFormat } from '../../model/logs.ts';
 import { jsonTime, withoutPort } from './caddy-json.ts';
-
-type Json = Record<string, unknown>;
-
-const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+import { isObject, jsonObjectOf, type Json } from './_json.ts';
 
 /** A value as text, "-" and "" (nginx's empty variable) as nothing. */
 function scalar(v: unknown): string | undefined {
@@ -68,14 +65,8 @@ export default {
   description: 'JSON-lines access log (nginx log_format escape=json and others)',
   docs: ['https://nginx.org/en/docs/http/ngx_http_log_module.html#log_format'],
   parse(line) {
-    if (!line.startsWith('{')) return undefined;
-    let o: unknown;
-    try {
-      o = JSON.parse(line);
-    } catch {
-      return undefined;
-    }
-    if (!isObject(o)) return undefined;
+    const o = jsonObjectOf(line);
+    if (!o) return undefined;
     if (typeof o.logger === 'string' && o.logger.startsWith('http.log')) return undefined;
     const f = fieldsOf(o);
     const statusText = first(f, KEYS.status);

@@ -17,6 +17,7 @@
 // https://kubernetes.io/docs/reference/access-authn-authz/authentication/
 import type { CauseId } from '../../model/vocabulary.ts';
 import type { AccessRecord, LogFormat, LogReason } from '../../model/logs.ts';
+import { jsonObjectOf } from './_json.ts';
 
 interface AuditEvent {
   kind?: unknown;
@@ -46,16 +47,8 @@ function eventOf(line: string): AuditEvent | undefined {
 
 /** The event a line holds, when it is an audit event. */
 function read(line: string): AuditEvent | undefined {
-  const text = line.trimStart();
-  if (!text.startsWith('{') || !text.includes('"auditID"') || !text.includes('"stage"')) return undefined;
-  let e: unknown;
-  try {
-    e = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-  if (typeof e !== 'object' || e === null || Array.isArray(e)) return undefined;
-  const ev = e as AuditEvent;
+  const ev = jsonObjectOf(line, ['"auditID"', '"stage"']) as AuditEvent | undefined;
+  if (!ev) return undefined;
   // The log backend writes kind and apiVersion on every line; a webhook batch's items leave them out.
   if (ev.kind !== undefined && ev.kind !== 'Event') return undefined;
   if (!str(ev.auditID) || !str(ev.stage) || typeof ev.requestURI !== 'string') return undefined;
