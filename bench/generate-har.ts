@@ -24,7 +24,7 @@ export function defaultHarPath(entries: number, seed: number): string {
 }
 
 /** mulberry32: small, fast, good enough for test data. */
-function rng(seed: number): () => number {
+export function rng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

@@ -6,6 +6,7 @@
 // seed gives the same bytes.
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
+import { rng } from './generate-har.ts';
 
 export interface GeneratedLogs {
   access: string;
@@ -13,18 +14,6 @@ export interface GeneratedLogs {
   lines: number;
   denials: number;
   accessBytes: number;
-}
-
-/** mulberry32: small, fast, seeded. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];

@@ -4,7 +4,8 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import type { Report } from '../../src/model/report.ts';
-import type { PlannedRequest, Scenario } from '../servers/scenarios.ts';
+import type { PlannedRequest, Scenario, Suite } from '../servers/scenarios.ts';
+import type { RunningServer } from '../servers/common.ts';
 import { send } from '../servers/http.ts';
 import { exchangeFromFixtureJson } from '../../src/rules/_lib/fixtures.ts';
 import { diagnose } from '../../src/diagnose.ts';
@@ -148,4 +149,29 @@ export function startScan(args: string[]) {
     child.on('close', (code, signal) => resolve(code ?? (signal ? -1 : null))),
   );
   return { child, exited, out: () => ({ stdout, stderr }) };
+}
+
+/** A scenario request as it was sent, and what its label says. */
+export interface SentScenario {
+  name: string;
+  path: string;
+  cause: string;
+  status: number;
+}
+
+/** Sends each of a suite's scenarios once, as planned, and checks it got the status its label expects. */
+export async function sendScenarios(suite: Suite, server: RunningServer): Promise<SentScenario[]> {
+  const sent: SentScenario[] = [];
+  for (const sc of suite.scenarios) {
+    const plan = await sc.plan(server);
+    const res: Response = await fetch(server.origin + plan.path, {
+      method: plan.method,
+      headers: plan.headers,
+      ...(plan.body !== undefined ? { body: plan.body } : {}),
+    });
+    await res.arrayBuffer();
+    assert.equal(res.status, sc.status, `${sc.name} answered ${res.status}`);
+    sent.push({ name: sc.name, path: plan.path, cause: sc.label.cause, status: sc.status });
+  }
+  return sent;
 }

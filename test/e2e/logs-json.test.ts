@@ -30,7 +30,7 @@ import {
 import type { Suite } from '../servers/scenarios.ts';
 import type { LogReport, Tally } from '../../src/model/logs.ts';
 import combined from '../../src/logs/formats/combined.ts';
-import { runCli } from './helpers.ts';
+import { runCli, sendScenarios, type SentScenario } from './helpers.ts';
 
 const CASES: { suite: Suite; log: string; format: string; allowed: string; principals: Tally[] }[] = [
   // Caddy's user_id stays empty when basicauth refuses the credential.
@@ -51,21 +51,11 @@ for (const { suite, log, format, allowed, principals } of CASES) {
   describe(`why403 logs: ${suite.id}'s own access log (real server on 127.0.0.1)`, { timeout: 120_000, skip }, () => {
     let server: RunningServer | undefined;
     let report: LogReport;
-    const sent: { name: string; path: string; status: number }[] = [];
+    let sent: SentScenario[] = [];
     before(async () => {
       const s = await suite.start();
       server = s;
-      for (const sc of suite.scenarios) {
-        const plan = await sc.plan(s);
-        const res: Response = await fetch(s.origin + plan.path, {
-          method: plan.method,
-          headers: plan.headers,
-          ...(plan.body !== undefined ? { body: plan.body } : {}),
-        });
-        await res.arrayBuffer();
-        assert.equal(res.status, sc.status, `${sc.name} answered ${res.status}`);
-        sent.push({ name: sc.name, path: plan.path, status: sc.status });
-      }
+      sent = await sendScenarios(suite, s);
       const ok = await fetch(s.origin + allowed);
       await ok.arrayBuffer();
       assert.equal(ok.status, 200, `${allowed} answered ${ok.status}`);

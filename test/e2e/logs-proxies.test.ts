@@ -10,13 +10,12 @@ import { createServer, request, type Server } from 'node:http';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import type { RunningServer } from '../servers/common.ts';
-import type { Suite } from '../servers/scenarios.ts';
 import { HAPROXY_LOG, haproxySuite } from '../servers/haproxy.ts';
 import { lighttpdSuite } from '../servers/lighttpd.ts';
 import { SQUID_NATIVE_LOG, SQUID_PROXY_PASSWORD, SQUID_PROXY_USER, startSquid } from '../servers/squid.ts';
 import type { LogReport } from '../../src/model/logs.ts';
 import squidAccess from '../../src/logs/formats/squid-access.ts';
-import { runCli } from './helpers.ts';
+import { runCli, sendScenarios, type SentScenario } from './helpers.ts';
 
 /** The statuses src/logs/analyze.ts counts as denials. */
 const DENIED = new Set([401, 403, 407]);
@@ -24,24 +23,7 @@ const DENIED = new Set([401, 403, 407]);
 const skipUnless = (missing: string | undefined) =>
   missing && process.env.CI !== 'true' ? `${missing}; .ci/run installs it` : false;
 
-interface Sent {
-  name: string;
-  path: string;
-  cause: string;
-  status: number;
-}
-
-async function sendSuite(suite: Suite, s: RunningServer): Promise<Sent[]> {
-  const sent: Sent[] = [];
-  for (const sc of suite.scenarios) {
-    const plan = await sc.plan(s);
-    const res = await fetch(s.origin + plan.path, { method: plan.method, headers: plan.headers });
-    await res.arrayBuffer();
-    assert.equal(res.status, sc.status, `${sc.name} answered ${res.status}`);
-    sent.push({ name: sc.name, path: plan.path, cause: sc.label.cause, status: sc.status });
-  }
-  return sent;
-}
+type Sent = SentScenario;
 
 /** Waits until the file holds at least `n` lines (lighttpd buffers its access log for a second or so). */
 async function lines(path: string, n: number, maxMs = 5000): Promise<string[]> {
@@ -89,7 +71,7 @@ describe(
     let written: string[];
     before(async () => {
       server = await haproxySuite.start();
-      sent = await sendSuite(haproxySuite, server);
+      sent = await sendScenarios(haproxySuite, server);
       // The readiness check's bare connection is logged too (a 400 "<BADREQ>").
       written = await lines(join(server.dir, HAPROXY_LOG), sent.length + 1);
       report = await logs(join(server.dir, HAPROXY_LOG));
@@ -130,7 +112,7 @@ describe(
     let error: string;
     before(async () => {
       server = await lighttpdSuite.start();
-      sent = await sendSuite(lighttpdSuite, server);
+      sent = await sendScenarios(lighttpdSuite, server);
       const ok = await fetch(`${server.origin}/index.html`);
       await ok.arrayBuffer();
       access = join(server.dir, 'log', 'access.log');

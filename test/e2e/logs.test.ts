@@ -12,7 +12,7 @@ import { spawnSync } from 'node:child_process';
 import { SUITES } from '../servers/scenarios.ts';
 import type { RunningServer } from '../servers/common.ts';
 import type { LogReport } from '../../src/model/logs.ts';
-import { runCli } from './helpers.ts';
+import { runCli, sendScenarios, type SentScenario } from './helpers.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 
@@ -39,21 +39,11 @@ for (const id of ['nginx', 'apache']) {
     () => {
       let server: RunningServer | undefined;
       let report: LogReport;
-      const sent: { name: string; path: string; cause: string }[] = [];
+      let sent: SentScenario[] = [];
       before(async () => {
         const s = await suite.start();
         server = s;
-        for (const sc of suite.scenarios) {
-          const plan = await sc.plan(s);
-          const res: Response = await fetch(s.origin + plan.path, {
-            method: plan.method,
-            headers: plan.headers,
-            ...(plan.body !== undefined ? { body: plan.body } : {}),
-          });
-          await res.arrayBuffer();
-          assert.equal(res.status, sc.status, `${sc.name} answered ${res.status}`);
-          sent.push({ name: sc.name, path: plan.path, cause: sc.label.cause });
-        }
+        sent = await sendScenarios(suite, s);
         const allowed = await fetch(`${s.origin}/index.html`);
         await allowed.arrayBuffer();
         // Both servers write their logs as they go; give them a moment to flush.
