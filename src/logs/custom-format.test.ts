@@ -42,3 +42,17 @@ test('--log-format without $status or a path is a usage error', () => {
   assert.throws(() => customFormat('$remote_addr "$request"'), UsageError);
   assert.throws(() => customFormat('$remote_addr $status'), /\$request, or \$request_uri or \$uri/);
 });
+
+// A guard, not a measure: before fields stopped at the next literal's character, this line took
+// two seconds at 200 repeats and grew as their cube; at 20,000 it would not end within the timeout.
+test(
+  '--log-format: where a field ends is decided by one character, so a hostile line cannot backtrack',
+  { timeout: 30_000 },
+  () => {
+    const own = customFormat('$remote_addr-$request_uri-$request_method-$status done');
+    const hostile = 'a-'.repeat(20_000) + 'x';
+    assert.equal(own.parse(hostile), undefined);
+    assert.equal(own.parse('10.0.0.1-/a-GET-403 done')?.path, '/a');
+    assert.throws(() => customFormat('$remote_addr$request $status'), /nothing between them/);
+  },
+);

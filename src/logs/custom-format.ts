@@ -8,12 +8,19 @@ import { UsageError } from '../errors.ts';
 import type { AccessRecord, LogFormat } from '../model/logs.ts';
 import { clfTime } from './time.ts';
 
-/** What each variable's field may hold: no spaces unless the format quotes it. */
-const FIELD = {
-  bare: '(\\S{0,8192})',
-  quoted: '((?:[^"\\\\]|\\\\.){0,8192})',
-  bracketed: '([^\\]]{0,64})',
-};
+/**
+ * What each variable's field may hold: no spaces unless the format quotes it,
+ * and never the character the literal after it starts with, so that where a
+ * field ends is decided by one character and the match cannot backtrack.
+ */
+function field(before: string | undefined, next: string | undefined): string {
+  if (before === '"' && next === '"') return '((?:[^"\\\\]|\\\\.){0,8192})';
+  if (before === '[' && next === ']') return '([^\\]]{0,64})';
+  const stop = next && !/\s/.test(next) ? escapeClass(next) : '';
+  return `([^\\s${stop}]{0,8192})`;
+}
+
+const escapeClass = (c: string) => c.replace(/[\\\]^-]/g, '\\$&');
 
 type Role = 'client' | 'user' | 'timeLocal' | 'timeIso' | 'msec' | 'request' | 'method' | 'uri' | 'status';
 
@@ -45,13 +52,16 @@ export function customFormat(spec: string): LogFormat {
   const variable = /\$(?:\{(\w{1,64})\}|(\w{1,64}))/g;
   for (let m = variable.exec(spec); m; m = variable.exec(spec)) {
     const literal = spec.slice(last, m.index);
+    if (roles.length && !literal)
+      throw new UsageError(
+        `--log-format: ${m[0]} follows the variable before it with nothing between them, so where one ends cannot be told`,
+      );
     pattern += escape(literal);
     const name = (m[1] ?? m[2]).toLowerCase();
-    const before = spec[m.index - 1];
-    const width = before === '"' ? FIELD.quoted : before === '[' ? FIELD.bracketed : FIELD.bare;
-    pattern += width;
+    const end = m.index + m[0].length;
+    pattern += field(spec[m.index - 1], spec[end]);
     roles.push(ROLES[name]);
-    last = m.index + m[0].length;
+    last = end;
   }
   pattern += escape(spec.slice(last));
   if (!roles.includes('status'))
