@@ -23,11 +23,12 @@ import {
   type ProbePlan,
 } from './probes/runner.ts';
 import { SAFE_METHODS } from './probes/guard.ts';
+import { identityHeader } from './credentials/identity-header.ts';
 import { detectFormat, importText, tokenizeCmd } from './importers/index.ts';
 import { curlForCheck, type CurlCheck } from './importers/curl-options.ts';
 import { unreadable } from './importers/common.ts';
 
-export { SAFE_METHODS };
+export { SAFE_METHODS, identityHeader };
 
 export interface CheckOptions extends SendOptions, Omit<DiagnoseOptions, 'probes' | 'probeClaims' | 'probing'> {
   /** Send a method other than GET, HEAD or OPTIONS (design.md section 4). */
@@ -54,16 +55,6 @@ export function runCredentialCommand(command: string, env: NodeJS.ProcessEnv, fl
   return runCommand(command, env, flag).catch((e: Error) => {
     throw new UsageError(e.message);
   });
-}
-
-/** "Header: value" stays a header; a bare token becomes `Authorization: Bearer <token>`. */
-export function identityHeader(value: string): NameValue {
-  const m = /^([A-Za-z0-9-]+):\s*(\S.*)$/s.exec(value.trim());
-  if (m && !/^bearer$/i.test(m[1])) return { name: m[1], value: m[2].trim() };
-  return {
-    name: 'Authorization',
-    value: /^(bearer|basic|token)\s/i.test(value.trim()) ? value.trim() : `Bearer ${value.trim()}`,
-  };
 }
 
 function probeOptions(opts: CheckOptions): ProbeOptions {

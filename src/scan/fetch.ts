@@ -40,6 +40,8 @@ export type ScanRequest = {
   url: string;
   headers: NameValue[];
   maxBody?: number;
+  /** A request body (an audit's unsafe request); a scan's records have none. */
+  body?: string;
   /** The record this request fetches (its place in the state file), for `beforeSend`. */
   seq?: number;
 };
@@ -184,6 +186,7 @@ export function createClient(opts: {
             path,
             method: req.method as Dispatcher.HttpMethod,
             headers: headerObject(req.headers),
+            ...(req.body !== undefined ? { body: req.body } : {}),
             headersTimeout: opts.timeoutMs,
             bodyTimeout: opts.timeoutMs,
           },

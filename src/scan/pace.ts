@@ -113,6 +113,12 @@ export class Pace {
     first?: Fetched | FetchFailure,
     /** The worker's connection (see createClient); none for the list. */
     lane?: number,
+    /**
+     * Sent at most once (an audit's unsafe request, which may have changed
+     * data): no retry after a network error, and a 429 is the answer, though
+     * its Retry-After still holds every other request.
+     */
+    once = false,
   ): Promise<Attempted> {
     let attempts = 0;
     let waits = 0;
@@ -131,7 +137,7 @@ export class Pace {
       }
       if (failed(r)) {
         if (r.stopped) throw new Stopped();
-        if (attempts <= this.retries && !this.stops.reason) {
+        if (!once && attempts <= this.retries && !this.stops.reason) {
           this.requests.retries++;
           await sleep(backoff(attempts), undefined, { signal: this.stops.signal }).catch(() => undefined);
           continue;
@@ -142,7 +148,10 @@ export class Pace {
       if (r.status === 429 || (r.status === 503 && ra !== undefined)) {
         waits++;
         this.requests.rateLimitWaits++;
-        if (waits > this.maxWaits) return { result: r, attempts };
+        if (waits > this.maxWaits || once) {
+          if (once && ra !== undefined) this.pause(ra, new URL(req.url).host);
+          return { result: r, attempts };
+        }
         this.pause(ra ?? backoff(waits + 2), new URL(req.url).host);
         continue;
       }
