@@ -3,13 +3,14 @@
 // --help document are decided in one place.
 //
 //   0    nothing denied (or nothing to judge: help, token, rules, a dry run)
-//   1    denied and diagnosed (a report, a scan's records, the scan's list)
+//   1    denied and diagnosed (a report, a scan's records, the scan's list);
+//        an audit's matrix that does not hold
 //   2    usage or input error
 //   3    network failure; a scan's records without an answer, none denied;
 //        a scan stopped because records in a row got no answer
 //   70   internal error (a bug), or standard output that cannot be written
-//   75   scan: stopped, the server asked to wait longer than --max-wait
-//   130  scan: interrupted (Ctrl-C)
+//   75   scan, audit: stopped, the server asked to wait longer than --max-wait
+//   130  scan, audit: interrupted (Ctrl-C)
 //   141  standard output closed by its reader (128 + SIGPIPE)
 // Imports types only (and errors.ts), so bin.ts and io.ts may use it at start-up.
 import type { Outcome } from '../model/report.ts';
@@ -51,6 +52,13 @@ export type CommandResult =
   | { kind: 'scan-report'; records: { denied: number } }
   /** scan diff: two state files compared. */
   | { kind: 'scan-diff'; newlyForbidden: number }
+  /** audit: its failing findings, or with a baseline what changed; why it stopped early, if it did. */
+  | {
+      kind: 'audit';
+      failing: number;
+      baseline?: { newlyOpen: number; newlyDenied: number };
+      stop?: { kind: 'interrupted' | 'retry-after' | 'no-answer'; signal?: string };
+    }
   | { kind: 'error'; error: ErrorKind };
 
 /** A report's outcome that counts as a denial (401, 403, 407). */
@@ -91,6 +99,10 @@ export function exitCode(r: CommandResult): ExitCode {
       return r.records.denied > 0 ? 1 : 0;
     case 'scan-diff':
       return r.newlyForbidden > 0 ? 1 : 0;
+    case 'audit':
+      if (r.stop) return STOP_CODES[r.stop.kind];
+      if (r.baseline) return r.baseline.newlyOpen + r.baseline.newlyDenied > 0 ? 1 : 0;
+      return r.failing > 0 ? 1 : 0;
     case 'error':
       return ERROR_CODES[r.error];
   }

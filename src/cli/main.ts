@@ -25,6 +25,9 @@ Usage:
       continue a scan; compare two scans
   why403 logs [--since T] [--until T] FILE…
       the 401s and 403s in access and error logs, and why
+  why403 audit --openapi SPEC --identity 'NAME=…'… | --file AUDIT.yaml
+      check who may do what: each request as each identity, against
+      what should happen
   why403 COMMAND --help
       the command's own options
 
@@ -38,7 +41,8 @@ check:   --timeout SECONDS (15)   --max-body BYTES (262144)   --no-follow
 
 Exit codes: 0 no denial, 1 denied (diagnosed), 2 usage or input error,
   3 network failure, 70 internal error (a bug: --debug shows where),
-  141 output closed early (e.g. | head); scan also 75 and 130 (see scan --help).
+  141 output closed early (e.g. | head); scan and audit also 75 and 130
+  (see their --help).
 `;
 
 function version(): string {
@@ -77,6 +81,8 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
         return await (await import('./scan.ts')).scanCommand(rest, io);
       case 'logs':
         return await (await import('./logs.ts')).logsCommand(rest, io);
+      case 'audit':
+        return await (await import('./audit.ts')).auditCommand(rest, io);
       case undefined:
       case 'help':
       case '--help':
@@ -90,7 +96,7 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
         return exitCode({ kind: 'done' });
       default:
         throw new UsageError(
-          `unknown command "${command}" (expected explain, check, token, rules, scan or logs; see why403 --help)`,
+          `unknown command "${command}" (expected explain, check, token, rules, scan, logs or audit; see why403 --help)`,
         );
     }
   } catch (err) {
