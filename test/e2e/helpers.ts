@@ -21,7 +21,7 @@ export interface CliResult {
 }
 
 /** Environment for the CLI: loopback must never go through a proxy this machine happens to configure. */
-function cliEnv(): NodeJS.ProcessEnv {
+export function cliEnv(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     NO_PROXY: '127.0.0.1,localhost',

@@ -67,9 +67,14 @@ function npm(args: string[], cwd: string): string {
 }
 
 /** Runs a command without blocking this process: the loopback server answers from this event loop. */
-function run(cmd: string, argv: string[], cwd: string): Promise<{ code: number | null; out: string; err: string }> {
+function run(
+  cmd: string,
+  argv: string[],
+  cwd: string,
+  extraEnv: NodeJS.ProcessEnv = {},
+): Promise<{ code: number | null; out: string; err: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, argv, { cwd, env: installedEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(cmd, argv, { cwd, env: { ...installedEnv(), ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stdout.on('data', (b: Buffer) => (out += b.toString()));
@@ -89,8 +94,10 @@ function localStamp(d: Date): string {
   return `${d.getFullYear()}/${p(d.getMonth() + 1)}/${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
 }
 
-function why403(args: string[], opts: { node?: string } = {}) {
-  return opts.node ? run(opts.node, [join(prefix, 'bin', 'why403'), ...args], project) : run('why403', args, project);
+function why403(args: string[], opts: { node?: string; env?: NodeJS.ProcessEnv } = {}) {
+  return opts.node
+    ? run(opts.node, [join(prefix, 'bin', 'why403'), ...args], project, opts.env)
+    : run('why403', args, project, opts.env);
 }
 
 function duBytes(path: string): number {
@@ -279,6 +286,56 @@ describe('the packed package, installed with production dependencies only', { ti
     assert.deepEqual([summary.records.total, summary.records.denied, summary.records.allowed], [4, 2, 2]);
     assert.deepEqual(summary.signatures.flatMap((s) => s.examples).sort(), ['1', '3']);
     assert.doesNotMatch(r.err, /ExperimentalWarning|at .*\(/, r.err);
+  });
+
+  it('audit from an audit file (YAML, checked against the shipped schema) and from an OpenAPI spec, with JUnit', async () => {
+    const file = join(work, 'audit.yaml');
+    writeFileSync(
+      file,
+      [
+        `baseUrl: ${base}`,
+        'identities:',
+        '  - name: anonymous',
+        '  - name: member',
+        '    headers: { Authorization: { env: WHY403_MEMBER_TOKEN, prefix: "Bearer " } }',
+        'requests:',
+        '  - { name: item2, path: /items/2, expect: { allow: "*" } }',
+        '  - { name: item3, path: /items/3, expect: { allow: [member] } }',
+      ].join('\n'),
+    );
+    const junit = join(work, 'audit.xml');
+    const r = await why403(['audit', '--file', file, '--json', '--quiet', '--junit', junit], {
+      env: { WHY403_MEMBER_TOKEN: 'opaque-member-token' },
+    });
+    assert.equal(r.code, 1, r.err);
+    const result = JSON.parse(r.out) as {
+      schema: string;
+      findings: { kind: string; operation: string; identity: string }[];
+    };
+    assert.equal(result.schema, 'why403/audit@1');
+    assert.deepEqual(
+      result.findings.map((f) => [f.kind, f.operation, f.identity]),
+      [['regression', 'item3', 'member']],
+    );
+    assert.ok(!r.out.includes('opaque-member-token'));
+    assert.equal((readFileSync(junit, 'utf8').match(/<testcase /g) ?? []).length, 4);
+    const spec = join(work, 'openapi.json');
+    writeFileSync(
+      spec,
+      JSON.stringify({
+        openapi: '3.0.3',
+        info: { title: 'items', version: '1' },
+        paths: { '/items/{id}': { get: { parameters: [{ name: 'id', in: 'path', required: true, example: 2 }] } } },
+      }),
+    );
+    const o = await why403(['audit', '--openapi', spec, '--base-url', base, '--identity', 'anonymous=', '--quiet']);
+    assert.equal(o.code, 0, o.err + o.out);
+    assert.match(o.out, /GET \/items\/\{id\}\s+✓ 200/);
+    // The schema is published with the package.
+    const schema = JSON.parse(
+      readFileSync(join(project, 'node_modules', 'why403', 'schema', 'audit.schema.json'), 'utf8'),
+    );
+    assert.equal(schema.title, 'why403 audit file');
   });
 
   it('the library by package name: diagnose, fromRaw, fromCurl, a HAR read by a worker, and the fetch adapter', async () => {
