@@ -1,6 +1,8 @@
+import { existsSync, statSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
-import { UsageError } from '../errors.ts';
+import { InputError, UsageError } from '../errors.ts';
 import { redactUrl } from '../credentials/redact.ts';
 import type { AuditPlan, AuditResult } from '../audit/model.ts';
 import { parseGrantsArg, parseIdentityArg, resolveIdentities, type IdentitySpec } from '../audit/identities.ts';
@@ -130,6 +132,7 @@ export async function auditCommand(argv: string[], io: Io): Promise<number> {
     scopes: new Map((values.scopes ?? []).map((a) => parseGrantsArg(a, '--scopes')).map((g) => [g.name, g.grants])),
     roles: new Map((values.roles ?? []).map((a) => parseGrantsArg(a, '--roles')).map((g) => [g.name, g.grants])),
   };
+  if (values.junit !== undefined) checkJunitFile(values.junit);
   const fromArgs = (values.identity ?? []).map(parseIdentityArg);
   const dryRun = Boolean(values['dry-run']);
 
@@ -219,7 +222,10 @@ export async function auditCommand(argv: string[], io: Io): Promise<number> {
       newlyDenied: changes.filter((c) => c.change === 'newly-denied').length,
     };
   }
-  if (values.junit) await writeFile(values.junit, renderJunit(result));
+  if (values.junit)
+    await writeFile(values.junit, renderJunit(result)).catch((e: NodeJS.ErrnoException) => {
+      throw new InputError(values.junit!, `cannot be written (${e.code ?? e.message})`, { cause: e });
+    });
   const width = Math.min(io.stdout.columns ?? 80, 160);
   io.stdout.write(
     format === 'json'
@@ -237,6 +243,15 @@ export async function auditCommand(argv: string[], io: Io): Promise<number> {
       : {}),
     ...(result.requests.stoppedBy ? { stop: { kind: result.requests.stoppedBy } } : {}),
   });
+}
+
+/** --junit: its folder must exist before any request is sent, not only when the report is written. */
+function checkJunitFile(file: string): void {
+  const dir = dirname(resolve(file));
+  if (!existsSync(dir) || !statSync(dir).isDirectory())
+    throw new UsageError(`--junit ${file}: the folder ${dir} does not exist`);
+  if (existsSync(file) && statSync(file).isDirectory())
+    throw new UsageError(`--junit ${file}: is a folder; give a file name, e.g. ${join(file, 'audit.xml')}`);
 }
 
 /** --operation: by id, by request name, or by 'METHOD path'. */

@@ -154,6 +154,10 @@ test('--help and --version', () => {
   assert.match(run(['--help']).out, /Exit codes: 0 no denial, 1 denied/);
   assert.match(run(['--version']).out, /^why403 \d+\.\d+\.\d+/);
   assert.match(run(['check', '--help']).out, /--allow-unsafe/);
+  const audit = run(['audit', '--help']);
+  assert.equal(audit.code, 0);
+  assert.match(audit.out, /--openapi FILE\|URL[\s\S]*--junit FILE[\s\S]*Exit codes:/);
+  assert.match(run(['--help']).out, /why403 audit --openapi SPEC/);
 });
 
 test('token decodes a JWT: claims, scopes, expiry; the signature stays hidden', async () => {

@@ -200,6 +200,7 @@ describe('why403 audit (a real Express API with JWT scopes and CASL roles on 127
       [[...fromSpec(), '--operation', 'nope'], /--operation nope: no such operation/],
       [['--openapi', AUDIT_SPEC, '--base-url', app!.origin], /needs at least one --identity/],
       [[...fromSpec(), '--identity', 'x=env:WHY403_UNSET_VARIABLE'], /WHY403_UNSET_VARIABLE is not set/],
+      [[...fromSpec(), '--junit', join(dir, 'no-such-folder', 'a.xml')], /--junit .*: the folder .* does not exist/],
     ];
     for (const [args, message] of cases) {
       const r = await audit(args);
