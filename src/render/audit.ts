@@ -115,8 +115,20 @@ export function findingFacts(f: AuditFinding): { label: string; text: string }[]
 }
 
 /** Failing findings first, then warnings; in the order the audit found them within each. */
+/**
+ * With a baseline, the cells whose verdict changed (by cellKey), and how;
+ * undefined without one. A report against a baseline shows only these.
+ */
+export function changedCells(r: AuditResult): Map<string, BaselineChange['change']> | undefined {
+  if (!r.baseline) return undefined;
+  return new Map(r.baseline.changes.map((c) => [cellKey(c.operation, c.identity), c.change]));
+}
+
+/** Failing findings first; against a baseline, only those of cells that changed. */
 export function orderedFindings(r: AuditResult): AuditFinding[] {
-  return [...r.findings.filter((f) => f.severity === 'fail'), ...r.findings.filter((f) => f.severity === 'warn')];
+  const changed = changedCells(r);
+  const shown = changed ? r.findings.filter((f) => changed.has(cellKey(f.operation, f.identity))) : r.findings;
+  return [...shown.filter((f) => f.severity === 'fail'), ...shown.filter((f) => f.severity === 'warn')];
 }
 
 type CellTone = 'ok' | 'fail' | 'warn' | 'dim';
@@ -219,6 +231,12 @@ function matrixLines(r: AuditResult, width: number, s: Style): string[] {
   const labels = r.operations.map(operationLabel);
   const { operationWidth, columnWidths, blocks } = layoutMatrix(r, width, labels);
   const cells = cellIndex(r);
+  const changed = changedCells(r);
+  // Against a baseline, only the operations with a changed cell.
+  const rows = r.operations
+    .map((op, o) => ({ op, o }))
+    .filter(({ op }) => !changed || r.identities.some((i) => changed.has(cellKey(op.id, i.name))));
+  if (!rows.length) return ['  No cell changed against the baseline.'];
   const out: string[] = [];
   blocks.forEach((block, b) => {
     if (blocks.length > 1) {
@@ -231,7 +249,7 @@ function matrixLines(r: AuditResult, width: number, s: Style): string[] {
       .map((i) => padColumns(clipMiddle(r.identities[i]!.name, columnWidths[i]!), columnWidths[i]!))
       .join(GAP);
     out.push(s.bold(`${padColumns('operation', operationWidth)}${GAP}${head}`.trimEnd()));
-    r.operations.forEach((op, o) => {
+    rows.forEach(({ op, o }) => {
       const row = block.map((i) => {
         const { text, tone } = cellText(cells.get(cellKey(op.id, r.identities[i]!.name)), r);
         return toned(padColumns(text, columnWidths[i]!), tone, s);
@@ -382,7 +400,12 @@ export function renderAuditMarkdown(r: AuditResult): string {
       `| operation | ${r.identities.map((i) => mdText(i.name)).join(' | ')} |`,
       `|---|${r.identities.map(() => '---').join('|')}|`,
     );
-    for (const op of r.operations)
+    const changed = changedCells(r);
+    const rows = changed
+      ? r.operations.filter((op) => r.identities.some((i) => changed.has(cellKey(op.id, i.name))))
+      : r.operations;
+    if (!rows.length) out.push('| _no cell changed against the baseline_ |');
+    for (const op of rows)
       out.push(
         `| ${mdCode(`${op.method} ${op.path}`, true)} | ${r.identities.map((i) => cellText(cells.get(cellKey(op.id, i.name)), r).text).join(' | ')} |`,
       );

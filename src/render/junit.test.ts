@@ -165,3 +165,28 @@ test('seconds: three decimals, never negative, NaN or an exponent', () => {
   assert.equal(seconds(Number.NaN), '0.000');
   assert.equal(seconds(1e-9), '0.000');
 });
+
+test('against a baseline only a cell newly open or newly denied fails; a known failure passes, said in system-out', () => {
+  const r = fullResult();
+  const failing = r.findings.filter((f) => f.severity === 'fail');
+  const newly = failing[0]!;
+  r.baseline = {
+    file: 'before.json',
+    newlyOpen: 0,
+    newlyDenied: 1,
+    changes: [
+      {
+        operation: newly.operation,
+        identity: newly.identity,
+        before: 'allowed',
+        after: 'denied',
+        change: 'newly-denied',
+      },
+    ],
+  };
+  const xml = renderJunit(r);
+  assert.equal(xml.match(/<failure /g)?.length, 1);
+  assert.match(xml, new RegExp(`<failure message="${xmlAttr(newly.summary).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}"`));
+  assert.equal(xml.match(/<system-out>unchanged since the baseline: /g)?.length, failing.length - 1);
+  assert.equal(validate(xml), '');
+});

@@ -9,7 +9,7 @@
 // answer can break the document or a CI log.
 import type { AuditCell, AuditFinding, AuditResult } from '../audit/model.ts';
 import { printable } from '../errors.ts';
-import { cellIndex, cellKey, findingFacts, findingTitle, operationLabel } from './audit.ts';
+import { cellIndex, cellKey, changedCells, findingFacts, findingTitle, operationLabel } from './audit.ts';
 
 /** Every character XML 1.0 does not allow: C0 controls but tab, newline and return; lone surrogates; U+FFFE, U+FFFF. */
 const NOT_XML = /[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\u{10000}-\u{10ffff}]/gu;
@@ -55,7 +55,14 @@ function testcase(cell: AuditCell | undefined, r: AuditResult, op: AuditResult['
     };
   }
   const finding = cell.finding !== undefined ? r.findings[cell.finding] : undefined;
-  if (finding?.severity === 'fail') {
+  // Against a baseline only a cell newly open or newly denied fails; one that failed before too is known.
+  const change = changedCells(r)?.get(cellKey(cell.operation, cell.identity));
+  const fails = finding?.severity === 'fail' && (!r.baseline || change === 'newly-open' || change === 'newly-denied');
+  if (finding && !fails && finding.severity === 'fail') {
+    const out = `      <system-out>${xmlText(`${change ? 'changed, but not newly open or denied' : 'unchanged'} since the baseline: ${diagnosisText(finding)}`)}</system-out>`;
+    return { xml: `${open}>\n${out}\n    </testcase>`, failed: false, skipped: false };
+  }
+  if (fails && finding) {
     const failure = `      <failure message="${xmlAttr(finding.summary)}" type="${xmlAttr(finding.kind)}">${xmlText(diagnosisText(finding))}</failure>`;
     return { xml: `${open}>\n${failure}\n    </testcase>`, failed: true, skipped: false };
   }
