@@ -71,6 +71,7 @@ import tomcat from './tomcat/rule.ts';
 import varnish from './varnish/rule.ts';
 import vault from './vault/rule.ts';
 import verdaccio from './verdaccio/rule.ts';
+import why403 from './why403/rule.ts';
 import wordpress from './wordpress/rule.ts';
 import xApi from './x-api/rule.ts';
 
@@ -144,6 +145,7 @@ export const RULES: readonly Rule[] = [
   varnish,
   vault,
   verdaccio,
+  why403,
   wordpress,
   xApi,
 ];
@@ -219,6 +221,7 @@ export const FIXTURE_COUNTS: Readonly<Record<string, FixtureCounts>> = {
   'varnish': { total: 3, causes: {"ip-restricted":1,"method-not-allowed":1,"path-forbidden":1}, productLayers: ["reverse-proxy"] },
   'vault': { total: 3, causes: {"credential-invalid":1,"insufficient-role":2}, productLayers: ["application"] },
   'verdaccio': { total: 5, causes: {"credential-invalid":1,"credential-missing":2,"insufficient-role":2}, productLayers: ["application"] },
+  'why403': { total: 5, causes: {"credential-expired":1,"credential-missing":1,"insufficient-role":1,"insufficient-scope":1,"ip-restricted":1}, productLayers: ["application"] },
   'wordpress': { total: 3, causes: {"credential-missing":1,"csrf":2}, productLayers: ["application"] },
   'x-api': { total: 3, causes: {"credential-malformed":1,"feature-disabled":2}, productLayers: ["application"] },
 };
