@@ -10,6 +10,7 @@ import { styleFor } from '../render/text.ts';
 import type { Io } from './io.ts';
 import { commandArgs, printHelp } from './args.ts';
 import { exitCode } from './exit-code.ts';
+import { parseWhen } from './when.ts';
 
 export const LOGS_HELP = `Usage: why403 logs [--since T] [--until T] [--log-format F] [--follow]
                    [--json|--markdown] FILE…
@@ -46,22 +47,6 @@ Error logs have no time zone: they are read in this process's (set TZ).
 Exit codes: 0 read, 2 bad input (a file that is no log why403 reads, binary
 data, an unreadable file).
 `;
-
-const DURATION = /^(\d{1,6})([smhd])$/;
-const UNIT = { s: 1, m: 60, h: 3600, d: 86400 } as const;
-
-/** `--since`/`--until`: a date and time (ISO 8601, space or T), or a duration before now. */
-export function parseWhen(option: string, value: string, now = new Date()): Date {
-  const d = DURATION.exec(value.trim());
-  if (d) return new Date(now.getTime() - Number(d[1]) * UNIT[d[2] as keyof typeof UNIT] * 1000);
-  if (/^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?(Z|[+-]\d{2}:?\d{2})?$/.test(value.trim())) {
-    const t = new Date(value.trim().replace(' ', 'T'));
-    if (!Number.isNaN(t.getTime())) return t;
-  }
-  throw new UsageError(
-    `${option}: expected a time such as 2026-12-05T14:00 or a duration ago such as 2h, got "${value}"`,
-  );
-}
 
 export async function logsCommand(argv: string[], io: Io): Promise<number> {
   const { values, positionals } = commandArgs(argv, {

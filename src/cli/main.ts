@@ -28,6 +28,9 @@ Usage:
   why403 audit --openapi SPEC --identity 'NAME=…'… | --file AUDIT.yaml
       check who may do what: each request as each identity, against
       what should happen
+  why403 events [--since T] [--until T] FILE…
+      the denial events an API's why403 middleware wrote (SQLite or
+      JSON lines): top reasons, principals, routes, over time
   why403 COMMAND --help
       the command's own options
 
@@ -83,6 +86,8 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
         return await (await import('./logs.ts')).logsCommand(rest, io);
       case 'audit':
         return await (await import('./audit.ts')).auditCommand(rest, io);
+      case 'events':
+        return await (await import('./events.ts')).eventsCommand(rest, io);
       case undefined:
       case 'help':
       case '--help':
@@ -96,7 +101,7 @@ export async function main(argv: string[], io: Io = processIo()): Promise<number
         return exitCode({ kind: 'done' });
       default:
         throw new UsageError(
-          `unknown command "${command}" (expected explain, check, token, rules, scan, logs or audit; see why403 --help)`,
+          `unknown command "${command}" (expected explain, check, token, rules, scan, logs, audit or events; see why403 --help)`,
         );
     }
   } catch (err) {

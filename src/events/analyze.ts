@@ -1,0 +1,188 @@
+// Sums up an API's own denial events (`why403 events`): how many, why (the
+// cause and the rule that refused, with the grant that was missing), who was
+// refused, on which routes, from where, with which status (denials hidden as
+// 404 counted apart, by what they really were), and over time. Streamed:
+// memory holds the tallies, each capped at MAX_KEYS keys (the rest counted
+// as "(others)"), whatever the size of the files.
+import { InputError } from '../errors.ts';
+import { EVENTS_SCHEMA, type EventsReport, type ReasonSummary, type Tally } from './model.ts';
+import { openEvents, type ReadEvent, type Window } from './read.ts';
+
+export interface EventsOptions {
+  since?: Date;
+  until?: Date;
+  /** Read for "-". */
+  stdin?: NodeJS.ReadableStream;
+}
+
+/** Distinct keys counted one by one in a tally; past this, "(others)". */
+export const MAX_KEYS = 10_000;
+/** Distinct reasons (cause and rule) kept; past this, one "(others)" reason. */
+const MAX_REASONS = 1_000;
+/** Routes kept per reason. */
+const MAX_REASON_ROUTES = 100;
+const TOP = 10;
+/** Minutes counted for the histogram (139 days of minutes); later minutes still count in the totals. */
+const MAX_MINUTES = 200_000;
+/** Bucket sizes for the histogram: the smallest that fits the span in at most 60 buckets. */
+const BUCKETS = [60, 300, 900, 3600, 6 * 3600, 86400, 7 * 86400];
+
+export const ANONYMOUS = '(anonymous)';
+const OTHERS = '(others)';
+
+class CappedTally {
+  private counts = new Map<string, number>();
+  private readonly max: number;
+  constructor(max = MAX_KEYS) {
+    this.max = max;
+  }
+  add(key: string | undefined): void {
+    if (key === undefined || key === '') return;
+    const held = this.counts.get(key);
+    if (held !== undefined) this.counts.set(key, held + 1);
+    else if (this.counts.size < this.max) this.counts.set(key, 1);
+    else this.counts.set(OTHERS, (this.counts.get(OTHERS) ?? 0) + 1);
+  }
+  top(n = TOP): Tally[] {
+    return [...this.counts]
+      .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+      .slice(0, n)
+      .map(([key, count]) => ({ key, count }));
+  }
+}
+
+interface Reason {
+  cause: string;
+  rule?: string;
+  count: number;
+  exampleGap?: ReasonSummary['exampleGap'];
+  routes: CappedTally;
+}
+
+class ReasonTally {
+  private byKey = new Map<string, Reason>();
+  add(e: ReadEvent, route: string): void {
+    let key = `${e.cause}\u0000${e.rule ?? ''}`;
+    let r = this.byKey.get(key);
+    if (!r && this.byKey.size >= MAX_REASONS) {
+      key = OTHERS;
+      r = this.byKey.get(key);
+      e = { ...e, cause: OTHERS, rule: undefined };
+    }
+    if (!r) {
+      r = { cause: e.cause, ...(e.rule ? { rule: e.rule } : {}), count: 0, routes: new CappedTally(MAX_REASON_ROUTES) };
+      this.byKey.set(key, r);
+    }
+    r.count++;
+    r.routes.add(route);
+    if (!r.exampleGap && e.gap?.required.length) r.exampleGap = e.gap;
+  }
+  list(): ReasonSummary[] {
+    return [...this.byKey.values()]
+      .map((r) => ({
+        cause: r.cause,
+        ...(r.rule ? { rule: r.rule } : {}),
+        count: r.count,
+        ...(r.exampleGap ? { exampleGap: r.exampleGap } : {}),
+        routes: r.routes.top(5),
+      }))
+      .sort((a, b) => b.count - a.count || a.cause.localeCompare(b.cause) || (a.rule ?? '').localeCompare(b.rule ?? ''))
+      .slice(0, TOP * 2);
+  }
+}
+
+export async function analyzeEvents(files: string[], opts: EventsOptions = {}): Promise<EventsReport> {
+  if (!files.length) throw new InputError('events', 'no events file given');
+  const window: Window = {
+    ...(opts.since ? { since: opts.since.getTime() } : {}),
+    ...(opts.until ? { until: opts.until.getTime() } : {}),
+  };
+  const inWindow = (t: number) =>
+    (window.since === undefined || t >= window.since) && (window.until === undefined || t <= window.until);
+  const reasons = new ReasonTally();
+  const byPrincipal = new CappedTally();
+  const byRoute = new CappedTally();
+  const byClient = new CappedTally();
+  const byStatus = new CappedTally();
+  const hidden = new CappedTally();
+  const perMinute = new Map<number, number>();
+  let first: number | undefined;
+  let last: number | undefined;
+  let denials = 0;
+  const sources: EventsReport['sources'] = [];
+  const notes: string[] = [];
+
+  for (const file of files) {
+    const opened = openEvents(file, window, opts.stdin);
+    sources.push(opened.source);
+    for await (const batch of opened.batches)
+      for (const e of batch) {
+        if (!inWindow(e.time)) continue;
+        denials++;
+        const route = `${e.method} ${e.route ?? '(no route)'}`;
+        reasons.add(e, route);
+        byPrincipal.add(e.principal ?? ANONYMOUS);
+        byRoute.add(route);
+        byClient.add(e.client);
+        if (e.hidden) hidden.add(e.deniedAs !== undefined ? String(e.deniedAs) : '(unknown)');
+        else byStatus.add(String(e.status));
+        first = first === undefined ? e.time : Math.min(first, e.time);
+        last = last === undefined ? e.time : Math.max(last, e.time);
+        const minute = Math.floor(e.time / 60_000);
+        if (perMinute.has(minute) || perMinute.size < MAX_MINUTES)
+          perMinute.set(minute, (perMinute.get(minute) ?? 0) + 1);
+      }
+    const s = opened.source;
+    if (s.stoppedEarly) notes.push(`${s.file}: ${s.stoppedEarly}`);
+    if (s.notEvents || s.tooLong)
+      notes.push(
+        `${s.file}: ${[
+          s.notEvents ? `${s.notEvents} ${s.format === 'sqlite' ? 'rows' : 'lines'} not denial events` : '',
+          s.tooLong ? `${s.tooLong} lines skipped as longer than 64 KiB` : '',
+        ]
+          .filter(Boolean)
+          .join(', ')}`,
+      );
+    if (!s.events) notes.push(`${s.file}: no denial events`);
+  }
+
+  return {
+    schema: EVENTS_SCHEMA,
+    sources,
+    window: {
+      ...(opts.since ? { since: opts.since.toISOString() } : {}),
+      ...(opts.until ? { until: opts.until.toISOString() } : {}),
+      ...(first !== undefined ? { first: new Date(first).toISOString() } : {}),
+      ...(last !== undefined ? { last: new Date(last).toISOString() } : {}),
+    },
+    denials,
+    byReason: reasons.list(),
+    byPrincipal: byPrincipal.top(),
+    byRoute: byRoute.top(),
+    byClient: byClient.top(),
+    byStatus: byStatus.top(),
+    hidden: hidden.top(),
+    overTime: histogram(perMinute, first, last),
+    notes,
+  };
+}
+
+function histogram(perMinute: Map<number, number>, first?: number, last?: number): EventsReport['overTime'] {
+  if (first === undefined || last === undefined) return { bucketSeconds: 60, counts: [] };
+  const span = (last - first) / 1000;
+  // Past 60 weeks, buckets of as many whole days as keep it to 60.
+  const bucketSeconds = BUCKETS.find((b) => span / b <= 60) ?? Math.ceil(span / 60 / 86400) * 86400;
+  const start = Math.floor(first / 1000 / bucketSeconds) * bucketSeconds;
+  const counts = new Array<number>(Math.floor((last / 1000 - start) / bucketSeconds) + 1).fill(0);
+  for (const [minute, n] of perMinute) {
+    const i = Math.floor((minute * 60 - start) / bucketSeconds);
+    if (i >= 0 && i < counts.length) counts[i] += n;
+  }
+  const peakIndex = counts.indexOf(Math.max(...counts));
+  return {
+    bucketSeconds,
+    start: new Date(start * 1000).toISOString(),
+    counts,
+    peak: { at: new Date((start + peakIndex * bucketSeconds) * 1000).toISOString(), count: counts[peakIndex]! },
+  };
+}
