@@ -7,6 +7,8 @@
 //       its native tree-sitter parser swapped for src/importers/curl-wasm-parser.ts
 //       (web-tree-sitter), so the installed tree has no native addon and no
 //       install script.
+//   dist/express.js, fastify.js, web.js            the middleware's subpaths (why403/express, …)
+//   dist/otel.js, dist/sqlite.js                   its sinks with a dependency of their own
 //   dist/chunks/tree-sitter-bash.wasm              the bash grammar that parser loads
 //   dist/types/**.d.ts                             tsc, declarations only
 //
@@ -24,6 +26,7 @@ const DIST = join(ROOT, 'dist');
 const require = createRequire(import.meta.url);
 const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
   dependencies: Record<string, string>;
+  peerDependencies?: Record<string, string>;
   engines: { node: string };
 };
 
@@ -51,14 +54,25 @@ step('bundle (esbuild)');
 const floor = /\d+(\.\d+)*/.exec(pkg.engines.node)?.[0] ?? '22';
 const result = await esbuild.build({
   absWorkingDir: ROOT,
-  entryPoints: { index: 'src/index.ts', cli: 'src/cli/bin.ts' },
+  entryPoints: {
+    index: 'src/index.ts',
+    cli: 'src/cli/bin.ts',
+    // The middleware's subpaths: why403/express, /fastify, /web, and the sinks
+    // that bring a dependency of their own (OpenTelemetry's API, node:sqlite).
+    express: 'src/middleware/express.ts',
+    fastify: 'src/middleware/fastify.ts',
+    web: 'src/middleware/web.ts',
+    otel: 'src/middleware/sinks/otel.ts',
+    sqlite: 'src/middleware/sinks/sqlite.ts',
+  },
   outdir: DIST,
   bundle: true,
   splitting: true,
   format: 'esm',
   platform: 'node',
   target: `node${floor}`,
-  external: Object.keys(pkg.dependencies),
+  // Production dependencies, and the optional peers only the OpenTelemetry sink imports.
+  external: [...Object.keys(pkg.dependencies), ...Object.keys(pkg.peerDependencies ?? {})],
   plugins: [wasmParser],
   chunkNames: 'chunks/[name]-[hash]',
   legalComments: 'inline',

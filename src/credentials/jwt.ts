@@ -70,12 +70,10 @@ export interface ClaimSummary {
 }
 
 /**
- * Scopes are what the client was granted (OAuth `scope`, Microsoft `scp`,
- * Auth0 RBAC `permissions`); roles are what the principal is (`roles`,
- * `groups`, Keycloak realm/client roles, Cognito groups). Servers check one or
- * the other, so they stay apart.
+ * The scopes and roles alone, each once: what a guard checks on every
+ * request (src/middleware/guards.ts), without the rest of the summary.
  */
-export function summariseClaims(claims: Record<string, unknown>): ClaimSummary {
+export function grantsOfClaims(claims: Record<string, unknown>): { scopes: string[]; roles: string[] } {
   const scopes = [...strings(claims.scope), ...strings(claims.scp), ...strings(claims.permissions)];
   const roles = [
     ...strings(claims.roles),
@@ -87,6 +85,20 @@ export function summariseClaims(claims: Record<string, unknown>): ClaimSummary {
   if (resourceAccess && typeof resourceAccess === 'object')
     for (const [client, access] of Object.entries(resourceAccess as Record<string, unknown>))
       for (const r of strings(field(access, 'roles'))) roles.push(`${client}:${r}`);
+  return {
+    scopes: scopes.length > 1 ? [...new Set(scopes)] : scopes,
+    roles: roles.length > 1 ? [...new Set(roles)] : roles,
+  };
+}
+
+/**
+ * Scopes are what the client was granted (OAuth `scope`, Microsoft `scp`,
+ * Auth0 RBAC `permissions`); roles are what the principal is (`roles`,
+ * `groups`, Keycloak realm/client roles, Cognito groups). Servers check one or
+ * the other, so they stay apart.
+ */
+export function summariseClaims(claims: Record<string, unknown>): ClaimSummary {
+  const { scopes, roles } = grantsOfClaims(claims);
   const aud = claims.aud;
   const iss = typeof claims.iss === 'string' ? claims.iss : undefined;
   // Keycloak issues from .../realms/<realm>; elsewhere the tenant is a claim of its own.
@@ -96,8 +108,8 @@ export function summariseClaims(claims: Record<string, unknown>): ClaimSummary {
   );
   const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
   return {
-    scopes: [...new Set(scopes)],
-    roles: [...new Set(roles)],
+    scopes,
+    roles,
     ...(iss ? { issuer: iss } : {}),
     ...(typeof aud === 'string' ? { audience: [aud] } : Array.isArray(aud) ? { audience: strings(aud) } : {}),
     ...(typeof claims.sub === 'string' ? { subject: claims.sub } : {}),

@@ -3,7 +3,7 @@
 // the request (whatever the framework's type) and the Caller the integration
 // read from it; express.ts, fastify.ts and web.ts run them.
 import { BlockList, isIP } from 'node:net';
-import { summariseClaims } from '../credentials/jwt.ts';
+import { grantsOfClaims } from '../credentials/jwt.ts';
 import type { Denial } from './denial.ts';
 
 /** Who is asking, as the app's authentication left it: never the credential itself. */
@@ -21,11 +21,12 @@ export type Guard<Req> = (req: Req, caller: Caller) => Denial | undefined | Prom
 /** A caller from verified JWT claims (express-oauth2-jwt-bearer's req.auth.payload, express-jwt's req.auth, @fastify/jwt's req.user). */
 export function callerFromClaims(claims: unknown, client?: string): Caller {
   if (!claims || typeof claims !== 'object') return { scopes: [], roles: [], ...(client ? { client } : {}) };
-  const s = summariseClaims(claims as Record<string, unknown>);
+  const c = claims as Record<string, unknown>;
+  const { scopes, roles } = grantsOfClaims(c);
   return {
-    ...(s.subject !== undefined ? { principal: s.subject } : {}),
-    scopes: s.scopes,
-    roles: s.roles,
+    ...(typeof c.sub === 'string' ? { principal: c.sub } : {}),
+    scopes,
+    roles,
     ...(client ? { client } : {}),
   };
 }
@@ -155,14 +156,20 @@ export function clientAddress(
   return client;
 }
 
-/** Runs guards in order; the first denial wins. */
-export async function firstDenial<Req>(
+/**
+ * Runs guards in order; the first denial wins. Synchronous while the guards
+ * are (scope, role and address checks): a promise only once one returns one,
+ * so the common request costs no promise (bench/middleware.ts).
+ */
+export function firstDenial<Req>(
   guards: readonly Guard<Req>[],
   req: Req,
   caller: Caller,
-): Promise<Denial | undefined> {
-  for (const g of guards) {
-    const d = await g(req, caller);
+  from = 0,
+): Denial | undefined | Promise<Denial | undefined> {
+  for (let i = from; i < guards.length; i++) {
+    const d = guards[i]!(req, caller);
+    if (d instanceof Promise) return d.then((found) => found ?? firstDenial(guards, req, caller, i + 1));
     if (d) return d;
   }
   return undefined;

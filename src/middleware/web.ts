@@ -12,17 +12,7 @@ import { Explainer, type MiddlewareOptions, type RouteOptions } from './core.ts'
 import type { Denial } from './denial.ts';
 import { clientAddress, firstDenial, traceOf, type Caller, type Guard } from './guards.ts';
 
-export { explainDenial, PROBLEM_JSON, type Denial, type Disclosure, type ProblemDocument } from './denial.ts';
-export { jsonLinesSink, pinoSink, type DenialEvent, type DenialSink } from './events.ts';
-export {
-  allowClients,
-  callerFromClaims,
-  requireOwner,
-  requireRole,
-  requireScope,
-  type Caller,
-  type Guard,
-} from './guards.ts';
+export * from './public.ts';
 
 export interface WebOptions extends MiddlewareOptions {
   /** Who is asking (default: nobody — guards that need a principal deny). */

@@ -338,6 +338,53 @@ describe('the packed package, installed with production dependencies only', { ti
     assert.equal(schema.title, 'why403 audit file');
   });
 
+  it('the middleware by package name: why403/web, why403/express and why403/sqlite, without OpenTelemetry installed', async () => {
+    const script = join(project, 'middleware.mjs');
+    writeFileSync(
+      script,
+      [
+        "import { why403, requireScope, jsonLinesSink } from 'why403/web';",
+        "import * as express from 'why403/express';",
+        "import * as fastify from 'why403/fastify';",
+        "import { sqliteSink } from 'why403/sqlite';",
+        `const db = sqliteSink(${JSON.stringify(join(work, 'denials.sqlite'))});`,
+        'const lines = [];',
+        "const w = why403({ disclosure: 'gap', sinks: [db, jsonLinesSink({ write: (l) => lines.push(l) })],",
+        "  caller: () => ({ principal: 'alice', scopes: ['read:invoices'], roles: [] }) });",
+        "const handler = w.guard([requireScope('read:orders')], () => new Response('ok'), { route: '/orders' });",
+        "const res = await handler(new Request('http://127.0.0.1/orders'));",
+        'db.close();',
+        'console.log(JSON.stringify({ status: res.status, type: res.headers.get("content-type"),',
+        '  body: await res.json(), event: JSON.parse(lines[0]),',
+        "  express: typeof express.why403, fastify: typeof Object.values(fastify).find((v) => typeof v === 'function') }));",
+      ].join('\n'),
+    );
+    const r = await run(process.execPath, [script], project);
+    assert.equal(r.code, 0, r.err);
+    const out = JSON.parse(r.out) as {
+      status: number;
+      type: string;
+      body: { cause: string; required: string[]; held: string[] };
+      event: { cause: string; principal: string; route: string };
+      express: string;
+      fastify: string;
+    };
+    assert.deepEqual(
+      [out.status, out.type, out.body.cause, out.body.required, out.body.held],
+      [403, 'application/problem+json', 'insufficient-scope', ['read:orders'], ['read:invoices']],
+    );
+    assert.deepEqual(
+      [out.event.cause, out.event.principal, out.event.route],
+      ['insufficient-scope', 'alice', '/orders'],
+    );
+    assert.deepEqual([out.express, out.fastify], ['function', 'function']);
+    // The SQLite file the sink wrote is read by the installed command.
+    const ev = await why403(['events', '--json', join(work, 'denials.sqlite')]);
+    assert.equal(ev.code, 0, ev.err);
+    const summary = JSON.parse(ev.out) as { schema: string; denials: number };
+    assert.deepEqual([summary.schema, summary.denials], ['why403/events@1', 1]);
+  });
+
   it('the library by package name: diagnose, fromRaw, fromCurl, a HAR read by a worker, and the fetch adapter', async () => {
     // Pretty-printed, with several entries: the layout the reader cuts into
     // segments, so `worker: true` really starts a worker thread.
