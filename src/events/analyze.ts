@@ -4,6 +4,7 @@
 // 404 counted apart, by what they really were), and over time. Streamed:
 // memory holds the tallies, each capped at MAX_KEYS keys (the rest counted
 // as "(others)"), whatever the size of the files.
+import { overTime } from '../logs/over-time.ts';
 import { InputError } from '../errors.ts';
 import { EVENTS_SCHEMA, type EventsReport, type ReasonSummary, type Tally } from './model.ts';
 import { openEvents, type ReadEvent, type Window } from './read.ts';
@@ -25,7 +26,6 @@ const TOP = 10;
 /** Minutes counted for the histogram (139 days of minutes); later minutes still count in the totals. */
 const MAX_MINUTES = 200_000;
 /** Bucket sizes for the histogram: the smallest that fits the span in at most 60 buckets. */
-const BUCKETS = [60, 300, 900, 3600, 6 * 3600, 86400, 7 * 86400];
 
 export const ANONYMOUS = '(anonymous)';
 const OTHERS = '(others)';
@@ -162,27 +162,7 @@ export async function analyzeEvents(files: string[], opts: EventsOptions = {}): 
     byClient: byClient.top(),
     byStatus: byStatus.top(),
     hidden: hidden.top(),
-    overTime: histogram(perMinute, first, last),
+    overTime: overTime(perMinute, first, last),
     notes,
-  };
-}
-
-function histogram(perMinute: Map<number, number>, first?: number, last?: number): EventsReport['overTime'] {
-  if (first === undefined || last === undefined) return { bucketSeconds: 60, counts: [] };
-  const span = (last - first) / 1000;
-  // Past 60 weeks, buckets of as many whole days as keep it to 60.
-  const bucketSeconds = BUCKETS.find((b) => span / b <= 60) ?? Math.ceil(span / 60 / 86400) * 86400;
-  const start = Math.floor(first / 1000 / bucketSeconds) * bucketSeconds;
-  const counts = new Array<number>(Math.floor((last / 1000 - start) / bucketSeconds) + 1).fill(0);
-  for (const [minute, n] of perMinute) {
-    const i = Math.floor((minute * 60 - start) / bucketSeconds);
-    if (i >= 0 && i < counts.length) counts[i] += n;
-  }
-  const peakIndex = counts.indexOf(Math.max(...counts));
-  return {
-    bucketSeconds,
-    start: new Date(start * 1000).toISOString(),
-    counts,
-    peak: { at: new Date((start + peakIndex * bucketSeconds) * 1000).toISOString(), count: counts[peakIndex]! },
   };
 }

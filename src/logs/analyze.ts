@@ -3,6 +3,7 @@
 // whom, when. Streamed: memory holds the tallies (capped), the error lines
 // that may still be joined (capped) and the current line, whatever the size
 // of the logs.
+import { overTime as overTimeOf } from './over-time.ts';
 import type {
   LogFormat,
   LogRecord,
@@ -237,7 +238,6 @@ class ReasonTally {
 }
 
 /** Bucket sizes for the histogram: the smallest that fits the span in at most 60 buckets. */
-const BUCKETS = [60, 300, 900, 3600, 6 * 3600, 86400, 7 * 86400];
 const MAX_MINUTES = 200_000;
 
 export async function analyzeLogs(inputs: LineInput[], opts: LogsOptions = {}): Promise<LogReport> {
@@ -434,7 +434,7 @@ export async function analyzeLogs(inputs: LineInput[], opts: LogsOptions = {}): 
       );
   }
 
-  const overTime = histogram(perMinute, first, last);
+  const overTime = overTimeOf(perMinute, first, last);
   const rate =
     opts.since && before.first !== undefined && first !== undefined && last !== undefined
       ? {
@@ -502,25 +502,6 @@ function joinError(pending: Map<string, Pending[]>, a: AccessRecord): Pending | 
 
 function perMinuteRate(count: number, from: number, to: number): number {
   return Math.round((count / Math.max(1, (to - from) / 60_000)) * 100) / 100;
-}
-
-function histogram(perMinute: Map<number, number>, first?: number, last?: number): LogReport['overTime'] {
-  if (first === undefined || last === undefined) return { bucketSeconds: 60, counts: [] };
-  const span = (last - first) / 1000;
-  const bucketSeconds = BUCKETS.find((b) => span / b <= 60) ?? BUCKETS.at(-1)!;
-  const start = Math.floor(first / 1000 / bucketSeconds) * bucketSeconds;
-  const counts = new Array<number>(Math.floor((last / 1000 - start) / bucketSeconds) + 1).fill(0);
-  for (const [minute, n] of perMinute) {
-    const i = Math.floor((minute * 60 - start) / bucketSeconds);
-    if (i >= 0 && i < counts.length) counts[i] += n;
-  }
-  const peakIndex = counts.indexOf(Math.max(...counts));
-  return {
-    bucketSeconds,
-    start: new Date(start * 1000).toISOString(),
-    counts,
-    peak: { at: new Date((start + peakIndex * bucketSeconds) * 1000).toISOString(), count: counts[peakIndex] },
-  };
 }
 
 /** The causes a reason names, for renderers: "path-forbidden or ip-restricted". */

@@ -3,7 +3,8 @@
 // (report, options) → string. Every string from the events is printed
 // through `printable`: an event file is input, and its fields must not drive
 // the terminal.
-import type { EventsReport, ReasonSummary, Tally } from '../events/model.ts';
+import { bucketName, md, n, tallyLines, when } from './summary-text.ts';
+import type { EventsReport, ReasonSummary } from '../events/model.ts';
 import { printable } from '../errors.ts';
 import { sparkline } from './logs.ts';
 import { clip, noStyle, wrap, type Style } from './text.ts';
@@ -13,23 +14,12 @@ export interface EventsRenderOptions {
   width?: number;
 }
 
-const bucketName = (s: number) =>
-  s % 86400 === 0 ? `${s / 86400}-day` : s % 3600 === 0 ? `${s / 3600}-hour` : `${s / 60}-minute`;
-const when = (iso?: string) => (iso ? iso.replace('T', ' ').replace(/\.\d{3}Z$/, 'Z') : '?');
-const n = (x: number) => x.toLocaleString('en-US');
-
 /** "insufficient-scope (scope write:orders)": a reason in one phrase. */
 export const reasonText = (r: ReasonSummary) => (r.rule ? `${r.cause} (${r.rule})` : r.cause);
 const gapText = (r: ReasonSummary) =>
   r.exampleGap ? `required ${r.exampleGap.required.join(', ')}; held ${r.exampleGap.held.join(', ') || 'none'}` : '';
 const sourcesText = (report: EventsReport) =>
   report.sources.map((s) => `${s.file} (${s.format === 'sqlite' ? 'SQLite' : 'JSON lines'}, ${n(s.events)} events)`);
-
-function tallyLines(title: string, tallies: Tally[], width: number): string[] {
-  if (!tallies.length) return [];
-  const w = Math.max(...tallies.map((t) => n(t.count).length));
-  return [title, ...tallies.map((t) => `  ${n(t.count).padStart(w)}  ${clip(printable(t.key), width - w - 4)}`), ''];
-}
 
 function reasonLines(r: ReasonSummary, s: Style, width: number): string[] {
   const out = [
@@ -74,8 +64,6 @@ export function renderEventsTerminal(report: EventsReport, opts: EventsRenderOpt
   for (const note of report.notes) out.push(wrap(`note: ${printable(note)}`, width, '  '));
   return out.join('\n').trimEnd() + '\n';
 }
-
-const md = (x: string) => printable(x).replace(/\|/g, '\\|');
 
 export function renderEventsMarkdown(report: EventsReport): string {
   const out: string[] = [`# Denials the API explained: ${n(report.denials)}`, ''];

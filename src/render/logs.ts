@@ -1,6 +1,7 @@
 // `why403 logs` for a person (terminal) and for an incident note (Markdown).
 // Pure: (report, options) → string.
-import type { LogReport, ReasonSummary, Tally } from '../model/logs.ts';
+import { bucketName, md, n, tallyLines, when } from './summary-text.ts';
+import type { LogReport, ReasonSummary } from '../model/logs.ts';
 import type { FollowedDenial } from '../logs/follow.ts';
 import { printable } from '../errors.ts';
 import { clip, noStyle, wrap, type Style } from './text.ts';
@@ -17,17 +18,6 @@ export function sparkline(counts: number[]): string {
   const max = Math.max(0, ...counts);
   if (!max) return counts.map(() => ' ').join('');
   return counts.map((n) => (n ? SPARKS[Math.min(7, Math.floor((n / max) * 7.999))] : ' ')).join('');
-}
-
-const bucketName = (s: number) =>
-  s % 86400 === 0 ? `${s / 86400}-day` : s % 3600 === 0 ? `${s / 3600}-hour` : `${s / 60}-minute`;
-const when = (iso?: string) => (iso ? iso.replace('T', ' ').replace(/\.\d{3}Z$/, 'Z') : '?');
-const n = (x: number) => x.toLocaleString('en-US');
-
-function tallyLines(title: string, tallies: Tally[], width: number): string[] {
-  if (!tallies.length) return [];
-  const w = Math.max(...tallies.map((t) => n(t.count).length));
-  return [title, ...tallies.map((t) => `  ${n(t.count).padStart(w)}  ${clip(printable(t.key), width - w - 4)}`), ''];
 }
 
 function reasonLines(r: ReasonSummary, s: Style, width: number): string[] {
@@ -100,8 +90,6 @@ export function renderLogsTerminal(report: LogReport, opts: LogsRenderOptions = 
   for (const note of report.notes) out.push(wrap(`note: ${printable(note)}`, width, '  '));
   return out.join('\n').trimEnd() + '\n';
 }
-
-const md = (x: string) => printable(x).replace(/\|/g, '\\|');
 
 export function renderLogsMarkdown(report: LogReport): string {
   const out: string[] = [`# Denials in the logs: ${n(report.denials)}`, ''];
