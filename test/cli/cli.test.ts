@@ -202,3 +202,33 @@ test('rules lists producers and causes with their fixtures', () => {
   const labelled = json.causes.reduce((n: number, c: { fixtures: number }) => n + c.fixtures, 0);
   assert.ok(labelled > 0 && labelled <= json.fixtures, 'every counted cause fixture is one of the fixtures');
 });
+
+test("explain: every response why403's own middleware gave (captured) is read exactly: producer why403, its cause, its gap", async () => {
+  const { readdirSync, readFileSync } = await import('node:fs');
+  const dir = join(root, 'src/rules/why403/fixtures');
+  const files = readdirSync(dir).filter((f) => f.endsWith('.json'));
+  assert.ok(files.length >= 5, files.join(', '));
+  const r = run(['explain', '--jsonl', ...files.map((f) => join(dir, f))]);
+  assert.equal(r.code, 1, r.err);
+  const reports = r.out
+    .trim()
+    .split('\n')
+    .map(
+      (l) =>
+        JSON.parse(l) as {
+          deniedBy: { product: string };
+          causes: { id: string; gap?: { required: string[]; held: string[] } }[];
+        },
+    );
+  assert.equal(reports.length, files.length);
+  files.forEach((f, i) => {
+    const fx = JSON.parse(readFileSync(join(dir, f), 'utf8')) as {
+      label: { cause: string };
+      response: { body: string };
+    };
+    const body = JSON.parse(fx.response.body) as { required?: string[]; held?: string[] };
+    assert.equal(reports[i]!.deniedBy.product, 'why403', f);
+    assert.equal(reports[i]!.causes[0]!.id, fx.label.cause, f);
+    if (body.required) assert.deepEqual(reports[i]!.causes[0]!.gap, { required: body.required, held: body.held }, f);
+  });
+});
