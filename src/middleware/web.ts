@@ -7,7 +7,13 @@
 //   export const GET = w.guard([requireScope('read:orders')], (req) => Response.json(orders), { route: '/orders' });
 //
 // A Request carries no peer address: give `client` to read it from the
-// runtime (Hono's getConnInfo, Next.js's headers behind a trusted proxy).
+// runtime. What the runtime passes beside the Request (Hono's Context,
+// Next.js's route context) can be handed on as the guarded handler's second
+// argument, and `caller` and `client` receive it:
+//
+//   const w = why403({ client: (req, c) => getConnInfo(c as Context).remote.address, … });
+//   const listOrders = w.guard([requireScope('read:orders')], () => Response.json(orders));
+//   app.get('/orders', (c) => listOrders(c.req.raw, c));                 // Hono
 import { Explainer, type MiddlewareOptions, type RouteOptions } from './core.ts';
 import type { Denial } from './denial.ts';
 import { clientAddress, firstDenial, traceOf, type Caller, type Guard } from './guards.ts';
@@ -15,10 +21,10 @@ import { clientAddress, firstDenial, traceOf, type Caller, type Guard } from './
 export * from './public.ts';
 
 export interface WebOptions extends MiddlewareOptions {
-  /** Who is asking (default: nobody — guards that need a principal deny). */
-  caller?: (req: Request) => Caller | Promise<Caller>;
+  /** Who is asking (default: nobody — guards that need a principal deny). `context`: what the runtime passed beside the Request. */
+  caller?: (req: Request, context?: unknown) => Caller | Promise<Caller>;
   /** The peer's address, from the runtime; X-Forwarded-For is read through trustedProxies. */
-  client?: (req: Request) => string | undefined;
+  client?: (req: Request, context?: unknown) => string | undefined;
 }
 
 export function why403(o: WebOptions = {}) {
@@ -36,9 +42,9 @@ export function why403(o: WebOptions = {}) {
       ...(route.hide ? { hide: true } : {}),
     };
   };
-  const callerOf = async (req: Request): Promise<Caller> => {
-    const c = o.caller ? await o.caller(req) : { scopes: [], roles: [] };
-    const peer = o.client?.(req);
+  const callerOf = async (req: Request, context: unknown): Promise<Caller> => {
+    const c = o.caller ? await o.caller(req, context) : { scopes: [], roles: [] };
+    const peer = o.client?.(req, context);
     const client = clientAddress(peer, req.headers.get('x-forwarded-for') ?? undefined, explainer.trusted);
     return client !== undefined ? { ...c, client } : c;
   };
@@ -48,19 +54,19 @@ export function why403(o: WebOptions = {}) {
   };
   return {
     /** The explained response for a denial the handler decided itself. */
-    async deny(req: Request, d: Denial, route: RouteOptions = {}): Promise<Response> {
-      return toResponse(req, d, await callerOf(req), route);
+    async deny(req: Request, d: Denial, route: RouteOptions = {}, context?: unknown): Promise<Response> {
+      return toResponse(req, d, await callerOf(req, context), route);
     },
     /** A handler run only when every guard passes; otherwise the first denial, explained. */
     guard(
       guards: readonly Guard<Request>[],
-      handler: (req: Request, caller: Caller) => Response | Promise<Response>,
+      handler: (req: Request, caller: Caller, context?: unknown) => Response | Promise<Response>,
       route: RouteOptions = {},
-    ): (req: Request) => Promise<Response> {
-      return async (req) => {
-        const caller = await callerOf(req);
+    ): (req: Request, context?: unknown) => Promise<Response> {
+      return async (req, context) => {
+        const caller = await callerOf(req, context);
         const d = await firstDenial(guards, req, caller);
-        return d ? toResponse(req, d, caller, route) : handler(req, caller);
+        return d ? toResponse(req, d, caller, route) : handler(req, caller, context);
       };
     },
   };
