@@ -5,8 +5,9 @@
 // memory holds the tallies, each capped at MAX_KEYS keys (the rest counted
 // as "(others)"), whatever the size of the files.
 import { overTime } from '../logs/over-time.ts';
+import { CappedTally, MAX_TALLY_KEYS, OTHERS } from '../logs/capped-tally.ts';
 import { InputError } from '../errors.ts';
-import { EVENTS_SCHEMA, type EventsReport, type ReasonSummary, type Tally } from './model.ts';
+import { EVENTS_SCHEMA, type EventsReport, type ReasonSummary } from './model.ts';
 import { openEvents, type ReadEvent, type Window } from './read.ts';
 
 export interface EventsOptions {
@@ -17,7 +18,7 @@ export interface EventsOptions {
 }
 
 /** Distinct keys counted one by one in a tally; past this, "(others)". */
-export const MAX_KEYS = 10_000;
+export const MAX_KEYS = MAX_TALLY_KEYS;
 /** Distinct reasons (cause and rule) kept; past this, one "(others)" reason. */
 const MAX_REASONS = 1_000;
 /** Routes kept per reason. */
@@ -28,28 +29,6 @@ const MAX_MINUTES = 200_000;
 /** Bucket sizes for the histogram: the smallest that fits the span in at most 60 buckets. */
 
 export const ANONYMOUS = '(anonymous)';
-const OTHERS = '(others)';
-
-class CappedTally {
-  private counts = new Map<string, number>();
-  private readonly max: number;
-  constructor(max = MAX_KEYS) {
-    this.max = max;
-  }
-  add(key: string | undefined): void {
-    if (key === undefined || key === '') return;
-    const held = this.counts.get(key);
-    if (held !== undefined) this.counts.set(key, held + 1);
-    else if (this.counts.size < this.max) this.counts.set(key, 1);
-    else this.counts.set(OTHERS, (this.counts.get(OTHERS) ?? 0) + 1);
-  }
-  top(n = TOP): Tally[] {
-    return [...this.counts]
-      .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
-      .slice(0, n)
-      .map(([key, count]) => ({ key, count }));
-  }
-}
 
 interface Reason {
   cause: string;

@@ -4,13 +4,13 @@
 // that may still be joined (capped) and the current line, whatever the size
 // of the logs.
 import { overTime as overTimeOf } from './over-time.ts';
+import { CappedTally, detached } from './capped-tally.ts';
 import type {
   LogFormat,
   LogRecord,
   LogReport,
   LogSource,
   ReasonSummary,
-  Tally,
   ErrorRecord,
   AccessRecord,
 } from '../model/logs.ts';
@@ -30,40 +30,14 @@ export interface LogsOptions {
 
 /** Lines looked at to tell a file's format. */
 const SAMPLE = 200;
-/** Distinct paths, clients, principals counted one by one; past this, "(others)". */
-const MAX_KEYS = 10_000;
 /** An error line is joined to an access line written up to this long after it (a slow request logs its end). */
 const JOIN_WINDOW = 60_000;
 /** Error lines are read up to this far past the access line in hand (clocks and buffering differ by a second or so). */
 const JOIN_AHEAD = 2_000;
 const EXAMPLES = 3;
-const TOP = 10;
 
 /** Refusals: 407 is a proxy's own 401 (Squid). */
 const DENIED = new Set([401, 403, 407]);
-
-/**
- * A copy of a string that holds nothing else: a line is a slice of the chunk
- * it was read from, and a key kept from it would keep the whole chunk alive.
- */
-const detached = (s: string) => Buffer.from(s, 'utf8').toString('utf8');
-
-class CappedTally {
-  private counts = new Map<string, number>();
-  add(key: string | undefined): void {
-    if (key === undefined || key === '') return;
-    const held = this.counts.get(key);
-    if (held !== undefined) this.counts.set(key, held + 1);
-    else if (this.counts.size < MAX_KEYS) this.counts.set(detached(key), 1);
-    else this.counts.set('(others)', (this.counts.get('(others)') ?? 0) + 1);
-  }
-  top(n = TOP): Tally[] {
-    return [...this.counts]
-      .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
-      .slice(0, n)
-      .map(([key, count]) => ({ key, count }));
-  }
-}
 
 interface Opened {
   input: LineInput;

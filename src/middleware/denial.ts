@@ -6,7 +6,7 @@
 // chose, and `denialEvent` into the one structured event a denial emits.
 // Framework-neutral: the Express, Fastify and Web-standard integrations
 // (express.ts, fastify.ts, web.ts) are thin shells around these.
-import { CAUSE_MEANINGS, type CauseId } from '../model/vocabulary.ts';
+import { AUTHENTICATION_CAUSES, CAUSE_MEANINGS, type CauseId } from '../model/vocabulary.ts';
 
 /** The media type of an explained denial (RFC 9457). */
 export const PROBLEM_JSON = 'application/problem+json';
@@ -47,16 +47,11 @@ export interface Denial {
   resource?: string;
 }
 
-/** Causes that mean "who are you?": answered 401 (RFC 9110 §15.5.2). */
-const AUTHENTICATION: ReadonlySet<CauseId> = new Set([
-  'credential-missing',
-  'credential-malformed',
-  'credential-expired',
-  'credential-not-yet-valid',
-  'clock-skew',
-  'credential-invalid',
-  'wrong-audience',
-]);
+/**
+ * Causes that mean "who are you?": answered 401 (RFC 9110 §15.5.2). A token
+ * for another audience is one this API cannot accept as a credential at all.
+ */
+const AUTHENTICATION: ReadonlySet<CauseId> = new Set([...AUTHENTICATION_CAUSES, 'wrong-audience']);
 
 export const statusOf = (d: Denial): 401 | 403 => d.status ?? (AUTHENTICATION.has(d.cause) ? 401 : 403);
 

@@ -3,10 +3,9 @@
 // (report, options) → string. Every string from the events is printed
 // through `printable`: an event file is input, and its fields must not drive
 // the terminal.
-import { bucketName, md, n, tallyLines, when } from './summary-text.ts';
+import { bucketName, md, n, sparkline, tallyLines, when, windowAndTimeLines } from './summary-text.ts';
 import type { EventsReport, ReasonSummary } from '../events/model.ts';
 import { printable } from '../errors.ts';
-import { sparkline } from './logs.ts';
 import { clip, noStyle, wrap, type Style } from './text.ts';
 
 export interface EventsRenderOptions {
@@ -38,19 +37,7 @@ export function renderEventsTerminal(report: EventsReport, opts: EventsRenderOpt
   out.push(
     wrap(`${s.bold(`${n(report.denials)} denials`)} — read ${printable(sourcesText(report).join(', '))}`, width),
   );
-  if (report.window.first) out.push(`  from ${when(report.window.first)} to ${when(report.window.last)}`);
-  if (report.window.since || report.window.until)
-    out.push(
-      `  window: ${report.window.since ? `since ${when(report.window.since)}` : ''}${report.window.until ? ` until ${when(report.window.until)}` : ''}`.trimEnd(),
-    );
-  out.push('');
-  const t = report.overTime;
-  if (t.counts.length > 1) {
-    out.push(s.bold(`Over time (${bucketName(t.bucketSeconds)} buckets)`));
-    out.push(`  ${sparkline(t.counts)}`);
-    if (t.peak) out.push(`  peak ${n(t.peak.count)} at ${when(t.peak.at)}`);
-    out.push('');
-  }
+  out.push(...windowAndTimeLines(report, s));
   if (report.byReason.length) {
     out.push(s.bold('Why (cause and rule)'));
     for (const r of report.byReason) out.push(...reasonLines(r, s, width));

@@ -1,6 +1,6 @@
 // `why403 logs` for a person (terminal) and for an incident note (Markdown).
 // Pure: (report, options) → string.
-import { bucketName, md, n, tallyLines, when } from './summary-text.ts';
+import { bucketName, md, n, sparkline, tallyLines, when, windowAndTimeLines } from './summary-text.ts';
 import type { LogReport, ReasonSummary } from '../model/logs.ts';
 import type { FollowedDenial } from '../logs/follow.ts';
 import { printable } from '../errors.ts';
@@ -11,14 +11,7 @@ export interface LogsRenderOptions {
   width?: number;
 }
 
-const SPARKS = '▁▂▃▄▅▆▇█';
-
-/** One character per bucket, scaled to the largest. */
-export function sparkline(counts: number[]): string {
-  const max = Math.max(0, ...counts);
-  if (!max) return counts.map(() => ' ').join('');
-  return counts.map((n) => (n ? SPARKS[Math.min(7, Math.floor((n / max) * 7.999))] : ' ')).join('');
-}
+export { sparkline } from './summary-text.ts';
 
 function reasonLines(r: ReasonSummary, s: Style, width: number): string[] {
   const out = [
@@ -49,19 +42,7 @@ export function renderLogsTerminal(report: LogReport, opts: LogsRenderOptions = 
       width,
     ),
   );
-  if (report.window.first) out.push(`  from ${when(report.window.first)} to ${when(report.window.last)}`);
-  if (report.window.since || report.window.until)
-    out.push(
-      `  window: ${report.window.since ? `since ${when(report.window.since)}` : ''}${report.window.until ? ` until ${when(report.window.until)}` : ''}`.trimEnd(),
-    );
-  out.push('');
-  const t = report.overTime;
-  if (t.counts.length > 1) {
-    out.push(s.bold(`Over time (${bucketName(t.bucketSeconds)} buckets)`));
-    out.push(`  ${sparkline(t.counts)}`);
-    if (t.peak) out.push(`  peak ${n(t.peak.count)} at ${when(t.peak.at)}`);
-    out.push('');
-  }
+  out.push(...windowAndTimeLines(report, s));
   if (report.rate)
     out.push(
       wrap(

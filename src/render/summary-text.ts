@@ -1,7 +1,16 @@
 // What the `logs` and `events` summaries print alike: counts, times, bucket
 // names and a tally's lines.
 import { printable } from '../errors.ts';
-import { clip } from './text.ts';
+import { clip, type Style } from './text.ts';
+
+const SPARKS = '▁▂▃▄▅▆▇█';
+
+/** One character per bucket, scaled to the largest. */
+export function sparkline(counts: number[]): string {
+  const max = Math.max(0, ...counts);
+  if (!max) return counts.map(() => ' ').join('');
+  return counts.map((c) => (c ? SPARKS[Math.min(7, Math.floor((c / max) * 7.999))] : ' ')).join('');
+}
 
 export const bucketName = (s: number) =>
   s % 86400 === 0 ? `${s / 86400}-day` : s % 3600 === 0 ? `${s / 3600}-hour` : `${s / 60}-minute`;
@@ -15,4 +24,30 @@ export function tallyLines(title: string, tallies: readonly { key: string; count
   if (!tallies.length) return [];
   const w = Math.max(...tallies.map((t) => n(t.count).length));
   return [title, ...tallies.map((t) => `  ${n(t.count).padStart(w)}  ${clip(printable(t.key), width - w - 4)}`), ''];
+}
+
+/** The window lines (first and last denial, --since/--until) and the over-time block, as both summaries open. */
+export function windowAndTimeLines(
+  report: {
+    window: { first?: string; last?: string; since?: string; until?: string };
+    overTime: { bucketSeconds: number; counts: number[]; peak?: { at: string; count: number } };
+  },
+  s: Style,
+): string[] {
+  const out: string[] = [];
+  const w = report.window;
+  if (w.first) out.push(`  from ${when(w.first)} to ${when(w.last)}`);
+  if (w.since || w.until)
+    out.push(
+      `  window: ${w.since ? `since ${when(w.since)}` : ''}${w.until ? ` until ${when(w.until)}` : ''}`.trimEnd(),
+    );
+  out.push('');
+  const t = report.overTime;
+  if (t.counts.length > 1) {
+    out.push(s.bold(`Over time (${bucketName(t.bucketSeconds)} buckets)`));
+    out.push(`  ${sparkline(t.counts)}`);
+    if (t.peak) out.push(`  peak ${n(t.peak.count)} at ${when(t.peak.at)}`);
+    out.push('');
+  }
+  return out;
 }
