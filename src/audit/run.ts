@@ -120,8 +120,10 @@ export async function runAudit(plan: AuditPlan, o: AuditRunOptions = {}): Promis
   pace.client = client;
 
   const cellsByOp: AuditCell[][] = new Array(plan.operations.length);
-  const findings: AuditFinding[] = [];
-  const unsafeSent: UnsafeRequest[] = [];
+  // By operation, so that the result lists them in the plan's order whichever operation finished first.
+  const findingsByOp: AuditFinding[][] = new Array(plan.operations.length);
+  /** With the task's place in the plan, to list them in the plan's order. */
+  const unsafeSent: (UnsafeRequest & { at: number })[] = [];
   let done = 0;
 
   // The queue: (operation, identity) in the plan's order; skipped operations are judged at once.
@@ -139,6 +141,7 @@ export async function runAudit(plan: AuditPlan, o: AuditRunOptions = {}): Promis
     const judged = judgeOperation(op, identities, outcomes[k]);
     outcomes[k] = []; // the answers are judged: let them go
     const cells: AuditCell[] = [];
+    const found: AuditFinding[] = [];
     for (let i = 0; i < judged.length; i++) {
       const { cell, finding } = judged[i];
       if (finding) {
@@ -147,12 +150,13 @@ export async function runAudit(plan: AuditPlan, o: AuditRunOptions = {}): Promis
         const report = diagnose
           ? await diagnoseFinding(op, identity, diagnose, { extraSecrets: secrets, now: o.now })
           : undefined;
-        cell.finding = findings.length;
-        findings.push(report ? withDiagnosis(rest, report, op.expect[identity.name]?.required, sourceWord) : rest);
+        cell.finding = found.length; // within the operation; made global below
+        found.push(report ? withDiagnosis(rest, report, op.expect[identity.name]?.required, sourceWord) : rest);
       }
       cells.push(cell);
     }
     cellsByOp[k] = cells;
+    findingsByOp[k] = found;
   };
 
   let next = 0;
@@ -200,6 +204,7 @@ export async function runAudit(plan: AuditPlan, o: AuditRunOptions = {}): Promis
       }
       if (once && !(outcome.kind === 'failure' && outcome.error.startsWith('not sent')))
         unsafeSent.push({
+          at: k * identities.length + i,
           operation: op.id,
           identity: identity.name,
           method: op.method,
@@ -232,6 +237,12 @@ export async function runAudit(plan: AuditPlan, o: AuditRunOptions = {}): Promis
     await client.close(true);
   }
 
+  const findings: AuditFinding[] = [];
+  cellsByOp.forEach((opCells, k) => {
+    const offset = findings.length;
+    for (const c of opCells) if (c.finding !== undefined) c.finding += offset;
+    findings.push(...findingsByOp[k]!);
+  });
   const cells = cellsByOp.flat();
   const failing = findings.filter((f) => f.severity === 'fail').length;
   return {
@@ -248,7 +259,7 @@ export async function runAudit(plan: AuditPlan, o: AuditRunOptions = {}): Promis
       budget: maxRequests,
       retries: pace.requests.retries,
       rateLimitWaits: pace.requests.rateLimitWaits,
-      unsafe: unsafeSent,
+      unsafe: unsafeSent.sort((a, b) => a.at - b.at).map(({ at: _at, ...u }) => u),
       ...(stops.reason && stops.reason.kind !== 'source-failed'
         ? { stopped: stopText(stops.reason), stoppedBy: stops.reason.kind }
         : {}),

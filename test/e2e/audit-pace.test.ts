@@ -30,6 +30,11 @@ describe('why403 audit: pace and unsafe methods (a counting server on 127.0.0.1)
       } else if (req.url === '/busy-write') {
         res.writeHead(429, { 'retry-after': '1' });
         res.end();
+      } else if (req.url === '/slow') {
+        setTimeout(() => {
+          res.writeHead(200, { 'content-type': 'application/json' });
+          res.end('{"ok":true}');
+        }, 300);
       } else if (req.url?.startsWith('/drop')) {
         req.socket.destroy();
       } else {
@@ -125,6 +130,38 @@ describe('why403 audit: pace and unsafe methods (a counting server on 127.0.0.1)
       ['skipped'],
     );
     assert.equal(received.get('POST /never') ?? 0, before);
+  });
+
+  it("findings come in the plan's order, whichever operation finished first", async () => {
+    // /slow is first in the plan and answers last; both are allowed where a deny was expected.
+    const r = await runCli([
+      'audit',
+      '--file',
+      file([
+        '  - { name: slow, path: /slow, expect: { deny: "*" } }',
+        '  - { name: fast, path: /fine, expect: { deny: "*" } }',
+      ]),
+      '--json',
+      '--quiet',
+      '--concurrency',
+      '2',
+    ]);
+    assert.equal(r.code, 1, r.stderr);
+    const result = JSON.parse(r.stdout) as AuditResult;
+    assert.deepEqual(
+      result.findings.map((f) => [f.kind, f.operation]),
+      [
+        ['open', 'slow'],
+        ['open', 'fast'],
+      ],
+    );
+    assert.deepEqual(
+      result.cells.map((c) => [c.operation, c.finding]),
+      [
+        ['slow', 0],
+        ['fast', 1],
+      ],
+    );
   });
 
   it('a server that answers nothing stops the audit after 20 requests in a row, exit 3', async () => {
