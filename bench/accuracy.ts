@@ -1,7 +1,7 @@
 // Accuracy on labelled denials, each labelled from its source (what the
 // product, its documentation or the thread's resolution says the denial was),
 // never from what why403 concludes.
-//   npm run bench:accuracy [-- --json] [-- --held-out]
+//   npm run bench:accuracy [-- --json] [-- --held-out] [-- --held-out-2]
 //
 // 1. Products with a rule: every rule fixture, diagnosed with every rule; and
 //    the fixtures captured on real servers again, with the lines the error
@@ -14,7 +14,9 @@
 //       (public threads and docs; see bench/unseen/README.md);
 //    c. bench/unseen/held-out: a fifth of those, split off by a hash of the
 //       file name before any rule was written against them, and scored only
-//       with --held-out, so that tuning never sees them.
+//       with --held-out, so that tuning never sees them;
+//    d. bench/unseen/held-out-2: a fresh set from other products, collected
+//       after c had been seen, scored only with --held-out-2.
 // Top-1 and top-3 cause, the layer, and "named another product with
 // confidence ≥ 0.5" (the worst answer: a wrong product, stated firmly).
 // Raise a score by fixing rules, never labels.
@@ -131,6 +133,9 @@ const devScore = score(dev, () => rules, false);
 const withHeldOut = process.argv.includes('--held-out');
 const heldOut = withHeldOut ? unseen('held-out') : [];
 const heldOutScore = withHeldOut ? score(heldOut, () => rules, false) : undefined;
+const withHeldOut2 = process.argv.includes('--held-out-2');
+const heldOut2 = withHeldOut2 ? unseen('held-out-2') : [];
+const heldOut2Score = withHeldOut2 ? score(heldOut2, () => rules, false) : undefined;
 
 const result = {
   withRule: { ...withRule, producers: new Set(ruleFixtures.map((f) => f.label.product)).size },
@@ -139,6 +144,7 @@ const result = {
     leaveOneProductOut: leaveOneOut,
     unseenDev: devScore,
     ...(heldOutScore ? { unseenHeldOut: heldOutScore } : {}),
+    ...(heldOut2Score ? { unseenHeldOut2: heldOut2Score } : {}),
   },
 };
 
@@ -199,5 +205,13 @@ else {
       true,
     );
   } else lines.push('', '(bench/unseen/held-out is scored only with --held-out)');
+  if (heldOut2Score) {
+    lines.push('');
+    block(
+      `Products without a rule, d: bench/unseen/held-out-2, ${heldOut2.length} denials from ${products(heldOut2)} products`,
+      heldOut2Score,
+      true,
+    );
+  } else lines.push('(bench/unseen/held-out-2 is scored only with --held-out-2)');
   process.stdout.write(lines.join('\n') + '\n');
 }
