@@ -4,7 +4,7 @@
 // 404 counted apart, by what they really were), and over time. Streamed:
 // memory holds the tallies, each capped at MAX_KEYS keys (the rest counted
 // as "(others)"), whatever the size of the files.
-import { overTime } from '../logs/over-time.ts';
+import { overTime, perMinuteRate } from '../logs/over-time.ts';
 import { CappedTally, MAX_TALLY_KEYS, OTHERS } from '../logs/capped-tally.ts';
 import { InputError } from '../errors.ts';
 import { EVENTS_SCHEMA, type EventsReport, type ReasonSummary } from './model.ts';
@@ -76,6 +76,8 @@ export async function analyzeEvents(files: string[], opts: EventsOptions = {}): 
     ...(opts.since ? { since: opts.since.getTime() } : {}),
     ...(opts.until ? { until: opts.until.getTime() } : {}),
   };
+  /** Denials before --since: the rate they ran at, for the comparison (a spike after a deploy). */
+  const before = { count: 0, first: undefined as number | undefined };
   const inWindow = (t: number) =>
     (window.since === undefined || t >= window.since) && (window.until === undefined || t <= window.until);
   const reasons = new ReasonTally();
@@ -96,6 +98,10 @@ export async function analyzeEvents(files: string[], opts: EventsOptions = {}): 
     sources.push(opened.source);
     for await (const batch of opened.batches)
       for (const e of batch) {
+        if (window.since !== undefined && e.time < window.since) {
+          before.count++;
+          before.first = before.first === undefined ? e.time : Math.min(before.first, e.time);
+        }
         if (!inWindow(e.time)) continue;
         denials++;
         const route = `${e.method} ${e.route ?? '(no route)'}`;
@@ -111,6 +117,11 @@ export async function analyzeEvents(files: string[], opts: EventsOptions = {}): 
         if (perMinute.has(minute) || perMinute.size < MAX_MINUTES)
           perMinute.set(minute, (perMinute.get(minute) ?? 0) + 1);
       }
+    if (opened.earlier) {
+      before.count += opened.earlier.count;
+      const f = opened.earlier.first;
+      if (f !== undefined) before.first = before.first === undefined ? f : Math.min(before.first, f);
+    }
     const s = opened.source;
     if (s.stoppedEarly) notes.push(`${s.file}: ${s.stoppedEarly}`);
     if (s.notEvents || s.tooLong)
@@ -142,6 +153,14 @@ export async function analyzeEvents(files: string[], opts: EventsOptions = {}): 
     byStatus: byStatus.top(),
     hidden: hidden.top(),
     overTime: overTime(perMinute, first, last),
+    ...(opts.since && before.first !== undefined
+      ? {
+          rate: {
+            before: perMinuteRate(before.count, before.first, opts.since.getTime()),
+            after: perMinuteRate(denials, opts.since.getTime(), Math.max(last ?? 0, opts.since.getTime() + 60_000)),
+          },
+        }
+      : {}),
     notes,
   };
 }

@@ -154,7 +154,11 @@ test('both files at once add up; --since and --until window them (SQLite by its 
     });
     assert.deepEqual(r.hidden, [{ key: '403', count: 1 }]);
     assert.deepEqual(r.byStatus, [{ key: '401', count: 2 }]);
+    // Three denials in the two minutes before --since, three in the seven after it (to the last one).
+    assert.deepEqual(r.rate, { before: 1.5, after: 0.43 }, file);
   }
+  // Without --since there is nothing to compare with.
+  assert.equal((await analyzeEvents([sqlitePath])).rate, undefined);
 });
 
 test("a pino log, the app's other lines among the events, gzip and standard input", async () => {

@@ -60,5 +60,7 @@ export interface EventsReport {
   hidden: Tally[];
   /** Denials per bucket over the window, oldest first. */
   overTime: { bucketSeconds: number; start?: string; counts: number[]; peak?: { at: string; count: number } };
+  /** With --since: denials a minute after it, and before it where the events reach back that far. */
+  rate?: { before: number; after: number };
   notes: string[];
 }

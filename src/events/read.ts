@@ -104,6 +104,8 @@ export interface OpenedEvents {
   source: EventsSource;
   /** The events, a batch at a time; SQLite's only those in the window, JSON lines' all of them (the caller filters). */
   batches: AsyncGenerator<ReadEvent[]>;
+  /** SQLite, with --since: the denials before it, counted by the database (JSON lines' are seen in the batches). */
+  earlier?: { count: number; first?: number };
 }
 
 function failure(err: NodeJS.ErrnoException): string {
@@ -165,6 +167,16 @@ function sqliteEvents(path: string, window: Window): OpenedEvents {
     throw new InputError(path, `is a SQLite file that cannot be read (${(e as Error).message})`);
   }
   const total = Number((db.prepare('SELECT count(*) AS n FROM denials').get() as { n: number | bigint }).n);
+  let earlier: OpenedEvents['earlier'];
+  if (window.since !== undefined) {
+    const row = db
+      .prepare('SELECT count(*) AS n, min(time) AS first FROM denials WHERE time < ?')
+      .get(window.since) as {
+      n: number | bigint;
+      first: number | bigint | null;
+    };
+    earlier = { count: Number(row.n), ...(row.first !== null ? { first: Number(row.first) } : {}) };
+  }
   const source: EventsSource = { file: path, format: 'sqlite', read: total, events: 0, notEvents: 0, tooLong: 0 };
   async function* batches(): AsyncGenerator<ReadEvent[]> {
     try {
@@ -188,7 +200,7 @@ function sqliteEvents(path: string, window: Window): OpenedEvents {
       db.close();
     }
   }
-  return { source, batches: batches() };
+  return { source, batches: batches(), ...(earlier ? { earlier } : {}) };
 }
 
 /** A row of the denials table as the event it was written from. */

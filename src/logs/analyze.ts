@@ -3,7 +3,7 @@
 // whom, when. Streamed: memory holds the tallies (capped), the error lines
 // that may still be joined (capped) and the current line, whatever the size
 // of the logs.
-import { overTime as overTimeOf } from './over-time.ts';
+import { overTime as overTimeOf, perMinuteRate } from './over-time.ts';
 import { CappedTally, detached } from './capped-tally.ts';
 import type {
   LogFormat,
@@ -472,10 +472,6 @@ function joinError(pending: Map<string, Pending[]>, a: AccessRecord): Pending | 
       if (hit) return hit;
     }
   return undefined;
-}
-
-function perMinuteRate(count: number, from: number, to: number): number {
-  return Math.round((count / Math.max(1, (to - from) / 60_000)) * 100) / 100;
 }
 
 /** The causes a reason names, for renderers: "path-forbidden or ip-restricted". */

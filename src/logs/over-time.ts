@@ -30,3 +30,8 @@ export function overTime(perMinute: Map<number, number>, first?: number, last?: 
     peak: { at: new Date((start + peakIndex * bucketSeconds) * 1000).toISOString(), count: counts[peakIndex]! },
   };
 }
+
+/** Denials a minute between two times (epoch ms), at least a minute apart, to two decimals. */
+export function perMinuteRate(count: number, from: number, to: number): number {
+  return Math.round((count / Math.max(1, (to - from) / 60_000)) * 100) / 100;
+}

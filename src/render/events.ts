@@ -3,7 +3,7 @@
 // (report, options) → string. Every string from the events is printed
 // through `printable`: an event file is input, and its fields must not drive
 // the terminal.
-import { bucketName, md, n, sparkline, tallyLines, when, windowAndTimeLines } from './summary-text.ts';
+import { bucketName, md, n, rateLine, sparkline, tallyLines, when, windowAndTimeLines } from './summary-text.ts';
 import type { EventsReport, ReasonSummary } from '../events/model.ts';
 import { printable } from '../errors.ts';
 import { clip, noStyle, wrap, type Style } from './text.ts';
@@ -38,6 +38,8 @@ export function renderEventsTerminal(report: EventsReport, opts: EventsRenderOpt
     wrap(`${s.bold(`${n(report.denials)} denials`)} — read ${printable(sourcesText(report).join(', '))}`, width),
   );
   out.push(...windowAndTimeLines(report, s));
+  const rate = rateLine(report);
+  if (rate) out.push(wrap(rate, width), '');
   if (report.byReason.length) {
     out.push(s.bold('Why (cause and rule)'));
     for (const r of report.byReason) out.push(...reasonLines(r, s, width));

@@ -1,6 +1,6 @@
 // `why403 logs` for a person (terminal) and for an incident note (Markdown).
 // Pure: (report, options) → string.
-import { bucketName, md, n, sparkline, tallyLines, when, windowAndTimeLines } from './summary-text.ts';
+import { bucketName, md, n, rateLine, sparkline, tallyLines, when, windowAndTimeLines } from './summary-text.ts';
 import type { LogReport, ReasonSummary } from '../model/logs.ts';
 import type { FollowedDenial } from '../logs/follow.ts';
 import { printable } from '../errors.ts';
@@ -43,14 +43,8 @@ export function renderLogsTerminal(report: LogReport, opts: LogsRenderOptions = 
     ),
   );
   out.push(...windowAndTimeLines(report, s));
-  if (report.rate)
-    out.push(
-      wrap(
-        `Since ${when(report.window.since)}: ${report.rate.after} denials a minute, against ${report.rate.before} before it${report.rate.after > 2 * report.rate.before ? ' — a spike' : ''}.`,
-        width,
-      ),
-      '',
-    );
+  const rate = rateLine(report);
+  if (rate) out.push(wrap(rate, width), '');
   if (report.byReason.length || report.unexplained) {
     out.push(s.bold('Why (what the logs say)'));
     for (const r of report.byReason) out.push(...reasonLines(r, s, width));

@@ -51,3 +51,13 @@ export function windowAndTimeLines(
   }
   return out;
 }
+
+/** With --since: the rate after it against the rate before, and "a spike" past twice as many. */
+export function rateLine(report: {
+  rate?: { before: number; after: number };
+  window: { since?: string };
+}): string | undefined {
+  const r = report.rate;
+  if (!r) return undefined;
+  return `Since ${when(report.window.since)}: ${r.after} denials a minute, against ${r.before} before it${r.after > 2 * r.before ? ' — a spike' : ''}.`;
+}
