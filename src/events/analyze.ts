@@ -95,6 +95,7 @@ export async function analyzeEvents(files: string[], opts: EventsOptions = {}): 
 
   for (const file of files) {
     const opened = openEvents(file, window, opts.stdin);
+    let inThisFile = 0;
     sources.push(opened.source);
     for await (const batch of opened.batches)
       for (const e of batch) {
@@ -104,6 +105,7 @@ export async function analyzeEvents(files: string[], opts: EventsOptions = {}): 
         }
         if (!inWindow(e.time)) continue;
         denials++;
+        inThisFile++;
         const route = `${e.method} ${e.route ?? '(no route)'}`;
         reasons.add(e, route);
         byPrincipal.add(e.principal ?? ANONYMOUS);
@@ -133,7 +135,10 @@ export async function analyzeEvents(files: string[], opts: EventsOptions = {}): 
           .filter(Boolean)
           .join(', ')}`,
       );
-    if (!s.events) notes.push(`${s.file}: no denial events`);
+    // A file whose denials all fall outside --since/--until is not a file without denials.
+    const windowed = window.since !== undefined || window.until !== undefined;
+    if (!inThisFile)
+      notes.push(`${s.file}: no denial events${windowed && (s.events || s.read) ? ' in the window' : ''}`);
   }
 
   return {

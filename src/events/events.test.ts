@@ -159,6 +159,12 @@ test('both files at once add up; --since and --until window them (SQLite by its 
   }
   // Without --since there is nothing to compare with.
   assert.equal((await analyzeEvents([sqlitePath])).rate, undefined);
+  // A window that holds none of a file's denials says so, not that the file has none.
+  const later = await analyzeEvents([sqlitePath, jsonPath], { since: new Date(T0 + 60 * MIN) });
+  assert.deepEqual(later.notes, [
+    `${sqlitePath}: no denial events in the window`,
+    `${jsonPath}: no denial events in the window`,
+  ]);
 });
 
 test("a pino log, the app's other lines among the events, gzip and standard input", async () => {
