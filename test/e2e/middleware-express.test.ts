@@ -26,6 +26,7 @@ import {
   type DenialScenario,
   type RunningApp,
   type Tokens,
+  POLICY_SCENARIOS,
 } from '../servers/middleware-apps.ts';
 
 const OAUTH2 = '/oauth2/orders';
@@ -354,79 +355,7 @@ const SCENARIOS: DenialScenario[] = [
     },
     event: { route: '/cors/data', rule: `cors origin ${CORS_ALLOWED}` },
   },
-  {
-    name: 'CASL: a cannot rule (explicit deny, with its reason in the event)',
-    method: 'DELETE',
-    path: '/casl/reports/r1',
-    headers: (t) => bearer(t.alice),
-    expect: {
-      status: 403,
-      cause: 'explicit-deny',
-      title: 'Denied by policy',
-      instance: '/casl/reports/r1',
-      gap: { required: ['delete Report'], held: ['viewer'] },
-    },
-    event: { route: '/casl/reports/:id', principal: 'alice', rule: 'casl delete Report (reports are kept for audit)' },
-  },
-  {
-    name: 'CASL: a field not allowed',
-    path: '/casl/reports/r1/body',
-    headers: (t) => bearer(t.alice),
-    expect: {
-      status: 403,
-      cause: 'field-restricted',
-      title: 'Field restricted',
-      instance: '/casl/reports/r1/body',
-      gap: { required: ['read Report body'], held: ['viewer'] },
-    },
-    event: { route: '/casl/reports/:id/body', principal: 'alice', rule: 'casl read Report body' },
-  },
-  {
-    name: 'CASL: no rule allows it',
-    method: 'POST',
-    path: '/casl/reports',
-    headers: (t) => bearer(t.alice),
-    expect: {
-      status: 403,
-      cause: 'insufficient-role',
-      title: 'Insufficient role',
-      instance: '/casl/reports',
-      gap: { required: ['create Report'], held: ['viewer'] },
-    },
-    event: { route: '/casl/reports', principal: 'alice', rule: 'casl create Report' },
-  },
-  {
-    name: 'Casbin: a deny policy (explicit deny, the policy line in the event)',
-    method: 'DELETE',
-    path: '/casbin/reports',
-    headers: (t) => bearer(t.alice),
-    expect: {
-      status: 403,
-      cause: 'explicit-deny',
-      title: 'Denied by policy',
-      instance: '/casbin/reports',
-      gap: { required: ['delete reports'], held: ['viewer'] },
-    },
-    event: {
-      route: '/casbin/reports',
-      principal: 'alice',
-      rule: 'casbin alice reports delete (policy viewer, reports, delete, deny)',
-    },
-  },
-  {
-    name: 'Casbin: no policy allows it',
-    method: 'PUT',
-    path: '/casbin/reports',
-    headers: (t) => bearer(t.alice),
-    expect: {
-      status: 403,
-      cause: 'insufficient-role',
-      title: 'Insufficient role',
-      instance: '/casbin/reports',
-      gap: { required: ['write reports'], held: ['viewer'] },
-    },
-    event: { route: '/casbin/reports', principal: 'alice', rule: 'casbin alice reports write' },
-  },
+  ...POLICY_SCENARIOS,
 ];
 
 let t: Tokens;

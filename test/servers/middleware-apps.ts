@@ -428,6 +428,83 @@ export interface DenialScenario {
 
 export const DISCLOSURES: Disclosure[] = ['status', 'cause', 'gap'];
 
+/** The CASL and Casbin denials: the same routes, policies and answers in both apps. */
+export const POLICY_SCENARIOS: DenialScenario[] = [
+  {
+    name: 'CASL: a cannot rule (explicit deny, with its reason in the event)',
+    method: 'DELETE',
+    path: '/casl/reports/r1',
+    headers: (t) => bearer(t.alice),
+    expect: {
+      status: 403,
+      cause: 'explicit-deny',
+      title: 'Denied by policy',
+      instance: '/casl/reports/r1',
+      gap: { required: ['delete Report'], held: ['viewer'] },
+    },
+    event: { route: '/casl/reports/:id', principal: 'alice', rule: 'casl delete Report (reports are kept for audit)' },
+  },
+  {
+    name: 'CASL: a field not allowed',
+    path: '/casl/reports/r1/body',
+    headers: (t) => bearer(t.alice),
+    expect: {
+      status: 403,
+      cause: 'field-restricted',
+      title: 'Field restricted',
+      instance: '/casl/reports/r1/body',
+      gap: { required: ['read Report body'], held: ['viewer'] },
+    },
+    event: { route: '/casl/reports/:id/body', principal: 'alice', rule: 'casl read Report body' },
+  },
+  {
+    name: 'CASL: no rule allows it',
+    method: 'POST',
+    path: '/casl/reports',
+    headers: (t) => bearer(t.alice),
+    expect: {
+      status: 403,
+      cause: 'insufficient-role',
+      title: 'Insufficient role',
+      instance: '/casl/reports',
+      gap: { required: ['create Report'], held: ['viewer'] },
+    },
+    event: { route: '/casl/reports', principal: 'alice', rule: 'casl create Report' },
+  },
+  {
+    name: 'Casbin: a deny policy (explicit deny, the policy line in the event)',
+    method: 'DELETE',
+    path: '/casbin/reports',
+    headers: (t) => bearer(t.alice),
+    expect: {
+      status: 403,
+      cause: 'explicit-deny',
+      title: 'Denied by policy',
+      instance: '/casbin/reports',
+      gap: { required: ['delete reports'], held: ['viewer'] },
+    },
+    event: {
+      route: '/casbin/reports',
+      principal: 'alice',
+      rule: 'casbin alice reports delete (policy viewer, reports, delete, deny)',
+    },
+  },
+  {
+    name: 'Casbin: no policy allows it',
+    method: 'PUT',
+    path: '/casbin/reports',
+    headers: (t) => bearer(t.alice),
+    expect: {
+      status: 403,
+      cause: 'insufficient-role',
+      title: 'Insufficient role',
+      instance: '/casbin/reports',
+      gap: { required: ['write reports'], held: ['viewer'] },
+    },
+    event: { route: '/casbin/reports', principal: 'alice', rule: 'casbin alice reports write' },
+  },
+];
+
 /** The hidden route's answer: a plain 404, whatever the level. */
 export function assertHidden(sent: Sent, instance: string): void {
   assert.equal(sent.status, 404);
