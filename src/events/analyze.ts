@@ -4,7 +4,7 @@
 // 404 counted apart, by what they really were), and over time. Streamed:
 // memory holds the tallies, each capped at MAX_KEYS keys (the rest counted
 // as "(others)"), whatever the size of the files.
-import { overTime, perMinuteRate } from '../logs/over-time.ts';
+import { overTime, reportWindow, sinceRate } from '../logs/over-time.ts';
 import { CappedTally, MAX_TALLY_KEYS, OTHERS } from '../logs/capped-tally.ts';
 import { InputError } from '../errors.ts';
 import { EVENTS_SCHEMA, type EventsReport, type ReasonSummary } from './model.ts';
@@ -141,15 +141,11 @@ export async function analyzeEvents(files: string[], opts: EventsOptions = {}): 
       notes.push(`${s.file}: no denial events${windowed && (s.events || s.read) ? ' in the window' : ''}`);
   }
 
+  const rate = sinceRate(opts.since, before, { count: denials, last });
   return {
     schema: EVENTS_SCHEMA,
     sources,
-    window: {
-      ...(opts.since ? { since: opts.since.toISOString() } : {}),
-      ...(opts.until ? { until: opts.until.toISOString() } : {}),
-      ...(first !== undefined ? { first: new Date(first).toISOString() } : {}),
-      ...(last !== undefined ? { last: new Date(last).toISOString() } : {}),
-    },
+    window: reportWindow(opts, first, last),
     denials,
     byReason: reasons.list(),
     byPrincipal: byPrincipal.top(),
@@ -158,14 +154,7 @@ export async function analyzeEvents(files: string[], opts: EventsOptions = {}): 
     byStatus: byStatus.top(),
     hidden: hidden.top(),
     overTime: overTime(perMinute, first, last),
-    ...(opts.since && before.first !== undefined
-      ? {
-          rate: {
-            before: perMinuteRate(before.count, before.first, opts.since.getTime()),
-            after: perMinuteRate(denials, opts.since.getTime(), Math.max(last ?? 0, opts.since.getTime() + 60_000)),
-          },
-        }
-      : {}),
+    ...(rate ? { rate } : {}),
     notes,
   };
 }

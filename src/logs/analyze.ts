@@ -3,7 +3,7 @@
 // whom, when. Streamed: memory holds the tallies (capped), the error lines
 // that may still be joined (capped) and the current line, whatever the size
 // of the logs.
-import { overTime as overTimeOf, perMinuteRate } from './over-time.ts';
+import { overTime as overTimeOf, reportWindow, sinceRate } from './over-time.ts';
 import { CappedTally, detached } from './capped-tally.ts';
 import type {
   LogFormat,
@@ -409,22 +409,11 @@ export async function analyzeLogs(inputs: LineInput[], opts: LogsOptions = {}): 
   }
 
   const overTime = overTimeOf(perMinute, first, last);
-  const rate =
-    opts.since && before.first !== undefined && first !== undefined && last !== undefined
-      ? {
-          before: perMinuteRate(before.count, before.first, opts.since.getTime()),
-          after: perMinuteRate(denials, opts.since.getTime(), Math.max(last, opts.since.getTime() + 60_000)),
-        }
-      : undefined;
+  const rate = sinceRate(opts.since, before, { count: denials, last });
   return {
     schema: LOGS_SCHEMA,
     sources,
-    window: {
-      ...(opts.since ? { since: opts.since.toISOString() } : {}),
-      ...(opts.until ? { until: opts.until.toISOString() } : {}),
-      ...(first !== undefined ? { first: new Date(first).toISOString() } : {}),
-      ...(last !== undefined ? { last: new Date(last).toISOString() } : {}),
-    },
+    window: reportWindow(opts, first, last),
     denials,
     requests,
     byStatus: byStatus.top(),

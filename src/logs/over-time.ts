@@ -35,3 +35,34 @@ export function overTime(perMinute: Map<number, number>, first?: number, last?: 
 export function perMinuteRate(count: number, from: number, to: number): number {
   return Math.round((count / Math.max(1, (to - from) / 60_000)) * 100) / 100;
 }
+
+/**
+ * With --since: denials a minute after it against before it, where the input
+ * reaches back before it (none after it is a rate of 0, worth showing).
+ */
+export function sinceRate(
+  since: Date | undefined,
+  before: { count: number; first?: number },
+  after: { count: number; last?: number },
+): { before: number; after: number } | undefined {
+  if (!since || before.first === undefined) return undefined;
+  const at = since.getTime();
+  return {
+    before: perMinuteRate(before.count, before.first, at),
+    after: perMinuteRate(after.count, at, Math.max(after.last ?? 0, at + 60_000)),
+  };
+}
+
+/** The window a summary covers: what was asked (--since, --until) and the first and last denial in it. */
+export function reportWindow(
+  o: { since?: Date; until?: Date },
+  first: number | undefined,
+  last: number | undefined,
+): { since?: string; until?: string; first?: string; last?: string } {
+  return {
+    ...(o.since ? { since: o.since.toISOString() } : {}),
+    ...(o.until ? { until: o.until.toISOString() } : {}),
+    ...(first !== undefined ? { first: new Date(first).toISOString() } : {}),
+    ...(last !== undefined ? { last: new Date(last).toISOString() } : {}),
+  };
+}
