@@ -163,6 +163,8 @@ export async function auditCommand(argv: string[], io: Io): Promise<number> {
       `${plan.source.name}: no operation to audit${plan.skipped.length ? ` (${plan.skipped.length} skipped: ${plan.skipped[0].reason})` : ''}`,
     );
 
+  // Read before anything is said or sent: a bad baseline is the user's input error, found first.
+  const baseline = values.baseline && !dryRun ? await readBaseline(values.baseline) : undefined;
   const allowUnsafe = Boolean(values['allow-unsafe']);
   const budget = auditBudget(plan, allowUnsafe);
   const over =
@@ -177,7 +179,6 @@ export async function auditCommand(argv: string[], io: Io): Promise<number> {
   }
   if (over) throw new UsageError(over);
   if (!values.quiet) io.stderr.write(budgetLine(plan, budget, run) + '\n');
-  const baseline = values.baseline ? await readBaseline(values.baseline) : undefined;
 
   setFlagsFromString('--semi-space-growth-factor=1');
   const controller = new AbortController();
@@ -254,6 +255,8 @@ function checkJunitFile(file: string): void {
     throw new UsageError(`--junit ${file}: is a folder; give a file name, e.g. ${join(file, 'audit.xml')}`);
 }
 
+const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+
 /** --operation: by id, by request name, or by 'METHOD path'. */
 function onlyOperations(plan: AuditPlan, wanted: string[]): AuditPlan {
   const matches = (op: AuditPlan['operations'][number], w: string) =>
@@ -275,7 +278,7 @@ function budgetLine(
   run: { maxRequests: number; concurrency: number; rate?: number },
 ): string {
   const parts = [
-    `audit: ${plan.operations.length} operations × ${plan.identities.length} identities = ${b.cells} cells`,
+    `audit: ${plural(plan.operations.length, 'operation')} × ${plural(plan.identities.length, 'identity', 'identities')} = ${b.cells} cells`,
     `${b.requests} requests to send${b.unsafe ? ` (${b.unsafe} unsafe, each once)` : ''}`,
   ];
   if (b.skippedUnsafe) parts.push(`${b.skippedUnsafe} unsafe not sent (--allow-unsafe)`);
