@@ -69,8 +69,8 @@ export function judgeOperation(
     const kind = findingKind(expected, verdict);
     cell.holds = kind === undefined || !FAILING_KINDS.has(kind);
     if (!kind) return { cell };
-    const held = grantsHeld(identity, expectation.required);
-    const gap: Gap | undefined = expectation.required?.length ? { required: expectation.required, held } : undefined;
+    const required = expectation.required;
+    const gap: Gap | undefined = required?.length ? { required, held: grantsHeld(identity, required) } : undefined;
     const draft: Judged['finding'] = {
       kind,
       severity: FAILING_KINDS.has(kind) ? 'fail' : 'warn',
@@ -119,16 +119,16 @@ function findingKind(expected: 'allow' | 'deny', verdict: Verdict): FindingKind 
   }
 }
 
-/** What the identity holds of the kind the requirement names (scopes, else roles). */
-function grantsHeld(identity: AuditIdentity, required: string[] | undefined): string[] {
-  if (!required?.length) return identity.scopes.length ? identity.scopes : identity.roles;
-  const inRoles = required.some((r) => identity.roles.includes(r));
-  const inScopes = required.some((r) => identity.scopes.includes(r));
-  return inRoles && !inScopes
-    ? identity.roles
-    : identity.scopes.length || !identity.roles.length
-      ? identity.scopes
-      : identity.roles;
+/**
+ * What the identity holds of the kind the requirement names: its roles when
+ * the requirement names one of them and none of its scopes, or when it holds
+ * roles but no scopes; otherwise its scopes.
+ */
+function grantsHeld(identity: AuditIdentity, required: string[]): string[] {
+  const namesRole = required.some((r) => identity.roles.includes(r));
+  const namesScope = required.some((r) => identity.scopes.includes(r));
+  if (namesRole && !namesScope) return identity.roles;
+  return identity.scopes.length || !identity.roles.length ? identity.scopes : identity.roles;
 }
 
 function summaryOf(
