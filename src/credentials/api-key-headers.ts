@@ -18,3 +18,18 @@ export const API_KEY_HEADERS: ReadonlySet<string> = new Set([
   'x-vault-token',
   'x-shopify-access-token',
 ]);
+
+// Beyond the documented names, a header named like a key or a token
+// (`X-Consul-Token`, `X-Algolia-API-Key`, `Fastly-Key`, `api_key`) is how a
+// service takes its own credential — except the anti-forgery tokens, the
+// session tokens that travel beside a signature (which authenticate nothing
+// alone), and the keys HTTP itself names that are no credential: an
+// idempotency key (Stripe and the IETF draft), the WebSocket handshake key,
+// a cache key.
+const API_KEY_HEADER_PATTERN = /(^|[-_])(api[-_]?key|key|token)$/i;
+const NOT_A_KEY_HEADER = /csrf|xsrf|^x-amz-security-token$|^x-goog-|idempotency|^sec-websocket-|cache-key$/i;
+
+export function isApiKeyHeader(name: string): boolean {
+  const n = name.toLowerCase();
+  return API_KEY_HEADERS.has(n) || (API_KEY_HEADER_PATTERN.test(n) && !NOT_A_KEY_HEADER.test(n));
+}

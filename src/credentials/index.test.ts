@@ -330,6 +330,23 @@ test('API keys in headers, the query string and a form body', async () => {
   assert.deepEqual(inspect({ url: 'https://example.test/s3?key=photos/cat.jpg' }).items, []);
 });
 
+test('a header named like a key is a key, unless HTTP names it for something else', () => {
+  const key = 'fk_' + 'Q7'.repeat(15);
+  const rep = inspect({
+    headers: {
+      'Fastly-Key': key,
+      'Idempotency-Key': 'order-2026-12-05-0001',
+      'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==',
+      'X-Cache-Key': '/orders/42',
+    },
+  });
+  assert.deepEqual(
+    rep.items.map((i) => [i.kind, i.location]),
+    [['api-key', 'header:fastly-key']],
+  );
+  assertHidden(rep, key);
+});
+
 test('cookies: names only, session and CSRF cookies told apart', () => {
   const rep = inspect({
     headers: {

@@ -15,7 +15,8 @@ import {
   inspectSigV4Context,
   inspectTokenValue,
 } from './authorization.ts';
-import { inspectApiKeyHeaders, inspectCookies, inspectQueryTokens, isApiKeyHeader } from './request-parts.ts';
+import { inspectApiKeyHeaders, inspectCookies, inspectQueryTokens } from './request-parts.ts';
+import { isApiKeyHeader } from './api-key-headers.ts';
 import { inspectSignedUrl } from './signed-urls.ts';
 
 export { redactHeaders, redactSecret, redactUrl, redactHeaderValue } from './redact.ts';

@@ -53,6 +53,8 @@ test('redactHeaders masks every credential-bearing header, in both header shapes
     ['Proxy-Authorization', 'Basic YWxpY2U6c2VjcmV0', 'Basic YWxpY2…(16 chars)'],
     ['Cookie', 'sessionid=abcdefghijklmnopqrstuvwxyz; theme=dark', 'sessionid=abcdef…(26 chars); theme=…(4 chars)'],
     ['X-Api-Key', '0123456789abcdef0123456789abcdef', '012345…(32 chars)'],
+    ['Fastly-Key', 'fk0123456789abcdef0123456789abcd', 'fk0123…(32 chars)'],
+    ['Idempotency-Key', 'order-2026-12-05-0001', 'order-2026-12-05-0001'],
     ['X-Amz-Security-Token', 'FwoGZXIvYXdzEBYaDHqqqqqqqqqqqqqqq', 'FwoGZX…(33 chars)'],
     ['Accept', 'application/json', 'application/json'],
     ['WWW-Authenticate', 'Bearer realm="api", error="invalid_token"', 'Bearer realm="api", error="invalid_token"'],

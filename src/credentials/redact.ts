@@ -2,7 +2,7 @@
 // and its length, never whole, unless the user asks for secrets. Renderers
 // pass every URL and header list through redactUrl / redactHeaders.
 import type { NameValue } from '../model/exchange.ts';
-import { API_KEY_HEADERS } from './api-key-headers.ts';
+import { API_KEY_HEADERS, isApiKeyHeader } from './api-key-headers.ts';
 
 /** Shorter secrets show no prefix at all: six characters of a 10-character password is most of it. */
 const MIN_LENGTH_FOR_PREFIX = 16;
@@ -41,6 +41,7 @@ export function isSecretHeader(name: string): boolean {
   const n = name.toLowerCase();
   if (PUBLIC_HEADERS.has(n)) return false;
   return (
+    isApiKeyHeader(n) ||
     n === 'authorization' ||
     n === 'proxy-authorization' ||
     n === 'cookie' ||

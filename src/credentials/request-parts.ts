@@ -8,19 +8,7 @@ import { looksLikeJwt } from './jwt.ts';
 import { isSecretParam } from './redact.ts';
 import { SIGNED_URL_PARAMS, signedUrlFormat } from '../knowledge/signed-urls.ts';
 import { recogniseToken } from './token-kinds.ts';
-import { API_KEY_HEADERS } from './api-key-headers.ts';
-
-// Beyond the documented names, a header named like a key or a token
-// (`X-Consul-Token`, `X-Algolia-API-Key`, `api_key`) is how a service takes
-// its own credential — except the anti-forgery tokens and the session tokens
-// that travel beside a signature, which authenticate nothing alone.
-const API_KEY_HEADER_PATTERN = /(^|[-_])(api[-_]?key|token)$/i;
-const NOT_A_KEY_HEADER = /csrf|xsrf|^x-amz-security-token$|^x-goog-/i;
-
-export function isApiKeyHeader(name: string): boolean {
-  const n = name.toLowerCase();
-  return API_KEY_HEADERS.has(n) || (API_KEY_HEADER_PATTERN.test(n) && !NOT_A_KEY_HEADER.test(n));
-}
+import { isApiKeyHeader } from './api-key-headers.ts';
 
 function inspectKeyValue(c: Collector, value: string, location: string): void {
   const v = value.trim();

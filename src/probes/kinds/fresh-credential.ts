@@ -8,7 +8,7 @@ import type { CauseId } from '../../model/vocabulary.ts';
 import type { CauseClaim } from '../../model/rule.ts';
 import { observeToken } from '../../credentials/index.ts';
 import { redactSecret } from '../../credentials/redact.ts';
-import { isApiKeyHeader } from '../../credentials/request-parts.ts';
+import { isApiKeyHeader } from '../../credentials/api-key-headers.ts';
 import { withHeader } from '../vary.ts';
 import { runCredentialCommand } from '../credential-command.ts';
 import { defineProbe, type ProbeContext, type ProbeFinding, type ProbeRequest } from '../define.ts';

@@ -9,7 +9,7 @@ import { headerValue, type Exchange } from '../../model/exchange.ts';
 import type { CauseId } from '../../model/vocabulary.ts';
 import type { CauseClaim } from '../../model/rule.ts';
 import { isSecretHeader, isSecretParam } from '../../credentials/redact.ts';
-import { isApiKeyHeader } from '../../credentials/request-parts.ts';
+import { isApiKeyHeader } from '../../credentials/api-key-headers.ts';
 import { SIGNED_URL_PARAMS } from '../../credentials/signed-urls.ts';
 import { combine, withoutCookies, withoutHeaders, withoutQuery } from '../vary.ts';
 import { defineProbe, type ProbeContext, type ProbeFinding, type ProbeRequest } from '../define.ts';
