@@ -1,6 +1,6 @@
 // Writes src/rules/request-context/base-rates.json: how often each cause
-// answers a denial in a given context — the status (401, 403) and what the
-// request carried (a credential, only cookies, nothing; and which family of
+// answers a denial in a given context — the status (401, 403) alone, and
+// with what the request carried (a credential, only cookies, nothing; and which family of
 // credential: a token, a password, a signature) — counted over every
 // rule fixture's label (labels come from the sources, never from why403).
 // request-context turns the shares into priors that order causes the
@@ -23,7 +23,11 @@ export function countBaseRates(fixtures: readonly Fixture[]): BaseRates {
   const overall: Record<string, number> = {};
   for (const fx of fixtures) {
     const status = fx.exchange.response.status;
-    if (!fx.exchange.request || (status !== 401 && status !== 403)) continue;
+    if (status !== 401 && status !== 403) continue;
+    // The status alone, for an answer shown without its request.
+    const byStatus = (buckets[String(status)] ??= {});
+    byStatus[fx.label.cause] = (byStatus[fx.label.cause] ?? 0) + 1;
+    if (!fx.exchange.request) continue;
     const items = observeExchangeCredentials(fx.exchange).items;
     for (const key of bucketsOf(status, items)) {
       const bucket = (buckets[key] ??= {});

@@ -92,10 +92,26 @@ test('request-context: a server that asks again for the scheme it was given read
   assert.ok(ids(out).includes('credential-missing:-0.6'), ids(out).join(' '));
 });
 
-test('request-context: a sanitised export says nothing about what was sent', () => {
+test('request-context: a sanitised export, or an answer without its request, leaves only the status to speak', () => {
   const fx = exchange('stripped', 'GET', {}, 401);
   fx.exchange.credentialsStripped = true;
-  assert.equal(runRule(rule, fx), undefined);
+  const stripped = runRule(rule, fx)?.causes ?? [];
+  // Nothing is said of what was sent: no "nothing sent", no "still valid", only priors for a 401.
+  assert.ok(stripped.length > 0);
+  assert.ok(
+    stripped.every((c) => c.prior && c.message === 'statusRate' && c.weight > 0),
+    JSON.stringify(stripped),
+  );
+  const weight = (causes: typeof stripped, id: string) => causes.find((c) => c.id === id)?.weight ?? 0;
+  // In the labelled fixtures a 401 is mostly a missing or refused credential, hardly ever a CSRF check.
+  assert.ok(weight(stripped, 'credential-invalid') > weight(stripped, 'credential-expired'));
+  assert.equal(weight(stripped, 'csrf'), 0);
+  const bare = exchange('bare', 'GET', {}, 403);
+  delete (bare.exchange as { request?: unknown }).request;
+  const alone = runRule(rule, bare)?.causes ?? [];
+  assert.ok(alone.length > 0 && alone.every((c) => c.prior && c.message === 'statusRate'));
+  assert.match(alone[0].evidence[0].text, /the request is not shown/);
+  assert.ok(weight(alone, 'insufficient-role') > weight(alone, 'credential-expired'));
 });
 
 test('request-context: base rates for the context, as priors that only order causes something else supports', () => {

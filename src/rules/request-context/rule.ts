@@ -87,6 +87,27 @@ function claimBaseRates(ctx: Context, rates: BaseRates, report: Report): void {
   }
 }
 
+/**
+ * An answer shown without its request (a pasted response, an export that
+ * stripped the credentials): only the status speaks, so the priors are how
+ * often each cause answers that status at all.
+ */
+function claimStatusRates(ctx: Context, rates: BaseRates, report: Report, why: string): void {
+  const bucket = rates.buckets[String(ctx.status)] ?? {};
+  const inBucket = total(bucket);
+  if (!inBucket) return;
+  for (const cause of CAUSES) {
+    const n = bucket[cause] ?? 0;
+    const weight = Math.round(((PRIOR_SCALE * n) / inBucket) * 1000) / 1000;
+    if (weight <= 0) continue;
+    report.claim(cause, 'statusRate', weight, {
+      data: { n, of: inBucket, status: ctx.status, cause, why },
+      evidence: [ev('base-rate', `${n} of ${inBucket} labelled ${ctx.status}s were ${cause} (${why})`)],
+      prior: true,
+    });
+  }
+}
+
 /** A request with no credential (or only cookies): a 401 asks for one, and nothing sent can be wrong. */
 function claimNothingSent(ctx: Context, cookiesOnly: boolean, url: string, report: Report): void {
   const nothing = ev(
@@ -244,9 +265,15 @@ const spec = (rates: BaseRates): CauseSpec<KnownCause, keyof typeof texts.messag
     ...texts,
   },
   fallback: true,
-  // A request the input does not show, or one whose credentials a sanitised export removed, says nothing.
-  applies: (ctx) => Boolean(ctx.exchange.request) && !ctx.exchange.credentialsStripped,
   explain(ctx, report) {
+    // A request the input does not show, or one whose credentials a
+    // sanitised export removed, says nothing of what was sent: the status
+    // alone orders the causes.
+    if (!ctx.exchange.request || ctx.exchange.credentialsStripped) {
+      const why = ctx.exchange.request ? 'the export removed its credentials' : 'the request is not shown';
+      claimStatusRates(ctx, rates, report, why);
+      return;
+    }
     const url = ctx.url ? redactUrl(ctx.url.href) : 'URL';
     const carried = carriedBy(ctx.credential.items);
     claimBaseRates(ctx, rates, report);
