@@ -74,6 +74,23 @@ test('words: an HTML page’s title, headings and main text without scripts or n
   ]);
 });
 
+test('words: markup without a Content-Type, a title or an h1 is still read as a page', () => {
+  // IIS's detailed error is such a fragment; an XML parser takes it whole, tags and all.
+  const fragment =
+    '<h3>HTTP Error 401.2 - Unauthorized</h3>\n<h4>You are not authorized to view this page due to invalid authentication headers.</h4>\n</div>';
+  const w = readWords({ text: fragment, contentType: '', xml: { h3: 'HTTP Error 401.2 - Unauthorized' } }, [], '');
+  assert.deepEqual(lines(w), [
+    'body:heading=HTTP Error 401.2 - Unauthorized',
+    'body:text=HTTP Error 401.2 - Unauthorized You are not authorized to view this page due to invalid authentication headers.',
+  ]);
+  // An XML error document whose tags only begin like HTML ones is not a page.
+  const xml = { 'Error.Code': 'AccessDenied', 'Error.Message': 'Policy denies the request' };
+  assert.deepEqual(
+    lines(readWords({ text: '<Error><Code>AccessDenied</Code><Policy/></Error>', contentType: '', xml }, [], '')),
+    ['body:Error.Code=AccessDenied', 'body:Error.Message=Policy denies the request'],
+  );
+});
+
 test('words: plain text, and an XML error document’s message members', () => {
   assert.deepEqual(
     lines(readWords({ text: 'Forbidden: not in the allow list', contentType: 'text/plain' }, [], 'text/plain')),

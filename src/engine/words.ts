@@ -183,6 +183,15 @@ function htmlHeadings(html: string): string[] {
   return out.filter(Boolean);
 }
 
+/**
+ * Markup without a Content-Type, a title or an h1 — a page fragment such as
+ * IIS's detailed error, or a page copied from a log — is still a page: its
+ * text is read, its tags are not.
+ */
+const HTML_TAG =
+  /<\/?(html|head|body|div|p|h[1-6]|center|pre|span|table|ul|li|br|hr|fieldset|b|strong)\b[^<>]{0,256}>/i;
+const looksLikeHtml = (text: string) => /^\s*</.test(text) && HTML_TAG.test(text.slice(0, 4096));
+
 /** Response headers in which servers state a reason or a scope, by name. */
 const SCOPE_HEADER = /^x-(required|permitted|accepted|missing|oauth)(-oauth)?-scopes?$/;
 const REASON_WORD = /error|reason|denied|denial|message|blocked|deny/;
@@ -210,7 +219,8 @@ export function readWords(
       lines.push({ source: `header:${name}`, text: clip(h.value) });
     }
   }
-  const html = body.htmlTitle !== undefined || body.htmlH1 !== undefined || /html/i.test(contentType);
+  const html =
+    body.htmlTitle !== undefined || body.htmlH1 !== undefined || /html/i.test(contentType) || looksLikeHtml(body.text);
   if (body.json !== undefined) walkJson(body.json, lines, fields);
   else if (body.xml && !html) walkXml(body.xml, lines, fields);
   else if (html) {

@@ -273,3 +273,65 @@ test('denial-words: "requires basic auth" asks for a credential', () => {
   const out = runRule(rule, json('basic', 401, { message: 'CORS requires basic auth' }));
   assert.ok(out?.causes?.some((c) => c.id === 'credential-missing' && c.weight === 0.6));
 });
+
+test('denial-words: "missing or invalid" is invalid when a credential came, missing when none did', async () => {
+  const words = 'Provided credentials are missing or invalid';
+  const sent = runRule(
+    rule,
+    unitCase('sent', {
+      request: {
+        method: 'GET',
+        url: 'https://api.example.test/x',
+        headers: { 'Service-Key': 'k-0123456789abcdef0123' },
+      },
+      response: { status: 401, headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ msg: words }) },
+    }),
+  );
+  assert.equal(strongest(sent), 'credential-invalid', JSON.stringify(sent?.causes?.map((c) => [c.id, c.weight])));
+  // With nothing sent, both readings stand in the words; what the request carried (request-context) settles it.
+  const none = diagnoseWith(
+    await loadRules(),
+    unitCase('none', {
+      request: { method: 'GET', url: 'https://api.example.test/x', headers: {} },
+      response: { status: 401, headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ msg: words }) },
+    }).exchange,
+  );
+  assert.equal(none.causes[0].id, 'credential-missing');
+});
+
+test('denial-words: a credential that "expired at" a time, however it is named, has expired', () => {
+  const out = runRule(rule, json('at', 401, { msg: 'Token 3RiIwJRqEEsoS2dUrtX24f expired at 2019-05-01T09:00:00Z' }));
+  assert.equal(strongest(out), 'credential-expired');
+  assert.match(out!.causes!.find((c) => c.id === 'credential-expired')!.evidence[0].text, /expired at/);
+});
+
+test('denial-words: a request disallowed by a policy met an explicit deny', () => {
+  const out = runRule(
+    rule,
+    json('policy', 403, {
+      error: {
+        code: 'RequestDisallowedByPolicy',
+        message: "Resource 'web' was disallowed by policy. Policy identifiers: 'allowed-locations'.",
+      },
+    }),
+  );
+  assert.equal(strongest(out), 'explicit-deny');
+});
+
+test('denial-words: a status code that only names the refusal gives way to the message that says why', () => {
+  const out = runRule(
+    rule,
+    json('genus', 403, {
+      error: {
+        code: 403,
+        message: 'The service is disabled for this project; enable it first.',
+        status: 'PERMISSION_DENIED',
+      },
+    }),
+  );
+  const weight = (id: string) => out?.causes?.find((c) => c.id === id)?.weight ?? 0;
+  assert.equal(strongest(out), 'feature-disabled', JSON.stringify(out?.causes?.map((c) => [c.id, c.weight])));
+  assert.ok(weight('insufficient-role') > 0 && weight('insufficient-role') < weight('feature-disabled'));
+  // The code alone still speaks.
+  assert.equal(strongest(runRule(rule, json('alone', 403, { status: 'PERMISSION_DENIED' }))), 'insufficient-role');
+});

@@ -189,16 +189,34 @@ const short = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…
  * narrower reading (a field, an owner, an expired token) gives way to it:
  * "permission" is the genus, the other names the species.
  */
-function weighed(r: Reading, readings: Reading[], credential: CredentialItem | undefined, status: number): number {
+function weighed(
+  r: Reading,
+  readings: readonly Reading[],
+  credential: CredentialItem | undefined,
+  status: number,
+): number {
   if (r.cause === 'credential-missing' && credential?.location === 'header:authorization')
+    return Math.round(r.weight * 50) / 100;
+  // "Missing or invalid", to a request that carried a credential: it was not missing.
+  if (
+    r.cause === 'credential-missing' &&
+    credential &&
+    readings.some((o) => o.line === r.line && o.cause === 'credential-invalid')
+  )
     return Math.round(r.weight * 50) / 100;
   // A 401 is the server's own word that it did not authenticate the caller:
   // "not authorized" there speaks of the credential more than of a grant.
   if (r.cause === 'insufficient-role' && !r.grant && status === 401) return Math.round(r.weight * 60) / 100;
+  // A line that is only a code or a status ("PERMISSION_DENIED", "Access
+  // denied") names the genus wherever the message names the species.
+  const onlyACode = tokenize(r.line).length <= 3;
   if (
     r.cause === 'insufficient-role' &&
     !r.grant &&
-    readings.some((o) => o !== r && o.line === r.line && o.cause !== 'insufficient-scope' && o.weight >= r.weight - 0.1)
+    readings.some(
+      (o) =>
+        o !== r && (o.line === r.line || onlyACode) && o.cause !== 'insufficient-scope' && o.weight >= r.weight - 0.1,
+    )
   )
     return Math.round((r.weight - 0.15) * 100) / 100;
   return r.weight;
@@ -217,6 +235,9 @@ export default defineCause({
     const readings = readLines(ctx);
     const credential = ctx.credential.items.find((i) => i.kind !== 'cookie');
     for (const r of readings) {
+      // "Invalid for the environment": the words say where it is not valid, which is the finding.
+      if (r.cause === 'credential-invalid' && readings.some((o) => o.line === r.line && o.cause === 'wrong-audience'))
+        continue;
       const gap = gapFor(ctx, r.cause, r.grant);
       const named = gap?.required.join(', ');
       const advice = FIXES[r.cause];
