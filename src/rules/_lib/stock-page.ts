@@ -40,6 +40,8 @@ export interface StockForbiddenReadings<M extends string, F extends string> {
   ip: { message: M; fixes: readonly F[] };
   /** Fixes for a file the server's user cannot read (message `unreadable`; data: file). */
   unreadable: readonly F[];
+  /** How far the page is known to be the server's own: 1 for a product's page, less for a page no rule recognised. */
+  scale?: number;
 }
 
 /**
@@ -56,24 +58,60 @@ export function claimStockForbidden<M extends string, F extends string>(
 ): void {
   const path = ctx.url?.pathname ?? '';
   const data = { path, file: path || '/FILE', method: ctx.method };
+  const k = readings.scale ?? 1;
+  const w = (weight: number) => Math.round(weight * k * 100) / 100;
   if (path.endsWith('/'))
-    report.claim('directory-listing', 'directory', 0.55, {
+    report.claim('directory-listing', 'directory', w(0.55), {
       data,
       evidence: [page, ev('request:url', `path ends with "/" (${path})`)],
       fixes: readings.directory,
     });
   if (readings.method && !['GET', 'HEAD'].includes(ctx.method))
-    report.claim('method-not-allowed', 'limitExcept', 0.4, {
+    report.claim('method-not-allowed', 'limitExcept', w(0.4), {
       data,
       evidence: [page, ev('request:method', ctx.method)],
       fixes: readings.method,
     });
   const { message, weight, clue, fixes } = readings.path;
-  report.claim('path-forbidden', message, weight, {
+  report.claim('path-forbidden', message, w(weight), {
     data: { ...data, ...readings.path.data },
     evidence: [page, ...(clue ? [clue] : [])],
     fixes,
   });
-  report.claim('ip-restricted', readings.ip.message, 0.3, { evidence: [page], fixes: readings.ip.fixes });
-  report.claim('filesystem-permission', 'unreadable', 0.25, { data, evidence: [page], fixes: readings.unreadable });
+  report.claim('ip-restricted', readings.ip.message, w(0.3), { evidence: [page], fixes: readings.ip.fixes });
+  report.claim('filesystem-permission', 'unreadable', w(0.25), { data, evidence: [page], fixes: readings.unreadable });
+}
+
+/** A body that is only the status ("Forbidden", "403 Forbidden"): what a server or proxy writes for its own rules. */
+export const onlyTheStatus = (ctx: Context) => /^\s*(403\s*)?(forbidden|access denied)[.!]?\s*$/i.test(ctx.body.text);
+
+/** Words a status line adds to the status: "Error 403", "HTTP Status 403 – Forbidden", "HTTP Error 403.14". */
+const STATUS_WORDS = new Set(['error', 'http', 'status']);
+const STATUS_CODE = /^403(\.\d{1,3})?$/;
+
+/** A title or heading that says only the status: "403 Forbidden", "HTTP Status 403 – Forbidden", "Error 403 Forbidden", "Access Denied". */
+function saysOnlyTheStatus(text: string | undefined): boolean {
+  if (text === undefined) return false;
+  const words = text
+    .toLowerCase()
+    .replace(/[^a-z0-9.]+/g, ' ')
+    .replace(/\.(\s|$)/g, ' ')
+    .trim()
+    .split(' ');
+  const rest = words.filter((w) => w && !STATUS_WORDS.has(w) && !STATUS_CODE.test(w)).join(' ');
+  return rest === 'forbidden' || rest === 'access denied' || (rest === '' && words.some((w) => STATUS_CODE.test(w)));
+}
+
+/**
+ * A 403 page of the stock kind from a server no rule recognised: an HTML page
+ * whose title or h1 says only the status, or a body that says only the
+ * status. (Applications write such pages too, which is why what they stand
+ * for is weighed lower than a known server's own page. An empty body says
+ * less still: APIs answer so as often as servers.)
+ */
+export function stockPage(ctx: Context): boolean {
+  if (ctx.status !== 403) return false;
+  if (ctx.body.json !== undefined || ctx.body.xml) return false;
+  if (saysOnlyTheStatus(ctx.body.htmlTitle) || saysOnlyTheStatus(ctx.body.htmlH1)) return true;
+  return onlyTheStatus(ctx);
 }

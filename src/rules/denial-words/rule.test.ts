@@ -335,3 +335,85 @@ test('denial-words: a status code that only names the refusal gives way to the m
   // The code alone still speaks.
   assert.equal(strongest(runRule(rule, json('alone', 403, { status: 'PERMISSION_DENIED' }))), 'insufficient-role');
 });
+
+test('denial-words: a 403 that calls the credential wrong keeps "issued for another place" open below it', () => {
+  const fx = (status: number) =>
+    unitCase('wrong', {
+      request: {
+        method: 'PUT',
+        url: 'https://s3.eu.example.test/b/k',
+        headers: { 'X-Api-Key': 'k-0123456789abcdef0123' },
+      },
+      response: { status, headers: { 'Content-Type': 'application/json' }, body: '{"message":"Invalid API key"}' },
+    });
+  const out = runRule(rule, fx(403));
+  const weight = (id: string) => out?.causes?.find((c) => c.id === id)?.weight ?? 0;
+  assert.ok(weight('wrong-audience') > 0 && weight('wrong-audience') < weight('credential-invalid'));
+  assert.match(out!.causes!.find((c) => c.id === 'wrong-audience')!.summary, /s3\.eu\.example\.test may not be/);
+  // On a 401 the refusal is request-context's to weigh; the words rule does not say it twice.
+  assert.ok(!runRule(rule, fx(401))?.causes?.some((c) => c.id === 'wrong-audience'));
+});
+
+test('denial-words: a bare refusal to an authenticated request keeps a wrong path open below it', () => {
+  const fx = (body: unknown, headers: Record<string, string>, status = 403) =>
+    unitCase('path', {
+      request: { method: 'GET', url: 'https://api.example.test/v1/colections/7', headers },
+      response: { status, headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) },
+    });
+  const weight = (out: ReturnType<typeof runRule>, id: string) => out?.causes?.find((c) => c.id === id)?.weight ?? 0;
+  const bare = runRule(rule, fx({ error: 'permission denied' }, { Authorization: 'Bearer opaque-0123456789abcdef' }));
+  assert.ok(weight(bare, 'wrong-endpoint') > 0 && weight(bare, 'wrong-endpoint') < weight(bare, 'insufficient-role'));
+  assert.match(bare!.causes!.find((c) => c.id === 'wrong-endpoint')!.summary, /api\.example\.test\/v1\/colections\/7/);
+  // Not when the words say more, when nothing was sent, or on a 401.
+  const narrower = runRule(
+    rule,
+    fx(
+      { error: 'permission denied: your plan does not include exports' },
+      { Authorization: 'Bearer opaque-0123456789abcdef' },
+    ),
+  );
+  assert.equal(weight(narrower, 'wrong-endpoint'), 0);
+  assert.equal(weight(runRule(rule, fx({ error: 'permission denied' }, {})), 'wrong-endpoint'), 0);
+  const on401 = runRule(
+    rule,
+    fx({ error: 'permission denied' }, { Authorization: 'Bearer opaque-0123456789abcdef' }, 401),
+  );
+  assert.equal(weight(on401, 'wrong-endpoint'), 0);
+});
+
+test('denial-words: "no credential" to a request that carried one keeps the wrong form open beside the refusal', () => {
+  const out = runRule(
+    rule,
+    unitCase('form', {
+      request: {
+        method: 'GET',
+        url: 'https://api.example.test/x',
+        headers: { Authorization: 'Bearer ptr_0123456789abcdef' },
+      },
+      response: {
+        status: 401,
+        headers: { 'Content-Type': 'application/json' },
+        body: '{"message":"A valid authorisation token is missing"}',
+      },
+    }),
+  );
+  const form = out?.causes?.find((c) => c.id === 'credential-malformed');
+  assert.equal(form?.message, 'notTakenForm');
+  assert.ok(form!.weight < (out?.causes?.find((c) => c.id === 'credential-invalid')?.weight ?? 0));
+});
+
+test('denial-words: a stock 403 page’s sentence about permission is boilerplate, not a role', () => {
+  const stock = runRule(
+    rule,
+    responseCase(
+      'stock',
+      403,
+      { 'Content-Type': 'text/html' },
+      '<html><head><title>403 Forbidden</title></head><body><h1>Forbidden</h1><p>You don’t have permission to access this resource.</p></body></html>',
+    ),
+  );
+  assert.ok((stock?.causes?.find((c) => c.id === 'insufficient-role')?.weight ?? 0) <= 0.15);
+  // The same sentence in an application's JSON keeps its weight.
+  const app = runRule(rule, json('app', 403, { message: 'You don’t have permission to access this resource.' }));
+  assert.equal(app?.causes?.find((c) => c.id === 'insufficient-role')?.weight, 0.6);
+});

@@ -13,6 +13,8 @@ import type { WordsField } from '../../model/rule.ts';
 import type { CredentialItem } from '../../model/credential.ts';
 import { compilePhrase, matchPhrase, tokenize, type Phrase } from '../_lib/phrases.ts';
 import { defineCause, ev, type Context } from '../define.ts';
+import { stockPage } from '../_lib/stock-page.ts';
+import { redactUrl } from '../../credentials/index.ts';
 import phrases from './phrases.json' with { type: 'json' };
 import texts from './texts.json' with { type: 'json' };
 
@@ -156,7 +158,7 @@ const FIXES: Record<WordsCause, { named?: FixId[]; fixes: FixId[] }> = {
   'credential-expired': { fixes: ['credentialRenew'] },
   'credential-not-yet-valid': { fixes: ['clockCheck'] },
   'clock-skew': { fixes: ['clockCheck'] },
-  'wrong-audience': { fixes: ['audienceCheck'] },
+  'wrong-audience': { fixes: ['audienceCheck', 'issuedFor'] },
   'ip-restricted': { fixes: ['addressCheck'] },
   'account-state': { fixes: ['accountCheck'] },
   'resource-state': { fixes: ['resourceCheck'] },
@@ -194,6 +196,7 @@ function weighed(
   readings: readonly Reading[],
   credential: CredentialItem | undefined,
   status: number,
+  stock = false,
 ): number {
   if (r.cause === 'credential-missing' && credential?.location === 'header:authorization')
     return Math.round(r.weight * 50) / 100;
@@ -204,6 +207,10 @@ function weighed(
     readings.some((o) => o.line === r.line && o.cause === 'credential-invalid')
   )
     return Math.round(r.weight * 50) / 100;
+  // A stock 403 page's sentence ("You don't have permission to access this
+  // resource") is the server's boilerplate for every rule it has: it says no
+  // more than the status.
+  if (r.cause === 'insufficient-role' && !r.grant && stock) return Math.min(r.weight, 0.15);
   // A 401 is the server's own word that it did not authenticate the caller:
   // "not authorized" there speaks of the credential more than of a grant.
   if (r.cause === 'insufficient-role' && !r.grant && status === 401) return Math.round(r.weight * 60) / 100;
@@ -242,7 +249,7 @@ export default defineCause({
       const named = gap?.required.join(', ');
       const advice = FIXES[r.cause];
       claimed.add(r.cause);
-      report.claim(r.cause, 'says', weighed(r, readings, credential, ctx.status), {
+      report.claim(r.cause, 'says', weighed(r, readings, credential, ctx.status, stockPage(ctx)), {
         data: {
           quote: short(r.quote, 160),
           where: r.source,
@@ -285,6 +292,38 @@ export default defineCause({
           fixes: FIXES['credential-invalid'].fixes,
         },
       );
+      if (!claimed.has('credential-malformed')) {
+        claimed.add('credential-malformed');
+        report.claim('credential-malformed', 'notTakenForm', 0.2, {
+          data: { quote: short(missing.quote, 160), where: credential.location },
+          evidence: [ev(missing.source, short(missing.line, 300)), ev(credential.location, credential.display)],
+          fixes: FIXES['credential-malformed'].fixes,
+        });
+      }
+    }
+    // A bare refusal of permission to an authenticated request, with nothing
+    // narrower said: services that hide what exists answer a wrong path (a
+    // typo, another region or namespace) in the same words.
+    const onlyRefusal = readings.every((r) => r.cause === 'insufficient-role' || r.cause === 'insufficient-scope');
+    if (role && !role.grant && onlyRefusal && credential && ctx.status === 403 && !claimed.has('wrong-endpoint')) {
+      claimed.add('wrong-endpoint');
+      report.claim('wrong-endpoint', 'mayNotExist', 0.15, {
+        data: { quote: short(role.quote, 160), url: ctx.url ? redactUrl(ctx.url.href) : 'the URL' },
+        evidence: [ev(role.source, short(role.line, 300))],
+        fixes: FIXES['wrong-endpoint'].fixes,
+      });
+    }
+    // Words that call a credential wrong, on a 403 (a 401's refusal is
+    // request-context's to weigh): a good credential for another place is
+    // refused in the same words, so it stays open beside them.
+    const invalid = readings.find((r) => r.cause === 'credential-invalid');
+    if (invalid && credential && ctx.status !== 401 && !claimed.has('wrong-audience')) {
+      claimed.add('wrong-audience');
+      report.claim('wrong-audience', 'invalidElsewhere', 0.2, {
+        data: { quote: short(invalid.quote, 160), host: ctx.url?.host ?? 'this host' },
+        evidence: [ev(invalid.source, short(invalid.line, 300)), ev(credential.location, credential.display)],
+        fixes: ['issuedFor'],
+      });
     }
     // Words that speak of a JWT, to a bearer token that is not one: the
     // server expected another kind of credential (or the token elsewhere).

@@ -221,5 +221,65 @@ test('request-context: an ID token is for the client that signed in, not an API;
   assert.ok(!ids(access).some((c) => c.startsWith('wrong-audience:0.5')), 'a token with scopes is an access token');
   // API identifiers are often logical URLs: the example host is api.example.test, the aud another.
   const logical = await call({ aud: 'https://reports.example.org/api' });
-  assert.ok(!ids(logical).some((c) => /^wrong-audience:0\.[1-9]/.test(c)), ids(logical).join(' '));
+  // Only the alternative every refused credential keeps open, no claim from the aud.
+  const audience = (logical?.causes ?? []).filter((c) => c.id === 'wrong-audience' && !c.prior);
+  assert.deepEqual(
+    audience.map((c) => [c.message, c.weight]),
+    [['refusedElsewhere', 0.2]],
+  );
+});
+
+test('request-context: a refused credential may be a good one for another place, an alternative below the refusal', () => {
+  const out = runRule(
+    rule,
+    exchange('elsewhere', 'GET', { 'X-Api-Key': 'k-0123456789abcdef0123456789' }, 401, {
+      'Content-Type': 'application/json',
+    }),
+  );
+  const weight = (id: string) => out?.causes?.find((c) => c.id === id && !c.prior)?.weight ?? 0;
+  assert.ok(
+    weight('wrong-audience') > 0 && weight('wrong-audience') < weight('credential-invalid'),
+    ids(out).join(' '),
+  );
+  const elsewhere = out!.causes!.find((c) => c.message === 'refusedElsewhere')!;
+  assert.match(elsewhere.summary, /api\.example\.test may not be where this credential belongs/);
+  assert.match(elsewhere.fixes![0].title, /issued for api\.example\.test/);
+  // Nothing sent, nothing refused: no such alternative.
+  const none = runRule(rule, exchange('none', 'GET', {}, 401));
+  assert.ok(!(none?.causes ?? []).some((c) => c.message === 'refusedElsewhere'));
+});
+
+test('request-context: a stock 403 page from a server no rule knows is read as the server’s own rules, weighed low', () => {
+  const page = (path: string, method = 'GET', headers: Record<string, string> = {}) =>
+    unitCase('stock', {
+      request: { method, url: `https://files.example.test${path}`, headers },
+      response: {
+        status: 403,
+        headers: { 'Content-Type': 'text/html' },
+        body: '<html><head><title>403 Forbidden</title></head><body><h1>Forbidden</h1><hr><address>Server</address></body></html>',
+      },
+    });
+  const top = (fx: ReturnType<typeof page>) =>
+    [...(runRule(rule, fx)?.causes ?? [])].filter((c) => !c.prior && c.weight > 0).sort((a, b) => b.weight - a.weight);
+  assert.equal(top(page('/files/'))[0].id, 'directory-listing');
+  assert.equal(top(page('/.env'))[0].id, 'path-forbidden');
+  assert.equal(top(page('/upload/data.txt', 'POST'))[0].id, 'method-not-allowed');
+  const plain = top(page('/reports/q3.pdf'));
+  assert.deepEqual(
+    plain.map((c) => c.id),
+    ['path-forbidden', 'ip-restricted', 'filesystem-permission'],
+  );
+  assert.ok(plain.every((c) => c.weight <= 0.3 && c.fixes?.[0].title.includes('error log')));
+  // A session or a credential: an application may have written the page, so lower again.
+  const withSession = top(page('/reports/q3.pdf', 'GET', { Cookie: 'sessionid=abc' }));
+  assert.ok(withSession[0].weight < plain[0].weight);
+  // An application's JSON refusal is no stock page.
+  const api = runRule(
+    rule,
+    unitCase('api', {
+      request: { method: 'GET', url: 'https://api.example.test/v1/orders/', headers: {} },
+      response: { status: 403, headers: { 'Content-Type': 'application/json' }, body: '{"error":"Forbidden"}' },
+    }),
+  );
+  assert.ok(!(api?.causes ?? []).some((c) => c.id === 'directory-listing' && !c.prior));
 });

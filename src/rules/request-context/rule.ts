@@ -16,6 +16,7 @@ import { CAUSE_IDS, type CauseId } from '../../model/vocabulary.ts';
 import type { CredentialItem } from '../../model/credential.ts';
 import { defineCause, ev, type CauseSpec, type Context, type Reporter } from '../define.ts';
 import { sentScheme } from '../_lib/challenges.ts';
+import { claimStockForbidden, onlyTheStatus, stockPage } from '../_lib/stock-page.ts';
 import baseRates from './base-rates.json' with { type: 'json' };
 import texts from './texts.json' with { type: 'json' };
 import { bucketsOf, carriedBy, type BaseRates } from './carried.ts';
@@ -56,9 +57,6 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 const isHtmlPage = (ctx: Context) =>
   /html/i.test(ctx.body.contentType) || ctx.body.htmlTitle !== undefined || ctx.body.htmlH1 !== undefined;
-
-/** A body that is only the status ("Forbidden", "403 Forbidden"): what a server or proxy writes for its own rules. */
-const onlyTheStatus = (ctx: Context) => /^\s*(403\s*)?(forbidden|access denied)[.!]?\s*$/i.test(ctx.body.text);
 
 type Report = Reporter<KnownCause, keyof typeof texts.messages, keyof typeof texts.fixes>;
 
@@ -108,6 +106,34 @@ function claimStatusRates(ctx: Context, rates: BaseRates, report: Report, why: s
   }
 }
 
+/**
+ * A stock 403 page from a server no rule recognised: the server's own rules,
+ * read as a known server's page is read (_lib/stock-page.ts) but weighed
+ * lower, since an application may write such a page too; a request that
+ * carried a session or a credential lowers them again. The error log names
+ * the rule.
+ */
+function claimServerRule(ctx: Context, report: Report): void {
+  const path = ctx.url?.pathname ?? '';
+  const last = path.slice(path.lastIndexOf('/') + 1);
+  const hidden = last.length > 1 && last.startsWith('.');
+  const page = ctx.body.htmlTitle ?? ctx.body.htmlH1 ?? (ctx.body.text.trim() || `an empty ${ctx.status}`);
+  claimStockForbidden(ctx, report, ev('body', `a stock 403 page: ${page.slice(0, 120)}`), {
+    directory: ['serverLog'],
+    method: ['serverLog'],
+    path: {
+      message: hidden ? 'dotFile' : 'pathRule',
+      weight: hidden ? 0.6 : 0.35,
+      data: { file: last },
+      clue: hidden ? ev('request:url', `a name starting with a dot: ${last}`) : undefined,
+      fixes: ['serverLog'],
+    },
+    ip: { message: 'addressRule', fixes: ['serverLog'] },
+    unreadable: ['serverLog'],
+    scale: ctx.credential.items.length ? 0.25 : 0.5,
+  });
+}
+
 /** A request with no credential (or only cookies): a 401 asks for one, and nothing sent can be wrong. */
 function claimNothingSent(ctx: Context, cookiesOnly: boolean, url: string, report: Report): void {
   const nothing = ev(
@@ -151,6 +177,24 @@ function claimNothingSent(ctx: Context, cookiesOnly: boolean, url: string, repor
   });
 }
 
+/** The weight of "valid, but for another place" beside a refusal: an alternative to check, never the finding. */
+const ELSEWHERE = 0.2;
+
+/**
+ * A refused credential may be a good one for another place: a sandbox key on
+ * the live host, a key from another region or data centre, a token for
+ * another account or API. Services word that refusal like any wrong
+ * credential, so it stays open beside it, with what would tell them apart.
+ */
+function claimIssuedElsewhere(ctx: Context, main: CredentialItem, report: Report): void {
+  const host = ctx.url?.host ?? 'this host';
+  report.claim('wrong-audience', 'refusedElsewhere', ELSEWHERE, {
+    data: { host },
+    evidence: [ev(main.location, main.display)],
+    fixes: ['issuedFor'],
+  });
+}
+
 /**
  * An OpenID Connect ID token (its nonce and at_hash, or Cognito's token_use
  * "id", and no scope) is made for the client that signed in, to say who
@@ -159,18 +203,19 @@ function claimNothingSent(ctx: Context, cookiesOnly: boolean, url: string, repor
  * identifiers are often logical URLs, and the same API answers on localhost,
  * internal names and gateways.)
  */
-function claimIdToken(ctx: Context, items: readonly CredentialItem[], report: Report): void {
+function claimIdToken(ctx: Context, items: readonly CredentialItem[], report: Report): boolean {
   const jwt = items.find((i) => i.kind === 'bearer-jwt' && i.location === 'header:authorization');
   const claims = jwt?.claims ?? {};
   const marks = ['nonce', 'at_hash', 'token_use'].filter((k) => k in claims);
   const idToken =
     ('nonce' in claims || 'at_hash' in claims || claims.token_use === 'id') && !('scope' in claims || 'scp' in claims);
-  if (jwt && idToken)
-    report.claim('wrong-audience', 'idToken', 0.5, {
-      data: { marks: marks.join(', '), host: ctx.url?.hostname ?? 'the API' },
-      evidence: [ev(jwt.location, `an ID token: ${marks.join(', ')}`)],
-      fixes: ['audience'],
-    });
+  if (!jwt || !idToken) return false;
+  report.claim('wrong-audience', 'idToken', 0.5, {
+    data: { marks: marks.join(', '), host: ctx.url?.hostname ?? 'the API' },
+    evidence: [ev(jwt.location, `an ID token: ${marks.join(', ')}`)],
+    fixes: ['audience'],
+  });
+  return true;
 }
 
 /**
@@ -182,6 +227,7 @@ function claimCarried(ctx: Context, report: Report): void {
   const items = ctx.credential.items;
   const findings = ctx.credential.findings;
   const main = items.find((i) => i.kind === ctx.credential.scheme);
+  const idToken = claimIdToken(ctx, items, report);
   if (ctx.status === 401 && main && !findings.some((f) => f.weight >= 0.5)) {
     const asked = CHALLENGE_FOR[main.kind];
     const again = asked ? ctx.challenges.find((c) => c.scheme.toLowerCase() === asked) : undefined;
@@ -198,7 +244,7 @@ function claimCarried(ctx: Context, report: Report): void {
         ],
         fixes: ['scheme'],
       });
-    } else
+    } else {
       report.claim('credential-invalid', 'refused', again ? 0.45 : 0.35, {
         data: {
           what: `a ${main.kind.replace('-', ' ')} credential (${main.location})`,
@@ -207,6 +253,9 @@ function claimCarried(ctx: Context, report: Report): void {
         evidence: [ev(main.location, main.display), ...(challenge ? [challenge] : [])],
         fixes: ['check'],
       });
+      // (An ID token has said where it belongs already.)
+      if (!idToken) claimIssuedElsewhere(ctx, main, report);
+    }
     if (again && challenge)
       report.claim('credential-missing', 'readAndRefused', -0.6, {
         data: { scheme: again.scheme },
@@ -242,7 +291,6 @@ function claimCarried(ctx: Context, report: Report): void {
       fixes: ['placeCheck'],
     });
   }
-  claimIdToken(ctx, items, report);
   const timed = items.filter((i) => i.expiresAt && i.kind !== 'cookie');
   const outOfWindow = findings.some((f) =>
     ['credential-expired', 'credential-not-yet-valid', 'clock-skew'].includes(f.cause),
@@ -277,6 +325,7 @@ const spec = (rates: BaseRates): CauseSpec<KnownCause, keyof typeof texts.messag
     const url = ctx.url ? redactUrl(ctx.url.href) : 'URL';
     const carried = carriedBy(ctx.credential.items);
     claimBaseRates(ctx, rates, report);
+    if (stockPage(ctx)) claimServerRule(ctx, report);
     if (carried === 'credential') claimCarried(ctx, report);
     else claimNothingSent(ctx, carried === 'cookies', url, report);
     // A safe method is rarely what a server refuses, unless its words say so.
