@@ -417,3 +417,55 @@ test('denial-words: a stock 403 page’s sentence about permission is boilerplat
   const app = runRule(rule, json('app', 403, { message: 'You don’t have permission to access this resource.' }));
   assert.equal(app?.causes?.find((c) => c.id === 'insufficient-role')?.weight, 0.6);
 });
+
+test('denial-words: the default words of common auth libraries (each from the library’s source)', () => {
+  const cases: [string, ExtraCase['fixture'], string][] = [
+    // koa-jwt lib/resolvers/auth-header.js
+    [
+      'credential-malformed',
+      responseCase(
+        'koa',
+        401,
+        { 'Content-Type': 'text/plain' },
+        'Bad Authorization header format. Format is "Authorization: Bearer <token>"',
+      ),
+      'koa-jwt',
+    ],
+    // appleboy/gin-jwt auth_jwt.go ErrInvalidAuthHeader
+    ['credential-malformed', json('gin', 401, { code: 401, message: 'auth header is invalid' }), 'gin-jwt'],
+    // PostgREST src/PostgREST/Error.hs (JwtError)
+    [
+      'credential-malformed',
+      json('pgrst', 401, { code: 'PGRST301', details: null, hint: null, message: 'Expected 3 parts in JWT; got 1' }),
+      'PostgREST',
+    ],
+    ['clock-skew', json('iat', 401, { code: 'PGRST303', message: 'JWT issued at future' }), 'PostgREST'],
+    // jsonwebtoken NotBeforeError, as express-jwt passes it on
+    [
+      'credential-not-yet-valid',
+      responseCase('nbf', 401, { 'Content-Type': 'text/plain' }, 'jwt not active'),
+      'jsonwebtoken',
+    ],
+    // flask-jwt-extended default_callbacks.py
+    ['conditional-access', json('fresh', 401, { msg: 'Fresh token required' }), 'Flask-JWT-Extended'],
+    // spring-security core messages.properties (AbstractUserDetailsAuthenticationProvider.expired)
+    [
+      'account-state',
+      json('acct', 401, { status: 401, error: 'Unauthorized', message: 'User account has expired' }),
+      'Spring Security',
+    ],
+    // symfony security.en.xlf (login throttling)
+    [
+      'rate-limited',
+      responseCase(
+        'throttle',
+        401,
+        { 'Content-Type': 'text/plain' },
+        'Too many failed login attempts, please try again later.',
+      ),
+      'Symfony',
+    ],
+  ];
+  for (const [cause, fixture, library] of cases)
+    assert.equal(strongest(runRule(rule, fixture)), cause, `${library}: ${fixture.exchange.response.content.text}`);
+});

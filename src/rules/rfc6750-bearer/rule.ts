@@ -34,7 +34,7 @@ function readInvalidToken(description: string): InvalidTokenReading | undefined 
   const d = description.toLowerCase();
   if (/expired|\bexp\b|lifetime|no longer valid/.test(d))
     return { id: 'credential-expired', why: 'the description says the token expired' };
-  if (/\bnbf\b|not yet valid|not before|before the .*valid|used before/.test(d))
+  if (/\bnbf\b|not yet valid|not before|not valid before|before the .*valid|used before/.test(d))
     return {
       id: 'credential-not-yet-valid',
       why: 'the description says the token is not valid yet (nbf in the future)',
