@@ -20,13 +20,14 @@
 // Top-1 and top-3 cause, the layer, and "named another product with
 // confidence ≥ 0.5" (the worst answer: a wrong product, stated firmly).
 // Raise a score by fixing rules, never labels.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadRules } from '../src/rules/registry.ts';
 import { ruleFolders, rulesDir } from '../src/rules/_lib/folders.ts';
 import { loadFixtures, type Fixture } from '../src/rules/_lib/fixtures.ts';
 import { diagnoseWith } from '../src/engine/diagnose.ts';
 import type { Rule } from '../src/model/rule.ts';
+import type { Exchange } from '../src/model/exchange.ts';
 import requestContext, { withBaseRates } from '../src/rules/request-context/rule.ts';
 import { countBaseRates } from '../scripts/generate-base-rates.ts';
 import { reasonsFromLines } from '../src/logs/match.ts';
@@ -39,6 +40,8 @@ interface Miss {
 
 interface Score {
   exchanges: number;
+  /** False for a set whose layer is not labelled. */
+  layerLabelled?: boolean;
   top1: number;
   top3: number;
   layer: number;
@@ -137,12 +140,84 @@ const withHeldOut2 = process.argv.includes('--held-out-2');
 const heldOut2 = withHeldOut2 ? unseen('held-out-2') : [];
 const heldOut2Score = withHeldOut2 ? score(heldOut2, () => rules, false) : undefined;
 
+// Framework and library defaults (bench/frameworks): each 401/403 answer from
+// the response alone, without the rules that name the entry's own framework.
+interface FrameworkDefault {
+  framework: string;
+  status: number;
+  contentType: string | null;
+  wwwAuthenticate: string | null;
+  body: string;
+  cause?: string;
+  causes?: string[];
+}
+const FRAMEWORK_PRODUCTS: [RegExp, string][] = [
+  [/\bexpress\b|express-jwt|csurf/i, 'express'],
+  [/fastify/i, 'fastify'],
+  [/django/i, 'django'],
+  [/laravel/i, 'laravel'],
+  [/\brails\b|devise|pundit|cancancan|doorkeeper/i, 'rails'],
+  [/spring/i, 'spring-security'],
+  [/asp\.net/i, 'aspnetcore'],
+  [/postgrest/i, 'supabase-postgrest'],
+];
+function scoreFrameworks(): Score & { seen: true } {
+  const entries = (
+    JSON.parse(readFileSync(join(root, 'bench', 'frameworks', 'catalogue.json'), 'utf8')) as FrameworkDefault[]
+  ).filter((e) => e.status === 401 || e.status === 403);
+  const s: Score & { seen: true } = {
+    seen: true,
+    layerLabelled: false,
+    exchanges: entries.length,
+    top1: 0,
+    top3: 0,
+    layer: 0,
+    confidentWrong: [],
+    misses: { top1: [], top3: [], layer: [], producer: [] },
+  };
+  for (const e of entries) {
+    const own = FRAMEWORK_PRODUCTS.filter(([re]) => re.test(e.framework)).map(([, p]) => p);
+    const headers = [
+      ...(e.contentType ? [{ name: 'Content-Type', value: e.contentType }] : []),
+      ...(e.wwwAuthenticate ? [{ name: 'WWW-Authenticate', value: e.wwwAuthenticate }] : []),
+    ];
+    const exchange: Exchange = {
+      source: { kind: 'raw', name: 'bench/frameworks/catalogue.json' },
+      response: { status: e.status, statusText: '', headers, content: { text: e.body, mimeType: e.contentType ?? '' } },
+    };
+    const report = diagnoseWith(
+      rules.filter((r) => !own.includes(r.meta.product ?? '')),
+      exchange,
+    );
+    const want = e.causes ?? [e.cause ?? 'unknown'];
+    const ranked = report.causes.map((c) => c.id);
+    const miss = {
+      file: e.framework,
+      label: want.join('|'),
+      got: report.causes
+        .slice(0, 3)
+        .map((c) => `${c.id}:${c.score}`)
+        .join(', '),
+    };
+    if (want.includes(ranked[0])) s.top1++;
+    else s.misses.top1.push(miss);
+    if (ranked.slice(0, 3).some((c) => want.includes(c))) s.top3++;
+    else s.misses.top3.push(miss);
+    const named = report.deniedBy?.product ?? 'unknown';
+    if (named !== 'unknown' && (report.deniedBy?.confidence ?? 0) >= 0.5)
+      s.confidentWrong.push({ ...miss, label: 'unknown', got: `${named} (${report.deniedBy?.confidence})` });
+  }
+  return s;
+}
+const frameworks = scoreFrameworks();
+
 const result = {
   withRule: { ...withRule, producers: new Set(ruleFixtures.map((f) => f.label.product)).size },
   serverLog: { withoutLog, withLog },
   withoutRule: {
     leaveOneProductOut: leaveOneOut,
     unseenDev: devScore,
+    frameworkDefaults: frameworks,
     ...(heldOutScore ? { unseenHeldOut: heldOutScore } : {}),
     ...(heldOut2Score ? { unseenHeldOut2: heldOut2Score } : {}),
   },
@@ -159,7 +234,7 @@ else {
       `  top-1 cause   ${pct(s.top1, n)}  (${s.top1}/${n})`,
       `  top-3 cause   ${pct(s.top3, n)}  (${s.top3}/${n})`,
       ...(s.producer !== undefined ? [`  producer      ${pct(s.producer, n)}  (${s.producer}/${n})`] : []),
-      `  layer         ${pct(s.layer, n)}  (${s.layer}/${n})`,
+      ...(s.layerLabelled === false ? [] : [`  layer         ${pct(s.layer, n)}  (${s.layer}/${n})`]),
       `  another product named with confidence ≥ 0.5: ${s.confidentWrong.length}`,
     );
     for (const m of s.confidentWrong) lines.push(`    ${m.file}: ${m.label}; got ${m.got}`);
@@ -196,6 +271,12 @@ else {
     `Products without a rule, b: bench/unseen/dev, ${dev.length} real denials from ${products(dev)} products no rule names`,
     devScore,
     true,
+  );
+  lines.push('');
+  block(
+    `Products without a rule, framework and library defaults (bench/frameworks, seen): ${frameworks.exchanges} answers, from the response alone`,
+    frameworks,
+    process.argv.includes('--verbose'),
   );
   if (heldOutScore) {
     lines.push('');
