@@ -1,7 +1,7 @@
 // Accuracy on labelled denials, each labelled from its source (what the
 // product, its documentation or the thread's resolution says the denial was),
 // never from what why403 concludes.
-//   npm run bench:accuracy [-- --json] [-- --held-out] [-- --held-out-2]
+//   npm run bench:accuracy [-- --json] [-- --held-out] [-- --held-out-2] [-- --held-out-3]
 //
 // 1. Products with a rule: every rule fixture, diagnosed with every rule; and
 //    the fixtures captured on real servers again, with the lines the error
@@ -16,7 +16,11 @@
 //       file name before any rule was written against them, and scored only
 //       with --held-out, so that tuning never sees them;
 //    d. bench/unseen/held-out-2: a fresh set from other products, collected
-//       after c had been seen, scored only with --held-out-2.
+//       after c had been seen, scored only with --held-out-2;
+//    e. bench/unseen/held-out-3: another fresh set, collected after d had been
+//       seen, scored only with --held-out-3;
+//    f. bench/frameworks: the default denial answers of frameworks and auth
+//       libraries, from the response alone (a seen set).
 // Top-1 and top-3 cause, the layer, and "named another product with
 // confidence ≥ 0.5" (the worst answer: a wrong product, stated firmly).
 // Raise a score by fixing rules, never labels.
@@ -139,6 +143,9 @@ const heldOutScore = withHeldOut ? score(heldOut, () => rules, false) : undefine
 const withHeldOut2 = process.argv.includes('--held-out-2');
 const heldOut2 = withHeldOut2 ? unseen('held-out-2') : [];
 const heldOut2Score = withHeldOut2 ? score(heldOut2, () => rules, false) : undefined;
+const withHeldOut3 = process.argv.includes('--held-out-3');
+const heldOut3 = withHeldOut3 ? unseen('held-out-3') : [];
+const heldOut3Score = withHeldOut3 ? score(heldOut3, () => rules, false) : undefined;
 
 // Framework and library defaults (bench/frameworks): each 401/403 answer from
 // the response alone, without the rules that name the entry's own framework.
@@ -220,6 +227,7 @@ const result = {
     frameworkDefaults: frameworks,
     ...(heldOutScore ? { unseenHeldOut: heldOutScore } : {}),
     ...(heldOut2Score ? { unseenHeldOut2: heldOut2Score } : {}),
+    ...(heldOut3Score ? { unseenHeldOut3: heldOut3Score } : {}),
   },
 };
 
@@ -294,5 +302,13 @@ else {
       true,
     );
   } else lines.push('(bench/unseen/held-out-2 is scored only with --held-out-2)');
+  if (heldOut3Score) {
+    lines.push('');
+    block(
+      `Products without a rule, e: bench/unseen/held-out-3, ${heldOut3.length} denials from ${products(heldOut3)} products`,
+      heldOut3Score,
+      true,
+    );
+  } else lines.push('(bench/unseen/held-out-3 is scored only with --held-out-3)');
   process.stdout.write(lines.join('\n') + '\n');
 }
