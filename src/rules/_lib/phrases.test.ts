@@ -32,6 +32,31 @@ test('phrases: alternatives, optional words, gaps and captures', () => {
   assert.equal(matchPhrase(seq, 'not allow list')?.quote, 'not allow list');
 });
 
+test('phrases: an IPv4 address and an opaque key are one word each, so a gap can span them', () => {
+  assert.deepEqual(
+    tokenize('IP 203.0.113.7 is blocked').map((t) => t.stem),
+    ['ip', '203.0.113.7', 'is', 'block'],
+  );
+  // A version number or a dotted name is not an address.
+  assert.deepEqual(
+    tokenize('v1.2.3 and 10.0.0.1.5').map((t) => t.stem),
+    ['v1', '2', '3', 'and', '10', '0', '0', '1', '5'],
+  );
+  const key = tokenize('Token 3RiIwJRqEEsoS2dUrtX24f expired');
+  assert.deepEqual(
+    key.map((t) => t.stem),
+    ['token', '3riiwjrqeesos2durtx24f', 'expir'],
+  );
+  assert.equal(key[1].end - key[1].start, '3RiIwJRqEEsoS2dUrtX24f'.length);
+  // A name made of words still splits.
+  assert.deepEqual(
+    tokenize('ApplicationAuthorizationFailed').map((t) => t.stem),
+    ['applic', 'authoriz', 'fail'],
+  );
+  const blocked = compilePhrase('(ip|ip address|address) * (is|was)? (blocked|denied)');
+  assert.ok(matchPhrase(blocked, 'Source IP address: 203.0.113.7 is blocked by the access list'));
+});
+
 test('phrases: a malformed phrase fails when it is compiled', () => {
   assert.throws(() => compilePhrase('(a|b'), /unbalanced/);
   assert.throws(() => compilePhrase('* {x}'), /no required word/);

@@ -64,7 +64,9 @@ export function stem(word: string): string {
   return w;
 }
 
-const WORD = /[A-Za-z0-9]+(?:['’][A-Za-z]+)?/g;
+// An IPv4 address is one word: cut at its dots it would be four, and fill a
+// phrase's gap ("IP address: 203.0.113.9 is blocked").
+const WORD = /(?<![.\d])\d{1,3}(?:\.\d{1,3}){3}(?![.\d])|[A-Za-z0-9]+(?:['’][A-Za-z]+)?/g;
 /** The text's words with their places, contractions opened and identifiers split. */
 export function tokenize(text: string): Token[] {
   const out: Token[] = [];
@@ -102,11 +104,17 @@ export function tokenize(text: string): Token[] {
 const isUpper = (c: string | undefined) => c !== undefined && c >= 'A' && c <= 'Z';
 const isLower = (c: string | undefined) => c !== undefined && c >= 'a' && c <= 'z';
 
+/** More parts than an identifier made of words has: a key, a token or an id, read as one word. */
+const MAX_PARTS = 4;
+
 /**
  * An identifier's parts: "AccessDenied" → Access, Denied; "HTTPServer" →
- * HTTP, Server; "2FA" stays whole. One pass over the characters.
+ * HTTP, Server; "2FA" stays whole. A value that cuts into more parts than a
+ * name of words has ("3RiIwJRqEEsoS2dUrtX24f") stays whole, so that it fills
+ * one place in a phrase's gap, not all of it. One pass over the characters.
  */
 function pushParts(word: string, offset: number, out: Token[]): void {
+  const parts: Token[] = [];
   let start = 0;
   for (let i = 1; i <= word.length; i++) {
     const boundary =
@@ -114,9 +122,11 @@ function pushParts(word: string, offset: number, out: Token[]): void {
       (isLower(word[i - 1]) && isUpper(word[i])) ||
       (isUpper(word[i - 1]) && isUpper(word[i]) && isLower(word[i + 1]));
     if (!boundary) continue;
-    out.push({ stem: stem(word.slice(start, i)), start: offset + start, end: offset + i });
+    parts.push({ stem: stem(word.slice(start, i)), start: offset + start, end: offset + i });
     start = i;
   }
+  if (parts.length > MAX_PARTS) out.push({ stem: word.toLowerCase(), start: offset, end: offset + word.length });
+  else out.push(...parts);
 }
 
 /** Splits a phrase at spaces outside parentheses. */

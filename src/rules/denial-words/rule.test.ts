@@ -469,3 +469,15 @@ test('denial-words: the default words of common auth libraries (each from the li
   for (const [cause, fixture, library] of cases)
     assert.equal(strongest(runRule(rule, fixture)), cause, `${library}: ${fixture.exchange.response.content.text}`);
 });
+
+test('denial-words: a kind of sign-in switched off, a product not activated, no credit left', () => {
+  const cases: [string, string, number][] = [
+    ['feature-disabled', 'Basic authentication has been disabled on this server.', 403],
+    ['feature-disabled', 'Exports are not activated for this account.', 403],
+    ['rate-limited', 'You do not have enough credit to send this message.', 403],
+    ['credential-invalid', 'AuthenticationUnsuccessful', 401],
+    ['ip-restricted', 'Source IP address: 203.0.113.7 is blocked by the access list of this workspace', 403],
+  ];
+  for (const [cause, message, status] of cases)
+    assert.equal(strongest(runRule(rule, json('w', status, { message }))), cause, message);
+});
