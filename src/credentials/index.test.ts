@@ -330,6 +330,14 @@ test('API keys in headers, the query string and a form body', async () => {
   assert.deepEqual(inspect({ url: 'https://example.test/s3?key=photos/cat.jpg' }).items, []);
 });
 
+test('a key header sent empty carries no key: the variable that should fill it was unset', () => {
+  const rep = inspect({ headers: { 'X-Service-Api-Key': '' } });
+  assert.equal(rep.items[0].display, '(empty: no key)');
+  const f = finding(rep, 'key-placeholder');
+  assert.equal(f.cause, 'credential-missing');
+  assert.match(f.text, /header:x-service-api-key is sent empty/);
+});
+
 test('a header named like a key is a key, unless HTTP names it for something else', () => {
   const key = 'fk_' + 'Q7'.repeat(15);
   const rep = inspect({

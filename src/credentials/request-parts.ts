@@ -16,21 +16,24 @@ function inspectKeyValue(c: Collector, value: string, location: string): void {
     inspectTokenValue(c, v, location, 'other-scheme');
     return;
   }
-  if (PLACEHOLDER.test(v)) {
-    addItem(c, { kind: 'api-key', location, display: `"${v}" (a placeholder, not a key)` });
+  // An empty value is no key either: the header went out without one (an unset variable, most often).
+  if (!v || PLACEHOLDER.test(v)) {
+    addItem(c, { kind: 'api-key', location, display: v ? `"${v}" (a placeholder, not a key)` : '(empty: no key)' });
     const sharedCommand = c.source === 'curl' && SHELL_VARIABLE.test(v);
     observe(c, {
       kind: 'key-placeholder',
       measure: { sharedCommand },
       text: sharedCommand
         ? `The command sends ${v} as the key (${location}); if it ran in single quotes, the shell did not expand it and the server got the variable's name instead of a key.`
-        : `${location} reads \`${v}\`: the variable meant to hold the key was empty or never filled in when the request was built.`,
+        : v
+          ? `${location} reads \`${v}\`: the variable meant to hold the key was empty or never filled in when the request was built.`
+          : `${location} is sent empty: the variable meant to hold the key was empty or never set when the request was built.`,
       source: location,
     });
     return;
   }
   const kind = recogniseToken(v);
-  addItem(c, { kind: 'api-key', location, display: v ? `${secret(c, v)}${kind ? `, ${kind.name}` : ''}` : '(empty)' });
+  addItem(c, { kind: 'api-key', location, display: `${secret(c, v)}${kind ? `, ${kind.name}` : ''}` });
 }
 
 export function inspectApiKeyHeaders(c: Collector, headers: NameValue[]): void {

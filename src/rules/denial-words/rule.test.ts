@@ -481,3 +481,18 @@ test('denial-words: a kind of sign-in switched off, a product not activated, no 
   for (const [cause, message, status] of cases)
     assert.equal(strongest(runRule(rule, json('w', status, { message }))), cause, message);
 });
+
+test('denial-words: a header that "must be sent" asks for a credential; an invalid ticket is a refused one', () => {
+  assert.equal(
+    strongest(
+      runRule(rule, json('sent', 401, { message: 'Forbidden - a valid `x-service-api-key` header must be sent.' })),
+    ),
+    'credential-missing',
+  );
+  assert.equal(
+    strongest(
+      runRule(rule, responseCase('ticket', 401, { 'Content-Type': 'text/plain' }, 'invalid authentication ticket')),
+    ),
+    'credential-invalid',
+  );
+});
