@@ -1,12 +1,12 @@
 // Accuracy on labelled denials, each labelled from its source (what the
 // product, its documentation or the thread's resolution says the denial was),
 // never from what why403 concludes.
-//   npm run bench:accuracy [-- --json] [-- --held-out] [-- --held-out-2] [-- --held-out-3]
+//   npm run bench:accuracy [-- --json] [-- --held-out] [-- --held-out-2] [-- --held-out-3] [-- --held-out-4]
 //
 // 1. Products with a rule: every rule fixture, diagnosed with every rule; and
 //    the fixtures captured on real servers again, with the lines the error
 //    log gained during the capture given as `explain --log` gives them.
-// 2. Products without a rule, three ways:
+// 2. Products without a rule, several ways:
 //    a. leave-one-product-out: each rule fixture again, without the rules
 //       that recognise its labelled product, and with base rates counted
 //       without that product's fixtures;
@@ -17,9 +17,10 @@
 //       with --held-out, so that tuning never sees them;
 //    d. bench/unseen/held-out-2: a fresh set from other products, collected
 //       after c had been seen, scored only with --held-out-2;
-//    e. bench/unseen/held-out-3: another fresh set, collected after d had been
-//       seen, scored only with --held-out-3;
-//    f. bench/frameworks: the default denial answers of frameworks and auth
+//    e. bench/unseen/held-out-3 and held-out-4: fresh sets again, each
+//       collected after the one before had been seen, scored only with
+//       --held-out-3 and --held-out-4;
+//    g. bench/frameworks: the default denial answers of frameworks and auth
 //       libraries, from the response alone (a seen set).
 // Top-1 and top-3 cause, the layer, and "named another product with
 // confidence ≥ 0.5" (the worst answer: a wrong product, stated firmly).
@@ -137,15 +138,19 @@ const unseenDir = join(root, 'bench', 'unseen');
 const unseen = (split: string) => (existsSync(join(unseenDir, split)) ? loadFixtures(join(unseenDir, split)) : []);
 const dev = unseen('dev');
 const devScore = score(dev, () => rules, false);
-const withHeldOut = process.argv.includes('--held-out');
-const heldOut = withHeldOut ? unseen('held-out') : [];
-const heldOutScore = withHeldOut ? score(heldOut, () => rules, false) : undefined;
-const withHeldOut2 = process.argv.includes('--held-out-2');
-const heldOut2 = withHeldOut2 ? unseen('held-out-2') : [];
-const heldOut2Score = withHeldOut2 ? score(heldOut2, () => rules, false) : undefined;
-const withHeldOut3 = process.argv.includes('--held-out-3');
-const heldOut3 = withHeldOut3 ? unseen('held-out-3') : [];
-const heldOut3Score = withHeldOut3 ? score(heldOut3, () => rules, false) : undefined;
+// Held-out sets, each scored only when its flag is given (--held-out,
+// --held-out-2, …): the folder, its JSON key and its letter in the report.
+const HELD_OUT = [
+  { folder: 'held-out', key: 'unseenHeldOut', letter: 'c' },
+  { folder: 'held-out-2', key: 'unseenHeldOut2', letter: 'd' },
+  { folder: 'held-out-3', key: 'unseenHeldOut3', letter: 'e' },
+  { folder: 'held-out-4', key: 'unseenHeldOut4', letter: 'f' },
+] as const;
+const heldOutScores: ((typeof HELD_OUT)[number] & { fixtures?: Fixture[]; score?: Score })[] = HELD_OUT.map((set) => {
+  if (!process.argv.includes(`--${set.folder}`)) return { ...set };
+  const fixtures = unseen(set.folder);
+  return { ...set, fixtures, score: score(fixtures, () => rules, false) };
+});
 
 // Framework and library defaults (bench/frameworks): each 401/403 answer from
 // the response alone, without the rules that name the entry's own framework.
@@ -225,9 +230,7 @@ const result = {
     leaveOneProductOut: leaveOneOut,
     unseenDev: devScore,
     frameworkDefaults: frameworks,
-    ...(heldOutScore ? { unseenHeldOut: heldOutScore } : {}),
-    ...(heldOut2Score ? { unseenHeldOut2: heldOut2Score } : {}),
-    ...(heldOut3Score ? { unseenHeldOut3: heldOut3Score } : {}),
+    ...Object.fromEntries(heldOutScores.flatMap((h) => (h.score ? [[h.key, h.score]] : []))),
   },
 };
 
@@ -286,29 +289,18 @@ else {
     frameworks,
     process.argv.includes('--verbose'),
   );
-  if (heldOutScore) {
-    lines.push('');
+  lines.push('');
+  for (const h of heldOutScores) {
+    if (!h.score || !h.fixtures) {
+      lines.push(`(bench/unseen/${h.folder} is scored only with --${h.folder})`);
+      continue;
+    }
     block(
-      `Products without a rule, c: bench/unseen/held-out, ${heldOut.length} denials from ${products(heldOut)} products`,
-      heldOutScore,
+      `Products without a rule, ${h.letter}: bench/unseen/${h.folder}, ${h.fixtures.length} denials from ${products(h.fixtures)} products`,
+      h.score,
       true,
     );
-  } else lines.push('', '(bench/unseen/held-out is scored only with --held-out)');
-  if (heldOut2Score) {
     lines.push('');
-    block(
-      `Products without a rule, d: bench/unseen/held-out-2, ${heldOut2.length} denials from ${products(heldOut2)} products`,
-      heldOut2Score,
-      true,
-    );
-  } else lines.push('(bench/unseen/held-out-2 is scored only with --held-out-2)');
-  if (heldOut3Score) {
-    lines.push('');
-    block(
-      `Products without a rule, e: bench/unseen/held-out-3, ${heldOut3.length} denials from ${products(heldOut3)} products`,
-      heldOut3Score,
-      true,
-    );
-  } else lines.push('(bench/unseen/held-out-3 is scored only with --held-out-3)');
+  }
   process.stdout.write(lines.join('\n') + '\n');
 }
