@@ -49,3 +49,15 @@ test('jira: a permission message points at mypermissions for the issue', () => {
   });
   assert.match(claim.fixes![0].verify!, /mypermissions\?permissions=BROWSE_PROJECTS&issueKey=PROJ-12/);
 });
+
+test('atlassian-jira: an Atlassian Cloud host is Jira, except Confluence’s paths on it', () => {
+  const on = (url: string) =>
+    runRule(
+      rule,
+      requestCases({ method: 'GET', url, headers: {} })('host', 401, { 'Content-Type': 'application/json' }, '{}'),
+    )?.producer?.product;
+  assert.equal(on('https://acme.atlassian.net/rest/api/3/myself'), 'atlassian-jira');
+  assert.notEqual(on('https://acme.atlassian.net/wiki/rest/api/space'), 'atlassian-jira');
+  assert.notEqual(on('https://api.atlassian.com/ex/confluence/0000/wiki/rest/api/space'), 'atlassian-jira');
+  assert.equal(on('https://api.atlassian.com/ex/jira/0000/rest/api/3/myself'), 'atlassian-jira');
+});
