@@ -496,3 +496,10 @@ test('denial-words: a header that "must be sent" asks for a credential; an inval
     'credential-invalid',
   );
 });
+
+test('denial-words: "Invalid API key" speaks of the key, not of a wrong API', () => {
+  const key = runRule(rule, json('key', 401, { message: 'Invalid API key' }));
+  assert.ok(!key?.causes?.some((c) => c.id === 'wrong-endpoint'), JSON.stringify(key?.causes?.map((c) => c.id)));
+  const api = runRule(rule, json('api', 403, { message: 'Unknown API version: v9' }));
+  assert.ok(api?.causes?.some((c) => c.id === 'wrong-endpoint'));
+});
