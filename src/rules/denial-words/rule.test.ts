@@ -503,3 +503,26 @@ test('denial-words: "Invalid API key" speaks of the key, not of a wrong API', ()
   const api = runRule(rule, json('api', 403, { message: 'Unknown API version: v9' }));
   assert.ok(api?.causes?.some((c) => c.id === 'wrong-endpoint'));
 });
+
+test('denial-words: a role the words name, what is only one’s own, and a CSRF token that is no credential', () => {
+  const role = runRule(rule, json('role', 403, { message: 'User does not have the admin role' }));
+  assert.equal(strongest(role), 'insufficient-role');
+  assert.deepEqual(role?.causes?.find((c) => c.id === 'insufficient-role')?.gap?.required, ['admin']);
+  assert.equal(
+    strongest(runRule(rule, json('own', 403, { error: 'You can only delete your own account' }))),
+    'not-owner',
+  );
+  const csrf = runRule(
+    rule,
+    responseCase(
+      'csrf',
+      403,
+      { 'Content-Type': 'text/html' },
+      '<html><head><title>Forbidden</title></head><body><h1>Forbidden</h1><p>CSRF token missing or incorrect.</p></body></html>',
+    ),
+  );
+  assert.deepEqual(
+    csrf?.causes?.map((c) => c.id),
+    ['csrf'],
+  );
+});

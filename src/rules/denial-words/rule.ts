@@ -245,6 +245,8 @@ export default defineCause({
       // "Invalid for the environment": the words say where it is not valid, which is the finding.
       if (r.cause === 'credential-invalid' && readings.some((o) => o.line === r.line && o.cause === 'wrong-audience'))
         continue;
+      // "CSRF token missing or incorrect": the token the words speak of is the anti-forgery one, not a credential.
+      if (r.cause.startsWith('credential-') && readings.some((o) => o.line === r.line && o.cause === 'csrf')) continue;
       const gap = gapFor(ctx, r.cause, r.grant);
       const named = gap?.required.join(', ');
       const advice = FIXES[r.cause];
