@@ -83,6 +83,11 @@ interface Reading {
   grant?: string;
 }
 
+/** A method ("DELETE is not allowed") or an origin or URL ("https://x is not allowed") is no permission, scope or role. */
+const namesAGrant = (grant: string) =>
+  !/^(GET|HEAD|POST|PUT|PATCH|DELETE|OPTIONS|CONNECT|TRACE)$/i.test(grant) &&
+  !/^[a-z][a-z0-9+.-]{0,20}:\/\//i.test(grant);
+
 /** The strongest reading per cause, over every line the response has. */
 function readLines(ctx: Context): Reading[] {
   const best = new Map<WordsCause, Reading>();
@@ -99,13 +104,14 @@ function readLines(ctx: Context): Reading[] {
         if (!candidates.has(phrase)) continue;
         const m = matchPhrase(phrase, line.text, tokens, stems);
         if (!m) continue;
+        const grant = m.captures.grant;
         best.set(group.cause, {
           cause: group.cause,
           weight: group.weight,
           quote: m.quote,
           source: line.source,
           line: line.text,
-          ...(m.captures.grant ? { grant: m.captures.grant } : {}),
+          ...(grant && namesAGrant(grant) ? { grant } : {}),
         });
         break;
       }
@@ -199,6 +205,14 @@ function weighed(
   stock = false,
 ): number {
   if (r.cause === 'credential-missing' && credential?.location === 'header:authorization')
+    return Math.round(r.weight * 50) / 100;
+  // "Your session has expired. Please log in again", "MFA authentication is
+  // required": asked to sign in because the credential expired or a step-up
+  // is wanted, not because none came.
+  if (
+    r.cause === 'credential-missing' &&
+    readings.some((o) => o.line === r.line && (o.cause === 'credential-expired' || o.cause === 'conditional-access'))
+  )
     return Math.round(r.weight * 50) / 100;
   // "Missing or invalid", to a request that carried a credential: it was not missing.
   if (
