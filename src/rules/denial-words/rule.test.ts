@@ -528,28 +528,17 @@ test('denial-words: a role the words name, what is only one’s own, and a CSRF 
 });
 
 test('denial-words: an owner of the organization, a read-only key, and what a line names beside a bare refusal', () => {
-  assert.equal(
-    strongest(runRule(rule, json('org', 403, { message: 'You must be an organization owner to do this' }))),
-    'insufficient-role',
-  );
-  assert.equal(
-    strongest(runRule(rule, json('ro', 403, { message: 'This API key is read-only' }))),
-    'insufficient-scope',
-  );
-  // Asked to sign in again because the session expired, or for a second factor: not because nothing came.
-  assert.equal(
-    strongest(runRule(rule, json('exp', 401, { message: 'Your session has expired. Please log in again.' }))),
-    'credential-expired',
-  );
-  assert.equal(
-    strongest(runRule(rule, json('mfa', 403, { message: 'Multi-factor authentication is required' }))),
-    'conditional-access',
-  );
-  // A method or an origin the words refuse is no grant: the narrower reading wins.
-  assert.equal(
-    strongest(runRule(rule, json('m', 403, { message: 'DELETE is not allowed on this resource' }))),
-    'method-not-allowed',
-  );
+  const cases: [string, number, string][] = [
+    ['insufficient-role', 403, 'You must be an organization owner to do this'],
+    ['insufficient-scope', 403, 'This API key is read-only'],
+    // Asked to sign in again because the session expired, or for a second factor: not because nothing came.
+    ['credential-expired', 401, 'Your session has expired. Please log in again.'],
+    ['conditional-access', 403, 'Multi-factor authentication is required'],
+    // A method or an origin the words refuse is no grant: the narrower reading wins.
+    ['method-not-allowed', 403, 'DELETE is not allowed on this resource'],
+  ];
+  for (const [cause, status, message] of cases)
+    assert.equal(strongest(runRule(rule, json('w', status, { message }))), cause, message);
   const cors = runRule(
     rule,
     json('cors', 403, { message: 'Origin https://evil.example is not allowed by CORS policy' }),
