@@ -323,10 +323,33 @@ export async function startFastify(o: AppOptions): Promise<RunningApp> {
 // ---------------------------------------------------------------------------
 // What a denied request's response and event must be.
 
+/**
+ * The title each cause's problem document carries, written here rather than
+ * read from the middleware, so that the tests check the middleware's own.
+ */
+const TITLES: Partial<Record<CauseId, string>> = {
+  'credential-missing': 'Credential missing',
+  'credential-malformed': 'Credential malformed',
+  'credential-invalid': 'Credential invalid',
+  'credential-expired': 'Credential expired',
+  'credential-not-yet-valid': 'Credential not yet valid',
+  'wrong-audience': 'Credential for another audience',
+  'insufficient-scope': 'Insufficient scope',
+  'insufficient-role': 'Insufficient role',
+  'not-owner': 'Not the owner',
+  'field-restricted': 'Field restricted',
+  'explicit-deny': 'Denied by policy',
+  'resource-state': 'Resource not available in its state',
+  'ip-restricted': 'Client address not allowed',
+  csrf: 'CSRF check failed',
+  cors: 'Origin not allowed',
+};
+
 export interface Expected {
   status: 401 | 403;
   cause: CauseId;
-  title: string;
+  /** The problem's title, when it is not the cause's usual one (TITLES). */
+  title?: string;
   /** The path the request named: the problem's instance. */
   instance: string;
   gap?: { required: string[]; held: string[] };
@@ -334,6 +357,8 @@ export interface Expected {
   bearer?: { error?: 'invalid_request' | 'invalid_token' | 'insufficient_scope' };
   requestId?: string;
 }
+
+const titleOf = (e: Expected) => e.title ?? TITLES[e.cause] ?? 'Access denied';
 
 /** The problem document a denial must be answered with at each disclosure level. */
 export function expectedBody(level: Disclosure, e: Expected): Record<string, unknown> {
@@ -347,7 +372,7 @@ export function expectedBody(level: Disclosure, e: Expected): Record<string, unk
       : meaning;
   return {
     type: `urn:why403:cause:${e.cause}`,
-    title: e.title,
+    title: titleOf(e),
     status: e.status,
     detail,
     ...common,
@@ -365,7 +390,7 @@ export function expectedChallenge(level: Disclosure, e: Expected): string | unde
   if (error) params.push(`error="${error}"`);
   if (level !== 'status') {
     if (error === 'insufficient_scope' && e.gap?.required.length) params.push(`scope="${e.gap.required.join(' ')}"`);
-    if (error) params.push(`error_description="${e.title}"`);
+    if (error) params.push(`error_description="${titleOf(e)}"`);
   }
   return `Bearer ${params.join(', ')}`;
 }
@@ -420,13 +445,51 @@ export interface DenialScenario {
   method?: string;
   path: string;
   headers?: (t: Tokens) => Record<string, string>;
-  expect: Expected;
+  /** What the denial must be; its instance is the path unless said. */
+  expect: Omit<Expected, 'instance'> & { instance?: string };
   /** Answered 404 to hide the resource; the event says what it was. */
   hidden?: boolean;
   event: { principal?: string; route?: string; resource?: string; rule: string };
 }
 
 export const DISCLOSURES: Disclosure[] = ['status', 'cause', 'gap'];
+
+/** why403's own guards and a handler's deny (`w.deny` in Express, `reply.deny` in Fastify): the same in both apps. */
+export const guardScenarios = (handlerDeny: string): DenialScenario[] => [
+  {
+    name: 'requireRole on a hidden route: 404 to the caller, the event says why',
+    path: '/projects/p1',
+    headers: (t) => bearer(t.alice),
+    hidden: true,
+    expect: { status: 403, cause: 'insufficient-role', gap: { required: ['admin'], held: ['viewer'] } },
+    event: { route: '/projects/:id', principal: 'alice', rule: 'role admin' },
+  },
+  {
+    name: 'requireOwner',
+    path: '/docs/d1',
+    headers: (t) => bearer(t.alice),
+    expect: { status: 403, cause: 'not-owner', gap: { required: ['owner bob'], held: ['principal alice'] } },
+    event: { route: '/docs/:id', principal: 'alice', resource: 'd1', rule: 'owner only' },
+  },
+  {
+    name: `${handlerDeny} from a handler, with a request id and a trace`,
+    path: '/reports/r1/locked',
+    headers: (t) => ({ ...bearer(t.alice), 'x-request-id': 'req-42', traceparent: TRACEPARENT }),
+    expect: { status: 403, cause: 'resource-state', requestId: 'req-42' },
+    event: { route: '/reports/:id/locked', principal: 'alice', resource: 'r1', rule: 'report locked' },
+  },
+  {
+    name: 'allowClients: X-Forwarded-For from an untrusted peer is ignored',
+    path: '/internal',
+    headers: () => ({ 'x-forwarded-for': '10.1.2.3' }),
+    expect: {
+      status: 403,
+      cause: 'ip-restricted',
+      gap: { required: ['client address in 10.1.2.3'], held: [LOOPBACK] },
+    },
+    event: { route: '/internal', rule: 'client address 10.1.2.3' },
+  },
+];
 
 /** The CASL and Casbin denials: the same routes, policies and answers in both apps. */
 export const POLICY_SCENARIOS: DenialScenario[] = [
@@ -435,26 +498,14 @@ export const POLICY_SCENARIOS: DenialScenario[] = [
     method: 'DELETE',
     path: '/casl/reports/r1',
     headers: (t) => bearer(t.alice),
-    expect: {
-      status: 403,
-      cause: 'explicit-deny',
-      title: 'Denied by policy',
-      instance: '/casl/reports/r1',
-      gap: { required: ['delete Report'], held: ['viewer'] },
-    },
+    expect: { status: 403, cause: 'explicit-deny', gap: { required: ['delete Report'], held: ['viewer'] } },
     event: { route: '/casl/reports/:id', principal: 'alice', rule: 'casl delete Report (reports are kept for audit)' },
   },
   {
     name: 'CASL: a field not allowed',
     path: '/casl/reports/r1/body',
     headers: (t) => bearer(t.alice),
-    expect: {
-      status: 403,
-      cause: 'field-restricted',
-      title: 'Field restricted',
-      instance: '/casl/reports/r1/body',
-      gap: { required: ['read Report body'], held: ['viewer'] },
-    },
+    expect: { status: 403, cause: 'field-restricted', gap: { required: ['read Report body'], held: ['viewer'] } },
     event: { route: '/casl/reports/:id/body', principal: 'alice', rule: 'casl read Report body' },
   },
   {
@@ -462,13 +513,7 @@ export const POLICY_SCENARIOS: DenialScenario[] = [
     method: 'POST',
     path: '/casl/reports',
     headers: (t) => bearer(t.alice),
-    expect: {
-      status: 403,
-      cause: 'insufficient-role',
-      title: 'Insufficient role',
-      instance: '/casl/reports',
-      gap: { required: ['create Report'], held: ['viewer'] },
-    },
+    expect: { status: 403, cause: 'insufficient-role', gap: { required: ['create Report'], held: ['viewer'] } },
     event: { route: '/casl/reports', principal: 'alice', rule: 'casl create Report' },
   },
   {
@@ -476,13 +521,7 @@ export const POLICY_SCENARIOS: DenialScenario[] = [
     method: 'DELETE',
     path: '/casbin/reports',
     headers: (t) => bearer(t.alice),
-    expect: {
-      status: 403,
-      cause: 'explicit-deny',
-      title: 'Denied by policy',
-      instance: '/casbin/reports',
-      gap: { required: ['delete reports'], held: ['viewer'] },
-    },
+    expect: { status: 403, cause: 'explicit-deny', gap: { required: ['delete reports'], held: ['viewer'] } },
     event: {
       route: '/casbin/reports',
       principal: 'alice',
@@ -494,13 +533,7 @@ export const POLICY_SCENARIOS: DenialScenario[] = [
     method: 'PUT',
     path: '/casbin/reports',
     headers: (t) => bearer(t.alice),
-    expect: {
-      status: 403,
-      cause: 'insufficient-role',
-      title: 'Insufficient role',
-      instance: '/casbin/reports',
-      gap: { required: ['write reports'], held: ['viewer'] },
-    },
+    expect: { status: 403, cause: 'insufficient-role', gap: { required: ['write reports'], held: ['viewer'] } },
     event: { route: '/casbin/reports', principal: 'alice', rule: 'casbin alice reports write' },
   },
 ];
@@ -512,6 +545,9 @@ export function assertHidden(sent: Sent, instance: string): void {
   assert.equal(sent.headers.get('www-authenticate'), null);
   assert.deepEqual(JSON.parse(sent.text), { type: 'about:blank', title: 'Not Found', status: 404, instance });
 }
+
+/** A scenario's expected denial, its instance the path it names unless said otherwise. */
+export const expectedOf = (s: DenialScenario): Expected => ({ instance: s.path, ...s.expect });
 
 export function expectedEvent(s: DenialScenario): Omit<DenialEvent, 'time'> {
   const e = s.expect;
@@ -548,8 +584,8 @@ export async function checkScenario(
     method: s.method ?? 'GET',
     headers: { ...(s.headers?.(t) ?? {}), ...extraHeaders },
   });
-  if (s.hidden) assertHidden(sent, s.expect.instance);
-  else assertExplained(sent, level, s.expect);
+  if (s.hidden) assertHidden(sent, expectedOf(s).instance);
+  else assertExplained(sent, level, expectedOf(s));
   assertOneEvent(collect, before, { ...expectedEvent(s), ...extraEvent });
   assertNoSecrets(sent, collect, Object.values(t));
   if (level !== 'status' && !s.hidden)
