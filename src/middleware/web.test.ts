@@ -58,6 +58,8 @@ describe('why403/web: explained denials and their events (node:http on 127.0.0.1
     routes[`/${level}/notes/n-1`] = w.guard([requireOwner(() => 'bob', { resource: () => 'n-1' })], ok, {
       route: '/:level/notes/:id',
     });
+    // No route template given.
+    routes[`/${level}/reset/tok-0123456789secret`] = w.guard([requireRole('admin')], ok);
   }
   let server: http.Server;
   let base: string;
@@ -178,6 +180,15 @@ describe('why403/web: explained denials and their events (node:http on 127.0.0.1
       [r.events[0]!.status, r.events[0]!.deniedAs, r.events[0]!.hidden, r.events[0]!.cause],
       [404, 403, true, 'insufficient-role'],
     );
+  });
+
+  it('a guard given no route template leaves the event without a route: the path may hold ids or a token', async () => {
+    const auth = { authorization: `Bearer ${await token({ roles: ['user'] })}` };
+    const r = await get('/gap/reset/tok-0123456789secret', auth);
+    assert.equal(r.status, 403);
+    assert.equal(r.events.length, 1);
+    assert.equal(r.events[0]!.route, undefined);
+    assert.ok(!JSON.stringify(r.events).includes('tok-0123456789secret'));
   });
 
   it('client address: X-Forwarded-For is read only from a trusted proxy', async () => {

@@ -33,7 +33,8 @@ export function why403(o: WebOptions = {}) {
     const url = new URL(req.url);
     return {
       method: req.method,
-      route: route.route ?? url.pathname,
+      // Only a template given: the path itself may hold ids or a token (/reset/<token>).
+      ...(route.route !== undefined ? { route: route.route } : {}),
       ...(caller?.principal !== undefined ? { principal: caller.principal } : {}),
       ...(caller?.client !== undefined ? { client: caller.client } : {}),
       ...(req.headers.get('x-request-id') ? { requestId: req.headers.get('x-request-id')! } : {}),
