@@ -254,6 +254,15 @@ test('inputs that are not events files are refused in one line', async () => {
     name: 'InputError',
     message: `${other}: is a SQLite file with no denials table (not one written by sqliteSink)`,
   });
+  // A denials table another program wrote: refused in one line, not an internal error.
+  const foreign = join(dir, 'foreign.sqlite');
+  const fdb = new DatabaseSync(foreign);
+  fdb.exec("CREATE TABLE denials (id INTEGER, who TEXT); INSERT INTO denials VALUES (1, 'x')");
+  fdb.close();
+  await assert.rejects(analyzeEvents([foreign]), {
+    name: 'InputError',
+    message: `${foreign}: has a denials table in another layout (no such column: time): not one written by sqliteSink`,
+  });
   const binary = join(dir, 'image.png');
   writeFileSync(binary, Buffer.from([0x89, 0x50, 0x4e, 0x47, 0, 0, 0, 0]));
   await assert.rejects(analyzeEvents([binary]), { name: 'InputError' });

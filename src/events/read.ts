@@ -161,6 +161,15 @@ function sqliteEvents(path: string, window: Window): OpenedEvents {
         path,
         `holds denials in layout ${version}, newer than this version reads (${DENIALS_TABLE_VERSION}): update why403`,
       );
+    // A denials table another program wrote lacks the columns read below.
+    try {
+      db.prepare(`SELECT ${COLUMNS} FROM denials LIMIT 0`);
+    } catch (e) {
+      throw new InputError(
+        path,
+        `has a denials table in another layout (${(e as Error).message}): not one written by sqliteSink`,
+      );
+    }
   } catch (e) {
     db.close();
     if (e instanceof InputError) throw e;

@@ -185,4 +185,16 @@ test('options are checked; a file of another layout is refused', () => {
   db.exec('PRAGMA user_version = 7');
   db.close();
   assert.throws(() => sqliteSink(other), /layout 7; this version writes layout 1/);
+  // Another program's denials table: refused before the file is switched to WAL.
+  const foreign = join(dir, 'foreign.sqlite');
+  const fdb = new DatabaseSync(foreign);
+  fdb.exec('CREATE TABLE denials (id INTEGER, who TEXT)');
+  fdb.close();
+  assert.throws(
+    () => sqliteSink(foreign),
+    /has a denials table in another layout \(.*\); give the sink a file of its own/,
+  );
+  const after = new DatabaseSync(foreign);
+  assert.equal((after.prepare('PRAGMA journal_mode').get() as { journal_mode: string }).journal_mode, 'delete');
+  after.close();
 });

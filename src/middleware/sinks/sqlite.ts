@@ -71,6 +71,16 @@ export function sqliteSink(path: string, o: SqliteSinkOptions = {}): SqliteSink 
   let insert: StatementSync;
   try {
     db.exec(`PRAGMA busy_timeout = ${busy}`);
+    // A denials table another program wrote: say so before changing anything in its file.
+    const existing = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'denials'").get();
+    if (existing)
+      try {
+        db.prepare(INSERT);
+      } catch (e) {
+        throw new Error(
+          `why403 sqliteSink: ${path} has a denials table in another layout (${(e as Error).message}); give the sink a file of its own`,
+        );
+      }
     db.exec('PRAGMA journal_mode = WAL');
     db.exec('PRAGMA synchronous = NORMAL');
     db.exec(DENIALS_SCHEMA);
