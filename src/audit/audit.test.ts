@@ -317,6 +317,11 @@ requests:
       'a.yaml: identities[0].headers.Authorization: a credential is not written in the audit file; give it as { env: VARIABLE } or { command: "…" }',
     ],
     [
+      'a credential in a request, sent for every identity',
+      'identities: [{name: a}]\nrequests: [{path: /, headers: {Authorization: "Bearer abc"}, expect: {allow: "*"}}]',
+      'a.yaml: requests[0].headers.Authorization: a credential is sent by identities, not by a request; move it to an identity',
+    ],
+    [
       'an unknown identity in expect',
       'identities: [{name: a}]\nrequests: [{path: /, expect: {allow: [b]}}]',
       'a.yaml: requests[0].expect: no identity is named b',
@@ -353,6 +358,22 @@ requests:
 });
 
 describe('identities', () => {
+  it('shown with every header value masked, whatever its name', () => {
+    const shown = shownIdentity({
+      name: 'svc',
+      headers: [
+        { name: 'X-Service-Pass', value: 'topsecretvalue99-0123456789' },
+        { name: 'Authorization', value: 'Bearer abcdefghijklmnopqrstuvwxyz' },
+      ],
+      scopes: [],
+      roles: [],
+      scopesFrom: 'none',
+      rolesFrom: 'none',
+      origin: '--identity',
+    });
+    assert.equal(shown.credential, 'X-Service-Pass: topsec…(27 chars); Authorization: Bearer abcdef…(26 chars)');
+  });
+
   it('--identity in its four forms', () => {
     assert.deepEqual(parseIdentityArg('reader=Authorization: Bearer abc'), {
       name: 'reader',

@@ -105,6 +105,15 @@ export function parseAuditFile(text: string, path: string): AuditFile {
             'give it as { env: VARIABLE } or { command: "…" }',
         );
   });
+  // A credential in a request's own headers would go out for every identity, the anonymous one included.
+  file.requests.forEach((r, i) => {
+    for (const name of Object.keys(r.headers ?? {}))
+      if (isSecretHeader(name))
+        throw new InputError(
+          path,
+          `requests[${i}].headers.${name}: a credential is sent by identities, not by a request; move it to an identity`,
+        );
+  });
   const names = new Set<string>();
   file.identities.forEach((id, i) => {
     if (names.has(id.name)) throw new InputError(path, `identities[${i}]: the name ${id.name} is used twice`);

@@ -7,7 +7,7 @@ import { UsageError } from '../errors.ts';
 import type { NameValue } from '../model/exchange.ts';
 import { runCredentialCommand } from '../probes/credential-command.ts';
 import { decodeJwtToken, summariseClaims } from '../credentials/jwt.ts';
-import { redactHeaders } from '../credentials/redact.ts';
+import { redactHeaderValue, redactSecret } from '../credentials/redact.ts';
 import { identityHeader } from '../credentials/identity-header.ts';
 import type { AuditIdentity, AuditResult, GrantsFrom } from './model.ts';
 
@@ -183,8 +183,13 @@ function originOf(s: ValueSource): string {
 export function shownIdentity(i: AuditIdentity): AuditResult['identities'][number] {
   return {
     name: i.name,
-    credential: redactHeaders(i.headers)
-      .map((h) => `${h.name}: ${h.value}`)
+    // Every identity header is its credential, whatever its name: a name
+    // redaction does not know (X-Service-Pass) is masked all the same.
+    credential: i.headers
+      .map((h) => {
+        const known = redactHeaderValue(h.name, h.value);
+        return `${h.name}: ${known !== h.value ? known : redactSecret(h.value.trim())}`;
+      })
       .join('; '),
     origin: i.origin,
     scopes: i.scopes,

@@ -181,6 +181,39 @@ test('planFromOpenApi: headers, body example, expectations', () => {
   assert.equal(op('DELETE /orders/{orderId}').body, undefined);
 });
 
+test('planFromOpenApi: a parameter that carries a credential is never filled from the spec', () => {
+  const spec = JSON.stringify({
+    openapi: '3.0.3',
+    info: { title: 't', version: '1' },
+    servers: [{ url: 'https://keys.test' }],
+    components: { securitySchemes: { key: { type: 'apiKey', in: 'header', name: 'X-Service-Key' } } },
+    paths: {
+      '/things': {
+        get: {
+          operationId: 'things',
+          security: [{ key: [] }],
+          parameters: [
+            { name: 'X-Service-Key', in: 'header', required: true, example: 'example-key-0123456789' },
+            { name: 'X-Api-Token', in: 'header', required: true, example: 'example-token-0123456789' },
+            { name: 'api_key', in: 'query', required: true, example: 'example-query-key-0123' },
+            { name: 'X-Request-Id', in: 'header', required: true, example: 'audit-1' },
+          ],
+          responses: { '200': { description: 'ok' } },
+        },
+      },
+    },
+  });
+  const p = planFromOpenApi(parseOpenApi(spec, 'keys.json'), {
+    name: 'keys.json',
+    params: {},
+    identities: [anonymous],
+  });
+  const op = p.operations[0]!;
+  // Sent for every identity, the anonymous one included: only what is no credential.
+  assert.deepEqual(op.headers, [{ name: 'X-Request-Id', value: 'audit-1' }]);
+  assert.equal(op.url, 'https://keys.test/things');
+});
+
 test('planFromOpenApi: --param wins over the spec, names optional query parameters, fills missing ones', () => {
   const p = plan('orders.yaml', { params: { itemId: 'i 9', limit: '5', status: 'closed', orderId: 'o/1' } });
   assert.deepEqual(

@@ -12,7 +12,7 @@ import { parse as parseYaml } from 'yaml';
 import { ProxyAgent, request, type Dispatcher } from 'undici';
 import type { NameValue } from '../model/exchange.ts';
 import { InputError } from '../errors.ts';
-import { redactUrl } from '../credentials/redact.ts';
+import { isSecretHeader, isSecretParam, redactUrl } from '../credentials/redact.ts';
 import { networkError } from '../live/send.ts';
 import { proxyFor } from '../live/proxy.ts';
 import type { AuditIdentity, AuditOperation, AuditPlan, SkippedOperation } from './model.ts';
@@ -440,6 +440,20 @@ function valueFor(
   return Object.hasOwn(params, p.name) ? params[p.name] : specValue(root, p.raw, notes, where);
 }
 
+/** The header and query parameter names the spec's apiKey schemes carry a credential in (lower case). */
+function credentialNames(schemes: Record<string, SecurityScheme>): Set<string> {
+  const names = new Set<string>();
+  for (const s of Object.values(schemes)) if (s.type === 'apiKey' && s.name) names.add(s.name.toLowerCase());
+  return names;
+}
+
+/**
+ * The operation's parameters filled from --param and the spec's examples.
+ * A parameter that carries a credential (an apiKey scheme's, or one named
+ * like a secret) is never filled: credentials come from identities alone,
+ * and an example key sent for every identity, the anonymous one included,
+ * would be a guessed credential.
+ */
 function fillParameters(
   root: Json,
   path: string,
@@ -447,6 +461,7 @@ function fillParameters(
   params: Record<string, string>,
   notes: Set<string>,
   where: string,
+  credentials: Set<string>,
 ): Filled {
   const filled: Filled = { path, query: [], headers: [] };
   for (const name of templateNames(path)) {
@@ -462,6 +477,11 @@ function fillParameters(
     filled.path = filled.path.split(`{${name}}`).join(encodeURIComponent(text));
   }
   for (const p of parameters) {
+    const secret =
+      credentials.has(p.name.toLowerCase()) ||
+      (p.in === 'header' && isSecretHeader(p.name)) ||
+      (p.in === 'query' && isSecretParam(p.name, ''));
+    if (secret && (p.in === 'header' || p.in === 'query')) continue;
     if (p.in === 'query') {
       if (!p.required && !Object.hasOwn(params, p.name)) continue;
       const v = valueFor(root, p, params, notes, where);
@@ -669,7 +689,7 @@ function planOperation(
   const { root } = ctx.doc;
   try {
     const parameters = mergeParameters(root, pathItem.parameters, op.parameters);
-    const filled = fillParameters(root, path, parameters, ctx.o.params, ctx.notes, where);
+    const filled = fillParameters(root, path, parameters, ctx.o.params, ctx.notes, where, credentialNames(ctx.schemes));
     const body = requestBody(root, op, ctx.notes, where);
     const url = ctx.baseUrl + filled.path + (filled.query.length ? `?${filled.query.join('&')}` : '');
     let parsed: URL | undefined;
