@@ -104,14 +104,22 @@ export function tokenize(text: string): Token[] {
 const isUpper = (c: string | undefined) => c !== undefined && c >= 'A' && c <= 'Z';
 const isLower = (c: string | undefined) => c !== undefined && c >= 'a' && c <= 'z';
 
-/** More parts than an identifier made of words has: a key, a token or an id, read as one word. */
+/** More parts than an identifier made of words has. */
 const MAX_PARTS = 4;
 
 /**
+ * A value, not a name: cut into more than MAX_PARTS parts, with digits in
+ * it or several parts of one or two letters ("3RiIwJRqEEsoS2dUrtX24f"), where
+ * a long code of words ("ClientIsNotAuthorizedToAccessResource") has neither.
+ */
+const isOpaque = (word: string, parts: readonly Token[]) =>
+  parts.length > MAX_PARTS && (/\d/.test(word) || parts.filter((p) => p.end - p.start <= 2).length >= 2);
+
+/**
  * An identifier's parts: "AccessDenied" → Access, Denied; "HTTPServer" →
- * HTTP, Server; "2FA" stays whole. A value that cuts into more parts than a
- * name of words has ("3RiIwJRqEEsoS2dUrtX24f") stays whole, so that it fills
- * one place in a phrase's gap, not all of it. One pass over the characters.
+ * HTTP, Server; "2FA" stays whole. A value (isOpaque) stays whole, so that
+ * it fills one place in a phrase's gap, not all of it. One pass over the
+ * characters.
  */
 function pushParts(word: string, offset: number, out: Token[]): void {
   const parts: Token[] = [];
@@ -125,7 +133,7 @@ function pushParts(word: string, offset: number, out: Token[]): void {
     parts.push({ stem: stem(word.slice(start, i)), start: offset + start, end: offset + i });
     start = i;
   }
-  if (parts.length > MAX_PARTS) out.push({ stem: word.toLowerCase(), start: offset, end: offset + word.length });
+  if (isOpaque(word, parts)) out.push({ stem: word.toLowerCase(), start: offset, end: offset + word.length });
   else out.push(...parts);
 }
 

@@ -546,3 +546,21 @@ test('denial-words: an owner of the organization, a read-only key, and what a li
   assert.equal(strongest(cors), 'cors');
   assert.ok(!cors?.causes?.some((c) => c.gap));
 });
+
+test('denial-words: ordinary refusals the newer phrases must not misread', () => {
+  const top = (message: string) => strongest(runRule(rule, json('w', 403, { message })));
+  const misreads: [string, string][] = [
+    ['Content-Type header must be set to application/json', 'credential-missing'],
+    ['Origin header must contain a trusted origin', 'credential-malformed'],
+    ['Bad header', 'credential-malformed'],
+    ['This invitation expired on 2024-05-01', 'credential-expired'],
+    ['Field key is read-only', 'insufficient-scope'],
+    ['Forbidden by the rule set of your network administrator', 'explicit-deny'],
+    ['Token is not active', 'credential-not-yet-valid'],
+  ];
+  for (const [message, not] of misreads) assert.notEqual(top(message), not, message);
+  const inactive = runRule(rule, json('a', 403, { message: 'User is not active in this organization' }));
+  assert.ok(!inactive?.causes?.some((c) => c.gap?.required.includes('active')), 'no grant named "active"');
+  // A long code made of words is still read word by word.
+  assert.equal(top('ClientIsNotAuthorizedToAccessResource'), 'insufficient-role');
+});
