@@ -108,12 +108,12 @@ const isLower = (c: string | undefined) => c !== undefined && c >= 'a' && c <= '
 const MAX_PARTS = 4;
 
 /**
- * A value, not a name: cut into more than MAX_PARTS parts, with digits in
- * it or several parts of one or two letters ("3RiIwJRqEEsoS2dUrtX24f"), where
- * a long code of words ("ClientIsNotAuthorizedToAccessResource") has neither.
+ * A value, not a name: cut into more than MAX_PARTS parts and with digits
+ * in it ("3RiIwJRqEEsoS2dUrtX24f"), where a long code of words
+ * ("ClientIsNotAuthorizedToAccessResource") has none. (A random key of twenty
+ * letters and digits almost always holds a digit.)
  */
-const isOpaque = (word: string, parts: readonly Token[]) =>
-  parts.length > MAX_PARTS && (/\d/.test(word) || parts.filter((p) => p.end - p.start <= 2).length >= 2);
+const isOpaque = (word: string, parts: readonly Token[]) => parts.length > MAX_PARTS && /\d/.test(word);
 
 /**
  * An identifier's parts: "AccessDenied" → Access, Denied; "HTTPServer" →
