@@ -562,5 +562,7 @@ test('denial-words: ordinary refusals the newer phrases must not misread', () =>
   const inactive = runRule(rule, json('a', 403, { message: 'User is not active in this organization' }));
   assert.ok(!inactive?.causes?.some((c) => c.gap?.required.includes('active')), 'no grant named "active"');
   // A long code made of words is still read word by word.
-  assert.equal(top('ClientIsNotAuthorizedToAccessResource'), 'insufficient-role');
+  // (A client not authorized reads as the client's grant, its scope, as the same words spaced out do.)
+  assert.equal(top('ClientIsNotAuthorizedToAccessResource'), top('Client is not authorized to access resource'));
+  assert.equal(top('ClientIsNotAuthorizedToAccessResource'), 'insufficient-scope');
 });
