@@ -7,9 +7,12 @@ import assert from 'node:assert/strict';
 import { SignJWT } from 'jose';
 import { classify, type Answer } from './classify.ts';
 import { judgeOperation, type Outcome } from './judge.ts';
-import { parseAuditFile, identitySpecs, planFromFile } from './file.ts';
+import { parseAuditFile, identitySpecs, planFromFile, readAuditFile } from './file.ts';
 import { grantsFromHeaders, parseGrantsArg, parseIdentityArg, resolveIdentities, shownIdentity } from './identities.ts';
-import { compareWithBaseline } from './baseline.ts';
+import { compareWithBaseline, readBaseline } from './baseline.ts';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { auditBudget } from './run.ts';
 import type { AuditCell, AuditIdentity, AuditOperation } from './model.ts';
 import { InputError, UsageError } from '../errors.ts';
@@ -354,6 +357,32 @@ requests:
       () => planFromFile(file, { name: 'a.yaml', baseUrl: 'http://127.0.0.1:9', identities: [identity('a')] }),
       /every request goes to the base URL's origin/,
     );
+  });
+
+  it('a base URL that is not one, or has a query or fragment, is refused in one line; so are files that are not', async () => {
+    const file = parseAuditFile('identities: [{name: a}]\nrequests: [{path: /x, expect: {allow: "*"}}]', 'a.yaml');
+    const plan = (baseUrl: string) => () =>
+      planFromFile(file, { name: 'a.yaml', baseUrl, identities: [identity('a')] });
+    assert.throws(plan('http://[::1'), {
+      name: 'InputError',
+      message: '--base-url: the base URL "http://[::1" is not a valid absolute URL',
+    });
+    assert.throws(plan('http://h/?q=1#x'), /has a query or fragment/);
+    await assert.rejects(readAuditFile('/dev/zero'), {
+      name: 'InputError',
+      message: '/dev/zero: is not a regular file',
+    });
+    await assert.rejects(readBaseline('/dev/zero'), {
+      name: 'InputError',
+      message: '/dev/zero: is not a regular file',
+    });
+    const dir = mkdtempSync(join(tmpdir(), 'why403-baseline-'));
+    const bad = join(dir, 'b.json');
+    writeFileSync(bad, JSON.stringify({ schema: 'why403/audit@1', cells: [null] }));
+    await assert.rejects(readBaseline(bad), {
+      name: 'InputError',
+      message: `${bad}: cells[0]: expected an object with operation, identity and verdict (why403 audit --json)`,
+    });
   });
 });
 

@@ -2,10 +2,9 @@
 // so that CI reports only what changed: a cell newly open (denied before,
 // allowed now) or newly denied (allowed before, denied now), and any other
 // change of verdict. Cells are matched by operation id and identity name.
-import { readFile } from 'node:fs/promises';
+import { readBoundedFile } from './read-file.ts';
 import { InputError } from '../errors.ts';
-import { unreadable } from '../importers/common.ts';
-import { AUDIT_SCHEMA, type AuditResult, type BaselineChange, type Verdict } from './model.ts';
+import { AUDIT_SCHEMA, type AuditCell, type AuditResult, type BaselineChange, type Verdict } from './model.ts';
 
 const DENY_LIKE: ReadonlySet<Verdict> = new Set(['denied', 'denied-by-body', 'hidden']);
 
@@ -13,15 +12,9 @@ const DENY_LIKE: ReadonlySet<Verdict> = new Set(['denied', 'denied-by-body', 'hi
 const MAX_BASELINE = 256 * 1024 * 1024;
 
 export async function readBaseline(path: string): Promise<Pick<AuditResult, 'cells'>> {
-  let text: string;
-  try {
-    const buf = await readFile(path);
-    if (buf.length > MAX_BASELINE) throw new InputError(path, `is larger than ${MAX_BASELINE} bytes`);
-    text = buf.toString('utf8');
-  } catch (err) {
-    if (err instanceof InputError) throw err;
-    throw new InputError(path, unreadable(err), { cause: err });
-  }
+  const text = (
+    await readBoundedFile(path, MAX_BASELINE, () => new InputError(path, `is larger than ${MAX_BASELINE} bytes`))
+  ).toString('utf8');
   let doc: unknown;
   try {
     doc = JSON.parse(text);
@@ -31,6 +24,20 @@ export async function readBaseline(path: string): Promise<Pick<AuditResult, 'cel
   const d = doc as Partial<AuditResult> | null;
   if (!d || d.schema !== AUDIT_SCHEMA || !Array.isArray(d.cells))
     throw new InputError(path, `is not a ${AUDIT_SCHEMA} result; a baseline is the output of why403 audit --json`);
+  // Each cell is read for its operation, identity and verdict: checked here, before anything is sent.
+  const bad = d.cells.findIndex(
+    (c: unknown) =>
+      !c ||
+      typeof c !== 'object' ||
+      typeof (c as AuditCell).operation !== 'string' ||
+      typeof (c as AuditCell).identity !== 'string' ||
+      typeof (c as AuditCell).verdict !== 'string',
+  );
+  if (bad >= 0)
+    throw new InputError(
+      path,
+      `cells[${bad}]: expected an object with operation, identity and verdict (why403 audit --json)`,
+    );
   return { cells: d.cells };
 }
 

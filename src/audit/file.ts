@@ -3,11 +3,11 @@
 // (schema/audit.schema.json) before anything is read from it. Credentials are
 // never written in the file: a header that holds one must come from an
 // environment variable or a command.
-import { readFile } from 'node:fs/promises';
 import { parseDocument } from 'yaml';
 import { Ajv2020, type ErrorObject } from 'ajv/dist/2020.js';
+import { readBoundedFile } from './read-file.ts';
+import { checkHttpUrl } from './openapi.ts';
 import { InputError, UsageError } from '../errors.ts';
-import { unreadable } from '../importers/common.ts';
 import { isSecretHeader } from '../credentials/redact.ts';
 import type { NameValue } from '../model/exchange.ts';
 import schema from '../../schema/audit.schema.json' with { type: 'json' };
@@ -68,17 +68,12 @@ function schemaError(e: ErrorObject): string {
 
 /** Reads and checks an audit file. Throws InputError with one line naming the place. */
 export async function readAuditFile(path: string): Promise<AuditFile> {
-  let text: string;
-  try {
-    const buf = await readFile(path);
-    if (buf.length > MAX_AUDIT_FILE)
-      throw new InputError(path, `is ${buf.length} bytes; an audit file is at most ${MAX_AUDIT_FILE}`);
-    text = buf.toString('utf8').replace(/^\uFEFF/, '');
-  } catch (err) {
-    if (err instanceof InputError) throw err;
-    throw new InputError(path, unreadable(err), { cause: err });
-  }
-  return parseAuditFile(text, path);
+  const buf = await readBoundedFile(
+    path,
+    MAX_AUDIT_FILE,
+    () => new InputError(path, `is larger than ${MAX_AUDIT_FILE} bytes, the most an audit file may be`),
+  );
+  return parseAuditFile(buf.toString('utf8').replace(/^\uFEFF/, ''), path);
 }
 
 export function parseAuditFile(text: string, path: string): AuditFile {
@@ -171,8 +166,9 @@ export function planFromFile(
   file: AuditFile,
   o: { name: string; baseUrl?: string; identities: AuditIdentity[] },
 ): AuditPlan {
-  const baseUrl = o.baseUrl ?? file.baseUrl;
-  if (!baseUrl) throw new UsageError(`${o.name} has no baseUrl: give --base-url URL`);
+  const given = o.baseUrl ?? file.baseUrl;
+  if (!given) throw new UsageError(`${o.name} has no baseUrl: give --base-url URL`);
+  const baseUrl = checkHttpUrl(given, o.baseUrl !== undefined ? '--base-url' : o.name, 'the base URL').href;
   const operations: AuditOperation[] = [];
   const ids = new Set<string>();
   file.requests.forEach((r, i) => {

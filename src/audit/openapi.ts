@@ -7,13 +7,13 @@
 // with an operation (a parameter without a value, a body without an example, a
 // reference to another file) puts it in `skipped` with the reason, never fails
 // the plan; the plan's notes say what the audit could not judge.
-import { open } from 'node:fs/promises';
 import { parse as parseYaml } from 'yaml';
 import { ProxyAgent, request, type Dispatcher } from 'undici';
 import type { NameValue } from '../model/exchange.ts';
 import { InputError } from '../errors.ts';
 import { isSecretHeader, isSecretParam, redactUrl } from '../credentials/redact.ts';
 import { networkError } from '../live/send.ts';
+import { readBoundedFile } from './read-file.ts';
 import { proxyFor } from '../live/proxy.ts';
 import type { AuditIdentity, AuditOperation, AuditPlan, SkippedOperation } from './model.ts';
 import {
@@ -76,42 +76,9 @@ function decodeUtf8(bytes: Uint8Array, source: string): string {
 const tooLarge = (source: string, maxBytes: number) =>
   new InputError(source, `is larger than ${maxBytes} bytes, the most an OpenAPI document may be`);
 
-async function readSpecFile(path: string, maxBytes: number): Promise<string> {
-  let handle;
-  try {
-    handle = await open(path, 'r');
-  } catch (err) {
-    const code = (err as { code?: string }).code;
-    const why =
-      code === 'ENOENT'
-        ? 'no such file'
-        : code === 'EACCES'
-          ? 'permission denied'
-          : `cannot be opened (${code ?? err})`;
-    throw new InputError(path, why, { cause: err });
-  }
-  try {
-    const stat = await handle.stat();
-    if (!stat.isFile()) throw new InputError(path, 'is not a regular file');
-    if (stat.size > maxBytes) throw tooLarge(path, maxBytes);
-    // Read one byte past the bound: a file that grows while read is still refused.
-    const buf = Buffer.alloc(Math.min(stat.size, maxBytes) + 1);
-    let filled = 0;
-    for (;;) {
-      const { bytesRead } = await handle.read(buf, filled, buf.length - filled, null);
-      if (bytesRead === 0) break;
-      filled += bytesRead;
-      if (filled > maxBytes) throw tooLarge(path, maxBytes);
-      if (filled === buf.length) break;
-    }
-    return decodeUtf8(buf.subarray(0, filled), path);
-  } catch (err) {
-    if (err instanceof InputError) throw err;
-    throw new InputError(path, `cannot be read (${(err as { code?: string }).code ?? err})`, { cause: err });
-  } finally {
-    await handle.close();
-  }
-}
+/** The spec file, read up to its bound. */
+const readSpecFile = async (path: string, maxBytes: number): Promise<string> =>
+  decodeUtf8(await readBoundedFile(path, maxBytes, () => tooLarge(path, maxBytes)), path);
 
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 
@@ -604,7 +571,8 @@ function securitySchemes(root: Json, notes: Set<string>): Record<string, Securit
 
 // ── Base URL ────────────────────────────────────────────────────────────────
 
-function checkHttpUrl(url: string, input: string, what: string): URL {
+/** An http(s) URL without a query or a fragment, or one line saying what is wrong with it. */
+export function checkHttpUrl(url: string, input: string, what: string): URL {
   let u: URL;
   try {
     u = new URL(url);
