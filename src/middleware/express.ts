@@ -120,11 +120,9 @@ export function why403(o: ExpressOptions = {}) {
         } catch (err) {
           return next(err);
         }
+        // A throw while answering (an onSinkError that throws) goes to Express too, not to an unhandled rejection.
         if (found instanceof Promise)
-          found.then(
-            (d) => (d ? send(req, res, d, caller, route) : next()),
-            (err: unknown) => next(err),
-          );
+          found.then((d) => (d ? send(req, res, d, caller, route) : next())).catch((err: unknown) => next(err));
         else if (found) send(req, res, found, caller, route);
         else next();
       };
