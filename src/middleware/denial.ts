@@ -153,11 +153,11 @@ export function explainDenial(d: Denial, o: ExplainOptions = {}): ExplainedRespo
     const params = [`realm=${quoted(o.realm ?? 'api')}`];
     const error = bearerError(d);
     if (error) params.push(`error=${quoted(error)}`);
-    if (disclosure !== 'status') {
-      if (error === 'insufficient_scope' && d.gap?.required.length)
-        params.push(`scope=${quoted(d.gap.required.join(' '))}`);
-      if (error) params.push(`error_description=${quoted(titleOf(d.cause))}`);
-    }
+    // The error code is RFC 6750's own (kept at every level); the scope the
+    // operation required is the gap's required side, shown only at "gap".
+    if (disclosure === 'gap' && error === 'insufficient_scope' && d.gap?.required.length)
+      params.push(`scope=${quoted(d.gap.required.join(' '))}`);
+    if (disclosure !== 'status' && error) params.push(`error_description=${quoted(titleOf(d.cause))}`);
     // RFC 6750 §3: a 403 for insufficient scope carries the challenge too.
     if (status === 401 || error === 'insufficient_scope') headers['www-authenticate'] = `Bearer ${params.join(', ')}`;
   }

@@ -101,7 +101,8 @@ describe('why403/web: explained denials and their events (node:http on 127.0.0.1
     const cause = await get('/cause/orders', auth);
     assert.equal(
       cause.headers.get('www-authenticate'),
-      'Bearer realm="api", error="insufficient_scope", scope="read:orders", error_description="Insufficient scope"',
+      'Bearer realm="api", error="insufficient_scope", error_description="Insufficient scope"',
+      'the required scope is the gap: not shown at "cause"',
     );
     assert.deepEqual(cause.body, {
       type: 'urn:why403:cause:insufficient-scope',
@@ -221,7 +222,7 @@ describe('clientAddress and explainDenial', () => {
   it('a challenge parameter cannot be broken by what it quotes', () => {
     const r = explainDenial(
       { cause: 'insufficient-scope', scheme: 'Bearer', gap: { required: ['a"b\\c\r\nX-Evil: 1'], held: [] } },
-      { disclosure: 'cause' },
+      { disclosure: 'gap' },
     );
     assert.equal(
       r.headers['www-authenticate'],

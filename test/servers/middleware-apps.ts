@@ -389,7 +389,8 @@ export function expectedChallenge(level: Disclosure, e: Expected): string | unde
   const params = ['realm="api"'];
   if (error) params.push(`error="${error}"`);
   if (level !== 'status') {
-    if (error === 'insufficient_scope' && e.gap?.required.length) params.push(`scope="${e.gap.required.join(' ')}"`);
+    if (level === 'gap' && error === 'insufficient_scope' && e.gap?.required.length)
+      params.push(`scope="${e.gap.required.join(' ')}"`);
     if (error) params.push(`error_description="${titleOf(e)}"`);
   }
   return `Bearer ${params.join(', ')}`;
