@@ -60,4 +60,5 @@ test('atlassian-jira: an Atlassian Cloud host is Jira, except Confluence’s pat
   assert.notEqual(on('https://acme.atlassian.net/wiki/rest/api/space'), 'atlassian-jira');
   assert.notEqual(on('https://api.atlassian.com/ex/confluence/0000/wiki/rest/api/space'), 'atlassian-jira');
   assert.equal(on('https://api.atlassian.com/ex/jira/0000/rest/api/3/myself'), 'atlassian-jira');
+  assert.notEqual(on('https://api.atlassian.com/admin/v1/orgs'), 'atlassian-jira');
 });

@@ -50,13 +50,16 @@ export default defineProducer({
   },
   recognise(ctx) {
     const found = signals().headers(ctx, 0.95, HEADERS);
-    // An Atlassian Cloud site also serves Confluence (under /wiki, and
-    // /ex/confluence/ on api.atlassian.com): the host alone is Jira only
-    // outside those paths.
+    // An Atlassian Cloud site also serves Confluence (under /wiki): the host
+    // alone is Jira only outside it.
     const host = ctx.url?.hostname ?? '';
     const path = ctx.url?.pathname ?? '';
-    const confluence = /^\/wiki(\/|$)|^\/ex\/confluence\//.test(path);
-    if ((host.endsWith('.atlassian.net') || host === 'api.atlassian.com') && !confluence)
+    // api.atlassian.com serves every Atlassian Cloud product: only /ex/jira/ is Jira's.
+    const confluence = /^\/wiki(\/|$)/.test(path);
+    if (
+      (host.endsWith('.atlassian.net') && !confluence) ||
+      (host === 'api.atlassian.com' && path.startsWith('/ex/jira/'))
+    )
       found.add(0.9, ev('request:url', `host ${host}`));
     if (/^XSRF check failed/.test(ctx.body.text.trim())) found.add(0.8, ev('body', 'XSRF check failed'));
     const j = ctx.body.json as Record<string, unknown> | undefined;
