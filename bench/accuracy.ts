@@ -17,10 +17,10 @@
 //       with --held-out, so that tuning never sees them;
 //    d. bench/unseen/held-out-2: a fresh set from other products, collected
 //       after c had been seen, scored only with --held-out-2;
-//    e. bench/unseen/held-out-3 and held-out-4: fresh sets again, each
+//    e, f. bench/unseen/held-out-3 and held-out-4: fresh sets again, each
 //       collected after the one before had been seen, scored only with
 //       --held-out-3 and --held-out-4;
-//    g. bench/frameworks: the default denial answers of frameworks and auth
+//    and bench/frameworks: the default denial answers of frameworks and auth
 //       libraries, from the response alone (a seen set).
 // Top-1 and top-3 cause, the layer, and "named another product with
 // confidence ≥ 0.5" (the worst answer: a wrong product, stated firmly).
